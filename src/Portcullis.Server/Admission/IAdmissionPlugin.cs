@@ -1,0 +1,38 @@
+using System.Text.Json.Nodes;
+using Portcullis.Server.Api.Resources;
+using Portcullis.Server.Authentication;
+
+namespace Portcullis.Server.Admission;
+
+/// <summary>What admission sees of a write (admission.Attributes).</summary>
+public sealed record AdmissionRequest(
+    string Operation,
+    ResourceDefinition Resource,
+    string Subresource,
+    string Namespace,
+    string Name,
+    JsonObject Object,
+    JsonObject? OldObject,
+    UserInfo User,
+    bool DryRun);
+
+/// <summary>
+/// An admission plugin. It declares the operations it handles; a plugin that mutates
+/// implements <see cref="IMutatingAdmission"/>, one that validates <see cref="IValidatingAdmission"/>,
+/// and the chain picks them by type. Refusal is an <see cref="Errors.ApiException"/>.
+/// </summary>
+public interface IAdmissionPlugin
+{
+    string Name { get; }
+    bool Handles(string operation);
+}
+
+public interface IMutatingAdmission : IAdmissionPlugin
+{
+    ValueTask AdmitAsync(AdmissionRequest request, CancellationToken ct = default);
+}
+
+public interface IValidatingAdmission : IAdmissionPlugin
+{
+    ValueTask ValidateAsync(AdmissionRequest request, CancellationToken ct = default);
+}

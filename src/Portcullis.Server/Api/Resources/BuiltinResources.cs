@@ -1,0 +1,114 @@
+using System.Text.Json.Nodes;
+
+namespace Portcullis.Server.Api.Resources;
+
+/// <summary>The built-in resources Portcullis serves, with upstream's names, scope and subresources.</summary>
+public static class BuiltinResources
+{
+    private static string? Str(JsonNode? n) => n is not JsonValue v ? null : v.GetValueKind() switch
+    {
+        System.Text.Json.JsonValueKind.String => v.GetValue<string>(),
+        System.Text.Json.JsonValueKind.True => "true",
+        System.Text.Json.JsonValueKind.False => "false",
+        _ => v.ToJsonString(),
+    };
+
+    private static Func<JsonObject, string?> At(params string[] path) => o =>
+    {
+        JsonNode? n = o;
+        foreach (var p in path) n = n is JsonObject jo ? jo[p] : null;
+        return n is JsonValue ? Str(n) : null;
+    };
+
+    private static Dictionary<string, Func<JsonObject, string?>> Fields(params (string Label, Func<JsonObject, string?> Get)[] f) =>
+        f.ToDictionary(x => x.Label, x => x.Get);
+
+    public static IReadOnlyList<ResourceDefinition> All { get; } =
+    [
+        // core/v1
+        new() { Group = "", Version = "v1", Plural = "namespaces", Singular = "namespace", Kind = "Namespace", Namespaced = false,
+            ShortNames = ["ns"], Subresources = ["status"], NameRule = NameRule.Dns1123Label, ReturnDeletedObject = true,
+            Verbs = ["create", "delete", "get", "list", "patch", "update", "watch"],
+            FieldLabels = Fields(("status.phase", At("status", "phase"))) },
+        new() { Group = "", Version = "v1", Plural = "serviceaccounts", Singular = "serviceaccount", Kind = "ServiceAccount", Namespaced = true,
+            ShortNames = ["sa"] },
+        new() { Group = "", Version = "v1", Plural = "secrets", Singular = "secret", Kind = "Secret", Namespaced = true,
+            FieldLabels = Fields(("type", At("type"))) },
+        new() { Group = "", Version = "v1", Plural = "configmaps", Singular = "configmap", Kind = "ConfigMap", Namespaced = true,
+            ShortNames = ["cm"] },
+        new() { Group = "", Version = "v1", Plural = "pods", Singular = "pod", Kind = "Pod", Namespaced = true,
+            ShortNames = ["po"], Categories = ["all"], Subresources = ["status"], ReturnDeletedObject = true,
+            FieldLabels = Fields(
+                ("spec.nodeName", At("spec", "nodeName")), ("spec.restartPolicy", At("spec", "restartPolicy")),
+                ("spec.schedulerName", At("spec", "schedulerName")), ("spec.serviceAccountName", At("spec", "serviceAccountName")),
+                ("spec.hostNetwork", o => At("spec", "hostNetwork")(o) ?? "false"), ("status.phase", At("status", "phase")),
+                ("status.podIP", At("status", "podIP")), ("status.nominatedNodeName", At("status", "nominatedNodeName"))) },
+        new() { Group = "", Version = "v1", Plural = "nodes", Singular = "node", Kind = "Node", Namespaced = false,
+            ShortNames = ["no"], Subresources = ["status"], StoragePrefix = "minions",
+            FieldLabels = Fields(("spec.unschedulable", o => At("spec", "unschedulable")(o) ?? "false")) },
+        new() { Group = "", Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true,
+            ShortNames = ["ev"],
+            FieldLabels = Fields(
+                ("involvedObject.kind", At("involvedObject", "kind")), ("involvedObject.namespace", At("involvedObject", "namespace")),
+                ("involvedObject.name", At("involvedObject", "name")), ("involvedObject.uid", At("involvedObject", "uid")),
+                ("involvedObject.apiVersion", At("involvedObject", "apiVersion")), ("involvedObject.resourceVersion", At("involvedObject", "resourceVersion")),
+                ("involvedObject.fieldPath", At("involvedObject", "fieldPath")), ("reason", At("reason")),
+                ("reportingComponent", At("reportingComponent")), ("source", At("source", "component")), ("type", At("type"))) },
+        new() { Group = "", Version = "v1", Plural = "services", Singular = "service", Kind = "Service", Namespaced = true,
+            ShortNames = ["svc"], Categories = ["all"], Subresources = ["status"], NameRule = NameRule.Dns1035Label,
+            StoragePrefix = "services/specs", ReturnDeletedObject = true,
+            Verbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
+            FieldLabels = Fields(("spec.clusterIP", At("spec", "clusterIP")), ("spec.type", At("spec", "type"))) },
+        new() { Group = "", Version = "v1", Plural = "endpoints", Singular = "endpoints", Kind = "Endpoints", Namespaced = true,
+            ShortNames = ["ep"], StoragePrefix = "services/endpoints" },
+        new() { Group = "", Version = "v1", Plural = "limitranges", Singular = "limitrange", Kind = "LimitRange", Namespaced = true,
+            ShortNames = ["limits"] },
+        new() { Group = "", Version = "v1", Plural = "resourcequotas", Singular = "resourcequota", Kind = "ResourceQuota", Namespaced = true,
+            ShortNames = ["quota"], Subresources = ["status"] },
+
+        // rbac.authorization.k8s.io/v1
+        new() { Group = "rbac.authorization.k8s.io", Version = "v1", Plural = "roles", Singular = "role", Kind = "Role", Namespaced = true,
+            NameRule = NameRule.PathSegment },
+        new() { Group = "rbac.authorization.k8s.io", Version = "v1", Plural = "rolebindings", Singular = "rolebinding", Kind = "RoleBinding", Namespaced = true,
+            NameRule = NameRule.PathSegment },
+        new() { Group = "rbac.authorization.k8s.io", Version = "v1", Plural = "clusterroles", Singular = "clusterrole", Kind = "ClusterRole", Namespaced = false,
+            NameRule = NameRule.PathSegment },
+        new() { Group = "rbac.authorization.k8s.io", Version = "v1", Plural = "clusterrolebindings", Singular = "clusterrolebinding", Kind = "ClusterRoleBinding", Namespaced = false,
+            NameRule = NameRule.PathSegment },
+
+        // apps/v1
+        new() { Group = "apps", Version = "v1", Plural = "deployments", Singular = "deployment", Kind = "Deployment", Namespaced = true,
+            ShortNames = ["deploy"], Categories = ["all"], Subresources = ["status"], TracksGeneration = true },
+        new() { Group = "apps", Version = "v1", Plural = "replicasets", Singular = "replicaset", Kind = "ReplicaSet", Namespaced = true,
+            ShortNames = ["rs"], Categories = ["all"], Subresources = ["status"], TracksGeneration = true,
+            FieldLabels = Fields(("status.replicas", o => At("status", "replicas")(o) ?? "0")) },
+        new() { Group = "apps", Version = "v1", Plural = "statefulsets", Singular = "statefulset", Kind = "StatefulSet", Namespaced = true,
+            ShortNames = ["sts"], Categories = ["all"], Subresources = ["status"], TracksGeneration = true },
+        new() { Group = "apps", Version = "v1", Plural = "daemonsets", Singular = "daemonset", Kind = "DaemonSet", Namespaced = true,
+            ShortNames = ["ds"], Categories = ["all"], Subresources = ["status"], TracksGeneration = true },
+
+        // batch/v1
+        new() { Group = "batch", Version = "v1", Plural = "jobs", Singular = "job", Kind = "Job", Namespaced = true,
+            Categories = ["all"], Subresources = ["status"], TracksGeneration = true,
+            FieldLabels = Fields(("status.successful", o => At("status", "succeeded")(o) ?? "0")) },
+        new() { Group = "batch", Version = "v1", Plural = "cronjobs", Singular = "cronjob", Kind = "CronJob", Namespaced = true,
+            ShortNames = ["cj"], Categories = ["all"], Subresources = ["status"], TracksGeneration = true },
+
+        // networking.k8s.io/v1
+        new() { Group = "networking.k8s.io", Version = "v1", Plural = "networkpolicies", Singular = "networkpolicy", Kind = "NetworkPolicy", Namespaced = true,
+            ShortNames = ["netpol"], TracksGeneration = true },
+        new() { Group = "networking.k8s.io", Version = "v1", Plural = "ingresses", Singular = "ingress", Kind = "Ingress", Namespaced = true,
+            ShortNames = ["ing"], Subresources = ["status"], TracksGeneration = true, StoragePrefix = "ingress" },
+
+        // policy/v1
+        new() { Group = "policy", Version = "v1", Plural = "poddisruptionbudgets", Singular = "poddisruptionbudget", Kind = "PodDisruptionBudget", Namespaced = true,
+            ShortNames = ["pdb"], Subresources = ["status"], TracksGeneration = true },
+
+        // coordination.k8s.io/v1
+        new() { Group = "coordination.k8s.io", Version = "v1", Plural = "leases", Singular = "lease", Kind = "Lease", Namespaced = true },
+
+        // events.k8s.io/v1: stored apart from core events for now (upstream converts one storage).
+        new() { Group = "events.k8s.io", Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true,
+            ShortNames = ["ev"], StoragePrefix = "events.k8s.io/events" },
+    ];
+}

@@ -1,0 +1,55 @@
+using System.Text.Json.Nodes;
+using Portcullis.Server.Api.Schema;
+
+namespace Portcullis.Server.Api.Resources;
+
+/// <summary>How a resource's names are validated (upstream's per-kind name validators).</summary>
+public enum NameRule { Dns1123Subdomain, Dns1123Label, Dns1035Label, PathSegment }
+
+/// <summary>
+/// One served resource: its names, scope and verbs as discovery shows them, where it is stored,
+/// and its strategy (the per-kind behaviour the generic store calls).
+/// </summary>
+public sealed class ResourceDefinition
+{
+    public required string Group { get; init; }
+    public required string Version { get; init; }
+    public required string Plural { get; init; }
+    public required string Singular { get; init; }
+    public required string Kind { get; init; }
+    public required bool Namespaced { get; init; }
+    public string[] ShortNames { get; init; } = [];
+    public string[] Categories { get; init; } = [];
+    public string[] Verbs { get; init; } = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+    /// <summary>Subresources served by the generic store (currently "status").</summary>
+    public string[] Subresources { get; init; } = [];
+    public NameRule NameRule { get; init; } = NameRule.Dns1123Subdomain;
+    /// <summary>metadata.generation is set to 1 on create and bumped when anything but metadata and status changes.</summary>
+    public bool TracksGeneration { get; init; }
+    /// <summary>DELETE answers with the object (pods, services, namespaces) rather than a Status.</summary>
+    public bool ReturnDeletedObject { get; init; }
+    /// <summary>The key prefix under /registry/ (upstream's resource prefix, e.g. "services/specs").</summary>
+    public string? StoragePrefix { get; init; }
+    /// <summary>Field selector labels beyond metadata.name and metadata.namespace, with their extractors.</summary>
+    public IReadOnlyDictionary<string, Func<JsonObject, string?>> FieldLabels { get; init; } = new Dictionary<string, Func<JsonObject, string?>>();
+    /// <summary>Kind-specific create defaults and resets (called before validation).</summary>
+    public Action<JsonObject, StrategyContext>? PrepareForCreate { get; init; }
+    /// <summary>Kind-specific validation beyond metadata; returns field errors.</summary>
+    public Func<JsonObject, JsonObject?, List<Errors.FieldError>>? Validate { get; init; }
+
+    public string GroupVersion => Group.Length == 0 ? Version : Group + "/" + Version;
+    public string ListKind => Kind + "List";
+    public bool HasStatus => Subresources.Contains("status");
+    public string KeyPrefix => "/registry/" + (StoragePrefix ?? Plural) + "/";
+
+    private StructSchema? _schema;
+    /// <summary>The schema of the kind, e.g. core/v1.Pod.</summary>
+    public StructSchema Schema => _schema ??= SchemaRegistry.Default.Get(SchemaPackage + "." + Kind);
+
+    public string SchemaPackage => (Group.Length == 0 ? "core" : Group.Split('.')[0]) + "/" + Version;
+
+    public override string ToString() => Group.Length == 0 ? Plural : Plural + "." + Group;
+}
+
+/// <summary>What a strategy may need beyond the object.</summary>
+public sealed record StrategyContext(TimeProvider Time);

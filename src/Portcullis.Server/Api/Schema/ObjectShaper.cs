@@ -1,0 +1,289 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Portcullis.Server.Api.Schema;
+
+/// <summary>What decoding a body against a schema found wrong.</summary>
+public sealed class DecodeProblems
+{
+    /// <summary>Paths of fields the type does not have (<c>spec.foo</c>).</summary>
+    public List<string> UnknownFields { get; } = [];
+    /// <summary>Paths of keys given twice.</summary>
+    public List<string> DuplicateFields { get; } = [];
+    /// <summary>Type mismatches, worded like Go's json errors; always fatal.</summary>
+    public List<string> TypeErrors { get; } = [];
+}
+
+/// <summary>
+/// Shapes a JSON tree into what upstream would write after decoding it into the Go type and
+/// encoding it again: fields in Go declaration order, unknown fields dropped (and reported),
+/// map keys sorted, <c>omitempty</c> and pointer rules applied, zero values written for
+/// fields without <c>omitempty</c>, and empty lists and maps treated as absent (upstream
+/// stores built-in kinds as protobuf, where an empty list and a missing one are the same).
+/// </summary>
+public static class ObjectShaper
+{
+    public static JsonObject Shape(JsonObject input, StructSchema schema, DecodeProblems? problems = null)
+        => (JsonObject)ShapeStruct(input, schema, "", problems)!;
+
+    private static JsonObject ShapeStruct(JsonObject input, StructSchema schema, string path, DecodeProblems? problems)
+    {
+        var output = new JsonObject();
+        foreach (var f in schema.Fields)
+        {
+            input.TryGetPropertyValue(f.JsonName, out var value);
+            var shaped = ShapeField(value, f, Join(path, f.JsonName), problems, schema);
+            if (shaped.Emit) output[f.JsonName] = shaped.Node;
+        }
+        if (problems is not null)
+        {
+            foreach (var (k, _) in input)
+                if (!schema.ByName.ContainsKey(k)) problems.UnknownFields.Add(Join(path, k));
+        }
+        return output;
+    }
+
+    private readonly record struct Shaped(bool Emit, JsonNode? Node);
+
+    private static Shaped ShapeField(JsonNode? value, FieldSchema f, string path, DecodeProblems? problems, StructSchema owner)
+    {
+        var t = f.Type;
+        var isNull = value is null;
+        switch (t.Kind)
+        {
+            case TypeKind.Pointer:
+                if (isNull) return f.OmitEmpty ? default : new Shaped(true, null);
+                return new Shaped(true, ShapeValue(value!, t.Elem!, path, problems, owner, f) ?? ZeroOf(t.Elem!));
+            case TypeKind.Slice:
+            case TypeKind.Map:
+            case TypeKind.Bytes:
+            {
+                var v = isNull ? null : ShapeValue(value!, t, path, problems, owner, f);
+                if (v is null || IsEmptyCollection(v)) return f.OmitEmpty ? default : new Shaped(true, null);
+                return new Shaped(true, v);
+            }
+            case TypeKind.Struct:
+            {
+                // A non-pointer struct is always written, even with omitempty.
+                var v = isNull ? null : ShapeValue(value!, t, path, problems, owner, f);
+                return new Shaped(true, v ?? ShapeStruct(new JsonObject(), t.Struct!, path, null));
+            }
+            case TypeKind.Time:
+            case TypeKind.MicroTime:
+            {
+                // metav1.Time is a struct: omitempty never drops it, and its zero value is null.
+                var v = isNull ? null : ShapeValue(value!, t, path, problems, owner, f);
+                return new Shaped(true, v);
+            }
+            case TypeKind.RawExtension:
+            case TypeKind.Json:
+            case TypeKind.FieldsV1:
+                if (isNull) return f.OmitEmpty ? default : new Shaped(true, null);
+                return new Shaped(true, value!.DeepClone());
+            default:
+            {
+                var v = isNull ? null : ShapeValue(value!, t, path, problems, owner, f);
+                v ??= ZeroOf(t);
+                if (f.OmitEmpty && IsZeroScalar(v)) return default;
+                return new Shaped(true, v);
+            }
+        }
+    }
+
+    private static JsonNode? ShapeValue(JsonNode value, TypeRef t, string path, DecodeProblems? problems, StructSchema owner, FieldSchema? f)
+    {
+        switch (t.Kind)
+        {
+            case TypeKind.Pointer:
+                return ShapeValue(value, t.Elem!, path, problems, owner, f);
+            case TypeKind.Struct:
+                if (value is JsonObject o) return ShapeStruct(o, t.Struct!, path, problems);
+                return Mismatch(value, t, path, problems, owner);
+            case TypeKind.Slice:
+            {
+                if (value is not JsonArray a) return Mismatch(value, t, path, problems, owner);
+                var result = new JsonArray();
+                for (var i = 0; i < a.Count; i++)
+                {
+                    var ip = $"{path}[{i}]";
+                    var item = a[i];
+                    JsonNode? v = item is null ? ZeroOfElement(t.Elem!) : ShapeValue(item, t.Elem!, ip, problems, owner, null);
+                    result.Add(v);
+                }
+                return result;
+            }
+            case TypeKind.Map:
+            {
+                if (value is not JsonObject m) return Mismatch(value, t, path, problems, owner);
+                var keys = m.Select(kv => kv.Key).ToList();
+                keys.Sort(StringComparer.Ordinal); // Go sorts map keys by their bytes
+                var result = new JsonObject();
+                foreach (var k in keys)
+                {
+                    var item = m[k];
+                    result[k] = item is null ? ZeroOfElement(t.Elem!) : ShapeValue(item, t.Elem!, Join(path, k), problems, owner, null);
+                }
+                return result;
+            }
+            case TypeKind.String:
+                return value is JsonValue sv && sv.GetValueKind() == JsonValueKind.String ? sv.DeepClone() : Mismatch(value, t, path, problems, owner);
+            case TypeKind.Bool:
+                return value is JsonValue bv && bv.GetValueKind() is JsonValueKind.True or JsonValueKind.False ? bv.DeepClone() : Mismatch(value, t, path, problems, owner);
+            case TypeKind.Int32:
+            case TypeKind.Int64:
+            {
+                if (value is JsonValue nv && nv.GetValueKind() == JsonValueKind.Number && nv.TryGetValue<long>(out var l))
+                {
+                    if (t.Kind == TypeKind.Int32 && (l < int.MinValue || l > int.MaxValue)) return Mismatch(value, t, path, problems, owner);
+                    return JsonValue.Create(l);
+                }
+                return Mismatch(value, t, path, problems, owner);
+            }
+            case TypeKind.Float64:
+                return value is JsonValue fv && fv.GetValueKind() == JsonValueKind.Number ? fv.DeepClone() : Mismatch(value, t, path, problems, owner);
+            case TypeKind.Bytes:
+            {
+                if (value is JsonValue bs && bs.GetValueKind() == JsonValueKind.String)
+                {
+                    var s = bs.GetValue<string>();
+                    var buf = new byte[s.Length];
+                    if (Convert.TryFromBase64String(s, buf, out _)) return JsonValue.Create(s);
+                    problems?.TypeErrors.Add($"illegal base64 data at input byte {BadBase64Offset(s)}");
+                    return null;
+                }
+                return Mismatch(value, t, path, problems, owner);
+            }
+            case TypeKind.Time:
+            case TypeKind.MicroTime:
+            {
+                if (value is JsonValue tv && tv.GetValueKind() == JsonValueKind.String)
+                {
+                    var s = tv.GetValue<string>();
+                    if (s.Length == 0) return null;
+                    if (DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var dt))
+                        return JsonValue.Create(t.Kind == TypeKind.Time ? FormatTime(dt) : FormatMicroTime(dt));
+                    problems?.TypeErrors.Add($"parsing time \"{s}\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \"{s}\" as \"2006\"");
+                    return null;
+                }
+                return Mismatch(value, t, path, problems, owner);
+            }
+            case TypeKind.Duration:
+                return value is JsonValue dv && dv.GetValueKind() == JsonValueKind.String ? dv.DeepClone() : Mismatch(value, t, path, problems, owner);
+            case TypeKind.Quantity:
+            {
+                if (value is JsonValue qv && qv.GetValueKind() == JsonValueKind.String)
+                {
+                    var s = qv.GetValue<string>();
+                    if (Quantity.TryParse(s, out var q)) return JsonValue.Create(q.ToCanonicalString());
+                    problems?.TypeErrors.Add($"quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
+                    return null;
+                }
+                if (value is JsonValue qn && qn.GetValueKind() == JsonValueKind.Number)
+                {
+                    var raw = qn.ToJsonString();
+                    if (Quantity.TryParse(raw, out var q)) return JsonValue.Create(q.ToCanonicalString());
+                }
+                return Mismatch(value, t, path, problems, owner);
+            }
+            case TypeKind.IntOrString:
+            {
+                if (value is JsonValue iv && iv.GetValueKind() == JsonValueKind.String) return iv.DeepClone();
+                if (value is JsonValue inv && inv.GetValueKind() == JsonValueKind.Number && inv.TryGetValue<long>(out var n) && n is >= int.MinValue and <= int.MaxValue)
+                    return JsonValue.Create(n);
+                return Mismatch(value, t, path, problems, owner);
+            }
+            default:
+                return value.DeepClone();
+        }
+    }
+
+    private static JsonNode? Mismatch(JsonNode value, TypeRef t, string path, DecodeProblems? problems, StructSchema owner)
+    {
+        var kind = value switch
+        {
+            JsonObject => "object",
+            JsonArray => "array",
+            JsonValue v => v.GetValueKind() switch
+            {
+                JsonValueKind.String => "string",
+                JsonValueKind.Number => "number " + v.ToJsonString(),
+                JsonValueKind.True or JsonValueKind.False => "bool",
+                _ => "value",
+            },
+            _ => "value",
+        };
+        // Go: json: cannot unmarshal string into Go struct field PodSpec.spec.containers of type []v1.Container
+        problems?.TypeErrors.Add($"json: cannot unmarshal {kind} into Go struct field {owner.Name}.{path} of type {GoTypeName(t)}");
+        return null;
+    }
+
+    internal static string GoTypeName(TypeRef t) => t.Kind switch
+    {
+        TypeKind.Pointer => GoTypeName(t.Elem!),
+        TypeKind.Slice => "[]" + GoTypeName(t.Elem!),
+        TypeKind.Map => "map[string]" + GoTypeName(t.Elem!),
+        TypeKind.Struct => t.Struct!.Package[(t.Struct.Package.IndexOf('/') + 1)..] + "." + t.Struct.Name,
+        TypeKind.String => "string",
+        TypeKind.Bool => "bool",
+        TypeKind.Int32 => "int32",
+        TypeKind.Int64 => "int64",
+        TypeKind.Float64 => "float64",
+        TypeKind.Bytes => "[]uint8",
+        TypeKind.IntOrString => "intstr.IntOrString",
+        TypeKind.Quantity => "resource.Quantity",
+        TypeKind.Time => "v1.Time",
+        _ => t.Kind.ToString(),
+    };
+
+    private static int BadBase64Offset(string s)
+    {
+        for (var i = 0; i < s.Length; i++)
+        {
+            var c = s[i];
+            if (!(char.IsAsciiLetterOrDigit(c) || c == '+' || c == '/' || c == '=')) return i;
+        }
+        return s.Length - s.Length % 4;
+    }
+
+    public static string FormatTime(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    public static string FormatMicroTime(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+
+    private static bool IsEmptyCollection(JsonNode n) => n switch
+    {
+        JsonArray a => a.Count == 0,
+        JsonObject o => o.Count == 0,
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>().Length == 0, // []byte
+        _ => false,
+    };
+
+    private static bool IsZeroScalar(JsonNode? n) => n switch
+    {
+        null => true,
+        JsonValue v => v.GetValueKind() switch
+        {
+            JsonValueKind.String => v.GetValue<string>().Length == 0,
+            JsonValueKind.False => true,
+            JsonValueKind.Number => v.TryGetValue<long>(out var l) ? l == 0 : v.GetValue<double>() == 0,
+            _ => false,
+        },
+        _ => false,
+    };
+
+    /// <summary>The JSON of a Go zero value of a non-pointer type.</summary>
+    private static JsonNode? ZeroOf(TypeRef t) => t.Kind switch
+    {
+        TypeKind.String => JsonValue.Create(""),
+        TypeKind.Bool => JsonValue.Create(false),
+        TypeKind.Int32 or TypeKind.Int64 => JsonValue.Create(0L),
+        TypeKind.Float64 => JsonValue.Create(0L),
+        TypeKind.Quantity => JsonValue.Create("0"),
+        TypeKind.IntOrString => JsonValue.Create(0L),
+        TypeKind.Struct => ShapeStruct(new JsonObject(), t.Struct!, "", null),
+        _ => null,
+    };
+
+    private static JsonNode? ZeroOfElement(TypeRef t) => t.Kind is TypeKind.Pointer or TypeKind.Slice or TypeKind.Map ? null : ZeroOf(t);
+
+    private static string Join(string path, string name) => path.Length == 0 ? name : path + "." + name;
+}

@@ -1,0 +1,137 @@
+using System.Net;
+using System.Security.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Portcullis.Server.Admission;
+using Portcullis.Server.Api.Resources;
+using Portcullis.Server.Authentication;
+using Portcullis.Server.Authorization;
+using Portcullis.Server.Controllers;
+using Portcullis.Server.Http;
+using Portcullis.Server.Pki;
+using Portcullis.Server.Registry;
+using Portcullis.Server.Storage;
+using Portcullis.Server.Storage.Sqlite;
+
+namespace Portcullis.Server.Hosting;
+
+/// <summary>
+/// The API server as a library: composes storage, the pipeline stages and the controllers, and
+/// runs Kestrel. `portcullis serve` and the end-to-end tests both start it through here.
+/// </summary>
+public sealed class PortcullisServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly IKeyValueBackend _kv;
+    private readonly ControllerHost _controllers;
+
+    public PkiMaterial Pki { get; }
+    public Uri Url { get; }
+    public ResourceRegistry Resources { get; }
+
+    private PortcullisServer(WebApplication app, IKeyValueBackend kv, ControllerHost controllers, PkiMaterial pki, Uri url, ResourceRegistry resources)
+    {
+        _app = app; _kv = kv; _controllers = controllers; Pki = pki; Url = url; Resources = resources;
+    }
+
+    public static async Task<PortcullisServer> StartAsync(ServerOptions o, TimeProvider? timeProvider = null, CancellationToken ct = default)
+    {
+        var time = timeProvider ?? TimeProvider.System;
+        Directory.CreateDirectory(o.DataDir);
+        var bind = IPAddress.Parse(o.BindAddress);
+        var port = o.SecurePort == 0 ? FreePort(bind) : o.SecurePort;
+        var host = bind.Equals(IPAddress.Any) || bind.Equals(IPAddress.IPv6Any) ? "127.0.0.1" : o.BindAddress;
+        var url = new Uri($"https://{(bind.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && host != "127.0.0.1" ? $"[{host}]" : host)}:{port}");
+        var extraIps = bind.Equals(IPAddress.Any) || bind.Equals(IPAddress.IPv6Any) ? Array.Empty<IPAddress>() : [bind];
+        var pki = PkiBootstrap.Ensure(o.DataDir, o.TlsCertFile, o.TlsPrivateKeyFile, o.ClientCaFile, url.ToString().TrimEnd('/'), extraIps, time);
+
+        var kv = SqliteBackend.Open(Path.Combine(o.DataDir, "state.db"));
+        var resources = new ResourceRegistry(BuiltinResources.All);
+        var admission = AdmissionChain.Empty;
+        var stores = resources.All.ToDictionary(d => d, d => new GenericStore(d, kv, time, admission));
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "HH:mm:ss "; });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("Portcullis", LogLevel.Information);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = null; // the body decoder enforces upstream's 3 MiB with upstream's error
+            k.Listen(bind, port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.UseHttps(new HttpsConnectionAdapterOptions
+                {
+                    ServerCertificate = pki.ServingCertificate,
+                    SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                    ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+                    // Verified by the x509 authenticator, which turns a bad certificate into a 401.
+                    ClientCertificateValidation = (_, _, _) => true,
+                    CheckCertificateRevocation = false,
+                });
+            });
+        });
+        builder.Services.AddSingleton(time);
+        var app = builder.Build();
+
+        var authenticators = new List<IAuthenticator> { new X509Authenticator(pki.ClientCas, time) };
+        IAuthenticator authn = new UnionAuthenticator(authenticators);
+        if (o.AnonymousAuth) authn = new WithAnonymous(authn, new AnonymousAuthenticator());
+        IAuthorizer authz = new AuthorizerChain([new SystemMastersAuthorizer(), new PublicInfoAuthorizer()]);
+
+        var health = new HealthChecks(kv);
+        var dispatcher = new Dispatcher(new ResourceHandler(d => stores[d], new WatchStreamer(kv, time)), new Discovery(resources), health, new VersionInfo());
+        var pipeline = new Pipeline(resources, authn, authz, dispatcher, app.Services.GetRequiredService<ILogger<Pipeline>>());
+        pipeline.Build(app);
+
+        var controllers = new ControllerHost(
+        [
+            new CompactionController(kv, time, o.StorageHistory, o.CompactionInterval),
+            new BootstrapController(stores, resources),
+        ], app.Services.GetRequiredService<ILoggerFactory>());
+        await controllers.StartAsync(ct);
+        await app.StartAsync(ct);
+        health.MarkReady();
+        app.Lifetime.ApplicationStopping.Register(health.MarkShuttingDown);
+        return new PortcullisServer(app, kv, controllers, pki, url, resources);
+    }
+
+    private static int FreePort(IPAddress bind)
+    {
+        var l = new System.Net.Sockets.TcpListener(bind, 0);
+        l.Start();
+        var port = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+
+    public Task WaitForShutdownAsync(CancellationToken ct = default) => _app.WaitForShutdownAsync(ct);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _controllers.DisposeAsync();
+        await _app.DisposeAsync();
+        await _kv.DisposeAsync();
+    }
+
+    /// <summary>Credential authenticators first; anonymous only when the request carried no credential at all.</summary>
+    private sealed class WithAnonymous(IAuthenticator credentials, IAuthenticator anonymous) : IAuthenticator
+    {
+        public async ValueTask<AuthenticationResult> AuthenticateAsync(Microsoft.AspNetCore.Http.HttpContext context)
+        {
+            var r = await credentials.AuthenticateAsync(context);
+            if (r.Outcome != AuthenticationOutcome.NotMine) return r;
+            // A credential nobody recognised is a failed login, not an anonymous one.
+            if (context.Request.Headers.Authorization.Count > 0) return AuthenticationResult.Fail("unrecognised credential");
+            return await anonymous.AuthenticateAsync(context);
+        }
+    }
+}

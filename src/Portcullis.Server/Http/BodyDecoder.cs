@@ -1,0 +1,140 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Portcullis.Server.Api.Resources;
+using Portcullis.Server.Api.Schema;
+using Portcullis.Server.Errors;
+using Portcullis.Server.Serialization;
+
+namespace Portcullis.Server.Http;
+
+/// <summary>
+/// Reads a request body into an object of the endpoint's kind: size limit, media type, JSON or
+/// YAML, apiVersion/kind defaulting and checking, and field validation (Strict, Warn, Ignore).
+/// </summary>
+public static class BodyDecoder
+{
+    public const int MaxBodyBytes = 3 * 1024 * 1024;
+
+    public static readonly string[] AcceptedMediaTypes = [Responses.Json, Responses.Yaml, Responses.Protobuf];
+
+    public static async Task<byte[]> ReadBodyAsync(HttpRequest req, CancellationToken ct)
+    {
+        if (req.ContentLength > MaxBodyBytes) throw TooLarge();
+        using var ms = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        int n;
+        while ((n = await req.Body.ReadAsync(buffer, ct)) > 0)
+        {
+            ms.Write(buffer, 0, n);
+            if (ms.Length > MaxBodyBytes) throw TooLarge();
+        }
+        return ms.ToArray();
+    }
+
+    private static ApiException TooLarge() => ApiErrors.RequestEntityTooLarge($"Request entity too large: limit is {MaxBodyBytes}");
+
+    public static string MediaType(HttpRequest req)
+    {
+        var ct = req.ContentType ?? "";
+        var semi = ct.IndexOf(';');
+        return (semi >= 0 ? ct[..semi] : ct).Trim().ToLowerInvariant();
+    }
+
+    /// <summary>Parses the body as JSON (or YAML) without a schema.</summary>
+    public static JsonNode? ParseRaw(byte[] body, string mediaType, List<string>? duplicates)
+    {
+        switch (mediaType)
+        {
+            case Responses.Json or "" or "application/json-patch+json" or "application/merge-patch+json" or "application/strategic-merge-patch+json" or "application/apply-patch+yaml" when LooksLikeJson(body):
+                try { return JsonParser.Parse(body, duplicates); }
+                catch (JsonException e) { throw ApiErrors.BadRequest($"couldn't get version/kind; json parse error: {GoJsonError(e)}"); }
+            case Responses.Yaml or "application/yml" or "application/apply-patch+yaml":
+                try { return YamlCodec.ToJson(Encoding.UTF8.GetString(body)); }
+                catch (FormatException e) { throw ApiErrors.BadRequest(e.Message); }
+            case Responses.Json or "":
+                try { return JsonParser.Parse(body, duplicates); }
+                catch (JsonException e) { throw ApiErrors.BadRequest($"couldn't get version/kind; json parse error: {GoJsonError(e)}"); }
+            default:
+                throw ApiErrors.UnsupportedMediaType(mediaType, AcceptedMediaTypes);
+        }
+    }
+
+    private static bool LooksLikeJson(byte[] body)
+    {
+        foreach (var b in body)
+        {
+            if (b is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t') continue;
+            return b is (byte)'{' or (byte)'[';
+        }
+        return true;
+    }
+
+    private static string GoJsonError(JsonException e)
+    {
+        var msg = e.Message;
+        var cut = msg.IndexOf(" LineNumber", StringComparison.Ordinal);
+        if (cut > 0) msg = msg[..cut];
+        return msg.TrimEnd('.');
+    }
+
+    /// <summary>
+    /// Decodes an object for <paramref name="def"/>. Unknown and duplicate fields are an error under
+    /// Strict and warnings under Warn (the default), as upstream's server-side field validation.
+    /// </summary>
+    public static JsonObject DecodeObject(byte[] body, string mediaType, ResourceDefinition def, string fieldValidation, List<string> warnings)
+    {
+        if (mediaType == Responses.Protobuf)
+            throw ApiErrors.UnsupportedMediaType(mediaType, [Responses.Json, Responses.Yaml]);
+        var dups = new List<string>();
+        var node = ParseRaw(body, mediaType, dups);
+        if (node is not JsonObject obj)
+            throw ApiErrors.BadRequest($"Object 'Kind' is missing in '{Encoding.UTF8.GetString(body).Trim()}'");
+        var apiVersion = obj["apiVersion"] is JsonValue av && av.GetValueKind() == JsonValueKind.String ? av.GetValue<string>() : "";
+        var kind = obj["kind"] is JsonValue kv && kv.GetValueKind() == JsonValueKind.String ? kv.GetValue<string>() : "";
+        if (apiVersion.Length > 0 && apiVersion != def.GroupVersion)
+            throw ApiErrors.BadRequest($"the API version in the data ({apiVersion}) does not match the expected API version ({def.GroupVersion})");
+        if (kind.Length > 0 && kind != def.Kind)
+            throw ApiErrors.BadRequest($"{kind} in version \"{def.Version}\" cannot be handled as a {def.Kind}: the kind in the data ({kind}) does not match the expected kind ({def.Kind})");
+        obj["apiVersion"] = def.GroupVersion;
+        obj["kind"] = def.Kind;
+
+        var problems = new DecodeProblems();
+        problems.DuplicateFields.AddRange(dups);
+        var shaped = ObjectShaper.Shape(obj, def.Schema, problems);
+        if (problems.TypeErrors.Count > 0)
+            throw ApiErrors.BadRequest($"{def.Kind} in version \"{def.Version}\" cannot be handled as a {def.Kind}: {problems.TypeErrors[0]}");
+        ReportFieldProblems(problems, fieldValidation, warnings);
+        return shaped;
+    }
+
+    public static void ReportFieldProblems(DecodeProblems problems, string fieldValidation, List<string> warnings)
+    {
+        var msgs = problems.UnknownFields.Select(f => $"unknown field \"{f}\"")
+            .Concat(problems.DuplicateFields.Select(f => $"duplicate field \"{f}\"")).ToList();
+        if (msgs.Count == 0) return;
+        switch (fieldValidation)
+        {
+            case "Strict":
+                throw ApiErrors.BadRequest("strict decoding error: " + string.Join(", ", msgs));
+            case "Ignore":
+                return;
+            default:
+                warnings.AddRange(msgs);
+                return;
+        }
+    }
+
+    /// <summary>The fieldValidation query parameter; anything else is a 400 as upstream.</summary>
+    public static string FieldValidation(HttpRequest req)
+    {
+        var v = req.Query["fieldValidation"].ToString();
+        return v switch
+        {
+            "" => "Warn",
+            "Strict" or "Warn" or "Ignore" => v,
+            _ => throw ApiErrors.BadRequest($"fieldValidation parameter unsupported: {v}. Supported values are: Ignore, Warn, Strict"),
+        };
+    }
+}

@@ -1,0 +1,113 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Portcullis.Server.Api.Resources;
+using Portcullis.Server.Api.Schema;
+
+namespace Portcullis.Server.Http;
+
+/// <summary>
+/// Legacy discovery: /api, /api/v1, /apis, /apis/GROUP, /apis/GROUP/VERSION, built from the
+/// resource definitions (the one source of names, scope and verbs).
+/// </summary>
+public sealed class Discovery(ResourceRegistry registry)
+{
+    private readonly SchemaRegistry _schemas = SchemaRegistry.Default;
+
+    public IEnumerable<string> GroupPaths() =>
+        registry.GroupVersions.Where(g => g.Group.Length > 0)
+            .SelectMany(g => new[] { $"/apis/{g.Group}", $"/apis/{g.Group}/{g.Version}" }).Distinct();
+
+    public async Task<bool> TryServeAsync(HttpContext ctx, string path)
+    {
+        var node = Build(path, ctx);
+        if (node is null) return false;
+        if (ctx.Request.Method is "GET" or "HEAD") await Responses.WriteObjectAsync(ctx, 200, node);
+        return true;
+    }
+
+    private JsonObject? Build(string path, HttpContext ctx)
+    {
+        if (path == "/api")
+            return Shape("APIVersions", new JsonObject
+            {
+                ["kind"] = "APIVersions",
+                ["versions"] = new JsonArray("v1"),
+                ["serverAddressByClientCIDRs"] = new JsonArray(new JsonObject
+                {
+                    ["clientCIDR"] = "0.0.0.0/0",
+                    ["serverAddress"] = $"{ctx.Connection.LocalIpAddress}:{ctx.Connection.LocalPort}",
+                }),
+            });
+        if (path == "/apis")
+        {
+            var groups = new JsonArray();
+            foreach (var g in registry.GroupVersions.Where(g => g.Group.Length > 0).GroupBy(g => g.Group))
+                groups.Add(GroupJson(g.Key, g.Select(x => x.Version).ToList()));
+            return Shape("APIGroupList", new JsonObject { ["kind"] = "APIGroupList", ["apiVersion"] = "v1", ["groups"] = groups });
+        }
+        if (path == "/api/v1") return ResourceList("", "v1");
+        var parts = path.Trim('/').Split('/');
+        if (parts.Length == 2 && parts[0] == "apis")
+        {
+            var versions = registry.GroupVersions.Where(g => g.Group == parts[1]).Select(g => g.Version).ToList();
+            if (versions.Count == 0) return null;
+            var g = GroupJson(parts[1], versions);
+            g["kind"] = "APIGroup";
+            g["apiVersion"] = "v1";
+            return Shape("APIGroup", g);
+        }
+        if (parts.Length == 3 && parts[0] == "apis") return ResourceList(parts[1], parts[2]);
+        return null;
+    }
+
+    private JsonObject Shape(string kind, JsonObject o) => ObjectShaper.Shape(o, _schemas.Get("meta/v1." + kind));
+
+    private static JsonObject GroupJson(string group, List<string> versions)
+    {
+        var vs = new JsonArray();
+        foreach (var v in versions) vs.Add(new JsonObject { ["groupVersion"] = $"{group}/{v}", ["version"] = v });
+        return new JsonObject
+        {
+            ["name"] = group,
+            ["versions"] = vs,
+            ["preferredVersion"] = new JsonObject { ["groupVersion"] = $"{group}/{versions[0]}", ["version"] = versions[0] },
+        };
+    }
+
+    private JsonObject? ResourceList(string group, string version)
+    {
+        var defs = registry.All.Where(d => d.Group == group && d.Version == version).ToList();
+        if (defs.Count == 0) return null;
+        var resources = new JsonArray();
+        foreach (var d in defs.OrderBy(d => d.Plural, StringComparer.Ordinal))
+        {
+            var r = new JsonObject
+            {
+                ["name"] = d.Plural,
+                ["singularName"] = d.Singular,
+                ["namespaced"] = d.Namespaced,
+                ["kind"] = d.Kind,
+                ["verbs"] = new JsonArray(d.Verbs.Select(v => (JsonNode)v!).ToArray()),
+            };
+            if (d.ShortNames.Length > 0) r["shortNames"] = new JsonArray(d.ShortNames.Select(v => (JsonNode)v!).ToArray());
+            if (d.Categories.Length > 0) r["categories"] = new JsonArray(d.Categories.Select(v => (JsonNode)v!).ToArray());
+            resources.Add(r);
+            foreach (var sub in d.Subresources)
+                resources.Add(new JsonObject
+                {
+                    ["name"] = $"{d.Plural}/{sub}",
+                    ["singularName"] = "",
+                    ["namespaced"] = d.Namespaced,
+                    ["kind"] = d.Kind,
+                    ["verbs"] = new JsonArray("get", "patch", "update"),
+                });
+        }
+        return Shape("APIResourceList", new JsonObject
+        {
+            ["kind"] = "APIResourceList",
+            ["apiVersion"] = "v1",
+            ["groupVersion"] = group.Length == 0 ? version : $"{group}/{version}",
+            ["resources"] = resources,
+        });
+    }
+}

@@ -1,0 +1,130 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Portcullis.Server.Api.Resources;
+using Portcullis.Server.Authentication;
+using Portcullis.Server.Authorization;
+using Portcullis.Server.Errors;
+
+namespace Portcullis.Server.Http;
+
+/// <summary>The parsed request, set once by the RequestInfo stage.</summary>
+public sealed record RequestContextFeature(RequestInfo Info, ResourceDefinition? Resource)
+{
+    public UserInfo? User { get; set; }
+}
+
+/// <summary>
+/// The request pipeline, in one place. Each request passes each stage once, in this order
+/// (upstream's DefaultBuildHandlerChain, read outside in).
+/// </summary>
+public sealed partial class Pipeline(
+    ResourceRegistry resources,
+    IAuthenticator authenticator,
+    IAuthorizer authorizer,
+    Dispatcher dispatcher,
+    ILogger<Pipeline> log)
+{
+    public void Build(IApplicationBuilder app)
+    {
+        app.Use(Errors);          // any ApiException → its Status; anything else → 500 Status, logged
+        app.Use(ParseRequest);    // RequestInfo: verb, group, version, resource, namespace, name
+        app.Use(Authenticate);    // x509 / tokens / anonymous → UserInfo, or 401
+        // Impersonation and audit plug in here (their own issues).
+        app.Use(Authorize);       // RBAC and friends → allow, or 403
+        app.Run(dispatcher.DispatchAsync); // handler: decode → admission → strategy → storage → encode
+    }
+
+    private async Task Errors(HttpContext ctx, RequestDelegate next)
+    {
+        try { await next(ctx); }
+        catch (ApiException e) when (!ctx.Response.HasStarted) { await Responses.WriteErrorAsync(ctx, e); }
+        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested) { }
+        catch (BadHttpRequestException e) when (!ctx.Response.HasStarted)
+        {
+            await Responses.WriteErrorAsync(ctx, e.StatusCode == 413
+                ? ApiErrors.RequestEntityTooLarge($"Request entity too large: limit is {BodyDecoder.MaxBodyBytes}")
+                : ApiErrors.BadRequest(e.Message));
+        }
+        catch (Exception e) when (!ctx.Response.HasStarted)
+        {
+            LogUnhandled(log, e, ctx.Request.Method, ctx.Request.Path);
+            await Responses.WriteErrorAsync(ctx, ApiErrors.Internal(e.Message));
+        }
+    }
+
+    private Task ParseRequest(HttpContext ctx, RequestDelegate next)
+    {
+        var q = ctx.Request.Query;
+        var info = RequestInfoParser.Parse(ctx.Request.Method, ctx.Request.Path.Value ?? "/",
+            k => q.TryGetValue(k, out var v) ? v.ToString() : null);
+        ResourceDefinition? def = null;
+        if (info.IsResourceRequest)
+        {
+            def = resources.Find(info.ApiGroup, info.ApiVersion, info.Resource);
+            // A known resource addressed in the wrong scope is not a route: refuse before authorization.
+            if (def is not null && !ScopeFits(info, def)) throw ApiErrors.PathNotFound();
+        }
+        ctx.Features.Set(new RequestContextFeature(info, def));
+        return next(ctx);
+    }
+
+    private static bool ScopeFits(RequestInfo info, ResourceDefinition def)
+    {
+        if (def.Namespaced) return info.Namespace.Length > 0 || info.Name.Length == 0;
+        if (def.Plural == "namespaces") return info.Namespace == info.Name;
+        return info.Namespace.Length == 0;
+    }
+
+    private async Task Authenticate(HttpContext ctx, RequestDelegate next)
+    {
+        var feature = ctx.Features.GetRequiredFeature<RequestContextFeature>();
+        var result = await authenticator.AuthenticateAsync(ctx);
+        if (result.Outcome != AuthenticationOutcome.Authenticated)
+        {
+            if (result.Error is { } why) LogAuthFailed(log, why);
+            throw ApiErrors.Unauthorized();
+        }
+        feature.User = result.User;
+        // Credentials are consumed here; later stages never see them.
+        ctx.Request.Headers.Authorization = default;
+        await next(ctx);
+    }
+
+    private async Task Authorize(HttpContext ctx, RequestDelegate next)
+    {
+        var f = ctx.Features.GetRequiredFeature<RequestContextFeature>();
+        var i = f.Info;
+        var attrs = new AuthorizationAttributes(f.User!, i.Verb, i.IsResourceRequest, i.Path, i.Namespace,
+            i.ApiGroup, i.ApiVersion, i.Resource, i.Subresource, i.Name);
+        var decision = await authorizer.AuthorizeAsync(attrs, ctx.RequestAborted);
+        if (decision.Decision != Decision.Allow) throw Forbidden(attrs, decision.Reason);
+        await next(ctx);
+    }
+
+    /// <summary>Upstream's forbidden message (endpoints/handlers/responsewriters.forbiddenMessage).</summary>
+    public static ApiException Forbidden(AuthorizationAttributes a, string reason)
+    {
+        string msg;
+        if (!a.IsResourceRequest)
+            msg = $"User \"{a.User.Name}\" cannot {a.Verb} path \"{a.Path}\"";
+        else
+        {
+            var resource = a.Subresource.Length > 0 ? a.Resource + "/" + a.Subresource : a.Resource;
+            msg = a.Namespace.Length > 0
+                ? $"User \"{a.User.Name}\" cannot {a.Verb} resource \"{resource}\" in API group \"{a.ApiGroup}\" in the namespace \"{a.Namespace}\""
+                : $"User \"{a.User.Name}\" cannot {a.Verb} resource \"{resource}\" in API group \"{a.ApiGroup}\" at the cluster scope";
+        }
+        if (reason.Length > 0) msg += ": " + reason;
+        return a.IsResourceRequest
+            ? ApiErrors.Forbidden(a.Resource, a.ApiGroup, a.Name, msg)
+            : ApiErrors.Forbidden("", "", "", msg);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "unhandled error serving {Method} {Path}")]
+    private static partial void LogUnhandled(ILogger logger, Exception e, string method, string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "authentication failed: {Reason}")]
+    private static partial void LogAuthFailed(ILogger logger, string reason);
+}

@@ -1,0 +1,215 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Portcullis.Server.Api.Resources;
+using Portcullis.Server.Errors;
+using Portcullis.Server.Registry;
+
+namespace Portcullis.Server.Http;
+
+/// <summary>
+/// Serves a resource request after authentication and authorization: decodes, calls the generic
+/// store, encodes. One method per verb; no access checks here (they happened upstream in the
+/// pipeline) and no storage details (they live in the store).
+/// </summary>
+public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> stores, WatchStreamer watcher)
+{
+    public async Task HandleAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def)
+    {
+        var store = stores(def);
+        var ct = ctx.RequestAborted;
+        var sub = info.Subresource;
+        if (sub.Length > 0 && !def.Subresources.Contains(sub)) throw ApiErrors.PathNotFound();
+        var q = (Func<string, string?>)(k => ctx.Request.Query.TryGetValue(k, out var v) ? v.ToString() : null);
+        switch (info.Verb)
+        {
+            case "get":
+                await Responses.WriteObjectAsync(ctx, 200, await store.GetAsync(info.Namespace, info.Name, ct));
+                return;
+            case "list":
+                if (sub.Length > 0) throw ApiErrors.MethodNotAllowed();
+                await Responses.WriteObjectAsync(ctx, 200, await store.ListAsync(info.Namespace, ListOptions.FromQuery(q), ct));
+                return;
+            case "watch":
+                await watcher.StreamAsync(ctx, store, info, ListOptions.FromQuery(q) with { Watch = true });
+                return;
+            case "create":
+                if (sub.Length > 0 || info.Name.Length > 0) throw ApiErrors.MethodNotAllowed();
+                await CreateAsync(ctx, info, def, store);
+                return;
+            case "update":
+                await UpdateAsync(ctx, info, def, store);
+                return;
+            case "patch":
+                await PatchAsync(ctx, info, def, store);
+                return;
+            case "delete":
+                if (sub.Length > 0) throw ApiErrors.MethodNotAllowed();
+                await DeleteAsync(ctx, info, def, store);
+                return;
+            case "deletecollection":
+                await DeleteCollectionAsync(ctx, info, def, store, ListOptions.FromQuery(q));
+                return;
+            default:
+                throw ApiErrors.MethodNotAllowed();
+        }
+    }
+
+    private static Authentication.UserInfo User(HttpContext ctx) => ctx.Features.GetRequiredFeature<RequestContextFeature>().User!;
+
+    private static bool DryRun(HttpRequest req)
+    {
+        var values = req.Query["dryRun"];
+        foreach (var v in values)
+            if (v != "All") throw ApiErrors.BadRequest($"Invalid dry run value: {v}");
+        return values.Count > 0;
+    }
+
+    private static void WriteWarnings(HttpContext ctx, List<string> warnings)
+    {
+        foreach (var w in warnings)
+            ctx.Response.Headers.Append("Warning", "299 - " + JsonSerializerQuote(w));
+    }
+
+    private static string JsonSerializerQuote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+
+    private static async Task<JsonObject> DecodeAsync(HttpContext ctx, ResourceDefinition def, List<string> warnings)
+    {
+        var body = await BodyDecoder.ReadBodyAsync(ctx.Request, ctx.RequestAborted);
+        return BodyDecoder.DecodeObject(body, BodyDecoder.MediaType(ctx.Request), def, BodyDecoder.FieldValidation(ctx.Request), warnings);
+    }
+
+    private static async Task CreateAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def, GenericStore store)
+    {
+        var warnings = new List<string>();
+        var dryRun = DryRun(ctx.Request);
+        var obj = await DecodeAsync(ctx, def, warnings);
+        CheckNamespace(obj, info, def);
+        var created = await store.CreateAsync(info.Namespace, obj, new WriteOptions(User(ctx), dryRun), ctx.RequestAborted);
+        WriteWarnings(ctx, warnings);
+        await Responses.WriteObjectAsync(ctx, 201, created);
+    }
+
+    private static void CheckNamespace(JsonObject obj, RequestInfo info, ResourceDefinition def)
+    {
+        if (!def.Namespaced) return;
+        var ns = Meta.Namespace(obj);
+        if (ns.Length > 0 && ns != info.Namespace)
+            throw ApiErrors.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+    }
+
+    private static async Task UpdateAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def, GenericStore store)
+    {
+        var warnings = new List<string>();
+        var dryRun = DryRun(ctx.Request);
+        var obj = await DecodeAsync(ctx, def, warnings);
+        CheckNamespace(obj, info, def);
+        var name = Meta.Name(obj);
+        if (name.Length > 0 && name != info.Name)
+            throw ApiErrors.BadRequest($"the name of the object ({name}) does not match the name on the URL ({info.Name})");
+        if (name.Length == 0) Meta.Set(obj, "name", info.Name);
+        var updated = await store.UpdateAsync(info.Namespace, info.Name, info.Subresource, _ => obj, new WriteOptions(User(ctx), dryRun), ctx.RequestAborted);
+        WriteWarnings(ctx, warnings);
+        await Responses.WriteObjectAsync(ctx, 200, updated);
+    }
+
+    private static async Task PatchAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def, GenericStore store)
+    {
+        var dryRun = DryRun(ctx.Request);
+        var media = BodyDecoder.MediaType(ctx.Request);
+        var body = await BodyDecoder.ReadBodyAsync(ctx.Request, ctx.RequestAborted);
+        var fieldValidation = BodyDecoder.FieldValidation(ctx.Request);
+        var warnings = new List<string>();
+        var patch = media switch
+        {
+            "application/json-patch+json" or "application/merge-patch+json" or "application/strategic-merge-patch+json"
+                => BodyDecoder.ParseRaw(body, media, null),
+            _ => throw ApiErrors.UnsupportedMediaType(media,
+                ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"]),
+        };
+        var updated = await store.UpdateAsync(info.Namespace, info.Name, info.Subresource, current =>
+        {
+            var patched = Patching.Apply(media, current, patch, def);
+            // Re-decode the result as a body would be, so unknown fields are reported the same way.
+            var problems = new Api.Schema.DecodeProblems();
+            var shaped = Api.Schema.ObjectShaper.Shape(patched, def.Schema, problems);
+            if (problems.TypeErrors.Count > 0) throw ApiErrors.BadRequest(problems.TypeErrors[0]);
+            BodyDecoder.ReportFieldProblems(problems, fieldValidation, warnings);
+            // The patched object keeps the current resourceVersion unless the patch set one.
+            return shaped;
+        }, new WriteOptions(User(ctx), dryRun), ctx.RequestAborted);
+        WriteWarnings(ctx, warnings);
+        await Responses.WriteObjectAsync(ctx, 200, updated);
+    }
+
+    private static async Task<DeleteOptions> DeleteOptionsAsync(HttpContext ctx)
+    {
+        var req = ctx.Request;
+        string? uid = null, rv = null, policy = null;
+        long? grace = null;
+        var body = await BodyDecoder.ReadBodyAsync(req, ctx.RequestAborted);
+        if (body.Length > 0 && BodyDecoder.ParseRaw(body, BodyDecoder.MediaType(req) is { Length: > 0 } m ? m : Responses.Json, null) is JsonObject o)
+        {
+            if (o["preconditions"] is JsonObject pre)
+            {
+                uid = Meta.Str(pre, "uid") is { Length: > 0 } u ? u : null;
+                rv = Meta.Str(pre, "resourceVersion") is { Length: > 0 } r ? r : null;
+            }
+            policy = Meta.Str(o, "propagationPolicy") is { Length: > 0 } p ? p : null;
+            if (o["gracePeriodSeconds"] is JsonValue g && g.TryGetValue<long>(out var gs)) grace = gs;
+            if (o["orphanDependents"] is JsonValue od && od.GetValueKind() == JsonValueKind.True) policy ??= "Orphan";
+            if (o["dryRun"] is JsonArray dr && dr.Count > 0) req.QueryString = req.QueryString.Add("dryRun", "All");
+        }
+        if (req.Query["propagationPolicy"].ToString() is { Length: > 0 } qp) policy = qp;
+        if (req.Query["gracePeriodSeconds"].ToString() is { Length: > 0 } qg && long.TryParse(qg, out var g2)) grace = g2;
+        if (req.Query["orphanDependents"].ToString() == "true") policy ??= "Orphan";
+        return new DeleteOptions(User(ctx), uid, rv, policy, grace, DryRun(req));
+    }
+
+    private static async Task DeleteAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def, GenericStore store)
+    {
+        var opts = await DeleteOptionsAsync(ctx);
+        var result = await store.DeleteAsync(info.Namespace, info.Name, opts, ctx.RequestAborted);
+        if (!result.Deleted || def.ReturnDeletedObject)
+        {
+            await Responses.WriteObjectAsync(ctx, 200, result.Object);
+            return;
+        }
+        var details = new JsonObject { ["name"] = info.Name };
+        if (def.Group.Length > 0) details["group"] = def.Group;
+        details["kind"] = def.Plural;
+        details["uid"] = Meta.Uid(result.Object);
+        await Responses.WriteObjectAsync(ctx, 200, new JsonObject
+        {
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["metadata"] = new JsonObject(),
+            ["status"] = "Success",
+            ["details"] = details,
+        });
+    }
+
+    private static async Task DeleteCollectionAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def, GenericStore store, ListOptions list)
+    {
+        if (!def.Verbs.Contains("deletecollection")) throw ApiErrors.MethodNotAllowed();
+        var opts = await DeleteOptionsAsync(ctx);
+        var listed = await store.ListAsync(info.Namespace, list with { Limit = 0, Continue = null }, ctx.RequestAborted);
+        var deleted = new JsonArray();
+        foreach (var item in listed["items"]!.AsArray().ToList())
+        {
+            var o = (JsonObject)item!;
+            try
+            {
+                var r = await store.DeleteAsync(Meta.Namespace(o), Meta.Name(o), opts, ctx.RequestAborted);
+                var d = r.Object;
+                d.Remove("kind");
+                d.Remove("apiVersion");
+                deleted.Add(d);
+            }
+            catch (ApiException e) when (e.Code == 404) { }
+        }
+        listed["items"] = deleted;
+        await Responses.WriteObjectAsync(ctx, 200, listed);
+    }
+}

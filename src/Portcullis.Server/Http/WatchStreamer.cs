@@ -1,0 +1,123 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Http;
+using Portcullis.Server.Errors;
+using Portcullis.Server.Registry;
+using Portcullis.Server.Serialization;
+using Portcullis.Server.Storage;
+
+namespace Portcullis.Server.Http;
+
+/// <summary>
+/// Streams watch events as upstream does over HTTP/1.1 and HTTP/2: one JSON object per line,
+/// <c>{"type":"ADDED","object":{…}}</c>, flushed per event. A compacted start revision is an
+/// in-stream ERROR event carrying a 410 Expired Status. Bookmarks are sent when asked for.
+/// </summary>
+public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
+{
+    public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Upstream's --min-request-timeout: watches without timeoutSeconds end after a random 1–2× of it.</summary>
+    public TimeSpan MinRequestTimeout { get; init; } = TimeSpan.FromSeconds(1800);
+
+    public async Task StreamAsync(HttpContext ctx, GenericStore store, RequestInfo info, ListOptions opts)
+    {
+        var def = store.Definition;
+        var timeout = opts.TimeoutSeconds is { } ts ? TimeSpan.FromSeconds(ts)
+            : MinRequestTimeout * (1 + Random.Shared.NextDouble());
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
+        cts.CancelAfter(timeout);
+        var ct = cts.Token;
+        if (info.Name.Length > 0)
+            opts = opts with { Fields = Selectors.FieldSelector.Parse(MergeNameSelector(opts, info.Name)) };
+
+        ApiWatchEvent Bookmark(long rv)
+        {
+            var o = new JsonObject { ["kind"] = def.Kind, ["apiVersion"] = def.GroupVersion,
+                ["metadata"] = new JsonObject { ["resourceVersion"] = rv.ToString(CultureInfo.InvariantCulture) } };
+            return new ApiWatchEvent("BOOKMARK", Api.Schema.ObjectShaper.Shape(o, def.Schema));
+        }
+
+        // Validate selectors before committing to a 200.
+        var events = store.WatchAsync(info.Namespace, opts, Bookmark, ct).GetAsyncEnumerator(ct);
+        var channel = Channel.CreateUnbounded<ApiWatchEvent?>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+        ValueTask<bool> first;
+        try { first = events.MoveNextAsync(); }
+        catch (CompactedException e) { first = ValueTask.FromException<bool>(e); }
+
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = Responses.Json;
+        ctx.Response.Headers.CacheControl = "no-cache, private";
+        await ctx.Response.StartAsync(ct);
+        await ctx.Response.Body.FlushAsync(ct);
+
+        var pump = Task.Run(async () =>
+        {
+            try
+            {
+                var has = await first;
+                while (has)
+                {
+                    channel.Writer.TryWrite(events.Current);
+                    has = await events.MoveNextAsync();
+                }
+            }
+            catch (CompactedException e)
+            {
+                var status = ApiErrors.ResourceExpired($"too old resource version: {e.Requested} ({e.Compacted})").ToStatus();
+                channel.Writer.TryWrite(new ApiWatchEvent("ERROR", status));
+            }
+            catch (ApiException e) { channel.Writer.TryWrite(new ApiWatchEvent("ERROR", e.ToStatus())); }
+            catch (OperationCanceledException) { }
+            catch (StorageException) { }
+            finally { channel.Writer.TryComplete(); await events.DisposeAsync(); }
+        });
+
+        var pretty = Responses.IsPretty(ctx.Request);
+        var buf = new ArrayBufferWriter<byte>(4096);
+        try
+        {
+            while (true)
+            {
+                var wait = channel.Reader.WaitToReadAsync(ct).AsTask();
+                if (opts.AllowWatchBookmarks)
+                {
+                    var done = await Task.WhenAny(wait, Task.Delay(BookmarkInterval, time, ct));
+                    if (done != wait)
+                    {
+                        await WriteEventAsync(ctx, buf, Bookmark(kv.CurrentRevision), pretty, ct);
+                        continue;
+                    }
+                }
+                if (!await wait) break;
+                while (channel.Reader.TryRead(out var ev))
+                    if (ev is { } e) await WriteEventAsync(ctx, buf, e, pretty, ct);
+            }
+        }
+        catch (OperationCanceledException) { }
+        finally
+        {
+            await cts.CancelAsync();
+            try { await pump; } catch { /* the pump reports through the channel */ }
+        }
+    }
+
+    private static string MergeNameSelector(ListOptions opts, string name)
+    {
+        var parts = opts.Fields.Requirements.Select(r => $"{r.Field}{(r.Equal ? "=" : "!=")}{r.Value}").ToList();
+        parts.Add("metadata.name=" + name);
+        return string.Join(",", parts);
+    }
+
+    private static async Task WriteEventAsync(HttpContext ctx, ArrayBufferWriter<byte> buf, ApiWatchEvent ev, bool pretty, CancellationToken ct)
+    {
+        buf.Clear();
+        var wrapper = new JsonObject { ["type"] = ev.Type, ["object"] = ev.Object };
+        GoJsonWriter.Write(buf, wrapper, pretty);
+        buf.Write("\n"u8);
+        wrapper.Remove("object");
+        await ctx.Response.Body.WriteAsync(buf.WrittenMemory, ct);
+        await ctx.Response.Body.FlushAsync(ct);
+    }
+}

@@ -1,0 +1,81 @@
+using System.Text.Json.Nodes;
+using Portcullis.Server.Api.Schema;
+using Portcullis.Server.Errors;
+
+namespace Portcullis.Server.Registry;
+
+/// <summary>metav1.DeleteOptions as far as the store uses them.</summary>
+public sealed record DeleteOptions(
+    Authentication.UserInfo User,
+    string? PreconditionUid = null,
+    string? PreconditionResourceVersion = null,
+    string? PropagationPolicy = null,
+    long? GracePeriodSeconds = null,
+    bool DryRun = false);
+
+/// <summary>The outcome of a delete: the object, and whether it is gone or only marked.</summary>
+public readonly record struct DeleteResult(JsonObject Object, bool Deleted);
+
+public sealed partial class GenericStore
+{
+    public async Task<DeleteResult> DeleteAsync(string ns, string name, DeleteOptions opts, CancellationToken ct = default)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var currentKv = await kv.GetAsync(Key(ns, name), ct);
+            if (currentKv is null) throw ApiErrors.NotFound(def.Plural, def.Group, name);
+            var current = Decode(currentKv);
+            CheckPreconditions(current, opts);
+
+            if (opts.PropagationPolicy is { } p && p is not ("Orphan" or "Background" or "Foreground"))
+                throw ApiErrors.Invalid("DeleteOptions", "", "", [FieldError.NotSupported("propagationPolicy", p, ["Foreground", "Background", "Orphan"])]);
+
+            await admission.ValidateAsync(Request("DELETE", "", ns, current, current, opts.User, opts.DryRun), ct);
+            var finalizers = Meta.Finalizers(current);
+            if (opts.PropagationPolicy == "Orphan" && !finalizers.Contains("orphan")) finalizers.Add("orphan");
+            if (opts.PropagationPolicy == "Foreground" && !finalizers.Contains("foregroundDeletion")) finalizers.Add("foregroundDeletion");
+            if (finalizers.Count > 0)
+            {
+                // Finalizers hold the object: mark it, and whoever owns each finalizer removes it.
+                if (Meta.IsDeleting(current) && finalizers.SequenceEqual(Meta.Finalizers(current)))
+                    return new DeleteResult(current, false);
+                var marked = (JsonObject)current.DeepClone();
+                if (!Meta.IsDeleting(marked))
+                {
+                    Meta.Set(marked, "deletionTimestamp", ObjectShaper.FormatTime(time.GetUtcNow()));
+                    Meta.Set(marked, "deletionGracePeriodSeconds", 0);
+                }
+                Meta.Set(marked, "finalizers", new JsonArray(finalizers.Select(f => (JsonNode)f!).ToArray()));
+                if (opts.DryRun) return new DeleteResult(marked, false);
+                var shaped = ObjectShaper.Shape(marked, def.Schema);
+                var upd = await kv.UpdateAsync(Key(ns, name), EncodeForDelete(shaped), currentKv.ModRevision, ct);
+                if (upd.Succeeded) return new DeleteResult(Decode(upd.Current!), false);
+            }
+            else
+            {
+                if (opts.DryRun) return new DeleteResult(current, true);
+                var del = await kv.DeleteAsync(Key(ns, name), currentKv.ModRevision, ct);
+                if (del.Succeeded) return new DeleteResult(Decode(del.Current!), true);
+            }
+            if (opts.PreconditionResourceVersion is not null || attempt > 20)
+                throw ApiErrors.Conflict(def.Plural, def.Group, name, ApiErrors.OptimisticLockMessage);
+        }
+    }
+
+    private static byte[] EncodeForDelete(JsonObject obj)
+    {
+        Meta.Set(obj, "resourceVersion", "0");
+        return Serialization.GoJsonWriter.ToBytes(obj);
+    }
+
+    private void CheckPreconditions(JsonObject current, DeleteOptions opts)
+    {
+        var name = Meta.Name(current);
+        if (opts.PreconditionUid is { Length: > 0 } uid && uid != Meta.Uid(current))
+            throw ApiErrors.Conflict(def.Plural, def.Group, name,
+                $"Precondition failed: UID in precondition: {uid}, UID in object meta: {Meta.Uid(current)}");
+        if (opts.PreconditionResourceVersion is { Length: > 0 } rv && rv != Meta.ResourceVersion(current))
+            throw ApiErrors.Conflict(def.Plural, def.Group, name,
+                $"Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {Meta.ResourceVersion(current)}");
+    }
+}

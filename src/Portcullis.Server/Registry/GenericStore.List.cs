@@ -1,0 +1,189 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text.Json.Nodes;
+using Portcullis.Server.Errors;
+using Portcullis.Server.Storage;
+
+namespace Portcullis.Server.Registry;
+
+/// <summary>A watch event as the API sends it.</summary>
+public readonly record struct ApiWatchEvent(string Type, JsonObject Object);
+
+public sealed partial class GenericStore
+{
+    private static readonly TimeSpan FreshnessWait = TimeSpan.FromSeconds(3);
+
+    /// <summary>Field selector label → value for one object, or 400 for a label the kind does not support.</summary>
+    private Func<JsonObject, Func<string, string?>> FieldGetter(ListOptions o)
+    {
+        foreach (var r in o.Fields.Requirements)
+            if (r.Field is not ("metadata.name" or "metadata.namespace") && !def.FieldLabels.ContainsKey(r.Field))
+                throw ApiErrors.BadRequest($"field label not supported: {r.Field}");
+        return obj => field => field switch
+        {
+            "metadata.name" => Meta.Name(obj),
+            "metadata.namespace" => Meta.Namespace(obj),
+            _ => def.FieldLabels[field](obj),
+        };
+    }
+
+    private bool Matches(JsonObject obj, ListOptions o, Func<JsonObject, Func<string, string?>> fields) =>
+        (o.Labels.IsEmpty || o.Labels.Matches(Meta.Labels(obj))) && (o.Fields.IsEmpty || o.Fields.Matches(fields(obj)));
+
+    public async Task<JsonObject> ListAsync(string ns, ListOptions o, CancellationToken ct = default)
+    {
+        var fields = FieldGetter(o);
+        var prefix = Prefix(ns);
+        string? startAfter = null;
+        long rev;
+        if (o.Continue is { } token)
+        {
+            var (crv, start) = ContinueToken.Decode(token);
+            if (crv < kv.CompactRevision)
+                throw ApiErrors.ResourceExpired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.");
+            rev = crv;
+            startAfter = prefix + start;
+        }
+        else rev = await ResolveListRevisionAsync(o, ct);
+
+        var items = new JsonArray();
+        var limit = o.Limit;
+        string? lastKey = null;
+        var more = false;
+        long remaining = 0;
+        var pageSize = limit > 0 ? Math.Max(limit, 100) : 0;
+        while (true)
+        {
+            RangeResult page;
+            try { page = await kv.RangeAsync(prefix, startAfter, pageSize, rev, ct); }
+            catch (CompactedException) { throw ApiErrors.ResourceExpired("The resourceVersion for the provided list is too old."); }
+            rev = page.Revision;
+            for (var i = 0; i < page.Items.Count; i++)
+            {
+                var item = page.Items[i];
+                var obj = Decode(item);
+                if (!Matches(obj, o, fields)) continue;
+                obj.Remove("kind");
+                obj.Remove("apiVersion");
+                items.Add(obj);
+                lastKey = item.Key;
+                if (limit > 0 && items.Count == limit)
+                {
+                    var restInPage = page.Items.Count - i - 1;
+                    more = restInPage > 0 || page.More;
+                    remaining = restInPage + page.RemainingCount;
+                    goto done;
+                }
+            }
+            if (!page.More) break;
+            startAfter = page.Items[^1].Key;
+        }
+        done:
+        var meta = new JsonObject { ["resourceVersion"] = rev.ToString(CultureInfo.InvariantCulture) };
+        if (more && lastKey is not null)
+        {
+            meta["continue"] = ContinueToken.Encode(rev, lastKey[prefix.Length..]);
+            // Upstream counts what is left only when nothing filters the list.
+            if (o.Labels.IsEmpty && o.Fields.IsEmpty) meta["remainingItemCount"] = remaining;
+        }
+        return new JsonObject
+        {
+            ["kind"] = def.ListKind,
+            ["apiVersion"] = def.GroupVersion,
+            ["metadata"] = meta,
+            ["items"] = items,
+        };
+    }
+
+    private async Task<long> ResolveListRevisionAsync(ListOptions o, CancellationToken ct)
+    {
+        if (o.ResourceVersion is null or "0")
+        {
+            if (o.ResourceVersionMatch == "Exact" && o.ResourceVersion == "0")
+                throw ApiErrors.BadRequest("resourceVersionMatch \"Exact\" requires a non-zero resourceVersion");
+            return 0;
+        }
+        var rv = ParseRv(o.ResourceVersion);
+        var exact = o.ResourceVersionMatch == "Exact" || (o.ResourceVersionMatch is null && o.Limit > 0);
+        if (exact)
+        {
+            if (rv < kv.CompactRevision) throw ApiErrors.ResourceExpired("The resourceVersion for the provided list is too old.");
+            if (rv > kv.CurrentRevision) await WaitForRevisionAsync(rv, ct);
+            return rv;
+        }
+        if (rv > kv.CurrentRevision) await WaitForRevisionAsync(rv, ct);
+        return 0;
+    }
+
+    private async Task WaitForRevisionAsync(long rv, CancellationToken ct)
+    {
+        var deadline = time.GetUtcNow() + FreshnessWait;
+        while (kv.CurrentRevision < rv)
+        {
+            if (time.GetUtcNow() >= deadline)
+                throw new ApiException(504, "Timeout", $"Too large resource version: {rv}, current: {kv.CurrentRevision}")
+                {
+                    Causes = [new StatusCause("ResourceVersionTooLarge", "Too large resource version", "")],
+                    RetryAfterSeconds = 1,
+                };
+            await Task.Delay(50, ct);
+        }
+    }
+
+    public static long ParseRv(string rv) =>
+        long.TryParse(rv, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= 0
+            ? v
+            : throw ApiErrors.BadRequest($"invalid resource version: strconv.ParseUint: parsing \"{rv}\": invalid syntax");
+
+    /// <summary>
+    /// Watch events for objects under <paramref name="ns"/> matching the selectors. An object that
+    /// starts or stops matching is reported as ADDED or DELETED, as upstream's watch cache does.
+    /// Throws <see cref="CompactedException"/> when the start revision is gone.
+    /// </summary>
+    public async IAsyncEnumerable<ApiWatchEvent> WatchAsync(string ns, ListOptions o, Func<long, ApiWatchEvent> bookmark,
+        [EnumeratorCancellation] CancellationToken ct)
+    {
+        var fields = FieldGetter(o);
+        var prefix = Prefix(ns);
+        long from;
+        var sendInitial = o.SendInitialEvents ?? o.ResourceVersion is null or "0";
+        if (o.SendInitialEvents == false && o.ResourceVersion is null or "0") sendInitial = false;
+        if (sendInitial && (o.ResourceVersion is null or "0" || o.SendInitialEvents == true))
+        {
+            var page = await kv.RangeAsync(prefix, null, 0, o.ResourceVersion is null or "0" ? 0 : ParseRv(o.ResourceVersion), ct);
+            from = page.Revision;
+            foreach (var item in page.Items)
+            {
+                var obj = Decode(item);
+                if (Matches(obj, o, fields)) yield return new ApiWatchEvent("ADDED", obj);
+            }
+            if (o.SendInitialEvents == true && o.AllowWatchBookmarks)
+            {
+                var bm = bookmark(from);
+                Meta.Set(bm.Object, "annotations", new JsonObject { ["k8s.io/initial-events-end"] = "true" });
+                yield return bm;
+            }
+        }
+        else from = o.ResourceVersion is null or "0" ? kv.CurrentRevision : ParseRv(o.ResourceVersion);
+
+        await foreach (var ev in kv.WatchAsync(prefix, from, ct))
+        {
+            var obj = Decode(ev.Kv);
+            if (ev.Type == WatchEventType.Delete)
+            {
+                if (Matches(obj, o, fields)) yield return new ApiWatchEvent("DELETED", obj);
+                continue;
+            }
+            var cur = Matches(obj, o, fields);
+            if (ev.PrevKv is null)
+            {
+                if (cur) yield return new ApiWatchEvent("ADDED", obj);
+                continue;
+            }
+            var prev = o.Labels.IsEmpty && o.Fields.IsEmpty || Matches(Decode(ev.PrevKv), o, fields);
+            if (cur && prev) yield return new ApiWatchEvent("MODIFIED", obj);
+            else if (cur) yield return new ApiWatchEvent("ADDED", obj);
+            else if (prev) yield return new ApiWatchEvent("DELETED", obj);
+        }
+    }
+}

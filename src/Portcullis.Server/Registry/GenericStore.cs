@@ -1,0 +1,188 @@
+using System.Text.Json.Nodes;
+using Portcullis.Server.Admission;
+using Portcullis.Server.Api.Resources;
+using Portcullis.Server.Authentication;
+using Portcullis.Server.Api.Schema;
+using Portcullis.Server.Errors;
+using Portcullis.Server.Serialization;
+using Portcullis.Server.Storage;
+
+namespace Portcullis.Server.Registry;
+
+/// <summary>Options common to writes (create, update): who writes, and whether for real.</summary>
+public sealed record WriteOptions(UserInfo User, bool DryRun = false);
+
+/// <summary>
+/// Generic CRUD for every resource: metadata rules, preconditions, optimistic concurrency,
+/// finalizers and status/spec separation live here once; per-kind behaviour comes from the
+/// <see cref="ResourceDefinition"/>'s strategy hooks.
+/// </summary>
+public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBackend kv, TimeProvider time, AdmissionChain admission)
+{
+    private const string GenerateNameChars = "bcdfghjklmnpqrstvwxz2456789";
+
+    public ResourceDefinition Definition => def;
+
+    public string Key(string ns, string name) => def.Namespaced ? $"{def.KeyPrefix}{ns}/{name}" : $"{def.KeyPrefix}{name}";
+
+    public string Prefix(string ns) => def.Namespaced && ns.Length > 0 ? $"{def.KeyPrefix}{ns}/" : def.KeyPrefix;
+
+    /// <summary>Decodes a stored value and stamps its resourceVersion.</summary>
+    public JsonObject Decode(KeyValue kv)
+    {
+        var obj = (JsonObject)JsonParser.Parse(kv.Value)!;
+        Meta.Of(obj)["resourceVersion"] = kv.ModRevision.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return obj;
+    }
+
+    /// <summary>Encodes for storage, with a placeholder resourceVersion that keeps its position.</summary>
+    private static byte[] Encode(JsonObject obj)
+    {
+        Meta.Set(obj, "resourceVersion", "0");
+        return GoJsonWriter.ToBytes(obj);
+    }
+
+    public async Task<JsonObject> GetAsync(string ns, string name, CancellationToken ct = default)
+    {
+        var current = await kv.GetAsync(Key(ns, name), ct);
+        if (current is null) throw ApiErrors.NotFound(def.Plural, def.Group, name);
+        return Decode(current);
+    }
+
+    public async Task<JsonObject> CreateAsync(string ns, JsonObject obj, WriteOptions opts, CancellationToken ct = default)
+    {
+        var now = time.GetUtcNow();
+        var m = Meta.Of(obj);
+        if (def.Namespaced) Meta.Set(obj, "namespace", ns);
+        else Meta.Remove(obj, "namespace");
+        if (Meta.Name(obj).Length == 0 && Meta.Str(m, "generateName") is { Length: > 0 } gen)
+            Meta.Set(obj, "name", gen + RandomSuffix(5));
+        Meta.Set(obj, "uid", Guid.NewGuid().ToString());
+        Meta.Set(obj, "creationTimestamp", ObjectShaper.FormatTime(now));
+        Meta.Remove(obj, "deletionTimestamp");
+        Meta.Remove(obj, "deletionGracePeriodSeconds");
+        Meta.Remove(obj, "selfLink");
+        Meta.Remove(obj, "resourceVersion");
+        if (def.TracksGeneration) Meta.Set(obj, "generation", 1);
+        else Meta.Remove(obj, "generation");
+        await admission.MutateAsync(Request("CREATE", "", ns, obj, null, opts.User, opts.DryRun), ct);
+        def.PrepareForCreate?.Invoke(obj, new StrategyContext(time));
+        var errs = MetadataValidation.ValidateCreate(def, obj);
+        if (def.Validate is { } validate) errs.AddRange(validate(obj, null));
+        if (errs.Count > 0) throw ApiErrors.Invalid(def.Kind, def.Group, Meta.Name(obj), errs);
+        await admission.ValidateAsync(Request("CREATE", "", ns, obj, null, opts.User, opts.DryRun), ct);
+
+        var name = Meta.Name(obj);
+        var shaped = ObjectShaper.Shape(obj, def.Schema);
+        if (opts.DryRun)
+        {
+            if (await kv.GetAsync(Key(ns, name), ct) is not null) throw ApiErrors.AlreadyExists(def.Plural, def.Group, name);
+            return shaped;
+        }
+        var result = await kv.CreateAsync(Key(ns, name), Encode(shaped), ct);
+        if (!result.Succeeded) throw ApiErrors.AlreadyExists(def.Plural, def.Group, name);
+        return Decode(result.Current!);
+    }
+
+    /// <summary>
+    /// Replaces an object (PUT) or its status. <paramref name="transform"/> turns the current
+    /// object into the desired one; it is re-run on a lost race when the caller set no
+    /// resourceVersion precondition (as upstream's GuaranteedUpdate).
+    /// </summary>
+    public async Task<JsonObject> UpdateAsync(string ns, string name, string subresource,
+        Func<JsonObject, JsonObject> transform, WriteOptions opts, CancellationToken ct = default)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var currentKv = await kv.GetAsync(Key(ns, name), ct);
+            if (currentKv is null) throw ApiErrors.NotFound(def.Plural, def.Group, name);
+            var old = Decode(currentKv);
+            var desired = transform((JsonObject)old.DeepClone());
+            var desiredRv = Meta.ResourceVersion(desired);
+            if (desiredRv.Length > 0 && desiredRv != Meta.ResourceVersion(old))
+                throw ApiErrors.Conflict(def.Plural, def.Group, name, ApiErrors.OptimisticLockMessage);
+
+            await admission.MutateAsync(Request("UPDATE", subresource, ns, desired, old, opts.User, opts.DryRun), ct);
+            var obj = PrepareForUpdate(desired, old, subresource);
+            var errs = MetadataValidation.ValidateUpdate(def, obj, old);
+            if (def.Validate is { } validate) errs.AddRange(validate(obj, old));
+            if (errs.Count > 0) throw ApiErrors.Invalid(def.Kind, def.Group, name, errs);
+            await admission.ValidateAsync(Request("UPDATE", subresource, ns, obj, old, opts.User, opts.DryRun), ct);
+
+            var shaped = ObjectShaper.Shape(obj, def.Schema);
+            if (def.TracksGeneration && SpecChanged(shaped, old))
+                Meta.Set(shaped, "generation", (Meta.Of(old)["generation"]?.GetValue<long>() ?? 0) + 1);
+
+            // The last finalizer removed from an object being deleted: it goes now.
+            if (Meta.IsDeleting(shaped) && Meta.Finalizers(shaped).Count == 0)
+            {
+                if (opts.DryRun) return shaped;
+                var del = await kv.DeleteAsync(Key(ns, name), currentKv.ModRevision, ct);
+                if (del.Succeeded) return Decode(del.Current!);
+                if (desiredRv.Length > 0) throw ApiErrors.Conflict(def.Plural, def.Group, name, ApiErrors.OptimisticLockMessage);
+                continue;
+            }
+            var bytes = Encode(shaped);
+            // A no-op update writes nothing and keeps the resourceVersion, as upstream.
+            if (bytes.AsSpan().SequenceEqual(currentKv.Value) || opts.DryRun)
+            {
+                Meta.Of(shaped)["resourceVersion"] = Meta.ResourceVersion(old);
+                return shaped;
+            }
+            var result = await kv.UpdateAsync(Key(ns, name), bytes, currentKv.ModRevision, ct);
+            if (result.Succeeded) return Decode(result.Current!);
+            if (desiredRv.Length > 0 || attempt > 20)
+                throw ApiErrors.Conflict(def.Plural, def.Group, name, ApiErrors.OptimisticLockMessage);
+        }
+    }
+
+    private JsonObject PrepareForUpdate(JsonObject desired, JsonObject old, string subresource)
+    {
+        JsonObject obj;
+        if (subresource == "status")
+        {
+            // The status subresource changes status only.
+            obj = (JsonObject)old.DeepClone();
+            obj["status"] = desired["status"]?.DeepClone();
+            Meta.Of(obj)["resourceVersion"] = Meta.ResourceVersion(desired);
+        }
+        else
+        {
+            obj = desired;
+            // The main resource ignores status changes when status is a subresource.
+            if (def.HasStatus) obj["status"] = old["status"]?.DeepClone();
+        }
+        var m = Meta.Of(obj);
+        var om = Meta.Of(old);
+        if (Meta.Str(m, "uid").Length == 0) Meta.Set(obj, "uid", Meta.Str(om, "uid"));
+        if (def.Namespaced && Meta.Str(m, "namespace").Length == 0) Meta.Set(obj, "namespace", Meta.Str(om, "namespace"));
+        Meta.Set(obj, "creationTimestamp", om["creationTimestamp"]?.DeepClone());
+        Meta.Set(obj, "deletionTimestamp", om["deletionTimestamp"]?.DeepClone());
+        Meta.Set(obj, "deletionGracePeriodSeconds", om["deletionGracePeriodSeconds"]?.DeepClone());
+        Meta.Set(obj, "generation", om["generation"]?.DeepClone());
+        Meta.Remove(obj, "selfLink");
+        return obj;
+    }
+
+    private static bool SpecChanged(JsonObject a, JsonObject b)
+    {
+        foreach (var (k, v) in a)
+        {
+            if (k is "metadata" or "status" or "kind" or "apiVersion") continue;
+            if (!JsonNode.DeepEquals(v, b[k])) return true;
+        }
+        foreach (var (k, _) in b)
+            if (k is not ("metadata" or "status" or "kind" or "apiVersion") && !a.ContainsKey(k)) return true;
+        return false;
+    }
+
+    private AdmissionRequest Request(string op, string sub, string ns, JsonObject obj, JsonObject? old, UserInfo user, bool dryRun) =>
+        new(op, def, sub, def.Namespaced ? ns : "", Meta.Name(obj), obj, old, user, dryRun);
+
+    private static string RandomSuffix(int n)
+    {
+        Span<char> c = stackalloc char[n];
+        for (var i = 0; i < n; i++) c[i] = GenerateNameChars[Random.Shared.Next(GenerateNameChars.Length)];
+        return new string(c);
+    }
+}

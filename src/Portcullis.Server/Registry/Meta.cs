@@ -1,0 +1,57 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Portcullis.Server.Registry;
+
+/// <summary>Typed access to an object's metadata in its JSON form.</summary>
+public static class Meta
+{
+    public static JsonObject Of(JsonObject obj)
+    {
+        if (obj["metadata"] is JsonObject m) return m;
+        m = new JsonObject();
+        obj["metadata"] = m;
+        return m;
+    }
+
+    public static string Str(JsonObject o, string field) =>
+        o[field] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : "";
+
+    public static string Name(JsonObject obj) => Str(Of(obj), "name");
+    public static string Namespace(JsonObject obj) => Str(Of(obj), "namespace");
+    public static string Uid(JsonObject obj) => Str(Of(obj), "uid");
+    public static string ResourceVersion(JsonObject obj) => Str(Of(obj), "resourceVersion");
+    public static bool IsDeleting(JsonObject obj) => Of(obj)["deletionTimestamp"] is JsonValue;
+
+    public static List<string> Finalizers(JsonObject obj) =>
+        Of(obj)["finalizers"] is JsonArray a ? a.Select(x => x?.GetValue<string>() ?? "").ToList() : [];
+
+    public static Dictionary<string, string> Labels(JsonObject obj) => StringMap(Of(obj)["labels"]);
+
+    public static Dictionary<string, string> StringMap(JsonNode? n)
+    {
+        var d = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (n is JsonObject o)
+            foreach (var (k, v) in o)
+                d[k] = v is JsonValue jv && jv.GetValueKind() == JsonValueKind.String ? jv.GetValue<string>() : "";
+        return d;
+    }
+
+    /// <summary>Sets a metadata field keeping ObjectMeta's field order.</summary>
+    public static void Set(JsonObject obj, string field, JsonNode? value)
+    {
+        var m = Of(obj);
+        if (m.ContainsKey(field)) { m[field] = value; return; }
+        // Rebuild in ObjectMeta order so the output stays in Go order.
+        var order = Api.Schema.SchemaRegistry.Default.Get("meta/v1.ObjectMeta").Fields;
+        var rebuilt = new JsonObject();
+        foreach (var f in order)
+        {
+            if (f.JsonName == field) { if (value is not null) rebuilt[field] = value; continue; }
+            if (m.TryGetPropertyValue(f.JsonName, out var v)) { m.Remove(f.JsonName); rebuilt[f.JsonName] = v; }
+        }
+        obj["metadata"] = rebuilt;
+    }
+
+    public static void Remove(JsonObject obj, string field) => Of(obj).Remove(field);
+}

@@ -1,0 +1,317 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Data.Sqlite;
+
+namespace Portcullis.Server.Storage.Sqlite;
+
+/// <summary>
+/// The embedded backend: kine's idea on SQLite. One table is a log of revisions; every write
+/// appends a row whose id is the new revision. The unique index on (name, prev_revision) means
+/// two writers that read the same revision of a key cannot both append a successor: a lost
+/// update is impossible by construction, not by locking discipline.
+/// WAL mode; a write is acknowledged only after its transaction commits, so it survives kill -9.
+/// </summary>
+public sealed class SqliteBackend : IKeyValueBackend
+{
+    private readonly string _connectionString;
+    private readonly SqliteConnection _writer;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly WatchHub _hub = new();
+    private long _currentRevision;
+    private long _compactRevision;
+    private readonly SqliteCommand _latestCmd;
+    private readonly SqliteCommand _insertCmd;
+
+    private SqliteBackend(string connectionString, SqliteConnection writer)
+    {
+        _connectionString = connectionString;
+        _writer = writer;
+        _latestCmd = writer.CreateCommand();
+        _latestCmd.CommandText = SqliteSql.Latest;
+        _latestCmd.Parameters.Add("$name", SqliteType.Text);
+        _insertCmd = writer.CreateCommand();
+        _insertCmd.CommandText = SqliteSql.Insert;
+        foreach (var p in new[] { "$name", "$created", "$deleted", "$create_revision", "$prev_revision" })
+            _insertCmd.Parameters.Add(p, SqliteType.Integer);
+        _insertCmd.Parameters["$name"].SqliteType = SqliteType.Text;
+        _insertCmd.Parameters.Add("$value", SqliteType.Blob);
+    }
+
+    /// <summary>Opens (creating if needed) the database file at <paramref name="path"/>.</summary>
+    public static SqliteBackend Open(string path)
+    {
+        var cs = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        var writer = new SqliteConnection(cs);
+        writer.Open();
+        Exec(writer, SqliteSql.Pragmas);
+        Exec(writer, SqliteSql.Schema);
+        var backend = new SqliteBackend(cs, writer);
+        backend._currentRevision = ScalarLong(writer, "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name='kv'), 0)");
+        backend._compactRevision = ScalarLong(writer, "SELECT COALESCE((SELECT value FROM meta WHERE key='compact_rev'), 0)");
+        return backend;
+    }
+
+    public long CurrentRevision => Volatile.Read(ref _currentRevision);
+    public long CompactRevision => Volatile.Read(ref _compactRevision);
+
+    public async ValueTask<KeyValue?> GetAsync(string key, CancellationToken ct = default)
+    {
+        await using var conn = await OpenReaderAsync(ct);
+        await using var cmd = conn.CreateCommand();
+        cmd.CommandText = SqliteSql.Latest;
+        cmd.Parameters.AddWithValue("$name", key);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        if (!await r.ReadAsync(ct)) return null;
+        var row = Row.Read(r);
+        return row.Deleted ? null : row.ToKeyValue(key);
+    }
+
+    public async ValueTask<RangeResult> RangeAsync(string prefix, string? startAfter, int limit, long revision, CancellationToken ct = default)
+    {
+        await using var conn = await OpenReaderAsync(ct);
+        // A read transaction pins one WAL snapshot, so the page and the count agree.
+        await using var tx = conn.BeginTransaction(deferred: true);
+        var rev = revision > 0 ? revision : ScalarLong(conn, "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name='kv'), 0)", tx);
+        var compacted = CompactRevision;
+        if (revision > 0 && revision < compacted) throw new CompactedException(revision, compacted);
+        if (revision > rev) rev = revision; // a future revision reads as now (callers check freshness)
+        var end = KeyRange.PrefixEnd(prefix);
+        var from = startAfter ?? "";
+        var items = new List<KeyValue>();
+        bool more = false;
+        await using (var cmd = conn.CreateCommand())
+        {
+            cmd.Transaction = tx;
+            cmd.CommandText = SqliteSql.Range;
+            cmd.Parameters.AddWithValue("$start", prefix);
+            cmd.Parameters.AddWithValue("$end", end);
+            cmd.Parameters.AddWithValue("$after", from);
+            cmd.Parameters.AddWithValue("$rev", rev);
+            cmd.Parameters.AddWithValue("$limit", limit > 0 ? limit + 1 : -1);
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                if (limit > 0 && items.Count == limit) { more = true; break; }
+                items.Add(new KeyValue(r.GetString(1), (byte[])r.GetValue(3), r.GetInt64(2), r.GetInt64(0)));
+            }
+        }
+        long remaining = 0;
+        if (more)
+        {
+            await using var cmd = conn.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = SqliteSql.CountRange;
+            cmd.Parameters.AddWithValue("$start", prefix);
+            cmd.Parameters.AddWithValue("$end", end);
+            cmd.Parameters.AddWithValue("$after", items[^1].Key);
+            cmd.Parameters.AddWithValue("$rev", rev);
+            remaining = (long)(await cmd.ExecuteScalarAsync(ct))!;
+        }
+        return new RangeResult(items, more, rev, remaining);
+    }
+
+    public ValueTask<WriteResult> CreateAsync(string key, byte[] value, CancellationToken ct = default)
+        => WriteAsync(key, ct, latest =>
+            latest is { Deleted: false } ? null : new Append(1, 0, 0, latest?.Id ?? 0, value));
+
+    public ValueTask<WriteResult> UpdateAsync(string key, byte[] value, long expectedRevision, CancellationToken ct = default)
+        => WriteAsync(key, ct, latest =>
+            latest is not { Deleted: false } || latest.Id != expectedRevision
+                ? null
+                : new Append(0, 0, latest.CreateRevision, latest.Id, value));
+
+    public ValueTask<WriteResult> DeleteAsync(string key, long expectedRevision, CancellationToken ct = default)
+        => WriteAsync(key, ct, latest =>
+            latest is not { Deleted: false } || (expectedRevision != 0 && latest.Id != expectedRevision)
+                ? null
+                : new Append(0, 1, latest.CreateRevision, latest.Id, latest.Value));
+
+    private readonly record struct Append(int Created, int Deleted, long CreateRevision, long PrevRevision, byte[] Value);
+
+    private async ValueTask<WriteResult> WriteAsync(string key, CancellationToken ct, Func<Row?, Append?> decide)
+    {
+        await _writeLock.WaitAsync(ct);
+        try
+        {
+            using var tx = _writer.BeginTransaction();
+            _latestCmd.Transaction = tx;
+            _latestCmd.Parameters["$name"].Value = key;
+            Row? latest = null;
+            using (var r = _latestCmd.ExecuteReader())
+                if (r.Read()) latest = Row.Read(r);
+            var append = decide(latest);
+            if (append is not { } a)
+            {
+                tx.Rollback();
+                return new WriteResult(false, CurrentRevision, latest is { Deleted: false } ? latest.ToKeyValue(key) : null);
+            }
+            _insertCmd.Transaction = tx;
+            var p = _insertCmd.Parameters;
+            p["$name"].Value = key;
+            p["$created"].Value = a.Created;
+            p["$deleted"].Value = a.Deleted;
+            p["$create_revision"].Value = a.CreateRevision;
+            p["$prev_revision"].Value = a.PrevRevision;
+            p["$value"].Value = a.Value;
+            long id;
+            try { id = (long)_insertCmd.ExecuteScalar()!; }
+            catch (SqliteException e) when (e.SqliteErrorCode == 19 /* SQLITE_CONSTRAINT */)
+            {
+                // Another process appended a successor of the same revision first.
+                tx.Rollback();
+                return new WriteResult(false, CurrentRevision, null);
+            }
+            tx.Commit();
+            Volatile.Write(ref _currentRevision, id);
+            var createRev = a.Created == 1 ? id : a.CreateRevision;
+            var kv = new KeyValue(key, a.Value, createRev, id);
+            var prev = latest is { Deleted: false } ? latest.ToKeyValue(key) : null;
+            _hub.Publish(new WatchEvent(a.Deleted == 1 ? WatchEventType.Delete : WatchEventType.Put, kv, prev));
+            return new WriteResult(true, id, kv);
+        }
+        catch (SqliteException e)
+        {
+            throw new StorageException($"sqlite write failed: {e.Message}", e);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public async IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, [EnumeratorCancellation] CancellationToken ct)
+    {
+        // Subscribe first, then replay history: nothing committed in between can be missed,
+        // and events already replayed are skipped by revision.
+        using var sub = _hub.Subscribe(prefix);
+        long last = afterRevision;
+        if (afterRevision < CompactRevision) throw new CompactedException(afterRevision, CompactRevision);
+        if (afterRevision < CurrentRevision)
+        {
+            foreach (var ev in await ReadHistoryAsync(prefix, afterRevision, ct))
+            {
+                last = ev.Kv.ModRevision;
+                yield return ev;
+            }
+        }
+        var reader = sub.Channel.Reader;
+        while (await reader.WaitToReadAsync(ct))
+        {
+            while (reader.TryRead(out var ev))
+            {
+                if (ev.Kv.ModRevision <= last) continue;
+                last = ev.Kv.ModRevision;
+                yield return ev;
+            }
+        }
+    }
+
+    private async Task<List<WatchEvent>> ReadHistoryAsync(string prefix, long after, CancellationToken ct)
+    {
+        await using var conn = await OpenReaderAsync(ct);
+        await using var cmd = conn.CreateCommand();
+        cmd.CommandText = SqliteSql.History;
+        cmd.Parameters.AddWithValue("$start", prefix);
+        cmd.Parameters.AddWithValue("$end", KeyRange.PrefixEnd(prefix));
+        cmd.Parameters.AddWithValue("$after", after);
+        var list = new List<WatchEvent>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            var row = Row.Read(r);
+            var name = r.GetString(6);
+            KeyValue? prev = r.IsDBNull(7) ? null : new KeyValue(name, (byte[])r.GetValue(7), row.CreateRevision, r.GetInt64(8));
+            if (row.Created) prev = null;
+            list.Add(new WatchEvent(row.Deleted ? WatchEventType.Delete : WatchEventType.Put, row.ToKeyValue(name), prev));
+        }
+        if (after < CompactRevision) throw new CompactedException(after, CompactRevision);
+        return list;
+    }
+
+    public async ValueTask CompactAsync(long revision, CancellationToken ct = default)
+    {
+        const long batch = 500;
+        var start = CompactRevision;
+        revision = Math.Min(revision, CurrentRevision);
+        if (revision <= start) return;
+        // Small batches, each its own transaction, so writers wait at most one batch.
+        for (var lo = start; lo < revision; lo += batch)
+        {
+            var hi = Math.Min(lo + batch, revision);
+            await _writeLock.WaitAsync(ct);
+            try
+            {
+                using var tx = _writer.BeginTransaction();
+                using var cmd = _writer.CreateCommand();
+                cmd.Transaction = tx;
+                cmd.CommandText = SqliteSql.Compact;
+                cmd.Parameters.AddWithValue("$lo", lo);
+                cmd.Parameters.AddWithValue("$hi", hi);
+                cmd.ExecuteNonQuery();
+                tx.Commit();
+                Volatile.Write(ref _compactRevision, hi);
+            }
+            finally { _writeLock.Release(); }
+        }
+        await _writeLock.WaitAsync(ct);
+        try { Exec(_writer, "PRAGMA incremental_vacuum(2000); PRAGMA wal_checkpoint(PASSIVE);"); }
+        finally { _writeLock.Release(); }
+    }
+
+    private async Task<SqliteConnection> OpenReaderAsync(CancellationToken ct)
+    {
+        var c = new SqliteConnection(_connectionString);
+        await c.OpenAsync(ct);
+        return c;
+    }
+
+    private static void Exec(SqliteConnection c, string sql)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private static long ScalarLong(SqliteConnection c, string sql, SqliteTransaction? tx = null)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        return Convert.ToInt64(cmd.ExecuteScalar());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _hub.CompleteAll();
+        await _writeLock.WaitAsync();
+        try
+        {
+            _latestCmd.Dispose();
+            _insertCmd.Dispose();
+            Exec(_writer, "PRAGMA wal_checkpoint(TRUNCATE);");
+            await _writer.DisposeAsync();
+        }
+        finally { _writeLock.Release(); }
+        SqliteConnection.ClearAllPools();
+    }
+
+    /// <summary>One row of the log: columns id, created, deleted, create_revision, prev_revision, value.</summary>
+    private sealed record Row(long Id, bool Created, bool Deleted, long CreateRevision, long PrevRevision, byte[] Value)
+    {
+        public static Row Read(SqliteDataReader r)
+        {
+            var id = r.GetInt64(0);
+            var created = r.GetInt64(1) == 1;
+            var createRev = r.GetInt64(3);
+            return new Row(id, created, r.GetInt64(2) == 1, created ? id : createRev, r.GetInt64(4), (byte[])r.GetValue(5));
+        }
+
+        public KeyValue ToKeyValue(string key) => new(key, Value, CreateRevision, Id);
+    }
+}

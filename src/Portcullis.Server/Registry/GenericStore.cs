@@ -55,7 +55,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         var m = Meta.Of(obj);
         if (def.Namespaced) Meta.Set(obj, "namespace", ns);
         else Meta.Remove(obj, "namespace");
-        if (Meta.Name(obj).Length == 0 && Meta.Str(m, "generateName") is { Length: > 0 } gen)
+        if (Meta.Name(obj).Length == 0 && Meta.Str(Meta.Of(obj), "generateName") is { Length: > 0 } gen)
             Meta.Set(obj, "name", gen + RandomSuffix(5));
         Meta.Set(obj, "uid", Guid.NewGuid().ToString());
         Meta.Set(obj, "creationTimestamp", ObjectShaper.FormatTime(now));

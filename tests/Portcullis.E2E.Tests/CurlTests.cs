@@ -1,0 +1,182 @@
+using System.Text.Json.Nodes;
+
+namespace Portcullis.E2E.Tests;
+
+/// <summary>Status codes and Status bodies as curl sees them, and upstream's JSON layout.</summary>
+public sealed class CurlTests(ServerFixture f) : IClassFixture<ServerFixture>
+{
+    private ServerProcess S => f.Server;
+
+    private static JsonObject Json(string body) => JsonNode.Parse(body)!.AsObject();
+
+    private static void AssertStatus(string body, int code, string reason, string message)
+    {
+        var o = Json(body);
+        Assert.Equal("Status", (string?)o["kind"]);
+        Assert.Equal("v1", (string?)o["apiVersion"]);
+        Assert.Equal("Failure", (string?)o["status"]);
+        Assert.Equal(code, (int?)o["code"]);
+        Assert.Equal(reason, (string?)o["reason"]);
+        Assert.Equal(message, (string?)o["message"]);
+        Assert.Equal(["kind", "apiVersion", "metadata", "status", "message", "reason"], o.Select(kv => kv.Key).Take(6));
+    }
+
+    [Fact]
+    public async Task Get_Missing_Returns404NotFound()
+    {
+        var (code, body) = await Tools.Curl(S, "GET", "/api/v1/namespaces/default/pods/x");
+        Assert.Equal(404, code);
+        AssertStatus(body, 404, "NotFound", "pods \"x\" not found");
+        Assert.Equal("x", (string?)Json(body)["details"]!["name"]);
+        Assert.Equal("pods", (string?)Json(body)["details"]!["kind"]);
+    }
+
+    [Fact]
+    public async Task Create_Twice_Returns409AlreadyExists()
+    {
+        const string cm = """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"twice"}}""";
+        Assert.Equal(201, (await Tools.Curl(S, "POST", "/api/v1/namespaces/default/configmaps", cm)).Status);
+        var (code, body) = await Tools.Curl(S, "POST", "/api/v1/namespaces/default/configmaps", cm);
+        Assert.Equal(409, code);
+        AssertStatus(body, 409, "AlreadyExists", "configmaps \"twice\" already exists");
+    }
+
+    [Fact]
+    public async Task Update_StaleResourceVersion_Returns409Conflict()
+    {
+        var (_, created) = await Tools.Curl(S, "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles",
+            """{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"stale"},"rules":[]}""");
+        var rv = (string)Json(created)["metadata"]!["resourceVersion"]!;
+        var update = "{\"apiVersion\":\"rbac.authorization.k8s.io/v1\",\"kind\":\"Role\",\"metadata\":{\"name\":\"stale\",\"resourceVersion\":\"" + rv + "\",\"labels\":{\"a\":\"b\"}}}";
+        Assert.Equal(200, (await Tools.Curl(S, "PUT", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles/stale", update)).Status);
+        var (code, body) = await Tools.Curl(S, "PUT", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles/stale", update);
+        Assert.Equal(409, code);
+        AssertStatus(body, 409, "Conflict",
+            "Operation cannot be fulfilled on roles.rbac.authorization.k8s.io \"stale\": the object has been modified; please apply your changes to the latest version and try again");
+        Assert.Equal("rbac.authorization.k8s.io", (string?)Json(body)["details"]!["group"]);
+    }
+
+    [Fact]
+    public async Task Create_BadName_Returns422WithCauses()
+    {
+        var (code, body) = await Tools.Curl(S, "POST", "/api/v1/namespaces/default/configmaps",
+            """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"Bad_Name"}}""");
+        Assert.Equal(422, code);
+        var o = Json(body);
+        Assert.StartsWith("ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain", (string)o["message"]!);
+        var cause = o["details"]!["causes"]![0]!;
+        Assert.Equal("FieldValueInvalid", (string?)cause["reason"]);
+        Assert.Equal("metadata.name", (string?)cause["field"]);
+        Assert.Equal("ConfigMap", (string?)o["details"]!["kind"]);
+    }
+
+    [Fact]
+    public async Task Create_MalformedJson_Returns400()
+    {
+        var (code, body) = await Tools.Curl(S, "POST", "/api/v1/namespaces/default/configmaps", "{\"metadata\":");
+        Assert.Equal(400, code);
+        Assert.Equal("BadRequest", (string?)Json(body)["reason"]);
+    }
+
+    [Fact]
+    public async Task Create_WrongApiVersion_Returns400()
+    {
+        var (code, body) = await Tools.Curl(S, "POST", "/api/v1/namespaces/default/configmaps",
+            """{"apiVersion":"apps/v1","kind":"ConfigMap","metadata":{"name":"x"}}""");
+        Assert.Equal(400, code);
+        Assert.Equal("the API version in the data (apps/v1) does not match the expected API version (v1)", (string?)Json(body)["message"]);
+    }
+
+    [Fact]
+    public async Task Create_BodyOver3MiB_Returns413()
+    {
+        var big = "{\"metadata\":{\"name\":\"big\"},\"data\":{\"k\":\"" + new string('x', 3 * 1024 * 1024 + 10) + "\"}}";
+        var (code, body) = await Tools.Curl(S, "POST", "/api/v1/namespaces/default/configmaps", big);
+        Assert.Equal(413, code);
+        Assert.Equal("RequestEntityTooLarge", (string?)Json(body)["reason"]);
+    }
+
+    [Fact]
+    public async Task UnknownResource_Returns404Status()
+    {
+        var (code, body) = await Tools.Curl(S, "GET", "/api/v1/namespaces/default/widgets");
+        Assert.Equal(404, code);
+        AssertStatus(body, 404, "NotFound", "the server could not find the requested resource");
+    }
+
+    [Fact]
+    public async Task Anonymous_CreatePod_Returns403InUpstreamWords()
+    {
+        var (code, body) = await Tools.Curl(S, "POST", "/api/v1/namespaces/default/pods", "{}", admin: false);
+        Assert.Equal(403, code);
+        AssertStatus(body, 403, "Forbidden",
+            "pods is forbidden: User \"system:anonymous\" cannot create resource \"pods\" in API group \"\" in the namespace \"default\"");
+        Assert.Equal("""{"kind":"pods"}""", Json(body)["details"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Anonymous_Root_Returns403ForPath()
+    {
+        var (code, body) = await Tools.Curl(S, "GET", "/", admin: false);
+        Assert.Equal(403, code);
+        AssertStatus(body, 403, "Forbidden", "forbidden: User \"system:anonymous\" cannot get path \"/\"");
+    }
+
+    [Fact]
+    public async Task Anonymous_HealthAndVersion_AreAllowed()
+    {
+        Assert.Equal((200, "ok"), await Tools.Curl(S, "GET", "/healthz", admin: false));
+        Assert.Equal((200, "ok"), await Tools.Curl(S, "GET", "/livez", admin: false));
+        var (code, body) = await Tools.Curl(S, "GET", "/version", admin: false);
+        Assert.Equal(200, code);
+        Assert.Equal("33", (string?)Json(body)["minor"]);
+        Assert.EndsWith("+portcullis", (string)Json(body)["gitVersion"]!);
+    }
+
+    [Fact]
+    public async Task Readyz_Verbose_ListsChecks()
+    {
+        var (code, body) = await Tools.Curl(S, "GET", "/readyz?verbose", admin: false);
+        Assert.Equal(200, code);
+        Assert.Contains("[+]ping ok\n", body);
+        Assert.Contains("readyz check passed", body);
+    }
+
+    [Fact]
+    public async Task Curl_GetsPrettyJsonInGoFieldOrder()
+    {
+        await Tools.Curl(S, "POST", "/api/v1/namespaces/default/pods",
+            """{"spec":{"containers":[{"image":"curlimages/curl","name":"c","command":["sleep","3600"]}],"serviceAccountName":"demo-sa"},"metadata":{"name":"ordered"},"kind":"Pod","apiVersion":"v1"}""");
+        var (code, body) = await Tools.Curl(S, "GET", "/api/v1/namespaces/default/pods/ordered");
+        Assert.Equal(200, code);
+        Assert.StartsWith("{\n  \"kind\": \"Pod\",\n  \"apiVersion\": \"v1\",\n  \"metadata\": {\n    \"name\": \"ordered\",\n    \"namespace\": \"default\",\n    \"uid\": ", body);
+        Assert.Contains("\"containers\": [\n      {\n        \"name\": \"c\",\n        \"image\": \"curlimages/curl\",\n        \"command\": [\n          \"sleep\",\n          \"3600\"\n        ],\n        \"resources\": {}", body);
+    }
+
+    [Fact]
+    public async Task GoEscaping_AngleBracketsAndAmpersand()
+    {
+        await Tools.Curl(S, "POST", "/api/v1/namespaces/default/configmaps",
+            """{"metadata":{"name":"escapes"},"data":{"k":"<a&b>"}}""");
+        var (_, body) = await Tools.Curl(S, "GET", "/api/v1/namespaces/default/configmaps/escapes?pretty=false");
+        Assert.Contains("\"k\":\"\\u003ca\\u0026b\\u003e\"", body);
+    }
+
+    [Fact]
+    public async Task UnknownField_Strict_Returns400StrictDecodingError()
+    {
+        var (code, body) = await Tools.Curl(S, "POST", "/api/v1/namespaces/default/configmaps?fieldValidation=Strict",
+            """{"metadata":{"name":"strict"},"spec":{"foo":1}}""");
+        Assert.Equal(400, code);
+        Assert.Equal("strict decoding error: unknown field \"spec\"", (string?)Json(body)["message"]);
+    }
+
+    [Fact]
+    public async Task Yaml_BodyIsAccepted()
+    {
+        var (code, body) = await Tools.Curl(S, "POST", "/api/v1/namespaces/default/configmaps",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  n: \"1\"\n", "application/yaml");
+        Assert.Equal(201, code);
+        Assert.Equal("1", (string?)Json(body)["data"]!["n"]);
+    }
+}

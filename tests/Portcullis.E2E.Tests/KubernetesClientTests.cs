@@ -1,0 +1,161 @@
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+
+namespace Portcullis.E2E.Tests;
+
+/// <summary>The official C# client against the real server.</summary>
+public sealed class KubernetesClientTests(ServerFixture f) : IClassFixture<ServerFixture>
+{
+    private Kubernetes Client() => new(KubernetesClientConfiguration.BuildConfigFromConfigFile(f.Server.Kubeconfig));
+
+    private static V1ConfigMap Cm(string name, IDictionary<string, string>? labels = null) =>
+        new() { Metadata = new V1ObjectMeta { Name = name, Labels = labels }, Data = new Dictionary<string, string> { ["k"] = "v" } };
+
+    [Fact]
+    public async Task CreateGetList_WithLabelSelector()
+    {
+        using var c = Client();
+        var ns = await c.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "client-sel" } });
+        await c.CoreV1.CreateNamespacedConfigMapAsync(Cm("a", new Dictionary<string, string> { ["app"] = "web", ["tier"] = "fe" }), "client-sel");
+        await c.CoreV1.CreateNamespacedConfigMapAsync(Cm("b", new Dictionary<string, string> { ["app"] = "db" }), "client-sel");
+        await c.CoreV1.CreateNamespacedConfigMapAsync(Cm("c"), "client-sel");
+
+        var got = await c.CoreV1.ReadNamespacedConfigMapAsync("a", "client-sel");
+        Assert.Equal("v", got.Data["k"]);
+        Assert.False(string.IsNullOrEmpty(got.Metadata.Uid));
+
+        Assert.Equal(["a"], (await c.CoreV1.ListNamespacedConfigMapAsync("client-sel", labelSelector: "app=web")).Items.Select(i => i.Name()));
+        Assert.Equal(["a", "b"], (await c.CoreV1.ListNamespacedConfigMapAsync("client-sel", labelSelector: "app in (web,db)")).Items.Select(i => i.Name()));
+        Assert.Equal(["b", "c"], (await c.CoreV1.ListNamespacedConfigMapAsync("client-sel", labelSelector: "tier!=fe")).Items.Select(i => i.Name()));
+        Assert.Equal(["c"], (await c.CoreV1.ListNamespacedConfigMapAsync("client-sel", labelSelector: "!app")).Items.Select(i => i.Name()));
+        Assert.Equal(["b"], (await c.CoreV1.ListNamespacedConfigMapAsync("client-sel", fieldSelector: "metadata.name=b")).Items.Select(i => i.Name()));
+    }
+
+    [Fact]
+    public async Task List_Paginates_OnAConsistentSnapshot()
+    {
+        using var c = Client();
+        await c.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "client-page" } });
+        for (var i = 0; i < 7; i++) await c.CoreV1.CreateNamespacedConfigMapAsync(Cm($"p{i}"), "client-page");
+
+        var first = await c.CoreV1.ListNamespacedConfigMapAsync("client-page", limit: 3);
+        Assert.Equal(["p0", "p1", "p2"], first.Items.Select(i => i.Name()));
+        Assert.Equal(4, first.Metadata.RemainingItemCount);
+        // Written after the first page: not part of the snapshot the continue token reads.
+        await c.CoreV1.CreateNamespacedConfigMapAsync(Cm("p7"), "client-page");
+        await c.CoreV1.DeleteNamespacedConfigMapAsync("p5", "client-page");
+
+        var second = await c.CoreV1.ListNamespacedConfigMapAsync("client-page", limit: 3, continueParameter: first.Metadata.ContinueProperty);
+        Assert.Equal(["p3", "p4", "p5"], second.Items.Select(i => i.Name()));
+        var third = await c.CoreV1.ListNamespacedConfigMapAsync("client-page", limit: 3, continueParameter: second.Metadata.ContinueProperty);
+        Assert.Equal(["p6"], third.Items.Select(i => i.Name()));
+        Assert.Null(third.Metadata.ContinueProperty);
+        Assert.Equal(first.Metadata.ResourceVersion, third.Metadata.ResourceVersion);
+    }
+
+    [Fact]
+    public async Task Watch_ReceivesAddedModifiedDeleted()
+    {
+        using var c = Client();
+        await c.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "client-watch" } });
+        var start = await c.CoreV1.ListNamespacedConfigMapAsync("client-watch");
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var seen = new List<(WatchEventType, string, string)>();
+        var watching = Task.Run(async () =>
+        {
+            await foreach (var (type, item) in c.CoreV1.WatchListNamespacedConfigMapAsync("client-watch",
+                resourceVersion: start.Metadata.ResourceVersion, cancellationToken: cts.Token))
+            {
+                seen.Add((type, item.Name(), (item.Data is { } d && d.TryGetValue("k", out var kv) ? kv : "")));
+                if (type == WatchEventType.Deleted) return;
+            }
+        }, cts.Token);
+
+        await c.CoreV1.CreateNamespacedConfigMapAsync(Cm("w"), "client-watch");
+        var cur = await c.CoreV1.ReadNamespacedConfigMapAsync("w", "client-watch");
+        cur.Data["k"] = "v2";
+        await c.CoreV1.ReplaceNamespacedConfigMapAsync(cur, "w", "client-watch");
+        await c.CoreV1.DeleteNamespacedConfigMapAsync("w", "client-watch");
+        await watching;
+
+        Assert.Equal(
+            [(WatchEventType.Added, "w", "v"), (WatchEventType.Modified, "w", "v2"), (WatchEventType.Deleted, "w", "v2")],
+            seen);
+    }
+
+    [Fact]
+    public async Task Replace_WithStaleResourceVersion_Is409()
+    {
+        using var c = Client();
+        var created = await c.CoreV1.CreateNamespacedConfigMapAsync(Cm("stale-client"), "default");
+        created.Data["k"] = "v2";
+        await c.CoreV1.ReplaceNamespacedConfigMapAsync(created, "stale-client", "default");
+        created.Data["k"] = "v3";
+        var e = await Assert.ThrowsAsync<HttpOperationException>(() => c.CoreV1.ReplaceNamespacedConfigMapAsync(created, "stale-client", "default"));
+        Assert.Equal(System.Net.HttpStatusCode.Conflict, e.Response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Delete_WithFinalizer_MarksThenRemovesWhenFinalizerCleared()
+    {
+        using var c = Client();
+        var cm = Cm("final");
+        cm.Metadata.Finalizers = ["example.com/hold"];
+        await c.CoreV1.CreateNamespacedConfigMapAsync(cm, "default");
+        await c.CoreV1.DeleteNamespacedConfigMapAsync("final", "default");
+
+        var marked = await c.CoreV1.ReadNamespacedConfigMapAsync("final", "default");
+        Assert.NotNull(marked.Metadata.DeletionTimestamp);
+        Assert.Equal(["example.com/hold"], marked.Metadata.Finalizers);
+
+        marked.Metadata.Finalizers = [];
+        await c.CoreV1.ReplaceNamespacedConfigMapAsync(marked, "final", "default");
+        var e = await Assert.ThrowsAsync<HttpOperationException>(() => c.CoreV1.ReadNamespacedConfigMapAsync("final", "default"));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, e.Response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Delete_WithUidPrecondition_Mismatch_Is409()
+    {
+        using var c = Client();
+        await c.CoreV1.CreateNamespacedConfigMapAsync(Cm("precond"), "default");
+        var e = await Assert.ThrowsAsync<HttpOperationException>(() => c.CoreV1.DeleteNamespacedConfigMapAsync("precond", "default",
+            new V1DeleteOptions { Preconditions = new V1Preconditions { Uid = "not-the-uid" } }));
+        Assert.Equal(System.Net.HttpStatusCode.Conflict, e.Response.StatusCode);
+        Assert.Contains("Precondition failed: UID in precondition: not-the-uid", e.Response.Content);
+    }
+
+    [Fact]
+    public async Task GenerateName_And_DryRun()
+    {
+        using var c = Client();
+        var made = await c.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { GenerateName = "gen-" } }, "default");
+        Assert.Matches("^gen-[bcdfghjklmnpqrstvwxz2456789]{5}$", made.Name());
+        await c.CoreV1.CreateNamespacedConfigMapAsync(Cm("dry"), "default", dryRun: "All");
+        var e = await Assert.ThrowsAsync<HttpOperationException>(() => c.CoreV1.ReadNamespacedConfigMapAsync("dry", "default"));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, e.Response.StatusCode);
+    }
+
+    [Fact]
+    public async Task StatusSubresource_IgnoresSpec_AndMainResourceIgnoresStatus()
+    {
+        using var c = Client();
+        var q = await c.CoreV1.CreateNamespacedResourceQuotaAsync(new V1ResourceQuota
+        {
+            Metadata = new V1ObjectMeta { Name = "rq" },
+            Spec = new V1ResourceQuotaSpec { Hard = new Dictionary<string, ResourceQuantity> { ["pods"] = new("10") } },
+        }, "default");
+        q.Status = new V1ResourceQuotaStatus { Hard = new Dictionary<string, ResourceQuantity> { ["pods"] = new("10") } };
+        q.Spec.Hard["pods"] = new ResourceQuantity("99");
+        var afterStatus = await c.CoreV1.ReplaceNamespacedResourceQuotaStatusAsync(q, "rq", "default");
+        Assert.Equal("10", afterStatus.Spec.Hard["pods"].ToString());
+        Assert.Equal("10", afterStatus.Status.Hard["pods"].ToString());
+
+        afterStatus.Status.Hard["pods"] = new ResourceQuantity("1");
+        afterStatus.Spec.Hard["pods"] = new ResourceQuantity("20");
+        var afterMain = await c.CoreV1.ReplaceNamespacedResourceQuotaAsync(afterStatus, "rq", "default");
+        Assert.Equal("20", afterMain.Spec.Hard["pods"].ToString());
+        Assert.Equal("10", afterMain.Status.Hard["pods"].ToString());
+    }
+}

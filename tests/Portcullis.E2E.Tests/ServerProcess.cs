@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Portcullis.E2E.Tests;
+
+/// <summary>
+/// The real `portcullis serve` as a child process on a free loopback port, with its own data dir.
+/// Ready once /readyz answers 200; then DataDir/admin.kubeconfig and DataDir/ca.crt work.
+/// </summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    private Process? _process;
+    public string DataDir { get; }
+    public int Port { get; }
+    public string Url => $"https://127.0.0.1:{Port}";
+    public string Kubeconfig => Path.Combine(DataDir, "admin.kubeconfig");
+    public string CaFile => Path.Combine(DataDir, "ca.crt");
+    public string AdminCert => Path.Combine(DataDir, "admin.crt");
+    public string AdminKey => Path.Combine(DataDir, "admin.key");
+    public string Log => _log.ToString();
+    private readonly System.Text.StringBuilder _log = new();
+
+    public ServerProcess(string? dataDir = null, int? port = null)
+    {
+        DataDir = dataDir ?? Path.Combine(Path.GetTempPath(), "portcullis-e2e-" + Guid.NewGuid().ToString("N")[..8]);
+        Port = port ?? FreePort();
+    }
+
+    private static int FreePort()
+    {
+        var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        var p = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return p;
+    }
+
+    /// <summary>The portcullis.dll built next to the test assembly (the E2E project references the command project).</summary>
+    public static string ServerDll => Path.Combine(AppContext.BaseDirectory, "portcullis.dll");
+
+    public async Task StartAsync(params string[] extraArgs)
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { ServerDll, "serve", "--data-dir", DataDir, "--secure-port", Port.ToString(), "--bind-address", "127.0.0.1" }.Concat(extraArgs))
+            psi.ArgumentList.Add(a);
+        _process = Process.Start(psi)!;
+        _process.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        using var http = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true });
+        for (var i = 0; i < 600; i++)
+        {
+            if (_process.HasExited) throw new InvalidOperationException("portcullis exited during start:\n" + Log);
+            try
+            {
+                var r = await http.GetAsync(Url + "/readyz");
+                if (r.StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException) { }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("portcullis did not become ready:\n" + Log);
+    }
+
+    /// <summary>kill -9: no shutdown hooks, no flush.</summary>
+    public void Kill()
+    {
+        if (_process is { HasExited: false }) _process.Kill(entireProcessTree: true);
+        _process?.WaitForExit();
+    }
+
+    /// <summary>SIGTERM, then wait for a clean exit.</summary>
+    public async Task<int> StopAsync()
+    {
+        if (_process is null || _process.HasExited) return _process?.ExitCode ?? 0;
+        Process.Start("kill", ["-TERM", _process.Id.ToString()])!.WaitForExit();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try { await StopAsync(); } catch { Kill(); }
+        try { Directory.Delete(DataDir, true); } catch (IOException) { }
+    }
+}
+
+/// <summary>One server shared by a test class.</summary>
+public sealed class ServerFixture : IAsyncLifetime
+{
+    public ServerProcess Server { get; } = new();
+    public Task InitializeAsync() => Server.StartAsync();
+    public Task DisposeAsync() => Server.DisposeAsync().AsTask();
+}

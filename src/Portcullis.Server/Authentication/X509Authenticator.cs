@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 
 namespace Portcullis.Server.Authentication;
@@ -17,8 +18,19 @@ public sealed class X509Authenticator(X509Certificate2Collection clientCas, Time
     {
         var cert = context.Connection.ClientCertificate;
         if (cert is null) return ValueTask.FromResult(AuthenticationResult.NotMine);
-        return ValueTask.FromResult(Verify(cert));
+        // A TLS connection presents its certificate once: verify the chain once per connection,
+        // re-checking only the validity window on later requests.
+        var items = context.Features.Get<IConnectionItemsFeature>()?.Items;
+        if (items?.TryGetValue(CacheKey, out var cached) == true && cached is Verified v && ReferenceEquals(v.Cert, cert)
+            && time.GetUtcNow().UtcDateTime < cert.NotAfter.ToUniversalTime())
+            return ValueTask.FromResult(v.Result);
+        var result = Verify(cert);
+        if (items is not null) items[CacheKey] = new Verified(cert, result);
+        return ValueTask.FromResult(result);
     }
+
+    private static readonly object CacheKey = new();
+    private sealed record Verified(X509Certificate2 Cert, AuthenticationResult Result);
 
     internal AuthenticationResult Verify(X509Certificate2 cert)
     {

@@ -30,10 +30,15 @@ public static class ApiErrors
 
     public static ApiException Invalid(string kind, string group, string name, IReadOnlyList<FieldError> errors)
     {
-        var msg = errors.Count == 1
-            ? errors[0].ToString()
-            : "[" + string.Join(", ", errors.Select(e => e.ToString())) + "]";
-        return new ApiException(422, "Invalid", $"{Qualified(kind, group)} \"{name}\" is invalid: {msg}")
+        // field.ErrorList.ToAggregate: identical messages collapse; brackets only for several.
+        var texts = errors.Select(e => e.ToString()).Distinct().ToList();
+        var message = texts.Count switch
+        {
+            0 => $"{Qualified(kind, group)} \"{name}\" is invalid",
+            1 => $"{Qualified(kind, group)} \"{name}\" is invalid: {texts[0]}",
+            _ => $"{Qualified(kind, group)} \"{name}\" is invalid: [{string.Join(", ", texts)}]",
+        };
+        return new ApiException(422, "Invalid", message)
         {
             DetailName = name,
             DetailGroup = group,
@@ -44,8 +49,9 @@ public static class ApiErrors
 
     public static ApiException Forbidden(string resource, string group, string name, string reason)
     {
-        var prefix = name.Length > 0 ? $"{Qualified(resource, group)} \"{name}\"" : Qualified(resource, group);
-        var msg = prefix.Length == 0 ? $"forbidden: {reason}" : $"{prefix} is forbidden: {reason}";
+        var msg = resource.Length == 0 && group.Length == 0 ? $"forbidden: {reason}"
+            : name.Length == 0 ? $"{Qualified(resource, group)} is forbidden: {reason}"
+            : $"{Qualified(resource, group)} \"{name}\" is forbidden: {reason}";
         return new ApiException(403, "Forbidden", msg) { DetailName = name, DetailGroup = group, DetailKind = resource };
     }
 

@@ -102,7 +102,11 @@ public static class RequestInfoParser
         };
     }
 
-    private static bool IsTrue(string? v) => v is not null && (v == "1" || v.Equals("true", StringComparison.OrdinalIgnoreCase) || v == "t" || v == "T" || v == "TRUE" || v == "True");
+    /// <summary>
+    /// How a query parameter decodes into a bool (runtime.Convert_Slice_string_To_bool): absent, "0" and
+    /// "false" (any case) are false; anything else, the empty string included, is true.
+    /// </summary>
+    private static bool IsTrue(string? v) => v is not null && v != "0" && !v.Equals("false", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsValidPathSegment(string s) => s is not ("." or "..") && !s.Contains('/') && !s.Contains('%');
 }

@@ -23,7 +23,7 @@ public sealed record ListOptions
         if (q("labelSelector") is { Length: > 0 } ls)
         {
             try { o = o with { Labels = LabelSelector.Parse(ls) }; }
-            catch (FormatException e) { throw ApiErrors.BadRequest($"unable to parse requirement: {e.Message}"); }
+            catch (FormatException e) { throw ApiErrors.BadRequest(e.Message); } // the message is labels.Parse's, prefix included
         }
         if (q("fieldSelector") is { Length: > 0 } fs)
         {
@@ -40,9 +40,9 @@ public sealed record ListOptions
             Continue = q("continue") is { Length: > 0 } c ? c : null,
             ResourceVersion = q("resourceVersion") is { Length: > 0 } rv ? rv : null,
             ResourceVersionMatch = q("resourceVersionMatch") is { Length: > 0 } m ? m : null,
-            Watch = IsTrue(q("watch")),
-            AllowWatchBookmarks = IsTrue(q("allowWatchBookmarks")),
-            SendInitialEvents = q("sendInitialEvents") is { } sie ? IsTrue(sie) : null,
+            Watch = QueryBool(q("watch")),
+            AllowWatchBookmarks = QueryBool(q("allowWatchBookmarks")),
+            SendInitialEvents = q("sendInitialEvents") is { } sie ? QueryBool(sie) : null,
         };
         if (q("timeoutSeconds") is { Length: > 0 } ts)
         {
@@ -54,5 +54,12 @@ public sealed record ListOptions
         return o;
     }
 
+    /// <summary>strconv.ParseBool's true values (what <c>?pretty=</c> uses).</summary>
     public static bool IsTrue(string? v) => v is "1" or "t" or "T" or "true" or "TRUE" or "True";
+
+    /// <summary>
+    /// A bool query parameter as ListOptions decodes it (runtime.Convert_Slice_string_To_bool): absent,
+    /// "0" and "false" (any case) are false; anything else, the empty string included, is true.
+    /// </summary>
+    public static bool QueryBool(string? v) => v is not null && v != "0" && !v.Equals("false", StringComparison.OrdinalIgnoreCase);
 }

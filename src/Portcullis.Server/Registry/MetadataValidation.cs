@@ -20,7 +20,8 @@ public static class MetadataValidation
         _ => NameValidation.IsDns1123Subdomain(prefix ? MaskTrailingDash(name) : name),
     };
 
-    private static string MaskTrailingDash(string s) => s.Length > 1 && s.EndsWith('-') ? s[..^1] + "a" : s;
+    // Verbatim upstream: drops the last two characters, not one (name[:len(name)-2] + "a").
+    private static string MaskTrailingDash(string s) => s.Length > 1 && s.EndsWith('-') ? s[..^2] + "a" : s;
 
     public static List<string> IsDns1035Label(string v)
     {
@@ -78,7 +79,7 @@ public static class MetadataValidation
             for (var i = 0; i < owners.Count; i++)
             {
                 if (owners[i] is not JsonObject o) continue;
-                var path = $"metadata.ownerReferences[{i}]";
+                const string path = "metadata.ownerReferences"; // upstream reports these without an index
                 if (Meta.Str(o, "apiVersion").Length == 0) errs.Add(FieldError.Invalid(path + ".apiVersion", "", "version must not be empty"));
                 if (Meta.Str(o, "kind").Length == 0) errs.Add(FieldError.Invalid(path + ".kind", "", "kind must not be empty"));
                 if (Meta.Str(o, "name").Length == 0) errs.Add(FieldError.Invalid(path + ".name", "", "name must not be empty"));
@@ -91,7 +92,7 @@ public static class MetadataValidation
             for (var i = 0; i < fins.Count; i++)
             {
                 var f = fins[i] is JsonValue fv && fv.GetValueKind() == JsonValueKind.String ? fv.GetValue<string>() : "";
-                foreach (var e in NameValidation.QualifiedName(f)) errs.Add(FieldError.Invalid($"metadata.finalizers[{i}]", f, e));
+                foreach (var e in NameValidation.QualifiedName(f)) errs.Add(FieldError.Invalid("metadata.finalizers", f, e));
             }
         }
     }

@@ -25,20 +25,31 @@ public sealed class FieldSelector
     public static FieldSelector Parse(string s)
     {
         var reqs = new List<FieldRequirement>();
-        if (s.Trim().Length == 0) return Everything;
-        foreach (var part in SplitUnescaped(s, ','))
+        if (s.Length == 0) return Everything;
+        var parts = SplitUnescaped(s, ',').ToList();
+        parts.Sort(StringComparer.Ordinal); // upstream sorts the terms before parsing them
+        foreach (var part in parts)
         {
             if (part.Length == 0) continue;
-            int idx; bool equal; int opLen;
-            if ((idx = IndexUnescaped(part, "!=")) >= 0) { equal = false; opLen = 2; }
-            else if ((idx = IndexUnescaped(part, "==")) >= 0) { equal = true; opLen = 2; }
-            else if ((idx = IndexUnescaped(part, "=")) >= 0) { equal = true; opLen = 1; }
-            else throw new FormatException($"invalid selector: '{s}'; can't understand '{part}'");
-            var field = part[..idx].Trim();
+            // The first operator by position wins; the field (lhs) knows no escaping and is not trimmed.
+            var (idx, opLen, equal) = FindOperator(part);
+            if (idx < 0) throw new FormatException($"invalid selector: '{s}'; can't understand '{part}'");
+            var field = part[..idx];
             var value = Unescape(part[(idx + opLen)..]);
             reqs.Add(new FieldRequirement(field, equal, value));
         }
         return new FieldSelector(reqs);
+    }
+
+    private static (int Index, int Length, bool Equal) FindOperator(string term)
+    {
+        for (var i = 0; i < term.Length; i++)
+        {
+            if (string.CompareOrdinal(term, i, "!=", 0, 2) == 0) return (i, 2, false);
+            if (string.CompareOrdinal(term, i, "==", 0, 2) == 0) return (i, 2, true);
+            if (term[i] == '=') return (i, 1, true);
+        }
+        return (-1, 0, false);
     }
 
     /// <summary>The value if the selector pins <paramref name="field"/> to one value (and nothing else).</summary>
@@ -71,28 +82,21 @@ public sealed class FieldSelector
         yield return sb.ToString();
     }
 
-    private static int IndexUnescaped(string s, string op)
-    {
-        for (var i = 0; i < s.Length; i++)
-        {
-            if (s[i] == '\\') { i++; continue; }
-            if (string.CompareOrdinal(s, i, op, 0, op.Length) == 0) return i;
-        }
-        return -1;
-    }
-
     private static string Unescape(string s)
     {
         var sb = new StringBuilder();
         for (var i = 0; i < s.Length; i++)
         {
-            if (s[i] == '\\' && i + 1 < s.Length)
+            if (s[i] == '\\')
             {
+                // A lone trailing backslash is an invalid sequence too.
+                if (i + 1 >= s.Length) throw new FormatException("invalid field selector: invalid escape sequence: \\");
                 var n = s[i + 1];
                 if (n is '\\' or ',' or '=') { sb.Append(n); i++; continue; }
                 throw new FormatException($"invalid field selector: invalid escape sequence: \\{n}");
             }
-            if (s[i] is ',' or '=') throw new FormatException($"invalid field selector: unescaped {s[i]}");
+            // Go formats the rune with %v, i.e. as its number ('=' is 61).
+            if (s[i] is ',' or '=') throw new FormatException($"invalid field selector: unescaped character in value: {(int)s[i]}");
             sb.Append(s[i]);
         }
         return sb.ToString();

@@ -40,7 +40,7 @@ public sealed class LabelSelector
         return true;
     }
 
-    /// <exception cref="FormatException">with upstream's wording where it has one.</exception>
+    /// <exception cref="FormatException">with upstream's wording (labels.Parse's error text).</exception>
     public static LabelSelector Parse(string s)
     {
         var lexer = new Lexer(s);
@@ -49,88 +49,115 @@ public sealed class LabelSelector
         {
             var t = lexer.Peek();
             if (t.Kind == Tok.End) break;
-            reqs.Add(ParseRequirement(lexer));
+            if (!IsIdent(t) && t.Kind != Tok.Bang)
+                throw new FormatException($"found '{t.Text}', expected: !, identifier, or 'end of string'");
+            try { reqs.Add(ParseRequirement(lexer)); }
+            catch (FormatException e) { throw new FormatException($"unable to parse requirement: {e.Message}", e); }
             t = lexer.Next();
             if (t.Kind == Tok.End) break;
             if (t.Kind != Tok.Comma) throw new FormatException($"found '{t.Text}', expected: ',' or 'end of string'");
-            if (lexer.Peek().Kind == Tok.End) throw new FormatException("found 'end of string', expected: identifier");
+            var after = lexer.Peek();
+            if (!IsIdent(after) && after.Kind != Tok.Bang)
+                throw new FormatException($"found '{after.Text}', expected: identifier after ','");
         }
         reqs.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
         return new LabelSelector(reqs);
     }
 
+    /// <summary>In value position upstream reads the keywords <c>in</c> and <c>notin</c> as identifiers.</summary>
+    private static bool IsIdent(Token t) => t.Kind is Tok.Ident or Tok.In or Tok.NotIn;
+
     private static LabelRequirement ParseRequirement(Lexer l)
     {
         var t = l.Next();
-        if (t.Kind == Tok.Bang)
-        {
-            var key = l.Next();
-            if (key.Kind != Tok.Ident) throw new FormatException($"found '{key.Text}', expected: identifier");
-            ValidateKey(key.Text);
-            return new LabelRequirement(key.Text, SelectorOp.DoesNotExist, []);
-        }
-        if (t.Kind != Tok.Ident) throw new FormatException($"found '{t.Text}', expected: !, identifier, or 'end of string'");
-        ValidateKey(t.Text);
-        var op = l.Peek();
+        var doesNotExist = false;
+        if (t.Kind == Tok.Bang) { doesNotExist = true; t = l.Next(); }
+        if (!IsIdent(t)) throw new FormatException($"found '{t.Text}', expected: identifier");
+        var key = t.Text;
+        // parseKeyAndInferOperator validates the key with a nil field path.
+        if (KeyError(key, "<nil>") is { } keyErr) throw new FormatException(keyErr);
+        var next = l.Peek();
+        if (doesNotExist || next.Kind is Tok.End or Tok.Comma)
+            return NewRequirement(key, doesNotExist ? SelectorOp.DoesNotExist : SelectorOp.Exists, []);
+        var op = l.Next();
+        SelectorOp kind;
         switch (op.Kind)
         {
-            case Tok.End:
-            case Tok.Comma:
-                return new LabelRequirement(t.Text, SelectorOp.Exists, []);
-            case Tok.Eq:
-            case Tok.DoubleEq:
-            case Tok.NotEq:
-            case Tok.Gt:
-            case Tok.Lt:
-            {
-                l.Next();
-                var v = l.Peek();
-                string value = "";
-                if (v.Kind == Tok.Ident) { l.Next(); value = v.Text; }
-                else if (v.Kind is not (Tok.End or Tok.Comma)) throw new FormatException($"found '{v.Text}', expected: identifier");
-                var kind = op.Kind switch { Tok.NotEq => SelectorOp.NotEquals, Tok.Gt => SelectorOp.GreaterThan, Tok.Lt => SelectorOp.LessThan, _ => SelectorOp.Equals };
-                if (kind is SelectorOp.GreaterThan or SelectorOp.LessThan)
-                {
-                    if (!long.TryParse(value, out _)) throw new FormatException($"for 'Gt', 'Lt' operators, the value must be an integer");
-                }
-                else ValidateValue(value);
-                return new LabelRequirement(t.Text, kind, [value]);
-            }
-            case Tok.In:
-            case Tok.NotIn:
-            {
-                l.Next();
-                var open = l.Next();
-                if (open.Kind != Tok.Open) throw new FormatException($"found '{open.Text}', expected: '('");
-                var values = new List<string>();
-                while (true)
-                {
-                    var v = l.Next();
-                    if (v.Kind == Tok.Close && values.Count == 0) break;
-                    if (v.Kind == Tok.Ident) { ValidateValue(v.Text); values.Add(v.Text); v = l.Next(); }
-                    else if (v.Kind is Tok.Comma or Tok.Close) values.Add("");
-                    else throw new FormatException($"found '{v.Text}', expected: ',', ')' or identifier");
-                    if (v.Kind == Tok.Close) break;
-                    if (v.Kind != Tok.Comma) throw new FormatException($"found '{v.Text}', expected: ',' or ')'");
-                }
-                if (values.Count == 0) throw new FormatException("for 'in', 'notin' operators, values set can't be empty");
-                return new LabelRequirement(t.Text, op.Kind == Tok.In ? SelectorOp.In : SelectorOp.NotIn, values);
-            }
-            default:
-                throw new FormatException($"found '{op.Text}', expected: in, notin, =, ==, !=, gt, lt");
+            case Tok.In: kind = SelectorOp.In; break;
+            case Tok.NotIn: kind = SelectorOp.NotIn; break;
+            case Tok.Eq or Tok.DoubleEq: kind = SelectorOp.Equals; break;
+            case Tok.NotEq: kind = SelectorOp.NotEquals; break;
+            case Tok.Gt: kind = SelectorOp.GreaterThan; break;
+            case Tok.Lt: kind = SelectorOp.LessThan; break;
+            default: throw new FormatException($"found '{op.Text}', expected: in, notin, =, ==, !=, gt, lt");
         }
+        if (kind is SelectorOp.In or SelectorOp.NotIn) return NewRequirement(key, kind, ParseValues(l));
+        var v = l.Peek();
+        if (v.Kind is Tok.End or Tok.Comma) return NewRequirement(key, kind, [""]);
+        l.Next();
+        if (!IsIdent(v)) throw new FormatException($"found '{v.Text}', expected: identifier");
+        return NewRequirement(key, kind, [v.Text]);
     }
 
-    private static void ValidateKey(string key)
+    /// <summary>A parenthesised value set; values form a sorted set, and <c>()</c> is the set {""}.</summary>
+    private static List<string> ParseValues(Lexer l)
+    {
+        var open = l.Next();
+        if (open.Kind != Tok.Open) throw new FormatException($"found '{open.Text}' expected: '('");
+        var first = l.Peek();
+        var set = new SortedSet<string>(StringComparer.Ordinal);
+        if (first.Kind == Tok.Close) { l.Next(); set.Add(""); return [.. set]; }
+        if (!IsIdent(first) && first.Kind != Tok.Comma)
+            throw new FormatException($"found '{first.Text}', expected: ',', ')' or identifier");
+        while (true)
+        {
+            var t = l.Next();
+            if (IsIdent(t))
+            {
+                set.Add(t.Text);
+                var after = l.Peek();
+                if (after.Kind == Tok.Comma) continue;
+                if (after.Kind == Tok.Close) break;
+                throw new FormatException($"found '{after.Text}', expected: ',' or ')'");
+            }
+            if (t.Kind == Tok.Comma)
+            {
+                if (set.Count == 0) set.Add(""); // "(,"
+                var after = l.Peek();
+                if (after.Kind == Tok.Close) { set.Add(""); break; } // ",)"
+                if (after.Kind == Tok.Comma) set.Add(""); // ",,"
+                continue;
+            }
+            throw new FormatException($"found '{t.Text}', expected: ',', or identifier");
+        }
+        if (l.Next().Kind != Tok.Close) throw new FormatException($"found '{first.Text}', expected: ')'");
+        return [.. set];
+    }
+
+    /// <summary>labels.NewRequirement: every problem, aggregated as field.ErrorList.ToAggregate prints them.</summary>
+    private static LabelRequirement NewRequirement(string key, SelectorOp op, List<string> values)
+    {
+        var errs = new List<string>();
+        if (KeyError(key, "key") is { } ke) errs.Add(ke);
+        if (op is SelectorOp.GreaterThan or SelectorOp.LessThan)
+            for (var i = 0; i < values.Count; i++)
+                if (!long.TryParse(values[i], System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out _))
+                    errs.Add($"values[{i}]: Invalid value: \"{values[i]}\": for 'Gt', 'Lt' operators, the value must be an integer");
+        for (var i = 0; i < values.Count; i++)
+        {
+            var ve = Validation.NameValidation.LabelValue(values[i]);
+            if (ve.Count > 0) errs.Add($"values[{i}][{key}]: Invalid value: \"{values[i]}\": {string.Join("; ", ve)}");
+        }
+        var distinct = errs.Distinct().ToList();
+        if (distinct.Count == 1) throw new FormatException(distinct[0]);
+        if (distinct.Count > 1) throw new FormatException("[" + string.Join(", ", distinct) + "]");
+        return new LabelRequirement(key, op, values);
+    }
+
+    private static string? KeyError(string key, string path)
     {
         var errs = Validation.NameValidation.QualifiedName(key);
-        if (errs.Count > 0) throw new FormatException($"key: Invalid value: \"{key}\": {string.Join("; ", errs)}");
-    }
-
-    private static void ValidateValue(string v)
-    {
-        var errs = Validation.NameValidation.LabelValue(v);
-        if (errs.Count > 0) throw new FormatException($"values[0][{v}]: Invalid value: \"{v}\": {string.Join("; ", errs)}");
+        return errs.Count > 0 ? $"{path}: Invalid value: \"{key}\": {string.Join("; ", errs)}" : null;
     }
 
     public override string ToString()
@@ -171,10 +198,12 @@ public sealed class LabelSelector
             return t;
         }
 
+        private static bool IsSpace(char c) => c is ' ' or '\t' or '\r' or '\n';
+
         private Token Read()
         {
-            while (_pos < s.Length && char.IsWhiteSpace(s[_pos])) _pos++;
-            if (_pos >= s.Length) return new(Tok.End, "end of string");
+            while (_pos < s.Length && IsSpace(s[_pos])) _pos++;
+            if (_pos >= s.Length) return new(Tok.End, ""); // upstream's end-of-string literal is empty
             var c = s[_pos];
             switch (c)
             {
@@ -191,7 +220,7 @@ public sealed class LabelSelector
                     _pos++; return new(Tok.Bang, "!");
             }
             var start = _pos;
-            while (_pos < s.Length && !char.IsWhiteSpace(s[_pos]) && s[_pos] is not (',' or '(' or ')' or '=' or '!' or '<' or '>')) _pos++;
+            while (_pos < s.Length && !IsSpace(s[_pos]) && s[_pos] is not (',' or '(' or ')' or '=' or '!' or '<' or '>')) _pos++;
             var word = s[start.._pos];
             return word switch
             {

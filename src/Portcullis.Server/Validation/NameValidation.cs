@@ -21,7 +21,10 @@ public static partial class NameValidation
     {
         var errs = new List<string>();
         if (v.Length > 63) errs.Add(MaxLenError(63));
-        if (!Dns1123Label().IsMatch(v))
+        // A valid subdomain that is not a valid label can only be failing on its dots.
+        if (!Dns1123Label().IsMatch(v) && Dns1123Subdomain().IsMatch(v))
+            errs.Add("must not contain dots");
+        else if (!Dns1123Label().IsMatch(v))
             errs.Add("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '" + Dns1123LabelFmt + "')");
         return errs;
     }
@@ -66,7 +69,7 @@ public static partial class NameValidation
         }
         if (name.Length == 0) errs.Add("name part must be non-empty");
         else if (name.Length > 63) errs.Add("name part " + MaxLenError(63));
-        if (name.Length > 0 && !QualifiedNameRx().IsMatch(name))
+        if (!QualifiedNameRx().IsMatch(name)) // upstream checks the pattern even when the name part is empty
             errs.Add("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '" + QualifiedNameFmt + "')");
         return errs;
     }

@@ -25,15 +25,17 @@ public sealed class DecodeProblems
 public static class ObjectShaper
 {
     public static JsonObject Shape(JsonObject input, StructSchema schema, DecodeProblems? problems = null)
-        => (JsonObject)ShapeStruct(input, schema, "", problems)!;
+        => (JsonObject)ShapeStruct(input, schema, "", "", problems)!;
 
-    private static JsonObject ShapeStruct(JsonObject input, StructSchema schema, string path, DecodeProblems? problems)
+    // Two paths travel down: `path` names the value exactly (spec.containers[0].name: unknown fields),
+    // `goPath` is what Go's decoder names in type errors: struct fields only, no indices, no map keys.
+    private static JsonObject ShapeStruct(JsonObject input, StructSchema schema, string path, string goPath, DecodeProblems? problems)
     {
         var output = new JsonObject();
         foreach (var f in schema.Fields)
         {
             input.TryGetPropertyValue(f.JsonName, out var value);
-            var shaped = ShapeField(value, f, Join(path, f.JsonName), problems, schema);
+            var shaped = ShapeField(value, f, Join(path, f.JsonName), Join(goPath, f.JsonName), problems, schema);
             if (shaped.Emit) output[f.JsonName] = shaped.Node;
         }
         if (problems is not null)
@@ -46,7 +48,7 @@ public static class ObjectShaper
 
     private readonly record struct Shaped(bool Emit, JsonNode? Node);
 
-    private static Shaped ShapeField(JsonNode? value, FieldSchema f, string path, DecodeProblems? problems, StructSchema owner)
+    private static Shaped ShapeField(JsonNode? value, FieldSchema f, string path, string goPath, DecodeProblems? problems, StructSchema owner)
     {
         var t = f.Type;
         var isNull = value is null;
@@ -54,26 +56,26 @@ public static class ObjectShaper
         {
             case TypeKind.Pointer:
                 if (isNull) return f.OmitEmpty ? default : new Shaped(true, null);
-                return new Shaped(true, ShapeValue(value!, t.Elem!, path, problems, owner, f) ?? ZeroOf(t.Elem!));
+                return new Shaped(true, ShapeValue(value!, t.Elem!, path, goPath, problems, owner, f) ?? ZeroOf(t.Elem!));
             case TypeKind.Slice:
             case TypeKind.Map:
             case TypeKind.Bytes:
             {
-                var v = isNull ? null : ShapeValue(value!, t, path, problems, owner, f);
+                var v = isNull ? null : ShapeValue(value!, t, path, goPath, problems, owner, f);
                 if (v is null || IsEmptyCollection(v)) return f.OmitEmpty ? default : new Shaped(true, null);
                 return new Shaped(true, v);
             }
             case TypeKind.Struct:
             {
                 // A non-pointer struct is always written, even with omitempty.
-                var v = isNull ? null : ShapeValue(value!, t, path, problems, owner, f);
-                return new Shaped(true, v ?? ShapeStruct(new JsonObject(), t.Struct!, path, null));
+                var v = isNull ? null : ShapeValue(value!, t, path, goPath, problems, owner, f);
+                return new Shaped(true, v ?? ShapeStruct(new JsonObject(), t.Struct!, path, goPath, null));
             }
             case TypeKind.Time:
             case TypeKind.MicroTime:
             {
                 // metav1.Time is a struct: omitempty never drops it, and its zero value is null.
-                var v = isNull ? null : ShapeValue(value!, t, path, problems, owner, f);
+                var v = isNull ? null : ShapeValue(value!, t, path, goPath, problems, owner, f);
                 return new Shaped(true, v);
             }
             case TypeKind.RawExtension:
@@ -83,7 +85,7 @@ public static class ObjectShaper
                 return new Shaped(true, value!.DeepClone());
             default:
             {
-                var v = isNull ? null : ShapeValue(value!, t, path, problems, owner, f);
+                var v = isNull ? null : ShapeValue(value!, t, path, goPath, problems, owner, f);
                 v ??= ZeroOf(t);
                 if (f.OmitEmpty && IsZeroScalar(v)) return default;
                 return new Shaped(true, v);
@@ -91,57 +93,58 @@ public static class ObjectShaper
         }
     }
 
-    private static JsonNode? ShapeValue(JsonNode value, TypeRef t, string path, DecodeProblems? problems, StructSchema owner, FieldSchema? f)
+    private static JsonNode? ShapeValue(JsonNode value, TypeRef t, string path, string goPath, DecodeProblems? problems, StructSchema owner, FieldSchema? f)
     {
+        JsonNode? Mismatch(JsonNode v, TypeRef ty) => ObjectShaper.Mismatch(v, ty, goPath, problems, owner);
         switch (t.Kind)
         {
             case TypeKind.Pointer:
-                return ShapeValue(value, t.Elem!, path, problems, owner, f);
+                return ShapeValue(value, t.Elem!, path, goPath, problems, owner, f);
             case TypeKind.Struct:
-                if (value is JsonObject o) return ShapeStruct(o, t.Struct!, path, problems);
-                return Mismatch(value, t, path, problems, owner);
+                if (value is JsonObject o) return ShapeStruct(o, t.Struct!, path, goPath, problems);
+                return Mismatch(value, t);
             case TypeKind.Slice:
             {
-                if (value is not JsonArray a) return Mismatch(value, t, path, problems, owner);
+                if (value is not JsonArray a) return Mismatch(value, t);
                 var result = new JsonArray();
                 for (var i = 0; i < a.Count; i++)
                 {
                     var ip = $"{path}[{i}]";
                     var item = a[i];
-                    JsonNode? v = item is null ? ZeroOfElement(t.Elem!) : ShapeValue(item, t.Elem!, ip, problems, owner, null);
+                    JsonNode? v = item is null ? ZeroOfElement(t.Elem!) : ShapeValue(item, t.Elem!, ip, goPath, problems, owner, null);
                     result.Add(v);
                 }
                 return result;
             }
             case TypeKind.Map:
             {
-                if (value is not JsonObject m) return Mismatch(value, t, path, problems, owner);
+                if (value is not JsonObject m) return Mismatch(value, t);
                 var keys = m.Select(kv => kv.Key).ToList();
                 keys.Sort(StringComparer.Ordinal); // Go sorts map keys by their bytes
                 var result = new JsonObject();
                 foreach (var k in keys)
                 {
                     var item = m[k];
-                    result[k] = item is null ? ZeroOfElement(t.Elem!) : ShapeValue(item, t.Elem!, Join(path, k), problems, owner, null);
+                    result[k] = item is null ? ZeroOfElement(t.Elem!) : ShapeValue(item, t.Elem!, Join(path, k), goPath, problems, owner, null);
                 }
                 return result;
             }
             case TypeKind.String:
-                return value is JsonValue sv && sv.GetValueKind() == JsonValueKind.String ? sv.DeepClone() : Mismatch(value, t, path, problems, owner);
+                return value is JsonValue sv && sv.GetValueKind() == JsonValueKind.String ? sv.DeepClone() : Mismatch(value, t);
             case TypeKind.Bool:
-                return value is JsonValue bv && bv.GetValueKind() is JsonValueKind.True or JsonValueKind.False ? bv.DeepClone() : Mismatch(value, t, path, problems, owner);
+                return value is JsonValue bv && bv.GetValueKind() is JsonValueKind.True or JsonValueKind.False ? bv.DeepClone() : Mismatch(value, t);
             case TypeKind.Int32:
             case TypeKind.Int64:
             {
                 if (value is JsonValue nv && nv.GetValueKind() == JsonValueKind.Number && nv.TryGetValue<long>(out var l))
                 {
-                    if (t.Kind == TypeKind.Int32 && (l < int.MinValue || l > int.MaxValue)) return Mismatch(value, t, path, problems, owner);
+                    if (t.Kind == TypeKind.Int32 && (l < int.MinValue || l > int.MaxValue)) return Mismatch(value, t);
                     return JsonValue.Create(l);
                 }
-                return Mismatch(value, t, path, problems, owner);
+                return Mismatch(value, t);
             }
             case TypeKind.Float64:
-                return value is JsonValue fv && fv.GetValueKind() == JsonValueKind.Number ? fv.DeepClone() : Mismatch(value, t, path, problems, owner);
+                return value is JsonValue fv && fv.GetValueKind() == JsonValueKind.Number ? fv.DeepClone() : Mismatch(value, t);
             case TypeKind.Bytes:
             {
                 if (value is JsonValue bs && bs.GetValueKind() == JsonValueKind.String)
@@ -152,7 +155,7 @@ public static class ObjectShaper
                     problems?.TypeErrors.Add($"illegal base64 data at input byte {BadBase64Offset(s)}");
                     return null;
                 }
-                return Mismatch(value, t, path, problems, owner);
+                return Mismatch(value, t);
             }
             case TypeKind.Time:
             case TypeKind.MicroTime:
@@ -166,10 +169,10 @@ public static class ObjectShaper
                     problems?.TypeErrors.Add($"parsing time \"{s}\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \"{s}\" as \"2006\"");
                     return null;
                 }
-                return Mismatch(value, t, path, problems, owner);
+                return Mismatch(value, t);
             }
             case TypeKind.Duration:
-                return value is JsonValue dv && dv.GetValueKind() == JsonValueKind.String ? dv.DeepClone() : Mismatch(value, t, path, problems, owner);
+                return value is JsonValue dv && dv.GetValueKind() == JsonValueKind.String ? dv.DeepClone() : Mismatch(value, t);
             case TypeKind.Quantity:
             {
                 if (value is JsonValue qv && qv.GetValueKind() == JsonValueKind.String)
@@ -184,14 +187,14 @@ public static class ObjectShaper
                     var raw = qn.ToJsonString();
                     if (Quantity.TryParse(raw, out var q)) return JsonValue.Create(q.ToCanonicalString());
                 }
-                return Mismatch(value, t, path, problems, owner);
+                return Mismatch(value, t);
             }
             case TypeKind.IntOrString:
             {
                 if (value is JsonValue iv && iv.GetValueKind() == JsonValueKind.String) return iv.DeepClone();
                 if (value is JsonValue inv && inv.GetValueKind() == JsonValueKind.Number && inv.TryGetValue<long>(out var n) && n is >= int.MinValue and <= int.MaxValue)
                     return JsonValue.Create(n);
-                return Mismatch(value, t, path, problems, owner);
+                return Mismatch(value, t);
             }
             default:
                 return value.DeepClone();
@@ -207,7 +210,9 @@ public static class ObjectShaper
             JsonValue v => v.GetValueKind() switch
             {
                 JsonValueKind.String => "string",
-                JsonValueKind.Number => "number " + v.ToJsonString(),
+                // Go names the literal only when it failed to fit an integer type ("number 1.5");
+                // a number where a string, bool or struct belongs is just "number".
+                JsonValueKind.Number => t.Deref.Kind is TypeKind.Int32 or TypeKind.Int64 ? "number " + v.ToJsonString() : "number",
                 JsonValueKind.True or JsonValueKind.False => "bool",
                 _ => "value",
             },

@@ -52,6 +52,7 @@ public sealed class SqliteBackend : IKeyValueBackend
         Exec(writer, SqliteSql.Pragmas);
         Exec(writer, SqliteSql.Schema);
         var backend = new SqliteBackend(cs, writer);
+        backend._writerLoop = Task.Run(backend.WriterLoopAsync);
         backend._currentRevision = ScalarLong(writer, "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name='kv'), 0)");
         backend._compactRevision = ScalarLong(writer, "SELECT COALESCE((SELECT value FROM meta WHERE key='compact_rev'), 0)");
         return backend;
@@ -60,16 +61,47 @@ public sealed class SqliteBackend : IKeyValueBackend
     public long CurrentRevision => Volatile.Read(ref _currentRevision);
     public long CompactRevision => Volatile.Read(ref _compactRevision);
 
-    public async ValueTask<KeyValue?> GetAsync(string key, CancellationToken ct = default)
+    public ValueTask<KeyValue?> GetAsync(string key, CancellationToken ct = default)
     {
-        await using var conn = await OpenReaderAsync(ct);
-        await using var cmd = conn.CreateCommand();
+        // Point reads are the hot path: a pooled connection with its statement already prepared.
+        var reader = RentReader();
+        try
+        {
+            reader.Get.Parameters[0].Value = key;
+            using var r = reader.Get.ExecuteReader();
+            if (!r.Read()) return ValueTask.FromResult<KeyValue?>(null);
+            var row = Row.Read(r);
+            return ValueTask.FromResult(row.Deleted ? null : row.ToKeyValue(key));
+        }
+        catch (SqliteException e) { throw new StorageException($"sqlite read failed: {e.Message}", e); }
+        finally { ReturnReader(reader); }
+    }
+
+    private sealed class PooledReader : IDisposable
+    {
+        public required SqliteConnection Connection { get; init; }
+        public required SqliteCommand Get { get; init; }
+        public void Dispose() { Get.Dispose(); Connection.Dispose(); }
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentBag<PooledReader> _readers = [];
+
+    private PooledReader RentReader()
+    {
+        if (_readers.TryTake(out var r)) return r;
+        var c = new SqliteConnection(_connectionString);
+        c.Open();
+        var cmd = c.CreateCommand();
         cmd.CommandText = SqliteSql.Latest;
-        cmd.Parameters.AddWithValue("$name", key);
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        if (!await r.ReadAsync(ct)) return null;
-        var row = Row.Read(r);
-        return row.Deleted ? null : row.ToKeyValue(key);
+        cmd.Parameters.Add("$name", SqliteType.Text);
+        cmd.Prepare();
+        return new PooledReader { Connection = c, Get = cmd };
+    }
+
+    private void ReturnReader(PooledReader r)
+    {
+        if (_readers.Count < 16) _readers.Add(r);
+        else r.Dispose();
     }
 
     public async ValueTask<RangeResult> RangeAsync(string prefix, string? startAfter, int limit, long revision, CancellationToken ct = default)
@@ -134,55 +166,107 @@ public sealed class SqliteBackend : IKeyValueBackend
 
     private readonly record struct Append(int Created, int Deleted, long CreateRevision, long PrevRevision, byte[] Value);
 
-    private async ValueTask<WriteResult> WriteAsync(string key, CancellationToken ct, Func<Row?, Append?> decide)
+    private sealed record PendingWrite(string Key, Func<Row?, Append?> Decide)
     {
-        await _writeLock.WaitAsync(ct);
-        try
+        public TaskCompletionSource<WriteResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private readonly System.Threading.Channels.Channel<PendingWrite> _writes =
+        System.Threading.Channels.Channel.CreateUnbounded<PendingWrite>(new() { SingleReader = true });
+    private Task? _writerLoop;
+
+    private ValueTask<WriteResult> WriteAsync(string key, CancellationToken ct, Func<Row?, Append?> decide)
+    {
+        var w = new PendingWrite(key, decide);
+        if (!_writes.Writer.TryWrite(w)) throw new StorageException("storage is closed");
+        return new ValueTask<WriteResult>(w.Done.Task);
+    }
+
+    /// <summary>
+    /// Group commit: one writer drains every queued write into one transaction and commits once,
+    /// so many concurrent clients share a commit instead of queueing behind each other. Each write
+    /// still decides against the latest row, which includes rows appended earlier in the batch.
+    /// Nobody is answered before the commit, so every acknowledged write is in the WAL.
+    /// </summary>
+    private async Task WriterLoopAsync()
+    {
+        var reader = _writes.Reader;
+        var batch = new List<PendingWrite>(256);
+        var done = new List<(PendingWrite W, WriteResult R, WatchEvent? Ev)>(256);
+        while (await reader.WaitToReadAsync())
         {
-            using var tx = _writer.BeginTransaction();
-            _latestCmd.Transaction = tx;
-            _latestCmd.Parameters["$name"].Value = key;
-            Row? latest = null;
-            using (var r = _latestCmd.ExecuteReader())
-                if (r.Read()) latest = Row.Read(r);
-            var append = decide(latest);
-            if (append is not { } a)
+            batch.Clear();
+            while (batch.Count < 256 && reader.TryRead(out var w)) batch.Add(w);
+            await _writeLock.WaitAsync();
+            try
             {
-                tx.Rollback();
-                return new WriteResult(false, CurrentRevision, latest is { Deleted: false } ? latest.ToKeyValue(key) : null);
+                done.Clear();
+                try
+                {
+                    using var tx = _writer.BeginTransaction();
+                    foreach (var w in batch) done.Add(Apply(w, tx));
+                    tx.Commit();
+                }
+                catch (SqliteException)
+                {
+                    // Something in the batch failed (another process raced us, or the disk):
+                    // redo each write alone so one failure does not fail its neighbours.
+                    done.Clear();
+                    foreach (var w in batch)
+                    {
+                        try
+                        {
+                            using var tx = _writer.BeginTransaction();
+                            var r = Apply(w, tx);
+                            tx.Commit();
+                            done.Add(r);
+                        }
+                        catch (SqliteException e) when (e.SqliteErrorCode == 19 /* SQLITE_CONSTRAINT */)
+                        {
+                            done.Add((w, new WriteResult(false, CurrentRevision, null), null));
+                        }
+                        catch (SqliteException e)
+                        {
+                            w.Done.TrySetException(new StorageException($"sqlite write failed: {e.Message}", e));
+                        }
+                    }
+                }
+                foreach (var (w, r, ev) in done)
+                {
+                    if (ev is not null)
+                    {
+                        Volatile.Write(ref _currentRevision, ev.Kv.ModRevision);
+                        _hub.Publish(ev);
+                    }
+                    w.Done.TrySetResult(r);
+                }
             }
-            _insertCmd.Transaction = tx;
-            var p = _insertCmd.Parameters;
-            p["$name"].Value = key;
-            p["$created"].Value = a.Created;
-            p["$deleted"].Value = a.Deleted;
-            p["$create_revision"].Value = a.CreateRevision;
-            p["$prev_revision"].Value = a.PrevRevision;
-            p["$value"].Value = a.Value;
-            long id;
-            try { id = (long)_insertCmd.ExecuteScalar()!; }
-            catch (SqliteException e) when (e.SqliteErrorCode == 19 /* SQLITE_CONSTRAINT */)
-            {
-                // Another process appended a successor of the same revision first.
-                tx.Rollback();
-                return new WriteResult(false, CurrentRevision, null);
-            }
-            tx.Commit();
-            Volatile.Write(ref _currentRevision, id);
-            var createRev = a.Created == 1 ? id : a.CreateRevision;
-            var kv = new KeyValue(key, a.Value, createRev, id);
-            var prev = latest is { Deleted: false } ? latest.ToKeyValue(key) : null;
-            _hub.Publish(new WatchEvent(a.Deleted == 1 ? WatchEventType.Delete : WatchEventType.Put, kv, prev));
-            return new WriteResult(true, id, kv);
+            finally { _writeLock.Release(); }
         }
-        catch (SqliteException e)
-        {
-            throw new StorageException($"sqlite write failed: {e.Message}", e);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
+    }
+
+    private (PendingWrite, WriteResult, WatchEvent?) Apply(PendingWrite w, SqliteTransaction tx)
+    {
+        _latestCmd.Transaction = tx;
+        _latestCmd.Parameters["$name"].Value = w.Key;
+        Row? latest = null;
+        using (var r = _latestCmd.ExecuteReader())
+            if (r.Read()) latest = Row.Read(r);
+        var current = latest is { Deleted: false } ? latest.ToKeyValue(w.Key) : null;
+        if (w.Decide(latest) is not { } a)
+            return (w, new WriteResult(false, CurrentRevision, current), null);
+        _insertCmd.Transaction = tx;
+        var p = _insertCmd.Parameters;
+        p["$name"].Value = w.Key;
+        p["$created"].Value = a.Created;
+        p["$deleted"].Value = a.Deleted;
+        p["$create_revision"].Value = a.CreateRevision;
+        p["$prev_revision"].Value = a.PrevRevision;
+        p["$value"].Value = a.Value;
+        var id = (long)_insertCmd.ExecuteScalar()!;
+        var kv = new KeyValue(w.Key, a.Value, a.Created == 1 ? id : a.CreateRevision, id);
+        var ev = new WatchEvent(a.Deleted == 1 ? WatchEventType.Delete : WatchEventType.Put, kv, current);
+        return (w, new WriteResult(true, id, kv), ev);
     }
 
     public async IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, [EnumeratorCancellation] CancellationToken ct)
@@ -288,7 +372,10 @@ public sealed class SqliteBackend : IKeyValueBackend
 
     public async ValueTask DisposeAsync()
     {
+        _writes.Writer.TryComplete();
+        if (_writerLoop is not null) await _writerLoop;
         _hub.CompleteAll();
+        while (_readers.TryTake(out var r)) r.Dispose();
         await _writeLock.WaitAsync();
         try
         {

@@ -1,0 +1,179 @@
+using Microsoft.Data.Sqlite;
+using Portcullis.Server.Storage;
+using Portcullis.Server.Storage.Sqlite;
+
+namespace Portcullis.Server.Tests.Storage;
+
+/// <summary>
+/// Runs the conformance suite against <see cref="SqliteBackend"/> (a fresh database file per test,
+/// in its own temp directory so the -wal and -shm files go with it), plus what only SQLite promises.
+/// </summary>
+public sealed class SqliteBackendTests : KeyValueBackendConformanceTests
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("portcullis-kv-").FullName;
+
+    private string DbPath => Path.Combine(_dir, "kv.db");
+
+    protected override Task<IKeyValueBackend> CreateBackendAsync() =>
+        Task.FromResult<IKeyValueBackend>(SqliteBackend.Open(DbPath));
+
+    protected override async Task<IKeyValueBackend> ReopenAsync(IKeyValueBackend backend)
+    {
+        await backend.DisposeAsync();
+        return SqliteBackend.Open(DbPath);
+    }
+
+    protected override Task CleanupAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task NewDatabase_StartsAtRevisionZero()
+    {
+        Assert.Equal(0, Store.CurrentRevision);
+        Assert.Equal(0, Store.CompactRevision);
+        var all = await Range("");
+        Assert.Empty(all.Items);
+        Assert.Equal(0, all.Revision);
+    }
+
+    [Fact]
+    public async Task Writes_IncrementRevisionByExactlyOne()
+    {
+        var a = await CreateOk("/a", "1");
+        await Store.CreateAsync("/a", V("x"), Ct); // failed writes consume no revision
+        var a2 = await UpdateOk(a, "2");
+        await Store.DeleteAsync("/missing", 0, Ct);
+        var deleted = await DeleteOk(a2);
+        var b = await CreateOk("/b", "1");
+
+        Assert.Equal([1L, 2, 3, 4], [a.ModRevision, a2.ModRevision, deleted, b.ModRevision]);
+        Assert.Equal(4, Store.CurrentRevision);
+    }
+
+    [Fact]
+    public async Task AcknowledgedWrite_IsVisibleToAnIndependentConnection()
+    {
+        var a = await CreateOk("/a", "1");
+
+        await using var raw = OpenRaw();
+        Assert.Equal(a.ModRevision, Scalar(raw, "SELECT MAX(id) FROM kv WHERE name = '/a'"));
+    }
+
+    [Fact]
+    public async Task Open_UsesWriteAheadLog()
+    {
+        await CreateOk("/a", "1");
+
+        await using var raw = OpenRaw();
+        using var cmd = raw.CreateCommand();
+        cmd.CommandText = "PRAGMA journal_mode";
+        Assert.Equal("wal", (string)cmd.ExecuteScalar()!);
+    }
+
+    [Fact]
+    public async Task Compact_RemovesSupersededRowsAndTombstonesFromTheLog()
+    {
+        var a = await CreateOk("/a", "0");
+        for (var i = 1; i <= 3; i++) a = await UpdateOk(a, i.ToString());
+        await DeleteOk(await CreateOk("/gone", "1"));
+        var c = await CreateOk("/c", "1");
+        var tail = await UpdateOk(c, "2"); // at the compact revision's edge: superseded row goes, latest stays
+
+        await Store.CompactAsync(Store.CurrentRevision, Ct);
+
+        await using var raw = OpenRaw();
+        Assert.Equal([$"/a@{a.ModRevision}", $"/c@{tail.ModRevision}"], Rows(raw));
+    }
+
+    [Fact]
+    public async Task Compact_SpanningSeveralBatches_CompactsUpToTheRevision()
+    {
+        var a = await CreateOk("/a", "0");
+        for (var i = 1; i < 1200; i++) a = await UpdateOk(a, i.ToString());
+        var target = a.ModRevision - 50;
+
+        await Store.CompactAsync(target, Ct);
+
+        Assert.Equal(target, Store.CompactRevision);
+        await using var raw = OpenRaw();
+        Assert.Equal(51, Scalar(raw, "SELECT COUNT(*) FROM kv")); // the row live at target, and the 50 after it
+        Assert.Equal(target, Scalar(raw, "SELECT MIN(id) FROM kv"));
+        await Assert.ThrowsAsync<CompactedException>(async () => await Range("/", revision: target - 1));
+        Assert.Equal("1199", S((await Range("/")).Items.Single().Value));
+    }
+
+    [Fact]
+    public async Task Compact_BeyondCurrentRevision_StopsAtCurrentRevision()
+    {
+        await UpdateOk(await CreateOk("/a", "1"), "2");
+
+        await Store.CompactAsync(Store.CurrentRevision + 100, Ct);
+
+        Assert.Equal(Store.CurrentRevision, Store.CompactRevision);
+    }
+
+    [Fact]
+    public async Task SecondInstanceOnSameFile_CannotUpdateFromAStaleRevision()
+    {
+        var a = await CreateOk("/a", "1");
+        await using var other = SqliteBackend.Open(DbPath);
+
+        var first = await other.UpdateAsync("/a", V("other"), a.ModRevision, Ct);
+        var second = await Store.UpdateAsync("/a", V("mine"), a.ModRevision, Ct);
+
+        Assert.True(first.Succeeded);
+        Assert.False(second.Succeeded);
+        AssertKv("/a", "other", a.CreateRevision, first.Revision, second.Current);
+        AssertKv("/a", "other", a.CreateRevision, first.Revision, await Get("/a"));
+    }
+
+    [Fact]
+    public async Task Dispose_EndsActiveWatches()
+    {
+        await using var watch = Watch("/", Store.CurrentRevision);
+        var pending = watch.MoveNextAsync();
+
+        await ReopenStoreAsync();
+
+        Assert.False(await pending.AsTask().WaitAsync(Ct));
+    }
+
+    // Belongs in the conformance suite once fixed (etcd lists every key for an empty prefix).
+    [Fact(Skip = "bug: KeyRange.PrefixEnd(\"\") is \"\\uffff\", so Range/Watch history with an empty prefix "
+                 + "miss keys whose UTF-8 bytes sort at or above EF BF BF (U+FFFF and every non-BMP character)")]
+    public async Task Range_EmptyPrefix_IncludesKeysOutsideTheBasicMultilingualPlane()
+    {
+        string[] keys = ["/x", "\uffff", "\U0001F600"];
+        foreach (var key in keys) await CreateOk(key, "v");
+
+        Assert.Equal(keys.Order(StringComparer.Ordinal), Keys(await Range("")).Order(StringComparer.Ordinal));
+    }
+
+    private SqliteConnection OpenRaw()
+    {
+        var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DbPath, Pooling = false }.ToString());
+        c.Open();
+        return c;
+    }
+
+    private static long Scalar(SqliteConnection c, string sql)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        return Convert.ToInt64(cmd.ExecuteScalar());
+    }
+
+    private static List<string> Rows(SqliteConnection c)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT name, id FROM kv ORDER BY id";
+        using var r = cmd.ExecuteReader();
+        var rows = new List<string>();
+        while (r.Read()) rows.Add($"{r.GetString(0)}@{r.GetInt64(1)}");
+        return rows;
+    }
+}

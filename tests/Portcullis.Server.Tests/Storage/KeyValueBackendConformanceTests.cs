@@ -403,6 +403,21 @@ public abstract class KeyValueBackendConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ConcurrentUpdates_FailedResult_ReportsRevisionNoOlderThanItsCurrentValue()
+    {
+        for (var round = 0; round < 20; round++)
+        {
+            var a = await CreateOk($"/cc/r{round}", "base");
+            var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+                Store.UpdateAsync(a.Key, V($"w{i}"), a.ModRevision, Ct).AsTask())).WaitAsync(Ct);
+
+            // A failure observed the winner's value, so it happened at or after the winner's revision.
+            Assert.All(results.Where(r => !r.Succeeded), r => Assert.True(r.Revision >= r.Current!.ModRevision,
+                $"failed write reports revision {r.Revision} but current value is at {r.Current!.ModRevision}"));
+        }
+    }
+
+    [Fact]
     public async Task ConcurrentCompareAndSwapLoops_LoseNoUpdates()
     {
         const int workers = 8, perWorker = 25;

@@ -284,7 +284,7 @@ public static class ObjectShaper
         TypeKind.Float64 => JsonValue.Create(0L),
         TypeKind.Quantity => JsonValue.Create("0"),
         TypeKind.IntOrString => JsonValue.Create(0L),
-        TypeKind.Struct => ShapeStruct(new JsonObject(), t.Struct!, "", null),
+        TypeKind.Struct => ShapeStruct(new JsonObject(), t.Struct!, "", "", null),
         _ => null,
     };
 

@@ -16,8 +16,8 @@ public static class TablePrinters
 {
     public static readonly TablePrinter Default = new(
         [
-            new TableColumn("Name", "string", "name", "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"),
-            new TableColumn("Created At", "date", "", "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"),
+            new TableColumn("Name", "string", "name", "The object's name, unique within its namespace (or the cluster for cluster-scoped kinds)."),
+            new TableColumn("Created At", "date", "", "When the server created the object, in RFC 3339 form, UTC."),
         ],
         (obj, _) => [obj["metadata"]?["name"]?.DeepClone(), obj["metadata"]?["creationTimestamp"]?.DeepClone()]);
 

@@ -53,7 +53,12 @@ public sealed class PortcullisServer : IAsyncDisposable
         var kv = SqliteBackend.Open(Path.Combine(o.DataDir, "state.db"));
         var resources = new ResourceRegistry(BuiltinResources.All);
         var admission = AdmissionChain.Empty;
-        var stores = resources.All.ToDictionary(d => d, d => new GenericStore(d, kv, time, admission));
+        var stores = new Dictionary<ResourceDefinition, GenericStore>();
+        var serviceDef = resources.Find("", "v1", "services")!;
+        var allocator = new ServiceAllocator(async c =>
+            (await stores[serviceDef].ListAsync("", new ListOptions(), c))["items"]!.AsArray().Select(i => (System.Text.Json.Nodes.JsonObject)i!));
+        foreach (var d in resources.All)
+            stores[d] = new GenericStore(d, kv, time, admission, d == serviceDef ? allocator.AllocateAsync : null);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -87,14 +92,19 @@ public sealed class PortcullisServer : IAsyncDisposable
         IAuthorizer authz = new AuthorizerChain([new SystemMastersAuthorizer(), new PublicInfoAuthorizer()]);
 
         var health = new HealthChecks(kv);
-        var dispatcher = new Dispatcher(new ResourceHandler(d => stores[d], new WatchStreamer(kv, time)), new Discovery(resources), health, new VersionInfo());
+        var dispatcher = new Dispatcher(new ResourceHandler(d => stores[d], new WatchStreamer(kv, time), time), new Discovery(resources), health, new VersionInfo());
         var pipeline = new Pipeline(resources, authn, authz, dispatcher, app.Services.GetRequiredService<ILogger<Pipeline>>());
         pipeline.Build(app);
 
+        var client = new SystemClient(stores, resources, kv);
+        var advertise = bind.Equals(IPAddress.Any) || bind.Equals(IPAddress.IPv6Any) ? "127.0.0.1" : o.BindAddress;
         var controllers = new ControllerHost(
         [
             new CompactionController(kv, time, o.StorageHistory, o.CompactionInterval),
             new BootstrapController(stores, resources),
+            new NamespaceContentController(client, File.ReadAllText(pki.CaPath)),
+            new KubernetesServiceController(client, advertise, port, time),
+            new NamespaceController(client, time),
         ], app.Services.GetRequiredService<ILoggerFactory>());
         await controllers.StartAsync(ct);
         await app.StartAsync(ct);

@@ -19,6 +19,17 @@ public sealed class Discovery(ResourceRegistry registry)
 
     public async Task<bool> TryServeAsync(HttpContext ctx, string path)
     {
+        if (path is "/api" or "/apis" && ctx.Request.Method is "GET" or "HEAD")
+        {
+            // kubectl 1.27+ asks for the aggregated form first, then falls back to the legacy one.
+            var n = MediaTypes.Negotiate(ctx.Request.Headers.Accept.ToString(), Conversion.AggregatedDiscoveryV2, Conversion.AggregatedDiscoveryV2Beta1);
+            if (n.Conversion != Conversion.None)
+            {
+                ctx.Response.Headers.Vary = "Accept";
+                await Responses.WriteEncodedAsync(ctx, 200, Aggregated(path == "/api", n.Conversion == Conversion.AggregatedDiscoveryV2 ? "v2" : "v2beta1"), n);
+                return true;
+            }
+        }
         var node = Build(path, ctx);
         if (node is null) return false;
         if (ctx.Request.Method is "GET" or "HEAD") await Responses.WriteObjectAsync(ctx, 200, node);
@@ -60,6 +71,56 @@ public sealed class Discovery(ResourceRegistry registry)
         return null;
     }
 
+    /// <summary>apidiscovery.k8s.io APIGroupDiscoveryList: the core group for /api, the others for /apis.</summary>
+    private JsonObject Aggregated(bool core, string version)
+    {
+        var items = new JsonArray();
+        foreach (var g in registry.GroupVersions.Where(g => (g.Group.Length == 0) == core).GroupBy(g => g.Group))
+        {
+            var versions = new JsonArray();
+            foreach (var v in g.Select(x => x.Version).Distinct())
+            {
+                var resources = new JsonArray();
+                foreach (var d in registry.All.Where(d => d.Group == g.Key && d.Version == v).OrderBy(d => d.Plural, StringComparer.Ordinal))
+                {
+                    var r = new JsonObject
+                    {
+                        ["resource"] = d.Plural,
+                        ["responseKind"] = new JsonObject { ["group"] = d.Group, ["version"] = d.Version, ["kind"] = d.Kind },
+                        ["scope"] = d.Namespaced ? "Namespaced" : "Cluster",
+                        ["singularResource"] = d.Singular,
+                        ["verbs"] = new JsonArray(d.Verbs.Select(x => (JsonNode)x!).ToArray()),
+                        ["shortNames"] = new JsonArray(d.ShortNames.Select(x => (JsonNode)x!).ToArray()),
+                        ["categories"] = new JsonArray(d.Categories.Select(x => (JsonNode)x!).ToArray()),
+                    };
+                    if (d.Subresources.Length > 0)
+                        r["subresources"] = new JsonArray(d.Subresources.Select(sub => (JsonNode)new JsonObject
+                        {
+                            ["subresource"] = sub,
+                            ["responseKind"] = new JsonObject { ["group"] = d.Group, ["version"] = d.Version, ["kind"] = d.Kind },
+                            ["verbs"] = SubresourceVerbs(sub),
+                        }).ToArray());
+                    resources.Add(r);
+                }
+                versions.Add(new JsonObject { ["version"] = v, ["resources"] = resources, ["freshness"] = "Current" });
+            }
+            var meta = new JsonObject();
+            if (g.Key.Length > 0) meta["name"] = g.Key;
+            items.Add(new JsonObject { ["metadata"] = meta, ["versions"] = versions });
+        }
+        var list = new JsonObject
+        {
+            ["kind"] = "APIGroupDiscoveryList",
+            ["apiVersion"] = "apidiscovery.k8s.io/" + version,
+            ["metadata"] = new JsonObject(),
+            ["items"] = items,
+        };
+        return ObjectShaper.Shape(list, _schemas.Get("apidiscovery/v2.APIGroupDiscoveryList"));
+    }
+
+    private static JsonArray SubresourceVerbs(string sub) =>
+        sub == "finalize" ? new JsonArray("update") : new JsonArray("get", "patch", "update");
+
     private JsonObject Shape(string kind, JsonObject o) => ObjectShaper.Shape(o, _schemas.Get("meta/v1." + kind));
 
     private static JsonObject GroupJson(string group, List<string> versions)
@@ -99,7 +160,7 @@ public sealed class Discovery(ResourceRegistry registry)
                     ["singularName"] = "",
                     ["namespaced"] = d.Namespaced,
                     ["kind"] = d.Kind,
-                    ["verbs"] = new JsonArray("get", "patch", "update"),
+                    ["verbs"] = SubresourceVerbs(sub),
                 });
         }
         return Shape("APIResourceList", new JsonObject

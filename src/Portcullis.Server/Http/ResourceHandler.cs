@@ -13,8 +13,10 @@ namespace Portcullis.Server.Http;
 /// store, encodes. One method per verb; no access checks here (they happened upstream in the
 /// pipeline) and no storage details (they live in the store).
 /// </summary>
-public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> stores, WatchStreamer watcher)
+public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> stores, WatchStreamer watcher, TimeProvider time)
 {
+    private static readonly Conversion[] ReadConversions = [Conversion.Table, Conversion.PartialObjectMetadata, Conversion.PartialObjectMetadataList];
+
     public async Task HandleAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def)
     {
         var store = stores(def);
@@ -25,12 +27,20 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
         switch (info.Verb)
         {
             case "get":
-                await Responses.WriteObjectAsync(ctx, 200, await store.GetAsync(info.Namespace, info.Name, ct));
+            {
+                var n = MediaTypes.Negotiate(ctx.Request.Headers.Accept.ToString(), ReadConversions);
+                var obj = await store.GetAsync(info.Namespace, info.Name, ct);
+                await Responses.WriteEncodedAsync(ctx, 200, Conversions.Apply(n, def, obj, false, ctx.Request, time.GetUtcNow()), n);
                 return;
+            }
             case "list":
+            {
                 if (sub.Length > 0) throw ApiErrors.MethodNotAllowed();
-                await Responses.WriteObjectAsync(ctx, 200, await store.ListAsync(info.Namespace, ListOptions.FromQuery(q), ct));
+                var n = MediaTypes.Negotiate(ctx.Request.Headers.Accept.ToString(), ReadConversions);
+                var list = await store.ListAsync(info.Namespace, ListOptions.FromQuery(q), ct);
+                await Responses.WriteEncodedAsync(ctx, 200, Conversions.Apply(n, def, list, true, ctx.Request, time.GetUtcNow()), n);
                 return;
+            }
             case "watch":
                 await watcher.StreamAsync(ctx, store, info, ListOptions.FromQuery(q) with { Watch = true });
                 return;

@@ -24,41 +24,25 @@ public static class Responses
         return ua.StartsWith("curl", StringComparison.Ordinal) || ua.StartsWith("Wget", StringComparison.Ordinal) || ua.StartsWith("Mozilla/", StringComparison.Ordinal);
     }
 
-    /// <summary>The media type to answer in, from the Accept header; 406 when nothing we speak is acceptable.</summary>
-    public static string Negotiate(HttpRequest req)
+    /// <summary>Writes an API object as JSON or YAML, as negotiated from the Accept header.</summary>
+    public static Task WriteObjectAsync(HttpContext ctx, int status, JsonNode obj)
     {
-        var accept = req.Headers.Accept.ToString();
-        if (accept.Length == 0) return Json;
-        foreach (var raw in accept.Split(','))
-        {
-            var part = raw.Trim();
-            var semi = part.IndexOf(';');
-            var type = (semi >= 0 ? part[..semi] : part).Trim().ToLowerInvariant();
-            var pars = semi >= 0 ? part[(semi + 1)..] : "";
-            // Table and PartialObjectMetadata conversions are not served yet: skip those offers.
-            if (pars.Contains("as=", StringComparison.Ordinal)) continue;
-            switch (type)
-            {
-                case Json or "application/*" or "*/*" or "application/json-patch+json" or "application/merge-patch+json": return Json;
-                case Yaml or "application/yml": return Yaml;
-            }
-        }
-        throw ApiErrors.NotAcceptable("only the following media types are accepted: application/json, application/yaml");
+        Negotiated n;
+        try { n = MediaTypes.Negotiate(ctx.Request.Headers.Accept.ToString()); }
+        catch (ApiException e) { return WriteEncodedAsync(ctx, e.Code, e.ToStatus(), new Negotiated(WireEncoding.Json, Conversion.None)); }
+        return WriteEncodedAsync(ctx, status, obj, n);
     }
 
-    public static async Task WriteObjectAsync(HttpContext ctx, int status, JsonNode obj)
+    /// <summary>Writes an already converted object with the negotiated content type.</summary>
+    public static async Task WriteEncodedAsync(HttpContext ctx, int status, JsonNode obj, Negotiated n)
     {
-        string media;
-        try { media = Negotiate(ctx.Request); }
-        catch (ApiException) { media = Json; status = 406; obj = ApiErrors.NotAcceptable("only the following media types are accepted: application/json, application/yaml").ToStatus(); }
         ctx.Response.StatusCode = status;
-        if (media == Yaml)
+        ctx.Response.ContentType = n.ContentType;
+        if (n.Encoding == WireEncoding.Yaml)
         {
-            ctx.Response.ContentType = Yaml;
             await ctx.Response.WriteAsync(YamlCodec.ToYaml(obj));
             return;
         }
-        ctx.Response.ContentType = Json;
         var pretty = IsPretty(ctx.Request);
         var buf = new ArrayBufferWriter<byte>(1024);
         GoJsonWriter.Write(buf, obj, pretty);

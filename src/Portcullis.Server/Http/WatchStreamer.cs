@@ -24,6 +24,12 @@ public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
     public async Task StreamAsync(HttpContext ctx, GenericStore store, RequestInfo info, ListOptions opts)
     {
         var def = store.Definition;
+        var negotiated = MediaTypes.Negotiate(ctx.Request.Headers.Accept.ToString(), Conversion.Table, Conversion.PartialObjectMetadata);
+        var includeObject = negotiated.Conversion == Conversion.Table ? Conversions.IncludeObject(ctx.Request) : "";
+        ApiWatchEvent Convert(ApiWatchEvent e) => e.Type is "ERROR" or "BOOKMARK" || negotiated.Conversion == Conversion.None ? e
+            : e with { Object = negotiated.Conversion == Conversion.Table
+                ? Conversions.ToTable(def, e.Object, false, includeObject, time.GetUtcNow())
+                : Conversions.PartialMetadata(e.Object) };
         var timeout = opts.TimeoutSeconds is { } ts ? TimeSpan.FromSeconds(ts)
             : MinRequestTimeout * (1 + Random.Shared.NextDouble());
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
@@ -39,7 +45,8 @@ public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
             return new ApiWatchEvent("BOOKMARK", Api.Schema.ObjectShaper.Shape(o, def.Schema));
         }
 
-        // Validate selectors before committing to a 200.
+        // Refuse bad selectors with a 400 before committing to a 200 stream.
+        store.CheckSelectors(opts);
         var events = store.WatchAsync(info.Namespace, opts, Bookmark, ct).GetAsyncEnumerator(ct);
         var channel = Channel.CreateUnbounded<ApiWatchEvent?>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
         ValueTask<bool> first;
@@ -47,7 +54,7 @@ public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
         catch (CompactedException e) { first = ValueTask.FromException<bool>(e); }
 
         ctx.Response.StatusCode = 200;
-        ctx.Response.ContentType = Responses.Json;
+        ctx.Response.ContentType = negotiated.ContentType;
         ctx.Response.Headers.CacheControl = "no-cache, private";
         await ctx.Response.StartAsync(ct);
         await ctx.Response.Body.FlushAsync(ct);
@@ -75,6 +82,7 @@ public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
         });
 
         var pretty = Responses.IsPretty(ctx.Request);
+
         var buf = new ArrayBufferWriter<byte>(4096);
         try
         {
@@ -92,7 +100,7 @@ public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
                 }
                 if (!await wait) break;
                 while (channel.Reader.TryRead(out var ev))
-                    if (ev is { } e) await WriteEventAsync(ctx, buf, e, pretty, ct);
+                    if (ev is { } e) await WriteEventAsync(ctx, buf, Convert(e), pretty, ct);
             }
         }
         catch (OperationCanceledException) { }

@@ -34,18 +34,20 @@ public sealed partial class GenericStore
             var finalizers = Meta.Finalizers(current);
             if (opts.PropagationPolicy == "Orphan" && !finalizers.Contains("orphan")) finalizers.Add("orphan");
             if (opts.PropagationPolicy == "Foreground" && !finalizers.Contains("foregroundDeletion")) finalizers.Add("foregroundDeletion");
-            if (finalizers.Count > 0)
+            var held = finalizers.Count > 0 || (def.HasSpecFinalizers && Api.Resources.Strategies.SpecFinalizers(current).Count > 0);
+            if (held)
             {
                 // Finalizers hold the object: mark it, and whoever owns each finalizer removes it.
                 if (Meta.IsDeleting(current) && finalizers.SequenceEqual(Meta.Finalizers(current)))
                     return new DeleteResult(current, false);
                 var marked = (JsonObject)current.DeepClone();
+                def.OnDeletionMarked?.Invoke(marked);
                 if (!Meta.IsDeleting(marked))
                 {
                     Meta.Set(marked, "deletionTimestamp", ObjectShaper.FormatTime(time.GetUtcNow()));
                     Meta.Set(marked, "deletionGracePeriodSeconds", 0);
                 }
-                Meta.Set(marked, "finalizers", new JsonArray(finalizers.Select(f => (JsonNode)f!).ToArray()));
+                if (finalizers.Count > 0) Meta.Set(marked, "finalizers", new JsonArray(finalizers.Select(f => (JsonNode)f!).ToArray()));
                 if (opts.DryRun) return new DeleteResult(marked, false);
                 var shaped = ObjectShaper.Shape(marked, def.Schema);
                 var upd = await kv.UpdateAsync(Key(ns, name), EncodeForDelete(shaped), currentKv.ModRevision, ct);

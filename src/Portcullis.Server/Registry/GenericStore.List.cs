@@ -27,6 +27,9 @@ public sealed partial class GenericStore
         };
     }
 
+    /// <summary>Throws 400 for a field selector label the kind does not support.</summary>
+    public void CheckSelectors(ListOptions o) => FieldGetter(o);
+
     private bool Matches(JsonObject obj, ListOptions o, Func<JsonObject, Func<string, string?>> fields) =>
         (o.Labels.IsEmpty || o.Labels.Matches(Meta.Labels(obj))) && (o.Fields.IsEmpty || o.Fields.Matches(fields(obj)));
 

@@ -17,7 +17,8 @@ public sealed record WriteOptions(UserInfo User, bool DryRun = false);
 /// finalizers and status/spec separation live here once; per-kind behaviour comes from the
 /// <see cref="ResourceDefinition"/>'s strategy hooks.
 /// </summary>
-public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBackend kv, TimeProvider time, AdmissionChain admission)
+public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBackend kv, TimeProvider time, AdmissionChain admission,
+    Func<JsonObject, CancellationToken, Task>? allocate = null)
 {
     private const string GenerateNameChars = "bcdfghjklmnpqrstvwxz2456789";
 
@@ -65,6 +66,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         Meta.Remove(obj, "resourceVersion");
         if (def.TracksGeneration) Meta.Set(obj, "generation", 1);
         else Meta.Remove(obj, "generation");
+        def.Defaulter?.Invoke(obj);
         await admission.MutateAsync(Request("CREATE", "", ns, obj, null, opts.User, opts.DryRun), ct);
         def.PrepareForCreate?.Invoke(obj, new StrategyContext(time));
         var errs = MetadataValidation.ValidateCreate(def, obj);
@@ -72,6 +74,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         if (errs.Count > 0) throw ApiErrors.Invalid(def.Kind, def.Group, Meta.Name(obj), errs);
         await admission.ValidateAsync(Request("CREATE", "", ns, obj, null, opts.User, opts.DryRun), ct);
 
+        if (allocate is not null) await allocate(obj, ct);
         var name = Meta.Name(obj);
         var shaped = ObjectShaper.Shape(obj, def.Schema);
         if (opts.DryRun)
@@ -102,8 +105,10 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
             if (desiredRv.Length > 0 && desiredRv != Meta.ResourceVersion(old))
                 throw ApiErrors.Conflict(def.Plural, def.Group, name, ApiErrors.OptimisticLockMessage);
 
+            def.Defaulter?.Invoke(desired);
             await admission.MutateAsync(Request("UPDATE", subresource, ns, desired, old, opts.User, opts.DryRun), ct);
             var obj = PrepareForUpdate(desired, old, subresource);
+            def.PrepareForUpdate?.Invoke(obj, old, new StrategyContext(time));
             var errs = MetadataValidation.ValidateUpdate(def, obj, old);
             if (def.Validate is { } validate) errs.AddRange(validate(obj, old));
             if (errs.Count > 0) throw ApiErrors.Invalid(def.Kind, def.Group, name, errs);
@@ -114,7 +119,8 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
                 Meta.Set(shaped, "generation", (Meta.Of(old)["generation"]?.GetValue<long>() ?? 0) + 1);
 
             // The last finalizer removed from an object being deleted: it goes now.
-            if (Meta.IsDeleting(shaped) && Meta.Finalizers(shaped).Count == 0)
+            if (Meta.IsDeleting(shaped) && Meta.Finalizers(shaped).Count == 0
+                && (!def.HasSpecFinalizers || Api.Resources.Strategies.SpecFinalizers(shaped).Count == 0))
             {
                 if (opts.DryRun) return shaped;
                 var del = await kv.DeleteAsync(Key(ns, name), currentKv.ModRevision, ct);
@@ -139,7 +145,16 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
     private JsonObject PrepareForUpdate(JsonObject desired, JsonObject old, string subresource)
     {
         JsonObject obj;
-        if (subresource == "status")
+        if (subresource == "finalize")
+        {
+            // /finalize changes spec.finalizers only.
+            obj = (JsonObject)old.DeepClone();
+            var spec = obj["spec"] as JsonObject ?? new JsonObject();
+            spec["finalizers"] = desired["spec"]?["finalizers"]?.DeepClone();
+            obj["spec"] = spec;
+            Meta.Of(obj)["resourceVersion"] = Meta.ResourceVersion(desired);
+        }
+        else if (subresource == "status")
         {
             // The status subresource changes status only.
             obj = (JsonObject)old.DeepClone();
@@ -151,6 +166,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
             obj = desired;
             // The main resource ignores status changes when status is a subresource.
             if (def.HasStatus) obj["status"] = old["status"]?.DeepClone();
+            if (def.HasSpecFinalizers && obj["spec"] is JsonObject spec) spec["finalizers"] = old["spec"]?["finalizers"]?.DeepClone();
         }
         var m = Meta.Of(obj);
         var om = Meta.Of(old);

@@ -10,10 +10,11 @@ public static partial class NameValidation
     private const string QualifiedNameFmt = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
     private const string LabelValueFmt = "(" + QualifiedNameFmt + ")?";
 
-    [GeneratedRegex("^" + Dns1123LabelFmt + "$")] private static partial Regex Dns1123Label();
-    [GeneratedRegex("^" + Dns1123SubdomainFmt + "$")] private static partial Regex Dns1123Subdomain();
-    [GeneratedRegex("^" + QualifiedNameFmt + "$")] private static partial Regex QualifiedNameRx();
-    [GeneratedRegex("^" + LabelValueFmt + "$")] private static partial Regex LabelValueRx();
+    // \z, not $: .NET's $ also matches before a final newline, Go's does not ("abc\n" is no name).
+    [GeneratedRegex("^" + Dns1123LabelFmt + @"\z")] private static partial Regex Dns1123Label();
+    [GeneratedRegex("^" + Dns1123SubdomainFmt + @"\z")] private static partial Regex Dns1123Subdomain();
+    [GeneratedRegex("^" + QualifiedNameFmt + @"\z")] private static partial Regex QualifiedNameRx();
+    [GeneratedRegex("^" + LabelValueFmt + @"\z")] private static partial Regex LabelValueRx();
 
     public static string MaxLenError(int n) => $"must be no more than {n} characters";
 

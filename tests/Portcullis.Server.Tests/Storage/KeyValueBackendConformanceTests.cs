@@ -402,8 +402,8 @@ public abstract class KeyValueBackendConformanceTests : IAsyncLifetime
             r => AssertKv("/cc/k", winner.Value, a.CreateRevision, winner.Result.Revision, r.Result.Current));
     }
 
-    [Fact]
-    public async Task ConcurrentUpdates_FailedResult_ReportsRevisionNoOlderThanItsCurrentValue()
+    [Fact] // virtual only so a backend with a known bug can skip it; keep the override's body `base.…()`
+    public virtual async Task ConcurrentUpdates_FailedResult_ReportsRevisionNoOlderThanItsCurrentValue()
     {
         for (var round = 0; round < 20; round++)
         {

@@ -11,6 +11,31 @@ public static class Defaulters
     /// <summary>The defaulter for a kind, or null when the kind has no defaults.</summary>
     public static Action<JsonObject>? For(string group, string kind) => (group, kind) switch
     {
+        ("", "Pod") => PodDefaults.Pod,
+        ("", "PodTemplate") => CoreDefaults.PodTemplate,
+        ("", "ReplicationController") => CoreDefaults.ReplicationController,
+        ("", "Namespace") => CoreDefaults.Namespace,
+        ("", "Secret") => CoreDefaults.Secret,
+        ("", "Node") => CoreDefaults.Node,
+        ("", "Service") => ServiceDefaults.Service,
+        ("", "Endpoints") => ServiceDefaults.Endpoints,
+        ("", "LimitRange") => CoreDefaults.LimitRange,
+        ("", "ResourceQuota") => CoreDefaults.ResourceQuota,
+        ("", "PersistentVolume") => VolumeDefaults.PersistentVolume,
+        ("", "PersistentVolumeClaim") => VolumeDefaults.Claim,
+        ("discovery.k8s.io", "EndpointSlice") => ServiceDefaults.EndpointSlice,
+        ("apps", "Deployment") => WorkloadDefaults.Deployment,
+        ("apps", "ReplicaSet") => WorkloadDefaults.ReplicaSet,
+        ("apps", "StatefulSet") => WorkloadDefaults.StatefulSet,
+        ("apps", "DaemonSet") => WorkloadDefaults.DaemonSet,
+        ("batch", "Job") => WorkloadDefaults.Job,
+        ("batch", "CronJob") => WorkloadDefaults.CronJob,
+        ("networking.k8s.io", "NetworkPolicy") => PolicyDefaults.NetworkPolicy,
+        ("networking.k8s.io", "IngressClass") => PolicyDefaults.IngressClass,
+        ("rbac.authorization.k8s.io", "RoleBinding") => PolicyDefaults.Binding,
+        ("rbac.authorization.k8s.io", "ClusterRoleBinding") => PolicyDefaults.Binding,
+        // ConfigMap's only default (an empty data map) never shows in JSON; ServiceAccount, Event,
+        // Role, ClusterRole, Ingress, PodDisruptionBudget and Lease have none.
         _ => null,
     };
 }

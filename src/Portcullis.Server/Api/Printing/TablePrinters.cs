@@ -23,6 +23,30 @@ public static class TablePrinters
 
     public static TablePrinter For(string group, string kind) => (group, kind) switch
     {
+        ("", "Pod") => PodPrinter.Printer,
+        ("", "Namespace") => CorePrinters.Namespace,
+        ("", "ServiceAccount") => CorePrinters.ServiceAccount,
+        ("", "Secret") => CorePrinters.Secret,
+        ("", "ConfigMap") => CorePrinters.ConfigMap,
+        ("", "Node") => CorePrinters.Node,
+        ("", "Service") => CorePrinters.Service,
+        ("", "Endpoints") => CorePrinters.Endpoints,
+        ("", "ResourceQuota") => CorePrinters.ResourceQuota,
+        ("", "Event") => EventPrinters.Core,
+        ("events.k8s.io", "Event") => EventPrinters.EventsV1,
+        ("rbac.authorization.k8s.io", "RoleBinding") => MiscPrinters.RoleBinding,
+        ("rbac.authorization.k8s.io", "ClusterRoleBinding") => MiscPrinters.ClusterRoleBinding,
+        ("apps", "Deployment") => WorkloadPrinters.Deployment,
+        ("apps", "ReplicaSet") => WorkloadPrinters.ReplicaSet,
+        ("apps", "StatefulSet") => WorkloadPrinters.StatefulSet,
+        ("apps", "DaemonSet") => WorkloadPrinters.DaemonSet,
+        ("batch", "Job") => WorkloadPrinters.Job,
+        ("batch", "CronJob") => WorkloadPrinters.CronJob,
+        ("networking.k8s.io", "NetworkPolicy") => MiscPrinters.NetworkPolicy,
+        ("networking.k8s.io", "Ingress") => MiscPrinters.Ingress,
+        ("policy", "PodDisruptionBudget") => MiscPrinters.PodDisruptionBudget,
+        ("coordination.k8s.io", "Lease") => MiscPrinters.Lease,
+        // LimitRange, Role and ClusterRole have no upstream printer: they get the default table.
         _ => Default,
     };
 }

@@ -27,7 +27,9 @@ public static class BuiltinResources
     [
         // core/v1
         new() { Group = "", Version = "v1", Plural = "namespaces", Singular = "namespace", Kind = "Namespace", Namespaced = false,
-            ShortNames = ["ns"], Subresources = ["status"], NameRule = NameRule.Dns1123Label, ReturnDeletedObject = true,
+            ShortNames = ["ns"], Subresources = ["status", "finalize"], NameRule = NameRule.Dns1123Label, ReturnDeletedObject = true,
+            HasSpecFinalizers = true, PrepareForCreate = Strategies.NamespaceCreate, PrepareForUpdate = Strategies.NamespaceUpdate,
+            OnDeletionMarked = Strategies.NamespaceMarked,
             Verbs = ["create", "delete", "get", "list", "patch", "update", "watch"],
             FieldLabels = Fields(("status.phase", At("status", "phase"))) },
         new() { Group = "", Version = "v1", Plural = "serviceaccounts", Singular = "serviceaccount", Kind = "ServiceAccount", Namespaced = true,
@@ -38,6 +40,7 @@ public static class BuiltinResources
             ShortNames = ["cm"] },
         new() { Group = "", Version = "v1", Plural = "pods", Singular = "pod", Kind = "Pod", Namespaced = true,
             ShortNames = ["po"], Categories = ["all"], Subresources = ["status"], ReturnDeletedObject = true,
+            PrepareForCreate = Strategies.PodCreate,
             FieldLabels = Fields(
                 ("spec.nodeName", At("spec", "nodeName")), ("spec.restartPolicy", At("spec", "restartPolicy")),
                 ("spec.schedulerName", At("spec", "schedulerName")), ("spec.serviceAccountName", At("spec", "serviceAccountName")),
@@ -106,6 +109,9 @@ public static class BuiltinResources
 
         // coordination.k8s.io/v1
         new() { Group = "coordination.k8s.io", Version = "v1", Plural = "leases", Singular = "lease", Kind = "Lease", Namespaced = true },
+
+        // discovery.k8s.io/v1
+        new() { Group = "discovery.k8s.io", Version = "v1", Plural = "endpointslices", Singular = "endpointslice", Kind = "EndpointSlice", Namespaced = true },
 
         // events.k8s.io/v1: stored apart from core events for now (upstream converts one storage).
         new() { Group = "events.k8s.io", Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true,

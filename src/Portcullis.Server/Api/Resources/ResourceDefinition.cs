@@ -32,10 +32,37 @@ public sealed class ResourceDefinition
     public string? StoragePrefix { get; init; }
     /// <summary>Field selector labels beyond metadata.name and metadata.namespace, with their extractors.</summary>
     public IReadOnlyDictionary<string, Func<JsonObject, string?>> FieldLabels { get; init; } = new Dictionary<string, Func<JsonObject, string?>>();
+    /// <summary>Namespaces: spec.finalizers hold a deletion like metadata.finalizers, and change only through /finalize.</summary>
+    public bool HasSpecFinalizers { get; init; }
+    /// <summary>Called on the object when a delete only marks it (finalizers pending).</summary>
+    public Action<JsonObject>? OnDeletionMarked { get; init; }
     /// <summary>Kind-specific create defaults and resets (called before validation).</summary>
     public Action<JsonObject, StrategyContext>? PrepareForCreate { get; init; }
+    /// <summary>Kind-specific create/update preparation after the generic metadata rules (e.g. pod status on create).</summary>
+    public Action<JsonObject, JsonObject?, StrategyContext>? PrepareForUpdate { get; init; }
+
+    private bool _hooksResolved;
+    private Action<JsonObject>? _defaulter;
+    private Func<JsonObject, JsonObject?, List<Errors.FieldError>>? _validator;
+    private Printing.TablePrinter? _printer;
+
+    private void ResolveHooks()
+    {
+        if (_hooksResolved) return;
+        _defaulter = Defaults.Defaulters.For(Group, Kind);
+        _validator = Validation.KindValidators.For(Group, Kind);
+        _printer = Printing.TablePrinters.For(Group, Kind);
+        _hooksResolved = true;
+    }
+
+    /// <summary>Upstream's defaults for the kind, applied to every decoded object.</summary>
+    public Action<JsonObject>? Defaulter { get { ResolveHooks(); return _defaulter; } }
+
     /// <summary>Kind-specific validation beyond metadata; returns field errors.</summary>
-    public Func<JsonObject, JsonObject?, List<Errors.FieldError>>? Validate { get; init; }
+    public Func<JsonObject, JsonObject?, List<Errors.FieldError>>? Validate { get { ResolveHooks(); return _validator; } }
+
+    /// <summary>The server-side table printer (kubectl get's columns).</summary>
+    public Printing.TablePrinter Printer { get { ResolveHooks(); return _printer!; } }
 
     public string GroupVersion => Group.Length == 0 ? Version : Group + "/" + Version;
     public string ListKind => Kind + "List";

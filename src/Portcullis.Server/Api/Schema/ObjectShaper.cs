@@ -136,7 +136,7 @@ public static class ObjectShaper
             case TypeKind.Int32:
             case TypeKind.Int64:
             {
-                if (value is JsonValue nv && nv.GetValueKind() == JsonValueKind.Number && nv.TryGetValue<long>(out var l))
+                if (value is JsonValue nv && nv.GetValueKind() == JsonValueKind.Number && TryInt(nv, out var l))
                 {
                     if (t.Kind == TypeKind.Int32 && (l < int.MinValue || l > int.MaxValue)) return Mismatch(value, t);
                     return JsonValue.Create(l);
@@ -177,22 +177,22 @@ public static class ObjectShaper
             {
                 if (value is JsonValue qv && qv.GetValueKind() == JsonValueKind.String)
                 {
-                    var s = qv.GetValue<string>();
-                    if (Quantity.TryParse(s, out var q)) return JsonValue.Create(q.ToCanonicalString());
+                    var s = qv.GetValue<string>().Trim(); // Quantity.UnmarshalJSON trims spaces first
+                    if (Quantity.TryNormalize(s, out var text)) return JsonValue.Create(text);
                     problems?.TypeErrors.Add($"quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
                     return null;
                 }
                 if (value is JsonValue qn && qn.GetValueKind() == JsonValueKind.Number)
                 {
                     var raw = qn.ToJsonString();
-                    if (Quantity.TryParse(raw, out var q)) return JsonValue.Create(q.ToCanonicalString());
+                    if (Quantity.TryNormalize(raw, out var text)) return JsonValue.Create(text);
                 }
                 return Mismatch(value, t);
             }
             case TypeKind.IntOrString:
             {
                 if (value is JsonValue iv && iv.GetValueKind() == JsonValueKind.String) return iv.DeepClone();
-                if (value is JsonValue inv && inv.GetValueKind() == JsonValueKind.Number && inv.TryGetValue<long>(out var n) && n is >= int.MinValue and <= int.MaxValue)
+                if (value is JsonValue inv && inv.GetValueKind() == JsonValueKind.Number && TryInt(inv, out var n) && n is >= int.MinValue and <= int.MaxValue)
                     return JsonValue.Create(n);
                 return Mismatch(value, t);
             }
@@ -251,6 +251,23 @@ public static class ObjectShaper
         return s.Length - s.Length % 4;
     }
 
+    /// <summary>An integral number as long, whatever CLR type the node holds (parsed or built in code).</summary>
+    public static bool TryInt(JsonValue v, out long l)
+    {
+        if (v.TryGetValue(out l)) return true;
+        if (v.TryGetValue(out int i)) { l = i; return true; }
+        if (v.TryGetValue(out short sh)) { l = sh; return true; }
+        if (v.TryGetValue(out uint ui)) { l = ui; return true; }
+        if (v.TryGetValue(out JsonElement e) && e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out l)) return true;
+        if (v.TryGetValue(out double d) && d == Math.Floor(d) && d is >= long.MinValue and <= long.MaxValue) { l = (long)d; return true; }
+        l = 0;
+        return false;
+    }
+
+    private static double TryDouble(JsonValue v) =>
+        v.TryGetValue(out double d) ? d : v.TryGetValue(out float f) ? f : v.TryGetValue(out decimal m) ? (double)m
+        : v.TryGetValue(out JsonElement e) && e.TryGetDouble(out var ed) ? ed : double.NaN;
+
     public static string FormatTime(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
     public static string FormatMicroTime(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 
@@ -269,7 +286,7 @@ public static class ObjectShaper
         {
             JsonValueKind.String => v.GetValue<string>().Length == 0,
             JsonValueKind.False => true,
-            JsonValueKind.Number => v.TryGetValue<long>(out var l) ? l == 0 : v.GetValue<double>() == 0,
+            JsonValueKind.Number => TryInt(v, out var l) ? l == 0 : TryDouble(v) == 0,
             _ => false,
         },
         _ => false,

@@ -11,7 +11,7 @@ namespace Portcullis.Server.Api.Schema;
 /// </summary>
 public readonly partial record struct Quantity(BigInteger Nanos, QuantityFormat Format)
 {
-    [GeneratedRegex(@"^([+-]?[0-9]*\.?[0-9]*)([eEinumkKMGTP]*[-+]?[0-9]*)$")]
+    [GeneratedRegex(@"^([+-]?[0-9]*\.?[0-9]*)([eEinumkKMGTP]*[-+]?[0-9]*)\z")]
     private static partial Regex Pattern();
 
     private static readonly BigInteger Billion = BigInteger.Pow(10, 9);
@@ -98,6 +98,74 @@ public readonly partial record struct Quantity(BigInteger Nanos, QuantityFormat 
             return sign + mant.ToString(CultureInfo.InvariantCulture) + (exp == 0 ? "" : "e" + exp.ToString(CultureInfo.InvariantCulture));
         var suffix = exp switch { -9 => "n", -6 => "u", -3 => "m", 0 => "", 3 => "k", 6 => "M", 9 => "G", 12 => "T", 15 => "P", _ => "E" };
         return sign + mant.ToString(CultureInfo.InvariantCulture) + suffix;
+    }
+
+    /// <summary>
+    /// The text upstream writes back for <paramref name="s"/>: ParseQuantity keeps the input string itself
+    /// when its int64 fast path finds it already looking canonical (so "+1", "0100", "1.500" and "1E3" come
+    /// back as given), and otherwise the canonical form.
+    /// </summary>
+    public static bool TryNormalize(string s, out string text)
+    {
+        text = "";
+        if (!TryParse(s, out var q)) return false;
+        text = KeepsInput(s) ? s : q.ToCanonicalString();
+        return true;
+    }
+
+    // parseQuantityString and the fast path of ParseQuantity, for a string TryParse accepted.
+    private static bool KeepsInput(string s)
+    {
+        if (s == "0") return true;
+        var pos = 0;
+        if (s[0] is '+' or '-') pos++;
+        while (pos < s.Length && s[pos] == '0') pos++;
+        var numStart = pos;
+        while (pos < s.Length && char.IsAsciiDigit(s[pos])) pos++;
+        var num = pos == numStart ? "0" : s[numStart..pos];
+        var denom = "";
+        if (pos < s.Length && s[pos] == '.')
+        {
+            var start = ++pos;
+            while (pos < s.Length && char.IsAsciiDigit(s[pos])) pos++;
+            denom = s[start..pos];
+        }
+        var suffix = s[pos..];
+        int exponent;
+        var binary = false;
+        switch (suffix)
+        {
+            case "": exponent = 0; break;
+            case "n": exponent = -9; break;
+            case "u": exponent = -6; break;
+            case "m": exponent = -3; break;
+            case "k": exponent = 3; break;
+            case "M": exponent = 6; break;
+            case "G": exponent = 9; break;
+            case "T": exponent = 12; break;
+            case "P": exponent = 15; break;
+            case "E": exponent = 18; break;
+            case "Ki": exponent = 10; binary = true; break;
+            case "Mi": exponent = 20; binary = true; break;
+            case "Gi": exponent = 30; binary = true; break;
+            case "Ti": exponent = 40; binary = true; break;
+            case "Pi": exponent = 50; binary = true; break;
+            case "Ei": exponent = 60; binary = true; break;
+            default: exponent = int.Parse(suffix[1..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture); break;
+        }
+        if (binary)
+        {
+            if (denom.Length > 0) return false;
+            if (15 - num.Length - (int)((float)exponent * 3 / 10) - 1 < 0) return false;
+            if (!long.TryParse(num, NumberStyles.None, CultureInfo.InvariantCulture, out var value)) return false;
+            if (value != 0 && value > (long.MaxValue >> exponent)) return false;
+            return exponent % 10 == 0 && (value & 0x07) != 0;
+        }
+        if (18 - (num.Length + denom.Length) < 0) return false;
+        var scale = exponent - denom.Length;
+        if (scale < -9) return false;
+        var shifted = num + denom;
+        return scale % 3 == 0 && !shifted.EndsWith("000", StringComparison.Ordinal) && shifted[0] != '0';
     }
 
     /// <summary>The value in milli-units, rounded up (what resource accounting uses).</summary>

@@ -174,9 +174,12 @@ public sealed class SqliteBackend : IKeyValueBackend
     private readonly System.Threading.Channels.Channel<PendingWrite> _writes =
         System.Threading.Channels.Channel.CreateUnbounded<PendingWrite>(new() { SingleReader = true });
     private Task? _writerLoop;
+    /// <summary>The newest revision appended in the batch being written (writer loop only).</summary>
+    private long _batchRevision;
 
     private ValueTask<WriteResult> WriteAsync(string key, CancellationToken ct, Func<Row?, Append?> decide)
     {
+        ct.ThrowIfCancellationRequested();
         var w = new PendingWrite(key, decide);
         if (!_writes.Writer.TryWrite(w)) throw new StorageException("storage is closed");
         return new ValueTask<WriteResult>(w.Done.Task);
@@ -201,6 +204,7 @@ public sealed class SqliteBackend : IKeyValueBackend
             try
             {
                 done.Clear();
+                _batchRevision = CurrentRevision;
                 try
                 {
                     using var tx = _writer.BeginTransaction();
@@ -254,7 +258,7 @@ public sealed class SqliteBackend : IKeyValueBackend
             if (r.Read()) latest = Row.Read(r);
         var current = latest is { Deleted: false } ? latest.ToKeyValue(w.Key) : null;
         if (w.Decide(latest) is not { } a)
-            return (w, new WriteResult(false, CurrentRevision, current), null);
+            return (w, new WriteResult(false, Math.Max(_batchRevision, current?.ModRevision ?? 0), current), null);
         _insertCmd.Transaction = tx;
         var p = _insertCmd.Parameters;
         p["$name"].Value = w.Key;
@@ -264,6 +268,7 @@ public sealed class SqliteBackend : IKeyValueBackend
         p["$prev_revision"].Value = a.PrevRevision;
         p["$value"].Value = a.Value;
         var id = (long)_insertCmd.ExecuteScalar()!;
+        _batchRevision = id;
         var kv = new KeyValue(w.Key, a.Value, a.Created == 1 ? id : a.CreateRevision, id);
         var ev = new WatchEvent(a.Deleted == 1 ? WatchEventType.Delete : WatchEventType.Put, kv, current);
         return (w, new WriteResult(true, id, kv), ev);

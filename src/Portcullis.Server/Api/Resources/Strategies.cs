@@ -1,0 +1,95 @@
+using System.Text.Json.Nodes;
+using Portcullis.Server.Api.Schema;
+using Portcullis.Server.Registry;
+
+namespace Portcullis.Server.Api.Resources;
+
+/// <summary>Per-kind strategy hooks (upstream's PrepareForCreate / PrepareForUpdate) that are not defaults.</summary>
+internal static class Strategies
+{
+    public const string NamespaceNameLabel = "kubernetes.io/metadata.name";
+
+    /// <summary>A new namespace is Active, carries the kubernetes finalizer and its name label.</summary>
+    public static void NamespaceCreate(JsonObject ns, StrategyContext _)
+    {
+        var spec = ns["spec"] as JsonObject ?? new JsonObject();
+        var fins = spec["finalizers"] as JsonArray ?? new JsonArray();
+        if (!fins.Any(f => f?.GetValue<string>() == "kubernetes")) fins.Add("kubernetes");
+        spec["finalizers"] = fins;
+        ns["spec"] = spec;
+        ns["status"] = new JsonObject { ["phase"] = "Active" };
+        EnsureNameLabel(ns);
+    }
+
+    /// <summary>spec.finalizers change only through /finalize; the name label stays.</summary>
+    public static void NamespaceUpdate(JsonObject ns, JsonObject? old, StrategyContext _)
+    {
+        EnsureNameLabel(ns);
+    }
+
+    private static void EnsureNameLabel(JsonObject obj)
+    {
+        var labels = Meta.Of(obj)["labels"] as JsonObject ?? new JsonObject();
+        labels[NamespaceNameLabel] = Meta.Name(obj);
+        Meta.Set(obj, "labels", labels);
+    }
+
+    public static List<string> SpecFinalizers(JsonObject obj) =>
+        obj["spec"]?["finalizers"] is JsonArray a ? a.Select(x => x?.GetValue<string>() ?? "").ToList() : [];
+
+    /// <summary>A namespace marked for deletion is Terminating.</summary>
+    public static void NamespaceMarked(JsonObject ns)
+    {
+        var status = ns["status"] as JsonObject ?? new JsonObject();
+        status["phase"] = "Terminating";
+        ns["status"] = status;
+    }
+
+    /// <summary>A new pod is Pending with its QoS class; the rest of status is the node's to write.</summary>
+    public static void PodCreate(JsonObject pod, StrategyContext _)
+    {
+        pod["status"] = new JsonObject { ["phase"] = "Pending", ["qosClass"] = QosClass(pod) };
+    }
+
+    /// <summary>upstream's qos.GetPodQOS.</summary>
+    public static string QosClass(JsonObject pod)
+    {
+        var requests = new Dictionary<string, Quantity>();
+        var limits = new Dictionary<string, Quantity>();
+        var isGuaranteed = true;
+        var containers = (pod["spec"]?["containers"] as JsonArray ?? []).Concat(pod["spec"]?["initContainers"] as JsonArray ?? []);
+        foreach (var c in containers)
+        {
+            var res = c?["resources"];
+            var req = Quantities(res?["requests"]);
+            var lim = Quantities(res?["limits"]);
+            foreach (var (k, q) in req)
+                if (k is "cpu" or "memory" && q.Nanos > 0) requests[k] = q;
+            var qualified = 0;
+            foreach (var (k, q) in lim)
+                if (k is "cpu" or "memory" && q.Nanos > 0) { limits[k] = q; qualified++; }
+            if (qualified != 2) isGuaranteed = false;
+        }
+        if (requests.Count == 0 && limits.Count == 0) return "BestEffort";
+        if (isGuaranteed)
+        {
+            foreach (var c in containers)
+            {
+                var req = Quantities(c?["resources"]?["requests"]);
+                var lim = Quantities(c?["resources"]?["limits"]);
+                foreach (var k in new[] { "cpu", "memory" })
+                    if (req.TryGetValue(k, out var r) && lim.TryGetValue(k, out var l) && r.Nanos != l.Nanos) isGuaranteed = false;
+            }
+        }
+        return isGuaranteed ? "Guaranteed" : "Burstable";
+    }
+
+    private static Dictionary<string, Quantity> Quantities(JsonNode? n)
+    {
+        var d = new Dictionary<string, Quantity>();
+        if (n is JsonObject o)
+            foreach (var (k, v) in o)
+                if (v is JsonValue jv && Quantity.TryParse(jv.ToString(), out var q)) d[k] = q;
+        return d;
+    }
+}

@@ -1,0 +1,205 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Portcullis.Server.Api.Schema;
+using Portcullis.Server.Errors;
+
+namespace Portcullis.Server.Api.Validation;
+
+/// <summary>Field paths as upstream's field.Path prints them: <c>spec.containers[0].name</c>, <c>data[key]</c>.</summary>
+internal static class P
+{
+    public static string Child(string path, string name) => path.Length == 0 ? name : path + "." + name;
+    public static string Child(string path, string a, string b) => Child(Child(path, a), b);
+    public static string Index(string path, int i) => path + "[" + i.ToString(CultureInfo.InvariantCulture) + "]";
+    public static string Key(string path, string key) => path + "[" + key + "]";
+}
+
+/// <summary>Constructors for field errors, including the kinds FieldError has no factory for.</summary>
+internal static class Err
+{
+    public static FieldError Required(string f, string detail = "") => FieldError.Required(f, detail);
+    public static FieldError Invalid(string f, string value, string detail) => FieldError.Invalid(f, value, detail);
+    /// <summary>An invalid value printed as is (numbers, booleans, Go values).</summary>
+    public static FieldError InvalidRaw(string f, string raw, string detail) => FieldError.Invalid(f, raw, detail, quoted: false);
+    public static FieldError Invalid(string f, long value, string detail) => InvalidRaw(f, value.ToString(CultureInfo.InvariantCulture), detail);
+    public static FieldError Forbidden(string f, string detail) => FieldError.Forbidden(f, detail);
+    public static FieldError Duplicate(string f, string value) => FieldError.Duplicate(f, value);
+    public static FieldError DuplicateRaw(string f, string raw) => new(FieldErrorType.Duplicate, f, raw, "", false);
+    public static FieldError NotFound(string f, string value, string detail = "") => new(FieldErrorType.NotFound, f, value, detail);
+    public static FieldError NotSupported(string f, string value, params string[] valid) => FieldError.NotSupported(f, value, valid);
+    public static FieldError NotSupportedRaw(string f, string raw, IEnumerable<string> valid) =>
+        new(FieldErrorType.NotSupported, f, raw, Supported(valid), false);
+    public static FieldError NotSupportedNull(string f, IEnumerable<string> valid) =>
+        new(FieldErrorType.NotSupported, f, null, Supported(valid), false);
+    public static FieldError TooLong(string f, int max) => FieldError.TooLong(f, $"may not be more than {max} bytes");
+    // FieldError prints no value for "Too many", so the count travels in the detail.
+    public static FieldError TooMany(string f, int actual, int max) => new(FieldErrorType.TooMany, f, null, $"{actual}: must have at most {max} items");
+
+    private static string Supported(IEnumerable<string> valid)
+    {
+        var list = valid.ToList();
+        return list.Count == 0 ? "" : "supported values: " + string.Join(", ", list.Select(Go.Quote));
+    }
+}
+
+/// <summary>Reading the decoded JSON the way Go's zero values read: absent is "", 0, false, nil.</summary>
+internal static class J
+{
+    public static JsonObject? O(JsonNode? n, string key) => n is JsonObject o && o[key] is JsonObject c ? c : null;
+    public static JsonArray? A(JsonNode? n, string key) => n is JsonObject o && o[key] is JsonArray a ? a : null;
+    public static int Count(JsonNode? n, string key) => n is JsonObject o ? o[key] switch { JsonArray a => a.Count, JsonObject m => m.Count, _ => 0 } : 0;
+    public static bool Has(JsonNode? n, string key) => n is JsonObject o && o.TryGetPropertyValue(key, out var v) && v is not null;
+
+    /// <summary>The objects of an array field with their indices (non-objects read as empty objects).</summary>
+    public static List<(int I, JsonObject O)> Items(JsonNode? n, string key)
+    {
+        var list = new List<(int, JsonObject)>();
+        if (A(n, key) is { } a)
+            for (var i = 0; i < a.Count; i++) list.Add((i, a[i] as JsonObject ?? new JsonObject()));
+        return list;
+    }
+
+    public static string S(JsonNode? n, string key) => Str(n is JsonObject o ? o[key] : null) ?? "";
+    /// <summary>A string field that may be absent (a Go *string).</summary>
+    public static string? SN(JsonNode? n, string key) => n is JsonObject o ? Str(o[key]) : null;
+    public static string? Str(JsonNode? v) => v is JsonValue jv && jv.GetValueKind() == JsonValueKind.String ? jv.GetValue<string>() : null;
+
+    public static long? L(JsonNode? n, string key) => n is JsonObject o ? Long(o[key]) : null;
+    public static long? Long(JsonNode? v)
+    {
+        if (v is not JsonValue jv || jv.GetValueKind() != JsonValueKind.Number) return null;
+        if (jv.TryGetValue<long>(out var l)) return l;
+        if (jv.TryGetValue<double>(out var d)) return (long)d;
+        return long.TryParse(jv.ToJsonString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out l) ? l : null;
+    }
+
+    public static bool? B(JsonNode? n, string key) =>
+        n is JsonObject o && o[key] is JsonValue v ? v.GetValueKind() switch { JsonValueKind.True => true, JsonValueKind.False => false, _ => null } : null;
+    public static bool True(JsonNode? n, string key) => B(n, key) == true;
+
+    public static List<string> Strs(JsonNode? n, string key)
+    {
+        var list = new List<string>();
+        if (A(n, key) is { } a) foreach (var x in a) list.Add(Str(x) ?? "");
+        return list;
+    }
+
+    /// <summary>A map[string]string, keys in Go's sorted order; null when absent.</summary>
+    public static SortedDictionary<string, string>? Map(JsonNode? n, string key) =>
+        n is JsonObject o && o[key] is JsonObject m ? ToMap(m) : null;
+
+    public static SortedDictionary<string, string> ToMap(JsonObject m)
+    {
+        var d = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (k, v) in m) d[k] = Str(v) ?? (v is null ? "" : v.ToJsonString());
+        return d;
+    }
+
+    /// <summary>A resource.Quantity field (string or bare number).</summary>
+    public static Quantity? Q(JsonNode? v)
+    {
+        if (v is not JsonValue jv) return null;
+        var s = jv.GetValueKind() switch { JsonValueKind.String => jv.GetValue<string>().Trim(), JsonValueKind.Number => jv.ToJsonString(), _ => null };
+        return s is not null && Quantity.TryParse(s, out var q) ? q : null;
+    }
+
+    /// <summary>The quantities of a ResourceList, keys sorted.</summary>
+    public static List<(string Name, Quantity Q)> Resources(JsonNode? n, string key)
+    {
+        var list = new List<(string, Quantity)>();
+        if (O(n, key) is { } m)
+            foreach (var (k, v) in m.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                list.Add((k, Q(v) ?? new Quantity(0, QuantityFormat.DecimalSI)));
+        return list;
+    }
+
+    /// <summary>An intstr.IntOrString: (IsInt, IntVal, StrVal); null when absent.</summary>
+    public static (bool IsInt, long Int, string Str)? IntOrStr(JsonNode? v) => v switch
+    {
+        JsonValue jv when jv.GetValueKind() == JsonValueKind.String => (false, 0, jv.GetValue<string>()),
+        JsonValue jv when jv.GetValueKind() == JsonValueKind.Number => (true, Long(jv) ?? 0, ""),
+        _ => null,
+    };
+}
+
+/// <summary>Go value printing (%q, %#v of the values upstream hands to field errors).</summary>
+internal static class Go
+{
+    /// <summary>strconv.Quote.</summary>
+    public static string Quote(string s)
+    {
+        var sb = new StringBuilder("\"");
+        foreach (var r in s.EnumerateRunes())
+        {
+            switch (r.Value)
+            {
+                case '"': sb.Append("\\\""); break;
+                case '\\': sb.Append("\\\\"); break;
+                case '\n': sb.Append("\\n"); break;
+                case '\t': sb.Append("\\t"); break;
+                case '\r': sb.Append("\\r"); break;
+                case '\a': sb.Append("\\a"); break;
+                case '\b': sb.Append("\\b"); break;
+                case '\f': sb.Append("\\f"); break;
+                case '\v': sb.Append("\\v"); break;
+                default:
+                    if (r.Value < 0x20 || r.Value == 0x7f) sb.Append("\\x").Append(r.Value.ToString("x2", CultureInfo.InvariantCulture));
+                    else if (Rune.GetUnicodeCategory(r) is UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.OtherNotAssigned)
+                        sb.Append(r.Value > 0xffff ? "\\U" + r.Value.ToString("x8", CultureInfo.InvariantCulture) : "\\u" + r.Value.ToString("x4", CultureInfo.InvariantCulture));
+                    else sb.Append(r.ToString());
+                    break;
+            }
+        }
+        return sb.Append('"').ToString();
+    }
+
+    /// <summary>%#v of a map[string]string.</summary>
+    public static string Map(IDictionary<string, string>? m) =>
+        m is null ? "map[string]string(nil)" : "map[string]string{" + string.Join(", ", m.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => Quote(kv.Key) + ":" + Quote(kv.Value))) + "}";
+
+    /// <summary>%#v of a []string (or a named string slice type).</summary>
+    public static string Strings(IReadOnlyList<string>? list, string type = "[]string") =>
+        list is null || list.Count == 0 ? type + "(nil)" : type + "{" + string.Join(", ", list.Select(Quote)) + "}";
+
+    public static string Strings(JsonNode? owner, string key, string type = "[]string") =>
+        J.A(owner, key) is null ? type + "(nil)" : Strings(J.Strs(owner, key), type);
+
+    /// <summary>%#v of a value of a schema type, e.g. <c>v1.LabelSelector{MatchLabels:…}</c>.</summary>
+    public static string Value(JsonNode? value, string schemaType) => GoRepr.Render(value, schemaType);
+}
+
+/// <summary>Comparisons with Go's semantics for the decoded objects.</summary>
+internal static class Sem
+{
+    /// <summary>apiequality.Semantic.DeepEqual of two values of a schema type (shaped, so absent and zero agree).</summary>
+    public static bool Equal(JsonNode? a, JsonNode? b, string schemaType)
+    {
+        var schema = SchemaRegistry.Default.Get(schemaType);
+        var sa = a is JsonObject oa ? ObjectShaper.Shape(oa, schema) : null;
+        var sb = b is JsonObject ob ? ObjectShaper.Shape(ob, schema) : null;
+        if (sa is null || sb is null) return sa is null && sb is null;
+        return JsonNode.DeepEquals(sa, sb);
+    }
+
+    /// <summary>Equality of loose JSON values where null, absent, [] and {} are the same (nil and empty agree).</summary>
+    public static bool Loose(JsonNode? a, JsonNode? b) => JsonNode.DeepEquals(Norm(a), Norm(b));
+
+    private static JsonNode? Norm(JsonNode? n) => n switch
+    {
+        JsonArray { Count: 0 } => null,
+        JsonObject { Count: 0 } => null,
+        JsonObject o => NormObject(o),
+        JsonArray a => new JsonArray(a.Select(Norm).ToArray()),
+        _ => n?.DeepClone(),
+    };
+
+    private static JsonObject NormObject(JsonObject o)
+    {
+        var r = new JsonObject();
+        foreach (var (k, v) in o.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            if (Norm(v) is { } nv) r[k] = nv;
+        return r;
+    }
+}

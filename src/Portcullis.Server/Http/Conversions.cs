@@ -1,0 +1,92 @@
+using System.Text.Json.Nodes;
+using Portcullis.Server.Api.Resources;
+using Portcullis.Server.Errors;
+
+namespace Portcullis.Server.Http;
+
+/// <summary>
+/// Server-side conversions a client can ask for in its Accept header: Table (what kubectl get
+/// prints, with the kind's columns) and PartialObjectMetadata (metadata only).
+/// </summary>
+public static class Conversions
+{
+    private const string MetaV1 = "meta.k8s.io/v1";
+
+    /// <summary>The includeObject query parameter: None, Metadata (the default) or Object.</summary>
+    public static string IncludeObject(Microsoft.AspNetCore.Http.HttpRequest req)
+    {
+        var v = req.Query["includeObject"].ToString();
+        return v switch
+        {
+            "" => "Metadata",
+            "None" or "Metadata" or "Object" => v,
+            _ => throw ApiErrors.BadRequest($"unable to decode TableOptions: includeObject: Unsupported value: \"{v}\": supported values: \"Metadata\", \"None\", \"Object\""),
+        };
+    }
+
+    /// <summary>Converts one object or a list (items without kind) to a Table.</summary>
+    public static JsonObject ToTable(ResourceDefinition def, JsonObject objOrList, bool isList, string includeObject, DateTimeOffset now)
+    {
+        var printer = def.Printer;
+        var columns = new JsonArray();
+        foreach (var c in printer.Columns)
+            columns.Add(new JsonObject { ["name"] = c.Name, ["type"] = c.Type, ["format"] = c.Format, ["description"] = c.Description, ["priority"] = c.Priority });
+        var rows = new JsonArray();
+        IEnumerable<JsonObject> items = isList ? objOrList["items"]!.AsArray().Select(i => (JsonObject)i!) : [objOrList];
+        foreach (var item in items)
+        {
+            var row = new JsonObject { ["cells"] = new JsonArray(printer.Cells(item, now).Select(c => c?.DeepClone()).ToArray()) };
+            switch (includeObject)
+            {
+                case "Object":
+                    var full = new JsonObject { ["kind"] = def.Kind, ["apiVersion"] = def.GroupVersion };
+                    foreach (var (k, v) in item) if (k is not ("kind" or "apiVersion")) full[k] = v?.DeepClone();
+                    row["object"] = full;
+                    break;
+                case "Metadata":
+                    row["object"] = PartialMetadata(item);
+                    break;
+            }
+            rows.Add(row);
+        }
+        var meta = new JsonObject();
+        if (isList && objOrList["metadata"] is JsonObject lm)
+            foreach (var (k, v) in lm) meta[k] = v?.DeepClone();
+        else if (objOrList["metadata"]?["resourceVersion"] is { } rv) meta["resourceVersion"] = rv.DeepClone();
+        return new JsonObject
+        {
+            ["kind"] = "Table",
+            ["apiVersion"] = MetaV1,
+            ["metadata"] = meta,
+            ["columnDefinitions"] = columns,
+            ["rows"] = rows,
+        };
+    }
+
+    public static JsonObject PartialMetadata(JsonObject obj) => new()
+    {
+        ["kind"] = "PartialObjectMetadata",
+        ["apiVersion"] = MetaV1,
+        ["metadata"] = obj["metadata"]?.DeepClone(),
+    };
+
+    public static JsonObject PartialMetadataList(JsonObject list) => new()
+    {
+        ["kind"] = "PartialObjectMetadataList",
+        ["apiVersion"] = MetaV1,
+        ["metadata"] = list["metadata"]?.DeepClone(),
+        ["items"] = new JsonArray(list["items"]!.AsArray().Select(i => (JsonNode)new JsonObject { ["metadata"] = i!["metadata"]?.DeepClone() }).ToArray()),
+    };
+
+    /// <summary>Applies the negotiated conversion to a get or list result.</summary>
+    public static JsonObject Apply(Negotiated n, ResourceDefinition def, JsonObject result, bool isList,
+        Microsoft.AspNetCore.Http.HttpRequest req, DateTimeOffset now) => n.Conversion switch
+    {
+        Conversion.Table => ToTable(def, result, isList, IncludeObject(req), now),
+        Conversion.PartialObjectMetadata when !isList => PartialMetadata(result),
+        Conversion.PartialObjectMetadataList when isList => PartialMetadataList(result),
+        Conversion.PartialObjectMetadata or Conversion.PartialObjectMetadataList =>
+            throw ApiErrors.NotAcceptable("only the following media types are accepted: application/json, application/yaml"),
+        _ => result,
+    };
+}

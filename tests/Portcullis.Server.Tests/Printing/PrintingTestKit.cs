@@ -1,0 +1,47 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Portcullis.Server.Api.Printing;
+
+namespace Portcullis.Server.Tests.Printing;
+
+/// <summary>Shared fixtures: a fixed "now", timestamps relative to it, and rows rendered as compact JSON.</summary>
+internal static class PrintingTestKit
+{
+    public static readonly DateTimeOffset Now = new(2025, 5, 1, 12, 0, 0, TimeSpan.Zero);
+
+    private static readonly JsonSerializerOptions Relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>An RFC 3339 timestamp <paramref name="ago"/> before <see cref="Now"/>.</summary>
+    public static string Ago(TimeSpan ago) =>
+        (Now - ago).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>A MicroTime <paramref name="ago"/> before <see cref="Now"/>.</summary>
+    public static string MicroAgo(TimeSpan ago) =>
+        (Now - ago).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+
+    public static JsonObject Parse(string json) => JsonNode.Parse(json)!.AsObject();
+
+    /// <summary>The row's cells as a JSON array, so strings and numbers are told apart.</summary>
+    public static string Row(string group, string kind, JsonObject obj) =>
+        new JsonArray(TablePrinters.For(group, kind).Cells(obj, Now).Select(c => c?.DeepClone()).ToArray()).ToJsonString(Relaxed);
+
+    public static string Row(string group, string kind, string json) => Row(group, kind, Parse(json));
+
+    /// <summary>The column headers, wide ones marked with a trailing "*".</summary>
+    public static string Headers(string group, string kind) =>
+        string.Join("|", TablePrinters.For(group, kind).Columns.Select(c => c.Priority == 0 ? c.Name : c.Name + "*"));
+
+    public static string Types(string group, string kind) =>
+        string.Join("|", TablePrinters.For(group, kind).Columns.Select(c => c.Type));
+
+    /// <summary>Every printer must yield one cell per column and describe each column.</summary>
+    public static void AssertWellFormed(string group, string kind, JsonObject sample)
+    {
+        var printer = TablePrinters.For(group, kind);
+        Assert.Equal(printer.Columns.Count, printer.Cells(sample, Now).Count);
+        Assert.All(printer.Columns, c => Assert.False(string.IsNullOrWhiteSpace(c.Description)));
+        Assert.All(printer.Columns, c => Assert.Equal(c.Name == "Name" ? "name" : "", c.Format));
+    }
+}

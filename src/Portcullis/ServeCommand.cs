@@ -25,12 +25,14 @@ internal static class ServeCommand
         { Description = "How much revision history storage keeps for watches and consistent pagination (e.g. 00:05:00).", DefaultValueFactory = _ => defaults.StorageHistory };
         var compaction = new Option<TimeSpan>("--compaction-interval")
         { Description = "How often storage compaction runs (e.g. 00:01:00).", DefaultValueFactory = _ => defaults.CompactionInterval };
+        var advertise = new Option<string?>("--advertise-address")
+        { Description = "The IP address published as the kubernetes Service's endpoint. Default: the bind address, or the host's first non-loopback IPv4 when binding to loopback or all interfaces." };
         var anonymous = new Option<bool>("--anonymous-auth")
         { Description = "Serve requests without credentials as system:anonymous (group system:unauthenticated).", DefaultValueFactory = _ => defaults.AnonymousAuth };
 
         var cmd = new Command("serve", "Run the API server on the embedded SQLite store.")
         {
-            securePort, bindAddress, dataDir, clientCa, tlsCert, tlsKey, history, compaction, anonymous,
+            securePort, bindAddress, advertise, dataDir, clientCa, tlsCert, tlsKey, history, compaction, anonymous,
         };
         cmd.SetAction(async (result, ct) =>
         {
@@ -45,6 +47,7 @@ internal static class ServeCommand
                 StorageHistory = result.GetValue(history),
                 CompactionInterval = result.GetValue(compaction),
                 AnonymousAuth = result.GetValue(anonymous),
+                AdvertiseAddress = result.GetValue(advertise),
             };
             if (options.TlsCertFile is not null && options.TlsPrivateKeyFile is null)
             {

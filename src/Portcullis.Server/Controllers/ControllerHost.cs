@@ -20,7 +20,12 @@ public sealed partial class ControllerHost(IReadOnlyList<IController> controller
 
     public async Task StartAsync(CancellationToken ct)
     {
-        foreach (var c in controllers) await c.InitializeAsync(ct);
+        foreach (var c in controllers)
+        {
+            // A controller that cannot do its initial work must not keep the server down; its loop retries.
+            try { await c.InitializeAsync(ct); }
+            catch (Exception e) when (e is not OperationCanceledException) { LogFailed(_log, e, c.Name); }
+        }
         foreach (var c in controllers) _loops.Add(Task.Run(() => RunForever(c)));
     }
 

@@ -92,12 +92,12 @@ public sealed class PortcullisServer : IAsyncDisposable
         IAuthorizer authz = new AuthorizerChain([new SystemMastersAuthorizer(), new PublicInfoAuthorizer()]);
 
         var health = new HealthChecks(kv);
-        var dispatcher = new Dispatcher(new ResourceHandler(d => stores[d], new WatchStreamer(kv, time), time), new Discovery(resources), health, new VersionInfo());
+        var dispatcher = new Dispatcher(new ResourceHandler(d => stores[d], new WatchStreamer(kv, time), time), new Discovery(resources), health, new VersionInfo(), new OpenApiEndpoints(resources, new VersionInfo().GitVersion));
         var pipeline = new Pipeline(resources, authn, authz, dispatcher, app.Services.GetRequiredService<ILogger<Pipeline>>());
         pipeline.Build(app);
 
         var client = new SystemClient(stores, resources, kv);
-        var advertise = bind.Equals(IPAddress.Any) || bind.Equals(IPAddress.IPv6Any) ? "127.0.0.1" : o.BindAddress;
+        var advertise = o.AdvertiseAddress ?? DefaultAdvertiseAddress(bind);
         var controllers = new ControllerHost(
         [
             new CompactionController(kv, time, o.StorageHistory, o.CompactionInterval),
@@ -111,6 +111,18 @@ public sealed class PortcullisServer : IAsyncDisposable
         health.MarkReady();
         app.Lifetime.ApplicationStopping.Register(health.MarkShuttingDown);
         return new PortcullisServer(app, kv, controllers, pki, url, resources);
+    }
+
+    /// <summary>As upstream: the bind address unless it is unspecified or loopback, else the host's first non-loopback IPv4.</summary>
+    private static string DefaultAdvertiseAddress(IPAddress bind)
+    {
+        if (!IPAddress.IsLoopback(bind) && !bind.Equals(IPAddress.Any) && !bind.Equals(IPAddress.IPv6Any)) return bind.ToString();
+        var host = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.OperationalStatus == System.Net.NetworkInformation.OperationalStatus.Up)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !IPAddress.IsLoopback(a));
+        return host?.ToString() ?? "10.0.0.1";
     }
 
     private static int FreePort(IPAddress bind)

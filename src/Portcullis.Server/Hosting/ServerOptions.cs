@@ -18,6 +18,8 @@ public sealed record ServerOptions
     public TimeSpan StorageHistory { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>--compaction-interval: how often compaction runs.</summary>
     public TimeSpan CompactionInterval { get; init; } = TimeSpan.FromMinutes(1);
+    /// <summary>--advertise-address: the address published in the kubernetes Service's endpoints (default: the host's first non-loopback IPv4).</summary>
+    public string? AdvertiseAddress { get; init; }
     /// <summary>--anonymous-auth.</summary>
     public bool AnonymousAuth { get; init; } = true;
 }

@@ -6,6 +6,7 @@ using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Api.Schema;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Serialization;
+using Portcullis.Server.Serialization.Protobuf;
 
 namespace Portcullis.Server.Http;
 
@@ -83,28 +84,52 @@ public static class BodyDecoder
     /// Decodes an object for <paramref name="def"/>. Unknown and duplicate fields are an error under
     /// Strict and warnings under Warn (the default), as upstream's server-side field validation.
     /// </summary>
-    public static JsonObject DecodeObject(byte[] body, string mediaType, ResourceDefinition def, string fieldValidation, List<string> warnings)
-    {
-        if (mediaType == Responses.Protobuf)
-            throw ApiErrors.UnsupportedMediaType(mediaType, [Responses.Json, Responses.Yaml]);
-        var dups = new List<string>();
-        var node = ParseRaw(body, mediaType, dups);
-        if (node is not JsonObject obj)
-            throw ApiErrors.BadRequest($"Object 'Kind' is missing in '{Encoding.UTF8.GetString(body).Trim()}'");
-        var apiVersion = obj["apiVersion"] is JsonValue av && av.GetValueKind() == JsonValueKind.String ? av.GetValue<string>() : "";
-        var kind = obj["kind"] is JsonValue kv && kv.GetValueKind() == JsonValueKind.String ? kv.GetValue<string>() : "";
-        if (apiVersion.Length > 0 && apiVersion != def.GroupVersion)
-            throw ApiErrors.BadRequest($"the API version in the data ({apiVersion}) does not match the expected API version ({def.GroupVersion})");
-        if (kind.Length > 0 && kind != def.Kind)
-            throw ApiErrors.BadRequest($"{kind} in version \"{def.Version}\" cannot be handled as a {def.Kind}: the kind in the data ({kind}) does not match the expected kind ({def.Kind})");
-        obj["apiVersion"] = def.GroupVersion;
-        obj["kind"] = def.Kind;
+    public static JsonObject DecodeObject(byte[] body, string mediaType, ResourceDefinition def, string fieldValidation, List<string> warnings) =>
+        Decode(body, mediaType, def.Schema, def.GroupVersion, def.Kind, fieldValidation, warnings);
 
+    /// <summary>Decodes a body of a given kind (an API object or a review/request type) from JSON, YAML or protobuf.</summary>
+    public static JsonObject Decode(byte[] body, string mediaType, StructSchema schema, string groupVersion, string expectedKind,
+        string fieldValidation, List<string> warnings)
+    {
+        var version = groupVersion.Contains('/') ? groupVersion[(groupVersion.IndexOf('/') + 1)..] : groupVersion;
         var problems = new DecodeProblems();
-        problems.DuplicateFields.AddRange(dups);
-        var shaped = ObjectShaper.Shape(obj, def.Schema, problems);
+        JsonObject obj;
+        string apiVersion, kind;
+        if (mediaType == Responses.Protobuf)
+        {
+            try
+            {
+                var (av, k, raw) = ProtobufDecoder.ReadEnvelope(body);
+                apiVersion = av;
+                kind = k;
+                obj = ProtobufDecoder.DecodeMessage(raw, schema, problems);
+            }
+            catch (ProtobufFormatException e)
+            {
+                throw ApiErrors.BadRequest($"{expectedKind} in version \"{version}\" cannot be handled as a {expectedKind}: {e.Message}");
+            }
+        }
+        else
+        {
+            var dups = new List<string>();
+            var node = ParseRaw(body, mediaType, dups);
+            if (node is not JsonObject o)
+                throw ApiErrors.BadRequest($"Object 'Kind' is missing in '{System.Text.Encoding.UTF8.GetString(body).Trim()}'");
+            obj = o;
+            problems.DuplicateFields.AddRange(dups);
+            apiVersion = obj["apiVersion"] is JsonValue av && av.GetValueKind() == JsonValueKind.String ? av.GetValue<string>() : "";
+            kind = obj["kind"] is JsonValue kv && kv.GetValueKind() == JsonValueKind.String ? kv.GetValue<string>() : "";
+        }
+        if (apiVersion.Length > 0 && apiVersion != groupVersion)
+            throw ApiErrors.BadRequest($"the API version in the data ({apiVersion}) does not match the expected API version ({groupVersion})");
+        if (kind.Length > 0 && kind != expectedKind)
+            throw ApiErrors.BadRequest($"{kind} in version \"{version}\" cannot be handled as a {expectedKind}: the kind in the data ({kind}) does not match the expected kind ({expectedKind})");
+        obj["apiVersion"] = groupVersion;
+        obj["kind"] = expectedKind;
+
+        var shaped = ObjectShaper.Shape(obj, schema, problems);
         if (problems.TypeErrors.Count > 0)
-            throw ApiErrors.BadRequest($"{def.Kind} in version \"{def.Version}\" cannot be handled as a {def.Kind}: {problems.TypeErrors[0]}");
+            throw ApiErrors.BadRequest($"{expectedKind} in version \"{version}\" cannot be handled as a {expectedKind}: {problems.TypeErrors[0]}");
         ReportFieldProblems(problems, fieldValidation, warnings);
         return shaped;
     }

@@ -6,7 +6,7 @@ using Portcullis.Server.Errors;
 namespace Portcullis.Server.Http;
 
 /// <summary>Routes an authorized request to the resource handler or a non-resource endpoint.</summary>
-public sealed class Dispatcher(ResourceHandler resources, Discovery discovery, HealthChecks health, VersionInfo version)
+public sealed class Dispatcher(ResourceHandler resources, Discovery discovery, HealthChecks health, VersionInfo version, OpenApiEndpoints openApi)
 {
     public async Task DispatchAsync(HttpContext ctx)
     {
@@ -38,6 +38,7 @@ public sealed class Dispatcher(ResourceHandler resources, Discovery discovery, H
             return;
         }
         if (await health.TryServeAsync(ctx, path)) return;
+        if (await openApi.TryServeAsync(ctx, path)) return;
         if (await discovery.TryServeAsync(ctx, path)) return;
         await NotFoundAsync(ctx);
     }

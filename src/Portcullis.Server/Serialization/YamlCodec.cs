@@ -19,6 +19,8 @@ public static partial class YamlCodec
         var stream = new YamlStream();
         try { stream.Load(new StringReader(yaml)); }
         catch (YamlException e) { throw new FormatException($"error converting YAML to JSON: yaml: line {e.Start.Line}: {e.Message}", e); }
+        // YamlDotNet's scanner throws this for some malformed flow collections ("a: [1, 2\nb: c").
+        catch (InvalidOperationException e) { throw new FormatException($"error converting YAML to JSON: yaml: {e.Message}", e); }
         if (stream.Documents.Count == 0) return null;
         return Convert(stream.Documents[0].RootNode);
     }

@@ -23,6 +23,17 @@ internal static class PrintingTestKit
 
     public static JsonObject Parse(string json) => JsonNode.Parse(json)!.AsObject();
 
+    /// <summary>
+    /// Fills placeholders in a JSON template: %CREATED% is five minutes before <see cref="Now"/>,
+    /// and each named %KEY% is the timestamp that long ago.
+    /// </summary>
+    public static string Fill(string json, params (string Key, TimeSpan Ago)[] times)
+    {
+        json = json.Replace("%CREATED%", Ago(TimeSpan.FromMinutes(5)));
+        foreach (var (key, ago) in times) json = json.Replace("%" + key + "%", Ago(ago));
+        return json;
+    }
+
     /// <summary>The row's cells as a JSON array, so strings and numbers are told apart.</summary>
     public static string Row(string group, string kind, JsonObject obj) =>
         new JsonArray(TablePrinters.For(group, kind).Cells(obj, Now).Select(c => c?.DeepClone()).ToArray()).ToJsonString(Relaxed);

@@ -140,10 +140,21 @@ public sealed class YamlCodecTests
     }
 
     [Fact]
-    public void ToJson_Malformed_ThrowsFormatException()
+    public void ToJson_Malformed_ThrowsFormatExceptionWithLine()
     {
-        var e = Assert.Throws<FormatException>(() => Y("a: [1, 2\nb: c"));
-        Assert.StartsWith("error converting YAML to JSON: yaml: line ", e.Message);
+        var e = Assert.Throws<FormatException>(() => Y("a: 1\nb: c: d\n"));
+        Assert.StartsWith("error converting YAML to JSON: yaml: line 2: ", e.Message);
+    }
+
+    [Theory]
+    [InlineData("a: [1, 2\nb: c")]
+    [InlineData("a: {b: 1\n")]
+    [InlineData("- a\nb: c\n")]
+    [InlineData("a: 'unterminated\n")]
+    public void ToJson_Malformed_ThrowsFormatException(string yaml)
+    {
+        var e = Assert.Throws<FormatException>(() => Y(yaml));
+        Assert.StartsWith("error converting YAML to JSON: yaml: ", e.Message);
     }
 
     [Fact]
@@ -196,8 +207,16 @@ public sealed class YamlCodecTests
     [Fact]
     public void ToYaml_Scalars_UseYamlForms()
     {
-        var node = JsonNode.Parse("""{"i":1,"f":1.5,"t":true,"n":null,"e":{},"l":[]}""");
-        Assert.Equal("e: {}\nf: 1.5\ni: 1\nl: []\nn: null\nt: true\n", YamlCodec.ToYaml(node));
+        var node = JsonNode.Parse("""{"i":1,"f":1.5,"t":true,"z":null,"e":{},"l":[]}""");
+        Assert.Equal("e: {}\nf: 1.5\ni: 1\nl: []\nt: true\nz: null\n", YamlCodec.ToYaml(node));
+    }
+
+    [Fact]
+    public void ToYaml_KeysThatReadAsOtherTypes_AreQuoted()
+    {
+        // go-yaml v2 reads y/n/on/off as bools and 1 as an int, so such keys are written double-quoted.
+        var node = JsonNode.Parse("""{"n":1,"y":2,"on":3,"1":4,"x":5}""");
+        Assert.Equal("\"1\": 4\n\"n\": 1\n\"on\": 3\nx: 5\n\"y\": 2\n", YamlCodec.ToYaml(node));
     }
 
     [Theory]

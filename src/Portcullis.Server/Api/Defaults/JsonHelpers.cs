@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Numerics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -36,7 +37,7 @@ internal static class J
 
     public static long? Int(JsonObject? o, string key)
         => o is not null && o.TryGetPropertyValue(key, out var v) && v is JsonValue jv && jv.GetValueKind() == JsonValueKind.Number
-            && jv.TryGetValue<long>(out var n) ? n : null;
+            && long.TryParse(jv.ToJsonString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? n : null;
 
     /// <summary>A pointer field is unset: absent or null.</summary>
     public static bool IsNull(JsonObject o, string key) => !o.TryGetPropertyValue(key, out var v) || v is null;
@@ -52,7 +53,8 @@ internal static class J
     public static bool IsZeroNumber(JsonObject o, string key)
     {
         if (!o.TryGetPropertyValue(key, out var v) || v is null) return true;
-        return v is JsonValue jv && jv.GetValueKind() == JsonValueKind.Number && jv.TryGetValue<double>(out var d) && d == 0;
+        return v is JsonValue jv && jv.GetValueKind() == JsonValueKind.Number
+            && double.TryParse(jv.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d == 0;
     }
 
     /// <summary>An intstr.IntOrString is its zero value: absent, null, 0 or "".</summary>
@@ -72,14 +74,22 @@ internal static class J
 
     public static void DefaultInt(JsonObject o, string key, long value)
     {
-        if (IsZeroNumber(o, key)) o[key] = value;
+        if (IsZeroNumber(o, key)) o[key] = Num(value);
     }
 
     /// <summary>Sets a pointer field when it is absent or null.</summary>
     public static void DefaultPointer(JsonObject o, string key, JsonNode value)
     {
-        if (IsNull(o, key)) o[key] = value;
+        if (IsNull(o, key)) o[key] = value is JsonValue v && v.GetValueKind() == JsonValueKind.Number ? Num(v) : value;
     }
+
+    /// <summary>
+    /// A number node that reads back as any numeric type, like a parsed one (a node made from an
+    /// int only reads back as an int).
+    /// </summary>
+    public static JsonNode Num(long value) => JsonNode.Parse(value.ToString(CultureInfo.InvariantCulture))!;
+
+    private static JsonNode Num(JsonValue value) => JsonNode.Parse(value.ToJsonString())!;
 
     /// <summary>
     /// The object at <paramref name="key"/>, created empty when absent or null (a non-pointer

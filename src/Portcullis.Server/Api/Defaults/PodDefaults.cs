@@ -63,7 +63,7 @@ internal static class PodDefaults
                 foreach (var c in J.Items(spec, list))
                     foreach (var port in J.Items(c, "ports"))
                         if (J.IsZeroNumber(port, "hostPort") && J.Int(port, "containerPort") is { } cp and not 0)
-                            port["hostPort"] = cp;
+                            port["hostPort"] = J.Num(cp);
     }
 
     /// <summary>SetDefaults_PodSpec and the nested defaulters of a PodSpec.</summary>

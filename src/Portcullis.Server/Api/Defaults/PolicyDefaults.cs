@@ -19,7 +19,7 @@ internal static class PolicyDefaults
         if (J.IsEmptyCollection(spec, "policyTypes"))
         {
             var types = new JsonArray("Ingress");
-            if (!J.IsEmptyCollection(spec, "egress")) types.Add("Egress");
+            if (!J.IsEmptyCollection(spec, "egress")) types.Add((JsonNode)"Egress");
             spec["policyTypes"] = types;
         }
     }

@@ -26,7 +26,7 @@ internal static class ServiceDefaults
                 if (clientIp is null || J.IsNull(clientIp, "timeoutSeconds"))
                     spec["sessionAffinityConfig"] = new JsonObject
                     {
-                        ["clientIP"] = new JsonObject { ["timeoutSeconds"] = ClientIpAffinitySeconds },
+                        ["clientIP"] = new JsonObject { ["timeoutSeconds"] = J.Num(ClientIpAffinitySeconds) },
                     };
                 break;
         }
@@ -38,7 +38,7 @@ internal static class ServiceDefaults
         {
             J.DefaultString(port, "protocol", "TCP");
             if (J.IsZeroIntOrString(port, "targetPort"))
-                port["targetPort"] = J.Int(port, "port") ?? 0;
+                port["targetPort"] = J.Num(J.Int(port, "port") ?? 0);
         }
 
         var externallyAccessible = type is "LoadBalancer" or "NodePort"

@@ -95,8 +95,8 @@ internal static class WorkloadDefaults
     {
         if (J.IsNull(spec, "completions") && J.IsNull(spec, "parallelism"))
         {
-            spec["completions"] = 1;
-            spec["parallelism"] = 1;
+            spec["completions"] = J.Num(1);
+            spec["parallelism"] = J.Num(1);
         }
         J.DefaultPointer(spec, "parallelism", 1);
         J.DefaultPointer(spec, "backoffLimit", J.IsNull(spec, "backoffLimitPerIndex") ? 6 : int.MaxValue);

@@ -58,15 +58,15 @@ internal static class OpenApiDescriptions
         return null;
     }
 
-    /// <summary>Descriptions of the fields that almost every top-level kind has.</summary>
-    public static string? ForCommonField(string jsonName, bool topLevelKind) => jsonName switch
+    /// <summary>Descriptions of the fields that almost every top-level kind has (TypeMeta's, metadata, spec, status, items).</summary>
+    public static string? ForCommonField(string jsonName) => jsonName switch
     {
         "apiVersion" => "The versioned schema of this object, as group/version.",
         "kind" => "The REST kind of this object, in CamelCase.",
-        "metadata" when topLevelKind => "Standard object or list metadata.",
-        "spec" when topLevelKind => "The desired state of the object.",
-        "status" when topLevelKind => "The most recently observed state of the object; written by the system.",
-        "items" when topLevelKind => "The objects of the list.",
+        "metadata" => "Standard object or list metadata.",
+        "spec" => "The desired state of the object.",
+        "status" => "The most recently observed state of the object; written by the system.",
+        "items" => "The objects of the list.",
         _ => null,
     };
 

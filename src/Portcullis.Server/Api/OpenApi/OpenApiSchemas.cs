@@ -95,9 +95,10 @@ internal sealed class OpenApiSchemas
     private JsonObject Property(FieldSchema f, bool topLevelKind)
     {
         var p = TypeNode(f.Type, f.OmitEmpty, element: false);
-        string? description = null;
-        if (_typeMetaFields.Contains(f)) description = OpenApiDescriptions.ForCommonField(f.JsonName, true);
-        else if (topLevelKind && f.JsonName is not ("apiVersion" or "kind")) description = OpenApiDescriptions.ForCommonField(f.JsonName, true);
+        // TypeMeta's fields everywhere; metadata/spec/status/items on top-level kinds only.
+        var description = _typeMetaFields.Contains(f) || (topLevelKind && f.JsonName is not ("apiVersion" or "kind"))
+            ? OpenApiDescriptions.ForCommonField(f.JsonName)
+            : null;
         if (description is not null) p["description"] = description;
         if (f.ListMapKeys is { Length: > 0 } keys) p["x-kubernetes-list-map-keys"] = OpenApiNames.Strings(keys);
         if (f.ListType is { } lt) p["x-kubernetes-list-type"] = lt;

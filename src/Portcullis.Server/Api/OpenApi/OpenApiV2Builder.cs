@@ -72,7 +72,7 @@ public static class OpenApiV2Builder
             var body = new JsonObject { ["in"] = "body", ["name"] = "body" };
             if (op.Body != BodyKind.OptionalObject) body["required"] = true;
             body["schema"] = emitter.Ref(op.BodySchema!);
-            parameters.Add(body);
+            parameters.Add((JsonNode)body);
         }
         foreach (var p in OpenApiModel.Ordered(op.Params)) parameters.Add(Param(p));
         if (parameters.Count > 0) o["parameters"] = parameters;

@@ -31,8 +31,9 @@ internal static class Err
     public static FieldError NotSupported(string f, string value, params string[] valid) => FieldError.NotSupported(f, value, valid);
     public static FieldError NotSupportedRaw(string f, string raw, IEnumerable<string> valid) =>
         new(FieldErrorType.NotSupported, f, raw, Supported(valid), false);
+    /// <summary>Upstream prints a nil bad value as the string "null".</summary>
     public static FieldError NotSupportedNull(string f, IEnumerable<string> valid) =>
-        new(FieldErrorType.NotSupported, f, null, Supported(valid), false);
+        new(FieldErrorType.NotSupported, f, "null", Supported(valid));
     public static FieldError TooLong(string f, int max) => FieldError.TooLong(f, $"may not be more than {max} bytes");
     // FieldError prints no value for "Too many", so the count travels in the detail.
     public static FieldError TooMany(string f, int actual, int max) => new(FieldErrorType.TooMany, f, null, $"{actual}: must have at most {max} items");

@@ -19,6 +19,14 @@ internal static class GoRepr
         return Struct(value as JsonObject, s);
     }
 
+    /// <summary>%#v of a slice of a schema struct type.</summary>
+    public static string Slice(JsonNode? value, string schemaType)
+    {
+        var s = SchemaRegistry.Default.Get(schemaType);
+        if (value is not JsonArray a || a.Count == 0) return "[]" + Pkg(s) + "." + s.Name + "(nil)";
+        return "[]" + Pkg(s) + "." + s.Name + "{" + string.Join(", ", a.Select(x => Struct(x as JsonObject, s))) + "}";
+    }
+
     /// <summary>The package name %#v prints: internal packages for API groups, <c>v1</c> for meta.</summary>
     public static string Pkg(StructSchema s)
     {
@@ -97,7 +105,7 @@ internal static class GoRepr
     private static readonly string[] Months =
         ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
 
-    private static string GoTime(string? s)
+    public static string GoTime(string? s)
     {
         var t = s is not null && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var d)
             ? d.UtcDateTime : DateTime.MinValue;
@@ -111,6 +119,7 @@ internal static class GoRepr
         ("httpHeaders", "HTTPHeaders"), ("tcpSocket", "TCPSocket"), ("grpc", "GRPC"), ("dnsPolicy", "DNSPolicy"),
         ("dnsConfig", "DNSConfig"), ("os", "OS"), ("tty", "TTY"), ("fsGroup", "FSGroup"), ("fsGroupChangePolicy", "FSGroupChangePolicy"),
         ("seLinuxOptions", "SELinuxOptions"), ("seLinuxChangePolicy", "SELinuxChangePolicy"), ("url", "URL"),
+        ("metadata", "ObjectMeta"), ("serviceAccount", "DeprecatedServiceAccount"),
     ];
 
     /// <summary>The Go field name for a JSON name (capitalised, with the usual initialisms).</summary>

@@ -11,6 +11,29 @@ public static class KindValidators
 {
     public static Func<JsonObject, JsonObject?, List<FieldError>>? For(string group, string kind) => (group, kind) switch
     {
+        ("", "Pod") => PodValidation.Validate,
+        ("", "Service") => ServiceValidation.Service,
+        ("", "Endpoints") => ServiceValidation.Endpoints,
+        ("", "ConfigMap") => ConfigValidation.ConfigMap,
+        ("", "Secret") => ConfigValidation.Secret,
+        ("", "ServiceAccount") => ConfigValidation.ServiceAccount,
+        ("", "Namespace") => ConfigValidation.Namespace,
+        ("", "LimitRange") => QuotaValidation.LimitRange,
+        ("", "ResourceQuota") => QuotaValidation.ResourceQuota,
+        ("", "Node") => ClusterValidation.Node,
+        ("", "Event") => ClusterValidation.CoreEvent,
+        ("events.k8s.io", "Event") => ClusterValidation.EventsEvent,
+        ("coordination.k8s.io", "Lease") => ClusterValidation.Lease,
+        ("rbac.authorization.k8s.io", "Role") => RbacValidation.Role,
+        ("rbac.authorization.k8s.io", "ClusterRole") => RbacValidation.ClusterRole,
+        ("rbac.authorization.k8s.io", "RoleBinding") => RbacValidation.RoleBinding,
+        ("rbac.authorization.k8s.io", "ClusterRoleBinding") => RbacValidation.ClusterRoleBinding,
+        ("apps", "Deployment") => WorkloadValidation.Deployment,
+        ("apps", "ReplicaSet") => WorkloadValidation.ReplicaSet,
+        ("apps", "StatefulSet") => WorkloadValidation.StatefulSet,
+        ("apps", "DaemonSet") => WorkloadValidation.DaemonSet,
+        ("batch", "Job") => BatchValidation.Job,
+        ("batch", "CronJob") => BatchValidation.CronJob,
         _ => null,
     };
 }

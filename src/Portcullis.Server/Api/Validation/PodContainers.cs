@@ -18,6 +18,7 @@ internal sealed class PodCtx
 internal static class PodContainers
 {
     private static readonly string[] Protocols = ["SCTP", "TCP", "UDP"];
+    private static readonly Schema.TypeRef StringType = new() { Kind = Schema.TypeKind.String };
     private static readonly string[] EnvFieldPaths =
         ["metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName", "spec.serviceAccountName", "status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs"];
     private static readonly string[] ConvertibleFieldPaths =
@@ -102,7 +103,7 @@ internal static class PodContainers
             if (J.S(c, "targetContainerName") is { Length: > 0 } t && !others.Contains(t))
                 errs.Add(Err.NotFound(P.Child(p, "targetContainerName"), t));
             foreach (var (k, v) in c)
-                if (!EphemeralAllowed.Contains(k) && v is not null && !Sem.Loose(v, null) && !(v is JsonValue jv && GoRepr.IsZero(jv, new Schema.TypeRef { Kind = Schema.TypeKind.String })))
+                if (!EphemeralAllowed.Contains(k) && !GoRepr.IsZero(v, StringType))
                     errs.Add(Err.Forbidden(P.Child(p, k), "cannot be set for an Ephemeral Container"));
             foreach (var (j, vm) in J.Items(c, "volumeMounts"))
             {

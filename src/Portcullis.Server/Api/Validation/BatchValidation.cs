@@ -1,0 +1,274 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Portcullis.Server.Errors;
+using Portcullis.Server.Validation;
+
+namespace Portcullis.Server.Api.Validation;
+
+/// <summary>batch/v1: Job and CronJob (pkg/apis/batch/validation, with the Job strategy's selector generation).</summary>
+internal static partial class BatchValidation
+{
+    private const string LegacyUid = "controller-uid";
+    private const string LegacyJobName = "job-name";
+    private const string Uid = "batch.kubernetes.io/controller-uid";
+    private const string JobName = "batch.kubernetes.io/job-name";
+
+    public static List<FieldError> Job(JsonObject job, JsonObject? old)
+    {
+        var errs = new List<FieldError>();
+        var meta = J.O(job, "metadata") ?? new JsonObject();
+        var spec = J.O(job, "spec") ?? new JsonObject();
+        // The Job strategy generates the selector and template labels right before validating a new Job.
+        if (old is null && !J.True(spec, "manualSelector")) GenerateSelector(job, spec, meta);
+        var requirePrefixed = true;
+        if (old is not null)
+        {
+            var oldLabels = J.Map(J.O(J.O(J.O(old, "spec"), "template"), "metadata"), "labels") ?? [];
+            requirePrefixed = oldLabels.ContainsKey(JobName) && oldLabels.ContainsKey(Uid);
+        }
+        Formats.KubeFinalizers(errs, job);
+        GeneratedSelector(errs, spec, meta, requirePrefixed);
+        JobSpec(errs, spec, "spec");
+        if (J.S(spec, "completionMode") == "Indexed" && J.L(spec, "completions") is long c && c > 0)
+        {
+            var name = J.S(meta, "name");
+            var host = $"{name}-{c - 1}";
+            if (NameValidation.IsDns1123Label(host).Count > 0)
+                errs.Add(Err.Invalid("metadata.name", name, $"will not able to create pod with invalid DNS label: {host}"));
+        }
+        if (old is not null) JobUpdate(errs, spec, J.O(old, "spec") ?? new JsonObject(), old);
+        return errs;
+    }
+
+    private static void GenerateSelector(JsonObject job, JsonObject spec, JsonObject meta)
+    {
+        job["spec"] = spec;
+        var template = J.O(spec, "template") ?? (JsonObject)(spec["template"] = new JsonObject());
+        var tmeta = J.O(template, "metadata") ?? (JsonObject)(template["metadata"] = new JsonObject());
+        var labels = J.O(tmeta, "labels") ?? (JsonObject)(tmeta["labels"] = new JsonObject());
+        var name = J.S(meta, "name");
+        var uid = J.S(meta, "uid");
+        foreach (var k in new[] { LegacyJobName, JobName }) if (!labels.ContainsKey(k)) labels[k] = name;
+        foreach (var k in new[] { LegacyUid, Uid }) if (!labels.ContainsKey(k)) labels[k] = uid;
+        var sel = J.O(spec, "selector") ?? (JsonObject)(spec["selector"] = new JsonObject());
+        var ml = J.O(sel, "matchLabels") ?? (JsonObject)(sel["matchLabels"] = new JsonObject());
+        if (!ml.ContainsKey(Uid)) ml[Uid] = uid;
+    }
+
+    private static void GeneratedSelector(List<FieldError> errs, JsonObject spec, JsonObject meta, bool requirePrefixed)
+    {
+        if (J.True(spec, "manualSelector") || J.O(spec, "selector") is not { } sel) return;
+        var uid = J.S(meta, "uid");
+        var name = J.S(meta, "name");
+        if (uid.Length == 0) errs.Add(Err.Required("metadata.uid"));
+        var labels = J.Map(J.O(J.O(spec, "template"), "metadata"), "labels");
+        var expected = new Dictionary<string, string> { [LegacyUid] = uid, [LegacyJobName] = name };
+        HasLabel(errs, labels, LegacyUid, uid);
+        HasLabel(errs, labels, LegacyJobName, name);
+        if (requirePrefixed)
+        {
+            HasLabel(errs, labels, Uid, uid);
+            HasLabel(errs, labels, JobName, name);
+            expected[Uid] = uid;
+            expected[JobName] = name;
+        }
+        if (Selectors.AsSelector(sel) is { } s && !s.Matches(expected))
+            errs.Add(Err.InvalidRaw("spec.selector", Selectors.Go(sel), "`selector` not auto-generated"));
+    }
+
+    private static void HasLabel(List<FieldError> errs, IDictionary<string, string>? labels, string key, string expected)
+    {
+        var path = P.Key("spec.template.metadata.labels", key);
+        if (labels is null || !labels.TryGetValue(key, out var actual)) errs.Add(Err.Required(path, $"must be '{expected}'"));
+        else if (actual != expected) errs.Add(Err.InvalidRaw(path, Go.Map(labels), $"must be '{expected}'"));
+    }
+
+    /// <summary>ValidateJobSpec: validateJobSpec plus the selector.</summary>
+    private static void JobSpec(List<FieldError> errs, JsonObject spec, string path)
+    {
+        CommonJobSpec(errs, spec, path);
+        var sel = J.O(spec, "selector");
+        if (sel is null) errs.Add(Err.Required(P.Child(path, "selector")));
+        else Selectors.Validate(errs, sel, P.Child(path, "selector"));
+        var labels = J.Map(J.O(J.O(spec, "template"), "metadata"), "labels");
+        if (Selectors.AsSelector(sel) is { } s && !s.Matches(labels))
+            errs.Add(Err.InvalidRaw(P.Child(path, "template", "metadata") + ".labels", Go.Map(labels), "`selector` does not match template `labels`"));
+    }
+
+    /// <summary>validateJobSpec.</summary>
+    private static void CommonJobSpec(List<FieldError> errs, JsonObject spec, string path)
+    {
+        foreach (var f in new[] { "parallelism", "completions", "activeDeadlineSeconds", "backoffLimit", "ttlSecondsAfterFinished", "backoffLimitPerIndex" })
+            if (J.L(spec, f) is { } v) Formats.Nonnegative(errs, P.Child(path, f), v);
+        var completions = J.L(spec, "completions");
+        var parallelism = J.L(spec, "parallelism");
+        var blpi = J.L(spec, "backoffLimitPerIndex");
+        var mfi = J.L(spec, "maxFailedIndexes");
+        if (mfi is { } m)
+        {
+            Formats.Nonnegative(errs, P.Child(path, "maxFailedIndexes"), m);
+            if (blpi is null) errs.Add(Err.Required(P.Child(path, "backoffLimitPerIndex"), "when maxFailedIndexes is specified"));
+        }
+        if (J.SN(spec, "managedBy") is { } mb)
+        {
+            DomainPrefixedPath(errs, P.Child(path, "managedBy"), mb);
+            if (mb.Length > 63) errs.Add(Err.TooLong(P.Child(path, "managedBy"), 63));
+        }
+        var mode = J.SN(spec, "completionMode");
+        if (mode is not null)
+        {
+            if (mode is not ("NonIndexed" or "Indexed")) errs.Add(Err.NotSupported(P.Child(path, "completionMode"), mode, "NonIndexed", "Indexed"));
+            if (mode == "Indexed")
+            {
+                if (completions is null) errs.Add(Err.Required(P.Child(path, "completions"), "when completion mode is Indexed"));
+                if (parallelism is > 100000) errs.Add(Err.Invalid(P.Child(path, "parallelism"), parallelism.Value, "must be less than or equal to 100000 when completion mode is Indexed"));
+                if (completions is { } c && mfi is { } mx && mx > c) errs.Add(Err.Invalid(P.Child(path, "maxFailedIndexes"), mx, "must be less than or equal to completions"));
+                if (mfi is > 100000) errs.Add(Err.Invalid(P.Child(path, "maxFailedIndexes"), mfi.Value, "must be less than or equal to 100000"));
+            }
+        }
+        if (mode is null or "NonIndexed")
+        {
+            if (blpi is { } b) errs.Add(Err.Invalid(P.Child(path, "backoffLimitPerIndex"), b, "requires indexed completion mode"));
+            if (mfi is { } mm) errs.Add(Err.Invalid(P.Child(path, "maxFailedIndexes"), mm, "requires indexed completion mode"));
+        }
+        if (J.O(spec, "podFailurePolicy") is { } pfp)
+        {
+            var rules = J.Items(pfp, "rules");
+            var rp = P.Child(path, "podFailurePolicy", "rules");
+            if (rules.Count > 20) errs.Add(Err.TooMany(rp, rules.Count, 20));
+            foreach (var (i, rule) in rules)
+            {
+                var action = J.S(rule, "action");
+                var ap = P.Child(P.Index(rp, i), "action");
+                if (action.Length == 0) errs.Add(Err.Required(ap, "valid values: [\"Count\" \"FailIndex\" \"FailJob\" \"Ignore\"]"));
+                else if (action == "FailIndex" && blpi is null) errs.Add(Err.Invalid(ap, action, "requires the backoffLimitPerIndex to be set"));
+                else if (action is not ("Count" or "FailIndex" or "FailJob" or "Ignore")) errs.Add(Err.NotSupported(ap, action, "Count", "FailIndex", "FailJob", "Ignore"));
+            }
+        }
+        if (J.SN(spec, "podReplacementPolicy") is { } prp)
+        {
+            if (J.Has(spec, "podFailurePolicy")) { if (prp != "Failed") errs.Add(Err.NotSupported(P.Child(path, "podReplacementPolicy"), prp, "Failed")); }
+            else if (prp is not ("Failed" or "TerminatingOrFailed")) errs.Add(Err.NotSupported(P.Child(path, "podReplacementPolicy"), prp, "Failed", "TerminatingOrFailed"));
+        }
+        var template = J.O(spec, "template");
+        PodValidation.TemplateSpec(errs, template, P.Child(path, "template"));
+        var rpol = J.S(J.O(template, "spec"), "restartPolicy");
+        var rpPath = P.Child(path, "template", "spec") + ".restartPolicy";
+        if (rpol is "Always" or "") errs.Add(Err.Required(rpPath, "valid values: \"OnFailure\", \"Never\""));
+        else if (rpol is not ("OnFailure" or "Never")) errs.Add(Err.NotSupported(rpPath, rpol, "OnFailure", "Never"));
+        else if (J.Has(spec, "podFailurePolicy") && rpol != "Never") errs.Add(Err.Invalid(rpPath, rpol, "only \"Never\" is supported when podFailurePolicy is specified"));
+    }
+
+    private static void DomainPrefixedPath(List<FieldError> errs, string path, string v)
+    {
+        if (v.Length == 0) { errs.Add(Err.Required(path)); return; }
+        var slash = v.IndexOf('/');
+        if (slash <= 0 || slash == v.Length - 1) { errs.Add(Err.Invalid(path, v, "must be a domain-prefixed path (such as \"acme.io/foo\")")); return; }
+        var host = v[..slash];
+        foreach (var m in NameValidation.IsDns1123Subdomain(host)) errs.Add(Err.Invalid(path, host, m));
+    }
+
+    private static void JobUpdate(List<FieldError> errs, JsonObject spec, JsonObject oldSpec, JsonObject old)
+    {
+        JobSpec(errs, spec, "spec");
+        if (J.S(spec, "completionMode") != "Indexed")
+            Immutable(errs, spec, oldSpec, "completions");
+        else if (!Sem.Loose(spec["completions"], oldSpec["completions"]) && J.L(spec, "completions") is { } c && c != J.L(spec, "parallelism"))
+            errs.Add(Err.Invalid("spec.completions", c, "can only be modified in tandem with spec.parallelism"));
+        Formats.Immutable(errs, "spec.selector", Sem.Equal(J.O(spec, "selector"), J.O(oldSpec, "selector"), "meta/v1.LabelSelector"), Selectors.Go(J.O(spec, "selector")));
+        var template = J.O(spec, "template") ?? new JsonObject();
+        var oldTemplate = (JsonObject)(J.O(oldSpec, "template")?.DeepClone() ?? new JsonObject());
+        if (J.True(oldSpec, "suspend") && !J.Has(J.O(old, "status"), "startTime"))
+        {
+            // Suspended jobs that never started may change their scheduling directives.
+            var ots = J.O(oldTemplate, "spec") ?? (JsonObject)(oldTemplate["spec"] = new JsonObject());
+            var nts = J.O(template, "spec");
+            foreach (var f in new[] { "nodeSelector", "tolerations", "schedulingGates" }) ots[f] = nts?[f]?.DeepClone();
+            var naff = J.O(nts, "affinity");
+            var oaff = J.O(ots, "affinity");
+            if (naff is null && oaff is not null)
+            {
+                oaff.Remove("nodeAffinity");
+                if (oaff.Count == 0) ots.Remove("affinity");
+            }
+            else if (naff is not null && oaff is null) ots["affinity"] = new JsonObject { ["nodeAffinity"] = naff["nodeAffinity"]?.DeepClone() };
+            else if (naff is not null && oaff is not null) oaff["nodeAffinity"] = naff["nodeAffinity"]?.DeepClone();
+            var om = J.O(oldTemplate, "metadata") ?? (JsonObject)(oldTemplate["metadata"] = new JsonObject());
+            om["annotations"] = J.O(template, "metadata")?["annotations"]?.DeepClone();
+            om["labels"] = J.O(template, "metadata")?["labels"]?.DeepClone();
+        }
+        Formats.Immutable(errs, "spec.template", Sem.Equal(template, oldTemplate, "core/v1.PodTemplateSpec"), Go.Value(template, "core/v1.PodTemplateSpec"));
+        Immutable(errs, spec, oldSpec, "completionMode");
+        if (!Sem.Loose(spec["podFailurePolicy"], oldSpec["podFailurePolicy"]))
+            errs.Add(Err.InvalidRaw("spec.podFailurePolicy", J.O(spec, "podFailurePolicy") is { } pfp ? Go.Value(pfp, "batch/v1.PodFailurePolicy") : "null", Formats.ImmutableMsg));
+        Immutable(errs, spec, oldSpec, "backoffLimitPerIndex");
+        Immutable(errs, spec, oldSpec, "managedBy");
+        if (!Sem.Loose(spec["successPolicy"], oldSpec["successPolicy"]))
+            errs.Add(Err.InvalidRaw("spec.successPolicy", J.O(spec, "successPolicy") is { } sp ? Go.Value(sp, "batch/v1.SuccessPolicy") : "null", Formats.ImmutableMsg));
+    }
+
+    /// <summary>ValidateImmutableField for a scalar pointer field (nil prints as "null").</summary>
+    private static void Immutable(List<FieldError> errs, JsonObject spec, JsonObject oldSpec, string field)
+    {
+        if (Sem.Loose(spec[field], oldSpec[field])) return;
+        var path = "spec." + field;
+        var v = spec[field];
+        if (v is null) errs.Add(Err.Invalid(path, "null", Formats.ImmutableMsg));
+        else if (J.Str(v) is { } s) errs.Add(Err.Invalid(path, s, Formats.ImmutableMsg));
+        else errs.Add(Err.InvalidRaw(path, v.ToJsonString(), Formats.ImmutableMsg));
+    }
+
+    public static List<FieldError> CronJob(JsonObject obj, JsonObject? old)
+    {
+        var errs = new List<FieldError>();
+        Formats.KubeFinalizers(errs, obj);
+        var spec = J.O(obj, "spec") ?? new JsonObject();
+        var oldSpec = old is null ? null : J.O(old, "spec") ?? new JsonObject();
+        var schedule = J.S(spec, "schedule");
+        const string sp = "spec.schedule";
+        if (schedule.Length == 0) errs.Add(Err.Required(sp));
+        else
+        {
+            if (CronSchedule.Parse(schedule) is { } err) errs.Add(Err.Invalid(sp, schedule, err));
+            var allowTz = oldSpec is not null && J.S(oldSpec, "schedule").Contains("TZ");
+            if (allowTz && schedule.Contains("TZ") && J.Has(spec, "timeZone"))
+                errs.Add(Err.Invalid(sp, schedule, "cannot use both timeZone field and TZ or CRON_TZ in schedule"));
+            else if (!allowTz && schedule.Contains("TZ"))
+                errs.Add(Err.Invalid(sp, schedule, "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"));
+        }
+        if (J.L(spec, "startingDeadlineSeconds") is { } sds) Formats.Nonnegative(errs, "spec.startingDeadlineSeconds", sds);
+        if (oldSpec is null || J.SN(oldSpec, "timeZone") != J.SN(spec, "timeZone")) TimeZone(errs, J.SN(spec, "timeZone"));
+        var cp = J.S(spec, "concurrencyPolicy");
+        if (cp.Length == 0) errs.Add(Err.Required("spec.concurrencyPolicy"));
+        else if (cp is not ("Allow" or "Forbid" or "Replace")) errs.Add(Err.NotSupported("spec.concurrencyPolicy", cp, "Allow", "Forbid", "Replace"));
+        var jt = J.O(spec, "jobTemplate") ?? new JsonObject();
+        var jspec = J.O(jt, "spec") ?? new JsonObject();
+        CommonJobSpec(errs, jspec, "spec.jobTemplate.spec");
+        if (J.O(jspec, "selector") is { } sel)
+            errs.Add(Err.InvalidRaw("spec.jobTemplate.spec.selector", Selectors.Go(sel), "`selector` will be auto-generated"));
+        if (J.True(jspec, "manualSelector")) errs.Add(Err.NotSupportedRaw("spec.jobTemplate.spec.manualSelector", "true", ["nil", "false"]));
+        if (J.L(spec, "successfulJobsHistoryLimit") is { } s) Formats.Nonnegative(errs, "spec.successfulJobsHistoryLimit", s);
+        if (J.L(spec, "failedJobsHistoryLimit") is { } f) Formats.Nonnegative(errs, "spec.failedJobsHistoryLimit", f);
+        var name = J.S(J.O(obj, "metadata"), "name");
+        if (old is null && name.Length > 52) errs.Add(Err.Invalid("metadata.name", name, NameValidation.MaxLenError(52)));
+        return errs;
+    }
+
+    [GeneratedRegex("^[A-Za-z\\.\\-_0-9+]{1,14}$")] private static partial Regex TzPartRx();
+
+    private static void TimeZone(List<FieldError> errs, string? tz)
+    {
+        if (tz is null) return;
+        const string path = "spec.timeZone";
+        if (tz.Length == 0) { errs.Add(Err.Invalid(path, tz, "timeZone must be nil or non-empty string")); return; }
+        foreach (var part in tz.Split('/'))
+            if (part is "." or ".." || part.StartsWith('-') || !TzPartRx().IsMatch(part))
+            {
+                errs.Add(Err.Invalid(path, tz, $"unknown time zone {tz}"));
+                return;
+            }
+        if (string.Equals(tz, "Local", StringComparison.OrdinalIgnoreCase))
+            errs.Add(Err.Invalid(path, tz, "timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones"));
+        if (!CronSchedule.KnownTimeZone(tz)) errs.Add(Err.Invalid(path, tz, $"unknown time zone {tz}"));
+    }
+}

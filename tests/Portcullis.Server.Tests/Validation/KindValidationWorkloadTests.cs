@@ -1,0 +1,220 @@
+using System.Text.Json.Nodes;
+using static Portcullis.Server.Tests.Validation.KindValidationKit;
+
+namespace Portcullis.Server.Tests.Validation;
+
+public class KindValidationWorkloadTests
+{
+    private static JsonObject Spec(JsonObject o) => o["spec"]!.AsObject();
+
+    [Fact]
+    public void DefaultedDeploymentIsValid() => Assert.Empty(Check("apps", "Deployment", Deployment()));
+
+    [Fact]
+    public void DeploymentSelectorMustMatchTemplateLabels() =>
+        Assert.Equal(["spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"x\"}: `selector` does not match template `labels`"],
+            Check("apps", "Deployment", Deployment(selectorApp: "y")));
+
+    [Fact]
+    public void DeploymentWithoutSelector()
+    {
+        var d = Deployment();
+        Spec(d).Remove("selector");
+        Assert.Equal([
+            "spec.selector: Required value",
+            "spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"x\"}: `selector` does not match template `labels`",
+        ], Check("apps", "Deployment", d));
+    }
+
+    [Fact]
+    public void DeploymentEmptySelector()
+    {
+        var d = Deployment();
+        Spec(d)["selector"] = new JsonObject();
+        Assert.Equal([
+            "spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string(nil), MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: empty selector is invalid for deployment",
+        ], Check("apps", "Deployment", d));
+    }
+
+    [Fact]
+    public void DeploymentReplicasTemplateAndStrategy()
+    {
+        var d = Deployment();
+        Spec(d)["replicas"] = -1;
+        Spec(d)["template"]!["spec"]!["restartPolicy"] = "Never";
+        Spec(d)["template"]!["spec"]!["containers"] = new JsonArray();
+        Spec(d)["strategy"] = Obj("""{"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":0,"maxSurge":0}}""");
+        Assert.Equal([
+            "spec.replicas: Invalid value: -1: must be greater than or equal to 0",
+            "spec.template.spec.containers: Required value",
+            "spec.template.spec.restartPolicy: Unsupported value: \"Never\": supported values: \"Always\"",
+            "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: intstr.IntOrString{Type:0, IntVal:0, StrVal:\"\"}: may not be 0 when `maxSurge` is 0",
+        ], Check("apps", "Deployment", d));
+    }
+
+    [Fact]
+    public void DeploymentSelectorIsImmutable()
+    {
+        var old = Deployment();
+        var d = Deployment(selectorApp: "y", templateApp: "y");
+        Assert.Equal([
+            "spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{\"app\":\"y\"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable",
+        ], Check("apps", "Deployment", d, old));
+        Assert.Empty(Check("apps", "Deployment", Deployment(), old));
+    }
+
+    [Fact]
+    public void ReplicaSetUsesTheSameTemplateRules()
+    {
+        var rs = Deployment(selectorApp: "y");
+        rs["kind"] = "ReplicaSet";
+        Spec(rs).Remove("strategy");
+        Assert.Equal(["spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"x\"}: `selector` does not match template `labels`"],
+            Check("apps", "ReplicaSet", rs));
+    }
+
+    private static JsonObject StatefulSet()
+    {
+        var s = Deployment();
+        s["kind"] = "StatefulSet";
+        Spec(s).Remove("strategy");
+        Spec(s).Remove("progressDeadlineSeconds");
+        Spec(s)["podManagementPolicy"] = "OrderedReady";
+        Spec(s)["updateStrategy"] = Obj("""{"type":"RollingUpdate","rollingUpdate":{"partition":0}}""");
+        Spec(s)["serviceName"] = "web";
+        return s;
+    }
+
+    [Fact]
+    public void StatefulSetRules()
+    {
+        Assert.Empty(Check("apps", "StatefulSet", StatefulSet()));
+        var s = StatefulSet();
+        Spec(s)["podManagementPolicy"] = "Random";
+        Spec(s)["template"]!["spec"]!["restartPolicy"] = "OnFailure";
+        Assert.Equal([
+            "spec.podManagementPolicy: Invalid value: \"Random\": must be 'OrderedReady' or 'Parallel'",
+            "spec.template.spec.restartPolicy: Unsupported value: \"OnFailure\": supported values: \"Always\"",
+        ], Check("apps", "StatefulSet", s));
+    }
+
+    [Fact]
+    public void StatefulSetUpdateMayOnlyChangeSomeFields()
+    {
+        var old = StatefulSet();
+        var s = StatefulSet();
+        Spec(s)["replicas"] = 3;
+        Assert.Empty(Check("apps", "StatefulSet", s, old));
+        Spec(s)["serviceName"] = "other";
+        Assert.Equal([
+            "spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+        ], Check("apps", "StatefulSet", s, old));
+    }
+
+    [Fact]
+    public void DaemonSetRules()
+    {
+        var ds = Deployment(selectorApp: "y");
+        ds["kind"] = "DaemonSet";
+        Spec(ds).Remove("strategy");
+        Spec(ds).Remove("replicas");
+        Spec(ds).Remove("progressDeadlineSeconds");
+        Spec(ds)["updateStrategy"] = Obj("""{"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":1,"maxSurge":0}}""");
+        Assert.Equal(["spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"x\"}: `selector` does not match template `labels`"],
+            Check("apps", "DaemonSet", ds));
+    }
+
+    private static JsonObject Job(string restartPolicy = "Never")
+    {
+        var t = Template();
+        t["spec"]!["restartPolicy"] = restartPolicy;
+        t["metadata"] = new JsonObject();
+        return new JsonObject
+        {
+            ["apiVersion"] = "batch/v1",
+            ["kind"] = "Job",
+            ["metadata"] = new JsonObject { ["name"] = "pi", ["namespace"] = "default", ["uid"] = "u-9" },
+            ["spec"] = new JsonObject { ["template"] = t, ["backoffLimit"] = 6, ["completions"] = 1, ["parallelism"] = 1, ["completionMode"] = "NonIndexed", ["suspend"] = false },
+        };
+    }
+
+    [Fact]
+    public void JobGetsItsSelectorGenerated()
+    {
+        var job = Job();
+        Assert.Empty(Check("batch", "Job", job));
+        Assert.Equal("u-9", (string?)job["spec"]!["selector"]!["matchLabels"]!["batch.kubernetes.io/controller-uid"]);
+        var labels = job["spec"]!["template"]!["metadata"]!["labels"]!.AsObject();
+        Assert.Equal("pi", (string?)labels["job-name"]);
+        Assert.Equal("u-9", (string?)labels["controller-uid"]);
+    }
+
+    [Fact]
+    public void JobRestartPolicy()
+    {
+        Assert.Equal(["spec.template.spec.restartPolicy: Required value: valid values: \"OnFailure\", \"Never\""], Check("batch", "Job", Job("Always")));
+        Assert.Equal([
+            "spec.template.spec.restartPolicy: Unsupported value: \"Sometimes\": supported values: \"Always\", \"OnFailure\", \"Never\"",
+            "spec.template.spec.restartPolicy: Unsupported value: \"Sometimes\": supported values: \"OnFailure\", \"Never\"",
+        ], Check("batch", "Job", Job("Sometimes")));
+    }
+
+    [Fact]
+    public void JobTemplateIsImmutable()
+    {
+        var old = Job();
+        Check("batch", "Job", old);
+        var job = Clone(old);
+        job["spec"]!["template"]!["spec"]!["containers"]![0]!["image"] = "perl";
+        var err = Assert.Single(Check("batch", "Job", job, old));
+        Assert.StartsWith("spec.template: Invalid value: core.PodTemplateSpec{ObjectMeta:v1.ObjectMeta{", err);
+        Assert.EndsWith(": field is immutable", err);
+    }
+
+    private static JsonObject CronJob(string schedule)
+    {
+        var jobSpec = Job()["spec"]!.DeepClone();
+        return new JsonObject
+        {
+            ["apiVersion"] = "batch/v1",
+            ["kind"] = "CronJob",
+            ["metadata"] = new JsonObject { ["name"] = "hello", ["namespace"] = "default" },
+            ["spec"] = new JsonObject
+            {
+                ["schedule"] = schedule,
+                ["concurrencyPolicy"] = "Allow",
+                ["suspend"] = false,
+                ["jobTemplate"] = new JsonObject { ["spec"] = jobSpec },
+                ["successfulJobsHistoryLimit"] = 3,
+                ["failedJobsHistoryLimit"] = 1,
+            },
+        };
+    }
+
+    [Fact]
+    public void CronJobSchedule()
+    {
+        Assert.Empty(Check("batch", "CronJob", CronJob("*/5 * * * *")));
+        Assert.Empty(Check("batch", "CronJob", CronJob("@hourly")));
+        Assert.Equal(["spec.schedule: Required value"], Check("batch", "CronJob", CronJob("")));
+        Assert.Equal(["spec.schedule: Invalid value: \"* * *\": expected exactly 5 fields, found 3: [* * *]"], Check("batch", "CronJob", CronJob("* * *")));
+        Assert.Equal(["spec.schedule: Invalid value: \"61 * * * *\": end of range (61) above maximum (59): 61"], Check("batch", "CronJob", CronJob("61 * * * *")));
+        Assert.Equal(["spec.schedule: Invalid value: \"x * * * *\": failed to parse int from x: strconv.Atoi: parsing \"x\": invalid syntax"],
+            Check("batch", "CronJob", CronJob("x * * * *")));
+        Assert.Equal(["spec.schedule: Invalid value: \"@often\": unrecognized descriptor: @often"], Check("batch", "CronJob", CronJob("@often")));
+        Assert.Equal(["spec.schedule: Invalid value: \"TZ=UTC * * * * *\": cannot use TZ or CRON_TZ in schedule, use timeZone field instead"],
+            Check("batch", "CronJob", CronJob("TZ=UTC * * * * *")));
+    }
+
+    [Fact]
+    public void CronJobTemplateAndPolicy()
+    {
+        var cj = CronJob("0 * * * *");
+        Spec(cj)["concurrencyPolicy"] = "Sometimes";
+        Spec(cj)["jobTemplate"]!["spec"]!["selector"] = Obj("""{"matchLabels":{"a":"b"}}""");
+        Assert.Equal([
+            "spec.concurrencyPolicy: Unsupported value: \"Sometimes\": supported values: \"Allow\", \"Forbid\", \"Replace\"",
+            "spec.jobTemplate.spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{\"a\":\"b\"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: `selector` will be auto-generated",
+        ], Check("batch", "CronJob", cj));
+    }
+}

@@ -13,6 +13,7 @@ using Portcullis.Server.Authentication;
 using Portcullis.Server.Authorization;
 using Portcullis.Server.Controllers;
 using Portcullis.Server.Http;
+using Portcullis.Server.Http.Handlers;
 using Portcullis.Server.Pki;
 using Portcullis.Server.Registry;
 using Portcullis.Server.Storage;
@@ -57,7 +58,7 @@ public sealed class PortcullisServer : IAsyncDisposable
         var serviceDef = resources.Find("", "v1", "services")!;
         var allocator = new ServiceAllocator(async c =>
             (await stores[serviceDef].ListAsync("", new ListOptions(), c))["items"]!.AsArray().Select(i => (System.Text.Json.Nodes.JsonObject)i!));
-        foreach (var d in resources.All)
+        foreach (var d in resources.All.Where(d => !d.Virtual))
             stores[d] = new GenericStore(d, kv, time, admission, d == serviceDef ? allocator.AllocateAsync : null);
 
         var builder = WebApplication.CreateSlimBuilder();
@@ -92,7 +93,7 @@ public sealed class PortcullisServer : IAsyncDisposable
         IAuthorizer authz = new AuthorizerChain([new SystemMastersAuthorizer(), new PublicInfoAuthorizer()]);
 
         var health = new HealthChecks(kv);
-        var dispatcher = new Dispatcher(new ResourceHandler(d => stores[d], new WatchStreamer(kv, time), time), new Discovery(resources), health, new VersionInfo(), new OpenApiEndpoints(resources, new VersionInfo().GitVersion));
+        var dispatcher = new Dispatcher(new ResourceHandler(d => stores[d], new WatchStreamer(kv, time), time, [new ReviewHandlers(authz, null, authn)]), new Discovery(resources), health, new VersionInfo(), new OpenApiEndpoints(resources, new VersionInfo().GitVersion));
         var pipeline = new Pipeline(resources, authn, authz, dispatcher, app.Services.GetRequiredService<ILogger<Pipeline>>());
         pipeline.Build(app);
 

@@ -98,7 +98,7 @@ public sealed class Discovery(ResourceRegistry registry)
                         {
                             ["subresource"] = sub,
                             ["responseKind"] = new JsonObject { ["group"] = d.Group, ["version"] = d.Version, ["kind"] = d.Kind },
-                            ["verbs"] = SubresourceVerbs(sub),
+                            ["verbs"] = SubresourceVerbs(d, sub),
                         }).ToArray());
                     resources.Add(r);
                 }
@@ -118,8 +118,9 @@ public sealed class Discovery(ResourceRegistry registry)
         return ObjectShaper.Shape(list, _schemas.Get("apidiscovery/v2.APIGroupDiscoveryList"));
     }
 
-    private static JsonArray SubresourceVerbs(string sub) =>
-        sub == "finalize" ? new JsonArray("update") : new JsonArray("get", "patch", "update");
+    private static JsonArray SubresourceVerbs(ResourceDefinition d, string sub) =>
+        d.SubresourceVerbs.TryGetValue(sub, out var v) ? new JsonArray(v.Select(x => (JsonNode)x!).ToArray())
+        : sub == "finalize" ? new JsonArray("update") : new JsonArray("get", "patch", "update");
 
     private JsonObject Shape(string kind, JsonObject o) => ObjectShaper.Shape(o, _schemas.Get("meta/v1." + kind));
 
@@ -160,7 +161,7 @@ public sealed class Discovery(ResourceRegistry registry)
                     ["singularName"] = "",
                     ["namespaced"] = d.Namespaced,
                     ["kind"] = d.Kind,
-                    ["verbs"] = SubresourceVerbs(sub),
+                    ["verbs"] = SubresourceVerbs(d, sub),
                 });
         }
         return Shape("APIResourceList", new JsonObject

@@ -31,7 +31,8 @@ public sealed partial class Pipeline(
         app.Use(Errors);          // any ApiException → its Status; anything else → 500 Status, logged
         app.Use(ParseRequest);    // RequestInfo: verb, group, version, resource, namespace, name
         app.Use(Authenticate);    // x509 / tokens / anonymous → UserInfo, or 401
-        // Impersonation and audit plug in here (their own issues).
+        app.Use(Impersonate);     // Impersonate-* headers, each part authorized as `impersonate`, or 403
+        // Audit plugs in here (its own issue).
         app.Use(Authorize);       // RBAC and friends → allow, or 403
         app.Run(dispatcher.DispatchAsync); // handler: decode → admission → strategy → storage → encode
     }
@@ -89,6 +90,16 @@ public sealed partial class Pipeline(
         feature.User = result.User;
         // Credentials are consumed here; later stages never see them.
         ctx.Request.Headers.Authorization = default;
+        await next(ctx);
+    }
+
+    private async Task Impersonate(HttpContext ctx, RequestDelegate next)
+    {
+        if (Impersonation.IsRequested(ctx.Request.Headers))
+        {
+            var f = ctx.Features.GetRequiredFeature<RequestContextFeature>();
+            f.User = await Impersonation.ApplyAsync(ctx.Request, f.User!, authorizer, ctx.RequestAborted);
+        }
         await next(ctx);
     }
 

@@ -13,12 +13,22 @@ namespace Portcullis.Server.Http;
 /// store, encodes. One method per verb; no access checks here (they happened upstream in the
 /// pipeline) and no storage details (they live in the store).
 /// </summary>
-public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> stores, WatchStreamer watcher, TimeProvider time)
+public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> stores, WatchStreamer watcher, TimeProvider time,
+    IEnumerable<Handlers.ICustomHandler> customHandlers)
 {
+    private readonly Dictionary<(string, string, string), Handlers.ICustomHandler> _custom =
+        customHandlers.SelectMany(h => h.Routes.Select(r => (r, h))).ToDictionary(x => x.r, x => x.h);
+
     private static readonly Conversion[] ReadConversions = [Conversion.Table, Conversion.PartialObjectMetadata, Conversion.PartialObjectMetadataList];
 
     public async Task HandleAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def)
     {
+        if (_custom.TryGetValue((def.Group, def.Plural, info.Subresource), out var custom))
+        {
+            await custom.HandleAsync(ctx, info, def);
+            return;
+        }
+        if (def.Virtual) throw ApiErrors.MethodNotAllowed();
         var store = stores(def);
         var ct = ctx.RequestAborted;
         var sub = info.Subresource;

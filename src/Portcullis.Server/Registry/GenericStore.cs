@@ -154,6 +154,15 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
             obj["spec"] = spec;
             Meta.Of(obj)["resourceVersion"] = Meta.ResourceVersion(desired);
         }
+        else if (subresource == "approval")
+        {
+            // CSR approval changes the Approved/Denied conditions only.
+            obj = (JsonObject)old.DeepClone();
+            var status = obj["status"] as JsonObject ?? new JsonObject();
+            status["conditions"] = desired["status"]?["conditions"]?.DeepClone();
+            obj["status"] = status;
+            Meta.Of(obj)["resourceVersion"] = Meta.ResourceVersion(desired);
+        }
         else if (subresource == "status")
         {
             // The status subresource changes status only.

@@ -33,7 +33,7 @@ public static class BuiltinResources
             Verbs = ["create", "delete", "get", "list", "patch", "update", "watch"],
             FieldLabels = Fields(("status.phase", At("status", "phase"))) },
         new() { Group = "", Version = "v1", Plural = "serviceaccounts", Singular = "serviceaccount", Kind = "ServiceAccount", Namespaced = true,
-            ShortNames = ["sa"] },
+            ShortNames = ["sa"], Subresources = ["token"], SubresourceVerbs = new Dictionary<string, string[]> { ["token"] = ["create"] } },
         new() { Group = "", Version = "v1", Plural = "secrets", Singular = "secret", Kind = "Secret", Namespaced = true,
             FieldLabels = Fields(("type", At("type"))) },
         new() { Group = "", Version = "v1", Plural = "configmaps", Singular = "configmap", Kind = "ConfigMap", Namespaced = true,
@@ -109,6 +109,24 @@ public static class BuiltinResources
 
         // coordination.k8s.io/v1
         new() { Group = "coordination.k8s.io", Version = "v1", Plural = "leases", Singular = "lease", Kind = "Lease", Namespaced = true },
+
+        // authentication.k8s.io/v1 and authorization.k8s.io/v1: create-only review APIs
+        new() { Group = "authentication.k8s.io", Version = "v1", Plural = "tokenreviews", Singular = "tokenreview", Kind = "TokenReview", Namespaced = false,
+            Virtual = true, Verbs = ["create"] },
+        new() { Group = "authentication.k8s.io", Version = "v1", Plural = "selfsubjectreviews", Singular = "selfsubjectreview", Kind = "SelfSubjectReview", Namespaced = false,
+            Virtual = true, Verbs = ["create"] },
+        new() { Group = "authorization.k8s.io", Version = "v1", Plural = "localsubjectaccessreviews", Singular = "localsubjectaccessreview", Kind = "LocalSubjectAccessReview", Namespaced = true,
+            Virtual = true, Verbs = ["create"] },
+        new() { Group = "authorization.k8s.io", Version = "v1", Plural = "selfsubjectaccessreviews", Singular = "selfsubjectaccessreview", Kind = "SelfSubjectAccessReview", Namespaced = false,
+            Virtual = true, Verbs = ["create"] },
+        new() { Group = "authorization.k8s.io", Version = "v1", Plural = "selfsubjectrulesreviews", Singular = "selfsubjectrulesreview", Kind = "SelfSubjectRulesReview", Namespaced = false,
+            Virtual = true, Verbs = ["create"] },
+        new() { Group = "authorization.k8s.io", Version = "v1", Plural = "subjectaccessreviews", Singular = "subjectaccessreview", Kind = "SubjectAccessReview", Namespaced = false,
+            Virtual = true, Verbs = ["create"] },
+
+        // certificates.k8s.io/v1
+        new() { Group = "certificates.k8s.io", Version = "v1", Plural = "certificatesigningrequests", Singular = "certificatesigningrequest", Kind = "CertificateSigningRequest", Namespaced = false,
+            ShortNames = ["csr"], Subresources = ["approval", "status"] },
 
         // discovery.k8s.io/v1
         new() { Group = "discovery.k8s.io", Version = "v1", Plural = "endpointslices", Singular = "endpointslice", Kind = "EndpointSlice", Namespaced = true },

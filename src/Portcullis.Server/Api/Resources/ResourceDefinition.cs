@@ -32,6 +32,10 @@ public sealed class ResourceDefinition
     public string? StoragePrefix { get; init; }
     /// <summary>Field selector labels beyond metadata.name and metadata.namespace, with their extractors.</summary>
     public IReadOnlyDictionary<string, Func<JsonObject, string?>> FieldLabels { get; init; } = new Dictionary<string, Func<JsonObject, string?>>();
+    /// <summary>Not stored: a create-only API (reviews) answered by a custom handler.</summary>
+    public bool Virtual { get; init; }
+    /// <summary>Verbs of subresources that are not get/patch/update (e.g. serviceaccounts/token: create).</summary>
+    public IReadOnlyDictionary<string, string[]> SubresourceVerbs { get; init; } = new Dictionary<string, string[]>();
     /// <summary>Namespaces: spec.finalizers hold a deletion like metadata.finalizers, and change only through /finalize.</summary>
     public bool HasSpecFinalizers { get; init; }
     /// <summary>Called on the object when a delete only marks it (finalizers pending).</summary>

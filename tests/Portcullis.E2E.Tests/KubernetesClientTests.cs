@@ -12,6 +12,8 @@ public sealed class KubernetesClientTests(ServerFixture f) : IClassFixture<Serve
     private static V1ConfigMap Cm(string name, IDictionary<string, string>? labels = null) =>
         new() { Metadata = new V1ObjectMeta { Name = name, Labels = labels }, Data = new Dictionary<string, string> { ["k"] = "v" } };
 
+    private static V1Secret Secret(string name) => new() { Metadata = new V1ObjectMeta { Name = name }, StringData = new Dictionary<string, string> { ["k"] = "v" } };
+
     [Fact]
     public async Task CreateGetList_WithLabelSelector()
     {
@@ -27,8 +29,9 @@ public sealed class KubernetesClientTests(ServerFixture f) : IClassFixture<Serve
 
         Assert.Equal(["a"], (await c.CoreV1.ListNamespacedConfigMapAsync("client-sel", labelSelector: "app=web")).Items.Select(i => i.Name()));
         Assert.Equal(["a", "b"], (await c.CoreV1.ListNamespacedConfigMapAsync("client-sel", labelSelector: "app in (web,db)")).Items.Select(i => i.Name()));
-        Assert.Equal(["b", "c"], (await c.CoreV1.ListNamespacedConfigMapAsync("client-sel", labelSelector: "tier!=fe")).Items.Select(i => i.Name()));
-        Assert.Equal(["c"], (await c.CoreV1.ListNamespacedConfigMapAsync("client-sel", labelSelector: "!app")).Items.Select(i => i.Name()));
+        Assert.Equal(["b", "c", "kube-root-ca.crt"], (await c.CoreV1.ListNamespacedConfigMapAsync("client-sel", labelSelector: "tier!=fe")).Items.Select(i => i.Name()));
+        // kube-root-ca.crt, published into every namespace, has no labels either.
+        Assert.Equal(["c", "kube-root-ca.crt"], (await c.CoreV1.ListNamespacedConfigMapAsync("client-sel", labelSelector: "!app")).Items.Select(i => i.Name()));
         Assert.Equal(["b"], (await c.CoreV1.ListNamespacedConfigMapAsync("client-sel", fieldSelector: "metadata.name=b")).Items.Select(i => i.Name()));
     }
 
@@ -37,18 +40,19 @@ public sealed class KubernetesClientTests(ServerFixture f) : IClassFixture<Serve
     {
         using var c = Client();
         await c.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "client-page" } });
-        for (var i = 0; i < 7; i++) await c.CoreV1.CreateNamespacedConfigMapAsync(Cm($"p{i}"), "client-page");
+        // Secrets, since every namespace also gets a kube-root-ca.crt ConfigMap.
+        for (var i = 0; i < 7; i++) await c.CoreV1.CreateNamespacedSecretAsync(Secret($"p{i}"), "client-page");
 
-        var first = await c.CoreV1.ListNamespacedConfigMapAsync("client-page", limit: 3);
+        var first = await c.CoreV1.ListNamespacedSecretAsync("client-page", limit: 3);
         Assert.Equal(["p0", "p1", "p2"], first.Items.Select(i => i.Name()));
         Assert.Equal(4, first.Metadata.RemainingItemCount);
         // Written after the first page: not part of the snapshot the continue token reads.
-        await c.CoreV1.CreateNamespacedConfigMapAsync(Cm("p7"), "client-page");
-        await c.CoreV1.DeleteNamespacedConfigMapAsync("p5", "client-page");
+        await c.CoreV1.CreateNamespacedSecretAsync(Secret("p7"), "client-page");
+        await c.CoreV1.DeleteNamespacedSecretAsync("p5", "client-page");
 
-        var second = await c.CoreV1.ListNamespacedConfigMapAsync("client-page", limit: 3, continueParameter: first.Metadata.ContinueProperty);
+        var second = await c.CoreV1.ListNamespacedSecretAsync("client-page", limit: 3, continueParameter: first.Metadata.ContinueProperty);
         Assert.Equal(["p3", "p4", "p5"], second.Items.Select(i => i.Name()));
-        var third = await c.CoreV1.ListNamespacedConfigMapAsync("client-page", limit: 3, continueParameter: second.Metadata.ContinueProperty);
+        var third = await c.CoreV1.ListNamespacedSecretAsync("client-page", limit: 3, continueParameter: second.Metadata.ContinueProperty);
         Assert.Equal(["p6"], third.Items.Select(i => i.Name()));
         Assert.Null(third.Metadata.ContinueProperty);
         Assert.Equal(first.Metadata.ResourceVersion, third.Metadata.ResourceVersion);

@@ -32,6 +32,7 @@ public sealed class SystemClient(IReadOnlyDictionary<ResourceDefinition, Generic
     /// <summary>Creates the object unless it exists; returns whether it created it.</summary>
     public async Task<bool> EnsureAsync(GenericStore s, string ns, JsonObject obj, CancellationToken ct)
     {
+        if (await TryGetAsync(s, ns, Meta.Name(obj), ct) is not null) return false;
         try { await s.CreateAsync(ns, obj, new WriteOptions(Controller), ct); return true; }
         catch (ApiException e) when (e.Code == 409) { return false; }
     }

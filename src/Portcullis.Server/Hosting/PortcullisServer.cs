@@ -53,8 +53,14 @@ public sealed class PortcullisServer : IAsyncDisposable
 
         var kv = SqliteBackend.Open(Path.Combine(o.DataDir, "state.db"));
         var resources = new ResourceRegistry(BuiltinResources.All);
-        var admission = AdmissionChain.Empty;
         var stores = new Dictionary<ResourceDefinition, GenericStore>();
+        var nsDef = resources.Find("", "v1", "namespaces")!;
+        async Task<System.Text.Json.Nodes.JsonObject?> GetNamespace(string name, CancellationToken c)
+        {
+            var kvp = await kv.GetAsync(stores[nsDef].Key("", name), c);
+            return kvp is null ? null : stores[nsDef].Decode(kvp);
+        }
+        var admission = new AdmissionChain([new Admission.Plugins.NamespaceLifecycle(GetNamespace)]);
         var serviceDef = resources.Find("", "v1", "services")!;
         var allocator = new ServiceAllocator(async c =>
             (await stores[serviceDef].ListAsync("", new ListOptions(), c))["items"]!.AsArray().Select(i => (System.Text.Json.Nodes.JsonObject)i!));

@@ -1,0 +1,202 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Portcullis.Server.Authentication;
+
+namespace Portcullis.Server.Authorization.Rbac;
+
+/// <summary>
+/// Where a binding finds its role: one slot per role name (per namespace for Roles), shared by
+/// every binding that refers to it, so creating, changing or deleting a role is one store here
+/// whatever the number of bindings. <see cref="Role"/> is null while the role does not exist.
+/// </summary>
+internal sealed class RoleSlot(string kind, string @namespace, string name)
+{
+    private CompiledRole? _role;
+
+    public string Kind { get; } = kind;
+    public string Namespace { get; } = @namespace;
+    public string Name { get; } = name;
+
+    /// <summary>Read by deciders without a lock; written only by the index's writer.</summary>
+    public CompiledRole? Role
+    {
+        get => Volatile.Read(ref _role);
+        set => Volatile.Write(ref _role, value);
+    }
+
+    /// <summary>Bindings referring to this slot (writer only): a slot with no role and no referrer is dropped.</summary>
+    public int References { get; set; }
+
+    /// <summary>The error upstream's listers give for a missing role.</summary>
+    public string NotFoundError => Kind == "Role"
+        ? $"role.rbac.authorization.k8s.io {RbacText.Quote(Name)} not found"
+        : $"clusterrole.rbac.authorization.k8s.io {RbacText.Quote(Name)} not found";
+}
+
+internal enum SubjectKind { Other, User, Group, ServiceAccount }
+
+/// <summary>
+/// A binding subject. <see cref="MatchName"/> is what it is compared with: the user name for a
+/// User, the group for a Group, and <c>system:serviceaccount:NS:NAME</c> for a ServiceAccount
+/// (NS defaulting to the binding's namespace; null when there is none, so it never applies).
+/// </summary>
+internal sealed record RbacSubject(SubjectKind Kind, string KindText, string Name, string Namespace, string? MatchName)
+{
+    public const string ServiceAccountPrefix = "system:serviceaccount:";
+
+    public static RbacSubject FromJson(JsonObject? s, string bindingNamespace)
+    {
+        var kindText = RbacText.Str(s?["kind"]);
+        var name = RbacText.Str(s?["name"]);
+        var ns = RbacText.Str(s?["namespace"]);
+        switch (kindText)
+        {
+            case "User": return new(SubjectKind.User, kindText, name, ns, name);
+            case "Group": return new(SubjectKind.Group, kindText, name, ns, name);
+            case "ServiceAccount":
+                var saNs = ns.Length > 0 ? ns : bindingNamespace;
+                return new(SubjectKind.ServiceAccount, kindText, name, ns, saNs.Length > 0 ? ServiceAccountPrefix + saNs + ":" + name : null);
+            default: return new(SubjectKind.Other, kindText, name, ns, null);
+        }
+    }
+
+    /// <summary>Upstream's appliesToUser.</summary>
+    public bool AppliesTo(UserInfo user)
+    {
+        switch (Kind)
+        {
+            case SubjectKind.User:
+            case SubjectKind.ServiceAccount:
+                return MatchName is not null && string.Equals(MatchName, user.Name, StringComparison.Ordinal);
+            case SubjectKind.Group:
+                var groups = user.Groups;
+                for (var i = 0; i < groups.Count; i++)
+                    if (string.Equals(groups[i], Name, StringComparison.Ordinal)) return true;
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Upstream's describeSubject: <c>Kind "name"</c>, or <c>ServiceAccount "name/namespace"</c>.</summary>
+    public string Describe(string bindingNamespace) => Kind == SubjectKind.ServiceAccount
+        ? $"{KindText} {RbacText.Quote(Name + "/" + (Namespace.Length > 0 ? Namespace : bindingNamespace))}"
+        : $"{KindText} {RbacText.Quote(Name)}";
+}
+
+/// <summary>
+/// A RoleBinding (<see cref="Namespace"/> set) or ClusterRoleBinding, parsed once, with the
+/// allow reason for each subject prepared so that an allowed decision allocates nothing.
+/// </summary>
+internal sealed class RbacBinding
+{
+    public string Name { get; }
+    /// <summary>The binding's namespace; empty for a ClusterRoleBinding.</summary>
+    public string Namespace { get; }
+    public string RoleKind { get; }
+    public string RoleName { get; }
+    /// <summary>The role it refers to; null when the roleRef kind is neither Role nor ClusterRole.</summary>
+    public RoleSlot? Slot { get; }
+    public RbacSubject[] Subjects { get; }
+    private readonly string?[] _reasons;
+
+    public bool IsClusterBinding => Namespace.Length == 0;
+
+    public RbacBinding(string name, string @namespace, JsonObject obj, Func<string, string, RoleSlot> slotFor)
+    {
+        Name = name;
+        Namespace = @namespace;
+        var roleRef = obj["roleRef"] as JsonObject;
+        RoleKind = RbacText.Str(roleRef?["kind"]);
+        RoleName = RbacText.Str(roleRef?["name"]);
+        // A ClusterRoleBinding naming a Role looks for it in no namespace, and so never finds it.
+        Slot = RoleKind is "Role" or "ClusterRole" ? slotFor(RoleKind, RoleName) : null;
+        Subjects = obj["subjects"] is JsonArray subjects
+            ? subjects.Select(s => RbacSubject.FromJson(s as JsonObject, @namespace)).ToArray()
+            : [];
+        _reasons = new string?[Subjects.Length];
+        for (var i = 0; i < Subjects.Length; i++)
+            if (Subjects[i].Kind != SubjectKind.Other && (Subjects[i].Kind != SubjectKind.ServiceAccount || Subjects[i].MatchName is not null))
+                _reasons[i] = "RBAC: allowed by " + Describe(Subjects[i]);
+    }
+
+    /// <summary>Upstream's source describer for this binding and one of its subjects.</summary>
+    private string Describe(RbacSubject s) => IsClusterBinding
+        ? $"ClusterRoleBinding {RbacText.Quote(Name)} of {RoleKind} {RbacText.Quote(RoleName)} to {s.Describe("")}"
+        : $"RoleBinding {RbacText.Quote(Name + "/" + Namespace)} of {RoleKind} {RbacText.Quote(RoleName)} to {s.Describe(Namespace)}";
+
+    /// <summary>The error for a binding whose role cannot be resolved (null while it resolves).</summary>
+    public string? ResolutionError()
+    {
+        if (Slot is null) return $"unsupported role reference kind: {RbacText.Quote(RoleKind)}";
+        return Slot.Role is null ? Slot.NotFoundError : null;
+    }
+
+    /// <summary>
+    /// The allow reason naming the first subject that applies to <paramref name="user"/>, as upstream
+    /// reports it; the binding was found through one of them, so there is one.
+    /// </summary>
+    public string AllowReason(UserInfo user)
+    {
+        for (var i = 0; i < Subjects.Length; i++)
+            if (_reasons[i] is { } reason && Subjects[i].AppliesTo(user)) return reason;
+        return "RBAC: allowed by " + (IsClusterBinding ? "ClusterRoleBinding " : "RoleBinding ") + RbacText.Quote(Name);
+    }
+}
+
+/// <summary>Small text helpers: Go's %q quoting (upstream's messages use it) and JSON strings.</summary>
+internal static class RbacText
+{
+    public static string Str(JsonNode? n) =>
+        n is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
+
+    /// <summary>A string quoted as Go's strconv.Quote does.</summary>
+    public static string Quote(string s)
+    {
+        var simple = true;
+        foreach (var c in s)
+            if (c < 0x20 || c == '"' || c == '\\' || c >= 0x7f) { simple = false; break; }
+        if (simple) return "\"" + s + "\"";
+
+        var b = new StringBuilder(s.Length + 8).Append('"');
+        for (var i = 0; i < s.Length; i++)
+        {
+            var c = s[i];
+            int rune = c;
+            if (char.IsHighSurrogate(c) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+                rune = char.ConvertToUtf32(c, s[++i]);
+            switch (rune)
+            {
+                case '"': b.Append("\\\""); continue;
+                case '\\': b.Append("\\\\"); continue;
+                case '\a': b.Append("\\a"); continue;
+                case '\b': b.Append("\\b"); continue;
+                case '\f': b.Append("\\f"); continue;
+                case '\n': b.Append("\\n"); continue;
+                case '\r': b.Append("\\r"); continue;
+                case '\t': b.Append("\\t"); continue;
+                case '\v': b.Append("\\v"); continue;
+            }
+            if (rune < 0x20 || rune == 0x7f) b.Append("\\x").Append(rune.ToString("x2", CultureInfo.InvariantCulture));
+            else if (rune is >= 0xD800 and <= 0xDFFF) b.Append('\uFFFD'); // a lone surrogate decodes to U+FFFD in Go
+            else if (IsPrint(rune)) b.Append(char.ConvertFromUtf32(rune));
+            else if (rune < 0x10000) b.Append("\\u").Append(rune.ToString("x4", CultureInfo.InvariantCulture));
+            else b.Append("\\U").Append(rune.ToString("x8", CultureInfo.InvariantCulture));
+        }
+        return b.Append('"').ToString();
+    }
+
+    /// <summary>Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space.</summary>
+    private static bool IsPrint(int rune)
+    {
+        if (rune == ' ') return true;
+        return CharUnicodeInfo.GetUnicodeCategory(rune) switch
+        {
+            UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.Surrogate or UnicodeCategory.PrivateUse
+                or UnicodeCategory.OtherNotAssigned or UnicodeCategory.SpaceSeparator or UnicodeCategory.LineSeparator
+                or UnicodeCategory.ParagraphSeparator => false,
+            _ => true,
+        };
+    }
+}

@@ -73,8 +73,9 @@ public sealed partial class Pipeline(
 
     private static bool ScopeFits(RequestInfo info, ResourceDefinition def)
     {
-        if (def.Namespaced) return info.Namespace.Length > 0 || info.Name.Length == 0;
-        if (def.Plural == "namespaces") return info.Namespace == info.Name;
+        // Judged from the path (Parts), not from a name a field selector may have supplied.
+        if (def.Namespaced) return info.Namespace.Length > 0 || info.Parts.Length == 1;
+        if (def.Plural == "namespaces") return info.Namespace.Length == 0 || (info.Parts.Length >= 2 && info.Parts[1] == info.Namespace);
         return info.Namespace.Length == 0;
     }
 

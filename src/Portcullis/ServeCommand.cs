@@ -27,12 +27,16 @@ internal static class ServeCommand
         { Description = "How often storage compaction runs (e.g. 00:01:00).", DefaultValueFactory = _ => defaults.CompactionInterval };
         var advertise = new Option<string?>("--advertise-address")
         { Description = "The IP address published as the kubernetes Service's endpoint. Default: the bind address, or the host's first non-loopback IPv4 when binding to loopback or all interfaces." };
+        var nodeName = new Option<string?>("--node-name")
+        { Description = "Name of the built-in node that runs pods (default: the host name)." };
+        var clusterCidr = new Option<string>("--cluster-cidr")
+        { Description = "The pod network; the built-in node hands out pod IPs from its first /24.", DefaultValueFactory = _ => defaults.PodCidr };
         var anonymous = new Option<bool>("--anonymous-auth")
         { Description = "Serve requests without credentials as system:anonymous (group system:unauthenticated).", DefaultValueFactory = _ => defaults.AnonymousAuth };
 
         var cmd = new Command("serve", "Run the API server on the embedded SQLite store.")
         {
-            securePort, bindAddress, advertise, dataDir, clientCa, tlsCert, tlsKey, history, compaction, anonymous,
+            securePort, bindAddress, advertise, nodeName, clusterCidr, dataDir, clientCa, tlsCert, tlsKey, history, compaction, anonymous,
         };
         cmd.SetAction(async (result, ct) =>
         {
@@ -48,6 +52,8 @@ internal static class ServeCommand
                 CompactionInterval = result.GetValue(compaction),
                 AnonymousAuth = result.GetValue(anonymous),
                 AdvertiseAddress = result.GetValue(advertise),
+                NodeName = result.GetValue(nodeName),
+                PodCidr = result.GetValue(clusterCidr)!,
             };
             if (options.TlsCertFile is not null && options.TlsPrivateKeyFile is null)
             {

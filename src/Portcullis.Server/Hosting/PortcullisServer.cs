@@ -99,7 +99,7 @@ public sealed class PortcullisServer : IAsyncDisposable
         IAuthorizer authz = new AuthorizerChain([new SystemMastersAuthorizer(), new PublicInfoAuthorizer()]);
 
         var health = new HealthChecks(kv);
-        var dispatcher = new Dispatcher(new ResourceHandler(d => stores[d], new WatchStreamer(kv, time), time, [new ReviewHandlers(authz, null, authn)]), new Discovery(resources), health, new VersionInfo(), new OpenApiEndpoints(resources, new VersionInfo().GitVersion));
+        var dispatcher = new Dispatcher(new ResourceHandler(d => stores[d], new WatchStreamer(kv, time), time, [new ReviewHandlers(authz, null, authn), new BindingHandler(d => stores[d], time)]), new Discovery(resources), health, new VersionInfo(), new OpenApiEndpoints(resources, new VersionInfo().GitVersion));
         var pipeline = new Pipeline(resources, authn, authz, dispatcher, app.Services.GetRequiredService<ILogger<Pipeline>>());
         pipeline.Build(app);
 
@@ -112,6 +112,8 @@ public sealed class PortcullisServer : IAsyncDisposable
             new NamespaceContentController(client, File.ReadAllText(pki.CaPath)),
             new KubernetesServiceController(client, advertise, port, time),
             new NamespaceController(client, time),
+            new Controllers.Node.SimulatedNodeController(client,
+                Controllers.Node.NodeIdentity.Create(o.NodeName, advertise, o.PodCidr), time, "v1.33.0"),
         ], app.Services.GetRequiredService<ILoggerFactory>());
         await controllers.StartAsync(ct);
         await app.StartAsync(ct);

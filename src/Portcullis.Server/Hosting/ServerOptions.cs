@@ -20,6 +20,10 @@ public sealed record ServerOptions
     public TimeSpan CompactionInterval { get; init; } = TimeSpan.FromMinutes(1);
     /// <summary>--advertise-address: the address published in the kubernetes Service's endpoints (default: the host's first non-loopback IPv4).</summary>
     public string? AdvertiseAddress { get; init; }
+    /// <summary>--node-name: the built-in node's name (default: the host name).</summary>
+    public string? NodeName { get; init; }
+    /// <summary>--cluster-cidr: the pod network (the node gets its first /24).</summary>
+    public string PodCidr { get; init; } = "10.244.0.0/16";
     /// <summary>--anonymous-auth.</summary>
     public bool AnonymousAuth { get; init; } = true;
 }

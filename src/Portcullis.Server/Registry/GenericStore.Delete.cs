@@ -34,6 +34,22 @@ public sealed partial class GenericStore
             var finalizers = Meta.Finalizers(current);
             if (opts.PropagationPolicy == "Orphan" && !finalizers.Contains("orphan")) finalizers.Add("orphan");
             if (opts.PropagationPolicy == "Foreground" && !finalizers.Contains("foregroundDeletion")) finalizers.Add("foregroundDeletion");
+            // Graceful deletion (pods on a node): the object stays, marked, for its grace period;
+            // whoever runs it (the node) deletes it for good with a grace period of 0.
+            var grace = def.GracePeriod?.Invoke(current, opts.GracePeriodSeconds) ?? 0;
+            if (grace > 0)
+            {
+                var curGrace = Meta.Of(current)["deletionGracePeriodSeconds"] is JsonValue gv && ObjectShaper.TryInt(gv, out var g) ? g : (long?)null;
+                if (Meta.IsDeleting(current) && curGrace is not null && curGrace <= grace) return new DeleteResult(current, false);
+                var graceful = (JsonObject)current.DeepClone();
+                Meta.Set(graceful, "deletionTimestamp", ObjectShaper.FormatTime(time.GetUtcNow().AddSeconds(grace)));
+                Meta.Set(graceful, "deletionGracePeriodSeconds", grace);
+                if (finalizers.Count > 0) Meta.Set(graceful, "finalizers", new JsonArray(finalizers.Select(f => (JsonNode)f!).ToArray()));
+                if (opts.DryRun) return new DeleteResult(graceful, false);
+                var gup = await kv.UpdateAsync(Key(ns, name), EncodeForDelete(ObjectShaper.Shape(graceful, def.Schema)), currentKv.ModRevision, ct);
+                if (gup.Succeeded) return new DeleteResult(Decode(gup.Current!), false);
+                continue;
+            }
             var held = finalizers.Count > 0 || (def.HasSpecFinalizers && Api.Resources.Strategies.SpecFinalizers(current).Count > 0);
             if (held)
             {

@@ -10,7 +10,11 @@ using Portcullis.Server.Storage;
 namespace Portcullis.Server.Registry;
 
 /// <summary>Options common to writes (create, update): who writes, and whether for real.</summary>
-public sealed record WriteOptions(UserInfo User, bool DryRun = false);
+public sealed record WriteOptions(UserInfo User, bool DryRun = false)
+{
+    /// <summary>Internal writers (binding) that must change spec through the status path.</summary>
+    internal bool AllowSpec { get; init; }
+}
 
 /// <summary>
 /// Generic CRUD for every resource: metadata rules, preconditions, optimistic concurrency,
@@ -107,10 +111,11 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
 
             def.Defaulter?.Invoke(desired);
             await admission.MutateAsync(Request("UPDATE", subresource, ns, desired, old, opts.User, opts.DryRun), ct);
-            var obj = PrepareForUpdate(desired, old, subresource);
+            var obj = opts.AllowSpec ? desired : PrepareForUpdate(desired, old, subresource);
             def.PrepareForUpdate?.Invoke(obj, old, new StrategyContext(time));
             var errs = MetadataValidation.ValidateUpdate(def, obj, old);
-            if (def.Validate is { } validate) errs.AddRange(validate(obj, old));
+            // Internal spec writes through the status path (binding) bypass the kind's update rules, as upstream's.
+            if (def.Validate is { } validate && !opts.AllowSpec) errs.AddRange(validate(obj, old));
             if (errs.Count > 0) throw ApiErrors.Invalid(def.Kind, def.Group, name, errs);
             await admission.ValidateAsync(Request("UPDATE", subresource, ns, obj, old, opts.User, opts.DryRun), ct);
 

@@ -39,8 +39,9 @@ public static class BuiltinResources
         new() { Group = "", Version = "v1", Plural = "configmaps", Singular = "configmap", Kind = "ConfigMap", Namespaced = true,
             ShortNames = ["cm"] },
         new() { Group = "", Version = "v1", Plural = "pods", Singular = "pod", Kind = "Pod", Namespaced = true,
-            ShortNames = ["po"], Categories = ["all"], Subresources = ["status"], ReturnDeletedObject = true,
-            PrepareForCreate = Strategies.PodCreate,
+            ShortNames = ["po"], Categories = ["all"], Subresources = ["binding", "status"], ReturnDeletedObject = true,
+            PrepareForCreate = Strategies.PodCreate, GracePeriod = Strategies.PodGracePeriod,
+            SubresourceVerbs = new Dictionary<string, string[]> { ["binding"] = ["create"] },
             FieldLabels = Fields(
                 ("spec.nodeName", At("spec", "nodeName")), ("spec.restartPolicy", At("spec", "restartPolicy")),
                 ("spec.schedulerName", At("spec", "schedulerName")), ("spec.serviceAccountName", At("spec", "serviceAccountName")),

@@ -32,6 +32,8 @@ public sealed class ResourceDefinition
     public string? StoragePrefix { get; init; }
     /// <summary>Field selector labels beyond metadata.name and metadata.namespace, with their extractors.</summary>
     public IReadOnlyDictionary<string, Func<JsonObject, string?>> FieldLabels { get; init; } = new Dictionary<string, Func<JsonObject, string?>>();
+    /// <summary>Graceful deletion: the grace period in seconds for deleting this object (0: at once), given the requested one.</summary>
+    public Func<JsonObject, long?, long>? GracePeriod { get; init; }
     /// <summary>Not stored: a create-only API (reviews) answered by a custom handler.</summary>
     public bool Virtual { get; init; }
     /// <summary>Verbs of subresources that are not get/patch/update (e.g. serviceaccounts/token: create).</summary>

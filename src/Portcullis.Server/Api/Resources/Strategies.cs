@@ -51,6 +51,18 @@ internal static class Strategies
         pod["status"] = new JsonObject { ["phase"] = "Pending", ["qosClass"] = QosClass(pod) };
     }
 
+    /// <summary>
+    /// upstream's pod CheckGracefulDelete: an unscheduled or finished pod goes at once; otherwise
+    /// the requested period, else spec.terminationGracePeriodSeconds, else 30.
+    /// </summary>
+    public static long PodGracePeriod(JsonObject pod, long? requested)
+    {
+        if (string.IsNullOrEmpty(pod["spec"]?["nodeName"]?.GetValue<string>())) return 0;
+        if (pod["status"]?["phase"]?.GetValue<string>() is "Succeeded" or "Failed") return 0;
+        if (requested is { } r) return Math.Max(0, r);
+        return pod["spec"]?["terminationGracePeriodSeconds"] is JsonValue v && ObjectShaper.TryInt(v, out var t) ? t : 30;
+    }
+
     /// <summary>upstream's qos.GetPodQOS.</summary>
     public static string QosClass(JsonObject pod)
     {

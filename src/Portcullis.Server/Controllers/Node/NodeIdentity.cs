@@ -1,0 +1,97 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Portcullis.Server.Api.Schema;
+
+namespace Portcullis.Server.Controllers.Node;
+
+/// <summary>The one node Portcullis runs: its name, addresses, pod CIDR and upstream-shaped Node object.</summary>
+public sealed record NodeIdentity(string Name, string InternalIp, string PodCidr)
+{
+    public static NodeIdentity Create(string? name, string advertiseAddress, string clusterPodCidr)
+    {
+        // The node's pod range is the first /24 of the cluster pod CIDR, as the node IPAM controller would give it.
+        var baseIp = clusterPodCidr.Split('/')[0];
+        return new NodeIdentity((name ?? Dns.GetHostName()).ToLowerInvariant(), advertiseAddress, baseIp + "/24");
+    }
+
+    /// <summary>The n-th pod IP of the node's range (n ≥ 2; .1 is the node's gateway).</summary>
+    public string PodIp(int n)
+    {
+        var parts = PodCidr.Split('/')[0].Split('.').Select(int.Parse).ToArray();
+        return $"{parts[0]}.{parts[1]}.{parts[2]}.{n}";
+    }
+
+    public JsonObject ToNode(DateTimeOffset now, string kubeletVersion)
+    {
+        var cpu = Environment.ProcessorCount.ToString();
+        var memKi = (GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024).ToString() + "Ki";
+        var disk = new DriveInfo("/");
+        var diskKi = (disk.TotalSize / 1024).ToString() + "Ki";
+        var allocatableDisk = (disk.TotalSize / 1024 * 9 / 10 * 1024).ToString();
+        var time = ObjectShaper.FormatTime(now);
+        JsonObject Condition(string type, string status, string reason, string message) => new()
+        {
+            ["type"] = type, ["status"] = status, ["lastHeartbeatTime"] = time, ["lastTransitionTime"] = time,
+            ["reason"] = reason, ["message"] = message,
+        };
+        return new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Node",
+            ["metadata"] = new JsonObject
+            {
+                ["name"] = Name,
+                ["labels"] = new JsonObject
+                {
+                    ["beta.kubernetes.io/arch"] = "amd64", ["beta.kubernetes.io/os"] = "linux",
+                    ["kubernetes.io/arch"] = "amd64", ["kubernetes.io/hostname"] = Name, ["kubernetes.io/os"] = "linux",
+                },
+                ["annotations"] = new JsonObject
+                {
+                    ["node.alpha.kubernetes.io/ttl"] = "0",
+                    ["volumes.kubernetes.io/controller-managed-attach-detach"] = "true",
+                },
+            },
+            ["spec"] = new JsonObject { ["podCIDR"] = PodCidr, ["podCIDRs"] = new JsonArray(PodCidr) },
+            ["status"] = new JsonObject
+            {
+                ["capacity"] = new JsonObject { ["cpu"] = cpu, ["ephemeral-storage"] = diskKi, ["hugepages-1Gi"] = "0", ["hugepages-2Mi"] = "0", ["memory"] = memKi, ["pods"] = "110" },
+                ["allocatable"] = new JsonObject { ["cpu"] = cpu, ["ephemeral-storage"] = allocatableDisk, ["hugepages-1Gi"] = "0", ["hugepages-2Mi"] = "0", ["memory"] = memKi, ["pods"] = "110" },
+                ["conditions"] = new JsonArray(
+                    Condition("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+                    Condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+                    Condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+                    Condition("Ready", "True", "KubeletReady", "kubelet is posting ready status")),
+                ["addresses"] = new JsonArray(
+                    new JsonObject { ["type"] = "InternalIP", ["address"] = InternalIp },
+                    new JsonObject { ["type"] = "Hostname", ["address"] = Name }),
+                ["daemonEndpoints"] = new JsonObject { ["kubeletEndpoint"] = new JsonObject { ["Port"] = 10250 } },
+                ["nodeInfo"] = new JsonObject
+                {
+                    ["machineID"] = MachineId(), ["systemUUID"] = MachineId(), ["bootID"] = BootId(),
+                    ["kernelVersion"] = Environment.OSVersion.Version.ToString(),
+                    ["osImage"] = OsImage(),
+                    ["containerRuntimeVersion"] = "portcullis://simulated",
+                    ["kubeletVersion"] = kubeletVersion, ["kubeProxyVersion"] = kubeletVersion,
+                    ["operatingSystem"] = "linux", ["architecture"] = "amd64",
+                },
+            },
+        };
+    }
+
+    private static string MachineId() => ReadFirstLine("/etc/machine-id") ?? "00000000000000000000000000000000";
+    private static string BootId() => ReadFirstLine("/proc/sys/kernel/random/boot_id") ?? "00000000-0000-0000-0000-000000000000";
+
+    private static string OsImage()
+    {
+        foreach (var line in File.Exists("/etc/os-release") ? File.ReadAllLines("/etc/os-release") : [])
+            if (line.StartsWith("PRETTY_NAME=", StringComparison.Ordinal)) return line["PRETTY_NAME=".Length..].Trim('"');
+        return "Linux";
+    }
+
+    private static string? ReadFirstLine(string path)
+    {
+        try { return File.Exists(path) ? File.ReadLines(path).FirstOrDefault()?.Trim() : null; }
+        catch (IOException) { return null; }
+    }
+}

@@ -1,0 +1,165 @@
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Portcullis.Server.Api.Schema;
+using Portcullis.Server.Authentication;
+using Portcullis.Server.Errors;
+using Portcullis.Server.Http.Handlers;
+using Portcullis.Server.Registry;
+
+namespace Portcullis.Server.Controllers.Node;
+
+/// <summary>
+/// The built-in node with the simulated runtime: registers the Node and renews its Lease, schedules
+/// pending pods onto it (through the same binding as pods/binding), writes pod status as a kubelet
+/// would once "containers run", and finishes graceful deletions. No host code runs.
+/// </summary>
+public sealed class SimulatedNodeController(SystemClient client, NodeIdentity node, TimeProvider time, string kubeletVersion) : IController
+{
+    private UserInfo Kubelet => new($"system:node:{node.Name}", "", ["system:nodes", UserInfo.AllAuthenticated, UserInfo.SystemMasters], UserInfo.NoExtra);
+    private static readonly UserInfo Scheduler = new("system:kube-scheduler", "", [UserInfo.AllAuthenticated, UserInfo.SystemMasters], UserInfo.NoExtra);
+
+    public string Name => "simulated-node";
+
+    public async Task InitializeAsync(CancellationToken ct)
+    {
+        var nodes = client.Store("", "nodes");
+        var desired = node.ToNode(time.GetUtcNow(), kubeletVersion);
+        if (!await client.EnsureAsync(nodes, "", desired, ct))
+            await nodes.UpdateAsync("", node.Name, "status", cur =>
+            {
+                cur["status"] = desired["status"]!.DeepClone();
+                Meta.Of(cur).Remove("resourceVersion");
+                return cur;
+            }, new WriteOptions(Kubelet), ct);
+        await RenewLeaseAsync(ct);
+    }
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+        var from = client.Backend.CurrentRevision;
+        var watcher = Task.Run(async () =>
+        {
+            await foreach (var _ in client.Backend.WatchAsync("/registry/pods/", from, ct)) wake.Writer.TryWrite(true);
+        }, ct);
+        var lastLease = time.GetUtcNow();
+        while (!ct.IsCancellationRequested)
+        {
+            await ReconcilePodsAsync(ct);
+            if (time.GetUtcNow() - lastLease >= TimeSpan.FromSeconds(10))
+            {
+                await RenewLeaseAsync(ct);
+                lastLease = time.GetUtcNow();
+            }
+            using var tick = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            tick.CancelAfter(TimeSpan.FromSeconds(2));
+            try { await wake.Reader.ReadAsync(tick.Token); }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
+            if (watcher.IsFaulted) await watcher; // surface the failure; the host restarts the loop
+        }
+    }
+
+    private async Task RenewLeaseAsync(CancellationToken ct)
+    {
+        var leases = client.Store("coordination.k8s.io", "leases");
+        var now = ObjectShaper.FormatMicroTime(time.GetUtcNow());
+        var lease = new JsonObject
+        {
+            ["apiVersion"] = "coordination.k8s.io/v1",
+            ["kind"] = "Lease",
+            ["metadata"] = new JsonObject { ["name"] = node.Name },
+            ["spec"] = new JsonObject { ["holderIdentity"] = node.Name, ["leaseDurationSeconds"] = 40, ["renewTime"] = now },
+        };
+        if (await client.EnsureAsync(leases, "kube-node-lease", lease, ct)) return;
+        try
+        {
+            await leases.UpdateAsync("kube-node-lease", node.Name, "", cur =>
+            {
+                var spec = cur["spec"] as JsonObject ?? new JsonObject();
+                spec["renewTime"] = now;
+                spec["holderIdentity"] = node.Name;
+                cur["spec"] = spec;
+                Meta.Of(cur).Remove("resourceVersion");
+                return cur;
+            }, new WriteOptions(Kubelet), ct);
+        }
+        catch (ApiException e) when (e.Code is 404 or 409) { }
+    }
+
+    private async Task ReconcilePodsAsync(CancellationToken ct)
+    {
+        var pods = client.Store("", "pods");
+        var all = await client.ListAsync(pods, "", ct);
+        var used = all.Where(p => p["spec"]?["nodeName"]?.GetValue<string>() == node.Name)
+            .Select(p => p["status"]?["podIP"]?.GetValue<string>()).Where(ip => ip is not null).ToHashSet();
+        foreach (var pod in all)
+        {
+            var ns = Meta.Namespace(pod);
+            var name = Meta.Name(pod);
+            var nodeName = pod["spec"]?["nodeName"]?.GetValue<string>() ?? "";
+            try
+            {
+                if (Meta.IsDeleting(pod))
+                {
+                    if (nodeName == node.Name && Meta.Finalizers(pod).Count == 0)
+                        await pods.DeleteAsync(ns, name, new DeleteOptions(Kubelet, GracePeriodSeconds: 0, PreconditionUid: Meta.Uid(pod)), ct);
+                    continue;
+                }
+                if (nodeName.Length == 0)
+                {
+                    await ScheduleAsync(pods, pod, ct);
+                    continue;
+                }
+                if (nodeName != node.Name || pod["status"]?["phase"]?.GetValue<string>() != "Pending") continue;
+                var ip = Enumerable.Range(2, 250).Select(node.PodIp).First(candidate => !used.Contains(candidate));
+                used.Add(ip);
+                await pods.UpdateAsync(ns, name, "status", cur =>
+                {
+                    PodStatusWriter.WriteRunning(cur, node.InternalIp, ip, time.GetUtcNow());
+                    return cur;
+                }, new WriteOptions(Kubelet), ct);
+            }
+            catch (ApiException) { } // one pod's trouble must not stall the others; the next pass retries
+        }
+    }
+
+    private async Task ScheduleAsync(GenericStore pods, JsonObject pod, CancellationToken ct)
+    {
+        var scheduler = pod["spec"]?["schedulerName"]?.GetValue<string>() ?? "default-scheduler";
+        if (scheduler != "default-scheduler") return;
+        var why = Unschedulable(pod);
+        if (why is null)
+        {
+            var binding = new JsonObject
+            {
+                ["metadata"] = new JsonObject { ["name"] = Meta.Name(pod) },
+                ["target"] = new JsonObject { ["kind"] = "Node", ["name"] = node.Name },
+            };
+            await BindingHandler.BindAsync(pods, Meta.Namespace(pod), Meta.Name(pod), binding, Scheduler, time, ct);
+            return;
+        }
+        var existing = ((pod["status"]?["conditions"] as JsonArray) ?? []).FirstOrDefault(c => c?["type"]?.GetValue<string>() == "PodScheduled");
+        if (existing?["message"]?.GetValue<string>() == why) return;
+        await pods.UpdateAsync(Meta.Namespace(pod), Meta.Name(pod), "status", cur =>
+        {
+            var status = cur["status"] as JsonObject ?? new JsonObject();
+            var conditions = new JsonArray((status["conditions"] as JsonArray ?? []).Where(c => c?["type"]?.GetValue<string>() != "PodScheduled").Select(c => c!.DeepClone()).ToArray());
+            conditions.Add(PodStatusWriter.Cond("PodScheduled", "False", ObjectShaper.FormatTime(time.GetUtcNow()), "Unschedulable", why));
+            status["conditions"] = conditions;
+            cur["status"] = status;
+            Meta.Of(cur).Remove("resourceVersion");
+            return cur;
+        }, new WriteOptions(Scheduler), ct);
+    }
+
+    /// <summary>Why the pod cannot go on the node, in the scheduler's words, or null when it fits.</summary>
+    private string? Unschedulable(JsonObject pod)
+    {
+        var labels = node.ToNode(time.GetUtcNow(), kubeletVersion)["metadata"]!["labels"]!.AsObject();
+        if (pod["spec"]?["nodeSelector"] is JsonObject selector)
+            foreach (var (k, v) in selector)
+                if (labels[k]?.GetValue<string>() != v?.GetValue<string>())
+                    return "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.";
+        return null;
+    }
+}

@@ -6,6 +6,9 @@ namespace Portcullis;
 /// <summary>`portcullis serve`: flags named as kube-apiserver's where the concept is the same.</summary>
 internal static class ServeCommand
 {
+    private static string[] CommaList(System.CommandLine.Parsing.ArgumentResult r) =>
+        r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
+
     public static Command Create()
     {
         var defaults = new ServerOptions();
@@ -31,12 +34,31 @@ internal static class ServeCommand
         { Description = "Name of the built-in node that runs pods (default: the host name)." };
         var clusterCidr = new Option<string>("--cluster-cidr")
         { Description = "The pod network; the built-in node hands out pod IPs from its first /24.", DefaultValueFactory = _ => defaults.PodCidr };
+        var enablePlugins = new Option<string[]>("--enable-admission-plugins")
+        { Description = "Admission plugins to enable in addition to the default set (comma list). Order does not matter: upstream's order is used.", CustomParser = CommaList };
+        var disablePlugins = new Option<string[]>("--disable-admission-plugins")
+        { Description = "Admission plugins to disable even if on by default (comma list).", CustomParser = CommaList };
+        var authzModes = new Option<string[]>("--authorization-mode")
+        { Description = "Ordered comma list of authorizers: RBAC, AlwaysAllow, AlwaysDeny. system:masters is always allowed first.", CustomParser = CommaList, DefaultValueFactory = _ => ["RBAC"] };
+        var saIssuer = new Option<string[]>("--service-account-issuer")
+        { Description = "Issuer of service account tokens; may be given more than once (the first signs, all are accepted).", DefaultValueFactory = _ => [.. defaults.ServiceAccountIssuers], AllowMultipleArgumentsPerToken = false };
+        var apiAudiences = new Option<string[]>("--api-audiences")
+        { Description = "Audiences the API accepts in service account tokens (comma list; default: the issuer).", CustomParser = CommaList };
+        var saSigningKey = new Option<string?>("--service-account-signing-key-file")
+        { Description = "PEM private key that signs service account tokens (default: sa.key in the data dir, generated once)." };
+        var saKeyFiles = new Option<string[]>("--service-account-key-file")
+        { Description = "PEM public keys or certificates that also verify service account tokens; may be given more than once." };
+        var saMaxExp = new Option<TimeSpan>("--service-account-max-token-expiration")
+        { Description = "The longest token a TokenRequest may ask for (e.g. 48:00:00); 0 means no maximum." };
+        var tokenFile = new Option<string?>("--token-auth-file")
+        { Description = "Static bearer tokens: CSV lines token,user,uid,\"group1,group2\"." };
         var anonymous = new Option<bool>("--anonymous-auth")
         { Description = "Serve requests without credentials as system:anonymous (group system:unauthenticated).", DefaultValueFactory = _ => defaults.AnonymousAuth };
 
         var cmd = new Command("serve", "Run the API server on the embedded SQLite store.")
         {
-            securePort, bindAddress, advertise, nodeName, clusterCidr, dataDir, clientCa, tlsCert, tlsKey, history, compaction, anonymous,
+            securePort, bindAddress, advertise, nodeName, clusterCidr, enablePlugins, disablePlugins, authzModes,
+            saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, anonymous,
         };
         cmd.SetAction(async (result, ct) =>
         {
@@ -53,6 +75,15 @@ internal static class ServeCommand
                 AnonymousAuth = result.GetValue(anonymous),
                 AdvertiseAddress = result.GetValue(advertise),
                 NodeName = result.GetValue(nodeName),
+                EnableAdmissionPlugins = result.GetValue(enablePlugins) ?? [],
+                DisableAdmissionPlugins = result.GetValue(disablePlugins) ?? [],
+                AuthorizationModes = result.GetValue(authzModes) ?? ["RBAC"],
+                ServiceAccountIssuers = result.GetValue(saIssuer) ?? [.. defaults.ServiceAccountIssuers],
+                ApiAudiences = result.GetValue(apiAudiences),
+                ServiceAccountSigningKeyFile = result.GetValue(saSigningKey),
+                ServiceAccountKeyFiles = result.GetValue(saKeyFiles) ?? [],
+                ServiceAccountMaxTokenExpiration = result.GetValue(saMaxExp),
+                TokenAuthFile = result.GetValue(tokenFile),
                 PodCidr = result.GetValue(clusterCidr)!,
             };
             if (options.TlsCertFile is not null && options.TlsPrivateKeyFile is null)

@@ -145,12 +145,13 @@ public sealed class CurlTests(ServerFixture f) : IClassFixture<ServerFixture>
     [Fact]
     public async Task Curl_GetsPrettyJsonInGoFieldOrder()
     {
+        await Tools.Curl(S, "POST", "/api/v1/namespaces/default/serviceaccounts", """{"metadata":{"name":"demo-sa"}}""");
         await Tools.Curl(S, "POST", "/api/v1/namespaces/default/pods",
             """{"spec":{"containers":[{"image":"curlimages/curl","name":"c","command":["sleep","3600"]}],"serviceAccountName":"demo-sa"},"metadata":{"name":"ordered"},"kind":"Pod","apiVersion":"v1"}""");
         var (code, body) = await Tools.Curl(S, "GET", "/api/v1/namespaces/default/pods/ordered");
         Assert.Equal(200, code);
         Assert.StartsWith("{\n  \"kind\": \"Pod\",\n  \"apiVersion\": \"v1\",\n  \"metadata\": {\n    \"name\": \"ordered\",\n    \"namespace\": \"default\",\n    \"uid\": ", body);
-        Assert.Contains("\"containers\": [\n      {\n        \"name\": \"c\",\n        \"image\": \"curlimages/curl\",\n        \"command\": [\n          \"sleep\",\n          \"3600\"\n        ],\n        \"resources\": {}", body);
+        Assert.Contains("\"containers\": [\n      {\n        \"name\": \"c\",\n        \"image\": \"curlimages/curl\",\n        \"command\": [\n          \"sleep\",\n          \"3600\"\n        ],\n        \"resources\": {},\n        \"volumeMounts\": [", body);
     }
 
     [Fact]

@@ -25,6 +25,7 @@ public sealed class KubectlTests(ServerFixture f) : IClassFixture<ServerFixture>
     [Fact]
     public async Task Create_GetJson_Delete_WithKubectl130()
     {
+        await Tools.KubectlIn(S, Kubectl130, "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: demo-sa\n", "apply", "-f", "-");
         var create = await Tools.KubectlIn(S, Kubectl130, SeedPod, "create", "-f", "-", "--validate=false");
         Assert.True(create.ExitCode == 0, create.ToString());
         Assert.Equal("pod/test-pod created\n", create.Stdout);

@@ -14,7 +14,14 @@ public sealed record AdmissionRequest(
     JsonObject Object,
     JsonObject? OldObject,
     UserInfo User,
-    bool DryRun);
+    bool DryRun)
+{
+    /// <summary>
+    /// Where plugins put warnings for the client (upstream's warning.AddWarning: the Warning headers
+    /// of the response). Null when the caller does not collect them.
+    /// </summary>
+    public List<string>? Warnings { get; init; }
+}
 
 /// <summary>
 /// An admission plugin. It declares the operations it handles; a plugin that mutates

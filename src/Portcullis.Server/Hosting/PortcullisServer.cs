@@ -11,6 +11,9 @@ using Portcullis.Server.Admission;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Authentication;
 using Portcullis.Server.Authorization;
+using Portcullis.Server.Authorization.Rbac;
+using Portcullis.Server.Authentication.ServiceAccounts;
+using Portcullis.Server.Authentication.Tokens;
 using Portcullis.Server.Controllers;
 using Portcullis.Server.Http;
 using Portcullis.Server.Http.Handlers;
@@ -54,13 +57,65 @@ public sealed class PortcullisServer : IAsyncDisposable
         var kv = SqliteBackend.Open(Path.Combine(o.DataDir, "state.db"));
         var resources = new ResourceRegistry(BuiltinResources.All);
         var stores = new Dictionary<ResourceDefinition, GenericStore>();
+        var client = new SystemClient(stores, resources, kv);
+
+        // Authorization: system:masters first (upstream's privileged group), then --authorization-mode in order.
+        var rbacIndex = new RbacIndex();
+        var rbac = new RbacAuthorizer(rbacIndex);
+        var modes = new List<IAuthorizer> { new SystemMastersAuthorizer() };
+        foreach (var mode in o.AuthorizationModes)
+            modes.Add(mode switch
+            {
+                "RBAC" => rbac,
+                "AlwaysAllow" => new AlwaysAllowAuthorizer(),
+                "AlwaysDeny" => new AlwaysDenyAuthorizer(),
+                _ => throw new ArgumentException($"unknown authorization mode \"{mode}\" (supported: RBAC, AlwaysAllow, AlwaysDeny)"),
+            });
+        IAuthorizer authz = new AuthorizerChain(modes);
+
+        // Authentication: client certificates, static tokens, service account tokens; anonymous last.
+        var saKeys = ServiceAccountKeys.LoadOrCreate(o.DataDir, o.ServiceAccountSigningKeyFile, o.ServiceAccountKeyFiles);
+        var issuer = o.ServiceAccountIssuers[0];
+        var audiences = o.ApiAudiences is { Count: > 0 } a ? a : [issuer];
+        Task<System.Text.Json.Nodes.JsonObject?> Getter(string group, string plural, string ns, string name, CancellationToken c) =>
+            client.TryGetAsync(client.Store(group, plural), ns, name, c);
+        var getters = new ServiceAccountObjectGetters(
+            (ns, n, c) => Getter("", "serviceaccounts", ns, n, c), (ns, n, c) => Getter("", "pods", ns, n, c),
+            (ns, n, c) => Getter("", "secrets", ns, n, c), (_, n, c) => Getter("", "nodes", "", n, c));
+        var tokenIssuer = new ServiceAccountTokenIssuer(saKeys, issuer, time);
+        var authenticators = new List<IAuthenticator> { new X509Authenticator(pki.ClientCas, time) };
+        if (o.TokenAuthFile is { } tokenFile) authenticators.Add(StaticTokenAuthenticator.FromFile(tokenFile, null));
+        authenticators.Add(new ServiceAccountTokenAuthenticator(saKeys, new ServiceAccountAuthenticatorOptions(o.ServiceAccountIssuers, audiences), getters, time));
+        IAuthenticator authn = new UnionAuthenticator(authenticators);
+        if (o.AnonymousAuth) authn = new WithAnonymous(authn, new AnonymousAuthenticator());
+
         var nsDef = resources.Find("", "v1", "namespaces")!;
         async Task<System.Text.Json.Nodes.JsonObject?> GetNamespace(string name, CancellationToken c)
         {
             var kvp = await kv.GetAsync(stores[nsDef].Key("", name), c);
             return kvp is null ? null : stores[nsDef].Decode(kvp);
         }
-        var admission = new AdmissionChain([new Admission.Plugins.NamespaceLifecycle(GetNamespace)]);
+        Task<System.Text.Json.Nodes.JsonObject?> GetRole(string ns, string kind, string name, CancellationToken c) =>
+            kind == "ClusterRole" ? Getter("rbac.authorization.k8s.io", "clusterroles", "", name, c) : Getter("rbac.authorization.k8s.io", "roles", ns, name, c);
+        // Upstream's recommended order; --enable/--disable-admission-plugins choose among them.
+        var quotaCoordinator = new Admission.Plugins.QuotaCoordinator();
+        var lrDef = resources.Find("", "v1", "limitranges")!;
+        var rqDef = resources.Find("", "v1", "resourcequotas")!;
+        var plugins = new List<IAdmissionPlugin>
+        {
+            new Admission.Plugins.NamespaceLifecycle(GetNamespace),
+            new Admission.Plugins.LimitRangerAdmission(async (ns, c) =>
+                (await stores[lrDef].ListAsync(ns, new ListOptions(), c))["items"]!.AsArray().Select(i => (System.Text.Json.Nodes.JsonObject)i!).ToList()),
+            new Admission.Plugins.ServiceAccountAdmission((ns, n, c) => Getter("", "serviceaccounts", ns, n, c)),
+            new Admission.Plugins.PriorityAdmission(),
+            new Admission.Plugins.DefaultTolerationSeconds(),
+            new Admission.PodSecurity.PodSecurityAdmission(GetNamespace,
+                async (ns, c) => await client.ListAsync(client.Store("", "pods"), ns, c)),
+            Admission.Plugins.ResourceQuotaAdmission.ForStore(() => stores[rqDef], quotaCoordinator, time),
+        };
+        var admission = new AdmissionChain(
+            [.. AdmissionConfig.Select(plugins, o.EnableAdmissionPlugins, o.DisableAdmissionPlugins),
+             new Admission.Plugins.RbacEscalationGuard(rbac, authz, GetRole)]);
         var serviceDef = resources.Find("", "v1", "services")!;
         var allocator = new ServiceAllocator(async c =>
             (await stores[serviceDef].ListAsync("", new ListOptions(), c))["items"]!.AsArray().Select(i => (System.Text.Json.Nodes.JsonObject)i!));
@@ -93,25 +148,31 @@ public sealed class PortcullisServer : IAsyncDisposable
         builder.Services.AddSingleton(time);
         var app = builder.Build();
 
-        var authenticators = new List<IAuthenticator> { new X509Authenticator(pki.ClientCas, time) };
-        IAuthenticator authn = new UnionAuthenticator(authenticators);
-        if (o.AnonymousAuth) authn = new WithAnonymous(authn, new AnonymousAuthenticator());
-        IAuthorizer authz = new AuthorizerChain([new SystemMastersAuthorizer(), new PublicInfoAuthorizer()]);
+        var tokenRequests = new TokenRequestLogic(tokenIssuer,
+            new TokenRequestSettings(audiences, (long)o.ServiceAccountMaxTokenExpiration.TotalSeconds), time);
+        var oidc = OidcDiscovery.Create(issuer, null, url.Authority, saKeys);
+        var caPem = File.ReadAllText(pki.CaPath);
 
         var health = new HealthChecks(kv);
-        var dispatcher = new Dispatcher(new ResourceHandler(d => stores[d], new WatchStreamer(kv, time), time, [new ReviewHandlers(authz, null, authn), new BindingHandler(d => stores[d], time)]), new Discovery(resources), health, new VersionInfo(), new OpenApiEndpoints(resources, new VersionInfo().GitVersion));
+        var dispatcher = new Dispatcher(new ResourceHandler(d => stores[d], new WatchStreamer(kv, time), time, 
+            [new ReviewHandlers(authz, rbac, authn), new BindingHandler(d => stores[d], time), new TokenRequestHandler(tokenRequests, getters)]),
+            new Discovery(resources), health, new VersionInfo(), new OpenApiEndpoints(resources, new VersionInfo().GitVersion), oidc);
         var pipeline = new Pipeline(resources, authn, authz, dispatcher, app.Services.GetRequiredService<ILogger<Pipeline>>());
         pipeline.Build(app);
 
-        var client = new SystemClient(stores, resources, kv);
         var advertise = o.AdvertiseAddress ?? DefaultAdvertiseAddress(bind);
         var controllers = new ControllerHost(
         [
             new CompactionController(kv, time, o.StorageHistory, o.CompactionInterval),
             new BootstrapController(stores, resources),
-            new NamespaceContentController(client, File.ReadAllText(pki.CaPath)),
+            new RbacBootstrapController(client),
+            new RbacIndexController(kv, rbacIndex),
+            new ClusterRoleAggregationController(client),
+            new NamespaceContentController(client, caPem),
+            new LegacyTokenSecretController(client, new LegacyTokenIssuer(saKeys), caPem),
             new KubernetesServiceController(client, advertise, port, time),
             new NamespaceController(client, time),
+            new ResourceQuotaController(client, time, quotaCoordinator),
             new Controllers.Node.SimulatedNodeController(client,
                 Controllers.Node.NodeIdentity.Create(o.NodeName, advertise, o.PodCidr), time, "v1.33.0"),
         ], app.Services.GetRequiredService<ILoggerFactory>());

@@ -24,6 +24,24 @@ public sealed record ServerOptions
     public string? NodeName { get; init; }
     /// <summary>--cluster-cidr: the pod network (the node gets its first /24).</summary>
     public string PodCidr { get; init; } = "10.244.0.0/16";
+    /// <summary>--service-account-issuer (the first is used to sign; all are accepted).</summary>
+    public IReadOnlyList<string> ServiceAccountIssuers { get; init; } = ["https://kubernetes.default.svc.cluster.local"];
+    /// <summary>--api-audiences (default: the issuer).</summary>
+    public IReadOnlyList<string>? ApiAudiences { get; init; }
+    /// <summary>--service-account-signing-key-file (default: sa.key in the data dir, generated once).</summary>
+    public string? ServiceAccountSigningKeyFile { get; init; }
+    /// <summary>--service-account-key-file: extra verification keys.</summary>
+    public IReadOnlyList<string> ServiceAccountKeyFiles { get; init; } = [];
+    /// <summary>--service-account-max-token-expiration (0: no maximum).</summary>
+    public TimeSpan ServiceAccountMaxTokenExpiration { get; init; }
+    /// <summary>--token-auth-file: static tokens (CSV token,user,uid,"groups").</summary>
+    public string? TokenAuthFile { get; init; }
+    /// <summary>--authorization-mode: RBAC, AlwaysAllow, AlwaysDeny, in order.</summary>
+    public IReadOnlyList<string> AuthorizationModes { get; init; } = ["RBAC"];
+    /// <summary>--enable-admission-plugins: plugins to add to the default set.</summary>
+    public IReadOnlyList<string> EnableAdmissionPlugins { get; init; } = [];
+    /// <summary>--disable-admission-plugins: plugins to remove from the default set.</summary>
+    public IReadOnlyList<string> DisableAdmissionPlugins { get; init; } = [];
     /// <summary>--anonymous-auth.</summary>
     public bool AnonymousAuth { get; init; } = true;
 }

@@ -6,7 +6,8 @@ using Portcullis.Server.Errors;
 namespace Portcullis.Server.Http;
 
 /// <summary>Routes an authorized request to the resource handler or a non-resource endpoint.</summary>
-public sealed class Dispatcher(ResourceHandler resources, Discovery discovery, HealthChecks health, VersionInfo version, OpenApiEndpoints openApi)
+public sealed class Dispatcher(ResourceHandler resources, Discovery discovery, HealthChecks health, VersionInfo version, OpenApiEndpoints openApi,
+    Authentication.ServiceAccounts.OidcDiscovery? oidc = null)
 {
     public async Task DispatchAsync(HttpContext ctx)
     {
@@ -39,6 +40,17 @@ public sealed class Dispatcher(ResourceHandler resources, Discovery discovery, H
         }
         if (await health.TryServeAsync(ctx, path)) return;
         if (await openApi.TryServeAsync(ctx, path)) return;
+        if (oidc is not null && (path == Authentication.ServiceAccounts.OidcDiscovery.ConfigPath || path == Authentication.ServiceAccounts.OidcDiscovery.JwksPath))
+        {
+            var isConfig = path == Authentication.ServiceAccounts.OidcDiscovery.ConfigPath;
+            var bytes = isConfig ? oidc.ConfigJson : oidc.JwksJson;
+            ctx.Response.StatusCode = 200;
+            ctx.Response.ContentType = isConfig ? Authentication.ServiceAccounts.OidcDiscovery.ConfigContentType : Authentication.ServiceAccounts.OidcDiscovery.JwksContentType;
+            ctx.Response.Headers.CacheControl = Authentication.ServiceAccounts.OidcDiscovery.CacheControl;
+            ctx.Response.ContentLength = bytes.Length;
+            await ctx.Response.Body.WriteAsync(bytes);
+            return;
+        }
         if (await discovery.TryServeAsync(ctx, path)) return;
         await NotFoundAsync(ctx);
     }

@@ -78,6 +78,19 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
 
     private static Authentication.UserInfo User(HttpContext ctx) => ctx.Features.GetRequiredFeature<RequestContextFeature>().User!;
 
+    /// <summary>Write options from the request: user, dry run, field manager, and a list for admission warnings.</summary>
+    private static WriteOptions Write(HttpContext ctx, bool dryRun, List<string> warnings)
+    {
+        var fm = ctx.Request.Query["fieldManager"].ToString();
+        var errs = Registry.ManagedFields.ManagerName.Validate(fm);
+        if (errs.Count > 0) throw ApiErrors.Invalid("CreateOptions", "meta.k8s.io", "", errs);
+        return new WriteOptions(User(ctx), dryRun)
+        {
+            FieldManager = Registry.ManagedFields.ManagerName.Resolve(fm.Length > 0 ? fm : null, ctx.Request.Headers.UserAgent.ToString()),
+            Warnings = warnings,
+        };
+    }
+
     private static bool DryRun(HttpRequest req)
     {
         var values = req.Query["dryRun"];
@@ -88,7 +101,7 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
 
     private static void WriteWarnings(HttpContext ctx, List<string> warnings)
     {
-        foreach (var w in warnings)
+        foreach (var w in warnings.Distinct())
             ctx.Response.Headers.Append("Warning", "299 - " + JsonSerializerQuote(w));
     }
 
@@ -106,7 +119,7 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
         var dryRun = DryRun(ctx.Request);
         var obj = await DecodeAsync(ctx, def, warnings);
         CheckNamespace(obj, info, def);
-        var created = await store.CreateAsync(info.Namespace, obj, new WriteOptions(User(ctx), dryRun), ctx.RequestAborted);
+        var created = await store.CreateAsync(info.Namespace, obj, Write(ctx, dryRun, warnings), ctx.RequestAborted);
         WriteWarnings(ctx, warnings);
         await Responses.WriteObjectAsync(ctx, 201, created);
     }
@@ -129,7 +142,7 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
         if (name.Length > 0 && name != info.Name)
             throw ApiErrors.BadRequest($"the name of the object ({name}) does not match the name on the URL ({info.Name})");
         if (name.Length == 0) Meta.Set(obj, "name", info.Name);
-        var updated = await store.UpdateAsync(info.Namespace, info.Name, info.Subresource, _ => obj, new WriteOptions(User(ctx), dryRun), ctx.RequestAborted);
+        var updated = await store.UpdateAsync(info.Namespace, info.Name, info.Subresource, _ => obj, Write(ctx, dryRun, warnings), ctx.RequestAborted);
         WriteWarnings(ctx, warnings);
         await Responses.WriteObjectAsync(ctx, 200, updated);
     }
@@ -158,7 +171,7 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
             BodyDecoder.ReportFieldProblems(problems, fieldValidation, warnings);
             // The patched object keeps the current resourceVersion unless the patch set one.
             return shaped;
-        }, new WriteOptions(User(ctx), dryRun), ctx.RequestAborted);
+        }, Write(ctx, dryRun, warnings), ctx.RequestAborted);
         WriteWarnings(ctx, warnings);
         await Responses.WriteObjectAsync(ctx, 200, updated);
     }

@@ -30,7 +30,7 @@ public sealed partial class GenericStore
             if (opts.PropagationPolicy is { } p && p is not ("Orphan" or "Background" or "Foreground"))
                 throw ApiErrors.Invalid("DeleteOptions", "", "", [FieldError.NotSupported("propagationPolicy", p, ["Foreground", "Background", "Orphan"])]);
 
-            await admission.ValidateAsync(Request("DELETE", "", ns, current, current, opts.User, opts.DryRun), ct);
+            await admission.ValidateAsync(Request("DELETE", "", ns, current, current, new WriteOptions(opts.User, opts.DryRun)), ct);
             var finalizers = Meta.Finalizers(current);
             if (opts.PropagationPolicy == "Orphan" && !finalizers.Contains("orphan")) finalizers.Add("orphan");
             if (opts.PropagationPolicy == "Foreground" && !finalizers.Contains("foregroundDeletion")) finalizers.Add("foregroundDeletion");

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Portcullis.Server.Admission;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Authentication;
+using Portcullis.Server.Registry.ManagedFields;
 using Portcullis.Server.Api.Schema;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Serialization;
@@ -12,6 +13,10 @@ namespace Portcullis.Server.Registry;
 /// <summary>Options common to writes (create, update): who writes, and whether for real.</summary>
 public sealed record WriteOptions(UserInfo User, bool DryRun = false)
 {
+    /// <summary>The managedFields manager of this write (the fieldManager parameter or the user agent's name).</summary>
+    public string FieldManager { get; init; } = "unknown";
+    /// <summary>Admission warnings for the client (Warning: 299 headers), when the caller collects them.</summary>
+    public List<string>? Warnings { get; init; }
     /// <summary>Internal writers (binding) that must change spec through the status path.</summary>
     internal bool AllowSpec { get; init; }
 }
@@ -71,12 +76,15 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         if (def.TracksGeneration) Meta.Set(obj, "generation", 1);
         else Meta.Remove(obj, "generation");
         def.Defaulter?.Invoke(obj);
-        await admission.MutateAsync(Request("CREATE", "", ns, obj, null, opts.User, opts.DryRun), ct);
+        // managedFields record what the client set (with defaults), before admission adds its part.
+        obj = ObjectShaper.Shape(obj, def.Schema);
+        ManagedFieldsUpdater.Update(obj, null, opts.FieldManager, def.GroupVersion, "", time.GetUtcNow(), def.Schema, def.HasStatus);
+        await admission.MutateAsync(Request("CREATE", "", ns, obj, null, opts), ct);
         def.PrepareForCreate?.Invoke(obj, new StrategyContext(time));
         var errs = MetadataValidation.ValidateCreate(def, obj);
         if (def.Validate is { } validate) errs.AddRange(validate(obj, null));
         if (errs.Count > 0) throw ApiErrors.Invalid(def.Kind, def.Group, Meta.Name(obj), errs);
-        await admission.ValidateAsync(Request("CREATE", "", ns, obj, null, opts.User, opts.DryRun), ct);
+        await admission.ValidateAsync(Request("CREATE", "", ns, obj, null, opts), ct);
 
         if (allocate is not null) await allocate(obj, ct);
         var name = Meta.Name(obj);
@@ -110,14 +118,19 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
                 throw ApiErrors.Conflict(def.Plural, def.Group, name, ApiErrors.OptimisticLockMessage);
 
             def.Defaulter?.Invoke(desired);
-            await admission.MutateAsync(Request("UPDATE", subresource, ns, desired, old, opts.User, opts.DryRun), ct);
+            if (!opts.AllowSpec)
+            {
+                desired = ObjectShaper.Shape(desired, def.Schema);
+                ManagedFieldsUpdater.Update(desired, old, opts.FieldManager, def.GroupVersion, subresource is "status" ? "status" : subresource, time.GetUtcNow(), def.Schema, def.HasStatus);
+            }
+            await admission.MutateAsync(Request("UPDATE", subresource, ns, desired, old, opts), ct);
             var obj = opts.AllowSpec ? desired : PrepareForUpdate(desired, old, subresource);
             def.PrepareForUpdate?.Invoke(obj, old, new StrategyContext(time));
             var errs = MetadataValidation.ValidateUpdate(def, obj, old);
             // Internal spec writes through the status path (binding) bypass the kind's update rules, as upstream's.
             if (def.Validate is { } validate && !opts.AllowSpec) errs.AddRange(validate(obj, old));
             if (errs.Count > 0) throw ApiErrors.Invalid(def.Kind, def.Group, name, errs);
-            await admission.ValidateAsync(Request("UPDATE", subresource, ns, obj, old, opts.User, opts.DryRun), ct);
+            await admission.ValidateAsync(Request("UPDATE", subresource, ns, obj, old, opts), ct);
 
             var shaped = ObjectShaper.Shape(obj, def.Schema);
             if (def.TracksGeneration && SpecChanged(shaped, old))
@@ -206,8 +219,8 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         return false;
     }
 
-    private AdmissionRequest Request(string op, string sub, string ns, JsonObject obj, JsonObject? old, UserInfo user, bool dryRun) =>
-        new(op, def, sub, def.Namespaced ? ns : "", Meta.Name(obj), obj, old, user, dryRun);
+    private AdmissionRequest Request(string op, string sub, string ns, JsonObject obj, JsonObject? old, WriteOptions opts) =>
+        new(op, def, sub, def.Namespaced ? ns : "", Meta.Name(obj), obj, old, opts.User, opts.DryRun) { Warnings = opts.Warnings };
 
     private static string RandomSuffix(int n)
     {

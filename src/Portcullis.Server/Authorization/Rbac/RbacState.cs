@@ -78,7 +78,7 @@ internal sealed class RbacState
         foreach (var (key, b) in scratch._bindings) state._bindings[key] = b;
         foreach (var (key, slot) in scratch._slots) state._slots[key] = slot;
         state._roleCount = scratch._roleCount;
-        state._bindingCount = scratch._bindingCount;
+        state._bindingCount = scratch._bindings.Count;
         return state;
 
         static void Add<TKey>(Dictionary<TKey, List<RbacBinding>> map, TKey key, RbacBinding b) where TKey : notnull

@@ -30,7 +30,7 @@ public sealed class SimulatedNodeController(SystemClient client, NodeIdentity no
                 cur["status"] = desired["status"]!.DeepClone();
                 Meta.Of(cur).Remove("resourceVersion");
                 return cur;
-            }, new WriteOptions(Kubelet), ct);
+            }, new WriteOptions(Kubelet) { FieldManager = "kubelet" }, ct);
         await RenewLeaseAsync(ct);
     }
 
@@ -81,7 +81,7 @@ public sealed class SimulatedNodeController(SystemClient client, NodeIdentity no
                 cur["spec"] = spec;
                 Meta.Of(cur).Remove("resourceVersion");
                 return cur;
-            }, new WriteOptions(Kubelet), ct);
+            }, new WriteOptions(Kubelet) { FieldManager = "kubelet" }, ct);
         }
         catch (ApiException e) when (e.Code is 404 or 409) { }
     }
@@ -117,7 +117,7 @@ public sealed class SimulatedNodeController(SystemClient client, NodeIdentity no
                 {
                     PodStatusWriter.WriteRunning(cur, node.InternalIp, ip, time.GetUtcNow());
                     return cur;
-                }, new WriteOptions(Kubelet), ct);
+                }, new WriteOptions(Kubelet) { FieldManager = "kubelet" }, ct);
             }
             catch (ApiException) { } // one pod's trouble must not stall the others; the next pass retries
         }
@@ -149,7 +149,7 @@ public sealed class SimulatedNodeController(SystemClient client, NodeIdentity no
             cur["status"] = status;
             Meta.Of(cur).Remove("resourceVersion");
             return cur;
-        }, new WriteOptions(Scheduler), ct);
+        }, new WriteOptions(Scheduler) { FieldManager = "kube-scheduler" }, ct);
     }
 
     /// <summary>Why the pod cannot go on the node, in the scheduler's words, or null when it fits.</summary>

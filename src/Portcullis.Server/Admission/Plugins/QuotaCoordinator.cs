@@ -1,0 +1,84 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+
+namespace Portcullis.Server.Admission.Plugins;
+
+/// <summary>
+/// What the ResourceQuota admission plugin and the quota controller share in one server: a lock per
+/// namespace (so a charge and a recount never interleave), and the objects admission has charged
+/// for but storage may not hold yet, which a recount must still count. Pass one instance to both.
+/// </summary>
+public sealed class QuotaCoordinator
+{
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private readonly Dictionary<(string Ns, string Group, string Resource), Dictionary<string, PendingCharge>> _pending = new();
+    private readonly Queue<PendingCharge> _byExpiry = new();
+
+    /// <summary>How long a charged object is assumed to be on its way into storage.</summary>
+    public TimeSpan PendingLifetime { get; init; } = TimeSpan.FromSeconds(10);
+
+    private sealed record PendingCharge((string, string, string) Kind, string Name, JsonObject Object, DateTimeOffset Expires);
+
+    /// <summary>Holds the namespace's quota lock until disposed.</summary>
+    public async Task<IDisposable> LockAsync(string ns, CancellationToken ct)
+    {
+        var sem = _locks.GetOrAdd(ns, _ => new SemaphoreSlim(1, 1));
+        await sem.WaitAsync(ct);
+        return new Releaser(sem);
+    }
+
+    private sealed class Releaser(SemaphoreSlim sem) : IDisposable
+    {
+        private int _done;
+        public void Dispose() { if (Interlocked.Exchange(ref _done, 1) == 0) sem.Release(); }
+    }
+
+    internal void AddPending(string ns, string group, string resource, string name, JsonObject obj, DateTimeOffset now)
+    {
+        if (name.Length == 0) return;
+        var charge = new PendingCharge((ns, group, resource), name, (JsonObject)obj.DeepClone(), now + PendingLifetime);
+        lock (_gate)
+        {
+            Expire(now);
+            if (!_pending.TryGetValue(charge.Kind, out var byName)) _pending[charge.Kind] = byName = new Dictionary<string, PendingCharge>(StringComparer.Ordinal);
+            byName[name] = charge;
+            _byExpiry.Enqueue(charge);
+        }
+    }
+
+    /// <summary>The object reached storage: it is counted from there on.</summary>
+    internal void Arrived(string ns, string group, string resource, string name)
+    {
+        lock (_gate)
+            if (_pending.TryGetValue((ns, group, resource), out var byName)) byName.Remove(name);
+    }
+
+    /// <summary>
+    /// The charged objects of a kind missing from <paramref name="stored"/> (by name) and still fresh;
+    /// those found stored are forgotten.
+    /// </summary>
+    internal List<JsonObject> Pending(string ns, string group, string resource, IReadOnlySet<string> stored, DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            Expire(now);
+            if (!_pending.TryGetValue((ns, group, resource), out var byName)) return [];
+            foreach (var name in byName.Keys.Where(stored.Contains).ToList()) byName.Remove(name);
+            return byName.Values.Select(p => p.Object).ToList();
+        }
+    }
+
+    private void Expire(DateTimeOffset now)
+    {
+        while (_byExpiry.TryPeek(out var first) && first.Expires < now)
+        {
+            _byExpiry.Dequeue();
+            if (_pending.TryGetValue(first.Kind, out var byName) && byName.TryGetValue(first.Name, out var cur) && ReferenceEquals(cur, first))
+            {
+                byName.Remove(first.Name);
+                if (byName.Count == 0) _pending.Remove(first.Kind);
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Portcullis.Server.Authentication.Tokens;
+
+namespace Portcullis.Server.Authentication.ServiceAccounts;
+
+/// <summary>
+/// What the service account token authenticator accepts: tokens from <paramref name="Issuers"/>
+/// (<c>--service-account-issuer</c>, all of them), for an audience among <paramref name="ApiAudiences"/>
+/// (<c>--api-audiences</c>; empty = no audience check), and legacy secret-based tokens unless turned off.
+/// </summary>
+public sealed record ServiceAccountAuthenticatorOptions(IReadOnlyList<string> Issuers, IReadOnlyList<string> ApiAudiences)
+{
+    public bool LegacyTokens { get; init; } = true;
+
+    /// <summary>
+    /// Told of each successful use of a legacy token's secret, to keep its
+    /// <c>kubernetes.io/legacy-token-last-used</c> label current; failures are ignored.
+    /// </summary>
+    public Func<JsonObject, CancellationToken, Task>? LegacyTokenUsed { get; init; }
+}
+
+/// <summary>The outcome of authenticating one token, and the audiences it was accepted for (TokenReview's status.audiences).</summary>
+public sealed record TokenAuthentication(AuthenticationResult Result, IReadOnlyList<string> Audiences);
+
+/// <summary>
+/// Service account bearer tokens, as upstream's JWT token authenticator with its bound-token and
+/// legacy validators. A bearer token that is not a compact JWS, or whose (unverified) issuer is not
+/// ours, is NotMine so other authenticators may try it. Anything else must verify strictly: RS256
+/// only, no key material in the header, a signature by the key its <c>kid</c> names (every key when
+/// it names none), an accepted issuer and audience, the time claims within 60 s of leeway, and the
+/// service account and bound objects still existing with the same uids.
+/// </summary>
+public sealed partial class ServiceAccountTokenAuthenticator : IAuthenticator
+{
+    /// <summary>Longer tokens are refused without being decoded; ours are a few hundred bytes.</summary>
+    public const int MaxTokenLength = 64 * 1024;
+
+    /// <summary>go-jose's jwt.DefaultLeeway, which upstream applies to exp, nbf, iat and deletions.</summary>
+    public static readonly TimeSpan Leeway = TimeSpan.FromMinutes(1);
+
+    private static readonly string[] ForbiddenHeaders = ["jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256", "crit", "b64", "zip", "enc"];
+
+    private readonly ServiceAccountKeys _keys;
+    private readonly ServiceAccountAuthenticatorOptions _options;
+    private readonly ServiceAccountObjectGetters _getters;
+    private readonly TimeProvider _time;
+    private readonly HashSet<string> _boundIssuers;
+
+    public ServiceAccountTokenAuthenticator(ServiceAccountKeys keys, ServiceAccountAuthenticatorOptions options,
+        ServiceAccountObjectGetters getters, TimeProvider time)
+    {
+        _keys = keys;
+        _options = options;
+        _getters = getters;
+        _time = time;
+        _boundIssuers = new HashSet<string>(options.Issuers, StringComparer.Ordinal);
+    }
+
+    public async ValueTask<AuthenticationResult> AuthenticateAsync(HttpContext context)
+    {
+        var token = BearerToken.From(context);
+        if (token is null) return AuthenticationResult.NotMine;
+        return (await AuthenticateTokenAsync(token, null, context.RequestAborted)).Result;
+    }
+
+    /// <summary>
+    /// Authenticates a raw token (also TokenReview's entry point) for <paramref name="requestedAudiences"/>
+    /// (TokenReview's spec.audiences), or for the API audiences when null or empty.
+    /// </summary>
+    public async Task<TokenAuthentication> AuthenticateTokenAsync(string token, IReadOnlyList<string>? requestedAudiences = null,
+        CancellationToken ct = default)
+    {
+        if (token.Length > MaxTokenLength) return Failed("service account token exceeds the maximum length");
+        if (!Jwt.TrySplit(token, out var headerB64, out var payloadB64, out var signatureB64)) return NotMine;
+        if (!Jwt.TryBase64UrlDecode(payloadB64, out var payloadBytes)) return NotMine;
+        using var payload = Jwt.TryParseObject(payloadBytes);
+        if (payload is null) return NotMine;
+        var root = payload.RootElement;
+        // Unverified: only routes the token. Nothing below trusts a claim before the signature checks.
+        if (!root.TryGetProperty("iss", out var issElement) || issElement.ValueKind != JsonValueKind.String) return NotMine;
+        var issuer = issElement.GetString()!;
+        var legacy = _options.LegacyTokens && issuer == LegacyTokenIssuer.Issuer;
+        if (!legacy && !_boundIssuers.Contains(issuer)) return NotMine;
+
+        // A token that cannot be parsed as a JWS is passed on, as upstream does.
+        if (!Jwt.TryBase64UrlDecode(headerB64, out var headerBytes) || !Jwt.TryBase64UrlDecode(signatureB64, out var signature))
+            return NotMine;
+        using var header = Jwt.TryParseObject(headerBytes);
+        if (header is null) return NotMine;
+
+        if (!header.RootElement.TryGetProperty("alg", out var alg) || alg.ValueKind != JsonValueKind.String || alg.GetString() != Jwt.Rs256)
+            return Failed("service account token is not signed with RS256");
+        foreach (var h in ForbiddenHeaders)
+            if (header.RootElement.TryGetProperty(h, out _)) return Failed($"service account token header carries the unsupported \"{h}\" parameter");
+        string? kid = null;
+        if (header.RootElement.TryGetProperty("kid", out var kidElement))
+        {
+            if (kidElement.ValueKind != JsonValueKind.String) return Failed("service account token has an invalid key ID");
+            kid = kidElement.GetString();
+        }
+        var candidates = _keys.KeysFor(kid);
+        if (candidates.Count == 0) return Failed("invalid signature, no keys found");
+        var signingInput = headerB64 + "." + payloadB64;
+        if (!candidates.Any(k => Jwt.VerifyRs256(signingInput, signature, k.Key)))
+            return Failed("service account token signature is invalid");
+
+        // Verified from here on.
+        if (!TokenClaims.TryRead(root, out var claims)) return Failed("service account token claims could not be parsed");
+
+        var apiAudiences = _options.ApiAudiences;
+        var tokenAudiences = claims.Audiences.Count > 0 ? claims.Audiences : apiAudiences;
+        var requested = requestedAudiences is { Count: > 0 } ? requestedAudiences : apiAudiences;
+        var accepted = requested.Where(a => tokenAudiences.Contains(a)).ToList();
+        if (accepted.Count == 0 && apiAudiences.Count > 0)
+            return Failed("service account token audiences are invalid for the target audiences");
+
+        AuthenticationResult result;
+        try
+        {
+            result = legacy
+                ? await ValidateLegacyAsync(token, claims, ct)
+                : await ValidateBoundAsync(claims, ct);
+            if (legacy && result.Outcome == AuthenticationOutcome.Failed && _boundIssuers.Contains(issuer))
+                result = await ValidateBoundAsync(claims, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            return Failed($"service account token validation could not read its objects ({e.GetType().Name})");
+        }
+        return new TokenAuthentication(result, result.Outcome == AuthenticationOutcome.Authenticated ? accepted : []);
+    }
+
+    private static TokenAuthentication NotMine => new(AuthenticationResult.NotMine, []);
+
+    private static TokenAuthentication Failed(string why) => new(AuthenticationResult.Fail(why), []);
+}

@@ -1,0 +1,238 @@
+using System.Text.Json.Nodes;
+using Portcullis.Server.Admission.Plugins;
+using Portcullis.Server.Errors;
+using Portcullis.Server.Registry;
+using Portcullis.Server.Storage;
+
+namespace Portcullis.Server.Controllers;
+
+/// <summary>
+/// kube-controller-manager's resource quota controller: keeps each quota's <c>status.hard</c> equal
+/// to <c>spec.hard</c> and <c>status.used</c> equal to the namespace's true usage, recounted from the
+/// objects (pods in a terminal phase or past their deletion grace period charge only count/pods).
+/// A namespace is recounted when one of its quotas is created, deleted or changes spec.hard, when an
+/// object in it is deleted, when a pod, service or claim update changes what it charges (creates are
+/// charged by admission), and on every resync period. Changes are debounced; recounts hold the
+/// namespace's quota lock shared with admission, and count objects admission charged for that are not
+/// stored yet.
+/// </summary>
+/// <param name="client">Reads objects and writes quota status.</param>
+/// <param name="time">Clock for resyncs, debouncing and pod grace periods.</param>
+/// <param name="coordinator">The instance given to <see cref="ResourceQuotaAdmission"/>; a private one when null.</param>
+/// <param name="resyncPeriod">Full recount of every quota (upstream's default: 5 minutes).</param>
+/// <param name="debounce">How long changes gather before a recount (default 100 ms).</param>
+public sealed class ResourceQuotaController(SystemClient client, TimeProvider time, QuotaCoordinator? coordinator = null,
+    TimeSpan? resyncPeriod = null, TimeSpan? debounce = null) : IController
+{
+    private const int ConflictRetries = 5;
+
+    private readonly QuotaCoordinator _coordinator = coordinator ?? new QuotaCoordinator();
+    private readonly TimeSpan _resync = resyncPeriod ?? TimeSpan.FromMinutes(5);
+    private readonly TimeSpan _debounce = debounce ?? TimeSpan.FromMilliseconds(100);
+    private readonly Lock _gate = new();
+    private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _signal = new(0);
+
+    public string Name => "resourcequota";
+
+    private GenericStore Quotas => client.All.First(s => s.Definition.Group.Length == 0 && s.Definition.Plural == "resourcequotas");
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var from = client.Backend.CurrentRevision;
+        var prefixes = client.All.Where(s => s.Definition.Namespaced && !s.Definition.Virtual)
+            .OrderByDescending(s => s.Definition.KeyPrefix.Length).ToList();
+        var worker = Task.Run(() => WorkAsync(cts.Token), CancellationToken.None);
+        var resync = Task.Run(() => ResyncAsync(cts.Token), CancellationToken.None);
+        try
+        {
+            await foreach (var ev in client.Backend.WatchAsync("/registry/", from, cts.Token))
+                Observe(ev, prefixes);
+        }
+        finally
+        {
+            await cts.CancelAsync();
+            try { await Task.WhenAll(worker, resync); } catch (OperationCanceledException) { }
+        }
+    }
+
+    /// <summary>Queues a recount of the namespace's quotas.</summary>
+    public void Enqueue(string ns)
+    {
+        lock (_gate)
+            if (_dirty.Add(ns)) _signal.Release();
+    }
+
+    private async Task ResyncAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            try
+            {
+                foreach (var ns in (await client.ListAsync(Quotas, "", ct)).Select(Meta.Namespace).Distinct())
+                    Enqueue(ns);
+            }
+            catch (Exception e) when (e is not OperationCanceledException) { }
+            await Task.Delay(_resync, time, ct);
+        }
+    }
+
+    private async Task WorkAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            await _signal.WaitAsync(ct);
+            await Task.Delay(_debounce, time, ct);
+            string[] batch;
+            lock (_gate)
+            {
+                batch = [.. _dirty];
+                _dirty.Clear();
+            }
+            foreach (var ns in batch)
+            {
+                try { await SyncNamespaceAsync(ns, ct); }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // Try again later (a later change or the resync also brings it back).
+                    _ = RetryLaterAsync(ns, ct);
+                }
+            }
+        }
+    }
+
+    private async Task RetryLaterAsync(string ns, CancellationToken ct)
+    {
+        try { await Task.Delay(TimeSpan.FromSeconds(1), time, ct); Enqueue(ns); }
+        catch (OperationCanceledException) { }
+    }
+
+    private void Observe(WatchEvent ev, List<GenericStore> prefixes)
+    {
+        var key = ev.Kv.Key;
+        var store = prefixes.FirstOrDefault(s => key.StartsWith(s.Definition.KeyPrefix, StringComparison.Ordinal));
+        if (store is null) return;
+        var rest = key[store.Definition.KeyPrefix.Length..];
+        var slash = rest.IndexOf('/');
+        if (slash <= 0) return;
+        var ns = rest[..slash];
+        var def = store.Definition;
+        if (ev.IsCreate) _coordinator.Arrived(ns, def.Group, def.Plural, rest[(slash + 1)..]);
+        if (def.Group.Length == 0 && def.Plural == "resourcequotas")
+        {
+            // Quota status writes (admission's and ours) are not a reason to recount; spec changes are.
+            if (ev.Type == WatchEventType.Delete || ev.IsCreate || !SameSpecHard(store, ev)) Enqueue(ns);
+            return;
+        }
+        if (QuotaEvaluators.IsIgnored(def.Group, def.Plural)) return;
+        if (ev.Type == WatchEventType.Delete) { Enqueue(ns); return; }
+        if (ev.IsCreate || def.Group.Length > 0 || def.Plural is not ("pods" or "services" or "persistentvolumeclaims")) return;
+        try
+        {
+            var evaluator = QuotaEvaluators.For(def.Group, def.Plural);
+            var now = time.GetUtcNow();
+            var before = evaluator.Usage(store.Decode(ev.PrevKv!), now);
+            var after = evaluator.Usage(store.Decode(ev.Kv), now);
+            if (!ResourceLists.Equal(before, after)) Enqueue(ns);
+        }
+        catch (Exception) { Enqueue(ns); }
+    }
+
+    private static bool SameSpecHard(GenericStore store, WatchEvent ev)
+    {
+        try
+        {
+            return ResourceLists.Equal(ResourceLists.Read(store.Decode(ev.PrevKv!)["spec"]?["hard"]),
+                ResourceLists.Read(store.Decode(ev.Kv)["spec"]?["hard"]));
+        }
+        catch (Exception) { return false; }
+    }
+
+    /// <summary>Recounts every quota of the namespace now, writing the statuses that changed.</summary>
+    public async Task SyncNamespaceAsync(string ns, CancellationToken ct)
+    {
+        using var held = await _coordinator.LockAsync(ns, ct);
+        var quotas = await client.ListAsync(Quotas, ns, ct);
+        if (quotas.Count == 0) return;
+        var evaluators = QuotaEvaluators.ForServed(client.All.Select(s => s.Definition));
+        foreach (var quota in quotas)
+        {
+            var current = quota;
+            for (var attempt = 0; ; attempt++)
+            {
+                var cache = new Dictionary<QuotaEvaluator, List<JsonObject>>();
+                try
+                {
+                    await SyncQuotaAsync(current, evaluators, cache, ct);
+                    break;
+                }
+                catch (ApiException e) when (e.Code == 409 && attempt < ConflictRetries)
+                {
+                    if (await client.TryGetAsync(Quotas, ns, Meta.Name(current), ct) is not { } fresh) break;
+                    current = fresh;
+                }
+                catch (ApiException e) when (e.Code == 404) { break; }
+            }
+        }
+    }
+
+    private async Task SyncQuotaAsync(JsonObject quota, List<QuotaEvaluator> evaluators, Dictionary<QuotaEvaluator, List<JsonObject>> cache, CancellationToken ct)
+    {
+        var ns = Meta.Namespace(quota);
+        var status = quota["status"] as JsonObject;
+        var hard = ResourceLists.Read(quota["spec"]?["hard"]);
+        var oldUsed = ResourceLists.Read(status?["used"]);
+        var used = new Dictionary<string, Qty>(oldUsed, StringComparer.Ordinal);
+        foreach (var (k, v) in await CalculateUsageAsync(ns, quota, hard, evaluators, cache, ct)) used[k] = v;
+        used = ResourceLists.Mask(used, hard.Keys);
+
+        var dirty = status?["hard"] is not JsonObject || status["used"] is not JsonObject
+            || !ResourceLists.Equal(hard, ResourceLists.Read(status["hard"]))
+            || !ResourceLists.Equal(used, oldUsed);
+        if (!dirty) return;
+        var newStatus = new JsonObject { ["hard"] = ResourceLists.ToJson(hard), ["used"] = ResourceLists.ToJson(used) };
+        var rv = Meta.ResourceVersion(quota);
+        await Quotas.UpdateAsync(ns, Meta.Name(quota), "status", current =>
+        {
+            current["status"] = newStatus.DeepClone();
+            Meta.Of(current)["resourceVersion"] = rv;
+            return current;
+        }, new WriteOptions(SystemClient.Controller), ct);
+    }
+
+    /// <summary>quota.CalculateUsage: the usage of the resources the quota limits that some evaluator tracks.</summary>
+    private async Task<Dictionary<string, Qty>> CalculateUsageAsync(string ns, JsonObject quota, Dictionary<string, Qty> hard,
+        List<QuotaEvaluator> evaluators, Dictionary<QuotaEvaluator, List<JsonObject>> cache, CancellationToken ct)
+    {
+        var hardNames = hard.Keys.ToList();
+        var tracked = evaluators.SelectMany(e => e.MatchingResources(hardNames)).ToHashSet(StringComparer.Ordinal);
+        var matched = hardNames.Where(tracked.Contains).ToList();
+        var scopes = QuotaScopes.Of(quota);
+        var now = time.GetUtcNow();
+        var usage = new Dictionary<string, Qty>(StringComparer.Ordinal);
+        foreach (var evaluator in evaluators)
+        {
+            var resources = evaluator.MatchingResources(matched);
+            if (resources.Count == 0) continue;
+            var stats = resources.ToDictionary(r => r, _ => Qty.Zero, StringComparer.Ordinal);
+            foreach (var item in await ItemsAsync(ns, evaluator, cache, ct))
+                if (scopes.All(s => evaluator.MatchesScope(s, item)))
+                    stats = ResourceLists.Add(stats, evaluator.Usage(item, now));
+            usage = ResourceLists.Add(usage, stats);
+        }
+        return ResourceLists.Mask(usage, matched);
+    }
+
+    /// <summary>The stored objects of the evaluator's kind, plus those admission charged for that are still on their way.</summary>
+    private async Task<List<JsonObject>> ItemsAsync(string ns, QuotaEvaluator evaluator, Dictionary<QuotaEvaluator, List<JsonObject>> cache, CancellationToken ct)
+    {
+        if (cache.TryGetValue(evaluator, out var cached)) return cached;
+        var store = client.All.FirstOrDefault(s => s.Definition.Group == evaluator.Group && s.Definition.Plural == evaluator.Resource);
+        var items = store is null ? [] : await client.ListAsync(store, ns, ct);
+        var names = items.Select(Meta.Name).ToHashSet(StringComparer.Ordinal);
+        items.AddRange(_coordinator.Pending(ns, evaluator.Group, evaluator.Resource, names, time.GetUtcNow()));
+        cache[evaluator] = items;
+        return items;
+    }
+}

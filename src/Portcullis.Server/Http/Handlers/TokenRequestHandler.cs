@@ -1,0 +1,27 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Portcullis.Server.Api.Resources;
+using Portcullis.Server.Api.Schema;
+using Portcullis.Server.Authentication.ServiceAccounts;
+using Portcullis.Server.Errors;
+
+namespace Portcullis.Server.Http.Handlers;
+
+/// <summary>serviceaccounts/token (POST): TokenRequest, so `kubectl create token NAME` works.</summary>
+public sealed class TokenRequestHandler(TokenRequestLogic logic, ServiceAccountObjectGetters getters) : ICustomHandler
+{
+    public IEnumerable<(string Group, string Plural, string Subresource)> Routes => [("", "serviceaccounts", "token")];
+
+    public async Task HandleAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def)
+    {
+        if (info.Verb != "create") throw ApiErrors.MethodNotAllowed();
+        var warnings = new List<string>();
+        var body = await BodyDecoder.ReadBodyAsync(ctx.Request, ctx.RequestAborted);
+        var request = BodyDecoder.Decode(body, BodyDecoder.MediaType(ctx.Request), SchemaRegistry.Default.Get("authentication/v1.TokenRequest"),
+            "authentication.k8s.io/v1", "TokenRequest", BodyDecoder.FieldValidation(ctx.Request), warnings);
+        var outcome = await logic.CreateAsync(info.Namespace, info.Name, request, getters, ctx.RequestAborted);
+        foreach (var w in warnings.Concat(outcome.Warnings))
+            ctx.Response.Headers.Append("Warning", "299 - \"" + w.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"");
+        await Responses.WriteObjectAsync(ctx, 201, ObjectShaper.Shape(outcome.TokenRequest, SchemaRegistry.Default.Get("authentication/v1.TokenRequest")));
+    }
+}

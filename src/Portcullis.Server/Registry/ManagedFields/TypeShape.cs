@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Portcullis.Server.Api.Schema;
+
+namespace Portcullis.Server.Registry.ManagedFields;
+
+internal enum ShapeKind
+{
+    /// <summary>A scalar, or an untyped atomic value (RawExtension): always one leaf.</summary>
+    Leaf,
+    Struct,
+    Map,
+    List,
+    /// <summary>Free-form JSON: objects are granular maps of deduced values, lists are atomic.</summary>
+    Deduced,
+}
+
+/// <summary>
+/// How structured-merge-diff sees a type, derived from our schema the way upstream derives its
+/// schema from the OpenAPI markers: <c>listType</c>/<c>listMapKeys</c> first, else a list with
+/// patch strategy merge is keyed by its merge key (a set without one), else lists are atomic;
+/// maps and structs are granular unless <c>mapType</c>/<c>structType</c> say atomic (a field's
+/// own marker wins over its type's).
+/// </summary>
+internal sealed class TypeShape
+{
+    public required ShapeKind Kind { get; init; }
+    public bool Atomic { get; init; }
+    public StructSchema? Struct { get; init; }
+    /// <summary>Element type of a map or list.</summary>
+    public TypeRef? Elem { get; init; }
+    /// <summary>List-map key fields; empty for a set.</summary>
+    public string[] Keys { get; init; } = [];
+
+    private static readonly ConcurrentDictionary<object, TypeShape> s_cache = new(ReferenceEqualityComparer.Instance);
+
+    public static readonly TypeShape LeafShape = new() { Kind = ShapeKind.Leaf };
+    public static readonly TypeShape DeducedShape = new() { Kind = ShapeKind.Deduced };
+
+    // Field-level structType markers the schema files record but FieldSchema does not carry.
+    private static readonly Dictionary<(string, string), bool> s_fieldStructAtomic = new()
+    {
+        [("core/v1.PersistentVolumeSpec", "claimRef")] = false,
+    };
+
+    // OpenAPI defaults of list-map key fields (used when an item omits the key).
+    private static readonly Dictionary<(string, string), string> s_keyDefaults = new()
+    {
+        [("core/v1.ContainerPort", "protocol")] = "TCP",
+        [("core/v1.ServicePort", "protocol")] = "TCP",
+    };
+
+    public static TypeShape Root(StructSchema schema) =>
+        s_cache.GetOrAdd(schema, _ => new TypeShape { Kind = ShapeKind.Struct, Struct = schema, Atomic = schema.StructType == "atomic" });
+
+    public bool IsList => Kind == ShapeKind.List;
+    public bool IsSet => Kind == ShapeKind.List && !Atomic && Keys.Length == 0;
+
+    /// <summary>The shape of a struct field or map value; unknown struct fields are free-form.</summary>
+    public TypeShape Child(string name)
+    {
+        if (Kind == ShapeKind.Struct)
+        {
+            var f = Struct!.Field(name);
+            return f is null ? DeducedShape : s_cache.GetOrAdd(f, _ => ForField(f, Struct));
+        }
+        if (Kind == ShapeKind.Map) return ElementShape();
+        return DeducedShape;
+    }
+
+    /// <summary>Whether a struct declares the field (map keys and deduced keys are not fields).</summary>
+    public bool IsDeclaredField(string name) => Kind == ShapeKind.Struct && Struct!.Field(name) is not null;
+
+    public TypeShape ElementShape() => Elem is null ? DeducedShape : s_cache.GetOrAdd(Elem, _ => ForType(Elem));
+
+    private static TypeShape ForField(FieldSchema f, StructSchema owner)
+    {
+        var t = f.Type.Deref;
+        switch (t.Kind)
+        {
+            case TypeKind.Slice:
+            {
+                var (atomic, keys) = ListRelationship(f);
+                return new TypeShape { Kind = ShapeKind.List, Atomic = atomic, Keys = keys, Elem = t.Elem };
+            }
+            case TypeKind.Map:
+                return new TypeShape { Kind = ShapeKind.Map, Atomic = f.MapType == "atomic", Elem = t.Elem };
+            case TypeKind.Struct:
+            {
+                bool atomic;
+                if (s_fieldStructAtomic.TryGetValue((owner.QualifiedName, f.JsonName), out var a)) atomic = a;
+                else if (f.MapType is { } mt) atomic = mt == "atomic";
+                else atomic = t.Struct!.StructType == "atomic";
+                return new TypeShape { Kind = ShapeKind.Struct, Struct = t.Struct, Atomic = atomic };
+            }
+            default:
+                return ForType(t);
+        }
+    }
+
+    private static TypeShape ForType(TypeRef t)
+    {
+        t = t.Deref;
+        return t.Kind switch
+        {
+            TypeKind.Struct => new TypeShape { Kind = ShapeKind.Struct, Struct = t.Struct, Atomic = t.Struct!.StructType == "atomic" },
+            TypeKind.Map => new TypeShape { Kind = ShapeKind.Map, Elem = t.Elem },
+            TypeKind.Slice => new TypeShape { Kind = ShapeKind.List, Atomic = true, Elem = t.Elem },
+            TypeKind.Json or TypeKind.FieldsV1 => DeducedShape,
+            _ => LeafShape,
+        };
+    }
+
+    private static (bool Atomic, string[] Keys) ListRelationship(FieldSchema f)
+    {
+        switch (f.ListType)
+        {
+            case "atomic": return (true, []);
+            case "set": return (false, []);
+            case "map": return (false, f.ListMapKeys ?? []);
+            case not null: return (true, []);
+        }
+        return f.PatchStrategy switch
+        {
+            "merge" or "merge,retainKeys" => (false, f.MergeKey is { } k ? [k] : []),
+            _ => (true, []),
+        };
+    }
+
+    /// <summary>The path element of a list item; throws where upstream fails the whole update.</summary>
+    public PathElement ItemElement(JsonNode? item)
+    {
+        if (Keys.Length > 0)
+        {
+            if (item is null) throw new ManagedFieldsException("associative list with keys may not have a null element");
+            if (item is not JsonObject o) throw new ManagedFieldsException("associative list with keys may not have non-map elements");
+            var fields = new List<KeyValuePair<string, JsonNode?>>(Keys.Length);
+            var elemStruct = Elem?.Deref.Struct;
+            foreach (var k in Keys)
+            {
+                if (o.TryGetPropertyValue(k, out var v)) fields.Add(new(k, v));
+                else if (elemStruct is not null && s_keyDefaults.TryGetValue((elemStruct.QualifiedName, k), out var def)) fields.Add(new(k, JsonValue.Create(def)));
+                else throw new ManagedFieldsException($"associative list with keys has an element that omits key field \"{k}\" (and doesn't have default value)");
+            }
+            return PathElement.Key(fields);
+        }
+        return item switch
+        {
+            JsonObject => throw new ManagedFieldsException("associative list without keys has an element that's a map type"),
+            JsonArray => throw new ManagedFieldsException("not supported: associative list with lists as elements"),
+            null => throw new ManagedFieldsException("associative list without keys has an element that's an explicit null"),
+            _ => PathElement.SetItem(item),
+        };
+    }
+}

@@ -162,6 +162,14 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
 
     private JsonObject PrepareForUpdate(JsonObject desired, JsonObject old, string subresource)
     {
+        var obj = PrepareSubresource(desired, old, subresource);
+        // Subresource writes start from the stored object; managedFields are the ones just computed.
+        if (subresource.Length > 0 && Meta.Of(desired)["managedFields"] is { } mf) Meta.Set(obj, "managedFields", mf.DeepClone());
+        return obj;
+    }
+
+    private JsonObject PrepareSubresource(JsonObject desired, JsonObject old, string subresource)
+    {
         JsonObject obj;
         if (subresource == "finalize")
         {

@@ -6,7 +6,8 @@ using Portcullis.Server.Api.Schema;
 namespace Portcullis.Server.Http;
 
 /// <summary>
-/// /openapi/v3 (index and one document per group version) and /openapi/v2, generated from the
+/// /openapi/v3 (index and one document per group version) and /openapi/v2 (JSON, or gnostic protobuf
+/// by Accept, as kube-openapi negotiates it), generated from the
 /// resource and schema definitions on first request and cached (start-up stays fast). Documents
 /// are served with their hash as ETag; a stale <c>?hash=</c> is redirected to the current one, as upstream.
 /// </summary>
@@ -15,6 +16,18 @@ public sealed class OpenApiEndpoints
     private readonly Lazy<Dictionary<string, (byte[] Bytes, string Hash)>> _v3;
     private readonly Lazy<byte[]> _v3Index;
     private readonly Lazy<(byte[] Bytes, string Hash)> _v2;
+    private readonly Lazy<byte[]> _v2Protobuf;
+
+    /// <summary>
+    /// The media types /openapi/v2 serves, in kube-openapi's order (the first match of the best Accept
+    /// clause wins); both protobuf subtypes are answered with the dotted, MIME-parsable content type.
+    /// </summary>
+    private static readonly (string Type, string SubType, string ContentType, bool Protobuf)[] V2MediaTypes =
+    [
+        ("application", "json", "application/json", false),
+        ("application", OpenApiV2Protobuf.AcceptType["application/".Length..], OpenApiV2Protobuf.ContentType, true),
+        ("application", OpenApiV2Protobuf.ContentType["application/".Length..], OpenApiV2Protobuf.ContentType, true),
+    ];
 
     public OpenApiEndpoints(ResourceRegistry resources, string serverVersion)
     {
@@ -26,6 +39,9 @@ public sealed class OpenApiEndpoints
             var b = OpenApiHash.Serialize(OpenApiV2Builder.BuildV2(resources, SchemaRegistry.Default, serverVersion));
             return (b, OpenApiHash.Compute(b));
         });
+        // As kube-apiserver does: the protobuf is gnostic's reading of the served JSON bytes, and
+        // shares the JSON's ETag (responses vary by Accept).
+        _v2Protobuf = new(() => OpenApiV2Protobuf.Encode(System.Text.Json.Nodes.JsonNode.Parse(_v2.Value.Bytes)!.AsObject()));
     }
 
     public async Task<bool> TryServeAsync(HttpContext ctx, string path)
@@ -51,19 +67,56 @@ public sealed class OpenApiEndpoints
         }
         if (path == "/openapi/v2")
         {
-            var accept = ctx.Request.Headers.Accept.ToString();
-            if (accept.Contains("protobuf", StringComparison.Ordinal) && !accept.Contains("json", StringComparison.Ordinal) && !accept.Contains("*/*", StringComparison.Ordinal))
-                throw Errors.ApiErrors.NotAcceptable("only the following media types are accepted: application/json");
-            await WriteAsync(ctx, _v2.Value.Bytes, _v2.Value.Hash);
+            ctx.Response.Headers.Vary = "Accept";
+            var media = NegotiateV2(ctx.Request.Headers.Accept.ToString())
+                ?? throw Errors.ApiErrors.NotAcceptable("only the following media types are accepted: " + string.Join(", ", V2MediaTypes.Select(m => m.ContentType)));
+            var body = media.Protobuf ? _v2Protobuf.Value : _v2.Value.Bytes;
+            await WriteAsync(ctx, body, _v2.Value.Hash, contentType: media.ContentType);
             return true;
         }
         return false;
     }
 
-    private static async Task WriteAsync(HttpContext ctx, byte[] body, string? hash, bool immutable = false)
+    /// <summary>
+    /// kube-openapi's negotiation for /openapi/v2: Accept clauses (none means <c>*/*</c>) sorted by q
+    /// and then specificity; the first clause matching any served type picks the first such type.
+    /// </summary>
+    private static (string Type, string SubType, string ContentType, bool Protobuf)? NegotiateV2(string accept)
+    {
+        if (string.IsNullOrWhiteSpace(accept)) accept = "*/*";
+        var clauses = new List<(string Type, string SubType, double Q)>();
+        foreach (var part in accept.Split(','))
+        {
+            var mrp = part.Trim().Split(';');
+            var sp = mrp[0].Split('/');
+            var type = sp[0].Trim();
+            string subType;
+            if (sp.Length == 1 && type == "*") subType = "*";
+            else if (sp.Length == 2) subType = sp[1].Trim();
+            else continue;
+            var q = 1.0;
+            foreach (var param in mrp.Skip(1))
+            {
+                var kv = param.Split('=', 2);
+                if (kv.Length == 2 && kv[0].Trim() == "q")
+                    q = double.TryParse(kv[1].Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : 0;
+            }
+            if (q > 0) clauses.Add((type, subType, q));
+        }
+        foreach (var c in clauses.OrderByDescending(c => c.Q).ThenBy(c => c.Type == "*").ThenBy(c => c.SubType == "*"))
+        {
+            foreach (var m in V2MediaTypes)
+            {
+                if ((c.Type == m.Type || c.Type == "*") && (c.SubType == m.SubType || c.SubType == "*")) return m;
+            }
+        }
+        return null;
+    }
+
+    private static async Task WriteAsync(HttpContext ctx, byte[] body, string? hash, bool immutable = false, string contentType = "application/json")
     {
         ctx.Response.StatusCode = 200;
-        ctx.Response.ContentType = "application/json";
+        ctx.Response.ContentType = contentType;
         if (hash is not null) ctx.Response.Headers.ETag = OpenApiHash.ETag(hash);
         ctx.Response.Headers.CacheControl = immutable ? "public, immutable" : "no-cache, private";
         ctx.Response.ContentLength = body.Length;

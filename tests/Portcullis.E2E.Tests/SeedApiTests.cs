@@ -73,7 +73,8 @@ public sealed class SeedApiTests
         await s.StartAsync();
         foreach (var bad in new[] { "not-a-jwt", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", new string('a', 70_000) })
         {
-            var r = await Tools.RunAsync("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--header", $"Authorization: Bearer {bad}",
+            // HTTP/1.1: curl's own HTTP/2 library refuses to send a header over 64 KiB.
+            var r = await Tools.RunAsync("curl", ["--http1.1", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--header", $"Authorization: Bearer {bad}",
                 "--cacert", s.CaFile, s.Url + "/api/v1/namespaces/default/pods"]);
             Assert.Equal("401", r.Stdout);
         }

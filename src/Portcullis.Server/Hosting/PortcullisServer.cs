@@ -132,6 +132,7 @@ public sealed class PortcullisServer : IAsyncDisposable
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = null; // the body decoder enforces upstream's 3 MiB with upstream's error
             k.Limits.MaxRequestHeadersTotalSize = 1 << 20; // Go's http.Server default: an oversized token is a 401, not a 431
+            k.Limits.Http2.MaxRequestHeaderFieldSize = 1 << 20;
             k.Listen(bind, port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;

@@ -162,4 +162,33 @@ public sealed class KubernetesClientTests(ServerFixture f) : IClassFixture<Serve
         Assert.Equal("20", afterMain.Spec.Hard["pods"].ToString());
         Assert.Equal("10", afterMain.Status.Hard["pods"].ToString());
     }
+
+    [Theory]
+    [InlineData("Orphan", true)]
+    [InlineData("Foreground", false)]
+    [InlineData("Background", false)]
+    public async Task Delete_PropagationPolicy_OrphansOrDeletesDependents(string policy, bool dependentSurvives)
+    {
+        using var c = Client();
+        var ns = "gc-" + policy.ToLowerInvariant();
+        await c.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
+        var owner = await c.CoreV1.CreateNamespacedConfigMapAsync(Cm("owner"), ns);
+        var dep = Cm("dependent");
+        dep.Metadata.OwnerReferences = [new V1OwnerReference { ApiVersion = "v1", Kind = "ConfigMap", Name = "owner", Uid = owner.Metadata.Uid }];
+        await c.CoreV1.CreateNamespacedConfigMapAsync(dep, ns);
+
+        await c.CoreV1.DeleteNamespacedConfigMapAsync("owner", ns, new V1DeleteOptions { PropagationPolicy = policy });
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (true)
+        {
+            var names = (await c.CoreV1.ListNamespacedConfigMapAsync(ns, cancellationToken: cts.Token)).Items.Select(i => i.Name()).ToList();
+            if (!names.Contains("owner") && names.Contains("dependent") == dependentSurvives) break;
+            await Task.Delay(200, cts.Token);
+        }
+        if (dependentSurvives)
+        {
+            var survivor = await c.CoreV1.ReadNamespacedConfigMapAsync("dependent", ns);
+            Assert.True(survivor.Metadata.OwnerReferences is null || survivor.Metadata.OwnerReferences.Count == 0);
+        }
+    }
 }

@@ -175,6 +175,7 @@ public sealed class PortcullisServer : IAsyncDisposable
             new KubernetesServiceController(client, advertise, port, time),
             new NamespaceController(client, time),
             new ResourceQuotaController(client, time, quotaCoordinator),
+            new GarbageCollector(client, time),
             new Controllers.Node.SimulatedNodeController(client,
                 Controllers.Node.NodeIdentity.Create(o.NodeName, advertise, o.PodCidr), time, "v1.33.0"),
         ], app.Services.GetRequiredService<ILoggerFactory>());

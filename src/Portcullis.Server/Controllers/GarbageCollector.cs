@@ -1,0 +1,117 @@
+using System.Text.Json.Nodes;
+using Portcullis.Server.Errors;
+using Portcullis.Server.Registry;
+
+namespace Portcullis.Server.Controllers;
+
+/// <summary>
+/// The garbage collector's deletion modes, as kube-controller-manager's: an owner deleted with
+/// propagationPolicy Orphan (finalizer <c>orphan</c>) has its dependents' owner references
+/// removed; Foreground (<c>foregroundDeletion</c>) deletes the dependents first; and dependents
+/// whose owners are all gone are deleted (Background).
+/// </summary>
+public sealed class GarbageCollector(SystemClient client, TimeProvider time) : IController
+{
+    public string Name => "garbage-collector";
+
+    private volatile bool _dirty = true;
+    private readonly HashSet<string> _withOwners = [];
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        // A pass lists everything, so it only runs when a change could matter: an object with owner
+        // references or a GC finalizer was written, or something was deleted while dependents exist.
+        var from = client.Backend.CurrentRevision;
+        _dirty = true;
+        var watch = Task.Run(async () =>
+        {
+            await foreach (var ev in client.Backend.WatchAsync("/registry/", from, ct))
+            {
+                var v = ev.Kv.Value.AsSpan();
+                var hasOwners = v.IndexOf("\"ownerReferences\""u8) >= 0;
+                lock (_withOwners)
+                {
+                    if (ev.Type == Storage.WatchEventType.Delete)
+                    {
+                        _withOwners.Remove(ev.Kv.Key);
+                        if (_withOwners.Count > 0) _dirty = true;
+                        continue;
+                    }
+                    if (hasOwners) { _withOwners.Add(ev.Kv.Key); _dirty = true; }
+                    else _withOwners.Remove(ev.Kv.Key);
+                }
+                if (v.IndexOf("\"orphan\""u8) >= 0 || v.IndexOf("\"foregroundDeletion\""u8) >= 0) _dirty = true;
+            }
+        }, ct);
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
+        while (await timer.WaitForNextTickAsync(ct))
+        {
+            if (watch.IsFaulted) await watch;
+            if (!_dirty) continue;
+            _dirty = false;
+            await PassAsync(ct);
+        }
+    }
+
+    private async Task PassAsync(CancellationToken ct)
+    {
+        var all = new List<(GenericStore Store, JsonObject Obj)>();
+        foreach (var s in client.All)
+            foreach (var o in await client.ListAsync(s, "", ct)) all.Add((s, o));
+        var uids = all.Select(x => Meta.Uid(x.Obj)).ToHashSet();
+        foreach (var (store, owner) in all)
+        {
+            if (!Meta.IsDeleting(owner)) continue;
+            var fins = Meta.Finalizers(owner);
+            var uid = Meta.Uid(owner);
+            var dependents = all.Where(x => OwnerUids(x.Obj).Contains(uid)).ToList();
+            if (fins.Contains("orphan"))
+            {
+                foreach (var (ds, d) in dependents)
+                    await TryUpdate(ds, d, o => Meta.Set(o, "ownerReferences", new JsonArray(OwnerRefs(o).Where(r => r?["uid"]?.GetValue<string>() != uid).Select(r => r!.DeepClone()).ToArray())), ct);
+                await RemoveFinalizer(store, owner, "orphan", ct);
+            }
+            else if (fins.Contains("foregroundDeletion"))
+            {
+                _dirty = true; // come back until the dependents are gone
+                if (dependents.Count == 0) await RemoveFinalizer(store, owner, "foregroundDeletion", ct);
+                else
+                    foreach (var (ds, d) in dependents.Where(x => !Meta.IsDeleting(x.Obj)))
+                        await TryDelete(ds, d, "Foreground", ct);
+            }
+        }
+        // Background: dependents whose every owner is gone.
+        foreach (var (store, obj) in all)
+        {
+            var owners = OwnerUids(obj);
+            if (owners.Count > 0 && !Meta.IsDeleting(obj) && owners.All(u => !uids.Contains(u)))
+                await TryDelete(store, obj, "Background", ct);
+        }
+    }
+
+    private static JsonArray OwnerRefs(JsonObject o) => Meta.Of(o)["ownerReferences"] as JsonArray ?? [];
+    private static List<string> OwnerUids(JsonObject o) => OwnerRefs(o).Select(r => r?["uid"]?.GetValue<string>() ?? "").Where(u => u.Length > 0).ToList();
+
+    private static async Task TryDelete(GenericStore s, JsonObject o, string policy, CancellationToken ct)
+    {
+        try { await s.DeleteAsync(Meta.Namespace(o), Meta.Name(o), new DeleteOptions(SystemClient.Controller, PreconditionUid: Meta.Uid(o), PropagationPolicy: policy), ct); }
+        catch (ApiException) { }
+    }
+
+    private static Task RemoveFinalizer(GenericStore s, JsonObject o, string finalizer, CancellationToken ct) =>
+        TryUpdate(s, o, x => Meta.Set(x, "finalizers", new JsonArray(Meta.Finalizers(x).Where(f => f != finalizer).Select(f => (JsonNode)f!).ToArray())), ct);
+
+    private static async Task TryUpdate(GenericStore s, JsonObject o, Action<JsonObject> change, CancellationToken ct)
+    {
+        try
+        {
+            await s.UpdateAsync(Meta.Namespace(o), Meta.Name(o), "", cur =>
+            {
+                change(cur);
+                Meta.Of(cur).Remove("resourceVersion");
+                return cur;
+            }, new WriteOptions(SystemClient.Controller) { FieldManager = "kube-controller-manager" }, ct);
+        }
+        catch (ApiException) { }
+    }
+}

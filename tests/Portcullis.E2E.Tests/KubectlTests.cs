@@ -8,25 +8,11 @@ public sealed class KubectlTests(ServerFixture f) : IClassFixture<ServerFixture>
     private ServerProcess S => f.Server;
     private static readonly string Kubectl130 = Tools.KubectlVersion("1.30");
 
-    private const string SeedPod = """
-        apiVersion: v1
-        kind: Pod
-        metadata:
-          name: test-pod
-          namespace: default
-        spec:
-          serviceAccountName: demo-sa  # Assign the Service Account
-          containers:
-          - name: test-container
-            image: curlimages/curl  # Lightweight image with curl installed
-            command: ["sleep", "3600"]  # Keep the pod running
-        """;
-
     [Fact]
     public async Task Create_GetJson_Delete_WithKubectl130()
     {
         await Tools.KubectlIn(S, Kubectl130, "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: demo-sa\n", "apply", "-f", "-");
-        var create = await Tools.KubectlIn(S, Kubectl130, SeedPod, "create", "-f", "-", "--validate=false");
+        var create = await Tools.KubectlIn(S, Kubectl130, SeedManifests.Pod, "create", "-f", "-", "--validate=false");
         Assert.True(create.ExitCode == 0, create.ToString());
         Assert.Equal("pod/test-pod created\n", create.Stdout);
 

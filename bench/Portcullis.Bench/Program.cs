@@ -1,6 +1,6 @@
 // Benchmarks (not tests): start-up time, idle memory, and request throughput and latency over
 // TLS with many concurrent clients. Usage:
-//   startup  DLL DATADIR PORT          time from process start to /readyz 200, and RSS after idle
+//   startup  DLL|EXE DATADIR PORT         time from process start to /readyz 200, and RSS after idle
 //   load     URL PATH CERT KEY CA CONCURRENCY SECONDS [get|create]
 using System.Diagnostics;
 using System.Net;
@@ -16,8 +16,13 @@ return args[0] switch
 
 static async Task<int> Startup(string dll, string dataDir, int port)
 {
-    var psi = new ProcessStartInfo("dotnet", [dll, "serve", "--data-dir", dataDir, "--secure-port", port.ToString()])
-    { RedirectStandardOutput = true, RedirectStandardError = true };
+    // A .dll runs under the JIT (`dotnet x.dll`); anything else is a Native AOT executable.
+    string[] serve = ["serve", "--data-dir", dataDir, "--secure-port", port.ToString()];
+    var psi = dll.EndsWith(".dll", StringComparison.Ordinal)
+        ? new ProcessStartInfo("dotnet", [dll, .. serve])
+        : new ProcessStartInfo(dll, serve);
+    psi.RedirectStandardOutput = true;
+    psi.RedirectStandardError = true;
     using var http = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true });
     var sw = Stopwatch.StartNew();
     using var p = Process.Start(psi)!;

@@ -7,6 +7,7 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        StartupTrace.Mark("main");
         var root = new RootCommand("Portcullis: a Kubernetes API server whose access-control pipeline is the real thing.")
         {
             ServeCommand.Create(),

@@ -91,6 +91,7 @@ internal static class ServeCommand
                 Console.Error.WriteLine("error: --tls-private-key-file is required with --tls-cert-file");
                 return 1;
             }
+            StartupTrace.Mark("options parsed");
             await using var server = await PortcullisServer.StartAsync(options, ct: ct);
             Console.WriteLine($"Portcullis is serving on {server.Url}");
             Console.WriteLine($"Admin kubeconfig: {server.Pki.KubeconfigPath}");

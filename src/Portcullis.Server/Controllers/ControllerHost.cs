@@ -25,6 +25,7 @@ public sealed partial class ControllerHost(IReadOnlyList<IController> controller
             // A controller that cannot do its initial work must not keep the server down; its loop retries.
             try { await c.InitializeAsync(ct); }
             catch (Exception e) when (e is not OperationCanceledException) { LogFailed(_log, e, c.Name); }
+            Hosting.StartupTrace.Mark("controller " + c.Name);
         }
         foreach (var c in controllers) _loops.Add(Task.Run(() => RunForever(c)));
     }

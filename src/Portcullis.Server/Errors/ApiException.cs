@@ -56,7 +56,7 @@ public sealed class ApiException : Exception
                     if (c.Reason.Length > 0) o["reason"] = c.Reason;
                     if (c.Message.Length > 0) o["message"] = c.Message;
                     if (c.Field.Length > 0) o["field"] = c.Field;
-                    arr.Add(o);
+                    arr.Add((JsonNode)o);
                 }
                 d["causes"] = arr;
             }

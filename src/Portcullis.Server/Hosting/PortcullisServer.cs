@@ -54,8 +54,11 @@ public sealed class PortcullisServer : IAsyncDisposable
         var extraIps = bind.Equals(IPAddress.Any) || bind.Equals(IPAddress.IPv6Any) ? Array.Empty<IPAddress>() : [bind];
         var pki = PkiBootstrap.Ensure(o.DataDir, o.TlsCertFile, o.TlsPrivateKeyFile, o.ClientCaFile, url.ToString().TrimEnd('/'), extraIps, time);
 
+        StartupTrace.Mark("pki");
         var kv = SqliteBackend.Open(Path.Combine(o.DataDir, "state.db"));
+        StartupTrace.Mark("storage open");
         var resources = new ResourceRegistry(BuiltinResources.All);
+        StartupTrace.Mark("resource registry");
         var stores = new Dictionary<ResourceDefinition, GenericStore>();
         var client = new SystemClient(stores, resources, kv);
 
@@ -122,11 +125,16 @@ public sealed class PortcullisServer : IAsyncDisposable
         foreach (var d in resources.All.Where(d => !d.Virtual))
             stores[d] = new GenericStore(d, kv, time, admission, d == serviceDef ? allocator.AllocateAsync : null);
 
-        var builder = WebApplication.CreateSlimBuilder();
+        StartupTrace.Mark("authn, authz, admission, stores");
+        // The empty builder: no configuration files, environment sources or default services to set up.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore();
+        StartupTrace.Mark("  slim builder");
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "HH:mm:ss "; });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("Portcullis", LogLevel.Information);
+        StartupTrace.Mark("  logging");
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -148,8 +156,10 @@ public sealed class PortcullisServer : IAsyncDisposable
             });
         });
         builder.Services.AddSingleton(time);
+        StartupTrace.Mark("  kestrel options");
         var app = builder.Build();
 
+        StartupTrace.Mark("web host built");
         var tokenRequests = new TokenRequestLogic(tokenIssuer,
             new TokenRequestSettings(audiences, (long)o.ServiceAccountMaxTokenExpiration.TotalSeconds), time);
         var oidc = OidcDiscovery.Create(issuer, null, url.Authority, saKeys);
@@ -162,6 +172,7 @@ public sealed class PortcullisServer : IAsyncDisposable
         var pipeline = new Pipeline(resources, authn, authz, dispatcher, app.Services.GetRequiredService<ILogger<Pipeline>>());
         pipeline.Build(app);
 
+        StartupTrace.Mark("pipeline");
         var advertise = o.AdvertiseAddress ?? DefaultAdvertiseAddress(bind);
         var controllers = new ControllerHost(
         [
@@ -179,9 +190,14 @@ public sealed class PortcullisServer : IAsyncDisposable
             new Controllers.Node.SimulatedNodeController(client,
                 Controllers.Node.NodeIdentity.Create(o.NodeName, advertise, o.PodCidr), time, "v1.33.0"),
         ], app.Services.GetRequiredService<ILoggerFactory>());
+        // Kestrel binds while the controllers do their initial work; /readyz says ok once both are done
+        // (as upstream's post-start hooks gate readiness, not listening).
+        var listening = Task.Run(() => app.StartAsync(ct), ct);
         await controllers.StartAsync(ct);
-        await app.StartAsync(ct);
+        StartupTrace.Mark("controllers initialized");
+        await listening;
         health.MarkReady();
+        StartupTrace.Mark("listening, ready");
         app.Lifetime.ApplicationStopping.Register(health.MarkShuttingDown);
         return new PortcullisServer(app, kv, controllers, pki, url, resources);
     }

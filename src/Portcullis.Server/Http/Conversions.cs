@@ -30,7 +30,7 @@ public static class Conversions
         var printer = def.Printer;
         var columns = new JsonArray();
         foreach (var c in printer.Columns)
-            columns.Add(new JsonObject { ["name"] = c.Name, ["type"] = c.Type, ["format"] = c.Format, ["description"] = c.Description, ["priority"] = c.Priority });
+            columns.Add((JsonNode)new JsonObject { ["name"] = c.Name, ["type"] = c.Type, ["format"] = c.Format, ["description"] = c.Description, ["priority"] = c.Priority });
         var rows = new JsonArray();
         IEnumerable<JsonObject> items = isList ? objOrList["items"]!.AsArray().Select(i => (JsonObject)i!) : [objOrList];
         foreach (var item in items)
@@ -47,7 +47,7 @@ public static class Conversions
                     row["object"] = PartialMetadata(item);
                     break;
             }
-            rows.Add(row);
+            rows.Add((JsonNode)row);
         }
         var meta = new JsonObject();
         if (isList && objOrList["metadata"] is JsonObject lm)

@@ -53,7 +53,7 @@ public sealed class Discovery(ResourceRegistry registry)
         {
             var groups = new JsonArray();
             foreach (var g in registry.GroupVersions.Where(g => g.Group.Length > 0).GroupBy(g => g.Group))
-                groups.Add(GroupJson(g.Key, g.Select(x => x.Version).ToList()));
+                groups.Add((JsonNode)GroupJson(g.Key, g.Select(x => x.Version).ToList()));
             return Shape("APIGroupList", new JsonObject { ["kind"] = "APIGroupList", ["apiVersion"] = "v1", ["groups"] = groups });
         }
         if (path == "/api/v1") return ResourceList("", "v1");
@@ -100,13 +100,13 @@ public sealed class Discovery(ResourceRegistry registry)
                             ["responseKind"] = new JsonObject { ["group"] = d.Group, ["version"] = d.Version, ["kind"] = d.Kind },
                             ["verbs"] = SubresourceVerbs(d, sub),
                         }).ToArray());
-                    resources.Add(r);
+                    resources.Add((JsonNode)r);
                 }
-                versions.Add(new JsonObject { ["version"] = v, ["resources"] = resources, ["freshness"] = "Current" });
+                versions.Add((JsonNode)new JsonObject { ["version"] = v, ["resources"] = resources, ["freshness"] = "Current" });
             }
             var meta = new JsonObject();
             if (g.Key.Length > 0) meta["name"] = g.Key;
-            items.Add(new JsonObject { ["metadata"] = meta, ["versions"] = versions });
+            items.Add((JsonNode)new JsonObject { ["metadata"] = meta, ["versions"] = versions });
         }
         var list = new JsonObject
         {
@@ -127,7 +127,7 @@ public sealed class Discovery(ResourceRegistry registry)
     private static JsonObject GroupJson(string group, List<string> versions)
     {
         var vs = new JsonArray();
-        foreach (var v in versions) vs.Add(new JsonObject { ["groupVersion"] = $"{group}/{v}", ["version"] = v });
+        foreach (var v in versions) vs.Add((JsonNode)new JsonObject { ["groupVersion"] = $"{group}/{v}", ["version"] = v });
         return new JsonObject
         {
             ["name"] = group,
@@ -153,9 +153,9 @@ public sealed class Discovery(ResourceRegistry registry)
             };
             if (d.ShortNames.Length > 0) r["shortNames"] = new JsonArray(d.ShortNames.Select(v => (JsonNode)v!).ToArray());
             if (d.Categories.Length > 0) r["categories"] = new JsonArray(d.Categories.Select(v => (JsonNode)v!).ToArray());
-            resources.Add(r);
+            resources.Add((JsonNode)r);
             foreach (var sub in d.Subresources)
-                resources.Add(new JsonObject
+                resources.Add((JsonNode)new JsonObject
                 {
                     ["name"] = $"{d.Plural}/{sub}",
                     ["singularName"] = "",

@@ -238,7 +238,7 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
                 var d = r.Object;
                 d.Remove("kind");
                 d.Remove("apiVersion");
-                deleted.Add(d);
+                deleted.Add((JsonNode)d);
             }
             catch (ApiException e) when (e.Code == 404) { }
         }

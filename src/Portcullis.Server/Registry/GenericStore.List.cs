@@ -68,7 +68,7 @@ public sealed partial class GenericStore
                 if (!Matches(obj, o, fields)) continue;
                 obj.Remove("kind");
                 obj.Remove("apiVersion");
-                items.Add(obj);
+                items.Add((JsonNode)obj);
                 lastKey = item.Key;
                 if (limit > 0 && items.Count == limit)
                 {

@@ -14,7 +14,7 @@ internal static class Strategies
     {
         var spec = ns["spec"] as JsonObject ?? new JsonObject();
         var fins = spec["finalizers"] as JsonArray ?? new JsonArray();
-        if (!fins.Any(f => f?.GetValue<string>() == "kubernetes")) fins.Add("kubernetes");
+        if (!fins.Any(f => f?.GetValue<string>() == "kubernetes")) fins.Add((JsonNode)"kubernetes");
         spec["finalizers"] = fins;
         ns["spec"] = spec;
         ns["status"] = new JsonObject { ["phase"] = "Active" };

@@ -86,7 +86,7 @@ public static class PodStatusWriter
                     ["readOnly"] = m?["readOnly"]?.DeepClone(),
                     ["recursiveReadOnly"] = m?["readOnly"]?.GetValue<bool>() == true ? "Disabled" : null,
                 }).ToArray());
-            statuses.Add(cs);
+            statuses.Add((JsonNode)cs);
         }
         status["containerStatuses"] = statuses;
         pod["status"] = status;

@@ -144,7 +144,7 @@ public sealed class SimulatedNodeController(SystemClient client, NodeIdentity no
         {
             var status = cur["status"] as JsonObject ?? new JsonObject();
             var conditions = new JsonArray((status["conditions"] as JsonArray ?? []).Where(c => c?["type"]?.GetValue<string>() != "PodScheduled").Select(c => c!.DeepClone()).ToArray());
-            conditions.Add(PodStatusWriter.Cond("PodScheduled", "False", ObjectShaper.FormatTime(time.GetUtcNow()), "Unschedulable", why));
+            conditions.Add((JsonNode)PodStatusWriter.Cond("PodScheduled", "False", ObjectShaper.FormatTime(time.GetUtcNow()), "Unschedulable", why));
             status["conditions"] = conditions;
             cur["status"] = status;
             Meta.Of(cur).Remove("resourceVersion");

@@ -51,7 +51,7 @@ public sealed class BindingHandler(Func<ResourceDefinition, GenericStore> stores
             var status = pod["status"] as JsonObject ?? new JsonObject();
             var conditions = status["conditions"] as JsonArray ?? new JsonArray();
             foreach (var c in conditions.Where(c => c?["type"]?.GetValue<string>() == "PodScheduled").ToList()) conditions.Remove(c);
-            conditions.Add(new JsonObject
+            conditions.Add((JsonNode)new JsonObject
             {
                 ["type"] = "PodScheduled", ["status"] = "True", ["lastProbeTime"] = null,
                 ["lastTransitionTime"] = ObjectShaper.FormatTime(time.GetUtcNow()),

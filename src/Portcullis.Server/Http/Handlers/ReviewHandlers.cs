@@ -130,19 +130,19 @@ public sealed class ReviewHandlers(IAuthorizer authorizer, IRuleResolver? rules,
         // Members of system:masters may do anything; upstream lists that as "*" rules.
         if (user.Groups.Contains(UserInfo.SystemMasters))
         {
-            resourceRules.Add(new JsonObject { ["verbs"] = new JsonArray("*"), ["apiGroups"] = new JsonArray("*"), ["resources"] = new JsonArray("*") });
-            nonResourceRules.Add(new JsonObject { ["verbs"] = new JsonArray("*"), ["nonResourceURLs"] = new JsonArray("*") });
+            resourceRules.Add((JsonNode)new JsonObject { ["verbs"] = new JsonArray("*"), ["apiGroups"] = new JsonArray("*"), ["resources"] = new JsonArray("*") });
+            nonResourceRules.Add((JsonNode)new JsonObject { ["verbs"] = new JsonArray("*"), ["nonResourceURLs"] = new JsonArray("*") });
         }
         foreach (var r in list)
         {
             if (r.NonResourceUrls.Count > 0)
-                nonResourceRules.Add(new JsonObject
+                nonResourceRules.Add((JsonNode)new JsonObject
                 {
                     ["verbs"] = new JsonArray(r.Verbs.Select(v => (JsonNode)v!).ToArray()),
                     ["nonResourceURLs"] = new JsonArray(r.NonResourceUrls.Select(v => (JsonNode)v!).ToArray()),
                 });
             else
-                resourceRules.Add(r.ToJson());
+                resourceRules.Add((JsonNode)r.ToJson());
         }
         var status = new JsonObject { ["resourceRules"] = resourceRules, ["nonResourceRules"] = nonResourceRules, ["incomplete"] = errors.Count > 0 };
         if (errors.Count > 0) status["evaluationError"] = string.Join(", ", errors);

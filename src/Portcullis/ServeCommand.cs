@@ -38,6 +38,8 @@ internal static class ServeCommand
         { Description = "Admission plugins to enable in addition to the default set (comma list). Order does not matter: upstream's order is used.", CustomParser = CommaList };
         var disablePlugins = new Option<string[]>("--disable-admission-plugins")
         { Description = "Admission plugins to disable even if on by default (comma list).", CustomParser = CommaList };
+        var admissionConfigFile = new Option<string?>("--admission-control-config-file")
+        { Description = "File with admission control configuration: an AdmissionConfiguration (apiserver.config.k8s.io/v1), YAML or JSON." };
         var authzModes = new Option<string[]>("--authorization-mode")
         { Description = "Ordered comma list of authorizers: RBAC, AlwaysAllow, AlwaysDeny. system:masters is always allowed first.", CustomParser = CommaList, DefaultValueFactory = _ => ["RBAC"] };
         var saIssuer = new Option<string[]>("--service-account-issuer")
@@ -57,7 +59,7 @@ internal static class ServeCommand
 
         var cmd = new Command("serve", "Run the API server on the embedded SQLite store.")
         {
-            securePort, bindAddress, advertise, nodeName, clusterCidr, enablePlugins, disablePlugins, authzModes,
+            securePort, bindAddress, advertise, nodeName, clusterCidr, enablePlugins, disablePlugins, admissionConfigFile, authzModes,
             saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, anonymous,
         };
         cmd.SetAction(async (result, ct) =>
@@ -77,6 +79,7 @@ internal static class ServeCommand
                 NodeName = result.GetValue(nodeName),
                 EnableAdmissionPlugins = result.GetValue(enablePlugins) ?? [],
                 DisableAdmissionPlugins = result.GetValue(disablePlugins) ?? [],
+                AdmissionControlConfigFile = result.GetValue(admissionConfigFile),
                 AuthorizationModes = result.GetValue(authzModes) ?? ["RBAC"],
                 ServiceAccountIssuers = result.GetValue(saIssuer) ?? [.. defaults.ServiceAccountIssuers],
                 ApiAudiences = result.GetValue(apiAudiences),

@@ -13,6 +13,10 @@ public static class AdmissionConfig
         "PodSecurity", "ResourceQuota",
     ];
 
+    /// <summary>Whether the named plugin ends up enabled by these flags.</summary>
+    public static bool IsEnabled(string name, IReadOnlyList<string> enable, IReadOnlyList<string> disable) =>
+        (DefaultOn.Contains(name) || enable.Contains(name)) && !disable.Contains(name);
+
     public static IEnumerable<IAdmissionPlugin> Select(IEnumerable<IAdmissionPlugin> ordered, IReadOnlyList<string> enable, IReadOnlyList<string> disable)
     {
         var known = ordered.Select(p => p.Name).ToHashSet();

@@ -57,7 +57,9 @@ public sealed class PortcullisServer : IAsyncDisposable
         StartupTrace.Mark("pki");
         var kv = SqliteBackend.Open(Path.Combine(o.DataDir, "state.db"));
         StartupTrace.Mark("storage open");
-        var resources = new ResourceRegistry(BuiltinResources.All);
+        var enabledPlugins = new[] { "PodSecurityPolicy" }.Where(n => AdmissionConfig.IsEnabled(n, o.EnableAdmissionPlugins, o.DisableAdmissionPlugins)).ToList();
+        var resources = new ResourceRegistry(OptionalResources.With(BuiltinResources.All, enabledPlugins));
+        var admissionConfig = AdmissionConfigurationFile.Load(o.AdmissionControlConfigFile);
         StartupTrace.Mark("resource registry");
         var stores = new Dictionary<ResourceDefinition, GenericStore>();
         var client = new SystemClient(stores, resources, kv);
@@ -110,15 +112,19 @@ public sealed class PortcullisServer : IAsyncDisposable
             new Admission.Plugins.LimitRangerAdmission(async (ns, c) =>
                 (await stores[lrDef].ListAsync(ns, new ListOptions(), c))["items"]!.AsArray().Select(i => (System.Text.Json.Nodes.JsonObject)i!).ToList()),
             new Admission.Plugins.ServiceAccountAdmission((ns, n, c) => Getter("", "serviceaccounts", ns, n, c)),
-            new Admission.Plugins.PriorityAdmission(),
+            new Admission.Psp.PodSecurityPolicyAdmission(
+                async c => stores.TryGetValue(OptionalResources.PodSecurityPolicies, out var psps) ? await client.ListAsync(psps, "", c) : [], authz),
+            new Admission.Plugins.PriorityAdmission(
+                (n, c) => Getter("scheduling.k8s.io", "priorityclasses", "", n, c),
+                async c => await client.ListAsync(client.Store("scheduling.k8s.io", "priorityclasses"), "", c)),
             new Admission.Plugins.DefaultTolerationSeconds(),
             new Admission.PodSecurity.PodSecurityAdmission(GetNamespace,
-                async (ns, c) => await client.ListAsync(client.Store("", "pods"), ns, c)),
+                async (ns, c) => await client.ListAsync(client.Store("", "pods"), ns, c), Admission.PodSecurity.PodSecurityConfigLoader.From(admissionConfig)),
             Admission.Plugins.ResourceQuotaAdmission.ForStore(() => stores[rqDef], quotaCoordinator, time),
         };
         var admission = new AdmissionChain(
             [.. AdmissionConfig.Select(plugins, o.EnableAdmissionPlugins, o.DisableAdmissionPlugins),
-             new Admission.Plugins.RbacEscalationGuard(rbac, authz, GetRole)]);
+             new Admission.Plugins.RbacEscalationGuard(rbac, authz, GetRole), new Admission.Plugins.PriorityClassGuard()]);
         var serviceDef = resources.Find("", "v1", "services")!;
         var allocator = new ServiceAllocator(async c =>
             (await stores[serviceDef].ListAsync("", new ListOptions(), c))["items"]!.AsArray().Select(i => (System.Text.Json.Nodes.JsonObject)i!));
@@ -178,6 +184,7 @@ public sealed class PortcullisServer : IAsyncDisposable
         [
             new CompactionController(kv, time, o.StorageHistory, o.CompactionInterval),
             new BootstrapController(stores, resources),
+            new PriorityClassBootstrapController(client),
             new RbacBootstrapController(client),
             new RbacIndexController(kv, rbacIndex),
             new ClusterRoleAggregationController(client),

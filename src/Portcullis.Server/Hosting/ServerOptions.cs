@@ -42,6 +42,8 @@ public sealed record ServerOptions
     public IReadOnlyList<string> EnableAdmissionPlugins { get; init; } = [];
     /// <summary>--disable-admission-plugins: plugins to remove from the default set.</summary>
     public IReadOnlyList<string> DisableAdmissionPlugins { get; init; } = [];
+    /// <summary>--admission-control-config-file: an AdmissionConfiguration with per-plugin configuration.</summary>
+    public string? AdmissionControlConfigFile { get; init; }
     /// <summary>--anonymous-auth.</summary>
     public bool AnonymousAuth { get; init; } = true;
 }

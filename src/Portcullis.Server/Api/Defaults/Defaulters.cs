@@ -33,6 +33,8 @@ public static class Defaulters
         ("networking.k8s.io", "NetworkPolicy") => PolicyDefaults.NetworkPolicy,
         ("networking.k8s.io", "IngressClass") => PolicyDefaults.IngressClass,
         ("rbac.authorization.k8s.io", "RoleBinding") => PolicyDefaults.Binding,
+        ("scheduling.k8s.io", "PriorityClass") => AdmissionDefaults.PriorityClass,
+        ("policy", "PodSecurityPolicy") => AdmissionDefaults.PodSecurityPolicy,
         ("rbac.authorization.k8s.io", "ClusterRoleBinding") => PolicyDefaults.Binding,
         // ConfigMap's only default (an empty data map) never shows in JSON; ServiceAccount, Event,
         // Role, ClusterRole, Ingress, PodDisruptionBudget and Lease have none.

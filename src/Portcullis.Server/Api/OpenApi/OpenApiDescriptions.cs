@@ -32,6 +32,8 @@ internal static class OpenApiDescriptions
         ["networking/v1.NetworkPolicy"] = "A NetworkPolicy restricts which traffic may reach or leave selected pods.",
         ["networking/v1.Ingress"] = "An Ingress routes external HTTP(S) traffic to Services by host and path.",
         ["policy/v1.PodDisruptionBudget"] = "A PodDisruptionBudget limits how many pods of a set may be down at once during voluntary disruptions.",
+        ["scheduling/v1.PriorityClass"] = "A PriorityClass maps a priority class name to the integer priority of the pods that name it.",
+        ["policy/v1beta1.PodSecurityPolicy"] = "A PodSecurityPolicy (deprecated, removed upstream in 1.25) limits the security settings of pods whose creator or service account may use it.",
         ["coordination/v1.Lease"] = "A Lease is a lightweight lock used for leader election and heartbeats.",
         ["events/v1.Event"] = "An Event records something that happened to an object in the cluster.",
         ["meta/v1.ObjectMeta"] = "Metadata that every persisted object carries: name, namespace, labels, annotations and more.",

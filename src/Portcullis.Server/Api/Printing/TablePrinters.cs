@@ -46,6 +46,8 @@ public static class TablePrinters
         ("networking.k8s.io", "Ingress") => MiscPrinters.Ingress,
         ("policy", "PodDisruptionBudget") => MiscPrinters.PodDisruptionBudget,
         ("coordination.k8s.io", "Lease") => MiscPrinters.Lease,
+        ("scheduling.k8s.io", "PriorityClass") => AdmissionPrinters.PriorityClass,
+        ("policy", "PodSecurityPolicy") => AdmissionPrinters.PodSecurityPolicy,
         // LimitRange, Role and ClusterRole have no upstream printer: they get the default table.
         _ => Default,
     };

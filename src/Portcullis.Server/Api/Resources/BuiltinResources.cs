@@ -108,6 +108,10 @@ public static class BuiltinResources
         new() { Group = "policy", Version = "v1", Plural = "poddisruptionbudgets", Singular = "poddisruptionbudget", Kind = "PodDisruptionBudget", Namespaced = true,
             ShortNames = ["pdb"], Subresources = ["status"], TracksGeneration = true },
 
+        // scheduling.k8s.io/v1
+        new() { Group = "scheduling.k8s.io", Version = "v1", Plural = "priorityclasses", Singular = "priorityclass", Kind = "PriorityClass", Namespaced = false,
+            ShortNames = ["pc"] },
+
         // coordination.k8s.io/v1
         new() { Group = "coordination.k8s.io", Version = "v1", Plural = "leases", Singular = "lease", Kind = "Lease", Namespaced = true },
 

@@ -24,6 +24,8 @@ public static class KindValidators
         ("", "Event") => ClusterValidation.CoreEvent,
         ("events.k8s.io", "Event") => ClusterValidation.EventsEvent,
         ("coordination.k8s.io", "Lease") => ClusterValidation.Lease,
+        ("scheduling.k8s.io", "PriorityClass") => SchedulingValidation.PriorityClass,
+        ("policy", "PodSecurityPolicy") => PodSecurityPolicyValidation.Validate,
         ("rbac.authorization.k8s.io", "Role") => RbacValidation.Role,
         ("rbac.authorization.k8s.io", "ClusterRole") => RbacValidation.ClusterRole,
         ("rbac.authorization.k8s.io", "RoleBinding") => RbacValidation.RoleBinding,

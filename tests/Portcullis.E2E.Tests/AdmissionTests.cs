@@ -226,7 +226,7 @@ public sealed class AdmissionConfigTests
             """;
         string[] asUser = ["--as=system:serviceaccount:psp-example:fake-user", "-n", "psp-example"];
         var refused = await Tools.KubectlIn(s, Tools.Kubectl132, pause, [.. asUser, "create", "-f", "-"]);
-        Assert.Equal("Error from server (Forbidden): error when creating \"STDIN\": pods \"pause\" is forbidden: PodSecurityPolicy: unable to admit pod: []\n", refused.Stderr);
+        Assert.Equal("Error from server (Forbidden): error when creating \"STDIN\": pods \"pause\" is forbidden: unable to validate against any pod security policy: []\n", refused.Stderr);
         Assert.Equal("no\n", (await K([.. asUser, "auth", "can-i", "use", "podsecuritypolicy/example"])).Stdout);
 
         Ok(await K("-n", "psp-example", "create", "role", "psp:unprivileged", "--verb=use", "--resource=podsecuritypolicy", "--resource-name=example"));
@@ -245,7 +245,7 @@ public sealed class AdmissionConfigTests
                 image: k8s.gcr.io/pause
                 securityContext: {privileged: true}
             """, [.. asUser, "create", "-f", "-"]);
-        Assert.Equal("Error from server (Forbidden): error when creating \"STDIN\": pods \"privileged\" is forbidden: PodSecurityPolicy: unable to admit pod: " +
+        Assert.Equal("Error from server (Forbidden): error when creating \"STDIN\": pods \"privileged\" is forbidden: unable to validate against any pod security policy: " +
             "[spec.containers[0].securityContext.privileged: Invalid value: true: Privileged containers are not allowed]\n", privileged.Stderr);
     }
 

@@ -30,7 +30,7 @@ public sealed class PodSecurityPolicyAdmission(
         if (ShouldIgnore(r) || r.Operation != "CREATE") return;
         var (allowed, name, errors) = await ComputeAsync(r, mutationAllowed: true, hint: "", ct);
         if (allowed is null)
-            throw Forbidden(r, "PodSecurityPolicy: unable to admit pod: " + GoErrorList(errors));
+            throw Forbidden(r, "unable to validate against any pod security policy: " + GoErrorList(errors));
         // Replace the pod's content with the admitted (possibly defaulted) pod.
         foreach (var key in r.Object.Select(kv => kv.Key).ToList()) r.Object.Remove(key);
         foreach (var (key, value) in allowed.ToList())
@@ -47,7 +47,7 @@ public sealed class PodSecurityPolicyAdmission(
         var hint = Annotation(r.Object, ValidatedPspAnnotation) ?? "";
         var (allowed, _, errors) = await ComputeAsync(r, mutationAllowed: false, hint, ct);
         if (allowed is not null && JsonNode.DeepEquals(allowed, r.Object)) return;
-        throw Forbidden(r, "PodSecurityPolicy: unable to validate pod: " + GoErrorList(errors));
+        throw Forbidden(r, "unable to validate against any pod security policy: " + GoErrorList(errors));
     }
 
     /// <summary>Pods only, no subresources, and not updates that only touch ownerReferences or finalizers (the garbage collector's).</summary>

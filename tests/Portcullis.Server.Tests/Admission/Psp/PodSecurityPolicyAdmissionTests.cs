@@ -61,7 +61,7 @@ public class PodSecurityPolicyAdmissionTests
         var p = Plugin(new UseGrants(), Psp("example", Restricted));
         var e = await Refused(p, Pod(), FakeUser);
         Assert.Equal(403, e.Code);
-        Assert.Equal("pods \"pause\" is forbidden: PodSecurityPolicy: unable to admit pod: []", e.Message);
+        Assert.Equal("pods \"pause\" is forbidden: unable to validate against any pod security policy: []", e.Message);
     }
 
     [Fact]
@@ -90,7 +90,7 @@ public class PodSecurityPolicyAdmissionTests
     {
         var p = Plugin(new UseGrants(("fake-user", "example")), Psp("example", Restricted));
         var e = await Refused(p, Pod(""","securityContext":{"privileged":true}"""), FakeUser);
-        Assert.Equal("pods \"pause\" is forbidden: PodSecurityPolicy: unable to admit pod: [" +
+        Assert.Equal("pods \"pause\" is forbidden: unable to validate against any pod security policy: [" +
             "spec.containers[0].securityContext.privileged: Invalid value: true: Privileged containers are not allowed]", e.Message);
     }
 
@@ -99,7 +99,7 @@ public class PodSecurityPolicyAdmissionTests
     {
         var p = Plugin(new UseGrants(("fake-user", "a-restricted")), Psp("a-restricted", Restricted), Psp("b-other", Restricted));
         var e = await Refused(p, Pod(""","securityContext":{"privileged":true}""", ""","hostNetwork":true"""), FakeUser);
-        Assert.Equal("pods \"pause\" is forbidden: PodSecurityPolicy: unable to admit pod: [" +
+        Assert.Equal("pods \"pause\" is forbidden: unable to validate against any pod security policy: [" +
             "spec.securityContext.hostNetwork: Invalid value: true: Host network is not allowed to be used " +
             "spec.containers[0].securityContext.privileged: Invalid value: true: Privileged containers are not allowed]", e.Message);
     }
@@ -146,7 +146,7 @@ public class PodSecurityPolicyAdmissionTests
         Assert.Equal(1000L, (long)pod["spec"]!["containers"]![0]!["securityContext"]!["runAsUser"]!);
 
         var e = await Refused(p, Pod(""","securityContext":{"runAsUser":5}"""), FakeUser);
-        Assert.Equal("pods \"pause\" is forbidden: PodSecurityPolicy: unable to admit pod: [" +
+        Assert.Equal("pods \"pause\" is forbidden: unable to validate against any pod security policy: [" +
             "spec.containers[0].securityContext.runAsUser: Invalid value: 5: must be in the ranges: [{1000 2000}]]", e.Message);
     }
 
@@ -165,7 +165,7 @@ public class PodSecurityPolicyAdmissionTests
             pod["spec"]!["containers"]![0]!["securityContext"]);
 
         var e = await Refused(p, Pod(""","securityContext":{"readOnlyRootFilesystem":false,"capabilities":{"add":["SYS_ADMIN"]}}"""), FakeUser);
-        Assert.Equal("pods \"pause\" is forbidden: PodSecurityPolicy: unable to admit pod: [" +
+        Assert.Equal("pods \"pause\" is forbidden: unable to validate against any pod security policy: [" +
             "spec.containers[0].securityContext.capabilities.add: Invalid value: \"SYS_ADMIN\": capability may not be added " +
             "spec.containers[0].securityContext.readOnlyRootFilesystem: Invalid value: false: ReadOnlyRootFilesystem must be set to true]", e.Message);
     }
@@ -182,7 +182,7 @@ public class PodSecurityPolicyAdmissionTests
         var pod = Pod(""","ports":[{"containerPort":80,"hostPort":9000}],"volumeMounts":[{"name":"logs","mountPath":"/l"}]""",
             ""","volumes":[{"name":"s","secret":{"secretName":"x"}},{"name":"etc","hostPath":{"path":"/etc"}},{"name":"logs","hostPath":{"path":"/var/log/app"}}]""");
         var e = await Refused(p, pod, FakeUser);
-        Assert.Equal("pods \"pause\" is forbidden: PodSecurityPolicy: unable to admit pod: [" +
+        Assert.Equal("pods \"pause\" is forbidden: unable to validate against any pod security policy: [" +
             "spec.volumes[0]: Invalid value: \"secret\": secret volumes are not allowed to be used " +
             "spec.volumes[1].hostPath.pathPrefix: Invalid value: \"/etc\": is not allowed to be used " +
             "spec.containers[0].volumeMounts[0].readOnly: Invalid value: false: must be read-only " +
@@ -199,7 +199,7 @@ public class PodSecurityPolicyAdmissionTests
         updated["spec"]!["containers"]![0]!["securityContext"]!["privileged"] = true;
         var e = await Assert.ThrowsAsync<ApiException>(async () =>
             await p.ValidateAsync(Update(updated, admitted, ns: "psp-example") with { User = FakeUser }));
-        Assert.Equal("pods \"pause\" is forbidden: PodSecurityPolicy: unable to validate pod: [" +
+        Assert.Equal("pods \"pause\" is forbidden: unable to validate against any pod security policy: [" +
             "spec.containers[0].securityContext.privileged: Invalid value: true: Privileged containers are not allowed]", e.Message);
 
         // Only ownerReferences/finalizers changing (the garbage collector) is not checked at all.
@@ -232,7 +232,7 @@ public class PodSecurityPolicyAdmissionTests
              "sysctls":[{"name":"kernel.msgmax","value":"1"},{"name":"net.core.somaxconn","value":"1"},{"name":"kernel.sem","value":"1"},{"name":"net.ipv4.tcp_syncookies","value":"1"}]}
             """);
         var e = await Refused(p, pod, FakeUser);
-        Assert.Equal("pods \"pause\" is forbidden: PodSecurityPolicy: unable to admit pod: [" +
+        Assert.Equal("pods \"pause\" is forbidden: unable to validate against any pod security policy: [" +
             "pod.metadata.annotations[seccomp.security.alpha.kubernetes.io/pod]: Forbidden: seccomp may not be set " +
             "pod.spec.securityContext.sysctls[0]: Forbidden: sysctl \"kernel.msgmax\" is not allowed " +
             "pod.spec.securityContext.sysctls[2]: Forbidden: unsafe sysctl \"kernel.sem\" is not allowed]", e.Message);

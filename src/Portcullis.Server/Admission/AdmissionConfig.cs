@@ -10,7 +10,7 @@ public static class AdmissionConfig
     public static readonly HashSet<string> DefaultOn =
     [
         "NamespaceLifecycle", "LimitRanger", "ServiceAccount", "Priority", "DefaultTolerationSeconds",
-        "PodSecurity", "ResourceQuota",
+        "PodSecurity", "CertificateApproval", "CertificateSigning", "CertificateSubjectRestriction", "ResourceQuota",
     ];
 
     public static IEnumerable<IAdmissionPlugin> Select(IEnumerable<IAdmissionPlugin> ordered, IReadOnlyList<string> enable, IReadOnlyList<string> disable)

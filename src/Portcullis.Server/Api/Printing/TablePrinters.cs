@@ -46,6 +46,7 @@ public static class TablePrinters
         ("networking.k8s.io", "Ingress") => MiscPrinters.Ingress,
         ("policy", "PodDisruptionBudget") => MiscPrinters.PodDisruptionBudget,
         ("coordination.k8s.io", "Lease") => MiscPrinters.Lease,
+        ("certificates.k8s.io", "CertificateSigningRequest") => CertificatePrinters.CertificateSigningRequest,
         // LimitRange, Role and ClusterRole have no upstream printer: they get the default table.
         _ => Default,
     };

@@ -52,6 +52,8 @@ internal static class ServeCommand
         { Description = "PEM public keys or certificates that also verify service account tokens; may be given more than once." };
         var saMaxExp = new Option<TimeSpan>("--service-account-max-token-expiration")
         { Description = "The longest token a TokenRequest may ask for (e.g. 48:00:00); 0 means no maximum." };
+        var signingDuration = new Option<TimeSpan>("--cluster-signing-duration")
+        { Description = "The longest certificate the CSR signer issues (kube-controller-manager's flag; e.g. 8760:00:00).", DefaultValueFactory = _ => defaults.ClusterSigningDuration };
         var tokenFile = new Option<string?>("--token-auth-file")
         { Description = "Static bearer tokens: CSV lines token,user,uid,\"group1,group2\"." };
         var anonymous = new Option<bool>("--anonymous-auth")
@@ -60,7 +62,7 @@ internal static class ServeCommand
         var cmd = new Command("serve", "Run the API server on the embedded SQLite store.")
         {
             securePort, bindAddress, advertise, nodeName, clusterCidr, enablePlugins, disablePlugins, admissionConfigFile, authzModes,
-            saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, anonymous,
+            saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, signingDuration, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, anonymous,
         };
         cmd.SetAction(async (result, ct) =>
         {
@@ -87,6 +89,7 @@ internal static class ServeCommand
                 ServiceAccountKeyFiles = result.GetValue(saKeyFiles) ?? [],
                 ServiceAccountMaxTokenExpiration = result.GetValue(saMaxExp),
                 TokenAuthFile = result.GetValue(tokenFile),
+                ClusterSigningDuration = result.GetValue(signingDuration),
                 PodCidr = result.GetValue(clusterCidr)!,
             };
             if (options.TlsCertFile is not null && options.TlsPrivateKeyFile is null)

@@ -10,7 +10,7 @@ public static class AdmissionConfig
     public static readonly HashSet<string> DefaultOn =
     [
         "NamespaceLifecycle", "LimitRanger", "ServiceAccount", "Priority", "DefaultTolerationSeconds",
-        "PodSecurity", "ResourceQuota",
+        "PodSecurity", "CertificateApproval", "CertificateSigning", "CertificateSubjectRestriction", "ResourceQuota",
     ];
 
     /// <summary>Whether the named plugin ends up enabled by these flags.</summary>

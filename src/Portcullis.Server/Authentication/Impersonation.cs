@@ -61,9 +61,14 @@ public static class Impersonation
         foreach (var (key, values) in extras)
             foreach (var v in values) await Check("authentication.k8s.io", "userextras", "", v, key);
 
-        if (groupsRequested.Count == 0 && user != UserInfo.Anonymous &&
-            !groups.Contains(UserInfo.AllAuthenticated) && !groups.Contains(UserInfo.AllUnauthenticated))
-            groups.Add(UserInfo.AllAuthenticated);
+        // As upstream, whether or not groups were requested: a named user is system:authenticated
+        // (unless it asked for either all-group itself), anonymous is system:unauthenticated.
+        if (user != UserInfo.Anonymous)
+        {
+            if (!groups.Contains(UserInfo.AllAuthenticated) && !groups.Contains(UserInfo.AllUnauthenticated))
+                groups.Add(UserInfo.AllAuthenticated);
+        }
+        else if (!groups.Contains(UserInfo.AllUnauthenticated)) groups.Add(UserInfo.AllUnauthenticated);
 
         foreach (var k in h.Keys.Where(k => k.StartsWith("Impersonate-", StringComparison.OrdinalIgnoreCase)).ToList()) h.Remove(k);
         return new UserInfo(user, uid, groups, extras.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)kv.Value));

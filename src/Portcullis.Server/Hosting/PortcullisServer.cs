@@ -120,6 +120,9 @@ public sealed class PortcullisServer : IAsyncDisposable
             new Admission.Plugins.DefaultTolerationSeconds(),
             new Admission.PodSecurity.PodSecurityAdmission(GetNamespace,
                 async (ns, c) => await client.ListAsync(client.Store("", "pods"), ns, c), Admission.PodSecurity.PodSecurityConfigLoader.From(admissionConfig)),
+            new Admission.Plugins.CertificateApproval(authz),
+            new Admission.Plugins.CertificateSigning(authz),
+            new Admission.Plugins.CertificateSubjectRestriction(),
             Admission.Plugins.ResourceQuotaAdmission.ForStore(() => stores[rqDef], quotaCoordinator, time),
         };
         var admission = new AdmissionChain(
@@ -194,6 +197,9 @@ public sealed class PortcullisServer : IAsyncDisposable
             new NamespaceController(client, time),
             new ResourceQuotaController(client, time, quotaCoordinator),
             new GarbageCollector(client, time),
+            new Certificates.CsrSigningController(client,
+                new Certificates.CsrSigner(pki.ClusterCa, o.ClusterSigningDuration, time), time,
+                app.Services.GetRequiredService<ILogger<Certificates.CsrSigningController>>()),
             new Controllers.Node.SimulatedNodeController(client,
                 Controllers.Node.NodeIdentity.Create(o.NodeName, advertise, o.PodCidr), time, "v1.33.0"),
         ], app.Services.GetRequiredService<ILoggerFactory>());

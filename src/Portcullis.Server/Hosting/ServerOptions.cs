@@ -34,6 +34,8 @@ public sealed record ServerOptions
     public IReadOnlyList<string> ServiceAccountKeyFiles { get; init; } = [];
     /// <summary>--service-account-max-token-expiration (0: no maximum).</summary>
     public TimeSpan ServiceAccountMaxTokenExpiration { get; init; }
+    /// <summary>--cluster-signing-duration: the longest certificate the CSR signer issues (upstream's default: a year).</summary>
+    public TimeSpan ClusterSigningDuration { get; init; } = TimeSpan.FromHours(8760);
     /// <summary>--token-auth-file: static tokens (CSV token,user,uid,"groups").</summary>
     public string? TokenAuthFile { get; init; }
     /// <summary>--authorization-mode: RBAC, AlwaysAllow, AlwaysDeny, in order.</summary>

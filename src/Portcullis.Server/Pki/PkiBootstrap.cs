@@ -5,7 +5,11 @@ using System.Text;
 namespace Portcullis.Server.Pki;
 
 /// <summary>What start-up needs from the PKI: the serving certificate and the client CAs.</summary>
-public sealed record PkiMaterial(X509Certificate2 ServingCertificate, X509Certificate2Collection ClientCas, string KubeconfigPath, string CaPath);
+public sealed record PkiMaterial(X509Certificate2 ServingCertificate, X509Certificate2Collection ClientCas, string KubeconfigPath, string CaPath)
+{
+    /// <summary>The cluster CA with its key: the CSR signer's (kube-controller-manager's --cluster-signing-cert-file/-key-file).</summary>
+    public required X509Certificate2 ClusterCa { get; init; }
+}
 
 /// <summary>
 /// Loads the data dir's PKI, generating what is missing: on first start the CA, the serving
@@ -58,7 +62,7 @@ public static class PkiBootstrap
         if (clientCaFile is not null) clientCas.ImportFromPemFile(clientCaFile);
         else clientCas.Add(X509CertificateLoader.LoadCertificate(ca.RawData));
         // Kestrel needs the serving key usable by SslStream; PEM-loaded ephemeral keys are fine on Linux.
-        return new PkiMaterial(serving, clientCas, files.AdminKubeconfig, files.CaCert);
+        return new PkiMaterial(serving, clientCas, files.AdminKubeconfig, files.CaCert) { ClusterCa = ca };
     }
 
     /// <summary>Writes a file only its owner can read (0600), atomically.</summary>

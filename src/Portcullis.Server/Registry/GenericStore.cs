@@ -80,7 +80,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         obj = ObjectShaper.Shape(obj, def.Schema);
         ManagedFieldsUpdater.Update(obj, null, opts.FieldManager, def.GroupVersion, "", time.GetUtcNow(), def.Schema, def.HasStatus);
         await admission.MutateAsync(Request("CREATE", "", ns, obj, null, opts), ct);
-        def.PrepareForCreate?.Invoke(obj, new StrategyContext(time));
+        def.PrepareForCreate?.Invoke(obj, new StrategyContext(time) { User = opts.User });
         var errs = MetadataValidation.ValidateCreate(def, obj);
         if (def.Validate is { } validate) errs.AddRange(validate(obj, null));
         if (errs.Count > 0) throw ApiErrors.Invalid(def.Kind, def.Group, Meta.Name(obj), errs);
@@ -125,10 +125,11 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
             }
             await admission.MutateAsync(Request("UPDATE", subresource, ns, desired, old, opts), ct);
             var obj = opts.AllowSpec ? desired : PrepareForUpdate(desired, old, subresource);
-            def.PrepareForUpdate?.Invoke(obj, old, new StrategyContext(time));
+            def.PrepareForUpdate?.Invoke(obj, old, new StrategyContext(time) { User = opts.User, Subresource = subresource });
             var errs = MetadataValidation.ValidateUpdate(def, obj, old);
             // Internal spec writes through the status path (binding) bypass the kind's update rules, as upstream's.
-            if (def.Validate is { } validate && !opts.AllowSpec) errs.AddRange(validate(obj, old));
+            if (def.ValidateUpdate is { } validateUpdate && !opts.AllowSpec) errs.AddRange(validateUpdate(obj, old, subresource));
+            else if (def.Validate is { } validate && !opts.AllowSpec) errs.AddRange(validate(obj, old));
             if (errs.Count > 0) throw ApiErrors.Invalid(def.Kind, def.Group, name, errs);
             await admission.ValidateAsync(Request("UPDATE", subresource, ns, obj, old, opts), ct);
 

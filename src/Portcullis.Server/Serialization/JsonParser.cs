@@ -17,9 +17,17 @@ public static class JsonParser
         var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 256 });
         if (!reader.Read()) throw new JsonException("unexpected end of JSON input");
         var path = new StringBuilder();
-        var node = ReadValue(ref reader, path, duplicates);
-        if (reader.Read()) throw new JsonException($"invalid character after top-level value at offset {reader.TokenStartIndex}");
-        return node;
+        try
+        {
+            var node = ReadValue(ref reader, path, duplicates);
+            if (reader.Read()) throw new JsonException($"invalid character after top-level value at offset {reader.TokenStartIndex}");
+            return node;
+        }
+        catch (InvalidOperationException e) when (e.InnerException is DecoderFallbackException)
+        {
+            // A string that is not UTF-8 is malformed input, not a server error.
+            throw new JsonException($"invalid UTF-8 in a string at offset {reader.TokenStartIndex}", e);
+        }
     }
 
     private static JsonNode? ReadValue(ref Utf8JsonReader r, StringBuilder path, List<string>? dups)

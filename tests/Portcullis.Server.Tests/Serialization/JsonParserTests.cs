@@ -136,4 +136,10 @@ public sealed class JsonParserTests
     {
         Assert.ThrowsAny<JsonException>(() => Parse(json));
     }
+
+    [Theory]
+    [InlineData(new byte[] { 0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d })]       // {"\xff":1}
+    [InlineData(new byte[] { 0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc3, 0x22, 0x7d })] // {"a":"\xc3"}
+    public void Parse_InvalidUtf8InAString_IsMalformedJson(byte[] json) =>
+        Assert.Throws<JsonException>(() => JsonParser.Parse(json));
 }

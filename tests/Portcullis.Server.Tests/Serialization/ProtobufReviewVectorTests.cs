@@ -54,4 +54,25 @@ public sealed class ProtobufReviewVectorTests
         Assert.Equal(("authorization.k8s.io/v1", "SelfSubjectRulesReview"), (av2, kind2));
         Assert.Equal("default", (string?)rules["spec"]!["namespace"]);
     }
+
+    [Theory]
+    [InlineData("1.32")]
+    [InlineData("1.33")]
+    public void CertificateDeny_DecodesToTheSameObjectAsTheJsonOfKubectl130(string v)
+    {
+        var def = Portcullis.Server.Api.Resources.BuiltinResources.All.First(d => d.Kind == "CertificateSigningRequest");
+        var (av, kind, o) = Decode($"csr-deny.kubectl-{v}.pb", "certificates/v1.CertificateSigningRequest");
+        Assert.Equal(("certificates.k8s.io/v1", "CertificateSigningRequest"), (av, kind));
+        var condition = o["status"]!["conditions"]![0]!;
+        Assert.Equal(("Denied", "True", "KubectlDeny", "This CSR was denied by kubectl certificate deny."),
+            ((string?)condition["type"], (string?)condition["status"], (string?)condition["reason"], (string?)condition["message"]));
+        o["apiVersion"] = av;
+        o["kind"] = kind;
+        var fromProto = ObjectShaper.Shape(o, def.Schema);
+        var json = File.ReadAllText(Path.Combine(Dir, "csr-deny.kubectl-1.30.json")).Replace("vec-1-30", "vec-" + v.Replace('.', '-'));
+        var fromJson = ObjectShaper.Shape((System.Text.Json.Nodes.JsonObject)Portcullis.Server.Serialization.JsonParser.Parse(System.Text.Encoding.UTF8.GetBytes(json))!, def.Schema);
+        Assert.Equal(
+            Portcullis.Server.Serialization.GoJsonWriter.ToString(ProtobufVectorTests.WithoutServerStamps(fromJson), pretty: true),
+            Portcullis.Server.Serialization.GoJsonWriter.ToString(ProtobufVectorTests.WithoutServerStamps(fromProto), pretty: true));
+    }
 }

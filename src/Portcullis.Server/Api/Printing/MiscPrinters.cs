@@ -112,3 +112,33 @@ internal static class MiscPrinters
         AgeColumn,
     ], (o, now) => [Cell(Name(o)), Cell(Str(At(o, "spec", "holderIdentity"))), Cell(Age(o, now))]);
 }
+
+/// <summary>Upstream's CertificateSigningRequest printer.</summary>
+internal static class CertificatePrinters
+{
+    public static readonly TablePrinter CertificateSigningRequest = new(
+    [
+        NameColumn,
+        AgeColumn,
+        Col("SignerName", "The signer the request is for (e.g. kubernetes.io/kube-apiserver-client)."),
+        Col("Requestor", "The user who created the request."),
+        Col("RequestedDuration", "The validity the request asked for (spec.expirationSeconds)."),
+        Col("Condition", "Pending, Approved or Denied, then Failed and Issued when they apply."),
+    ], (o, now) =>
+    {
+        var signer = Str(At(o, "spec", "signerName"));
+        var requested = IntOrNull(At(o, "spec", "expirationSeconds")) is { } s ? HumanDuration.Format(TimeSpan.FromSeconds(s)) : "<none>";
+        return [Cell(Name(o)), Cell(Age(o, now)), Cell(signer.Length > 0 ? signer : "<none>"), Cell(Str(At(o, "spec", "username"))),
+            Cell(requested), Cell(Condition(o))];
+    });
+
+    /// <summary>upstream's extractCSRStatus.</summary>
+    private static string Condition(JsonObject o)
+    {
+        var types = Objects(At(o, "status", "conditions")).Select(c => Str(c["type"])).ToHashSet();
+        var status = types.Contains("Denied") ? "Denied" : types.Contains("Approved") ? "Approved" : "Pending";
+        if (types.Contains("Failed")) status += ",Failed";
+        if (Str(At(o, "status", "certificate")).Length > 0) status += ",Issued";
+        return status;
+    }
+}

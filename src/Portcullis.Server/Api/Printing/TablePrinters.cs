@@ -48,6 +48,7 @@ public static class TablePrinters
         ("coordination.k8s.io", "Lease") => MiscPrinters.Lease,
         ("scheduling.k8s.io", "PriorityClass") => AdmissionPrinters.PriorityClass,
         ("policy", "PodSecurityPolicy") => AdmissionPrinters.PodSecurityPolicy,
+        ("certificates.k8s.io", "CertificateSigningRequest") => CertificatePrinters.CertificateSigningRequest,
         // LimitRange, Role and ClusterRole have no upstream printer: they get the default table.
         _ => Default,
     };

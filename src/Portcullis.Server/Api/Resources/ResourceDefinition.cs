@@ -61,6 +61,9 @@ public sealed class ResourceDefinition
         _hooksResolved = true;
     }
 
+    /// <summary>Update validation that depends on the subresource written through (CSR's /status and /approval); replaces <see cref="Validate"/> on update.</summary>
+    public Func<JsonObject, JsonObject, string, List<Errors.FieldError>>? ValidateUpdate { get; init; }
+
     /// <summary>Upstream's defaults for the kind, applied to every decoded object.</summary>
     public Action<JsonObject>? Defaulter { get { ResolveHooks(); return _defaulter; } }
 
@@ -85,4 +88,10 @@ public sealed class ResourceDefinition
 }
 
 /// <summary>What a strategy may need beyond the object.</summary>
-public sealed record StrategyContext(TimeProvider Time);
+public sealed record StrategyContext(TimeProvider Time)
+{
+    /// <summary>Who writes (CSRs record their requester).</summary>
+    public Authentication.UserInfo? User { get; init; }
+    /// <summary>The subresource written through ("" for the object itself).</summary>
+    public string Subresource { get; init; } = "";
+}

@@ -36,6 +36,7 @@ public static class KindValidators
         ("apps", "DaemonSet") => WorkloadValidation.DaemonSet,
         ("batch", "Job") => BatchValidation.Job,
         ("batch", "CronJob") => BatchValidation.CronJob,
+        ("certificates.k8s.io", "CertificateSigningRequest") => CertificateValidation.Create,
         _ => null,
     };
 }

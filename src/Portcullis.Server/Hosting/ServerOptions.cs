@@ -42,6 +42,8 @@ public sealed record ServerOptions
     public IReadOnlyList<string> EnableAdmissionPlugins { get; init; } = [];
     /// <summary>--disable-admission-plugins: plugins to remove from the default set.</summary>
     public IReadOnlyList<string> DisableAdmissionPlugins { get; init; } = [];
+    /// <summary>--pod-runtime: "simulated" (no host code runs) or "process" (containers' commands run as host processes).</summary>
+    public string PodRuntime { get; init; } = "simulated";
     /// <summary>--anonymous-auth.</summary>
     public bool AnonymousAuth { get; init; } = true;
 }

@@ -77,7 +77,7 @@ internal sealed class RuntimeContext
 /// calls <see cref="Run"/>, <see cref="TryTerminate"/> and <see cref="Forget"/> on every pass; the
 /// streaming handlers find running containers and logs through <see cref="Worker"/>.
 /// </summary>
-public sealed class ProcessRuntime : IAsyncDisposable
+public sealed partial class ProcessRuntime : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, PodWorker> _workers = new();
     private readonly RuntimeContext _ctx;
@@ -114,6 +114,7 @@ public sealed class ProcessRuntime : IAsyncDisposable
                 (_, _) => Task.FromResult<JsonObject?>(null), (_, _) => Task.FromResult<JsonObject?>(null),
                 (pod, aud, sec, ct) => IssueTokenAsync(tokens, getters, time, pod, aud, sec, ct), allocatable),
         };
+        if (!_ctx.Namespaces) LogNoNamespaces(log);
     }
 
     private static async Task<IssuedToken> IssueTokenAsync(TokenRequestLogic tokens, ServiceAccountObjectGetters getters, TimeProvider time,
@@ -216,6 +217,10 @@ public sealed class ProcessRuntime : IAsyncDisposable
             _ = w.Completion.ContinueWith(_ => w.DeleteDirectory(), TaskScheduler.Default);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "process runtime: mount and PID namespaces are not available (not root?): " +
+        "containers run as plain host processes and their volumes are not mounted at their mountPaths")]
+    private static partial void LogNoNamespaces(ILogger logger);
 
     internal PodWorker? Worker(string uid) => _workers.TryGetValue(uid, out var w) ? w : null;
 

@@ -34,6 +34,13 @@ internal static class ServeCommand
         { Description = "Name of the built-in node that runs pods (default: the host name)." };
         var clusterCidr = new Option<string>("--cluster-cidr")
         { Description = "The pod network; the built-in node hands out pod IPs from its first /24.", DefaultValueFactory = _ => defaults.PodCidr };
+        var podRuntime = new Option<string>("--pod-runtime")
+        {
+            Description = "How the built-in node runs pods: simulated (no container runs; exec, logs and attach are refused) or process " +
+                "(each container's command runs as a host process in its own mount and PID namespaces: whoever can create pods can run commands on this machine as this server's user).",
+            DefaultValueFactory = _ => defaults.PodRuntime,
+        };
+        podRuntime.AcceptOnlyFromAmong("simulated", "process");
         var enablePlugins = new Option<string[]>("--enable-admission-plugins")
         { Description = "Admission plugins to enable in addition to the default set (comma list). Order does not matter: upstream's order is used.", CustomParser = CommaList };
         var disablePlugins = new Option<string[]>("--disable-admission-plugins")
@@ -61,7 +68,7 @@ internal static class ServeCommand
 
         var cmd = new Command("serve", "Run the API server on the embedded SQLite store.")
         {
-            securePort, bindAddress, advertise, nodeName, clusterCidr, enablePlugins, disablePlugins, admissionConfigFile, authzModes,
+            securePort, bindAddress, advertise, nodeName, clusterCidr, podRuntime, enablePlugins, disablePlugins, admissionConfigFile, authzModes,
             saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, signingDuration, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, anonymous,
         };
         cmd.SetAction(async (result, ct) =>
@@ -91,6 +98,7 @@ internal static class ServeCommand
                 TokenAuthFile = result.GetValue(tokenFile),
                 ClusterSigningDuration = result.GetValue(signingDuration),
                 PodCidr = result.GetValue(clusterCidr)!,
+                PodRuntime = result.GetValue(podRuntime)!,
             };
             if (options.TlsCertFile is not null && options.TlsPrivateKeyFile is null)
             {

@@ -33,6 +33,7 @@ public sealed class PortcullisServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly IKeyValueBackend _kv;
     private readonly ControllerHost _controllers;
+    private Controllers.Node.Runtime.ProcessRuntime? _runtime;
 
     public PkiMaterial Pki { get; }
     public Uri Url { get; }
@@ -134,6 +135,7 @@ public sealed class PortcullisServer : IAsyncDisposable
         foreach (var d in resources.All.Where(d => !d.Virtual))
             stores[d] = new GenericStore(d, kv, time, admission, d == serviceDef ? allocator.AllocateAsync : null);
 
+        var podService = o.PodRuntime == "process" ? PodServiceEndpoint.Choose(port, url.Host) : null;
         StartupTrace.Mark("authn, authz, admission, stores");
         // The empty builder: no configuration files, environment sources or default services to set up.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -150,7 +152,7 @@ public sealed class PortcullisServer : IAsyncDisposable
             k.Limits.MaxRequestBodySize = null; // the body decoder enforces upstream's 3 MiB with upstream's error
             k.Limits.MaxRequestHeadersTotalSize = 1 << 20; // Go's http.Server default: an oversized token is a 401, not a 431
             k.Limits.Http2.MaxRequestHeaderFieldSize = 1 << 20;
-            k.Listen(bind, port, listen =>
+            void Https(ListenOptions listen)
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.UseHttps(new HttpsConnectionAdapterOptions
@@ -162,7 +164,10 @@ public sealed class PortcullisServer : IAsyncDisposable
                     ClientCertificateValidation = (_, _, _) => true,
                     CheckCertificateRevocation = false,
                 });
-            });
+            }
+            k.Listen(bind, port, Https);
+            // Process runtime: pods reach https://kubernetes.default.svc/ (port 443) here.
+            if (podService is { Port: 443 }) k.Listen(IPAddress.Parse(podService.Address), 443, Https);
         });
         builder.Services.AddSingleton(time);
         StartupTrace.Mark("  kestrel options");
@@ -174,9 +179,16 @@ public sealed class PortcullisServer : IAsyncDisposable
         var oidc = OidcDiscovery.Create(issuer, null, url.Authority, saKeys);
         var caPem = File.ReadAllText(pki.CaPath);
 
+        var nodeIdentity = Controllers.Node.NodeIdentity.Create(o.NodeName, o.AdvertiseAddress ?? DefaultAdvertiseAddress(bind), o.PodCidr);
+        Controllers.Node.Runtime.ProcessRuntime? processRuntime = podService is null ? null : new Controllers.Node.Runtime.ProcessRuntime(
+            client, nodeIdentity, tokenRequests, getters,
+            new Controllers.Node.Runtime.ProcessRuntimeSettings(Path.Combine(o.DataDir, "pods"), podService.Address, url.Host, port),
+            time, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.ProcessRuntime"));
+
         var health = new HealthChecks(kv);
         var dispatcher = new Dispatcher(new ResourceHandler(d => stores[d], new WatchStreamer(kv, time), time, 
-            [new ReviewHandlers(authz, rbac, authn), new BindingHandler(d => stores[d], time), new TokenRequestHandler(tokenRequests, getters)]),
+            [new ReviewHandlers(authz, rbac, authn), new BindingHandler(d => stores[d], time), new TokenRequestHandler(tokenRequests, getters),
+             new PodLogHandler(d => stores[d], processRuntime, time), new PodStreamHandler(d => stores[d], processRuntime, authz)]),
             new Discovery(resources), health, new VersionInfo(), new OpenApiEndpoints(resources, new VersionInfo().GitVersion), oidc);
         var pipeline = new Pipeline(resources, authn, authz, dispatcher, app.Services.GetRequiredService<ILogger<Pipeline>>());
         pipeline.Build(app);
@@ -200,8 +212,7 @@ public sealed class PortcullisServer : IAsyncDisposable
             new Certificates.CsrSigningController(client,
                 new Certificates.CsrSigner(pki.ClusterCa, o.ClusterSigningDuration, time), time,
                 app.Services.GetRequiredService<ILogger<Certificates.CsrSigningController>>()),
-            new Controllers.Node.SimulatedNodeController(client,
-                Controllers.Node.NodeIdentity.Create(o.NodeName, advertise, o.PodCidr), time, "v1.33.0"),
+            new Controllers.Node.SimulatedNodeController(client, nodeIdentity, time, "v1.33.0", processRuntime),
         ], app.Services.GetRequiredService<ILoggerFactory>());
         // Kestrel binds while the controllers do their initial work; /readyz says ok once both are done
         // (as upstream's post-start hooks gate readiness, not listening).
@@ -212,7 +223,7 @@ public sealed class PortcullisServer : IAsyncDisposable
         health.MarkReady();
         StartupTrace.Mark("listening, ready");
         app.Lifetime.ApplicationStopping.Register(health.MarkShuttingDown);
-        return new PortcullisServer(app, kv, controllers, pki, url, resources);
+        return new PortcullisServer(app, kv, controllers, pki, url, resources) { _runtime = processRuntime };
     }
 
     /// <summary>As upstream: the bind address unless it is unspecified or loopback, else the host's first non-loopback IPv4.</summary>
@@ -242,6 +253,7 @@ public sealed class PortcullisServer : IAsyncDisposable
     {
         await _app.StopAsync();
         await _controllers.DisposeAsync();
+        if (_runtime is not null) await _runtime.DisposeAsync();
         await _app.DisposeAsync();
         await _kv.DisposeAsync();
     }

@@ -46,6 +46,8 @@ public sealed record ServerOptions
     public IReadOnlyList<string> DisableAdmissionPlugins { get; init; } = [];
     /// <summary>--admission-control-config-file: an AdmissionConfiguration with per-plugin configuration.</summary>
     public string? AdmissionControlConfigFile { get; init; }
+    /// <summary>--pod-runtime: "simulated" (no host code runs) or "process" (containers' commands run as host processes).</summary>
+    public string PodRuntime { get; init; } = "simulated";
     /// <summary>--anonymous-auth.</summary>
     public bool AnonymousAuth { get; init; } = true;
 }

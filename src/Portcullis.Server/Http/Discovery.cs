@@ -97,7 +97,7 @@ public sealed class Discovery(ResourceRegistry registry)
                         r["subresources"] = new JsonArray(d.Subresources.Select(sub => (JsonNode)new JsonObject
                         {
                             ["subresource"] = sub,
-                            ["responseKind"] = new JsonObject { ["group"] = d.Group, ["version"] = d.Version, ["kind"] = d.Kind },
+                            ["responseKind"] = new JsonObject { ["group"] = d.Group, ["version"] = d.Version, ["kind"] = d.SubresourceKinds.GetValueOrDefault(sub, d.Kind) },
                             ["verbs"] = SubresourceVerbs(d, sub),
                         }).ToArray());
                     resources.Add((JsonNode)r);
@@ -160,7 +160,7 @@ public sealed class Discovery(ResourceRegistry registry)
                     ["name"] = $"{d.Plural}/{sub}",
                     ["singularName"] = "",
                     ["namespaced"] = d.Namespaced,
-                    ["kind"] = d.Kind,
+                    ["kind"] = d.SubresourceKinds.GetValueOrDefault(sub, d.Kind),
                     ["verbs"] = SubresourceVerbs(d, sub),
                 });
         }

@@ -29,6 +29,7 @@ public sealed partial class Pipeline(
     public void Build(IApplicationBuilder app)
     {
         app.Use(Errors);          // any ApiException → its Status; anything else → 500 Status, logged
+        app.UseWebSockets();      // only offers the upgrade; handlers accept it after every check has passed
         app.Use(ParseRequest);    // RequestInfo: verb, group, version, resource, namespace, name
         app.Use(Authenticate);    // x509 / tokens / anonymous → UserInfo, or 401
         app.Use(Impersonate);     // Impersonate-* headers, each part authorized as `impersonate`, or 403
@@ -39,6 +40,14 @@ public sealed partial class Pipeline(
 
     private async Task Errors(HttpContext ctx, RequestDelegate next)
     {
+        // An upgrade request that fails is answered and its connection closed, never kept for a
+        // later request (CVE-2018-1002105).
+        if (ctx.Request.Headers.Upgrade.Count > 0)
+            ctx.Response.OnStarting(() =>
+            {
+                if (ctx.Response.StatusCode != StatusCodes.Status101SwitchingProtocols) ctx.Response.Headers.Connection = "close";
+                return Task.CompletedTask;
+            });
         try { await next(ctx); }
         catch (ApiException e) when (!ctx.Response.HasStarted) { await Responses.WriteErrorAsync(ctx, e); }
         catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested) { }

@@ -39,9 +39,10 @@ public static class BuiltinResources
         new() { Group = "", Version = "v1", Plural = "configmaps", Singular = "configmap", Kind = "ConfigMap", Namespaced = true,
             ShortNames = ["cm"] },
         new() { Group = "", Version = "v1", Plural = "pods", Singular = "pod", Kind = "Pod", Namespaced = true,
-            ShortNames = ["po"], Categories = ["all"], Subresources = ["binding", "status"], ReturnDeletedObject = true,
+            ShortNames = ["po"], Categories = ["all"], Subresources = ["attach", "binding", "exec", "log", "status"], ReturnDeletedObject = true,
             PrepareForCreate = Strategies.PodCreate, GracePeriod = Strategies.PodGracePeriod,
-            SubresourceVerbs = new Dictionary<string, string[]> { ["binding"] = ["create"] },
+            SubresourceVerbs = new Dictionary<string, string[]> { ["attach"] = ["create", "get"], ["binding"] = ["create"], ["exec"] = ["create", "get"], ["log"] = ["get"] },
+            SubresourceKinds = new Dictionary<string, string> { ["attach"] = "PodAttachOptions", ["binding"] = "Binding", ["exec"] = "PodExecOptions" },
             FieldLabels = Fields(
                 ("spec.nodeName", At("spec", "nodeName")), ("spec.restartPolicy", At("spec", "restartPolicy")),
                 ("spec.schedulerName", At("spec", "schedulerName")), ("spec.serviceAccountName", At("spec", "serviceAccountName")),

@@ -38,6 +38,8 @@ public sealed class ResourceDefinition
     public bool Virtual { get; init; }
     /// <summary>Verbs of subresources that are not get/patch/update (e.g. serviceaccounts/token: create).</summary>
     public IReadOnlyDictionary<string, string[]> SubresourceVerbs { get; init; } = new Dictionary<string, string[]>();
+    /// <summary>Kinds discovery shows for subresources that are not the resource's kind (pods/exec: PodExecOptions).</summary>
+    public IReadOnlyDictionary<string, string> SubresourceKinds { get; init; } = new Dictionary<string, string>();
     /// <summary>Namespaces: spec.finalizers hold a deletion like metadata.finalizers, and change only through /finalize.</summary>
     public bool HasSpecFinalizers { get; init; }
     /// <summary>Called on the object when a delete only marks it (finalizers pending).</summary>

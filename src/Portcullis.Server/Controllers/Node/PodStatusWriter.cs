@@ -29,6 +29,12 @@ public static class PodStatusWriter
     private static string Hex(string seed, int bytes) =>
         Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(seed))).ToLowerInvariant()[..(bytes * 2)];
 
+    /// <summary>The stand-in digest of an image that is never pulled (stable per normalized name).</summary>
+    public static string ImageDigest(string normalized) => Hex("image:" + normalized, 32);
+
+    /// <summary>A containerd-style container ID, stable per seed.</summary>
+    public static string ContainerId(string seed) => "containerd://" + Hex(seed, 32);
+
     public static void WriteRunning(JsonObject pod, string hostIp, string podIp, DateTimeOffset now)
     {
         var t = ObjectShaper.FormatTime(now);

@@ -9,12 +9,17 @@ using Portcullis.Server.Registry;
 namespace Portcullis.Server.Controllers.Node;
 
 /// <summary>
-/// The built-in node with the simulated runtime: registers the Node and renews its Lease, schedules
-/// pending pods onto it (through the same binding as pods/binding), writes pod status as a kubelet
-/// would once "containers run", and finishes graceful deletions. No host code runs.
+/// The built-in node: registers the Node and renews its Lease, schedules pending pods onto it
+/// (through the same binding as pods/binding), and runs them. With the simulated runtime (no
+/// <paramref name="runtime"/>) it writes pod status as a kubelet would once "containers run" and no
+/// host code runs; with the process runtime each pod's containers run as host processes. Either
+/// way it finishes graceful deletions, once the pod's processes (if any) have ended.
 /// </summary>
-public sealed class SimulatedNodeController(SystemClient client, NodeIdentity node, TimeProvider time, string kubeletVersion) : IController
+public sealed class SimulatedNodeController(SystemClient client, NodeIdentity node, TimeProvider time, string kubeletVersion,
+    Runtime.ProcessRuntime? runtime = null) : IController
 {
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
     private UserInfo Kubelet => new($"system:node:{node.Name}", "", ["system:nodes", UserInfo.AllAuthenticated, UserInfo.SystemMasters], UserInfo.NoExtra);
     private static readonly UserInfo Scheduler = new("system:kube-scheduler", "", [UserInfo.AllAuthenticated, UserInfo.SystemMasters], UserInfo.NoExtra);
 
@@ -36,7 +41,8 @@ public sealed class SimulatedNodeController(SystemClient client, NodeIdentity no
 
     public async Task RunAsync(CancellationToken ct)
     {
-        var wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+        var wake = _wake;
+        if (runtime is not null) runtime.Wake = () => wake.Writer.TryWrite(true);
         var from = client.Backend.CurrentRevision;
         var watcher = Task.Run(async () =>
         {
@@ -91,7 +97,8 @@ public sealed class SimulatedNodeController(SystemClient client, NodeIdentity no
         var pods = client.Store("", "pods");
         var all = await client.ListAsync(pods, "", ct);
         var used = all.Where(p => p["spec"]?["nodeName"]?.GetValue<string>() == node.Name)
-            .Select(p => p["status"]?["podIP"]?.GetValue<string>()).Where(ip => ip is not null).ToHashSet();
+            .Select(p => runtime?.PodIp(Meta.Uid(p)) ?? p["status"]?["podIP"]?.GetValue<string>()).Where(ip => ip is not null).ToHashSet();
+        var live = new HashSet<string>();
         foreach (var pod in all)
         {
             var ns = Meta.Namespace(pod);
@@ -101,7 +108,9 @@ public sealed class SimulatedNodeController(SystemClient client, NodeIdentity no
             {
                 if (Meta.IsDeleting(pod))
                 {
-                    if (nodeName == node.Name && Meta.Finalizers(pod).Count == 0)
+                    if (nodeName == node.Name) live.Add(Meta.Uid(pod));
+                    // The process runtime ends the pod's processes first (SIGTERM, SIGKILL after the grace period).
+                    if (nodeName == node.Name && (runtime is null || runtime.TryTerminate(pod)) && Meta.Finalizers(pod).Count == 0)
                         await pods.DeleteAsync(ns, name, new DeleteOptions(Kubelet, GracePeriodSeconds: 0, PreconditionUid: Meta.Uid(pod)), ct);
                     continue;
                 }
@@ -110,7 +119,20 @@ public sealed class SimulatedNodeController(SystemClient client, NodeIdentity no
                     await ScheduleAsync(pods, pod, ct);
                     continue;
                 }
-                if (nodeName != node.Name || pod["status"]?["phase"]?.GetValue<string>() != "Pending") continue;
+                if (nodeName != node.Name) continue;
+                if (runtime is not null)
+                {
+                    live.Add(Meta.Uid(pod));
+                    var phase = pod["status"]?["phase"]?.GetValue<string>();
+                    // A finished pod is not started again (after a server restart, say).
+                    if (runtime.PodIp(Meta.Uid(pod)) is null && phase is "Succeeded" or "Failed") continue;
+                    var podIp = runtime.PodIp(Meta.Uid(pod)) ?? pod["status"]?["podIP"]?.GetValue<string>()
+                        ?? Enumerable.Range(2, 250).Select(node.PodIp).First(candidate => !used.Contains(candidate));
+                    used.Add(podIp);
+                    runtime.Run(pod, podIp);
+                    continue;
+                }
+                if (pod["status"]?["phase"]?.GetValue<string>() != "Pending") continue;
                 var ip = Enumerable.Range(2, 250).Select(node.PodIp).First(candidate => !used.Contains(candidate));
                 used.Add(ip);
                 await pods.UpdateAsync(ns, name, "status", cur =>
@@ -121,6 +143,7 @@ public sealed class SimulatedNodeController(SystemClient client, NodeIdentity no
             }
             catch (ApiException) { } // one pod's trouble must not stall the others; the next pass retries
         }
+        runtime?.Forget(live);
     }
 
     private async Task ScheduleAsync(GenericStore pods, JsonObject pod, CancellationToken ct)

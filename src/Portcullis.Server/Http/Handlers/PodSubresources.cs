@@ -1,0 +1,49 @@
+using System.Text.Json.Nodes;
+using Portcullis.Server.Errors;
+
+namespace Portcullis.Server.Http.Handlers;
+
+/// <summary>What pods/log, pods/exec and pods/attach share: the container check, query parsing and the simulated runtime's answer.</summary>
+internal static class PodSubresources
+{
+    /// <summary>
+    /// upstream's validateContainer (pkg/registry/core/pod/strategy.go): the named container must
+    /// exist; without a name the pod must have exactly one container.
+    /// </summary>
+    public static string Container(JsonObject pod, string? requested)
+    {
+        var name = pod["metadata"]?["name"]?.GetValue<string>() ?? "";
+        var spec = pod["spec"] as JsonObject ?? new JsonObject();
+        var containers = Names(spec, "containers");
+        var all = Names(spec, "initContainers").Concat(containers).Concat(Names(spec, "ephemeralContainers")).ToList();
+        if (string.IsNullOrEmpty(requested))
+        {
+            return containers.Count switch
+            {
+                1 => containers[0],
+                0 => throw ApiErrors.BadRequest($"a container name must be specified for pod {name}"),
+                _ => throw ApiErrors.BadRequest($"a container name must be specified for pod {name}, choose one of: [{string.Join(" ", all)}]"),
+            };
+        }
+        if (!all.Contains(requested)) throw ApiErrors.BadRequest($"container {requested} is not valid for pod {name}");
+        return requested;
+    }
+
+    private static List<string> Names(JsonObject spec, string field) =>
+        (spec[field] as JsonArray ?? []).Select(c => c?["name"]?.GetValue<string>() ?? "").ToList();
+
+    /// <summary>The simulated runtime runs nothing to stream from: say so, and name the flag that changes it.</summary>
+    public static ApiException Simulated(string subresource) => ApiErrors.BadRequest(
+        $"pods/{subresource} is not available: the simulated pod runtime runs no containers. " +
+        "Start Portcullis with --pod-runtime=process to run containers' commands as host processes.");
+
+    /// <summary>A query boolean as upstream decodes one: absent, "0" and "false" are false; anything else is true.</summary>
+    public static bool Bool(string? v) => v is not null && v != "0" && !v.Equals("false", StringComparison.OrdinalIgnoreCase);
+
+    public static long? Int(string? v, string name)
+    {
+        if (v is null) return null;
+        if (long.TryParse(v, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var n)) return n;
+        throw ApiErrors.BadRequest($"strconv.ParseInt: parsing \"{v}\": invalid syntax");
+    }
+}

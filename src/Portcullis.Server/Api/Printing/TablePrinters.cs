@@ -33,6 +33,7 @@ public static class TablePrinters
         ("", "Endpoints") => CorePrinters.Endpoints,
         ("", "ResourceQuota") => CorePrinters.ResourceQuota,
         ("", "Event") => EventPrinters.Core,
+        ("", "ReplicationController") => WorkloadPrinters.ReplicationController,
         ("events.k8s.io", "Event") => EventPrinters.EventsV1,
         ("rbac.authorization.k8s.io", "RoleBinding") => MiscPrinters.RoleBinding,
         ("rbac.authorization.k8s.io", "ClusterRoleBinding") => MiscPrinters.ClusterRoleBinding,

@@ -23,6 +23,9 @@ public static class BuiltinResources
     private static Dictionary<string, Func<JsonObject, string?>> Fields(params (string Label, Func<JsonObject, string?> Get)[] f) =>
         f.ToDictionary(x => x.Label, x => x.Get);
 
+    /// <summary>The scale subresource answers an autoscaling/v1 Scale, whatever its parent.</summary>
+    private static readonly Dictionary<string, (string Group, string Version, string Kind)> ScaleKind = new() { ["scale"] = ("autoscaling", "v1", "Scale") };
+
     public static IReadOnlyList<ResourceDefinition> All { get; } =
     [
         // core/v1
@@ -65,6 +68,9 @@ public static class BuiltinResources
             FieldLabels = Fields(("spec.clusterIP", At("spec", "clusterIP")), ("spec.type", At("spec", "type"))) },
         new() { Group = "", Version = "v1", Plural = "endpoints", Singular = "endpoints", Kind = "Endpoints", Namespaced = true,
             ShortNames = ["ep"], StoragePrefix = "services/endpoints" },
+        new() { Group = "", Version = "v1", Plural = "replicationcontrollers", Singular = "replicationcontroller", Kind = "ReplicationController", Namespaced = true,
+            ShortNames = ["rc"], Categories = ["all"], Subresources = ["scale", "status"], SubresourceKinds = ScaleKind, TracksGeneration = true,
+            StoragePrefix = "controllers", FieldLabels = Fields(("status.replicas", o => At("status", "replicas")(o) ?? "0")) },
         new() { Group = "", Version = "v1", Plural = "limitranges", Singular = "limitrange", Kind = "LimitRange", Namespaced = true,
             ShortNames = ["limits"] },
         new() { Group = "", Version = "v1", Plural = "resourcequotas", Singular = "resourcequota", Kind = "ResourceQuota", Namespaced = true,
@@ -82,12 +88,12 @@ public static class BuiltinResources
 
         // apps/v1
         new() { Group = "apps", Version = "v1", Plural = "deployments", Singular = "deployment", Kind = "Deployment", Namespaced = true,
-            ShortNames = ["deploy"], Categories = ["all"], Subresources = ["status"], TracksGeneration = true },
+            ShortNames = ["deploy"], Categories = ["all"], Subresources = ["scale", "status"], SubresourceKinds = ScaleKind, TracksGeneration = true },
         new() { Group = "apps", Version = "v1", Plural = "replicasets", Singular = "replicaset", Kind = "ReplicaSet", Namespaced = true,
-            ShortNames = ["rs"], Categories = ["all"], Subresources = ["status"], TracksGeneration = true,
+            ShortNames = ["rs"], Categories = ["all"], Subresources = ["scale", "status"], SubresourceKinds = ScaleKind, TracksGeneration = true,
             FieldLabels = Fields(("status.replicas", o => At("status", "replicas")(o) ?? "0")) },
         new() { Group = "apps", Version = "v1", Plural = "statefulsets", Singular = "statefulset", Kind = "StatefulSet", Namespaced = true,
-            ShortNames = ["sts"], Categories = ["all"], Subresources = ["status"], TracksGeneration = true },
+            ShortNames = ["sts"], Categories = ["all"], Subresources = ["scale", "status"], SubresourceKinds = ScaleKind, TracksGeneration = true },
         new() { Group = "apps", Version = "v1", Plural = "daemonsets", Singular = "daemonset", Kind = "DaemonSet", Namespaced = true,
             ShortNames = ["ds"], Categories = ["all"], Subresources = ["status"], TracksGeneration = true },
 

@@ -38,6 +38,9 @@ public sealed class ResourceDefinition
     public bool Virtual { get; init; }
     /// <summary>Verbs of subresources that are not get/patch/update (e.g. serviceaccounts/token: create).</summary>
     public IReadOnlyDictionary<string, string[]> SubresourceVerbs { get; init; } = new Dictionary<string, string[]>();
+    /// <summary>Subresources whose body is another kind than the resource's (scale: autoscaling/v1 Scale), for discovery.</summary>
+    public IReadOnlyDictionary<string, (string Group, string Version, string Kind)> SubresourceKinds { get; init; } =
+        new Dictionary<string, (string Group, string Version, string Kind)>();
     /// <summary>Namespaces: spec.finalizers hold a deletion like metadata.finalizers, and change only through /finalize.</summary>
     public bool HasSpecFinalizers { get; init; }
     /// <summary>Called on the object when a delete only marks it (finalizers pending).</summary>

@@ -138,8 +138,8 @@ public static class BuiltinResources
         // discovery.k8s.io/v1
         new() { Group = "discovery.k8s.io", Version = "v1", Plural = "endpointslices", Singular = "endpointslice", Kind = "EndpointSlice", Namespaced = true },
 
-        // events.k8s.io/v1: stored apart from core events for now (upstream converts one storage).
+        // events.k8s.io/v1: the same storage as core events (stored as core/v1 Events, as upstream).
         new() { Group = "events.k8s.io", Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true,
-            ShortNames = ["ev"], StoragePrefix = "events.k8s.io/events" },
+            ShortNames = ["ev"], StoragePrefix = "events", ToStorage = EventConversion.ToCore, FromStorage = EventConversion.ToEventsV1 },
     ];
 }

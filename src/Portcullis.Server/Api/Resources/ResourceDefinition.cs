@@ -45,6 +45,10 @@ public sealed class ResourceDefinition
     public bool HasSpecFinalizers { get; init; }
     /// <summary>Called on the object when a delete only marks it (finalizers pending).</summary>
     public Action<JsonObject>? OnDeletionMarked { get; init; }
+    /// <summary>Another version's storage: the object as stored, from this resource's form (events.k8s.io Events are stored as core/v1).</summary>
+    public Func<JsonObject, JsonObject>? ToStorage { get; init; }
+    /// <summary>The stored object in this resource's form (the inverse of <see cref="ToStorage"/>).</summary>
+    public Func<JsonObject, JsonObject>? FromStorage { get; init; }
     /// <summary>Kind-specific create defaults and resets (called before validation).</summary>
     public Action<JsonObject, StrategyContext>? PrepareForCreate { get; init; }
     /// <summary>Kind-specific create/update preparation after the generic metadata rules (e.g. pod status on create).</summary>

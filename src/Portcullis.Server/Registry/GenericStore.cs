@@ -81,7 +81,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         obj = ObjectShaper.Shape(obj, def.Schema);
         ManagedFieldsUpdater.Update(obj, null, opts.FieldManager, def.GroupVersion, "", time.GetUtcNow(), def.Schema, def.HasStatus);
         await admission.MutateAsync(Request("CREATE", "", ns, obj, null, opts), ct);
-        def.PrepareForCreate?.Invoke(obj, new StrategyContext(time));
+        def.PrepareForCreate?.Invoke(obj, new StrategyContext(time) { User = opts.User });
         var errs = MetadataValidation.ValidateCreate(def, obj);
         if (def.Validate is { } validate) errs.AddRange(validate(obj, null));
         if (errs.Count > 0) throw ApiErrors.Invalid(def.Kind, def.Group, Meta.Name(obj), errs);

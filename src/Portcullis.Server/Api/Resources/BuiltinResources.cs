@@ -133,7 +133,7 @@ public static class BuiltinResources
 
         // certificates.k8s.io/v1
         new() { Group = "certificates.k8s.io", Version = "v1", Plural = "certificatesigningrequests", Singular = "certificatesigningrequest", Kind = "CertificateSigningRequest", Namespaced = false,
-            ShortNames = ["csr"], Subresources = ["approval", "status"] },
+            ShortNames = ["csr"], Subresources = ["approval", "status"], PrepareForCreate = CertificateStrategies.CsrCreate },
 
         // discovery.k8s.io/v1
         new() { Group = "discovery.k8s.io", Version = "v1", Plural = "endpointslices", Singular = "endpointslice", Kind = "EndpointSlice", Namespaced = true },

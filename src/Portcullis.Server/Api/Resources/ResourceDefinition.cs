@@ -92,4 +92,8 @@ public sealed class ResourceDefinition
 }
 
 /// <summary>What a strategy may need beyond the object.</summary>
-public sealed record StrategyContext(TimeProvider Time);
+public sealed record StrategyContext(TimeProvider Time)
+{
+    /// <summary>The requesting user, on create (CSRs record who asked).</summary>
+    public Authentication.UserInfo? User { get; init; }
+}

@@ -60,6 +60,9 @@ public sealed class KubectlScaleTests(ServerFixture f) : IClassFixture<ServerFix
         Assert.Contains("Expected replicas to be 3, was 5", r.Stderr);
         r = await Ok(kubectl, "-n", ns, "get", "deployment", "web", "-o", "jsonpath={.spec.replicas}");
         Assert.Equal("5", r.Stdout);
+        // The Scale's own table.
+        r = await Ok(kubectl, "-n", ns, "get", "deployment", "web", "--subresource=scale");
+        Assert.Matches(@"^NAME\s+DESIRED\s+AVAILABLE\s+AGE\nweb\s+5\s+0\s+\S+\n$", r.Stdout);
     }
 
     [Fact]

@@ -29,6 +29,16 @@ public class WorkloadPrinterTests
     }
 
     [Fact]
+    public void Scale()
+    {
+        Assert.Equal("Name|Desired|Available|Age", Headers("autoscaling", "Scale"));
+        Assert.Equal("string|integer|integer|string", Types("autoscaling", "Scale"));
+        var scale = Fill("""{"metadata":{"name":"web","creationTimestamp":"%CREATED%"},"spec":{"replicas":3},"status":{"replicas":1,"selector":"app=web"}}""");
+        Assert.Equal("""["web",3,1,"5m"]""", Row("autoscaling", "Scale", scale));
+        Assert.Equal("""["zero",0,0,"5m"]""", Row("autoscaling", "Scale", Fill("""{"metadata":{"name":"zero","creationTimestamp":"%CREATED%"},"spec":{},"status":{"replicas":0}}""")));
+    }
+
+    [Fact]
     public void ReplicationController()
     {
         Assert.Equal("Name|Desired|Current|Ready|Age|Containers*|Images*|Selector*", Headers("", "ReplicationController"));

@@ -41,6 +41,7 @@ public static class TablePrinters
         ("apps", "ReplicaSet") => WorkloadPrinters.ReplicaSet,
         ("apps", "StatefulSet") => WorkloadPrinters.StatefulSet,
         ("apps", "DaemonSet") => WorkloadPrinters.DaemonSet,
+        ("autoscaling", "Scale") => WorkloadPrinters.Scale,
         ("batch", "Job") => WorkloadPrinters.Job,
         ("batch", "CronJob") => WorkloadPrinters.CronJob,
         ("networking.k8s.io", "NetworkPolicy") => MiscPrinters.NetworkPolicy,

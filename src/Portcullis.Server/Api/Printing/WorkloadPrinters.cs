@@ -77,6 +77,15 @@ internal static class WorkloadPrinters
         ];
     });
 
+    /// <summary>autoscaling/v1 Scale (kubectl get --subresource=scale); upstream's Name column has no "name" format.</summary>
+    public static readonly TablePrinter Scale = new(
+    [
+        new TableColumn("Name", "string", "", NameColumn.Description),
+        Col("Desired", "The desired number of replicas.", type: "integer"),
+        Col("Available", "The observed number of replicas.", type: "integer"),
+        AgeColumn,
+    ], (o, now) => [Cell(Name(o)), Cell(Int(At(o, "spec", "replicas"))), Cell(Int(At(o, "status", "replicas"))), Cell(Age(o, now))]);
+
     public static readonly TablePrinter StatefulSet = new(
     [
         NameColumn,

@@ -16,9 +16,15 @@ namespace Portcullis.Server.Http.Handlers;
 /// status.replicas and the selector as a string); writing it changes the parent's spec.replicas
 /// through the parent's store, so the parent's resourceVersion is the Scale's precondition.
 /// </summary>
-public sealed class ScaleHandler(Func<ResourceDefinition, GenericStore> stores) : ICustomHandler
+public sealed class ScaleHandler(Func<ResourceDefinition, GenericStore> stores, TimeProvider time) : ICustomHandler
 {
     private const string ScaleVersion = "autoscaling/v1";
+
+    /// <summary>The Scale kind as a table converter sees it (kubectl get --subresource=scale).</summary>
+    private static readonly ResourceDefinition ScaleView = new()
+    {
+        Group = "autoscaling", Version = "v1", Plural = "scales", Singular = "scale", Kind = "Scale", Namespaced = true, Virtual = true,
+    };
 
     public IEnumerable<(string Group, string Plural, string Subresource)> Routes =>
     [
@@ -36,10 +42,11 @@ public sealed class ScaleHandler(Func<ResourceDefinition, GenericStore> stores) 
         {
             case "get":
             {
+                var n = MediaTypes.Negotiate(ctx.Request.Headers.Accept.ToString(), Conversion.Table);
                 JsonObject parent;
                 try { parent = await store.GetAsync(info.Namespace, info.Name, ct); }
                 catch (ApiException e) when (e.Code == 404) { throw ApiErrors.NotFound(def.Plural + "/scale", def.Group, info.Name); }
-                await Responses.WriteObjectAsync(ctx, 200, FromParent(parent, def));
+                await Responses.WriteEncodedAsync(ctx, 200, Conversions.Apply(n, ScaleView, FromParent(parent, def), false, ctx.Request, time.GetUtcNow()), n);
                 return;
             }
             case "update":

@@ -187,7 +187,7 @@ public sealed class PortcullisServer : IAsyncDisposable
 
         var health = new HealthChecks(kv);
         var dispatcher = new Dispatcher(new ResourceHandler(d => stores[d], new WatchStreamer(kv, time), time, 
-            [new ReviewHandlers(authz, rbac, authn), new BindingHandler(d => stores[d], time), new TokenRequestHandler(tokenRequests, getters),
+            [new ReviewHandlers(authz, rbac, authn), new BindingHandler(d => stores[d], time), new ScaleHandler(d => stores[d], time), new TokenRequestHandler(tokenRequests, getters),
              new PodLogHandler(d => stores[d], processRuntime, time), new PodStreamHandler(d => stores[d], processRuntime, authz)]),
             new Discovery(resources), health, new VersionInfo(), new OpenApiEndpoints(resources, new VersionInfo().GitVersion), oidc);
         var pipeline = new Pipeline(resources, authn, authz, dispatcher, app.Services.GetRequiredService<ILogger<Pipeline>>());

@@ -97,7 +97,9 @@ public sealed class Discovery(ResourceRegistry registry)
                         r["subresources"] = new JsonArray(d.Subresources.Select(sub => (JsonNode)new JsonObject
                         {
                             ["subresource"] = sub,
-                            ["responseKind"] = new JsonObject { ["group"] = d.Group, ["version"] = d.Version, ["kind"] = d.SubresourceKinds.GetValueOrDefault(sub, d.Kind) },
+                            ["responseKind"] = SubresourceKind(d, sub) is var (sg, sv, sk)
+                                ? new JsonObject { ["group"] = sg, ["version"] = sv, ["kind"] = sk }
+                                : new JsonObject { ["group"] = d.Group, ["version"] = d.Version, ["kind"] = d.Kind },
                             ["verbs"] = SubresourceVerbs(d, sub),
                         }).ToArray());
                     resources.Add((JsonNode)r);
@@ -121,6 +123,9 @@ public sealed class Discovery(ResourceRegistry registry)
     private static JsonArray SubresourceVerbs(ResourceDefinition d, string sub) =>
         d.SubresourceVerbs.TryGetValue(sub, out var v) ? new JsonArray(v.Select(x => (JsonNode)x!).ToArray())
         : sub == "finalize" ? new JsonArray("update") : new JsonArray("get", "patch", "update");
+
+    private static (string Group, string Version, string Kind)? SubresourceKind(ResourceDefinition d, string sub) =>
+        d.SubresourceKinds.TryGetValue(sub, out var k) ? k : null;
 
     private JsonObject Shape(string kind, JsonObject o) => ObjectShaper.Shape(o, _schemas.Get("meta/v1." + kind));
 
@@ -155,14 +160,28 @@ public sealed class Discovery(ResourceRegistry registry)
             if (d.Categories.Length > 0) r["categories"] = new JsonArray(d.Categories.Select(v => (JsonNode)v!).ToArray());
             resources.Add((JsonNode)r);
             foreach (var sub in d.Subresources)
-                resources.Add((JsonNode)new JsonObject
+            {
+                var sr = new JsonObject
                 {
                     ["name"] = $"{d.Plural}/{sub}",
                     ["singularName"] = "",
                     ["namespaced"] = d.Namespaced,
-                    ["kind"] = d.SubresourceKinds.GetValueOrDefault(sub, d.Kind),
+                    ["kind"] = d.Kind,
                     ["verbs"] = SubresourceVerbs(d, sub),
-                });
+                };
+                // A subresource of another kind names its group and version (deployments/scale: autoscaling/v1 Scale).
+                if (SubresourceKind(d, sub) is var (sg, sv, sk))
+                {
+                    // Only a kind from another group or version names them, as upstream.
+                    if (sg != d.Group || sv != d.Version)
+                    {
+                        sr["group"] = sg;
+                        sr["version"] = sv;
+                    }
+                    sr["kind"] = sk;
+                }
+                resources.Add((JsonNode)sr);
+            }
         }
         return Shape("APIResourceList", new JsonObject
         {

@@ -6,14 +6,18 @@ using Portcullis.Server.Errors;
 
 namespace Portcullis.Server.Http;
 
-/// <summary>The three patch types: JSON patch (RFC 6902), JSON merge patch (RFC 7386), strategic merge patch.</summary>
+/// <summary>The three patch types: JSON patch (RFC 6902), JSON merge patch (RFC 7386), strategic merge patch (<see cref="Http.StrategicMergePatch"/>).</summary>
 public static class Patching
 {
-    public static JsonObject Apply(string mediaType, JsonObject current, JsonNode? patch, ResourceDefinition def) => mediaType switch
+    public static JsonObject Apply(string mediaType, JsonObject current, JsonNode? patch, ResourceDefinition def) =>
+        Apply(mediaType, current, patch, def.Schema);
+
+    /// <summary>Applies a patch to an object of the given schema (a resource, or a subresource's kind such as Scale).</summary>
+    public static JsonObject Apply(string mediaType, JsonObject current, JsonNode? patch, StructSchema schema) => mediaType switch
     {
         "application/json-patch+json" => JsonPatch(current, patch),
         "application/merge-patch+json" => MergePatch(current, patch as JsonObject ?? throw ApiErrors.BadRequest("json: cannot unmarshal array into Go value of type map[string]interface {}")),
-        _ => StrategicMergePatch(current, patch as JsonObject ?? throw ApiErrors.BadRequest("json: cannot unmarshal array into Go value of type map[string]interface {}"), def.Schema),
+        _ => Http.StrategicMergePatch.Apply(current, patch as JsonObject ?? throw ApiErrors.BadRequest("json: cannot unmarshal array into Go value of type map[string]interface {}"), schema),
     };
 
     public static JsonObject MergePatch(JsonObject target, JsonObject patch) => (JsonObject)MergeValue(target, patch)!;
@@ -119,106 +123,5 @@ public static class Patching
             case JsonArray a when int.TryParse(last, out var i) && i >= 0 && i < a.Count: a.RemoveAt(i); break;
             default: throw Missing(pointer);
         }
-    }
-
-    /// <summary>
-    /// Strategic merge patch driven by the schema's patch strategies and merge keys: maps merge,
-    /// lists with <c>strategy=merge</c> merge by their key (or as sets for primitives), other
-    /// lists are replaced; <c>$patch: delete|replace</c> directives are honoured.
-    /// </summary>
-    public static JsonObject StrategicMergePatch(JsonObject target, JsonObject patch, StructSchema schema) =>
-        (JsonObject)SmpObject((JsonObject)target.DeepClone(), patch, schema)!;
-
-    private static JsonNode? SmpObject(JsonObject target, JsonObject patch, StructSchema? schema)
-    {
-        if (patch["$patch"] is JsonValue directive)
-        {
-            var d = directive.GetValue<string>();
-            if (d == "delete") return null;
-            if (d == "replace")
-            {
-                var copy = (JsonObject)patch.DeepClone();
-                copy.Remove("$patch");
-                return copy;
-            }
-        }
-        foreach (var (k, v) in patch)
-        {
-            if (k.StartsWith('$')) continue;
-            if (k.StartsWith("$setElementOrder/", StringComparison.Ordinal) || k.StartsWith("$deleteFromPrimitiveList/", StringComparison.Ordinal)) continue;
-            var field = schema?.Field(k);
-            if (v is null) { target.Remove(k); continue; }
-            var ft = field?.Type.Deref;
-            if (v is JsonObject po)
-            {
-                var sub = ft?.Kind == TypeKind.Struct ? ft.Struct : null;
-                if (ft?.Kind == TypeKind.Map)
-                {
-                    var merged = MergeMap(target[k] as JsonObject, po, ft.Elem!.Deref);
-                    target[k] = merged;
-                    continue;
-                }
-                var result = SmpObject(target[k] as JsonObject ?? new JsonObject(), po, sub);
-                if (result is null) target.Remove(k); else target[k] = result;
-                continue;
-            }
-            if (v is JsonArray pa && field is not null && ft?.Kind == TypeKind.Slice && field.HasStrategy("merge"))
-            {
-                target[k] = MergeList(target[k] as JsonArray ?? [], pa, field.MergeKey, ft.Elem!.Deref.Struct);
-                continue;
-            }
-            target[k] = v.DeepClone();
-        }
-        foreach (var (k, v) in patch)
-        {
-            if (!k.StartsWith("$deleteFromPrimitiveList/", StringComparison.Ordinal) || v is not JsonArray del) continue;
-            var name = k["$deleteFromPrimitiveList/".Length..];
-            if (target[name] is JsonArray arr)
-                foreach (var d in del)
-                    foreach (var item in arr.Where(x => JsonNode.DeepEquals(x, d)).ToList()) arr.Remove(item);
-        }
-        return target;
-    }
-
-    private static JsonObject MergeMap(JsonObject? target, JsonObject patch, TypeRef elem)
-    {
-        var t = (JsonObject?)target?.DeepClone() ?? new JsonObject();
-        foreach (var (k, v) in patch)
-        {
-            if (v is null) { t.Remove(k); continue; }
-            if (v is JsonObject vo && elem.Kind == TypeKind.Struct)
-                t[k] = SmpObject(t[k] as JsonObject ?? new JsonObject(), vo, elem.Struct);
-            else t[k] = v.DeepClone();
-        }
-        return t;
-    }
-
-    private static JsonArray MergeList(JsonArray target, JsonArray patch, string? mergeKey, StructSchema? elem)
-    {
-        var result = (JsonArray)target.DeepClone();
-        if (mergeKey is null)
-        {
-            // A merged list of primitives is a set union.
-            foreach (var p in patch)
-                if (!result.Any(x => JsonNode.DeepEquals(x, p))) result.Add(p?.DeepClone());
-            return result;
-        }
-        foreach (var p in patch)
-        {
-            if (p is not JsonObject po) continue;
-            if (po["$patch"] is JsonValue dv && dv.GetValue<string>() == "replace") return new JsonArray(patch.Where(x => x is JsonObject xo && xo["$patch"] is null).Select(x => x!.DeepClone()).ToArray());
-            var key = po[mergeKey];
-            var idx = -1;
-            for (var i = 0; i < result.Count; i++)
-                if (result[i] is JsonObject ro && JsonNode.DeepEquals(ro[mergeKey], key)) { idx = i; break; }
-            if (po["$patch"] is JsonValue del && del.GetValue<string>() == "delete")
-            {
-                if (idx >= 0) result.RemoveAt(idx);
-                continue;
-            }
-            if (idx >= 0) result[idx] = SmpObject((JsonObject)result[idx]!.DeepClone(), po, elem);
-            else result.Add(SmpObject(new JsonObject(), po, elem));
-        }
-        return result;
     }
 }

@@ -41,15 +41,16 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
     public JsonObject Decode(KeyValue kv)
     {
         var obj = (JsonObject)JsonParser.Parse(kv.Value)!;
+        if (def.FromStorage is { } fromStorage) obj = fromStorage(obj);
         Meta.Of(obj)["resourceVersion"] = kv.ModRevision.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return obj;
     }
 
-    /// <summary>Encodes for storage, with a placeholder resourceVersion that keeps its position.</summary>
-    private static byte[] Encode(JsonObject obj)
+    /// <summary>Encodes for storage (in the storage version), with a placeholder resourceVersion that keeps its position.</summary>
+    private byte[] Encode(JsonObject obj)
     {
         Meta.Set(obj, "resourceVersion", "0");
-        return GoJsonWriter.ToBytes(obj);
+        return GoJsonWriter.ToBytes(def.ToStorage is { } toStorage ? toStorage(obj) : obj);
     }
 
     public async Task<JsonObject> GetAsync(string ns, string name, CancellationToken ct = default)

@@ -29,6 +29,33 @@ public class WorkloadPrinterTests
     }
 
     [Fact]
+    public void Scale()
+    {
+        Assert.Equal("Name|Desired|Available|Age", Headers("autoscaling", "Scale"));
+        Assert.Equal("string|integer|integer|string", Types("autoscaling", "Scale"));
+        var scale = Fill("""{"metadata":{"name":"web","creationTimestamp":"%CREATED%"},"spec":{"replicas":3},"status":{"replicas":1,"selector":"app=web"}}""");
+        Assert.Equal("""["web",3,1,"5m"]""", Row("autoscaling", "Scale", scale));
+        Assert.Equal("""["zero",0,0,"5m"]""", Row("autoscaling", "Scale", Fill("""{"metadata":{"name":"zero","creationTimestamp":"%CREATED%"},"spec":{},"status":{"replicas":0}}""")));
+    }
+
+    [Fact]
+    public void ReplicationController()
+    {
+        Assert.Equal("Name|Desired|Current|Ready|Age|Containers*|Images*|Selector*", Headers("", "ReplicationController"));
+        Assert.Equal("string|integer|integer|integer|string|string|string|string", Types("", "ReplicationController"));
+        var rc = Fill("""
+            {"metadata":{"name":"legacy","creationTimestamp":"%CREATED%"},
+             "spec":{"replicas":3,"selector":{"tier":"fe","app":"web"},%TEMPLATE%},
+             "status":{"replicas":2,"readyReplicas":1}}
+            """.Replace("%TEMPLATE%", Template));
+        // The selector is a plain label map, printed as labels are.
+        Assert.Equal("""["legacy",3,2,1,"5m","nginx,log","nginx:1.27,busybox","app=web,tier=fe"]""", Row("", "ReplicationController", rc));
+        AssertWellFormed("", "ReplicationController", Parse(rc));
+        var bare = Fill("""{"metadata":{"name":"x","creationTimestamp":"%CREATED%"},"spec":{"replicas":0}}""");
+        Assert.Equal("""["x",0,0,0,"5m","","","<none>"]""", Row("", "ReplicationController", bare));
+    }
+
+    [Fact]
     public void ReplicaSet()
     {
         Assert.Equal("Name|Desired|Current|Ready|Age|Containers*|Images*|Selector*", Headers("apps", "ReplicaSet"));

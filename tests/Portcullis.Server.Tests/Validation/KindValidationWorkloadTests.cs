@@ -73,6 +73,40 @@ public class KindValidationWorkloadTests
             Check("apps", "ReplicaSet", rs));
     }
 
+    private static JsonObject ReplicationController()
+    {
+        var rc = Deployment();
+        rc["apiVersion"] = "v1";
+        rc["kind"] = "ReplicationController";
+        Spec(rc).Remove("strategy");
+        Spec(rc).Remove("revisionHistoryLimit");
+        Spec(rc).Remove("progressDeadlineSeconds");
+        Spec(rc)["selector"] = Obj("""{"app":"x"}""");
+        return rc;
+    }
+
+    [Fact]
+    public void DefaultedReplicationControllerIsValid() => Assert.Empty(Check("", "ReplicationController", ReplicationController()));
+
+    [Fact]
+    public void ReplicationControllerRules()
+    {
+        var rc = ReplicationController();
+        Spec(rc)["replicas"] = -1;
+        Spec(rc)["selector"] = Obj("""{"app":"y"}""");
+        Spec(rc)["template"]!["spec"]!["restartPolicy"] = "Never";
+        Assert.Equal([
+            "spec.replicas: Invalid value: -1: must be greater than or equal to 0",
+            "spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"x\"}: `selector` does not match template `labels`",
+            "spec.template.spec.restartPolicy: Unsupported value: \"Never\": supported values: \"Always\"",
+        ], Check("", "ReplicationController", rc));
+
+        var noSelector = ReplicationController();
+        Spec(noSelector).Remove("selector");
+        Spec(noSelector).Remove("template");
+        Assert.Equal(["spec.selector: Required value", "spec.template: Required value"], Check("", "ReplicationController", noSelector));
+    }
+
     private static JsonObject StatefulSet()
     {
         var s = Deployment();

@@ -38,6 +38,8 @@ internal static class OpenApiModel
             var package = OpenApiNames.SchemaPackage(d.Group, d.Version);
             Add(OpenApiNames.Definition(package, d.Kind), d.Group, d.Version, d.Kind);
             Add(OpenApiNames.Definition(package, d.ListKind), d.Group, d.Version, d.ListKind);
+            foreach (var (g, v, k) in d.SubresourceKinds.Values)
+                Add(OpenApiNames.Definition(OpenApiNames.SchemaPackage(g, v), k), g, v, k);
         }
         foreach (var k in new[] { "Status", "APIResourceList", "APIGroup", "APIGroupList", "APIVersions" })
             Add(OpenApiNames.MetaPrefix + k, "", "v1", k);
@@ -62,6 +64,8 @@ internal static class OpenApiModel
             var package = OpenApiNames.SchemaPackage(d.Group, d.Version);
             roots.AddIfFound(schemas, package + "." + d.Kind);
             roots.AddIfFound(schemas, package + "." + d.ListKind);
+            foreach (var (g, v, k) in d.SubresourceKinds.Values)
+                roots.AddIfFound(schemas, OpenApiNames.SchemaPackage(g, v) + "." + k);
         }
         foreach (var k in new[] { "APIResourceList", "DeleteOptions", "Status", "WatchEvent", "Patch" })
             roots.AddIfFound(schemas, "meta/v1." + k);

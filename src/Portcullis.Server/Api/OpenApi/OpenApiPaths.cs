@@ -153,14 +153,15 @@ internal static class OpenApiPaths
         var scope = d.Namespaced ? new List<OpenApiParam> { Namespace } : [];
 
         OpenApiOperation Op(string method, string verb, string suffix, string description, string action, List<(string, string, string?)> responses,
-            IEnumerable<OpenApiParam>? parameters = null, BodyKind body = BodyKind.None, string? bodySchema = null, bool streaming = false) => new()
+            IEnumerable<OpenApiParam>? parameters = null, BodyKind body = BodyKind.None, string? bodySchema = null, bool streaming = false,
+            (string, string, string)? opGvk = null) => new()
         {
             Method = method,
             OperationId = verb + prefix + suffix,
             Description = description,
             Tag = tag,
             Action = action,
-            Gvk = gvk,
+            Gvk = opGvk ?? gvk,
             Params = [.. parameters ?? []],
             Body = body,
             BodySchema = body == BodyKind.Patch ? OpenApiNames.Patch : bodySchema,
@@ -215,6 +216,22 @@ internal static class OpenApiPaths
                 status.Operations.Add(Op("put", "replace", ns + kind + "Status", $"replace status of {kind}", "put", Ok(obj, "201"),
                     [DryRun, FieldManager, FieldValidation], BodyKind.Object, obj));
             yield return status;
+        }
+
+        // subresources of another kind (scale: autoscaling/v1 Scale)
+        foreach (var (sub, (sg, sv, sk)) in d.SubresourceKinds.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            var subObj = OpenApiNames.Definition(OpenApiNames.SchemaPackage(sg, sv), sk);
+            var subGvk = (sg, sv, sk);
+            var suffix = ns + kind + char.ToUpperInvariant(sub[0]) + sub[1..];
+            List<OpenApiParam> subParams = [Name(sk), .. scope, Pretty];
+            var subItem = new OpenApiPathItem { Path = collection + "/{name}/" + sub, Params = subParams };
+            subItem.Operations.Add(Op("get", "read", suffix, $"read {sub} of {kind}", "get", Ok(subObj), opGvk: subGvk));
+            subItem.Operations.Add(Op("patch", "patch", suffix, $"partially update {sub} of {kind}", "patch", Ok(subObj, "201"),
+                [DryRun, FieldManager, FieldValidation, Force], BodyKind.Patch, opGvk: subGvk));
+            subItem.Operations.Add(Op("put", "replace", suffix, $"replace {sub} of {kind}", "put", Ok(subObj, "201"),
+                [DryRun, FieldManager, FieldValidation], BodyKind.Object, subObj, opGvk: subGvk));
+            yield return subItem;
         }
 
         // list across namespaces

@@ -55,6 +55,37 @@ internal static class WorkloadPrinters
         ];
     });
 
+    public static readonly TablePrinter ReplicationController = new(
+    [
+        NameColumn,
+        Col("Desired", "How many pods the replication controller wants.", type: "integer"),
+        Col("Current", "How many pods the replication controller currently has.", type: "integer"),
+        Col("Ready", "How many of those pods are ready.", type: "integer"),
+        AgeColumn, Containers, Images, Selector("replication controller"),
+    ], (o, now) =>
+    {
+        var (names, images) = ContainerCells(At(o, "spec", "template", "spec", "containers"));
+        return
+        [
+            Cell(Name(o)),
+            Cell(DesiredReplicas(o)),
+            Cell(Int(At(o, "status", "replicas"))),
+            Cell(Int(At(o, "status", "readyReplicas"))),
+            Cell(Age(o, now)),
+            Cell(names), Cell(images),
+            Cell(LabelFormatting.FormatLabels(At(o, "spec", "selector"))),
+        ];
+    });
+
+    /// <summary>autoscaling/v1 Scale (kubectl get --subresource=scale); upstream's Name column has no "name" format.</summary>
+    public static readonly TablePrinter Scale = new(
+    [
+        new TableColumn("Name", "string", "", NameColumn.Description),
+        Col("Desired", "The desired number of replicas.", type: "integer"),
+        Col("Available", "The observed number of replicas.", type: "integer"),
+        AgeColumn,
+    ], (o, now) => [Cell(Name(o)), Cell(Int(At(o, "spec", "replicas"))), Cell(Int(At(o, "status", "replicas"))), Cell(Age(o, now))]);
+
     public static readonly TablePrinter StatefulSet = new(
     [
         NameColumn,

@@ -23,6 +23,9 @@ public static class BuiltinResources
     private static Dictionary<string, Func<JsonObject, string?>> Fields(params (string Label, Func<JsonObject, string?> Get)[] f) =>
         f.ToDictionary(x => x.Label, x => x.Get);
 
+    /// <summary>The scale subresource answers an autoscaling/v1 Scale, whatever its parent.</summary>
+    private static readonly Dictionary<string, (string Group, string Version, string Kind)> ScaleKind = new() { ["scale"] = ("autoscaling", "v1", "Scale") };
+
     public static IReadOnlyList<ResourceDefinition> All { get; } =
     [
         // core/v1
@@ -42,7 +45,7 @@ public static class BuiltinResources
             ShortNames = ["po"], Categories = ["all"], Subresources = ["attach", "binding", "exec", "log", "status"], ReturnDeletedObject = true,
             PrepareForCreate = Strategies.PodCreate, GracePeriod = Strategies.PodGracePeriod,
             SubresourceVerbs = new Dictionary<string, string[]> { ["attach"] = ["create", "get"], ["binding"] = ["create"], ["exec"] = ["create", "get"], ["log"] = ["get"] },
-            SubresourceKinds = new Dictionary<string, string> { ["attach"] = "PodAttachOptions", ["binding"] = "Binding", ["exec"] = "PodExecOptions" },
+            SubresourceKinds = new Dictionary<string, (string, string, string)> { ["attach"] = ("", "v1", "PodAttachOptions"), ["binding"] = ("", "v1", "Binding"), ["exec"] = ("", "v1", "PodExecOptions") },
             FieldLabels = Fields(
                 ("spec.nodeName", At("spec", "nodeName")), ("spec.restartPolicy", At("spec", "restartPolicy")),
                 ("spec.schedulerName", At("spec", "schedulerName")), ("spec.serviceAccountName", At("spec", "serviceAccountName")),
@@ -66,6 +69,9 @@ public static class BuiltinResources
             FieldLabels = Fields(("spec.clusterIP", At("spec", "clusterIP")), ("spec.type", At("spec", "type"))) },
         new() { Group = "", Version = "v1", Plural = "endpoints", Singular = "endpoints", Kind = "Endpoints", Namespaced = true,
             ShortNames = ["ep"], StoragePrefix = "services/endpoints" },
+        new() { Group = "", Version = "v1", Plural = "replicationcontrollers", Singular = "replicationcontroller", Kind = "ReplicationController", Namespaced = true,
+            ShortNames = ["rc"], Categories = ["all"], Subresources = ["scale", "status"], SubresourceKinds = ScaleKind, TracksGeneration = true,
+            StoragePrefix = "controllers", FieldLabels = Fields(("status.replicas", o => At("status", "replicas")(o) ?? "0")) },
         new() { Group = "", Version = "v1", Plural = "limitranges", Singular = "limitrange", Kind = "LimitRange", Namespaced = true,
             ShortNames = ["limits"] },
         new() { Group = "", Version = "v1", Plural = "resourcequotas", Singular = "resourcequota", Kind = "ResourceQuota", Namespaced = true,
@@ -83,12 +89,12 @@ public static class BuiltinResources
 
         // apps/v1
         new() { Group = "apps", Version = "v1", Plural = "deployments", Singular = "deployment", Kind = "Deployment", Namespaced = true,
-            ShortNames = ["deploy"], Categories = ["all"], Subresources = ["status"], TracksGeneration = true },
+            ShortNames = ["deploy"], Categories = ["all"], Subresources = ["scale", "status"], SubresourceKinds = ScaleKind, TracksGeneration = true },
         new() { Group = "apps", Version = "v1", Plural = "replicasets", Singular = "replicaset", Kind = "ReplicaSet", Namespaced = true,
-            ShortNames = ["rs"], Categories = ["all"], Subresources = ["status"], TracksGeneration = true,
+            ShortNames = ["rs"], Categories = ["all"], Subresources = ["scale", "status"], SubresourceKinds = ScaleKind, TracksGeneration = true,
             FieldLabels = Fields(("status.replicas", o => At("status", "replicas")(o) ?? "0")) },
         new() { Group = "apps", Version = "v1", Plural = "statefulsets", Singular = "statefulset", Kind = "StatefulSet", Namespaced = true,
-            ShortNames = ["sts"], Categories = ["all"], Subresources = ["status"], TracksGeneration = true },
+            ShortNames = ["sts"], Categories = ["all"], Subresources = ["scale", "status"], SubresourceKinds = ScaleKind, TracksGeneration = true },
         new() { Group = "apps", Version = "v1", Plural = "daemonsets", Singular = "daemonset", Kind = "DaemonSet", Namespaced = true,
             ShortNames = ["ds"], Categories = ["all"], Subresources = ["status"], TracksGeneration = true },
 
@@ -140,8 +146,8 @@ public static class BuiltinResources
         // discovery.k8s.io/v1
         new() { Group = "discovery.k8s.io", Version = "v1", Plural = "endpointslices", Singular = "endpointslice", Kind = "EndpointSlice", Namespaced = true },
 
-        // events.k8s.io/v1: stored apart from core events for now (upstream converts one storage).
+        // events.k8s.io/v1: the same storage as core events (stored as core/v1 Events, as upstream).
         new() { Group = "events.k8s.io", Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true,
-            ShortNames = ["ev"], StoragePrefix = "events.k8s.io/events" },
+            ShortNames = ["ev"], StoragePrefix = "events", ToStorage = EventConversion.ToCore, FromStorage = EventConversion.ToEventsV1 },
     ];
 }

@@ -38,12 +38,17 @@ public sealed class ResourceDefinition
     public bool Virtual { get; init; }
     /// <summary>Verbs of subresources that are not get/patch/update (e.g. serviceaccounts/token: create).</summary>
     public IReadOnlyDictionary<string, string[]> SubresourceVerbs { get; init; } = new Dictionary<string, string[]>();
-    /// <summary>Kinds discovery shows for subresources that are not the resource's kind (pods/exec: PodExecOptions).</summary>
-    public IReadOnlyDictionary<string, string> SubresourceKinds { get; init; } = new Dictionary<string, string>();
+    /// <summary>Subresources whose body is another kind than the resource's (scale: autoscaling/v1 Scale), for discovery.</summary>
+    public IReadOnlyDictionary<string, (string Group, string Version, string Kind)> SubresourceKinds { get; init; } =
+        new Dictionary<string, (string Group, string Version, string Kind)>();
     /// <summary>Namespaces: spec.finalizers hold a deletion like metadata.finalizers, and change only through /finalize.</summary>
     public bool HasSpecFinalizers { get; init; }
     /// <summary>Called on the object when a delete only marks it (finalizers pending).</summary>
     public Action<JsonObject>? OnDeletionMarked { get; init; }
+    /// <summary>Another version's storage: the object as stored, from this resource's form (events.k8s.io Events are stored as core/v1).</summary>
+    public Func<JsonObject, JsonObject>? ToStorage { get; init; }
+    /// <summary>The stored object in this resource's form (the inverse of <see cref="ToStorage"/>).</summary>
+    public Func<JsonObject, JsonObject>? FromStorage { get; init; }
     /// <summary>Kind-specific create defaults and resets (called before validation).</summary>
     public Action<JsonObject, StrategyContext>? PrepareForCreate { get; init; }
     /// <summary>Kind-specific create/update preparation after the generic metadata rules (e.g. pod status on create).</summary>

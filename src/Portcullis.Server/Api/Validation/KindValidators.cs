@@ -21,6 +21,7 @@ public static class KindValidators
         ("", "LimitRange") => QuotaValidation.LimitRange,
         ("", "ResourceQuota") => QuotaValidation.ResourceQuota,
         ("", "Node") => ClusterValidation.Node,
+        ("", "ReplicationController") => ReplicationControllerValidation.Validate,
         ("", "Event") => ClusterValidation.CoreEvent,
         ("events.k8s.io", "Event") => ClusterValidation.EventsEvent,
         ("coordination.k8s.io", "Lease") => ClusterValidation.Lease,

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Portcullis.Server.Api.Schema;
 using Portcullis.Server.Authentication;
+using Portcullis.Server.Controllers.Events;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Http.Handlers;
 using Portcullis.Server.Registry;
@@ -23,19 +24,36 @@ public sealed class SimulatedNodeController(SystemClient client, NodeIdentity no
     private UserInfo Kubelet => new($"system:node:{node.Name}", "", ["system:nodes", UserInfo.AllAuthenticated, UserInfo.SystemMasters], UserInfo.NoExtra);
     private static readonly UserInfo Scheduler = new("system:kube-scheduler", "", [UserInfo.AllAuthenticated, UserInfo.SystemMasters], UserInfo.NoExtra);
 
+    private readonly EventRecorder _events = new(client, time);
+    private static readonly string SchedulerInstance = "default-scheduler-" + System.Net.Dns.GetHostName();
+
     public string Name => "simulated-node";
 
     public async Task InitializeAsync(CancellationToken ct)
     {
         var nodes = client.Store("", "nodes");
         var desired = node.ToNode(time.GetUtcNow(), kubeletVersion);
-        if (!await client.EnsureAsync(nodes, "", desired, ct))
+        // The kubelet's own reference to its node carries the node's name as uid.
+        var nodeRef = new JsonObject { ["kind"] = "Node", ["name"] = node.Name, ["uid"] = node.Name };
+        await KubeletEventAsync(nodeRef, "Normal", "Starting", "Starting kubelet.", ct);
+        var registered = await client.EnsureAsync(nodes, "", desired, ct);
+        if (!registered)
             await nodes.UpdateAsync("", node.Name, "status", cur =>
             {
                 cur["status"] = desired["status"]!.DeepClone();
                 Meta.Of(cur).Remove("resourceVersion");
                 return cur;
             }, new WriteOptions(Kubelet) { FieldManager = "kubelet" }, ct);
+        await KubeletEventAsync(nodeRef, "Normal", "NodeAllocatableEnforced", "Updated Node Allocatable limit across pods", ct);
+        if (registered)
+        {
+            foreach (var condition in new[] { "NodeHasSufficientMemory", "NodeHasNoDiskPressure", "NodeHasSufficientPID", "NodeReady" })
+                await KubeletEventAsync(nodeRef, "Normal", condition, $"Node {node.Name} status is now: {condition}", ct);
+            // The node lifecycle controller notices the new node.
+            if (await client.TryGetAsync(nodes, "", node.Name, ct) is { } stored)
+                await _events.LegacyEventAsync(EventRecorder.Reference(stored, "v1", "Node"), "Normal", "RegisteredNode",
+                    $"Node {node.Name} event: Registered Node {node.Name} in Controller", "node-controller", "", SystemClient.Controller, ct);
+        }
         await RenewLeaseAsync(ct);
     }
 
@@ -111,7 +129,12 @@ public sealed class SimulatedNodeController(SystemClient client, NodeIdentity no
                     if (nodeName == node.Name) live.Add(Meta.Uid(pod));
                     // The process runtime ends the pod's processes first (SIGTERM, SIGKILL after the grace period).
                     if (nodeName == node.Name && (runtime is null || runtime.TryTerminate(pod)) && Meta.Finalizers(pod).Count == 0)
+                    {
+                        if (pod["status"]?["phase"]?.GetValue<string>() == "Running")
+                            foreach (var (c, path) in Containers(pod, initContainers: false))
+                                await KubeletEventAsync(EventRecorder.Reference(pod, "v1", "Pod", path), "Normal", "Killing", $"Stopping container {c}", ct);
                         await pods.DeleteAsync(ns, name, new DeleteOptions(Kubelet, GracePeriodSeconds: 0, PreconditionUid: Meta.Uid(pod)), ct);
+                    }
                     continue;
                 }
                 if (nodeName.Length == 0)
@@ -135,6 +158,7 @@ public sealed class SimulatedNodeController(SystemClient client, NodeIdentity no
                 if (pod["status"]?["phase"]?.GetValue<string>() != "Pending") continue;
                 var ip = Enumerable.Range(2, 250).Select(node.PodIp).First(candidate => !used.Contains(candidate));
                 used.Add(ip);
+                await StartContainersEventsAsync(pod, ct);
                 await pods.UpdateAsync(ns, name, "status", cur =>
                 {
                     PodStatusWriter.WriteRunning(cur, node.InternalIp, ip, time.GetUtcNow());
@@ -159,10 +183,14 @@ public sealed class SimulatedNodeController(SystemClient client, NodeIdentity no
                 ["target"] = new JsonObject { ["kind"] = "Node", ["name"] = node.Name },
             };
             await BindingHandler.BindAsync(pods, Meta.Namespace(pod), Meta.Name(pod), binding, Scheduler, time, ct);
+            await _events.EventfAsync(EventRecorder.Reference(pod, "v1", "Pod"), "Normal", "Scheduled", "Binding",
+                $"Successfully assigned {Meta.Namespace(pod)}/{Meta.Name(pod)} to {node.Name}", "default-scheduler", SchedulerInstance, Scheduler, ct);
             return;
         }
         var existing = ((pod["status"]?["conditions"] as JsonArray) ?? []).FirstOrDefault(c => c?["type"]?.GetValue<string>() == "PodScheduled");
         if (existing?["message"]?.GetValue<string>() == why) return;
+        await _events.EventfAsync(EventRecorder.Reference(pod, "v1", "Pod"), "Warning", "FailedScheduling", "Scheduling",
+            why, "default-scheduler", SchedulerInstance, Scheduler, ct);
         await pods.UpdateAsync(Meta.Namespace(pod), Meta.Name(pod), "status", cur =>
         {
             var status = cur["status"] as JsonObject ?? new JsonObject();
@@ -173,6 +201,42 @@ public sealed class SimulatedNodeController(SystemClient client, NodeIdentity no
             Meta.Of(cur).Remove("resourceVersion");
             return cur;
         }, new WriteOptions(Scheduler) { FieldManager = "kube-scheduler" }, ct);
+    }
+
+    private Task KubeletEventAsync(JsonObject involved, string type, string reason, string message, CancellationToken ct) =>
+        _events.LegacyEventAsync(involved, type, reason, message, "kubelet", node.Name, Kubelet, ct);
+
+    /// <summary>The containers the kubelet starts, with the field path its events name them by.</summary>
+    private static IEnumerable<(string Name, string FieldPath)> Containers(JsonObject pod, bool initContainers)
+    {
+        var lists = initContainers ? new[] { "initContainers", "containers" } : ["containers"];
+        foreach (var list in lists)
+            foreach (var c in pod["spec"]?[list] as JsonArray ?? [])
+                if (c?["name"]?.GetValue<string>() is { } name)
+                    yield return (name, $"spec.{list}{{{name}}}");
+    }
+
+    /// <summary>What the kubelet reports while it starts a pod's containers: the image pull, then create and start.</summary>
+    private async Task StartContainersEventsAsync(JsonObject pod, CancellationToken ct)
+    {
+        foreach (var (name, path) in Containers(pod, initContainers: true))
+        {
+            var list = path.StartsWith("spec.initContainers", StringComparison.Ordinal) ? "initContainers" : "containers";
+            var container = (pod["spec"]?[list] as JsonArray ?? []).FirstOrDefault(c => c?["name"]?.GetValue<string>() == name);
+            var image = container?["image"]?.GetValue<string>() ?? "";
+            var policy = container?["imagePullPolicy"]?.GetValue<string>() ?? "IfNotPresent";
+            var reference = EventRecorder.Reference(pod, "v1", "Pod", path);
+            if (policy == "Always")
+            {
+                // The simulated runtime pulls nothing: the pull takes no time and no bytes.
+                await KubeletEventAsync(reference, "Normal", "Pulling", $"Pulling image \"{image}\"", ct);
+                await KubeletEventAsync(reference, "Normal", "Pulled", $"Successfully pulled image \"{image}\" in 0s (0s including waiting). Image size: 0 bytes.", ct);
+            }
+            else
+                await KubeletEventAsync(reference, "Normal", "Pulled", $"Container image \"{image}\" already present on machine", ct);
+            await KubeletEventAsync(reference, "Normal", "Created", $"Created container: {name}", ct);
+            await KubeletEventAsync(reference, "Normal", "Started", $"Started container {name}", ct);
+        }
     }
 
     /// <summary>Why the pod cannot go on the node, in the scheduler's words, or null when it fits.</summary>

@@ -1,0 +1,165 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Portcullis.Server.Api.Printing;
+using Portcullis.Server.Api.Resources;
+using Portcullis.Server.Api.Schema;
+using Portcullis.Server.Errors;
+using Portcullis.Server.Registry;
+
+namespace Portcullis.Server.Http.Handlers;
+
+/// <summary>
+/// The scale subresource of deployments, replicasets, statefulsets and replicationcontrollers
+/// (GET, PUT, PATCH of an autoscaling/v1 Scale), as upstream's ScaleREST: the Scale is a view of
+/// the parent (its name, namespace, uid, resourceVersion, creationTimestamp, spec.replicas,
+/// status.replicas and the selector as a string); writing it changes the parent's spec.replicas
+/// through the parent's store, so the parent's resourceVersion is the Scale's precondition.
+/// </summary>
+public sealed class ScaleHandler(Func<ResourceDefinition, GenericStore> stores, TimeProvider time) : ICustomHandler
+{
+    private const string ScaleVersion = "autoscaling/v1";
+
+    /// <summary>The Scale kind as a table converter sees it (kubectl get --subresource=scale).</summary>
+    private static readonly ResourceDefinition ScaleView = new()
+    {
+        Group = "autoscaling", Version = "v1", Plural = "scales", Singular = "scale", Kind = "Scale", Namespaced = true, Virtual = true,
+    };
+
+    public IEnumerable<(string Group, string Plural, string Subresource)> Routes =>
+    [
+        ("apps", "deployments", "scale"), ("apps", "replicasets", "scale"), ("apps", "statefulsets", "scale"),
+        ("", "replicationcontrollers", "scale"),
+    ];
+
+    private static StructSchema Schema => SchemaRegistry.Default.Get("autoscaling/v1.Scale");
+
+    public async Task HandleAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def)
+    {
+        var store = stores(def);
+        var ct = ctx.RequestAborted;
+        switch (info.Verb)
+        {
+            case "get":
+            {
+                var n = MediaTypes.Negotiate(ctx.Request.Headers.Accept.ToString(), Conversion.Table);
+                JsonObject parent;
+                try { parent = await store.GetAsync(info.Namespace, info.Name, ct); }
+                catch (ApiException e) when (e.Code == 404) { throw ApiErrors.NotFound(def.Plural + "/scale", def.Group, info.Name); }
+                await Responses.WriteEncodedAsync(ctx, 200, Conversions.Apply(n, ScaleView, FromParent(parent, def), false, ctx.Request, time.GetUtcNow()), n);
+                return;
+            }
+            case "update":
+            {
+                var warnings = new List<string>();
+                var body = await BodyDecoder.ReadBodyAsync(ctx.Request, ct);
+                var scale = BodyDecoder.Decode(body, BodyDecoder.MediaType(ctx.Request), Schema, ScaleVersion, "Scale", BodyDecoder.FieldValidation(ctx.Request), warnings);
+                var name = Meta.Name(scale);
+                if (name != info.Name)
+                    throw ApiErrors.BadRequest($"the name of the object ({name}) does not match the name on the URL ({info.Name})");
+                if (def.Namespaced && Meta.Namespace(scale) is { Length: > 0 } ns && ns != info.Namespace)
+                    throw ApiErrors.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+                await WriteAsync(ctx, info, def, store, _ => scale, warnings);
+                return;
+            }
+            case "patch":
+            {
+                var media = BodyDecoder.MediaType(ctx.Request);
+                var body = await BodyDecoder.ReadBodyAsync(ctx.Request, ct);
+                if (media is not ("application/json-patch+json" or "application/merge-patch+json" or "application/strategic-merge-patch+json"))
+                    throw ApiErrors.UnsupportedMediaType(media,
+                        ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"]);
+                var patch = BodyDecoder.ParseRaw(body, media, null);
+                var fieldValidation = BodyDecoder.FieldValidation(ctx.Request);
+                var warnings = new List<string>();
+                await WriteAsync(ctx, info, def, store, oldScale =>
+                {
+                    var patched = Patching.Apply(media, oldScale, patch, Schema);
+                    var problems = new DecodeProblems();
+                    var shaped = ObjectShaper.Shape(patched, Schema, problems);
+                    if (problems.TypeErrors.Count > 0) throw ApiErrors.BadRequest(problems.TypeErrors[0]);
+                    BodyDecoder.ReportFieldProblems(problems, fieldValidation, warnings);
+                    return shaped;
+                }, warnings);
+                return;
+            }
+            default:
+                throw ApiErrors.MethodNotAllowed();
+        }
+    }
+
+    /// <summary>
+    /// Writes spec.replicas of the parent from the Scale that <paramref name="desiredScale"/> makes of
+    /// the current one (re-run on a lost race when the Scale carries no resourceVersion).
+    /// </summary>
+    private static async Task WriteAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def, GenericStore store,
+        Func<JsonObject, JsonObject> desiredScale, List<string> warnings)
+    {
+        var values = ctx.Request.Query["dryRun"];
+        foreach (var v in values)
+            if (v != "All") throw ApiErrors.BadRequest($"Invalid dry run value: {v}");
+        var fm = ctx.Request.Query["fieldManager"].ToString();
+        var opts = new WriteOptions(ctx.Features.GetRequiredFeature<RequestContextFeature>().User!, values.Count > 0)
+        {
+            FieldManager = Registry.ManagedFields.ManagerName.Resolve(fm.Length > 0 ? fm : null, ctx.Request.Headers.UserAgent.ToString()),
+            Warnings = warnings,
+        };
+        var updated = await store.UpdateAsync(info.Namespace, info.Name, "scale", parent =>
+        {
+            var scale = desiredScale(FromParent(parent, def));
+            var errs = Validate(scale);
+            if (errs.Count > 0) throw ApiErrors.Invalid("Scale", "autoscaling", Meta.Name(parent), errs);
+            var uid = Meta.Uid(scale);
+            if (uid.Length > 0 && uid != Meta.Uid(parent))
+                throw ApiErrors.Conflict(def.Plural + "/scale", def.Group, Meta.Name(parent),
+                    $"Precondition failed: UID in precondition: {uid}, UID in object meta: {Meta.Uid(parent)}");
+            var spec = parent["spec"] as JsonObject ?? new JsonObject();
+            spec["replicas"] = scale["spec"]?["replicas"]?.DeepClone() ?? 0;
+            parent["spec"] = spec;
+            var rv = Meta.ResourceVersion(scale);
+            if (rv.Length > 0) Meta.Set(parent, "resourceVersion", rv);
+            else Meta.Remove(parent, "resourceVersion");
+            return parent;
+        }, opts, ctx.RequestAborted);
+        foreach (var w in warnings.Distinct())
+            ctx.Response.Headers.Append("Warning", "299 - \"" + w.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"");
+        await Responses.WriteObjectAsync(ctx, 200, FromParent(updated, def));
+    }
+
+    /// <summary>autoscaling's ValidateScale: the Scale's metadata and non-negative replicas.</summary>
+    public static List<FieldError> Validate(JsonObject scale)
+    {
+        var errs = new List<FieldError>();
+        var replicas = scale["spec"]?["replicas"] is JsonValue v && v.TryGetValue<long>(out var r) ? r : 0;
+        if (replicas < 0) errs.Add(FieldError.Invalid("spec.replicas", replicas.ToString(System.Globalization.CultureInfo.InvariantCulture), "must be greater than or equal to 0", quoted: false));
+        return errs;
+    }
+
+    /// <summary>scaleFromDeployment / scaleFromReplicaSet / scaleFromStatefulSet / scaleFromRC.</summary>
+    public static JsonObject FromParent(JsonObject parent, ResourceDefinition def)
+    {
+        var pm = Meta.Of(parent);
+        var meta = new JsonObject { ["name"] = Meta.Name(parent) };
+        if (def.Namespaced) meta["namespace"] = Meta.Namespace(parent);
+        meta["uid"] = Meta.Uid(parent);
+        meta["resourceVersion"] = Meta.ResourceVersion(parent);
+        meta["creationTimestamp"] = pm["creationTimestamp"]?.DeepClone();
+        var selectorNode = parent["spec"]?["selector"];
+        string? selector = def.Group.Length == 0
+            // A replication controller's selector is a plain label map.
+            ? LabelFormatting.SelectorString(selectorNode is JsonObject map ? new JsonObject { ["matchLabels"] = map.DeepClone() } : null)
+            : LabelFormatting.SelectorString(selectorNode);
+        if (selector is null) throw ApiErrors.BadRequest("invalid label selector");
+        var status = new JsonObject { ["replicas"] = parent["status"]?["replicas"]?.DeepClone() ?? 0 };
+        if (selector.Length > 0) status["selector"] = selector;
+        var scale = new JsonObject
+        {
+            ["kind"] = "Scale",
+            ["apiVersion"] = ScaleVersion,
+            ["metadata"] = meta,
+            ["spec"] = new JsonObject { ["replicas"] = parent["spec"]?["replicas"]?.DeepClone() ?? 0 },
+            ["status"] = status,
+        };
+        return ObjectShaper.Shape(scale, Schema);
+    }
+}

@@ -16,12 +16,30 @@ public sealed class GarbageCollector(SystemClient client, TimeProvider time) : I
 
     private volatile bool _dirty = true;
     private readonly HashSet<string> _withOwners = [];
+    private readonly HashSet<string> _finalizing = [];
+    private (string Prefix, GenericStore Store)[]? _byPrefix;
+    private Dictionary<(string Group, string Kind), GenericStore>? _byKind;
 
     public async Task RunAsync(CancellationToken ct)
     {
         // A pass lists everything, so it only runs when a change could matter: an object with owner
         // references or a GC finalizer was written, or something was deleted while dependents exist.
         var from = client.Backend.CurrentRevision;
+        // What is already stored: the keys that have owners or a GC finalizer, from their bytes alone.
+        string? after = null;
+        while (true)
+        {
+            var page = await client.Backend.RangeAsync("/registry/", after, 1000, from, ct);
+            lock (_withOwners)
+                foreach (var item in page.Items)
+                {
+                    var v = item.Value.AsSpan();
+                    if (v.IndexOf("\"ownerReferences\""u8) >= 0) _withOwners.Add(item.Key);
+                    if (v.IndexOf("\"orphan\""u8) >= 0 || v.IndexOf("\"foregroundDeletion\""u8) >= 0) _finalizing.Add(item.Key);
+                }
+            if (!page.More || page.Items.Count == 0) break;
+            after = page.Items[^1].Key;
+        }
         _dirty = true;
         var watch = Task.Run(async () =>
         {
@@ -34,13 +52,15 @@ public sealed class GarbageCollector(SystemClient client, TimeProvider time) : I
                     if (ev.Type == Storage.WatchEventType.Delete)
                     {
                         _withOwners.Remove(ev.Kv.Key);
+                        _finalizing.Remove(ev.Kv.Key);
                         if (_withOwners.Count > 0) _dirty = true;
                         continue;
                     }
                     if (hasOwners) { _withOwners.Add(ev.Kv.Key); _dirty = true; }
                     else _withOwners.Remove(ev.Kv.Key);
+                    if (v.IndexOf("\"orphan\""u8) >= 0 || v.IndexOf("\"foregroundDeletion\""u8) >= 0) { _finalizing.Add(ev.Kv.Key); _dirty = true; }
+                    else _finalizing.Remove(ev.Kv.Key);
                 }
-                if (v.IndexOf("\"orphan\""u8) >= 0 || v.IndexOf("\"foregroundDeletion\""u8) >= 0) _dirty = true;
             }
         }, ct);
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
@@ -53,12 +73,26 @@ public sealed class GarbageCollector(SystemClient client, TimeProvider time) : I
         }
     }
 
+    /// <summary>
+    /// One pass reads only what can matter — the objects that have owners and the owners being
+    /// deleted with a GC finalizer, as the watch saw them — and looks each owner up by its reference,
+    /// as upstream's collector does, so its cost does not grow with everything else that is stored.
+    /// </summary>
     private async Task PassAsync(CancellationToken ct)
     {
+        string[] keys;
+        lock (_withOwners) keys = [.. _withOwners.Union(_finalizing)];
         var all = new List<(GenericStore Store, JsonObject Obj)>();
-        foreach (var s in client.All)
-            foreach (var o in await client.ListAsync(s, "", ct)) all.Add((s, o));
-        var uids = all.Select(x => Meta.Uid(x.Obj)).ToHashSet();
+        foreach (var key in keys)
+        {
+            if (StoreForKey(key) is not { } store) continue;
+            if (await client.Backend.GetAsync(key, ct) is { } kv) all.Add((store, store.Decode(kv)));
+        }
+        var uids = new HashSet<string>(all.Select(x => Meta.Uid(x.Obj)));
+        foreach (var (_, obj) in all)
+            foreach (var owner in OwnerRefs(obj))
+                if (owner is JsonObject r && !uids.Contains(r["uid"]?.GetValue<string>() ?? "") && await OwnerExistsAsync(obj, r, ct))
+                    uids.Add(r["uid"]!.GetValue<string>());
         foreach (var (store, owner) in all)
         {
             if (!Meta.IsDeleting(owner)) continue;
@@ -87,6 +121,26 @@ public sealed class GarbageCollector(SystemClient client, TimeProvider time) : I
             if (owners.Count > 0 && !Meta.IsDeleting(obj) && owners.All(u => !uids.Contains(u)))
                 await TryDelete(store, obj, "Background", ct);
         }
+    }
+
+    /// <summary>Whether the object an owner reference names exists with that uid; an unknown kind counts as existing (nothing is deleted on a guess).</summary>
+    private async Task<bool> OwnerExistsAsync(JsonObject dependent, JsonObject owner, CancellationToken ct)
+    {
+        _byKind ??= client.All.GroupBy(s => (s.Definition.Group, s.Definition.Kind)).ToDictionary(g => g.Key, g => g.First());
+        var apiVersion = owner["apiVersion"]?.GetValue<string>() ?? "";
+        var group = apiVersion.Contains('/') ? apiVersion[..apiVersion.IndexOf('/')] : "";
+        if (!_byKind.TryGetValue((group, owner["kind"]?.GetValue<string>() ?? ""), out var store)) return true;
+        var ns = store.Definition.Namespaced ? Meta.Namespace(dependent) : "";
+        var found = await client.Backend.GetAsync(store.Key(ns, owner["name"]?.GetValue<string>() ?? ""), ct);
+        return found is not null && Meta.Uid(store.Decode(found)) == (owner["uid"]?.GetValue<string>() ?? "");
+    }
+
+    private GenericStore? StoreForKey(string key)
+    {
+        _byPrefix ??= [.. client.All.Select(s => (s.Definition.KeyPrefix, s)).OrderByDescending(p => p.KeyPrefix.Length)];
+        foreach (var (prefix, store) in _byPrefix)
+            if (key.StartsWith(prefix, StringComparison.Ordinal)) return store;
+        return null;
     }
 
     private static JsonArray OwnerRefs(JsonObject o) => Meta.Of(o)["ownerReferences"] as JsonArray ?? [];

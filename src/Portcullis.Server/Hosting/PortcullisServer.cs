@@ -96,10 +96,21 @@ public sealed class PortcullisServer : IAsyncDisposable
         if (o.AnonymousAuth) authn = new WithAnonymous(authn, new AnonymousAuthenticator());
 
         var nsDef = resources.Find("", "v1", "namespaces")!;
+        // Admission reads the request's namespace on every write; it is parsed again only when it changed.
+        // The object is shared: the plugins given it only read it.
+        var namespaceCache = new System.Collections.Concurrent.ConcurrentDictionary<string, (long Revision, System.Text.Json.Nodes.JsonObject Object)>();
         async Task<System.Text.Json.Nodes.JsonObject?> GetNamespace(string name, CancellationToken c)
         {
             var kvp = await kv.GetAsync(stores[nsDef].Key("", name), c);
-            return kvp is null ? null : stores[nsDef].Decode(kvp);
+            if (kvp is null)
+            {
+                namespaceCache.TryRemove(name, out _);
+                return null;
+            }
+            if (namespaceCache.TryGetValue(name, out var hit) && hit.Revision == kvp.ModRevision) return hit.Object;
+            var obj = stores[nsDef].Decode(kvp);
+            namespaceCache[name] = (kvp.ModRevision, obj);
+            return obj;
         }
         Task<System.Text.Json.Nodes.JsonObject?> GetRole(string ns, string kind, string name, CancellationToken c) =>
             kind == "ClusterRole" ? Getter("rbac.authorization.k8s.io", "clusterroles", "", name, c) : Getter("rbac.authorization.k8s.io", "roles", ns, name, c);
@@ -110,7 +121,7 @@ public sealed class PortcullisServer : IAsyncDisposable
         var plugins = new List<IAdmissionPlugin>
         {
             new Admission.Plugins.NamespaceLifecycle(GetNamespace),
-            new Admission.Plugins.LimitRangerAdmission(async (ns, c) =>
+            new Admission.Plugins.LimitRangerAdmission(async (ns, c) => !await stores[lrDef].AnyAsync(ns, c) ? [] :
                 (await stores[lrDef].ListAsync(ns, new ListOptions(), c))["items"]!.AsArray().Select(i => (System.Text.Json.Nodes.JsonObject)i!).ToList()),
             new Admission.Plugins.ServiceAccountAdmission((ns, n, c) => Getter("", "serviceaccounts", ns, n, c)),
             new Admission.Psp.PodSecurityPolicyAdmission(

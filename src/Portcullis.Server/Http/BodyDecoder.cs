@@ -23,14 +23,31 @@ public static class BodyDecoder
     public static async Task<byte[]> ReadBodyAsync(HttpRequest req, CancellationToken ct)
     {
         if (req.ContentLength > MaxBodyBytes) throw TooLarge();
-        using var ms = new MemoryStream();
-        var buffer = new byte[16 * 1024];
-        int n;
-        while ((n = await req.Body.ReadAsync(buffer, ct)) > 0)
+        if (req.ContentLength is { } length)
         {
-            ms.Write(buffer, 0, n);
-            if (ms.Length > MaxBodyBytes) throw TooLarge();
+            // The usual case: the size is known, so the body is read straight into its array.
+            var body = new byte[length];
+            var read = 0;
+            while (read < body.Length)
+            {
+                var got = await req.Body.ReadAsync(body.AsMemory(read), ct);
+                if (got == 0) break;
+                read += got;
+            }
+            return read == body.Length ? body : body[..read];
         }
+        using var ms = new MemoryStream();
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int n;
+            while ((n = await req.Body.ReadAsync(buffer, ct)) > 0)
+            {
+                ms.Write(buffer, 0, n);
+                if (ms.Length > MaxBodyBytes) throw TooLarge();
+            }
+        }
+        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
         return ms.ToArray();
     }
 

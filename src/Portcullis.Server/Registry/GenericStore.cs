@@ -46,6 +46,21 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         return obj;
     }
 
+    /// <summary>
+    /// What a successful write returns: the object as written, with the revision it got. When the
+    /// storage form is the served form, that is the encoded object itself, and it is not parsed again.
+    /// </summary>
+    private JsonObject Written(JsonObject written, KeyValue stored)
+    {
+        if (def.ToStorage is not null || def.FromStorage is not null) return Decode(stored);
+        Meta.Of(written)["resourceVersion"] = stored.ModRevision.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return written;
+    }
+
+    /// <summary>Whether any object is stored under the namespace (all namespaces: ""); one key read.</summary>
+    public async ValueTask<bool> AnyAsync(string ns, CancellationToken ct = default) =>
+        (await kv.RangeAsync(Prefix(ns), null, 1, 0, ct)).Items.Count > 0;
+
     /// <summary>Encodes for storage (in the storage version), with a placeholder resourceVersion that keeps its position.</summary>
     private byte[] Encode(JsonObject obj)
     {
@@ -97,7 +112,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         }
         var result = await kv.CreateAsync(Key(ns, name), Encode(shaped), ct);
         if (!result.Succeeded) throw ApiErrors.AlreadyExists(def.Plural, def.Group, name);
-        return Decode(result.Current!);
+        return Written(shaped, result.Current!);
     }
 
     /// <summary>
@@ -156,7 +171,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
                 return shaped;
             }
             var result = await kv.UpdateAsync(Key(ns, name), bytes, currentKv.ModRevision, ct);
-            if (result.Succeeded) return Decode(result.Current!);
+            if (result.Succeeded) return Written(shaped, result.Current!);
             if (desiredRv.Length > 0 || attempt > 20)
                 throw ApiErrors.Conflict(def.Plural, def.Group, name, ApiErrors.OptimisticLockMessage);
         }

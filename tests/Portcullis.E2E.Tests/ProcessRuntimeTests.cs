@@ -15,7 +15,7 @@ public sealed class ProcessRuntimeFixture : IAsyncLifetime
 /// The process runtime with the real kubectl: logs, exec (exit codes, authorization), restarts,
 /// and deletion that ends the processes and the pod's token.
 /// </summary>
-public sealed class ProcessRuntimeTests(ProcessRuntimeFixture f) : IClassFixture<ProcessRuntimeFixture>
+public sealed partial class ProcessRuntimeTests(ProcessRuntimeFixture f) : IClassFixture<ProcessRuntimeFixture>
 {
     private ServerProcess S => f.Server;
     private Task<CommandResult> K(params string[] args) => Tools.Kubectl(S, Tools.Kubectl132, args);

@@ -71,7 +71,12 @@ public sealed class PodStreamHandler(Func<ResourceDefinition, GenericStore> stor
         if (exec)
             await ExecAsync(channels, running, command, stdin, stdout, stderr, tty, runtime.Namespaces, ct);
         else
-            await AttachAsync(channels, running.Process, stdin, stdout, stderr, ct);
+        {
+            var spec = (pod["spec"]?["containers"] as JsonArray ?? []).OfType<JsonObject>()
+                .FirstOrDefault(c => c["name"]?.GetValue<string>() == container);
+            var stdinOnce = spec?["stdinOnce"]?.GetValue<bool>() == true;
+            await AttachAsync(channels, running.Process, stdin, stdout, stderr, stdinOnce, ct);
+        }
     }
 
     private static async Task ExecAsync(ChannelWebSocket ws, (ContainerProcess Process, IReadOnlyList<KeyValuePair<string, string>> Env, string WorkingDir) target,
@@ -118,14 +123,24 @@ public sealed class PodStreamHandler(Func<ResourceDefinition, GenericStore> stor
         stop.Cancel();
     }
 
-    private static async Task AttachAsync(ChannelWebSocket ws, ContainerProcess container, bool stdin, bool stdout, bool stderr, CancellationToken ct)
+    /// <summary>
+    /// Attach as containerd serves it for the kubelet (internal/cri/io ContainerIO.Attach): the
+    /// container's output from now on, and the client's stdin into the container's when both
+    /// have one. When the client's stdin ends (v5's close signal, or the client going away), a
+    /// <c>stdinOnce</c> container without a tty has its stdin closed for good and the session goes
+    /// on until the container ends; otherwise the session ends there and the container keeps its
+    /// stdin for the next attach. The end is a Success status, as the kubelet writes it.
+    /// </summary>
+    private static async Task AttachAsync(ChannelWebSocket ws, ContainerProcess container, bool stdin, bool stdout, bool stderr, bool stdinOnce, CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var output = container.Subscribe(out var subscription);
         using (subscription)
         {
-            var input = Task.Run(() => ReadClientAsync(ws, data => stdin ? container.WriteStdinAsync(data, stop.Token) : Task.CompletedTask,
-                () => { }, container.Resize, stop.Token), stop.Token);
+            var copyStdin = stdin && container.HasStdin;
+            var stdinEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var input = Task.Run(() => ReadClientAsync(ws, data => copyStdin ? container.WriteStdinAsync(data, stop.Token) : Task.CompletedTask,
+                () => stdinEnded.TrySetResult(), container.Resize, stop.Token), stop.Token);
             var pump = Task.Run(async () =>
             {
                 await foreach (var (stream, data) in output.ReadAllAsync(stop.Token))
@@ -134,13 +149,20 @@ public sealed class PodStreamHandler(Func<ResourceDefinition, GenericStore> stor
                     else if (stream == 1 && stderr) await ws.SendAsync(ChannelWebSocket.Stderr, data, stop.Token);
                 }
             }, stop.Token);
-            try { await Task.WhenAny(pump, input); }
-            catch (OperationCanceledException) { }
-            // The container ended (or the client detached): attach reports success either way, as the kubelet does.
-            if (pump.IsCompleted)
+            var ended = Task.WhenAny(pump, input); // the container ended, or the client went away
+            if (!copyStdin) await ended;
+            else if (await Task.WhenAny(ended, stdinEnded.Task) != ended && stdinOnce && !container.Tty)
+            {
+                container.CloseStdin();
+                await ended;
+            }
+            // A client that went away took its stdin with it.
+            if (input.IsCompleted && copyStdin && stdinOnce && !container.Tty) container.CloseStdin();
+            if (!input.IsCompleted)
             {
                 try { await ws.SendStatusAsync(ChannelWebSocket.ExitStatus(0, []), ct); }
                 catch (System.Net.WebSockets.WebSocketException) { }
+                catch (OperationCanceledException) { }
             }
             await FinishAsync(ws, input, stop);
         }

@@ -1,17 +1,15 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
 
 namespace Portcullis.Server.Controllers.Node.Runtime;
-
-/// <summary>A token the node obtained through TokenRequest, and when to ask for a new one.</summary>
-public sealed record IssuedToken(string Token, DateTimeOffset RefreshAt);
 
 /// <summary>Where a pod's volumes get their content.</summary>
 public sealed record VolumeSources(
     Func<string, CancellationToken, Task<JsonObject?>> ConfigMap,
     Func<string, CancellationToken, Task<JsonObject?>> Secret,
     /// <summary>TokenRequest for the pod's service account, bound to the pod: (pod, audience or null, expirationSeconds).</summary>
-    Func<JsonObject, string?, long, CancellationToken, Task<IssuedToken>> Token,
+    Func<JsonObject, string?, long, CancellationToken, Task<ProjectedToken>> Token,
     IReadOnlyDictionary<string, string> NodeAllocatable);
 
 /// <summary>A volume could not be set up (the kubelet's FailedMount); the pod waits in ContainerCreating and retries.</summary>
@@ -25,15 +23,15 @@ public sealed record VolumeMount(string Source, string Target, bool ReadOnly);
 
 /// <summary>
 /// A pod's volumes on the host, under <c>&lt;pod dir&gt;/volumes/&lt;name&gt;</c>: the projected
-/// service-account token (from TokenRequest, bound to the pod, renewed at 80% of its life as the
-/// kubelet does), configMap, secret, downwardAPI, emptyDir and hostPath. Content is written with
+/// service-account token (from TokenRequest, bound to the pod, renewed as the kubelet does: see
+/// <see cref="ProjectedToken"/>), configMap, secret, downwardAPI, emptyDir and hostPath. Content is written with
 /// <see cref="AtomicWriter"/>; <see cref="SyncAsync"/> runs again periodically so ConfigMap and Secret
 /// changes and renewed tokens reach running containers.
 /// </summary>
-public sealed class PodVolumes(string podDir, VolumeSources sources, TimeProvider time)
+public sealed partial class PodVolumes(string podDir, VolumeSources sources, TimeProvider time, ILogger? log = null)
 {
     private const int DefaultMode = 420; // 0644
-    private readonly Dictionary<string, IssuedToken> _tokens = [];
+    private readonly Dictionary<string, ProjectedToken> _tokens = [];
 
     public string VolumeDir(string name) => Path.Combine(podDir, "volumes", name);
 
@@ -108,11 +106,20 @@ public sealed class PodVolumes(string podDir, VolumeSources sources, TimeProvide
             var path = sat["path"]?.GetValue<string>() ?? "token";
             var audience = sat["audience"]?.GetValue<string>();
             var seconds = sat["expirationSeconds"] is JsonValue es && es.TryGetValue<long>(out var s) ? s : 3600;
-            if (!_tokens.TryGetValue(tokenKey, out var token) || time.GetUtcNow() >= token.RefreshAt)
+            var now = time.GetUtcNow();
+            _tokens.TryGetValue(tokenKey, out var token);
+            if (token is null || token.RequiresRefresh(now))
             {
-                try { token = await sources.Token(pod, audience, seconds, ct); }
-                catch (Errors.ApiException e) { throw new VolumeSetupException(volume, e.Message); }
-                _tokens[tokenKey] = token;
+                // As the kubelet's token manager: a failed renewal keeps the current token while it is valid.
+                try { token = _tokens[tokenKey] = await sources.Token(pod, audience, seconds, ct); }
+                catch (Errors.ApiException e) when (token is not null && !token.Expired(now))
+                {
+                    if (log is not null) LogRenewalFailed(log, volume, e.Message);
+                }
+                catch (Errors.ApiException e)
+                {
+                    throw new VolumeSetupException(volume, token is null ? $"failed to fetch token: {e.Message}" : $"token expired and refresh failed: {e.Message}");
+                }
             }
             payload[path] = new PayloadFile(Encoding.UTF8.GetBytes(token.Token), defaultMode);
             return;
@@ -188,4 +195,7 @@ public sealed class PodVolumes(string podDir, VolumeSources sources, TimeProvide
             payload[path] = new PayloadFile(v, item["mode"] is JsonValue m && m.TryGetValue<int>(out var mm) ? mm : defaultMode);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "volume {Volume}: couldn't update token, keeping the current one: {Reason}")]
+    private static partial void LogRenewalFailed(ILogger logger, string volume, string reason);
 }

@@ -49,7 +49,7 @@ internal sealed partial class PodWorker
         PodDir = Path.Combine(rt.PodsDir, Uid);
         Init = Containers("initContainers").Select(c => new ContainerState(c, true)).ToList();
         App = Containers("containers").Select(c => new ContainerState(c, false) { WaitingReason = Init.Count > 0 ? "PodInitializing" : "ContainerCreating" }).ToList();
-        _volumes = new PodVolumes(PodDir, rt.Volumes, rt.Time);
+        _volumes = new PodVolumes(PodDir, rt.Volumes, rt.Time, rt.Log);
     }
 
     private IEnumerable<string> Containers(string field) =>
@@ -144,7 +144,9 @@ internal sealed partial class PodWorker
         while (!ct.IsCancellationRequested)
         {
             await Task.Delay(VolumeResync, _rt.Time, ct);
-            await TrySyncVolumesAsync(ct);
+            // Nothing that goes wrong in one pass may end the loop: tokens must keep being renewed.
+            try { await TrySyncVolumesAsync(ct); }
+            catch (Exception e) when (e is not OperationCanceledException) { LogWorkerFailed(_rt.Log, e, Namespace, Name); }
         }
     }
 

@@ -112,12 +112,13 @@ public sealed partial class ProcessRuntime : IAsyncDisposable
             Volumes = new VolumeSources(
                 // ConfigMaps and Secrets are read in the pod's namespace: see ContextFor.
                 (_, _) => Task.FromResult<JsonObject?>(null), (_, _) => Task.FromResult<JsonObject?>(null),
-                (pod, aud, sec, ct) => IssueTokenAsync(tokens, getters, time, pod, aud, sec, ct), allocatable),
+                (pod, aud, sec, ct) => IssueTokenAsync(tokens, getters, pod, aud, sec, ct), allocatable),
         };
         if (!_ctx.Namespaces) LogNoNamespaces(log);
     }
 
-    private static async Task<IssuedToken> IssueTokenAsync(TokenRequestLogic tokens, ServiceAccountObjectGetters getters, TimeProvider time,
+    /// <summary>The kubelet's TokenRequest for a projected token: bound to the pod, with the projection's audience and expirationSeconds.</summary>
+    internal static async Task<ProjectedToken> IssueTokenAsync(TokenRequestLogic tokens, ServiceAccountObjectGetters getters,
         JsonObject pod, string? audience, long seconds, CancellationToken ct)
     {
         var spec = new JsonObject
@@ -130,13 +131,11 @@ public sealed partial class ProcessRuntime : IAsyncDisposable
         var sa = pod["spec"]?["serviceAccountName"]?.GetValue<string>() is { Length: > 0 } n ? n : "default";
         var outcome = await tokens.CreateAsync(Meta.Namespace(pod), sa, request, getters, ct);
         var status = outcome.TokenRequest["status"]!;
-        var now = time.GetUtcNow();
-        var expires = DateTimeOffset.Parse(status["expirationTimestamp"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
-        // The kubelet's rule: renew at 80% of the token's life, and at least once a day.
-        var life = expires - now;
-        var refresh = now + life * 0.8;
-        if (refresh > now + TimeSpan.FromHours(24)) refresh = now + TimeSpan.FromHours(24);
-        return new IssuedToken(status["token"]!.GetValue<string>(), refresh);
+        // The response, not the JWT, says when to renew (a shortened or extended lifetime shows here as the kubelet sees it).
+        var expires = DateTimeOffset.Parse(status["expirationTimestamp"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AssumeUniversal);
+        var granted = outcome.TokenRequest["spec"]!["expirationSeconds"]!.GetValue<long>();
+        return new ProjectedToken(status["token"]!.GetValue<string>(), expires, granted);
     }
 
     /// <summary>Mount, UTS and PID namespaces work here (root, or a kernel that lets this user have them).</summary>

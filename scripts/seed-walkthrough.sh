@@ -5,7 +5,7 @@
 # listing pods (allowed) and creating one (the 403). Exits non-zero at the first difference.
 #
 #   scripts/seed-walkthrough.sh            # uses src/Portcullis/bin/Release/net10.0/portcullis.dll
-#   PORTCULLIS_DLL=/path/portcullis.dll KUBECTL=/usr/bin/kubectl scripts/seed-walkthrough.sh
+#   PORTCULLIS_DLL=/path/portcullis.dll (or the AOT executable) KUBECTL=/usr/bin/kubectl scripts/seed-walkthrough.sh
 #
 # As root the whole seed runs verbatim (the pod gets its own mount namespace with the token at
 # /var/run/secrets/kubernetes.io/serviceaccount, and the server also listens on port 443 for
@@ -38,7 +38,8 @@ expect_match() { grep -Eq -- "$2" <<<"$1" || fail "expected a line matching /$2/
 $1"; }
 
 # --- Start the server -------------------------------------------------------------------------
-dotnet "$dll" serve --data-dir "$work/data" --secure-port "$port" --pod-runtime=process >"$work/server.log" 2>&1 &
+run_server() { case "$dll" in *.dll) dotnet "$dll" "$@" ;; *) "$dll" "$@" ;; esac; }   # a .dll, or the Native AOT executable
+run_server serve --data-dir "$work/data" --secure-port "$port" --pod-runtime=process >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 150); do
   curl -sk "https://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break

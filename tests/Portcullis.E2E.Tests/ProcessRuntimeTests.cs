@@ -206,7 +206,7 @@ public sealed class SeedWalkthroughScriptTests
     {
         var r = await Tools.RunAsync("bash", [Script()], env: new Dictionary<string, string>
         {
-            ["PORTCULLIS_DLL"] = ServerProcess.ServerDll,
+            ["PORTCULLIS_DLL"] = ServerProcess.ServerExecutable ?? ServerProcess.ServerDll,
             ["KUBECTL"] = Tools.Kubectl132,
         }, timeout: TimeSpan.FromMinutes(3));
         Assert.True(r.ExitCode == 0, r.ToString());

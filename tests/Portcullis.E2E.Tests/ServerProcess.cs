@@ -39,15 +39,21 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>The portcullis.dll built next to the test assembly (the E2E project references the command project).</summary>
     public static string ServerDll => Path.Combine(AppContext.BaseDirectory, "portcullis.dll");
 
+    /// <summary>
+    /// A Native AOT executable to test instead of the JIT build (<c>PORTCULLIS_E2E_SERVER</c>, set by
+    /// <c>test.sh</c> for its second pass over the shipped binary); null for the JIT build.
+    /// </summary>
+    public static string? ServerExecutable => Environment.GetEnvironmentVariable("PORTCULLIS_E2E_SERVER") is { Length: > 0 } exe ? exe : null;
+
     public async Task StartAsync(params string[] extraArgs)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(ServerExecutable ?? "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { ServerDll, "serve", "--data-dir", DataDir, "--secure-port", Port.ToString(), "--bind-address", "127.0.0.1" }.Concat(extraArgs))
+        foreach (var a in (ServerExecutable is null ? new[] { ServerDll } : []).Concat(["serve", "--data-dir", DataDir, "--secure-port", Port.ToString(), "--bind-address", "127.0.0.1"]).Concat(extraArgs))
             psi.ArgumentList.Add(a);
         _process = Process.Start(psi)!;
         _process.OutputDataReceived += (_, e) => { lock (_log) _log.AppendLine(e.Data); };

@@ -38,7 +38,7 @@ expect_match() { grep -Eq -- "$2" <<<"$1" || fail "expected a line matching /$2/
 $1"; }
 
 # --- Start the server -------------------------------------------------------------------------
-run_server() { case "$dll" in *.dll) dotnet "$dll" "$@" ;; *) "$dll" "$@" ;; esac; }   # a .dll, or the Native AOT executable
+run_server() { case "$dll" in *.dll) exec dotnet "$dll" "$@" ;; *) exec "$dll" "$@" ;; esac; }   # a .dll, or the Native AOT executable
 run_server serve --data-dir "$work/data" --secure-port "$port" --pod-runtime=process >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 150); do

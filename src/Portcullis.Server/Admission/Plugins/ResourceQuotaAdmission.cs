@@ -71,6 +71,9 @@ public sealed class ResourceQuotaAdmission(
             && !(evaluator is PersistentVolumeClaimEvaluator && r.Subresource == "status")) return;
         if (!evaluator.Handles(r)) return;
 
+        // A namespace without quotas charges nothing and takes no lock (most writes); with quotas,
+        // charges are made one at a time per namespace, from a listing read under the lock.
+        if ((await listQuotas(r.Namespace, ct)).Count == 0) return;
         using var held = await _coordinator.LockAsync(r.Namespace, ct);
         var quotas = await listQuotas(r.Namespace, ct);
         if (quotas.Count == 0) return;

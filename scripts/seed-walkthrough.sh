@@ -23,7 +23,13 @@ server_pid=""
 [ -f "$dll" ] || { echo "no $dll: build first (dotnet build Portcullis.slnx -c Release)" >&2; exit 2; }
 
 cleanup() {
-  if [ -n "$server_pid" ]; then kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  if [ -n "$server_pid" ]; then
+    # SIGTERM (the server stops its pods), then SIGKILL if it has not exited within ten seconds.
+    kill -TERM "$server_pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -49,6 +49,7 @@ public sealed class RbacBootstrapController(SystemClient client) : IController
         await Attempt("aggregated cluster roles", () => PrimeAggregatedClusterRolesAsync(clusterRoles, ct));
         await Attempt("split cluster role bindings", () => PrimeSplitClusterRoleBindingsAsync(clusterRoleBindings, ct));
 
+        Hosting.StartupTrace.Mark("  rbac: primed");
         // One listing of each RBAC resource (and of the namespaces) lets every object that is already
         // as the policy wants be passed over without a read of its own: a restart writes nothing and
         // reads five ranges. Anything to create or change goes through the store as before.
@@ -61,13 +62,16 @@ public sealed class RbacBootstrapController(SystemClient client) : IController
                     existing[(store.Definition.Plural, Meta.Namespace(o), Meta.Name(o))] = o;
             foreach (var n in await client.ListAsync(client.Store("", "namespaces"), "", ct)) namespaces.Add(Meta.Name(n));
         });
+        Hosting.StartupTrace.Mark("  rbac: listed");
         JsonObject? Known(GenericStore store, JsonObject o) =>
             existing.GetValueOrDefault((store.Definition.Plural, Meta.Namespace(o), Meta.Name(o)));
 
         foreach (var role in BootstrapPolicy.ClusterRoles())
             await Attempt("clusterrole " + Meta.Name(role), () => ReconcileRoleAsync(clusterRoles, role, Known(clusterRoles, role), ct));
+        Hosting.StartupTrace.Mark("  rbac: cluster roles");
         foreach (var binding in BootstrapPolicy.ClusterRoleBindings())
             await Attempt("clusterrolebinding " + Meta.Name(binding), () => ReconcileBindingAsync(clusterRoleBindings, binding, Known(clusterRoleBindings, binding), ct));
+        Hosting.StartupTrace.Mark("  rbac: cluster role bindings");
         foreach (var role in BootstrapPolicy.NamespaceRoles())
             await Attempt($"role {Meta.Namespace(role)}/{Meta.Name(role)}", async () =>
             {

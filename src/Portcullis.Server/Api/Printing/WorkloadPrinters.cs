@@ -33,35 +33,19 @@ internal static class WorkloadPrinters
         ];
     });
 
-    public static readonly TablePrinter ReplicaSet = new(
-    [
-        NameColumn,
-        Col("Desired", "How many pods the replica set wants.", type: "integer"),
-        Col("Current", "How many pods the replica set currently has.", type: "integer"),
-        Col("Ready", "How many of those pods are ready.", type: "integer"),
-        AgeColumn, Containers, Images, Selector("replica set"),
-    ], (o, now) =>
-    {
-        var (names, images) = ContainerCells(At(o, "spec", "template", "spec", "containers"));
-        return
-        [
-            Cell(Name(o)),
-            Cell(DesiredReplicas(o)),
-            Cell(Int(At(o, "status", "replicas"))),
-            Cell(Int(At(o, "status", "readyReplicas"))),
-            Cell(Age(o, now)),
-            Cell(names), Cell(images),
-            Cell(LabelFormatting.FormatLabelSelector(At(o, "spec", "selector"))),
-        ];
-    });
+    public static readonly TablePrinter ReplicaSet = Replicas("replica set", LabelFormatting.FormatLabelSelector);
 
-    public static readonly TablePrinter ReplicationController = new(
+    /// <summary>A ReplicationController's selector is a plain label map, printed as labels.</summary>
+    public static readonly TablePrinter ReplicationController = Replicas("replication controller", LabelFormatting.FormatLabels);
+
+    /// <summary>The columns ReplicaSets and ReplicationControllers share upstream; only the selector's form differs.</summary>
+    private static TablePrinter Replicas(string noun, Func<JsonNode?, string> selector) => new(
     [
         NameColumn,
-        Col("Desired", "How many pods the replication controller wants.", type: "integer"),
-        Col("Current", "How many pods the replication controller currently has.", type: "integer"),
+        Col("Desired", $"How many pods the {noun} wants.", type: "integer"),
+        Col("Current", $"How many pods the {noun} currently has.", type: "integer"),
         Col("Ready", "How many of those pods are ready.", type: "integer"),
-        AgeColumn, Containers, Images, Selector("replication controller"),
+        AgeColumn, Containers, Images, Selector(noun),
     ], (o, now) =>
     {
         var (names, images) = ContainerCells(At(o, "spec", "template", "spec", "containers"));
@@ -73,7 +57,7 @@ internal static class WorkloadPrinters
             Cell(Int(At(o, "status", "readyReplicas"))),
             Cell(Age(o, now)),
             Cell(names), Cell(images),
-            Cell(LabelFormatting.FormatLabels(At(o, "spec", "selector"))),
+            Cell(selector(At(o, "spec", "selector"))),
         ];
     });
 

@@ -179,25 +179,16 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
     private static async Task<DeleteOptions> DeleteOptionsAsync(HttpContext ctx)
     {
         var req = ctx.Request;
-        string? uid = null, rv = null, policy = null;
-        long? grace = null;
         var body = await BodyDecoder.ReadBodyAsync(req, ctx.RequestAborted);
-        if (body.Length > 0 && BodyDecoder.ParseRaw(body, BodyDecoder.MediaType(req) is { Length: > 0 } m ? m : Responses.Json, null) is JsonObject o)
-        {
-            if (o["preconditions"] is JsonObject pre)
-            {
-                uid = Meta.Str(pre, "uid") is { Length: > 0 } u ? u : null;
-                rv = Meta.Str(pre, "resourceVersion") is { Length: > 0 } r ? r : null;
-            }
-            policy = Meta.Str(o, "propagationPolicy") is { Length: > 0 } p ? p : null;
-            if (o["gracePeriodSeconds"] is JsonValue g && g.TryGetValue<long>(out var gs)) grace = gs;
-            if (o["orphanDependents"] is JsonValue od && od.GetValueKind() == JsonValueKind.True) policy ??= "Orphan";
-            if (o["dryRun"] is JsonArray dr && dr.Count > 0) req.QueryString = req.QueryString.Add("dryRun", "All");
-        }
-        if (req.Query["propagationPolicy"].ToString() is { Length: > 0 } qp) policy = qp;
-        if (req.Query["gracePeriodSeconds"].ToString() is { Length: > 0 } qg && long.TryParse(qg, out var g2)) grace = g2;
-        if (req.Query["orphanDependents"].ToString() == "true") policy ??= "Orphan";
-        return new DeleteOptions(User(ctx), uid, rv, policy, grace, DryRun(req));
+        // Upstream's delete handler reads the body when there is one and the query only when there is not.
+        var parsed = body.Length > 0
+            ? DeleteOptionsDecoder.FromBody(BodyDecoder.ParseRaw(body, BodyDecoder.MediaType(req) is { Length: > 0 } m ? m : Responses.Json, null))
+            : DeleteOptionsDecoder.FromQuery(k => req.Query.TryGetValue(k, out var v) ? v.Select(x => x ?? "").ToList() : null);
+        DeleteOptionsDecoder.Validate(parsed);
+        var policy = parsed.PropagationPolicy ?? (parsed.OrphanDependents == true ? "Orphan" : null);
+        return new DeleteOptions(User(ctx), parsed.PreconditionUid is { Length: > 0 } u ? u : null,
+            parsed.PreconditionResourceVersion is { Length: > 0 } r ? r : null, policy, parsed.GracePeriodSeconds,
+            parsed.DryRun is { Count: > 0 });
     }
 
     private static async Task DeleteAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def, GenericStore store)

@@ -20,6 +20,28 @@ public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
     public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>Upstream's --min-request-timeout: watches without timeoutSeconds end after a random 1–2× of it.</summary>
     public TimeSpan MinRequestTimeout { get; init; } = TimeSpan.FromSeconds(1800);
+    /// <summary>Events a watcher may have waiting in storage before it is cut off.</summary>
+    public int MaxBacklogEvents { get; init; } = 1000;
+    /// <summary>Bytes of stored objects a watcher may have waiting before it is cut off.</summary>
+    public long MaxBacklogBytes { get; init; } = 16L << 20;
+    /// <summary>Decoded events waiting between the storage stream and the socket.</summary>
+    public int DecodedBuffer { get; init; } = 16;
+    /// <summary>How long a cut-off watcher's connection may stay blocked on a client that does not read.</summary>
+    public TimeSpan CutOffGrace { get; init; } = TimeSpan.FromSeconds(5);
+
+    private static readonly TimeSpan MaxTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
+    /// <summary>
+    /// The watch's lifetime as upstream's get.go computes it: timeoutSeconds times time.Second in Go's
+    /// int64 nanoseconds (wrapping on overflow), a zero result replaced by a random 1–2× of
+    /// --min-request-timeout. Negative: the watch ends at once. Beyond what a timer can hold: no timer.
+    /// </summary>
+    public TimeSpan WatchTimeout(long? timeoutSeconds)
+    {
+        var ns = unchecked((timeoutSeconds ?? 0) * 1_000_000_000L);
+        if (ns == 0) return MinRequestTimeout * (1 + Random.Shared.NextDouble());
+        return ns < 0 ? TimeSpan.FromTicks(Math.Min(-1, ns / 100)) : TimeSpan.FromTicks(Math.Max(1, ns / 100));
+    }
 
     public async Task StreamAsync(HttpContext ctx, GenericStore store, RequestInfo info, ListOptions opts)
     {
@@ -30,10 +52,9 @@ public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
             : e with { Object = negotiated.Conversion == Conversion.Table
                 ? Conversions.ToTable(def, e.Object, false, includeObject, time.GetUtcNow())
                 : Conversions.PartialMetadata(e.Object) };
-        var timeout = opts.TimeoutSeconds is { } ts ? TimeSpan.FromSeconds(ts)
-            : MinRequestTimeout * (1 + Random.Shared.NextDouble());
+        var timeout = WatchTimeout(opts.TimeoutSeconds);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
-        cts.CancelAfter(timeout);
+        if (timeout > TimeSpan.Zero && timeout <= MaxTimer) cts.CancelAfter(timeout);
         var ct = cts.Token;
         if (info.Name.Length > 0)
             opts = opts with { Fields = Selectors.FieldSelector.Parse(MergeNameSelector(opts, info.Name)) };
@@ -47,8 +68,26 @@ public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
 
         // Refuse bad selectors with a 400 before committing to a 200 stream.
         store.CheckSelectors(opts);
-        var events = store.WatchAsync(info.Namespace, opts, Bookmark, ct).GetAsyncEnumerator(ct);
-        var channel = Channel.CreateUnbounded<ApiWatchEvent?>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+        // A watcher that stops reading is cut off, as upstream's cacher terminates a watcher whose
+        // channel is full: its storage backlog is bounded in events and bytes (WatchBudget), and between
+        // the storage stream and the socket only a few decoded events wait. The client sees the stream
+        // end (no ERROR event, as upstream) once it reads what was already queued; a client that does not
+        // read even that within CutOffGrace has its connection aborted, so nothing of it stays in memory.
+        var budget = new WatchBudget(MaxBacklogEvents, MaxBacklogBytes);
+        var events = store.WatchAsync(info.Namespace, opts, Bookmark, budget, ct).GetAsyncEnumerator(ct);
+        var channel = Channel.CreateBounded<ApiWatchEvent?>(new BoundedChannelOptions(DecodedBuffer)
+            { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+        using var stall = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+        using var onCutOff = budget.CutOff.Register(() =>
+        {
+            try { if (CutOffGrace <= TimeSpan.Zero) stall.Cancel(); else stall.CancelAfter(CutOffGrace); }
+            catch (ObjectDisposedException) { }
+        });
+        using var onStall = stall.Token.Register(() =>
+        {
+            ctx.Abort();
+            try { cts.Cancel(); } catch (ObjectDisposedException) { }
+        });
         ValueTask<bool> first;
         try { first = events.MoveNextAsync(); }
         catch (CompactedException e) { first = ValueTask.FromException<bool>(e); }
@@ -58,6 +97,13 @@ public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
         ctx.Response.Headers.CacheControl = "no-cache, private";
         await ctx.Response.StartAsync(ct);
         await ctx.Response.Body.FlushAsync(ct);
+        if (timeout < TimeSpan.Zero)
+        {
+            // A negative timeoutSeconds is a deadline already past: upstream's watch ends at once.
+            await cts.CancelAsync();
+            await events.DisposeAsync();
+            return;
+        }
 
         var pump = Task.Run(async () =>
         {
@@ -66,18 +112,18 @@ public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
                 var has = await first;
                 while (has)
                 {
-                    channel.Writer.TryWrite(events.Current);
+                    await channel.Writer.WriteAsync(events.Current, ct);
                     has = await events.MoveNextAsync();
                 }
             }
             catch (CompactedException e)
             {
                 var status = ApiErrors.ResourceExpired($"too old resource version: {e.Requested} ({e.Compacted})").ToStatus();
-                channel.Writer.TryWrite(new ApiWatchEvent("ERROR", status));
+                await channel.Writer.WriteAsync(new ApiWatchEvent("ERROR", status), ct);
             }
-            catch (ApiException e) { channel.Writer.TryWrite(new ApiWatchEvent("ERROR", e.ToStatus())); }
+            catch (ApiException e) { await channel.Writer.WriteAsync(new ApiWatchEvent("ERROR", e.ToStatus()), ct); }
             catch (OperationCanceledException) { }
-            catch (StorageException) { }
+            catch (StorageException) { } // cut off for falling behind (or storage closing): the stream ends
             finally { channel.Writer.TryComplete(); await events.DisposeAsync(); }
         });
 

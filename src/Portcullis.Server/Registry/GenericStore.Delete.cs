@@ -28,7 +28,7 @@ public sealed partial class GenericStore
             CheckPreconditions(current, opts);
 
             if (opts.PropagationPolicy is { } p && p is not ("Orphan" or "Background" or "Foreground"))
-                throw ApiErrors.Invalid("DeleteOptions", "", "", [FieldError.NotSupported("propagationPolicy", p, ["Foreground", "Background", "Orphan"])]);
+                throw ApiErrors.Invalid("DeleteOptions", "meta.k8s.io", "", [FieldError.NotSupported("propagationPolicy", p, ["Foreground", "Background", "Orphan", "nil"])]);
 
             await admission.ValidateAsync(Request("DELETE", "", ns, current, current, new WriteOptions(opts.User, opts.DryRun)), ct);
             var finalizers = Meta.Finalizers(current);

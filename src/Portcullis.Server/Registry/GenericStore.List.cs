@@ -143,8 +143,11 @@ public sealed partial class GenericStore
     /// starts or stops matching is reported as ADDED or DELETED, as upstream's watch cache does.
     /// Throws <see cref="CompactedException"/> when the start revision is gone.
     /// </summary>
+    public IAsyncEnumerable<ApiWatchEvent> WatchAsync(string ns, ListOptions o, Func<long, ApiWatchEvent> bookmark, CancellationToken ct) =>
+        WatchAsync(ns, o, bookmark, null, ct);
+
     public async IAsyncEnumerable<ApiWatchEvent> WatchAsync(string ns, ListOptions o, Func<long, ApiWatchEvent> bookmark,
-        [EnumeratorCancellation] CancellationToken ct)
+        WatchBudget? budget, [EnumeratorCancellation] CancellationToken ct)
     {
         var fields = FieldGetter(o);
         var prefix = Prefix(ns);
@@ -169,7 +172,7 @@ public sealed partial class GenericStore
         }
         else from = o.ResourceVersion is null or "0" ? kv.CurrentRevision : ParseRv(o.ResourceVersion);
 
-        await foreach (var ev in kv.WatchAsync(prefix, from, ct))
+        await foreach (var ev in kv.WatchAsync(prefix, from, budget, ct))
         {
             var obj = Decode(ev.Kv);
             if (ev.Type == WatchEventType.Delete)

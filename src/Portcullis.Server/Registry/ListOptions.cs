@@ -14,7 +14,7 @@ public sealed record ListOptions
     public string? ResourceVersionMatch { get; init; }
     public bool Watch { get; init; }
     public bool AllowWatchBookmarks { get; init; }
-    public int? TimeoutSeconds { get; init; }
+    public long? TimeoutSeconds { get; init; }
     public bool? SendInitialEvents { get; init; }
 
     public static ListOptions FromQuery(Func<string, string?> q)
@@ -30,9 +30,10 @@ public sealed record ListOptions
             try { o = o with { Fields = FieldSelector.Parse(fs) }; }
             catch (FormatException e) { throw ApiErrors.BadRequest(e.Message); }
         }
-        if (q("limit") is { Length: > 0 } lim)
+        // runtime.Convert_Slice_string_To_int64: strconv.ParseInt(s, 10, 64), its error as the message.
+        if (q("limit") is { } lim)
         {
-            if (!long.TryParse(lim, out var l)) throw ApiErrors.BadRequest($"invalid value for limit: strconv.ParseInt: parsing \"{lim}\": invalid syntax");
+            var l = ParseInt64(lim);
             o = o with { Limit = l > int.MaxValue ? int.MaxValue : l < 0 ? 0 : (int)l };
         }
         o = o with
@@ -44,14 +45,74 @@ public sealed record ListOptions
             AllowWatchBookmarks = QueryBool(q("allowWatchBookmarks")),
             SendInitialEvents = q("sendInitialEvents") is { } sie ? QueryBool(sie) : null,
         };
-        if (q("timeoutSeconds") is { Length: > 0 } ts)
-        {
-            if (!int.TryParse(ts, out var t)) throw ApiErrors.BadRequest($"invalid value for timeoutSeconds: strconv.ParseInt: parsing \"{ts}\": invalid syntax");
-            o = o with { TimeoutSeconds = t };
-        }
-        if (o.ResourceVersionMatch is { } match && match is not ("Exact" or "NotOlderThan"))
-            throw ApiErrors.Invalid("ListOptions", "meta.k8s.io", "", [FieldError.NotSupported("resourceVersionMatch", match, ["Exact", "NotOlderThan"])]);
+        if (q("timeoutSeconds") is { } ts) o = o with { TimeoutSeconds = ParseInt64(ts) };
+        var errors = Validate(o);
+        if (errors.Count > 0) throw ApiErrors.Invalid("ListOptions", "meta.k8s.io", "", errors);
         return o;
+    }
+
+    /// <summary>
+    /// Whether the WatchList feature gate is on. kube-apiserver 1.33 ships it off (beta, default false), so a
+    /// watch with <c>sendInitialEvents</c> is refused as it is there.
+    /// </summary>
+    public static bool WatchListEnabled { get; set; }
+
+    /// <summary>
+    /// metainternalversion validation.ValidateListOptions: the list rules, or the watch rules when
+    /// <c>?watch=</c> is set (the <c>/watch/</c> path prefix does not set it, so those get the list rules).
+    /// </summary>
+    public static List<FieldError> Validate(ListOptions o)
+    {
+        var errs = new List<FieldError>();
+        var match = o.ResourceVersionMatch;
+        if (o.Watch)
+        {
+            if (o.SendInitialEvents is not null)
+            {
+                if (match != "NotOlderThan")
+                    errs.Add(FieldError.Forbidden("resourceVersionMatch", "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"));
+                if (!WatchListEnabled)
+                    errs.Add(FieldError.Forbidden("sendInitialEvents", "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled"));
+            }
+            if (match is { Length: > 0 })
+            {
+                if (o.SendInitialEvents is null)
+                    errs.Add(FieldError.Forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"));
+                if (match != "NotOlderThan")
+                    errs.Add(FieldError.NotSupported("resourceVersionMatch", match, ["NotOlderThan"]));
+                if (o.Continue is { Length: > 0 })
+                    errs.Add(FieldError.Forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided"));
+            }
+            return errs;
+        }
+        if (match is { Length: > 0 })
+        {
+            if (o.ResourceVersion is not { Length: > 0 })
+                errs.Add(FieldError.Forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden unless resourceVersion is provided"));
+            if (o.Continue is { Length: > 0 })
+                errs.Add(FieldError.Forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided"));
+            if (match is not ("Exact" or "NotOlderThan"))
+                errs.Add(FieldError.NotSupported("resourceVersionMatch", match, ["Exact", "NotOlderThan", ""]));
+            if (match == "Exact" && o.ResourceVersion == "0")
+                errs.Add(FieldError.Forbidden("resourceVersionMatch", "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""));
+        }
+        if (o.SendInitialEvents is not null)
+            errs.Add(FieldError.Forbidden("sendInitialEvents", "sendInitialEvents is forbidden for list"));
+        return errs;
+    }
+
+    /// <summary>
+    /// Go's strconv.ParseInt(s, 10, 64) as a query parameter conversion uses it: an optional sign and
+    /// ASCII digits; a failure is a 400 whose message is the strconv error.
+    /// </summary>
+    public static long ParseInt64(string s)
+    {
+        var digits = s.Length > 0 && s[0] is '+' or '-' ? s.AsSpan(1) : s.AsSpan();
+        if (digits.Length == 0 || digits.IndexOfAnyExceptInRange('0', '9') >= 0)
+            throw ApiErrors.BadRequest($"strconv.ParseInt: parsing {Api.Validation.Go.Quote(s)}: invalid syntax");
+        if (!long.TryParse(s, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var v))
+            throw ApiErrors.BadRequest($"strconv.ParseInt: parsing {Api.Validation.Go.Quote(s)}: value out of range");
+        return v;
     }
 
     /// <summary>strconv.ParseBool's true values (what <c>?pretty=</c> uses).</summary>

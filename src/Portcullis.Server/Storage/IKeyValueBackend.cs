@@ -45,6 +45,14 @@ public interface IKeyValueBackend : IAsyncDisposable
     /// </summary>
     IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, CancellationToken ct);
 
+    /// <summary>
+    /// <see cref="WatchAsync(string, long, CancellationToken)"/> for a watcher that may be slow: once
+    /// more than the budget's events or bytes wait for it, it is cut off (the stream throws
+    /// <see cref="StorageException"/>, the budget's <see cref="WatchBudget.CutOff"/> fires) and its
+    /// backlog is dropped.
+    /// </summary>
+    IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, WatchBudget? budget, CancellationToken ct);
+
     /// <summary>Drops history at and below <paramref name="revision"/>, keeping each key's latest value.</summary>
     ValueTask CompactAsync(long revision, CancellationToken ct = default);
 }

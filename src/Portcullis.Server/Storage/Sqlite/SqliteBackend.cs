@@ -274,11 +274,14 @@ public sealed class SqliteBackend : IKeyValueBackend
         return (w, new WriteResult(true, id, kv), ev);
     }
 
-    public async IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, [EnumeratorCancellation] CancellationToken ct)
+    public IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, CancellationToken ct) =>
+        WatchAsync(prefix, afterRevision, null, ct);
+
+    public async IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, WatchBudget? budget, [EnumeratorCancellation] CancellationToken ct)
     {
         // Subscribe first, then replay history: nothing committed in between can be missed,
         // and events already replayed are skipped by revision.
-        using var sub = _hub.Subscribe(prefix);
+        using var sub = _hub.Subscribe(prefix, budget);
         long last = afterRevision;
         if (afterRevision < CompactRevision) throw new CompactedException(afterRevision, CompactRevision);
         if (afterRevision < CurrentRevision)
@@ -292,7 +295,7 @@ public sealed class SqliteBackend : IKeyValueBackend
         var reader = sub.Channel.Reader;
         while (await reader.WaitToReadAsync(ct))
         {
-            while (reader.TryRead(out var ev))
+            while (sub.TryRead(out var ev))
             {
                 if (ev.Kv.ModRevision <= last) continue;
                 last = ev.Kv.ModRevision;

@@ -163,6 +163,9 @@ public sealed class PortcullisServer : IAsyncDisposable
             k.Limits.MaxRequestBodySize = null; // the body decoder enforces upstream's 3 MiB with upstream's error
             k.Limits.MaxRequestHeadersTotalSize = 1 << 20; // Go's http.Server default: an oversized token is a 401, not a 431
             k.Limits.Http2.MaxRequestHeaderFieldSize = 1 << 20;
+            // Go reads the request line and the headers under one limit (MaxHeaderBytes, 1 MiB, plus 4 KiB of
+            // slack): a long URL that kube-apiserver serves must not be a 414 here.
+            k.Limits.MaxRequestLineSize = (1 << 20) + 4096;
             void Https(ListenOptions listen)
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;

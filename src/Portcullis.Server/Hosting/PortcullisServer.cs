@@ -166,6 +166,7 @@ public sealed class PortcullisServer : IAsyncDisposable
             // Go reads the request line and the headers under one limit (MaxHeaderBytes, 1 MiB, plus 4 KiB of
             // slack): a long URL that kube-apiserver serves must not be a 414 here.
             k.Limits.MaxRequestLineSize = (1 << 20) + 4096;
+            k.Limits.MaxRequestBufferSize = Math.Max(k.Limits.MaxRequestBufferSize ?? 0, k.Limits.MaxRequestLineSize);
             void Https(ListenOptions listen)
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;

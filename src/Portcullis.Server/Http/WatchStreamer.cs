@@ -101,6 +101,7 @@ public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
         {
             // A negative timeoutSeconds is a deadline already past: upstream's watch ends at once.
             await cts.CancelAsync();
+            try { await first; } catch { /* cancelled: nothing was asked for */ }
             await events.DisposeAsync();
             return;
         }

@@ -11,12 +11,19 @@ namespace Portcullis.Server.Storage;
 public sealed class WatchBudget(int maxEvents, long maxBytes)
 {
     private readonly CancellationTokenSource _cut = new();
+    private volatile bool _isCutOff;
     public int MaxEvents { get; } = maxEvents;
     public long MaxBytes { get; } = maxBytes;
-    /// <summary>Cancelled when the watcher is cut off for falling behind.</summary>
+    /// <summary>Cancelled (on the thread pool, soon after <see cref="IsCutOff"/>) when the watcher is cut off for falling behind.</summary>
     public CancellationToken CutOff => _cut.Token;
-    public bool IsCutOff => _cut.IsCancellationRequested;
-    internal void Trip() { try { _cut.Cancel(); } catch (ObjectDisposedException) { } }
+    public bool IsCutOff => _isCutOff;
+
+    internal void Trip()
+    {
+        // Publishing runs under the backend's write lock: the watcher's reactions run elsewhere.
+        _isCutOff = true;
+        ThreadPool.UnsafeQueueUserWorkItem(static c => { try { c.Cancel(); } catch (ObjectDisposedException) { } }, _cut, preferLocal: false);
+    }
 
     /// <summary>The memory an event holds while it waits in a watcher's queue.</summary>
     public static long SizeOf(WatchEvent ev) =>

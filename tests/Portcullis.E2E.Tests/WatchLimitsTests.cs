@@ -96,6 +96,23 @@ public sealed class WatchLimitsTests(ServerFixture f) : IClassFixture<ServerFixt
     }
 
     [Fact]
+    public async Task Watch_ZeroTimeout_IsTheDefaultNotAnImmediateEnd()
+    {
+        using var http = new HttpClient(AdminHandler(S));
+        using var r = await http.GetAsync(S.Url + "/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=0&fieldSelector=metadata.name%3Dzero-timeout",
+            HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(200, (int)r.StatusCode);
+        using var reader = new StreamReader(await r.Content.ReadAsStreamAsync());
+        var line = reader.ReadLineAsync();
+        Assert.Equal(201, (await Tools.Curl(S, "POST", "/api/v1/namespaces/default/configmaps",
+            """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"zero-timeout"}}""")).Status);
+        // The watch is still open after the write, so it delivers it (with timeoutSeconds=0 ending at once, this reads the end: null).
+        var ev = await line;
+        Assert.NotNull(ev);
+        Assert.Equal("ADDED", (string?)Json(ev)["type"]);
+    }
+
+    [Fact]
     public async Task Watch_TimeoutOutOfRange_Is400()
     {
         var (code, body) = await Tools.Curl(S, "GET", "/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=99999999999999999999");

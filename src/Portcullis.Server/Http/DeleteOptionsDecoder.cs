@@ -36,8 +36,9 @@ public static class DeleteOptionsDecoder
 
     /// <summary>
     /// The body form, decoded as encoding/json into the Go struct: a value of the wrong JSON type fails the
-    /// whole request with the decoder's error, which upstream's handler passes on unconverted (a 500 whose
-    /// message is the Go error, reason unset); unknown fields are ignored.
+    /// whole request with the decoder's error; unknown fields are ignored. Upstream's delete handler passes
+    /// that error on unconverted, so kube-apiserver answers it with a 500; Portcullis answers 400 BadRequest
+    /// with the same message, since bad input is never a server error here (docs/security.md).
     /// </summary>
     public static ParsedDeleteOptions FromBody(JsonNode? body)
     {
@@ -102,7 +103,7 @@ public static class DeleteOptionsDecoder
                     break;
             }
         }
-        if (firstError is not null) throw new ApiException(500, "", firstError) { HasDetails = false };
+        if (firstError is not null) throw ApiErrors.BadRequest(firstError);
         return new ParsedDeleteOptions(grace, uid, rv, orphan, policy, dryRun);
     }
 

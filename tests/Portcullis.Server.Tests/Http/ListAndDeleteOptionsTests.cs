@@ -88,8 +88,8 @@ public sealed class ListAndDeleteOptionsTests
     public void DeleteOptionsBody_WrongTypes_FailTheRequestWithTheDecodersError(string json, string message)
     {
         var e = Assert.Throws<ApiException>(() => Body(json));
-        Assert.Equal(500, e.Code);
-        Assert.Equal("", e.Reason);
+        Assert.Equal(400, e.Code);
+        Assert.Equal("BadRequest", e.Reason);
         Assert.Equal(message, e.Message);
     }
 

@@ -179,7 +179,7 @@ public sealed class HttpFuzzTests
     private static byte[] YamlOf(byte[] json)
     {
         try { return Encoding.UTF8.GetBytes(Portcullis.Server.Serialization.YamlCodec.ToYaml(JsonNode.Parse(json))); }
-        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException) { return json; }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or ArgumentException) { return json; }
     }
 
     /// <summary>Sends one request; null when the answer is acceptable, else what is wrong with it.</summary>

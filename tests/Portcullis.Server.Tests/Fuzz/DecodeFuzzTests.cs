@@ -71,11 +71,10 @@ public sealed class DecodeFuzzTests
 
     private static byte[] YamlOf(byte[] json, Random r)
     {
-        JsonNode? node;
-        try { node = JsonNode.Parse(json); }
-        catch (System.Text.Json.JsonException) { return json; }
-        catch (InvalidOperationException) { return json; }
-        var yaml = Encoding.UTF8.GetBytes(YamlCodec.ToYaml(node));
+        byte[] yaml;
+        // A body .NET's JSON model cannot hold (a lone surrogate, a duplicate key) stays JSON: YAML's superset.
+        try { yaml = Encoding.UTF8.GetBytes(YamlCodec.ToYaml(JsonNode.Parse(json))); }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or ArgumentException) { return json; }
         return r.Next(3) == 0 ? BodyMutator.Mutate(yaml, r, 2, json: false) : yaml;
     }
 

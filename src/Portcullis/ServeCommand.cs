@@ -63,13 +63,17 @@ internal static class ServeCommand
         { Description = "The longest certificate the CSR signer issues (kube-controller-manager's flag; e.g. 8760:00:00).", DefaultValueFactory = _ => defaults.ClusterSigningDuration };
         var tokenFile = new Option<string?>("--token-auth-file")
         { Description = "Static bearer tokens: CSV lines token,user,uid,\"group1,group2\"." };
+        var maxInFlight = new Option<int>("--max-requests-inflight")
+        { Description = "The maximum number of non-mutating requests in flight at a given time; beyond it the server answers 429 (0: no limit).", DefaultValueFactory = _ => defaults.MaxRequestsInFlight };
+        var maxMutatingInFlight = new Option<int>("--max-mutating-requests-inflight")
+        { Description = "The maximum number of mutating requests in flight at a given time; beyond it the server answers 429 (0: no limit).", DefaultValueFactory = _ => defaults.MaxMutatingRequestsInFlight };
         var anonymous = new Option<bool>("--anonymous-auth")
         { Description = "Serve requests without credentials as system:anonymous (group system:unauthenticated).", DefaultValueFactory = _ => defaults.AnonymousAuth };
 
         var cmd = new Command("serve", "Run the API server on the embedded SQLite store.")
         {
             securePort, bindAddress, advertise, nodeName, clusterCidr, podRuntime, enablePlugins, disablePlugins, admissionConfigFile, authzModes,
-            saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, signingDuration, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, anonymous,
+            saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, signingDuration, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, anonymous, maxInFlight, maxMutatingInFlight,
         };
         cmd.SetAction(async (result, ct) =>
         {
@@ -84,6 +88,8 @@ internal static class ServeCommand
                 StorageHistory = result.GetValue(history),
                 CompactionInterval = result.GetValue(compaction),
                 AnonymousAuth = result.GetValue(anonymous),
+                MaxRequestsInFlight = result.GetValue(maxInFlight),
+                MaxMutatingRequestsInFlight = result.GetValue(maxMutatingInFlight),
                 AdvertiseAddress = result.GetValue(advertise),
                 NodeName = result.GetValue(nodeName),
                 EnableAdmissionPlugins = result.GetValue(enablePlugins) ?? [],
@@ -103,6 +109,17 @@ internal static class ServeCommand
             if (options.TlsCertFile is not null && options.TlsPrivateKeyFile is null)
             {
                 Console.Error.WriteLine("error: --tls-private-key-file is required with --tls-cert-file");
+                return 1;
+            }
+            // Upstream's ServerRunOptions.Validate wording.
+            if (options.MaxRequestsInFlight < 0)
+            {
+                Console.Error.WriteLine("error: --max-requests-inflight can not be negative value");
+                return 1;
+            }
+            if (options.MaxMutatingRequestsInFlight < 0)
+            {
+                Console.Error.WriteLine("error: --max-mutating-requests-inflight can not be negative value");
                 return 1;
             }
             StartupTrace.Mark("options parsed");

@@ -31,6 +31,18 @@ public sealed class CurlTests(ServerFixture f) : IClassFixture<ServerFixture>
         Assert.Equal("pods", (string?)Json(body)["details"]!["kind"]);
     }
 
+    [Theory]
+    [InlineData("PUT", "application/json")]
+    [InlineData("PATCH", "application/merge-patch+json")]
+    public async Task Put_or_patch_on_a_collection_is_405(string method, string contentType)
+    {
+        // Found by the HTTP fuzz test: a collection has no PUT or PATCH route upstream.
+        const string cm = """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"coll"}}""";
+        var (code, body) = await Tools.Curl(S, method, "/api/v1/namespaces/default/configmaps", cm, contentType);
+        Assert.Equal(405, code);
+        AssertStatus(body, 405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+    }
+
     [Fact]
     public async Task Create_Twice_Returns409AlreadyExists()
     {

@@ -19,6 +19,8 @@ public sealed class ServerProcess : IAsyncDisposable
     public string AdminCert => Path.Combine(DataDir, "admin.crt");
     public string AdminKey => Path.Combine(DataDir, "admin.key");
     public string Log => _log.ToString();
+    /// <summary>The server's process id (for its memory in /proc).</summary>
+    public int Pid => _process?.Id ?? throw new InvalidOperationException("not started");
     private readonly System.Text.StringBuilder _log = new();
 
     public ServerProcess(string? dataDir = null, int? port = null)

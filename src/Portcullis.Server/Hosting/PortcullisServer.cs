@@ -205,7 +205,8 @@ public sealed class PortcullisServer : IAsyncDisposable
             [new ReviewHandlers(authz, rbac, authn), new BindingHandler(d => stores[d], time), new ScaleHandler(d => stores[d], time), new TokenRequestHandler(tokenRequests, getters),
              new PodLogHandler(d => stores[d], processRuntime, time), new PodStreamHandler(d => stores[d], processRuntime, authz)]),
             new Discovery(resources), health, new VersionInfo(), new OpenApiEndpoints(resources, new VersionInfo().GitVersion), oidc);
-        var pipeline = new Pipeline(resources, authn, authz, dispatcher, app.Services.GetRequiredService<ILogger<Pipeline>>());
+        var pipeline = new Pipeline(resources, authn, authz, dispatcher,
+            new InFlightLimit(o.MaxRequestsInFlight, o.MaxMutatingRequestsInFlight), app.Services.GetRequiredService<ILogger<Pipeline>>());
         pipeline.Build(app);
 
         StartupTrace.Mark("pipeline");

@@ -48,6 +48,10 @@ public sealed record ServerOptions
     public string? AdmissionControlConfigFile { get; init; }
     /// <summary>--pod-runtime: "simulated" (no host code runs) or "process" (containers' commands run as host processes).</summary>
     public string PodRuntime { get; init; } = "simulated";
+    /// <summary>--max-requests-inflight: read-only requests served at once before 429 (0: no limit).</summary>
+    public int MaxRequestsInFlight { get; init; } = 400;
+    /// <summary>--max-mutating-requests-inflight: mutating requests served at once before 429 (0: no limit).</summary>
+    public int MaxMutatingRequestsInFlight { get; init; } = 200;
     /// <summary>--anonymous-auth.</summary>
     public bool AnonymousAuth { get; init; } = true;
 }

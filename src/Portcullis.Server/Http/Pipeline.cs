@@ -24,6 +24,7 @@ public sealed partial class Pipeline(
     IAuthenticator authenticator,
     IAuthorizer authorizer,
     Dispatcher dispatcher,
+    InFlightLimit inFlight,
     ILogger<Pipeline> log)
 {
     public void Build(IApplicationBuilder app)
@@ -34,6 +35,7 @@ public sealed partial class Pipeline(
         app.Use(Authenticate);    // x509 / tokens / anonymous → UserInfo, or 401
         app.Use(Impersonate);     // Impersonate-* headers, each part authorized as `impersonate`, or 403
         // Audit plugs in here (its own issue).
+        app.Use(LimitInFlight);   // --max-requests-inflight / --max-mutating-requests-inflight → 429
         app.Use(Authorize);       // RBAC and friends → allow, or 403
         app.Run(dispatcher.DispatchAsync); // handler: decode → admission → strategy → storage → encode
     }
@@ -111,6 +113,12 @@ public sealed partial class Pipeline(
             f.User = await Impersonation.ApplyAsync(ctx.Request, f.User!, authorizer, ctx.RequestAborted);
         }
         await next(ctx);
+    }
+
+    private Task LimitInFlight(HttpContext ctx, RequestDelegate next)
+    {
+        var f = ctx.Features.GetRequiredFeature<RequestContextFeature>();
+        return inFlight.InvokeAsync(ctx, f.Info, f.User!.Groups.Contains("system:masters"), next);
     }
 
     private async Task Authorize(HttpContext ctx, RequestDelegate next)

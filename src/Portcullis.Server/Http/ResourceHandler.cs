@@ -58,6 +58,9 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
                 if (sub.Length > 0 || info.Name.Length > 0) throw ApiErrors.MethodNotAllowed();
                 await CreateAsync(ctx, info, def, store);
                 return;
+            // A collection has no PUT or PATCH (upstream registers neither route for it).
+            case "update" or "patch" when info.Name.Length == 0:
+                throw ApiErrors.MethodNotAllowed();
             case "update":
                 await UpdateAsync(ctx, info, def, store);
                 return;

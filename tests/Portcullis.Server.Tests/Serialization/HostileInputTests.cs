@@ -270,4 +270,11 @@ public sealed class HostileInputTests
         Assert.Equal(400, e.Code);
         Assert.Equal("the object provided is unrecognized (must be of type ConfigMap): couldn't get version/kind; json parse error: invalid character '{' exceeded max depth ({\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\": ...)", e.Message);
     }
+
+    [Fact]
+    public void YamlSurrogateEscape_IsAFormatError()
+    {
+        // go-yaml: "found invalid Unicode character escape code".
+        Assert.StartsWith("yaml: ", YamlFails("a: \"\\ud800\"\n").Message);
+    }
 }

@@ -63,20 +63,37 @@ public static class BodyDecoder
     /// <summary>Parses the body as JSON (or YAML) without a schema.</summary>
     public static JsonNode? ParseRaw(byte[] body, string mediaType, List<string>? duplicates)
     {
-        switch (mediaType)
-        {
-            case Responses.Json or "" or "application/json-patch+json" or "application/merge-patch+json" or "application/strategic-merge-patch+json" or "application/apply-patch+yaml" when LooksLikeJson(body):
-                try { return JsonParser.Parse(body, duplicates); }
-                catch (JsonException e) { throw ApiErrors.BadRequest($"couldn't get version/kind; json parse error: {GoJsonError(e)}"); }
-            case Responses.Yaml or "application/yml" or "application/apply-patch+yaml":
-                try { return YamlCodec.ToJson(Encoding.UTF8.GetString(body)); }
-                catch (FormatException e) { throw ApiErrors.BadRequest(e.Message); }
-            case Responses.Json or "":
-                try { return JsonParser.Parse(body, duplicates); }
-                catch (JsonException e) { throw ApiErrors.BadRequest($"couldn't get version/kind; json parse error: {GoJsonError(e)}"); }
-            default:
-                throw ApiErrors.UnsupportedMediaType(mediaType, AcceptedMediaTypes);
-        }
+        try { return Parse(body, mediaType, duplicates); }
+        catch (JsonException e) { throw ApiErrors.BadRequest(JsonError(e)); }
+        catch (FormatException e) { throw ApiErrors.BadRequest("error converting YAML to JSON: " + e.Message); }
+    }
+
+    /// <exception cref="JsonException">malformed JSON.</exception>
+    /// <exception cref="FormatException">malformed YAML, with go-yaml's message (<c>yaml: ...</c>).</exception>
+    private static JsonNode? Parse(byte[] body, string mediaType, List<string>? duplicates) => mediaType switch
+    {
+        Responses.Json or "" or "application/json-patch+json" or "application/merge-patch+json" or "application/strategic-merge-patch+json" or "application/apply-patch+yaml" when LooksLikeJson(body)
+            => JsonParser.Parse(body, duplicates),
+        Responses.Yaml or "application/yml" or "application/apply-patch+yaml" => YamlCodec.ToJson(body),
+        _ => throw ApiErrors.UnsupportedMediaType(mediaType, AcceptedMediaTypes),
+    };
+
+    private static string JsonError(JsonException e) => $"couldn't get version/kind; json parse error: {GoJsonError(e)}";
+
+    /// <summary>
+    /// A body that could not be read at all, so no kind is known yet: handlers' transformDecodeError
+    /// names the expected kind and the start of the body.
+    /// </summary>
+    private static ApiException Unrecognized(string expectedKind, string cause, byte[] body) =>
+        ApiErrors.BadRequest($"the object provided is unrecognized (must be of type {expectedKind}): {cause} ({Summarize(body)})");
+
+    /// <summary>summarizeData: up to 30 bytes, as text when the body starts with '{' and in hex otherwise.</summary>
+    internal static string Summarize(byte[] data, int max = 30)
+    {
+        if (data.Length == 0) return "<empty>";
+        var n = Math.Min(data.Length, max);
+        var text = data[0] == (byte)'{' ? Encoding.UTF8.GetString(data, 0, n) : Convert.ToHexStringLower(data, 0, n);
+        return data.Length > max ? text + " ..." : text;
     }
 
     private static bool LooksLikeJson(byte[] body)
@@ -129,7 +146,10 @@ public static class BodyDecoder
         else
         {
             var dups = new List<string>();
-            var node = ParseRaw(body, mediaType, dups);
+            JsonNode? node;
+            try { node = Parse(body, mediaType, dups); }
+            catch (JsonException e) { throw Unrecognized(expectedKind, JsonError(e), body); }
+            catch (FormatException e) { throw Unrecognized(expectedKind, e.Message, body); }
             if (node is not JsonObject o)
                 throw ApiErrors.BadRequest($"Object 'Kind' is missing in '{System.Text.Encoding.UTF8.GetString(body).Trim()}'");
             obj = o;

@@ -166,7 +166,7 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
         };
         var updated = await store.UpdateAsync(info.Namespace, info.Name, info.Subresource, current =>
         {
-            var patched = Patching.Apply(media, current, patch, def);
+            var patched = Patching.Apply(media, current, patch, def, fieldValidation);
             // Re-decode the result as a body would be, so unknown fields are reported the same way.
             var problems = new Api.Schema.DecodeProblems();
             var shaped = Api.Schema.ObjectShaper.Shape(patched, def.Schema, problems);

@@ -49,9 +49,9 @@ public static class StrategicMergePatch
     private static ApiException BadArgType(string expected, JsonNode? actual) =>
         Plain($"expected a {expected}, but received a {GoFormat.TypeName(actual)}");
 
+    /// <summary>NewGenericServerResponse(422, ..., isUnexpectedResponse: false): the error's text is not in the status.</summary>
     private static ApiException NoListOfLists() =>
-        new(422, "Invalid", "the server rejected our request due to an error in our request")
-        { Causes = [new StatusCause("UnexpectedServerResponse", "lists of lists are not supported", "")] };
+        new(422, "Invalid", "the server rejected our request due to an error in our request");
 
     // ---- schema look-ups (LookupPatchMetadata) ----
 
@@ -197,7 +197,7 @@ public static class StrategicMergePatch
             oi++;
         }
         if (pi < nonDelete.Count && oi >= order.Count)
-            throw Plain($"the order in patch list:\n{GoFormat.Value(new JsonArray(patchList.Select(x => x?.DeepClone()).ToArray()))}\n doesn't match {SetElementOrderPrefix} list:\n{GoFormat.Value(new JsonArray(order.Select(x => x?.DeepClone()).ToArray()))}");
+            throw Plain($"The order in patch list:\n{GoFormat.Value(new JsonArray(patchList.Select(x => x?.DeepClone()).ToArray()))}\n doesn't match {SetElementOrderPrefix} list:\n{GoFormat.Value(new JsonArray(order.Select(x => x?.DeepClone()).ToArray()))}\n");
     }
 
     // ---- lists ----
@@ -218,7 +218,7 @@ public static class StrategicMergePatch
         }
         else
         {
-            if (mergeKey.Length == 0) throw Plain($"cannot merge lists without merge key for type {(elemType?.Kind == TypeKind.Map ? "map" : "struct")}");
+            if (mergeKey.Length == 0) throw Plain($"cannot merge lists without merge key for {(elemType?.Kind == TypeKind.Map ? "map" : "struct")}"); // schema.Name(): the element's reflect.Kind
             (original, patch) = MergeSliceWithSpecialElements(original, patch, mergeKey);
             merged = MergeSliceWithoutSpecialElements(original, patch, mergeKey, elemType);
         }

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
+using YamlDotNet.Core.Events;
 
 namespace Portcullis.Server.Serialization;
 
@@ -13,51 +13,266 @@ namespace Portcullis.Server.Serialization;
 /// </summary>
 public static partial class YamlCodec
 {
-    /// <exception cref="FormatException">malformed YAML, with the parser's position.</exception>
-    public static JsonNode? ToJson(string yaml)
+    /// <summary>Nesting deeper than this is refused, for YAML as for JSON (<see cref="JsonParser.MaxDepth"/>).</summary>
+    public const int MaxDepth = JsonParser.MaxDepth;
+
+    /// <summary>
+    /// Characters that alias expansion may add to a document (the body limit): go-yaml's rule below
+    /// counts nodes, so a long string behind an anchor could still be copied hundreds of times.
+    /// </summary>
+    public const int MaxAliasedChars = 3 * 1024 * 1024;
+
+    /// <summary>
+    /// A request body: go-yaml's reader checks the UTF-8 first (invalid bytes and control
+    /// characters are an error, where decoding them as U+FFFD would store replacement characters).
+    /// </summary>
+    /// <exception cref="FormatException">malformed YAML: the message is go-yaml's (<c>yaml: ...</c>).</exception>
+    public static JsonNode? ToJson(ReadOnlySpan<byte> yaml)
     {
-        var stream = new YamlStream();
-        try { stream.Load(new StringReader(yaml)); }
-        catch (YamlException e) { throw new FormatException($"error converting YAML to JSON: yaml: line {e.Start.Line}: {e.Message}", e); }
-        // YamlDotNet's scanner throws this for some malformed flow collections ("a: [1, 2\nb: c").
-        catch (InvalidOperationException e) { throw new FormatException($"error converting YAML to JSON: yaml: {e.Message}", e); }
-        if (stream.Documents.Count == 0) return null;
-        return Convert(stream.Documents[0].RootNode);
+        if (yaml.StartsWith("\uFEFF"u8)) yaml = yaml[3..];
+        CheckUtf8(yaml);
+        return ToJson(Encoding.UTF8.GetString(yaml));
     }
 
-    private static JsonNode? Convert(YamlNode node)
+    /// <summary>
+    /// YAML to JSON as sigs.k8s.io/yaml's YAMLToJSON (go-yaml v2 underneath): only the first document
+    /// is read, aliases are expanded under go-yaml's "excessive aliasing" rule, nesting is bounded.
+    /// The parser's events are read in a loop (no recursion on the input's depth), anchors point at
+    /// shared nodes, and nothing is copied until the expansion, which counts as it goes.
+    /// </summary>
+    /// <exception cref="FormatException">malformed YAML: the message is go-yaml's (<c>yaml: ...</c>).</exception>
+    public static JsonNode? ToJson(string yaml)
     {
-        switch (node)
+        YNode? root;
+        try { root = Compose(yaml); }
+        catch (YamlException e) { throw new FormatException($"yaml: line {e.Start.Line}: {e.Message}", e); }
+        // YamlDotNet's scanner throws this for some malformed flow collections ("a: [1, 2\nb: c").
+        catch (InvalidOperationException e) { throw new FormatException($"yaml: {e.Message}", e); }
+        if (root is null) return null;
+        var expander = new Expander();
+        var json = expander.Expand(root, 0);
+        if (expander.Unsupported is { } u) throw new FormatException($"json: unsupported value: {u}");
+        return json;
+    }
+
+    /// <summary>go-yaml's reader (readerc.go): each character must be valid UTF-8 and printable.</summary>
+    private static void CheckUtf8(ReadOnlySpan<byte> s)
+    {
+        var i = 0;
+        while (i < s.Length)
         {
-            case YamlMappingNode m:
+            var b = s[i];
+            int width, value;
+            if (b < 0x80) { width = 1; value = b; }
+            else if ((b & 0xE0) == 0xC0) { width = 2; value = b & 0x1F; }
+            else if ((b & 0xF0) == 0xE0) { width = 3; value = b & 0x0F; }
+            else if ((b & 0xF8) == 0xF0) { width = 4; value = b & 0x07; }
+            else throw new FormatException("yaml: invalid leading UTF-8 octet");
+            if (width > s.Length - i) throw new FormatException("yaml: incomplete UTF-8 octet sequence");
+            for (var k = 1; k < width; k++)
             {
-                var o = new JsonObject();
-                foreach (var (k, v) in m.Children)
-                {
-                    var key = k is YamlScalarNode ks ? ks.Value ?? "" : k.ToString();
-                    o[key] = Convert(v);
-                }
-                return o;
+                var t = s[i + k];
+                if ((t & 0xC0) != 0x80) throw new FormatException("yaml: invalid trailing UTF-8 octet");
+                value = (value << 6) + (t & 0x3F);
             }
-            case YamlSequenceNode s:
-            {
-                var a = new JsonArray();
-                foreach (var c in s.Children) a.Add(Convert(c));
-                return a;
-            }
-            case YamlScalarNode sc:
-                return Scalar(sc);
-            default:
-                return null;
+            var shortest = width switch { 1 => true, 2 => value >= 0x80, 3 => value >= 0x800, _ => value >= 0x10000 };
+            if (!shortest) throw new FormatException("yaml: invalid length of a UTF-8 sequence");
+            if (value is >= 0xD800 and <= 0xDFFF or > 0x10FFFF) throw new FormatException("yaml: invalid Unicode character");
+            var printable = value is 0x09 or 0x0A or 0x0D or (>= 0x20 and <= 0x7E) or 0x85 or (>= 0xA0 and <= 0xD7FF)
+                or (>= 0xE000 and <= 0xFFFD) or (>= 0x10000 and <= 0x10FFFF);
+            if (!printable) throw new FormatException("yaml: control characters are not allowed");
+            i += width;
         }
     }
 
-    private static JsonNode? Scalar(YamlScalarNode s)
+    private enum YKind { Scalar, Mapping, Sequence, Alias }
+
+    /// <summary>A node of the first document; an alias points at its anchor's node, which may be shared many times.</summary>
+    private sealed class YNode(YKind kind, string? anchor)
     {
-        var v = s.Value ?? "";
-        if (s.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded)
+        public readonly YKind Kind = kind;
+        public readonly string? Anchor = anchor;
+        public Scalar? Scalar;
+        public YNode? Target;
+        public string? AliasName;
+        /// <summary>Mappings: key, value, key, value...; sequences: the items.</summary>
+        public readonly List<YNode> Children = [];
+    }
+
+    private static YNode? Compose(string yaml)
+    {
+        var parser = new Parser(new StringReader(yaml));
+        var anchors = new Dictionary<string, YNode>(StringComparer.Ordinal);
+        var stack = new Stack<YNode>();
+        YNode? root = null;
+        var inDocument = false;
+        while (parser.MoveNext())
+        {
+            var ev = parser.Current!;
+            YNode? node = null;
+            switch (ev)
+            {
+                case DocumentStart:
+                    inDocument = true;
+                    continue;
+                case DocumentEnd:
+                    return root; // go-yaml's Unmarshal reads the first document only
+                case Scalar sc:
+                    node = new YNode(YKind.Scalar, AnchorOf(sc.Anchor)) { Scalar = sc };
+                    break;
+                case AnchorAlias al:
+                    node = new YNode(YKind.Alias, null)
+                    {
+                        AliasName = al.Value.Value,
+                        Target = anchors.TryGetValue(al.Value.Value, out var target) ? target
+                            : throw new FormatException($"yaml: unknown anchor '{al.Value.Value}' referenced"),
+                    };
+                    break;
+                case MappingStart ms:
+                    node = new YNode(YKind.Mapping, AnchorOf(ms.Anchor));
+                    break;
+                case SequenceStart ss:
+                    node = new YNode(YKind.Sequence, AnchorOf(ss.Anchor));
+                    break;
+                case MappingEnd or SequenceEnd:
+                    stack.Pop();
+                    continue;
+                default:
+                    continue;
+            }
+            if (!inDocument) continue;
+            // go-yaml registers the anchor when the node starts, so an alias inside it refers to it.
+            if (node.Anchor is { } name) anchors[name] = node;
+            if (stack.Count > 0) stack.Peek().Children.Add(node);
+            else root ??= node;
+            if (node.Kind is YKind.Mapping or YKind.Sequence)
+            {
+                if (stack.Count >= MaxDepth)
+                    throw new FormatException($"yaml: line {ev.Start.Line}: exceeded max depth of {MaxDepth}");
+                stack.Push(node);
+            }
+        }
+        return root;
+    }
+
+    private static string? AnchorOf(AnchorName a) => a.IsEmpty ? null : a.Value;
+
+    /// <summary>
+    /// Builds the JSON tree, counting as go-yaml v2's decoder (decode.go): every node visited is a
+    /// decode, those reached through an alias are alias decodes, and once there are more than 100 of
+    /// those and more than 1000 decodes in all, their share may not pass allowedAliasRatio.
+    /// </summary>
+    private sealed class Expander
+    {
+        private long decodeCount = 1; // the document node
+        private long aliasCount;
+        private int aliasDepth;
+        private long aliasedChars;
+        private readonly HashSet<YNode> activeAliases = [];
+        public string? Unsupported;
+
+        private static double AllowedAliasRatio(long decodeCount)
+        {
+            const long low = 400_000, high = 4_000_000;
+            if (decodeCount <= low) return 0.99; // 99% may come from aliases in small documents
+            if (decodeCount >= high) return 0.10; // 10% in very large ones
+            return 0.99 - 0.89 * ((double)(decodeCount - low) / (high - low));
+        }
+
+        private void Count()
+        {
+            decodeCount++;
+            if (aliasDepth > 0) aliasCount++;
+            if (aliasCount > 100 && decodeCount > 1000 && (double)aliasCount / decodeCount > AllowedAliasRatio(decodeCount))
+                throw new FormatException("yaml: document contains excessive aliasing");
+        }
+
+        public JsonNode? Expand(YNode n, int depth)
+        {
+            Count();
+            switch (n.Kind)
+            {
+                case YKind.Alias:
+                {
+                    var target = n.Target!;
+                    if (!activeAliases.Add(n)) throw new FormatException($"yaml: anchor '{n.AliasName}' value contains itself");
+                    aliasDepth++;
+                    try { return Expand(target, depth); }
+                    finally
+                    {
+                        aliasDepth--;
+                        activeAliases.Remove(n);
+                    }
+                }
+                case YKind.Scalar:
+                {
+                    var sc = n.Scalar!;
+                    if (aliasDepth > 0 && (aliasedChars += sc.Value.Length) > MaxAliasedChars)
+                        throw new FormatException("yaml: document contains excessive aliasing");
+                    var v = ScalarValue(sc.Value, sc.Style, sc.Tag);
+                    if (v is JsonValue jv && jv.TryGetValue<double>(out var d) && !double.IsFinite(d))
+                    {
+                        Unsupported ??= double.IsNaN(d) ? "NaN" : d > 0 ? "+Inf" : "-Inf";
+                        return null;
+                    }
+                    return v;
+                }
+                case YKind.Mapping:
+                {
+                    if (depth >= MaxDepth) throw new FormatException($"yaml: exceeded max depth of {MaxDepth}");
+                    var o = new JsonObject();
+                    var c = n.Children;
+                    for (var i = 0; i + 1 < c.Count; i += 2)
+                    {
+                        var keyNode = c[i];
+                        var key = KeyText(keyNode, depth);
+                        o[key] = Expand(c[i + 1], depth + 1);
+                    }
+                    return o;
+                }
+                default:
+                {
+                    if (depth >= MaxDepth) throw new FormatException($"yaml: exceeded max depth of {MaxDepth}");
+                    var a = new JsonArray();
+                    foreach (var item in n.Children) a.Add(Expand(item, depth + 1));
+                    return a;
+                }
+            }
+        }
+
+        /// <summary>
+        /// A key, decoded and counted as go-yaml does; a scalar key (or an alias of one) keeps its text,
+        /// a collection key is written as JSON.
+        /// </summary>
+        private string KeyText(YNode k, int depth)
+        {
+            if (k.Kind == YKind.Scalar)
+            {
+                Count();
+                return k.Scalar!.Value;
+            }
+            if (k.Kind == YKind.Alias && k.Target!.Kind == YKind.Scalar)
+            {
+                Count();
+                aliasDepth++;
+                try
+                {
+                    Count();
+                    var text = k.Target.Scalar!.Value;
+                    if ((aliasedChars += text.Length) > MaxAliasedChars) throw new FormatException("yaml: document contains excessive aliasing");
+                    return text;
+                }
+                finally { aliasDepth--; }
+            }
+            return Expand(k, depth + 1)?.ToJsonString() ?? "null";
+        }
+    }
+
+    private static JsonNode? ScalarValue(string v, ScalarStyle style, TagName tag)
+    {
+        if (style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded)
             return JsonValue.Create(v);
-        if (!s.Tag.IsEmpty && !s.Tag.IsNonSpecific && s.Tag.Value == "tag:yaml.org,2002:str") return JsonValue.Create(v);
+        if (!tag.IsEmpty && !tag.IsNonSpecific && tag.Value == "tag:yaml.org,2002:str") return JsonValue.Create(v);
         // YAML 1.1 as go-yaml v2 resolves plain scalars (sigs.k8s.io/yaml): yes/no/on/off are bools too.
         switch (v)
         {
@@ -66,10 +281,17 @@ public static partial class YamlCodec
                 return JsonValue.Create(true);
             case "false" or "False" or "FALSE" or "n" or "N" or "no" or "No" or "NO" or "off" or "Off" or "OFF":
                 return JsonValue.Create(false);
+            case ".inf" or ".Inf" or ".INF" or "+.inf" or "+.Inf" or "+.INF":
+                return JsonValue.Create(double.PositiveInfinity);
+            case "-.inf" or "-.Inf" or "-.INF":
+                return JsonValue.Create(double.NegativeInfinity);
+            case ".nan" or ".NaN" or ".NAN":
+                return JsonValue.Create(double.NaN);
         }
         if (v[0] is (>= '0' and <= '9') or '+' or '-' && GoParseInt(v.Replace("_", "")) is { } l) return JsonValue.Create(l);
-        if (System.Text.RegularExpressions.Regex.IsMatch(v, @"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
-            && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) return JsonValue.Create(d);
+        // strconv.ParseFloat fails on overflow (1e400), and go-yaml then keeps the scalar a string.
+        if (YamlFloat().IsMatch(v)
+            && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d)) return JsonValue.Create(d);
         return JsonValue.Create(v);
     }
 

@@ -156,7 +156,9 @@ public class StrategicMergePatchTests
         var e = Fails("core/v1.Pod", """{"metadata":{"finalizers":[]}}""", """{"metadata":{"finalizers":[["b"]]}}""");
         Assert.Equal(422, e.Code);
         Assert.Equal("Invalid", e.Reason);
-        Assert.Equal("lists of lists are not supported", e.Causes![0].Message);
+        Assert.Equal("the server rejected our request due to an error in our request", e.Message);
+        Assert.Null(e.Causes); // isUnexpectedResponse is false: the text stays in the server's log
+        Assert.True(e.HasDetails);
     }
 
     [Fact]
@@ -238,7 +240,7 @@ public class StrategicMergePatchTests
         var e = Fails("core/v1.Pod", TwoContainers,
             """{"spec":{"$setElementOrder/containers":[{"name":"a"}],"containers":[{"name":"a","image":"x"},{"name":"b","image":"y"}]}}""");
         Assert.Equal(500, e.Code);
-        Assert.StartsWith("the order in patch list:\n[map[image:x name:a] map[image:y name:b]]\n doesn't match $setElementOrder list:\n[map[name:a]]", e.Message);
+        Assert.StartsWith("The order in patch list:\n[map[image:x name:a] map[image:y name:b]]\n doesn't match $setElementOrder list:\n[map[name:a]]", e.Message);
     }
 
     [Fact]

@@ -144,7 +144,7 @@ public static class ObjectShaper
                 return Mismatch(value, t);
             }
             case TypeKind.Float64:
-                return value is JsonValue fv && fv.GetValueKind() == JsonValueKind.Number ? fv.DeepClone() : Mismatch(value, t);
+                return value is JsonValue fv && fv.GetValueKind() == JsonValueKind.Number && !Serialization.JsonParser.IsNonFinite(fv) ? fv.DeepClone() : Mismatch(value, t);
             case TypeKind.Bytes:
             {
                 if (value is JsonValue bs && bs.GetValueKind() == JsonValueKind.String)
@@ -212,7 +212,9 @@ public static class ObjectShaper
                 JsonValueKind.String => "string",
                 // Go names the literal only when it failed to fit an integer type ("number 1.5");
                 // a number where a string, bool or struct belongs is just "number".
-                JsonValueKind.Number => t.Deref.Kind is TypeKind.Int32 or TypeKind.Int64 ? "number " + v.ToJsonString() : "number",
+                // Go names the literal too when it overflowed a float64 ("number 1e400").
+                JsonValueKind.Number => t.Deref.Kind is TypeKind.Int32 or TypeKind.Int64
+                    || (t.Deref.Kind == TypeKind.Float64 && Serialization.JsonParser.IsNonFinite(v)) ? "number " + v.ToJsonString() : "number",
                 JsonValueKind.True or JsonValueKind.False => "bool",
                 _ => "value",
             },

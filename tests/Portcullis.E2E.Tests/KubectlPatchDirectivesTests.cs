@@ -80,7 +80,7 @@ public sealed class KubectlPatchDirectivesTests(ServerFixture f) : IClassFixture
         Assert.Equal("""["example.com/b"]""", cm["metadata"]!["finalizers"]!.ToJsonString());
         await Ok("-n", "patch-prim", "patch", "configmap", "c", "-p", """{"metadata":{"$deleteFromPrimitiveList/finalizers":["example.com/b"]}}""");
 
-        // A list item without its merge key is upstream's plain 500.
+        // A list item without its merge key: upstream's text, as a 400 (kube-apiserver's plain 500 is not kept).
         await CreateDeployment("patch-prim", "keyless");
         var r = await Tools.Kubectl(S, K, "-n", "patch-prim", "patch", "deployment", "keyless", "-p", """{"spec":{"template":{"spec":{"containers":[{"image":"x"}]}}}}""");
         Assert.Equal(1, r.ExitCode);

@@ -18,7 +18,9 @@ namespace Portcullis.Server.Http;
 /// list, <c>$deleteFromPrimitiveList/KEY</c>, <c>$setElementOrder/KEY</c> and <c>$retainKeys</c>.</item>
 /// </list>
 /// Malformed directives give upstream's errors: 400 for the mergepatch format errors, 422 for
-/// lists of lists, and upstream's plain 500 (reason Unknown) for the rest.
+/// lists of lists; the rest are plain Go errors that kube-apiserver answers with a 500 (reason
+/// unset): Portcullis answers them 400 BadRequest with upstream's text, since a malformed patch is
+/// bad input, never a server error (docs/security.md).
 /// </summary>
 public static class StrategicMergePatch
 {
@@ -40,8 +42,11 @@ public static class StrategicMergePatch
     private static ApiException BadSetElementOrder() => BadRequest("invalid patch format of setElementOrder list");
     private static ApiException BadPrimitiveList() => BadRequest("invalid patch format of primitive list");
 
-    /// <summary>An error that is not an API status: upstream answers 500 with the error text and no reason.</summary>
-    private static ApiException Plain(string message) => new(500, "", message) { HasDetails = false };
+    /// <summary>
+    /// An error that is not an API status upstream (kube-apiserver answers 500 with the error text and
+    /// no reason): a 400 with the same text here.
+    /// </summary>
+    private static ApiException Plain(string message) => BadRequest(message);
 
     private static ApiException NoMergeKey(JsonObject m, string key) =>
         Plain($"map: {GoFormat.Value(m)} does not contain declared merge key: {key}");

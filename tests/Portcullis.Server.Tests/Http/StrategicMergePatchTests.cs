@@ -72,7 +72,7 @@ public class StrategicMergePatchTests
     public void Unknown_patch_directive_in_a_map_is_upstreams_plain_error()
     {
         var e = Fails("core/v1.Pod", """{"metadata":{"labels":{"a":"b"}}}""", """{"metadata":{"labels":{"$patch":"foo","a":"c"}}}""");
-        Assert.Equal(500, e.Code);
+        Assert.Equal(400, e.Code); // upstream: a plain 500
         Assert.Equal("unknown patch type: foo in map: map[$patch:foo a:c]", e.Message);
     }
 
@@ -122,7 +122,7 @@ public class StrategicMergePatchTests
     public void Patch_merge_item_is_refused_as_upstream()
     {
         var e = Fails("core/v1.Pod", TwoContainers, """{"spec":{"containers":[{"$patch":"merge"}]}}""");
-        Assert.Equal(500, e.Code);
+        Assert.Equal(400, e.Code); // upstream: a plain 500
         Assert.Equal("merging lists cannot yet be specified in the patch", e.Message);
     }
 
@@ -130,7 +130,7 @@ public class StrategicMergePatchTests
     public void An_item_without_the_merge_key_is_refused()
     {
         var e = Fails("core/v1.Pod", TwoContainers, """{"spec":{"containers":[{"image":"x"}]}}""");
-        Assert.Equal(500, e.Code);
+        Assert.Equal(400, e.Code); // upstream: a plain 500
         Assert.Equal("map: map[image:x] does not contain declared merge key: name", e.Message);
     }
 
@@ -165,7 +165,7 @@ public class StrategicMergePatchTests
     public void Items_of_different_types_are_refused()
     {
         var e = Fails("core/v1.Pod", """{"metadata":{"finalizers":["a"]}}""", """{"metadata":{"finalizers":[["b"]]}}""");
-        Assert.Equal(500, e.Code);
+        Assert.Equal(400, e.Code); // upstream: a plain 500
         Assert.Equal("list element types are not identical: [[a] [[b]]]", e.Message);
     }
 
@@ -239,7 +239,7 @@ public class StrategicMergePatchTests
     {
         var e = Fails("core/v1.Pod", TwoContainers,
             """{"spec":{"$setElementOrder/containers":[{"name":"a"}],"containers":[{"name":"a","image":"x"},{"name":"b","image":"y"}]}}""");
-        Assert.Equal(500, e.Code);
+        Assert.Equal(400, e.Code); // upstream: a plain 500
         Assert.StartsWith("The order in patch list:\n[map[image:x name:a] map[image:y name:b]]\n doesn't match $setElementOrder list:\n[map[name:a]]", e.Message);
     }
 
@@ -247,7 +247,7 @@ public class StrategicMergePatchTests
     public void SetElementOrder_that_is_not_a_list_is_refused()
     {
         var e = Fails("core/v1.Pod", TwoContainers, """{"spec":{"$setElementOrder/containers":"a"}}""");
-        Assert.Equal(500, e.Code);
+        Assert.Equal(400, e.Code); // upstream: a plain 500
         Assert.Equal("expected a []interface {}, but received a string", e.Message);
     }
 

@@ -23,6 +23,7 @@ public sealed class DecodeFuzzTests
 
     private sealed record Seed(ResourceDefinition Def, string MediaType, byte[] Body)
     {
+        public bool Raw { get; init; }
         public override string ToString() => $"{Def.Kind} {MediaType} ({Body.Length} bytes)";
     }
 
@@ -45,6 +46,8 @@ public sealed class DecodeFuzzTests
             if (def is null) continue;
             var bytes = File.ReadAllBytes(f);
             if (f.EndsWith(".pb", StringComparison.Ordinal)) { seeds.Add(new(def, Responses.Protobuf, bytes)); continue; }
+            // YAML written by hand (anchors, flow style, quoting): mutated as text.
+            if (f.EndsWith(".yaml", StringComparison.Ordinal)) { seeds.Add(new(def, Responses.Yaml, bytes) { Raw = true }); continue; }
             seeds.Add(new(def, Responses.Json, bytes));
             seeds.Add(new(def, Responses.Yaml, Encoding.UTF8.GetBytes(YamlCodec.ToYaml(JsonNode.Parse(bytes)))));
         }
@@ -59,6 +62,7 @@ public sealed class DecodeFuzzTests
             var body = s.MediaType switch
             {
                 // YAML: mutate the JSON form structurally, then write it as YAML, sometimes damaged as text.
+                Responses.Yaml when s.Raw => BodyMutator.Mutate(s.Body, r, steps, json: false),
                 Responses.Yaml => YamlOf(BodyMutator.Mutate(JsonSeed(s.Def), r, steps, json: true), r),
                 Responses.Json => BodyMutator.Mutate(s.Body, r, steps, json: true),
                 _ => BodyMutator.Mutate(s.Body, r, steps, json: false),
@@ -68,6 +72,8 @@ public sealed class DecodeFuzzTests
 
     private static byte[] JsonSeed(ResourceDefinition def) =>
         Corpus.First(c => c.Def == def && c.MediaType == Responses.Json).Body;
+
+    private static byte[] Fixture(string name) => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "TestData", "fuzz", name));
 
     private static byte[] YamlOf(byte[] json, Random r)
     {
@@ -150,17 +156,30 @@ public sealed class DecodeFuzzTests
         return "[" + string.Join(",", ops) + "]";
     }
 
-    private static readonly byte[] PodJson = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "TestData", "fuzz", "Pod.json"));
+    private static readonly byte[] PodJson = Fixture("Pod.json");
+
+    /// <summary>A valid patch of each type that uses every operation or directive, to mutate.</summary>
+    private static readonly Dictionary<string, byte[]> PatchSeeds = new()
+    {
+        ["application/json-patch+json"] = Fixture("patch.json-patch.json"),
+        ["application/merge-patch+json"] = Fixture("patch.merge.json"),
+        ["application/strategic-merge-patch+json"] = Fixture("patch.strategic.json"),
+    };
 
     private static readonly Gen<Case> Patches =
         Gen.Select(Gen.Int[0, PatchTypes.Length - 1], Gen.Int, Gen.Int[1, 5], (t, seed, steps) =>
         {
             var r = new Random(seed);
             var type = PatchTypes[t];
-            var body = type == "application/json-patch+json"
-                ? Encoding.UTF8.GetBytes(JsonPatchOf(r))
-                // Merge and strategic patches: a mutated object of the kind is a patch of it.
-                : BodyMutator.Mutate(PodJson, r, steps, json: true);
+            var body = r.Next(3) switch
+            {
+                // The type's own seed, damaged structurally or as bytes.
+                0 => BodyMutator.Mutate(PatchSeeds[type], r, steps, json: r.Next(2) == 0),
+                // A JSON patch of edge values; for the merge types, a mutated object of the kind is a patch of it.
+                _ => type == "application/json-patch+json"
+                    ? Encoding.UTF8.GetBytes(JsonPatchOf(r))
+                    : BodyMutator.Mutate(PodJson, r, steps, json: true),
+            };
             return new Case("Pod", type, body);
         });
 

@@ -133,18 +133,19 @@ public sealed class PatchDecodingTests
     /// <summary>
     /// interpretStrategicMergePatchError maps only mergepatch's sentinel errors (400 and 422); the
     /// others (ErrBadPatchType and the fmt.Errorf ones) reach ErrorToAPIStatus as plain errors: 500,
-    /// reason "", the text as the message.
+    /// reason "", the text as the message. Portcullis keeps the text and answers 400 BadRequest: a
+    /// malformed patch is bad input, never a server error.
     /// </summary>
     [Theory]
     [InlineData("""{"metadata":{"$patch":"merge"}}""", "unknown patch type: merge in map: map[$patch:merge]")]
     [InlineData("""{"spec":{"containers":[{"name":"a","$patch":"bogus"}]}}""", "unknown patch type: bogus in map: map[$patch:bogus name:a]")]
     [InlineData("""{"spec":{"containers":[{"name":"a","$patch":"merge"}]}}""", "merging lists cannot yet be specified in the patch")]
-    public void StrategicMergePatch_UnknownDirective_IsUpstreamsPlain500(string patch, string message)
+    public void StrategicMergePatch_UnknownDirective_Is400_WithUpstreamsText(string patch, string message)
     {
         var e = Assert.Throws<ApiException>(() => StrategicMergePatch.Apply(
             (JsonObject)JsonNode.Parse("""{"metadata":{"name":"p"},"spec":{"containers":[{"name":"a","image":"i"}]}}""")!, (JsonObject)JsonNode.Parse(patch)!, Pod));
-        Assert.Equal(500, e.Code);
-        Assert.Equal("", e.Reason);
+        Assert.Equal(400, e.Code);
+        Assert.Equal("BadRequest", e.Reason);
         Assert.Equal(message, e.Message);
     }
 

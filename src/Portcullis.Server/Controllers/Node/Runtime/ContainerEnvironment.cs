@@ -218,7 +218,7 @@ public static class ContainerEnvironment
             if (ports.Count == 0) continue;
             // The kubernetes Service's cluster IP is not routed on this machine: point it at the server itself.
             var ip = isMaster ? src.ApiServerHost : svc["spec"]!["clusterIP"]!.GetValue<string>();
-            int Port(JsonObject p) => isMaster ? src.ApiServerPort : p["port"]?.GetValue<int>() ?? 0;
+            int Port(JsonObject p) => isMaster ? src.ApiServerPort : RuntimeJson.Int(p["port"]) ?? 0;
             var prefix = EnvName(name);
             result[prefix + "_SERVICE_HOST"] = ip;
             result[prefix + "_SERVICE_PORT"] = Port(ports[0]).ToString();

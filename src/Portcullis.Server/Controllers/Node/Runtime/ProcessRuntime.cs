@@ -134,7 +134,7 @@ public sealed partial class ProcessRuntime : IAsyncDisposable
         // The response, not the JWT, says when to renew (a shortened or extended lifetime shows here as the kubelet sees it).
         var expires = DateTimeOffset.Parse(status["expirationTimestamp"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture,
             System.Globalization.DateTimeStyles.AssumeUniversal);
-        var granted = outcome.TokenRequest["spec"]!["expirationSeconds"]!.GetValue<long>();
+        var granted = RuntimeJson.Long(outcome.TokenRequest["spec"]?["expirationSeconds"]) ?? seconds;
         return new ProjectedToken(status["token"]!.GetValue<string>(), expires, granted);
     }
 

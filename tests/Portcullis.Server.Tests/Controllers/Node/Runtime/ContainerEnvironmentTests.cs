@@ -100,6 +100,18 @@ public sealed class ContainerEnvironmentTests
     }
 
     [Fact]
+    public void ResourceFieldRef_QuantitiesHeldAsNumbers_AreRead()
+    {
+        var pod = Pod(BasicPod);
+        var container = JsonNode.Parse("""{"name":"c","resources":{"limits":{"cpu":3}}}""")!.AsObject();
+        container["resources"]!["limits"]!["memory"] = JsonValue.Create(1048576L);
+        Assert.Equal("3", ContainerEnvironment.ResourceValue(pod, container, JsonNode.Parse("""{"resource":"limits.cpu"}""")!.AsObject(),
+            new Dictionary<string, string>()));
+        Assert.Equal("1", ContainerEnvironment.ResourceValue(pod, container, JsonNode.Parse("""{"resource":"limits.memory","divisor":1048576}""")!.AsObject(),
+            new Dictionary<string, string>()));
+    }
+
+    [Fact]
     public void Build_EnvFromThenEnvWithValueFromAndExpansion()
     {
         var pod = Pod(BasicPod);

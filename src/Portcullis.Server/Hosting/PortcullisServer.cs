@@ -194,7 +194,10 @@ public sealed class PortcullisServer : IAsyncDisposable
         var oidc = OidcDiscovery.Create(issuer, null, url.Authority, saKeys);
         var caPem = File.ReadAllText(pki.CaPath);
 
-        var nodeIdentity = Controllers.Node.NodeIdentity.Create(o.NodeName, o.AdvertiseAddress ?? DefaultAdvertiseAddress(bind), o.PodCidr);
+        var nodeIdentity = Controllers.Node.NodeIdentity.Create(o.NodeName, o.AdvertiseAddress ?? DefaultAdvertiseAddress(bind), o.PodCidr) with
+        {
+            ContainerRuntimeVersion = Controllers.Node.NodeIdentity.RuntimeVersion(podService is null ? "simulated" : "process"),
+        };
         Controllers.Node.Runtime.ProcessRuntime? processRuntime = podService is null ? null : new Controllers.Node.Runtime.ProcessRuntime(
             client, nodeIdentity, tokenRequests, getters,
             new Controllers.Node.Runtime.ProcessRuntimeSettings(Path.Combine(o.DataDir, "pods"), podService.Address, url.Host, port),

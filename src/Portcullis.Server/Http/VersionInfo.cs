@@ -38,5 +38,10 @@ internal static class ThisAssembly
         .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
         .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion is { } v && v.Contains('+')
         ? v[(v.IndexOf('+') + 1)..] : "unknown";
+    /// <summary>Portcullis' own version (the informational version without its commit).</summary>
+    public static string Version => typeof(ThisAssembly).Assembly
+        .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+        .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion is { Length: > 0 } v
+        ? v.Split('+')[0] : "0.0.0";
     public static string BuildDate => "2026-11-28T00:00:00Z";
 }

@@ -7,6 +7,15 @@ namespace Portcullis.Server.Controllers.Node;
 /// <summary>The one node Portcullis runs: its name, addresses, pod CIDR and upstream-shaped Node object.</summary>
 public sealed record NodeIdentity(string Name, string InternalIp, string PodCidr)
 {
+    /// <summary>
+    /// status.nodeInfo.containerRuntimeVersion, in the kubelet's <c>name://version</c> form (what
+    /// <c>kubectl get nodes -o wide</c> shows as CONTAINER-RUNTIME): which pod runtime runs the pods.
+    /// </summary>
+    public string ContainerRuntimeVersion { get; init; } = RuntimeVersion("simulated");
+
+    /// <summary><c>portcullis-&lt;runtime&gt;://&lt;Portcullis version&gt;</c>, e.g. <c>portcullis-process://0.1.0</c>.</summary>
+    public static string RuntimeVersion(string runtime) => $"portcullis-{runtime}://{Http.ThisAssembly.Version}";
+
     public static NodeIdentity Create(string? name, string advertiseAddress, string clusterPodCidr)
     {
         // The node's pod range is the first /24 of the cluster pod CIDR, as the node IPAM controller would give it.
@@ -71,7 +80,7 @@ public sealed record NodeIdentity(string Name, string InternalIp, string PodCidr
                     ["machineID"] = MachineId(), ["systemUUID"] = MachineId(), ["bootID"] = BootId(),
                     ["kernelVersion"] = Environment.OSVersion.Version.ToString(),
                     ["osImage"] = OsImage(),
-                    ["containerRuntimeVersion"] = "portcullis://simulated",
+                    ["containerRuntimeVersion"] = ContainerRuntimeVersion,
                     ["kubeletVersion"] = kubeletVersion, ["kubeProxyVersion"] = kubeletVersion,
                     ["operatingSystem"] = "linux", ["architecture"] = "amd64",
                 },

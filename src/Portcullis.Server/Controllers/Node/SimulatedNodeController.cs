@@ -130,7 +130,8 @@ public sealed class SimulatedNodeController(SystemClient client, NodeIdentity no
                     // The process runtime ends the pod's processes first (SIGTERM, SIGKILL after the grace period).
                     if (nodeName == node.Name && (runtime is null || runtime.TryTerminate(pod)) && Meta.Finalizers(pod).Count == 0)
                     {
-                        if (pod["status"]?["phase"]?.GetValue<string>() == "Running")
+                        // (The process runtime records its own Killing events when it stops the containers.)
+                        if (runtime is null && pod["status"]?["phase"]?.GetValue<string>() == "Running")
                             foreach (var (c, path) in Containers(pod, initContainers: false))
                                 await KubeletEventAsync(EventRecorder.Reference(pod, "v1", "Pod", path), "Normal", "Killing", $"Stopping container {c}", ct);
                         await pods.DeleteAsync(ns, name, new DeleteOptions(Kubelet, GracePeriodSeconds: 0, PreconditionUid: Meta.Uid(pod)), ct);
@@ -219,24 +220,10 @@ public sealed class SimulatedNodeController(SystemClient client, NodeIdentity no
     /// <summary>What the kubelet reports while it starts a pod's containers: the image pull, then create and start.</summary>
     private async Task StartContainersEventsAsync(JsonObject pod, CancellationToken ct)
     {
-        foreach (var (name, path) in Containers(pod, initContainers: true))
-        {
-            var list = path.StartsWith("spec.initContainers", StringComparison.Ordinal) ? "initContainers" : "containers";
-            var container = (pod["spec"]?[list] as JsonArray ?? []).FirstOrDefault(c => c?["name"]?.GetValue<string>() == name);
-            var image = container?["image"]?.GetValue<string>() ?? "";
-            var policy = container?["imagePullPolicy"]?.GetValue<string>() ?? "IfNotPresent";
-            var reference = EventRecorder.Reference(pod, "v1", "Pod", path);
-            if (policy == "Always")
-            {
-                // The simulated runtime pulls nothing: the pull takes no time and no bytes.
-                await KubeletEventAsync(reference, "Normal", "Pulling", $"Pulling image \"{image}\"", ct);
-                await KubeletEventAsync(reference, "Normal", "Pulled", $"Successfully pulled image \"{image}\" in 0s (0s including waiting). Image size: 0 bytes.", ct);
-            }
-            else
-                await KubeletEventAsync(reference, "Normal", "Pulled", $"Container image \"{image}\" already present on machine", ct);
-            await KubeletEventAsync(reference, "Normal", "Created", $"Created container: {name}", ct);
-            await KubeletEventAsync(reference, "Normal", "Started", $"Started container {name}", ct);
-        }
+        var events = new KubeletEvents(_events, node);
+        foreach (var list in new[] { "initContainers", "containers" })
+            foreach (var c in (pod["spec"]?[list] as JsonArray ?? []).OfType<JsonObject>())
+                await events.StartSucceededAsync(pod, c, list == "initContainers", ct);
     }
 
     /// <summary>Why the pod cannot go on the node, in the scheduler's words, or null when it fits.</summary>

@@ -82,7 +82,7 @@ public sealed class PodStreamHandler(Func<ResourceDefinition, GenericStore> stor
     private static async Task ExecAsync(ChannelWebSocket ws, (ContainerProcess Process, IReadOnlyList<KeyValuePair<string, string>> Env, string WorkingDir) target,
         List<string> command, bool stdin, bool stdout, bool stderr, bool tty, bool namespaces, CancellationToken ct)
     {
-        if (Launchers.Resolve(command[0], target.Env) is null)
+        if (Launchers.Resolve(command[0], target.Env, target.WorkingDir) is null)
         {
             await ws.SendStatusAsync(ChannelWebSocket.FailureStatus(
                 $"Internal error occurred: error executing command in container: exec: \"{command[0]}\": executable file not found in $PATH",

@@ -183,11 +183,12 @@ public static class ContainerEnvironment
         if (dot < 0) return "";
         var kind = resource[..dot];
         var name = resource[(dot + 1)..];
-        var text = target["resources"]?[kind]?[name]?.GetValue<string>();
+        // A quantity may be held as a number node (`cpu: 1`) as well as a string.
+        var text = target["resources"]?[kind]?[name] is JsonValue qv ? qv.ToString() : null;
         if (text is null && kind == "limits") text = allocatable.GetValueOrDefault(name);
         if (text is null && kind == "requests") text = name == "cpu" || name == "memory" ? "0" : allocatable.GetValueOrDefault(name);
         if (text is null || !Quantity.TryParse(text, out var q)) return "0";
-        var divisorText = rr["divisor"]?.GetValue<string>() ?? "1";
+        var divisorText = rr["divisor"] is JsonValue dv ? dv.ToString() : "1";
         if (!Quantity.TryParse(divisorText, out var d) || d.Nanos.IsZero) d = new Quantity(1_000_000_000, QuantityFormat.DecimalSI);
         var (quot, rem) = BigInteger.DivRem(q.Nanos, d.Nanos);
         if (rem.Sign > 0) quot += 1;
@@ -218,7 +219,7 @@ public static class ContainerEnvironment
             if (ports.Count == 0) continue;
             // The kubernetes Service's cluster IP is not routed on this machine: point it at the server itself.
             var ip = isMaster ? src.ApiServerHost : svc["spec"]!["clusterIP"]!.GetValue<string>();
-            int Port(JsonObject p) => isMaster ? src.ApiServerPort : p["port"]?.GetValue<int>() ?? 0;
+            int Port(JsonObject p) => isMaster ? src.ApiServerPort : RuntimeJson.Int(p["port"]) ?? 0;
             var prefix = EnvName(name);
             result[prefix + "_SERVICE_HOST"] = ip;
             result[prefix + "_SERVICE_PORT"] = Port(ports[0]).ToString();

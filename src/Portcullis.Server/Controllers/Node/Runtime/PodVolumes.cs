@@ -96,7 +96,7 @@ public sealed partial class PodVolumes(string podDir, VolumeSources sources, Tim
         return mounts;
     }
 
-    private static int Mode(JsonNode? n) => n is JsonValue v && v.TryGetValue<int>(out var m) ? m : DefaultMode;
+    private static int Mode(JsonNode? n) => RuntimeJson.Int(n) ?? DefaultMode;
 
     private async Task AddSourceAsync(Dictionary<string, PayloadFile> payload, string volume, JsonObject source, int defaultMode,
         JsonObject pod, string podIp, string hostIp, string tokenKey, CancellationToken ct)
@@ -105,7 +105,7 @@ public sealed partial class PodVolumes(string podDir, VolumeSources sources, Tim
         {
             var path = sat["path"]?.GetValue<string>() ?? "token";
             var audience = sat["audience"]?.GetValue<string>();
-            var seconds = sat["expirationSeconds"] is JsonValue es && es.TryGetValue<long>(out var s) ? s : 3600;
+            var seconds = RuntimeJson.Long(sat["expirationSeconds"]) ?? 3600;
             var now = time.GetUtcNow();
             _tokens.TryGetValue(tokenKey, out var token);
             if (token is null || token.RequiresRefresh(now))
@@ -170,7 +170,7 @@ public sealed partial class PodVolumes(string podDir, VolumeSources sources, Tim
                     value = ContainerEnvironment.ResourceValue(pod, target, rr, sources.NodeAllocatable);
                 }
                 else continue;
-                payload[path] = new PayloadFile(Encoding.UTF8.GetBytes(value), item["mode"] is JsonValue m && m.TryGetValue<int>(out var mm) ? mm : defaultMode);
+                payload[path] = new PayloadFile(Encoding.UTF8.GetBytes(value), RuntimeJson.Int(item["mode"]) ?? defaultMode);
             }
         }
     }
@@ -192,7 +192,7 @@ public sealed partial class PodVolumes(string podDir, VolumeSources sources, Tim
                 if (optional) continue;
                 throw new VolumeSetupException(volume, $"{missingKey}: {key}");
             }
-            payload[path] = new PayloadFile(v, item["mode"] is JsonValue m && m.TryGetValue<int>(out var mm) ? mm : defaultMode);
+            payload[path] = new PayloadFile(v, RuntimeJson.Int(item["mode"]) ?? defaultMode);
         }
     }
 

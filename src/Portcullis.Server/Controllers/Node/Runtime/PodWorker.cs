@@ -72,33 +72,83 @@ internal sealed partial class PodWorker
     private async Task RunAsync()
     {
         var ct = _stop.Token;
+        _ = Task.Run(() => StatusLoopAsync(CancellationToken.None));
+        Publish();
+        var failures = 0;
         try
         {
-            Directory.CreateDirectory(PodDir);
-            var statusLoop = Task.Run(() => StatusLoopAsync(CancellationToken.None));
-            Publish();
-            await File.WriteAllTextAsync(HostsFile, HostsContent(), ct);
-            while (!await TrySyncVolumesAsync(ct)) await Task.Delay(TimeSpan.FromSeconds(2), ct);
-            _sandboxReady = true;
-            Publish();
-            var refresher = Task.Run(() => RefreshVolumesAsync(ct), ct);
-            foreach (var c in Init)
+            while (!ct.IsCancellationRequested)
             {
-                await SuperviseAsync(c, ct);
-                if (c.Terminated is not { ExitCode: 0 }) return; // failed for good (Never) or stopping
+                try
+                {
+                    await SyncAsync(ct);
+                    return;
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
+                catch (Exception e)
+                {
+                    // Nothing may end the worker: the failure reaches the pod (status and an event) and the sync is retried after a back-off.
+                    LogWorkerFailed(_rt.Log, e, Namespace, Name);
+                    await ReportPodFailureAsync(e);
+                    await Task.Delay(Backoff(failures++), _rt.Time, ct);
+                }
             }
-            foreach (var c in App) c.WaitingReason = "ContainerCreating";
-            await Task.WhenAll(App.Select(c => Task.Run(() => SuperviseAsync(c, ct))));
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
-        catch (Exception e)
-        {
-            LogWorkerFailed(_rt.Log, e, Namespace, Name);
-        }
         finally
         {
             Publish();
         }
+    }
+
+    /// <summary>The pod worker's retry delay after a failed sync: 1s, 2s, 4s … up to 5 minutes.</summary>
+    internal static TimeSpan Backoff(int failures) => TimeSpan.FromSeconds(Math.Min(300, Math.Pow(2, Math.Min(failures, 9))));
+
+    /// <summary>One pass of the pod's lifecycle: the sandbox (directory, /etc/hosts, volumes), then init containers in order, then the app containers.</summary>
+    private async Task SyncAsync(CancellationToken ct)
+    {
+        if (!_sandboxReady)
+        {
+            Directory.CreateDirectory(PodDir);
+            await File.WriteAllTextAsync(HostsFile, HostsContent(), ct);
+            while (!await TrySyncVolumesAsync(ct)) await Task.Delay(TimeSpan.FromSeconds(2), ct);
+            lock (_gate)
+            {
+                _sandboxReady = true;
+                foreach (var c in Init.Concat(App)) if (c.WaitingReason is "ContainerCreating" or "PodInitializing") c.WaitingMessage = null;
+            }
+            Publish();
+            _ = Task.Run(() => RefreshVolumesAsync(ct), ct);
+        }
+        foreach (var c in Init)
+        {
+            if (!c.Done) await SuperviseAsync(c, ct);
+            if (c.Terminated is not { ExitCode: 0 }) return; // failed for good (Never) or stopping
+        }
+        lock (_gate)
+            foreach (var c in App) if (!c.EverRan) c.WaitingReason = "ContainerCreating";
+        await Task.WhenAll(App.Select(c => Task.Run(() => SuperviseAsync(c, ct))));
+    }
+
+    /// <summary>
+    /// A sync failed unexpectedly: the containers still waiting say why, and an event is recorded —
+    /// FailedCreatePodSandBox while the pod's sandbox (directory, /etc/hosts) is not set up, FailedSync after.
+    /// </summary>
+    private async Task ReportPodFailureAsync(Exception e)
+    {
+        JsonObject pod;
+        string reason, message;
+        lock (_gate)
+        {
+            pod = _pod;
+            (reason, message) = _sandboxReady
+                ? ("FailedSync", $"error syncing pod: {e.Message}")
+                : ("FailedCreatePodSandBox", $"Failed to create pod sandbox: {e.Message}");
+            foreach (var c in Init.Concat(App))
+                if (!c.Running && c.WaitingReason is "ContainerCreating" or "PodInitializing") c.WaitingMessage = message;
+        }
+        Publish();
+        await _rt.Events.RecordAsync(KubeletEvents.PodRef(pod), "Warning", reason, message);
     }
 
     private string HostsFile => Path.Combine(PodDir, "etc-hosts");
@@ -132,9 +182,12 @@ internal sealed partial class PodWorker
             await _volumes.SyncAsync(pod, PodIp, _rt.Node.InternalIp, ct);
             return true;
         }
-        catch (VolumeSetupException e)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            LogVolume(_rt.Log, Namespace, Name, e.Message);
+            // The volume manager's FailedMount: a missing source, a failed token request, a write that failed…
+            var message = e is VolumeSetupException ? e.Message : $"MountVolume.SetUp failed: {e.Message}";
+            LogVolume(_rt.Log, Namespace, Name, message);
+            await _rt.Events.FailedMountAsync(pod, message);
             return false;
         }
     }
@@ -150,21 +203,33 @@ internal sealed partial class PodWorker
         }
     }
 
-    /// <summary>Runs a container until the restart policy lets it rest, or the pod stops.</summary>
+    /// <summary>Runs a container until the restart policy lets it rest, or the pod stops. Never throws but when the pod stops.</summary>
     private async Task SuperviseAsync(ContainerState st, CancellationToken ct)
     {
         var step = 0;
+        var failures = 0;
         while (!ct.IsCancellationRequested)
         {
-            var ran = await RunOnceAsync(st, ct);
-            if (ct.IsCancellationRequested) return;
-            if (st.Terminated is null)
+            TimeSpan? ran;
+            try { ran = await RunOnceAsync(st, ct); }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
+            catch (Exception e)
             {
-                // Not started (configuration error): the kubelet retries on its next sync.
+                // Whatever else goes wrong making the container is the kubelet's CreateContainerError, retried after a back-off.
+                LogWorkerFailed(_rt.Log, e, Namespace, Name);
+                await FailAsync(st, "CreateContainerError", e.Message);
+                await Task.Delay(Backoff(failures++), _rt.Time, ct);
+                continue;
+            }
+            if (ct.IsCancellationRequested) return;
+            if (ran is null)
+            {
+                // Not created (configuration error): the kubelet retries on its next sync.
                 await Task.Delay(TimeSpan.FromSeconds(5), _rt.Time, ct);
                 continue;
             }
-            var code = st.Terminated.ExitCode;
+            failures = 0;
+            var code = st.Terminated!.ExitCode;
             var policy = RestartPolicy;
             var restart = st.Init ? code != 0 && policy != "Never" : policy == "Always" || (policy == "OnFailure" && code != 0);
             if (!restart)
@@ -173,36 +238,57 @@ internal sealed partial class PodWorker
                 Publish();
                 return;
             }
+            // A container that could not start waits as RunContainerError until it is tried again.
+            if (st.Terminated.Reason == "StartError") Wait(st, "RunContainerError", st.Terminated.Message ?? "");
             // The back-off starts over after a container ran ten minutes.
             if (ran > TimeSpan.FromMinutes(10)) step = 0;
             var delay = step == 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(Math.Min(300, 10 * Math.Pow(2, step - 1)));
             step++;
             if (delay > TimeSpan.Zero)
             {
-                st.WaitingReason = "CrashLoopBackOff";
-                st.WaitingMessage = $"back-off {GoDuration(delay)} restarting failed container={st.Name} pod={Name}_{Namespace}({Uid})";
-                Publish();
+                Wait(st, "CrashLoopBackOff", $"back-off {GoDuration(delay)} restarting failed container={st.Name} pod={Name}_{Namespace}({Uid})");
+                await _rt.Events.BackOffAsync(CurrentPod, st.Name, st.Init);
                 await Task.Delay(delay, _rt.Time, ct);
             }
             st.RestartCount++;
         }
     }
 
+    private JsonObject CurrentPod
+    {
+        get { lock (_gate) return _pod; }
+    }
+
+    private JsonObject EventRef(ContainerState st) => KubeletEvents.ContainerRef(CurrentPod, st.Name, st.Init);
+
+    /// <summary>The container waits with <paramref name="reason"/>, and the kubelet's Failed event says why.</summary>
+    private async Task FailAsync(ContainerState st, string reason, string message)
+    {
+        Wait(st, reason, message);
+        await _rt.Events.FailedAsync(EventRef(st), message);
+    }
+
     private static string GoDuration(TimeSpan d) => d.TotalMinutes >= 1 && d.Seconds == 0 ? $"{(int)d.TotalMinutes}m0s" : d.TotalMinutes >= 1 ? $"{(int)d.TotalMinutes}m{d.Seconds}s" : $"{(int)d.TotalSeconds}s";
 
-    /// <summary>Starts one instance and waits for it; returns how long it ran.</summary>
-    private async Task<TimeSpan> RunOnceAsync(ContainerState st, CancellationToken ct)
+    /// <summary>
+    /// Starts one instance and waits for it; returns how long it ran, or null when it was not created
+    /// (the container then waits with the reason). The kubelet's steps and events: the image
+    /// (Pulled), the configuration (CreateContainerConfigError), create (Created), start (Started, or
+    /// StartError as containerd reports a command that cannot be executed).
+    /// </summary>
+    private async Task<TimeSpan?> RunOnceAsync(ContainerState st, CancellationToken ct)
     {
         if (ct.IsCancellationRequested) return TimeSpan.Zero;
-        JsonObject pod;
-        lock (_gate) pod = _pod;
+        var pod = CurrentPod;
         var spec = Spec(st.Name, st.Init);
+        var reference = EventRef(st);
+        await _rt.Events.ImageAsync(reference, spec);
         List<KeyValuePair<string, string>> env;
         try { env = await _rt.BuildEnvironmentAsync(pod, spec, PodIp, ct); }
         catch (ContainerConfigException e)
         {
-            Wait(st, "CreateContainerConfigError", e.Message);
-            return TimeSpan.Zero;
+            await FailAsync(st, "CreateContainerConfigError", e.Message);
+            return null;
         }
         var command = (spec["command"] as JsonArray ?? []).Select(x => x?.GetValue<string>() ?? "").ToList();
         var args = (spec["args"] as JsonArray ?? []).Select(x => x?.GetValue<string>() ?? "").ToList();
@@ -211,9 +297,9 @@ internal sealed partial class PodWorker
         if (command.Count == 0 && args.Count == 0)
         {
             var image = spec["image"]?.GetValue<string>() ?? "";
-            Wait(st, "CreateContainerError",
+            await FailAsync(st, "CreateContainerError",
                 $"the process runtime does not pull images, so it cannot run the entrypoint of image \"{image}\": give the container a command");
-            return TimeSpan.Zero;
+            return null;
         }
         var workingDir = spec["workingDir"]?.GetValue<string>() is { Length: > 0 } wd ? wd : "/";
         var tty = spec["tty"]?.GetValue<bool>() == true;
@@ -228,21 +314,23 @@ internal sealed partial class PodWorker
             var prev = _logs.TryGetValue(st.Name, out var l) ? l.Current : null;
             _logs[st.Name] = (log, prev);
         }
-        if (Launchers.Resolve(argv[0], fullEnv) is null)
-        {
-            // What runc reports when the command is not there: the container never starts.
-            log.Close();
-            Terminate(st, new Termination(128, "StartError", now, now, id, $"exec: \"{argv[0]}\": executable file not found in $PATH"));
-            return TimeSpan.Zero;
-        }
+        await _rt.Events.CreatedAsync(reference, st.Name);
         var launch = new LaunchSpec(argv, fullEnv, workingDir, Hostname, _rt.Namespaces ? HostsFile : null,
             _volumes.MountsFor(pod, spec), stdin, tty, _rt.Namespaces);
         ContainerProcess process;
-        try { process = ContainerProcess.Start(launch, log); }
-        catch (Exception e) when (e is IOException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        try
+        {
+            // What runc reports when the command is not there or cannot be executed: the container never starts.
+            if (Launchers.Problem(argv[0], fullEnv, workingDir) is { } problem) throw new ContainerStartException(problem);
+            process = ContainerProcess.Start(launch, log);
+        }
+        catch (Exception e) when (e is ContainerStartException or IOException or InvalidOperationException or UnauthorizedAccessException
+            or System.ComponentModel.Win32Exception)
         {
             log.Close();
-            Terminate(st, new Termination(128, "StartError", now, now, id, e.Message));
+            var message = Launchers.StartErrorMessage(e.Message);
+            Terminate(st, new Termination(128, "StartError", now, now, id, message));
+            await _rt.Events.FailedAsync(reference, message);
             return TimeSpan.Zero;
         }
         lock (_gate)
@@ -257,6 +345,7 @@ internal sealed partial class PodWorker
             st.ContainerId = id;
         }
         Publish();
+        await _rt.Events.StartedAsync(reference, st.Name);
         // A pod already being deleted ends what it just started.
         if (ct.IsCancellationRequested) process.Signal(Native.SIGTERM);
         var code = await process.Exited;
@@ -345,6 +434,9 @@ internal sealed partial class PodWorker
         if (!_stop.IsCancellationRequested)
         {
             _stop.Cancel();
+            List<ContainerState> running;
+            lock (_gate) running = Init.Concat(App).Where(c => c.Running).ToList();
+            foreach (var c in running) _ = _rt.Events.KillingAsync(EventRef(c), c.Name);
             foreach (var p in Processes()) p.Signal(Native.SIGTERM);
         }
         var delay = killAt - _rt.Time.GetUtcNow();
@@ -410,20 +502,47 @@ internal sealed partial class PodWorker
     private static partial void LogWorkerFailed(ILogger logger, Exception e, string @namespace, string name);
 }
 
-/// <summary>Finding a command as execvp would.</summary>
+/// <summary>A container's process could not be started (what runc reports as the cause).</summary>
+internal sealed class ContainerStartException(string message) : Exception(message);
+
+/// <summary>Finding a command as execvp would, and what runc says when it cannot.</summary>
 internal static class Launchers
 {
-    public static string? Resolve(string command, IEnumerable<KeyValuePair<string, string>> env)
+    public static string? Resolve(string command, IEnumerable<KeyValuePair<string, string>> env, string workingDir = "/")
     {
         if (command.Length == 0) return null;
-        if (command.Contains('/')) return File.Exists(command) ? command : null;
+        if (command.Contains('/'))
+        {
+            var full = Path.Combine(workingDir, command);
+            return File.Exists(full) ? full : null;
+        }
         var path = env.LastOrDefault(e => e.Key == "PATH").Value ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
         foreach (var dir in path.Split(':', StringSplitOptions.RemoveEmptyEntries))
         {
             var full = Path.Combine(dir, command);
-            if (File.Exists(full) && (File.GetUnixFileMode(full) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0)
-                return full;
+            if (File.Exists(full) && IsExecutable(full)) return full;
         }
         return null;
     }
+
+    private static bool IsExecutable(string file) =>
+        (File.GetUnixFileMode(file) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
+
+    /// <summary>Why runc could not exec the command (its <c>exec: "…": …</c> text), or null when it can.</summary>
+    public static string? Problem(string command, IEnumerable<KeyValuePair<string, string>> env, string workingDir)
+    {
+        if (command.Contains('/'))
+        {
+            var full = Path.Combine(workingDir, command);
+            if (Directory.Exists(full)) return $"exec: \"{command}\": permission denied";
+            if (!File.Exists(full)) return $"exec: \"{command}\": stat {command}: no such file or directory";
+            return IsExecutable(full) ? null : $"exec: \"{command}\": permission denied";
+        }
+        return Resolve(command, env, workingDir) is null ? $"exec: \"{command}\": executable file not found in $PATH" : null;
+    }
+
+    /// <summary>containerd's message for a task that could not start (the StartError's message, and the kubelet's Failed event after "Error: ").</summary>
+    public static string StartErrorMessage(string cause) =>
+        "failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: " +
+        $"unable to start container process: error during container init: {cause}: unknown";
 }

@@ -32,6 +32,7 @@ internal sealed class RuntimeContext
     public required ILogger Log { get; init; }
     public required Action Wake { get; init; }
     public required IReadOnlyDictionary<string, string> Allocatable { get; init; }
+    public required KubeletEvents Events { get; init; }
 
     /// <summary>The container's environment, reading the ConfigMaps, Secrets and Services it refers to.</summary>
     public async Task<List<KeyValuePair<string, string>>> BuildEnvironmentAsync(JsonObject pod, JsonObject container, string podIp, CancellationToken ct)
@@ -109,6 +110,7 @@ public sealed partial class ProcessRuntime : IAsyncDisposable
             Log = log,
             Wake = () => Wake(),
             Allocatable = allocatable,
+            Events = new KubeletEvents(new Portcullis.Server.Controllers.Events.EventRecorder(client, time), node),
             Volumes = new VolumeSources(
                 // ConfigMaps and Secrets are read in the pod's namespace: see ContextFor.
                 (_, _) => Task.FromResult<JsonObject?>(null), (_, _) => Task.FromResult<JsonObject?>(null),
@@ -134,7 +136,7 @@ public sealed partial class ProcessRuntime : IAsyncDisposable
         // The response, not the JWT, says when to renew (a shortened or extended lifetime shows here as the kubelet sees it).
         var expires = DateTimeOffset.Parse(status["expirationTimestamp"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture,
             System.Globalization.DateTimeStyles.AssumeUniversal);
-        var granted = outcome.TokenRequest["spec"]!["expirationSeconds"]!.GetValue<long>();
+        var granted = RuntimeJson.Long(outcome.TokenRequest["spec"]?["expirationSeconds"]) ?? seconds;
         return new ProjectedToken(status["token"]!.GetValue<string>(), expires, granted);
     }
 
@@ -183,6 +185,7 @@ public sealed partial class ProcessRuntime : IAsyncDisposable
             Client = client, Pods = _ctx.Pods, Node = _ctx.Node, Time = _ctx.Time, PodsDir = _ctx.PodsDir, Namespaces = _ctx.Namespaces,
             ApiServiceAddress = _ctx.ApiServiceAddress, ApiHost = _ctx.ApiHost, ApiPort = _ctx.ApiPort, Kubelet = _ctx.Kubelet, Log = _ctx.Log,
             Wake = _ctx.Wake, Allocatable = _ctx.Allocatable, Volumes = volumes,
+            Events = _ctx.Events,
         };
     }
 

@@ -70,6 +70,23 @@ public sealed class ContainerEnvironmentTests
     }
 
     [Fact]
+    public void ServiceLinks_PortsHeldAsAnyNumberType_AsAStoredServiceHasThem()
+    {
+        // A Service read back from the store may hold its ports as long or double nodes, not int ones.
+        var asLong = Service("team", "web", "10.96.0.40", ("http", 0, null));
+        asLong["spec"]!["ports"]![0]!["port"] = JsonValue.Create(8080L);
+        var asDouble = Service("team", "api", "10.96.0.41", (null, 0, null));
+        asDouble["spec"]!["ports"]![0]!["port"] = JsonValue.Create(9090d);
+        var parsed = JsonNode.Parse("""{"metadata":{"namespace":"team","name":"db"},"spec":{"clusterIP":"10.96.0.42","ports":[{"port":5432}]}}""")!.AsObject();
+        var env = ContainerEnvironment.ServiceEnv(Pod(BasicPod), Sources([asLong, asDouble, parsed]));
+        Assert.Equal("8080", env["WEB_SERVICE_PORT"]);
+        Assert.Equal("8080", env["WEB_SERVICE_PORT_HTTP"]);
+        Assert.Equal("tcp://10.96.0.40:8080", env["WEB_PORT_8080_TCP"]);
+        Assert.Equal("9090", env["API_SERVICE_PORT"]);
+        Assert.Equal("5432", env["DB_SERVICE_PORT"]);
+    }
+
+    [Fact]
     public void ServiceLinks_DisabledStillGiveTheKubernetesService()
     {
         var pod = Pod(BasicPod);
@@ -80,6 +97,18 @@ public sealed class ContainerEnvironmentTests
         ]));
         Assert.Contains("KUBERNETES_SERVICE_HOST", env.Keys);
         Assert.DoesNotContain("MY_DB_SERVICE_HOST", env.Keys);
+    }
+
+    [Fact]
+    public void ResourceFieldRef_QuantitiesHeldAsNumbers_AreRead()
+    {
+        var pod = Pod(BasicPod);
+        var container = JsonNode.Parse("""{"name":"c","resources":{"limits":{"cpu":3}}}""")!.AsObject();
+        container["resources"]!["limits"]!["memory"] = JsonValue.Create(1048576L);
+        Assert.Equal("3", ContainerEnvironment.ResourceValue(pod, container, JsonNode.Parse("""{"resource":"limits.cpu"}""")!.AsObject(),
+            new Dictionary<string, string>()));
+        Assert.Equal("1", ContainerEnvironment.ResourceValue(pod, container, JsonNode.Parse("""{"resource":"limits.memory","divisor":1048576}""")!.AsObject(),
+            new Dictionary<string, string>()));
     }
 
     [Fact]

@@ -217,7 +217,7 @@ public sealed class PortcullisServer : IAsyncDisposable
             new NamespaceContentController(client, caPem),
             new LegacyTokenSecretController(client, new LegacyTokenIssuer(saKeys), caPem),
             new KubernetesServiceController(client, advertise, port, time),
-            new NamespaceController(client, time),
+            new NamespaceController(client, time, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.Controllers.Namespace")),
             new ResourceQuotaController(client, time, quotaCoordinator),
             new GarbageCollector(client, time),
             new Certificates.CsrSigningController(client,

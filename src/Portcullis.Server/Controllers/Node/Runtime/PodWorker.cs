@@ -180,7 +180,7 @@ internal sealed partial class PodWorker
             if (delay > TimeSpan.Zero)
             {
                 st.WaitingReason = "CrashLoopBackOff";
-                st.WaitingMessage = $"back-off {GoDuration(delay)} restarting failed container={st.Name} pod={Name}_{Namespace}({Uid})";
+                st.WaitingMessage = $"back-off {GoTime(delay)} restarting failed container={st.Name} pod={Name}_{Namespace}({Uid})";
                 Publish();
                 await Task.Delay(delay, _rt.Time, ct);
             }
@@ -188,7 +188,7 @@ internal sealed partial class PodWorker
         }
     }
 
-    private static string GoDuration(TimeSpan d) => d.TotalMinutes >= 1 && d.Seconds == 0 ? $"{(int)d.TotalMinutes}m0s" : d.TotalMinutes >= 1 ? $"{(int)d.TotalMinutes}m{d.Seconds}s" : $"{(int)d.TotalSeconds}s";
+    private static string GoTime(TimeSpan d) => d.TotalMinutes >= 1 && d.Seconds == 0 ? $"{(int)d.TotalMinutes}m0s" : d.TotalMinutes >= 1 ? $"{(int)d.TotalMinutes}m{d.Seconds}s" : $"{(int)d.TotalSeconds}s";
 
     /// <summary>Starts one instance and waits for it; returns how long it ran.</summary>
     private async Task<TimeSpan> RunOnceAsync(ContainerState st, CancellationToken ct)
@@ -350,7 +350,7 @@ internal sealed partial class PodWorker
         var delay = killAt - _rt.Time.GetUtcNow();
         _ = Task.Run(async () =>
         {
-            if (delay > TimeSpan.Zero) await Task.Delay(delay, _rt.Time);
+            if (delay > TimeSpan.Zero) await Api.Schema.GoTime.DelayAsync(delay, _rt.Time);
             lock (_gate) if (_killAt != killAt) return; // a shorter grace period took over
             foreach (var p in Processes()) p.Signal(Native.SIGKILL);
         });

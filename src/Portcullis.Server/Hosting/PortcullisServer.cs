@@ -190,7 +190,7 @@ public sealed class PortcullisServer : IAsyncDisposable
         var oidc = OidcDiscovery.Create(issuer, null, url.Authority, saKeys);
         var caPem = File.ReadAllText(pki.CaPath);
 
-        var nodeIdentity = Controllers.Node.NodeIdentity.Create(o.NodeName, o.AdvertiseAddress ?? DefaultAdvertiseAddress(bind), o.PodCidr);
+        var nodeIdentity = Controllers.Node.NodeIdentity.Create(o.NodeName, o.AdvertiseAddress ?? DefaultAdvertiseAddress(bind), o.PodCidr, o.NodeCidrMaskSize, o.MaxPods);
         Controllers.Node.Runtime.ProcessRuntime? processRuntime = podService is null ? null : new Controllers.Node.Runtime.ProcessRuntime(
             client, nodeIdentity, tokenRequests, getters,
             new Controllers.Node.Runtime.ProcessRuntimeSettings(Path.Combine(o.DataDir, "pods"), podService.Address, url.Host, port),
@@ -223,7 +223,8 @@ public sealed class PortcullisServer : IAsyncDisposable
             new Certificates.CsrSigningController(client,
                 new Certificates.CsrSigner(pki.ClusterCa, o.ClusterSigningDuration, time), time,
                 app.Services.GetRequiredService<ILogger<Certificates.CsrSigningController>>()),
-            new Controllers.Node.SimulatedNodeController(client, nodeIdentity, time, "v1.33.0", processRuntime),
+            new Controllers.Node.SimulatedNodeController(client, nodeIdentity, time, "v1.33.0", processRuntime,
+                app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.Node")),
         ], app.Services.GetRequiredService<ILoggerFactory>());
         // Kestrel binds while the controllers do their initial work; /readyz says ok once both are done
         // (as upstream's post-start hooks gate readiness, not listening).

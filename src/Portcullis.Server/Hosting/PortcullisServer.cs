@@ -213,13 +213,13 @@ public sealed class PortcullisServer : IAsyncDisposable
             new PriorityClassBootstrapController(client),
             new RbacBootstrapController(client),
             new RbacIndexController(kv, rbacIndex),
-            new ClusterRoleAggregationController(client),
-            new NamespaceContentController(client, caPem),
-            new LegacyTokenSecretController(client, new LegacyTokenIssuer(saKeys), caPem),
-            new KubernetesServiceController(client, advertise, port, time),
+            new ClusterRoleAggregationController(client, ControllerLog(app, "clusterrole-aggregation")),
+            new NamespaceContentController(client, caPem, ControllerLog(app, "namespace-content")),
+            new LegacyTokenSecretController(client, new LegacyTokenIssuer(saKeys), caPem, ControllerLog(app, "serviceaccount-token")),
+            new KubernetesServiceController(client, advertise, port, time, ControllerLog(app, "kubernetes-service")),
             new NamespaceController(client, time, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.Controllers.Namespace")),
-            new ResourceQuotaController(client, time, quotaCoordinator),
-            new GarbageCollector(client, time),
+            new ResourceQuotaController(client, time, quotaCoordinator, log: app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.Controllers.ResourceQuota")),
+            new GarbageCollector(client, time, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.Controllers.GarbageCollector")),
             new Certificates.CsrSigningController(client,
                 new Certificates.CsrSigner(pki.ClusterCa, o.ClusterSigningDuration, time), time,
                 app.Services.GetRequiredService<ILogger<Certificates.CsrSigningController>>()),
@@ -237,6 +237,9 @@ public sealed class PortcullisServer : IAsyncDisposable
         app.Lifetime.ApplicationStopping.Register(health.MarkShuttingDown);
         return new PortcullisServer(app, kv, controllers, pki, url, resources) { _runtime = processRuntime };
     }
+
+    private static ILogger ControllerLog(WebApplication app, string name) =>
+        app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.Controllers." + name);
 
     /// <summary>As upstream: the bind address unless it is unspecified or loopback, else the host's first non-loopback IPv4.</summary>
     private static string DefaultAdvertiseAddress(IPAddress bind)

@@ -146,6 +146,9 @@ public sealed partial class SimulatedNodeController(SystemClient client, NodeIde
         _ips.Reset(mine.Select(p => runtime?.PodIp(Meta.Uid(p)) ?? p["status"]?["podIP"]?.GetValue<string>()));
         // The scheduler's view of the node: every pod bound to it that has not finished counts against allocatable pods.
         var assigned = mine.Count(p => p["status"]?["phase"]?.GetValue<string>() is not ("Succeeded" or "Failed"));
+        // The kubelet's view: the pods it admitted (started, not finished), against its max pods.
+        var admitted = mine.Count(p => !Meta.IsDeleting(p) && p["status"]?["phase"]?.GetValue<string>() is not ("Succeeded" or "Failed")
+            && (runtime?.PodIp(Meta.Uid(p)) ?? p["status"]?["podIP"]?.GetValue<string>()) is not null);
         var live = new HashSet<string>();
         var seen = new HashSet<string>();
         foreach (var pod in all)
@@ -182,12 +185,19 @@ public sealed partial class SimulatedNodeController(SystemClient client, NodeIde
                     var phase = pod["status"]?["phase"]?.GetValue<string>();
                     // A finished pod is not started again (after a server restart, say).
                     if (runtime.PodIp(uid) is null && phase is "Succeeded" or "Failed") continue;
+                    if (runtime.PodIp(uid) is null && pod["status"]?["podIP"] is null)
+                    {
+                        if (admitted >= node.MaxPods) { await RejectAsync(pods, pod, admitted, ct); continue; }
+                        admitted++;
+                    }
                     var podIp = runtime.PodIp(uid) ?? pod["status"]?["podIP"]?.GetValue<string>() ?? _ips.Allocate();
                     if (podIp is null) { await NoIpAsync(pod, ct); continue; }
                     runtime.Run(pod, podIp);
                     continue;
                 }
                 if (pod["status"]?["phase"]?.GetValue<string>() != "Pending") continue;
+                // A pod bound here by someone else than the scheduler is still admitted against max pods.
+                if (admitted >= node.MaxPods) { await RejectAsync(pods, pod, admitted, ct); continue; }
                 var ip = _ips.Allocate();
                 if (ip is null) { await NoIpAsync(pod, ct); continue; }
                 await StartContainersEventsAsync(pod, ct);
@@ -197,6 +207,7 @@ public sealed partial class SimulatedNodeController(SystemClient client, NodeIde
                     return cur;
                 }, new WriteOptions(Kubelet) { FieldManager = "kubelet" }, ct);
                 _reported.Remove(uid);
+                admitted++;
             }
             catch (ApiException) { } // conflicts and races: the next pass retries
             catch (Exception e) when (!ct.IsCancellationRequested)
@@ -208,6 +219,24 @@ public sealed partial class SimulatedNodeController(SystemClient client, NodeIde
         }
         foreach (var uid in _reported.Keys.Where(u => !seen.Contains(u)).ToList()) _reported.Remove(uid);
         runtime?.Forget(live);
+    }
+
+    /// <summary>The kubelet's admission refuses a pod past its max pods: the pod fails with reason OutOfpods.</summary>
+    private async Task RejectAsync(GenericStore pods, JsonObject pod, int used, CancellationToken ct)
+    {
+        var message = $"Node didn't have enough resource: pods, requested: 1, used: {used}, capacity: {node.MaxPods}";
+        await KubeletEventAsync(EventRecorder.Reference(pod, "v1", "Pod"), "Warning", "OutOfpods", message, ct);
+        await pods.UpdateAsync(Meta.Namespace(pod), Meta.Name(pod), "status", cur =>
+        {
+            var status = cur["status"] as JsonObject ?? new JsonObject();
+            status["phase"] = "Failed";
+            status["reason"] = "OutOfpods";
+            status["message"] = "Pod was rejected: " + message;
+            status["startTime"] ??= ObjectShaper.FormatTime(time.GetUtcNow());
+            cur["status"] = status;
+            Meta.Of(cur).Remove("resourceVersion");
+            return cur;
+        }, new WriteOptions(Kubelet) { FieldManager = "kubelet" }, ct);
     }
 
     /// <summary>The pod range is exhausted: the sandbox cannot get an address, as host-local IPAM answers; the pod waits.</summary>

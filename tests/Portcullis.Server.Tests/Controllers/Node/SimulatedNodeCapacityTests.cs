@@ -181,4 +181,25 @@ public sealed class SimulatedNodeCapacityTests : IAsyncLifetime
         Assert.Equal("boom", single["involvedObject"]!["name"]!.GetValue<string>());
         Assert.Contains("injected failure", single["message"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task PodsBoundDirectlyPastMaxPods_AreRejectedByTheKubelet()
+    {
+        for (var i = 0; i < 3; i++)
+            await Pods.CreateAsync("default", new JsonObject
+            {
+                ["apiVersion"] = "v1", ["kind"] = "Pod",
+                ["metadata"] = new JsonObject { ["name"] = $"bound{i}" },
+                ["spec"] = new JsonObject { ["nodeName"] = "node-1", ["containers"] = new JsonArray(new JsonObject { ["name"] = "c", ["image"] = "busybox" }) },
+            }, As);
+        var node = Node("10.244.0.0/16", 24, 2);
+        await node.PassAsync(CancellationToken.None);
+
+        var pods = await AllPodsAsync();
+        Assert.Equal(2, pods.Count(p => Phase(p) == "Running"));
+        var rejected = Assert.Single(pods, p => Phase(p) == "Failed");
+        Assert.Equal("OutOfpods", rejected["status"]!["reason"]!.GetValue<string>());
+        Assert.Equal("Pod was rejected: Node didn't have enough resource: pods, requested: 1, used: 2, capacity: 2", rejected["status"]!["message"]!.GetValue<string>());
+        Assert.Single(await EventsAsync("OutOfpods"));
+    }
 }

@@ -33,7 +33,19 @@ internal static class ServeCommand
         var nodeName = new Option<string?>("--node-name")
         { Description = "Name of the built-in node that runs pods (default: the host name)." };
         var clusterCidr = new Option<string>("--cluster-cidr")
-        { Description = "The pod network; the built-in node hands out pod IPs from its first /24.", DefaultValueFactory = _ => defaults.PodCidr };
+        { Description = "The pod network (IPv4 CIDR); the built-in node's pod range is its first subnet of --node-cidr-mask-size bits.", DefaultValueFactory = _ => defaults.PodCidr };
+        var nodeCidrMaskSize = new Option<int>("--node-cidr-mask-size")
+        {
+            Description = "Prefix length of the built-in node's pod range inside --cluster-cidr (as kube-controller-manager's flag; upstream's default is 24). " +
+                "The node hands out pod IPs from it (not the network, .1 or broadcast addresses); the default gives the whole default cluster range, 262,141 IPs.",
+            DefaultValueFactory = _ => defaults.NodeCidrMaskSize,
+        };
+        var maxPods = new Option<int>("--max-pods")
+        {
+            Description = "The built-in node's allocatable pods (as kubelet's flag; upstream's default is 110); the scheduler binds no more (\"Too many pods\"). " +
+                "At most the pod IPs of the node's range.",
+            DefaultValueFactory = _ => defaults.MaxPods,
+        };
         var podRuntime = new Option<string>("--pod-runtime")
         {
             Description = "How the built-in node runs pods: simulated (no container runs; exec, logs and attach are refused) or process " +
@@ -72,7 +84,7 @@ internal static class ServeCommand
 
         var cmd = new Command("serve", "Run the API server on the embedded SQLite store.")
         {
-            securePort, bindAddress, advertise, nodeName, clusterCidr, podRuntime, enablePlugins, disablePlugins, admissionConfigFile, authzModes,
+            securePort, bindAddress, advertise, nodeName, clusterCidr, nodeCidrMaskSize, maxPods, podRuntime, enablePlugins, disablePlugins, admissionConfigFile, authzModes,
             saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, signingDuration, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, anonymous, maxInFlight, maxMutatingInFlight,
         };
         cmd.SetAction(async (result, ct) =>
@@ -104,8 +116,15 @@ internal static class ServeCommand
                 TokenAuthFile = result.GetValue(tokenFile),
                 ClusterSigningDuration = result.GetValue(signingDuration),
                 PodCidr = result.GetValue(clusterCidr)!,
+                NodeCidrMaskSize = result.GetValue(nodeCidrMaskSize),
+                MaxPods = result.GetValue(maxPods),
                 PodRuntime = result.GetValue(podRuntime)!,
             };
+            if (NodeOptionsError(options) is { } nodeError)
+            {
+                Console.Error.WriteLine("error: " + nodeError);
+                return 1;
+            }
             if (options.TlsCertFile is not null && options.TlsPrivateKeyFile is null)
             {
                 Console.Error.WriteLine("error: --tls-private-key-file is required with --tls-cert-file");
@@ -134,5 +153,14 @@ internal static class ServeCommand
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>What is wrong with the built-in node's pod network options, or null.</summary>
+    internal static string? NodeOptionsError(ServerOptions o)
+    {
+        if (o.MaxPods < 1) return $"--max-pods must be positive, not {o.MaxPods}";
+        try { Portcullis.Server.Controllers.Node.NodeIdentity.Create("check", "127.0.0.1", o.PodCidr, o.NodeCidrMaskSize, o.MaxPods); }
+        catch (ArgumentException e) { return $"--cluster-cidr {o.PodCidr} / --node-cidr-mask-size {o.NodeCidrMaskSize}: {e.Message}"; }
+        return null;
     }
 }

@@ -22,9 +22,11 @@ public sealed class CsrSigner(X509Certificate2 ca, TimeSpan maxDuration, TimePro
     public TimeSpan Duration(long? expirationSeconds)
     {
         if (expirationSeconds is not { } s) return maxDuration;
+        // Compared in seconds first: any int64 is an answer, never an overflow.
+        if (s >= (long)maxDuration.TotalSeconds) return maxDuration;
+        if (s <= (long)MinDuration.TotalSeconds) return MinDuration;
         var requested = TimeSpan.FromSeconds(s);
-        if (requested > maxDuration) return maxDuration;
-        return requested < MinDuration ? MinDuration : requested;
+        return requested > maxDuration ? maxDuration : requested;
     }
 
     /// <summary>The certificate as PEM; throws <see cref="CsrFormatException"/> when the request cannot be signed.</summary>

@@ -31,6 +31,11 @@ public sealed partial class CsrSigningController(SystemClient client, CsrSigner 
         {
             try { await SyncAsync(csr, ct); }
             catch (ApiException e) when (e.Code is 404 or 409) { } // gone or changed meanwhile: the next event brings it back
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                // This request alone: logged and retried on the next change; the others are signed.
+                LogSyncFailed(log, e, Meta.Name(csr));
+            }
         }
     }
 
@@ -89,6 +94,9 @@ public sealed partial class CsrSigningController(SystemClient client, CsrSigner 
 
     private static List<string> Conditions(JsonObject csr) =>
         csr["status"]?["conditions"] is JsonArray a ? a.Select(c => c?["type"]?.GetValue<string>() ?? "").ToList() : [];
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "certificate signing request {Name}: sync failed")]
+    private static partial void LogSyncFailed(ILogger logger, Exception e, string name);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "signed certificate signing request {Name} for {Signer}")]
     private static partial void LogSigned(ILogger logger, string name, string signer);

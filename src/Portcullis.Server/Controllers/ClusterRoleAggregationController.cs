@@ -12,7 +12,7 @@ namespace Portcullis.Server.Controllers;
 /// selectors match, kept current as cluster roles change. Per selector, matching roles are taken
 /// in name order and each rule is added once; the role is written only when its rules differ.
 /// </summary>
-public sealed class ClusterRoleAggregationController(SystemClient client) : IController
+public sealed class ClusterRoleAggregationController(SystemClient client, Microsoft.Extensions.Logging.ILogger? log = null) : IController
 {
     public string Name => "clusterrole-aggregation";
 
@@ -43,6 +43,11 @@ public sealed class ClusterRoleAggregationController(SystemClient client) : ICon
                 }, new WriteOptions(SystemClient.Controller), ct);
             }
             catch (ApiException e) when (e.Code is 404 or 409) { }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                // This role alone: the others are still aggregated; the next change retries it.
+                await PerObject.TryAsync(log, Name, "clusterrole " + Meta.Name(role), () => Task.FromException(e), ct);
+            }
         }
     }
 

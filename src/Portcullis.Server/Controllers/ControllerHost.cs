@@ -12,8 +12,13 @@ public interface IController
 }
 
 /// <summary>Starts controllers, restarts a loop that fails, and stops them all on shutdown.</summary>
-public sealed partial class ControllerHost(IReadOnlyList<IController> controllers, ILoggerFactory logs) : IAsyncDisposable
+public sealed partial class ControllerHost(IReadOnlyList<IController> controllers, ILoggerFactory logs, TimeProvider? clock = null) : IAsyncDisposable
 {
+    private readonly TimeProvider _time = clock ?? TimeProvider.System;
+    /// <summary>How many times each loop has been restarted after a failure.</summary>
+    public IReadOnlyDictionary<string, int> Restarts => _restarts;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _restarts = new();
+
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _loops = [];
     private readonly ILogger _log = logs.CreateLogger("Portcullis.Controllers");
@@ -32,15 +37,23 @@ public sealed partial class ControllerHost(IReadOnlyList<IController> controller
 
     private async Task RunForever(IController c)
     {
+        // Per-object failures are each controller's to handle; a loop that still fails restarts with
+        // a growing delay (1 s, doubling to 60 s, back to 1 s after a run of 5 minutes), never a tight loop.
+        var backoff = TimeSpan.FromSeconds(1);
         while (!_stop.IsCancellationRequested)
         {
+            var started = _time.GetUtcNow();
             try { await c.RunAsync(_stop.Token); }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested) { return; }
             catch (Exception e)
             {
                 LogFailed(_log, e, c.Name);
-                try { await Task.Delay(1000, _stop.Token); } catch (OperationCanceledException) { return; }
             }
+            if (_stop.IsCancellationRequested) return;
+            _restarts.AddOrUpdate(c.Name, 1, (_, n) => n + 1);
+            if (_time.GetUtcNow() - started >= TimeSpan.FromMinutes(5)) backoff = TimeSpan.FromSeconds(1);
+            try { await Task.Delay(backoff, _time, _stop.Token); } catch (OperationCanceledException) { return; }
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(60).Ticks));
         }
     }
 

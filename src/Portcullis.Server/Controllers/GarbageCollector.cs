@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Registry;
 
@@ -10,8 +12,10 @@ namespace Portcullis.Server.Controllers;
 /// removed; Foreground (<c>foregroundDeletion</c>) deletes the dependents first; and dependents
 /// whose owners are all gone are deleted (Background).
 /// </summary>
-public sealed class GarbageCollector(SystemClient client, TimeProvider time) : IController
+public sealed partial class GarbageCollector(SystemClient client, TimeProvider time, ILogger? log = null) : IController
 {
+    private readonly ILogger _log = log ?? NullLogger.Instance;
+
     public string Name => "garbage-collector";
 
     private volatile bool _dirty = true;
@@ -69,7 +73,13 @@ public sealed class GarbageCollector(SystemClient client, TimeProvider time) : I
             if (watch.IsFaulted) await watch;
             if (!_dirty) continue;
             _dirty = false;
-            await PassAsync(ct);
+            try { await PassAsync(ct); }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                // The pass is retried; what failed for one object is already handled per object.
+                LogFailed(_log, e, "pass", "");
+                _dirty = true;
+            }
         }
     }
 
@@ -78,7 +88,7 @@ public sealed class GarbageCollector(SystemClient client, TimeProvider time) : I
     /// deleted with a GC finalizer, as the watch saw them — and looks each owner up by its reference,
     /// as upstream's collector does, so its cost does not grow with everything else that is stored.
     /// </summary>
-    private async Task PassAsync(CancellationToken ct)
+    internal async Task PassAsync(CancellationToken ct)
     {
         string[] keys;
         lock (_withOwners) keys = [.. _withOwners.Union(_finalizing)];
@@ -86,13 +96,17 @@ public sealed class GarbageCollector(SystemClient client, TimeProvider time) : I
         foreach (var key in keys)
         {
             if (StoreForKey(key) is not { } store) continue;
-            if (await client.Backend.GetAsync(key, ct) is { } kv) all.Add((store, store.Decode(kv)));
+            try
+            {
+                if (await client.Backend.GetAsync(key, ct) is { } kv) all.Add((store, store.Decode(kv)));
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested) { LogFailed(_log, e, "read", key); }
         }
         var uids = new HashSet<string>(all.Select(x => Meta.Uid(x.Obj)));
         foreach (var (_, obj) in all)
             foreach (var owner in OwnerRefs(obj))
-                if (owner is JsonObject r && !uids.Contains(r["uid"]?.GetValue<string>() ?? "") && await OwnerExistsAsync(obj, r, ct))
-                    uids.Add(r["uid"]!.GetValue<string>());
+                if (owner is JsonObject r && !uids.Contains(Str(r, "uid")) && await OwnerExistsAsync(obj, r, ct))
+                    uids.Add(Str(r, "uid"));
         foreach (var (store, owner) in all)
         {
             if (!Meta.IsDeleting(owner)) continue;
@@ -123,8 +137,23 @@ public sealed class GarbageCollector(SystemClient client, TimeProvider time) : I
         }
     }
 
-    /// <summary>Whether the object an owner reference names exists with that uid; an unknown kind counts as existing (nothing is deleted on a guess).</summary>
+    private static string Str(JsonObject o, string field) => o[field] is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
+
+    /// <summary>
+    /// Whether the object an owner reference names exists with that uid; an unknown kind, or a
+    /// look-up that fails, counts as existing (nothing is deleted on a guess).
+    /// </summary>
     private async Task<bool> OwnerExistsAsync(JsonObject dependent, JsonObject owner, CancellationToken ct)
+    {
+        try { return await OwnerLookupAsync(dependent, owner, ct); }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            LogFailed(_log, e, "owner look-up", $"{Meta.Namespace(dependent)}/{Meta.Name(dependent)}");
+            return true;
+        }
+    }
+
+    private async Task<bool> OwnerLookupAsync(JsonObject dependent, JsonObject owner, CancellationToken ct)
     {
         _byKind ??= client.All.GroupBy(s => (s.Definition.Group, s.Definition.Kind)).ToDictionary(g => g.Key, g => g.First());
         var apiVersion = owner["apiVersion"]?.GetValue<string>() ?? "";
@@ -144,18 +173,28 @@ public sealed class GarbageCollector(SystemClient client, TimeProvider time) : I
     }
 
     private static JsonArray OwnerRefs(JsonObject o) => Meta.Of(o)["ownerReferences"] as JsonArray ?? [];
-    private static List<string> OwnerUids(JsonObject o) => OwnerRefs(o).Select(r => r?["uid"]?.GetValue<string>() ?? "").Where(u => u.Length > 0).ToList();
+    private static List<string> OwnerUids(JsonObject o) => OwnerRefs(o).OfType<JsonObject>().Select(r => Str(r, "uid")).Where(u => u.Length > 0).ToList();
 
-    private static async Task TryDelete(GenericStore s, JsonObject o, string policy, CancellationToken ct)
+    private async Task TryDelete(GenericStore s, JsonObject o, string policy, CancellationToken ct)
     {
         try { await s.DeleteAsync(Meta.Namespace(o), Meta.Name(o), new DeleteOptions(SystemClient.Controller, PreconditionUid: Meta.Uid(o), PropagationPolicy: policy), ct); }
         catch (ApiException) { }
+        catch (Exception e) when (!ct.IsCancellationRequested) { Failed(e, "delete", o); }
     }
 
-    private static Task RemoveFinalizer(GenericStore s, JsonObject o, string finalizer, CancellationToken ct) =>
+    /// <summary>One object's failure: logged, and the object retried on a later pass; the others go on.</summary>
+    private void Failed(Exception e, string what, JsonObject o)
+    {
+        LogFailed(_log, e, what, $"{KindOf(o)} {Meta.Namespace(o)}/{Meta.Name(o)}");
+        _dirty = true;
+    }
+
+    private static string KindOf(JsonObject o) => o["kind"] is JsonValue v && v.TryGetValue<string>(out var k) ? k : "";
+
+    private Task RemoveFinalizer(GenericStore s, JsonObject o, string finalizer, CancellationToken ct) =>
         TryUpdate(s, o, x => Meta.Set(x, "finalizers", new JsonArray(Meta.Finalizers(x).Where(f => f != finalizer).Select(f => (JsonNode)f!).ToArray())), ct);
 
-    private static async Task TryUpdate(GenericStore s, JsonObject o, Action<JsonObject> change, CancellationToken ct)
+    private async Task TryUpdate(GenericStore s, JsonObject o, Action<JsonObject> change, CancellationToken ct)
     {
         try
         {
@@ -167,5 +206,9 @@ public sealed class GarbageCollector(SystemClient client, TimeProvider time) : I
             }, new WriteOptions(SystemClient.Controller) { FieldManager = "kube-controller-manager" }, ct);
         }
         catch (ApiException) { }
+        catch (Exception e) when (!ct.IsCancellationRequested) { Failed(e, "update", o); }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "garbage collector: {What} {Object} failed; retrying")]
+    private static partial void LogFailed(ILogger logger, Exception e, string what, string @object);
 }

@@ -9,7 +9,8 @@ namespace Portcullis.Server.Controllers;
 /// and its Endpoints and EndpointSlice pointing at this server, as kube-apiserver's own
 /// controller does, recreating them if someone deletes them.
 /// </summary>
-public sealed class KubernetesServiceController(SystemClient client, string advertiseAddress, int securePort, TimeProvider time) : IController
+public sealed class KubernetesServiceController(SystemClient client, string advertiseAddress, int securePort, TimeProvider time,
+    Microsoft.Extensions.Logging.ILogger? log = null) : IController
 {
     public const string ServiceIp = "10.96.0.1";
     public string Name => "kubernetes-service";
@@ -19,7 +20,7 @@ public sealed class KubernetesServiceController(SystemClient client, string adve
     public async Task RunAsync(CancellationToken ct)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(10), time);
-        while (await timer.WaitForNextTickAsync(ct)) await ReconcileAsync(ct);
+        while (await timer.WaitForNextTickAsync(ct)) await PerObject.TryAsync(log, Name, "reconcile", () => ReconcileAsync(ct), ct);
     }
 
     private async Task ReconcileAsync(CancellationToken ct)

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
 using Portcullis.Server.Registry;
 
 namespace Portcullis.Server.Controllers;
@@ -8,7 +9,7 @@ namespace Portcullis.Server.Controllers;
 /// <c>default</c> ServiceAccount (serviceaccounts controller) and the <c>kube-root-ca.crt</c>
 /// ConfigMap with the cluster CA (root-ca-cert-publisher), recreated or repaired when changed.
 /// </summary>
-public sealed class NamespaceContentController(SystemClient client, string caPem) : IController
+public sealed class NamespaceContentController(SystemClient client, string caPem, ILogger? log = null) : IController
 {
     public const string RootCaConfigMap = "kube-root-ca.crt";
     private const string RootCaDescription =
@@ -32,14 +33,14 @@ public sealed class NamespaceContentController(SystemClient client, string caPem
                 ns = key["/registry/serviceaccounts/".Length..^"/default".Length];
             else if (key.StartsWith("/registry/configmaps/", StringComparison.Ordinal) && key.EndsWith("/" + RootCaConfigMap, StringComparison.Ordinal))
                 ns = key["/registry/configmaps/".Length..^(RootCaConfigMap.Length + 1)];
-            if (ns is not null) await ReconcileAsync(ns, ct);
+            if (ns is not null) await PerObject.TryAsync(log, Name, "namespace " + ns, () => ReconcileAsync(ns, ct), ct);
         }
     }
 
     private async Task ReconcileAllAsync(CancellationToken ct)
     {
         foreach (var ns in await client.ListAsync(client.Store("", "namespaces"), "", ct))
-            await ReconcileAsync(Meta.Name(ns), ct);
+            await PerObject.TryAsync(log, Name, "namespace " + Meta.Name(ns), () => ReconcileAsync(Meta.Name(ns), ct), ct);
     }
 
     private async Task ReconcileAsync(string name, CancellationToken ct)

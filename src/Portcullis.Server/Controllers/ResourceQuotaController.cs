@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Portcullis.Server.Admission.Plugins;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Registry;
@@ -21,9 +23,10 @@ namespace Portcullis.Server.Controllers;
 /// <param name="coordinator">The instance given to <see cref="ResourceQuotaAdmission"/>; a private one when null.</param>
 /// <param name="resyncPeriod">Full recount of every quota (upstream's default: 5 minutes).</param>
 /// <param name="debounce">How long changes gather before a recount (default 100 ms).</param>
-public sealed class ResourceQuotaController(SystemClient client, TimeProvider time, QuotaCoordinator? coordinator = null,
-    TimeSpan? resyncPeriod = null, TimeSpan? debounce = null) : IController
+public sealed partial class ResourceQuotaController(SystemClient client, TimeProvider time, QuotaCoordinator? coordinator = null,
+    TimeSpan? resyncPeriod = null, TimeSpan? debounce = null, ILogger? log = null) : IController
 {
+    private readonly ILogger _log = log ?? NullLogger.Instance;
     private const int ConflictRetries = 5;
 
     private readonly QuotaCoordinator _coordinator = coordinator ?? new QuotaCoordinator();
@@ -48,7 +51,10 @@ public sealed class ResourceQuotaController(SystemClient client, TimeProvider ti
         try
         {
             await foreach (var ev in client.Backend.WatchAsync("/registry/", from, cts.Token))
-                Observe(ev, prefixes);
+            {
+                try { Observe(ev, prefixes); }
+                catch (Exception e) when (!cts.IsCancellationRequested) { LogFailed(_log, e, ev.Kv.Key); }
+            }
         }
         finally
         {
@@ -93,9 +99,10 @@ public sealed class ResourceQuotaController(SystemClient client, TimeProvider ti
             foreach (var ns in batch)
             {
                 try { await SyncNamespaceAsync(ns, ct); }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (Exception e) when (!ct.IsCancellationRequested)
                 {
                     // Try again later (a later change or the resync also brings it back).
+                    LogFailed(_log, e, ns);
                     _ = RetryLaterAsync(ns, ct);
                 }
             }
@@ -156,7 +163,22 @@ public sealed class ResourceQuotaController(SystemClient client, TimeProvider ti
         var quotas = await client.ListAsync(Quotas, ns, ct);
         if (quotas.Count == 0) return;
         var evaluators = QuotaEvaluators.ForServed(client.All.Select(s => s.Definition));
+        List<Exception>? failures = null;
         foreach (var quota in quotas)
+        {
+            try { await SyncQuotaWithRetriesAsync(quota, evaluators, ct); }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                // One quota's failure leaves the namespace's other quotas to be counted; the namespace is retried.
+                (failures ??= []).Add(e);
+            }
+        }
+        if (failures is not null) throw new AggregateException(failures);
+    }
+
+    private async Task SyncQuotaWithRetriesAsync(JsonObject quota, List<QuotaEvaluator> evaluators, CancellationToken ct)
+    {
+        var ns = Meta.Namespace(quota);
         {
             var current = quota;
             for (var attempt = 0; ; attempt++)
@@ -223,6 +245,9 @@ public sealed class ResourceQuotaController(SystemClient client, TimeProvider ti
         }
         return ResourceLists.Mask(usage, matched);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "resource quota: syncing {What} failed; retrying")]
+    private static partial void LogFailed(ILogger logger, Exception e, string what);
 
     /// <summary>The stored objects of the evaluator's kind, plus those admission charged for that are still on their way.</summary>
     private async Task<List<JsonObject>> ItemsAsync(string ns, QuotaEvaluator evaluator, Dictionary<QuotaEvaluator, List<JsonObject>> cache, CancellationToken ct)

@@ -194,10 +194,14 @@ public sealed class PortcullisServer : IAsyncDisposable
         var oidc = OidcDiscovery.Create(issuer, null, url.Authority, saKeys);
         var caPem = File.ReadAllText(pki.CaPath);
 
+<<<<<<< HEAD
         var nodeIdentity = Controllers.Node.NodeIdentity.Create(o.NodeName, o.AdvertiseAddress ?? DefaultAdvertiseAddress(bind), o.PodCidr) with
         {
             ContainerRuntimeVersion = Controllers.Node.NodeIdentity.RuntimeVersion(podService is null ? "simulated" : "process"),
         };
+=======
+        var nodeIdentity = Controllers.Node.NodeIdentity.Create(o.NodeName, o.AdvertiseAddress ?? DefaultAdvertiseAddress(bind), o.PodCidr, o.NodeCidrMaskSize, o.MaxPods);
+>>>>>>> ctrl
         Controllers.Node.Runtime.ProcessRuntime? processRuntime = podService is null ? null : new Controllers.Node.Runtime.ProcessRuntime(
             client, nodeIdentity, tokenRequests, getters,
             new Controllers.Node.Runtime.ProcessRuntimeSettings(Path.Combine(o.DataDir, "pods"), podService.Address, url.Host, port),
@@ -221,17 +225,18 @@ public sealed class PortcullisServer : IAsyncDisposable
             new PriorityClassBootstrapController(client),
             new RbacBootstrapController(client),
             new RbacIndexController(kv, rbacIndex),
-            new ClusterRoleAggregationController(client),
-            new NamespaceContentController(client, caPem),
-            new LegacyTokenSecretController(client, new LegacyTokenIssuer(saKeys), caPem),
-            new KubernetesServiceController(client, advertise, port, time),
-            new NamespaceController(client, time),
-            new ResourceQuotaController(client, time, quotaCoordinator),
-            new GarbageCollector(client, time),
+            new ClusterRoleAggregationController(client, ControllerLog(app, "clusterrole-aggregation")),
+            new NamespaceContentController(client, caPem, ControllerLog(app, "namespace-content")),
+            new LegacyTokenSecretController(client, new LegacyTokenIssuer(saKeys), caPem, ControllerLog(app, "serviceaccount-token")),
+            new KubernetesServiceController(client, advertise, port, time, ControllerLog(app, "kubernetes-service")),
+            new NamespaceController(client, time, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.Controllers.Namespace")),
+            new ResourceQuotaController(client, time, quotaCoordinator, log: app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.Controllers.ResourceQuota")),
+            new GarbageCollector(client, time, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.Controllers.GarbageCollector")),
             new Certificates.CsrSigningController(client,
                 new Certificates.CsrSigner(pki.ClusterCa, o.ClusterSigningDuration, time), time,
                 app.Services.GetRequiredService<ILogger<Certificates.CsrSigningController>>()),
-            new Controllers.Node.SimulatedNodeController(client, nodeIdentity, time, "v1.33.0", processRuntime),
+            new Controllers.Node.SimulatedNodeController(client, nodeIdentity, time, "v1.33.0", processRuntime,
+                app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.Node")),
         ], app.Services.GetRequiredService<ILoggerFactory>());
         // Kestrel binds while the controllers do their initial work; /readyz says ok once both are done
         // (as upstream's post-start hooks gate readiness, not listening).
@@ -244,6 +249,9 @@ public sealed class PortcullisServer : IAsyncDisposable
         app.Lifetime.ApplicationStopping.Register(health.MarkShuttingDown);
         return new PortcullisServer(app, kv, controllers, pki, url, resources) { _runtime = processRuntime };
     }
+
+    private static ILogger ControllerLog(WebApplication app, string name) =>
+        app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.Controllers." + name);
 
     /// <summary>As upstream: the bind address unless it is unspecified or loopback, else the host's first non-loopback IPv4.</summary>
     private static string DefaultAdvertiseAddress(IPAddress bind)

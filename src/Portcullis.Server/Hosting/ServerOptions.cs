@@ -23,7 +23,11 @@ public sealed record ServerOptions
     /// <summary>--node-name: the built-in node's name (default: the host name).</summary>
     public string? NodeName { get; init; }
     /// <summary>--cluster-cidr: the pod network (the node gets its first /24).</summary>
-    public string PodCidr { get; init; } = "10.244.0.0/16";
+    public string PodCidr { get; init; } = "10.244.0.0/14";
+    /// <summary>Prefix length of the built-in node's pod range inside <see cref="PodCidr"/> (kube-controller-manager's --node-cidr-mask-size).</summary>
+    public int NodeCidrMaskSize { get; init; } = Controllers.Node.NodeIdentity.DefaultNodeCidrMaskSize;
+    /// <summary>The built-in node's allocatable pods (kubelet's --max-pods).</summary>
+    public int MaxPods { get; init; } = Controllers.Node.NodeIdentity.DefaultMaxPods;
     /// <summary>--service-account-issuer (the first is used to sign; all are accepted).</summary>
     public IReadOnlyList<string> ServiceAccountIssuers { get; init; } = ["https://kubernetes.default.svc.cluster.local"];
     /// <summary>--api-audiences (default: the issuer).</summary>

@@ -42,7 +42,18 @@ public sealed partial class GenericStore
                 var curGrace = Meta.Of(current)["deletionGracePeriodSeconds"] is JsonValue gv && ObjectShaper.TryInt(gv, out var g) ? g : (long?)null;
                 if (Meta.IsDeleting(current) && curGrace is not null && curGrace <= grace) return new DeleteResult(current, false);
                 var graceful = (JsonObject)current.DeepClone();
-                Meta.Set(graceful, "deletionTimestamp", ObjectShaper.FormatTime(time.GetUtcNow().AddSeconds(grace)));
+                // rest.BeforeDelete: now + time.Duration(grace)*time.Second, in Go's wrapping int64
+                // arithmetic (a period of 9223372036854775807 s lands one second in the past).
+                var now = time.GetUtcNow();
+                var at = GoTime.AddSeconds(now, grace);
+                if (Meta.IsDeleting(current) && curGrace is > 0 && DeletionTimestamp(current) is { } was)
+                {
+                    // Shortening a pending graceful deletion moves the old deadline back by the old period,
+                    // then forward by the new one; never into the past (then 1 s, still graceful).
+                    at = GoTime.Add(GoTime.Add(was, -GoTime.Seconds(curGrace.Value)), GoTime.Seconds(grace));
+                    if (at < now) { at = now; grace = 1; }
+                }
+                Meta.Set(graceful, "deletionTimestamp", ObjectShaper.FormatTime(at));
                 Meta.Set(graceful, "deletionGracePeriodSeconds", grace);
                 if (finalizers.Count > 0) Meta.Set(graceful, "finalizers", new JsonArray(finalizers.Select(f => (JsonNode)f!).ToArray()));
                 if (opts.DryRun) return new DeleteResult(graceful, false);
@@ -79,6 +90,10 @@ public sealed partial class GenericStore
                 throw ApiErrors.Conflict(def.Plural, def.Group, name, ApiErrors.OptimisticLockMessage);
         }
     }
+
+    private static DateTimeOffset? DeletionTimestamp(JsonObject obj) =>
+        Meta.Of(obj)["deletionTimestamp"] is JsonValue v && v.TryGetValue<string>(out var s)
+        && DateTimeOffset.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var t) ? t : null;
 
     private static byte[] EncodeForDelete(JsonObject obj)
     {

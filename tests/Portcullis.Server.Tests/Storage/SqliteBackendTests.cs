@@ -151,6 +151,28 @@ public sealed class SqliteBackendTests : KeyValueBackendConformanceTests
         Assert.Equal(keys.Order(StringComparer.Ordinal), Keys(await Range("")).Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task Write_FailingWithAnyException_FailsThatWriteAlone_AndLaterWritesWork()
+    {
+        var sqlite = (SqliteBackend)Store;
+        sqlite.FaultInjection = key => { if (key == "/bad") throw new InvalidOperationException("injected fault"); };
+
+        // Alone, and batched with a good write: only the bad one fails.
+        var alone = await Assert.ThrowsAsync<StorageException>(async () => await Store.CreateAsync("/bad", V("x"), Ct));
+        Assert.Contains("injected fault", alone.Message);
+        var bad = Store.CreateAsync("/bad", V("x"), Ct).AsTask();
+        var good = Store.CreateAsync("/good", V("y"), Ct).AsTask();
+        await Assert.ThrowsAsync<StorageException>(() => bad);
+        Assert.True((await good).Succeeded);
+
+        sqlite.FaultInjection = null;
+        var later = await Store.CreateAsync("/later", V("z"), Ct).AsTask().WaitAsync(Ct);
+        Assert.True(later.Succeeded);
+        Assert.Equal(later.Revision, Store.CurrentRevision);
+        Assert.NotNull(await Get("/good"));
+        Assert.Null(await Get("/bad"));
+    }
+
     private SqliteConnection OpenRaw()
     {
         var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DbPath, Pooling = false }.ToString());

@@ -242,7 +242,7 @@ internal sealed partial class PodEvaluator() : QuotaEvaluator("", "pods")
         var m = pod["metadata"];
         if (m?["deletionTimestamp"] is JsonValue ts && m["deletionGracePeriodSeconds"] is JsonValue g
             && DateTimeOffset.TryParse(PodResources.Str(ts), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at)
-            && long.TryParse(g.ToJsonString(), out var grace) && now > at.AddSeconds(grace))
+            && long.TryParse(g.ToJsonString(), out var grace) && now > Api.Schema.GoTime.AddSeconds(at, grace))
             return false;
         return true;
     }

@@ -59,8 +59,9 @@ internal static class Strategies
     {
         if (string.IsNullOrEmpty(pod["spec"]?["nodeName"]?.GetValue<string>())) return 0;
         if (pod["status"]?["phase"]?.GetValue<string>() is "Succeeded" or "Failed") return 0;
-        if (requested is { } r) return Math.Max(0, r);
-        return pod["spec"]?["terminationGracePeriodSeconds"] is JsonValue v && ObjectShaper.TryInt(v, out var t) ? t : 30;
+        var period = requested ?? (pod["spec"]?["terminationGracePeriodSeconds"] is JsonValue v && ObjectShaper.TryInt(v, out var t) ? t : 30);
+        // A negative period (from the request or the spec) means 1 s on the delete path.
+        return period < 0 ? 1 : period;
     }
 
     /// <summary>upstream's qos.GetPodQOS.</summary>

@@ -15,7 +15,8 @@ namespace Portcullis.Server.Authentication.ServiceAccounts;
 /// the token secrets of a deleted service account; a deleted secret is dropped from its service
 /// account's <c>secrets</c> list.
 /// </summary>
-public sealed class LegacyTokenSecretController(SystemClient client, LegacyTokenIssuer issuer, string caPem) : IController
+public sealed class LegacyTokenSecretController(SystemClient client, LegacyTokenIssuer issuer, string caPem,
+    Microsoft.Extensions.Logging.ILogger? log = null) : IController
 {
     public const string ServiceAccountNameAnnotation = "kubernetes.io/service-account.name";
     public const string ServiceAccountUidAnnotation = "kubernetes.io/service-account.uid";
@@ -38,6 +39,11 @@ public sealed class LegacyTokenSecretController(SystemClient client, LegacyToken
         var from = client.Backend.CurrentRevision;
         await ReconcileAllAsync(ct);
         await foreach (var ev in client.Backend.WatchAsync("/registry/", from, ct))
+            await Controllers.PerObject.TryAsync(log, Name, ev.Kv.Key, () => OnEventAsync(ev, secrets, secretPrefix, accountPrefix, ct), ct);
+    }
+
+    private async Task OnEventAsync(Storage.WatchEvent ev, Registry.GenericStore secrets, string secretPrefix, string accountPrefix, CancellationToken ct)
+    {
         {
             var key = ev.Kv.Key;
             if (key.StartsWith(secretPrefix, StringComparison.Ordinal) && SplitKey(key[secretPrefix.Length..]) is { } sk)
@@ -61,7 +67,8 @@ public sealed class LegacyTokenSecretController(SystemClient client, LegacyToken
     private async Task ReconcileAllAsync(CancellationToken ct)
     {
         foreach (var s in await client.ListAsync(client.Store("", "secrets"), "", ct))
-            if (IsTokenSecret(s)) await SyncSecretAsync(Meta.Namespace(s), Meta.Name(s), ct);
+            if (IsTokenSecret(s))
+                await Controllers.PerObject.TryAsync(log, Name, $"secret {Meta.Namespace(s)}/{Meta.Name(s)}", () => SyncSecretAsync(Meta.Namespace(s), Meta.Name(s), ct), ct);
     }
 
     /// <summary>upstream's syncSecret for a secret that exists.</summary>

@@ -4,9 +4,10 @@ using Portcullis.Server.Api.Schema;
 
 namespace Portcullis.Server.Controllers.Node;
 
-/// <summary>The one node Portcullis runs: its name, addresses, pod CIDR and upstream-shaped Node object.</summary>
+/// <summary>The one node Portcullis runs: its name, addresses, pod CIDR, pod limit and upstream-shaped Node object.</summary>
 public sealed record NodeIdentity(string Name, string InternalIp, string PodCidr)
 {
+<<<<<<< HEAD
     /// <summary>
     /// status.nodeInfo.containerRuntimeVersion, in the kubelet's <c>name://version</c> form (what
     /// <c>kubectl get nodes -o wide</c> shows as CONTAINER-RUNTIME): which pod runtime runs the pods.
@@ -17,18 +18,37 @@ public sealed record NodeIdentity(string Name, string InternalIp, string PodCidr
     public static string RuntimeVersion(string runtime) => $"portcullis-{runtime}://{Http.ThisAssembly.Version}";
 
     public static NodeIdentity Create(string? name, string advertiseAddress, string clusterPodCidr)
+=======
+    /// <summary>Default <c>--max-pods</c>: well above kubelet's 110, so that one node holds a 150,000-pod cluster.</summary>
+    public const int DefaultMaxPods = 250_000;
+    /// <summary>Default <c>--node-cidr-mask-size</c>: the whole default cluster range (10.244.0.0/14, 262,141 pod IPs) for the one node.</summary>
+    public const int DefaultNodeCidrMaskSize = 14;
+
+    /// <summary>The node's allocatable pods (kubelet's --max-pods).</summary>
+    public int MaxPods { get; init; } = 110;
+
+    /// <summary>
+    /// The node for a cluster pod range: its pod range is the first subnet of <paramref name="nodeCidrMaskSize"/>
+    /// bits, as the node IPAM range allocator gives the first node.
+    /// </summary>
+    public static NodeIdentity Create(string? name, string advertiseAddress, string clusterPodCidr,
+        int nodeCidrMaskSize = DefaultNodeCidrMaskSize, int maxPods = DefaultMaxPods)
+>>>>>>> ctrl
     {
-        // The node's pod range is the first /24 of the cluster pod CIDR, as the node IPAM controller would give it.
-        var baseIp = clusterPodCidr.Split('/')[0];
-        return new NodeIdentity((name ?? Dns.GetHostName()).ToLowerInvariant(), advertiseAddress, baseIp + "/24");
+        if (maxPods < 1) throw new ArgumentException($"max pods must be positive, not {maxPods}");
+        var range = Ipv4Cidr.Parse(clusterPodCidr).FirstSubnet(nodeCidrMaskSize);
+        return new NodeIdentity((name ?? Dns.GetHostName()).ToLowerInvariant(), advertiseAddress, range.ToString()) { MaxPods = maxPods };
     }
 
-    /// <summary>The n-th pod IP of the node's range (n ≥ 2; .1 is the node's gateway).</summary>
-    public string PodIp(int n)
+    /// <summary>A fresh allocator over the node's pod range.</summary>
+    public PodIpAllocator NewIpAllocator() => new(Ipv4Cidr.Parse(PodCidr));
+
+    /// <summary>The node's labels (as on the Node object).</summary>
+    public JsonObject Labels() => new()
     {
-        var parts = PodCidr.Split('/')[0].Split('.').Select(int.Parse).ToArray();
-        return $"{parts[0]}.{parts[1]}.{parts[2]}.{n}";
-    }
+        ["beta.kubernetes.io/arch"] = "amd64", ["beta.kubernetes.io/os"] = "linux",
+        ["kubernetes.io/arch"] = "amd64", ["kubernetes.io/hostname"] = Name, ["kubernetes.io/os"] = "linux",
+    };
 
     public JsonObject ToNode(DateTimeOffset now, string kubeletVersion)
     {
@@ -50,11 +70,7 @@ public sealed record NodeIdentity(string Name, string InternalIp, string PodCidr
             ["metadata"] = new JsonObject
             {
                 ["name"] = Name,
-                ["labels"] = new JsonObject
-                {
-                    ["beta.kubernetes.io/arch"] = "amd64", ["beta.kubernetes.io/os"] = "linux",
-                    ["kubernetes.io/arch"] = "amd64", ["kubernetes.io/hostname"] = Name, ["kubernetes.io/os"] = "linux",
-                },
+                ["labels"] = Labels(),
                 ["annotations"] = new JsonObject
                 {
                     ["node.alpha.kubernetes.io/ttl"] = "0",
@@ -64,8 +80,8 @@ public sealed record NodeIdentity(string Name, string InternalIp, string PodCidr
             ["spec"] = new JsonObject { ["podCIDR"] = PodCidr, ["podCIDRs"] = new JsonArray(PodCidr) },
             ["status"] = new JsonObject
             {
-                ["capacity"] = new JsonObject { ["cpu"] = cpu, ["ephemeral-storage"] = diskKi, ["hugepages-1Gi"] = "0", ["hugepages-2Mi"] = "0", ["memory"] = memKi, ["pods"] = "110" },
-                ["allocatable"] = new JsonObject { ["cpu"] = cpu, ["ephemeral-storage"] = allocatableDisk, ["hugepages-1Gi"] = "0", ["hugepages-2Mi"] = "0", ["memory"] = memKi, ["pods"] = "110" },
+                ["capacity"] = new JsonObject { ["cpu"] = cpu, ["ephemeral-storage"] = diskKi, ["hugepages-1Gi"] = "0", ["hugepages-2Mi"] = "0", ["memory"] = memKi, ["pods"] = MaxPods.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                ["allocatable"] = new JsonObject { ["cpu"] = cpu, ["ephemeral-storage"] = allocatableDisk, ["hugepages-1Gi"] = "0", ["hugepages-2Mi"] = "0", ["memory"] = memKi, ["pods"] = MaxPods.ToString(System.Globalization.CultureInfo.InvariantCulture) },
                 ["conditions"] = new JsonArray(
                     Condition("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
                     Condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Portcullis.Server.Api.Schema;
 using Portcullis.Server.Authentication;
 using Portcullis.Server.Controllers.Events;
@@ -16,9 +18,15 @@ namespace Portcullis.Server.Controllers.Node;
 /// host code runs; with the process runtime each pod's containers run as host processes. Either
 /// way it finishes graceful deletions, once the pod's processes (if any) have ended.
 /// </summary>
-public sealed class SimulatedNodeController(SystemClient client, NodeIdentity node, TimeProvider time, string kubeletVersion,
-    Runtime.ProcessRuntime? runtime = null) : IController
+public sealed partial class SimulatedNodeController(SystemClient client, NodeIdentity node, TimeProvider time, string kubeletVersion,
+    Runtime.ProcessRuntime? runtime = null, ILogger? log = null) : IController
 {
+    private readonly ILogger _log = log ?? NullLogger.Instance;
+    private readonly PodIpAllocator _ips = node.NewIpAllocator();
+    private readonly JsonObject _labels = node.Labels();
+    /// <summary>Pods whose last failure was already reported (uid → message), so a retried failure is not an event every pass.</summary>
+    private readonly Dictionary<string, string> _reported = [];
+
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
     private UserInfo Kubelet => new($"system:node:{node.Name}", "", ["system:nodes", UserInfo.AllAuthenticated, UserInfo.SystemMasters], UserInfo.NoExtra);
@@ -62,25 +70,45 @@ public sealed class SimulatedNodeController(SystemClient client, NodeIdentity no
         var wake = _wake;
         if (runtime is not null) runtime.Wake = () => wake.Writer.TryWrite(true);
         var from = client.Backend.CurrentRevision;
+        // The watch only wakes the loop; when it breaks (compaction, storage trouble) it starts again
+        // from the current revision, and the periodic pass covers the gap.
         var watcher = Task.Run(async () =>
         {
-            await foreach (var _ in client.Backend.WatchAsync("/registry/pods/", from, ct)) wake.Writer.TryWrite(true);
+            while (!ct.IsCancellationRequested)
+            {
+                try
+                {
+                    await foreach (var _ in client.Backend.WatchAsync("/registry/pods/", from, ct)) wake.Writer.TryWrite(true);
+                }
+                catch (Exception e) when (!ct.IsCancellationRequested) { LogLoopFailed(_log, e, "pod watch"); }
+                from = client.Backend.CurrentRevision;
+                wake.Writer.TryWrite(true);
+                try { await Task.Delay(TimeSpan.FromSeconds(1), time, ct); } catch (OperationCanceledException) { return; }
+            }
         }, ct);
         var lastLease = time.GetUtcNow();
         while (!ct.IsCancellationRequested)
         {
-            await ReconcilePodsAsync(ct);
+            await PassAsync(ct);
             if (time.GetUtcNow() - lastLease >= TimeSpan.FromSeconds(10))
             {
-                await RenewLeaseAsync(ct);
+                try { await RenewLeaseAsync(ct); }
+                catch (Exception e) when (!ct.IsCancellationRequested) { LogLoopFailed(_log, e, "lease renewal"); }
                 lastLease = time.GetUtcNow();
             }
             using var tick = CancellationTokenSource.CreateLinkedTokenSource(ct);
             tick.CancelAfter(TimeSpan.FromSeconds(2));
             try { await wake.Reader.ReadAsync(tick.Token); }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
-            if (watcher.IsFaulted) await watcher; // surface the failure; the host restarts the loop
         }
+        await watcher;
+    }
+
+    /// <summary>One pass over the pods; whatever fails is logged and retried on the next pass, never ends the loop.</summary>
+    public async Task PassAsync(CancellationToken ct)
+    {
+        try { await ReconcilePodsAsync(ct); }
+        catch (Exception e) when (!ct.IsCancellationRequested) { LogLoopFailed(_log, e, "pod pass"); }
     }
 
     private async Task RenewLeaseAsync(CancellationToken ct)
@@ -114,19 +142,27 @@ public sealed class SimulatedNodeController(SystemClient client, NodeIdentity no
     {
         var pods = client.Store("", "pods");
         var all = await client.ListAsync(pods, "", ct);
-        var used = all.Where(p => p["spec"]?["nodeName"]?.GetValue<string>() == node.Name)
-            .Select(p => runtime?.PodIp(Meta.Uid(p)) ?? p["status"]?["podIP"]?.GetValue<string>()).Where(ip => ip is not null).ToHashSet();
+        var mine = all.Where(p => p["spec"]?["nodeName"]?.GetValue<string>() == node.Name).ToList();
+        _ips.Reset(mine.Select(p => runtime?.PodIp(Meta.Uid(p)) ?? p["status"]?["podIP"]?.GetValue<string>()));
+        // The scheduler's view of the node: every pod bound to it that has not finished counts against allocatable pods.
+        var assigned = mine.Count(p => p["status"]?["phase"]?.GetValue<string>() is not ("Succeeded" or "Failed"));
+        // The kubelet's view: the pods it admitted (started, not finished), against its max pods.
+        var admitted = mine.Count(p => !Meta.IsDeleting(p) && p["status"]?["phase"]?.GetValue<string>() is not ("Succeeded" or "Failed")
+            && (runtime?.PodIp(Meta.Uid(p)) ?? p["status"]?["podIP"]?.GetValue<string>()) is not null);
         var live = new HashSet<string>();
+        var seen = new HashSet<string>();
         foreach (var pod in all)
         {
             var ns = Meta.Namespace(pod);
             var name = Meta.Name(pod);
+            var uid = Meta.Uid(pod);
+            seen.Add(uid);
             var nodeName = pod["spec"]?["nodeName"]?.GetValue<string>() ?? "";
             try
             {
                 if (Meta.IsDeleting(pod))
                 {
-                    if (nodeName == node.Name) live.Add(Meta.Uid(pod));
+                    if (nodeName == node.Name) live.Add(uid);
                     // The process runtime ends the pod's processes first (SIGTERM, SIGKILL after the grace period).
                     if (nodeName == node.Name && (runtime is null || runtime.TryTerminate(pod)) && Meta.Finalizers(pod).Count == 0)
                     {
@@ -134,48 +170,100 @@ public sealed class SimulatedNodeController(SystemClient client, NodeIdentity no
                         if (runtime is null && pod["status"]?["phase"]?.GetValue<string>() == "Running")
                             foreach (var (c, path) in Containers(pod, initContainers: false))
                                 await KubeletEventAsync(EventRecorder.Reference(pod, "v1", "Pod", path), "Normal", "Killing", $"Stopping container {c}", ct);
-                        await pods.DeleteAsync(ns, name, new DeleteOptions(Kubelet, GracePeriodSeconds: 0, PreconditionUid: Meta.Uid(pod)), ct);
+                        await pods.DeleteAsync(ns, name, new DeleteOptions(Kubelet, GracePeriodSeconds: 0, PreconditionUid: uid), ct);
                     }
                     continue;
                 }
                 if (nodeName.Length == 0)
                 {
-                    await ScheduleAsync(pods, pod, ct);
+                    if (await ScheduleAsync(pods, pod, assigned, ct)) assigned++;
                     continue;
                 }
                 if (nodeName != node.Name) continue;
                 if (runtime is not null)
                 {
-                    live.Add(Meta.Uid(pod));
+                    live.Add(uid);
                     var phase = pod["status"]?["phase"]?.GetValue<string>();
                     // A finished pod is not started again (after a server restart, say).
-                    if (runtime.PodIp(Meta.Uid(pod)) is null && phase is "Succeeded" or "Failed") continue;
-                    var podIp = runtime.PodIp(Meta.Uid(pod)) ?? pod["status"]?["podIP"]?.GetValue<string>()
-                        ?? Enumerable.Range(2, 250).Select(node.PodIp).First(candidate => !used.Contains(candidate));
-                    used.Add(podIp);
+                    if (runtime.PodIp(uid) is null && phase is "Succeeded" or "Failed") continue;
+                    if (runtime.PodIp(uid) is null && pod["status"]?["podIP"] is null)
+                    {
+                        if (admitted >= node.MaxPods) { await RejectAsync(pods, pod, admitted, ct); continue; }
+                        admitted++;
+                    }
+                    var podIp = runtime.PodIp(uid) ?? pod["status"]?["podIP"]?.GetValue<string>() ?? _ips.Allocate();
+                    if (podIp is null) { await NoIpAsync(pod, ct); continue; }
                     runtime.Run(pod, podIp);
                     continue;
                 }
                 if (pod["status"]?["phase"]?.GetValue<string>() != "Pending") continue;
-                var ip = Enumerable.Range(2, 250).Select(node.PodIp).First(candidate => !used.Contains(candidate));
-                used.Add(ip);
+                // A pod bound here by someone else than the scheduler is still admitted against max pods.
+                if (admitted >= node.MaxPods) { await RejectAsync(pods, pod, admitted, ct); continue; }
+                var ip = _ips.Allocate();
+                if (ip is null) { await NoIpAsync(pod, ct); continue; }
                 await StartContainersEventsAsync(pod, ct);
                 await pods.UpdateAsync(ns, name, "status", cur =>
                 {
                     PodStatusWriter.WriteRunning(cur, node.InternalIp, ip, time.GetUtcNow());
                     return cur;
                 }, new WriteOptions(Kubelet) { FieldManager = "kubelet" }, ct);
+                _reported.Remove(uid);
+                admitted++;
             }
-            catch (ApiException) { } // one pod's trouble must not stall the others; the next pass retries
+            catch (ApiException) { } // conflicts and races: the next pass retries
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                // One pod's trouble must not stall the others: it is logged, reported on the pod, and retried.
+                LogPodFailed(_log, e, ns, name);
+                await ReportOnceAsync(pod, "FailedSync", "error syncing pod: " + e.Message, ct);
+            }
         }
+        foreach (var uid in _reported.Keys.Where(u => !seen.Contains(u)).ToList()) _reported.Remove(uid);
         runtime?.Forget(live);
     }
 
-    private async Task ScheduleAsync(GenericStore pods, JsonObject pod, CancellationToken ct)
+    /// <summary>The kubelet's admission refuses a pod past its max pods: the pod fails with reason OutOfpods.</summary>
+    private async Task RejectAsync(GenericStore pods, JsonObject pod, int used, CancellationToken ct)
+    {
+        var message = $"Node didn't have enough resource: pods, requested: 1, used: {used}, capacity: {node.MaxPods}";
+        await KubeletEventAsync(EventRecorder.Reference(pod, "v1", "Pod"), "Warning", "OutOfpods", message, ct);
+        await pods.UpdateAsync(Meta.Namespace(pod), Meta.Name(pod), "status", cur =>
+        {
+            var status = cur["status"] as JsonObject ?? new JsonObject();
+            status["phase"] = "Failed";
+            status["reason"] = "OutOfpods";
+            status["message"] = "Pod was rejected: " + message;
+            status["startTime"] ??= ObjectShaper.FormatTime(time.GetUtcNow());
+            cur["status"] = status;
+            Meta.Of(cur).Remove("resourceVersion");
+            return cur;
+        }, new WriteOptions(Kubelet) { FieldManager = "kubelet" }, ct);
+    }
+
+    /// <summary>The pod range is exhausted: the sandbox cannot get an address, as host-local IPAM answers; the pod waits.</summary>
+    private Task NoIpAsync(JsonObject pod, CancellationToken ct) => ReportOnceAsync(pod, "FailedCreatePodSandBox",
+        $"Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox \"{Meta.Uid(pod)}\": " +
+        $"plugin type=\"host-local\" failed (add): failed to allocate for range 0: no IP addresses available in range set: {_ips.RangeSet}", ct);
+
+    /// <summary>A kubelet Warning event on the pod, once per distinct failure.</summary>
+    private async Task ReportOnceAsync(JsonObject pod, string reason, string message, CancellationToken ct)
+    {
+        var uid = Meta.Uid(pod);
+        if (_reported.TryGetValue(uid, out var last) && last == message) return;
+        try
+        {
+            await KubeletEventAsync(EventRecorder.Reference(pod, "v1", "Pod"), "Warning", reason, message, ct);
+            _reported[uid] = message;
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested) { LogPodFailed(_log, e, Meta.Namespace(pod), Meta.Name(pod)); }
+    }
+
+    /// <summary>Schedules one pending pod onto the node; true when it was bound.</summary>
+    private async Task<bool> ScheduleAsync(GenericStore pods, JsonObject pod, int assigned, CancellationToken ct)
     {
         var scheduler = pod["spec"]?["schedulerName"]?.GetValue<string>() ?? "default-scheduler";
-        if (scheduler != "default-scheduler") return;
-        var why = Unschedulable(pod);
+        if (scheduler != "default-scheduler") return false;
+        var why = Unschedulable(pod, assigned);
         if (why is null)
         {
             var binding = new JsonObject
@@ -186,10 +274,10 @@ public sealed class SimulatedNodeController(SystemClient client, NodeIdentity no
             await BindingHandler.BindAsync(pods, Meta.Namespace(pod), Meta.Name(pod), binding, Scheduler, time, ct);
             await _events.EventfAsync(EventRecorder.Reference(pod, "v1", "Pod"), "Normal", "Scheduled", "Binding",
                 $"Successfully assigned {Meta.Namespace(pod)}/{Meta.Name(pod)} to {node.Name}", "default-scheduler", SchedulerInstance, Scheduler, ct);
-            return;
+            return true;
         }
         var existing = ((pod["status"]?["conditions"] as JsonArray) ?? []).FirstOrDefault(c => c?["type"]?.GetValue<string>() == "PodScheduled");
-        if (existing?["message"]?.GetValue<string>() == why) return;
+        if (existing?["message"]?.GetValue<string>() == why) return false;
         await _events.EventfAsync(EventRecorder.Reference(pod, "v1", "Pod"), "Warning", "FailedScheduling", "Scheduling",
             why, "default-scheduler", SchedulerInstance, Scheduler, ct);
         await pods.UpdateAsync(Meta.Namespace(pod), Meta.Name(pod), "status", cur =>
@@ -202,6 +290,7 @@ public sealed class SimulatedNodeController(SystemClient client, NodeIdentity no
             Meta.Of(cur).Remove("resourceVersion");
             return cur;
         }, new WriteOptions(Scheduler) { FieldManager = "kube-scheduler" }, ct);
+        return false;
     }
 
     private Task KubeletEventAsync(JsonObject involved, string type, string reason, string message, CancellationToken ct) =>
@@ -226,14 +315,27 @@ public sealed class SimulatedNodeController(SystemClient client, NodeIdentity no
                 await events.StartSucceededAsync(pod, c, list == "initContainers", ct);
     }
 
-    /// <summary>Why the pod cannot go on the node, in the scheduler's words, or null when it fits.</summary>
-    private string? Unschedulable(JsonObject pod)
+    /// <summary>
+    /// Why the pod cannot go on the node, in the scheduler's words (FitError: the filter reasons, then the
+    /// preemption post-filter's), or null when it fits. Filters in the default order: NodeAffinity, then
+    /// NodeResourcesFit's pod count. Preemption finds no victims (it is not simulated).
+    /// </summary>
+    private string? Unschedulable(JsonObject pod, int assigned)
     {
-        var labels = node.ToNode(time.GetUtcNow(), kubeletVersion)["metadata"]!["labels"]!.AsObject();
         if (pod["spec"]?["nodeSelector"] is JsonObject selector)
             foreach (var (k, v) in selector)
-                if (labels[k]?.GetValue<string>() != v?.GetValue<string>())
-                    return "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.";
+                if (_labels[k]?.GetValue<string>() != v?.GetValue<string>())
+                    return "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling..";
+        if (assigned + 1 > node.MaxPods)
+            return pod["spec"]?["preemptionPolicy"]?.GetValue<string>() == "Never"
+                ? "0/1 nodes are available: 1 Too many pods. preemption: not eligible due to preemptionPolicy=Never.."
+                : "0/1 nodes are available: 1 Too many pods. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod..";
         return null;
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "node: {What} failed; retrying")]
+    private static partial void LogLoopFailed(ILogger logger, Exception e, string what);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "node: pod {Namespace}/{Name} failed to sync; retrying")]
+    private static partial void LogPodFailed(ILogger logger, Exception e, string @namespace, string name);
 }

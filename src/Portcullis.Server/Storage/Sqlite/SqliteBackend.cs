@@ -211,13 +211,15 @@ public sealed class SqliteBackend : IKeyValueBackend
                     foreach (var w in batch) done.Add(Apply(w, tx));
                     tx.Commit();
                 }
-                catch (SqliteException)
+                catch (Exception)
                 {
-                    // Something in the batch failed (another process raced us, or the disk):
-                    // redo each write alone so one failure does not fail its neighbours.
+                    // Something in the batch failed (another process raced us, the disk, or anything
+                    // else): redo each write alone so one failure fails that write, not its neighbours.
                     done.Clear();
+                    _batchRevision = CurrentRevision;
                     foreach (var w in batch)
                     {
+                        var before = _batchRevision;
                         try
                         {
                             using var tx = _writer.BeginTransaction();
@@ -227,11 +229,13 @@ public sealed class SqliteBackend : IKeyValueBackend
                         }
                         catch (SqliteException e) when (e.SqliteErrorCode == 19 /* SQLITE_CONSTRAINT */)
                         {
+                            _batchRevision = before;
                             done.Add((w, new WriteResult(false, CurrentRevision, null), null));
                         }
-                        catch (SqliteException e)
+                        catch (Exception e)
                         {
-                            w.Done.TrySetException(new StorageException($"sqlite write failed: {e.Message}", e));
+                            _batchRevision = before;
+                            w.Done.TrySetException(e as StorageException ?? new StorageException($"sqlite write failed: {e.Message}", e));
                         }
                     }
                 }
@@ -240,17 +244,27 @@ public sealed class SqliteBackend : IKeyValueBackend
                     if (ev is not null)
                     {
                         Volatile.Write(ref _currentRevision, ev.Kv.ModRevision);
-                        _hub.Publish(ev);
+                        try { _hub.Publish(ev); }
+                        catch (Exception) { /* a watcher's trouble is the watcher's; the write is committed */ }
                     }
                     w.Done.TrySetResult(r);
                 }
+            }
+            catch (Exception e)
+            {
+                // Never end the loop: every write still waiting in this batch fails, later ones go on.
+                foreach (var w in batch) w.Done.TrySetException(new StorageException($"sqlite write failed: {e.Message}", e));
             }
             finally { _writeLock.Release(); }
         }
     }
 
+    /// <summary>Test hook: called for each write inside its transaction; an exception thrown here fails that write.</summary>
+    internal Action<string>? FaultInjection { get; set; }
+
     private (PendingWrite, WriteResult, WatchEvent?) Apply(PendingWrite w, SqliteTransaction tx)
     {
+        FaultInjection?.Invoke(w.Key);
         _latestCmd.Transaction = tx;
         _latestCmd.Parameters["$name"].Value = w.Key;
         Row? latest = null;

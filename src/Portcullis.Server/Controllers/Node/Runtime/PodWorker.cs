@@ -246,14 +246,21 @@ internal sealed partial class PodWorker
             step++;
             if (delay > TimeSpan.Zero)
             {
+<<<<<<< HEAD
                 Wait(st, "CrashLoopBackOff", $"back-off {GoDuration(delay)} restarting failed container={st.Name} pod={Name}_{Namespace}({Uid})");
                 await _rt.Events.BackOffAsync(CurrentPod, st.Name, st.Init);
+=======
+                st.WaitingReason = "CrashLoopBackOff";
+                st.WaitingMessage = $"back-off {GoTime(delay)} restarting failed container={st.Name} pod={Name}_{Namespace}({Uid})";
+                Publish();
+>>>>>>> ctrl
                 await Task.Delay(delay, _rt.Time, ct);
             }
             st.RestartCount++;
         }
     }
 
+<<<<<<< HEAD
     private JsonObject CurrentPod
     {
         get { lock (_gate) return _pod; }
@@ -269,6 +276,9 @@ internal sealed partial class PodWorker
     }
 
     private static string GoDuration(TimeSpan d) => d.TotalMinutes >= 1 && d.Seconds == 0 ? $"{(int)d.TotalMinutes}m0s" : d.TotalMinutes >= 1 ? $"{(int)d.TotalMinutes}m{d.Seconds}s" : $"{(int)d.TotalSeconds}s";
+=======
+    private static string GoTime(TimeSpan d) => d.TotalMinutes >= 1 && d.Seconds == 0 ? $"{(int)d.TotalMinutes}m0s" : d.TotalMinutes >= 1 ? $"{(int)d.TotalMinutes}m{d.Seconds}s" : $"{(int)d.TotalSeconds}s";
+>>>>>>> ctrl
 
     /// <summary>
     /// Starts one instance and waits for it; returns how long it ran, or null when it was not created
@@ -442,7 +452,7 @@ internal sealed partial class PodWorker
         var delay = killAt - _rt.Time.GetUtcNow();
         _ = Task.Run(async () =>
         {
-            if (delay > TimeSpan.Zero) await Task.Delay(delay, _rt.Time);
+            if (delay > TimeSpan.Zero) await Api.Schema.GoTime.DelayAsync(delay, _rt.Time);
             lock (_gate) if (_killAt != killAt) return; // a shorter grace period took over
             foreach (var p in Processes()) p.Signal(Native.SIGKILL);
         });

@@ -194,14 +194,10 @@ public sealed class PortcullisServer : IAsyncDisposable
         var oidc = OidcDiscovery.Create(issuer, null, url.Authority, saKeys);
         var caPem = File.ReadAllText(pki.CaPath);
 
-<<<<<<< HEAD
-        var nodeIdentity = Controllers.Node.NodeIdentity.Create(o.NodeName, o.AdvertiseAddress ?? DefaultAdvertiseAddress(bind), o.PodCidr) with
+        var nodeIdentity = Controllers.Node.NodeIdentity.Create(o.NodeName, o.AdvertiseAddress ?? DefaultAdvertiseAddress(bind), o.PodCidr, o.NodeCidrMaskSize, o.MaxPods) with
         {
             ContainerRuntimeVersion = Controllers.Node.NodeIdentity.RuntimeVersion(podService is null ? "simulated" : "process"),
         };
-=======
-        var nodeIdentity = Controllers.Node.NodeIdentity.Create(o.NodeName, o.AdvertiseAddress ?? DefaultAdvertiseAddress(bind), o.PodCidr, o.NodeCidrMaskSize, o.MaxPods);
->>>>>>> ctrl
         Controllers.Node.Runtime.ProcessRuntime? processRuntime = podService is null ? null : new Controllers.Node.Runtime.ProcessRuntime(
             client, nodeIdentity, tokenRequests, getters,
             new Controllers.Node.Runtime.ProcessRuntimeSettings(Path.Combine(o.DataDir, "pods"), podService.Address, url.Host, port),

@@ -7,7 +7,6 @@ namespace Portcullis.Server.Controllers.Node;
 /// <summary>The one node Portcullis runs: its name, addresses, pod CIDR, pod limit and upstream-shaped Node object.</summary>
 public sealed record NodeIdentity(string Name, string InternalIp, string PodCidr)
 {
-<<<<<<< HEAD
     /// <summary>
     /// status.nodeInfo.containerRuntimeVersion, in the kubelet's <c>name://version</c> form (what
     /// <c>kubectl get nodes -o wide</c> shows as CONTAINER-RUNTIME): which pod runtime runs the pods.
@@ -17,8 +16,6 @@ public sealed record NodeIdentity(string Name, string InternalIp, string PodCidr
     /// <summary><c>portcullis-&lt;runtime&gt;://&lt;Portcullis version&gt;</c>, e.g. <c>portcullis-process://0.1.0</c>.</summary>
     public static string RuntimeVersion(string runtime) => $"portcullis-{runtime}://{Http.ThisAssembly.Version}";
 
-    public static NodeIdentity Create(string? name, string advertiseAddress, string clusterPodCidr)
-=======
     /// <summary>Default <c>--max-pods</c>: well above kubelet's 110, so that one node holds a 150,000-pod cluster.</summary>
     public const int DefaultMaxPods = 250_000;
     /// <summary>Default <c>--node-cidr-mask-size</c>: the whole default cluster range (10.244.0.0/14, 262,141 pod IPs) for the one node.</summary>
@@ -33,7 +30,6 @@ public sealed record NodeIdentity(string Name, string InternalIp, string PodCidr
     /// </summary>
     public static NodeIdentity Create(string? name, string advertiseAddress, string clusterPodCidr,
         int nodeCidrMaskSize = DefaultNodeCidrMaskSize, int maxPods = DefaultMaxPods)
->>>>>>> ctrl
     {
         if (maxPods < 1) throw new ArgumentException($"max pods must be positive, not {maxPods}");
         var range = Ipv4Cidr.Parse(clusterPodCidr).FirstSubnet(nodeCidrMaskSize);

@@ -246,21 +246,14 @@ internal sealed partial class PodWorker
             step++;
             if (delay > TimeSpan.Zero)
             {
-<<<<<<< HEAD
                 Wait(st, "CrashLoopBackOff", $"back-off {GoDuration(delay)} restarting failed container={st.Name} pod={Name}_{Namespace}({Uid})");
                 await _rt.Events.BackOffAsync(CurrentPod, st.Name, st.Init);
-=======
-                st.WaitingReason = "CrashLoopBackOff";
-                st.WaitingMessage = $"back-off {GoTime(delay)} restarting failed container={st.Name} pod={Name}_{Namespace}({Uid})";
-                Publish();
->>>>>>> ctrl
                 await Task.Delay(delay, _rt.Time, ct);
             }
             st.RestartCount++;
         }
     }
 
-<<<<<<< HEAD
     private JsonObject CurrentPod
     {
         get { lock (_gate) return _pod; }
@@ -276,9 +269,6 @@ internal sealed partial class PodWorker
     }
 
     private static string GoDuration(TimeSpan d) => d.TotalMinutes >= 1 && d.Seconds == 0 ? $"{(int)d.TotalMinutes}m0s" : d.TotalMinutes >= 1 ? $"{(int)d.TotalMinutes}m{d.Seconds}s" : $"{(int)d.TotalSeconds}s";
-=======
-    private static string GoTime(TimeSpan d) => d.TotalMinutes >= 1 && d.Seconds == 0 ? $"{(int)d.TotalMinutes}m0s" : d.TotalMinutes >= 1 ? $"{(int)d.TotalMinutes}m{d.Seconds}s" : $"{(int)d.TotalSeconds}s";
->>>>>>> ctrl
 
     /// <summary>
     /// Starts one instance and waits for it; returns how long it ran, or null when it was not created

@@ -107,6 +107,7 @@ public sealed class HttpFuzzTests
 
         var r = new Random(SeedValue);
         var failures = new List<string>();
+        var previous = "";
         for (var i = 0; i < Iter && failures.Count < 20; i++)
         {
             var seed = seeds[r.Next(seeds.Length)];
@@ -130,8 +131,10 @@ public sealed class HttpFuzzTests
             var headers = r.Next(5) == 0 ? new[] { OddHeaders[r.Next(OddHeaders.Length)] } : [];
 
             var problem = await Check(http, method, url, mediaType, body, accept, headers, watch);
-            if (problem is not null)
-                failures.Add($"#{i} {method} {url}\n  Content-Type: {mediaType}\n  Accept: {accept}\n  {string.Join("\n  ", headers.Select(h => h.Name + ": " + h.Value))}\n  body: {(body is null ? "(none)" : BodyMutator.Printable(body))}\n  => {problem}");
+            var described = $"#{i} {method} {url}\n  Content-Type: {mediaType}\n  Accept: {accept}\n  {string.Join("\n  ", headers.Select(h => h.Name + ": " + h.Value))}\n  body: {(body is null ? "(none)" : BodyMutator.Printable(body))}";
+            // The request before may matter too (the same connection, the same objects).
+            if (problem is not null) failures.Add($"{described}\n  => {problem}\n  after: {previous}");
+            previous = described;
         }
 
         var ready = await http.GetAsync("/readyz");

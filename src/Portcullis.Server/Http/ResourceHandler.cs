@@ -23,6 +23,9 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
 
     public async Task HandleAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def)
     {
+        // Upstream registers no HEAD route for resources: go-restful answers 405 once the filters
+        // (which read HEAD as get/list/watch) have passed. Never a watch stream for a HEAD either.
+        if (HttpMethods.IsHead(ctx.Request.Method)) throw ApiErrors.MethodNotAllowed();
         if (_custom.TryGetValue((def.Group, def.Plural, info.Subresource), out var custom))
         {
             await custom.HandleAsync(ctx, info, def);

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Microsoft.Data.Sqlite;
 using Portcullis.Server.Admission;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Controllers;
@@ -15,37 +14,22 @@ namespace Portcullis.Server.Tests.Controllers;
 /// </summary>
 public sealed class ControllerIsolationTests : IAsyncLifetime
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("portcullis-iso-").FullName;
+    private FaultyCluster _cluster = null!;
     private SqliteBackend _kv = null!;
     private SystemClient _client = null!;
-    private static readonly WriteOptions As = new(SystemClient.Controller);
+    private static readonly WriteOptions As = FaultyCluster.As;
 
-    /// <summary>Any write to an object named "boom" fails with an unexpected exception.</summary>
-    private sealed class Boom : IValidatingAdmission
-    {
-        public string Name => "Boom";
-        public bool Handles(string operation) => operation is "UPDATE" or "DELETE";
-        public ValueTask ValidateAsync(AdmissionRequest request, CancellationToken ct = default) =>
-            request.Name == "boom" ? throw new InvalidOperationException("injected failure") : ValueTask.CompletedTask;
-    }
 
     public Task InitializeAsync()
     {
-        _kv = SqliteBackend.Open(Path.Combine(_dir, "kv.db"));
-        var resources = new ResourceRegistry(BuiltinResources.All);
-        var stores = new Dictionary<ResourceDefinition, GenericStore>();
-        var chain = new AdmissionChain([new Boom()]);
-        foreach (var d in resources.All.Where(d => !d.Virtual)) stores[d] = new GenericStore(d, _kv, TimeProvider.System, chain);
-        _client = new SystemClient(stores, resources, _kv);
+        // Writes to a pod or object named "boom" fail with an unexpected (non-API) exception.
+        _cluster = new FaultyCluster(TimeProvider.System, r => r.Name == "boom", "UPDATE", "DELETE");
+        _kv = _cluster.Kv;
+        _client = _cluster.Client;
         return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
-    {
-        await _kv.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
     private static async Task Eventually(Func<Task<bool>> condition, string what)
     {

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Microsoft.Data.Sqlite;
 using Portcullis.Server.Admission;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Controllers;
@@ -13,40 +12,23 @@ namespace Portcullis.Server.Tests.Controllers.Node;
 /// <summary>The built-in node's pod IPs (from its pod CIDR), its pod limit, and per-pod failure isolation.</summary>
 public sealed class SimulatedNodeCapacityTests : IAsyncLifetime
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("portcullis-node-").FullName;
     private readonly ManualClock _clock = new(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero));
+    private FaultyCluster _cluster = null!;
     private SqliteBackend _kv = null!;
     private SystemClient _client = null!;
-    private static readonly WriteOptions As = new(SystemClient.Controller);
+    private static readonly WriteOptions As = FaultyCluster.As;
 
-    /// <summary>Writing the status of a pod named "boom" fails with an unexpected (non-API) exception.</summary>
-    private sealed class Boom : IValidatingAdmission
-    {
-        public string Name => "Boom";
-        public bool Handles(string operation) => operation == "UPDATE";
-        public ValueTask ValidateAsync(AdmissionRequest request, CancellationToken ct = default) =>
-            request.Resource.Plural == "pods" && request.Name == "boom" && request.Subresource == "status"
-                ? throw new InvalidOperationException("injected failure")
-                : ValueTask.CompletedTask;
-    }
 
     public Task InitializeAsync()
     {
-        _kv = SqliteBackend.Open(Path.Combine(_dir, "kv.db"));
-        var resources = new ResourceRegistry(BuiltinResources.All);
-        var stores = new Dictionary<ResourceDefinition, GenericStore>();
-        var chain = new AdmissionChain([new Boom()]);
-        foreach (var d in resources.All.Where(d => !d.Virtual)) stores[d] = new GenericStore(d, _kv, _clock, chain);
-        _client = new SystemClient(stores, resources, _kv);
+        // Writes to a pod or object named "boom" fail with an unexpected (non-API) exception.
+        _cluster = new FaultyCluster(_clock, r => r.Resource.Plural == "pods" && r.Name == "boom" && r.Subresource == "status", "UPDATE");
+        _kv = _cluster.Kv;
+        _client = _cluster.Client;
         return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
-    {
-        await _kv.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
     private GenericStore Pods => _client.Store("", "pods");
 

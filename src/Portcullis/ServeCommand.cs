@@ -37,7 +37,7 @@ internal static class ServeCommand
         var nodeCidrMaskSize = new Option<int>("--node-cidr-mask-size")
         {
             Description = "Prefix length of the built-in node's pod range inside --cluster-cidr (as kube-controller-manager's flag; upstream's default is 24). " +
-                "The node hands out pod IPs from it (not the network, .1 or broadcast addresses); the default gives the whole default cluster range, 262,141 IPs.",
+                "The node hands out pod IPs from it (not the network, .1 or broadcast addresses). 0 (the default): the whole --cluster-cidr, 262,141 IPs with the default range.",
             DefaultValueFactory = _ => defaults.NodeCidrMaskSize,
         };
         var maxPods = new Option<int>("--max-pods")

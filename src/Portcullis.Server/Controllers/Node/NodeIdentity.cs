@@ -18,8 +18,8 @@ public sealed record NodeIdentity(string Name, string InternalIp, string PodCidr
 
     /// <summary>Default <c>--max-pods</c>: well above kubelet's 110, so that one node holds a 150,000-pod cluster.</summary>
     public const int DefaultMaxPods = 250_000;
-    /// <summary>Default <c>--node-cidr-mask-size</c>: the whole default cluster range (10.244.0.0/14, 262,141 pod IPs) for the one node.</summary>
-    public const int DefaultNodeCidrMaskSize = 14;
+    /// <summary>Default <c>--node-cidr-mask-size</c>: 0, the whole cluster range for the one node (10.244.0.0/14 by default: 262,141 pod IPs).</summary>
+    public const int DefaultNodeCidrMaskSize = 0;
 
     /// <summary>The node's allocatable pods (kubelet's --max-pods).</summary>
     public int MaxPods { get; init; } = 110;
@@ -32,7 +32,8 @@ public sealed record NodeIdentity(string Name, string InternalIp, string PodCidr
         int nodeCidrMaskSize = DefaultNodeCidrMaskSize, int maxPods = DefaultMaxPods)
     {
         if (maxPods < 1) throw new ArgumentException($"max pods must be positive, not {maxPods}");
-        var range = Ipv4Cidr.Parse(clusterPodCidr).FirstSubnet(nodeCidrMaskSize);
+        var cluster = Ipv4Cidr.Parse(clusterPodCidr);
+        var range = cluster.FirstSubnet(nodeCidrMaskSize <= 0 ? cluster.Prefix : nodeCidrMaskSize);
         return new NodeIdentity((name ?? Dns.GetHostName()).ToLowerInvariant(), advertiseAddress, range.ToString()) { MaxPods = maxPods };
     }
 

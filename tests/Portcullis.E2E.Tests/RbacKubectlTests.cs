@@ -28,6 +28,23 @@ public sealed class RbacKubectlTests(ServerFixture f) : IClassFixture<ServerFixt
         await Admin("create", "rolebinding", "log-reader-binding", "-n", ns, "--role=log-reader", $"--serviceaccount={ns}:demo-sa");
     }
 
+    [Fact]
+    public async Task CreateRole_WithResourceNames_OnSeveralResources_IsValid_AndAuthorizesByName()
+    {
+        // Upstream never refused resourceNames with several resources (kubernetes/kubernetes PR 44659 was closed).
+        await Admin("create", "namespace", "rn-multi");
+        await Admin("create", "role", "r", "-n", "rn-multi", "--verb=get", "--resource=pods,configmaps", "--resource-name=x");
+        var role = JsonNode.Parse((await Tools.Kubectl(S, Tools.Kubectl132, "get", "role", "r", "-n", "rn-multi", "-o", "json")).Stdout)!;
+        Assert.Equal(["configmaps", "pods"], role["rules"]![0]!["resources"]!.AsArray().Select(x => (string)x!).Order());
+        Assert.Equal("""["x"]""", role["rules"]![0]!["resourceNames"]!.ToJsonString());
+        await Admin("create", "rolebinding", "rb", "-n", "rn-multi", "--role=r", "--user=alice");
+        foreach (var (resource, name, expected) in new[] { ("configmaps", "x", "yes"), ("pods", "x", "yes"), ("configmaps", "y", "no") })
+        {
+            var r = await Tools.Kubectl(S, Tools.Kubectl132, "auth", "can-i", "get", $"{resource}/{name}", "-n", "rn-multi", "--as=alice");
+            Assert.Equal(expected, r.Stdout.Trim());
+        }
+    }
+
     [Theory]
     [InlineData("1.30")]
     [InlineData("1.32")]

@@ -21,8 +21,15 @@ public class KindValidationRbacTests
             "rules[1].nonResourceURLs: Invalid value: []string{\"/healthz\"}: namespaced rules cannot apply to non-resource URLs",
             "rules[2].apiGroups: Required value: resource rules must supply at least one api group",
             "rules[2].resources: Required value: resource rules must supply at least one resource",
-            "rules[3].resourceNames: Required value: resource names cannot apply to multiple resources",
-        ], Check(G, "Role", role));
+        ], Check(G, "Role", role)); // rules[3]: resourceNames with several resources is valid upstream
+    }
+
+    [Fact]
+    public void ResourceNamesWithSeveralResourcesAreValid()
+    {
+        Assert.Empty(Check(G, "ClusterRole", Obj("""
+            {"metadata":{"name":"r"},"rules":[{"verbs":["get"],"apiGroups":[""],"resources":["pods","configmaps"],"resourceNames":["x","y"]}]}
+            """)));
     }
 
     [Fact]

@@ -46,8 +46,8 @@ internal static class RbacValidation
         }
         if (J.Count(rule, "apiGroups") == 0) errs.Add(Err.Required(P.Child(path, "apiGroups"), "resource rules must supply at least one api group"));
         if (J.Count(rule, "resources") == 0) errs.Add(Err.Required(P.Child(path, "resources"), "resource rules must supply at least one resource"));
-        if (J.Count(rule, "resourceNames") > 0 && J.Count(rule, "resources") > 1)
-            errs.Add(Err.Required(P.Child(path, "resourceNames"), "resource names cannot apply to multiple resources"));
+        // resourceNames with several resources is valid: upstream never merged a rule against it
+        // (kubernetes/kubernetes PR 44659, closed), though unpinned copies of validation.go carry one.
     }
 
     public static List<FieldError> RoleBinding(JsonObject obj, JsonObject? old) => Binding(obj, old, namespaced: true);

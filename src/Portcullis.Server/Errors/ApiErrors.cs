@@ -21,6 +21,11 @@ public static class ApiErrors
         new(409, "AlreadyExists", $"{Qualified(resource, group)} \"{name}\" already exists")
         { DetailName = name, DetailGroup = group, DetailKind = resource };
 
+    /// <summary>upstream's NewGenerateNameConflict: a generated name was taken on every try.</summary>
+    public static ApiException GenerateNameConflict(string resource, string group, string name) =>
+        new(409, "AlreadyExists", $"{Qualified(resource, group)} \"{name}\" already exists, the server was not able to generate a unique name for the object")
+        { DetailName = name, DetailGroup = group, DetailKind = resource, RetryAfterSeconds = 1 };
+
     public static ApiException Conflict(string resource, string group, string name, string why) =>
         new(409, "Conflict", $"Operation cannot be fulfilled on {Qualified(resource, group)} \"{name}\": {why}")
         { DetailName = name, DetailGroup = group, DetailKind = resource };

@@ -75,14 +75,42 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         return Decode(current);
     }
 
+    /// <summary>Upstream's maxNameGenerationCreateAttempts: tries of a create whose name the server generates.</summary>
+    public const int MaxNameGenerationCreateAttempts = 8;
+
+    /// <summary>Hook for tests: replaces the random suffix of generated names.</summary>
+    internal Func<int, string>? NameSuffix { get; init; }
+
+    /// <summary>
+    /// Creates an object. When the server generates its name (generateName and no name), a name
+    /// that is already taken is generated again and the whole create re-run, up to
+    /// <see cref="MaxNameGenerationCreateAttempts"/> times, as upstream's RetryGenerateName (GA in
+    /// 1.32); the last refusal is upstream's "not able to generate a unique name" 409.
+    /// </summary>
     public async Task<JsonObject> CreateAsync(string ns, JsonObject obj, WriteOptions opts, CancellationToken ct = default)
+    {
+        if (Meta.Name(obj).Length > 0 || Meta.Str(Meta.Of(obj), "generateName").Length == 0)
+            return await CreateOnceAsync(ns, obj, opts, ct);
+        for (var attempt = 1; ; attempt++)
+        {
+            var candidate = (JsonObject)obj.DeepClone();
+            try { return await CreateOnceAsync(ns, candidate, opts, ct); }
+            catch (ApiException e) when (e.Code == 409 && e.Reason == "AlreadyExists")
+            {
+                if (attempt >= MaxNameGenerationCreateAttempts)
+                    throw ApiErrors.GenerateNameConflict(def.Plural, def.Group, Meta.Name(candidate));
+            }
+        }
+    }
+
+    private async Task<JsonObject> CreateOnceAsync(string ns, JsonObject obj, WriteOptions opts, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         var m = Meta.Of(obj);
         if (def.Namespaced) Meta.Set(obj, "namespace", ns);
         else Meta.Remove(obj, "namespace");
         if (Meta.Name(obj).Length == 0 && Meta.Str(Meta.Of(obj), "generateName") is { Length: > 0 } gen)
-            Meta.Set(obj, "name", gen + RandomSuffix(5));
+            Meta.Set(obj, "name", gen + (NameSuffix?.Invoke(5) ?? RandomSuffix(5)));
         Meta.Set(obj, "uid", Guid.NewGuid().ToString());
         Meta.Set(obj, "creationTimestamp", ObjectShaper.FormatTime(now));
         Meta.Remove(obj, "deletionTimestamp");

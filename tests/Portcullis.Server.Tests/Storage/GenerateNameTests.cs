@@ -1,0 +1,76 @@
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+using Portcullis.Server.Admission;
+using Portcullis.Server.Api.Resources;
+using Portcullis.Server.Controllers;
+using Portcullis.Server.Errors;
+using Portcullis.Server.Registry;
+using Portcullis.Server.Storage.Sqlite;
+
+namespace Portcullis.Server.Tests.Storage;
+
+/// <summary>
+/// generateName collisions are generated again, as upstream's RetryGenerateName (store.go's
+/// createWithGenerateNameRetry, 8 attempts) and answered with NewGenerateNameConflict at the end.
+/// </summary>
+public sealed class GenerateNameTests : IAsyncLifetime
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("portcullis-genname-").FullName;
+    private SqliteBackend _kv = null!;
+    private static readonly ResourceDefinition ConfigMaps = BuiltinResources.All.First(d => d.Kind == "ConfigMap");
+    private static readonly WriteOptions As = new(SystemClient.Controller);
+
+    public Task InitializeAsync()
+    {
+        _kv = SqliteBackend.Open(Path.Combine(_dir, "kv.db"));
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _kv.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    /// <summary>A store whose generated suffixes come from <paramref name="suffixes"/> (the last one repeats).</summary>
+    private GenericStore Store(params string[] suffixes)
+    {
+        var i = 0;
+        return new GenericStore(ConfigMaps, _kv, TimeProvider.System, new AdmissionChain([]))
+        { NameSuffix = _ => suffixes[Math.Min(i++, suffixes.Length - 1)] };
+    }
+
+    private static JsonObject Generated(string prefix) => new() { ["metadata"] = new JsonObject { ["generateName"] = prefix } };
+
+    [Fact]
+    public async Task A_taken_generated_name_is_generated_again()
+    {
+        var store = Store("aaaaa", "aaaaa", "aaaaa", "bbbbb");
+        Assert.Equal("cm-aaaaa", Meta.Name(await store.CreateAsync("default", Generated("cm-"), As)));
+        // Two more collisions, then a free name: the client sees one successful create.
+        Assert.Equal("cm-bbbbb", Meta.Name(await store.CreateAsync("default", Generated("cm-"), As)));
+    }
+
+    [Fact]
+    public async Task Eight_collisions_are_upstreams_generate_name_conflict()
+    {
+        var store = Store("aaaaa");
+        await store.CreateAsync("default", Generated("cm-"), As);
+        var e = await Assert.ThrowsAsync<ApiException>(() => store.CreateAsync("default", Generated("cm-"), As));
+        Assert.Equal(409, e.Code);
+        Assert.Equal("AlreadyExists", e.Reason);
+        Assert.Equal("configmaps \"cm-aaaaa\" already exists, the server was not able to generate a unique name for the object", e.Message);
+        Assert.Equal(1, e.RetryAfterSeconds);
+    }
+
+    [Fact]
+    public async Task A_name_the_client_chose_is_never_regenerated()
+    {
+        var store = Store("aaaaa");
+        var named = new JsonObject { ["metadata"] = new JsonObject { ["name"] = "fixed", ["generateName"] = "cm-" } };
+        await store.CreateAsync("default", (JsonObject)named.DeepClone(), As);
+        var e = await Assert.ThrowsAsync<ApiException>(() => store.CreateAsync("default", named, As));
+        Assert.Equal("configmaps \"fixed\" already exists", e.Message);
+    }
+}

@@ -158,6 +158,9 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
             var old = Decode(currentKv);
             var desired = transform((JsonObject)old.DeepClone());
             var desiredRv = Meta.ResourceVersion(desired);
+            // resourceVersion "0" parses to 0 upstream: no precondition, an unconditional update (every
+            // served kind's strategy allows one, as upstream's AllowUnconditionalUpdate does for them).
+            if (desiredRv == "0") desiredRv = "";
             if (desiredRv.Length > 0 && desiredRv != Meta.ResourceVersion(old))
                 throw ApiErrors.Conflict(def.Plural, def.Group, name, ApiErrors.OptimisticLockMessage);
 

@@ -10,10 +10,10 @@ using Portcullis.Server.Storage.Sqlite;
 namespace Portcullis.Server.Tests.Storage;
 
 /// <summary>
-/// generateName collisions are generated again, as upstream's RetryGenerateName (store.go's
+/// generateName collisions are generated again (and updates without a resourceVersion precondition), as upstream's RetryGenerateName (store.go's
 /// createWithGenerateNameRetry, 8 attempts) and answered with NewGenerateNameConflict at the end.
 /// </summary>
-public sealed class GenerateNameTests : IAsyncLifetime
+public sealed class StoreWriteTests : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("portcullis-genname-").FullName;
     private SqliteBackend _kv = null!;
@@ -72,5 +72,22 @@ public sealed class GenerateNameTests : IAsyncLifetime
         await store.CreateAsync("default", (JsonObject)named.DeepClone(), As);
         var e = await Assert.ThrowsAsync<ApiException>(() => store.CreateAsync("default", named, As));
         Assert.Equal("configmaps \"fixed\" already exists", e.Message);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("")]
+    public async Task An_update_with_resourceVersion_zero_or_empty_is_unconditional(string rv)
+    {
+        var store = Store("aaaaa");
+        var created = await store.CreateAsync("default", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "u" } }, As);
+        var update = new JsonObject { ["metadata"] = new JsonObject { ["name"] = "u", ["resourceVersion"] = rv }, ["data"] = new JsonObject { ["k"] = "v" } };
+        var updated = await store.UpdateAsync("default", "u", "", _ => (JsonObject)update.DeepClone(), As);
+        Assert.Equal("v", (string?)updated["data"]!["k"]);
+        Assert.NotEqual(Meta.ResourceVersion(created), Meta.ResourceVersion(updated));
+        // A stale version is still a conflict.
+        var stale = new JsonObject { ["metadata"] = new JsonObject { ["name"] = "u", ["resourceVersion"] = Meta.ResourceVersion(created) } };
+        var e = await Assert.ThrowsAsync<ApiException>(() => store.UpdateAsync("default", "u", "", _ => (JsonObject)stale.DeepClone(), As));
+        Assert.Equal(409, e.Code);
     }
 }

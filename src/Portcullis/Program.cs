@@ -12,6 +12,13 @@ public static class Program
         {
             ServeCommand.Create(),
         };
-        return await root.Parse(args).InvokeAsync();
+        var parsed = root.Parse(args);
+        // A bad flag value is one line per error, as kube-apiserver's "Error: invalid argument ..." (no help text after it).
+        if (parsed.Errors.Count > 0 && parsed.CommandResult.Command.Name == "serve")
+        {
+            foreach (var e in parsed.Errors) Console.Error.WriteLine("Error: " + e.Message);
+            return 1;
+        }
+        return await parsed.InvokeAsync();
     }
 }

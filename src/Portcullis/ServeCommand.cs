@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Portcullis.Server.Controllers;
 using Portcullis.Server.Hosting;
 
 namespace Portcullis;
@@ -8,6 +9,29 @@ internal static class ServeCommand
 {
     private static string[] CommaList(System.CommandLine.Parsing.ArgumentResult r) =>
         r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
+
+    /// <summary>
+    /// A duration flag read as Go's time.ParseDuration reads it (48h, 1h30m, 300ms); a bad value fails parsing with
+    /// pflag's message: invalid argument "5d" for "--cluster-signing-duration" flag: time: unknown unit "d" in duration "5d".
+    /// </summary>
+    private static Option<GoDuration> DurationOption(string name, string description, TimeSpan? defaultValue)
+    {
+        var o = new Option<GoDuration>(name)
+        {
+            Description = description,
+            CustomParser = r =>
+            {
+                var text = r.Tokens.Count > 0 ? r.Tokens[^1].Value : "";
+                if (GoDuration.TryParse(text, out var d, out var error)) return d;
+                r.AddError($"invalid argument {GoQuote(text)} for \"{name}\" flag: {error}");
+                return default;
+            },
+        };
+        if (defaultValue is { } v) o.DefaultValueFactory = _ => GoDuration.From(v);
+        return o;
+    }
+
+    private static string GoQuote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 
     public static Command Create()
     {
@@ -24,10 +48,10 @@ internal static class ServeCommand
         { Description = "PEM file with the serving certificate (and chain). Generated in the data dir when absent." };
         var tlsKey = new Option<string?>("--tls-private-key-file")
         { Description = "PEM file with the private key of --tls-cert-file." };
-        var history = new Option<TimeSpan>("--storage-history")
-        { Description = "How much revision history storage keeps for watches and consistent pagination (e.g. 00:05:00).", DefaultValueFactory = _ => defaults.StorageHistory };
-        var compaction = new Option<TimeSpan>("--compaction-interval")
-        { Description = "How often storage compaction runs (e.g. 00:01:00).", DefaultValueFactory = _ => defaults.CompactionInterval };
+        var history = DurationOption("--storage-history",
+            "How much revision history storage keeps for watches and consistent pagination (a Go duration, e.g. 5m).", defaults.StorageHistory);
+        var compaction = DurationOption("--compaction-interval",
+            "How often storage compaction runs (a Go duration, e.g. 1m; 0 disables compaction, as upstream's --etcd-compaction-interval).", defaults.CompactionInterval);
         var advertise = new Option<string?>("--advertise-address")
         { Description = "The IP address published as the kubernetes Service's endpoint. Default: the bind address, or the host's first non-loopback IPv4 when binding to loopback or all interfaces." };
         var nodeName = new Option<string?>("--node-name")
@@ -54,9 +78,10 @@ internal static class ServeCommand
         };
         podRuntime.AcceptOnlyFromAmong("simulated", "process");
         var enablePlugins = new Option<string[]>("--enable-admission-plugins")
-        { Description = "Admission plugins to enable in addition to the default set (comma list). Order does not matter: upstream's order is used.", CustomParser = CommaList };
+        { Description = "Admission plugins to enable in addition to the default set (comma list). Order does not matter: upstream's order is used. " +
+            "Any of kube-apiserver 1.33's plugin names is known, but one Portcullis does not implement is refused.", CustomParser = CommaList };
         var disablePlugins = new Option<string[]>("--disable-admission-plugins")
-        { Description = "Admission plugins to disable even if on by default (comma list).", CustomParser = CommaList };
+        { Description = "Admission plugins to disable even if on by default (comma list); any of kube-apiserver 1.33's plugin names (one Portcullis does not implement never runs anyway).", CustomParser = CommaList };
         var admissionConfigFile = new Option<string?>("--admission-control-config-file")
         { Description = "File with admission control configuration: an AdmissionConfiguration (apiserver.config.k8s.io/v1), YAML or JSON." };
         var authzModes = new Option<string[]>("--authorization-mode")
@@ -69,10 +94,10 @@ internal static class ServeCommand
         { Description = "PEM private key that signs service account tokens (default: sa.key in the data dir, generated once)." };
         var saKeyFiles = new Option<string[]>("--service-account-key-file")
         { Description = "PEM public keys or certificates that also verify service account tokens; may be given more than once." };
-        var saMaxExp = new Option<TimeSpan>("--service-account-max-token-expiration")
-        { Description = "The longest token a TokenRequest may ask for (e.g. 48:00:00); 0 means no maximum." };
-        var signingDuration = new Option<TimeSpan>("--cluster-signing-duration")
-        { Description = "The longest certificate the CSR signer issues (kube-controller-manager's flag; e.g. 8760:00:00).", DefaultValueFactory = _ => defaults.ClusterSigningDuration };
+        var saMaxExp = DurationOption("--service-account-max-token-expiration",
+            "The longest token a TokenRequest may ask for (a Go duration between 1h and 2^32 s, e.g. 48h); 0 means no maximum.", null);
+        var signingDuration = DurationOption("--cluster-signing-duration",
+            "The longest certificate the CSR signer issues (kube-controller-manager's flag; a Go duration, e.g. 8760h).", defaults.ClusterSigningDuration);
         var tokenFile = new Option<string?>("--token-auth-file")
         { Description = "Static bearer tokens: CSV lines token,user,uid,\"group1,group2\"." };
         var maxInFlight = new Option<int>("--max-requests-inflight")
@@ -97,8 +122,8 @@ internal static class ServeCommand
                 ClientCaFile = result.GetValue(clientCa),
                 TlsCertFile = result.GetValue(tlsCert),
                 TlsPrivateKeyFile = result.GetValue(tlsKey),
-                StorageHistory = result.GetValue(history),
-                CompactionInterval = result.GetValue(compaction),
+                StorageHistory = result.GetValue(history).ToTimeSpan(),
+                CompactionInterval = result.GetValue(compaction).ToTimeSpan(),
                 AnonymousAuth = result.GetValue(anonymous),
                 MaxRequestsInFlight = result.GetValue(maxInFlight),
                 MaxMutatingRequestsInFlight = result.GetValue(maxMutatingInFlight),
@@ -112,14 +137,24 @@ internal static class ServeCommand
                 ApiAudiences = result.GetValue(apiAudiences),
                 ServiceAccountSigningKeyFile = result.GetValue(saSigningKey),
                 ServiceAccountKeyFiles = result.GetValue(saKeyFiles) ?? [],
-                ServiceAccountMaxTokenExpiration = result.GetValue(saMaxExp),
+                ServiceAccountMaxTokenExpiration = result.GetValue(saMaxExp).ToTimeSpan(),
                 TokenAuthFile = result.GetValue(tokenFile),
-                ClusterSigningDuration = result.GetValue(signingDuration),
+                ClusterSigningDuration = result.GetValue(signingDuration).ToTimeSpan(),
                 PodCidr = result.GetValue(clusterCidr)!,
                 NodeCidrMaskSize = result.GetValue(nodeCidrMaskSize),
                 MaxPods = result.GetValue(maxPods),
                 PodRuntime = result.GetValue(podRuntime)!,
             };
+            if (DurationOptionsError(options) is { } durationError)
+            {
+                Console.Error.WriteLine("error: " + durationError);
+                return 1;
+            }
+            if (Portcullis.Server.Admission.AdmissionConfig.Validate(options.EnableAdmissionPlugins, options.DisableAdmissionPlugins) is { } admissionError)
+            {
+                Console.Error.WriteLine("error: " + admissionError);
+                return 1;
+            }
             if (NodeOptionsError(options) is { } nodeError)
             {
                 Console.Error.WriteLine("error: " + nodeError);
@@ -153,6 +188,24 @@ internal static class ServeCommand
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// What is wrong with the duration flags' values, or null: upstream's bound on --service-account-max-token-expiration
+    /// (its wording), and the ranges Portcullis can act on for the others.
+    /// </summary>
+    internal static string? DurationOptionsError(ServerOptions o)
+    {
+        var maxExp = o.ServiceAccountMaxTokenExpiration;
+        if (maxExp != TimeSpan.Zero && (maxExp < TimeSpan.FromHours(1) || maxExp > TimeSpan.FromSeconds(1L << 32)))
+            return "the service-account-max-token-expiration must be between 1 hour and 2^32 seconds";
+        if (o.ClusterSigningDuration <= TimeSpan.Zero)
+            return $"--cluster-signing-duration must be positive, not {GoDuration.From(o.ClusterSigningDuration)}";
+        if (o.StorageHistory < TimeSpan.Zero)
+            return $"--storage-history must not be negative, not {GoDuration.From(o.StorageHistory)}";
+        if (o.CompactionInterval < TimeSpan.Zero || o.CompactionInterval > CompactionController.MaxInterval)
+            return $"--compaction-interval must be between 0 and {GoDuration.From(CompactionController.MaxInterval)}, not {GoDuration.From(o.CompactionInterval)}";
+        return null;
     }
 
     /// <summary>What is wrong with the built-in node's pod network options, or null.</summary>

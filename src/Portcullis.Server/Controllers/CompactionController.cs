@@ -10,10 +10,15 @@ public sealed class CompactionController(IKeyValueBackend kv, TimeProvider time,
 {
     public string Name => "compaction";
 
+    /// <summary>The longest interval a timer takes (about 49.7 days).</summary>
+    public static readonly TimeSpan MaxInterval = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     public async Task RunAsync(CancellationToken ct)
     {
+        // 0 disables compaction (as upstream's --etcd-compaction-interval); a timer ticks at most every millisecond.
+        if (interval <= TimeSpan.Zero) { await Task.Delay(Timeout.InfiniteTimeSpan, time, ct); return; }
         var marks = new Queue<(DateTimeOffset At, long Revision)>();
-        using var timer = new PeriodicTimer(interval, time);
+        using var timer = new PeriodicTimer(interval < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : interval > MaxInterval ? MaxInterval : interval, time);
         do
         {
             var now = time.GetUtcNow();

@@ -178,6 +178,49 @@ public sealed class AuthenticationTests(TokenFileFixture f) : IClassFixture<Toke
         Assert.Equal(200, (await Credentials.Curl(S, "GET", "/readyz", null)).Status);
     }
 
+    /// <summary>
+    /// TokenReview answers the audiences the token was accepted for: without spec.audiences, the API server's
+    /// (its issuer, --api-audiences unset), as upstream's tokenreview storage; static tokens are audience agnostic.
+    /// </summary>
+    [Fact]
+    public async Task TokenReview_WithoutAudiences_AnswersTheApiAudiences()
+    {
+        await Kubectl("create", "namespace", "tr");
+        await Kubectl("create", "serviceaccount", "robot", "-n", "tr");
+        var token = await Token("tr", "robot");
+        var issuer = (string)Credentials.Claims(token)["iss"]!;
+        Assert.Equal("https://kubernetes.default.svc.cluster.local", issuer);
+        string[] admin = ["--cert", S.AdminCert, "--key", S.AdminKey];
+        async Task<JsonNode> Review(string t, string? audiences)
+        {
+            var spec = new JsonObject { ["token"] = t };
+            if (audiences is not null) spec["audiences"] = JsonNode.Parse(audiences);
+            var body = new JsonObject { ["apiVersion"] = "authentication.k8s.io/v1", ["kind"] = "TokenReview", ["spec"] = spec };
+            var (status, answer) = await Credentials.Curl(S, "POST", "/apis/authentication.k8s.io/v1/tokenreviews", body.ToJsonString(), admin);
+            Assert.True(status == 201, $"{status} {answer}");
+            return JsonNode.Parse(answer)!["status"]!;
+        }
+
+        var plain = await Review(token, null);
+        Assert.True((bool)plain["authenticated"]!);
+        Assert.Equal("system:serviceaccount:tr:robot", (string?)plain["user"]!["username"]);
+        Assert.Equal($"[\"{issuer}\"]", plain["audiences"]!.ToJsonString());
+        Assert.Equal($"[\"{issuer}\"]", (await Review(token, $"[\"vault\",\"{issuer}\"]"))["audiences"]!.ToJsonString());
+        var vault = await Review(token, "[\"vault\"]");
+        Assert.Null(vault["authenticated"]);
+        Assert.Null(vault["audiences"]);
+
+        var bob = await Review(TokenFileFixture.BobToken, null);
+        Assert.True((bool)bob["authenticated"]!);
+        Assert.Equal($"[\"{issuer}\"]", bob["audiences"]!.ToJsonString());
+        Assert.Null((await Review(TokenFileFixture.BobToken, "[\"vault\"]"))["authenticated"]);
+
+        var (code, empty) = await Credentials.Curl(S, "POST", "/apis/authentication.k8s.io/v1/tokenreviews",
+            """{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{}}""", admin);
+        Assert.Equal(400, code);
+        Assert.Contains("\"message\": \"token is required for TokenReview in authentication\"", empty);
+    }
+
     private static X509Certificate2 OtherCa()
     {
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);

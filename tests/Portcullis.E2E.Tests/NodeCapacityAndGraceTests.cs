@@ -101,6 +101,49 @@ public sealed class NodeCapacityAndGraceTests : IAsyncLifetime
             && (await Pods("cap")).Count == 4), "a waiting pod scheduled once room was made");
     }
 
+    private async Task<JsonNode> Pod(string ns, string name) =>
+        JsonNode.Parse((await Ok("-n", ns, "get", "pod", name, "-o", "json")).Stdout)!;
+
+    private static string? ScheduledMessage(JsonNode pod) =>
+        (pod["status"]?["conditions"] as JsonArray ?? []).FirstOrDefault(c => c?["type"]?.GetValue<string>() == "PodScheduled"
+            && c["status"]?.GetValue<string>() == "False")?["message"]?.GetValue<string>();
+
+    [Fact]
+    public async Task CordonAndTaint_PodPendingWithTheSchedulerReason_ScheduledOnceLifted()
+    {
+        var nodeName = (await Ok("get", "nodes", "-o", "jsonpath={.items[0].metadata.name}")).Stdout.Trim();
+        await Ok("create", "namespace", "cordon");
+        await Ok("cordon", nodeName);
+        await CreatePod("cordon", "waits");
+        const string cordoned = "0/1 nodes are available: 1 node(s) were unschedulable. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling..";
+        Assert.True(await Eventually(async () => ScheduledMessage(await Pod("cordon", "waits")) == cordoned), "pending on the cordoned node");
+        var pending = await Pod("cordon", "waits");
+        Assert.Equal("Pending", pending["status"]!["phase"]!.GetValue<string>());
+        Assert.Null(pending["spec"]!["nodeName"]);
+        Assert.Contains(cordoned, (await Ok("-n", "cordon", "get", "events", "--field-selector", "reason=FailedScheduling,involvedObject.name=waits", "-o", "jsonpath={.items[*].message}")).Stdout);
+
+        // A pod tolerating the unschedulable taint goes on the cordoned node.
+        var tolerating = """
+            {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "tolerates", "namespace": "cordon"},
+             "spec": {"tolerations": [{"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"}],
+                      "containers": [{"name": "c", "image": "busybox"}]}}
+            """;
+        var created = await Tools.KubectlIn(_s, Tools.Kubectl132, tolerating, "create", "-f", "-");
+        Assert.True(created.ExitCode == 0, created.ToString());
+        Assert.True(await Eventually(async () => (await Pod("cordon", "tolerates"))["spec"]?["nodeName"]?.GetValue<string>() == nodeName), "tolerating pod bound");
+
+        await Ok("uncordon", nodeName);
+        Assert.True(await Eventually(async () => (await Pod("cordon", "waits"))["status"]?["phase"]?.GetValue<string>() == "Running"), "scheduled once uncordoned");
+
+        // An untolerated NoSchedule taint does the same, with the taint in the message.
+        await Ok("taint", "nodes", nodeName, "dedicated=gpu:NoSchedule");
+        await CreatePod("cordon", "tainted");
+        const string tainted = "0/1 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling..";
+        Assert.True(await Eventually(async () => ScheduledMessage(await Pod("cordon", "tainted")) == tainted), "pending on the tainted node");
+        await Ok("taint", "nodes", nodeName, "dedicated-");
+        Assert.True(await Eventually(async () => (await Pod("cordon", "tainted"))["status"]?["phase"]?.GetValue<string>() == "Running"), "scheduled once the taint is removed");
+    }
+
     [Fact]
     public async Task ServeHelp_DocumentsTheNodeFlags()
     {

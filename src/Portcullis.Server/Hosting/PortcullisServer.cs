@@ -91,7 +91,8 @@ public sealed class PortcullisServer : IAsyncDisposable
         var tokenIssuer = new ServiceAccountTokenIssuer(saKeys, issuer, time);
         var authenticators = new List<IAuthenticator> { new X509Authenticator(pki.ClientCas, time) };
         if (o.TokenAuthFile is { } tokenFile) authenticators.Add(StaticTokenAuthenticator.FromFile(tokenFile, null));
-        authenticators.Add(new ServiceAccountTokenAuthenticator(saKeys, new ServiceAccountAuthenticatorOptions(o.ServiceAccountIssuers, audiences), getters, time));
+        var saAuthenticator = new ServiceAccountTokenAuthenticator(saKeys, new ServiceAccountAuthenticatorOptions(o.ServiceAccountIssuers, audiences), getters, time);
+        authenticators.Add(saAuthenticator);
         IAuthenticator authn = new UnionAuthenticator(authenticators);
         if (o.AnonymousAuth) authn = new WithAnonymous(authn, new AnonymousAuthenticator());
 
@@ -205,7 +206,7 @@ public sealed class PortcullisServer : IAsyncDisposable
 
         var health = new HealthChecks(kv);
         var dispatcher = new Dispatcher(new ResourceHandler(d => stores[d], new WatchStreamer(kv, time), time, 
-            [new ReviewHandlers(authz, rbac, authn), new BindingHandler(d => stores[d], time), new ScaleHandler(d => stores[d], time), new TokenRequestHandler(tokenRequests, getters),
+            [new ReviewHandlers(authz, rbac, authn, saAuthenticator, audiences), new BindingHandler(d => stores[d], time), new ScaleHandler(d => stores[d], time), new TokenRequestHandler(tokenRequests, getters),
              new PodLogHandler(d => stores[d], processRuntime, time), new PodStreamHandler(d => stores[d], processRuntime, authz)]),
             new Discovery(resources), health, new VersionInfo(), new OpenApiEndpoints(resources, new VersionInfo().GitVersion), oidc);
         var pipeline = new Pipeline(resources, authn, authz, dispatcher,

@@ -151,6 +151,8 @@ public sealed partial class SimulatedNodeController(SystemClient client, NodeIde
             && (runtime?.PodIp(Meta.Uid(p)) ?? p["status"]?["podIP"]?.GetValue<string>()) is not null);
         var live = new HashSet<string>();
         var seen = new HashSet<string>();
+        JsonObject? nodeSpec = null;
+        var nodeRead = false;
         foreach (var pod in all)
         {
             var ns = Meta.Namespace(pod);
@@ -176,7 +178,13 @@ public sealed partial class SimulatedNodeController(SystemClient client, NodeIde
                 }
                 if (nodeName.Length == 0)
                 {
-                    if (await ScheduleAsync(pods, pod, assigned, ct)) assigned++;
+                    // The scheduler reads the node as it is now (cordoned, tainted), once per pass.
+                    if (!nodeRead)
+                    {
+                        nodeSpec = (await client.TryGetAsync(client.Store("", "nodes"), "", node.Name, ct))?["spec"] as JsonObject;
+                        nodeRead = true;
+                    }
+                    if (await ScheduleAsync(pods, pod, nodeSpec, assigned, ct)) assigned++;
                     continue;
                 }
                 if (nodeName != node.Name) continue;
@@ -259,12 +267,12 @@ public sealed partial class SimulatedNodeController(SystemClient client, NodeIde
     }
 
     /// <summary>Schedules one pending pod onto the node; true when it was bound.</summary>
-    private async Task<bool> ScheduleAsync(GenericStore pods, JsonObject pod, int assigned, CancellationToken ct)
+    private async Task<bool> ScheduleAsync(GenericStore pods, JsonObject pod, JsonObject? nodeSpec, int assigned, CancellationToken ct)
     {
         var scheduler = pod["spec"]?["schedulerName"]?.GetValue<string>() ?? "default-scheduler";
         if (scheduler != "default-scheduler") return false;
-        var why = Unschedulable(pod, assigned);
-        if (why is null)
+        var failure = SchedulerFilter.Filter(pod, nodeSpec, _labels, assigned, node.MaxPods);
+        if (failure is null)
         {
             var binding = new JsonObject
             {
@@ -276,6 +284,7 @@ public sealed partial class SimulatedNodeController(SystemClient client, NodeIde
                 $"Successfully assigned {Meta.Namespace(pod)}/{Meta.Name(pod)} to {node.Name}", "default-scheduler", SchedulerInstance, Scheduler, ct);
             return true;
         }
+        var why = SchedulerFilter.Message(pod, failure.Value);
         var existing = ((pod["status"]?["conditions"] as JsonArray) ?? []).FirstOrDefault(c => c?["type"]?.GetValue<string>() == "PodScheduled");
         if (existing?["message"]?.GetValue<string>() == why) return false;
         await _events.EventfAsync(EventRecorder.Reference(pod, "v1", "Pod"), "Warning", "FailedScheduling", "Scheduling",
@@ -313,24 +322,6 @@ public sealed partial class SimulatedNodeController(SystemClient client, NodeIde
         foreach (var list in new[] { "initContainers", "containers" })
             foreach (var c in (pod["spec"]?[list] as JsonArray ?? []).OfType<JsonObject>())
                 await events.StartSucceededAsync(pod, c, list == "initContainers", ct);
-    }
-
-    /// <summary>
-    /// Why the pod cannot go on the node, in the scheduler's words (FitError: the filter reasons, then the
-    /// preemption post-filter's), or null when it fits. Filters in the default order: NodeAffinity, then
-    /// NodeResourcesFit's pod count. Preemption finds no victims (it is not simulated).
-    /// </summary>
-    private string? Unschedulable(JsonObject pod, int assigned)
-    {
-        if (pod["spec"]?["nodeSelector"] is JsonObject selector)
-            foreach (var (k, v) in selector)
-                if (_labels[k]?.GetValue<string>() != v?.GetValue<string>())
-                    return "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling..";
-        if (assigned + 1 > node.MaxPods)
-            return pod["spec"]?["preemptionPolicy"]?.GetValue<string>() == "Never"
-                ? "0/1 nodes are available: 1 Too many pods. preemption: not eligible due to preemptionPolicy=Never.."
-                : "0/1 nodes are available: 1 Too many pods. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod..";
-        return null;
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "node: {What} failed; retrying")]

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Api.Schema;
 using Portcullis.Server.Authentication;
+using Portcullis.Server.Authentication.ServiceAccounts;
 using Portcullis.Server.Authorization;
 using Portcullis.Server.Authorization.Rbac;
 using Portcullis.Server.Errors;
@@ -15,7 +16,11 @@ namespace Portcullis.Server.Http.Handlers;
 /// (SelfSubjectAccessReview for kubectl auth can-i, SubjectAccessReview, LocalSubjectAccessReview,
 /// SelfSubjectRulesReview for can-i --list). Each answers what the real request would get.
 /// </summary>
-public sealed class ReviewHandlers(IAuthorizer authorizer, IRuleResolver? rules, IAuthenticator authenticator) : ICustomHandler
+/// <param name="serviceAccounts">The service account token authenticator, asked first with TokenReview's audiences.</param>
+/// <param name="apiAudiences">The API server's audiences (<c>--api-audiences</c>, else the issuer): a review without
+/// spec.audiences is decided for them, and audience-agnostic authenticators (static tokens) answer with them.</param>
+public sealed class ReviewHandlers(IAuthorizer authorizer, IRuleResolver? rules, IAuthenticator authenticator,
+    ServiceAccountTokenAuthenticator? serviceAccounts = null, IReadOnlyList<string>? apiAudiences = null) : ICustomHandler
 {
     public IEnumerable<(string Group, string Plural, string Subresource)> Routes =>
     [
@@ -59,18 +64,40 @@ public sealed class ReviewHandlers(IAuthorizer authorizer, IRuleResolver? rules,
         return o;
     }
 
+    /// <summary>
+    /// As upstream's tokenreview REST: the token is authenticated for spec.audiences, or the API audiences when
+    /// none are given, and status.audiences answers the audiences it was accepted for (the token's audiences among
+    /// those requested; for audience-agnostic authenticators, the API audiences among those requested).
+    /// </summary>
     private async Task<JsonObject> TokenReviewAsync(JsonObject review, CancellationToken ct)
     {
         var token = review["spec"]?["token"]?.GetValue<string>() ?? "";
-        var probe = new DefaultHttpContext();
-        probe.Request.Headers.Authorization = "Bearer " + token;
-        var r = token.Length == 0 ? AuthenticationResult.NotMine : await authenticator.AuthenticateAsync(probe);
+        if (token.Length == 0) throw ApiErrors.BadRequest("token is required for TokenReview in authentication");
+        var requested = (review["spec"]?["audiences"] as JsonArray ?? []).Select(a => a?.GetValue<string>() ?? "").ToList();
+        var implicitAudiences = apiAudiences ?? [];
+        var wanted = requested.Count > 0 ? requested : [.. implicitAudiences];
+        AuthenticationResult r;
+        IReadOnlyList<string> accepted;
+        var sa = serviceAccounts is null ? null : await serviceAccounts.AuthenticateTokenAsync(token, wanted, ct);
+        if (sa is not null && sa.Result.Outcome != AuthenticationOutcome.NotMine) (r, accepted) = (sa.Result, sa.Audiences);
+        else
+        {
+            // Audience agnostic (authenticator.WrapAudienceAgnosticRequest): accepted only for an API audience.
+            accepted = implicitAudiences.Where(wanted.Contains).ToList();
+            if (implicitAudiences.Count > 0 && accepted.Count == 0) r = AuthenticationResult.NotMine;
+            else
+            {
+                var probe = new DefaultHttpContext();
+                probe.Request.Headers.Authorization = "Bearer " + token;
+                r = await authenticator.AuthenticateAsync(probe);
+            }
+        }
         var status = new JsonObject();
         if (r.Outcome == AuthenticationOutcome.Authenticated)
         {
             status["authenticated"] = true;
             status["user"] = UserJson(r.User!);
-            if (review["spec"]?["audiences"] is JsonArray aud && aud.Count > 0) status["audiences"] = aud.DeepClone();
+            if (accepted.Count > 0) status["audiences"] = new JsonArray(accepted.Select(a => (JsonNode)a!).ToArray());
         }
         else status["user"] = new JsonObject();
         return status;

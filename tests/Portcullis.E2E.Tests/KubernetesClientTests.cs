@@ -152,15 +152,36 @@ public sealed class KubernetesClientTests(ServerFixture f) : IClassFixture<Serve
             Metadata = new V1ObjectMeta { Name = "rq" },
             Spec = new V1ResourceQuotaSpec { Hard = new Dictionary<string, ResourceQuantity> { ["pods"] = new("10") } },
         }, "default");
-        q.Status = new V1ResourceQuotaStatus { Hard = new Dictionary<string, ResourceQuantity> { ["pods"] = new("10") } };
-        q.Spec.Hard["pods"] = new ResourceQuantity("99");
-        var afterStatus = await c.CoreV1.ReplaceNamespacedResourceQuotaStatusAsync(q, "rq", "default");
+
+        // The quota controller writes the status too: a replace that loses the race is a 409, and a
+        // client re-reads and tries again, as client-go's RetryOnConflict.
+        async Task<V1ResourceQuota> Replace(V1ResourceQuota current, Action<V1ResourceQuota> change, Func<V1ResourceQuota, Task<V1ResourceQuota>> replace)
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                change(current);
+                try { return await replace(current); }
+                catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.Conflict && attempt < 10)
+                {
+                    current = await c.CoreV1.ReadNamespacedResourceQuotaAsync("rq", "default");
+                }
+            }
+        }
+
+        var afterStatus = await Replace(q, x =>
+        {
+            x.Status ??= new V1ResourceQuotaStatus();
+            x.Status.Hard = new Dictionary<string, ResourceQuantity> { ["pods"] = new("10") };
+            x.Spec.Hard["pods"] = new ResourceQuantity("99");
+        }, x => c.CoreV1.ReplaceNamespacedResourceQuotaStatusAsync(x, "rq", "default"));
         Assert.Equal("10", afterStatus.Spec.Hard["pods"].ToString());
         Assert.Equal("10", afterStatus.Status.Hard["pods"].ToString());
 
-        afterStatus.Status.Hard["pods"] = new ResourceQuantity("1");
-        afterStatus.Spec.Hard["pods"] = new ResourceQuantity("20");
-        var afterMain = await c.CoreV1.ReplaceNamespacedResourceQuotaAsync(afterStatus, "rq", "default");
+        var afterMain = await Replace(afterStatus, x =>
+        {
+            x.Status.Hard["pods"] = new ResourceQuantity("1");
+            x.Spec.Hard["pods"] = new ResourceQuantity("20");
+        }, x => c.CoreV1.ReplaceNamespacedResourceQuotaAsync(x, "rq", "default"));
         Assert.Equal("20", afterMain.Spec.Hard["pods"].ToString());
         Assert.Equal("10", afterMain.Status.Hard["pods"].ToString());
     }

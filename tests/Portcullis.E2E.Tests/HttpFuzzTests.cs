@@ -14,11 +14,11 @@ namespace Portcullis.E2E.Tests;
 /// in every query parameter and odd headers. Asserts: never a 5xx, every refusal is a Status
 /// with the same code, no request hangs, the server stays ready, and its memory stays bounded.
 /// Deterministic for a given <c>PORTCULLIS_FUZZ_SEED</c> (default 1); <c>PORTCULLIS_FUZZ_ITER</c>
-/// requests (default 1500); <c>scripts/fuzz.sh</c> runs it longer with fresh seeds.
+/// requests (default 3000); <c>scripts/fuzz.sh</c> runs it longer with fresh seeds.
 /// </summary>
 public sealed class HttpFuzzTests
 {
-    private static readonly int Iter = int.TryParse(Environment.GetEnvironmentVariable("PORTCULLIS_FUZZ_ITER"), out var n) ? n : 1500;
+    private static readonly int Iter = int.TryParse(Environment.GetEnvironmentVariable("PORTCULLIS_FUZZ_ITER"), out var n) ? n : 3000;
     private static readonly int SeedValue = int.TryParse(Environment.GetEnvironmentVariable("PORTCULLIS_FUZZ_SEED"), out var s) ? s : 1;
 
     /// <summary>The server's memory may grow with what it stores, but never by gigabytes.</summary>
@@ -214,7 +214,7 @@ public sealed class HttpFuzzTests
         using (resp)
         {
             var code = (int)resp.StatusCode;
-            if (code >= 500) return $"{code}: {await ReadSome(resp, CancellationToken.None)}";
+            if (code >= 500) return $"{code}: {Short(await ReadSome(resp, CancellationToken.None))}";
             if (watch && code == 200) return null; // a stream: its headers are the answer; dispose ends it
             string text;
             try { text = await ReadSome(resp, cts.Token); }
@@ -223,20 +223,18 @@ public sealed class HttpFuzzTests
             {
                 JsonNode? status;
                 try { status = JsonNode.Parse(text); }
-                catch (System.Text.Json.JsonException) { return $"{code} with a body that is not JSON: {text}"; }
-                if ((string?)status?["kind"] != "Status") return $"{code} without a Status: {text}";
-                if ((int?)status["code"] != code) return $"{code} but the Status says {status["code"]}: {text}";
+                catch (System.Text.Json.JsonException) { return $"{code} with a body that is not JSON: {Short(text)}"; }
+                if ((string?)status?["kind"] != "Status") return $"{code} without a Status: {Short(text)}";
+                if ((int?)status["code"] != code) return $"{code} but the Status says {status["code"]}: {Short(text)}";
             }
             return null;
         }
     }
 
-    private static async Task<string> ReadSome(HttpResponseMessage resp, CancellationToken ct)
-    {
-        var bytes = await resp.Content.ReadAsByteArrayAsync(ct);
-        var s = Encoding.UTF8.GetString(bytes);
-        return s.Length > 1000 ? s[..1000] + "…" : s;
-    }
+    private static async Task<string> ReadSome(HttpResponseMessage resp, CancellationToken ct) =>
+        Encoding.UTF8.GetString(await resp.Content.ReadAsByteArrayAsync(ct));
+
+    private static string Short(string s) => s.Length > 1000 ? s[..1000] + "…" : s;
 
     private static long Rss(int pid)
     {

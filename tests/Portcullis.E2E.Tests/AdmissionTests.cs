@@ -74,6 +74,23 @@ public sealed class AdmissionTests : IClassFixture<ServerFixture>
     }
 
     [Fact]
+    public async Task EnforceOnlyNamespace_WarnsOnNonCompliantDeployment()
+    {
+        // Only enforce is labelled: warn defaults to it, so a workload whose template violates it is
+        // admitted with upstream's warning (its pods are what enforce refuses).
+        Ok(await K("create", "namespace", "psa-enforce-only"));
+        Ok(await K("label", "namespace", "psa-enforce-only", "pod-security.kubernetes.io/enforce=restricted"));
+        var r = await K("-n", "psa-enforce-only", "create", "deployment", "web", "--image=nginx");
+        Ok(r);
+        Assert.Equal("deployment.apps/web created\n", r.Stdout);
+        Assert.Equal("Warning: would violate PodSecurity \"restricted:latest\": " +
+            "allowPrivilegeEscalation != false (container \"nginx\" must set securityContext.allowPrivilegeEscalation=false), " +
+            "unrestricted capabilities (container \"nginx\" must set securityContext.capabilities.drop=[\"ALL\"]), " +
+            "runAsNonRoot != true (pod or container \"nginx\" must set securityContext.runAsNonRoot=true), " +
+            "seccompProfile (pod or container \"nginx\" must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\")\n", r.Stderr);
+    }
+
+    [Fact]
     public async Task LimitRange_FillsInDefaults()
     {
         Ok(await K("create", "namespace", "lr"));

@@ -22,6 +22,26 @@ public sealed class CurlTests(ServerFixture f) : IClassFixture<ServerFixture>
     }
 
     [Fact]
+    public async Task LegacyDiscovery_ListsStorageVersionHashes()
+    {
+        var (code, body) = await Tools.Curl(S, "GET", "/api/v1");
+        Assert.Equal(200, code);
+        var hashes = Json(body)["resources"]!.AsArray()
+            .ToDictionary(r => (string)r!["name"]!, r => (string?)r!["storageVersionHash"]);
+        Assert.Equal("xPOwRZ+Yhw8=", hashes["pods"]);
+        Assert.Equal("qFsyl6wFWjQ=", hashes["configmaps"]);
+        Assert.Equal("Q3oi5N2YM8M=", hashes["namespaces"]);
+        Assert.Equal("S6u1pOWzb84=", hashes["secrets"]);
+        Assert.Equal("pbx9ZvyFpBE=", hashes["serviceaccounts"]);
+        Assert.Null(hashes["pods/status"]);
+
+        (code, body) = await Tools.Curl(S, "GET", "/apis/apps/v1");
+        Assert.Equal(200, code);
+        var deployments = Json(body)["resources"]!.AsArray().Single(r => (string?)r!["name"] == "deployments")!;
+        Assert.Equal("8aSe+NMegvE=", (string?)deployments["storageVersionHash"]);
+    }
+
+    [Fact]
     public async Task Get_Missing_Returns404NotFound()
     {
         var (code, body) = await Tools.Curl(S, "GET", "/api/v1/namespaces/default/pods/x");

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Portcullis.Server.Api.Resources;
@@ -141,6 +143,13 @@ public sealed class Discovery(ResourceRegistry registry)
         };
     }
 
+    /// <summary>
+    /// Upstream's discovery.StorageVersionHash: base64 of the first 8 bytes of the SHA-256 of
+    /// "group/version/kind" of the storage version (the core group is empty: "/v1/Pod").
+    /// </summary>
+    public static string StorageVersionHash(string group, string version, string kind) =>
+        Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes($"{group}/{version}/{kind}")).AsSpan(0, 8));
+
     private JsonObject? ResourceList(string group, string version)
     {
         var defs = registry.All.Where(d => d.Group == group && d.Version == version).ToList();
@@ -158,6 +167,12 @@ public sealed class Discovery(ResourceRegistry registry)
             };
             if (d.ShortNames.Length > 0) r["shortNames"] = new JsonArray(d.ShortNames.Select(v => (JsonNode)v!).ToArray());
             if (d.Categories.Length > 0) r["categories"] = new JsonArray(d.Categories.Select(v => (JsonNode)v!).ToArray());
+            // Only stored resources have one (not the create-only reviews, nor subresources).
+            if (!d.Virtual)
+            {
+                var (sg, sv, sk) = d.StorageVersion ?? (d.Group, d.Version, d.Kind);
+                r["storageVersionHash"] = StorageVersionHash(sg, sv, sk);
+            }
             resources.Add((JsonNode)r);
             foreach (var sub in d.Subresources)
             {

@@ -143,9 +143,11 @@ public static partial class PodSecurityLabels
         var p = defaults;
         if (labels.Count == 0) return p;
 
+        var hasEnforceLevel = false;
         if (labels.TryGetValue(EnforceLevel, out var v))
         {
             p = p with { Enforce = p.Enforce with { Level = ParseLevel(v, out var err) } };
+            hasEnforceLevel = err is null; // a bad enforce label does not default warn
             AddError(errors, err, EnforceLevel, v);
         }
         if (labels.TryGetValue(EnforceVersion, out v))
@@ -174,6 +176,15 @@ public static partial class PodSecurityLabels
         {
             p = p with { Warn = p.Warn with { Version = ParseVersion(v, out var err) } };
             AddError(errors, err, WarnVersion, v);
+        }
+
+        // Warn defaults to the enforce level (and, unless its own version label is set, the enforce
+        // version) when enforce is explicitly set stricter and warn has no level label. Audit does not.
+        if (!labels.ContainsKey(WarnLevel) && hasEnforceLevel && CompareLevels(p.Enforce.Level, p.Warn.Level) > 0)
+        {
+            p = p with { Warn = p.Warn with { Level = p.Enforce.Level } };
+            if (!labels.ContainsKey(WarnVersion))
+                p = p with { Warn = p.Warn with { Version = p.Enforce.Version } };
         }
         return p;
     }

@@ -148,6 +148,7 @@ public static class BuiltinResources
 
         // events.k8s.io/v1: the same storage as core events (stored as core/v1 Events, as upstream).
         new() { Group = "events.k8s.io", Version = "v1", Plural = "events", Singular = "event", Kind = "Event", Namespaced = true,
-            ShortNames = ["ev"], StoragePrefix = "events", ToStorage = EventConversion.ToCore, FromStorage = EventConversion.ToEventsV1 },
+            ShortNames = ["ev"], StoragePrefix = "events", ToStorage = EventConversion.ToCore, FromStorage = EventConversion.ToEventsV1,
+            StorageVersion = ("", "v1", "Event") },
     ];
 }

@@ -47,6 +47,11 @@ public sealed class ResourceDefinition
     public Action<JsonObject>? OnDeletionMarked { get; init; }
     /// <summary>Another version's storage: the object as stored, from this resource's form (events.k8s.io Events are stored as core/v1).</summary>
     public Func<JsonObject, JsonObject>? ToStorage { get; init; }
+    /// <summary>
+    /// The group, version and kind objects are stored as, when not this resource's own (events.k8s.io
+    /// Events are stored as core/v1 Event); discovery's storageVersionHash is computed from it.
+    /// </summary>
+    public (string Group, string Version, string Kind)? StorageVersion { get; init; }
     /// <summary>The stored object in this resource's form (the inverse of <see cref="ToStorage"/>).</summary>
     public Func<JsonObject, JsonObject>? FromStorage { get; init; }
     /// <summary>Kind-specific create defaults and resets (called before validation).</summary>

@@ -188,8 +188,12 @@ public class PodSecurityAdmissionTests
         Assert.Equal(["would violate PodSecurity \"baseline:latest\": host namespaces (hostNetwork=true)"],
             await Admit(Plugin(), Request("CREATE", Def("batch", "cronjobs"), cronJob)));
 
-        // Only enforce set: workloads are not checked at all.
-        Namespace("ns", ("pod-security.kubernetes.io/enforce", "restricted"));
+        // Only enforce set: warn defaults to the enforce level and version, so workloads still warn
+        // (never refused); an explicit warn=privileged turns that off.
+        Namespace("ns", ("pod-security.kubernetes.io/enforce", "restricted"), ("pod-security.kubernetes.io/enforce-version", "v1.30"));
+        var w = Assert.Single(await Admit(Plugin(), Request("CREATE", Def("apps", "deployments"), deployment)));
+        Assert.StartsWith("would violate PodSecurity \"restricted:v1.30\": privileged (container \"c\" must not set securityContext.privileged=true), ", w);
+        Namespace("ns", ("pod-security.kubernetes.io/enforce", "restricted"), ("pod-security.kubernetes.io/warn", "privileged"));
         Assert.Empty(await Admit(Plugin(), Request("CREATE", Def("apps", "deployments"), deployment)));
     }
 

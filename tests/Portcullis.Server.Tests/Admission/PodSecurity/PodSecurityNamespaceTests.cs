@@ -181,6 +181,38 @@ public class PodSecurityNamespaceTests
         Assert.False(PolicyVersion.Latest.Older(PolicyVersion.Of(99)));
     }
 
+    public static TheoryData<string[], string, string, string, bool> PolicyCases => new()
+    {
+        // labels (suffix after the prefix, value pairs), expected enforce, warn, audit, errors?
+        { ["enforce", "baseline"], "baseline:latest", "baseline:latest", "privileged:latest", false },
+        { ["warn", "restricted"], "privileged:latest", "restricted:latest", "privileged:latest", false },
+        { ["audit", "baseline"], "privileged:latest", "privileged:latest", "baseline:latest", false },
+        { ["enforce", "baseline", "warn", "restricted"], "baseline:latest", "restricted:latest", "privileged:latest", false },
+        { ["enforce", "baseline", "enforce-version", "v1.22"], "baseline:v1.22", "baseline:v1.22", "privileged:latest", false },
+        { ["enforce", "baseline", "enforce-version", "v1.22", "warn-version", "latest"], "baseline:v1.22", "baseline:latest", "privileged:latest", false },
+        { ["enforce", "baseline", "warn-version", "v1.23"], "baseline:latest", "baseline:v1.23", "privileged:latest", false },
+        { ["enforce", "baseline", "enforce-version", "v1.20", "warn", "restricted", "warn-version", "v1.21", "audit", "restricted", "audit-version", "v1.22"],
+            "baseline:v1.20", "restricted:v1.21", "restricted:v1.22", false },
+        { ["enforce", "baseline", "warn", "privileged"], "baseline:latest", "privileged:latest", "privileged:latest", false },
+        { ["enforce", "baseline", "warn", "foo"], "baseline:latest", "privileged:latest", "privileged:latest", true },
+        { ["enforce", "foo"], "restricted:latest", "privileged:latest", "privileged:latest", true },
+        { ["enforce", "restricted"], "restricted:latest", "restricted:latest", "privileged:latest", false },
+    };
+
+    /// <summary>Upstream's PolicyToEvaluate cases: an explicit enforce level also sets warn, never audit.</summary>
+    [Theory]
+    [MemberData(nameof(PolicyCases))]
+    public void PolicyToEvaluate_WarnDefaultsToEnforce(string[] kv, string enforce, string warn, string audit, bool hasErrors)
+    {
+        var labels = new Dictionary<string, string> { ["other-label"] = "foo-bar" };
+        for (var i = 0; i < kv.Length; i += 2) labels["pod-security.kubernetes.io/" + kv[i]] = kv[i + 1];
+        var p = PodSecurityLabels.PolicyToEvaluate(labels, PodSecurityPolicy.AllPrivileged, out var errors);
+        Assert.Equal(enforce, p.Enforce.ToString());
+        Assert.Equal(warn, p.Warn.ToString());
+        Assert.Equal(audit, p.Audit.ToString());
+        Assert.Equal(hasErrors, errors.Count > 0);
+    }
+
     [Fact]
     public void ConfigurationParsing()
     {

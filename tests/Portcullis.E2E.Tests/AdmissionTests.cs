@@ -28,6 +28,46 @@ public sealed class AdmissionTests : IClassFixture<ServerFixture>
         _ => n.ToJsonString(),
     };
 
+    /// <summary>
+    /// NamespaceLifecycle is upstream's first mutating plugin: any write into a missing namespace is its 404
+    /// (namespaces "ghost" not found), never the ServiceAccount plugin's error about the pod's service account.
+    /// </summary>
+    [Fact]
+    public async Task CreateInMissingNamespace_IsNamespaceNotFound_BeforeOtherPlugins()
+    {
+        const string notFound = """
+            {
+              "kind": "Status",
+              "apiVersion": "v1",
+              "metadata": {},
+              "status": "Failure",
+              "message": "namespaces \"ghost\" not found",
+              "reason": "NotFound",
+              "details": {
+                "name": "ghost",
+                "kind": "namespaces"
+              },
+              "code": 404
+            }
+            """;
+        var bodies = new Dictionary<string, (string Path, string Body)>
+        {
+            ["pod"] = ("pods", """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"busybox"}]}}"""),
+            ["pod with a service account"] = ("pods",
+                """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"q"},"spec":{"serviceAccountName":"robot","containers":[{"name":"c","image":"busybox"}]}}"""),
+            ["configmap"] = ("configmaps", """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm"}}"""),
+        };
+        foreach (var (what, (path, body)) in bodies)
+        {
+            var (status, answer) = await Tools.Curl(_s, "POST", $"/api/v1/namespaces/ghost/{path}", body);
+            Assert.True(status == 404, $"{what}: {status} {answer}");
+            Assert.Equal(notFound, answer.TrimEnd('\n'));
+        }
+        var (code, text) = await Tools.Curl(_s, "DELETE", "/api/v1/namespaces/default");
+        Assert.True(code == 403, text);
+        Assert.Contains("\"message\": \"namespaces \\\"default\\\" is forbidden: this namespace may not be deleted\"", text);
+    }
+
     [Fact]
     public async Task SeedPod_AfterAdmission_HasTheSeedsSpec()
     {

@@ -95,6 +95,57 @@ public sealed class AuthenticationTests(TokenFileFixture f) : IClassFixture<Toke
         Assert.Contains("\"message\": \"serviceaccounts \\\"robot\\\" is forbidden: User \\\"bob\\\" cannot impersonate resource \\\"serviceaccounts\\\" in API group \\\"\\\" in the namespace \\\"who\\\"\"", body);
     }
 
+    /// <summary>
+    /// Authorization headers that carry no bearer token (upstream's bearertoken authenticator answers "not mine"):
+    /// an empty token, one of spaces, Basic credentials, an extra space before the token (with its warning).
+    /// Anonymous (on by default) then takes the request, a 403 on a protected resource; with --anonymous-auth=false a 401.
+    /// </summary>
+    [Fact]
+    public async Task AuthorizationWithoutABearerToken_IsAnonymous_Or401WhenAnonymousIsOff()
+    {
+        var headers = new Dictionary<string, string>
+        {
+            ["empty bearer token"] = "Authorization: Bearer ",
+            ["bearer of spaces"] = "Authorization: Bearer      ",
+            ["bearer alone"] = "Authorization: bearer",
+            ["basic"] = "Authorization: Basic " + Convert.ToBase64String(Encoding.ASCII.GetBytes("bob:secret")),
+            ["extra space before the token"] = "Authorization: Bearer  " + TokenFileFixture.BobToken,
+        };
+        const string warning = "Warning: 299 - \"the provided Authorization header contains extra space before the bearer token, and is ignored\"";
+        const string forbidden = """
+            {
+              "kind": "Status",
+              "apiVersion": "v1",
+              "metadata": {},
+              "status": "Failure",
+              "message": "pods is forbidden: User \"system:anonymous\" cannot list resource \"pods\" in API group \"\" in the namespace \"default\"",
+              "reason": "Forbidden",
+              "details": {
+                "kind": "pods"
+              },
+              "code": 403
+            }
+            """;
+        await using var off = new ServerProcess();
+        await off.StartAsync("--anonymous-auth=false");
+        foreach (var (server, status, body) in new[] { (S, 403, forbidden), (off, 401, UnauthorizedStatus) })
+        {
+            foreach (var (what, header) in headers)
+            {
+                var file = Path.Combine(server.DataDir, "header-" + Guid.NewGuid().ToString("N"));
+                var dump = file + ".response";
+                File.WriteAllText(file, header + "\n");
+                var (code, answer) = await Credentials.Curl(server, "GET", "/api/v1/namespaces/default/pods", null, "-H", "@" + file, "-D", dump);
+                Assert.True(code == status, $"{what} ({status}): {code} {answer}");
+                Assert.Equal(body, answer.TrimEnd('\n'));
+                var warned = File.ReadAllLines(dump).Any(l => l.TrimEnd('\r').Equals(warning, StringComparison.OrdinalIgnoreCase));
+                Assert.True(warned == what.StartsWith("extra space"), $"{what} ({status}) warning: {File.ReadAllText(dump)}");
+            }
+        }
+        // A bearer token nobody recognises is still a failed login, never anonymous.
+        Assert.Equal(401, (await Credentials.Curl(S, "GET", "/api/v1/namespaces/default/pods", null, Credentials.Bearer(S, "not-a-token"))).Status);
+    }
+
     [Fact]
     public async Task BadCredentials_Are401Status_Never5xx_NeverAnonymous()
     {

@@ -70,6 +70,9 @@ public sealed class ServerProcess : IAsyncDisposable
             {
                 var r = await http.GetAsync(Url + "/readyz");
                 if (r.StatusCode == HttpStatusCode.OK) return;
+                // Without anonymous access /readyz is a 401 once serving: ask again as the admin.
+                if (r.StatusCode == HttpStatusCode.Unauthorized && extraArgs.Contains("--anonymous-auth=false")
+                    && (await Tools.Curl(this, "GET", "/readyz")).Status == 200) return;
             }
             catch (HttpRequestException) { }
             await Task.Delay(100);

@@ -93,7 +93,7 @@ public sealed class PortcullisServer : IAsyncDisposable
         if (o.TokenAuthFile is { } tokenFile) authenticators.Add(StaticTokenAuthenticator.FromFile(tokenFile, null));
         var saAuthenticator = new ServiceAccountTokenAuthenticator(saKeys, new ServiceAccountAuthenticatorOptions(o.ServiceAccountIssuers, audiences), getters, time);
         authenticators.Add(saAuthenticator);
-        IAuthenticator authn = new UnionAuthenticator(authenticators);
+        IAuthenticator authn = new BearerTokenGate(new UnionAuthenticator(authenticators));
         if (o.AnonymousAuth) authn = new WithAnonymous(authn, new AnonymousAuthenticator());
 
         var nsDef = resources.Find("", "v1", "namespaces")!;
@@ -287,11 +287,29 @@ public sealed class PortcullisServer : IAsyncDisposable
     {
         public async ValueTask<AuthenticationResult> AuthenticateAsync(Microsoft.AspNetCore.Http.HttpContext context)
         {
+            // union.NewFailOnError(credentials, anonymous): a failed credential is a 401, only "no credential" is anonymous.
             var r = await credentials.AuthenticateAsync(context);
             if (r.Outcome != AuthenticationOutcome.NotMine) return r;
-            // A credential nobody recognised is a failed login, not an anonymous one.
-            if (context.Request.Headers.Authorization.Count > 0) return AuthenticationResult.Fail("unrecognised credential");
             return await anonymous.AuthenticateAsync(context);
+        }
+    }
+
+    /// <summary>
+    /// Upstream's bearertoken authenticator around the token authenticators: a bearer token none of them recognises is
+    /// "invalid bearer token" (401, never anonymous). An Authorization header that carries no bearer token (an empty one,
+    /// one of spaces, Basic or any other scheme) is no credential at all; an extra space before the token adds a warning.
+    /// </summary>
+    private sealed class BearerTokenGate(IAuthenticator credentials) : IAuthenticator
+    {
+        public async ValueTask<AuthenticationResult> AuthenticateAsync(Microsoft.AspNetCore.Http.HttpContext context)
+        {
+            var r = await credentials.AuthenticateAsync(context);
+            if (r.Outcome != AuthenticationOutcome.NotMine) return r;
+            var header = context.Request.Headers.Authorization;
+            if (header.Count > 0 && BearerToken.HasSpaceBeforeToken(header[0]))
+                Microsoft.AspNetCore.Http.HeaderDictionaryExtensions.Append(context.Response.Headers, "Warning",
+                    "299 - \"the provided Authorization header contains extra space before the bearer token, and is ignored\"");
+            return BearerToken.From(context) is null ? r : AuthenticationResult.Fail("invalid bearer token");
         }
     }
 }

@@ -30,7 +30,10 @@ public sealed partial class GenericStore
             if (opts.PropagationPolicy is { } p && p is not ("Orphan" or "Background" or "Foreground"))
                 throw ApiErrors.Invalid("DeleteOptions", "meta.k8s.io", "", [FieldError.NotSupported("propagationPolicy", p, ["Foreground", "Background", "Orphan", "nil"])]);
 
-            await admission.ValidateAsync(Request("DELETE", "", ns, current, current, new WriteOptions(opts.User, opts.DryRun)), ct);
+            // rest.AdmissionToValidateObjectDeleteFunc: the mutating plugins, then the validating ones, see the delete.
+            var deleteRequest = Request("DELETE", "", ns, current, current, new WriteOptions(opts.User, opts.DryRun));
+            await admission.MutateAsync(deleteRequest, ct);
+            await admission.ValidateAsync(deleteRequest, ct);
             var finalizers = Meta.Finalizers(current);
             if (opts.PropagationPolicy == "Orphan" && !finalizers.Contains("orphan")) finalizers.Add("orphan");
             if (opts.PropagationPolicy == "Foreground" && !finalizers.Contains("foregroundDeletion")) finalizers.Add("foregroundDeletion");

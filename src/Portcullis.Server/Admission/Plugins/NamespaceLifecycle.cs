@@ -5,29 +5,32 @@ using Portcullis.Server.Registry;
 namespace Portcullis.Server.Admission.Plugins;
 
 /// <summary>
-/// Upstream's NamespaceLifecycle: no new content in a namespace that does not exist or is being
-/// terminated, and the system namespaces cannot be deleted.
+/// Upstream's NamespaceLifecycle (apiserver pkg/admission/plugin/namespace/lifecycle): no new content in a
+/// namespace that does not exist or is being terminated, and the system namespaces cannot be deleted.
+/// Upstream implements it as a mutating plugin (Admit) for CREATE, UPDATE and DELETE, and it comes first in
+/// the ordered plugin list: its 404 for a missing namespace answers before any other plugin looks at the object.
 /// </summary>
-public sealed class NamespaceLifecycle(Func<string, CancellationToken, Task<JsonObject?>> getNamespace) : IValidatingAdmission
+public sealed class NamespaceLifecycle(Func<string, CancellationToken, Task<JsonObject?>> getNamespace) : IMutatingAdmission
 {
     public static readonly HashSet<string> Immortal = ["default", "kube-system", "kube-public"];
 
     public string Name => "NamespaceLifecycle";
 
-    public bool Handles(string operation) => operation is "CREATE" or "DELETE";
+    public bool Handles(string operation) => operation is "CREATE" or "UPDATE" or "DELETE";
 
-    public async ValueTask ValidateAsync(AdmissionRequest r, CancellationToken ct = default)
+    public async ValueTask AdmitAsync(AdmissionRequest r, CancellationToken ct = default)
     {
         var def = r.Resource;
-        if (r.Operation == "DELETE")
-        {
-            if (def.Group.Length == 0 && def.Plural == "namespaces" && Immortal.Contains(r.Name))
-                throw ApiErrors.Forbidden("namespaces", "", r.Name, "this namespace may not be deleted");
-            return;
-        }
-        if (!def.Namespaced || r.Namespace.Length == 0) return;
+        var isNamespace = def.Group.Length == 0 && def.Plural == "namespaces";
+        if (r.Operation == "DELETE" && isNamespace && Immortal.Contains(r.Name))
+            throw ApiErrors.Forbidden("namespaces", "", r.Name, "this namespace may not be deleted");
+        // Cluster-scoped objects, namespaces themselves and deletes of anything else are always allowed.
+        if (isNamespace || r.Operation == "DELETE" || !def.Namespaced || r.Namespace.Length == 0) return;
+        // Access reviews must not reveal whether a namespace exists.
+        if (def.Group == "authorization.k8s.io" && def.Plural == "localsubjectaccessreviews") return;
         var ns = await getNamespace(r.Namespace, ct);
         if (ns is null) throw ApiErrors.NotFound("namespaces", "", r.Namespace);
+        if (r.Operation != "CREATE") return;
         if (Meta.IsDeleting(ns) || ns["status"]?["phase"]?.GetValue<string>() == "Terminating")
         {
             throw new ApiException(403, "Forbidden",

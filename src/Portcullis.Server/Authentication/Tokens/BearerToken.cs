@@ -23,4 +23,13 @@ public static class BearerToken
         if (parts.Length < 2 || !parts[0].Equals("bearer", StringComparison.OrdinalIgnoreCase)) return null;
         return parts[1].Length == 0 ? null : parts[1];
     }
+
+    /// <summary>A bearer scheme, then two spaces and more: upstream ignores the header and warns.</summary>
+    public static bool HasSpaceBeforeToken(string? authorization)
+    {
+        var auth = authorization?.Trim();
+        if (string.IsNullOrEmpty(auth)) return false;
+        var parts = auth.Split(' ', 3);
+        return parts.Length == 3 && parts[0].Equals("bearer", StringComparison.OrdinalIgnoreCase) && parts[1].Length == 0;
+    }
 }

@@ -4,7 +4,7 @@
 # then inside the pod: the mounted service-account token, and curl to https://kubernetes.default.svc/
 # listing pods (allowed) and creating one (the 403). Exits non-zero at the first difference.
 #
-#   scripts/seed-walkthrough.sh            # uses src/Portcullis/bin/Release/net10.0/portcullis.dll
+#   scripts/seed-walkthrough.sh            # uses src/Portcullis/bin/Release/net10.0/portcullis.dll (built if missing)
 #   PORTCULLIS_DLL=/path/portcullis.dll (or the AOT executable) KUBECTL=/usr/bin/kubectl scripts/seed-walkthrough.sh
 #
 # As root the whole seed runs verbatim (the pod gets its own mount namespace with the token at
@@ -20,7 +20,12 @@ port="${PORT:-$((20000 + RANDOM % 30000))}"
 work="$(mktemp -d)"
 server_pid=""
 
-[ -f "$dll" ] || { echo "no $dll: build first (dotnet build Portcullis.slnx -c Release)" >&2; exit 2; }
+if [ ! -f "$dll" ]; then
+  # The default build is made when missing; a PORTCULLIS_DLL that does not exist is an error.
+  [ -z "${PORTCULLIS_DLL:-}" ] || { echo "no $dll" >&2; exit 2; }
+  echo "building $dll (dotnet build Portcullis.slnx -c Release)" >&2
+  dotnet build "$repo/Portcullis.slnx" -c Release >&2
+fi
 
 cleanup() {
   if [ -n "$server_pid" ]; then
@@ -56,53 +61,8 @@ export KUBECONFIG="$work/data/admin.kubeconfig"
 export HOME="$work/home"
 cd "$work"
 
-# --- The seed's four manifests, verbatim ------------------------------------------------------
-cat >sa.yaml <<'EOF'
-apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: demo-sa
-  namespace: default
-EOF
-cat >role.yaml <<'EOF'
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata:
-  name: pod-reader
-  namespace: default
-rules:
-- apiGroups: [""]
-  resources: ["pods"]
-  verbs: ["get", "list"]
-EOF
-cat >role_binding.yaml <<'EOF'
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata:
-  name: pod-reader-binding
-  namespace: default
-subjects:
-- kind: ServiceAccount
-  name: demo-sa  # Link to our Service Account
-  namespace: default
-roleRef:
-  kind: Role
-  name: pod-reader
-  apiGroup: rbac.authorization.k8s.io
-EOF
-cat >pod.yaml <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: test-pod
-  namespace: default
-spec:
-  serviceAccountName: demo-sa  # Assign the Service Account
-  containers:
-  - name: test-container
-    image: curlimages/curl  # Lightweight image with curl installed
-    command: ["sleep", "3600"]  # Keep the pod running
-EOF
+# --- The seed's four manifests, verbatim (docs/seed/) -----------------------------------------
+cp "$repo"/docs/seed/{sa,role,role_binding,pod}.yaml .
 
 step kubectl apply -f sa.yaml
 out=$("$kubectl" apply -f sa.yaml); echo "$out"; expect_eq "$out" "serviceaccount/demo-sa created"

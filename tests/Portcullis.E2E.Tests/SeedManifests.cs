@@ -1,6 +1,6 @@
 namespace Portcullis.E2E.Tests;
 
-/// <summary>The walkthrough's manifests, verbatim (../shared/seed/).</summary>
+/// <summary>The walkthrough's manifests, verbatim (docs/seed/; <c>SeedManifestFilesTests</c> keeps the two equal).</summary>
 public static class SeedManifests
 {
     public const string ServiceAccount = """
@@ -52,4 +52,23 @@ public static class SeedManifests
             image: curlimages/curl  # Lightweight image with curl installed
             command: ["sleep", "3600"]  # Keep the pod running
         """;
+}
+
+/// <summary>docs/seed/ (what the walkthrough and scripts/seed-walkthrough.sh use) holds the same manifests as the tests.</summary>
+public sealed class SeedManifestFilesTests
+{
+    private static string Repo()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Portcullis.slnx"))) return dir.FullName;
+        throw new DirectoryNotFoundException("the repository above " + AppContext.BaseDirectory);
+    }
+
+    [Theory]
+    [InlineData("sa.yaml", SeedManifests.ServiceAccount)]
+    [InlineData("role.yaml", SeedManifests.Role)]
+    [InlineData("role_binding.yaml", SeedManifests.RoleBinding)]
+    [InlineData("pod.yaml", SeedManifests.Pod)]
+    public void DocsSeed_IsTheSeedVerbatim(string file, string manifest) =>
+        Assert.Equal(manifest.Trim(), File.ReadAllText(Path.Combine(Repo(), "docs", "seed", file)).Trim());
 }

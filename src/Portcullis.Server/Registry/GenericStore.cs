@@ -191,8 +191,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
                 if (opts.DryRun) return shaped;
                 var del = await kv.DeleteAsync(Key(ns, name), currentKv.ModRevision, ct);
                 if (del.Succeeded) return Decode(del.Current!);
-                if (desiredRv.Length > 0) throw ApiErrors.Conflict(def.Plural, def.Group, name, ApiErrors.OptimisticLockMessage);
-                continue;
+                continue; // lost a race: the precondition, if any, is checked again on the new object
             }
             var bytes = Encode(shaped);
             // A no-op update writes nothing and keeps the resourceVersion, as upstream.
@@ -203,7 +202,10 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
             }
             var result = await kv.UpdateAsync(Key(ns, name), bytes, currentKv.ModRevision, ct);
             if (result.Succeeded) return Written(shaped, result.Current!);
-            if (desiredRv.Length > 0 || attempt > 20)
+            // Lost a race: run again on the new current object, as upstream's GuaranteedUpdate does. A
+            // caller's resourceVersion precondition is checked again at the top (a PUT with a stale one is
+            // a 409); a patch without one is re-applied to the new object, so it is not refused.
+            if (attempt > 20)
                 throw ApiErrors.Conflict(def.Plural, def.Group, name, ApiErrors.OptimisticLockMessage);
         }
     }

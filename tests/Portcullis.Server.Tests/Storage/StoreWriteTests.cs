@@ -90,4 +90,40 @@ public sealed class StoreWriteTests : IAsyncLifetime
         var e = await Assert.ThrowsAsync<ApiException>(() => store.UpdateAsync("default", "u", "", _ => (JsonObject)stale.DeepClone(), As));
         Assert.Equal(409, e.Code);
     }
+
+    [Fact]
+    public async Task A_write_that_loses_a_race_without_a_precondition_is_run_again_on_the_new_object()
+    {
+        var store = Store("aaaaa");
+        await store.CreateAsync("default", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "race" }, ["data"] = new JsonObject { ["seed"] = "x" } }, As);
+        var calls = 0;
+        // The first run of the transform (a patch applied to the current object, keeping its
+        // resourceVersion) loses a race against another writer; the second run sees that write.
+        var updated = await store.UpdateAsync("default", "race", "", current =>
+        {
+            if (calls++ == 0)
+                Task.Run(() => store.UpdateAsync("default", "race", "", c => { c["data"]!["other"] = "1"; return c; }, As)).GetAwaiter().GetResult();
+            current["data"]!["mine"] = "1";
+            return current;
+        }, As);
+        Assert.Equal(2, calls);
+        Assert.Equal("1", (string?)updated["data"]!["other"]);
+        Assert.Equal("1", (string?)updated["data"]!["mine"]);
+    }
+
+    [Fact]
+    public async Task A_stale_precondition_that_loses_a_race_is_still_a_conflict()
+    {
+        var store = Store("aaaaa");
+        var created = await store.CreateAsync("default", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "pre" }, ["data"] = new JsonObject { ["seed"] = "x" } }, As);
+        var rv = Meta.ResourceVersion(created);
+        var calls = 0;
+        var e = await Assert.ThrowsAsync<ApiException>(() => store.UpdateAsync("default", "pre", "", _ =>
+        {
+            if (calls++ == 0)
+                Task.Run(() => store.UpdateAsync("default", "pre", "", c => { c["data"]!["other"] = "1"; return c; }, As)).GetAwaiter().GetResult();
+            return new JsonObject { ["metadata"] = new JsonObject { ["name"] = "pre", ["resourceVersion"] = rv }, ["data"] = new JsonObject { ["mine"] = "1" } };
+        }, As));
+        Assert.Equal(409, e.Code);
+    }
 }

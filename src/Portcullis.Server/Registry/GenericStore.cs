@@ -75,6 +75,9 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         return Decode(current);
     }
 
+    /// <summary>Runs of an update after lost races before it is refused with a 409 (32 writers on one object lost 20 in a row).</summary>
+    public const int MaxUpdateAttempts = 1000;
+
     /// <summary>Upstream's maxNameGenerationCreateAttempts: tries of a create whose name the server generates.</summary>
     public const int MaxNameGenerationCreateAttempts = 8;
 
@@ -205,7 +208,8 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
             // Lost a race: run again on the new current object, as upstream's GuaranteedUpdate does. A
             // caller's resourceVersion precondition is checked again at the top (a PUT with a stale one is
             // a 409); a patch without one is re-applied to the new object, so it is not refused.
-            if (attempt > 20)
+            // Upstream retries without a bound; a bound this high is only a guard against a livelock.
+            if (attempt >= MaxUpdateAttempts)
                 throw ApiErrors.Conflict(def.Plural, def.Group, name, ApiErrors.OptimisticLockMessage);
         }
     }

@@ -104,13 +104,17 @@ internal static class ServeCommand
         { Description = "The maximum number of non-mutating requests in flight at a given time; beyond it the server answers 429 (0: no limit).", DefaultValueFactory = _ => defaults.MaxRequestsInFlight };
         var maxMutatingInFlight = new Option<int>("--max-mutating-requests-inflight")
         { Description = "The maximum number of mutating requests in flight at a given time; beyond it the server answers 429 (0: no limit).", DefaultValueFactory = _ => defaults.MaxMutatingRequestsInFlight };
+        var requestTimeout = DurationOption("--request-timeout",
+            "How long a request that is not long-running may take before the server answers 504 (a Go duration); a request's ?timeout= may ask for less.", defaults.RequestTimeout);
+        var minRequestTimeout = new Option<int>("--min-request-timeout")
+        { Description = "Seconds a watch without timeoutSeconds lasts at least (it ends after a random 1-2 times this).", DefaultValueFactory = _ => defaults.MinRequestTimeout };
         var anonymous = new Option<bool>("--anonymous-auth")
         { Description = "Serve requests without credentials as system:anonymous (group system:unauthenticated).", DefaultValueFactory = _ => defaults.AnonymousAuth };
 
         var cmd = new Command("serve", "Run the API server on the embedded SQLite store.")
         {
             securePort, bindAddress, advertise, nodeName, clusterCidr, nodeCidrMaskSize, maxPods, podRuntime, enablePlugins, disablePlugins, admissionConfigFile, authzModes,
-            saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, signingDuration, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, anonymous, maxInFlight, maxMutatingInFlight,
+            saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, signingDuration, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, anonymous, maxInFlight, maxMutatingInFlight, requestTimeout, minRequestTimeout,
         };
         cmd.SetAction(async (result, ct) =>
         {
@@ -127,6 +131,8 @@ internal static class ServeCommand
                 AnonymousAuth = result.GetValue(anonymous),
                 MaxRequestsInFlight = result.GetValue(maxInFlight),
                 MaxMutatingRequestsInFlight = result.GetValue(maxMutatingInFlight),
+                RequestTimeout = result.GetValue(requestTimeout).ToTimeSpan(),
+                MinRequestTimeout = result.GetValue(minRequestTimeout),
                 AdvertiseAddress = result.GetValue(advertise),
                 NodeName = result.GetValue(nodeName),
                 EnableAdmissionPlugins = result.GetValue(enablePlugins) ?? [],
@@ -174,6 +180,16 @@ internal static class ServeCommand
             if (options.MaxMutatingRequestsInFlight < 0)
             {
                 Console.Error.WriteLine("error: --max-mutating-requests-inflight can not be negative value");
+                return 1;
+            }
+            if (result.GetValue(requestTimeout).Nanoseconds < 0)
+            {
+                Console.Error.WriteLine("error: --request-timeout can not be negative value");
+                return 1;
+            }
+            if (options.MinRequestTimeout < 0)
+            {
+                Console.Error.WriteLine("error: --min-request-timeout can not be negative value");
                 return 1;
             }
             StartupTrace.Mark("options parsed");

@@ -205,12 +205,12 @@ public sealed class PortcullisServer : IAsyncDisposable
             time, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis.ProcessRuntime"));
 
         var health = new HealthChecks(kv);
-        var dispatcher = new Dispatcher(new ResourceHandler(d => stores[d], new WatchStreamer(kv, time), time, 
+        var dispatcher = new Dispatcher(new ResourceHandler(d => stores[d], new WatchStreamer(kv, time) { MinRequestTimeout = TimeSpan.FromSeconds(o.MinRequestTimeout) }, time, 
             [new ReviewHandlers(authz, rbac, authn, saAuthenticator, audiences), new BindingHandler(d => stores[d], time), new ScaleHandler(d => stores[d], time), new TokenRequestHandler(tokenRequests, getters),
              new PodLogHandler(d => stores[d], processRuntime, time), new PodStreamHandler(d => stores[d], processRuntime, authz)]),
             new Discovery(resources), health, new VersionInfo(), new OpenApiEndpoints(resources, new VersionInfo().GitVersion), oidc);
         var pipeline = new Pipeline(resources, authn, authz, dispatcher,
-            new InFlightLimit(o.MaxRequestsInFlight, o.MaxMutatingRequestsInFlight), app.Services.GetRequiredService<ILogger<Pipeline>>());
+            new InFlightLimit(o.MaxRequestsInFlight, o.MaxMutatingRequestsInFlight), new RequestDeadline(o.RequestTimeout, time), app.Services.GetRequiredService<ILogger<Pipeline>>());
         pipeline.Build(app);
 
         StartupTrace.Mark("pipeline");

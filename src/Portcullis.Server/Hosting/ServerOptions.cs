@@ -56,6 +56,10 @@ public sealed record ServerOptions
     public int MaxRequestsInFlight { get; init; } = 400;
     /// <summary>--max-mutating-requests-inflight: mutating requests served at once before 429 (0: no limit).</summary>
     public int MaxMutatingRequestsInFlight { get; init; } = 200;
+    /// <summary>--request-timeout: how long a request that is not long-running may run before 504.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>--min-request-timeout (seconds): watches without timeoutSeconds end after a random 1–2× of it.</summary>
+    public int MinRequestTimeout { get; init; } = 1800;
     /// <summary>--anonymous-auth.</summary>
     public bool AnonymousAuth { get; init; } = true;
 }

@@ -25,6 +25,7 @@ public sealed partial class Pipeline(
     IAuthorizer authorizer,
     Dispatcher dispatcher,
     InFlightLimit inFlight,
+    RequestDeadline deadline,
     ILogger<Pipeline> log)
 {
     public void Build(IApplicationBuilder app)
@@ -32,6 +33,7 @@ public sealed partial class Pipeline(
         app.Use(Errors);          // any ApiException → its Status; anything else → 500 Status, logged
         app.UseWebSockets();      // only offers the upgrade; handlers accept it after every check has passed
         app.Use(ParseRequest);    // RequestInfo: verb, group, version, resource, namespace, name
+        app.Use(Deadline);        // --request-timeout and ?timeout= for requests that are not long-running → 504, or 400
         app.Use(Authenticate);    // x509 / tokens / anonymous → UserInfo, or 401
         app.Use(Impersonate);     // Impersonate-* headers, each part authorized as `impersonate`, or 403
         // Audit plugs in here (its own issue).
@@ -90,6 +92,9 @@ public sealed partial class Pipeline(
         return info.Namespace.Length == 0;
     }
 
+    private Task Deadline(HttpContext ctx, RequestDelegate next) =>
+        deadline.InvokeAsync(ctx, ctx.Features.GetRequiredFeature<RequestContextFeature>().Info, next);
+
     private async Task Authenticate(HttpContext ctx, RequestDelegate next)
     {
         var feature = ctx.Features.GetRequiredFeature<RequestContextFeature>();
@@ -129,6 +134,8 @@ public sealed partial class Pipeline(
             i.ApiGroup, i.ApiVersion, i.Resource, i.Subresource, i.Name);
         var decision = await authorizer.AuthorizeAsync(attrs, ctx.RequestAborted);
         if (decision.Decision != Decision.Allow) throw Forbidden(attrs, decision.Reason);
+        // A request whose deadline passed on the way here is not started (it is answered 504).
+        ctx.RequestAborted.ThrowIfCancellationRequested();
         await next(ctx);
     }
 

@@ -121,6 +121,11 @@ public sealed class CrdListTests(ServerFixture f) : IClassFixture<ServerFixture>
         Assert.Equal("CustomResourceDefinitionList", (string?)raw["kind"]);
         Assert.Equal("apiextensions.k8s.io/v1", (string?)raw["apiVersion"]);
         Assert.Empty(raw["items"]!.AsArray());
+
+        // watch is served too: nothing happens, and the stream ends with its timeout.
+        var (wst, wbody) = await Tools.Curl(S, "GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions?watch=true&timeoutSeconds=1");
+        Assert.Equal(200, wst);
+        Assert.Equal("", wbody.Trim());
     }
 
     [Fact]

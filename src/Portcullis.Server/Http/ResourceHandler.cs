@@ -36,6 +36,8 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
         var ct = ctx.RequestAborted;
         var sub = info.Subresource;
         if (sub.Length > 0 && !def.Subresources.Contains(sub)) throw ApiErrors.PathNotFound();
+        // A verb the resource does not serve has no route upstream: go-restful answers 405 (CRDs are read-only).
+        if (sub.Length == 0 && !def.Verbs.Contains(info.Verb)) throw ApiErrors.MethodNotAllowed();
         var q = (Func<string, string?>)(k => ctx.Request.Query.TryGetValue(k, out var v) ? v.ToString() : null);
         switch (info.Verb)
         {

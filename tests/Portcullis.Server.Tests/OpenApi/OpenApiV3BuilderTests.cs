@@ -227,7 +227,8 @@ public sealed class OpenApiV3BuilderTests
             case JsonObject o:
                 foreach (var (k, v) in o)
                 {
-                    if (k == "$ref") yield return v!.GetValue<string>();
+                    // A "$ref" holding a schema is a property of that name (JSONSchemaProps has one, as upstream).
+                    if (k == "$ref" && v is JsonValue) yield return v.GetValue<string>();
                     else foreach (var r in Refs(v)) yield return r;
                 }
                 break;

@@ -29,9 +29,13 @@ internal static class OpenApiNames
     /// <summary>The definition name of a schema struct: <c>core/v1.Pod</c> → <c>io.k8s.api.core.v1.Pod</c>.</summary>
     public static string Definition(StructSchema s) => Definition(s.Package, s.Name);
 
-    public static string Definition(string package, string name) => package == "meta/v1"
-        ? MetaPrefix + name
-        : "io.k8s.api." + package.Replace('/', '.') + "." + name;
+    public static string Definition(string package, string name) => package switch
+    {
+        "meta/v1" => MetaPrefix + name,
+        // k8s.io/apiextensions-apiserver's types keep their Go package path.
+        "apiextensions/v1" => "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1." + name,
+        _ => "io.k8s.api." + package.Replace('/', '.') + "." + name,
+    };
 
     /// <summary>The definition name of a special type, or null for types written inline.</summary>
     public static string? Special(TypeKind kind) => kind switch

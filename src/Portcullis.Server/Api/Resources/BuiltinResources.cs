@@ -122,6 +122,15 @@ public static class BuiltinResources
         // coordination.k8s.io/v1
         new() { Group = "coordination.k8s.io", Version = "v1", Plural = "leases", Singular = "lease", Kind = "Lease", Namespaced = true },
 
+        // apiextensions.k8s.io/v1: CustomResourceDefinitions are listed (always empty) but never created
+        // or served: read-only, so a write answers 405 as upstream answers a verb a resource lacks.
+        // kubectl lists them to decide field validation for kinds without a PATCH in OpenAPI (the reviews).
+        new() { Group = "apiextensions.k8s.io", Version = "v1", Plural = "customresourcedefinitions", Singular = "customresourcedefinition",
+            Kind = "CustomResourceDefinition", Namespaced = false, ShortNames = ["crd", "crds"], Categories = ["api-extensions"],
+            Verbs = ["get", "list", "watch"], StoragePrefix = "apiextensions.k8s.io/customresourcedefinitions",
+            // apiextensions-apiserver stores CRDs as v1beta1 (its LegacyCodec(v1beta1, v1)): storageVersionHash jfWCUB31mvA=.
+            StorageVersion = ("apiextensions.k8s.io", "v1beta1", "CustomResourceDefinition") },
+
         // authentication.k8s.io/v1 and authorization.k8s.io/v1: create-only review APIs
         new() { Group = "authentication.k8s.io", Version = "v1", Plural = "tokenreviews", Singular = "tokenreview", Kind = "TokenReview", Namespaced = false,
             Virtual = true, Verbs = ["create"] },

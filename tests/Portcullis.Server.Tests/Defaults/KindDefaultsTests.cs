@@ -140,6 +140,13 @@ public sealed class KindDefaultsTests
         Assert.Null(jobSpec["completions"]);
         Assert.Equal("Always", (string?)jobSpec["template"]!["spec"]!["containers"]![0]!["imagePullPolicy"]);
         Assert.Equal("default-scheduler", (string?)jobSpec["template"]!["spec"]!["schedulerName"]);
+
+        // In 1.33.0 only a Job's onPodConditions patterns get status True (kubernetes/kubernetes#131525 came later).
+        var cronWithPolicy = Apply("batch", "CronJob", """
+            {"spec":{"schedule":"*/1 * * * *","jobTemplate":{"spec":{"podFailurePolicy":{"rules":[{"action":"Ignore","onPodConditions":[{"type":"DisruptionTarget"}]}]},
+              "template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox"}]}}}}}}
+            """);
+        AssertJson("""{"type":"DisruptionTarget"}""", cronWithPolicy["spec"]!["jobTemplate"]!["spec"]!["podFailurePolicy"]!["rules"]![0]!["onPodConditions"]![0]!);
     }
 
     [Fact]

@@ -241,6 +241,25 @@ public class KindValidationWorkloadTests
     }
 
     [Fact]
+    public void CronJobPodConditionPatternWithoutStatusIsRefused()
+    {
+        // 1.33.0 defaults the status of onPodConditions patterns for Jobs only (kubernetes/kubernetes#131512,
+        // fixed after 1.33.0 by #131525): in a CronJob's job template an empty status fails validation.
+        var cj = CronJob("*/5 * * * *");
+        var jobSpec = cj["spec"]!["jobTemplate"]!["spec"]!.AsObject();
+        jobSpec.Remove("podReplacementPolicy");
+        jobSpec["podFailurePolicy"] = Obj("""{"rules":[{"action":"Ignore","onPodConditions":[{"type":"DisruptionTarget"},{"type":"x","status":"Maybe"}]}]}""");
+        Portcullis.Server.Api.Defaults.Defaulters.For("batch", "CronJob")!(cj);
+        Assert.Equal([
+            "spec.jobTemplate.spec.podFailurePolicy.rules[0].onPodConditions[0].status: Required value: valid values: [\"False\" \"True\" \"Unknown\"]",
+            "spec.jobTemplate.spec.podFailurePolicy.rules[0].onPodConditions[1].status: Unsupported value: \"Maybe\": supported values: \"False\", \"True\", \"Unknown\"",
+        ], Check("batch", "CronJob", cj));
+
+        jobSpec["podFailurePolicy"]!["rules"]![0]!["onPodConditions"] = JsonNode.Parse("""[{"type":"DisruptionTarget","status":"True"}]""");
+        Assert.Empty(Check("batch", "CronJob", cj));
+    }
+
+    [Fact]
     public void CronJobTemplateAndPolicy()
     {
         var cj = CronJob("0 * * * *");

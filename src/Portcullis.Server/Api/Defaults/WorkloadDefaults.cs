@@ -111,7 +111,7 @@ internal static class WorkloadDefaults
         J.DefaultPointer(spec, "manualSelector", false);
     }
 
-    /// <summary>SetDefaults_PodFailurePolicyOnPodConditionsPattern: a condition pattern's status is True.</summary>
+    /// <summary>In SetDefaults_Job (1.33.0): a condition pattern's status is True unless set.</summary>
     private static void PodFailurePolicy(JsonObject jobSpec)
     {
         foreach (var rule in J.Items(J.Obj(jobSpec, "podFailurePolicy"), "rules"))
@@ -126,10 +126,10 @@ internal static class WorkloadDefaults
         J.DefaultPointer(spec, "suspend", false);
         J.DefaultPointer(spec, "successfulJobsHistoryLimit", 3);
         J.DefaultPointer(spec, "failedJobsHistoryLimit", 1);
+        // In 1.33.0 the job template's onPodConditions status is not defaulted (SetDefaults_Job defaults it
+        // for Jobs only; kubernetes/kubernetes#131525 moved it to a per-pattern defaulter after v1.33.0),
+        // so a pattern without status is refused by validation.
         if (J.Ensure(spec, "jobTemplate") is { } jobTemplate && J.Ensure(jobTemplate, "spec") is { } jobSpec)
-        {
-            PodFailurePolicy(jobSpec);
             PodDefaults.Template(J.Ensure(jobSpec, "template"));
-        }
     }
 }

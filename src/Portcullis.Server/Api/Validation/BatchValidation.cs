@@ -95,6 +95,26 @@ internal static partial class BatchValidation
             errs.Add(Err.InvalidRaw(P.Child(path, "template", "metadata") + ".labels", Go.Map(labels), "`selector` does not match template `labels`"));
     }
 
+    /// <summary>
+    /// validatePodFailurePolicyRuleOnPodConditions: at most 20 patterns, each a qualified condition
+    /// type and a status of False, True or Unknown. Jobs get an empty status defaulted to True; a
+    /// CronJob's job template does not in 1.33.0, so there an empty status is refused.
+    /// </summary>
+    private static void OnPodConditions(List<FieldError> errs, JsonObject rule, string path)
+    {
+        var patterns = J.Items(rule, "onPodConditions");
+        if (patterns.Count > 20) errs.Add(Err.TooMany(path, patterns.Count, 20));
+        foreach (var (j, pattern) in patterns)
+        {
+            var pp = P.Index(path, j);
+            Formats.QualifiedName(errs, P.Child(pp, "type"), J.S(pattern, "type"));
+            var status = J.S(pattern, "status");
+            var sp = P.Child(pp, "status");
+            if (status.Length == 0) errs.Add(Err.Required(sp, "valid values: [\"False\" \"True\" \"Unknown\"]"));
+            else if (status is not ("False" or "True" or "Unknown")) errs.Add(Err.NotSupported(sp, status, "False", "True", "Unknown"));
+        }
+    }
+
     /// <summary>validateJobSpec.</summary>
     private static void CommonJobSpec(List<FieldError> errs, JsonObject spec, string path)
     {
@@ -143,6 +163,7 @@ internal static partial class BatchValidation
                 if (action.Length == 0) errs.Add(Err.Required(ap, "valid values: [\"Count\" \"FailIndex\" \"FailJob\" \"Ignore\"]"));
                 else if (action == "FailIndex" && blpi is null) errs.Add(Err.Invalid(ap, action, "requires the backoffLimitPerIndex to be set"));
                 else if (action is not ("Count" or "FailIndex" or "FailJob" or "Ignore")) errs.Add(Err.NotSupported(ap, action, "Count", "FailIndex", "FailJob", "Ignore"));
+                OnPodConditions(errs, rule, P.Child(P.Index(rp, i), "onPodConditions"));
             }
         }
         if (J.SN(spec, "podReplacementPolicy") is { } prp)

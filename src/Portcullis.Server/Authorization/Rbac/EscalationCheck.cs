@@ -77,8 +77,8 @@ public static class EscalationCheck
                 if (roleResource.Length == 0)
                     throw ApiErrors.Forbidden(resource, Group, name, $"unsupported role reference kind: {GoQuote(kind)}");
                 var role = await getRole(kind == "Role" ? bindingNs : "", kind, roleName, ct);
-                if (role is null)
-                    throw ApiErrors.Forbidden(resource, Group, name, $"{roleResource}.{Group} \"{roleName}\" not found");
+                // Upstream's binding storage returns the role getter's error as it is: a 404 from the role registry.
+                if (role is null) throw ApiErrors.NotFound(roleResource, Group, roleName);
                 if (ConfirmNoEscalation(user, bindingNs, RulesOf(role), resolver) is { } refusal)
                     throw ApiErrors.Forbidden(resource, Group, name, refusal);
                 return;

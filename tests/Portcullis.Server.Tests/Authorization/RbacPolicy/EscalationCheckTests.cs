@@ -178,16 +178,19 @@ public class EscalationCheckTests
     }
 
     [Fact]
-    public async Task MissingRoleIsForbiddenWithNotFoundText()
+    public async Task MissingRoleIsTheRoleGettersNotFound()
     {
+        // pkg/registry/rbac/{,cluster}rolebinding/policybased: GetRoleReferenceRules' error is returned unwrapped.
         var e = await Assert.ThrowsAsync<ApiException>(async () =>
             await Check("create", "rolebindings", "ns1", Binding("b", "ns1", "Role", "missing"), U));
-        Assert.Equal(403, e.Code);
-        Assert.Equal("rolebindings.rbac.authorization.k8s.io \"b\" is forbidden: roles.rbac.authorization.k8s.io \"missing\" not found", e.Message);
+        Assert.Equal(404, e.Code);
+        Assert.Equal("NotFound", e.Reason);
+        Assert.Equal("roles.rbac.authorization.k8s.io \"missing\" not found", e.Message);
 
         e = await Assert.ThrowsAsync<ApiException>(async () =>
             await Check("create", "clusterrolebindings", "", Binding("c", "", "ClusterRole", "nope"), U));
-        Assert.Equal("clusterrolebindings.rbac.authorization.k8s.io \"c\" is forbidden: clusterroles.rbac.authorization.k8s.io \"nope\" not found", e.Message);
+        Assert.Equal(404, e.Code);
+        Assert.Equal("clusterroles.rbac.authorization.k8s.io \"nope\" not found", e.Message);
     }
 
     [Fact]

@@ -74,12 +74,7 @@ public sealed class ScaleHandler(Func<ResourceDefinition, GenericStore> stores, 
                 var warnings = new List<string>();
                 await WriteAsync(ctx, info, def, store, oldScale =>
                 {
-                    var patched = Patching.Apply(media, oldScale, patch, Schema, fieldValidation);
-                    var problems = new DecodeProblems();
-                    var shaped = ObjectShaper.Shape(patched, Schema, problems);
-                    if (problems.TypeErrors.Count > 0) throw ApiErrors.BadRequest(problems.TypeErrors[0]);
-                    BodyDecoder.ReportFieldProblems(problems, fieldValidation, warnings);
-                    return shaped;
+                    return Patching.ApplyAndDecode(media, oldScale, patch, body, Schema, fieldValidation, warnings);
                 }, warnings);
                 return;
             }

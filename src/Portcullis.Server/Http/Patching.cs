@@ -38,7 +38,18 @@ public static class Patching
             {
                 if (strict && JsonParser.FindNonFiniteNumber(patch) is { } n)
                     throw ApiErrors.BadRequest($"error decoding patch: json: cannot unmarshal number {n} into Go value of type float64");
-                var p = patch as JsonObject ?? throw ApiErrors.BadRequest("json: cannot unmarshal array into Go value of type map[string]interface {}");
+                // kjson.UnmarshalStrict into map[string]interface{} (Warn, Strict); then jsonpatch.MergePatch,
+                // which refuses a null patch and takes any other non-object as the whole new document.
+                if (strict && patch is not null and not JsonObject)
+                    throw ApiErrors.BadRequest($"error decoding patch: json: cannot unmarshal {GoKind(patch)} into Go value of type map[string]interface {{}}");
+                if (patch is null) throw ApiErrors.BadRequest("Invalid JSON Patch");
+                if (patch is not JsonObject)
+                {
+                    var doc = patch;
+                    throw DecodeFailure(new Trace { Describe = () => GoJsonWriter.ToString(doc) },
+                        $"couldn't get version/kind; json parse error: json: cannot unmarshal {GoKind(patch)} into Go value of type {VersionKindStruct}");
+                }
+                var p = (JsonObject)patch;
                 var decoded = new HashSet<JsonNode>(ReferenceEqualityComparer.Instance);
                 var merged = (JsonObject)MergeValue(current, p, decoded)!;
                 if (trace is not null) trace.Describe = () => MarshalMerged(merged, decoded);
@@ -367,7 +378,31 @@ public static class Patching
         if (doc is JsonObject result) return result;
         // The patched document is an array: the codec cannot find its kind (SimpleMetaFactory.Interpret).
         throw DecodeFailure(trace ?? new Trace { Describe = () => state.Marshal(doc) },
-            "couldn't get version/kind; json parse error: json: cannot unmarshal array into Go value of type struct { APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }");
+            "couldn't get version/kind; json parse error: json: cannot unmarshal array into Go value of type " + VersionKindStruct);
+    }
+
+    /// <summary>The anonymous struct SimpleMetaFactory.Interpret decodes apiVersion and kind into, as Go prints its type.</summary>
+    private const string VersionKindStruct = """struct { APIVersion string "json:\"apiVersion,omitempty\""; Kind string "json:\"kind,omitempty\"" }""";
+
+    /// <summary>
+    /// Parses a patch body. Bytes that are not JSON: 400 with encoding/json's syntax error, worded
+    /// per patch type (kjson.UnmarshalStrict's "error decoding patch" under Warn and Strict;
+    /// json-patch's DecodePatch, MergePatch's ErrBadJSONPatch, the strategic patch's unmarshal).
+    /// </summary>
+    public static JsonNode? Parse(byte[] body, string mediaType, string fieldValidation)
+    {
+        try { return JsonParser.Parse(body); }
+        catch (JsonException e)
+        {
+            var syntax = BodyDecoder.GoSyntaxError(e, body);
+            var strict = fieldValidation is "Warn" or "Strict";
+            throw ApiErrors.BadRequest(mediaType switch
+            {
+                "application/json-patch+json" or "application/merge-patch+json" when strict => "error decoding patch: " + syntax,
+                "application/merge-patch+json" => "Invalid JSON Patch",
+                _ => syntax,
+            });
+        }
     }
 
     /// <summary>--json-patch-max-copy-bytes' default (JSONPatchMaxCopyBytes, 3 MiB).</summary>

@@ -163,7 +163,7 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
         var patch = media switch
         {
             "application/json-patch+json" or "application/merge-patch+json" or "application/strategic-merge-patch+json"
-                => BodyDecoder.ParseRaw(body, media, null),
+                => Patching.Parse(body, media, fieldValidation),
             _ => throw ApiErrors.UnsupportedMediaType(media,
                 ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"]),
         };

@@ -69,8 +69,8 @@ public sealed class ScaleHandler(Func<ResourceDefinition, GenericStore> stores, 
                 if (media is not ("application/json-patch+json" or "application/merge-patch+json" or "application/strategic-merge-patch+json"))
                     throw ApiErrors.UnsupportedMediaType(media,
                         ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"]);
-                var patch = BodyDecoder.ParseRaw(body, media, null);
                 var fieldValidation = BodyDecoder.FieldValidation(ctx.Request);
+                var patch = Patching.Parse(body, media, fieldValidation);
                 var warnings = new List<string>();
                 await WriteAsync(ctx, info, def, store, oldScale =>
                 {

@@ -72,11 +72,12 @@ public static class BodyDecoder
     /// <exception cref="FormatException">malformed YAML, with go-yaml's message (<c>yaml: ...</c>).</exception>
     private static JsonNode? Parse(byte[] body, string mediaType, List<string>? duplicates) => mediaType switch
     {
-        // A JSON media type is read as JSON whatever the bytes (YAML sent as application/json, as
-        // kubectl create --raw does, fails with encoding/json's syntax error).
-        Responses.Json or "application/json-patch+json" or "application/merge-patch+json" or "application/strategic-merge-patch+json"
+        // A JSON media type is read as JSON whatever the bytes; so is a body without Content-Type
+        // (NegotiateInputSerializer takes the first supported type, JSON). YAML sent that way, as
+        // kubectl create --raw -f pod.yaml does, fails with encoding/json's syntax error.
+        Responses.Json or "" or "application/json-patch+json" or "application/merge-patch+json" or "application/strategic-merge-patch+json"
             => JsonParser.Parse(body, duplicates),
-        "" or "application/apply-patch+yaml" when LooksLikeJson(body) => JsonParser.Parse(body, duplicates),
+        "application/apply-patch+yaml" when LooksLikeJson(body) => JsonParser.Parse(body, duplicates),
         Responses.Yaml or "application/yml" or "application/apply-patch+yaml" => YamlCodec.ToJson(body),
         _ => throw ApiErrors.UnsupportedMediaType(mediaType, AcceptedMediaTypes),
     };

@@ -43,12 +43,14 @@ public sealed class GoJsonSyntaxTests
         Assert.Equal(expected, GoJsonSyntax.Error(Encoding.UTF8.GetBytes(text)));
     }
 
-    [Fact]
-    public void YamlPodPostedAsJsonToNamespaces_IsUnrecognized_WithTheSyntaxErrorAndHex()
+    [Theory]
+    [InlineData("application/json")]
+    [InlineData("")] // no Content-Type: NegotiateInputSerializer takes JSON (kubectl create --raw sends none)
+    public void YamlPodPostedAsJsonToNamespaces_IsUnrecognized_WithTheSyntaxErrorAndHex(string mediaType)
     {
         var yaml = Encoding.UTF8.GetBytes("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers: []\n");
         var def = BuiltinResources.All.First(d => d.Group == "" && d.Plural == "namespaces");
-        var e = Assert.Throws<ApiException>(() => BodyDecoder.DecodeObject(yaml, "application/json", def, "Warn", []));
+        var e = Assert.Throws<ApiException>(() => BodyDecoder.DecodeObject(yaml, mediaType, def, "Warn", []));
         Assert.Equal(400, e.Code);
         Assert.Equal("the object provided is unrecognized (must be of type Namespace): couldn't get version/kind; json parse error: "
             + "invalid character 'a' looking for beginning of value (61706956657273696f6e3a2076310a6b696e643a20506f640a6d65746164 ...)", e.Message);

@@ -64,7 +64,7 @@ public static class BodyDecoder
     public static JsonNode? ParseRaw(byte[] body, string mediaType, List<string>? duplicates)
     {
         try { return Parse(body, mediaType, duplicates); }
-        catch (JsonException e) { throw ApiErrors.BadRequest(JsonError(e)); }
+        catch (JsonException e) { throw ApiErrors.BadRequest(JsonError(e, body)); }
         catch (FormatException e) { throw ApiErrors.BadRequest("error converting YAML to JSON: " + e.Message); }
     }
 
@@ -72,13 +72,21 @@ public static class BodyDecoder
     /// <exception cref="FormatException">malformed YAML, with go-yaml's message (<c>yaml: ...</c>).</exception>
     private static JsonNode? Parse(byte[] body, string mediaType, List<string>? duplicates) => mediaType switch
     {
-        Responses.Json or "" or "application/json-patch+json" or "application/merge-patch+json" or "application/strategic-merge-patch+json" or "application/apply-patch+yaml" when LooksLikeJson(body)
+        // A JSON media type is read as JSON whatever the bytes; so is a body without Content-Type
+        // (NegotiateInputSerializer takes the first supported type, JSON). YAML sent that way, as
+        // kubectl create --raw -f pod.yaml does, fails with encoding/json's syntax error.
+        Responses.Json or "" or "application/json-patch+json" or "application/merge-patch+json" or "application/strategic-merge-patch+json"
             => JsonParser.Parse(body, duplicates),
+        "application/apply-patch+yaml" when LooksLikeJson(body) => JsonParser.Parse(body, duplicates),
         Responses.Yaml or "application/yml" or "application/apply-patch+yaml" => YamlCodec.ToJson(body),
         _ => throw ApiErrors.UnsupportedMediaType(mediaType, AcceptedMediaTypes),
     };
 
-    private static string JsonError(JsonException e) => $"couldn't get version/kind; json parse error: {GoJsonError(e)}";
+    private static string JsonError(JsonException e, byte[] body) => $"couldn't get version/kind; json parse error: {GoSyntaxError(e, body)}";
+
+    /// <summary>encoding/json's syntax error for the body (our own depth limit keeps its message).</summary>
+    internal static string GoSyntaxError(JsonException e, byte[] body) =>
+        e.Message.Contains("exceeded max depth", StringComparison.Ordinal) ? GoJsonError(e) : GoJsonSyntax.Error(body) ?? GoJsonError(e);
 
     /// <summary>
     /// A body that could not be read at all, so no kind is known yet: handlers' transformDecodeError
@@ -148,7 +156,7 @@ public static class BodyDecoder
             var dups = new List<string>();
             JsonNode? node;
             try { node = Parse(body, mediaType, dups); }
-            catch (JsonException e) { throw Unrecognized(expectedKind, JsonError(e), body); }
+            catch (JsonException e) { throw Unrecognized(expectedKind, JsonError(e, body), body); }
             catch (FormatException e) { throw Unrecognized(expectedKind, e.Message, body); }
             if (node is not JsonObject o)
                 throw ApiErrors.BadRequest($"Object 'Kind' is missing in '{System.Text.Encoding.UTF8.GetString(body).Trim()}'");

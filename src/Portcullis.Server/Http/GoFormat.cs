@@ -11,11 +11,46 @@ namespace Portcullis.Server.Http;
 /// </summary>
 internal static class GoFormat
 {
-    public static string Value(JsonNode? node)
+    public static string Value(JsonNode? node, bool preserveInts = false)
     {
         var sb = new StringBuilder();
-        Write(sb, node);
+        Write(sb, node, preserveInts);
         return sb.ToString();
+    }
+
+    /// <summary>strconv.Quote (fmt's %q of a string): printable runes kept, the rest escaped.</summary>
+    public static string Quote(string s)
+    {
+        var sb = new StringBuilder(s.Length + 2).Append('"');
+        foreach (var r in s.EnumerateRunes())
+        {
+            switch (r.Value)
+            {
+                case '"': sb.Append("\\\""); continue;
+                case '\\': sb.Append("\\\\"); continue;
+                case '\a': sb.Append("\\a"); continue;
+                case '\b': sb.Append("\\b"); continue;
+                case '\f': sb.Append("\\f"); continue;
+                case '\n': sb.Append("\\n"); continue;
+                case '\r': sb.Append("\\r"); continue;
+                case '\t': sb.Append("\\t"); continue;
+                case '\v': sb.Append("\\v"); continue;
+            }
+            if (r.Value == ' ' || IsPrint(r)) { sb.Append(r.ToString()); continue; }
+            if (r.Value < ' ' || r.Value == 0x7f) sb.Append("\\x").Append(r.Value.ToString("x2", CultureInfo.InvariantCulture));
+            else if (r.Value < 0x10000) sb.Append("\\u").Append(r.Value.ToString("x4", CultureInfo.InvariantCulture));
+            else sb.Append("\\U").Append(r.Value.ToString("x8", CultureInfo.InvariantCulture));
+        }
+        return sb.Append('"').ToString();
+
+        static bool IsPrint(Rune r) => Rune.GetUnicodeCategory(r) switch
+        {
+            System.Globalization.UnicodeCategory.Control or System.Globalization.UnicodeCategory.Format
+                or System.Globalization.UnicodeCategory.Surrogate or System.Globalization.UnicodeCategory.PrivateUse
+                or System.Globalization.UnicodeCategory.OtherNotAssigned or System.Globalization.UnicodeCategory.LineSeparator
+                or System.Globalization.UnicodeCategory.ParagraphSeparator or System.Globalization.UnicodeCategory.SpaceSeparator => false,
+            _ => true,
+        };
     }
 
     /// <summary>reflect.TypeOf(v) printed with %s.</summary>
@@ -34,7 +69,7 @@ internal static class GoFormat
         _ => "%!s(<nil>)",
     };
 
-    private static void Write(StringBuilder sb, JsonNode? node)
+    private static void Write(StringBuilder sb, JsonNode? node, bool ints)
     {
         switch (node)
         {
@@ -49,7 +84,7 @@ internal static class GoFormat
                     if (!first) sb.Append(' ');
                     first = false;
                     sb.Append(k).Append(':');
-                    Write(sb, v);
+                    Write(sb, v, ints);
                 }
                 sb.Append(']');
                 break;
@@ -58,7 +93,7 @@ internal static class GoFormat
                 for (var i = 0; i < a.Count; i++)
                 {
                     if (i > 0) sb.Append(' ');
-                    Write(sb, a[i]);
+                    Write(sb, a[i], ints);
                 }
                 sb.Append(']');
                 break;
@@ -68,6 +103,7 @@ internal static class GoFormat
                     case JsonValueKind.String: sb.Append(v.GetValue<string>()); break;
                     case JsonValueKind.True: sb.Append("true"); break;
                     case JsonValueKind.False: sb.Append("false"); break;
+                    case JsonValueKind.Number when ints && Api.Schema.ObjectShaper.TryInt(v, out var l): sb.Append(l.ToString(CultureInfo.InvariantCulture)); break;
                     case JsonValueKind.Number: sb.Append(Float(Number(v))); break;
                     default: sb.Append("<nil>"); break;
                 }

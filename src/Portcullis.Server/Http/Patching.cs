@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Resources;
@@ -19,43 +20,148 @@ public static class Patching
     /// <summary>maxJSONPatchOperations in the API server's patch handler.</summary>
     public const int MaxJsonPatchOperations = 10000;
 
-    public static JsonObject Apply(string mediaType, JsonObject current, JsonNode? patch, ResourceDefinition def, string fieldValidation = "Warn") =>
-        Apply(mediaType, current, patch, def.Schema, fieldValidation);
+    public static JsonObject Apply(string mediaType, JsonObject current, JsonNode? patch, ResourceDefinition def, string fieldValidation = "Warn",
+        byte[]? rawPatch = null, Trace? trace = null) =>
+        Apply(mediaType, current, patch, def.Schema, fieldValidation, rawPatch, trace);
 
     /// <summary>Applies a patch to an object of the given schema (a resource, or a subresource's kind such as Scale).</summary>
-    public static JsonObject Apply(string mediaType, JsonObject current, JsonNode? patch, StructSchema schema, string fieldValidation = "Warn")
+    public static JsonObject Apply(string mediaType, JsonObject current, JsonNode? patch, StructSchema schema, string fieldValidation = "Warn",
+        byte[]? rawPatch = null, Trace? trace = null)
     {
         var strict = fieldValidation is "Warn" or "Strict";
         switch (mediaType)
         {
             case "application/json-patch+json":
                 if (strict) DecodeJsonPatchOps(patch);
-                return JsonPatch(current, patch);
+                return JsonPatch(current, patch, rawPatch, trace);
             case "application/merge-patch+json":
+            {
                 if (strict && JsonParser.FindNonFiniteNumber(patch) is { } n)
                     throw ApiErrors.BadRequest($"error decoding patch: json: cannot unmarshal number {n} into Go value of type float64");
-                return MergePatch(current, patch as JsonObject ?? throw ApiErrors.BadRequest("json: cannot unmarshal array into Go value of type map[string]interface {}"));
+                // kjson.UnmarshalStrict into map[string]interface{} (Warn, Strict); then jsonpatch.MergePatch,
+                // which refuses a null patch and takes any other non-object as the whole new document.
+                if (strict && patch is not null and not JsonObject)
+                    throw ApiErrors.BadRequest($"error decoding patch: json: cannot unmarshal {GoKind(patch)} into Go value of type map[string]interface {{}}");
+                if (patch is null) throw ApiErrors.BadRequest("Invalid JSON Patch");
+                if (patch is not JsonObject)
+                {
+                    var doc = patch;
+                    throw DecodeFailure(new Trace { Describe = () => GoJsonWriter.ToString(doc) },
+                        $"couldn't get version/kind; json parse error: json: cannot unmarshal {GoKind(patch)} into Go value of type {VersionKindStruct}");
+                }
+                var p = (JsonObject)patch;
+                var decoded = new HashSet<JsonNode>(ReferenceEqualityComparer.Instance);
+                var merged = (JsonObject)MergeValue(current, p, decoded)!;
+                if (trace is not null) trace.Describe = () => MarshalMerged(merged, decoded);
+                return merged;
+            }
             default:
                 // kjson.Unmarshal of the patch into map[string]interface{}, whatever the validation.
                 if (JsonParser.FindNonFiniteNumber(patch) is { } f)
                     throw ApiErrors.BadRequest($"json: cannot unmarshal number {f} into Go value of type float64");
-                return Http.StrategicMergePatch.Apply(current, patch as JsonObject ?? throw ApiErrors.BadRequest("json: cannot unmarshal array into Go value of type map[string]interface {}"), schema);
+                var smp = patch as JsonObject ?? throw ApiErrors.BadRequest("json: cannot unmarshal array into Go value of type map[string]interface {}");
+                if (trace is not null)
+                {
+                    trace.Strategic = true;
+                    trace.Describe = () => GoFormat.Value(smp, preserveInts: true);
+                }
+                return Http.StrategicMergePatch.Apply(current, smp, schema);
         }
     }
 
-    public static JsonObject MergePatch(JsonObject target, JsonObject patch) => (JsonObject)MergeValue(target, patch)!;
-
-    private static JsonNode? MergeValue(JsonNode? target, JsonNode? patch)
+    /// <summary>
+    /// Applies a patch and decodes the result into the kind, as the patch handler does: a value of
+    /// the wrong type, and under Strict an unknown or duplicate field, is a 422 naming the patch.
+    /// </summary>
+    public static JsonObject ApplyAndDecode(string mediaType, JsonObject current, JsonNode? patch, byte[]? rawPatch, StructSchema schema,
+        string fieldValidation, List<string> warnings)
     {
-        if (patch is not JsonObject p) return patch?.DeepClone();
+        var trace = new Trace();
+        var patched = Apply(mediaType, current, patch, schema, fieldValidation, rawPatch, trace);
+        var problems = new DecodeProblems();
+        var shaped = ObjectShaper.Shape(patched, schema, problems);
+        if (problems.TypeErrors.Count > 0) throw DecodeFailure(trace, TypeError(trace, problems));
+        if (fieldValidation == "Strict" && problems.UnknownFields.Count + problems.DuplicateFields.Count > 0)
+        {
+            var msgs = problems.UnknownFields.Select(f => $"unknown field \"{f}\"").Concat(problems.DuplicateFields.Select(f => $"duplicate field \"{f}\""));
+            throw DecodeFailure(trace, "strict decoding error: " + string.Join(", ", msgs));
+        }
+        BodyDecoder.ReportFieldProblems(problems, fieldValidation, warnings);
+        return shaped;
+    }
+
+    public static JsonObject MergePatch(JsonObject target, JsonObject patch) =>
+        (JsonObject)MergeValue(target, patch, new HashSet<JsonNode>(ReferenceEqualityComparer.Instance))!;
+
+    /// <summary>
+    /// jsonpatch.MergePatch (v4.12.0). <paramref name="decoded"/> collects the objects its lazy nodes
+    /// decode (merged objects and everything taken from the patch), which Go marshals with sorted keys.
+    /// </summary>
+    private static JsonNode? MergeValue(JsonNode? target, JsonNode? patch, HashSet<JsonNode> decoded)
+    {
+        if (patch is not JsonObject p)
+        {
+            var c = patch?.DeepClone();
+            MarkAll(c, decoded);
+            return c;
+        }
         var t = target as JsonObject ?? new JsonObject();
         t = (JsonObject)t.DeepClone();
+        decoded.Add(t);
         foreach (var (k, v) in p)
         {
             if (v is null) { t.Remove(k); continue; }
-            t[k] = MergeValue(t[k], v);
+            t[k] = MergeValue(t[k], v, decoded);
         }
         return t;
+
+        static void MarkAll(JsonNode? n, HashSet<JsonNode> decoded)
+        {
+            if (n is JsonObject o)
+            {
+                decoded.Add(o);
+                foreach (var (_, v) in o) MarkAll(v, decoded);
+            }
+            else if (n is JsonArray a) foreach (var v in a) MarkAll(v, decoded);
+        }
+    }
+
+    private static string MarshalMerged(JsonNode? n, HashSet<JsonNode> decoded)
+    {
+        var sb = new StringBuilder();
+        Write(n);
+        return sb.ToString();
+
+        void Write(JsonNode? x)
+        {
+            switch (x)
+            {
+                case JsonObject o:
+                    sb.Append('{');
+                    var first = true;
+                    foreach (var (k, v) in decoded.Contains(o) ? o.OrderBy(p => p.Key, StringComparer.Ordinal) : o.AsEnumerable())
+                    {
+                        if (!first) sb.Append(',');
+                        first = false;
+                        sb.Append(GoJsonWriter.ToString(JsonValue.Create(k))).Append(':');
+                        Write(v);
+                    }
+                    sb.Append('}');
+                    break;
+                case JsonArray a:
+                    sb.Append('[');
+                    for (var i = 0; i < a.Count; i++)
+                    {
+                        if (i > 0) sb.Append(',');
+                        Write(a[i]);
+                    }
+                    sb.Append(']');
+                    break;
+                default:
+                    sb.Append(GoJsonWriter.ToString(x));
+                    break;
+            }
+        }
     }
 
     // ---- JSON patch ----
@@ -107,7 +213,74 @@ public static class Patching
     /// </summary>
     private static ApiException Unprocessable() => new(422, "Invalid", "the server rejected our request due to an error in our request");
 
-    public static JsonObject JsonPatch(JsonObject target, JsonNode? patch)
+    /// <summary>
+    /// What the patch handler needs to word a failure to decode the patched object: the text upstream
+    /// shows as the invalid value (the patched document as json-patch marshals it, or the strategic
+    /// merge patch as Go's <c>%+v</c> prints a map).
+    /// </summary>
+    public sealed class Trace
+    {
+        internal Func<string>? Describe;
+        internal bool Strategic;
+        public string InvalidValue => Describe?.Invoke() ?? "";
+    }
+
+    /// <summary>
+    /// A patched object that does not decode into its type: the handlers' NewInvalid with an empty
+    /// kind and one error on <c>patch</c> (422), for type errors and, under Strict, unknown fields.
+    /// </summary>
+    public static ApiException DecodeFailure(Trace trace, string error) =>
+        ApiErrors.Invalid("", "", "", [FieldError.Invalid("patch", GoFormat.Quote(trace.InvalidValue), error, quoted: false)]);
+
+    /// <summary>The first type error of a patched object, worded as the decoder upstream uses for this patch type.</summary>
+    public static string TypeError(Trace trace, Api.Schema.DecodeProblems problems) =>
+        trace.Strategic && problems.FirstMismatch is { } m && ConverterError(m.Value, m.Type) is { } c ? c : problems.TypeErrors[0];
+
+    /// <summary>
+    /// runtime.DefaultUnstructuredConverter's error for a value of the wrong type (strategic merge
+    /// patches are decoded from a map, not from JSON): reflect kinds, not JSON kinds.
+    /// </summary>
+    internal static string? ConverterError(JsonNode? value, TypeRef type)
+    {
+        var t = type.Deref;
+        var st = value switch
+        {
+            JsonObject => "map",
+            JsonArray => "slice",
+            JsonValue v => v.GetValueKind() switch
+            {
+                JsonValueKind.String => "string",
+                JsonValueKind.Number => Api.Schema.ObjectShaper.TryInt(v, out _) ? "int64" : "float64",
+                _ => "bool",
+            },
+            _ => null,
+        };
+        if (st is null) return null;
+        switch (t.Kind)
+        {
+            case TypeKind.Map: return $"cannot restore map from {st}";
+            case TypeKind.Slice: return $"cannot restore slice from {st}";
+            case TypeKind.Bytes: return st == "slice" ? null : $"cannot restore slice from {st}";
+            case TypeKind.Struct: return $"cannot restore struct from: {st}";
+            case TypeKind.String or TypeKind.Bool or TypeKind.Int32 or TypeKind.Int64 or TypeKind.Float64:
+            {
+                var dt = Api.Schema.ObjectShaper.GoTypeName(t);
+                var numeric = t.Kind is TypeKind.Int32 or TypeKind.Int64 or TypeKind.Float64;
+                // reflect's ConvertibleTo: integers convert to strings and numbers; floats to numbers.
+                var convertible = (st == "int64" && (numeric || t.Kind == TypeKind.String)) || (st == "float64" && numeric);
+                return convertible ? $"cannot convert {st} to {dt}" : $"unrecognized type: {dt}";
+            }
+            default: return null; // types with their own unmarshalers (Time, Quantity, IntOrString)
+        }
+    }
+
+    /// <summary>
+    /// jsonpatch.Apply of evanphx/json-patch v4.12.0. Scalars are compared (test) as json-patch does,
+    /// by their JSON text: the patch's as sent, the object's as Go encodes it (1 and 1.0 differ,
+    /// so do "&lt;" and "\u003c" sent by the client). <paramref name="rawPatch"/> is the body the
+    /// patch was parsed from, for those texts.
+    /// </summary>
+    public static JsonObject JsonPatch(JsonObject target, JsonNode? patch, byte[]? rawPatch = null, Trace? trace = null)
     {
         // jsonpatch.DecodePatch: a list of objects (a null item is an operation with no fields).
         var ops = patch switch
@@ -121,7 +294,10 @@ public static class Patching
         if (ops.Count > MaxJsonPatchOperations)
             throw ApiErrors.RequestEntityTooLarge($"Request entity too large: The allowed maximum operations in a JSON patch is {MaxJsonPatchOperations}, got {ops.Count}");
 
+        var state = new JsonPatchState(rawPatch is null ? [] : RawValueTexts(rawPatch, ops));
         JsonNode doc = target.DeepClone();
+        state.Decoded.Add(doc);
+        long copied = 0;
         foreach (var opNode in ops)
         {
             var op = opNode as JsonObject ?? new JsonObject();
@@ -129,13 +305,13 @@ public static class Patching
             {
                 case "add":
                 {
-                    var (con, key) = FindObject(doc, Path(op));
-                    Add(con, key, op["value"]?.DeepClone());
+                    var (con, key) = state.FindObject(doc, Path(op));
+                    Add(con, key, state.Clone(op["value"], false));
                     break;
                 }
                 case "remove":
                 {
-                    var (con, key) = FindObject(doc, Path(op));
+                    var (con, key) = state.FindObject(doc, Path(op));
                     Remove(con, key);
                     break;
                 }
@@ -144,29 +320,34 @@ public static class Patching
                     var path = Path(op);
                     if (path.Length == 0)
                     {
-                        doc = op["value"] is JsonObject or JsonArray ? op["value"]!.DeepClone() : throw Unprocessable();
+                        // The value becomes the document (an array too: decoding it into the kind then fails).
+                        doc = op["value"] is JsonObject or JsonArray ? state.Clone(op["value"], false)! : throw Unprocessable();
+                        state.Decoded.Add(doc);
                         break;
                     }
-                    var (con, key) = FindObject(doc, path);
+                    var (con, key) = state.FindObject(doc, path);
                     Get(con, key); // json-patch v4: an index must exist; a missing object key is set
-                    Set(con, key, op["value"]?.DeepClone());
+                    Set(con, key, state.Clone(op["value"], false));
                     break;
                 }
                 case "move":
                 {
-                    var (from, fromKey) = FindObject(doc, From(op));
+                    var (from, fromKey) = state.FindObject(doc, From(op));
                     var v = Get(from, fromKey);
                     Remove(from, fromKey);
-                    var (con, key) = FindObject(doc, Path(op));
+                    var (con, key) = state.FindObject(doc, Path(op));
                     Add(con, key, v);
                     break;
                 }
                 case "copy":
                 {
-                    var (from, fromKey) = FindObject(doc, From(op));
-                    var v = Get(from, fromKey)?.DeepClone();
-                    var (con, key) = FindObject(doc, Path(op));
-                    Add(con, key, v);
+                    var (from, fromKey) = state.FindObject(doc, From(op));
+                    var v = Get(from, fromKey);
+                    var (con, key) = state.FindObject(doc, Path(op));
+                    // AccumulatedCopySizeLimit: the API server sets it to --json-patch-max-copy-bytes (3 MiB).
+                    copied += Encoding.UTF8.GetByteCount(state.Marshal(v));
+                    if (copied > MaxJsonPatchCopyBytes) throw Unprocessable();
+                    Add(con, key, state.Clone(v, true));
                     break;
                 }
                 case "test":
@@ -176,17 +357,250 @@ public static class Patching
                     if (path.Length == 0) actual = doc;
                     else
                     {
-                        var (con, key) = FindObject(doc, path);
+                        var (con, key) = state.FindObject(doc, path);
                         actual = Get(con, key);
                     }
-                    if (!JsonNode.DeepEquals(actual, op["value"])) throw Unprocessable();
+                    // A missing value: json-patch dereferences nil (a panic upstream); here the test fails.
+                    if (!op.ContainsKey("value")) throw Unprocessable();
+                    var equal = actual is null ? op["value"] is null : op["value"] is not null && state.Equal(actual, op["value"]!);
+                    if (!equal) throw Unprocessable();
                     break;
                 }
                 default:
                     throw Unprocessable(); // Unexpected kind: ...
             }
         }
-        return doc as JsonObject ?? throw ApiErrors.BadRequest("patch result is not an object");
+        if (trace is not null)
+        {
+            var final = doc;
+            trace.Describe = () => state.Marshal(final);
+        }
+        if (doc is JsonObject result) return result;
+        // The patched document is an array: the codec cannot find its kind (SimpleMetaFactory.Interpret).
+        throw DecodeFailure(trace ?? new Trace { Describe = () => state.Marshal(doc) },
+            "couldn't get version/kind; json parse error: json: cannot unmarshal array into Go value of type " + VersionKindStruct);
+    }
+
+    /// <summary>The anonymous struct SimpleMetaFactory.Interpret decodes apiVersion and kind into, as Go prints its type.</summary>
+    private const string VersionKindStruct = """struct { APIVersion string "json:\"apiVersion,omitempty\""; Kind string "json:\"kind,omitempty\"" }""";
+
+    /// <summary>
+    /// Parses a patch body. Bytes that are not JSON: 400 with encoding/json's syntax error, worded
+    /// per patch type (kjson.UnmarshalStrict's "error decoding patch" under Warn and Strict;
+    /// json-patch's DecodePatch, MergePatch's ErrBadJSONPatch, the strategic patch's unmarshal).
+    /// </summary>
+    public static JsonNode? Parse(byte[] body, string mediaType, string fieldValidation)
+    {
+        try { return JsonParser.Parse(body); }
+        catch (JsonException e)
+        {
+            var syntax = BodyDecoder.GoSyntaxError(e, body);
+            var strict = fieldValidation is "Warn" or "Strict";
+            throw ApiErrors.BadRequest(mediaType switch
+            {
+                "application/json-patch+json" or "application/merge-patch+json" when strict => "error decoding patch: " + syntax,
+                "application/merge-patch+json" => "Invalid JSON Patch",
+                _ => syntax,
+            });
+        }
+    }
+
+    /// <summary>--json-patch-max-copy-bytes' default (JSONPatchMaxCopyBytes, 3 MiB).</summary>
+    public const long MaxJsonPatchCopyBytes = 3 * 1024 * 1024;
+
+    /// <summary>
+    /// The texts of the scalars inside each operation's <c>value</c> as the client wrote them
+    /// (json-patch keeps them as raw JSON). The body is read again beside the parsed tree.
+    /// </summary>
+    private static Dictionary<JsonNode, string> RawValueTexts(byte[] raw, JsonArray ops)
+    {
+        var texts = new Dictionary<JsonNode, string>(ReferenceEqualityComparer.Instance);
+        try
+        {
+            var r = new Utf8JsonReader(raw, new JsonReaderOptions { MaxDepth = JsonParser.MaxDepth + 2 });
+            if (!r.Read() || r.TokenType != JsonTokenType.StartArray) return texts;
+            var i = 0;
+            while (r.Read() && r.TokenType != JsonTokenType.EndArray)
+            {
+                var op = i < ops.Count ? ops[i] as JsonObject : null;
+                i++;
+                if (r.TokenType != JsonTokenType.StartObject) { r.Skip(); continue; }
+                while (r.Read() && r.TokenType != JsonTokenType.EndObject)
+                {
+                    var name = r.GetString();
+                    r.Read();
+                    if (name == "value" && op is not null && op.ContainsKey("value")) Walk(ref r, op["value"], texts);
+                    else r.Skip();
+                }
+            }
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException) { }
+        return texts;
+
+        static void Walk(ref Utf8JsonReader r, JsonNode? node, Dictionary<JsonNode, string> texts)
+        {
+            switch (r.TokenType)
+            {
+                case JsonTokenType.StartObject:
+                    while (r.Read() && r.TokenType != JsonTokenType.EndObject)
+                    {
+                        var key = r.GetString()!;
+                        r.Read();
+                        Walk(ref r, node is JsonObject o && o.TryGetPropertyValue(key, out var child) ? child : null, texts);
+                    }
+                    break;
+                case JsonTokenType.StartArray:
+                    var i = 0;
+                    while (r.Read() && r.TokenType != JsonTokenType.EndArray)
+                    {
+                        Walk(ref r, node is JsonArray a && i < a.Count ? a[i] : null, texts);
+                        i++;
+                    }
+                    break;
+                case JsonTokenType.String:
+                    if (node is JsonValue) texts[node] = "\"" + Encoding.UTF8.GetString(r.ValueSpan) + "\"";
+                    break;
+                default:
+                    if (node is JsonValue) texts[node] = Encoding.UTF8.GetString(r.ValueSpan);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// What json-patch's lazy nodes remember: the raw text of scalars that came from the patch, and
+    /// which objects it decoded into maps (Go marshals those with sorted keys; the others as read).
+    /// </summary>
+    private sealed class JsonPatchState(Dictionary<JsonNode, string> raw)
+    {
+        public readonly HashSet<JsonNode> Decoded = new(ReferenceEqualityComparer.Instance);
+
+        /// <summary>findObject: every container on the way is decoded.</summary>
+        public (JsonNode Container, string Key) FindObject(JsonNode doc, string pointer)
+        {
+            var (con, key) = Patching.FindObject(doc, pointer);
+            var cur = doc;
+            var split = pointer.Split('/');
+            for (var i = 1; i < split.Length - 1; i++)
+            {
+                cur = Get(cur, DecodeKey(split[i]))!;
+                Decoded.Add(cur);
+            }
+            return (con, key);
+        }
+
+        /// <summary>The text json-patch compares and writes for a scalar (json.Marshal escapes HTML).</summary>
+        private string Text(JsonNode? n, bool escapeHtml) =>
+            n is not null && raw.TryGetValue(n, out var t) ? (escapeHtml ? EscapeHtml(t) : t) : GoJsonWriter.ToString(n);
+
+        /// <summary>A value put into the document: the patch's own (add, replace) or a deepCopy (copy: re-marshalled).</summary>
+        public JsonNode? Clone(JsonNode? n, bool marshalled)
+        {
+            switch (n)
+            {
+                case JsonObject o:
+                {
+                    var c = new JsonObject();
+                    IEnumerable<KeyValuePair<string, JsonNode?>> items = marshalled && Decoded.Contains(o) ? o.OrderBy(p => p.Key, StringComparer.Ordinal) : o;
+                    foreach (var (k, v) in items) c[k] = Clone(v, marshalled);
+                    return c;
+                }
+                case JsonArray a:
+                {
+                    var c = new JsonArray();
+                    foreach (var v in a) c.Add(Clone(v, marshalled));
+                    return c;
+                }
+                case JsonValue v:
+                {
+                    var c = v.DeepClone();
+                    if (raw.TryGetValue(v, out var t)) raw[c] = marshalled ? EscapeHtml(t) : t;
+                    return c;
+                }
+                default: return null;
+            }
+        }
+
+        /// <summary>lazyNode.equal: objects and arrays by structure, scalars by their JSON text.</summary>
+        public bool Equal(JsonNode n, JsonNode o)
+        {
+            switch (n)
+            {
+                case JsonObject no:
+                {
+                    Decoded.Add(no);
+                    if (o is not JsonObject oo) return false;
+                    Decoded.Add(oo);
+                    if (no.Count != oo.Count) return false;
+                    foreach (var (k, v) in no)
+                    {
+                        if (!oo.TryGetPropertyValue(k, out var ov)) return false;
+                        if ((v is null) != (ov is null)) return false;
+                        if (v is not null && !Equal(v, ov!)) return false;
+                    }
+                    return true;
+                }
+                case JsonArray na:
+                {
+                    if (o is not JsonArray oa || na.Count != oa.Count) return false;
+                    for (var i = 0; i < na.Count; i++)
+                    {
+                        if ((na[i] is null) != (oa[i] is null)) return false;
+                        if (na[i] is not null && !Equal(na[i]!, oa[i]!)) return false;
+                    }
+                    return true;
+                }
+                default:
+                    return o is JsonValue && Text(n, false) == Text(o, false);
+            }
+        }
+
+        /// <summary>json.Marshal of the document: decoded objects with sorted keys, raw scalars HTML-escaped.</summary>
+        public string Marshal(JsonNode? n)
+        {
+            var sb = new StringBuilder();
+            Write(n);
+            return sb.ToString();
+
+            void Write(JsonNode? x)
+            {
+                switch (x)
+                {
+                    case JsonObject o:
+                    {
+                        sb.Append('{');
+                        var first = true;
+                        IEnumerable<KeyValuePair<string, JsonNode?>> items = Decoded.Contains(o) ? o.OrderBy(p => p.Key, StringComparer.Ordinal) : o;
+                        foreach (var (k, v) in items)
+                        {
+                            if (!first) sb.Append(',');
+                            first = false;
+                            sb.Append(GoJsonWriter.ToString(JsonValue.Create(k))).Append(':');
+                            Write(v);
+                        }
+                        sb.Append('}');
+                        break;
+                    }
+                    case JsonArray a:
+                    {
+                        sb.Append('[');
+                        for (var i = 0; i < a.Count; i++)
+                        {
+                            if (i > 0) sb.Append(',');
+                            Write(a[i]);
+                        }
+                        sb.Append(']');
+                        break;
+                    }
+                    default:
+                        sb.Append(Text(x, true));
+                        break;
+                }
+            }
+        }
+
+        private static string EscapeHtml(string s) =>
+            s.Replace("<", "\\u003c").Replace(">", "\\u003e").Replace("&", "\\u0026").Replace("\u2028", "\\u2028").Replace("\u2029", "\\u2029");
     }
 
     private static string? Str(JsonObject op, string field) =>

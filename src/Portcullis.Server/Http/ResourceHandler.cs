@@ -165,18 +165,20 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
         var patch = media switch
         {
             "application/json-patch+json" or "application/merge-patch+json" or "application/strategic-merge-patch+json"
-                => BodyDecoder.ParseRaw(body, media, null),
+                => Patching.Parse(body, media, fieldValidation),
             _ => throw ApiErrors.UnsupportedMediaType(media,
                 ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"]),
         };
         var updated = await store.UpdateAsync(info.Namespace, info.Name, info.Subresource, current =>
         {
-            var patched = Patching.Apply(media, current, patch, def, fieldValidation);
-            // Re-decode the result as a body would be, so unknown fields are reported the same way.
-            var problems = new Api.Schema.DecodeProblems();
-            var shaped = Api.Schema.ObjectShaper.Shape(patched, def.Schema, problems);
-            if (problems.TypeErrors.Count > 0) throw ApiErrors.BadRequest(problems.TypeErrors[0]);
-            BodyDecoder.ReportFieldProblems(problems, fieldValidation, warnings);
+            // Decoded as a body would be, so unknown fields are reported the same way.
+            var shaped = Patching.ApplyAndDecode(media, current, patch, body, def.Schema, fieldValidation, warnings);
+            // patcher.applyPatch: the namespace (EnsureObjectNamespaceMatchesRequestNamespace) and the name (checkName).
+            CheckNamespace(shaped, info, def);
+            if (!def.Namespaced) (shaped["metadata"] as JsonObject)?.Remove("namespace");
+            else if (Meta.Namespace(shaped).Length == 0) Meta.Set(shaped, "namespace", info.Namespace);
+            if (Meta.Name(shaped) != info.Name)
+                throw ApiErrors.BadRequest($"the name of the object ({Meta.Name(shaped)}) does not match the name on the URL ({info.Name})");
             // The patched object keeps the current resourceVersion unless the patch set one.
             return shaped;
         }, Write(ctx, dryRun, warnings), ctx.RequestAborted);

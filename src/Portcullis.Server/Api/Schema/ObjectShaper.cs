@@ -13,6 +13,8 @@ public sealed class DecodeProblems
     public List<string> DuplicateFields { get; } = [];
     /// <summary>Type mismatches, worded like Go's json errors; always fatal.</summary>
     public List<string> TypeErrors { get; } = [];
+    /// <summary>The value and the type of the first type mismatch (strategic merge patches word it otherwise).</summary>
+    public (JsonNode? Value, TypeRef Type)? FirstMismatch { get; set; }
 }
 
 /// <summary>
@@ -221,6 +223,7 @@ public static class ObjectShaper
             _ => "value",
         };
         // Go: json: cannot unmarshal string into Go struct field PodSpec.spec.containers of type []v1.Container
+        if (problems is not null) problems.FirstMismatch ??= (value, t);
         problems?.TypeErrors.Add($"json: cannot unmarshal {kind} into Go struct field {owner.Name}.{path} of type {GoTypeName(t)}");
         return null;
     }

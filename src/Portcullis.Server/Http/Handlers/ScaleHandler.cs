@@ -69,17 +69,12 @@ public sealed class ScaleHandler(Func<ResourceDefinition, GenericStore> stores, 
                 if (media is not ("application/json-patch+json" or "application/merge-patch+json" or "application/strategic-merge-patch+json"))
                     throw ApiErrors.UnsupportedMediaType(media,
                         ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"]);
-                var patch = BodyDecoder.ParseRaw(body, media, null);
                 var fieldValidation = BodyDecoder.FieldValidation(ctx.Request);
+                var patch = Patching.Parse(body, media, fieldValidation);
                 var warnings = new List<string>();
                 await WriteAsync(ctx, info, def, store, oldScale =>
                 {
-                    var patched = Patching.Apply(media, oldScale, patch, Schema, fieldValidation);
-                    var problems = new DecodeProblems();
-                    var shaped = ObjectShaper.Shape(patched, Schema, problems);
-                    if (problems.TypeErrors.Count > 0) throw ApiErrors.BadRequest(problems.TypeErrors[0]);
-                    BodyDecoder.ReportFieldProblems(problems, fieldValidation, warnings);
-                    return shaped;
+                    return Patching.ApplyAndDecode(media, oldScale, patch, body, Schema, fieldValidation, warnings);
                 }, warnings);
                 return;
             }

@@ -26,7 +26,7 @@ public static class MetadataValidation
     public static List<string> IsDns1035Label(string v)
     {
         var errs = new List<string>();
-        if (v.Length > 63) errs.Add(NameValidation.MaxLenError(63));
+        if (NameValidation.GoLen(v) > 63) errs.Add(NameValidation.MaxLenError(63));
         if (!System.Text.RegularExpressions.Regex.IsMatch(v, @"^[a-z]([-a-z0-9]*[a-z0-9])?\z"))
             errs.Add("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')");
         return errs;

@@ -17,6 +17,7 @@ public static class MetadataValidation
         NameRule.Dns1123Label => NameValidation.IsDns1123Label(prefix ? MaskTrailingDash(name) : name),
         NameRule.Dns1035Label => IsDns1035Label(prefix ? MaskTrailingDash(name) : name),
         NameRule.PathSegment => NameValidation.IsValidPathSegmentName(name),
+        NameRule.Any => [],
         _ => NameValidation.IsDns1123Subdomain(prefix ? MaskTrailingDash(name) : name),
     };
 

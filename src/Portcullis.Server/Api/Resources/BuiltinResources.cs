@@ -138,7 +138,7 @@ public static class BuiltinResources
 
         // certificates.k8s.io/v1
         new() { Group = "certificates.k8s.io", Version = "v1", Plural = "certificatesigningrequests", Singular = "certificatesigningrequest", Kind = "CertificateSigningRequest", Namespaced = false,
-            ShortNames = ["csr"], Subresources = ["approval", "status"], NameRule = NameRule.PathSegment,
+            ShortNames = ["csr"], Subresources = ["approval", "status"], NameRule = NameRule.Any,
             PrepareForCreate = CsrStrategy.PrepareForCreate, PrepareForUpdate = CsrStrategy.PrepareForUpdate,
             ValidateUpdate = Validation.CertificateValidation.Update,
             FieldLabels = Fields(("spec.signerName", At("spec", "signerName"))) },

@@ -5,6 +5,7 @@ using Portcullis.Server.Authentication;
 using Portcullis.Server.Registry.ManagedFields;
 using Portcullis.Server.Api.Schema;
 using Portcullis.Server.Errors;
+using Portcullis.Server.Validation;
 using Portcullis.Server.Serialization;
 using Portcullis.Server.Storage;
 
@@ -132,6 +133,10 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         if (def.Validate is { } validate) errs.AddRange(validate(obj, null));
         if (errs.Count > 0) throw ApiErrors.Invalid(def.Kind, def.Group, Meta.Name(obj), errs);
         await admission.ValidateAsync(Request("CREATE", "", ns, obj, null, opts), ct);
+        // The store's key function (NamespaceKeyFunc / NoNamespaceKeyFunc): a name that is no path
+        // segment is a 400, for kinds whose validation lets any name through (CSRs).
+        if (NameValidation.IsValidPathSegmentName(Meta.Name(obj)) is { Count: > 0 } badName)
+            throw ApiErrors.BadRequest($"Name parameter invalid: {Api.Validation.Go.Quote(Meta.Name(obj))}: {string.Join(";", badName)}");
 
         if (allocate is not null) await allocate(obj, ct);
         var name = Meta.Name(obj);

@@ -17,6 +17,7 @@ public static class MetadataValidation
         NameRule.Dns1123Label => NameValidation.IsDns1123Label(prefix ? MaskTrailingDash(name) : name),
         NameRule.Dns1035Label => IsDns1035Label(prefix ? MaskTrailingDash(name) : name),
         NameRule.PathSegment => NameValidation.IsValidPathSegmentName(name),
+        NameRule.Any => [],
         _ => NameValidation.IsDns1123Subdomain(prefix ? MaskTrailingDash(name) : name),
     };
 
@@ -26,7 +27,7 @@ public static class MetadataValidation
     public static List<string> IsDns1035Label(string v)
     {
         var errs = new List<string>();
-        if (v.Length > 63) errs.Add(NameValidation.MaxLenError(63));
+        if (NameValidation.GoLen(v) > 63) errs.Add(NameValidation.MaxLenError(63));
         if (!System.Text.RegularExpressions.Regex.IsMatch(v, @"^[a-z]([-a-z0-9]*[a-z0-9])?\z"))
             errs.Add("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')");
         return errs;
@@ -73,27 +74,47 @@ public static class MetadataValidation
             total += Encoding.UTF8.GetByteCount(k) + Encoding.UTF8.GetByteCount(v);
         }
         if (total > TotalAnnotationSizeLimit)
-            errs.Add(FieldError.TooLong("metadata.annotations", $"must have at most {TotalAnnotationSizeLimit} bytes"));
+            errs.Add(FieldError.TooLong("metadata.annotations", $"may not be more than {TotalAnnotationSizeLimit} bytes"));
         if (m["ownerReferences"] is JsonArray owners)
         {
+            const string path = "metadata.ownerReferences"; // upstream reports these without an index
+            var firstController = "";
             for (var i = 0; i < owners.Count; i++)
             {
                 if (owners[i] is not JsonObject o) continue;
-                const string path = "metadata.ownerReferences"; // upstream reports these without an index
-                if (Meta.Str(o, "apiVersion").Length == 0) errs.Add(FieldError.Invalid(path + ".apiVersion", "", "version must not be empty"));
-                if (Meta.Str(o, "kind").Length == 0) errs.Add(FieldError.Invalid(path + ".kind", "", "kind must not be empty"));
+                var apiVersion = Meta.Str(o, "apiVersion");
+                var kind = Meta.Str(o, "kind");
+                // schema.FromAPIVersionAndKind: "group/" or a version with two slashes has no version.
+                var slashes = apiVersion.Count(c => c == '/');
+                var version = slashes == 0 ? apiVersion : slashes == 1 ? apiVersion[(apiVersion.IndexOf('/') + 1)..] : "";
+                var group = slashes == 1 ? apiVersion[..apiVersion.IndexOf('/')] : "";
+                if (version.Length == 0) errs.Add(FieldError.Invalid(path + ".apiVersion", apiVersion, "version must not be empty"));
+                if (kind.Length == 0) errs.Add(FieldError.Invalid(path + ".kind", kind, "kind must not be empty"));
                 if (Meta.Str(o, "name").Length == 0) errs.Add(FieldError.Invalid(path + ".name", "", "name must not be empty"));
                 if (Meta.Str(o, "uid").Length == 0) errs.Add(FieldError.Invalid(path + ".uid", "", "uid must not be empty"));
+                // BannedOwners: core/v1 Event may own nothing.
+                if (group.Length == 0 && version == "v1" && kind == "Event")
+                    errs.Add(FieldError.Invalid(path, Api.Validation.Go.Value(o, "meta/v1.OwnerReference"), "/v1, Kind=Event is disallowed from being an owner", quoted: false));
+                if (o["controller"] is JsonValue c && c.GetValueKind() == JsonValueKind.True)
+                {
+                    var current = kind + "/" + Meta.Str(o, "name");
+                    if (firstController.Length == 0) firstController = current;
+                    else errs.Add(FieldError.Invalid(path, Api.Validation.GoRepr.Slice(owners, "meta/v1.OwnerReference"),
+                        $"Only one reference can have Controller set to true. Found \"true\" in references for {firstController} and {current}", quoted: false));
+                }
             }
         }
         if (m["finalizers"] is JsonArray fins)
         {
-            var seen = new HashSet<string>();
+            var names = new List<string>();
             for (var i = 0; i < fins.Count; i++)
             {
                 var f = fins[i] is JsonValue fv && fv.GetValueKind() == JsonValueKind.String ? fv.GetValue<string>() : "";
+                names.Add(f);
                 foreach (var e in NameValidation.QualifiedName(f)) errs.Add(FieldError.Invalid("metadata.finalizers", f, e));
             }
+            if (names.Contains("orphan") && names.Contains("foregroundDeletion"))
+                errs.Add(FieldError.Invalid("metadata.finalizers", Api.Validation.Go.Strings(names), "finalizer orphan and foregroundDeletion cannot be both set", quoted: false));
         }
     }
 
@@ -102,6 +123,13 @@ public static class MetadataValidation
         var errs = new List<FieldError>();
         var m = Meta.Of(obj);
         var om = Meta.Of(old);
+        // ValidateNoNewFinalizers: an object being deleted takes no finalizer it did not have.
+        if (Meta.Str(om, "deletionTimestamp").Length > 0)
+        {
+            var extra = Meta.Finalizers(obj).Except(Meta.Finalizers(old)).Distinct().Order(StringComparer.Ordinal).ToList();
+            if (extra.Count > 0)
+                errs.Add(FieldError.Forbidden("metadata.finalizers", $"no new finalizers can be added if the object is being deleted, found new finalizers {Api.Validation.Go.Strings(extra)}"));
+        }
         foreach (var field in new[] { "name", "namespace", "uid" })
         {
             var nv = Meta.Str(m, field);

@@ -18,10 +18,13 @@ public static partial class NameValidation
 
     public static string MaxLenError(int n) => $"must be no more than {n} characters";
 
+    /// <summary>Go's len(string): UTF-8 bytes, not UTF-16 units.</summary>
+    public static int GoLen(string v) => System.Text.Encoding.UTF8.GetByteCount(v);
+
     public static List<string> IsDns1123Label(string v)
     {
         var errs = new List<string>();
-        if (v.Length > 63) errs.Add(MaxLenError(63));
+        if (GoLen(v) > 63) errs.Add(MaxLenError(63));
         // A valid subdomain that is not a valid label can only be failing on its dots.
         if (!Dns1123Label().IsMatch(v) && Dns1123Subdomain().IsMatch(v))
             errs.Add("must not contain dots");
@@ -33,7 +36,7 @@ public static partial class NameValidation
     public static List<string> IsDns1123Subdomain(string v)
     {
         var errs = new List<string>();
-        if (v.Length > 253) errs.Add(MaxLenError(253));
+        if (GoLen(v) > 253) errs.Add(MaxLenError(253));
         if (!Dns1123Subdomain().IsMatch(v))
             errs.Add("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '" + Dns1123SubdomainFmt + "')");
         return errs;
@@ -69,7 +72,7 @@ public static partial class NameValidation
                 return errs;
         }
         if (name.Length == 0) errs.Add("name part must be non-empty");
-        else if (name.Length > 63) errs.Add("name part " + MaxLenError(63));
+        else if (GoLen(name) > 63) errs.Add("name part " + MaxLenError(63));
         if (!QualifiedNameRx().IsMatch(name)) // upstream checks the pattern even when the name part is empty
             errs.Add("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '" + QualifiedNameFmt + "')");
         return errs;
@@ -78,7 +81,7 @@ public static partial class NameValidation
     public static List<string> LabelValue(string v)
     {
         var errs = new List<string>();
-        if (v.Length > 63) errs.Add(MaxLenError(63));
+        if (GoLen(v) > 63) errs.Add(MaxLenError(63));
         if (!LabelValueRx().IsMatch(v))
             errs.Add("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '" + LabelValueFmt + "')");
         return errs;

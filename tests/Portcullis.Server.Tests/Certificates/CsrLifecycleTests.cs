@@ -82,6 +82,18 @@ public sealed class CsrLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Create_AnyNameThatIsAPathSegment_IsAccepted_OthersAre400NotInvalid()
+    {
+        // certificates ValidateCertificateRequestName returns nil ("We don't care what you call your
+        // certificate requests"); only the store's NoNamespaceKeyFunc (apiserver store.go @ kubernetes-1.33.0) refuses.
+        await Store.CreateAsync("", Csr("Jane_Doe.CSR", RequestPem("CN=jane, O=devs")), new WriteOptions(Alice));
+        var e = await Assert.ThrowsAsync<ApiException>(() => Store.CreateAsync("", Csr("a/b%c", RequestPem("CN=jane, O=devs")), new WriteOptions(Alice)));
+        Assert.Equal(400, e.Code);
+        Assert.Equal("BadRequest", e.Reason);
+        Assert.Equal("Name parameter invalid: \"a/b%c\": may not contain '/';may not contain '%'", e.Message);
+    }
+
+    [Fact]
     public async Task Create_SystemMastersForApiServerClient_IsForbidden()
     {
         var e = await Assert.ThrowsAsync<ApiException>(() => Store.CreateAsync("", Csr("evil", RequestPem("CN=evil, O=system:masters")), new WriteOptions(Alice)));

@@ -175,6 +175,63 @@ public sealed class MetadataValidationTests
     }
 
     [Fact]
+    public void ValidateCreate_AnnotationsOverLimit_UseFieldTooLongWording()
+    {
+        // apimachinery pkg/api/validation/objectmeta.go @ kubernetes-1.33.0: field.TooLong(fldPath, "", 256 KiB).
+        var big = new string('x', MetadataValidation.TotalAnnotationSizeLimit);
+        Assert.Equal(["metadata.annotations: Too long: may not be more than 262144 bytes"],
+            Create($$$"""{"name":"a","namespace":"default","annotations":{"k":"{{{big}}}"}}"""));
+    }
+
+    [Fact]
+    public void ValidateCreate_OrphanAndForegroundFinalizers_CannotBeBothSet()
+    {
+        Assert.Equal(["metadata.finalizers: Invalid value: []string{\"orphan\", \"foregroundDeletion\"}: finalizer orphan and foregroundDeletion cannot be both set"],
+            Create("""{"name":"a","namespace":"default","finalizers":["orphan","foregroundDeletion"]}"""));
+        Assert.Empty(Create("""{"name":"a","namespace":"default","finalizers":["orphan","example.com/x"]}"""));
+    }
+
+    [Fact]
+    public void ValidateCreate_TwoControllerOwners_AreRejected()
+    {
+        var errs = MetadataValidation.ValidateCreate(Def(), Obj("""{"name":"a","namespace":"default","ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"r1","uid":"u1","controller":true},{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"r2","uid":"u2","controller":true},{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"r3","uid":"u3","controller":false}]}"""));
+        var e = Assert.Single(errs);
+        Assert.Equal(FieldErrorType.Invalid, e.Type);
+        Assert.Equal("metadata.ownerReferences", e.Field);
+        Assert.StartsWith("[]v1.OwnerReference{v1.OwnerReference{APIVersion:\"apps/v1\", Kind:\"ReplicaSet\", Name:\"r1\"", e.BadValue);
+        Assert.Equal("Only one reference can have Controller set to true. Found \"true\" in references for ReplicaSet/r1 and ReplicaSet/r2", e.Detail);
+    }
+
+    [Fact]
+    public void ValidateCreate_EventOwner_IsDisallowed()
+    {
+        var errs = MetadataValidation.ValidateCreate(Def(), Obj("""{"name":"a","namespace":"default","ownerReferences":[{"apiVersion":"v1","kind":"Event","name":"e","uid":"u"}]}"""));
+        var e = Assert.Single(errs);
+        Assert.Equal("metadata.ownerReferences", e.Field);
+        Assert.Equal("/v1, Kind=Event is disallowed from being an owner", e.Detail);
+        Assert.StartsWith("v1.OwnerReference{APIVersion:\"v1\", Kind:\"Event\"", e.BadValue);
+        Assert.Empty(MetadataValidation.ValidateCreate(Def(), Obj("""{"name":"a","namespace":"default","ownerReferences":[{"apiVersion":"events.k8s.io/v1","kind":"Event","name":"e","uid":"u"}]}""")));
+    }
+
+    [Fact]
+    public void ValidateCreate_OwnerApiVersionWithoutVersion_IsRejected()
+    {
+        Assert.Equal(["metadata.ownerReferences.apiVersion: Invalid value: \"apps/\": version must not be empty"],
+            Create("""{"name":"a","namespace":"default","ownerReferences":[{"apiVersion":"apps/","kind":"Deployment","name":"d","uid":"u"}]}"""));
+    }
+
+    [Fact]
+    public void ValidateUpdate_NewFinalizerOnDeletingObject_IsForbidden()
+    {
+        var old = Obj("""{"name":"a","namespace":"ns","uid":"u","deletionTimestamp":"2025-01-01T00:00:00Z","finalizers":["example.com/a"]}""");
+        var updated = Obj("""{"name":"a","namespace":"ns","uid":"u","deletionTimestamp":"2025-01-01T00:00:00Z","finalizers":["example.com/c","example.com/a","example.com/b"]}""");
+        Assert.Equal(["metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{\"example.com/b\", \"example.com/c\"}"],
+            MetadataValidation.ValidateUpdate(Def(), updated, old).Select(e => e.ToString()));
+        var removing = Obj("""{"name":"a","namespace":"ns","uid":"u","deletionTimestamp":"2025-01-01T00:00:00Z"}""");
+        Assert.Empty(MetadataValidation.ValidateUpdate(Def(), removing, old));
+    }
+
+    [Fact]
     public void ValidateCreate_AnnotationsAtLimit_AreAccepted()
     {
         var big = new string('x', MetadataValidation.TotalAnnotationSizeLimit - 1);

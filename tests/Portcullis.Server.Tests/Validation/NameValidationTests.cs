@@ -88,6 +88,18 @@ public sealed class NameValidationTests
     }
 
     [Fact]
+    public void LengthLimits_CountUtf8Bytes_AsGoLen()
+    {
+        // Go's len(string) counts bytes: 32 'é' are 64 bytes, over the 63 limit (apimachinery
+        // pkg/util/validation/validation.go @ kubernetes-1.33.0).
+        var value = new string('\u00e9', 32);
+        Assert.Equal(["must be no more than 63 characters", LabelValueMsg], NameValidation.LabelValue(value));
+        Assert.Contains("name part must be no more than 63 characters", NameValidation.QualifiedName(value));
+        Assert.Contains("must be no more than 63 characters", NameValidation.IsDns1123Label(value));
+        Assert.Contains("must be no more than 253 characters", NameValidation.IsDns1123Subdomain(new string('\u00e9', 127)));
+    }
+
+    [Fact]
     public void IsDns1123Label_TooLong_ReportsLengthOnly()
     {
         Assert.Equal(["must be no more than 63 characters"], NameValidation.IsDns1123Label(new string('a', 64)));

@@ -113,7 +113,9 @@ public static class BuiltinResources
 
         // policy/v1
         new() { Group = "policy", Version = "v1", Plural = "poddisruptionbudgets", Singular = "poddisruptionbudget", Kind = "PodDisruptionBudget", Namespaced = true,
-            ShortNames = ["pdb"], Subresources = ["status"], TracksGeneration = true },
+            ShortNames = ["pdb"], Subresources = ["status"], TracksGeneration = true,
+            // The PDB strategy validates no ObjectMeta itself: only BeforeCreate's path-segment name check applies.
+            NameRule = NameRule.PathSegment, ValidateUpdate = Validation.PolicyValidation.PodDisruptionBudgetUpdate },
 
         // scheduling.k8s.io/v1
         new() { Group = "scheduling.k8s.io", Version = "v1", Plural = "priorityclasses", Singular = "priorityclass", Kind = "PriorityClass", Namespaced = false,
@@ -147,7 +149,7 @@ public static class BuiltinResources
 
         // certificates.k8s.io/v1
         new() { Group = "certificates.k8s.io", Version = "v1", Plural = "certificatesigningrequests", Singular = "certificatesigningrequest", Kind = "CertificateSigningRequest", Namespaced = false,
-            ShortNames = ["csr"], Subresources = ["approval", "status"], NameRule = NameRule.PathSegment,
+            ShortNames = ["csr"], Subresources = ["approval", "status"], NameRule = NameRule.Any,
             PrepareForCreate = CsrStrategy.PrepareForCreate, PrepareForUpdate = CsrStrategy.PrepareForUpdate,
             ValidateUpdate = Validation.CertificateValidation.Update,
             FieldLabels = Fields(("spec.signerName", At("spec", "signerName"))) },

@@ -4,7 +4,9 @@ using Portcullis.Server.Api.Schema;
 namespace Portcullis.Server.Api.Resources;
 
 /// <summary>How a resource's names are validated (upstream's per-kind name validators).</summary>
-public enum NameRule { Dns1123Subdomain, Dns1123Label, Dns1035Label, PathSegment }
+public enum NameRule { Dns1123Subdomain, Dns1123Label, Dns1035Label, PathSegment,
+    /// <summary>No name rule (CSRs: "We don't care what you call your certificate requests"); the store's key check still applies.</summary>
+    Any }
 
 /// <summary>
 /// One served resource: its names, scope and verbs as discovery shows them, where it is stored,

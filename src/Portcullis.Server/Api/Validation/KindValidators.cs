@@ -27,6 +27,7 @@ public static class KindValidators
         ("coordination.k8s.io", "Lease") => ClusterValidation.Lease,
         ("scheduling.k8s.io", "PriorityClass") => SchedulingValidation.PriorityClass,
         ("policy", "PodSecurityPolicy") => PodSecurityPolicyValidation.Validate,
+        ("policy", "PodDisruptionBudget") => PolicyValidation.PodDisruptionBudget,
         ("rbac.authorization.k8s.io", "Role") => RbacValidation.Role,
         ("rbac.authorization.k8s.io", "ClusterRole") => RbacValidation.ClusterRole,
         ("rbac.authorization.k8s.io", "RoleBinding") => RbacValidation.RoleBinding,

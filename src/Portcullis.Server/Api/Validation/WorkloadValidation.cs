@@ -123,7 +123,7 @@ internal static class WorkloadValidation
             : $"intstr.IntOrString{{Type:1, IntVal:0, StrVal:{Go.Quote(ios.Value.Str)}}}";
     }
 
-    private static void PositiveIntOrPercent(List<FieldError> errs, JsonNode? v, string path)
+    internal static void PositiveIntOrPercent(List<FieldError> errs, JsonNode? v, string path)
     {
         var ios = J.IntOrStr(v);
         if (ios is null) return;
@@ -147,7 +147,7 @@ internal static class WorkloadValidation
         return ios.Value.IsInt ? ios.Value.Int : long.TryParse(ios.Value.Str, out var n) ? n : 0;
     }
 
-    private static void NotMoreThan100(List<FieldError> errs, JsonNode? v, string path)
+    internal static void NotMoreThan100(List<FieldError> errs, JsonNode? v, string path)
     {
         var (p, isPercent) = Percent(v);
         if (isPercent && p > 100) errs.Add(Err.InvalidRaw(path, IntOrStrRepr(v), "must not be greater than 100%"));

@@ -49,6 +49,23 @@ public sealed class KubectlAutoscaleTests(ServerFixture f) : IClassFixture<Serve
         Assert.Matches(@"(?m)^horizontalpodautoscaler\.autoscaling/web\s+Deployment/web\s+cpu: <unknown>/80%\s+2\s+5\s+0\s+\S+$", r.Stdout);
     }
 
+    [Fact]
+    public async Task DryRun_ThroughV1_AnswersAsAWriteWould()
+    {
+        var k127 = Tools.KubectlVersion("1.27");
+        await Ok(k127, "create", "namespace", "hpa-dry");
+        await Ok(k127, "-n", "hpa-dry", "create", "deployment", "web", "--image=nginx");
+        // kubectl 1.27 writes autoscaling/v1 and sets no target without --cpu-percent: conversion adds 80%.
+        var r = await Ok(k127, "-n", "hpa-dry", "autoscale", "deployment", "web", "--max=3", "--dry-run=server", "-o", "json");
+        var v1 = JsonNode.Parse(r.Stdout)!;
+        Assert.Equal("autoscaling/v1", (string?)v1["apiVersion"]);
+        Assert.Equal(80, (int)v1["spec"]!["targetCPUUtilizationPercentage"]!);
+        Assert.Equal(1, (int)v1["spec"]!["minReplicas"]!);
+        r = await Tools.Kubectl(S, k127, "-n", "hpa-dry", "get", "hpa", "web");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("NotFound", r.Stderr);
+    }
+
     private const string Hpa = """
         {"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler","metadata":{"name":"st"},
          "spec":{"scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"web"},"minReplicas":1,"maxReplicas":4,

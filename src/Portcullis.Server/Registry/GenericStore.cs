@@ -58,6 +58,20 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         return written;
     }
 
+    /// <summary>
+    /// An object not written (dry run, no-op update) as a write would have returned it: through the
+    /// storage version and back when that is another version (autoscaling/v1 HPAs get their default
+    /// cpu target and round-trip annotations there).
+    /// </summary>
+    private JsonObject RoundTripped(JsonObject obj)
+    {
+        if (def.ToStorage is not { } toStorage || def.FromStorage is not { } fromStorage) return obj;
+        var rv = Meta.ResourceVersion(obj);
+        var result = fromStorage(toStorage(obj));
+        if (rv.Length > 0) Meta.Set(result, "resourceVersion", rv);
+        return result;
+    }
+
     /// <summary>Whether any object is stored under the namespace (all namespaces: ""); one key read.</summary>
     public async ValueTask<bool> AnyAsync(string ns, CancellationToken ct = default) =>
         (await kv.RangeAsync(Prefix(ns), null, 1, 0, ct)).Items.Count > 0;
@@ -144,7 +158,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         if (opts.DryRun)
         {
             if (await kv.GetAsync(Key(ns, name), ct) is not null) throw ApiErrors.AlreadyExists(def.Plural, def.Group, name);
-            return shaped;
+            return RoundTripped(shaped);
         }
         var result = await kv.CreateAsync(Key(ns, name), Encode(shaped), ct);
         if (!result.Succeeded) throw ApiErrors.AlreadyExists(def.Plural, def.Group, name);
@@ -205,6 +219,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
             // A no-op update writes nothing and keeps the resourceVersion, as upstream.
             if (bytes.AsSpan().SequenceEqual(currentKv.Value) || opts.DryRun)
             {
+                shaped = RoundTripped(shaped);
                 Meta.Of(shaped)["resourceVersion"] = Meta.ResourceVersion(old);
                 return shaped;
             }

@@ -8,6 +8,14 @@ namespace Portcullis.Server.Api.Defaults;
 /// </summary>
 public static class Defaulters
 {
+    /// <summary>The defaulter for a kind in one version (kinds served in two versions differ), or null.</summary>
+    public static Action<JsonObject>? For(string group, string version, string kind) => (group, version, kind) switch
+    {
+        ("autoscaling", "v1", "HorizontalPodAutoscaler") => AutoscalingDefaults.HorizontalPodAutoscalerV1,
+        ("autoscaling", "v2", "HorizontalPodAutoscaler") => AutoscalingDefaults.HorizontalPodAutoscalerV2,
+        _ => For(group, kind),
+    };
+
     /// <summary>The defaulter for a kind, or null when the kind has no defaults.</summary>
     public static Action<JsonObject>? For(string group, string kind) => (group, kind) switch
     {

@@ -42,6 +42,8 @@ public static class TablePrinters
         ("apps", "StatefulSet") => WorkloadPrinters.StatefulSet,
         ("apps", "DaemonSet") => WorkloadPrinters.DaemonSet,
         ("autoscaling", "Scale") => WorkloadPrinters.Scale,
+        ("autoscaling", "HorizontalPodAutoscaler") => AutoscalingPrinters.HorizontalPodAutoscaler,
+        ("", "PodTemplate") => AutoscalingPrinters.PodTemplate,
         ("batch", "Job") => WorkloadPrinters.Job,
         ("batch", "CronJob") => WorkloadPrinters.CronJob,
         ("networking.k8s.io", "NetworkPolicy") => MiscPrinters.NetworkPolicy,

@@ -72,6 +72,8 @@ public static class BuiltinResources
         new() { Group = "", Version = "v1", Plural = "replicationcontrollers", Singular = "replicationcontroller", Kind = "ReplicationController", Namespaced = true,
             ShortNames = ["rc"], Categories = ["all"], Subresources = ["scale", "status"], SubresourceKinds = ScaleKind, TracksGeneration = true,
             StoragePrefix = "controllers", FieldLabels = Fields(("status.replicas", o => At("status", "replicas")(o) ?? "0")) },
+        new() { Group = "", Version = "v1", Plural = "podtemplates", Singular = "podtemplate", Kind = "PodTemplate", Namespaced = true,
+            TracksGeneration = true },
         new() { Group = "", Version = "v1", Plural = "limitranges", Singular = "limitrange", Kind = "LimitRange", Namespaced = true,
             ShortNames = ["limits"] },
         new() { Group = "", Version = "v1", Plural = "resourcequotas", Singular = "resourcequota", Kind = "ResourceQuota", Namespaced = true,
@@ -97,6 +99,16 @@ public static class BuiltinResources
             ShortNames = ["sts"], Categories = ["all"], Subresources = ["scale", "status"], SubresourceKinds = ScaleKind, TracksGeneration = true },
         new() { Group = "apps", Version = "v1", Plural = "daemonsets", Singular = "daemonset", Kind = "DaemonSet", Namespaced = true,
             ShortNames = ["ds"], Categories = ["all"], Subresources = ["status"], TracksGeneration = true },
+
+        // autoscaling/v2 (preferred, and the storage version) and autoscaling/v1 over the same storage, as upstream.
+        new() { Group = "autoscaling", Version = "v2", Plural = "horizontalpodautoscalers", Singular = "horizontalpodautoscaler", Kind = "HorizontalPodAutoscaler", Namespaced = true,
+            ShortNames = ["hpa"], Categories = ["all"], Subresources = ["status"],
+            PrepareForCreate = HpaStrategy.PrepareForCreate, PrepareForUpdate = HpaStrategy.PrepareForUpdate,
+            ValidateUpdate = Validation.HpaValidation.UpdateV2 },
+        new() { Group = "autoscaling", Version = "v1", Plural = "horizontalpodautoscalers", Singular = "horizontalpodautoscaler", Kind = "HorizontalPodAutoscaler", Namespaced = true,
+            ShortNames = ["hpa"], Categories = ["all"], Subresources = ["status"],
+            PrepareForCreate = HpaStrategy.PrepareForCreate, PrepareForUpdate = HpaStrategy.PrepareForUpdate,
+            ValidateUpdate = Validation.HpaValidation.UpdateV1, ToStorage = HpaConversion.ToV2, FromStorage = HpaConversion.ToV1, StorageVersion = ("autoscaling", "v2", "HorizontalPodAutoscaler") },
 
         // batch/v1
         new() { Group = "batch", Version = "v1", Plural = "jobs", Singular = "job", Kind = "Job", Namespaced = true,

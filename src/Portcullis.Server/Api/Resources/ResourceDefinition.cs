@@ -69,8 +69,8 @@ public sealed class ResourceDefinition
     private void ResolveHooks()
     {
         if (_hooksResolved) return;
-        _defaulter = Defaults.Defaulters.For(Group, Kind);
-        _validator = Validation.KindValidators.For(Group, Kind);
+        _defaulter = Defaults.Defaulters.For(Group, Version, Kind);
+        _validator = Validation.KindValidators.For(Group, Version, Kind);
         _printer = Printing.TablePrinters.For(Group, Kind);
         _hooksResolved = true;
     }

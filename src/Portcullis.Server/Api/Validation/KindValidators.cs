@@ -9,8 +9,17 @@ namespace Portcullis.Server.Api.Validation;
 /// </summary>
 public static class KindValidators
 {
+    /// <summary>The validator for a kind in one version (kinds served in two versions differ), or null.</summary>
+    public static Func<JsonObject, JsonObject?, List<FieldError>>? For(string group, string version, string kind) => (group, version, kind) switch
+    {
+        ("autoscaling", "v1", "HorizontalPodAutoscaler") => HpaValidation.ValidateV1,
+        ("autoscaling", "v2", "HorizontalPodAutoscaler") => HpaValidation.ValidateV2,
+        _ => For(group, kind),
+    };
+
     public static Func<JsonObject, JsonObject?, List<FieldError>>? For(string group, string kind) => (group, kind) switch
     {
+        ("", "PodTemplate") => HpaValidation.PodTemplate,
         ("", "Pod") => PodValidation.Validate,
         ("", "Service") => ServiceValidation.Service,
         ("", "Endpoints") => ServiceValidation.Endpoints,

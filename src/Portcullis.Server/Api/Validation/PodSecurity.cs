@@ -59,8 +59,10 @@ internal static partial class PodSecurity
         AppArmor(errs, J.O(sc, "appArmorProfile"), P.Child(path, "appArmorProfile"));
         if (J.SN(sc, "supplementalGroupsPolicy") is { } sgp && sgp is not ("Merge" or "Strict"))
             errs.Add(Err.NotSupported(P.Child(path, "supplementalGroupsPolicy"), sgp, "Merge", "Strict"));
-        if (J.SN(sc, "seLinuxChangePolicy") is { } slp && slp is not ("MountOption" or "Recursive"))
-            errs.Add(Err.NotSupported(P.Child(path, "seLinuxChangePolicy"), slp, "MountOption", "Recursive"));
+        // SELinuxMount is off by default in 1.33 (beta), so useOnlyRecursiveSELinuxChangePolicy holds: only Recursive
+        // is accepted (upstream keeps any value an old object already had; no stored object can have another).
+        if (J.SN(sc, "seLinuxChangePolicy") is { } slp && slp != "Recursive")
+            errs.Add(Err.NotSupported(P.Child(path, "seLinuxChangePolicy"), slp, "Recursive"));
     }
 
     private const string SysctlFmt = "^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[\\./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$";

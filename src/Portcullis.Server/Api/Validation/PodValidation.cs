@@ -59,8 +59,7 @@ internal static class PodValidation
         ann ??= new Dictionary<string, string>();
         if (ann.TryGetValue(MirrorPodAnnotation, out var mirror) && J.S(spec, "nodeName").Length == 0)
             errs.Add(Err.Invalid(P.Key(path, MirrorPodAnnotation), mirror, "must set spec.nodeName if mirror pod annotation is set"));
-        if (ann.TryGetValue(DeletionCostAnnotation, out var cost) && !int.TryParse(cost, System.Globalization.NumberStyles.AllowLeadingSign,
-                System.Globalization.CultureInfo.InvariantCulture, out _))
+        if (ann.TryGetValue(DeletionCostAnnotation, out var cost) && !IsDeletionCost(cost))
             errs.Add(Err.Invalid(P.Key(path, DeletionCostAnnotation), cost, "must be a 32bit integer"));
         if (ann.TryGetValue(SeccompPodAnnotation, out var sp)) SeccompProfile(errs, sp, P.Child(path, SeccompPodAnnotation));
         foreach (var (k, v) in ann)
@@ -75,6 +74,11 @@ internal static class PodValidation
                 errs.Add(Err.Invalid(P.Key(path, k), v, $"invalid AppArmor profile name: {Go.Quote(v)}"));
         }
     }
+
+    /// <summary>helper.GetDeletionCostFromPodAnnotations: no plus sign, no leading zeros, then a 32-bit integer.</summary>
+    private static bool IsDeletionCost(string v) =>
+        v.Length > 0 && (v[0] == '-' || v == "0" || v[0] is >= '1' and <= '9')
+        && int.TryParse(v, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out _);
 
     private static void SeccompProfile(List<FieldError> errs, string p, string path)
     {

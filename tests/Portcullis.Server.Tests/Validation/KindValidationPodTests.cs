@@ -338,4 +338,18 @@ public class KindValidationPodTests
         Spec(pod)["securityContext"] = new JsonObject { ["seLinuxChangePolicy"] = "Recursive" };
         Assert.Empty(PodErrors(pod));
     }
+    [Fact]
+    public void PodUpdate_KeepsDeletionCostAndSELinuxPolicyTheOldPodAlreadyHad()
+    {
+        // GetValidationOptionsFromPodSpecAndMeta: an update may keep values the stored pod already had.
+        var old = Pod();
+        old["metadata"]!["annotations"] = new JsonObject { ["controller.kubernetes.io/pod-deletion-cost"] = "+10" };
+        Spec(old)["securityContext"] = new JsonObject { ["seLinuxChangePolicy"] = "MountOption" };
+        var pod = Clone(old);
+        pod["metadata"]!["labels"] = new JsonObject { ["a"] = "b" };
+        Assert.Empty(PodErrors(pod, old));
+
+        Spec(pod)["securityContext"] = new JsonObject { ["seLinuxChangePolicy"] = "Sometimes" };
+        Assert.Contains("spec.securityContext.seLinuxChangePolicy: Unsupported value: \"Sometimes\": supported values: \"MountOption\", \"Recursive\"", PodErrors(pod, old));
+    }
 }

@@ -169,7 +169,7 @@ public class KindValidationPodTests
             """);
         Assert.Equal([
             "spec.tolerations[0].operator: Invalid value: \"Equal\": operator must be Exists when `key` is empty, which means \"match all values and all keys\"",
-            "spec.tolerations[1].operator: Invalid value: \"v\": value must be empty when `operator` is 'Exists'",
+            "spec.tolerations[1].operator: Invalid value: core.Toleration{Key:\"k\", Operator:\"Exists\", Value:\"v\", Effect:\"\", TolerationSeconds:(*int64)(nil)}: value must be empty when `operator` is 'Exists'",
             "spec.tolerations[2].operator: Unsupported value: \"Maybe\": supported values: \"Equal\", \"Exists\"",
             "spec.tolerations[3].effect: Invalid value: \"NoSchedule\": effect must be 'NoExecute' when `tolerationSeconds` is set",
             "spec.tolerations[4].effect: Unsupported value: \"Never\": supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\"",
@@ -244,5 +244,112 @@ public class KindValidationPodTests
         var pod = Pod();
         pod["metadata"]!["finalizers"] = new JsonArray("foo", "example.com/ok", "kubernetes");
         Assert.Equal(["metadata.finalizers[0]: Invalid value: \"foo\": name is neither a standard finalizer name nor is it fully qualified"], PodErrors(pod));
+    }
+    private const string InitContainer = """
+        {"name":"init","image":"busybox","terminationMessagePolicy":"File","imagePullPolicy":"Always",
+         "resizePolicy":[{"resourceName":"cpu","restartPolicy":"NotRequired"}]}
+        """;
+
+    [Fact]
+    public void InitContainerResizePolicy_IsRejected_ButAllowedOnSidecars()
+    {
+        var pod = Pod();
+        Spec(pod)["initContainers"] = new JsonArray(JsonNode.Parse(InitContainer));
+        Assert.Equal([
+            "spec.initContainers[0].resizePolicy: Invalid value: []core.ContainerResizePolicy{core.ContainerResizePolicy{ResourceName:\"cpu\", RestartPolicy:\"NotRequired\"}}: must not be set for init containers",
+        ], PodErrors(pod));
+
+        var sidecar = JsonNode.Parse(InitContainer)!.AsObject();
+        sidecar["restartPolicy"] = "Always";
+        Spec(pod)["initContainers"] = new JsonArray(sidecar);
+        Assert.Empty(PodErrors(pod));
+    }
+
+    [Fact]
+    public void ProjectedSourceWithTwoKinds_SaysMoreThanOneVolumeType()
+    {
+        var pod = Pod();
+        Spec(pod)["volumes"] = JsonNode.Parse("""
+            [{"name":"v","projected":{"defaultMode":420,"sources":[{"configMap":{"name":"a"},"secret":{"name":"b"}}]}}]
+            """);
+        Assert.Equal(["spec.volumes[0].projected.sources[0]: Forbidden: may not specify more than 1 volume type"], PodErrors(pod));
+    }
+
+    [Fact]
+    public void IscsiIqnAndInitiatorName_MustBeWellFormed()
+    {
+        var pod = Pod();
+        Spec(pod)["volumes"] = JsonNode.Parse("""
+            [{"name":"v","iscsi":{"targetPortal":"10.0.0.1:3260","iqn":"iqn.2001-04.com.example","lun":0,"initiatorName":"eui.123","iscsiInterface":"default"}},
+             {"name":"w","iscsi":{"targetPortal":"10.0.0.1:3260","iqn":"iqn.2001-04.com.example:storage","lun":0,"initiatorName":"bad"}}]
+            """);
+        Assert.Equal([
+            "spec.volumes[0].iscsi.iqn: Invalid value: \"iqn.2001-04.com.example\": must be valid format",
+            "spec.volumes[0].iscsi.initiatorname: Invalid value: \"eui.123\": must be valid format",
+            "spec.volumes[1].iscsi.initiatorname: Invalid value: \"bad\": must be valid format starting with iqn, eui, or naa",
+        ], PodErrors(pod));
+    }
+    [Fact]
+    public void EphemeralContainerForbiddenFields_ComeInGoFieldOrder()
+    {
+        // validateFieldAllowList walks EphemeralContainerCommon in declaration order; a set pointer counts even when empty.
+        var pod = Pod();
+        Spec(pod)["ephemeralContainers"] = JsonNode.Parse("""
+            [{"name":"debug","image":"busybox","terminationMessagePolicy":"File","imagePullPolicy":"Always",
+              "readinessProbe":{"exec":{"command":["true"]}},"restartPolicy":"","ports":[{"containerPort":80,"protocol":"TCP"}]}]
+            """);
+        Assert.Equal([
+            "spec.ephemeralContainers[0].ports: Forbidden: cannot be set for an Ephemeral Container",
+            "spec.ephemeralContainers[0].restartPolicy: Forbidden: cannot be set for an Ephemeral Container",
+            "spec.ephemeralContainers[0].readinessProbe: Forbidden: cannot be set for an Ephemeral Container",
+            "spec.ephemeralContainers: Forbidden: cannot be set on create",
+        ], PodErrors(pod));
+    }
+    [Theory]
+    [InlineData("+10")]
+    [InlineData("008")]
+    [InlineData("")]
+    [InlineData("2147483648")]
+    public void DeletionCost_RejectsPlusSignLeadingZerosAndOverflow(string cost)
+    {
+        var pod = Pod();
+        pod["metadata"]!["annotations"] = new JsonObject { ["controller.kubernetes.io/pod-deletion-cost"] = cost };
+        Assert.Equal([$"metadata.annotations[controller.kubernetes.io/pod-deletion-cost]: Invalid value: \"{cost}\": must be a 32bit integer"], PodErrors(pod));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-5")]
+    [InlineData("100")]
+    public void DeletionCost_AcceptsPlainIntegers(string cost)
+    {
+        var pod = Pod();
+        pod["metadata"]!["annotations"] = new JsonObject { ["controller.kubernetes.io/pod-deletion-cost"] = cost };
+        Assert.Empty(PodErrors(pod));
+    }
+    [Theory]
+    [InlineData("MountOption")]
+    [InlineData("Sometimes")]
+    public void SELinuxChangePolicy_OnlyRecursive_WhileSELinuxMountIsOff(string policy)
+    {
+        var pod = Pod();
+        Spec(pod)["securityContext"] = new JsonObject { ["seLinuxChangePolicy"] = policy };
+        Assert.Equal([$"spec.securityContext.seLinuxChangePolicy: Unsupported value: \"{policy}\": supported values: \"Recursive\""], PodErrors(pod));
+        Spec(pod)["securityContext"] = new JsonObject { ["seLinuxChangePolicy"] = "Recursive" };
+        Assert.Empty(PodErrors(pod));
+    }
+    [Fact]
+    public void PodUpdate_KeepsDeletionCostAndSELinuxPolicyTheOldPodAlreadyHad()
+    {
+        // GetValidationOptionsFromPodSpecAndMeta: an update may keep values the stored pod already had.
+        var old = Pod();
+        old["metadata"]!["annotations"] = new JsonObject { ["controller.kubernetes.io/pod-deletion-cost"] = "+10" };
+        Spec(old)["securityContext"] = new JsonObject { ["seLinuxChangePolicy"] = "MountOption" };
+        var pod = Clone(old);
+        pod["metadata"]!["labels"] = new JsonObject { ["a"] = "b" };
+        Assert.Empty(PodErrors(pod, old));
+
+        Spec(pod)["securityContext"] = new JsonObject { ["seLinuxChangePolicy"] = "Sometimes" };
+        Assert.Contains("spec.securityContext.seLinuxChangePolicy: Unsupported value: \"Sometimes\": supported values: \"MountOption\", \"Recursive\"", PodErrors(pod, old));
     }
 }

@@ -18,7 +18,6 @@ internal sealed class PodCtx
 internal static class PodContainers
 {
     private static readonly string[] Protocols = ["SCTP", "TCP", "UDP"];
-    private static readonly Schema.TypeRef StringType = new() { Kind = Schema.TypeKind.String };
     private static readonly string[] EnvFieldPaths =
         ["metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName", "spec.serviceAccountName", "status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs"];
     private static readonly string[] ConvertibleFieldPaths =
@@ -75,6 +74,9 @@ internal static class PodContainers
             {
                 foreach (var f in new[] { "lifecycle", "livenessProbe", "readinessProbe", "startupProbe" })
                     if (J.Has(c, f)) errs.Add(Err.Forbidden(P.Child(p, f), "may not be set for init containers without restartPolicy=Always"));
+                // Plain init containers cannot be resized; 1.33 lets sidecars (restartPolicy Always) carry a resizePolicy.
+                if (J.Count(c, "resizePolicy") > 0)
+                    errs.Add(Err.InvalidRaw(P.Child(p, "resizePolicy"), GoRepr.Slice(J.A(c, "resizePolicy"), "core/v1.ContainerResizePolicy"), "must not be set for init containers"));
             }
         }
     }
@@ -102,9 +104,10 @@ internal static class PodContainers
             if (!all.Add(name)) errs.Add(Err.Duplicate(P.Child(p, "name"), name));
             if (J.S(c, "targetContainerName") is { Length: > 0 } t && !others.Contains(t))
                 errs.Add(Err.NotFound(P.Child(p, "targetContainerName"), t));
-            foreach (var (k, v) in c)
-                if (!EphemeralAllowed.Contains(k) && !GoRepr.IsZero(v, StringType))
-                    errs.Add(Err.Forbidden(P.Child(p, k), "cannot be set for an Ephemeral Container"));
+            // validateFieldAllowList walks the struct in Go field order and compares each field with its zero value.
+            foreach (var f in Schema.SchemaRegistry.Default.Get("core/v1.EphemeralContainerCommon").Fields)
+                if (!EphemeralAllowed.Contains(f.JsonName) && !GoRepr.IsZero(c[f.JsonName], f.Type))
+                    errs.Add(Err.Forbidden(P.Child(p, f.JsonName), "cannot be set for an Ephemeral Container"));
             foreach (var (j, vm) in J.Items(c, "volumeMounts"))
             {
                 if (J.S(vm, "subPath").Length > 0) errs.Add(Err.Forbidden(P.Child(P.Index(P.Child(p, "volumeMounts"), j), "subPath"), "cannot be set for an Ephemeral Container"));

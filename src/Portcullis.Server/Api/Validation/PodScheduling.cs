@@ -30,7 +30,8 @@ internal static class PodScheduling
                     if (ve.Count > 0) errs.Add(Err.Invalid(P.Child(p, "operator"), value, string.Join(";", ve)));
                     break;
                 case "Exists":
-                    if (value.Length > 0) errs.Add(Err.Invalid(P.Child(p, "operator"), value, "value must be empty when `operator` is 'Exists'"));
+                    // Upstream reports the whole toleration as the bad value here.
+                    if (value.Length > 0) errs.Add(Err.InvalidRaw(P.Child(p, "operator"), Go.Value(t, "core/v1.Toleration"), "value must be empty when `operator` is 'Exists'"));
                     break;
                 default:
                     errs.Add(Err.NotSupported(P.Child(p, "operator"), op, "Equal", "Exists"));

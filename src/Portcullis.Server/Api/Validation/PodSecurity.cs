@@ -39,7 +39,7 @@ internal static partial class PodSecurity
     }
 
     /// <summary>validatePodSpecSecurityContext (host namespace flags live on the v1 spec itself).</summary>
-    public static void PodContext(List<FieldError> errs, JsonObject spec, string path)
+    public static void PodContext(List<FieldError> errs, JsonObject spec, string path, bool onlyRecursiveSeLinux = true)
     {
         var sc = J.O(spec, "securityContext") ?? new JsonObject();
         IdRange(errs, sc, "fsGroup", path);
@@ -59,8 +59,14 @@ internal static partial class PodSecurity
         AppArmor(errs, J.O(sc, "appArmorProfile"), P.Child(path, "appArmorProfile"));
         if (J.SN(sc, "supplementalGroupsPolicy") is { } sgp && sgp is not ("Merge" or "Strict"))
             errs.Add(Err.NotSupported(P.Child(path, "supplementalGroupsPolicy"), sgp, "Merge", "Strict"));
-        if (J.SN(sc, "seLinuxChangePolicy") is { } slp && slp is not ("MountOption" or "Recursive"))
-            errs.Add(Err.NotSupported(P.Child(path, "seLinuxChangePolicy"), slp, "MountOption", "Recursive"));
+        // SELinuxMount is off by default in 1.33 (beta), so useOnlyRecursiveSELinuxChangePolicy holds: only Recursive is
+        // accepted, unless the old pod already had a policy (then any valid value is).
+        if (J.SN(sc, "seLinuxChangePolicy") is { } slp)
+        {
+            if (onlyRecursiveSeLinux && slp != "Recursive") errs.Add(Err.NotSupported(P.Child(path, "seLinuxChangePolicy"), slp, "Recursive"));
+            else if (slp is not ("MountOption" or "Recursive"))
+                errs.Add(Err.NotSupported(P.Child(path, "seLinuxChangePolicy"), slp, "MountOption", "Recursive"));
+        }
     }
 
     private const string SysctlFmt = "^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[\\./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$";

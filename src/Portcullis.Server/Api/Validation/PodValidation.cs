@@ -19,22 +19,26 @@ internal static class PodValidation
         Formats.KubeFinalizers(errs, pod);
         var meta = J.O(pod, "metadata") ?? new JsonObject();
         var spec = J.O(pod, "spec") ?? new JsonObject();
-        MetadataAndSpec(errs, meta, spec);
+        // Update ratchets (GetValidationOptionsFromPodSpecAndMeta): values the old pod already had stay allowed.
+        var oldAnn = J.Map(J.O(old, "metadata"), "annotations");
+        var allowInvalidCost = oldAnn is not null && oldAnn.TryGetValue(DeletionCostAnnotation, out var oldCost) && !IsDeletionCost(oldCost);
+        var anySeLinuxPolicy = J.Has(J.O(J.O(old, "spec"), "securityContext"), "seLinuxChangePolicy");
+        MetadataAndSpec(errs, meta, spec, allowInvalidCost, anySeLinuxPolicy);
         if (old is null) Create(errs, meta, spec);
         else
         {
             AnnotationUpdates(errs, meta, J.O(old, "metadata") ?? new JsonObject());
-            SpecificAnnotations(errs, J.Map(meta, "annotations"), spec, "metadata.annotations");
+            SpecificAnnotations(errs, J.Map(meta, "annotations"), spec, "metadata.annotations", allowInvalidCost);
             Update(errs, spec, J.O(old, "spec") ?? new JsonObject());
         }
         return errs;
     }
 
     /// <summary>validatePodMetadataAndSpec.</summary>
-    private static void MetadataAndSpec(List<FieldError> errs, JsonObject meta, JsonObject spec)
+    private static void MetadataAndSpec(List<FieldError> errs, JsonObject meta, JsonObject spec, bool allowInvalidCost, bool anySeLinuxPolicy)
     {
-        SpecificAnnotations(errs, J.Map(meta, "annotations"), spec, "metadata.annotations");
-        Spec(errs, spec, meta, "spec", resourceIsPod: true);
+        SpecificAnnotations(errs, J.Map(meta, "annotations"), spec, "metadata.annotations", allowInvalidCost);
+        Spec(errs, spec, meta, "spec", resourceIsPod: true, anySeLinuxPolicy);
         if (J.S(spec, "serviceAccountName").Length == 0)
             foreach (var (vi, vol) in J.Items(spec, "volumes"))
                 foreach (var (si, src) in J.Items(J.O(vol, "projected"), "sources"))
@@ -54,13 +58,12 @@ internal static class PodValidation
     }
 
     /// <summary>ValidatePodSpecificAnnotations.</summary>
-    public static void SpecificAnnotations(List<FieldError> errs, IDictionary<string, string>? ann, JsonObject spec, string path)
+    public static void SpecificAnnotations(List<FieldError> errs, IDictionary<string, string>? ann, JsonObject spec, string path, bool allowInvalidCost = false)
     {
         ann ??= new Dictionary<string, string>();
         if (ann.TryGetValue(MirrorPodAnnotation, out var mirror) && J.S(spec, "nodeName").Length == 0)
             errs.Add(Err.Invalid(P.Key(path, MirrorPodAnnotation), mirror, "must set spec.nodeName if mirror pod annotation is set"));
-        if (ann.TryGetValue(DeletionCostAnnotation, out var cost) && !int.TryParse(cost, System.Globalization.NumberStyles.AllowLeadingSign,
-                System.Globalization.CultureInfo.InvariantCulture, out _))
+        if (!allowInvalidCost && ann.TryGetValue(DeletionCostAnnotation, out var cost) && !IsDeletionCost(cost))
             errs.Add(Err.Invalid(P.Key(path, DeletionCostAnnotation), cost, "must be a 32bit integer"));
         if (ann.TryGetValue(SeccompPodAnnotation, out var sp)) SeccompProfile(errs, sp, P.Child(path, SeccompPodAnnotation));
         foreach (var (k, v) in ann)
@@ -75,6 +78,11 @@ internal static class PodValidation
                 errs.Add(Err.Invalid(P.Key(path, k), v, $"invalid AppArmor profile name: {Go.Quote(v)}"));
         }
     }
+
+    /// <summary>helper.GetDeletionCostFromPodAnnotations: no plus sign, no leading zeros, then a 32-bit integer.</summary>
+    private static bool IsDeletionCost(string v) =>
+        v.Length > 0 && (v[0] == '-' || v == "0" || v[0] is >= '1' and <= '9')
+        && int.TryParse(v, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out _);
 
     private static void SeccompProfile(List<FieldError> errs, string p, string path)
     {
@@ -155,7 +163,7 @@ internal static class PodValidation
     }
 
     /// <summary>ValidatePodSpec.</summary>
-    public static void Spec(List<FieldError> errs, JsonObject spec, JsonObject? podMeta, string path, bool resourceIsPod)
+    public static void Spec(List<FieldError> errs, JsonObject spec, JsonObject? podMeta, string path, bool resourceIsPod, bool anySeLinuxPolicy = false)
     {
         var grace = J.L(spec, "terminationGracePeriodSeconds");
         if (grace is null) errs.Add(Err.Required(P.Child(path, "terminationGracePeriodSeconds")));
@@ -182,7 +190,7 @@ internal static class PodValidation
         else if (dp is not ("ClusterFirstWithHostNet" or "ClusterFirst" or "Default" or "None"))
             errs.Add(Err.NotSupported(P.Child(path, "dnsPolicy"), dp, "ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"));
         Formats.Labels(errs, P.Child(path, "nodeSelector"), J.Map(spec, "nodeSelector"));
-        PodSecurity.PodContext(errs, spec, P.Child(path, "securityContext"));
+        PodSecurity.PodContext(errs, spec, P.Child(path, "securityContext"), onlyRecursiveSeLinux: !anySeLinuxPolicy);
         PodScheduling.Affinity(errs, J.O(spec, "affinity"), P.Child(path, "affinity"));
         PodScheduling.DnsConfig(errs, spec, P.Child(path, "dnsConfig"));
         PodScheduling.Gates(errs, spec, path);

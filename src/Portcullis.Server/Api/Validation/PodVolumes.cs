@@ -1,10 +1,11 @@
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Portcullis.Server.Errors;
 
 namespace Portcullis.Server.Api.Validation;
 
 /// <summary>Pod volumes, volume sources, mounts and devices (ValidateVolumes and friends).</summary>
-internal static class PodVolumes
+internal static partial class PodVolumes
 {
     private const string FileModeMsg = "must be a number between 0 and 0777 (octal), both inclusive";
 
@@ -105,11 +106,19 @@ internal static class PodVolumes
                     Need(errs, src, sp, "targetPortal");
                     var iqn = J.S(src, "iqn");
                     if (iqn.Length == 0) errs.Add(Err.Required(P.Child(sp, "iqn")));
-                    else if (!iqn.StartsWith("iqn", StringComparison.Ordinal) && !iqn.StartsWith("eui", StringComparison.Ordinal) && !iqn.StartsWith("naa", StringComparison.Ordinal))
+                    else if (!IscsiPrefixed(iqn))
                         errs.Add(Err.Invalid(P.Child(sp, "iqn"), iqn, "must be valid format starting with iqn, eui, or naa"));
+                    else if (!IscsiWellFormed(iqn)) errs.Add(Err.Invalid(P.Child(sp, "iqn"), iqn, "must be valid format"));
                     if (J.L(src, "lun") is < 0 or > 255) errs.Add(Err.Invalid(P.Child(sp, "lun"), J.L(src, "lun")!.Value, Formats.RangeError(0, 255)));
                     if ((J.True(src, "chapAuthDiscovery") || J.True(src, "chapAuthSession")) && !J.Has(src, "secretRef"))
                         errs.Add(Err.Required(P.Child(sp, "secretRef")));
+                    if (J.SN(src, "initiatorName") is { } initiator)
+                    {
+                        // Upstream spells this path in lower case.
+                        var ipath = P.Child(sp, "initiatorname");
+                        if (!IscsiPrefixed(initiator)) errs.Add(Err.Invalid(ipath, initiator, "must be valid format starting with iqn, eui, or naa"));
+                        if (!IscsiWellFormed(initiator)) errs.Add(Err.Invalid(ipath, initiator, "must be valid format"));
+                    }
                     if (J.Has(src, "initiatorName") && (volName + ":" + J.S(src, "targetPortal")).Length > 64)
                         errs.Add(Err.Invalid(P.Child(path, "name"), volName, "Total length of <volume name>:<iscsi.targetPortal> must be under 64 characters if iscsi.initiatorName is specified."));
                     break;
@@ -228,6 +237,20 @@ internal static class PodVolumes
         if (num == 0) errs.Add(Err.Required(path, "must specify a volume type"));
     }
 
+    // Go's iscsiInitiator{Iqn,Eui,Naa}Regex; the iqn one is not anchored at the start, as upstream's.
+    [GeneratedRegex(@"iqn\.[0-9]{4}-[0-9]{2}\.([a-zA-Z0-9\-.]+)(:[^,;*&$|\t\n\f\r ]+)\z")] private static partial Regex IqnRx();
+    [GeneratedRegex(@"^eui.[a-zA-Z0-9]{16}\z")] private static partial Regex EuiRx();
+    [GeneratedRegex(@"^naa.[a-zA-Z0-9]{32}\z")] private static partial Regex NaaRx();
+
+    private static bool IscsiPrefixed(string v) =>
+        v.StartsWith("iqn", StringComparison.Ordinal) || v.StartsWith("eui", StringComparison.Ordinal) || v.StartsWith("naa", StringComparison.Ordinal);
+
+    /// <summary>False only for a value with a known prefix that does not match that prefix's pattern.</summary>
+    private static bool IscsiWellFormed(string v) =>
+        v.StartsWith("iqn", StringComparison.Ordinal) ? IqnRx().IsMatch(v)
+        : v.StartsWith("eui", StringComparison.Ordinal) ? EuiRx().IsMatch(v)
+        : !v.StartsWith("naa", StringComparison.Ordinal) || NaaRx().IsMatch(v);
+
     private static void Need(List<FieldError> errs, JsonObject src, string path, string field)
     {
         if (J.S(src, field).Length == 0) errs.Add(Err.Required(P.Child(path, field)));
@@ -341,7 +364,7 @@ internal static class PodVolumes
                 LocalNonReserved(errs, J.S(ctb, "path"), P.Child(cp, "path"));
                 Track(J.S(ctb, "path"), J.S(ctb, "path"));
             }
-            if (num > 1) errs.Add(Err.Forbidden(sp, "may not specify more than 1 volume type per source"));
+            if (num > 1) errs.Add(Err.Forbidden(sp, "may not specify more than 1 volume type"));
         }
     }
 

@@ -66,10 +66,12 @@ public sealed class ServiceAllocator(Func<CancellationToken, Task<IEnumerable<Js
                 spec["ipFamilies"] ??= new JsonArray("IPv4");
                 spec["ipFamilyPolicy"] ??= "SingleStack";
             }
+            // Health-check node ports come from the same range as node ports.
+            var usedPorts = existing.SelectMany(s => s["spec"]?["ports"] as JsonArray ?? [])
+                .Select(p => p?["nodePort"]?.GetValue<long>() ?? 0)
+                .Concat(existing.Select(s => Api.Validation.J.L(s["spec"], "healthCheckNodePort") ?? 0)).ToHashSet();
             if (type is "NodePort" or "LoadBalancer" && spec["ports"] is JsonArray ports)
             {
-                var usedPorts = existing.SelectMany(s => s["spec"]?["ports"] as JsonArray ?? [])
-                    .Select(p => p?["nodePort"]?.GetValue<long>() ?? 0).ToHashSet();
                 foreach (var p in ports.OfType<JsonObject>())
                 {
                     if ((p["nodePort"]?.GetValue<long>() ?? 0) != 0) { usedPorts.Add(p["nodePort"]!.GetValue<long>()); continue; }
@@ -77,6 +79,11 @@ public sealed class ServiceAllocator(Func<CancellationToken, Task<IEnumerable<Js
                         if (usedPorts.Add(n)) { p["nodePort"] = n; break; }
                 }
             }
+            // allocHealthCheckNodePort: a LoadBalancer with externalTrafficPolicy Local gets one before validation.
+            if (type == "LoadBalancer" && spec["externalTrafficPolicy"]?.GetValue<string>() == "Local"
+                && (Api.Validation.J.L(spec, "healthCheckNodePort") ?? 0) == 0)
+                for (long n = 30000; n <= 32767; n++)
+                    if (usedPorts.Add(n)) { spec["healthCheckNodePort"] = n; break; }
         }
         finally { _lock.Release(); }
     }

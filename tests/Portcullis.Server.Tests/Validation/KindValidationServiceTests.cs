@@ -99,4 +99,70 @@ public class KindValidationServiceTests
             "subsets[1].ports[1].name: Required value",
         ], Check("", "Endpoints", ep));
     }
+
+    // Audit (issue 13): ValidateService refuses the kubelet's port 10250 on LoadBalancer services.
+    [Fact]
+    public void LoadBalancer_MayNotExposeTheKubeletPort()
+    {
+        var s = Svc("""[{"name":"a","protocol":"TCP","port":10250,"targetPort":8080},{"name":"b","protocol":"TCP","port":80,"targetPort":80}]""",
+            ""","allocateLoadBalancerNodePorts":true,"externalTrafficPolicy":"Cluster" """);
+        s["spec"]!["type"] = "LoadBalancer";
+        Assert.Equal(["spec.ports[0]: Invalid value: 10250: may not expose port 10250 externally since it is used by kubelet"], SvcErrors(s));
+        s["spec"]!["type"] = "NodePort";
+        s["spec"]!.AsObject().Remove("allocateLoadBalancerNodePorts");
+        Assert.Empty(SvcErrors(s));
+    }
+
+    // Audit (issue 13): ValidateServiceUpdate runs validateLoadBalancerClassField(old, new), which checks the
+    // value too, and then ValidateService, which checks it again.
+    [Fact]
+    public void Update_ChecksLoadBalancerClassTwice()
+    {
+        var old = Svc();
+        var s = Svc();
+        s["spec"]!["loadBalancerClass"] = "example.com/lb";
+        Assert.Equal(["spec.loadBalancerClass: Forbidden: may only be used when `type` is 'LoadBalancer'"], SvcErrors(s));
+        Assert.Equal([
+            "spec.loadBalancerClass: Forbidden: may only be used when `type` is 'LoadBalancer'",
+            "spec.loadBalancerClass: Forbidden: may only be used when `type` is 'LoadBalancer'",
+        ], SvcErrors(s, old));
+    }
+
+    // Audit (issue 13): the Service strategy's PrepareForUpdate (dropTypeDependentFields) wipes the fields
+    // a new type no longer uses when the update left them unchanged.
+    [Fact]
+    public void TypeChange_WipesUnchangedTypeDependentFields()
+    {
+        var old = Svc("""[{"protocol":"TCP","port":80,"targetPort":8080,"nodePort":30080}]""",
+            ""","clusterIP":"10.96.0.10","clusterIPs":["10.96.0.10"],"ipFamilies":["IPv4"],"ipFamilyPolicy":"SingleStack","externalTrafficPolicy":"Cluster" """);
+        old["spec"]!["type"] = "NodePort";
+        Assert.Empty(SvcErrors(old));
+        var ctx = new Portcullis.Server.Api.Resources.StrategyContext(TimeProvider.System);
+
+        var s = Clone(old);
+        s["spec"]!["type"] = "ClusterIP";
+        Assert.Equal([
+            "spec.ports[0].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'",
+            "spec.externalTrafficPolicy: Invalid value: \"Cluster\": may only be set for externally-accessible services",
+        ], SvcErrors(Clone(s), old));
+        Portcullis.Server.Api.Resources.Strategies.ServiceUpdate(s, old, ctx);
+        Assert.Empty(SvcErrors(s, old));
+        Assert.Null(s["spec"]!["ports"]![0]!["nodePort"]);
+        Assert.Equal("10.96.0.10", (string?)s["spec"]!["clusterIP"]);
+
+        // A net-new node port is the user's own change: it stays, and validation refuses it.
+        s = Clone(old);
+        s["spec"]!["type"] = "ClusterIP";
+        s["spec"]!["ports"]![0]!["nodePort"] = 30081;
+        Portcullis.Server.Api.Resources.Strategies.ServiceUpdate(s, old, ctx);
+        Assert.Equal(["spec.ports[0].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'"], SvcErrors(s, old));
+
+        s = Clone(old);
+        s["spec"]!["type"] = "ExternalName";
+        s["spec"]!["externalName"] = "example.com";
+        Portcullis.Server.Api.Resources.Strategies.ServiceUpdate(s, old, ctx);
+        Assert.Empty(SvcErrors(s, old));
+        Assert.Null(s["spec"]!["clusterIPs"]);
+        Assert.Null(s["spec"]!["ipFamilies"]);
+    }
 }

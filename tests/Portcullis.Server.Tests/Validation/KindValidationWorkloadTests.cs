@@ -270,4 +270,178 @@ public class KindValidationWorkloadTests
             "spec.jobTemplate.spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{\"a\":\"b\"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: `selector` will be auto-generated",
         ], Check("batch", "CronJob", cj));
     }
+
+    // Audit (issue 13): rules of pkg/apis/batch/validation (1.33-era copy) the Job validator lacked.
+
+    [Fact]
+    public void PodFailurePolicyRule_NeedsExactlyOneOfOnExitCodesAndOnPodConditions()
+    {
+        var job = Job();
+        Spec(job)["podFailurePolicy"] = Obj("""
+            {"rules":[{"action":"FailJob"},
+                      {"action":"Ignore","onExitCodes":{"operator":"In","values":[1]},"onPodConditions":[{"type":"DisruptionTarget","status":"True"}]}]}
+            """);
+        Assert.Equal([
+            "spec.podFailurePolicy.rules[0]: Invalid value: specifying one of OnExitCodes and OnPodConditions is required",
+            "spec.podFailurePolicy.rules[1]: Invalid value: specifying both OnExitCodes and OnPodConditions is not supported",
+        ], Check("batch", "Job", job));
+    }
+
+    [Fact]
+    public void PodFailurePolicyOnExitCodes_AreValidated()
+    {
+        var job = Job();
+        Spec(job)["podFailurePolicy"] = Obj("""
+            {"rules":[{"action":"FailJob","onExitCodes":{"containerName":"nope","operator":"Within","values":[3,0,3,1]}},
+                      {"action":"Count","onExitCodes":{"operator":"In","values":[]}},
+                      {"action":"Count","onExitCodes":{"values":[0]}},
+                      {"action":"Ignore","onExitCodes":{"containerName":"c","operator":"In","values":[0,5]}}]}
+            """);
+        Assert.Equal([
+            "spec.podFailurePolicy.rules[0].onExitCodes.operator: Unsupported value: \"Within\": supported values: \"In\", \"NotIn\"",
+            "spec.podFailurePolicy.rules[0].onExitCodes.containerName: Invalid value: \"nope\": must be one of the container or initContainer names in the pod template",
+            "spec.podFailurePolicy.rules[0].onExitCodes.values[2]: Duplicate value: 3",
+            "spec.podFailurePolicy.rules[0].onExitCodes.values: Invalid value: []int32{3, 0, 3, 1}: must be ordered",
+            "spec.podFailurePolicy.rules[1].onExitCodes.values: Invalid value: []int32{}: at least one value is required",
+            "spec.podFailurePolicy.rules[2].onExitCodes.operator: Required value: valid values: [\"In\" \"NotIn\"]",
+            "spec.podFailurePolicy.rules[3].onExitCodes.values[0]: Invalid value: 0: must not be 0 for the In operator",
+        ], Check("batch", "Job", job));
+    }
+
+    [Fact]
+    public void SuccessPolicy_RequiresIndexedMode()
+    {
+        var job = Job();
+        Spec(job)["successPolicy"] = Obj("""{"rules":[{"succeededCount":1}]}""");
+        var err = Assert.Single(Check("batch", "Job", job));
+        Assert.StartsWith("spec.successPolicy: Invalid value: batch.SuccessPolicy{Rules:[]batch.SuccessPolicyRule{", err);
+        Assert.EndsWith(": requires indexed completion mode", err);
+    }
+
+    [Fact]
+    public void SuccessPolicy_RulesAreValidated()
+    {
+        var job = Job();
+        Spec(job)["completionMode"] = "Indexed";
+        Spec(job)["completions"] = 5;
+        Spec(job)["parallelism"] = 5;
+        Spec(job)["successPolicy"] = Obj("""
+            {"rules":[{},{"succeededIndexes":"0-2,1","succeededCount":4},{"succeededCount":6},{"succeededIndexes":"7"},{"succeededIndexes":"1,3-4","succeededCount":3}]}
+            """);
+        Assert.Equal([
+            "spec.successPolicy.rules[0]: Required value: at least one of succeededCount or succeededIndexes must be specified",
+            "spec.successPolicy.rules[1].succeededIndexes: Invalid value: \"0-2,1\": error parsing succeededIndexes: non-increasing order, previous: 2, current: 1",
+            "spec.successPolicy.rules[1].succeededCount: Invalid value: 4: must be less than or equal to 0 (the number of indexes in the specified succeededIndexes field)",
+            "spec.successPolicy.rules[2].succeededCount: Invalid value: 6: must be less than or equal to 5 (the number of specified completions)",
+            "spec.successPolicy.rules[3].succeededIndexes: Invalid value: \"7\": error parsing succeededIndexes: too large index: \"7\"",
+        ], Check("batch", "Job", job));
+
+        Spec(job)["successPolicy"] = Obj("""{"rules":[]}""");
+        Assert.Equal(["spec.successPolicy.rules: Required value: at least one rules must be specified when the successPolicy is specified"],
+            Check("batch", "Job", job));
+    }
+
+    [Fact]
+    public void IndexedJob_AboveTheCompletionsSoftLimit_NeedsTighterBounds()
+    {
+        var job = Job();
+        Spec(job)["completionMode"] = "Indexed";
+        Spec(job)["completions"] = 100001;
+        Spec(job)["parallelism"] = 10001;
+        Spec(job)["backoffLimitPerIndex"] = 1;
+        Assert.Equal([
+            "spec.maxFailedIndexes: Required value: must be specified when completions is above 100000",
+            "spec.parallelism: Invalid value: 10001: must be less than or equal to 10000 when completions are above 100000 and used with backoff limit per index",
+        ], Check("batch", "Job", job));
+        Spec(job)["parallelism"] = 10000;
+        Spec(job)["maxFailedIndexes"] = 10001;
+        Assert.Equal([
+            "spec.maxFailedIndexes: Invalid value: 10001: must be less than or equal to 10000 when completions are above 100000 and used with backoff limit per index",
+        ], Check("batch", "Job", job));
+    }
+
+    [Fact]
+    public void ManagedBy_PathPartMustBeAnHttpPath()
+    {
+        var job = Job();
+        Spec(job)["managedBy"] = "example.com/a b";
+        Assert.Equal([
+            "spec.managedBy: Invalid value: \"a b\": Invalid path (regex used for validation is '[A-Za-z0-9/\\-._~%!$&'()*+,;=:]+')",
+        ], Check("batch", "Job", job));
+    }
+
+    // Audit (issue 13): the ReplicaSet, DaemonSet and ReplicationController strategies validate the spec
+    // twice on update (ValidateX, then ValidateXUpdate, which validates the spec again).
+
+    [Fact]
+    public void ReplicaSetUpdate_ReportsSpecErrorsTwice()
+    {
+        var old = Deployment();
+        old["kind"] = "ReplicaSet";
+        Spec(old).Remove("strategy");
+        Spec(old).Remove("revisionHistoryLimit");
+        Spec(old).Remove("progressDeadlineSeconds");
+        var rs = Clone(old);
+        Spec(rs)["replicas"] = -1;
+        Assert.Equal([
+            "spec.replicas: Invalid value: -1: must be greater than or equal to 0",
+            "spec.replicas: Invalid value: -1: must be greater than or equal to 0",
+        ], Check("apps", "ReplicaSet", rs, old));
+        Assert.Equal(["spec.replicas: Invalid value: -1: must be greater than or equal to 0"], Check("apps", "ReplicaSet", rs));
+    }
+
+    [Fact]
+    public void DaemonSetUpdate_ReportsSpecErrorsTwice()
+    {
+        var old = Deployment();
+        old["kind"] = "DaemonSet";
+        Spec(old).Remove("strategy");
+        Spec(old).Remove("replicas");
+        Spec(old).Remove("progressDeadlineSeconds");
+        Spec(old)["updateStrategy"] = Obj("""{"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":1,"maxSurge":0}}""");
+        Assert.Empty(Check("apps", "DaemonSet", old));
+        var ds = Clone(old);
+        Spec(ds)["minReadySeconds"] = -1;
+        Assert.Equal([
+            "spec.minReadySeconds: Invalid value: -1: must be greater than or equal to 0",
+            "spec.minReadySeconds: Invalid value: -1: must be greater than or equal to 0",
+        ], Check("apps", "DaemonSet", ds, old));
+    }
+
+    [Fact]
+    public void ReplicationControllerUpdate_ReportsSpecErrorsTwice()
+    {
+        var old = ReplicationController();
+        var rc = Clone(old);
+        Spec(rc)["replicas"] = -1;
+        Assert.Equal([
+            "spec.replicas: Invalid value: -1: must be greater than or equal to 0",
+            "spec.replicas: Invalid value: -1: must be greater than or equal to 0",
+        ], Check("", "ReplicationController", rc, old));
+    }
+
+    // Audit (issue 13): since kubernetes#114510 the StatefulSet strategy runs only ValidateStatefulSetUpdate on
+    // update (the spec once); kubernetes#130233 (1.33) checks serviceName as a DNS label, on create only.
+    [Fact]
+    public void StatefulSetUpdate_ValidatesTheSpecOnce()
+    {
+        var old = StatefulSet();
+        var s = Clone(old);
+        Spec(s)["replicas"] = -1;
+        Assert.Equal(["spec.replicas: Invalid value: -1: must be greater than or equal to 0"], Check("apps", "StatefulSet", s, old));
+    }
+
+    [Fact]
+    public void StatefulSetServiceName_MustBeADnsLabel_OnCreateOnly()
+    {
+        var s = StatefulSet();
+        Spec(s)["serviceName"] = "Web_Svc";
+        var err = Assert.Single(Check("apps", "StatefulSet", s));
+        Assert.StartsWith("spec.serviceName: Invalid value: \"Web_Svc\": a lowercase RFC 1123 label must consist of", err);
+        var updated = Clone(s);
+        Spec(updated)["replicas"] = 3;
+        Assert.Empty(Check("apps", "StatefulSet", updated, s));
+        Spec(s)["serviceName"] = "";
+        Assert.Empty(Check("apps", "StatefulSet", s));
+    }
 }

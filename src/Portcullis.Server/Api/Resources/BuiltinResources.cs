@@ -64,7 +64,7 @@ public static class BuiltinResources
                 ("reportingComponent", At("reportingComponent")), ("source", At("source", "component")), ("type", At("type"))) },
         new() { Group = "", Version = "v1", Plural = "services", Singular = "service", Kind = "Service", Namespaced = true,
             ShortNames = ["svc"], Categories = ["all"], Subresources = ["status"], NameRule = NameRule.Dns1035Label,
-            StoragePrefix = "services/specs", ReturnDeletedObject = true,
+            StoragePrefix = "services/specs", ReturnDeletedObject = true, PrepareForUpdate = Strategies.ServiceUpdate,
             Verbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
             FieldLabels = Fields(("spec.clusterIP", At("spec", "clusterIP")), ("spec.type", At("spec", "type"))) },
         new() { Group = "", Version = "v1", Plural = "endpoints", Singular = "endpoints", Kind = "Endpoints", Namespaced = true,

@@ -144,6 +144,13 @@ internal static partial class BatchValidation
                 if (parallelism is > 100000) errs.Add(Err.Invalid(P.Child(path, "parallelism"), parallelism.Value, "must be less than or equal to 100000 when completion mode is Indexed"));
                 if (completions is { } c && mfi is { } mx && mx > c) errs.Add(Err.Invalid(P.Child(path, "maxFailedIndexes"), mx, "must be less than or equal to completions"));
                 if (mfi is > 100000) errs.Add(Err.Invalid(P.Child(path, "maxFailedIndexes"), mfi.Value, "must be less than or equal to 100000"));
+                if (completions is > 100000 && blpi is not null)
+                {
+                    // completionsSoftLimit: high completion counts with a per-index backoff limit need tighter bounds.
+                    if (mfi is null) errs.Add(Err.Required(P.Child(path, "maxFailedIndexes"), "must be specified when completions is above 100000"));
+                    if (parallelism is > 10000) errs.Add(Err.Invalid(P.Child(path, "parallelism"), parallelism.Value, "must be less than or equal to 10000 when completions are above 100000 and used with backoff limit per index"));
+                    if (mfi is > 10000) errs.Add(Err.Invalid(P.Child(path, "maxFailedIndexes"), mfi.Value, "must be less than or equal to 10000 when completions are above 100000 and used with backoff limit per index"));
+                }
             }
         }
         if (mode is null or "NonIndexed")
@@ -163,8 +170,20 @@ internal static partial class BatchValidation
                 if (action.Length == 0) errs.Add(Err.Required(ap, "valid values: [\"Count\" \"FailIndex\" \"FailJob\" \"Ignore\"]"));
                 else if (action == "FailIndex" && blpi is null) errs.Add(Err.Invalid(ap, action, "requires the backoffLimitPerIndex to be set"));
                 else if (action is not ("Count" or "FailIndex" or "FailJob" or "Ignore")) errs.Add(Err.NotSupported(ap, action, "Count", "FailIndex", "FailJob", "Ignore"));
+                var onExit = J.O(rule, "onExitCodes");
+                if (onExit is not null) OnExitCodes(errs, onExit, P.Child(P.Index(rp, i), "onExitCodes"), ContainerNames(spec));
+                var conditions = J.Count(rule, "onPodConditions");
                 OnPodConditions(errs, rule, P.Child(P.Index(rp, i), "onPodConditions"));
+                if (onExit is not null && conditions > 0)
+                    errs.Add(InvalidOmitValue(P.Index(rp, i), "specifying both OnExitCodes and OnPodConditions is not supported"));
+                if (onExit is null && conditions == 0)
+                    errs.Add(InvalidOmitValue(P.Index(rp, i), "specifying one of OnExitCodes and OnPodConditions is required"));
             }
+        }
+        if (J.O(spec, "successPolicy") is { } succ)
+        {
+            if (mode != "Indexed") errs.Add(Err.InvalidRaw(P.Child(path, "successPolicy"), Go.Value(succ, "batch/v1.SuccessPolicy"), "requires indexed completion mode"));
+            else SuccessPolicy(errs, succ, completions, P.Child(path, "successPolicy"));
         }
         if (J.SN(spec, "podReplacementPolicy") is { } prp)
         {
@@ -187,6 +206,120 @@ internal static partial class BatchValidation
         if (slash <= 0 || slash == v.Length - 1) { errs.Add(Err.Invalid(path, v, "must be a domain-prefixed path (such as \"acme.io/foo\")")); return; }
         var host = v[..slash];
         foreach (var m in NameValidation.IsDns1123Subdomain(host)) errs.Add(Err.Invalid(path, host, m));
+        var rest = v[(slash + 1)..];
+        if (!HttpPathRx().IsMatch(rest)) errs.Add(Err.Invalid(path, rest, Formats.RegexError("Invalid path", HttpPathFmt)));
+    }
+
+    private const string HttpPathFmt = @"[A-Za-z0-9/\-._~%!$&'()*+,;=:]+";
+    [GeneratedRegex("^" + HttpPathFmt + "$")] private static partial Regex HttpPathRx();
+
+    /// <summary>An Invalid error printed without its value (upstream's field.OmitValueType): "path: Invalid value: detail".</summary>
+    private static FieldError InvalidOmitValue(string path, string detail) => Err.InvalidRaw(path, detail, "");
+
+    private static HashSet<string> ContainerNames(JsonObject spec)
+    {
+        var tspec = J.O(J.O(spec, "template"), "spec");
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var list in new[] { "containers", "initContainers" })
+            foreach (var (_, c) in J.Items(tspec, list)) names.Add(J.S(c, "name"));
+        return names;
+    }
+
+    /// <summary>validatePodFailurePolicyRuleOnExitCodes.</summary>
+    private static void OnExitCodes(List<FieldError> errs, JsonObject req, string path, HashSet<string> containers)
+    {
+        var op = J.S(req, "operator");
+        var opPath = P.Child(path, "operator");
+        if (op.Length == 0) errs.Add(Err.Required(opPath, "valid values: [\"In\" \"NotIn\"]"));
+        else if (op is not ("In" or "NotIn")) errs.Add(Err.NotSupported(opPath, op, "In", "NotIn"));
+        if (J.SN(req, "containerName") is { } cn && !containers.Contains(cn))
+            errs.Add(Err.Invalid(P.Child(path, "containerName"), cn, "must be one of the container or initContainer names in the pod template"));
+        var vp = P.Child(path, "values");
+        var arr = J.A(req, "values");
+        var values = arr?.Select(J.Long).Select(x => x ?? 0).ToList() ?? [];
+        if (values.Count == 0) errs.Add(Err.InvalidRaw(vp, arr is null ? "[]int32(nil)" : "[]int32{}", "at least one value is required"));
+        else if (values.Count > 255) errs.Add(Err.TooMany(vp, values.Count, 255));
+        var ordered = true;
+        var seen = new HashSet<long>();
+        for (var j = 0; j < values.Count; j++)
+        {
+            var ip = P.Index(vp, j);
+            if (op == "In" && values[j] == 0) errs.Add(Err.Invalid(ip, 0, "must not be 0 for the In operator"));
+            if (!seen.Add(values[j])) errs.Add(Err.DuplicateRaw(ip, values[j].ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            if (j > 0 && values[j - 1] > values[j]) ordered = false;
+        }
+        if (!ordered)
+            errs.Add(Err.InvalidRaw(vp, "[]int32{" + string.Join(", ", values.Select(x => x.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "}", "must be ordered"));
+    }
+
+    /// <summary>validateSuccessPolicy and validateSuccessPolicyRule (an Indexed Job only).</summary>
+    private static void SuccessPolicy(List<FieldError> errs, JsonObject policy, long? completions, string path)
+    {
+        var rules = J.Items(policy, "rules");
+        var rp = P.Child(path, "rules");
+        if (rules.Count == 0) errs.Add(Err.Required(rp, "at least one rules must be specified when the successPolicy is specified"));
+        if (rules.Count > 20) errs.Add(Err.TooMany(rp, rules.Count, 20));
+        foreach (var (i, rule) in rules)
+        {
+            var path1 = P.Index(rp, i);
+            var indexes = J.SN(rule, "succeededIndexes");
+            var count = J.L(rule, "succeededCount");
+            if (count is null && indexes is null) errs.Add(Err.Required(path1, "at least one of succeededCount or succeededIndexes must be specified"));
+            // Upstream dereferences spec.completions here; without completions it has already said "Required".
+            if (completions is not { } c) continue;
+            long total = 0;
+            if (indexes is not null)
+            {
+                var ip = P.Child(path1, "succeededIndexes");
+                if (NameValidation.GoLen(indexes) > 64 * 1024) errs.Add(Err.TooLong(ip, 64 * 1024));
+                if (IndexesFormat(indexes, c, out total) is { } err) errs.Add(Err.Invalid(ip, indexes, "error parsing succeededIndexes: " + err));
+            }
+            if (count is { } n)
+            {
+                var cp = P.Child(path1, "succeededCount");
+                Formats.Nonnegative(errs, cp, n);
+                if (n > c) errs.Add(Err.Invalid(cp, n, $"must be less than or equal to {c} (the number of specified completions)"));
+                if (indexes is not null && n > total) errs.Add(Err.Invalid(cp, n, $"must be less than or equal to {total} (the number of indexes in the specified succeededIndexes field)"));
+            }
+        }
+    }
+
+    /// <summary>validateIndexesFormat: comma-separated, strictly increasing indexes or intervals "x-y", all below completions.</summary>
+    private static string? IndexesFormat(string s, long completions, out long total)
+    {
+        // Upstream returns a total of 0 with any error.
+        total = 0;
+        if (s.Length == 0) return null;
+        long? last = null;
+        long sum = 0;
+        foreach (var interval in s.Split(','))
+        {
+            var limits = interval.Split('-');
+            if (limits.Length > 2) return $"the fragment {Go.Quote(interval)} violates the requirement that an index interval can have at most two parts separated by '-'";
+            if (GoAtoi(limits[0]) is not { } x) return $"cannot convert string to integer for index: {Go.Quote(limits[0])}";
+            if (x >= completions) return $"too large index: {Go.Quote(limits[0])}";
+            var y = x;
+            if (limits.Length > 1)
+            {
+                if (GoAtoi(limits[1]) is not { } yy) return $"cannot convert string to integer for index: {Go.Quote(limits[1])}";
+                if (yy >= completions) return $"too large index: {Go.Quote(limits[1])}";
+                if (x >= yy) return $"non-increasing order, previous: {x}, current: {yy}";
+                y = yy;
+            }
+            if (last is { } l && l >= x) return $"non-increasing order, previous: {l}, current: {x}";
+            sum += y - x + 1;
+            last = y;
+        }
+        total = sum;
+        return null;
+    }
+
+    /// <summary>strconv.Atoi: an optional sign and decimal digits, within int64.</summary>
+    private static long? GoAtoi(string s)
+    {
+        var t = s.StartsWith('+') || s.StartsWith('-') ? s[1..] : s;
+        if (t.Length == 0 || !t.All(char.IsAsciiDigit)) return null;
+        return long.TryParse(s, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : null;
     }
 
     private static void JobUpdate(List<FieldError> errs, JsonObject spec, JsonObject oldSpec, JsonObject old)

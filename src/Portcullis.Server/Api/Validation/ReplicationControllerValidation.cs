@@ -10,6 +10,17 @@ internal static class ReplicationControllerValidation
     {
         var errs = new List<FieldError>();
         var spec = J.O(obj, "spec") ?? new JsonObject();
+        Spec(errs, spec);
+        // The strategy's ValidateUpdate runs ValidateReplicationController and then
+        // ValidateReplicationControllerUpdate, which validates the spec again ("This should be fixed to
+        // avoid the redundant calls, but carefully"): every spec error is reported twice.
+        if (old is not null) Spec(errs, spec);
+        return errs;
+    }
+
+    /// <summary>ValidateReplicationControllerSpec.</summary>
+    private static void Spec(List<FieldError> errs, JsonObject spec)
+    {
         Formats.Nonnegative(errs, "spec.minReadySeconds", J.L(spec, "minReadySeconds") ?? 0);
         var selector = J.Map(spec, "selector") ?? new SortedDictionary<string, string>(StringComparer.Ordinal);
         // ValidateNonEmptySelector: a map selector with no entries selects nothing.
@@ -19,7 +30,7 @@ internal static class ReplicationControllerValidation
         if (J.O(spec, "template") is not { } template)
         {
             errs.Add(Err.Required("spec.template"));
-            return errs;
+            return;
         }
         var labels = J.Map(J.O(template, "metadata"), "labels");
         if (selector.Count > 0 && !selector.All(kv => labels is not null && labels.TryGetValue(kv.Key, out var v) && v == kv.Value))
@@ -30,6 +41,5 @@ internal static class ReplicationControllerValidation
         if (rp != "Always") errs.Add(Err.NotSupported("spec.template.spec.restartPolicy", rp, "Always"));
         if (J.Has(tspec, "activeDeadlineSeconds"))
             errs.Add(Err.Forbidden("spec.template.spec.activeDeadlineSeconds", "activeDeadlineSeconds in ReplicationController is not Supported"));
-        return errs;
     }
 }

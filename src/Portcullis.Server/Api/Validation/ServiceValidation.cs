@@ -8,6 +8,7 @@ internal static class ServiceValidation
 {
     private static readonly string[] Protocols = ["SCTP", "TCP", "UDP"];
     private static readonly string[] Types = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"];
+    private const long KubeletPort = 10250;
 
     /// <summary>
     /// The cluster IPs as upstream's strategy leaves them before validating: clusterIPs follows clusterIP
@@ -48,6 +49,8 @@ internal static class ServiceValidation
             if (J.S(spec, "type") == "LoadBalancer" && J.S(oldSpec, "type") == "LoadBalancer" && J.SN(spec, "loadBalancerClass") != J.SN(oldSpec, "loadBalancerClass"))
                 errs.Add(J.SN(spec, "loadBalancerClass") is { } lbc ? Err.Invalid("spec.loadBalancerClass", lbc, "may not change once set")
                     : Err.Invalid("spec.loadBalancerClass", "null", "may not change once set"));
+            // validateLoadBalancerClassField(old, new) also checks the value, and ValidateService checks it again.
+            LoadBalancerClass(errs, spec, J.S(spec, "type"));
             if (NeedsHealthCheck(oldSpec) && NeedsHealthCheck(spec) && (J.L(spec, "healthCheckNodePort") ?? 0) != (J.L(oldSpec, "healthCheckNodePort") ?? 0)
                 && J.L(spec, "healthCheckNodePort") is not (null or 0))
                 errs.Add(Err.Forbidden("spec.healthCheckNodePort", "field is immutable"));
@@ -68,8 +71,12 @@ internal static class ServiceValidation
         if (ports.Count == 0 && !headless && type != "ExternalName") errs.Add(Err.Required("spec.ports"));
         switch (type)
         {
-            case "LoadBalancer" when headless:
-                errs.Add(Err.Invalid("spec.clusterIPs[0]", ips[0], "may not be set to 'None' for LoadBalancer services"));
+            case "LoadBalancer":
+                // Upstream refuses the kubelet's port (ports.KubeletPort) on load balancers.
+                foreach (var (i, port) in ports)
+                    if (J.L(port, "port") == KubeletPort)
+                        errs.Add(Err.Invalid(P.Index("spec.ports", i), KubeletPort, $"may not expose port {KubeletPort} externally since it is used by kubelet"));
+                if (headless) errs.Add(Err.Invalid("spec.clusterIPs[0]", ips[0], "may not be set to 'None' for LoadBalancer services"));
                 break;
             case "NodePort" when headless:
                 errs.Add(Err.Invalid("spec.clusterIPs[0]", ips[0], "may not be set to 'None' for NodePort services"));
@@ -135,9 +142,14 @@ internal static class ServiceValidation
         if (J.Has(spec, "allocateLoadBalancerNodePorts") && type != "LoadBalancer")
             errs.Add(Err.Forbidden("spec.allocateLoadBalancerNodePorts", "may only be used when `type` is 'LoadBalancer'"));
         if (type == "LoadBalancer" && !J.Has(spec, "allocateLoadBalancerNodePorts")) errs.Add(Err.Required("allocateLoadBalancerNodePorts"));
+        LoadBalancerClass(errs, spec, type);
+        TrafficPolicies(errs, spec, type);
+    }
+
+    private static void LoadBalancerClass(List<FieldError> errs, JsonObject spec, string type)
+    {
         if (type == "LoadBalancer") { if (J.SN(spec, "loadBalancerClass") is { } lbc) Formats.QualifiedName(errs, "spec.loadBalancerClass", lbc); }
         else if (J.Has(spec, "loadBalancerClass")) errs.Add(Err.Forbidden("spec.loadBalancerClass", "may only be used when `type` is 'LoadBalancer'"));
-        TrafficPolicies(errs, spec, type);
     }
 
     private static void Port(List<FieldError> errs, JsonObject sp, bool requireName, HashSet<string> names, string path)

@@ -34,11 +34,21 @@ internal static class WorkloadValidation
         var errs = new List<FieldError>();
         Formats.KubeFinalizers(errs, obj);
         var spec = J.O(obj, "spec") ?? new JsonObject();
+        ReplicaSetSpec(errs, spec);
+        if (old is null) return errs;
+        // The strategy's ValidateUpdate runs ValidateReplicaSet and then ValidateReplicaSetUpdate, which
+        // validates the spec again: every spec error is reported twice, then the selector's immutability.
+        ReplicaSetSpec(errs, spec);
+        SelectorImmutable(errs, spec, J.O(old, "spec"));
+        return errs;
+    }
+
+    /// <summary>ValidateReplicaSetSpec.</summary>
+    private static void ReplicaSetSpec(List<FieldError> errs, JsonObject spec)
+    {
         Formats.Nonnegative(errs, "spec.replicas", J.L(spec, "replicas") ?? 0);
         Formats.Nonnegative(errs, "spec.minReadySeconds", J.L(spec, "minReadySeconds") ?? 0);
         SelectorAndTemplate(errs, spec, "deployment", "ReplicaSet", validateTemplate: true);
-        if (old is not null) SelectorImmutable(errs, spec, J.O(old, "spec"));
-        return errs;
     }
 
     /// <summary>Selector required and valid, then ValidatePodTemplateSpecForReplicaSet (or the StatefulSet variant).</summary>
@@ -158,6 +168,18 @@ internal static class WorkloadValidation
         var errs = new List<FieldError>();
         Formats.KubeFinalizers(errs, obj);
         var spec = J.O(obj, "spec") ?? new JsonObject();
+        DaemonSetSpec(errs, spec);
+        if (old is null) return errs;
+        // The strategy's ValidateUpdate runs ValidateDaemonSet and then ValidateDaemonSetUpdate, which
+        // validates the spec again: every spec error is reported twice, then the selector's immutability.
+        DaemonSetSpec(errs, spec);
+        SelectorImmutable(errs, spec, J.O(old, "spec"));
+        return errs;
+    }
+
+    /// <summary>ValidateDaemonSetSpec.</summary>
+    private static void DaemonSetSpec(List<FieldError> errs, JsonObject spec)
+    {
         var sel = J.O(spec, "selector");
         Selectors.Validate(errs, sel, "spec.selector");
         var template = J.O(spec, "template") ?? new JsonObject();
@@ -193,8 +215,6 @@ internal static class WorkloadValidation
                 break;
         }
         if (J.L(spec, "revisionHistoryLimit") is { } rhl) Formats.Nonnegative(errs, "spec.revisionHistoryLimit", rhl);
-        if (old is not null) SelectorImmutable(errs, spec, J.O(old, "spec"));
-        return errs;
     }
 
     public static List<FieldError> StatefulSet(JsonObject obj, JsonObject? old)
@@ -206,9 +226,10 @@ internal static class WorkloadValidation
         if (old is null && name.Length > 0 && NameValidation.IsDns1123Subdomain(name).Count == 0)
             foreach (var m in NameValidation.IsDns1123Label(name)) errs.Add(Err.Invalid("metadata.name", name, m));
         var spec = J.O(obj, "spec") ?? new JsonObject();
-        StatefulSetSpec(errs, spec);
+        // Since kubernetes#114510 (1.27) the strategy's ValidateUpdate runs only ValidateStatefulSetUpdate:
+        // the spec is validated once, and a stored serviceName is tolerated (AllowInvalidServiceName, 1.33).
+        StatefulSetSpec(errs, spec, allowInvalidServiceName: old is not null);
         if (old is null) return errs;
-        StatefulSetSpec(errs, spec);
         var clone = (JsonObject)spec.DeepClone();
         var oldSpec = J.O(old, "spec") ?? new JsonObject();
         foreach (var f in new[] { "replicas", "template", "updateStrategy", "minReadySeconds", "ordinals", "persistentVolumeClaimRetentionPolicy" })
@@ -218,7 +239,7 @@ internal static class WorkloadValidation
         return errs;
     }
 
-    private static void StatefulSetSpec(List<FieldError> errs, JsonObject spec)
+    private static void StatefulSetSpec(List<FieldError> errs, JsonObject spec, bool allowInvalidServiceName)
     {
         var pmp = J.S(spec, "podManagementPolicy");
         if (pmp.Length == 0) errs.Add(Err.Required("spec.podManagementPolicy"));
@@ -260,6 +281,9 @@ internal static class WorkloadValidation
         Formats.Nonnegative(errs, "spec.replicas", J.L(spec, "replicas") ?? 0);
         Formats.Nonnegative(errs, "spec.minReadySeconds", J.L(spec, "minReadySeconds") ?? 0);
         if (J.O(spec, "ordinals") is { } ord) Formats.Nonnegative(errs, "spec.ordinals.start", J.L(ord, "start") ?? 0);
+        // kubernetes#130233 (1.33): a non-empty serviceName must be a DNS label on create.
+        if (!allowInvalidServiceName && J.S(spec, "serviceName") is { Length: > 0 } svcName)
+            Formats.Dns1123Label(errs, "spec.serviceName", svcName);
         // Upstream checks the template's labels and annotations only, not the pod spec (see its TODO).
         SelectorAndTemplate(errs, spec, "statefulset", "StatefulSet", validateTemplate: false);
         var tspec = J.O(J.O(spec, "template"), "spec");

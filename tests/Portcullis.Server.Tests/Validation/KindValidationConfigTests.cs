@@ -107,6 +107,36 @@ public class KindValidationConfigTests
     }
 
     [Fact]
+    public void LimitRangeRatio_ComparesRoundedUpMilliValues_AsUpstream()
+    {
+        // min 1500u rounds up to 2m, so max/min = 3m/2m = 1.5 and a ratio of 1.8 is too big (exact nanos would give 2).
+        var lr = Obj("""
+            {"metadata":{"name":"l","namespace":"default"},"spec":{"limits":[
+              {"type":"Container","max":{"cpu":"3m"},"min":{"cpu":"1500u"},"maxLimitRequestRatio":{"cpu":"1800m"}}]}}
+            """);
+        Assert.Equal(["spec.limits[0].maxLimitRequestRatio[cpu]: Invalid value: \"1800m\": ratio 1800m is greater than max/min = 1.500000"],
+            Check("", "LimitRange", lr));
+    }
+
+    [Fact]
+    public void ResourceQuotaStatusUpdate_ValidatesStatusAndNeedsResourceVersion()
+    {
+        var def = Portcullis.Server.Api.Resources.BuiltinResources.All.Single(d => d.Group == "" && d.Kind == "ResourceQuota");
+        var old = Obj("""{"metadata":{"name":"q","namespace":"default","resourceVersion":"5"},"spec":{"hard":{"pods":"2"}}}""");
+        var updated = Clone(old);
+        updated["metadata"]!.AsObject().Remove("resourceVersion");
+        updated["status"] = Obj("""{"hard":{"pods":"2"},"used":{"pods":"-1","foo":"1"}}""");
+        Assert.Equal([
+            "resourceVersion: Required value",
+            "status.used[foo]: Invalid value: \"foo\": must be a standard resource type or fully qualified",
+            "status.used[foo]: Invalid value: \"foo\": must be a standard resource for quota",
+            "status.used[pods]: Invalid value: \"-1\": must be greater than or equal to 0",
+        ], def.ValidateUpdate!(updated, old, "status").Select(e => e.ToString()));
+        // The main resource keeps validating spec and scopes only.
+        Assert.Empty(def.ValidateUpdate!(updated, old, ""));
+    }
+
+    [Fact]
     public void ServiceAccountFinalizersOnly()
     {
         Assert.Empty(Check("", "ServiceAccount", Obj("""{"metadata":{"name":"sa","namespace":"default"},"secrets":[{"name":"x"}]}""")));

@@ -77,7 +77,7 @@ public static class BuiltinResources
         new() { Group = "", Version = "v1", Plural = "limitranges", Singular = "limitrange", Kind = "LimitRange", Namespaced = true,
             ShortNames = ["limits"] },
         new() { Group = "", Version = "v1", Plural = "resourcequotas", Singular = "resourcequota", Kind = "ResourceQuota", Namespaced = true,
-            ShortNames = ["quota"], Subresources = ["status"] },
+            ShortNames = ["quota"], Subresources = ["status"], ValidateUpdate = Validation.QuotaValidation.ResourceQuotaUpdate },
 
         // rbac.authorization.k8s.io/v1
         new() { Group = "rbac.authorization.k8s.io", Version = "v1", Plural = "roles", Singular = "role", Kind = "Role", Namespaced = true,
@@ -121,7 +121,8 @@ public static class BuiltinResources
         new() { Group = "networking.k8s.io", Version = "v1", Plural = "networkpolicies", Singular = "networkpolicy", Kind = "NetworkPolicy", Namespaced = true,
             ShortNames = ["netpol"], TracksGeneration = true },
         new() { Group = "networking.k8s.io", Version = "v1", Plural = "ingresses", Singular = "ingress", Kind = "Ingress", Namespaced = true,
-            ShortNames = ["ing"], Subresources = ["status"], TracksGeneration = true, StoragePrefix = "ingress" },
+            ShortNames = ["ing"], Subresources = ["status"], TracksGeneration = true, StoragePrefix = "ingress",
+            ValidateUpdate = Validation.NetworkingValidation.IngressUpdate },
 
         // policy/v1
         new() { Group = "policy", Version = "v1", Plural = "poddisruptionbudgets", Singular = "poddisruptionbudget", Kind = "PodDisruptionBudget", Namespaced = true,

@@ -37,6 +37,8 @@ public static class KindValidators
         ("scheduling.k8s.io", "PriorityClass") => SchedulingValidation.PriorityClass,
         ("policy", "PodSecurityPolicy") => PodSecurityPolicyValidation.Validate,
         ("policy", "PodDisruptionBudget") => PolicyValidation.PodDisruptionBudget,
+        ("networking.k8s.io", "NetworkPolicy") => NetworkingValidation.NetworkPolicy,
+        ("networking.k8s.io", "Ingress") => NetworkingValidation.Ingress,
         ("rbac.authorization.k8s.io", "Role") => RbacValidation.Role,
         ("rbac.authorization.k8s.io", "ClusterRole") => RbacValidation.ClusterRole,
         ("rbac.authorization.k8s.io", "RoleBinding") => RbacValidation.RoleBinding,

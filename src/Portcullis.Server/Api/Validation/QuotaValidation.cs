@@ -74,20 +74,38 @@ internal static class QuotaValidation
                     errs.Add(Err.Invalid(P.Key(P.Child(p, "default"), k), S(mx), $"default value {S(df)} is greater than max value {S(mx)}"));
                 if (hasRatio && ratio.Nanos < 1_000_000_000)
                     errs.Add(Err.Invalid(P.Key(P.Child(p, "maxLimitRequestRatio"), k), S(ratio), $"ratio {S(ratio)} is less than 1"));
-                if (hasRatio && hasMin && hasMax && !mn.Nanos.IsZero)
-                {
-                    var limit100 = (double)mx.Nanos / (double)mn.Nanos;
-                    var r = (double)ratio.Nanos / 1e9;
-                    if (r > limit100)
-                        errs.Add(Err.Invalid(P.Key(P.Child(p, "maxLimitRequestRatio"), k), S(ratio),
-                            $"ratio {S(ratio)} is greater than max/min = {limit100.ToString("F6", CultureInfo.InvariantCulture)}"));
-                }
+                if (hasRatio && hasMin && hasMax && RatioLimit(ratio, mn, mx) is var (r, limit100) && r > limit100)
+                    errs.Add(Err.Invalid(P.Key(P.Child(p, "maxLimitRequestRatio"), k), S(ratio),
+                        $"ratio {S(ratio)} is greater than max/min = {GoFloat(limit100)}"));
                 if (!Resources.IsOvercommitAllowed(k) && hasDef && hasDefReq && df.Nanos != dr.Nanos)
                     errs.Add(Err.Invalid(P.Key(P.Child(p, "defaultRequest"), k), S(dr), $"default value {S(df)} must equal to defaultRequest value {S(dr)} in {k}"));
             }
         }
         return errs;
     }
+
+    /// <summary>resource.MaxMilliValue: the largest value whose MilliValue fits an int64.</summary>
+    private static readonly System.Numerics.BigInteger MaxMilliValue = long.MaxValue / 1000;
+
+    /// <summary>
+    /// ValidateLimitRange's ratio check: whole values (Quantity.Value, rounded up), or milli-values
+    /// (MilliValue, rounded up) when all three are below MaxMilliValue. A zero min gives +Inf (or NaN), as Go's float division.
+    /// </summary>
+    private static (double Ratio, double Limit) RatioLimit(Quantity ratio, Quantity min, Quantity max)
+    {
+        var (rv, mnv, mxv) = (Resources.Value(ratio), Resources.Value(min), Resources.Value(max));
+        var r = (double)rv;
+        if (rv < MaxMilliValue && mnv < MaxMilliValue && mxv < MaxMilliValue)
+        {
+            r = (double)ratio.MilliValue / 1000;
+            (mnv, mxv) = (min.MilliValue, max.MilliValue);
+        }
+        return (r, (double)mxv / (double)mnv);
+    }
+
+    /// <summary>Go's %f: six decimals, and +Inf/-Inf/NaN spelled as Go spells them.</summary>
+    private static string GoFloat(double d) => double.IsNaN(d) ? "NaN" : double.IsPositiveInfinity(d) ? "+Inf" : double.IsNegativeInfinity(d) ? "-Inf"
+        : d.ToString("F6", CultureInfo.InvariantCulture);
 
     private static List<FieldError> ResourceName(string limitType, string name, string path) =>
         limitType is "Pod" or "Container" ? Resources.ContainerResourceName(name, path) : Resources.ResourceName(name, path);
@@ -163,6 +181,20 @@ internal static class QuotaValidation
             var oldScopes = J.Strs(J.O(old, "spec"), "scopes").ToHashSet();
             if (!oldScopes.SetEquals(scopes)) errs.Add(Err.InvalidRaw("spec.scopes", scopesRepr, Formats.ImmutableMsg));
         }
+        return errs;
+    }
+
+    /// <summary>
+    /// The main resource runs ValidateResourceQuotaUpdate; /status runs ValidateResourceQuotaStatusUpdate:
+    /// a resourceVersion is required, and status.hard and status.used hold quota resource names and valid quantities.
+    /// </summary>
+    public static List<FieldError> ResourceQuotaUpdate(JsonObject rq, JsonObject old, string subresource)
+    {
+        if (subresource != "status") return ResourceQuota(rq, old);
+        var errs = new List<FieldError>();
+        if (J.S(J.O(rq, "metadata"), "resourceVersion").Length == 0) errs.Add(Err.Required("resourceVersion"));
+        Hard(errs, J.O(rq, "status"), "hard", "status.hard");
+        Hard(errs, J.O(rq, "status"), "used", "status.used");
         return errs;
     }
 

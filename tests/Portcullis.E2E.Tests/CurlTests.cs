@@ -77,6 +77,51 @@ public sealed class CurlTests(ServerFixture f) : IClassFixture<ServerFixture>
     }
 
     [Fact]
+    public async Task Put_of_a_pdb_without_resourceVersion_is_422_but_a_configmap_is_updated()
+    {
+        // PodDisruptionBudget's strategy refuses unconditional updates (store.go: "must be specified for an update");
+        // ConfigMap's allows them.
+        const string pdbs = "/apis/policy/v1/namespaces/default/poddisruptionbudgets";
+        const string pdb = """{"apiVersion":"policy/v1","kind":"PodDisruptionBudget","metadata":{"name":"norv"},"spec":{"minAvailable":1}}""";
+        var (code, body) = await Tools.Curl(S, "POST", pdbs, pdb);
+        Assert.Equal(201, code);
+        (code, body) = await Tools.Curl(S, "PUT", pdbs + "/norv", pdb.Replace("\"minAvailable\":1", "\"minAvailable\":2"));
+        Assert.Equal(422, code);
+        AssertStatus(body, 422, "Invalid",
+            "poddisruptionbudgets.policy \"norv\" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update");
+        var details = Json(body)["details"]!;
+        Assert.Equal("poddisruptionbudgets", (string?)details["kind"]);
+        Assert.Equal("policy", (string?)details["group"]);
+        Assert.Equal("FieldValueInvalid", (string?)details["causes"]![0]!["reason"]);
+        Assert.Equal("metadata.resourceVersion", (string?)details["causes"]![0]!["field"]);
+
+        const string cms = "/api/v1/namespaces/default/configmaps";
+        const string cm = """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"norv"},"data":{"a":"1"}}""";
+        (code, _) = await Tools.Curl(S, "POST", cms, cm);
+        Assert.Equal(201, code);
+        (code, body) = await Tools.Curl(S, "PUT", cms + "/norv", cm.Replace("\"1\"", "\"2\""));
+        Assert.Equal(200, code);
+        Assert.Equal("2", (string?)Json(body)["data"]!["a"]);
+    }
+
+    [Fact]
+    public async Task Put_of_a_missing_lease_creates_it_but_a_missing_configmap_is_404()
+    {
+        // Lease's strategy allows create on update (AllowCreateOnUpdate); ConfigMap's does not.
+        const string lease = """{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"put-made"},"spec":{"holderIdentity":"a"}}""";
+        var (code, body) = await Tools.Curl(S, "PUT", "/apis/coordination.k8s.io/v1/namespaces/default/leases/put-made", lease);
+        Assert.Equal(201, code);
+        Assert.Equal("a", (string?)Json(body)["spec"]!["holderIdentity"]);
+        (code, _) = await Tools.Curl(S, "GET", "/apis/coordination.k8s.io/v1/namespaces/default/leases/put-made");
+        Assert.Equal(200, code);
+
+        const string cm = """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"put-missing"}}""";
+        (code, body) = await Tools.Curl(S, "PUT", "/api/v1/namespaces/default/configmaps/put-missing", cm);
+        Assert.Equal(404, code);
+        AssertStatus(body, 404, "NotFound", "configmaps \"put-missing\" not found");
+    }
+
+    [Fact]
     public async Task Create_Twice_Returns409AlreadyExists()
     {
         const string cm = """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"twice"}}""";

@@ -105,9 +105,13 @@ public sealed class CsrRequest
     }
 
     /// <summary>Go's pem.Decode: the first well-formed block anywhere in the data, and its type.</summary>
-    internal static byte[]? FirstPemBlock(ReadOnlySpan<byte> data, out string label)
+    internal static byte[]? FirstPemBlock(ReadOnlySpan<byte> data, out string label) => FirstPemBlock(data, out label, out _);
+
+    /// <summary>As <see cref="FirstPemBlock(ReadOnlySpan{byte}, out string)"/>, telling whether the block carried headers.</summary>
+    internal static byte[]? FirstPemBlock(ReadOnlySpan<byte> data, out string label, out bool hasHeaders)
     {
         label = "";
+        hasHeaders = false;
         var text = Encoding.ASCII.GetString(data);
         var at = 0;
         while (true)
@@ -124,14 +128,16 @@ public sealed class CsrRequest
             if (end < 0) { at = begin + 11; continue; }
             var body = text[(labelEnd + 5)..end];
             // Headers ("Key: value" lines before a blank line) are allowed and skipped.
+            var headers = false;
             if (body.Contains(':'))
             {
                 var blank = body.IndexOf("\n\n", StringComparison.Ordinal);
-                if (blank >= 0) body = body[(blank + 2)..];
+                if (blank >= 0) { body = body[(blank + 2)..]; headers = true; }
             }
             try
             {
                 label = type;
+                hasHeaders = headers;
                 return Convert.FromBase64String(new string(body.Where(c => !char.IsWhiteSpace(c)).ToArray()));
             }
             catch (FormatException) { at = begin + 11; }

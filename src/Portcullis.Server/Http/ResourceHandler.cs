@@ -150,9 +150,22 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
         if (name.Length > 0 && name != info.Name)
             throw ApiErrors.BadRequest($"the name of the object ({name}) does not match the name on the URL ({info.Name})");
         if (name.Length == 0) Meta.Set(obj, "name", info.Name);
-        var updated = await store.UpdateAsync(info.Namespace, info.Name, info.Subresource, _ => obj, Write(ctx, dryRun, warnings), ctx.RequestAborted);
+        JsonObject updated;
+        var code = 200;
+        try
+        {
+            updated = await store.UpdateAsync(info.Namespace, info.Name, info.Subresource, _ => (JsonObject)obj.DeepClone(), Write(ctx, dryRun, warnings), ctx.RequestAborted);
+        }
+        catch (ApiException e) when (e.Code == 404 && def.AllowCreateOnUpdate && info.Subresource.Length == 0)
+        {
+            // The strategy allows a PUT to create (store.go Update: AllowCreateOnUpdate); the stored object's
+            // resourceVersion is the new one, whatever the body said.
+            Meta.Remove(obj, "resourceVersion");
+            updated = await store.CreateAsync(info.Namespace, obj, Write(ctx, dryRun, warnings), ctx.RequestAborted);
+            code = 201;
+        }
         WriteWarnings(ctx, warnings);
-        await Responses.WriteObjectAsync(ctx, 200, updated);
+        await Responses.WriteObjectAsync(ctx, code, updated);
     }
 
     private static async Task PatchAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def, GenericStore store)

@@ -180,9 +180,13 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
             var old = Decode(currentKv);
             var desired = transform((JsonObject)old.DeepClone());
             var desiredRv = Meta.ResourceVersion(desired);
-            // resourceVersion "0" parses to 0 upstream: no precondition, an unconditional update (every
-            // served kind's strategy allows one, as upstream's AllowUnconditionalUpdate does for them).
+            // resourceVersion "0" parses to 0 upstream: no precondition, an unconditional update, when the
+            // kind's strategy allows one (AllowUnconditionalUpdate). Otherwise store.go's Update refuses it,
+            // naming the resource (not the kind) in the error, as upstream's qualifiedKind does.
             if (desiredRv == "0") desiredRv = "";
+            if (desiredRv.Length == 0 && !def.AllowUnconditionalUpdate)
+                throw ApiErrors.Invalid(def.Plural, def.Group, name,
+                    [FieldError.Invalid("metadata.resourceVersion", "0x0", "must be specified for an update", quoted: false)]);
             if (desiredRv.Length > 0 && desiredRv != Meta.ResourceVersion(old))
                 throw ApiErrors.Conflict(def.Plural, def.Group, name, ApiErrors.OptimisticLockMessage);
 

@@ -115,4 +115,21 @@ public sealed class CsrValidationTests
         Assert.Contains("status.certificate: Invalid value: \"<certificate data>\": only CERTIFICATE PEM blocks are allowed, found \"CERTIFICATE REQUEST\"",
             CertificateValidation.Update(bad, old, "status").Select(e => e.ToString()));
     }
+
+    [Fact]
+    public void Update_CertificateBlocks_MayNotCarryHeaders_NorBeEmpty()
+    {
+        // validateCertificate: "no PEM block headers are permitted"; a block that parses to no certificates
+        // (x509.ParseCertificates of no bytes) is "found CERTIFICATE PEM block containing 0 certificates".
+        var old = WithConditions(Csr("jane", Pem), Condition("Approved"));
+        var certPem = Ca.ExportCertificatePem();
+        var withHeaders = (JsonObject)old.DeepClone();
+        withHeaders["status"]!["certificate"] = B64(certPem.Replace("-----BEGIN CERTIFICATE-----\n", "-----BEGIN CERTIFICATE-----\nProc-Type: 4,ENCRYPTED\n\n"));
+        Assert.Contains("status.certificate: Invalid value: \"<certificate data>\": no PEM block headers are permitted",
+            CertificateValidation.Update(withHeaders, old, "status").Select(e => e.ToString()));
+        var empty = (JsonObject)old.DeepClone();
+        empty["status"]!["certificate"] = B64("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n");
+        Assert.Contains("status.certificate: Invalid value: \"<certificate data>\": found CERTIFICATE PEM block containing 0 certificates",
+            CertificateValidation.Update(empty, old, "status").Select(e => e.ToString()));
+    }
 }

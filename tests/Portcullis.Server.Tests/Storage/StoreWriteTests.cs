@@ -91,6 +91,56 @@ public sealed class StoreWriteTests : IAsyncLifetime
         Assert.Equal(409, e.Code);
     }
 
+    [Theory]
+    [InlineData("PodDisruptionBudget", "", "0")]
+    [InlineData("PodDisruptionBudget", "", "")]
+    [InlineData("PodDisruptionBudget", "status", "")]
+    [InlineData("Lease", "", "0")]
+    [InlineData("Lease", "", "")]
+    public async Task A_kind_whose_strategy_refuses_unconditional_updates_needs_a_resourceVersion(string kind, string subresource, string rv)
+    {
+        // store.go Update: AllowUnconditionalUpdate() false (policy/poddisruptionbudget, coordination/lease strategies)
+        // and no resourceVersion: a 422 naming the resource, with the uint64 0 printed as %#v does.
+        var def = BuiltinResources.All.First(d => d.Kind == kind);
+        var store = new GenericStore(def, _kv, TimeProvider.System, new AdmissionChain([]));
+        var body = new JsonObject { ["metadata"] = new JsonObject { ["name"] = "x" }, ["spec"] = new JsonObject() };
+        if (kind == "PodDisruptionBudget") body["spec"]!["minAvailable"] = 1;
+        var created = await store.CreateAsync("default", body, As);
+        var update = (JsonObject)created.DeepClone();
+        Meta.Set(update, "resourceVersion", rv);
+        Meta.Set(update, "labels", new JsonObject { ["a"] = "b" });
+        if (subresource == "status")
+            update["status"] = new JsonObject { ["disruptionsAllowed"] = 0, ["currentHealthy"] = 1, ["desiredHealthy"] = 1, ["expectedPods"] = 1 };
+        var e = await Assert.ThrowsAsync<ApiException>(() => store.UpdateAsync("default", "x", subresource, _ => (JsonObject)update.DeepClone(), As));
+        Assert.Equal(422, e.Code);
+        Assert.Equal($"{def.Plural}.{def.Group} \"x\" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update", e.Message);
+        Assert.Equal(def.Plural, e.DetailKind);
+        // With the current resourceVersion the same update goes through.
+        Meta.Set(update, "resourceVersion", Meta.ResourceVersion(created));
+        var updated = await store.UpdateAsync("default", "x", subresource, _ => (JsonObject)update.DeepClone(), As);
+        Assert.NotEqual(Meta.ResourceVersion(created), Meta.ResourceVersion(updated));
+    }
+
+    [Fact]
+    public async Task A_lease_drops_its_coordinated_election_fields_as_the_gate_is_off_in_1_33()
+    {
+        // CoordinatedLeaderElection is beta and off by default in 1.33: the lease strategy drops spec.strategy and
+        // spec.preferredHolder before validation, so a value validation would refuse is never seen.
+        var store = new GenericStore(BuiltinResources.All.First(d => d.Kind == "Lease"), _kv, TimeProvider.System, new AdmissionChain([]));
+        var created = await store.CreateAsync("default", new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "cle" },
+            ["spec"] = new JsonObject { ["holderIdentity"] = "a", ["strategy"] = "NotAStrategy", ["preferredHolder"] = "b" },
+        }, As);
+        Assert.Equal("a", (string?)created["spec"]!["holderIdentity"]);
+        Assert.Null(created["spec"]!["strategy"]);
+        Assert.Null(created["spec"]!["preferredHolder"]);
+        var update = (JsonObject)created.DeepClone();
+        update["spec"]!["strategy"] = "NotAStrategy";
+        var updated = await store.UpdateAsync("default", "cle", "", _ => (JsonObject)update.DeepClone(), As);
+        Assert.Null(updated["spec"]!["strategy"]);
+    }
+
     [Fact]
     public async Task A_write_that_loses_a_race_without_a_precondition_is_run_again_on_the_new_object()
     {

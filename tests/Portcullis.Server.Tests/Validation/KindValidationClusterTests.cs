@@ -10,14 +10,28 @@ public class KindValidationClusterTests
         Assert.Empty(Check("", "Event", Obj("""{"metadata":{"name":"e","namespace":"default"},"involvedObject":{"kind":"Pod","namespace":"default","name":"p"},"reason":"Started"}""")));
         Assert.Equal(["involvedObject.namespace: Invalid value: \"other\": does not match event.namespace"],
             Check("", "Event", Obj("""{"metadata":{"name":"e","namespace":"default"},"involvedObject":{"kind":"Pod","namespace":"other","name":"p"}}""")));
+        // Through core/v1 the errors name core's field, reportingComponent (kubernetes PR #111506).
         Assert.Equal([
-            "reportingController: Required value",
-            "reportingController: Invalid value: \"\": name part must be non-empty",
-            "reportingController: Invalid value: \"\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+            "reportingComponent: Required value",
+            "reportingComponent: Invalid value: \"\": name part must be non-empty",
+            "reportingComponent: Invalid value: \"\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
             "reportingInstance: Required value",
             "action: Required value",
             "reason: Required value",
         ], Check("", "Event", Obj("""{"metadata":{"name":"e","namespace":"default"},"involvedObject":{"kind":"Pod","namespace":"default"},"eventTime":"2025-01-01T00:00:00.000000Z"}""")));
+    }
+
+    [Fact]
+    public void EventsV1Event_ReportingControllerErrors_UseItsOwnFieldName()
+    {
+        var e = Obj("""
+            {"metadata":{"name":"e","namespace":"default"},"regarding":{"kind":"Pod","namespace":"default","name":"p"},
+             "eventTime":"2025-01-01T00:00:00.000000Z","reportingController":"bad name!","reportingInstance":"i","action":"Act","reason":"R",
+             "type":"Normal"}
+            """);
+        Assert.Equal([
+            "reportingController: Invalid value: \"bad name!\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+        ], Check("events.k8s.io", "Event", e));
     }
 
     [Fact]

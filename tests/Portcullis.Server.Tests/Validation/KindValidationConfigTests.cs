@@ -23,7 +23,9 @@ public class KindValidationConfigTests
     {
         var cm = Obj("""{"metadata":{"name":"c","namespace":"default"}}""");
         cm["data"] = new JsonObject { ["big"] = new string('x', 1024 * 1024 + 1) };
-        Assert.Equal([": Too long: may not be more than 1048576 bytes"], Check("", "ConfigMap", cm).Select(s => ": " + s).ToList());
+        // field.NewPath("") prints as "[]" (a root without a name prints its empty index), as real servers answer:
+        // `ConfigMap "x" is invalid: []: Too long: ...`.
+        Assert.Equal(["[]: Too long: may not be more than 1048576 bytes"], Check("", "ConfigMap", cm));
     }
 
     [Fact]
@@ -72,6 +74,26 @@ public class KindValidationConfigTests
         Assert.Empty(Check("", "Namespace", Obj("""{"metadata":{"name":"n"},"spec":{"finalizers":["kubernetes"]}}""")));
         Assert.Equal(["spec.finalizers: Invalid value: \"custom\": name is neither a standard finalizer name nor is it fully qualified"],
             Check("", "Namespace", Obj("""{"metadata":{"name":"n"},"spec":{"finalizers":["custom"]}}""")));
+    }
+
+    [Fact]
+    public void NamespaceStatusAndFinalizeUpdates()
+    {
+        // ValidateNamespaceFinalizeUpdate: each finalizer at its index. ValidateNamespaceStatusUpdate: the phase
+        // against deletionTimestamp, on the path "status.Phase". ValidateNamespaceUpdate: metadata only.
+        var old = Obj("""{"metadata":{"name":"n"},"spec":{"finalizers":["kubernetes"]},"status":{"phase":"Active"}}""");
+        var fin = Obj("""{"metadata":{"name":"n"},"spec":{"finalizers":["kubernetes","custom"]},"status":{"phase":"Active"}}""");
+        Assert.Equal(["spec.finalizers[1]: Invalid value: \"custom\": name is neither a standard finalizer name nor is it fully qualified"],
+            Portcullis.Server.Api.Validation.ConfigValidation.NamespaceUpdate(fin, old, "finalize").Select(e => e.ToString()));
+        Assert.Empty(Portcullis.Server.Api.Validation.ConfigValidation.NamespaceUpdate(fin, old, ""));
+        var terminating = Obj("""{"metadata":{"name":"n"},"status":{"phase":"Terminating"}}""");
+        Assert.Equal(["status.Phase: Invalid value: \"Terminating\": may only be 'Active' if `deletionTimestamp` is empty"],
+            Portcullis.Server.Api.Validation.ConfigValidation.NamespaceUpdate(terminating, old, "status").Select(e => e.ToString()));
+        var deleting = Obj("""{"metadata":{"name":"n","deletionTimestamp":"2025-01-01T00:00:00Z"},"status":{"phase":"Active"}}""");
+        Assert.Equal(["status.Phase: Invalid value: \"Active\": may only be 'Terminating' if `deletionTimestamp` is not empty"],
+            Portcullis.Server.Api.Validation.ConfigValidation.NamespaceUpdate(deleting, old, "status").Select(e => e.ToString()));
+        deleting["status"]!["phase"] = "Terminating";
+        Assert.Empty(Portcullis.Server.Api.Validation.ConfigValidation.NamespaceUpdate(deleting, old, "status"));
     }
 
     [Fact]

@@ -32,7 +32,7 @@ public static class BuiltinResources
         new() { Group = "", Version = "v1", Plural = "namespaces", Singular = "namespace", Kind = "Namespace", Namespaced = false,
             ShortNames = ["ns"], Subresources = ["status", "finalize"], NameRule = NameRule.Dns1123Label, ReturnDeletedObject = true,
             HasSpecFinalizers = true, PrepareForCreate = Strategies.NamespaceCreate, PrepareForUpdate = Strategies.NamespaceUpdate,
-            OnDeletionMarked = Strategies.NamespaceMarked,
+            OnDeletionMarked = Strategies.NamespaceMarked, ValidateUpdate = Validation.ConfigValidation.NamespaceUpdate,
             Verbs = ["create", "delete", "get", "list", "patch", "update", "watch"],
             FieldLabels = Fields(("status.phase", At("status", "phase"))) },
         new() { Group = "", Version = "v1", Plural = "serviceaccounts", Singular = "serviceaccount", Kind = "ServiceAccount", Namespaced = true,
@@ -68,26 +68,26 @@ public static class BuiltinResources
             Verbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
             FieldLabels = Fields(("spec.clusterIP", At("spec", "clusterIP")), ("spec.type", At("spec", "type"))) },
         new() { Group = "", Version = "v1", Plural = "endpoints", Singular = "endpoints", Kind = "Endpoints", Namespaced = true,
-            ShortNames = ["ep"], StoragePrefix = "services/endpoints" },
+            ShortNames = ["ep"], StoragePrefix = "services/endpoints", AllowCreateOnUpdate = true },
         new() { Group = "", Version = "v1", Plural = "replicationcontrollers", Singular = "replicationcontroller", Kind = "ReplicationController", Namespaced = true,
             ShortNames = ["rc"], Categories = ["all"], Subresources = ["scale", "status"], SubresourceKinds = ScaleKind, TracksGeneration = true,
             StoragePrefix = "controllers", FieldLabels = Fields(("status.replicas", o => At("status", "replicas")(o) ?? "0")) },
         new() { Group = "", Version = "v1", Plural = "podtemplates", Singular = "podtemplate", Kind = "PodTemplate", Namespaced = true,
             TracksGeneration = true },
         new() { Group = "", Version = "v1", Plural = "limitranges", Singular = "limitrange", Kind = "LimitRange", Namespaced = true,
-            ShortNames = ["limits"] },
+            ShortNames = ["limits"], AllowCreateOnUpdate = true },
         new() { Group = "", Version = "v1", Plural = "resourcequotas", Singular = "resourcequota", Kind = "ResourceQuota", Namespaced = true,
             ShortNames = ["quota"], Subresources = ["status"], ValidateUpdate = Validation.QuotaValidation.ResourceQuotaUpdate },
 
         // rbac.authorization.k8s.io/v1
         new() { Group = "rbac.authorization.k8s.io", Version = "v1", Plural = "roles", Singular = "role", Kind = "Role", Namespaced = true,
-            NameRule = NameRule.PathSegment },
+            NameRule = NameRule.PathSegment, AllowCreateOnUpdate = true },
         new() { Group = "rbac.authorization.k8s.io", Version = "v1", Plural = "rolebindings", Singular = "rolebinding", Kind = "RoleBinding", Namespaced = true,
-            NameRule = NameRule.PathSegment },
+            NameRule = NameRule.PathSegment, AllowCreateOnUpdate = true },
         new() { Group = "rbac.authorization.k8s.io", Version = "v1", Plural = "clusterroles", Singular = "clusterrole", Kind = "ClusterRole", Namespaced = false,
-            NameRule = NameRule.PathSegment },
+            NameRule = NameRule.PathSegment, AllowCreateOnUpdate = true },
         new() { Group = "rbac.authorization.k8s.io", Version = "v1", Plural = "clusterrolebindings", Singular = "clusterrolebinding", Kind = "ClusterRoleBinding", Namespaced = false,
-            NameRule = NameRule.PathSegment },
+            NameRule = NameRule.PathSegment, AllowCreateOnUpdate = true },
 
         // apps/v1
         new() { Group = "apps", Version = "v1", Plural = "deployments", Singular = "deployment", Kind = "Deployment", Namespaced = true,
@@ -128,14 +128,17 @@ public static class BuiltinResources
         new() { Group = "policy", Version = "v1", Plural = "poddisruptionbudgets", Singular = "poddisruptionbudget", Kind = "PodDisruptionBudget", Namespaced = true,
             ShortNames = ["pdb"], Subresources = ["status"], TracksGeneration = true,
             // The PDB strategy validates no ObjectMeta itself: only BeforeCreate's path-segment name check applies.
-            NameRule = NameRule.PathSegment, ValidateUpdate = Validation.PolicyValidation.PodDisruptionBudgetUpdate },
+            NameRule = NameRule.PathSegment, ValidateUpdate = Validation.PolicyValidation.PodDisruptionBudgetUpdate,
+            // Its strategy (and the status strategy that embeds it) refuses unconditional updates.
+            AllowUnconditionalUpdate = false },
 
         // scheduling.k8s.io/v1
         new() { Group = "scheduling.k8s.io", Version = "v1", Plural = "priorityclasses", Singular = "priorityclass", Kind = "PriorityClass", Namespaced = false,
             ShortNames = ["pc"] },
 
         // coordination.k8s.io/v1
-        new() { Group = "coordination.k8s.io", Version = "v1", Plural = "leases", Singular = "lease", Kind = "Lease", Namespaced = true },
+        new() { Group = "coordination.k8s.io", Version = "v1", Plural = "leases", Singular = "lease", Kind = "Lease", Namespaced = true,
+            AllowUnconditionalUpdate = false, AllowCreateOnUpdate = true, PrepareForCreate = Strategies.LeaseCreate, PrepareForUpdate = Strategies.LeaseUpdate },
 
         // apiextensions.k8s.io/v1: CustomResourceDefinitions are listed (always empty) but never created
         // or served: read-only, so a write answers 405 as upstream answers a verb a resource lacks.

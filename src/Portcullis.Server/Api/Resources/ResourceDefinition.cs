@@ -28,6 +28,13 @@ public sealed class ResourceDefinition
     public NameRule NameRule { get; init; } = NameRule.Dns1123Subdomain;
     /// <summary>metadata.generation is set to 1 on create and bumped when anything but metadata and status changes.</summary>
     public bool TracksGeneration { get; init; }
+    /// <summary>
+    /// Upstream's strategy AllowUnconditionalUpdate: an update without a resourceVersion (or "0") is applied to the
+    /// current object. When false (PodDisruptionBudget, Lease), the store refuses it with a 422 on metadata.resourceVersion.
+    /// </summary>
+    public bool AllowUnconditionalUpdate { get; init; } = true;
+    /// <summary>Upstream's strategy AllowCreateOnUpdate: a PUT of a missing object creates it (201).</summary>
+    public bool AllowCreateOnUpdate { get; init; }
     /// <summary>DELETE answers with the object (pods, services, namespaces) rather than a Status.</summary>
     public bool ReturnDeletedObject { get; init; }
     /// <summary>The key prefix under /registry/ (upstream's resource prefix, e.g. "services/specs").</summary>

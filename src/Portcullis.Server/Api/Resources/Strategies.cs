@@ -90,6 +90,25 @@ internal static class Strategies
         ns["status"] = status;
     }
 
+    /// <summary>
+    /// Lease (pkg/registry/coordination/lease/strategy.go): with CoordinatedLeaderElection off (beta, off by default
+    /// in 1.33) spec.strategy and spec.preferredHolder are dropped on create, and on update unless the old lease
+    /// already had them.
+    /// </summary>
+    public static void LeaseCreate(JsonObject lease, StrategyContext _)
+    {
+        if (lease["spec"] is not JsonObject spec) return;
+        spec.Remove("strategy");
+        spec.Remove("preferredHolder");
+    }
+
+    public static void LeaseUpdate(JsonObject lease, JsonObject? old, StrategyContext _)
+    {
+        if (lease["spec"] is not JsonObject spec) return;
+        if (old?["spec"]?["strategy"] is null) spec.Remove("strategy");
+        if (old?["spec"]?["preferredHolder"] is null) spec.Remove("preferredHolder");
+    }
+
     /// <summary>A new pod is Pending with its QoS class; the rest of status is the node's to write.</summary>
     public static void PodCreate(JsonObject pod, StrategyContext _)
     {

@@ -173,17 +173,20 @@ internal static class CertificateValidation
         return errs;
     }
 
-    /// <summary>upstream's validateCertificate: PEM CERTIFICATE blocks only, no headers, each parsing.</summary>
+    /// <summary>upstream's validateCertificate: PEM CERTIFICATE blocks only, no headers, each holding certificates that parse.</summary>
     private static string? CertificateError(byte[] pem)
     {
         if (pem.Length == 0) return null;
         var text = Encoding.ASCII.GetString(pem);
         var blocks = 0;
         var rest = pem.AsSpan();
-        while (CsrRequest.FirstPemBlock(rest, out var label) is { } der)
+        while (CsrRequest.FirstPemBlock(rest, out var label, out var hasHeaders) is { } der)
         {
             if (label != "CERTIFICATE") return $"only CERTIFICATE PEM blocks are allowed, found \"{label}\"";
+            if (hasHeaders) return "no PEM block headers are permitted";
             blocks++;
+            // x509.ParseCertificates of no bytes returns no certificates and no error.
+            if (der.Length == 0) return "found CERTIFICATE PEM block containing 0 certificates";
             try { X509CertificateLoader.LoadCertificate(der).Dispose(); }
             catch (System.Security.Cryptography.CryptographicException) { return "x509: malformed certificate"; }
             var end = text.IndexOf("-----END " + label + "-----", StringComparison.Ordinal);

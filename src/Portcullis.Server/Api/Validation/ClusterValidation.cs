@@ -97,7 +97,7 @@ internal static class ClusterValidation
     {
         var errs = new List<FieldError>();
         Formats.KubeFinalizers(errs, e);
-        LegacyEvent(errs, e);
+        LegacyEvent(errs, e, "reportingComponent");
         return errs;
     }
 
@@ -106,7 +106,7 @@ internal static class ClusterValidation
         var errs = new List<FieldError>();
         Formats.KubeFinalizers(errs, ev);
         var e = AsCore(ev);
-        LegacyEvent(errs, e);
+        LegacyEvent(errs, e, "reportingController");
         if (oldEv is null)
         {
             Series(errs, e);
@@ -162,8 +162,12 @@ internal static class ClusterValidation
         if (!HasTime(s, "lastObservedTime")) errs.Add(Err.Required("series.lastObservedTime"));
     }
 
-    /// <summary>legacyValidateEvent (core field names; reportingComponent is core's reportingController).</summary>
-    private static void LegacyEvent(List<FieldError> errs, JsonObject e)
+    /// <summary>
+    /// legacyValidateEvent (core field names; reportingComponent is core's reportingController). Its errors name the
+    /// field as the request's version does: reportingComponent through core/v1, reportingController through
+    /// events.k8s.io (kubernetes PR #111506, in 1.25 and later).
+    /// </summary>
+    private static void LegacyEvent(List<FieldError> errs, JsonObject e, string reportingControllerField)
     {
         var ns = J.S(J.O(e, "metadata"), "namespace");
         var invNs = J.S(J.O(e, "involvedObject"), "namespace");
@@ -178,8 +182,8 @@ internal static class ClusterValidation
         {
             if (invNs.Length == 0 && ns is not ("default" or "kube-system")) errs.Add(Err.Invalid(invPath, invNs, mismatch));
             var rc = J.S(e, "reportingComponent");
-            if (rc.Length == 0) errs.Add(Err.Required("reportingController"));
-            Formats.QualifiedName(errs, "reportingController", rc);
+            if (rc.Length == 0) errs.Add(Err.Required(reportingControllerField));
+            Formats.QualifiedName(errs, reportingControllerField, rc);
             Limited(errs, e, "reportingInstance", "reportingInstance", 128, required: true);
             Limited(errs, e, "action", "action", 128, required: true);
             Limited(errs, e, "reason", "reason", 128, required: true);

@@ -35,7 +35,8 @@ internal static class ConfigValidation
             foreach (var m in Formats.ConfigMapKey(k)) errs.Add(Err.Invalid(P.Key("binaryData", k), k, m));
             total += Base64Length(J.Str(v));
         }
-        if (total > MaxSize) errs.Add(Err.TooLong("", MaxSize));
+        // Upstream reports it on field.NewPath(""), which prints as "[]".
+        if (total > MaxSize) errs.Add(Err.TooLong("[]", MaxSize));
         return errs;
     }
 
@@ -162,6 +163,36 @@ internal static class ConfigValidation
     {
         var errs = new List<FieldError>();
         Formats.KubeFinalizers(errs, sa);
+        return errs;
+    }
+
+    /// <summary>
+    /// Namespace updates (ValidateNamespaceUpdate, ValidateNamespaceStatusUpdate, ValidateNamespaceFinalizeUpdate):
+    /// the object itself checks only metadata; /status checks the phase against deletionTimestamp (on the field
+    /// path "status.Phase", as upstream writes it); /finalize checks each spec finalizer at its index.
+    /// </summary>
+    public static List<FieldError> NamespaceUpdate(JsonObject ns, JsonObject old, string subresource)
+    {
+        var errs = new List<FieldError>();
+        Formats.KubeFinalizers(errs, ns);
+        if (subresource == "status")
+        {
+            var phase = J.S(J.O(ns, "status"), "phase");
+            var deleting = J.Str(J.O(ns, "metadata")?["deletionTimestamp"]) is { Length: > 0 };
+            if (!deleting && phase != "Active")
+                errs.Add(Err.Invalid("status.Phase", phase, "may only be 'Active' if `deletionTimestamp` is empty"));
+            else if (deleting && phase != "Terminating")
+                errs.Add(Err.Invalid("status.Phase", phase, "may only be 'Terminating' if `deletionTimestamp` is not empty"));
+        }
+        else if (subresource == "finalize")
+        {
+            var fins = J.Strs(J.O(ns, "spec"), "finalizers");
+            for (var i = 0; i < fins.Count; i++)
+            {
+                Formats.QualifiedName(errs, P.Index("spec.finalizers", i), fins[i]);
+                Formats.KubeFinalizerName(errs, P.Index("spec.finalizers", i), fins[i]);
+            }
+        }
         return errs;
     }
 

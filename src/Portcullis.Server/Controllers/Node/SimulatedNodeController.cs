@@ -131,7 +131,8 @@ public sealed partial class SimulatedNodeController(SystemClient client, NodeIde
                 spec["renewTime"] = now;
                 spec["holderIdentity"] = node.Name;
                 cur["spec"] = spec;
-                Meta.Of(cur).Remove("resourceVersion");
+                // The current resourceVersion stays: Lease refuses unconditional updates, as the kubelet's
+                // lease controller updates the lease it just read.
                 return cur;
             }, new WriteOptions(Kubelet) { FieldManager = "kubelet" }, ct);
         }

@@ -39,7 +39,7 @@ public sealed class CsrRequest
             parsed = CertificateRequest.LoadSigningRequest(der, HashAlgorithmName.SHA256,
                 CertificateRequestLoadOptions.SkipSignatureValidation | CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
         }
-        catch (Exception e) when (e is CryptographicException or ArgumentException)
+        catch (Exception e) when (e is CryptographicException or ArgumentException or NotSupportedException)
         {
             throw new CsrFormatException("x509: malformed certificate request");
         }
@@ -47,7 +47,9 @@ public sealed class CsrRequest
         {
             CertificateRequest.LoadSigningRequest(der, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.Default);
         }
-        catch (Exception e) when (e is CryptographicException or ArgumentException)
+        // A key algorithm .NET does not know is NotSupportedException; Go parses such a request
+        // (PublicKeyAlgorithm unknown) and fails CheckSignature with ErrUnsupportedAlgorithm.
+        catch (Exception e) when (e is CryptographicException or ArgumentException or NotSupportedException)
         {
             throw new CsrFormatException(parsed.PublicKey.Oid.Value switch
             {

@@ -108,3 +108,23 @@ public sealed class CsrSignerTests
     [Fact]
     public void LegacyUnknown_IsNotSignedHere() => Assert.False(KeyUsages.IsSignedHere(KeyUsages.LegacyUnknown));
 }
+
+/// <summary>Requests signed with an unknown algorithm: Go parses them and fails the signature check.</summary>
+public sealed class CsrRequestParseTests
+{
+    [Fact]
+    public void UnknownSignatureAlgorithm_IsUnverifiable_NotACrash()
+    {
+        using var rsa = RSA.Create(2048);
+        var der = Convert.FromBase64String(string.Concat(RequestPem("CN=jane", key: rsa).Split('\n').Where(l => !l.StartsWith("-----", StringComparison.Ordinal))));
+        // The signature algorithm sha256WithRSAEncryption (1.2.840.113549.1.1.11) → 1.2.840.114445.1.1.11, as
+        // the fuzz test produced it (.NET throws NotSupportedException when verifying with it).
+        byte[] rsaOid = [0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0B];
+        var at = der.AsSpan().IndexOf(rsaOid);
+        Assert.True(at > 0);
+        der[at + 6] = 0xFE; // 113549 = 86 F7 0D → 114445 = 86 FE 0D
+        var pem = "-----BEGIN CERTIFICATE REQUEST-----\n" + Convert.ToBase64String(der) + "\n-----END CERTIFICATE REQUEST-----\n";
+        var e = Assert.Throws<CsrFormatException>(() => CsrRequest.Parse(System.Text.Encoding.ASCII.GetBytes(pem)));
+        Assert.Equal("x509: cannot verify signature: algorithm unimplemented", e.Message);
+    }
+}

@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 dotnet build Portcullis.slnx -c Release
 dotnet test tests/Portcullis.Server.Tests -c Release --no-build
+dotnet test tests/Portcullis.Analysis.Tests -c Release --no-build
 dotnet test tests/Portcullis.E2E.Tests -c Release --no-build
 
 # The shipped binary: publish the Native AOT executable and run the end-to-end tests of the seed

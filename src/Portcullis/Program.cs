@@ -24,7 +24,7 @@ public static class Program
         if (parsed.Errors.Count > 0 && parsed.CommandResult.Command.Parents.OfType<Command>().Any(p => p.Name == "access")
             || parsed.Errors.Count > 0 && parsed.CommandResult.Command.Name == "access")
         {
-            Console.Error.WriteLine("error: " + parsed.Errors[0].Message.ReplaceLineEndings(" "));
+            Console.Error.WriteLine("error: " + System.Text.RegularExpressions.Regex.Replace(parsed.Errors[0].Message, @"\s+", " "));
             return 1;
         }
         return await parsed.InvokeAsync();

@@ -86,14 +86,20 @@ public sealed class AccessModel
     private static string Key(string prefix, JsonObject o) =>
         Meta.Namespace(o) is { Length: > 0 } ns ? prefix + ns + "/" + Meta.Name(o) : prefix + Meta.Name(o);
 
-    /// <summary>A copy with a namespace set (<c>default</c> when missing) for namespaced kinds, none for cluster kinds.</summary>
+    /// <summary>
+    /// The object with a namespace set (<c>default</c> when missing) for namespaced kinds and none for
+    /// cluster kinds: a copy when that changes it, the object itself otherwise (it is never written to).
+    /// </summary>
     private static JsonObject Named(JsonObject original, string kind, bool namespaced)
     {
+        var meta = original["metadata"] as JsonObject;
+        if (meta is null || Meta.Str(meta, "name").Length == 0) throw new ManifestException($"a {kind} without metadata.name");
+        var hasNamespace = Meta.Str(meta, "namespace").Length > 0;
+        if (namespaced == hasNamespace && (namespaced || !meta.ContainsKey("namespace"))) return original;
         var o = (JsonObject)original.DeepClone();
-        if (Meta.Name(o).Length == 0) throw new ManifestException($"a {kind} without metadata.name");
-        if (o["metadata"] is not JsonObject meta) return o;
-        if (namespaced && Meta.Namespace(o).Length == 0) meta["namespace"] = "default";
-        if (!namespaced) meta.Remove("namespace");
+        var m = (JsonObject)o["metadata"]!;
+        if (namespaced) m["namespace"] = "default";
+        else m.Remove("namespace");
         return o;
     }
 

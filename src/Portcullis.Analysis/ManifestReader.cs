@@ -38,9 +38,14 @@ public static class ManifestReader
             }
             else if (Directory.Exists(path))
             {
-                var files = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
-                    .Where(f => Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
-                    .Order(StringComparer.Ordinal);
+                List<string> files;
+                try
+                {
+                    files = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
+                        .Where(f => Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+                        .Order(StringComparer.Ordinal).ToList();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ManifestException($"{path}: {e.Message}", e); }
                 foreach (var f in files) objects.AddRange(ReadFile(f));
             }
             else if (File.Exists(path)) objects.AddRange(ReadFile(path));

@@ -27,31 +27,7 @@ public class RbacDecisionBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var objects = new List<JsonObject>
-        {
-            Role("default", "pod-reader", Rule(["get", "list"], [""], ["pods"])),
-            ClusterRole("view", Rule(["get", "list", "watch"], [""], ["pods", "services", "configmaps"])),
-            ClusterRole("edit", Rule(["*"], ["", "apps"], ["pods", "deployments", "deployments/scale"])),
-            ClusterRole("system:basic-user", Rule(["create"], ["authorization.k8s.io"], ["selfsubjectaccessreviews", "selfsubjectrulesreviews"])),
-            ClusterRole("system:discovery", UrlRule(["get"], ["/api", "/api/*", "/apis", "/apis/*", "/openapi", "/openapi/*", "/version", "/version/"])),
-            ClusterRole("system:public-info-viewer", UrlRule(["get"], ["/healthz", "/livez", "/readyz", "/version", "/version/"])),
-            RoleBinding("default", "pod-reader-binding", "Role", "pod-reader", Subject("ServiceAccount", "demo-sa", "default")),
-            ClusterRoleBinding("system:basic-user", "system:basic-user", Subject("Group", "system:authenticated")),
-            ClusterRoleBinding("system:discovery", "system:discovery", Subject("Group", "system:authenticated")),
-            ClusterRoleBinding("system:public-info-viewer", "system:public-info-viewer", Subject("Group", "system:authenticated"), Subject("Group", "system:unauthenticated")),
-        };
-        var bindings = 4;
-        for (var i = 0; bindings < Bindings; i++, bindings++)
-        {
-            objects.Add((i % 5) switch
-            {
-                0 => ClusterRoleBinding($"crb-{i}", "view", Subject("User", $"user-{i}")),
-                1 => RoleBinding("default", $"rb-{i}", "Role", "pod-reader", Subject("ServiceAccount", $"sa-{i}")),
-                2 => RoleBinding($"ns-{i % 1000}", $"rb-{i}", "ClusterRole", "edit", Subject("Group", $"team-{i % 100}")),
-                _ => RoleBinding($"ns-{i % 1000}", $"rb-{i}", "ClusterRole", "edit", Subject("User", $"user-{i}"), Subject("ServiceAccount", "builder", "ci")),
-            });
-        }
-
+        var objects = Objects(Bindings);
         var index = new RbacIndex();
         index.Reset(objects.Select(o => KeyValuePair.Create(Key(o), o)));
         if (index.BindingCount != Bindings) throw new InvalidOperationException($"{index.BindingCount} bindings, want {Bindings}");
@@ -67,6 +43,36 @@ public class RbacDecisionBenchmarks
         if (_authorizer.Authorize(_allow).Decision != Decision.Allow || _authorizer.Authorize(_deny).Decision != Decision.NoOpinion
             || _authorizer.Authorize(_otherNamespace).Decision != Decision.NoOpinion || _authorizer.Authorize(_nonResource).Decision != Decision.Allow)
             throw new InvalidOperationException("unexpected decision");
+    }
+
+    /// <summary>The RBAC objects described above, with <paramref name="count"/> bindings (also used by the who-can benchmarks).</summary>
+    internal static List<JsonObject> Objects(int count)
+    {
+        var objects = new List<JsonObject>
+        {
+            Role("default", "pod-reader", Rule(["get", "list"], [""], ["pods"])),
+            ClusterRole("view", Rule(["get", "list", "watch"], [""], ["pods", "services", "configmaps"])),
+            ClusterRole("edit", Rule(["*"], ["", "apps"], ["pods", "deployments", "deployments/scale"])),
+            ClusterRole("system:basic-user", Rule(["create"], ["authorization.k8s.io"], ["selfsubjectaccessreviews", "selfsubjectrulesreviews"])),
+            ClusterRole("system:discovery", UrlRule(["get"], ["/api", "/api/*", "/apis", "/apis/*", "/openapi", "/openapi/*", "/version", "/version/"])),
+            ClusterRole("system:public-info-viewer", UrlRule(["get"], ["/healthz", "/livez", "/readyz", "/version", "/version/"])),
+            RoleBinding("default", "pod-reader-binding", "Role", "pod-reader", Subject("ServiceAccount", "demo-sa", "default")),
+            ClusterRoleBinding("system:basic-user", "system:basic-user", Subject("Group", "system:authenticated")),
+            ClusterRoleBinding("system:discovery", "system:discovery", Subject("Group", "system:authenticated")),
+            ClusterRoleBinding("system:public-info-viewer", "system:public-info-viewer", Subject("Group", "system:authenticated"), Subject("Group", "system:unauthenticated")),
+        };
+        var bindings = 4;
+        for (var i = 0; bindings < count; i++, bindings++)
+        {
+            objects.Add((i % 5) switch
+            {
+                0 => ClusterRoleBinding($"crb-{i}", "view", Subject("User", $"user-{i}")),
+                1 => RoleBinding("default", $"rb-{i}", "Role", "pod-reader", Subject("ServiceAccount", $"sa-{i}")),
+                2 => RoleBinding($"ns-{i % 1000}", $"rb-{i}", "ClusterRole", "edit", Subject("Group", $"team-{i % 100}")),
+                _ => RoleBinding($"ns-{i % 1000}", $"rb-{i}", "ClusterRole", "edit", Subject("User", $"user-{i}"), Subject("ServiceAccount", "builder", "ci")),
+            });
+        }
+        return objects;
     }
 
     [Benchmark(Description = "allow: list pods in default (RoleBinding)")]
@@ -123,7 +129,7 @@ public class RbacDecisionBenchmarks
         ["subjects"] = new JsonArray(subjects.Select(s => (JsonNode)s).ToArray()),
     };
 
-    private static string Key(JsonObject o)
+    internal static string Key(JsonObject o)
     {
         var name = o["metadata"]!["name"]!.GetValue<string>();
         var ns = o["metadata"]!["namespace"]?.GetValue<string>();

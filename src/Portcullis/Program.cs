@@ -11,12 +11,20 @@ public static class Program
         var root = new RootCommand("Portcullis: a Kubernetes API server whose access-control pipeline is the real thing.")
         {
             ServeCommand.Create(),
+            AccessCommand.Create(),
         };
         var parsed = root.Parse(args);
         // A bad flag value is one line per error, as kube-apiserver's "Error: invalid argument ..." (no help text after it).
         if (parsed.Errors.Count > 0 && parsed.CommandResult.Command.Name == "serve")
         {
             foreach (var e in parsed.Errors) Console.Error.WriteLine("Error: " + e.Message);
+            return 1;
+        }
+        // `access` commands: the first error alone, in one line (a CI log shows it as the reason).
+        if (parsed.Errors.Count > 0 && parsed.CommandResult.Command.Parents.OfType<Command>().Any(p => p.Name == "access")
+            || parsed.Errors.Count > 0 && parsed.CommandResult.Command.Name == "access")
+        {
+            Console.Error.WriteLine("error: " + System.Text.RegularExpressions.Regex.Replace(parsed.Errors[0].Message, @"\s+", " "));
             return 1;
         }
         return await parsed.InvokeAsync();

@@ -28,6 +28,12 @@ internal sealed class RbacState
     private int _roleCount;
     private int _bindingCount;
 
+    /// <summary>
+    /// Every binding, including those no subject of which can apply. Writer only, or a state
+    /// nobody writes any more (the access analysis reads an index it built itself).
+    /// </summary>
+    public IReadOnlyCollection<RbacBinding> AllBindings => _bindings.Values;
+
     public int RoleCount => Volatile.Read(ref _roleCount);
     public int BindingCount => Volatile.Read(ref _bindingCount);
 

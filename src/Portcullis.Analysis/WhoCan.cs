@@ -1,0 +1,221 @@
+using Portcullis.Server.Authentication;
+using Portcullis.Server.Authorization;
+using Portcullis.Server.Authorization.Rbac;
+
+namespace Portcullis.Analysis;
+
+/// <summary>
+/// A request to ask about: a resource request (<see cref="Resource"/> set; <see cref="Namespace"/>
+/// empty for a cluster-wide one, such as listing pods in all namespaces) or a non-resource one
+/// (<see cref="NonResourceUrl"/> set, e.g. <c>/healthz</c>).
+/// </summary>
+public sealed record WhoCanQuery(
+    string Verb,
+    string Resource = "",
+    string Subresource = "",
+    string ApiGroup = "",
+    string Namespace = "",
+    string Name = "",
+    string? NonResourceUrl = null)
+{
+    public bool IsResourceRequest => NonResourceUrl is null;
+
+    /// <summary>
+    /// The query for command-line arguments: <paramref name="target"/> is a non-resource URL when it
+    /// starts with <c>/</c> (as kubectl auth can-i decides), otherwise <c>RESOURCE[/SUBRESOURCE]</c>
+    /// where RESOURCE may be <c>resource.group</c> (split at the first dot, as apimachinery's
+    /// ParseGroupResource; lower-cased as can-i does). Short names and kinds are not resolved: there
+    /// is no discovery to ask.
+    /// </summary>
+    /// <exception cref="ArgumentException">arguments that do not make one request; the message is one line.</exception>
+    public static WhoCanQuery Parse(string verb, string target, string? @namespace, string? name, string? apiGroup)
+    {
+        if (string.IsNullOrEmpty(verb)) throw new ArgumentException("a verb is required");
+        if (string.IsNullOrEmpty(target)) throw new ArgumentException("a resource or a non-resource URL is required");
+        if (target.StartsWith('/'))
+        {
+            if (!string.IsNullOrEmpty(name) || !string.IsNullOrEmpty(apiGroup) || !string.IsNullOrEmpty(@namespace))
+                throw new ArgumentException("a non-resource URL takes no --name, --namespace or --api-group");
+            return new WhoCanQuery(verb, NonResourceUrl: target);
+        }
+        var lower = target.ToLowerInvariant();
+        var parts = lower.Split('/');
+        if (parts.Length > 2 || parts.Any(p => p.Length == 0))
+            throw new ArgumentException($"{Quote(target)} is not RESOURCE, RESOURCE/SUBRESOURCE or a URL starting with /");
+        var resource = parts[0];
+        var group = "";
+        var dot = resource.IndexOf('.');
+        if (dot >= 0)
+        {
+            group = resource[(dot + 1)..];
+            resource = resource[..dot];
+        }
+        if (!string.IsNullOrEmpty(apiGroup))
+        {
+            if (dot >= 0 && group != apiGroup)
+                throw new ArgumentException($"{Quote(target)} names API group {Quote(group)} but --api-group is {Quote(apiGroup)}");
+            group = apiGroup;
+        }
+        return new WhoCanQuery(verb, resource, parts.Length == 2 ? parts[1] : "", group, @namespace ?? "", name ?? "");
+    }
+
+    private static string Quote(string s) => "\"" + s + "\"";
+
+    /// <summary>The request as the authorizer sees it, made by <paramref name="user"/>.</summary>
+    public AuthorizationAttributes Attributes(UserInfo user) => IsResourceRequest
+        ? new AuthorizationAttributes(user, Verb, true, Namespace: Namespace, ApiGroup: ApiGroup, Resource: Resource, Subresource: Subresource, Name: Name)
+        : new AuthorizationAttributes(user, Verb, false, Path: NonResourceUrl!);
+}
+
+/// <summary>The kinds of subject an entry names (as in a binding's subjects).</summary>
+public static class SubjectKinds
+{
+    public const string User = "User";
+    public const string Group = "Group";
+    public const string ServiceAccount = "ServiceAccount";
+}
+
+/// <summary>
+/// One subject granted the request, and why: the binding (kind, namespace, name), the role it
+/// refers to and the first of the role's rules that allows the request (the rule the authorizer
+/// would stop at). For a member of <c>system:masters</c> the reason is <c>system:masters</c> and
+/// there is no binding: the authorizer chain allows that group before RBAC is asked.
+/// <see cref="OnlyForNames"/> is set on the entries of <see cref="WhoCanResult.OnlyForNames"/>:
+/// the request is allowed only with one of those resource names.
+/// </summary>
+public sealed record WhoCanEntry(
+    string SubjectKind,
+    string SubjectName,
+    string SubjectNamespace,
+    string Reason,
+    string BindingKind = "",
+    string BindingNamespace = "",
+    string BindingName = "",
+    string RoleKind = "",
+    string RoleName = "",
+    PolicyRule? Rule = null,
+    IReadOnlyList<string>? OnlyForNames = null)
+{
+    public const string RbacReason = "RBAC";
+    public const string SystemMastersReason = UserInfo.SystemMasters;
+
+    /// <summary>
+    /// Whether this subject stands for the identity: a User by its name, a Group by membership, a
+    /// ServiceAccount by its user name <c>system:serviceaccount:NS:NAME</c>.
+    /// </summary>
+    public bool AppliesTo(string user, IReadOnlyCollection<string> groups) => SubjectKind switch
+    {
+        SubjectKinds.User => string.Equals(SubjectName, user, StringComparison.Ordinal),
+        SubjectKinds.Group => groups.Contains(SubjectName, StringComparer.Ordinal),
+        SubjectKinds.ServiceAccount => string.Equals(RbacSubject.ServiceAccountPrefix + SubjectNamespace + ":" + SubjectName, user, StringComparison.Ordinal),
+        _ => false,
+    };
+}
+
+/// <summary>
+/// The answer: <see cref="Allowed"/> lists every (subject, binding) that allows the request;
+/// <see cref="OnlyForNames"/>, for a request without a name only, lists the grants limited by
+/// resourceNames (they do not allow the request as asked, only for the names given).
+/// </summary>
+public sealed record WhoCanResult(WhoCanQuery Query, IReadOnlyList<WhoCanEntry> Allowed, IReadOnlyList<WhoCanEntry> OnlyForNames);
+
+/// <summary>
+/// who-can over an <see cref="AccessModel"/>'s index, with the authorizer's own rule matching
+/// (<see cref="CompiledRule"/>) and scoping: a ClusterRoleBinding applies everywhere; a
+/// RoleBinding (whether it refers to a Role or a ClusterRole) only to resource requests in its own
+/// namespace; a binding whose role does not exist grants nothing. Each subject that can apply
+/// (User, Group, ServiceAccount with a namespace) becomes an entry, so an identity is allowed
+/// exactly when one entry applies to it (checked by the property tests against the authorizer).
+/// </summary>
+public static class WhoCan
+{
+    private static readonly UserInfo Nobody = new("", "", [], UserInfo.NoExtra);
+
+    public static WhoCanResult Ask(AccessModel model, WhoCanQuery query) => Ask(model.Index, query);
+
+    public static WhoCanResult Ask(RbacIndex index, WhoCanQuery query)
+    {
+        var request = new RuleRequest(query.Attributes(Nobody));
+        var resource = query.IsResourceRequest;
+        var ns = resource ? query.Namespace : "";
+        var allowed = new List<WhoCanEntry>
+        {
+            new(SubjectKinds.Group, UserInfo.SystemMasters, "", WhoCanEntry.SystemMastersReason),
+        };
+        var onlyForNames = new List<WhoCanEntry>();
+        var withoutNames = new Dictionary<CompiledRule, CompiledRule>(ReferenceEqualityComparer.Instance);
+
+        foreach (var b in index.Current.AllBindings)
+        {
+            if (!b.IsClusterBinding && (ns.Length == 0 || b.Namespace != ns)) continue;
+            if (b.Slot?.Role is not { } role) continue;
+            var rules = resource ? role.ResourceRules : role.NonResourceRules;
+
+            PolicyRule? granting = null;
+            foreach (var rule in rules)
+            {
+                if (resource ? rule.MatchesResource(in request) : rule.MatchesNonResource(in request))
+                {
+                    granting = rule.Source;
+                    break;
+                }
+            }
+            if (granting is not null)
+            {
+                AddEntries(allowed, b, granting, null);
+                continue;
+            }
+
+            // Asked without a name: the rules that would allow it for some names.
+            if (!resource || query.Name.Length > 0) continue;
+            PolicyRule? first = null;
+            var names = new List<string>();
+            foreach (var rule in rules)
+            {
+                if (rule.Source.ResourceNames.Count == 0) continue;
+                if (!withoutNames.TryGetValue(rule, out var open))
+                    withoutNames[rule] = open = new CompiledRule(rule.Source with { ResourceNames = [] });
+                if (!open.MatchesResource(in request)) continue;
+                first ??= rule.Source;
+                foreach (var n in rule.Source.ResourceNames)
+                    if (!names.Contains(n)) names.Add(n);
+            }
+            if (first is not null) AddEntries(onlyForNames, b, first, names);
+        }
+
+        return new WhoCanResult(query, Sort(allowed), Sort(onlyForNames));
+    }
+
+    private static void AddEntries(List<WhoCanEntry> into, RbacBinding b, PolicyRule rule, IReadOnlyList<string>? names)
+    {
+        var seen = new HashSet<(string, string, string)>();
+        foreach (var s in b.Subjects)
+        {
+            string kind, ns;
+            switch (s.Kind)
+            {
+                case SubjectKind.User: kind = SubjectKinds.User; ns = ""; break;
+                case SubjectKind.Group: kind = SubjectKinds.Group; ns = ""; break;
+                case SubjectKind.ServiceAccount when s.MatchName is not null:
+                    kind = SubjectKinds.ServiceAccount;
+                    ns = s.Namespace.Length > 0 ? s.Namespace : b.Namespace;
+                    break;
+                default: continue; // an unknown kind, or a ServiceAccount without a namespace: never applies
+            }
+            if (!seen.Add((kind, ns, s.Name))) continue;
+            into.Add(new WhoCanEntry(kind, s.Name, ns, WhoCanEntry.RbacReason,
+                b.IsClusterBinding ? "ClusterRoleBinding" : "RoleBinding", b.Namespace, b.Name, b.RoleKind, b.RoleName, rule, names));
+        }
+    }
+
+    /// <summary>Stable order: system:masters first, then by subject kind, namespace, name, then binding kind, namespace, name.</summary>
+    private static List<WhoCanEntry> Sort(List<WhoCanEntry> entries) => entries
+        .OrderBy(e => e.Reason == WhoCanEntry.SystemMastersReason ? 0 : 1)
+        .ThenBy(e => e.SubjectKind, StringComparer.Ordinal)
+        .ThenBy(e => e.SubjectNamespace, StringComparer.Ordinal)
+        .ThenBy(e => e.SubjectName, StringComparer.Ordinal)
+        .ThenBy(e => e.BindingKind, StringComparer.Ordinal)
+        .ThenBy(e => e.BindingNamespace, StringComparer.Ordinal)
+        .ThenBy(e => e.BindingName, StringComparer.Ordinal)
+        .ToList();
+}

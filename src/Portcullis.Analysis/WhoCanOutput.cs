@@ -1,0 +1,165 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Portcullis.Server.Authorization.Rbac;
+
+namespace Portcullis.Analysis;
+
+/// <summary>who-can answers as a text table or as JSON (schema in docs/analysis.md; written by hand, no reflection).</summary>
+public static class WhoCanOutput
+{
+    /// <summary>The version of the JSON schema; it changes only when a field changes meaning or goes away.</summary>
+    public const string ApiVersion = "access.portcullis.dev/v1alpha1";
+
+    public static string Table(WhoCanResult result)
+    {
+        var b = new StringBuilder();
+        WriteTable(b, result.Allowed, names: false);
+        if (result.OnlyForNames.Count > 0)
+        {
+            b.Append('\n').Append("Only for names (allowed only when the request names one of them):\n");
+            WriteTable(b, result.OnlyForNames, names: true);
+        }
+        return b.ToString();
+    }
+
+    private static void WriteTable(StringBuilder b, IReadOnlyList<WhoCanEntry> entries, bool names)
+    {
+        var rows = new List<string[]>();
+        var header = new List<string> { "SUBJECT KIND", "NAME", "NAMESPACE", "VIA", "ROLE" };
+        if (names) header.Add("RESOURCE NAMES");
+        rows.Add(header.ToArray());
+        foreach (var e in entries)
+        {
+            var row = new List<string>
+            {
+                e.SubjectKind,
+                e.SubjectName,
+                e.SubjectNamespace.Length > 0 ? e.SubjectNamespace : "-",
+                Via(e),
+                e.RoleKind.Length > 0 ? e.RoleKind + "/" + e.RoleName : "-",
+            };
+            if (names) row.Add("[" + string.Join(" ", e.OnlyForNames ?? []) + "]");
+            rows.Add(row.ToArray());
+        }
+        var widths = new int[header.Count];
+        foreach (var r in rows)
+            for (var i = 0; i < r.Length; i++) widths[i] = Math.Max(widths[i], r[i].Length);
+        foreach (var r in rows)
+        {
+            for (var i = 0; i < r.Length; i++)
+            {
+                if (i == r.Length - 1) b.Append(r[i]);
+                else b.Append(r[i].PadRight(widths[i] + 3));
+            }
+            b.Append('\n');
+        }
+    }
+
+    private static string Via(WhoCanEntry e)
+    {
+        if (e.Reason == WhoCanEntry.SystemMastersReason) return "system:masters";
+        return e.BindingNamespace.Length > 0
+            ? $"{e.BindingKind}/{e.BindingNamespace}/{e.BindingName}"
+            : $"{e.BindingKind}/{e.BindingName}";
+    }
+
+    public static string Json(WhoCanResult result)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteString("apiVersion", ApiVersion);
+            w.WriteString("kind", "WhoCan");
+            var q = result.Query;
+            w.WriteStartObject("request");
+            w.WriteString("verb", q.Verb);
+            if (q.IsResourceRequest)
+            {
+                w.WriteString("apiGroup", q.ApiGroup);
+                w.WriteString("resource", q.Resource);
+                w.WriteString("subresource", q.Subresource);
+                w.WriteString("namespace", q.Namespace);
+                w.WriteString("name", q.Name);
+                w.WriteNull("nonResourceURL");
+            }
+            else
+            {
+                w.WriteNull("apiGroup");
+                w.WriteNull("resource");
+                w.WriteNull("subresource");
+                w.WriteNull("namespace");
+                w.WriteNull("name");
+                w.WriteString("nonResourceURL", q.NonResourceUrl);
+            }
+            w.WriteEndObject();
+            Entries(w, "allowed", result.Allowed);
+            Entries(w, "onlyForNames", result.OnlyForNames);
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
+
+    private static void Entries(Utf8JsonWriter w, string field, IReadOnlyList<WhoCanEntry> entries)
+    {
+        w.WriteStartArray(field);
+        foreach (var e in entries)
+        {
+            w.WriteStartObject();
+            w.WriteStartObject("subject");
+            w.WriteString("kind", e.SubjectKind);
+            w.WriteString("name", e.SubjectName);
+            w.WriteString("namespace", e.SubjectNamespace);
+            w.WriteEndObject();
+            w.WriteString("reason", e.Reason);
+            if (e.Reason == WhoCanEntry.SystemMastersReason)
+            {
+                w.WriteNull("binding");
+                w.WriteNull("role");
+                w.WriteNull("rule");
+            }
+            else
+            {
+                w.WriteStartObject("binding");
+                w.WriteString("kind", e.BindingKind);
+                w.WriteString("namespace", e.BindingNamespace);
+                w.WriteString("name", e.BindingName);
+                w.WriteEndObject();
+                w.WriteStartObject("role");
+                w.WriteString("kind", e.RoleKind);
+                w.WriteString("name", e.RoleName);
+                w.WriteEndObject();
+                w.WritePropertyName("rule");
+                Rule(w, e.Rule!);
+            }
+            if (e.OnlyForNames is { } names)
+            {
+                w.WriteStartArray("resourceNames");
+                foreach (var n in names) w.WriteStringValue(n);
+                w.WriteEndArray();
+            }
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    /// <summary>The rule as rbac/v1 JSON: every list present (empty when the rule has none), so readers need no defaults.</summary>
+    private static void Rule(Utf8JsonWriter w, PolicyRule r)
+    {
+        w.WriteStartObject();
+        List(w, "verbs", r.Verbs);
+        List(w, "apiGroups", r.ApiGroups);
+        List(w, "resources", r.Resources);
+        List(w, "resourceNames", r.ResourceNames);
+        List(w, "nonResourceURLs", r.NonResourceUrls);
+        w.WriteEndObject();
+    }
+
+    private static void List(Utf8JsonWriter w, string field, IReadOnlyList<string> items)
+    {
+        w.WriteStartArray(field);
+        foreach (var i in items) w.WriteStringValue(i);
+        w.WriteEndArray();
+    }
+}

@@ -1,0 +1,65 @@
+using System.CommandLine;
+using Portcullis.Analysis;
+
+namespace Portcullis;
+
+/// <summary>
+/// `portcullis access`: questions about who may do what, answered by the server's own RBAC engine
+/// over manifests (docs/analysis.md). Only who-can so far.
+/// </summary>
+internal static class AccessCommand
+{
+    public static Command Create()
+    {
+        var access = new Command("access", "Analyse RBAC access over manifests, with the server's own authorizer (see docs/analysis.md).")
+        {
+            WhoCan(),
+        };
+        return access;
+    }
+
+    private static Command WhoCan()
+    {
+        var verb = new Argument<string>("VERB") { Description = "The verb: get, list, create, update, delete, impersonate, ... (as in a Role's rules)." };
+        var target = new Argument<string>("RESOURCE")
+        {
+            Description = "RESOURCE[/SUBRESOURCE] (RESOURCE may be resource.group, as deployments.apps), or a non-resource URL starting with / (/healthz).",
+        };
+        var files = new Option<string[]>("--filename", "-f")
+        {
+            Description = "A manifest file, a directory (read recursively for *.yaml, *.yml, *.json) or - for standard input; repeatable.",
+            Required = true,
+        };
+        var noBootstrap = new Option<bool>("--no-bootstrap")
+        { Description = "Leave out the default RBAC policy a Kubernetes 1.33 API server creates (included by default)." };
+        var ns = new Option<string?>("--namespace", "-n")
+        { Description = "The namespace of the request; without it the request is cluster-wide (only ClusterRoleBindings apply)." };
+        var name = new Option<string?>("--name") { Description = "The resource name of the request (rules limited by resourceNames apply only when it is one of theirs)." };
+        var apiGroup = new Option<string?>("--api-group") { Description = "The API group of the resource (default: the core group)." };
+        var output = new Option<string>("--output", "-o") { Description = "Output format: table or json.", DefaultValueFactory = _ => "table" };
+        output.AcceptOnlyFromAmong("table", "json");
+
+        var cmd = new Command("who-can", "List every subject allowed a request: with the binding, role and rule that allow it.")
+        {
+            verb, target, files, noBootstrap, ns, name, apiGroup, output,
+        };
+        cmd.SetAction(result =>
+        {
+            try
+            {
+                var query = WhoCanQuery.Parse(result.GetValue(verb)!, result.GetValue(target)!, result.GetValue(ns), result.GetValue(name), result.GetValue(apiGroup));
+                var objects = ManifestReader.Read(result.GetValue(files) ?? []);
+                var model = AccessModel.Build(objects, bootstrap: !result.GetValue(noBootstrap));
+                var answer = Analysis.WhoCan.Ask(model, query);
+                Console.Out.Write(result.GetValue(output) == "json" ? WhoCanOutput.Json(answer) : WhoCanOutput.Table(answer));
+                return 0;
+            }
+            catch (Exception e) when (e is ArgumentException or ManifestException)
+            {
+                Console.Error.WriteLine("error: " + e.Message);
+                return 1;
+            }
+        });
+        return cmd;
+    }
+}

@@ -47,9 +47,13 @@ public sealed class CsrRequest
         {
             CertificateRequest.LoadSigningRequest(der, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.Default);
         }
-        // A key algorithm .NET does not know is NotSupportedException; Go parses such a request
-        // (PublicKeyAlgorithm unknown) and fails CheckSignature with ErrUnsupportedAlgorithm.
-        catch (Exception e) when (e is CryptographicException or ArgumentException or NotSupportedException)
+        // A signature algorithm .NET does not know is NotSupportedException; Go parses such a request
+        // (SignatureAlgorithm unknown) and fails CheckSignature with ErrUnsupportedAlgorithm.
+        catch (NotSupportedException)
+        {
+            throw new CsrFormatException("x509: cannot verify signature: algorithm unimplemented");
+        }
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
             throw new CsrFormatException(parsed.PublicKey.Oid.Value switch
             {

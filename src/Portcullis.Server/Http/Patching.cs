@@ -126,7 +126,15 @@ public static class Patching
         }
     }
 
-    private static string MarshalMerged(JsonNode? n, HashSet<JsonNode> decoded)
+    private static string MarshalMerged(JsonNode? n, HashSet<JsonNode> decoded) =>
+        MarshalSorted(n, decoded, x => GoJsonWriter.ToString(x));
+
+    /// <summary>
+    /// json.Marshal of a document patched by a Go library: objects the library decoded into maps
+    /// (<paramref name="decoded"/>) come out with sorted keys, the rest as read; scalars are printed by
+    /// <paramref name="scalar"/>.
+    /// </summary>
+    private static string MarshalSorted(JsonNode? n, HashSet<JsonNode> decoded, Func<JsonNode?, string> scalar)
     {
         var sb = new StringBuilder();
         Write(n);
@@ -158,7 +166,7 @@ public static class Patching
                     sb.Append(']');
                     break;
                 default:
-                    sb.Append(GoJsonWriter.ToString(x));
+                    sb.Append(scalar(x));
                     break;
             }
         }
@@ -556,48 +564,7 @@ public static class Patching
         }
 
         /// <summary>json.Marshal of the document: decoded objects with sorted keys, raw scalars HTML-escaped.</summary>
-        public string Marshal(JsonNode? n)
-        {
-            var sb = new StringBuilder();
-            Write(n);
-            return sb.ToString();
-
-            void Write(JsonNode? x)
-            {
-                switch (x)
-                {
-                    case JsonObject o:
-                    {
-                        sb.Append('{');
-                        var first = true;
-                        IEnumerable<KeyValuePair<string, JsonNode?>> items = Decoded.Contains(o) ? o.OrderBy(p => p.Key, StringComparer.Ordinal) : o;
-                        foreach (var (k, v) in items)
-                        {
-                            if (!first) sb.Append(',');
-                            first = false;
-                            sb.Append(GoJsonWriter.ToString(JsonValue.Create(k))).Append(':');
-                            Write(v);
-                        }
-                        sb.Append('}');
-                        break;
-                    }
-                    case JsonArray a:
-                    {
-                        sb.Append('[');
-                        for (var i = 0; i < a.Count; i++)
-                        {
-                            if (i > 0) sb.Append(',');
-                            Write(a[i]);
-                        }
-                        sb.Append(']');
-                        break;
-                    }
-                    default:
-                        sb.Append(Text(x, true));
-                        break;
-                }
-            }
-        }
+        public string Marshal(JsonNode? n) => MarshalSorted(n, Decoded, x => Text(x, true));
 
         private static string EscapeHtml(string s) =>
             s.Replace("<", "\\u003c").Replace(">", "\\u003e").Replace("&", "\\u0026").Replace("\u2028", "\\u2028").Replace("\u2029", "\\u2029");

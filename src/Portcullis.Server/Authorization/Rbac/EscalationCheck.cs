@@ -179,35 +179,7 @@ public static class EscalationCheck
     public static string GoQuote(IReadOnlyList<string> list) => "[" + string.Join(" ", list.Select(GoQuote)) + "]";
 
     /// <summary>A string as Go's %q (strconv.Quote) prints it.</summary>
-    public static string GoQuote(string s)
-    {
-        var sb = new StringBuilder(s.Length + 2).Append('"');
-        foreach (var rune in s.EnumerateRunes())
-        {
-            switch (rune.Value)
-            {
-                case '"': sb.Append("\\\""); continue;
-                case '\\': sb.Append("\\\\"); continue;
-                case '\a': sb.Append("\\a"); continue;
-                case '\b': sb.Append("\\b"); continue;
-                case '\f': sb.Append("\\f"); continue;
-                case '\n': sb.Append("\\n"); continue;
-                case '\r': sb.Append("\\r"); continue;
-                case '\t': sb.Append("\\t"); continue;
-                case '\v': sb.Append("\\v"); continue;
-            }
-            if (rune.Value < 0x20 || rune.Value == 0x7f) { sb.Append("\\x").Append(rune.Value.ToString("x2", CultureInfo.InvariantCulture)); continue; }
-            var cat = Rune.GetUnicodeCategory(rune);
-            var printable = cat is not (UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.Surrogate
-                or UnicodeCategory.PrivateUse or UnicodeCategory.OtherNotAssigned or UnicodeCategory.LineSeparator
-                or UnicodeCategory.ParagraphSeparator)
-                && !(cat == UnicodeCategory.SpaceSeparator && rune.Value != ' ');
-            if (printable) sb.Append(rune.ToString());
-            else if (rune.Value <= 0xFFFF) sb.Append("\\u").Append(rune.Value.ToString("x4", CultureInfo.InvariantCulture));
-            else sb.Append("\\U").Append(rune.Value.ToString("x8", CultureInfo.InvariantCulture));
-        }
-        return sb.Append('"').ToString();
-    }
+    public static string GoQuote(string s) => Http.GoFormat.Quote(s);
 }
 
 /// <summary>Upstream's rule coverage (validation.Covers) and compaction of missing rules.</summary>

@@ -7,7 +7,7 @@ namespace Portcullis;
 /// `portcullis access`: questions about who may do what, answered by the server's own RBAC engine
 /// over manifests (docs/analysis.md). Only who-can so far.
 /// </summary>
-internal static class AccessCommand
+internal static partial class AccessCommand
 {
     public static Command Create()
     {
@@ -25,13 +25,7 @@ internal static class AccessCommand
         {
             Description = "RESOURCE[/SUBRESOURCE] (RESOURCE may be resource.group, as deployments.apps), or a non-resource URL starting with / (/healthz).",
         };
-        var files = new Option<string[]>("--filename", "-f")
-        {
-            Description = "A manifest file, a directory (read recursively for *.yaml, *.yml, *.json) or - for standard input; repeatable.",
-            Required = true,
-        };
-        var noBootstrap = new Option<bool>("--no-bootstrap")
-        { Description = "Leave out the default RBAC policy a Kubernetes 1.33 API server creates (included by default)." };
+        var inputs = new AccessInputs();
         var ns = new Option<string?>("--namespace", "-n")
         { Description = "The namespace of the request; without it the request is cluster-wide (only ClusterRoleBindings apply)." };
         var name = new Option<string?>("--name") { Description = "The resource name of the request (rules limited by resourceNames apply only when it is one of theirs)." };
@@ -41,15 +35,15 @@ internal static class AccessCommand
 
         var cmd = new Command("who-can", "List every subject allowed a request: with the binding, role and rule that allow it.")
         {
-            verb, target, files, noBootstrap, ns, name, apiGroup, output,
+            verb, target, ns, name, apiGroup, output,
         };
+        inputs.AddTo(cmd);
         cmd.SetAction(result =>
         {
             try
             {
                 var query = WhoCanQuery.Parse(result.GetValue(verb)!, result.GetValue(target)!, result.GetValue(ns), result.GetValue(name), result.GetValue(apiGroup));
-                var objects = ManifestReader.Read(result.GetValue(files) ?? []);
-                var model = AccessModel.Build(objects, bootstrap: !result.GetValue(noBootstrap));
+                var model = inputs.Load(result);
                 var answer = Analysis.WhoCan.Ask(model, query);
                 Console.Out.Write(result.GetValue(output) == "json" ? WhoCanOutput.Json(answer) : WhoCanOutput.Table(answer));
                 return 0;

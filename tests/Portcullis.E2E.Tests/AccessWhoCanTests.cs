@@ -55,7 +55,7 @@ public sealed class AccessWhoCanTests(ServerFixture f) : IClassFixture<ServerFix
     [Theory]
     [InlineData(new[] { "access", "who-can", "get", "pods", "-f", "/nonexistent/dir" }, "error: /nonexistent/dir: no such file or directory")]
     [InlineData(new[] { "access", "who-can", "get", "pods", "-f", "-", "--bogus" }, "error: Unrecognized command or argument '--bogus'.")]
-    [InlineData(new[] { "access", "who-can", "get", "pods" }, "error: Option '--filename' is required.")]
+    [InlineData(new[] { "access", "who-can", "get", "pods" }, "error: give manifests with -f PATH or a cluster with --kubeconfig FILE")]
     [InlineData(new[] { "access", "who-can", "get", "/healthz", "--name", "x", "-f", "-" }, "error: a non-resource URL takes no --name, --namespace or --api-group")]
     [InlineData(new[] { "access", "who-can", "get", "pods", "-f", "-", "-o", "yaml" }, "error: Argument 'yaml' not recognized. Must be one of: 'table' 'json'")]
     public async Task Errors_AreOneLine_ExitOne(string[] args, string line)

@@ -144,51 +144,56 @@ public static class WhoCan
         };
         var onlyForNames = new List<WhoCanEntry>();
         var withoutNames = new Dictionary<CompiledRule, CompiledRule>(ReferenceEqualityComparer.Instance);
+        // Many bindings share a role: the role's verdict is worked out once per question.
+        var verdicts = new Dictionary<CompiledRole, Verdict>(ReferenceEqualityComparer.Instance);
 
         foreach (var b in index.Current.AllBindings)
         {
             if (!b.IsClusterBinding && (ns.Length == 0 || b.Namespace != ns)) continue;
             if (b.Slot?.Role is not { } role) continue;
-            var rules = resource ? role.ResourceRules : role.NonResourceRules;
-
-            PolicyRule? granting = null;
-            foreach (var rule in rules)
-            {
-                if (resource ? rule.MatchesResource(in request) : rule.MatchesNonResource(in request))
-                {
-                    granting = rule.Source;
-                    break;
-                }
-            }
-            if (granting is not null)
-            {
-                AddEntries(allowed, b, granting, null);
-                continue;
-            }
-
-            // Asked without a name: the rules that would allow it for some names.
-            if (!resource || query.Name.Length > 0) continue;
-            PolicyRule? first = null;
-            var names = new List<string>();
-            foreach (var rule in rules)
-            {
-                if (rule.Source.ResourceNames.Count == 0) continue;
-                if (!withoutNames.TryGetValue(rule, out var open))
-                    withoutNames[rule] = open = new CompiledRule(rule.Source with { ResourceNames = [] });
-                if (!open.MatchesResource(in request)) continue;
-                first ??= rule.Source;
-                foreach (var n in rule.Source.ResourceNames)
-                    if (!names.Contains(n)) names.Add(n);
-            }
-            if (first is not null) AddEntries(onlyForNames, b, first, names);
+            if (!verdicts.TryGetValue(role, out var verdict))
+                verdicts[role] = verdict = Judge(role, in request, resource, resource && query.Name.Length == 0, withoutNames);
+            if (verdict.Granting is { } granting) AddEntries(allowed, b, granting, null);
+            else if (verdict.FirstNamed is { } first) AddEntries(onlyForNames, b, first, verdict.Names);
         }
 
-        return new WhoCanResult(query, Sort(allowed), Sort(onlyForNames));
+        allowed.Sort(EntryOrder.Instance);
+        onlyForNames.Sort(EntryOrder.Instance);
+        return new WhoCanResult(query, allowed, onlyForNames);
+    }
+
+    /// <summary>What one role says about the request: the first rule that allows it or, failing that
+    /// (asked without a name), the first rule that would allow it for some names and all such names.</summary>
+    private readonly record struct Verdict(PolicyRule? Granting, PolicyRule? FirstNamed, List<string>? Names);
+
+    private static Verdict Judge(CompiledRole role, in RuleRequest request, bool resource, bool nameless,
+        Dictionary<CompiledRule, CompiledRule> withoutNames)
+    {
+        var rules = resource ? role.ResourceRules : role.NonResourceRules;
+        foreach (var rule in rules)
+            if (resource ? rule.MatchesResource(in request) : rule.MatchesNonResource(in request))
+                return new Verdict(rule.Source, null, null);
+        if (!nameless) return default;
+
+        PolicyRule? first = null;
+        List<string>? names = null;
+        foreach (var rule in rules)
+        {
+            if (rule.Source.ResourceNames.Count == 0) continue;
+            if (!withoutNames.TryGetValue(rule, out var open))
+                withoutNames[rule] = open = new CompiledRule(rule.Source with { ResourceNames = [] });
+            if (!open.MatchesResource(in request)) continue;
+            first ??= rule.Source;
+            names ??= [];
+            foreach (var n in rule.Source.ResourceNames)
+                if (!names.Contains(n)) names.Add(n);
+        }
+        return new Verdict(null, first, names);
     }
 
     private static void AddEntries(List<WhoCanEntry> into, RbacBinding b, PolicyRule rule, IReadOnlyList<string>? names)
     {
-        var seen = new HashSet<(string, string, string)>();
+        var seen = b.Subjects.Length > 1 ? new HashSet<(string, string, string)>() : null;
         foreach (var s in b.Subjects)
         {
             string kind, ns;
@@ -202,20 +207,30 @@ public static class WhoCan
                     break;
                 default: continue; // an unknown kind, or a ServiceAccount without a namespace: never applies
             }
-            if (!seen.Add((kind, ns, s.Name))) continue;
+            if (seen is not null && !seen.Add((kind, ns, s.Name))) continue;
             into.Add(new WhoCanEntry(kind, s.Name, ns, WhoCanEntry.RbacReason,
                 b.IsClusterBinding ? "ClusterRoleBinding" : "RoleBinding", b.Namespace, b.Name, b.RoleKind, b.RoleName, rule, names));
         }
     }
 
     /// <summary>Stable order: system:masters first, then by subject kind, namespace, name, then binding kind, namespace, name.</summary>
-    private static List<WhoCanEntry> Sort(List<WhoCanEntry> entries) => entries
-        .OrderBy(e => e.Reason == WhoCanEntry.SystemMastersReason ? 0 : 1)
-        .ThenBy(e => e.SubjectKind, StringComparer.Ordinal)
-        .ThenBy(e => e.SubjectNamespace, StringComparer.Ordinal)
-        .ThenBy(e => e.SubjectName, StringComparer.Ordinal)
-        .ThenBy(e => e.BindingKind, StringComparer.Ordinal)
-        .ThenBy(e => e.BindingNamespace, StringComparer.Ordinal)
-        .ThenBy(e => e.BindingName, StringComparer.Ordinal)
-        .ToList();
+    private sealed class EntryOrder : IComparer<WhoCanEntry>
+    {
+        public static readonly EntryOrder Instance = new();
+
+        public int Compare(WhoCanEntry? x, WhoCanEntry? y)
+        {
+            if (ReferenceEquals(x, y)) return 0;
+            if (x is null) return -1;
+            if (y is null) return 1;
+            var c = (x.Reason == WhoCanEntry.SystemMastersReason ? 0 : 1) - (y.Reason == WhoCanEntry.SystemMastersReason ? 0 : 1);
+            if (c == 0) c = string.CompareOrdinal(x.SubjectKind, y.SubjectKind);
+            if (c == 0) c = string.CompareOrdinal(x.SubjectNamespace, y.SubjectNamespace);
+            if (c == 0) c = string.CompareOrdinal(x.SubjectName, y.SubjectName);
+            if (c == 0) c = string.CompareOrdinal(x.BindingKind, y.BindingKind);
+            if (c == 0) c = string.CompareOrdinal(x.BindingNamespace, y.BindingNamespace);
+            if (c == 0) c = string.CompareOrdinal(x.BindingName, y.BindingName);
+            return c;
+        }
+    }
 }

@@ -231,6 +231,100 @@ public sealed class AccessReportTests
         }
     }
 
+    /// <summary>
+    /// The data contract for the escalation graph and the findings (computed elsewhere, passed to
+    /// HtmlReport.Write): a subject's view draws its neighbourhood as SVG with every edge's evidence,
+    /// lists its findings, and a click on a graph node goes to that node.
+    /// </summary>
+    [ChromiumFact]
+    public async Task GraphAndFindings_AreDrawnForTheSelectedSubject()
+    {
+        var dir = Directory.CreateTempSubdirectory("portcullis-report-").FullName;
+        try
+        {
+            var manifest = Path.Combine(dir, "rbac.yaml");
+            await File.WriteAllTextAsync(manifest, """
+                apiVersion: rbac.authorization.k8s.io/v1
+                kind: RoleBinding
+                metadata: {name: deployers, namespace: dev}
+                roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
+                subjects:
+                - {kind: ServiceAccount, name: deployer}
+                """);
+            var model = Analysis.AccessModel.Build(Analysis.ManifestReader.Read([manifest]), bootstrap: true);
+            var graph = new Analysis.EscalationGraph(
+                [
+                    new("ServiceAccount/dev/deployer", "ServiceAccount", "dev/deployer"),
+                    new("ServiceAccount/kube-system/<b>x</b>", "ServiceAccount", "kube-system/<b>x</b>"),
+                    new("goal:cluster-admin", "Goal", "cluster-admin"),
+                ],
+                [
+                    new("ServiceAccount/dev/deployer", "ServiceAccount/kube-system/<b>x</b>", "create pods",
+                        new("RoleBinding/dev/deployers", "ClusterRole/edit", "create pods")),
+                    new("ServiceAccount/kube-system/<b>x</b>", "goal:cluster-admin", "bound",
+                        new("ClusterRoleBinding/x", "ClusterRole/cluster-admin", "* *")),
+                ]);
+            Analysis.Finding[] findings =
+                [new("edit-in-dev", "high", "May run pods as any ServiceAccount of dev", "ServiceAccount/dev/deployer", "RoleBinding/dev/deployers", "Bind a narrower role")];
+            var html = Path.Combine(dir, "report.html");
+            await using (var w = new StreamWriter(html)) Analysis.HtmlReport.Write(model, graph, findings, w);
+
+            await using var browser = await Chromium.StartAsync();
+            await browser.OpenAsync(new Uri(html).AbsoluteUri + "#subject=ServiceAccount%2Fdev%2Fdeployer");
+            Assert.Equal("ServiceAccountdev/deployer", await browser.TextAsync("document.querySelector('#detail h2').textContent"));
+            Assert.Contains("May run pods as any ServiceAccount of dev", await browser.TextAsync("document.querySelector('#detail table').textContent"));
+            Assert.Equal("3", await browser.TextAsync("String(document.querySelectorAll('#detail svg g').length)"));
+            Assert.Equal("2", await browser.TextAsync("String(document.querySelectorAll('#detail svg path').length)"));
+            Assert.Equal("create pods: RoleBinding/dev/deployers \u2192 ClusterRole/edit \u2192 create pods",
+                await browser.TextAsync("document.querySelector('#detail svg path title').textContent"));
+
+            // A graph node that is no subject of the report: its own neighbourhood.
+            await browser.ClickAsync("[...document.querySelectorAll('#detail svg g')].find(g => g.textContent.startsWith('kube-system/<b>x</b>'))");
+            await browser.WaitForAsync("location.hash === '#node=' + encodeURIComponent('ServiceAccount/kube-system/<b>x</b>')");
+            Assert.Equal("kube-system/<b>x</b>", await browser.TextAsync("document.querySelector('#detail h2').textContent"));
+            Assert.Equal("2", await browser.TextAsync("String(document.querySelectorAll('#detail svg g').length)"));
+
+            // The findings tab lists it; clicking goes to the finding, which links its subject.
+            await browser.ClickAsync("[...document.querySelectorAll('#tabs button')].find(b => b.textContent === 'Findings')");
+            await browser.WaitForAsync($"{Rows}.length === 1");
+            await browser.ClickAsync($"{Rows}[0]");
+            await browser.WaitForAsync("location.hash === '#finding=edit-in-dev'");
+            Assert.Contains("Bind a narrower role", await browser.TextAsync("document.getElementById('detail').textContent"));
+            Assert.Equal("0", await browser.TextAsync("String(document.querySelectorAll('#detail b').length)"));
+            await AssertCleanAsync(browser);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>The checks above would see an error or a request: the browser harness reports both.</summary>
+    [ChromiumFact]
+    public async Task Harness_SeesConsoleErrorsExceptionsAndRequests()
+    {
+        var dir = Directory.CreateTempSubdirectory("portcullis-report-").FullName;
+        try
+        {
+            var page = Path.Combine(dir, "bad.html");
+            await File.WriteAllTextAsync(page, """
+                <!DOCTYPE html><html><body><img src="http://127.0.0.1:9/x.png">
+                <script>console.error('boom'); document.body.dataset.ready = '1'; setTimeout(() => { throw new Error('late'); });</script>
+                </body></html>
+                """);
+            await using var browser = await Chromium.StartAsync();
+            await browser.OpenAsync(new Uri(page).AbsoluteUri);
+            await browser.WaitForAsync("new Promise(r => setTimeout(() => r(true), 0))");
+            Assert.Contains(browser.Errors, e => e.StartsWith("console: ", StringComparison.Ordinal) && e.Contains("boom"));
+            Assert.Contains(browser.Errors, e => e.StartsWith("exception: ", StringComparison.Ordinal) && e.Contains("late"));
+            Assert.Contains("http://127.0.0.1:9/x.png", browser.Requests);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData(new[] { "access", "report", "-f", "/dev/null" }, "error: Option '--html' is required.")]
     [InlineData(new[] { "access", "report", "--html", "/nonexistent/dir/r.html", "-f", "/nonexistent/in" }, "error: /nonexistent/in: no such file or directory")]

@@ -58,9 +58,9 @@
   }
 
   // A table that draws CAP rows, then the rest on request.
-  function table(headers, rows) {
+  function table(headers, rows, cls) {
     var wrap = el('div');
-    var t = el('table'), head = el('tr');
+    var t = el('table', cls), head = el('tr');
     headers.forEach(function (x) { head.appendChild(el('th', null, x)); });
     t.appendChild(head);
     wrap.appendChild(t);
@@ -329,7 +329,7 @@
         });
       });
     });
-    return table(['Namespace', 'Verbs', 'Resources', 'Resource names', 'Via'], rows);
+    return table(['Namespace', 'Verbs', 'Resources', 'Resource names', 'Via'], rows, 'perm');
   }
 
   function showRole(i) {

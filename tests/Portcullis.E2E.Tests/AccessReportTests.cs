@@ -85,7 +85,7 @@ public sealed class AccessReportTests
             Assert.Equal("1 of", (await browser.TextAsync("document.getElementById('matches').textContent"))[..4]);
 
             await browser.ClickAsync($"{Rows}[0]");
-            await browser.WaitForAsync("location.hash === '#subject=User%2Faccess-alice'");
+            await browser.WaitForAsync("document.getElementById('detail').dataset.view === '#subject=User%2Faccess-alice'");
             Assert.Equal("Useraccess-alice", await browser.TextAsync("document.querySelector('#detail h2').textContent"));
             var cells = await browser.TextAsync("[...document.querySelectorAll('#detail table')[0].querySelectorAll('td')].map(c => c.textContent).join('|')");
             Assert.StartsWith("RoleBinding/access-dev/read-pods|namespace access-dev|Role/access-dev/pod-reader|get, list pods, pods/logget secrets [app-token]", cells);
@@ -109,7 +109,7 @@ public sealed class AccessReportTests
             await browser.TypeAsync("document.getElementById('search')", "pod-reader");
             await browser.WaitForAsync($"{Rows}.length === 1 && {Rows}[0].textContent.includes('pod-reader')");
             await browser.ClickAsync($"{Rows}[0]");
-            await browser.WaitForAsync("location.hash === '#role=Role%2Faccess-dev%2Fpod-reader'");
+            await browser.WaitForAsync("document.getElementById('detail').dataset.view === '#role=Role%2Faccess-dev%2Fpod-reader'");
             var bound = await browser.TextAsync("document.querySelectorAll('#detail table')[1].textContent");
             Assert.Contains("Useraccess-alice", bound);
             Assert.Contains("ServiceAccountaccess-dev/ci", bound);
@@ -204,7 +204,7 @@ public sealed class AccessReportTests
             await browser.WaitForAsync($"{Rows}.length === 1 && {Rows}[0].textContent.includes('sa-4217')");
             Assert.Equal("ServiceAccountns-17/sa-4217", await browser.TextAsync($"{Rows}[0].textContent"));
             await browser.ClickAsync($"{Rows}[0]");
-            await browser.WaitForAsync("location.hash === '#subject=ServiceAccount%2Fns-17%2Fsa-4217'");
+            await browser.WaitForAsync("document.getElementById('detail').dataset.view === '#subject=ServiceAccount%2Fns-17%2Fsa-4217'");
             var bindings = await browser.TextAsync("[...document.querySelectorAll('#detail table')[0].querySelectorAll('tr td:first-child')].map(c => c.textContent).join('|')");
             Assert.Equal("RoleBinding/ns-17/rb-4217-0|RoleBinding/ns-17/rb-4217-1", bindings);
 
@@ -280,7 +280,7 @@ public sealed class AccessReportTests
 
             // A graph node that is no subject of the report: its own neighbourhood.
             await browser.ClickAsync("[...document.querySelectorAll('#detail svg g')].find(g => g.textContent.startsWith('kube-system/<b>x</b>'))");
-            await browser.WaitForAsync("location.hash === '#node=' + encodeURIComponent('ServiceAccount/kube-system/<b>x</b>')");
+            await browser.WaitForAsync("document.getElementById('detail').dataset.view === '#node=' + encodeURIComponent('ServiceAccount/kube-system/<b>x</b>')");
             Assert.Equal("kube-system/<b>x</b>", await browser.TextAsync("document.querySelector('#detail h2').textContent"));
             Assert.Equal("2", await browser.TextAsync("String(document.querySelectorAll('#detail svg g').length)"));
 
@@ -288,7 +288,7 @@ public sealed class AccessReportTests
             await browser.ClickAsync("[...document.querySelectorAll('#tabs button')].find(b => b.textContent === 'Findings')");
             await browser.WaitForAsync($"{Rows}.length === 1");
             await browser.ClickAsync($"{Rows}[0]");
-            await browser.WaitForAsync("location.hash === '#finding=edit-in-dev'");
+            await browser.WaitForAsync("document.getElementById('detail').dataset.view === '#finding=edit-in-dev'");
             Assert.Contains("Bind a narrower role", await browser.TextAsync("document.getElementById('detail').textContent"));
             Assert.Equal("0", await browser.TextAsync("String(document.querySelectorAll('#detail b').length)"));
             await AssertCleanAsync(browser);

@@ -225,6 +225,7 @@
     else if (m[1] === 'finding') showFinding(id);
     else if (m[1] === 'node') showNode(id);
     else add(detail, el('p', 'note', 'Not in this report: ' + id));
+    detail.dataset.view = location.hash; // what the details show (hashchange fires after the click)
     draw();
   }
 

@@ -8,8 +8,8 @@ dotnet test tests/Portcullis.Analysis.Tests -c Release --no-build
 dotnet test tests/Portcullis.E2E.Tests -c Release --no-build
 
 # The shipped binary: publish the Native AOT executable and run the end-to-end tests of the seed
-# walkthrough, kubectl, curl, hostile bodies, the HTTP fuzz test and access who-can against it too (it must behave
+# walkthrough, kubectl, curl, hostile bodies, the HTTP fuzz test, access who-can and the access report against it too (it must behave
 # exactly as the JIT build).
 dotnet publish src/Portcullis -c Release -o .aot
 PORTCULLIS_E2E_SERVER="$PWD/.aot/portcullis" dotnet test tests/Portcullis.E2E.Tests -c Release --no-build \
-  --filter "FullyQualifiedName~SeedApiTests|FullyQualifiedName~SeedWalkthrough|FullyQualifiedName~KubectlTests|FullyQualifiedName~CurlTests|FullyQualifiedName~GarbageCollectorTests|FullyQualifiedName~ProtobufTests|FullyQualifiedName~HttpFuzzTests|FullyQualifiedName~HostileBodyTests|FullyQualifiedName~AccessWhoCanTests"
+  --filter "FullyQualifiedName~SeedApiTests|FullyQualifiedName~SeedWalkthrough|FullyQualifiedName~KubectlTests|FullyQualifiedName~CurlTests|FullyQualifiedName~GarbageCollectorTests|FullyQualifiedName~ProtobufTests|FullyQualifiedName~HttpFuzzTests|FullyQualifiedName~HostileBodyTests|FullyQualifiedName~AccessWhoCanTests|FullyQualifiedName~AccessReportTests"

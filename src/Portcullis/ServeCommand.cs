@@ -108,13 +108,16 @@ internal static class ServeCommand
             "How long a request that is not long-running may take before the server answers 504 (a Go duration); a request's ?timeout= may ask for less.", defaults.RequestTimeout);
         var minRequestTimeout = new Option<int>("--min-request-timeout")
         { Description = "Seconds a watch without timeoutSeconds lasts at least (it ends after a random 1-2 times this).", DefaultValueFactory = _ => defaults.MinRequestTimeout };
+        var recordAccess = new Option<string?>("--record-access")
+        { Description = "Append every distinct request the authorizer allowed (user, groups, verb, group, resource, namespace, name or URL; no credentials) " +
+            "to this file as JSON lines, for `portcullis access minimize` (docs/analysis.md)." };
         var anonymous = new Option<bool>("--anonymous-auth")
         { Description = "Serve requests without credentials as system:anonymous (group system:unauthenticated).", DefaultValueFactory = _ => defaults.AnonymousAuth };
 
         var cmd = new Command("serve", "Run the API server on the embedded SQLite store.")
         {
             securePort, bindAddress, advertise, nodeName, clusterCidr, nodeCidrMaskSize, maxPods, podRuntime, enablePlugins, disablePlugins, admissionConfigFile, authzModes,
-            saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, signingDuration, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, anonymous, maxInFlight, maxMutatingInFlight, requestTimeout, minRequestTimeout,
+            saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, signingDuration, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, anonymous, maxInFlight, maxMutatingInFlight, requestTimeout, minRequestTimeout, recordAccess,
         };
         cmd.SetAction(async (result, ct) =>
         {
@@ -150,6 +153,7 @@ internal static class ServeCommand
                 NodeCidrMaskSize = result.GetValue(nodeCidrMaskSize),
                 MaxPods = result.GetValue(maxPods),
                 PodRuntime = result.GetValue(podRuntime)!,
+                RecordAccessFile = result.GetValue(recordAccess) is { Length: > 0 } rf ? Path.GetFullPath(rf) : null,
             };
             if (DurationOptionsError(options) is { } durationError)
             {

@@ -15,11 +15,14 @@ internal static partial class AccessCommand
         var prefix = new Option<string>("--prefix")
         { Description = "The first part of the generated roles' and bindings' names (PREFIX:serviceaccount:NS:NAME, PREFIX:user:NAME).", DefaultValueFactory = _ => Minimizer.DefaultPrefix };
 
+        var users = new Option<string[]>("--user")
+        { Description = "Only the requests of this user (a ServiceAccount is system:serviceaccount:NS:NAME); repeatable. Default: every user in the record." };
+
         var cmd = new Command("minimize",
             "Write the smallest Roles and ClusterRoles (with bindings) that allow exactly the recorded requests of each subject; " +
             "with -f or --kubeconfig, also what each subject is granted but never used.")
         {
-            file, output, prefix,
+            file, output, prefix, users,
         };
         inputs.AddTo(cmd);
         cmd.SetAction(result =>
@@ -29,6 +32,8 @@ internal static partial class AccessCommand
                 var p = result.GetValue(prefix)!;
                 if (p.Length == 0 || p.Contains('/') || p.Contains('%')) throw new ArgumentException($"--prefix \"{p}\" must be non-empty, without '/' or '%'");
                 var records = AccessRecordReader.Read(result.GetValue(file)!);
+                if (result.GetValue(users) is { Length: > 0 } only)
+                    records = records with { Records = records.Records.Where(r => only.Contains(r.User, StringComparer.Ordinal)).ToList() };
                 var withGrants = (result.GetValue(inputs.Files) ?? []).Length > 0 || result.GetValue(inputs.Kubeconfig) is not null;
                 var model = withGrants ? inputs.Load(result) : null;
                 var answer = Minimizer.Minimize(records, model, p);

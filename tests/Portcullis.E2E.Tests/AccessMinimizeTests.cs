@@ -70,9 +70,12 @@ public sealed class AccessMinimizeTests
                     var r = await Credentials.KubectlWith(first, kubeconfig, Tools.Kubectl132, args);
                     Assert.True(r.ExitCode == 0, string.Join(' ', args) + ": " + r);
                 }
+                // Impersonation: the request is recorded for the impersonated identity, the impersonate check for the admin.
+                var asSa = await Tools.Kubectl(first, Tools.Kubectl132, "get", "namespace", "mini", "--as", "system:serviceaccount:mini:operator");
+                Assert.True(asSa.ExitCode == 0, asSa.ToString());
                 // Written while the server still runs (flushed as the writer catches up, not at exit).
                 var seen = "";
-                for (var i = 0; i < 100 && !seen.Contains("\"create\",\"apiGroup\":\"\",\"resource\":\"configmaps\""); i++)
+                for (var i = 0; i < 100 && !(seen.Contains("\"create\",\"apiGroup\":\"\",\"resource\":\"configmaps\"") && seen.Contains("\"impersonate\"")); i++)
                 {
                     await Task.Delay(100);
                     seen = await ReadShared(record);
@@ -80,6 +83,12 @@ public sealed class AccessMinimizeTests
                 Assert.Contains("system:serviceaccount:mini:operator", seen);
                 Assert.Contains("\"create\",\"apiGroup\":\"\",\"resource\":\"configmaps\"", seen);
                 Assert.DoesNotContain("eyJ", seen); // no token (a JWT starts so) is ever written
+                var lines = seen.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
+                Assert.Contains(lines, l => l["user"]!["name"]!.GetValue<string>() == "system:serviceaccount:mini:operator"
+                    && l["request"]!["resource"]?.GetValue<string>() == "namespaces" && l["request"]!["name"]!.GetValue<string>() == "mini" && l["via"]!.GetValue<string>() == "RBAC");
+                Assert.Contains(lines, l => l["request"]!["verb"]!.GetValue<string>() == "impersonate" && l["request"]!["resource"]!.GetValue<string>() == "serviceaccounts"
+                    && l["request"]!["namespace"]!.GetValue<string>() == "mini" && l["request"]!["name"]!.GetValue<string>() == "operator"
+                    && l["via"]!.GetValue<string>() == "system:masters");
                 Assert.Equal(0, await first.StopAsync());
             }
 

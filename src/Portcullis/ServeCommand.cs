@@ -196,6 +196,11 @@ internal static class ServeCommand
                 Console.Error.WriteLine("error: --min-request-timeout can not be negative value");
                 return 1;
             }
+            if (options.RecordAccessFile is { } recordFile && RecordFileError(recordFile) is { } recordError)
+            {
+                Console.Error.WriteLine("error: " + recordError);
+                return 1;
+            }
             StartupTrace.Mark("options parsed");
             await using var server = await PortcullisServer.StartAsync(options, ct: ct);
             Console.WriteLine($"Portcullis is serving on {server.Url}");
@@ -226,6 +231,22 @@ internal static class ServeCommand
         if (o.CompactionInterval < TimeSpan.Zero || o.CompactionInterval > CompactionController.MaxInterval)
             return $"--compaction-interval must be between 0 and {GoDuration.From(CompactionController.MaxInterval)}, not {GoDuration.From(o.CompactionInterval)}";
         return null;
+    }
+
+    /// <summary>Why the --record-access file cannot be appended to, or null (it is created, with its directory, when missing).</summary>
+    internal static string? RecordFileError(string path)
+    {
+        try
+        {
+            var dir = Path.GetDirectoryName(path);
+            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+            using var f = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            return $"--record-access {path}: {e.Message}";
+        }
     }
 
     /// <summary>What is wrong with the built-in node's pod network options, or null.</summary>

@@ -141,6 +141,22 @@ public sealed class AccessMinimizeTests
         return await new StreamReader(f).ReadToEndAsync();
     }
 
+    [Fact]
+    public async Task Serve_RecordFileThatCannotBeWritten_IsAOneLineError()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "portcullis-record-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        try
+        {
+            // A directory where the file should be: it cannot be opened for writing.
+            var r = await Portcullis("serve", "--data-dir", Path.Combine(dir, "data"), "--secure-port", "0", "--record-access", dir);
+            Assert.True(r.ExitCode == 1, r.ToString());
+            Assert.StartsWith($"error: --record-access {dir}: ", r.Stderr);
+            Assert.Equal(1, r.Stderr.Count(c => c == '\n'));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
     [Theory]
     [InlineData(new[] { "access", "minimize", "/nonexistent/access.jsonl" }, "error: /nonexistent/access.jsonl: no such file or directory")]
     [InlineData(new[] { "access", "minimize", "x", "-o", "table" }, "error: Argument 'table' not recognized. Must be one of: 'yaml' 'json'")]

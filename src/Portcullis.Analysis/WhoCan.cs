@@ -16,7 +16,8 @@ public sealed record WhoCanQuery(
     string ApiGroup = "",
     string Namespace = "",
     string Name = "",
-    string? NonResourceUrl = null)
+    string? NonResourceUrl = null,
+    bool AllNamespaces = false)
 {
     public bool IsResourceRequest => NonResourceUrl is null;
 
@@ -24,12 +25,14 @@ public sealed record WhoCanQuery(
     /// The query for command-line arguments: <paramref name="target"/> is a non-resource URL when it
     /// starts with <c>/</c> (as kubectl auth can-i decides), otherwise <c>RESOURCE[/SUBRESOURCE]</c>
     /// where RESOURCE may be <c>resource.group</c> (split at the first dot, as apimachinery's
-    /// ParseGroupResource; lower-cased as can-i does). Short names and kinds are not resolved: there
-    /// is no discovery to ask.
+    /// ParseGroupResource; lower-cased as can-i does); short names, singulars and kinds of built-in
+    /// resources are resolved with the server's resource table (<see cref="BuiltinNames"/>).
     /// </summary>
     /// <exception cref="ArgumentException">arguments that do not make one request; the message is one line.</exception>
-    public static WhoCanQuery Parse(string verb, string target, string? @namespace, string? name, string? apiGroup)
+    public static WhoCanQuery Parse(string verb, string target, string? @namespace, string? name, string? apiGroup, bool allNamespaces = false)
     {
+        if (allNamespaces && !string.IsNullOrEmpty(@namespace)) throw new ArgumentException("--all-namespaces and --namespace cannot be used together");
+        if (allNamespaces && target.StartsWith('/')) throw new ArgumentException("a non-resource URL takes no --all-namespaces");
         if (string.IsNullOrEmpty(verb)) throw new ArgumentException("a verb is required");
         if (string.IsNullOrEmpty(target)) throw new ArgumentException("a resource or a non-resource URL is required");
         if (target.StartsWith('/'))
@@ -56,7 +59,9 @@ public sealed record WhoCanQuery(
                 throw new ArgumentException($"{Quote(target)} names API group {Quote(group)} but --api-group is {Quote(apiGroup)}");
             group = apiGroup;
         }
-        return new WhoCanQuery(verb, resource, parts.Length == 2 ? parts[1] : "", group, @namespace ?? "", name ?? "");
+        // Short names, singulars and kinds of built-in resources (BuiltinNames).
+        (resource, group) = BuiltinNames.Resolve(resource, dot >= 0 || !string.IsNullOrEmpty(apiGroup) ? group : null);
+        return new WhoCanQuery(verb, resource, parts.Length == 2 ? parts[1] : "", group, @namespace ?? "", name ?? "", AllNamespaces: allNamespaces);
     }
 
     private static string Quote(string s) => "\"" + s + "\"";
@@ -94,7 +99,8 @@ public sealed record WhoCanEntry(
     string RoleKind = "",
     string RoleName = "",
     PolicyRule? Rule = null,
-    IReadOnlyList<string>? OnlyForNames = null)
+    IReadOnlyList<string>? OnlyForNames = null,
+    string ViaGroup = "")
 {
     public const string RbacReason = "RBAC";
     public const string SystemMastersReason = UserInfo.SystemMasters;
@@ -133,6 +139,46 @@ public static class WhoCan
 
     public static WhoCanResult Ask(AccessModel model, WhoCanQuery query) => Ask(model.Index, query);
 
+    /// <summary>
+    /// As <see cref="Ask(AccessModel, WhoCanQuery)"/>; with <paramref name="expandGroups"/>, every
+    /// grant to <c>system:serviceaccounts</c>, <c>system:serviceaccounts:NS</c> or
+    /// <c>system:authenticated</c> is also listed for each ServiceAccount of the model in that
+    /// group (a ServiceAccount's token carries those groups), with <see cref="WhoCanEntry.ViaGroup"/>
+    /// naming the group; once per (ServiceAccount, binding), and not when the binding names the
+    /// ServiceAccount itself.
+    /// </summary>
+    public static WhoCanResult Ask(AccessModel model, WhoCanQuery query, bool expandGroups)
+    {
+        var result = Ask(model.Index, query);
+        if (!expandGroups) return result;
+        return result with { Allowed = Expand(result.Allowed, model.ServiceAccounts), OnlyForNames = Expand(result.OnlyForNames, model.ServiceAccounts) };
+    }
+
+    /// <summary>Whether a ServiceAccount's token puts it in <paramref name="group"/>.</summary>
+    public static bool ServiceAccountInGroup(string group, string saNamespace) =>
+        group is ServiceAccountsGroup or UserInfo.AllAuthenticated || group == ServiceAccountsGroup + ":" + saNamespace;
+
+    private const string ServiceAccountsGroup = "system:serviceaccounts";
+
+    private static List<WhoCanEntry> Expand(IReadOnlyList<WhoCanEntry> entries, IReadOnlyList<(string Namespace, string Name)> serviceAccounts)
+    {
+        var all = entries.ToList();
+        var listed = new HashSet<(string, string, string, string, string)>(
+            entries.Where(e => e.SubjectKind == SubjectKinds.ServiceAccount).Select(e => (e.SubjectNamespace, e.SubjectName, e.BindingKind, e.BindingNamespace, e.BindingName)));
+        foreach (var e in entries)
+        {
+            if (e.SubjectKind != SubjectKinds.Group || e.Reason != WhoCanEntry.RbacReason) continue;
+            foreach (var (ns, name) in serviceAccounts)
+            {
+                if (!ServiceAccountInGroup(e.SubjectName, ns)) continue;
+                if (!listed.Add((ns, name, e.BindingKind, e.BindingNamespace, e.BindingName))) continue;
+                all.Add(e with { SubjectKind = SubjectKinds.ServiceAccount, SubjectName = name, SubjectNamespace = ns, ViaGroup = e.SubjectName });
+            }
+        }
+        all.Sort(EntryOrder.Instance);
+        return all;
+    }
+
     public static WhoCanResult Ask(RbacIndex index, WhoCanQuery query)
     {
         var request = new RuleRequest(query.Attributes(Nobody));
@@ -149,7 +195,8 @@ public static class WhoCan
 
         foreach (var b in index.Current.AllBindings)
         {
-            if (!b.IsClusterBinding && (ns.Length == 0 || b.Namespace != ns)) continue;
+            // A RoleBinding applies in its namespace only; with AllNamespaces, every namespace's do (each listed with its namespace).
+            if (!b.IsClusterBinding && !(resource && query.AllNamespaces) && (ns.Length == 0 || b.Namespace != ns)) continue;
             if (b.Slot?.Role is not { } role) continue;
             if (!verdicts.TryGetValue(role, out var verdict))
                 verdicts[role] = verdict = Judge(role, in request, resource, resource && query.Name.Length == 0, withoutNames);
@@ -230,6 +277,7 @@ public static class WhoCan
             if (c == 0) c = string.CompareOrdinal(x.BindingKind, y.BindingKind);
             if (c == 0) c = string.CompareOrdinal(x.BindingNamespace, y.BindingNamespace);
             if (c == 0) c = string.CompareOrdinal(x.BindingName, y.BindingName);
+            if (c == 0) c = string.CompareOrdinal(x.ViaGroup, y.ViaGroup);
             return c;
         }
     }

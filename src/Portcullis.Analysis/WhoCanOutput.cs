@@ -59,9 +59,10 @@ public static class WhoCanOutput
     private static string Via(WhoCanEntry e)
     {
         if (e.Reason == WhoCanEntry.SystemMastersReason) return "system:masters";
-        return e.BindingNamespace.Length > 0
+        var binding = e.BindingNamespace.Length > 0
             ? $"{e.BindingKind}/{e.BindingNamespace}/{e.BindingName}"
             : $"{e.BindingKind}/{e.BindingName}";
+        return e.ViaGroup.Length > 0 ? $"{binding}(group:{e.ViaGroup})" : binding;
     }
 
     public static string Json(WhoCanResult result)
@@ -83,6 +84,7 @@ public static class WhoCanOutput
                 w.WriteString("namespace", q.Namespace);
                 w.WriteString("name", q.Name);
                 w.WriteNull("nonResourceURL");
+                w.WriteBoolean("allNamespaces", q.AllNamespaces);
             }
             else
             {
@@ -92,6 +94,7 @@ public static class WhoCanOutput
                 w.WriteNull("namespace");
                 w.WriteNull("name");
                 w.WriteString("nonResourceURL", q.NonResourceUrl);
+                w.WriteBoolean("allNamespaces", false);
             }
             w.WriteEndObject();
             Entries(w, "allowed", result.Allowed);
@@ -113,6 +116,7 @@ public static class WhoCanOutput
             w.WriteString("namespace", e.SubjectNamespace);
             w.WriteEndObject();
             w.WriteString("reason", e.Reason);
+            w.WriteString("viaGroup", e.ViaGroup);
             if (e.Reason == WhoCanEntry.SystemMastersReason)
             {
                 w.WriteNull("binding");

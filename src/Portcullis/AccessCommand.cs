@@ -15,6 +15,7 @@ internal static partial class AccessCommand
         {
             WhoCan(),
             Report(),
+            Minimize(),
         };
         return access;
     }
@@ -31,21 +32,26 @@ internal static partial class AccessCommand
         { Description = "The namespace of the request; without it the request is cluster-wide (only ClusterRoleBindings apply)." };
         var name = new Option<string?>("--name") { Description = "The resource name of the request (rules limited by resourceNames apply only when it is one of theirs)." };
         var apiGroup = new Option<string?>("--api-group") { Description = "The API group of the resource (default: the core group)." };
+        var allNamespaces = new Option<bool>("--all-namespaces", "-A")
+        { Description = "The request in any namespace: ClusterRoleBindings and the RoleBindings of every namespace, each listed with its namespace." };
+        var expandGroups = new Option<bool>("--expand-groups")
+        { Description = "Also list each ServiceAccount of the input that a grant to system:serviceaccounts, system:serviceaccounts:NS or system:authenticated covers (VIA ends with (group:NAME))." };
         var output = new Option<string>("--output", "-o") { Description = "Output format: table or json.", DefaultValueFactory = _ => "table" };
         output.AcceptOnlyFromAmong("table", "json");
 
         var cmd = new Command("who-can", "List every subject allowed a request: with the binding, role and rule that allow it.")
         {
-            verb, target, ns, name, apiGroup, output,
+            verb, target, ns, name, apiGroup, allNamespaces, expandGroups, output,
         };
         inputs.AddTo(cmd);
         cmd.SetAction(result =>
         {
             try
             {
-                var query = WhoCanQuery.Parse(result.GetValue(verb)!, result.GetValue(target)!, result.GetValue(ns), result.GetValue(name), result.GetValue(apiGroup));
+                var query = WhoCanQuery.Parse(result.GetValue(verb)!, result.GetValue(target)!, result.GetValue(ns), result.GetValue(name), result.GetValue(apiGroup),
+                    result.GetValue(allNamespaces));
                 var model = inputs.Load(result);
-                var answer = Analysis.WhoCan.Ask(model, query);
+                var answer = Analysis.WhoCan.Ask(model, query, result.GetValue(expandGroups));
                 Console.Out.Write(result.GetValue(output) == "json" ? WhoCanOutput.Json(answer) : WhoCanOutput.Table(answer));
                 return 0;
             }

@@ -108,13 +108,16 @@ internal static class ServeCommand
             "How long a request that is not long-running may take before the server answers 504 (a Go duration); a request's ?timeout= may ask for less.", defaults.RequestTimeout);
         var minRequestTimeout = new Option<int>("--min-request-timeout")
         { Description = "Seconds a watch without timeoutSeconds lasts at least (it ends after a random 1-2 times this).", DefaultValueFactory = _ => defaults.MinRequestTimeout };
+        var recordAccess = new Option<string?>("--record-access")
+        { Description = "Append every distinct request the authorizer allowed (user, groups, verb, group, resource, namespace, name or URL; no credentials) " +
+            "to this file as JSON lines, for `portcullis access minimize` (docs/analysis.md)." };
         var anonymous = new Option<bool>("--anonymous-auth")
         { Description = "Serve requests without credentials as system:anonymous (group system:unauthenticated).", DefaultValueFactory = _ => defaults.AnonymousAuth };
 
         var cmd = new Command("serve", "Run the API server on the embedded SQLite store.")
         {
             securePort, bindAddress, advertise, nodeName, clusterCidr, nodeCidrMaskSize, maxPods, podRuntime, enablePlugins, disablePlugins, admissionConfigFile, authzModes,
-            saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, signingDuration, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, anonymous, maxInFlight, maxMutatingInFlight, requestTimeout, minRequestTimeout,
+            saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, signingDuration, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, anonymous, maxInFlight, maxMutatingInFlight, requestTimeout, minRequestTimeout, recordAccess,
         };
         cmd.SetAction(async (result, ct) =>
         {
@@ -150,6 +153,7 @@ internal static class ServeCommand
                 NodeCidrMaskSize = result.GetValue(nodeCidrMaskSize),
                 MaxPods = result.GetValue(maxPods),
                 PodRuntime = result.GetValue(podRuntime)!,
+                RecordAccessFile = result.GetValue(recordAccess) is { Length: > 0 } rf ? Path.GetFullPath(rf) : null,
             };
             if (DurationOptionsError(options) is { } durationError)
             {
@@ -192,6 +196,11 @@ internal static class ServeCommand
                 Console.Error.WriteLine("error: --min-request-timeout can not be negative value");
                 return 1;
             }
+            if (options.RecordAccessFile is { } recordFile && RecordFileError(recordFile) is { } recordError)
+            {
+                Console.Error.WriteLine("error: " + recordError);
+                return 1;
+            }
             StartupTrace.Mark("options parsed");
             await using var server = await PortcullisServer.StartAsync(options, ct: ct);
             Console.WriteLine($"Portcullis is serving on {server.Url}");
@@ -222,6 +231,22 @@ internal static class ServeCommand
         if (o.CompactionInterval < TimeSpan.Zero || o.CompactionInterval > CompactionController.MaxInterval)
             return $"--compaction-interval must be between 0 and {GoDuration.From(CompactionController.MaxInterval)}, not {GoDuration.From(o.CompactionInterval)}";
         return null;
+    }
+
+    /// <summary>Why the --record-access file cannot be appended to, or null (it is created, with its directory, when missing).</summary>
+    internal static string? RecordFileError(string path)
+    {
+        try
+        {
+            var dir = Path.GetDirectoryName(path);
+            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+            using var f = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            return $"--record-access {path}: {e.Message}";
+        }
     }
 
     /// <summary>What is wrong with the built-in node's pod network options, or null.</summary>

@@ -94,6 +94,17 @@ public sealed class InputTests
     [InlineData("crontabs.stable.example.com", "", "crontabs", "", "stable.example.com")]
     [InlineData("deployments", "apps", "deployments", "", "apps")]
     [InlineData("*", "*", "*", "", "*")]
+    [InlineData("po", "", "pods", "", "")]
+    [InlineData("Pod/log", "", "pods", "log", "")]
+    [InlineData("deploy", "", "deployments", "", "apps")]
+    [InlineData("deployments", "", "deployments", "", "apps")]
+    [InlineData("Deployment/scale", "", "deployments", "scale", "apps")]
+    [InlineData("deploy.apps", "", "deployments", "", "apps")]
+    [InlineData("events", "", "events", "", "")]
+    [InlineData("ev", "events.k8s.io", "events", "", "events.k8s.io")]
+    [InlineData("hpa", "", "horizontalpodautoscalers", "", "autoscaling")]
+    [InlineData("ClusterRoleBinding", "", "clusterrolebindings", "", "rbac.authorization.k8s.io")]
+    [InlineData("po", "batch", "po", "", "batch")]
     public void Query_ResourceForms(string target, string apiGroup, string resource, string subresource, string group)
     {
         var q = WhoCanQuery.Parse("get", target, "ns", null, apiGroup);

@@ -34,6 +34,10 @@ public sealed class PortcullisServer : IAsyncDisposable
     private readonly IKeyValueBackend _kv;
     private readonly ControllerHost _controllers;
     private Controllers.Node.Runtime.ProcessRuntime? _runtime;
+    private AccessRecorder? _recorder;
+
+    /// <summary>The --record-access recorder, or null.</summary>
+    public AccessRecorder? Recorder => _recorder;
 
     public PkiMaterial Pki { get; }
     public Uri Url { get; }
@@ -78,6 +82,10 @@ public sealed class PortcullisServer : IAsyncDisposable
                 _ => throw new ArgumentException($"unknown authorization mode \"{mode}\" (supported: RBAC, AlwaysAllow, AlwaysDeny)"),
             });
         IAuthorizer authz = new AuthorizerChain(modes);
+        // --record-access: the decisions made for requests (the pipeline's, impersonation's, exec's second check) are
+        // recorded; the checks admission makes and SubjectAccessReviews are questions about a user, not its requests.
+        var recorder = o.RecordAccessFile is { } recordFile ? AccessRecorder.Open(recordFile) : null;
+        IAuthorizer requestAuthz = recorder is null ? authz : new RecordingAuthorizer(authz, recorder);
 
         // Authentication: client certificates, static tokens, service account tokens; anonymous last.
         var saKeys = ServiceAccountKeys.LoadOrCreate(o.DataDir, o.ServiceAccountSigningKeyFile, o.ServiceAccountKeyFiles);
@@ -207,9 +215,9 @@ public sealed class PortcullisServer : IAsyncDisposable
         var health = new HealthChecks(kv);
         var dispatcher = new Dispatcher(new ResourceHandler(d => stores[d], new WatchStreamer(kv, time) { MinRequestTimeout = TimeSpan.FromSeconds(o.MinRequestTimeout) }, time, 
             [new ReviewHandlers(authz, rbac, authn, saAuthenticator, audiences), new BindingHandler(d => stores[d], time), new ScaleHandler(d => stores[d], time), new TokenRequestHandler(tokenRequests, getters),
-             new PodLogHandler(d => stores[d], processRuntime, time), new PodStreamHandler(d => stores[d], processRuntime, authz)]),
+             new PodLogHandler(d => stores[d], processRuntime, time), new PodStreamHandler(d => stores[d], processRuntime, requestAuthz)]),
             new Discovery(resources), health, new VersionInfo(), new OpenApiEndpoints(resources, new VersionInfo().GitVersion), oidc);
-        var pipeline = new Pipeline(resources, authn, authz, dispatcher,
+        var pipeline = new Pipeline(resources, authn, requestAuthz, dispatcher,
             new InFlightLimit(o.MaxRequestsInFlight, o.MaxMutatingRequestsInFlight), new RequestDeadline(o.RequestTimeout, time), app.Services.GetRequiredService<ILogger<Pipeline>>());
         pipeline.Build(app);
 
@@ -244,7 +252,7 @@ public sealed class PortcullisServer : IAsyncDisposable
         health.MarkReady();
         StartupTrace.Mark("listening, ready");
         app.Lifetime.ApplicationStopping.Register(health.MarkShuttingDown);
-        return new PortcullisServer(app, kv, controllers, pki, url, resources) { _runtime = processRuntime };
+        return new PortcullisServer(app, kv, controllers, pki, url, resources) { _runtime = processRuntime, _recorder = recorder };
     }
 
     private static ILogger ControllerLog(WebApplication app, string name) =>
@@ -280,6 +288,12 @@ public sealed class PortcullisServer : IAsyncDisposable
         if (_runtime is not null) await _runtime.DisposeAsync();
         await _app.DisposeAsync();
         await _kv.DisposeAsync();
+        if (_recorder is not null)
+        {
+            await _recorder.DisposeAsync();
+            if (_recorder.Dropped > 0)
+                Console.Error.WriteLine($"record-access: {_recorder.Dropped} allowed requests were not recorded (the writer was behind); the file ends with a summary line");
+        }
     }
 
     /// <summary>Credential authenticators first; anonymous only when the request carried no credential at all.</summary>

@@ -42,6 +42,8 @@ public sealed record ServerOptions
     public TimeSpan ClusterSigningDuration { get; init; } = TimeSpan.FromHours(8760);
     /// <summary>--token-auth-file: static tokens (CSV token,user,uid,"groups").</summary>
     public string? TokenAuthFile { get; init; }
+    /// <summary>--record-access: a JSON-lines file that receives every distinct request the authorizer allowed (null: none).</summary>
+    public string? RecordAccessFile { get; init; }
     /// <summary>--authorization-mode: RBAC, AlwaysAllow, AlwaysDeny, in order.</summary>
     public IReadOnlyList<string> AuthorizationModes { get; init; } = ["RBAC"];
     /// <summary>--enable-admission-plugins: plugins to add to the default set.</summary>

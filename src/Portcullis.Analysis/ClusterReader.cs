@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Serialization;
@@ -72,7 +71,7 @@ public static class ClusterReader
         {
             var uri = new Uri(baseUri, source.Path + "?limit=" + PageSize + (cont.Length > 0 ? "&continue=" + Uri.EscapeDataString(cont) : ""));
             using var request = new HttpRequestMessage(HttpMethod.Get, uri);
-            request.Headers.Accept.Add(MediaTypeWithQualityHeaderValue.Parse(source.MetadataOnly ? PartialMetadataAccept : "application/json"));
+            request.Headers.TryAddWithoutValidation("Accept", source.MetadataOnly ? PartialMetadataAccept : "application/json");
             HttpResponseMessage response;
             try { response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct); }
             catch (HttpRequestException e) { throw new ClusterReadException($"{baseUri.GetLeftPart(UriPartial.Authority)}: {OneLine(e)}", e); }

@@ -150,6 +150,8 @@ internal static class ServeCommand
                 NodeCidrMaskSize = result.GetValue(nodeCidrMaskSize),
                 MaxPods = result.GetValue(maxPods),
                 PodRuntime = result.GetValue(podRuntime)!,
+                // The access analysis's API group (access.portcullis.dev), served from the live RBAC index.
+                Extensions = [Portcullis.Analysis.AccessApi.Extension],
             };
             if (DurationOptionsError(options) is { } durationError)
             {

@@ -80,6 +80,11 @@ public static class ClusterReader
             {
                 var body = await response.Content.ReadAsByteArrayAsync(ct);
                 if (response.StatusCode == HttpStatusCode.Forbidden) return (items, StatusMessage(body, response));
+                // A metadata-only list is asked with no fallback type, so that a server that cannot convert sends
+                // nothing rather than whole Secrets. kube-apiserver answers 406 both then and when the request is
+                // forbidden (its Forbidden Status cannot be written in the asked-for type): the kind is left out.
+                if (response.StatusCode == HttpStatusCode.NotAcceptable && source.MetadataOnly)
+                    return (items, "406 to a metadata-only list: " + StatusMessage(body, response));
                 if (!response.IsSuccessStatusCode)
                     throw new ClusterReadException($"listing {Plural(source)}: {(int)response.StatusCode} {StatusMessage(body, response)}");
                 JsonObject list;

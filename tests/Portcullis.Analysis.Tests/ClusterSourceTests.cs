@@ -164,6 +164,17 @@ public sealed class ClusterSourceTests
     }
 
     [Fact]
+    public async Task NotAcceptable_OnAMetadataOnlyList_IsARefusal_NotAnError()
+    {
+        var api = new FakeApi(_ => (HttpStatusCode.NotAcceptable, """{"kind":"Status","apiVersion":"v1","status":"Failure","message":"only the following media types are accepted: application/json","reason":"NotAcceptable","code":406}"""));
+        using var client = new HttpClient(api);
+        var (_, refused) = await ClusterReader.ListAsync(client, Base, ClusterReader.Sources.Single(s => s.Kind == "Secret"), default);
+        Assert.Equal("406 to a metadata-only list: only the following media types are accepted: application/json", refused);
+        var e = await Assert.ThrowsAsync<ClusterReadException>(() => ClusterReader.ListAsync(client, Base, ClusterReader.Sources.Single(s => s.Kind == "Pod"), default));
+        Assert.Equal("listing pods: 406 only the following media types are accepted: application/json", e.Message);
+    }
+
+    [Fact]
     public void ApiRequest_ResourceAndNonResource()
     {
         var q = AccessApi.Query(JsonNode.Parse("""{"request":{"verb":"get","apiGroup":"apps","resource":"deployments","subresource":"scale","namespace":"dev","name":"web"}}""")!.AsObject());

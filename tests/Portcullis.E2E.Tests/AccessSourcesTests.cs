@@ -102,8 +102,8 @@ public sealed class AccessSourcesTests(ServerFixture f) : IClassFixture<ServerFi
         Assert.Equal(3, warnings.Length);
         Assert.StartsWith("warning: cannot list serviceaccounts (serviceaccounts is forbidden: User \"system:serviceaccount:access-dev:rbac-reader\" cannot list resource \"serviceaccounts\"", warnings[0]);
         Assert.StartsWith("warning: cannot list pods (", warnings[1]);
-        // Forbidden to a metadata-only Accept is a 406, as kube-apiserver answers it (its Status cannot be written as asked).
-        Assert.StartsWith("warning: cannot list secrets (406 to a metadata-only list: ", warnings[2]);
+        // Forbidden to a metadata-only Accept stays a 403, as kube-apiserver answers it (not a 406).
+        Assert.StartsWith("warning: cannot list secrets (secrets is forbidden: User \"system:serviceaccount:access-dev:rbac-reader\" cannot list resource \"secrets\"", warnings[2]);
         Assert.All(warnings, w => Assert.EndsWith("; going on without them", w));
     }
 
@@ -151,6 +151,13 @@ public sealed class AccessSourcesTests(ServerFixture f) : IClassFixture<ServerFi
         Assert.Contains(list["items"]!.AsArray(), i => i!["metadata"]!["name"]!.GetValue<string>() == "known-value");
         Assert.DoesNotContain(value, body);
         Assert.DoesNotContain("\"data\"", body);
+
+        // Refused, the same request is a 403 with its Status (kube-apiserver does not hide it behind a 406).
+        var (refused, status403) = await Tools.Curl(f.Server, "GET", "/api/v1/secrets?limit=500",
+            extra: ["-H", "Accept: " + global::Portcullis.Analysis.ClusterReader.PartialMetadataAccept, "-H", "Impersonate-User: nobody"]);
+        Assert.Equal(403, refused);
+        Assert.Equal("secrets is forbidden: User \"nobody\" cannot list resource \"secrets\" in API group \"\" at the cluster scope",
+            JsonNode.Parse(status403)!["message"]!.GetValue<string>());
     }
 
     private static JsonObject WhoCanRequest(string verb, string resource, string ns) => new()

@@ -133,6 +133,34 @@ public sealed class AccessSourcesTests(ServerFixture f) : IClassFixture<ServerFi
         Assert.Equal(line + "\n", r.Stderr);
     }
 
+    [Theory]
+    [InlineData(new[] { "access", "who-can", "get", "pods", "--kubeconfig", "/nonexistent/kubeconfig" }, "error: /nonexistent/kubeconfig: no such file")]
+    [InlineData(new[] { "access", "who-can", "get", "pods", "-f", "-", "--kubeconfig", "/nonexistent/kubeconfig" }, "error: -f and --kubeconfig cannot be used together")]
+    [InlineData(new[] { "access", "who-can", "get", "pods", "-f", "-", "--context", "prod" }, "error: --context is for a cluster read through a kubeconfig, not for -f")]
+    public async Task Kubeconfig_InputErrors_AreOneLine(string[] args, string line)
+    {
+        var r = await Portcullis(args);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(line + "\n", r.Stderr);
+        Assert.Equal("", r.Stdout);
+    }
+
+    [Fact]
+    public async Task Kubeconfig_UnknownContext_AndUnreachableServer()
+    {
+        var r = await Portcullis("access", "who-can", "get", "pods", "--kubeconfig", f.Server.Kubeconfig, "--context", "nope");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("error: context \"nope\" does not exist in the kubeconfig\n", r.Stderr);
+
+        var text = (await File.ReadAllTextAsync(f.Server.Kubeconfig)).Replace(f.Server.Url, "https://127.0.0.1:1");
+        var path = Path.Combine(f.Server.DataDir, "unreachable.kubeconfig");
+        await File.WriteAllTextAsync(path, text);
+        var u = await Portcullis("access", "who-can", "get", "pods", "--kubeconfig", path);
+        Assert.Equal(1, u.ExitCode);
+        Assert.StartsWith("error: https://127.0.0.1:1: ", u.Stderr);
+        Assert.Single(u.Stderr.TrimEnd('\n').Split('\n'));
+    }
+
     /// <summary>
     /// Secrets are listed as PartialObjectMetadataList: the server answers metadata only, so a
     /// Secret's value never reaches the reader (asked the way the reader asks).

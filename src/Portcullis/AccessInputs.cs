@@ -34,17 +34,38 @@ internal sealed class AccessInputs
         command.Options.Add(NoBootstrap);
     }
 
+    /// <summary>
+    /// Set when the binary runs as the kubectl plugin (<c>kubectl-portcullis</c>): without -f or
+    /// --kubeconfig, the cluster of the current kubeconfig is read, as kubectl would
+    /// (<c>$KUBECONFIG</c>, else <c>~/.kube/config</c>).
+    /// </summary>
+    public static bool DefaultToCurrentKubeconfig { get; set; }
+
     /// <summary>The model for the parsed options.</summary>
     /// <exception cref="ArgumentException">neither or both of -f and --kubeconfig.</exception>
-    /// <exception cref="ManifestException">input that cannot be read.</exception>
+    /// <exception cref="ManifestException">input that cannot be read: files, or a kubeconfig or cluster.</exception>
     public AccessModel Load(ParseResult result)
     {
         var files = result.GetValue(Files) ?? [];
         var kubeconfig = result.GetValue(Kubeconfig);
-        if (files.Length == 0 && kubeconfig is null) throw new ArgumentException("give manifests with -f PATH or a cluster with --kubeconfig FILE");
+        var context = result.GetValue(Context);
         if (files.Length > 0 && kubeconfig is not null) throw new ArgumentException("-f and --kubeconfig cannot be used together");
-        if (kubeconfig is not null) throw new ArgumentException("--kubeconfig is not built yet");
-        var objects = ManifestReader.Read(files);
-        return AccessModel.Build(objects, bootstrap: !result.GetValue(NoBootstrap));
+        if (files.Length > 0 && context is not null) throw new ArgumentException("--context is for a cluster read through a kubeconfig, not for -f");
+        if (files.Length == 0 && kubeconfig is null && !DefaultToCurrentKubeconfig)
+            throw new ArgumentException("give manifests with -f PATH or a cluster with --kubeconfig FILE");
+        if (files.Length == 0)
+        {
+            List<System.Text.Json.Nodes.JsonObject> objects;
+            try
+            {
+                var config = Analysis.Kubeconfig.Load(kubeconfig is not null ? [kubeconfig] : Analysis.Kubeconfig.DefaultPaths(), context);
+                objects = ClusterReader.ReadAsync(config, Console.Error.WriteLine).GetAwaiter().GetResult();
+            }
+            // Every subcommand reports ManifestException as its one-line input error.
+            catch (ClusterReadException e) { throw new ManifestException(e.Message, e); }
+            // A live cluster already holds its bootstrap policy, as its API server reconciled it.
+            return AccessModel.Build(objects, bootstrap: false);
+        }
+        return AccessModel.Build(ManifestReader.Read(files), bootstrap: !result.GetValue(NoBootstrap));
     }
 }

@@ -13,6 +13,13 @@ public static class Program
             ServeCommand.Create(),
             AccessCommand.Create(),
         };
+        // Run as the kubectl plugin (a link named kubectl-portcullis on PATH): `kubectl portcullis who-can ...`
+        // is `portcullis access who-can ...` on the current kubeconfig.
+        if (PluginMode.IsPlugin(PluginMode.InvokedName()))
+        {
+            args = ["access", .. args];
+            AccessInputs.DefaultToCurrentKubeconfig = true;
+        }
         var parsed = root.Parse(args);
         // A bad flag value is one line per error, as kube-apiserver's "Error: invalid argument ..." (no help text after it).
         if (parsed.Errors.Count > 0 && parsed.CommandResult.Command.Name == "serve")

@@ -154,6 +154,8 @@ internal static class ServeCommand
                 MaxPods = result.GetValue(maxPods),
                 PodRuntime = result.GetValue(podRuntime)!,
                 RecordAccessFile = result.GetValue(recordAccess) is { Length: > 0 } rf ? Path.GetFullPath(rf) : null,
+                // The access analysis's API group (access.portcullis.dev), served from the live RBAC index.
+                Extensions = [Portcullis.Analysis.AccessApi.Extension],
             };
             if (DurationOptionsError(options) is { } durationError)
             {

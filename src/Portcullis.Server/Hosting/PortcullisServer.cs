@@ -63,7 +63,7 @@ public sealed class PortcullisServer : IAsyncDisposable
         var kv = SqliteBackend.Open(Path.Combine(o.DataDir, "state.db"));
         StartupTrace.Mark("storage open");
         var enabledPlugins = new[] { "PodSecurityPolicy" }.Where(n => AdmissionConfig.IsEnabled(n, o.EnableAdmissionPlugins, o.DisableAdmissionPlugins)).ToList();
-        var resources = new ResourceRegistry(OptionalResources.With(BuiltinResources.All, enabledPlugins));
+        var resources = new ResourceRegistry(OptionalResources.With(BuiltinResources.All, enabledPlugins).Concat(o.Extensions.SelectMany(e => e.Resources)));
         var admissionConfig = AdmissionConfigurationFile.Load(o.AdmissionControlConfigFile);
         StartupTrace.Mark("resource registry");
         var stores = new Dictionary<ResourceDefinition, GenericStore>();
@@ -215,7 +215,8 @@ public sealed class PortcullisServer : IAsyncDisposable
         var health = new HealthChecks(kv);
         var dispatcher = new Dispatcher(new ResourceHandler(d => stores[d], new WatchStreamer(kv, time) { MinRequestTimeout = TimeSpan.FromSeconds(o.MinRequestTimeout) }, time, 
             [new ReviewHandlers(authz, rbac, authn, saAuthenticator, audiences), new BindingHandler(d => stores[d], time), new ScaleHandler(d => stores[d], time), new TokenRequestHandler(tokenRequests, getters),
-             new PodLogHandler(d => stores[d], processRuntime, time), new PodStreamHandler(d => stores[d], processRuntime, requestAuthz)]),
+             new PodLogHandler(d => stores[d], processRuntime, time), new PodStreamHandler(d => stores[d], processRuntime, requestAuthz),
+             .. o.Extensions.Select(e => e.CreateHandler(new ApiExtensionContext(rbacIndex, authz)))]),
             new Discovery(resources), health, new VersionInfo(), new OpenApiEndpoints(resources, new VersionInfo().GitVersion), oidc);
         var pipeline = new Pipeline(resources, authn, requestAuthz, dispatcher,
             new InFlightLimit(o.MaxRequestsInFlight, o.MaxMutatingRequestsInFlight), new RequestDeadline(o.RequestTimeout, time), app.Services.GetRequiredService<ILogger<Pipeline>>());

@@ -64,4 +64,6 @@ public sealed record ServerOptions
     public int MinRequestTimeout { get; init; } = 1800;
     /// <summary>--anonymous-auth.</summary>
     public bool AnonymousAuth { get; init; } = true;
+    /// <summary>API resources served by code outside the server assembly (filled by the executable; see <see cref="IApiExtension"/>).</summary>
+    public IReadOnlyList<IApiExtension> Extensions { get; init; } = [];
 }

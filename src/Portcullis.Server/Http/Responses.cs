@@ -24,12 +24,21 @@ public static class Responses
         return ua.StartsWith("curl", StringComparison.Ordinal) || ua.StartsWith("Wget", StringComparison.Ordinal) || ua.StartsWith("Mozilla/", StringComparison.Ordinal);
     }
 
-    /// <summary>Writes an API object as JSON or YAML, as negotiated from the Accept header.</summary>
+    /// <summary>
+    /// Writes an API object as JSON or YAML, as negotiated from the Accept header. When nothing
+    /// acceptable can be written, a success answers 406, but an error keeps its own status and
+    /// Status, written as JSON (upstream's WriteObjectNegotiated: "we cannot hide it behind
+    /// negotiation problems"): a forbidden list asked as PartialObjectMetadataList is a 403.
+    /// </summary>
     public static Task WriteObjectAsync(HttpContext ctx, int status, JsonNode obj)
     {
         Negotiated n;
         try { n = MediaTypes.Negotiate(ctx.Request.Headers.Accept.ToString()); }
-        catch (ApiException e) { return WriteEncodedAsync(ctx, e.Code, e.ToStatus(), new Negotiated(WireEncoding.Json, Conversion.None)); }
+        catch (ApiException e)
+        {
+            var json = new Negotiated(WireEncoding.Json, Conversion.None);
+            return status is < 200 or >= 400 ? WriteEncodedAsync(ctx, status, obj, json) : WriteEncodedAsync(ctx, e.Code, e.ToStatus(), json);
+        }
         return WriteEncodedAsync(ctx, status, obj, n);
     }
 

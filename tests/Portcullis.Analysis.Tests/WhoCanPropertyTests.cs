@@ -104,7 +104,7 @@ public sealed class WhoCanPropertyTests
     /// but system:masters; every ServiceAccount (named by a binding or given as an object) with the
     /// groups the token authenticator gives it; a stranger; and a member of system:masters.
     /// </summary>
-    private static List<(string User, IReadOnlyList<string> Groups)> Universe(AccessModel model)
+    internal static List<(string User, IReadOnlyList<string> Groups)> Universe(AccessModel model)
     {
         var users = new SortedSet<string>(StringComparer.Ordinal) { "stranger" };
         var groups = new SortedSet<string>(StringComparer.Ordinal) { UserInfo.AllAuthenticated, "system:serviceaccounts" };
@@ -191,7 +191,7 @@ public sealed class WhoCanPropertyTests
         }
     }
 
-    private static List<JsonObject> RandomObjects(Random r)
+    internal static List<JsonObject> RandomObjects(Random r)
     {
         var objects = new List<JsonObject>();
         foreach (var name in new[] { "cr0", "cr1", "cr2", "cr3" })
@@ -252,7 +252,7 @@ public sealed class WhoCanPropertyTests
         };
     }
 
-    private static WhoCanQuery RandomQuery(Random r)
+    internal static WhoCanQuery RandomQuery(Random r)
     {
         if (r.Next(10) < 2)
             return new WhoCanQuery(Pick(r, ["get", "post", "*"]), NonResourceUrl: Pick(r, ["/healthz", "/healthz/ready", "/api", "/api/v1", "/apis", "/metrics"]));

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Portcullis.Server.Authentication;
+using Portcullis.Server.Authorization;
 using Portcullis.Server.Authorization.Rbac;
 
 namespace Portcullis.Analysis;
@@ -80,9 +81,11 @@ public static class Explainer
     /// <paramref name="full"/>: also the suggested Role and binding and who can grant it (three
     /// who-can questions over every binding); without it only what a 403 hint needs.
     /// </summary>
-    public static DenialExplanation Explain(RbacIndex index, AccessIdentity identity, WhoCanQuery query, bool full)
+    public static DenialExplanation Explain(RbacIndex index, AccessIdentity identity, WhoCanQuery query, bool full) =>
+        Explain(index, index.Current, identity, query, full);
+
+    private static DenialExplanation Explain(RbacIndex index, RbacState state, AccessIdentity identity, WhoCanQuery query, bool full)
     {
-        var state = index.Current;
         var user = identity.ToUserInfo();
         var request = new RuleRequest(query.Attributes(user));
         var resource = query.IsResourceRequest;
@@ -386,9 +389,24 @@ public static class Explainer
     /// subject or the nearest rule first found. The server puts it in a Warning header when
     /// started with --explain-denials.
     /// </summary>
-    public static string? Hint(RbacIndex index, AccessIdentity identity, WhoCanQuery query)
+    public static string? Hint(RbacIndex index, AccessIdentity identity, WhoCanQuery query) =>
+        Hint(Explain(index, identity, query, full: false));
+
+    /// <summary>
+    /// The hint for a request the server's authorizer denied, over the server's live index (read
+    /// with its writes held off, since it walks every binding).
+    /// </summary>
+    public static string? Hint(RbacIndex index, AuthorizationAttributes a)
     {
-        var e = Explain(index, identity, query, full: false);
+        var identity = new AccessIdentity(a.User.Name, a.User.Groups);
+        var query = a.IsResourceRequest
+            ? new WhoCanQuery(a.Verb, a.Resource, a.Subresource, a.ApiGroup, a.Namespace, a.Name)
+            : new WhoCanQuery(a.Verb, NonResourceUrl: a.Path);
+        return index.ReadExclusive(state => Hint(Explain(index, state, identity, query, full: false)));
+    }
+
+    private static string? Hint(DenialExplanation e)
+    {
         if (e.Allowed) return null;
         if (e.NearSubjects.Count > 0)
         {

@@ -111,8 +111,14 @@ internal static class ServeCommand
         var anonymous = new Option<bool>("--anonymous-auth")
         { Description = "Serve requests without credentials as system:anonymous (group system:unauthenticated).", DefaultValueFactory = _ => defaults.AnonymousAuth };
 
+        var explainDenials = new Option<bool>("--explain-denials")
+        {
+            Description = "Add a one-line hint (the nearest rule or a subject meant for the user) to 403 answers, as a Warning header; the 403 Status is unchanged. Off by default.",
+        };
+
         var cmd = new Command("serve", "Run the API server on the embedded SQLite store.")
         {
+            explainDenials,
             securePort, bindAddress, advertise, nodeName, clusterCidr, nodeCidrMaskSize, maxPods, podRuntime, enablePlugins, disablePlugins, admissionConfigFile, authzModes,
             saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, signingDuration, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, anonymous, maxInFlight, maxMutatingInFlight, requestTimeout, minRequestTimeout,
         };
@@ -150,6 +156,7 @@ internal static class ServeCommand
                 NodeCidrMaskSize = result.GetValue(nodeCidrMaskSize),
                 MaxPods = result.GetValue(maxPods),
                 PodRuntime = result.GetValue(podRuntime)!,
+                DenialHint = result.GetValue(explainDenials) ? Portcullis.Analysis.Explainer.Hint : null,
             };
             if (DurationOptionsError(options) is { } durationError)
             {

@@ -73,6 +73,7 @@ public sealed record DenialExplanation(
 public static class Explainer
 {
     private const string RbacGroup = "rbac.authorization.k8s.io";
+    private const string SuggestionPrefix = "portcullis-allow-";
 
     public static DenialExplanation Explain(AccessModel model, AccessIdentity identity, WhoCanQuery query) =>
         Explain(model.Index, identity, query, full: true);
@@ -82,9 +83,9 @@ public static class Explainer
     /// who-can questions over every binding); without it only what a 403 hint needs.
     /// </summary>
     public static DenialExplanation Explain(RbacIndex index, AccessIdentity identity, WhoCanQuery query, bool full) =>
-        Explain(index, index.Current, identity, query, full);
+        Explain(index.Current, identity, query, full);
 
-    private static DenialExplanation Explain(RbacIndex index, RbacState state, AccessIdentity identity, WhoCanQuery query, bool full)
+    private static DenialExplanation Explain(RbacState state, AccessIdentity identity, WhoCanQuery query, bool full)
     {
         var user = identity.ToUserInfo();
         var request = new RuleRequest(query.Attributes(user));
@@ -97,10 +98,15 @@ public static class Explainer
         var nearRules = new List<NearRule>();
         var nearSubjects = new List<NearSubject>();
 
+        var requestNs = resource ? query.Namespace : "";
+        var taken = new HashSet<(bool Cluster, string Namespace, string Name)>();
         foreach (var b in state.AllBindings)
         {
+            if (b.Name.StartsWith(SuggestionPrefix, StringComparison.Ordinal)) taken.Add((b.IsClusterBinding, b.Namespace, b.Name));
+            var inScope = b.IsClusterBinding || (requestNs.Length > 0 && b.Namespace == requestNs);
             var applying = Applying(b, user);
-            var scope = ScopeProblem(b, query);
+            if (applying is null && !inScope) continue; // most bindings: someone else's, elsewhere
+            var scope = inScope ? "" : ScopeProblem(b, query);
             var role = b.Slot?.Role;
             if (applying is not null)
             {
@@ -138,8 +144,8 @@ public static class Explainer
         var grantors = new List<Grantor>();
         if (full && !allowed)
         {
-            (role2, binding2) = Suggest(state, identity, query);
-            grantors = WhoCanGrant(index, query, role2, binding2);
+            (role2, binding2) = Suggest(state, identity, query, taken);
+            grantors = WhoCanGrant(state, query, role2);
         }
 
         return new DenialExplanation(query, identity, allowed, allowedBy,
@@ -285,7 +291,8 @@ public static class Explainer
     /// request's verb, group, resource[/subresource] and name (or URL), bound to the identity's user
     /// (as a ServiceAccount subject for a ServiceAccount's user name). Names not taken yet.
     /// </summary>
-    internal static (JsonObject Role, JsonObject Binding) Suggest(RbacState state, AccessIdentity id, WhoCanQuery q)
+    internal static (JsonObject Role, JsonObject Binding) Suggest(RbacState state, AccessIdentity id, WhoCanQuery q,
+        HashSet<(bool Cluster, string Namespace, string Name)> takenBindings)
     {
         var namespaced = q.IsResourceRequest && q.Namespace.Length > 0;
         var rule = new JsonObject();
@@ -302,12 +309,12 @@ public static class Explainer
             ? q.Verb + "-" + q.Resource + (q.Subresource.Length > 0 ? "-" + q.Subresource : "") + (q.Name.Length > 0 ? "-" + q.Name : "")
             : q.Verb + "-" + q.NonResourceUrl!.Trim('/');
         var subjectName = id.ServiceAccount is { } sa ? sa.Name : id.User;
-        var baseName = Clean("portcullis-allow-" + subjectName + "-" + what);
+        var baseName = Clean(SuggestionPrefix + subjectName + "-" + what);
         var name = baseName;
         var roleKind = namespaced ? "Role" : "ClusterRole";
         var bindingKind = namespaced ? "RoleBinding" : "ClusterRoleBinding";
         var ns = namespaced ? q.Namespace : "";
-        for (var i = 2; Taken(state, roleKind, bindingKind, ns, name); i++) name = baseName + "-" + i;
+        for (var i = 2; state.HasRole(roleKind, ns, name) || takenBindings.Contains((!namespaced, ns, name)); i++) name = baseName + "-" + i;
 
         var meta = new JsonObject { ["name"] = name };
         if (namespaced) meta["namespace"] = q.Namespace;
@@ -335,43 +342,69 @@ public static class Explainer
         return name.Length > 240 ? name[..240] : name;
     }
 
-    private static bool Taken(RbacState state, string roleKind, string bindingKind, string ns, string name) =>
-        state.HasRole(roleKind, roleKind == "Role" ? ns : "", name)
-        || state.AllBindings.Any(b => b.Name == name && b.Namespace == ns && (b.IsClusterBinding == (bindingKind == "ClusterRoleBinding")));
-
     /// <summary>
     /// Who can create the suggested role and binding (upstream's escalation check): create on the
     /// role kind and (escalate on it, or holding the permission), and create on the binding kind
     /// and (bind on the role by name, or holding the permission). Subjects are matched as listed
     /// by who-can: a subject holding one part as a user and the other through a group is not listed.
     /// </summary>
-    private static List<Grantor> WhoCanGrant(RbacIndex index, WhoCanQuery q, JsonObject role, JsonObject binding)
+    private static List<Grantor> WhoCanGrant(RbacState state, WhoCanQuery q, JsonObject role)
     {
         var namespaced = (string)role["kind"]! == "Role";
         var ns = namespaced ? q.Namespace : "";
         var roles = namespaced ? "roles" : "clusterroles";
         var bindings = namespaced ? "rolebindings" : "clusterrolebindings";
         var roleName = (string)role["metadata"]!["name"]!;
-        Dictionary<SubjectRef, WhoCanEntry> Ask(string verb, string res, string name = "") =>
-            WhoCan.Ask(index, new WhoCanQuery(verb, res, "", RbacGroup, ns, name)).Allowed
-                .GroupBy(e => new SubjectRef(e.SubjectKind, e.SubjectName, e.SubjectNamespace))
-                .ToDictionary(g => g.Key, g => g.First());
 
-        var holds = WhoCan.Ask(index, q).Allowed.Select(e => new SubjectRef(e.SubjectKind, e.SubjectName, e.SubjectNamespace)).ToHashSet();
-        var createRole = Ask("create", roles);
-        var escalate = Ask("escalate", roles);
-        var createBinding = Ask("create", bindings);
-        var bind = Ask("bind", roles, roleName);
+        // The five who-can questions share their scope (the namespace's RoleBindings and every
+        // ClusterRoleBinding, or ClusterRoleBindings only), so one walk over the bindings answers all.
+        var nobody = new UserInfo("", "", [], UserInfo.NoExtra);
+        WhoCanQuery[] questions =
+        [
+            q,
+            new("create", roles, "", RbacGroup, ns),
+            new("escalate", roles, "", RbacGroup, ns),
+            new("create", bindings, "", RbacGroup, ns),
+            new("bind", roles, "", RbacGroup, ns, roleName),
+        ];
+        var requests = questions.Select(x => new RuleRequest(x.Attributes(nobody))).ToArray();
+        var who = questions.Select(_ => new HashSet<SubjectRef> { new(SubjectKinds.Group, UserInfo.SystemMasters, "") }).ToArray();
+        foreach (var b in state.AllBindings)
+        {
+            if (!b.IsClusterBinding && (ns.Length == 0 || b.Namespace != ns)) continue;
+            if (b.Slot?.Role is not { } compiled) continue;
+            for (var i = 0; i < questions.Length; i++)
+            {
+                var resource = questions[i].IsResourceRequest;
+                if (!resource && !b.IsClusterBinding) continue;
+                var matched = false;
+                foreach (var rule in resource ? compiled.ResourceRules : compiled.NonResourceRules)
+                    if (resource ? rule.MatchesResource(in requests[i]) : rule.MatchesNonResource(in requests[i])) { matched = true; break; }
+                if (!matched) continue;
+                foreach (var s in b.Subjects)
+                {
+                    switch (s.Kind)
+                    {
+                        case SubjectKind.User: who[i].Add(new SubjectRef(SubjectKinds.User, s.Name, "")); break;
+                        case SubjectKind.Group: who[i].Add(new SubjectRef(SubjectKinds.Group, s.Name, "")); break;
+                        case SubjectKind.ServiceAccount when s.MatchName is not null:
+                            who[i].Add(new SubjectRef(SubjectKinds.ServiceAccount, s.Name, s.Namespace.Length > 0 ? s.Namespace : b.Namespace));
+                            break;
+                    }
+                }
+            }
+        }
+        var (holds, createRole, escalate, createBinding, bind) = (who[0], who[1], who[2], who[3], who[4]);
 
         var result = new List<Grantor>();
-        foreach (var s in createRole.Keys)
+        foreach (var s in createRole)
         {
-            if (!createBinding.ContainsKey(s)) continue;
+            if (!createBinding.Contains(s)) continue;
             var how = new List<string> { "create " + roles, "create " + bindings };
             var held = holds.Contains(s);
-            if (escalate.ContainsKey(s)) how.Add("escalate " + roles);
+            if (escalate.Contains(s)) how.Add("escalate " + roles);
             else if (!held) continue;
-            if (bind.ContainsKey(s)) how.Add("bind " + roles + " " + roleName);
+            if (bind.Contains(s)) how.Add("bind " + roles + " " + roleName);
             else if (!held) continue;
             if (held) how.Add("holds the permission");
             result.Add(new Grantor(s, how));
@@ -402,7 +435,7 @@ public static class Explainer
         var query = a.IsResourceRequest
             ? new WhoCanQuery(a.Verb, a.Resource, a.Subresource, a.ApiGroup, a.Namespace, a.Name)
             : new WhoCanQuery(a.Verb, NonResourceUrl: a.Path);
-        return index.ReadExclusive(state => Hint(Explain(index, state, identity, query, full: false)));
+        return index.ReadExclusive(state => Hint(Explain(state, identity, query, full: false)));
     }
 
     private static string? Hint(DenialExplanation e)

@@ -82,10 +82,15 @@ public static class Explainer
     /// <paramref name="full"/>: also the suggested Role and binding and who can grant it (three
     /// who-can questions over every binding); without it only what a 403 hint needs.
     /// </summary>
+    /// <remarks>
+    /// For an index nobody writes any more (an <see cref="AccessModel"/>'s), the bindings are
+    /// indexed once more by subject name and by role (<see cref="ExplainIndex"/>, built on first
+    /// use), so an explanation looks only at bindings naming the identity and at roles.
+    /// </remarks>
     public static DenialExplanation Explain(RbacIndex index, AccessIdentity identity, WhoCanQuery query, bool full) =>
-        Explain(index.Current, identity, query, full);
+        Explain(index.Current, ExplainIndex.For(index.Current), identity, query, full);
 
-    private static DenialExplanation Explain(RbacState state, AccessIdentity identity, WhoCanQuery query, bool full)
+    private static DenialExplanation Explain(RbacState state, ExplainIndex? aux, AccessIdentity identity, WhoCanQuery query, bool full)
     {
         var user = identity.ToUserInfo();
         var request = new RuleRequest(query.Attributes(user));
@@ -99,10 +104,10 @@ public static class Explainer
         var nearSubjects = new List<NearSubject>();
 
         var requestNs = resource ? query.Namespace : "";
-        var taken = new HashSet<(bool Cluster, string Namespace, string Name)>();
-        foreach (var b in state.AllBindings)
+        var taken = aux?.Suggested ?? new HashSet<(bool Cluster, string Namespace, string Name)>();
+        foreach (var b in aux is null ? state.AllBindings : aux.Candidates(identity))
         {
-            if (b.Name.StartsWith(SuggestionPrefix, StringComparison.Ordinal)) taken.Add((b.IsClusterBinding, b.Namespace, b.Name));
+            if (aux is null && b.Name.StartsWith(SuggestionPrefix, StringComparison.Ordinal)) taken.Add((b.IsClusterBinding, b.Namespace, b.Name));
             var inScope = b.IsClusterBinding || (requestNs.Length > 0 && b.Namespace == requestNs);
             var applying = Applying(b, user);
             if (applying is null && !inScope) continue; // most bindings: someone else's, elsewhere
@@ -145,7 +150,7 @@ public static class Explainer
         if (full && !allowed)
         {
             (role2, binding2) = Suggest(state, identity, query, taken);
-            grantors = WhoCanGrant(state, query, role2);
+            grantors = WhoCanGrant(state, aux, query, role2);
         }
 
         return new DenialExplanation(query, identity, allowed, allowedBy,
@@ -348,7 +353,7 @@ public static class Explainer
     /// and (bind on the role by name, or holding the permission). Subjects are matched as listed
     /// by who-can: a subject holding one part as a user and the other through a group is not listed.
     /// </summary>
-    private static List<Grantor> WhoCanGrant(RbacState state, WhoCanQuery q, JsonObject role)
+    private static List<Grantor> WhoCanGrant(RbacState state, ExplainIndex? aux, WhoCanQuery q, JsonObject role)
     {
         var namespaced = (string)role["kind"]! == "Role";
         var ns = namespaced ? q.Namespace : "";
@@ -369,18 +374,24 @@ public static class Explainer
         ];
         var requests = questions.Select(x => new RuleRequest(x.Attributes(nobody))).ToArray();
         var who = questions.Select(_ => new HashSet<SubjectRef> { new(SubjectKinds.Group, UserInfo.SystemMasters, "") }).ToArray();
-        foreach (var b in state.AllBindings)
+        // By role: each role is matched once, and only the bindings of roles that match are read.
+        IEnumerable<(RoleSlot Slot, IReadOnlyList<RbacBinding> Bindings)> groups = aux is not null
+            ? aux.ByRole(ns)
+            : state.AllBindings.Where(b => b.Slot is not null && (b.IsClusterBinding || (ns.Length > 0 && b.Namespace == ns)))
+                .GroupBy(b => b.Slot!).Select(g => (g.Key, (IReadOnlyList<RbacBinding>)g.ToList()));
+        foreach (var (slot, members) in groups)
         {
-            if (!b.IsClusterBinding && (ns.Length == 0 || b.Namespace != ns)) continue;
-            if (b.Slot?.Role is not { } compiled) continue;
+            if (slot.Role is not { } compiled) continue;
             for (var i = 0; i < questions.Length; i++)
             {
                 var resource = questions[i].IsResourceRequest;
-                if (!resource && !b.IsClusterBinding) continue;
                 var matched = false;
                 foreach (var rule in resource ? compiled.ResourceRules : compiled.NonResourceRules)
                     if (resource ? rule.MatchesResource(in requests[i]) : rule.MatchesNonResource(in requests[i])) { matched = true; break; }
                 if (!matched) continue;
+                foreach (var b in members)
+                {
+                if (!resource && !b.IsClusterBinding) continue;
                 foreach (var s in b.Subjects)
                 {
                     switch (s.Kind)
@@ -391,6 +402,7 @@ public static class Explainer
                             who[i].Add(new SubjectRef(SubjectKinds.ServiceAccount, s.Name, s.Namespace.Length > 0 ? s.Namespace : b.Namespace));
                             break;
                     }
+                }
                 }
             }
         }
@@ -435,7 +447,8 @@ public static class Explainer
         var query = a.IsResourceRequest
             ? new WhoCanQuery(a.Verb, a.Resource, a.Subresource, a.ApiGroup, a.Namespace, a.Name)
             : new WhoCanQuery(a.Verb, NonResourceUrl: a.Path);
-        return index.ReadExclusive(state => Hint(Explain(state, identity, query, full: false)));
+        // The live index changes in place: no cached ExplainIndex, one walk over the bindings.
+        return index.ReadExclusive(state => Hint(Explain(state, null, identity, query, full: false)));
     }
 
     private static string? Hint(DenialExplanation e)
@@ -457,5 +470,66 @@ public static class Explainer
         var missing = e.Bindings.FirstOrDefault(b => b.RoleProblem.Length > 0);
         if (missing is not null) return $"portcullis: {missing.Binding} refers to a role that does not resolve: {missing.RoleProblem}";
         return null;
+    }
+}
+
+/// <summary>
+/// The bindings of a state nobody writes any more, indexed for explain: by the name of each
+/// subject (compared ignoring case, so near misses by case are found too) and, per scope
+/// (cluster-wide, each namespace), by role. Built once per state, on first use.
+/// </summary>
+internal sealed class ExplainIndex
+{
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<RbacState, ExplainIndex> Cache = new();
+
+    private readonly Dictionary<string, List<RbacBinding>> _bySubjectName = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<RoleSlot, List<RbacBinding>> _clusterByRole = [];
+    private readonly Dictionary<string, Dictionary<RoleSlot, List<RbacBinding>>> _namespaceByRole = new(StringComparer.Ordinal);
+
+    /// <summary>Bindings named like a suggestion (<c>portcullis-allow-...</c>): cluster or not, namespace, name.</summary>
+    public HashSet<(bool Cluster, string Namespace, string Name)> Suggested { get; } = [];
+
+    public static ExplainIndex For(RbacState state) => Cache.GetValue(state, s => new ExplainIndex(s));
+
+    private ExplainIndex(RbacState state)
+    {
+        foreach (var b in state.AllBindings)
+        {
+            if (b.Name.StartsWith("portcullis-allow-", StringComparison.Ordinal)) Suggested.Add((b.IsClusterBinding, b.Namespace, b.Name));
+            foreach (var s in b.Subjects)
+            {
+                if (!_bySubjectName.TryGetValue(s.Name, out var list)) _bySubjectName[s.Name] = list = [];
+                if (list.Count == 0 || !ReferenceEquals(list[^1], b)) list.Add(b);
+            }
+            if (b.Slot is not { } slot) continue;
+            var byRole = b.IsClusterBinding ? _clusterByRole
+                : _namespaceByRole.TryGetValue(b.Namespace, out var m) ? m : _namespaceByRole[b.Namespace] = [];
+            if (!byRole.TryGetValue(slot, out var members)) byRole[slot] = members = [];
+            members.Add(b);
+        }
+    }
+
+    /// <summary>
+    /// Every binding with a subject named (ignoring case) like the user, its ServiceAccount's short
+    /// name or one of its groups: all that can apply to the identity or look meant for it.
+    /// </summary>
+    public IEnumerable<RbacBinding> Candidates(AccessIdentity id)
+    {
+        var seen = new HashSet<RbacBinding>(ReferenceEqualityComparer.Instance);
+        var names = new List<string> { id.User };
+        if (id.ServiceAccount is { } sa) names.Add(sa.Name);
+        names.AddRange(id.Groups);
+        foreach (var n in names)
+            if (_bySubjectName.TryGetValue(n, out var list))
+                foreach (var b in list)
+                    if (seen.Add(b)) yield return b;
+    }
+
+    /// <summary>The bindings that apply in <paramref name="ns"/> (every ClusterRoleBinding, and the namespace's RoleBindings), by role.</summary>
+    public IEnumerable<(RoleSlot Slot, IReadOnlyList<RbacBinding> Bindings)> ByRole(string ns)
+    {
+        foreach (var (slot, list) in _clusterByRole) yield return (slot, list);
+        if (ns.Length > 0 && _namespaceByRole.TryGetValue(ns, out var m))
+            foreach (var (slot, list) in m) yield return (slot, list);
     }
 }

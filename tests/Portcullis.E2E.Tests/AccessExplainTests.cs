@@ -103,3 +103,19 @@ public sealed class AccessExplainTests(ExplainingServerFixture f) : IClassFixtur
         Assert.DoesNotContain("portcullis", review.ToJsonString());
     }
 }
+
+/// <summary>Without --explain-denials (the default) a 403 carries no hint.</summary>
+public sealed class ExplainDenialsOffTests(ServerFixture f) : IClassFixture<ServerFixture>
+{
+    [Fact]
+    public async Task Default_NoWarningOnForbidden()
+    {
+        var s = f.Server;
+        var apply = await Tools.Kubectl(s, Tools.Kubectl132, "apply", "-f", Path.Combine(AppContext.BaseDirectory, "TestData", "explain", "rbac.yaml"));
+        Assert.True(apply.ExitCode == 0, apply.ToString());
+        var denied = await Tools.Kubectl(s, Tools.Kubectl132, "--as", "explain-alice", "get", "pods", "-n", "explain-prod");
+        Assert.Equal(1, denied.ExitCode);
+        Assert.Equal("Error from server (Forbidden): pods is forbidden: User \"explain-alice\" cannot list resource \"pods\" in API group \"\" in the namespace \"explain-prod\"\n",
+            denied.Stderr);
+    }
+}

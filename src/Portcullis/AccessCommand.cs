@@ -16,6 +16,8 @@ internal static partial class AccessCommand
             WhoCan(),
             Report(),
             Minimize(),
+            Explain(),
+            Matrix(),
         };
         return access;
     }

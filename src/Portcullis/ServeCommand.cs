@@ -114,8 +114,14 @@ internal static class ServeCommand
         var anonymous = new Option<bool>("--anonymous-auth")
         { Description = "Serve requests without credentials as system:anonymous (group system:unauthenticated).", DefaultValueFactory = _ => defaults.AnonymousAuth };
 
+        var explainDenials = new Option<bool>("--explain-denials")
+        {
+            Description = "Add a one-line hint (the nearest rule or a subject meant for the user) to 403 answers, as a Warning header; the 403 Status is unchanged. Off by default.",
+        };
+
         var cmd = new Command("serve", "Run the API server on the embedded SQLite store.")
         {
+            explainDenials,
             securePort, bindAddress, advertise, nodeName, clusterCidr, nodeCidrMaskSize, maxPods, podRuntime, enablePlugins, disablePlugins, admissionConfigFile, authzModes,
             saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, signingDuration, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, anonymous, maxInFlight, maxMutatingInFlight, requestTimeout, minRequestTimeout, recordAccess,
         };
@@ -156,6 +162,7 @@ internal static class ServeCommand
                 RecordAccessFile = result.GetValue(recordAccess) is { Length: > 0 } rf ? Path.GetFullPath(rf) : null,
                 // The access analysis's API group (access.portcullis.dev), served from the live RBAC index.
                 Extensions = [Portcullis.Analysis.AccessApi.Extension],
+                DenialHint = result.GetValue(explainDenials) ? Portcullis.Analysis.Explainer.Hint : null,
             };
             if (DurationOptionsError(options) is { } durationError)
             {

@@ -219,7 +219,10 @@ public sealed class PortcullisServer : IAsyncDisposable
              .. o.Extensions.Select(e => e.CreateHandler(new ApiExtensionContext(rbacIndex, authz)))]),
             new Discovery(resources), health, new VersionInfo(), new OpenApiEndpoints(resources, new VersionInfo().GitVersion), oidc);
         var pipeline = new Pipeline(resources, authn, requestAuthz, dispatcher,
-            new InFlightLimit(o.MaxRequestsInFlight, o.MaxMutatingRequestsInFlight), new RequestDeadline(o.RequestTimeout, time), app.Services.GetRequiredService<ILogger<Pipeline>>());
+            new InFlightLimit(o.MaxRequestsInFlight, o.MaxMutatingRequestsInFlight), new RequestDeadline(o.RequestTimeout, time), app.Services.GetRequiredService<ILogger<Pipeline>>())
+        {
+            DenialHint = o.DenialHint is { } hint ? a => hint(rbacIndex, a) : null,
+        };
         pipeline.Build(app);
 
         StartupTrace.Mark("pipeline");

@@ -66,4 +66,11 @@ public sealed record ServerOptions
     public bool AnonymousAuth { get; init; } = true;
     /// <summary>API resources served by code outside the server assembly (filled by the executable; see <see cref="IApiExtension"/>).</summary>
     public IReadOnlyList<IApiExtension> Extensions { get; init; } = [];
+    /// <summary>
+    /// --explain-denials: a one-line hint for a request the authorizer denies, sent as a
+    /// <c>Warning: 299</c> header beside upstream's unchanged 403 Status (null: off, the default).
+    /// The server cannot reference the analysis library, so `serve` fills this from it; it is
+    /// given the server's own RBAC index.
+    /// </summary>
+    public Func<Authorization.Rbac.RbacIndex, Authorization.AuthorizationAttributes, string?>? DenialHint { get; init; }
 }

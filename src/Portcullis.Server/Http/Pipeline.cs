@@ -28,6 +28,12 @@ public sealed partial class Pipeline(
     RequestDeadline deadline,
     ILogger<Pipeline> log)
 {
+    /// <summary>
+    /// --explain-denials: a hint for a denied request, added as a <c>Warning: 299</c> header (kubectl
+    /// prints it as "Warning: ..."); the 403 Status stays upstream's. Null: off.
+    /// </summary>
+    public Func<AuthorizationAttributes, string?>? DenialHint { get; init; }
+
     public void Build(IApplicationBuilder app)
     {
         app.Use(Errors);          // any ApiException → its Status; anything else → 500 Status, logged
@@ -133,10 +139,32 @@ public sealed partial class Pipeline(
         var attrs = new AuthorizationAttributes(f.User!, i.Verb, i.IsResourceRequest, i.Path, i.Namespace,
             i.ApiGroup, i.ApiVersion, i.Resource, i.Subresource, i.Name);
         var decision = await authorizer.AuthorizeAsync(attrs, ctx.RequestAborted);
-        if (decision.Decision != Decision.Allow) throw Forbidden(attrs, decision.Reason);
+        if (decision.Decision != Decision.Allow)
+        {
+            if (DenialHint is { } hint) AddDenialHint(ctx, hint, attrs);
+            throw Forbidden(attrs, decision.Reason);
+        }
         // A request whose deadline passed on the way here is not started (it is answered 504).
         ctx.RequestAborted.ThrowIfCancellationRequested();
         await next(ctx);
+    }
+
+    private void AddDenialHint(HttpContext ctx, Func<AuthorizationAttributes, string?> hint, AuthorizationAttributes attrs)
+    {
+        string? text;
+        try { text = hint(attrs); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogHintFailed(log, e);
+            return;
+        }
+        if (string.IsNullOrEmpty(text)) return;
+        // A header value is ASCII: anything else (and control characters) becomes '?'.
+        var ascii = string.Create(text.Length, text, (span, t) =>
+        {
+            for (var i = 0; i < t.Length; i++) span[i] = t[i] is >= ' ' and <= '~' ? t[i] : '?';
+        });
+        ctx.Response.Headers.Append("Warning", "299 - \"" + ascii.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"");
     }
 
     /// <summary>Upstream's forbidden message (endpoints/handlers/responsewriters.forbiddenMessage).</summary>
@@ -160,6 +188,9 @@ public sealed partial class Pipeline(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "unhandled error serving {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception e, string method, string path);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "--explain-denials: the hint failed")]
+    private static partial void LogHintFailed(ILogger logger, Exception e);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "authentication failed: {Reason}")]
     private static partial void LogAuthFailed(ILogger logger, string reason);

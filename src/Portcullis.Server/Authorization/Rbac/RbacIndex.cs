@@ -35,6 +35,15 @@ public sealed class RbacIndex
 
     internal RbacState Current => Volatile.Read(ref _state);
 
+    /// <summary>
+    /// Runs <paramref name="read"/> over the current state with writes held off, for readers that
+    /// walk the writer-only parts (every binding), as the --explain-denials hint does on a live server.
+    /// </summary>
+    internal T ReadExclusive<T>(Func<RbacState, T> read)
+    {
+        lock (_writeLock) return read(Current);
+    }
+
     /// <summary>Number of roles and cluster roles present.</summary>
     public int RoleCount => Current.RoleCount;
 

@@ -34,6 +34,9 @@ internal sealed class RbacState
     /// </summary>
     public IReadOnlyCollection<RbacBinding> AllBindings => _bindings.Values;
 
+    /// <summary>Whether the role exists (kind Role or ClusterRole; namespace empty for a ClusterRole). Writer only, or a state nobody writes any more.</summary>
+    public bool HasRole(string kind, string ns, string name) => _slots.TryGetValue((kind, ns, name), out var slot) && slot.Role is not null;
+
     public int RoleCount => Volatile.Read(ref _roleCount);
     public int BindingCount => Volatile.Read(ref _bindingCount);
 

@@ -14,6 +14,8 @@ internal static partial class AccessCommand
         var access = new Command("access", "Analyse RBAC access over manifests, with the server's own authorizer (see docs/analysis.md).")
         {
             WhoCan(),
+            Escalation(),
+            Risks(),
         };
         return access;
     }

@@ -460,6 +460,12 @@ public sealed class EscalationSearch
             foreach (var n in names) yield return (SubjectKinds.ServiceAccount, n, ns, ServiceAccountNode(ns, n));
     }
 
+    /// <summary>Every move found while searching (also those on no shortest path), for checking.</summary>
+    public IEnumerable<Move> ExploredMoves => _out.Values.SelectMany(m => m);
+
+    /// <summary>A foothold met while searching, by id.</summary>
+    public Foothold NodeById(string id) => _nodes[id];
+
     public EscalationResult Run(IReadOnlyList<(string Kind, string Name, string Namespace, Foothold Start)> starts)
     {
         var queue = new Queue<string>();

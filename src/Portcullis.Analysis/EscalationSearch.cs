@@ -256,12 +256,13 @@ public sealed class EscalationSearch
         new(perm, g.BindingKind, g.Scope, g.BindingName, g.RoleKind, g.RoleName, rule);
 
     /// <summary>The names among <paramref name="candidates"/> for which <paramref name="perm"/> (its name ignored) is allowed, with evidence.</summary>
-    private static List<(string Name, Evidence Evidence)> Allowed(Perms p, Permission perm, IEnumerable<string> candidates)
+    /// <remarks>With <paramref name="listedOnly"/>, only names a rule lists in its resourceNames count (the grant tells the name).</remarks>
+    private static List<(string Name, Evidence Evidence)> Allowed(Perms p, Permission perm, IEnumerable<string> candidates, bool listedOnly = false)
     {
         var result = new List<(string, Evidence)>();
         var list = candidates as IList<string> ?? candidates.ToList();
         if (list.Count == 0) return result;
-        if (Find(p, perm with { Name = AnyName }) is { } any && any.Rule.ResourceNames.Count == 0)
+        if (!listedOnly && Find(p, perm with { Name = AnyName }) is { } any && any.Rule.ResourceNames.Count == 0)
         {
             foreach (var n in list) result.Add((n, any with { Permission = perm with { Name = n } }));
             return result;
@@ -272,7 +273,18 @@ public sealed class EscalationSearch
             foreach (var r in g.Role.ResourceRules)
                 foreach (var n in r.Source.ResourceNames) listed.Add(n);
         foreach (var n in list)
-            if (listed.Contains(n) && Find(p, perm with { Name = n }) is { } e) result.Add((n, e));
+        {
+            if (!listed.Contains(n)) continue;
+            var request = new RuleRequest((perm with { Name = n }).Attributes(Nobody));
+            // The first listing rule that allows it (as Find, but among rules that name it).
+            foreach (var g in p.Cluster.Concat(perm.Namespace.Length > 0 && p.ByNamespace.TryGetValue(perm.Namespace, out var l2) ? l2 : []))
+            {
+                var rule = g.Role.ResourceRules.FirstOrDefault(r => r.Source.ResourceNames.Contains(n) && r.MatchesResource(in request));
+                if (rule is null) continue;
+                result.Add((n, Ev(perm with { Name = n }, g, rule.Source)));
+                break;
+            }
+        }
         return result;
     }
 
@@ -347,7 +359,9 @@ public sealed class EscalationSearch
             if (_tokenSecretsByNs.TryGetValue(ns, out var tokens))
             {
                 var all = Find(p, new Permission("list", "", "secrets", "", ns, "")) ?? Find(p, new Permission("watch", "", "secrets", "", ns, ""));
-                var byName = all is null ? Allowed(p, new Permission("get", "", "secrets", "", ns, ""), tokens.Select(t => t.Name).ToList()).ToDictionary(x => x.Name, x => x.Evidence) : null;
+                // get alone does not reveal a token Secret's name (random suffix): only a rule that lists it counts.
+                var byName = all is null ? Allowed(p, new Permission("get", "", "secrets", "", ns, ""), tokens.Select(t => t.Name).ToList(), listedOnly: true)
+                    .ToDictionary(x => x.Name, x => x.Evidence) : null;
                 var done = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var t in tokens)
                 {

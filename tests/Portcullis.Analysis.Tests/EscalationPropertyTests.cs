@@ -164,7 +164,7 @@ public sealed class EscalationPropertyTests
                 Assert.True(secret.IsServiceAccountToken && secret.ServiceAccountName == to.Name && secret.Namespace == to.Namespace && SaExists(to.Namespace, to.Name), what);
                 var p = perms[0];
                 Assert.True(p.Resource == "secrets" && p.Namespace == secret.Namespace
-                    && (p.Verb is "list" or "watch" && p.Name == "" || p.Verb == "get" && p.Name == secret.Name), what);
+                    && (p.Verb is "list" or "watch" && p.Name == "" || p.Verb == "get" && p.Name == secret.Name && m.Evidence[0].Rule.ResourceNames.Contains(secret.Name)), what);
                 break;
             }
             case Moves.Exec or Moves.Attach or Moves.EphemeralContainer:

@@ -162,8 +162,44 @@ public sealed class EscalationSearch
         public readonly List<Grant> Cluster = [];
         public readonly Dictionary<string, List<Grant>> ByNamespace = new(StringComparer.Ordinal);
         public bool Masters;
+        /// <summary>Whether a cluster-wide grant can allow some move; the namespaces where a RoleBinding's grant can.</summary>
+        public bool ClusterUseful;
+        public readonly HashSet<string> UsefulIn = new(StringComparer.Ordinal);
 
-        public bool AppliesIn(string ns) => Cluster.Count > 0 || ByNamespace.ContainsKey(ns);
+        public bool AppliesIn(string ns) => ClusterUseful || UsefulIn.Contains(ns);
+        public bool Useful => ClusterUseful || UsefulIn.Count > 0;
+    }
+
+    /// <summary>Every permission a move can need (names aside): a role none of whose rules allows one of them gives no move.</summary>
+    private static readonly (string Verb, string Group, string Resource, string Sub)[] MovePermissions =
+    [
+        .. Workloads.Select(w => ("create", w.Group, w.Resource, "")),
+        ("create", "", "serviceaccounts", "token"), ("list", "", "secrets", ""), ("watch", "", "secrets", ""), ("get", "", "secrets", ""),
+        ("create", "", "pods", "exec"), ("create", "", "pods", "attach"), ("update", "", "pods", "ephemeralcontainers"), ("patch", "", "pods", "ephemeralcontainers"),
+        ("impersonate", "", "serviceaccounts", ""), ("impersonate", "", "users", ""), ("impersonate", "", "groups", ""),
+        ("create", Rbac, "rolebindings", ""), ("create", Rbac, "clusterrolebindings", ""), ("bind", Rbac, "roles", ""), ("bind", Rbac, "clusterroles", ""),
+        ("escalate", Rbac, "roles", ""), ("escalate", Rbac, "clusterroles", ""),
+        ("get", "", "nodes", "proxy"), ("create", "", "nodes", "proxy"),
+        ("create", Certificates, "certificatesigningrequests", ""), ("approve", Certificates, "signers", ""),
+        ("create", "admissionregistration.k8s.io", "mutatingwebhookconfigurations", ""),
+    ];
+
+    private readonly Dictionary<CompiledRole, bool> _useful = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Whether some rule of the role allows some move permission for some name (resourceNames set aside).</summary>
+    private bool Useful(CompiledRole role)
+    {
+        if (_useful.TryGetValue(role, out var useful)) return useful;
+        foreach (var rule in role.ResourceRules)
+        {
+            var open = rule.Source.ResourceNames.Count == 0 ? rule : new CompiledRule(rule.Source with { ResourceNames = [] });
+            foreach (var (verb, group, resource, sub) in MovePermissions)
+            {
+                var request = new RuleRequest(new Permission(verb, group, resource, sub, "ns", "").Attributes(Nobody));
+                if (open.MatchesResource(in request)) return _useful[role] = true;
+            }
+        }
+        return _useful[role] = false;
     }
 
     private readonly Dictionary<string, Perms?> _perms = new(StringComparer.Ordinal);
@@ -209,7 +245,7 @@ public sealed class EscalationSearch
         }
     }
 
-    private static void AddBindings(Perms p, IEnumerable<RbacBinding> bindings, HashSet<RbacBinding> seen)
+    private void AddBindings(Perms p, IEnumerable<RbacBinding> bindings, HashSet<RbacBinding> seen)
     {
         foreach (var b in bindings)
         {
@@ -218,10 +254,19 @@ public sealed class EscalationSearch
         }
     }
 
-    private static void AddGrant(Perms p, Grant g)
+    private void AddGrant(Perms p, Grant g)
     {
-        if (g.Scope.Length == 0) p.Cluster.Add(g);
-        else Add(p.ByNamespace, g.Scope, g);
+        var useful = Useful(g.Role);
+        if (g.Scope.Length == 0)
+        {
+            p.Cluster.Add(g);
+            p.ClusterUseful |= useful;
+        }
+        else
+        {
+            Add(p.ByNamespace, g.Scope, g);
+            if (useful) p.UsefulIn.Add(g.Scope);
+        }
     }
 
     private CompiledRole? RoleOf(string kind, string ns, string name)
@@ -339,7 +384,7 @@ public sealed class EscalationSearch
                     if (_saByNs.ContainsKey(ns)) moves.Add(new Move(f.Id, Node(PodStartNode(ns)), Moves.MutatePods, [], null));
                 return moves;
         }
-        if (PermsOf(f) is not { } p) return moves;
+        if (PermsOf(f) is not { } p || !p.Useful) return moves;
 
         foreach (var ns in _namespaces)
         {

@@ -539,6 +539,7 @@ public sealed class EscalationSearch
             var f = _nodes[id];
             if (HasGoal(f)) { goals.Add(id); _out[id] = []; continue; }
             var moves = Expand(f);
+            _perms.Remove(id); // each foothold is expanded once: its grants are not needed again
             _out[id] = moves;
             foreach (var m in moves)
                 if (!expanded.Contains(m.To)) queue.Enqueue(m.To);

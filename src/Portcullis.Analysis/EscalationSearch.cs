@@ -365,19 +365,19 @@ public sealed class EscalationSearch
         {
             case FootholdKinds.PodStart:
                 foreach (var sa in _saByNs.GetValueOrDefault(f.Namespace) ?? [])
-                    moves.Add(new Move(f.Id, Node(ServiceAccountNode(f.Namespace, sa)), Moves.RunAs, [], new ObjectRef("ServiceAccount", f.Namespace, sa)));
+                    moves.Add(new Move(f.Id, SaNode(f.Namespace, sa), Moves.RunAs, [], new ObjectRef("ServiceAccount", f.Namespace, sa)));
                 return moves;
             case FootholdKinds.PodShell:
             {
                 var pod = _runningPodsByNs[f.Namespace].First(p => p.Name == f.Name);
                 if (_serviceAccounts.Contains((pod.Namespace, pod.ServiceAccount)))
-                    moves.Add(new Move(f.Id, Node(ServiceAccountNode(pod.Namespace, pod.ServiceAccount)), Moves.MountedToken, [],
+                    moves.Add(new Move(f.Id, SaNode(pod.Namespace, pod.ServiceAccount), Moves.MountedToken, [],
                         new ObjectRef("Pod", pod.Namespace, pod.Name)));
                 return moves;
             }
             case FootholdKinds.Kubelet:
                 foreach (var pod in _runningPodsByNode.GetValueOrDefault(f.Name) ?? [])
-                    moves.Add(new Move(f.Id, Node(PodShellNode(pod)), Moves.KubeletExec, [], new ObjectRef("Pod", pod.Namespace, pod.Name)));
+                    moves.Add(new Move(f.Id, ShellNode(pod), Moves.KubeletExec, [], new ObjectRef("Pod", pod.Namespace, pod.Name)));
                 return moves;
             case FootholdKinds.MutatingWebhook:
                 foreach (var ns in _namespaces)
@@ -399,7 +399,7 @@ public sealed class EscalationSearch
                     }
             // A token for a ServiceAccount (the TokenRequest API needs the ServiceAccount to exist).
             foreach (var (sa, e) in Allowed(p, new Permission("create", "", "serviceaccounts", "token", ns, ""), _saByNs.GetValueOrDefault(ns) ?? []))
-                moves.Add(new Move(f.Id, Node(ServiceAccountNode(ns, sa)), Moves.CreateToken, [e], new ObjectRef("ServiceAccount", ns, sa)));
+                moves.Add(new Move(f.Id, SaNode(ns, sa), Moves.CreateToken, [e], new ObjectRef("ServiceAccount", ns, sa)));
             // Legacy token Secrets of existing ServiceAccounts: list or watch reveals them all, get needs the name.
             if (_tokenSecretsByNs.TryGetValue(ns, out var tokens))
             {
@@ -412,7 +412,7 @@ public sealed class EscalationSearch
                 {
                     var e = all ?? byName!.GetValueOrDefault(t.Name);
                     if (e is null || !done.Add(t.ServiceAccountName)) continue;
-                    moves.Add(new Move(f.Id, Node(ServiceAccountNode(ns, t.ServiceAccountName)), Moves.ReadTokenSecret, [e], new ObjectRef("Secret", ns, t.Name)));
+                    moves.Add(new Move(f.Id, SaNode(ns, t.ServiceAccountName), Moves.ReadTokenSecret, [e], new ObjectRef("Secret", ns, t.Name)));
                 }
             }
             // A shell in a running pod: exec, attach, or an ephemeral container.
@@ -426,11 +426,11 @@ public sealed class EscalationSearch
                         shell.TryAdd(name, (move, e));
                 foreach (var pod in pods)
                     if (shell.TryGetValue(pod.Name, out var s))
-                        moves.Add(new Move(f.Id, Node(PodShellNode(pod)), s.Move, [s.E], new ObjectRef("Pod", ns, pod.Name)));
+                        moves.Add(new Move(f.Id, ShellNode(pod), s.Move, [s.E], new ObjectRef("Pod", ns, pod.Name)));
             }
             // Impersonating a ServiceAccount (it need not exist: its bindings apply by name).
             foreach (var (sa, e) in Allowed(p, new Permission("impersonate", "", "serviceaccounts", "", ns, ""), _impersonableSaByNs.GetValueOrDefault(ns) ?? []))
-                moves.Add(new Move(f.Id, Node(ServiceAccountNode(ns, sa)), Moves.ImpersonateServiceAccount, [e], null));
+                moves.Add(new Move(f.Id, SaNode(ns, sa), Moves.ImpersonateServiceAccount, [e], null));
             // Binding oneself a role in the namespace.
             if (Find(p, new Permission("create", Rbac, "rolebindings", "", ns, "")) is { } createRb)
             {
@@ -506,6 +506,22 @@ public sealed class EscalationSearch
     {
         _nodes.TryAdd(f.Id, f);
         return f.Id;
+    }
+
+    // The footholds many moves lead to, made once each (a cluster has thousands of them).
+    private readonly Dictionary<(string, string), string> _saIds = [];
+    private readonly Dictionary<PodInfo, string> _shellIds = new(ReferenceEqualityComparer.Instance);
+
+    private string SaNode(string ns, string name)
+    {
+        if (!_saIds.TryGetValue((ns, name), out var id)) _saIds[(ns, name)] = id = Node(ServiceAccountNode(ns, name));
+        return id;
+    }
+
+    private string ShellNode(PodInfo pod)
+    {
+        if (!_shellIds.TryGetValue(pod, out var id)) _shellIds[pod] = id = Node(PodShellNode(pod));
+        return id;
     }
 
     // ---- the search ----

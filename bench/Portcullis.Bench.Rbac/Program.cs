@@ -4,5 +4,12 @@ using BenchmarkDotNet.Running;
 // RBAC decision and who-can benchmarks. Not a test: it prints figures.
 // Usage: dotnet run -c Release --project bench/Portcullis.Bench.Rbac -- --filter '*' [--job short] [--inProcess]
 // (--inProcess skips building a separate benchmark executable; slower machines may prefer it.)
+// --write-escalation-cluster FILE writes the escalation benchmark's cluster as a List, for `portcullis access escalation --all -f FILE`.
+if (args is ["--write-escalation-cluster", var file])
+{
+    var items = new System.Text.Json.Nodes.JsonArray(Portcullis.Bench.Rbac.EscalationBenchmarks.Objects().Select(o => (System.Text.Json.Nodes.JsonNode)o).ToArray());
+    File.WriteAllText(file, new System.Text.Json.Nodes.JsonObject { ["apiVersion"] = "v1", ["kind"] = "List", ["items"] = items }.ToJsonString());
+    return;
+}
 var config = ManualConfig.Create(DefaultConfig.Instance).WithBuildTimeout(TimeSpan.FromMinutes(10));
 BenchmarkSwitcher.FromAssembly(typeof(Portcullis.Bench.Rbac.RbacDecisionBenchmarks).Assembly).Run(args, config);

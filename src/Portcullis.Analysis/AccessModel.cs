@@ -24,6 +24,12 @@ public sealed class AccessModel
     /// <summary>ServiceAccounts by namespace and name.</summary>
     public IReadOnlyList<(string Namespace, string Name)> ServiceAccounts { get; }
 
+    /// <summary>Pods (v1) by namespace and name: what the escalation analysis needs of them, nothing more.</summary>
+    public IReadOnlyList<PodInfo> Pods { get; private init; } = [];
+
+    /// <summary>Secrets (v1): namespace, name, type and the ServiceAccount annotation; never their data.</summary>
+    public IReadOnlyList<SecretInfo> Secrets { get; private init; } = [];
+
     /// <summary>Objects of other kinds, which the analysis does not look at.</summary>
     public int Ignored { get; }
 
@@ -47,6 +53,8 @@ public sealed class AccessModel
     {
         var rbac = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
         var serviceAccounts = new SortedSet<(string, string)>();
+        var pods = new SortedDictionary<(string, string), PodInfo>();
+        var secrets = new SortedDictionary<(string, string), SecretInfo>();
         var ignored = 0;
         foreach (var original in objects)
         {
@@ -57,6 +65,25 @@ public sealed class AccessModel
             {
                 var o = Named(original, kind, namespaced: true);
                 serviceAccounts.Add((Meta.Namespace(o), Meta.Name(o)));
+                continue;
+            }
+            if (group == "" && apiVersion == "v1" && kind == "Pod")
+            {
+                var o = Named(original, kind, namespaced: true);
+                var spec = o["spec"] as JsonObject;
+                var sa = Str(spec?["serviceAccountName"]);
+                if (sa.Length == 0) sa = Str(spec?["serviceAccount"]); // the deprecated alias, as the API server reads it
+                if (sa.Length == 0) sa = "default";
+                pods[(Meta.Namespace(o), Meta.Name(o))] = new PodInfo(Meta.Namespace(o), Meta.Name(o), sa,
+                    Str(spec?["nodeName"]), Str((o["status"] as JsonObject)?["phase"]));
+                continue;
+            }
+            if (group == "" && apiVersion == "v1" && kind == "Secret")
+            {
+                var o = Named(original, kind, namespaced: true);
+                var annotations = Meta.Of(o)["annotations"] as JsonObject;
+                secrets[(Meta.Namespace(o), Meta.Name(o))] = new SecretInfo(Meta.Namespace(o), Meta.Name(o), Str(o["type"]),
+                    Str(annotations?[SecretInfo.ServiceAccountNameAnnotation]));
                 continue;
             }
             if (group != RbacGroup || KeyPrefix(kind) is not { } prefix)
@@ -71,7 +98,7 @@ public sealed class AccessModel
 
         if (bootstrap) ApplyBootstrapPolicy(rbac);
         Aggregate(rbac);
-        return new AccessModel(rbac, serviceAccounts.ToList(), ignored);
+        return new AccessModel(rbac, serviceAccounts.ToList(), ignored) { Pods = pods.Values.ToList(), Secrets = secrets.Values.ToList() };
     }
 
     private static string? KeyPrefix(string kind) => kind switch
@@ -215,4 +242,20 @@ public sealed class AccessModel
         a.Count == b.Count && a.Zip(b).All(p => ClusterRoleAggregationController.SameRule(p.First, p.Second));
 
     private static string Str(JsonNode? n) => n is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
+}
+
+/// <summary>A Pod as the analysis sees it: its ServiceAccount (<c>default</c> when unset), node and phase.</summary>
+public sealed record PodInfo(string Namespace, string Name, string ServiceAccount, string NodeName, string Phase)
+{
+    public bool IsRunning => Phase == "Running";
+}
+
+/// <summary>A Secret as the analysis sees it: never its data.</summary>
+public sealed record SecretInfo(string Namespace, string Name, string Type, string ServiceAccountName)
+{
+    public const string ServiceAccountTokenType = "kubernetes.io/service-account-token";
+    public const string ServiceAccountNameAnnotation = "kubernetes.io/service-account.name";
+
+    /// <summary>A legacy ServiceAccount token Secret (its token is valid only while that ServiceAccount exists).</summary>
+    public bool IsServiceAccountToken => Type == ServiceAccountTokenType && ServiceAccountName.Length > 0;
 }

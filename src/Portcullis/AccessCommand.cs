@@ -18,6 +18,8 @@ internal static partial class AccessCommand
             Minimize(),
             Explain(),
             Matrix(),
+            Escalation(),
+            Risks(),
         };
         return access;
     }

@@ -70,14 +70,11 @@ public static class ExplainOutput
 
     public static string Json(DenialExplanation e)
     {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        return AccessJson.Document("DenialExplanation", w =>
         {
-            w.WriteStartObject();
-            w.WriteString("apiVersion", WhoCanOutput.ApiVersion);
-            w.WriteString("kind", "DenialExplanation");
             WriteIdentity(w, e.Identity);
-            WriteRequest(w, e.Query);
+            w.WritePropertyName("request");
+            AccessJson.Request(w, e.Query);
             w.WriteBoolean("allowed", e.Allowed);
 
             w.WriteStartArray("allowedBy");
@@ -95,7 +92,8 @@ public static class ExplainOutput
                 {
                     Binding(w, new BindingRef(a.BindingKind, a.BindingNamespace, a.BindingName, a.RoleKind, a.RoleName));
                     Subject(w, new SubjectRef(a.SubjectKind, a.SubjectName, a.SubjectNamespace));
-                    WriteRule(w, "rule", a.Rule!);
+                    w.WritePropertyName("rule");
+                    AccessJson.Rule(w, a.Rule!);
                 }
                 w.WriteEndObject();
             }
@@ -109,7 +107,7 @@ public static class ExplainOutput
                 Subject(w, x.Subject);
                 w.WriteString("roleProblem", x.RoleProblem);
                 w.WriteString("scopeProblem", x.Scope);
-                if (x.AllowingRule is { } r) WriteRule(w, "allowingRule", r);
+                if (x.AllowingRule is { } r) { w.WritePropertyName("allowingRule"); AccessJson.Rule(w, r); }
                 else w.WriteNull("allowingRule");
                 w.WriteEndObject();
             }
@@ -120,7 +118,8 @@ public static class ExplainOutput
             {
                 w.WriteStartObject();
                 Binding(w, n.Binding);
-                WriteRule(w, "rule", n.Rule);
+                w.WritePropertyName("rule");
+                AccessJson.Rule(w, n.Rule);
                 w.WriteString("attribute", n.Attribute);
                 w.WriteString("requested", n.Requested);
                 w.WriteStartArray("allowedValues");
@@ -165,9 +164,7 @@ public static class ExplainOutput
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-            w.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+        });
     }
 
     internal static void WriteIdentity(Utf8JsonWriter w, AccessIdentity id)
@@ -177,27 +174,6 @@ public static class ExplainOutput
         w.WriteStartArray("groups");
         foreach (var g in id.Groups) w.WriteStringValue(g);
         w.WriteEndArray();
-        w.WriteEndObject();
-    }
-
-    private static void WriteRequest(Utf8JsonWriter w, WhoCanQuery q)
-    {
-        w.WriteStartObject("request");
-        w.WriteString("verb", q.Verb);
-        if (q.IsResourceRequest)
-        {
-            w.WriteString("apiGroup", q.ApiGroup);
-            w.WriteString("resource", q.Resource);
-            w.WriteString("subresource", q.Subresource);
-            w.WriteString("namespace", q.Namespace);
-            w.WriteString("name", q.Name);
-            w.WriteNull("nonResourceURL");
-        }
-        else
-        {
-            foreach (var f in new[] { "apiGroup", "resource", "subresource", "namespace", "name" }) w.WriteNull(f);
-            w.WriteString("nonResourceURL", q.NonResourceUrl);
-        }
         w.WriteEndObject();
     }
 
@@ -221,24 +197,6 @@ public static class ExplainOutput
         w.WriteString("name", s.Name);
         w.WriteString("namespace", s.Namespace);
         w.WriteEndObject();
-    }
-
-    private static void WriteRule(Utf8JsonWriter w, string field, PolicyRule r)
-    {
-        w.WriteStartObject(field);
-        List("verbs", r.Verbs);
-        List("apiGroups", r.ApiGroups);
-        List("resources", r.Resources);
-        List("resourceNames", r.ResourceNames);
-        List("nonResourceURLs", r.NonResourceUrls);
-        w.WriteEndObject();
-
-        void List(string name, IReadOnlyList<string> items)
-        {
-            w.WriteStartArray(name);
-            foreach (var i in items) w.WriteStringValue(i);
-            w.WriteEndArray();
-        }
     }
 
     private static void Node(Utf8JsonWriter w, JsonNode node) => node.WriteTo(w);

@@ -49,12 +49,8 @@ public static class MatrixOutput
 
     public static string Json(AccessMatrix m)
     {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        return AccessJson.Document("AccessMatrix", w =>
         {
-            w.WriteStartObject();
-            w.WriteString("apiVersion", WhoCanOutput.ApiVersion);
-            w.WriteString("kind", "AccessMatrix");
             ExplainOutput.WriteIdentity(w, m.Identity);
             w.WriteString("namespace", m.Namespace);
             w.WriteStartArray("verbs");
@@ -82,8 +78,6 @@ public static class MatrixOutput
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-            w.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+        });
     }
 }

@@ -77,12 +77,8 @@ public static class MinimizeOutput
 
     public static string Json(MinimizeResult result)
     {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        return AccessJson.Document("Minimize", w =>
         {
-            w.WriteStartObject();
-            w.WriteString("apiVersion", WhoCanOutput.ApiVersion);
-            w.WriteString("kind", "Minimize");
             w.WriteNumber("dropped", result.Dropped);
             w.WriteStartArray("subjects");
             foreach (var s in result.Subjects)
@@ -93,7 +89,7 @@ public static class MinimizeOutput
                 w.WriteString("name", s.Subject.Name);
                 w.WriteString("namespace", s.Subject.Namespace);
                 w.WriteEndObject();
-                List(w, "groups", s.Groups);
+                AccessJson.Strings(w, "groups", s.Groups);
                 w.WriteNumber("requests", s.Records.Count);
                 w.WriteStartArray("objects");
                 foreach (var o in s.Objects) o.WriteTo(w);
@@ -120,64 +116,18 @@ public static class MinimizeOutput
                         w.WriteString("name", u.SubjectName);
                         w.WriteEndObject();
                         w.WritePropertyName("rule");
-                        Rule(w, u.Rule);
+                        AccessJson.Rule(w, u.Rule);
                         w.WriteEndObject();
                     }
                     w.WriteEndArray();
                     w.WriteStartArray("notAllowed");
-                    foreach (var r in d.NotAllowed) Request(w, r.Request);
+                    foreach (var r in d.NotAllowed) AccessJson.Request(w, r.Request);
                     w.WriteEndArray();
                     w.WriteEndObject();
                 }
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-            w.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
-    }
-
-    /// <summary>A request in WhoCan's request shape (every field present; null for the other kind of request).</summary>
-    private static void Request(Utf8JsonWriter w, WhoCanQuery q)
-    {
-        w.WriteStartObject();
-        w.WriteString("verb", q.Verb);
-        if (q.IsResourceRequest)
-        {
-            w.WriteString("apiGroup", q.ApiGroup);
-            w.WriteString("resource", q.Resource);
-            w.WriteString("subresource", q.Subresource);
-            w.WriteString("namespace", q.Namespace);
-            w.WriteString("name", q.Name);
-            w.WriteNull("nonResourceURL");
-        }
-        else
-        {
-            w.WriteNull("apiGroup");
-            w.WriteNull("resource");
-            w.WriteNull("subresource");
-            w.WriteNull("namespace");
-            w.WriteNull("name");
-            w.WriteString("nonResourceURL", q.NonResourceUrl);
-        }
-        w.WriteEndObject();
-    }
-
-    private static void Rule(Utf8JsonWriter w, PolicyRule r)
-    {
-        w.WriteStartObject();
-        List(w, "verbs", r.Verbs);
-        List(w, "apiGroups", r.ApiGroups);
-        List(w, "resources", r.Resources);
-        List(w, "resourceNames", r.ResourceNames);
-        List(w, "nonResourceURLs", r.NonResourceUrls);
-        w.WriteEndObject();
-    }
-
-    private static void List(Utf8JsonWriter w, string field, IReadOnlyList<string> items)
-    {
-        w.WriteStartArray(field);
-        foreach (var i in items) w.WriteStringValue(i);
-        w.WriteEndArray();
+        });
     }
 }

@@ -9,7 +9,7 @@ namespace Portcullis.Analysis;
 public static class WhoCanOutput
 {
     /// <summary>The version of the JSON schema; it changes only when a field changes meaning or goes away.</summary>
-    public const string ApiVersion = "access.portcullis.dev/v1alpha1";
+    public const string ApiVersion = AccessJson.ApiVersion;
 
     public static string Table(WhoCanResult result)
     {
@@ -67,41 +67,14 @@ public static class WhoCanOutput
 
     public static string Json(WhoCanResult result)
     {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        return AccessJson.Document("WhoCan", w =>
         {
-            w.WriteStartObject();
-            w.WriteString("apiVersion", ApiVersion);
-            w.WriteString("kind", "WhoCan");
             var q = result.Query;
-            w.WriteStartObject("request");
-            w.WriteString("verb", q.Verb);
-            if (q.IsResourceRequest)
-            {
-                w.WriteString("apiGroup", q.ApiGroup);
-                w.WriteString("resource", q.Resource);
-                w.WriteString("subresource", q.Subresource);
-                w.WriteString("namespace", q.Namespace);
-                w.WriteString("name", q.Name);
-                w.WriteNull("nonResourceURL");
-                w.WriteBoolean("allNamespaces", q.AllNamespaces);
-            }
-            else
-            {
-                w.WriteNull("apiGroup");
-                w.WriteNull("resource");
-                w.WriteNull("subresource");
-                w.WriteNull("namespace");
-                w.WriteNull("name");
-                w.WriteString("nonResourceURL", q.NonResourceUrl);
-                w.WriteBoolean("allNamespaces", false);
-            }
-            w.WriteEndObject();
+            w.WritePropertyName("request");
+            AccessJson.Request(w, q, withAllNamespaces: true);
             Entries(w, "allowed", result.Allowed);
             Entries(w, "onlyForNames", result.OnlyForNames);
-            w.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+        });
     }
 
     private static void Entries(Utf8JsonWriter w, string field, IReadOnlyList<WhoCanEntry> entries)
@@ -135,7 +108,7 @@ public static class WhoCanOutput
                 w.WriteString("name", e.RoleName);
                 w.WriteEndObject();
                 w.WritePropertyName("rule");
-                Rule(w, e.Rule!);
+                AccessJson.Rule(w, e.Rule!);
             }
             if (e.OnlyForNames is { } names)
             {
@@ -145,25 +118,6 @@ public static class WhoCanOutput
             }
             w.WriteEndObject();
         }
-        w.WriteEndArray();
-    }
-
-    /// <summary>The rule as rbac/v1 JSON: every list present (empty when the rule has none), so readers need no defaults.</summary>
-    private static void Rule(Utf8JsonWriter w, PolicyRule r)
-    {
-        w.WriteStartObject();
-        List(w, "verbs", r.Verbs);
-        List(w, "apiGroups", r.ApiGroups);
-        List(w, "resources", r.Resources);
-        List(w, "resourceNames", r.ResourceNames);
-        List(w, "nonResourceURLs", r.NonResourceUrls);
-        w.WriteEndObject();
-    }
-
-    private static void List(Utf8JsonWriter w, string field, IReadOnlyList<string> items)
-    {
-        w.WriteStartArray(field);
-        foreach (var i in items) w.WriteStringValue(i);
         w.WriteEndArray();
     }
 }

@@ -1,0 +1,81 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Portcullis.Server.Authorization.Rbac;
+
+namespace Portcullis.Analysis;
+
+/// <summary>
+/// The pieces every `-o json` answer shares (docs/analysis.md): the document frame
+/// (<c>apiVersion: access.portcullis.dev/v1alpha1</c>, a kind, indented, non-ASCII as is), the
+/// request in who-can's shape and a rule as rbac/v1 JSON with every list present.
+/// </summary>
+internal static class AccessJson
+{
+    public const string ApiVersion = "access.portcullis.dev/v1alpha1";
+
+    private static readonly JsonWriterOptions Options = new() { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>One answer: <c>{"apiVersion": ..., "kind": kind, ...body}</c> and a final newline.</summary>
+    public static string Document(string kind, Action<Utf8JsonWriter> body)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, Options))
+        {
+            w.WriteStartObject();
+            w.WriteString("apiVersion", ApiVersion);
+            w.WriteString("kind", kind);
+            body(w);
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
+
+    /// <summary>
+    /// The request object: verb, then apiGroup, resource, subresource, namespace and name (strings
+    /// for a resource request, null for a non-resource one) and nonResourceURL (the other way
+    /// round); who-can adds <c>allNamespaces</c>.
+    /// </summary>
+    public static void Request(Utf8JsonWriter w, WhoCanQuery q, bool withAllNamespaces = false)
+    {
+        w.WriteStartObject();
+        w.WriteString("verb", q.Verb);
+        if (q.IsResourceRequest)
+        {
+            w.WriteString("apiGroup", q.ApiGroup);
+            w.WriteString("resource", q.Resource);
+            w.WriteString("subresource", q.Subresource);
+            w.WriteString("namespace", q.Namespace);
+            w.WriteString("name", q.Name);
+            w.WriteNull("nonResourceURL");
+        }
+        else
+        {
+            foreach (var f in ResourceFields) w.WriteNull(f);
+            w.WriteString("nonResourceURL", q.NonResourceUrl);
+        }
+        if (withAllNamespaces) w.WriteBoolean("allNamespaces", q.IsResourceRequest && q.AllNamespaces);
+        w.WriteEndObject();
+    }
+
+    private static readonly string[] ResourceFields = ["apiGroup", "resource", "subresource", "namespace", "name"];
+
+    /// <summary>The rule as rbac/v1 JSON: every list present (empty when the rule has none), so readers need no defaults.</summary>
+    public static void Rule(Utf8JsonWriter w, PolicyRule r)
+    {
+        w.WriteStartObject();
+        Strings(w, "verbs", r.Verbs);
+        Strings(w, "apiGroups", r.ApiGroups);
+        Strings(w, "resources", r.Resources);
+        Strings(w, "resourceNames", r.ResourceNames);
+        Strings(w, "nonResourceURLs", r.NonResourceUrls);
+        w.WriteEndObject();
+    }
+
+    public static void Strings(Utf8JsonWriter w, string field, IReadOnlyList<string> items)
+    {
+        w.WriteStartArray(field);
+        foreach (var i in items) w.WriteStringValue(i);
+        w.WriteEndArray();
+    }
+}

@@ -2,6 +2,7 @@ using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Authorization;
 using Portcullis.Server.Authorization.Rbac;
 using Portcullis.Server.Http.Handlers;
+using Portcullis.Server.Storage;
 
 namespace Portcullis.Server.Hosting;
 
@@ -9,7 +10,69 @@ namespace Portcullis.Server.Hosting;
 /// What the server hands an <see cref="IApiExtension"/>'s handlers: the live RBAC index (kept current
 /// by the RBAC index controller from the store's watch) and the authorizer chain that decides requests.
 /// </summary>
-public sealed record ApiExtensionContext(RbacIndex RbacIndex, IAuthorizer Authorizer);
+public sealed record ApiExtensionContext(RbacIndex RbacIndex, IAuthorizer Authorizer)
+{
+    /// <summary>
+    /// Reads, at one storage revision, what the access analysis looks at beyond the index: the four
+    /// RBAC kinds, ServiceAccounts, Pods and Secrets' metadata (never their data or type), each with
+    /// its apiVersion and kind. Null when the server was built without storage (unit tests).
+    /// </summary>
+    public Func<CancellationToken, Task<IReadOnlyList<System.Text.Json.Nodes.JsonObject>>>? ReadAccessObjects { get; init; }
+}
+
+/// <summary>The storage reader behind <see cref="ApiExtensionContext.ReadAccessObjects"/>.</summary>
+public static class AccessObjectsReader
+{
+    private const int PageSize = 500;
+
+    private static readonly (string Prefix, string ApiVersion, string Kind, bool MetadataOnly)[] Sources =
+    [
+        (RbacIndex.ClusterRolesPrefix, "rbac.authorization.k8s.io/v1", "ClusterRole", false),
+        (RbacIndex.ClusterRoleBindingsPrefix, "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", false),
+        (RbacIndex.RolesPrefix, "rbac.authorization.k8s.io/v1", "Role", false),
+        (RbacIndex.RoleBindingsPrefix, "rbac.authorization.k8s.io/v1", "RoleBinding", false),
+        ("/registry/serviceaccounts/", "v1", "ServiceAccount", false),
+        ("/registry/pods/", "v1", "Pod", false),
+        ("/registry/secrets/", "v1", "Secret", true),
+    ];
+
+    public static async Task<IReadOnlyList<System.Text.Json.Nodes.JsonObject>> ReadAsync(IKeyValueBackend backend, CancellationToken ct)
+    {
+        while (true)
+        {
+            try
+            {
+                var objects = new List<System.Text.Json.Nodes.JsonObject>();
+                long revision = 0;
+                foreach (var (prefix, apiVersion, kind, metadataOnly) in Sources)
+                {
+                    string? after = null;
+                    while (true)
+                    {
+                        var page = await backend.RangeAsync(prefix, after, PageSize, revision, ct);
+                        if (revision == 0) revision = page.Revision;
+                        foreach (var kv in page.Items)
+                        {
+                            System.Text.Json.Nodes.JsonObject? o;
+                            try { o = System.Text.Json.Nodes.JsonNode.Parse(kv.Value) as System.Text.Json.Nodes.JsonObject; }
+                            catch (System.Text.Json.JsonException) { o = null; }
+                            if (o is null) continue;
+                            // A Secret is kept as a metadata-only list gives it: its data never leaves here.
+                            if (metadataOnly) o = new System.Text.Json.Nodes.JsonObject { ["metadata"] = o["metadata"]?.DeepClone() };
+                            o["apiVersion"] = apiVersion;
+                            o["kind"] = kind;
+                            objects.Add(o);
+                        }
+                        if (!page.More || page.Items.Count == 0) break;
+                        after = page.Items[^1].Key;
+                    }
+                }
+                return objects;
+            }
+            catch (CompactedException) { } // compacted between pages: read again at a newer revision
+        }
+    }
+}
 
 /// <summary>
 /// Resources served by code outside the server assembly (the server cannot reference it): the

@@ -216,7 +216,7 @@ public sealed class PortcullisServer : IAsyncDisposable
         var dispatcher = new Dispatcher(new ResourceHandler(d => stores[d], new WatchStreamer(kv, time) { MinRequestTimeout = TimeSpan.FromSeconds(o.MinRequestTimeout) }, time, 
             [new ReviewHandlers(authz, rbac, authn, saAuthenticator, audiences), new BindingHandler(d => stores[d], time), new ScaleHandler(d => stores[d], time), new TokenRequestHandler(tokenRequests, getters),
              new PodLogHandler(d => stores[d], processRuntime, time), new PodStreamHandler(d => stores[d], processRuntime, requestAuthz),
-             .. o.Extensions.Select(e => e.CreateHandler(new ApiExtensionContext(rbacIndex, authz)))]),
+             .. o.Extensions.Select(e => e.CreateHandler(new ApiExtensionContext(rbacIndex, authz) { ReadAccessObjects = ct => AccessObjectsReader.ReadAsync(kv, ct) }))]),
             new Discovery(resources), health, new VersionInfo(), new OpenApiEndpoints(resources, new VersionInfo().GitVersion), oidc);
         var pipeline = new Pipeline(resources, authn, requestAuthz, dispatcher,
             new InFlightLimit(o.MaxRequestsInFlight, o.MaxMutatingRequestsInFlight), new RequestDeadline(o.RequestTimeout, time), app.Services.GetRequiredService<ILogger<Pipeline>>())

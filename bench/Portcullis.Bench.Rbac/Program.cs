@@ -11,5 +11,12 @@ if (args is ["--write-escalation-cluster", var file])
     File.WriteAllText(file, new System.Text.Json.Nodes.JsonObject { ["apiVersion"] = "v1", ["kind"] = "List", ["items"] = items }.ToJsonString());
     return;
 }
+// --write-rbac-cluster COUNT FILE writes the decision benchmark's COUNT bindings (and their roles) as a List, for `portcullis access who-can ... -f FILE`.
+if (args is ["--write-rbac-cluster", var countText, var rbacFile])
+{
+    var items = new System.Text.Json.Nodes.JsonArray(Portcullis.Bench.Rbac.RbacDecisionBenchmarks.Objects(int.Parse(countText)).Select(o => (System.Text.Json.Nodes.JsonNode)o).ToArray());
+    File.WriteAllText(rbacFile, new System.Text.Json.Nodes.JsonObject { ["apiVersion"] = "v1", ["kind"] = "List", ["items"] = items }.ToJsonString());
+    return;
+}
 var config = ManualConfig.Create(DefaultConfig.Instance).WithBuildTimeout(TimeSpan.FromMinutes(10));
 BenchmarkSwitcher.FromAssembly(typeof(Portcullis.Bench.Rbac.RbacDecisionBenchmarks).Assembly).Run(args, config);

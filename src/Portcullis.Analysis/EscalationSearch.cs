@@ -300,6 +300,33 @@ public sealed class EscalationSearch
     private static Evidence Ev(Permission perm, Grant g, PolicyRule rule) =>
         new(perm, g.BindingKind, g.Scope, g.BindingName, g.RoleKind, g.RoleName, rule);
 
+    /// <summary>
+    /// As <see cref="Allowed"/>, each name with its one-item evidence list; where a rule without resourceNames allows every
+    /// name, the list is a <see cref="NamedEvidence"/> (the shared grant and the name), made into an <see cref="Evidence"/>
+    /// only when read: a foothold that may exec into 5,000 pods keeps 5,000 small objects, not 5,000 evidence records.
+    /// </summary>
+    private static List<(string Name, IReadOnlyList<Evidence> Evidence)> AllowedOne(Perms p, Permission perm, IList<string> candidates)
+    {
+        var result = new List<(string, IReadOnlyList<Evidence>)>();
+        if (candidates.Count == 0) return result;
+        if (Find(p, perm with { Name = AnyName }) is { } any && any.Rule.ResourceNames.Count == 0)
+        {
+            foreach (var n in candidates) result.Add((n, new NamedEvidence(any, n)));
+            return result;
+        }
+        foreach (var (n, e) in Allowed(p, perm, candidates)) result.Add((n, [e]));
+        return result;
+    }
+
+    /// <summary>One evidence: <c>Any</c> (found for any name) with the permission's name set to <c>Name</c>, equal to what <see cref="Allowed"/> gives.</summary>
+    private sealed class NamedEvidence(Evidence any, string name) : IReadOnlyList<Evidence>
+    {
+        public Evidence this[int index] => index == 0 ? any with { Permission = any.Permission with { Name = name } } : throw new ArgumentOutOfRangeException(nameof(index));
+        public int Count => 1;
+        public IEnumerator<Evidence> GetEnumerator() { yield return this[0]; }
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
     /// <summary>The names among <paramref name="candidates"/> for which <paramref name="perm"/> (its name ignored) is allowed, with evidence.</summary>
     /// <remarks>With <paramref name="listedOnly"/>, only names a rule lists in its resourceNames count (the grant tells the name).</remarks>
     private static List<(string Name, Evidence Evidence)> Allowed(Perms p, Permission perm, IEnumerable<string> candidates, bool listedOnly = false)
@@ -372,12 +399,12 @@ public sealed class EscalationSearch
                 var pod = _runningPodsByNs[f.Namespace].First(p => p.Name == f.Name);
                 if (_serviceAccounts.Contains((pod.Namespace, pod.ServiceAccount)))
                     moves.Add(new Move(f.Id, SaNode(pod.Namespace, pod.ServiceAccount), Moves.MountedToken, [],
-                        new ObjectRef("Pod", pod.Namespace, pod.Name)));
+                        PodRef(pod)));
                 return moves;
             }
             case FootholdKinds.Kubelet:
                 foreach (var pod in _runningPodsByNode.GetValueOrDefault(f.Name) ?? [])
-                    moves.Add(new Move(f.Id, ShellNode(pod), Moves.KubeletExec, [], new ObjectRef("Pod", pod.Namespace, pod.Name)));
+                    moves.Add(new Move(f.Id, ShellNode(pod), Moves.KubeletExec, [], PodRef(pod)));
                 return moves;
             case FootholdKinds.MutatingWebhook:
                 foreach (var ns in _namespaces)
@@ -398,8 +425,8 @@ public sealed class EscalationSearch
                         break;
                     }
             // A token for a ServiceAccount (the TokenRequest API needs the ServiceAccount to exist).
-            foreach (var (sa, e) in Allowed(p, new Permission("create", "", "serviceaccounts", "token", ns, ""), _saByNs.GetValueOrDefault(ns) ?? []))
-                moves.Add(new Move(f.Id, SaNode(ns, sa), Moves.CreateToken, [e], new ObjectRef("ServiceAccount", ns, sa)));
+            foreach (var (sa, e) in AllowedOne(p, new Permission("create", "", "serviceaccounts", "token", ns, ""), _saByNs.GetValueOrDefault(ns) ?? []))
+                moves.Add(new Move(f.Id, SaNode(ns, sa), Moves.CreateToken, e, new ObjectRef("ServiceAccount", ns, sa)));
             // Legacy token Secrets of existing ServiceAccounts: list or watch reveals them all, get needs the name.
             if (_tokenSecretsByNs.TryGetValue(ns, out var tokens))
             {
@@ -419,18 +446,18 @@ public sealed class EscalationSearch
             if (_runningPodsByNs.TryGetValue(ns, out var pods))
             {
                 var names = pods.Select(x => x.Name).ToList();
-                var shell = new Dictionary<string, (string Move, Evidence E)>(StringComparer.Ordinal);
+                var shell = new Dictionary<string, (string Move, IReadOnlyList<Evidence> E)>(StringComparer.Ordinal);
                 foreach (var (move, verb, sub) in new[] { (Moves.Exec, "create", "exec"), (Moves.Attach, "create", "attach"),
                              (Moves.EphemeralContainer, "update", "ephemeralcontainers"), (Moves.EphemeralContainer, "patch", "ephemeralcontainers") })
-                    foreach (var (name, e) in Allowed(p, new Permission(verb, "", "pods", sub, ns, ""), names))
+                    foreach (var (name, e) in AllowedOne(p, new Permission(verb, "", "pods", sub, ns, ""), names))
                         shell.TryAdd(name, (move, e));
                 foreach (var pod in pods)
                     if (shell.TryGetValue(pod.Name, out var s))
-                        moves.Add(new Move(f.Id, ShellNode(pod), s.Move, [s.E], new ObjectRef("Pod", ns, pod.Name)));
+                        moves.Add(new Move(f.Id, ShellNode(pod), s.Move, s.E, PodRef(pod)));
             }
             // Impersonating a ServiceAccount (it need not exist: its bindings apply by name).
-            foreach (var (sa, e) in Allowed(p, new Permission("impersonate", "", "serviceaccounts", "", ns, ""), _impersonableSaByNs.GetValueOrDefault(ns) ?? []))
-                moves.Add(new Move(f.Id, SaNode(ns, sa), Moves.ImpersonateServiceAccount, [e], null));
+            foreach (var (sa, e) in AllowedOne(p, new Permission("impersonate", "", "serviceaccounts", "", ns, ""), _impersonableSaByNs.GetValueOrDefault(ns) ?? []))
+                moves.Add(new Move(f.Id, SaNode(ns, sa), Moves.ImpersonateServiceAccount, e, null));
             // Binding oneself a role in the namespace.
             if (Find(p, new Permission("create", Rbac, "rolebindings", "", ns, "")) is { } createRb)
             {
@@ -516,6 +543,15 @@ public sealed class EscalationSearch
     {
         if (!_saIds.TryGetValue((ns, name), out var id)) _saIds[(ns, name)] = id = Node(ServiceAccountNode(ns, name));
         return id;
+    }
+
+    // One ObjectRef per pod, shared by every move into it (exec, attach, kubelet-exec, mounted-token).
+    private readonly Dictionary<PodInfo, ObjectRef> _podRefs = new(ReferenceEqualityComparer.Instance);
+
+    private ObjectRef PodRef(PodInfo pod)
+    {
+        if (!_podRefs.TryGetValue(pod, out var r)) _podRefs[pod] = r = new ObjectRef("Pod", pod.Namespace, pod.Name);
+        return r;
     }
 
     private string ShellNode(PodInfo pod)

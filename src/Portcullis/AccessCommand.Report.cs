@@ -26,9 +26,11 @@ internal static partial class AccessCommand
             {
                 var path = result.GetValue(html)!;
                 var model = inputs.Load(result);
-                // The escalation graph and the risky findings are drawn when given; none are computed yet.
+                // Every subject's shortest path to cluster-admin (as `escalation --all`) and the risky findings (as `risks`).
+                var graph = ReportInputs.Graph(EscalationSearch.ForAll(model, EscalationGoal.ClusterAdmin));
+                var findings = ReportInputs.Findings(Analysis.Risks.Find(model, includeBootstrap: false));
                 using (var w = new StreamWriter(path, append: false, new UTF8Encoding(false)))
-                    HtmlReport.Write(model, graph: null, findings: null, w);
+                    HtmlReport.Write(model, graph, findings, w);
                 return 0;
             }
             catch (Exception e) when (e is ArgumentException or ManifestException)

@@ -188,12 +188,14 @@ public sealed class AccessReportTests
             await File.WriteAllTextAsync(input, LargeCluster().ToJsonString());
             var html = await ReportAsync(dir, [input], "--no-bootstrap");
 
-            // The page grows with the data only: no per-row markup up front (a few hundred bytes per binding and subject).
+            // The page grows with the data only: no per-row markup up front (a few hundred bytes per binding, subject and finding).
+            // Every RoleBinding to "viewer" (get on every resource) is a nodes/proxy finding for each of its two subjects.
             var size = new FileInfo(html).Length;
-            Assert.True(size < 300 * (10_000 + 5_000 + 700), $"{size} bytes");
+            Assert.True(size < 300 * (10_000 + 5_000 + 700) + 400 * 10_000, $"{size} bytes");
 
             await using var browser = await Chromium.StartAsync();
             await browser.OpenAsync(new Uri(html).AbsoluteUri);
+            Assert.Contains("10000 findings \u00b7 0 escalation edges", await browser.TextAsync("document.querySelector('header').textContent"));
             Assert.StartsWith("5700 of 5700 subjects", await browser.TextAsync("document.getElementById('matches').textContent"));
             Assert.Contains("5700 subjects (5000 ServiceAccounts) · 10000 bindings", await browser.TextAsync("document.querySelector('header').textContent"));
             // Virtualized: only the rows in view exist.
@@ -205,7 +207,9 @@ public sealed class AccessReportTests
             Assert.Equal("ServiceAccountns-17/sa-4217", await browser.TextAsync($"{Rows}[0].textContent"));
             await browser.ClickAsync($"{Rows}[0]");
             await browser.WaitForAsync("document.getElementById('detail').dataset.view === '#subject=ServiceAccount%2Fns-17%2Fsa-4217'");
-            var bindings = await browser.TextAsync("[...document.querySelectorAll('#detail table')[0].querySelectorAll('tr td:first-child')].map(c => c.textContent).join('|')");
+            // Its findings come first (nodes/proxy through "viewer"), then its bindings.
+            Assert.Contains("nodes/proxy", await browser.TextAsync("document.querySelectorAll('#detail table')[0].textContent"));
+            var bindings = await browser.TextAsync("[...[...document.querySelectorAll('#detail h3')].find(h => h.textContent === 'Bindings').nextElementSibling.querySelectorAll('tr td:first-child')].map(c => c.textContent).join('|')");
             Assert.Equal("RoleBinding/ns-17/rb-4217-0|RoleBinding/ns-17/rb-4217-1", bindings);
 
             // A role bound 5,000 times: its tables draw a page of rows, more on request.
@@ -291,6 +295,78 @@ public sealed class AccessReportTests
             await browser.WaitForAsync("document.getElementById('detail').dataset.view === '#finding=edit-in-dev'");
             Assert.Contains("Bind a narrower role", await browser.TextAsync("document.getElementById('detail').textContent"));
             Assert.Equal("0", await browser.TextAsync("String(document.querySelectorAll('#detail b').length)"));
+            await AssertCleanAsync(browser);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// The command passes the real escalation paths (as `escalation --all`) and risky findings (as `risks`):
+    /// a ServiceAccount that may create pods in its namespace reaches, by running a pod as it, a
+    /// ServiceAccount bound to cluster-admin; its view draws both moves with their evidence, and the
+    /// Findings view lists the cluster-admin binding of the other one.
+    /// </summary>
+    [ChromiumFact]
+    public async Task RealEscalationPathAndFinding_AreDrawn()
+    {
+        var dir = Directory.CreateTempSubdirectory("portcullis-report-").FullName;
+        try
+        {
+            var manifest = Path.Combine(dir, "rbac.yaml");
+            await File.WriteAllTextAsync(manifest, """
+                apiVersion: v1
+                kind: ServiceAccount
+                metadata: {name: deployer, namespace: dev}
+                ---
+                apiVersion: v1
+                kind: ServiceAccount
+                metadata: {name: builder, namespace: dev}
+                ---
+                apiVersion: rbac.authorization.k8s.io/v1
+                kind: Role
+                metadata: {name: pod-maker, namespace: dev}
+                rules:
+                - {apiGroups: [""], resources: [pods], verbs: [create]}
+                ---
+                apiVersion: rbac.authorization.k8s.io/v1
+                kind: RoleBinding
+                metadata: {name: deployers, namespace: dev}
+                roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-maker}
+                subjects:
+                - {kind: ServiceAccount, name: deployer}
+                ---
+                apiVersion: rbac.authorization.k8s.io/v1
+                kind: ClusterRoleBinding
+                metadata: {name: builder-admin}
+                roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+                subjects:
+                - {kind: ServiceAccount, name: builder, namespace: dev}
+                """);
+            var html = await ReportAsync(dir, [manifest]);
+
+            await using var browser = await Chromium.StartAsync();
+            await browser.OpenAsync(new Uri(html).AbsoluteUri + "#subject=ServiceAccount%2Fdev%2Fdeployer");
+            Assert.Equal("ServiceAccountdev/deployer", await browser.TextAsync("document.querySelector('#detail h2').textContent"));
+            Assert.Equal("2", await browser.TextAsync("String(document.querySelectorAll('#detail svg path').length)"));
+            var titles = await browser.TextAsync("[...document.querySelectorAll('#detail svg path title')].map(t => t.textContent).join('|')");
+            Assert.StartsWith("create-pod: RoleBinding/dev/deployers \u2192 Role/dev/pod-maker \u2192 create pods -n dev: ", titles);
+            Assert.Contains("|run-as:  \u2192  \u2192 ServiceAccount dev/builder", titles);
+            var labels = await browser.TextAsync("[...document.querySelectorAll('#detail svg g title')].map(t => t.textContent).join('|')");
+            Assert.Equal("ServiceAccount ServiceAccount dev/deployer (a token)|podStart start a pod in dev|ServiceAccount ServiceAccount dev/builder (a token)", labels);
+
+            // The findings view: the cluster-admin binding of a ServiceAccount, linked to its subject.
+            await browser.ClickAsync("[...document.querySelectorAll('#tabs button')].find(b => b.textContent === 'Findings')");
+            await browser.TypeAsync("document.getElementById('search')", "PC-RBAC-001");
+            await browser.WaitForAsync($"{Rows}.length === 1");
+            await browser.ClickAsync($"{Rows}[0]");
+            await browser.WaitForAsync("document.getElementById('detail').dataset.view === '#finding=' + encodeURIComponent('PC-RBAC-001 ClusterRoleBinding/builder-admin ServiceAccount/dev/builder')");
+            var finding = await browser.TextAsync("document.getElementById('detail').textContent");
+            Assert.Contains("critical", finding);
+            Assert.Contains("ClusterRoleBinding/builder-admin", finding);
+            Assert.Contains("dev/builder", finding);
             await AssertCleanAsync(browser);
         }
         finally

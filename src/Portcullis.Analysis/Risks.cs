@@ -89,23 +89,30 @@ public static class Risks
         return rule.MatchesResource(in r);
     }
 
-    /// <summary>The checks a rule triggers (resourceNames set aside: a grant limited to some names is still reported).</summary>
+    /// <summary>
+    /// The checks a rule triggers (resourceNames set aside: a grant limited to some names is still
+    /// reported). A RoleBinding grants its rules in its namespace only, so through one a rule never
+    /// reaches cluster-scoped resources: nodes/proxy, webhook configurations, signers, ClusterRoles,
+    /// users and groups (impersonating ServiceAccounts, which are namespaced, it does reach).
+    /// </summary>
     private static IEnumerable<RiskCheck> RuleChecks(PolicyRule source, bool clusterWide)
     {
         var rule = new CompiledRule(source with { ResourceNames = [] });
         if (clusterWide && Allows(rule, "*", "*", "*")) yield return ClusterAdminToServiceAccount; // filtered to ServiceAccount subjects below
-        if (Allows(rule, "escalate", Rbac, "roles") || Allows(rule, "escalate", Rbac, "clusterroles")) yield return Escalate;
-        if (Allows(rule, "bind", Rbac, "roles") || Allows(rule, "bind", Rbac, "clusterroles")) yield return Bind;
-        if (Allows(rule, "impersonate", "", "users") || Allows(rule, "impersonate", "", "groups") || Allows(rule, "impersonate", "", "serviceaccounts"))
+        if (Allows(rule, "escalate", Rbac, "roles") || clusterWide && Allows(rule, "escalate", Rbac, "clusterroles")) yield return Escalate;
+        if (Allows(rule, "bind", Rbac, "roles") || clusterWide && Allows(rule, "bind", Rbac, "clusterroles")) yield return Bind;
+        if (clusterWide && (Allows(rule, "impersonate", "", "users") || Allows(rule, "impersonate", "", "groups"))
+            || Allows(rule, "impersonate", "", "serviceaccounts"))
             yield return Impersonate;
-        if (Allows(rule, "get", "", "nodes", "proxy") || Allows(rule, "create", "", "nodes", "proxy")) yield return NodeProxy;
+        if (clusterWide && (Allows(rule, "get", "", "nodes", "proxy") || Allows(rule, "create", "", "nodes", "proxy"))) yield return NodeProxy;
         if (source.Verbs.Contains("*") && Allows(rule, "get", "", "secrets")) yield return WildcardSecrets;
         if (source.ResourceNames.Count == 0 && (Allows(rule, "list", "", "secrets") || Allows(rule, "watch", "", "secrets"))) yield return ReadAllSecrets;
-        foreach (var r in new[] { "mutatingwebhookconfigurations", "validatingwebhookconfigurations" })
-            if (Allows(rule, "create", "admissionregistration.k8s.io", r) || Allows(rule, "update", "admissionregistration.k8s.io", r)
-                || Allows(rule, "patch", "admissionregistration.k8s.io", r)) { yield return Webhooks; break; }
-        if (Allows(rule, "approve", "certificates.k8s.io", "signers", name: "kubernetes.io/kube-apiserver-client")
-            || Allows(rule, "approve", "certificates.k8s.io", "signers", name: "kubernetes.io/*")) yield return ApproveClientCertificates;
+        if (clusterWide)
+            foreach (var r in new[] { "mutatingwebhookconfigurations", "validatingwebhookconfigurations" })
+                if (Allows(rule, "create", "admissionregistration.k8s.io", r) || Allows(rule, "update", "admissionregistration.k8s.io", r)
+                    || Allows(rule, "patch", "admissionregistration.k8s.io", r)) { yield return Webhooks; break; }
+        if (clusterWide && (Allows(rule, "approve", "certificates.k8s.io", "signers", name: "kubernetes.io/kube-apiserver-client")
+            || Allows(rule, "approve", "certificates.k8s.io", "signers", name: "kubernetes.io/*"))) yield return ApproveClientCertificates;
         if (Allows(rule, "create", "", "serviceaccounts", "token")) yield return CreateTokens;
         if (Allows(rule, "create", "", "pods", "exec") || Allows(rule, "create", "", "pods", "attach")
             || Allows(rule, "update", "", "pods", "ephemeralcontainers") || Allows(rule, "patch", "", "pods", "ephemeralcontainers")) yield return PodShell;

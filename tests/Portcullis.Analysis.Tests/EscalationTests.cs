@@ -320,4 +320,50 @@ public sealed class EscalationTests
         Assert.Equal("RiskReport", (string?)json["kind"]);
         Assert.Equal(Risks.Catalogue.Count, json["checks"]!.AsArray().Count);
     }
+
+    /// <summary>
+    /// Cluster-scoped resources (nodes/proxy, webhook configurations, signers, ClusterRoles, users,
+    /// groups) are out of a RoleBinding's reach: the same wildcard role is a finding for them only
+    /// through a ClusterRoleBinding. Each decision is the authorizer's.
+    /// </summary>
+    [Fact]
+    public void Risks_ClusterScopedChecks_NeedAClusterRoleBinding()
+    {
+        const string yaml = """
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata: {name: everything}
+            rules: [{apiGroups: ["*"], resources: ["*"], verbs: ["*"]}]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: RoleBinding
+            metadata: {name: local, namespace: dev}
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: everything}
+            subjects: [{kind: User, name: alice}]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRoleBinding
+            metadata: {name: global}
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: everything}
+            subjects: [{kind: User, name: bob}]
+            """;
+        var report = Risks.Find(Model(yaml), includeBootstrap: false);
+        string[] clusterScoped = ["PC-RBAC-005", "PC-RBAC-008", "PC-RBAC-009"];
+        var local = report.Findings.Where(f => f.BindingName == "local").Select(f => f.Check.Id).ToHashSet();
+        var global = report.Findings.Where(f => f.BindingName == "global").Select(f => f.Check.Id).ToHashSet();
+        Assert.All(clusterScoped, id => Assert.DoesNotContain(id, local));
+        Assert.All(clusterScoped, id => Assert.Contains(id, global));
+        // Namespaced powers stay findings through the RoleBinding: escalate/bind on Roles, impersonating ServiceAccounts, secrets, a shell.
+        Assert.All(new[] { "PC-RBAC-002", "PC-RBAC-003", "PC-RBAC-004", "PC-RBAC-006", "PC-RBAC-011" }, id => Assert.Contains(id, local));
+
+        // The authorizer agrees: alice may not proxy to nodes, bob may.
+        var model = Model(yaml);
+        var chain = new Portcullis.Server.Authorization.Rbac.RbacAuthorizer(model.Index);
+        Assert.False(Allowed("alice"));
+        Assert.True(Allowed("bob"));
+
+        bool Allowed(string user) => chain.Authorize(new Portcullis.Server.Authorization.AuthorizationAttributes(
+            new Portcullis.Server.Authentication.UserInfo(user, "", [], Portcullis.Server.Authentication.UserInfo.NoExtra), "get", true,
+            ApiGroup: "", Resource: "nodes", Subresource: "proxy", Name: "n1")).Decision == Portcullis.Server.Authorization.Decision.Allow;
+    }
 }

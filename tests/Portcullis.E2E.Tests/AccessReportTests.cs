@@ -154,7 +154,7 @@ public sealed class AccessReportTests
         {
             ["apiVersion"] = "rbac.authorization.k8s.io/v1", ["kind"] = "ClusterRole",
             ["metadata"] = new JsonObject { ["name"] = "viewer" },
-            ["rules"] = new JsonArray(new JsonObject { ["apiGroups"] = new JsonArray("*"), ["resources"] = new JsonArray("*"), ["verbs"] = new JsonArray("get") }),
+            ["rules"] = new JsonArray(new JsonObject { ["apiGroups"] = new JsonArray("*"), ["resources"] = new JsonArray("*"), ["verbs"] = new JsonArray("get", "list") }),
         });
         for (var i = 0; i < 5000; i++)
         {
@@ -189,7 +189,7 @@ public sealed class AccessReportTests
             var html = await ReportAsync(dir, [input], "--no-bootstrap");
 
             // The page grows with the data only: no per-row markup up front (a few hundred bytes per binding, subject and finding).
-            // Every RoleBinding to "viewer" (get on every resource) is a nodes/proxy finding for each of its two subjects.
+            // Every RoleBinding to "viewer" (get and list on every resource) is a list-secrets finding for each of its two subjects.
             var size = new FileInfo(html).Length;
             Assert.True(size < 300 * (10_000 + 5_000 + 700) + 400 * 10_000, $"{size} bytes");
 
@@ -207,8 +207,8 @@ public sealed class AccessReportTests
             Assert.Equal("ServiceAccountns-17/sa-4217", await browser.TextAsync($"{Rows}[0].textContent"));
             await browser.ClickAsync($"{Rows}[0]");
             await browser.WaitForAsync("document.getElementById('detail').dataset.view === '#subject=ServiceAccount%2Fns-17%2Fsa-4217'");
-            // Its findings come first (nodes/proxy through "viewer"), then its bindings.
-            Assert.Contains("nodes/proxy", await browser.TextAsync("document.querySelectorAll('#detail table')[0].textContent"));
+            // Its findings come first (list on secrets through "viewer"), then its bindings.
+            Assert.Contains("list or watch on secrets", await browser.TextAsync("document.querySelectorAll('#detail table')[0].textContent"));
             var bindings = await browser.TextAsync("[...[...document.querySelectorAll('#detail h3')].find(h => h.textContent === 'Bindings').nextElementSibling.querySelectorAll('tr td:first-child')].map(c => c.textContent).join('|')");
             Assert.Equal("RoleBinding/ns-17/rb-4217-0|RoleBinding/ns-17/rb-4217-1", bindings);
 

@@ -69,23 +69,8 @@ public static class EscalationOutput
             w.WriteString("description", Describe(result.Goal));
             if (result.Goal.Request is { } q)
             {
-                w.WriteStartObject("request");
-                w.WriteString("verb", q.Verb);
-                if (q.IsResourceRequest)
-                {
-                    w.WriteString("apiGroup", q.ApiGroup);
-                    w.WriteString("resource", q.Resource);
-                    w.WriteString("subresource", q.Subresource);
-                    w.WriteString("namespace", q.Namespace);
-                    w.WriteString("name", q.Name);
-                    w.WriteNull("nonResourceURL");
-                }
-                else
-                {
-                    foreach (var f in new[] { "apiGroup", "resource", "subresource", "namespace", "name" }) w.WriteNull(f);
-                    w.WriteString("nonResourceURL", q.NonResourceUrl);
-                }
-                w.WriteEndObject();
+                w.WritePropertyName("request");
+                AccessJson.Request(w, q);
             }
             else w.WriteNull("request");
             w.WriteEndObject();
@@ -98,7 +83,7 @@ public static class EscalationOutput
                 w.WriteString("kind", p.SubjectKind);
                 w.WriteString("name", p.SubjectName);
                 w.WriteString("namespace", p.SubjectNamespace);
-                Strings(w, "groups", p.Groups);
+                AccessJson.Strings(w, "groups", p.Groups);
                 w.WriteEndObject();
                 w.WriteString("start", p.Start.Id);
                 w.WriteBoolean("reached", p.Steps is not null);
@@ -123,7 +108,7 @@ public static class EscalationOutput
                 {
                     w.WriteStartObject("identity");
                     w.WriteString("user", user);
-                    Strings(w, "groups", n.Groups ?? []);
+                    AccessJson.Strings(w, "groups", n.Groups ?? []);
                     w.WriteEndObject();
                 }
                 else w.WriteNull("identity");
@@ -183,23 +168,11 @@ public static class EscalationOutput
             w.WriteString("kind", e.RoleKind);
             w.WriteString("name", e.RoleName);
             w.WriteEndObject();
-            w.WriteStartObject("rule");
-            Strings(w, "verbs", e.Rule.Verbs);
-            Strings(w, "apiGroups", e.Rule.ApiGroups);
-            Strings(w, "resources", e.Rule.Resources);
-            Strings(w, "resourceNames", e.Rule.ResourceNames);
-            Strings(w, "nonResourceURLs", e.Rule.NonResourceUrls);
-            w.WriteEndObject();
+            w.WritePropertyName("rule");
+            AccessJson.Rule(w, e.Rule);
             w.WriteEndObject();
         }
         w.WriteEndArray();
         w.WriteEndObject();
-    }
-
-    internal static void Strings(Utf8JsonWriter w, string field, IReadOnlyList<string> items)
-    {
-        w.WriteStartArray(field);
-        foreach (var i in items) w.WriteStringValue(i);
-        w.WriteEndArray();
     }
 }

@@ -232,16 +232,7 @@ public static class HtmlReport
                 w.WriteString("name", r.Name);
                 w.WriteBoolean("aggregated", r.Aggregated);
                 w.WriteStartArray("rules");
-                foreach (var rule in r.Rules)
-                {
-                    w.WriteStartObject();
-                    Strings(w, "verbs", rule.Verbs);
-                    Strings(w, "apiGroups", rule.ApiGroups);
-                    Strings(w, "resources", rule.Resources);
-                    Strings(w, "resourceNames", rule.ResourceNames);
-                    Strings(w, "nonResourceURLs", rule.NonResourceUrls);
-                    w.WriteEndObject();
-                }
+                foreach (var rule in r.Rules) AccessJson.Rule(w, rule);
                 w.WriteEndArray();
                 Ints(w, "bindings", r.Bindings);
                 w.WriteEndObject();
@@ -306,13 +297,6 @@ public static class HtmlReport
     {
         w.WriteStartArray(field);
         foreach (var i in items) w.WriteNumberValue(i);
-        w.WriteEndArray();
-    }
-
-    private static void Strings(Utf8JsonWriter w, string field, IReadOnlyList<string> items)
-    {
-        w.WriteStartArray(field);
-        foreach (var i in items) w.WriteStringValue(i);
         w.WriteEndArray();
     }
 

@@ -251,11 +251,11 @@ public static class Risks
                 if (f.Rule is { } r)
                 {
                     w.WriteStartObject("rule");
-                    EscalationOutput.Strings(w, "verbs", r.Verbs);
-                    EscalationOutput.Strings(w, "apiGroups", r.ApiGroups);
-                    EscalationOutput.Strings(w, "resources", r.Resources);
-                    EscalationOutput.Strings(w, "resourceNames", r.ResourceNames);
-                    EscalationOutput.Strings(w, "nonResourceURLs", r.NonResourceUrls);
+                    AccessJson.Strings(w, "verbs", r.Verbs);
+                    AccessJson.Strings(w, "apiGroups", r.ApiGroups);
+                    AccessJson.Strings(w, "resources", r.Resources);
+                    AccessJson.Strings(w, "resourceNames", r.ResourceNames);
+                    AccessJson.Strings(w, "nonResourceURLs", r.NonResourceUrls);
                     w.WriteEndObject();
                 }
                 else w.WriteNull("rule");

@@ -14,7 +14,10 @@ if (args is ["--write-escalation-cluster", var file])
 // --write-rbac-cluster COUNT FILE writes the decision benchmark's COUNT bindings (and their roles) as a List, for `portcullis access who-can ... -f FILE`.
 if (args is ["--write-rbac-cluster", var countText, var rbacFile])
 {
-    var items = new System.Text.Json.Nodes.JsonArray(Portcullis.Bench.Rbac.RbacDecisionBenchmarks.Objects(int.Parse(countText)).Select(o => (System.Text.Json.Nodes.JsonNode)o).ToArray());
+    // The decision benchmark's objects carry no apiVersion (the index does not read it); the access model skips objects without one.
+    var objects = Portcullis.Bench.Rbac.RbacDecisionBenchmarks.Objects(int.Parse(countText));
+    foreach (var o in objects) o["apiVersion"] = "rbac.authorization.k8s.io/v1";
+    var items = new System.Text.Json.Nodes.JsonArray(objects.Select(o => (System.Text.Json.Nodes.JsonNode)o).ToArray());
     File.WriteAllText(rbacFile, new System.Text.Json.Nodes.JsonObject { ["apiVersion"] = "v1", ["kind"] = "List", ["items"] = items }.ToJsonString());
     return;
 }

@@ -78,4 +78,28 @@ internal static class AccessJson
         foreach (var i in items) w.WriteStringValue(i);
         w.WriteEndArray();
     }
+
+    /// <summary><c>"binding": {kind, namespace, name}, "role": {kind, name}</c> (namespace "" for a ClusterRoleBinding).</summary>
+    public static void BindingAndRole(Utf8JsonWriter w, string bindingKind, string bindingNamespace, string bindingName, string roleKind, string roleName)
+    {
+        w.WriteStartObject("binding");
+        w.WriteString("kind", bindingKind);
+        w.WriteString("namespace", bindingNamespace);
+        w.WriteString("name", bindingName);
+        w.WriteEndObject();
+        w.WriteStartObject("role");
+        w.WriteString("kind", roleKind);
+        w.WriteString("name", roleName);
+        w.WriteEndObject();
+    }
+
+    /// <summary><c>"subject": {kind, name, namespace}</c> (namespace: ServiceAccounts only, else "").</summary>
+    public static void Subject(Utf8JsonWriter w, string kind, string name, string @namespace)
+    {
+        w.WriteStartObject("subject");
+        w.WriteString("kind", kind);
+        w.WriteString("name", name);
+        w.WriteString("namespace", @namespace);
+        w.WriteEndObject();
+    }
 }

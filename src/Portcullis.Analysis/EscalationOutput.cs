@@ -159,15 +159,7 @@ public static class EscalationOutput
             w.WriteString("namespace", e.Permission.Namespace);
             w.WriteString("name", e.Permission.Name);
             w.WriteEndObject();
-            w.WriteStartObject("binding");
-            w.WriteString("kind", e.BindingKind);
-            w.WriteString("namespace", e.BindingNamespace);
-            w.WriteString("name", e.BindingName);
-            w.WriteEndObject();
-            w.WriteStartObject("role");
-            w.WriteString("kind", e.RoleKind);
-            w.WriteString("name", e.RoleName);
-            w.WriteEndObject();
+            AccessJson.BindingAndRole(w, e.BindingKind, e.BindingNamespace, e.BindingName, e.RoleKind, e.RoleName);
             w.WritePropertyName("rule");
             AccessJson.Rule(w, e.Rule);
             w.WriteEndObject();

@@ -179,24 +179,12 @@ public static class ExplainOutput
 
     private static void Binding(Utf8JsonWriter w, BindingRef b)
     {
-        w.WriteStartObject("binding");
-        w.WriteString("kind", b.Kind);
-        w.WriteString("namespace", b.Namespace);
-        w.WriteString("name", b.Name);
-        w.WriteEndObject();
-        w.WriteStartObject("role");
-        w.WriteString("kind", b.RoleKind);
-        w.WriteString("name", b.RoleName);
-        w.WriteEndObject();
+        AccessJson.BindingAndRole(w, b.Kind, b.Namespace, b.Name, b.RoleKind, b.RoleName);
     }
 
     private static void Subject(Utf8JsonWriter w, SubjectRef s)
     {
-        w.WriteStartObject("subject");
-        w.WriteString("kind", s.Kind);
-        w.WriteString("name", s.Name);
-        w.WriteString("namespace", s.Namespace);
-        w.WriteEndObject();
+        AccessJson.Subject(w, s.Kind, s.Name, s.Namespace);
     }
 
     private static void Node(Utf8JsonWriter w, JsonNode node) => node.WriteTo(w);

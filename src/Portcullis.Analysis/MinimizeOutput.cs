@@ -84,11 +84,7 @@ public static class MinimizeOutput
             foreach (var s in result.Subjects)
             {
                 w.WriteStartObject();
-                w.WriteStartObject("subject");
-                w.WriteString("kind", s.Subject.Kind);
-                w.WriteString("name", s.Subject.Name);
-                w.WriteString("namespace", s.Subject.Namespace);
-                w.WriteEndObject();
+                AccessJson.Subject(w, s.Subject.Kind, s.Subject.Name, s.Subject.Namespace);
                 AccessJson.Strings(w, "groups", s.Groups);
                 w.WriteNumber("requests", s.Records.Count);
                 w.WriteStartArray("objects");
@@ -102,15 +98,7 @@ public static class MinimizeOutput
                     foreach (var u in d.Unused)
                     {
                         w.WriteStartObject();
-                        w.WriteStartObject("binding");
-                        w.WriteString("kind", u.BindingKind);
-                        w.WriteString("namespace", u.BindingNamespace);
-                        w.WriteString("name", u.BindingName);
-                        w.WriteEndObject();
-                        w.WriteStartObject("role");
-                        w.WriteString("kind", u.RoleKind);
-                        w.WriteString("name", u.RoleName);
-                        w.WriteEndObject();
+                        AccessJson.BindingAndRole(w, u.BindingKind, u.BindingNamespace, u.BindingName, u.RoleKind, u.RoleName);
                         w.WriteStartObject("via");
                         w.WriteString("kind", u.SubjectKind);
                         w.WriteString("name", u.SubjectName);

@@ -239,15 +239,7 @@ public static class Risks
                 w.WriteString("id", f.Check.Id);
                 w.WriteString("severity", f.Check.Severity);
                 w.WriteString("title", f.Check.Title);
-                w.WriteStartObject("binding");
-                w.WriteString("kind", f.BindingKind);
-                w.WriteString("namespace", f.BindingNamespace);
-                w.WriteString("name", f.BindingName);
-                w.WriteEndObject();
-                w.WriteStartObject("role");
-                w.WriteString("kind", f.RoleKind);
-                w.WriteString("name", f.RoleName);
-                w.WriteEndObject();
+                AccessJson.BindingAndRole(w, f.BindingKind, f.BindingNamespace, f.BindingName, f.RoleKind, f.RoleName);
                 if (f.Rule is { } r)
                 {
                     w.WriteStartObject("rule");

@@ -83,11 +83,7 @@ public static class WhoCanOutput
         foreach (var e in entries)
         {
             w.WriteStartObject();
-            w.WriteStartObject("subject");
-            w.WriteString("kind", e.SubjectKind);
-            w.WriteString("name", e.SubjectName);
-            w.WriteString("namespace", e.SubjectNamespace);
-            w.WriteEndObject();
+            AccessJson.Subject(w, e.SubjectKind, e.SubjectName, e.SubjectNamespace);
             w.WriteString("reason", e.Reason);
             w.WriteString("viaGroup", e.ViaGroup);
             if (e.Reason == WhoCanEntry.SystemMastersReason)
@@ -98,15 +94,7 @@ public static class WhoCanOutput
             }
             else
             {
-                w.WriteStartObject("binding");
-                w.WriteString("kind", e.BindingKind);
-                w.WriteString("namespace", e.BindingNamespace);
-                w.WriteString("name", e.BindingName);
-                w.WriteEndObject();
-                w.WriteStartObject("role");
-                w.WriteString("kind", e.RoleKind);
-                w.WriteString("name", e.RoleName);
-                w.WriteEndObject();
+                AccessJson.BindingAndRole(w, e.BindingKind, e.BindingNamespace, e.BindingName, e.RoleKind, e.RoleName);
                 w.WritePropertyName("rule");
                 AccessJson.Rule(w, e.Rule!);
             }

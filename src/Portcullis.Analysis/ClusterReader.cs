@@ -101,9 +101,7 @@ public static class ClusterReader
                     JsonObject kept;
                     if (source.MetadataOnly)
                     {
-                        var metadata = o["metadata"];
-                        o.Remove("metadata");
-                        kept = new JsonObject { ["metadata"] = metadata };
+                        kept = new JsonObject { ["metadata"] = Portcullis.Server.Hosting.AccessObjectsReader.SecretMetadata(o["metadata"]) };
                     }
                     else kept = o;
                     kept["apiVersion"] = source.ApiVersion;

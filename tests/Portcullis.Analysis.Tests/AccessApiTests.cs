@@ -58,7 +58,7 @@ public sealed class AccessApiTests
         {
             await using var kv = SqliteBackend.Open(Path.Combine(dir, "kv.db"));
             await kv.CreateAsync("/registry/secrets/ns/tok", Encoding.UTF8.GetBytes(
-                """{"apiVersion":"v1","kind":"Secret","metadata":{"name":"tok","namespace":"ns","annotations":{"kubernetes.io/service-account.name":"sa"}},"type":"kubernetes.io/service-account-token","data":{"token":"c2VjcmV0"}}"""));
+                """{"apiVersion":"v1","kind":"Secret","metadata":{"name":"tok","namespace":"ns","uid":"u1","annotations":{"kubernetes.io/service-account.name":"sa","kubectl.kubernetes.io/last-applied-configuration":"{\"data\":{\"token\":\"c2VjcmV0\"}}"}},"type":"kubernetes.io/service-account-token","data":{"token":"c2VjcmV0"}}"""));
             await kv.CreateAsync("/registry/serviceaccounts/ns/sa", Encoding.UTF8.GetBytes("""{"metadata":{"name":"sa","namespace":"ns"}}"""));
             await kv.CreateAsync("/registry/configmaps/ns/other", Encoding.UTF8.GetBytes("""{"metadata":{"name":"other","namespace":"ns"}}"""));
             var objects = await AccessObjectsReader.ReadAsync(kv, CancellationToken.None);

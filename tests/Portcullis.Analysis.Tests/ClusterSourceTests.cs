@@ -136,7 +136,7 @@ public sealed class ClusterSourceTests
     [Fact]
     public async Task Secrets_AreAskedAsMetadataOnly_AndAnythingElseIsRefused()
     {
-        var partial = """{"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1","metadata":{},"items":[{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":{"name":"t","namespace":"x","annotations":{"kubernetes.io/service-account.name":"ci"}}}]}""";
+        var partial = """{"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1","metadata":{},"items":[{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":{"name":"t","namespace":"x","annotations":{"kubernetes.io/service-account.name":"ci","kubectl.kubernetes.io/last-applied-configuration":"{\"data\":{\"k\":\"dg==\"}}"}}}]}""";
         var api = new FakeApi(_ => (HttpStatusCode.OK, partial));
         using var client = new HttpClient(api);
         var source = ClusterReader.Sources.Single(s => s.Kind == "Secret");
@@ -145,6 +145,8 @@ public sealed class ClusterSourceTests
         var secret = Assert.Single(items);
         Assert.Equal(["metadata", "apiVersion", "kind"], secret.Select(p => p.Key));
         Assert.Equal("Secret", secret["kind"]!.GetValue<string>());
+        // Only name, namespace and the ServiceAccount annotation are kept: last-applied-configuration carries the data.
+        Assert.Equal("""{"name":"t","namespace":"x","annotations":{"kubernetes.io/service-account.name":"ci"}}""", secret["metadata"]!.ToJsonString());
 
         // A server that ignores the Accept header and sends whole Secrets: not read.
         var full = new FakeApi(_ => (HttpStatusCode.OK, """{"kind":"SecretList","apiVersion":"v1","metadata":{},"items":[{"metadata":{"name":"t"},"data":{"k":"dg=="}}]}"""));

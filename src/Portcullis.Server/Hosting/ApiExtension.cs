@@ -36,6 +36,25 @@ public static class AccessObjectsReader
         ("/registry/secrets/", "v1", "Secret", true),
     ];
 
+    /// <summary>The ServiceAccount annotation of a legacy token Secret: the only annotation the analysis reads.</summary>
+    public const string ServiceAccountNameAnnotation = "kubernetes.io/service-account.name";
+
+    /// <summary>
+    /// What the analysis keeps of a Secret's metadata: name, namespace and the ServiceAccount
+    /// annotation. Nothing else, since other annotations can carry the data itself
+    /// (<c>kubectl.kubernetes.io/last-applied-configuration</c> after a client-side apply).
+    /// </summary>
+    public static System.Text.Json.Nodes.JsonObject SecretMetadata(System.Text.Json.Nodes.JsonNode? metadata)
+    {
+        var kept = new System.Text.Json.Nodes.JsonObject();
+        if (metadata is not System.Text.Json.Nodes.JsonObject m) return kept;
+        if (m["name"] is System.Text.Json.Nodes.JsonValue name) kept["name"] = name.DeepClone();
+        if (m["namespace"] is System.Text.Json.Nodes.JsonValue ns) kept["namespace"] = ns.DeepClone();
+        if (m["annotations"]?[ServiceAccountNameAnnotation] is System.Text.Json.Nodes.JsonValue sa)
+            kept["annotations"] = new System.Text.Json.Nodes.JsonObject { [ServiceAccountNameAnnotation] = sa.DeepClone() };
+        return kept;
+    }
+
     public static async Task<IReadOnlyList<System.Text.Json.Nodes.JsonObject>> ReadAsync(IKeyValueBackend backend, CancellationToken ct)
     {
         while (true)
@@ -58,7 +77,7 @@ public static class AccessObjectsReader
                             catch (System.Text.Json.JsonException) { o = null; }
                             if (o is null) continue;
                             // A Secret is kept as a metadata-only list gives it: its data never leaves here.
-                            if (metadataOnly) o = new System.Text.Json.Nodes.JsonObject { ["metadata"] = o["metadata"]?.DeepClone() };
+                            if (metadataOnly) o = new System.Text.Json.Nodes.JsonObject { ["metadata"] = SecretMetadata(o["metadata"]) };
                             o["apiVersion"] = apiVersion;
                             o["kind"] = kind;
                             objects.Add(o);

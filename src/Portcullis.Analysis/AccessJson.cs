@@ -20,7 +20,17 @@ internal static class AccessJson
     public static string Document(string kind, Action<Utf8JsonWriter> body)
     {
         using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, Options))
+        Document(stream, kind, body);
+        return Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length);
+    }
+
+    /// <summary>
+    /// As <see cref="Document(string, Action{Utf8JsonWriter})"/>, written to <paramref name="output"/>;
+    /// a body writing many items calls <see cref="FlushSometimes"/> so that only a little is held at once.
+    /// </summary>
+    public static void Document(Stream output, string kind, Action<Utf8JsonWriter> body)
+    {
+        using (var w = new Utf8JsonWriter(output, Options))
         {
             w.WriteStartObject();
             w.WriteString("apiVersion", ApiVersion);
@@ -28,7 +38,14 @@ internal static class AccessJson
             body(w);
             w.WriteEndObject();
         }
-        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+        output.WriteByte((byte)'\n');
+        output.Flush();
+    }
+
+    /// <summary>Hands what the writer holds to its stream once it holds more than 64 KiB.</summary>
+    public static void FlushSometimes(Utf8JsonWriter w)
+    {
+        if (w.BytesPending > 1 << 16) w.Flush();
     }
 
     /// <summary>

@@ -18,44 +18,88 @@ public sealed class AccessModel
 {
     private const string RbacGroup = BootstrapPolicy.Group;
 
-    /// <summary>Roles, ClusterRoles, RoleBindings and ClusterRoleBindings by storage key (e.g. <c>/registry/roles/ns/name</c>).</summary>
-    public IReadOnlyDictionary<string, JsonObject> RbacObjects { get; }
-
     /// <summary>ServiceAccounts by namespace and name.</summary>
     public IReadOnlyList<(string Namespace, string Name)> ServiceAccounts { get; }
 
     /// <summary>Pods (v1) by namespace and name: what the escalation analysis needs of them, nothing more.</summary>
-    public IReadOnlyList<PodInfo> Pods { get; private init; } = [];
+    public IReadOnlyList<PodInfo> Pods { get; }
 
     /// <summary>Secrets (v1): namespace, name, type and the ServiceAccount annotation; never their data.</summary>
-    public IReadOnlyList<SecretInfo> Secrets { get; private init; } = [];
+    public IReadOnlyList<SecretInfo> Secrets { get; }
 
     /// <summary>Objects of other kinds, which the analysis does not look at.</summary>
     public int Ignored { get; }
 
     public RbacIndex Index { get; }
 
-    private AccessModel(Dictionary<string, JsonObject> rbac, List<(string, string)> serviceAccounts, int ignored)
+    /// <summary>Names of the ClusterRoles with an <c>aggregationRule</c> (their rules are the aggregation's).</summary>
+    public IReadOnlySet<string> AggregatedClusterRoles { get; }
+
+    private AccessModel(RbacIndex index, Reading read)
     {
-        RbacObjects = rbac;
-        ServiceAccounts = serviceAccounts;
-        Ignored = ignored;
-        Index = new RbacIndex();
-        Index.Reset(rbac);
+        Index = index;
+        ServiceAccounts = read.ServiceAccounts.ToList();
+        Pods = read.Pods.Values.ToList();
+        Secrets = read.Secrets.Values.ToList();
+        Ignored = read.Ignored;
+        AggregatedClusterRoles = read.Aggregated;
+    }
+
+    /// <summary>Every role and cluster role with its rules, sorted by kind, namespace and name.</summary>
+    public IEnumerable<(string Kind, string Namespace, string Name, IReadOnlyList<PolicyRule> Rules)> Roles() =>
+        Index.Current.AllRoles
+            .OrderBy(s => s.Kind, StringComparer.Ordinal).ThenBy(s => s.Namespace, StringComparer.Ordinal).ThenBy(s => s.Name, StringComparer.Ordinal)
+            .Select(s => (s.Kind, s.Namespace, s.Name, s.Role!.Rules));
+
+    /// <summary>A role's compiled rules (kind Role or ClusterRole; namespace empty for a ClusterRole), or null when it does not exist.</summary>
+    internal CompiledRole? FindRole(string kind, string ns, string name) => Index.Current.FindRole(kind, ns, name);
+
+    /// <summary>What one pass over the objects collects besides the RBAC index.</summary>
+    private sealed class Reading
+    {
+        public readonly SortedSet<(string, string)> ServiceAccounts = [];
+        public readonly SortedDictionary<(string, string), PodInfo> Pods = [];
+        public readonly SortedDictionary<(string, string), SecretInfo> Secrets = [];
+        public readonly HashSet<string> Aggregated = new(StringComparer.Ordinal);
+        public int Ignored;
     }
 
     /// <summary>
     /// Builds the model. A namespaced object without a namespace goes to <c>default</c>, as kubectl
     /// would create it; a later object with the same kind, namespace and name replaces an earlier one.
     /// </summary>
+    /// <remarks>
+    /// One pass, keeping no object's JSON longer than it takes to index it: RBAC objects go straight
+    /// into the index's compiled form as they are read, except ClusterRoles (aggregation reads them
+    /// all) and, with the bootstrap policy, the objects the policy reconciles; those are held,
+    /// reconciled and aggregated, and indexed at the end. Memory is therefore the index's, not the
+    /// input's (see docs/analysis.md, "Limits").
+    /// </remarks>
     /// <exception cref="ManifestException">an RBAC object or ServiceAccount without a name.</exception>
     public static AccessModel Build(IEnumerable<JsonObject> objects, bool bootstrap)
     {
-        var rbac = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
-        var serviceAccounts = new SortedSet<(string, string)>();
-        var pods = new SortedDictionary<(string, string), PodInfo>();
-        var secrets = new SortedDictionary<(string, string), SecretInfo>();
-        var ignored = 0;
+        var read = new Reading();
+        var index = new RbacIndex();
+        index.Reset(RbacObjects(objects, bootstrap, read));
+        return new AccessModel(index, read);
+    }
+
+    /// <summary>
+    /// The RBAC objects by storage key exactly as <see cref="Build"/> indexes them (bootstrap policy and
+    /// aggregation applied; a later key replaces an earlier one): for checks against independent
+    /// authorizers built from the same JSON.
+    /// </summary>
+    internal static Dictionary<string, JsonObject> RbacObjectsOf(IEnumerable<JsonObject> objects, bool bootstrap)
+    {
+        var all = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
+        foreach (var (key, obj) in RbacObjects(objects, bootstrap, new Reading())) all[key] = obj;
+        return all;
+    }
+
+    /// <summary>The RBAC objects by storage key, as the index takes them (the held ones last); everything else goes into <paramref name="read"/>.</summary>
+    private static IEnumerable<KeyValuePair<string, JsonObject>> RbacObjects(IEnumerable<JsonObject> objects, bool bootstrap, Reading read)
+    {
+        var held = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
         foreach (var original in objects)
         {
             var kind = Str(original["kind"]);
@@ -64,7 +108,7 @@ public sealed class AccessModel
             if (group == "" && apiVersion == "v1" && kind == "ServiceAccount")
             {
                 var o = Named(original, kind, namespaced: true);
-                serviceAccounts.Add((Meta.Namespace(o), Meta.Name(o)));
+                read.ServiceAccounts.Add((Meta.Namespace(o), Meta.Name(o)));
                 continue;
             }
             if (group == "" && apiVersion == "v1" && kind == "Pod")
@@ -74,7 +118,7 @@ public sealed class AccessModel
                 var sa = Str(spec?["serviceAccountName"]);
                 if (sa.Length == 0) sa = Str(spec?["serviceAccount"]); // the deprecated alias, as the API server reads it
                 if (sa.Length == 0) sa = "default";
-                pods[(Meta.Namespace(o), Meta.Name(o))] = new PodInfo(Meta.Namespace(o), Meta.Name(o), sa,
+                read.Pods[(Meta.Namespace(o), Meta.Name(o))] = new PodInfo(Meta.Namespace(o), Meta.Name(o), sa,
                     Str(spec?["nodeName"]), Str((o["status"] as JsonObject)?["phase"]));
                 continue;
             }
@@ -82,23 +126,46 @@ public sealed class AccessModel
             {
                 var o = Named(original, kind, namespaced: true);
                 var annotations = Meta.Of(o)["annotations"] as JsonObject;
-                secrets[(Meta.Namespace(o), Meta.Name(o))] = new SecretInfo(Meta.Namespace(o), Meta.Name(o), Str(o["type"]),
+                read.Secrets[(Meta.Namespace(o), Meta.Name(o))] = new SecretInfo(Meta.Namespace(o), Meta.Name(o), Str(o["type"]),
                     Str(annotations?[SecretInfo.ServiceAccountNameAnnotation]));
                 continue;
             }
             if (group != RbacGroup || KeyPrefix(kind) is not { } prefix)
             {
-                ignored++;
+                read.Ignored++;
                 continue;
             }
             var obj = Named(original, kind, namespaced: kind is "Role" or "RoleBinding");
             CheckRules(obj, kind);
-            rbac[Key(prefix, obj)] = obj;
+            var key = Key(prefix, obj);
+            if (prefix == RbacIndex.ClusterRolesPrefix || bootstrap && BootstrapKeys.Contains(key)) held[key] = obj;
+            else yield return KeyValuePair.Create(key, obj);
         }
 
-        if (bootstrap) ApplyBootstrapPolicy(rbac);
-        Aggregate(rbac);
-        return new AccessModel(rbac, serviceAccounts.ToList(), ignored) { Pods = pods.Values.ToList(), Secrets = secrets.Values.ToList() };
+        if (bootstrap) ApplyBootstrapPolicy(held);
+        Aggregate(held);
+        foreach (var (key, obj) in held)
+        {
+            if (key.StartsWith(RbacIndex.ClusterRolesPrefix, StringComparison.Ordinal) && obj["aggregationRule"] is JsonObject) read.Aggregated.Add(Meta.Name(obj));
+            yield return KeyValuePair.Create(key, obj);
+        }
+    }
+
+    /// <summary>Keys of the objects the bootstrap policy creates or reconciles, and of those its upgrade steps read.</summary>
+    private static readonly HashSet<string> BootstrapKeys = BuildBootstrapKeys();
+
+    private static HashSet<string> BuildBootstrapKeys()
+    {
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var b in BootstrapPolicy.ClusterRoleBindings()) keys.Add(Key(RbacIndex.ClusterRoleBindingsPrefix, b));
+        foreach (var r in BootstrapPolicy.NamespaceRoles()) keys.Add(Key(RbacIndex.RolesPrefix, r));
+        foreach (var b in BootstrapPolicy.NamespaceRoleBindings()) keys.Add(Key(RbacIndex.RoleBindingsPrefix, b));
+        foreach (var (source, target) in BootstrapPolicy.ClusterRoleBindingsToSplit)
+        {
+            keys.Add(RbacIndex.ClusterRoleBindingsPrefix + source);
+            keys.Add(RbacIndex.ClusterRoleBindingsPrefix + target);
+        }
+        return keys;
     }
 
     private static string? KeyPrefix(string kind) => kind switch

@@ -103,7 +103,7 @@ public static class ClusterReader
                     {
                         kept = new JsonObject { ["metadata"] = Portcullis.Server.Hosting.AccessObjectsReader.SecretMetadata(o["metadata"]) };
                     }
-                    else kept = o;
+                    else kept = Trimmed(source.Kind, o);
                     kept["apiVersion"] = source.ApiVersion;
                     kept["kind"] = source.Kind;
                     items.Add(kept);
@@ -112,6 +112,43 @@ public static class ClusterReader
             }
         } while (cont.Length > 0);
         return (items, null);
+    }
+
+    /// <summary>
+    /// What the analysis reads of an object, so that a large cluster's listing is not held whole: a
+    /// Pod's name, namespace, ServiceAccount, node and phase; a ServiceAccount's name and namespace;
+    /// an RBAC object without its managedFields and last-applied configuration.
+    /// </summary>
+    internal static JsonObject Trimmed(string kind, JsonObject o)
+    {
+        var meta = o["metadata"] as JsonObject;
+        switch (kind)
+        {
+            case "Pod":
+            {
+                var spec = o["spec"] as JsonObject;
+                var keptSpec = new JsonObject();
+                foreach (var field in (ReadOnlySpan<string>)["serviceAccountName", "serviceAccount", "nodeName"])
+                    if (spec?[field] is JsonValue v) keptSpec[field] = v.DeepClone();
+                var kept = new JsonObject { ["metadata"] = NameOnly(meta), ["spec"] = keptSpec };
+                if ((o["status"] as JsonObject)?["phase"] is JsonValue phase) kept["status"] = new JsonObject { ["phase"] = phase.DeepClone() };
+                return kept;
+            }
+            case "ServiceAccount":
+                return new JsonObject { ["metadata"] = NameOnly(meta) };
+            default:
+                meta?.Remove("managedFields");
+                (meta?["annotations"] as JsonObject)?.Remove("kubectl.kubernetes.io/last-applied-configuration");
+                return o;
+        }
+
+        static JsonObject NameOnly(JsonObject? meta)
+        {
+            var kept = new JsonObject();
+            if (meta?["name"] is JsonValue name) kept["name"] = name.DeepClone();
+            if (meta?["namespace"] is JsonValue ns) kept["namespace"] = ns.DeepClone();
+            return kept;
+        }
     }
 
     private static string StatusMessage(byte[] body, HttpResponseMessage response)

@@ -129,14 +129,7 @@ public sealed partial class EscalationSearch
         }
     }
 
-    private CompiledRole? RoleOf(string kind, string ns, string name)
-    {
-        var key = kind == "Role" ? RbacIndex.RolesPrefix + ns + "/" + name : RbacIndex.ClusterRolesPrefix + name;
-        if (_compiledRoles.TryGetValue(key, out var role)) return role;
-        if (!_model.RbacObjects.TryGetValue(key, out var obj)) return null;
-        var rules = obj["rules"] is JsonArray a ? a.OfType<JsonObject>().Select(PolicyRule.FromJson).ToList() : [];
-        return _compiledRoles[key] = new CompiledRole(rules);
-    }
+    private CompiledRole? RoleOf(string kind, string ns, string name) => _model.FindRole(kind, kind == "Role" ? ns : "", name);
 
     /// <summary>The grant allowing <paramref name="perm"/>, as evidence; null when none does.</summary>
     private static Evidence? Find(Perms p, Permission perm)

@@ -47,7 +47,6 @@ public sealed partial class EscalationSearch
     private readonly List<string> _groups;
     private readonly List<string> _clusterRoles;
     private readonly Dictionary<string, List<string>> _rolesByNs = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, CompiledRole> _compiledRoles = new(StringComparer.Ordinal);
     private static readonly CompiledRole Everything = new([new PolicyRule(["*"], ["*"], ["*"], [], []), new PolicyRule(["*"], [], [], [], ["*"])]);
 
     private readonly Dictionary<string, Foothold> _nodes = new(StringComparer.Ordinal);
@@ -102,10 +101,10 @@ public sealed partial class EscalationSearch
             if (s.IsServiceAccountToken && _serviceAccounts.Contains((s.Namespace, s.ServiceAccountName))) Add(_tokenSecretsByNs, s.Namespace, s);
         }
         _clusterRoles = [];
-        foreach (var (key, obj) in model.RbacObjects.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        foreach (var (kind, ns, name, _) in model.Roles())
         {
-            if (key.StartsWith(RbacIndex.ClusterRolesPrefix, StringComparison.Ordinal)) _clusterRoles.Add(Meta.Name(obj));
-            else if (key.StartsWith(RbacIndex.RolesPrefix, StringComparison.Ordinal)) { _namespaces.Add(Meta.Namespace(obj)); Add(_rolesByNs, Meta.Namespace(obj), Meta.Name(obj)); }
+            if (kind == "ClusterRole") _clusterRoles.Add(name);
+            else { _namespaces.Add(ns); Add(_rolesByNs, ns, name); }
         }
     }
 

@@ -120,16 +120,8 @@ public static class HtmlReport
     {
         // Roles, sorted by kind, namespace, name.
         var roles = new List<RoleEntry>();
-        foreach (var (key, obj) in model.RbacObjects)
-        {
-            string kind;
-            if (key.StartsWith(RbacIndex.RolesPrefix, StringComparison.Ordinal)) kind = "Role";
-            else if (key.StartsWith(RbacIndex.ClusterRolesPrefix, StringComparison.Ordinal)) kind = "ClusterRole";
-            else continue;
-            var meta = obj["metadata"] as JsonObject;
-            var rules = obj["rules"] is JsonArray a ? a.OfType<JsonObject>().Select(PolicyRule.FromJson).ToList() : [];
-            roles.Add(new RoleEntry(kind, Str(meta?["namespace"]), Str(meta?["name"]), obj["aggregationRule"] is JsonObject, rules));
-        }
+        foreach (var (kind, ns, name, rules) in model.Roles())
+            roles.Add(new RoleEntry(kind, ns, name, kind == "ClusterRole" && model.AggregatedClusterRoles.Contains(name), rules.ToList()));
         roles.Sort((x, y) => Compare((x.Kind, x.Namespace, x.Name), (y.Kind, y.Namespace, y.Name)));
         var roleIndex = new Dictionary<(string, string, string), int>();
         for (var i = 0; i < roles.Count; i++) roleIndex[(roles[i].Kind, roles[i].Namespace, roles[i].Name)] = i;

@@ -22,9 +22,15 @@ public static class ManifestReader
 
     /// <summary>The objects of every path, in order; <paramref name="stdin"/> is read for <c>-</c> (once).</summary>
     /// <exception cref="ManifestException">a path that does not exist or a document that cannot be read.</exception>
-    public static List<JsonObject> Read(IEnumerable<string> paths, TextReader? stdin = null)
+    public static List<JsonObject> Read(IEnumerable<string> paths, TextReader? stdin = null) => Stream(paths, stdin).ToList();
+
+    /// <summary>
+    /// As <see cref="Read"/>, one object at a time: a file is read whole, but the items of a JSON
+    /// <c>List</c> are parsed one by one as they are asked for, so a caller that keeps only what it
+    /// needs of each never holds every object's tree at once.
+    /// </summary>
+    public static IEnumerable<JsonObject> Stream(IEnumerable<string> paths, TextReader? stdin = null)
     {
-        var objects = new List<JsonObject>();
         var stdinRead = false;
         foreach (var path in paths)
         {
@@ -34,7 +40,7 @@ public static class ManifestReader
                 stdinRead = true;
                 var text = (stdin ?? Console.In).ReadToEnd();
                 var trimmed = text.TrimStart();
-                objects.AddRange(Parse(Encoding.UTF8.GetBytes(text), "<stdin>", json: trimmed.StartsWith('{') || trimmed.StartsWith('[')));
+                foreach (var o in Objects(Encoding.UTF8.GetBytes(text), "<stdin>", json: trimmed.StartsWith('{') || trimmed.StartsWith('['))) yield return o;
             }
             else if (Directory.Exists(path))
             {
@@ -46,33 +52,46 @@ public static class ManifestReader
                         .Order(StringComparer.Ordinal).ToList();
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ManifestException($"{path}: {e.Message}", e); }
-                foreach (var f in files) objects.AddRange(ReadFile(f));
+                foreach (var f in files)
+                    foreach (var o in ReadFile(f)) yield return o;
             }
-            else if (File.Exists(path)) objects.AddRange(ReadFile(path));
+            else if (File.Exists(path))
+            {
+                foreach (var o in ReadFile(path)) yield return o;
+            }
             else throw new ManifestException($"{path}: no such file or directory");
         }
-        return objects;
     }
 
-    private static List<JsonObject> ReadFile(string path)
+    private static IEnumerable<JsonObject> ReadFile(string path)
     {
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ManifestException($"{path}: {e.Message}", e); }
-        return Parse(bytes, path, json: string.Equals(Path.GetExtension(path), ".json", StringComparison.OrdinalIgnoreCase));
+        return Objects(bytes, path, json: string.Equals(Path.GetExtension(path), ".json", StringComparison.OrdinalIgnoreCase));
     }
 
     /// <summary>The objects in one file's content; <paramref name="source"/> names it in errors.</summary>
-    public static List<JsonObject> Parse(byte[] content, string source, bool json)
+    public static List<JsonObject> Parse(byte[] content, string source, bool json) => Objects(content, source, json).ToList();
+
+    private static IEnumerable<JsonObject> Objects(byte[] content, string source, bool json)
     {
-        var objects = new List<JsonObject>();
         if (json)
         {
-            JsonNode? node;
-            try { node = JsonParser.Parse(content); }
-            catch (JsonException e) { throw new ManifestException($"{source}: {OneLine(e.Message)}", e); }
-            Add(node, source, 1, objects);
-            return objects;
+            if (ListItems(content) is { } items)
+            {
+                foreach (var (start, length) in items)
+                {
+                    JsonNode? item;
+                    try { item = JsonParser.Parse(content.AsSpan(start, length)); }
+                    catch (JsonException) { item = ParseWhole(content, source); } // the whole document's error, as without streaming
+                    if (item is not JsonObject io) throw new ManifestException($"{source}: document 1: a list item is not an object");
+                    yield return io;
+                }
+                yield break;
+            }
+            foreach (var o in Flatten(ParseWhole(content, source), source, 1)) yield return o;
+            yield break;
         }
         var doc = 0;
         foreach (var text in SplitYamlDocuments(content, source))
@@ -81,27 +100,68 @@ public static class ManifestReader
             JsonNode? node;
             try { node = YamlCodec.ToJson(text); }
             catch (FormatException e) { throw new ManifestException($"{source}: document {doc}: {OneLine(e.Message)}", e); }
-            Add(node, source, doc, objects);
+            foreach (var o in Flatten(node, source, doc)) yield return o;
         }
-        return objects;
     }
 
-    private static void Add(JsonNode? node, string source, int doc, List<JsonObject> into)
+    private static JsonNode? ParseWhole(byte[] content, string source)
+    {
+        try { return JsonParser.Parse(content); }
+        catch (JsonException e) { throw new ManifestException($"{source}: {OneLine(e.Message)}", e); }
+    }
+
+    /// <summary>
+    /// Where each item of a JSON <c>List</c> lies (offset and length), when the whole content is
+    /// one well-formed object whose kind ends in <c>List</c> and whose <c>items</c> is an array;
+    /// null otherwise (the content is then parsed whole, errors included).
+    /// </summary>
+    private static List<(int Start, int Length)>? ListItems(byte[] content)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(content, new JsonReaderOptions { MaxDepth = JsonParser.MaxDepth }); // deeper: parsed whole, for the parser's own message
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
+            string? kind = null;
+            List<(int, int)>? items = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var name = reader.GetString();
+                reader.Read();
+                if (name == "kind" && reader.TokenType == JsonTokenType.String) kind = reader.GetString();
+                else if (name == "items" && reader.TokenType == JsonTokenType.StartArray)
+                {
+                    items = [];
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                    {
+                        var start = (int)reader.TokenStartIndex;
+                        reader.Skip();
+                        items.Add((start, (int)reader.BytesConsumed - start));
+                    }
+                }
+                else reader.Skip();
+            }
+            if (reader.Read()) return null; // something after the top-level value: let the parser say what
+            return kind is not null && kind.EndsWith("List", StringComparison.Ordinal) && items is not null ? items : null;
+        }
+        catch (JsonException) { return null; }
+    }
+
+    private static IEnumerable<JsonObject> Flatten(JsonNode? node, string source, int doc)
     {
         switch (node)
         {
             case null:
-                return; // an empty document (only comments, or nothing)
+                yield break; // an empty document (only comments, or nothing)
             case JsonObject o when o["items"] is JsonArray items && KindOf(o).EndsWith("List", StringComparison.Ordinal):
                 foreach (var item in items)
                 {
                     if (item is not JsonObject io) throw new ManifestException($"{source}: document {doc}: a list item is not an object");
-                    into.Add(io);
+                    yield return io;
                 }
-                return;
+                yield break;
             case JsonObject o:
-                into.Add(o);
-                return;
+                yield return o;
+                yield break;
             default:
                 throw new ManifestException($"{source}: document {doc}: not an object");
         }

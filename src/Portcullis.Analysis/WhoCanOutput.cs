@@ -13,48 +13,53 @@ public static class WhoCanOutput
 
     public static string Table(WhoCanResult result)
     {
-        var b = new StringBuilder();
-        WriteTable(b, result.Allowed, names: false);
-        if (result.OnlyForNames.Count > 0)
-        {
-            b.Append('\n').Append("Only for names (allowed only when the request names one of them):\n");
-            WriteTable(b, result.OnlyForNames, names: true);
-        }
-        return b.ToString();
+        var w = new StringWriter();
+        Table(result, w);
+        return w.ToString();
     }
 
-    private static void WriteTable(StringBuilder b, IReadOnlyList<WhoCanEntry> entries, bool names)
+    /// <summary>The table written to <paramref name="w"/> row by row (widths are measured in a first pass, nothing is held).</summary>
+    public static void Table(WhoCanResult result, TextWriter w)
     {
-        var rows = new List<string[]>();
-        var header = new List<string> { "SUBJECT KIND", "NAME", "NAMESPACE", "VIA", "ROLE" };
-        if (names) header.Add("RESOURCE NAMES");
-        rows.Add(header.ToArray());
-        foreach (var e in entries)
+        WriteTable(w, result.Allowed, names: false);
+        if (result.OnlyForNames.Count > 0)
         {
-            var row = new List<string>
-            {
-                e.SubjectKind,
-                e.SubjectName,
-                e.SubjectNamespace.Length > 0 ? e.SubjectNamespace : "-",
-                Via(e),
-                e.RoleKind.Length > 0 ? e.RoleKind + "/" + e.RoleName : "-",
-            };
-            if (names) row.Add("[" + string.Join(" ", e.OnlyForNames ?? []) + "]");
-            rows.Add(row.ToArray());
-        }
-        var widths = new int[header.Count];
-        foreach (var r in rows)
-            for (var i = 0; i < r.Length; i++) widths[i] = Math.Max(widths[i], r[i].Length);
-        foreach (var r in rows)
-        {
-            for (var i = 0; i < r.Length; i++)
-            {
-                if (i == r.Length - 1) b.Append(r[i]);
-                else b.Append(r[i].PadRight(widths[i] + 3));
-            }
-            b.Append('\n');
+            w.Write('\n');
+            w.Write("Only for names (allowed only when the request names one of them):\n");
+            WriteTable(w, result.OnlyForNames, names: true);
         }
     }
+
+    private static readonly string[] Header = ["SUBJECT KIND", "NAME", "NAMESPACE", "VIA", "ROLE", "RESOURCE NAMES"];
+
+    private static void WriteTable(TextWriter w, IReadOnlyList<WhoCanEntry> entries, bool names)
+    {
+        var columns = names ? Header.Length : Header.Length - 1;
+        var widths = new int[columns];
+        for (var i = 0; i < columns; i++) widths[i] = Header[i].Length;
+        foreach (var e in entries)
+            for (var i = 0; i < columns; i++) widths[i] = Math.Max(widths[i], Cell(e, i).Length);
+        for (var i = 0; i < columns; i++) Write(w, Header[i], i, widths);
+        foreach (var e in entries)
+            for (var i = 0; i < columns; i++) Write(w, Cell(e, i), i, widths);
+    }
+
+    private static void Write(TextWriter w, string cell, int column, int[] widths)
+    {
+        w.Write(cell);
+        if (column == widths.Length - 1) w.Write('\n');
+        else for (var pad = widths[column] + 3 - cell.Length; pad > 0; pad--) w.Write(' ');
+    }
+
+    private static string Cell(WhoCanEntry e, int column) => column switch
+    {
+        0 => e.SubjectKind,
+        1 => e.SubjectName,
+        2 => e.SubjectNamespace.Length > 0 ? e.SubjectNamespace : "-",
+        3 => Via(e),
+        4 => e.RoleKind.Length > 0 ? e.RoleKind + "/" + e.RoleName : "-",
+        _ => "[" + string.Join(" ", e.OnlyForNames ?? []) + "]",
+    };
 
     private static string Via(WhoCanEntry e)
     {
@@ -67,7 +72,15 @@ public static class WhoCanOutput
 
     public static string Json(WhoCanResult result)
     {
-        return AccessJson.Document("WhoCan", w =>
+        using var stream = new MemoryStream();
+        Json(result, stream);
+        return Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length);
+    }
+
+    /// <summary>The JSON answer written to <paramref name="output"/> as it is produced.</summary>
+    public static void Json(WhoCanResult result, Stream output)
+    {
+        AccessJson.Document(output, "WhoCan", w =>
         {
             var q = result.Query;
             w.WritePropertyName("request");
@@ -105,6 +118,7 @@ public static class WhoCanOutput
                 w.WriteEndArray();
             }
             w.WriteEndObject();
+            AccessJson.FlushSometimes(w);
         }
         w.WriteEndArray();
     }

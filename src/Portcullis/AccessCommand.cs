@@ -56,7 +56,16 @@ internal static partial class AccessCommand
                     result.GetValue(allNamespaces));
                 var model = inputs.Load(result);
                 var answer = Analysis.WhoCan.Ask(model, query, result.GetValue(expandGroups));
-                Console.Out.Write(result.GetValue(output) == "json" ? WhoCanOutput.Json(answer) : WhoCanOutput.Table(answer));
+                if (result.GetValue(output) == "json")
+                {
+                    using var stdout = Console.OpenStandardOutput();
+                    WhoCanOutput.Json(answer, stdout);
+                }
+                else
+                {
+                    using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
+                    WhoCanOutput.Table(answer, stdout);
+                }
                 return 0;
             }
             catch (Exception e) when (e is ArgumentException or ManifestException)

@@ -66,6 +66,6 @@ internal sealed class AccessInputs
             // A live cluster already holds its bootstrap policy, as its API server reconciled it.
             return AccessModel.Build(objects, bootstrap: false);
         }
-        return AccessModel.Build(ManifestReader.Read(files), bootstrap: !result.GetValue(NoBootstrap));
+        return AccessModel.Build(ManifestReader.Stream(files), bootstrap: !result.GetValue(NoBootstrap));
     }
 }

@@ -133,6 +133,23 @@ public sealed class ClusterSourceTests
         Assert.All(api.Requests, r => Assert.Equal("application/json", r.Accept));
     }
 
+    /// <summary>Of each listed object only what the analysis reads is kept, so a large cluster is not held whole.</summary>
+    [Fact]
+    public async Task Items_AreTrimmedToWhatTheAnalysisReads()
+    {
+        var pods = """{"kind":"PodList","apiVersion":"v1","metadata":{},"items":[{"metadata":{"name":"p","namespace":"x","uid":"u","managedFields":[{"manager":"m"}]},"spec":{"serviceAccountName":"ci","nodeName":"n1","containers":[{"name":"c","image":"i","env":[{"name":"TOKEN","value":"s3cret"}]}]},"status":{"phase":"Running","podIP":"10.0.0.1"}}]}""";
+        var roles = """{"kind":"RoleList","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{},"items":[{"metadata":{"name":"r","namespace":"x","labels":{"l":"v"},"managedFields":[{"manager":"m"}],"annotations":{"a":"b","kubectl.kubernetes.io/last-applied-configuration":"{}"}},"rules":[{"verbs":["get"],"apiGroups":[""],"resources":["pods"]}]}]}""";
+        using var client = new HttpClient(new FakeApi(r => (HttpStatusCode.OK, r.RequestUri!.AbsolutePath.EndsWith("/pods") ? pods : roles)));
+        var (podItems, _) = await ClusterReader.ListAsync(client, Base, ClusterReader.Sources.Single(s => s.Kind == "Pod"), default);
+        Assert.Equal("""{"metadata":{"name":"p","namespace":"x"},"spec":{"serviceAccountName":"ci","nodeName":"n1"},"status":{"phase":"Running"},"apiVersion":"v1","kind":"Pod"}""",
+            Assert.Single(podItems).ToJsonString());
+        var (roleItems, _) = await ClusterReader.ListAsync(client, Base, ClusterReader.Sources.Single(s => s.Kind == "Role"), default);
+        Assert.Equal("""{"metadata":{"name":"r","namespace":"x","labels":{"l":"v"},"annotations":{"a":"b"}},"rules":[{"verbs":["get"],"apiGroups":[""],"resources":["pods"]}],"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role"}""",
+            Assert.Single(roleItems).ToJsonString());
+        var model = AccessModel.Build([.. podItems, .. roleItems], bootstrap: false);
+        Assert.Equal(new PodInfo("x", "p", "ci", "n1", "Running"), Assert.Single(model.Pods));
+    }
+
     [Fact]
     public async Task Secrets_AreAskedAsMetadataOnly_AndAnythingElseIsRefused()
     {

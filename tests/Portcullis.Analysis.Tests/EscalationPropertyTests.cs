@@ -42,10 +42,15 @@ public sealed class EscalationPropertyTests
             Assert.True(coverage.Moves.GetValueOrDefault(move) > 3, $"move {move} seen {coverage.Moves.GetValueOrDefault(move)} times");
     }
 
+    /// <summary>The RBAC JSON each model was built from, for authorizers built independently of it.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<AccessModel, Dictionary<string, JsonObject>> Json = new();
+
     private static void Check(int seed, Coverage coverage)
     {
         var r = new Random(seed);
-        var model = AccessModel.Build(RandomObjects(r), bootstrap: false);
+        var input = RandomObjects(r);
+        var model = AccessModel.Build(input, bootstrap: false);
+        Json.Add(model, AccessModel.RbacObjectsOf(input, bootstrap: false));
         var goal = r.Next(3) == 0 ? EscalationGoal.ClusterAdmin
             : new EscalationGoal(new WhoCanQuery(Pick(r, ["get", "list", "delete"]), Pick(r, ["secrets", "pods", "configmaps"]), "", "", Pick(r, ["n0", "n1", ""])));
         var search = new EscalationSearch(model, goal);
@@ -75,7 +80,7 @@ public sealed class EscalationPropertyTests
     /// <summary>The identity a foothold acts as, and the index it is judged by (with the binding a grant foothold created).</summary>
     private static (UserInfo User, RbacIndex Index) Judge(AccessModel model, Foothold f)
     {
-        var objects = model.RbacObjects.ToDictionary(kv => kv.Key, kv => kv.Value);
+        var objects = new Dictionary<string, JsonObject>(Json.GetValue(model, _ => throw new InvalidOperationException("no JSON for this model")));
         UserInfo user;
         switch (f.Kind)
         {
@@ -202,7 +207,7 @@ public sealed class EscalationPropertyTests
                 try
                 {
                     EscalationCheck.CheckAsync("create", resource, to.Namespace, binding, user, new RbacAuthorizer(index), chain,
-                        (ns, kind, name, _) => Task.FromResult(model.RbacObjects.GetValueOrDefault(
+                        (ns, kind, name, _) => Task.FromResult(Json.GetValue(model, _ => throw new InvalidOperationException("no JSON for this model")).GetValueOrDefault(
                             kind == "Role" ? RbacIndex.RolesPrefix + ns + "/" + name : RbacIndex.ClusterRolesPrefix + name)), default)
                         .AsTask().GetAwaiter().GetResult();
                 }

@@ -18,10 +18,16 @@ public sealed class ExplainPropertyTests
         public int Allowed, Denied, SomeNames, NearRules, NamespaceNearRules, Suggestions, Unchanged;
     }
 
+    /// <summary>The RBAC JSON each model was built from, for authorizers built independently of it.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<AccessModel, Dictionary<string, JsonObject>> Json = new();
+
     private static (AccessModel Model, AuthorizerChain Chain) Setup(Random r, bool bootstrap)
     {
-        var model = AccessModel.Build(WhoCanPropertyTests.RandomObjects(r), bootstrap);
-        return (model, Chain(model.RbacObjects, r));
+        var input = WhoCanPropertyTests.RandomObjects(r);
+        var model = AccessModel.Build(input, bootstrap);
+        var json = AccessModel.RbacObjectsOf(input, bootstrap);
+        Json.Add(model, json);
+        return (model, Chain(json, r));
     }
 
     private static AuthorizerChain Chain(IEnumerable<KeyValuePair<string, JsonObject>> objects, Random r)
@@ -148,7 +154,7 @@ public sealed class ExplainPropertyTests
     private static void CheckSuggestion(int seed, AccessModel model, AuthorizerChain before, List<(string User, IReadOnlyList<string> Groups)> universe,
         List<WhoCanQuery> others, WhoCanQuery query, AccessIdentity id, DenialExplanation e, Random r, Coverage c)
     {
-        var objects = model.RbacObjects.ToDictionary();
+        var objects = new Dictionary<string, JsonObject>(Json.GetValue(model, _ => throw new InvalidOperationException("no JSON for this model")));
         var role = e.SuggestedRole!;
         var binding = e.SuggestedBinding!;
         var ns = role["metadata"]!["namespace"]?.GetValue<string>();

@@ -31,6 +31,81 @@ public sealed class InputTests
         Assert.Single(ManifestReader.Parse(Encoding.UTF8.GetBytes(yaml), "x.yaml", json: false));
     }
 
+    /// <summary>A JSON List is read item by item; what comes out is what parsing it whole gives, errors included.</summary>
+    [Theory]
+    [InlineData("""{"items":[{"kind":"ServiceAccount","apiVersion":"v1","metadata":{"name":"a"}},{"kind":"Role","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"b","namespace":"n"},"rules":[{"verbs":["get"],"apiGroups":[""],"resources":["pods"]}]}],"kind":"RoleList","metadata":{}}""")]
+    [InlineData("""{"kind":"List","items":[{"kind":"ServiceAccount","metadata":{"name":"dup","name":"last"}}],"items":[{"kind":"Role","metadata":{"name":"second"}}]}""")]
+    [InlineData("""  {"kind":"List","items":[]}  """)]
+    [InlineData("""{"kind":"Pod","items":[{"kind":"Role"}]}""")]
+    public void JsonLists_StreamedItemByItem_AsParsedWhole(string json)
+    {
+        var streamed = ManifestReader.Parse(Encoding.UTF8.GetBytes(json), "x.json", json: true);
+        var node = Server.Serialization.JsonParser.Parse(Encoding.UTF8.GetBytes(json))!.AsObject(); // the last of duplicate keys wins, as in Go
+        var whole = node["kind"]!.GetValue<string>().EndsWith("List") ? node["items"]!.AsArray().Select(i => i!.ToJsonString()).ToList() : [node.ToJsonString()];
+        Assert.Equal(whole, streamed.Select(o => o.ToJsonString()));
+    }
+
+    [Theory]
+    [InlineData("""{"kind":"List","items":[{"kind":"Role"},]}""")]
+    [InlineData("""{"kind":"List","items":[{"kind":"Role"}]} trailing""")]
+    [InlineData("""{"kind":"List","items":[{"kind":"Role", "x": 1e}]}""")]
+    public void JsonLists_Malformed_SameErrorAsParsedWhole(string json)
+    {
+        var expected = Assert.ThrowsAny<System.Text.Json.JsonException>(() => Server.Serialization.JsonParser.Parse(Encoding.UTF8.GetBytes(json))).Message;
+        var e = Assert.Throws<ManifestException>(() => ManifestReader.Parse(Encoding.UTF8.GetBytes(json), "x.json", json: true));
+        Assert.Equal("x.json: " + expected.ReplaceLineEndings(" "), e.Message);
+    }
+
+    [Fact]
+    public void JsonLists_AnItemThatIsNotAnObject_IsRefused()
+    {
+        var e = Assert.Throws<ManifestException>(() => ManifestReader.Parse("""{"kind":"List","items":[{"kind":"Role"}, 3]}"""u8.ToArray(), "x.json", json: true));
+        Assert.Equal("x.json: document 1: a list item is not an object", e.Message);
+    }
+
+    /// <summary>Reading is lazy: objects come out before a later file is even opened (a missing one fails only when reached).</summary>
+    [Fact]
+    public void Stream_YieldsObjectsBeforeReadingLaterPaths()
+    {
+        var d = TempDir();
+        var first = Path.Combine(d, "a.yaml");
+        File.WriteAllText(first, RoleYaml);
+        using var objects = ManifestReader.Stream([first, Path.Combine(d, "missing.yaml")]).GetEnumerator();
+        Assert.True(objects.MoveNext());
+        Assert.Equal("r", objects.Current["metadata"]!["name"]!.GetValue<string>());
+        Assert.Equal(Path.Combine(d, "missing.yaml") + ": no such file or directory", Assert.Throws<ManifestException>(() => objects.MoveNext()).Message);
+    }
+
+    /// <summary>A later object with the same key replaces the earlier one in the index, not adds to it.</summary>
+    [Fact]
+    public void Model_LaterObjectWithTheSameKey_Replaces()
+    {
+        var yaml = """
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: RoleBinding
+            metadata: {name: b, namespace: dev}
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+            subjects: [{kind: User, name: first}]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: RoleBinding
+            metadata: {name: b, namespace: dev}
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+            subjects: [{kind: User, name: second}]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata: {name: view}
+            rules: [{verbs: [list], apiGroups: [""], resources: [pods]}]
+            """;
+        var model = AccessModel.Build(ManifestReader.Parse(Encoding.UTF8.GetBytes(yaml), "x.yaml", json: false), bootstrap: false);
+        var binding = Assert.Single(model.Index.Current.AllBindings);
+        Assert.Equal("second", Assert.Single(binding.Subjects).Name);
+        Assert.Equal(1, model.Index.BindingCount);
+        var answer = WhoCan.Ask(model, WhoCanQuery.Parse("list", "pods", "dev", null, null, false));
+        Assert.Equal(["second", "system:masters"], answer.Allowed.Select(e => e.SubjectName).Order(StringComparer.Ordinal));
+    }
+
     [Fact]
     public void Directories_AreWalkedRecursively_ForYamlYmlAndJson()
     {
@@ -43,7 +118,7 @@ public sealed class InputTests
         var objects = ManifestReader.Read([d]);
         Assert.Equal(3, objects.Count);
         var model = AccessModel.Build(objects, bootstrap: false);
-        Assert.Equal(2, model.RbacObjects.Count);
+        Assert.Equal(2, model.Index.RoleCount);
         Assert.Equal([("a", "c")], model.ServiceAccounts);
     }
 
@@ -84,7 +159,8 @@ public sealed class InputTests
         Assert.StartsWith("ClusterRole \"c\": rules[0]: ", Assert.Throws<ManifestException>(() => AccessModel.Build(bad, false)).Message);
 
         var role = ManifestReader.Parse(Encoding.UTF8.GetBytes("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r}\n"), "x.yaml", false);
-        Assert.Equal(["/registry/roles/default/r"], AccessModel.Build(role, false).RbacObjects.Keys);
+        Assert.Equal(["/registry/roles/default/r"], AccessModel.RbacObjectsOf(role, false).Keys);
+        Assert.Equal([("Role", "default", "r")], AccessModel.Build(role, false).Roles().Select(x => (x.Kind, x.Namespace, x.Name)));
     }
 
     [Theory]

@@ -74,7 +74,7 @@ public sealed class MinimizePropertyTests
         var objects = result.Subjects.SelectMany(s => s.Objects).ToList();
         var model = AccessModel.Build(objects, bootstrap: false);
         var index = new RbacIndex();
-        foreach (var (key, obj) in model.RbacObjects.OrderBy(_ => r.Next())) index.Apply(key, obj);
+        foreach (var (key, obj) in AccessModel.RbacObjectsOf(objects, bootstrap: false).OrderBy(_ => r.Next())) index.Apply(key, obj);
         var chain = new AuthorizerChain([new SystemMastersAuthorizer(), new RbacAuthorizer(index)]);
         coverage.NamedRules += objects.Sum(o => o["rules"]?.AsArray().Count(x => x!["resourceNames"] is not null) ?? 0);
         coverage.ClusterRules += objects.Count(o => o["kind"]!.GetValue<string>() == "ClusterRole");

@@ -46,7 +46,7 @@ public sealed class WhoCanPropertyTests
 
         // The authorizer's index is filled one object at a time, in random order (the server's watch path).
         var index = new RbacIndex();
-        foreach (var (key, obj) in model.RbacObjects.OrderBy(_ => r.Next())) index.Apply(key, obj);
+        foreach (var (key, obj) in AccessModel.RbacObjectsOf(objects, bootstrap).OrderBy(_ => r.Next())) index.Apply(key, obj);
         var chain = new AuthorizerChain([new SystemMastersAuthorizer(), new RbacAuthorizer(index)]);
 
         var identities = Universe(model);
@@ -109,20 +109,17 @@ public sealed class WhoCanPropertyTests
         var users = new SortedSet<string>(StringComparer.Ordinal) { "stranger" };
         var groups = new SortedSet<string>(StringComparer.Ordinal) { UserInfo.AllAuthenticated, "system:serviceaccounts" };
         var serviceAccounts = new SortedSet<(string, string)>(model.ServiceAccounts);
-        foreach (var (key, obj) in model.RbacObjects)
+        foreach (var b in model.Index.Current.AllBindings)
         {
-            if (obj["subjects"] is not JsonArray subjects) continue;
-            var bindingNs = obj["metadata"]?["namespace"]?.GetValue<string>() ?? "";
-            foreach (var s in subjects.OfType<JsonObject>())
+            foreach (var s in b.Subjects)
             {
-                var name = s["name"]?.GetValue<string>() ?? "";
-                switch (s["kind"]?.GetValue<string>())
+                switch (s.KindText)
                 {
-                    case "User": users.Add(name); break;
-                    case "Group": groups.Add(name); break;
+                    case "User": users.Add(s.Name); break;
+                    case "Group": groups.Add(s.Name); break;
                     case "ServiceAccount":
-                        var ns = s["namespace"]?.GetValue<string>() is { Length: > 0 } n ? n : bindingNs;
-                        if (ns.Length > 0) serviceAccounts.Add((ns, name));
+                        var ns = s.Namespace.Length > 0 ? s.Namespace : b.Namespace;
+                        if (ns.Length > 0) serviceAccounts.Add((ns, s.Name));
                         break;
                 }
             }

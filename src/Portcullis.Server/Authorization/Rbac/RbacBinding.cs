@@ -52,11 +52,12 @@ internal sealed record RbacSubject(SubjectKind Kind, string KindText, string Nam
         var ns = RbacText.Str(s?["namespace"]);
         switch (kindText)
         {
-            case "User": return new(SubjectKind.User, kindText, name, ns, name);
-            case "Group": return new(SubjectKind.Group, kindText, name, ns, name);
+            // The kind's text is the literal, not the parsed string: one copy for every subject.
+            case "User": return new(SubjectKind.User, "User", name, ns, name);
+            case "Group": return new(SubjectKind.Group, "Group", name, ns, name);
             case "ServiceAccount":
                 var saNs = ns.Length > 0 ? ns : bindingNamespace;
-                return new(SubjectKind.ServiceAccount, kindText, name, ns, saNs.Length > 0 ? ServiceAccountPrefix + saNs + ":" + name : null);
+                return new(SubjectKind.ServiceAccount, "ServiceAccount", name, ns, saNs.Length > 0 ? ServiceAccountPrefix + saNs + ":" + name : null);
             default: return new(SubjectKind.Other, kindText, name, ns, null);
         }
     }
@@ -86,8 +87,8 @@ internal sealed record RbacSubject(SubjectKind Kind, string KindText, string Nam
 }
 
 /// <summary>
-/// A RoleBinding (<see cref="Namespace"/> set) or ClusterRoleBinding, parsed once, with the
-/// allow reason for each subject prepared so that an allowed decision allocates nothing.
+/// A RoleBinding (<see cref="Namespace"/> set) or ClusterRoleBinding, parsed once; the allow reason
+/// for a subject is made on its first allowed decision and kept, so later ones allocate nothing.
 /// </summary>
 internal sealed class RbacBinding
 {
@@ -99,7 +100,8 @@ internal sealed class RbacBinding
     /// <summary>The role it refers to; null when the roleRef kind is neither Role nor ClusterRole.</summary>
     public RoleSlot? Slot { get; }
     public RbacSubject[] Subjects { get; }
-    private readonly string?[] _reasons;
+    /// <summary>Each subject's allow reason, made on its first use (a race makes the same string twice, harmlessly).</summary>
+    private string?[]? _reasons;
 
     public bool IsClusterBinding => Namespace.Length == 0;
 
@@ -108,17 +110,13 @@ internal sealed class RbacBinding
         Name = name;
         Namespace = @namespace;
         var roleRef = obj["roleRef"] as JsonObject;
-        RoleKind = RbacText.Str(roleRef?["kind"]);
+        RoleKind = RbacText.Str(roleRef?["kind"]) switch { "Role" => "Role", "ClusterRole" => "ClusterRole", var other => other }; // one string for every binding
         RoleName = RbacText.Str(roleRef?["name"]);
         // A ClusterRoleBinding naming a Role looks for it in no namespace, and so never finds it.
         Slot = RoleKind is "Role" or "ClusterRole" ? slotFor(RoleKind, RoleName) : null;
         Subjects = obj["subjects"] is JsonArray subjects
             ? subjects.Select(s => RbacSubject.FromJson(s as JsonObject, @namespace)).ToArray()
             : [];
-        _reasons = new string?[Subjects.Length];
-        for (var i = 0; i < Subjects.Length; i++)
-            if (Subjects[i].Kind != SubjectKind.Other && (Subjects[i].Kind != SubjectKind.ServiceAccount || Subjects[i].MatchName is not null))
-                _reasons[i] = "RBAC: allowed by " + Describe(Subjects[i]);
     }
 
     /// <summary>Upstream's source describer for this binding and one of its subjects.</summary>
@@ -140,7 +138,12 @@ internal sealed class RbacBinding
     public string AllowReason(UserInfo user)
     {
         for (var i = 0; i < Subjects.Length; i++)
-            if (_reasons[i] is { } reason && Subjects[i].AppliesTo(user)) return reason;
+        {
+            var s = Subjects[i];
+            if (s.Kind == SubjectKind.Other || s.MatchName is null || !s.AppliesTo(user)) continue;
+            var reasons = _reasons ??= new string?[Subjects.Length];
+            return reasons[i] ??= "RBAC: allowed by " + Describe(s);
+        }
         return "RBAC: allowed by " + (IsClusterBinding ? "ClusterRoleBinding " : "RoleBinding ") + RbacText.Quote(Name);
     }
 }

@@ -37,6 +37,12 @@ internal sealed class RbacState
     /// <summary>Whether the role exists (kind Role or ClusterRole; namespace empty for a ClusterRole). Writer only, or a state nobody writes any more.</summary>
     public bool HasRole(string kind, string ns, string name) => _slots.TryGetValue((kind, ns, name), out var slot) && slot.Role is not null;
 
+    /// <summary>Every role and cluster role present (slots holding a role). Writer only, or a state nobody writes any more.</summary>
+    public IEnumerable<RoleSlot> AllRoles => _slots.Values.Where(s => s.Role is not null);
+
+    /// <summary>The compiled role (kind Role or ClusterRole; namespace empty for a ClusterRole), or null. Writer only, or a state nobody writes any more.</summary>
+    public CompiledRole? FindRole(string kind, string ns, string name) => _slots.TryGetValue((kind, ns, name), out var slot) ? slot.Role : null;
+
     public int RoleCount => Volatile.Read(ref _roleCount);
     public int BindingCount => Volatile.Read(ref _bindingCount);
 
@@ -54,28 +60,33 @@ internal sealed class RbacState
         NamespaceByGroup = new(namespaceByGroup);
     }
 
-    /// <summary>Builds a state from a full listing, each index entry written once (no copy-on-write).</summary>
+    /// <summary>
+    /// Builds a state from a full listing in one pass, each index entry written once (no
+    /// copy-on-write). Each object is compiled as it comes and not kept, so a caller may stream the
+    /// listing; a key seen again replaces what it held.
+    /// </summary>
     public static RbacState Build(IEnumerable<KeyValuePair<string, JsonObject>> objects)
     {
-        var roles = new List<(RbacKey Key, JsonObject Obj)>();
-        var bindings = new List<(string Key, RbacKey Parsed, JsonObject Obj)>();
+        var scratch = new RbacState();
         foreach (var (key, obj) in objects)
         {
             if (obj is null || !RbacKey.TryParse(key, out var k)) continue;
-            if (k.Kind is RbacKeyKind.Role or RbacKeyKind.ClusterRole) roles.Add((k, obj));
-            else bindings.Add((key, k, obj));
+            if (k.Kind is RbacKeyKind.Role or RbacKeyKind.ClusterRole)
+            {
+                scratch.SetRole(k, obj);
+                continue;
+            }
+            var b = scratch.NewBinding(k, obj);
+            if (scratch._bindings.Remove(key, out var replaced)) scratch.Release(replaced);
+            scratch._bindings[key] = b;
         }
 
         var clusterByUser = new Dictionary<string, List<RbacBinding>>(StringComparer.Ordinal);
         var clusterByGroup = new Dictionary<string, List<RbacBinding>>(StringComparer.Ordinal);
         var nsByUser = new Dictionary<NamespacedName, List<RbacBinding>>();
         var nsByGroup = new Dictionary<NamespacedName, List<RbacBinding>>();
-        var scratch = new RbacState();
-        foreach (var (k, obj) in roles) scratch.SetRole(k, obj);
-        foreach (var (key, k, obj) in bindings)
+        foreach (var b in scratch._bindings.Values)
         {
-            var b = scratch.NewBinding(k, obj);
-            scratch._bindings[key] = b;
             foreach (var (isGroup, name) in IndexKeys(b))
             {
                 if (b.IsClusterBinding) Add(isGroup ? clusterByGroup : clusterByUser, name, b);

@@ -120,6 +120,36 @@ public sealed class RbacIndexTests
         Assert.False(index.Allows(Res(Sa("default", "demo-sa"), "list", "default", "pods")));
     }
 
+    /// <summary>A listing that names a key twice (a stream of manifests): the later object replaces the earlier, in every index entry and count.</summary>
+    [Fact]
+    public void Reset_AKeyGivenTwice_TheLaterReplaces()
+    {
+        var first = ClusterRoleBinding("b", "r", User("alice"));
+        var second = ClusterRoleBinding("b", "r", User("bob"));
+        var reader = ClusterRole("r", Rule("get", "", "pods"));
+        var index = new RbacIndex();
+        index.Reset([KeyValuePair.Create(Key(first), first), KeyValuePair.Create(Key(reader), reader), KeyValuePair.Create(Key(second), second),
+            KeyValuePair.Create(Key(reader), ClusterRole("r", Rule("list", "", "pods")))]);
+        Assert.False(index.Allows(Res(Alice, "list", "ns", "pods")));
+        Assert.True(index.Allows(Res(Person("bob"), "list", "ns", "pods")));
+        Assert.False(index.Allows(Res(Person("bob"), "get", "ns", "pods")));
+        Assert.Equal(1, index.BindingCount);
+        Assert.Equal(1, index.RoleCount);
+    }
+
+    /// <summary>The allow reason is made on the first allowed decision and kept: the same string after, naming the subject that applies.</summary>
+    [Fact]
+    public void AllowReason_MadeOnce_NamesTheSubjectThatApplies()
+    {
+        var index = Index(ClusterRole("r", Rule("get", "", "pods")), RoleBinding("ns", "b", "ClusterRole", "r", User("bob"), Group("devs")));
+        var authorizer = new RbacAuthorizer(index);
+        var first = Completed(authorizer.AuthorizeAsync(Res(Alice, "get", "ns", "pods")));
+        Assert.Equal("RBAC: allowed by RoleBinding \"b/ns\" of ClusterRole \"r\" to Group \"devs\"", first.Reason);
+        Assert.Same(first.Reason, Completed(authorizer.AuthorizeAsync(Res(Alice, "get", "ns", "pods"))).Reason);
+        Assert.Equal("RBAC: allowed by RoleBinding \"b/ns\" of ClusterRole \"r\" to User \"bob\"",
+            Completed(authorizer.AuthorizeAsync(Res(Person("bob"), "get", "ns", "pods"))).Reason);
+    }
+
     [Fact]
     public void RulesFor_UnitesClusterAndNamespaceRules_AndReportsMissingRoles()
     {

@@ -52,7 +52,15 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
             {
                 if (sub.Length > 0) throw ApiErrors.MethodNotAllowed();
                 var n = MediaTypes.Negotiate(ctx.Request.Headers.Accept.ToString(), ReadConversions);
-                var list = await store.ListAsync(info.Namespace, ListOptions.FromQuery(q), ct);
+                var options = ListOptions.FromQuery(q);
+                // Plain compact JSON: items are served from their kept bytes.
+                if (n is { Encoding: WireEncoding.Json, Conversion: Conversion.None } && !Responses.IsPretty(ctx.Request)
+                    && await store.ListEncodedAsync(info.Namespace, options, ct) is { } encoded)
+                {
+                    await Responses.WriteListAsync(ctx, encoded);
+                    return;
+                }
+                var list = await store.ListAsync(info.Namespace, options, ct);
                 await Responses.WriteEncodedAsync(ctx, 200, Conversions.Apply(n, def, list, true, ctx.Request, time.GetUtcNow()), n);
                 return;
             }

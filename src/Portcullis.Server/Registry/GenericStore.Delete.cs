@@ -87,7 +87,11 @@ public sealed partial class GenericStore
             {
                 if (opts.DryRun) return new DeleteResult(current, true);
                 var del = await kv.DeleteAsync(Key(ns, name), currentKv.ModRevision, ct);
-                if (del.Succeeded) return new DeleteResult(Decode(del.Current!), true);
+                if (del.Succeeded)
+                {
+                    _served.Forget(Key(ns, name));
+                    return new DeleteResult(Decode(del.Current!), true);
+                }
             }
             if (opts.PreconditionResourceVersion is not null || attempt > 20)
                 throw ApiErrors.Conflict(def.Plural, def.Group, name, ApiErrors.OptimisticLockMessage);

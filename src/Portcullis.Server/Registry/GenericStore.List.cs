@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Errors;
+using Portcullis.Server.Serialization;
 using Portcullis.Server.Storage;
 
 namespace Portcullis.Server.Registry;
@@ -36,6 +37,58 @@ public sealed partial class GenericStore
     public async Task<JsonObject> ListAsync(string ns, ListOptions o, CancellationToken ct = default)
     {
         var fields = FieldGetter(o);
+        var items = new JsonArray();
+        var meta = await ListCoreAsync(ns, o, item =>
+        {
+            var obj = Decode(item);
+            if (!Matches(obj, o, fields)) return false;
+            obj.Remove("kind");
+            obj.Remove("apiVersion");
+            items.Add((JsonNode)obj);
+            return true;
+        }, ct);
+        return new JsonObject
+        {
+            ["kind"] = def.ListKind,
+            ["apiVersion"] = def.GroupVersion,
+            ["metadata"] = meta,
+            ["items"] = items,
+        };
+    }
+
+    /// <summary>
+    /// The same list as <see cref="ListAsync"/> for a compact JSON answer, with each item as the bytes
+    /// <see cref="GoJsonWriter"/> writes for it: an item's bytes are made once per stored revision and
+    /// kept (<see cref="ServedItems"/>), and a label selector is matched against its kept labels, so a
+    /// list decodes only what changed since it was last served. Null when a field selector is given
+    /// (those read the decoded object: <see cref="ListAsync"/> answers them).
+    /// </summary>
+    public async Task<EncodedList?> ListEncodedAsync(string ns, ListOptions o, CancellationToken ct = default)
+    {
+        if (!o.Fields.IsEmpty) return null;
+        FieldGetter(o);
+        var items = new List<byte[]>();
+        var whole = o.Labels.IsEmpty && o.Limit == 0 && o.Continue is null;
+        var seen = whole ? new HashSet<string>(StringComparer.Ordinal) : null;
+        var meta = await ListCoreAsync(ns, o, item =>
+        {
+            seen?.Add(item.Key);
+            var served = _served.Get(item, Decode);
+            if (!o.Labels.IsEmpty && !o.Labels.Matches(served.Labels)) return false;
+            items.Add(served.Json);
+            return true;
+        }, ct);
+        if (seen is not null) _served.Forget(Prefix(ns), seen);
+        return new EncodedList(def.ListKind, def.GroupVersion, meta, items);
+    }
+
+    /// <summary>
+    /// Pages through the stored objects under <paramref name="ns"/> (continue token, limit, the list's
+    /// revision), handing each to <paramref name="add"/>, which says whether it was taken; returns the
+    /// list's metadata (resourceVersion, continue, remainingItemCount).
+    /// </summary>
+    private async Task<JsonObject> ListCoreAsync(string ns, ListOptions o, Func<KeyValue, bool> add, CancellationToken ct)
+    {
         var prefix = Prefix(ns);
         string? startAfter = null;
         long rev;
@@ -49,8 +102,8 @@ public sealed partial class GenericStore
         }
         else rev = await ResolveListRevisionAsync(o, ct);
 
-        var items = new JsonArray();
         var limit = o.Limit;
+        var taken = 0;
         string? lastKey = null;
         var more = false;
         long remaining = 0;
@@ -64,13 +117,10 @@ public sealed partial class GenericStore
             for (var i = 0; i < page.Items.Count; i++)
             {
                 var item = page.Items[i];
-                var obj = Decode(item);
-                if (!Matches(obj, o, fields)) continue;
-                obj.Remove("kind");
-                obj.Remove("apiVersion");
-                items.Add((JsonNode)obj);
+                if (!add(item)) continue;
+                taken++;
                 lastKey = item.Key;
-                if (limit > 0 && items.Count == limit)
+                if (limit > 0 && taken == limit)
                 {
                     var restInPage = page.Items.Count - i - 1;
                     more = restInPage > 0 || page.More;
@@ -89,13 +139,7 @@ public sealed partial class GenericStore
             // Upstream counts what is left only when nothing filters the list.
             if (o.Labels.IsEmpty && o.Fields.IsEmpty) meta["remainingItemCount"] = remaining;
         }
-        return new JsonObject
-        {
-            ["kind"] = def.ListKind,
-            ["apiVersion"] = def.GroupVersion,
-            ["metadata"] = meta,
-            ["items"] = items,
-        };
+        return meta;
     }
 
     private async Task<long> ResolveListRevisionAsync(ListOptions o, CancellationToken ct)

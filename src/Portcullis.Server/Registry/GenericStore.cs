@@ -32,6 +32,12 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
 {
     private const string GenerateNameChars = "bcdfghjklmnpqrstvwxz2456789";
 
+    /// <summary>Objects as lists serve them, kept per stored revision.</summary>
+    private readonly ServedItems _served = new();
+
+    /// <summary>How many objects' served forms are kept (tests).</summary>
+    internal int ServedCount => _served.Count;
+
     public ResourceDefinition Definition => def;
 
     public string Key(string ns, string name) => def.Namespaced ? $"{def.KeyPrefix}{ns}/{name}" : $"{def.KeyPrefix}{name}";
@@ -216,7 +222,11 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
             {
                 if (opts.DryRun) return shaped;
                 var del = await kv.DeleteAsync(Key(ns, name), currentKv.ModRevision, ct);
-                if (del.Succeeded) return Decode(del.Current!);
+                if (del.Succeeded)
+                {
+                    _served.Forget(Key(ns, name));
+                    return Decode(del.Current!);
+                }
                 continue; // lost a race: the precondition, if any, is checked again on the new object
             }
             var bytes = Encode(shaped);

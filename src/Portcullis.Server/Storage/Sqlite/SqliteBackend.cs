@@ -16,6 +16,7 @@ public sealed class SqliteBackend : IKeyValueBackend
     private readonly SqliteConnection _writer;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly WatchHub _hub = new();
+    private readonly LatestValues _latest = new();
     private long _currentRevision;
     private long _compactRevision;
     private readonly SqliteCommand _latestCmd;
@@ -52,60 +53,23 @@ public sealed class SqliteBackend : IKeyValueBackend
         Exec(writer, SqliteSql.Pragmas);
         Exec(writer, SqliteSql.Schema);
         var backend = new SqliteBackend(cs, writer);
-        backend._writerLoop = Task.Run(backend.WriterLoopAsync);
         backend._currentRevision = ScalarLong(writer, "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name='kv'), 0)");
         backend._compactRevision = ScalarLong(writer, "SELECT COALESCE((SELECT value FROM meta WHERE key='compact_rev'), 0)");
+        backend._latest.Load(ReadRange(writer, "", KeyRange.PrefixEnd(""), backend._currentRevision), backend._currentRevision);
+        backend._writerLoop = Task.Run(backend.WriterLoopAsync);
         return backend;
     }
 
     public long CurrentRevision => Volatile.Read(ref _currentRevision);
     public long CompactRevision => Volatile.Read(ref _compactRevision);
 
-    public ValueTask<KeyValue?> GetAsync(string key, CancellationToken ct = default)
-    {
-        // Point reads are the hot path: a pooled connection with its statement already prepared.
-        var reader = RentReader();
-        try
-        {
-            reader.Get.Parameters[0].Value = key;
-            using var r = reader.Get.ExecuteReader();
-            if (!r.Read()) return ValueTask.FromResult<KeyValue?>(null);
-            var row = Row.Read(r);
-            return ValueTask.FromResult(row.Deleted ? null : row.ToKeyValue(key));
-        }
-        catch (SqliteException e) { throw new StorageException($"sqlite read failed: {e.Message}", e); }
-        finally { ReturnReader(reader); }
-    }
-
-    private sealed class PooledReader : IDisposable
-    {
-        public required SqliteConnection Connection { get; init; }
-        public required SqliteCommand Get { get; init; }
-        public void Dispose() { Get.Dispose(); Connection.Dispose(); }
-    }
-
-    private readonly System.Collections.Concurrent.ConcurrentBag<PooledReader> _readers = [];
-
-    private PooledReader RentReader()
-    {
-        if (_readers.TryTake(out var r)) return r;
-        var c = new SqliteConnection(_connectionString);
-        c.Open();
-        var cmd = c.CreateCommand();
-        cmd.CommandText = SqliteSql.Latest;
-        cmd.Parameters.Add("$name", SqliteType.Text);
-        cmd.Prepare();
-        return new PooledReader { Connection = c, Get = cmd };
-    }
-
-    private void ReturnReader(PooledReader r)
-    {
-        if (_readers.Count < 16) _readers.Add(r);
-        else r.Dispose();
-    }
+    public ValueTask<KeyValue?> GetAsync(string key, CancellationToken ct = default) =>
+        // Point reads are the hot path: answered from the newest values kept in memory.
+        ValueTask.FromResult(_latest.Get(key));
 
     public async ValueTask<RangeResult> RangeAsync(string prefix, string? startAfter, int limit, long revision, CancellationToken ct = default)
     {
+        if (_latest.Range(prefix, startAfter, limit, revision) is { } now) return now;
         await using var conn = await OpenReaderAsync(ct);
         // A read transaction pins one WAL snapshot, so the page and the count agree.
         await using var tx = conn.BeginTransaction(deferred: true);
@@ -176,6 +140,10 @@ public sealed class SqliteBackend : IKeyValueBackend
     private Task? _writerLoop;
     /// <summary>The newest revision appended in the batch being written (writer loop only).</summary>
     private long _batchRevision;
+    /// <summary>Each key written in the batch and its new revision (0: deleted) (writer loop only).</summary>
+    private readonly Dictionary<string, long> _batchWrites = new(StringComparer.Ordinal);
+    /// <summary>A write found the log ahead of <see cref="_latest"/>: another process wrote the file (writer loop only).</summary>
+    private bool _externalChange;
 
     private ValueTask<WriteResult> WriteAsync(string key, CancellationToken ct, Func<Row?, Append?> decide)
     {
@@ -204,6 +172,7 @@ public sealed class SqliteBackend : IKeyValueBackend
             try
             {
                 done.Clear();
+                _batchWrites.Clear();
                 _batchRevision = CurrentRevision;
                 try
                 {
@@ -216,6 +185,7 @@ public sealed class SqliteBackend : IKeyValueBackend
                     // Something in the batch failed (another process raced us, the disk, or anything
                     // else): redo each write alone so one failure fails that write, not its neighbours.
                     done.Clear();
+                    _batchWrites.Clear();
                     _batchRevision = CurrentRevision;
                     foreach (var w in batch)
                     {
@@ -239,11 +209,13 @@ public sealed class SqliteBackend : IKeyValueBackend
                         }
                     }
                 }
+                if (_externalChange) ReloadLatest();
                 foreach (var (w, r, ev) in done)
                 {
                     if (ev is not null)
                     {
-                        Volatile.Write(ref _currentRevision, ev.Kv.ModRevision);
+                        _latest.Apply(ev);
+                        if (ev.Kv.ModRevision > CurrentRevision) Volatile.Write(ref _currentRevision, ev.Kv.ModRevision);
                         try { _hub.Publish(ev); }
                         catch (Exception) { /* a watcher's trouble is the watcher's; the write is committed */ }
                     }
@@ -259,6 +231,19 @@ public sealed class SqliteBackend : IKeyValueBackend
         }
     }
 
+    /// <summary>
+    /// Reads every key's newest value again after another process wrote the file (writer loop, under
+    /// the write lock): the events of this batch, applied after, are already in what is read, and
+    /// applying them again changes nothing.
+    /// </summary>
+    private void ReloadLatest()
+    {
+        _externalChange = false;
+        var rev = ScalarLong(_writer, "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name='kv'), 0)");
+        _latest.Load(ReadRange(_writer, "", KeyRange.PrefixEnd(""), rev), rev);
+        if (rev > CurrentRevision) Volatile.Write(ref _currentRevision, rev);
+    }
+
     /// <summary>Test hook: called for each write inside its transaction; an exception thrown here fails that write.</summary>
     internal Action<string>? FaultInjection { get; set; }
 
@@ -271,6 +256,10 @@ public sealed class SqliteBackend : IKeyValueBackend
         using (var r = _latestCmd.ExecuteReader())
             if (r.Read()) latest = Row.Read(r);
         var current = latest is { Deleted: false } ? latest.ToKeyValue(w.Key) : null;
+        // What this process last wrote or read of the key, against the log: another process writing the
+        // same file shows here (one process per file is the rule; the log stays safe either way).
+        var known = _batchWrites.TryGetValue(w.Key, out var mine) ? mine : _latest.Get(w.Key)?.ModRevision ?? 0;
+        if (known != (current?.ModRevision ?? 0)) _externalChange = true;
         if (w.Decide(latest) is not { } a)
             return (w, new WriteResult(false, Math.Max(_batchRevision, current?.ModRevision ?? 0), current), null);
         _insertCmd.Transaction = tx;
@@ -282,7 +271,9 @@ public sealed class SqliteBackend : IKeyValueBackend
         p["$prev_revision"].Value = a.PrevRevision;
         p["$value"].Value = a.Value;
         var id = (long)_insertCmd.ExecuteScalar()!;
+        if (id != _batchRevision + 1) _externalChange = true; // revisions this process did not write
         _batchRevision = id;
+        _batchWrites[w.Key] = a.Deleted == 1 ? 0 : id;
         var kv = new KeyValue(w.Key, a.Value, a.Created == 1 ? id : a.CreateRevision, id);
         var ev = new WatchEvent(a.Deleted == 1 ? WatchEventType.Delete : WatchEventType.Put, kv, current);
         return (w, new WriteResult(true, id, kv), ev);
@@ -370,6 +361,22 @@ public sealed class SqliteBackend : IKeyValueBackend
         finally { _writeLock.Release(); }
     }
 
+    /// <summary>The newest live value of each key in [start, end) at <paramref name="rev"/>.</summary>
+    private static List<KeyValue> ReadRange(SqliteConnection conn, string start, string end, long rev)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = SqliteSql.Range;
+        cmd.Parameters.AddWithValue("$start", start);
+        cmd.Parameters.AddWithValue("$end", end);
+        cmd.Parameters.AddWithValue("$after", "");
+        cmd.Parameters.AddWithValue("$rev", rev);
+        cmd.Parameters.AddWithValue("$limit", -1);
+        var items = new List<KeyValue>();
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) items.Add(new KeyValue(r.GetString(1), (byte[])r.GetValue(3), r.GetInt64(2), r.GetInt64(0)));
+        return items;
+    }
+
     private async Task<SqliteConnection> OpenReaderAsync(CancellationToken ct)
     {
         var c = new SqliteConnection(_connectionString);
@@ -397,7 +404,6 @@ public sealed class SqliteBackend : IKeyValueBackend
         _writes.Writer.TryComplete();
         if (_writerLoop is not null) await _writerLoop;
         _hub.CompleteAll();
-        while (_readers.TryTake(out var r)) r.Dispose();
         await _writeLock.WaitAsync();
         try
         {

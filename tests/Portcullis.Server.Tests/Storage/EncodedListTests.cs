@@ -1,0 +1,134 @@
+using System.Buffers;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Data.Sqlite;
+using Portcullis.Server.Admission;
+using Portcullis.Server.Api.Resources;
+using Portcullis.Server.Controllers;
+using Portcullis.Server.Http;
+using Portcullis.Server.Registry;
+using Portcullis.Server.Selectors;
+using Portcullis.Server.Serialization;
+using Portcullis.Server.Storage.Sqlite;
+
+namespace Portcullis.Server.Tests.Storage;
+
+/// <summary>
+/// A compact JSON list served from kept item bytes (<see cref="GenericStore.ListEncodedAsync"/>,
+/// <see cref="Responses.WriteListAsync"/>) is byte for byte the list decoded and written whole, for
+/// every selector, page and namespace, after updates and deletes by this store or another.
+/// </summary>
+public sealed class EncodedListTests : IAsyncLifetime
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("portcullis-enclist-").FullName;
+    private SqliteBackend _kv = null!;
+    private static readonly ResourceDefinition ConfigMaps = BuiltinResources.All.First(d => d.Kind == "ConfigMap");
+    private static readonly WriteOptions As = new(SystemClient.Controller);
+
+    public Task InitializeAsync()
+    {
+        _kv = SqliteBackend.Open(Path.Combine(_dir, "kv.db"));
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _kv.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private GenericStore Store() => new(ConfigMaps, _kv, TimeProvider.System, new AdmissionChain([]));
+
+    private static JsonObject ConfigMap(string name, int i) => new()
+    {
+        ["metadata"] = new JsonObject
+        {
+            ["name"] = name,
+            ["labels"] = new JsonObject { ["group"] = "g" + i % 3, ["tier"] = i % 2 == 0 ? "web" : "db" },
+            ["annotations"] = new JsonObject { ["note"] = "<b>&\u2028 é 😀 \"q\"" },
+        },
+        ["data"] = new JsonObject { ["k"] = new string('x', i) + "\u0001\t<tag>", ["n"] = "1e400" },
+    };
+
+    private static async Task<byte[]> Whole(GenericStore store, string ns, ListOptions o)
+    {
+        var list = await store.ListAsync(ns, o);
+        var buffer = new ArrayBufferWriter<byte>();
+        GoJsonWriter.Write(buffer, list, pretty: false);
+        buffer.Write("\n"u8);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static async Task<byte[]> Encoded(GenericStore store, string ns, ListOptions o)
+    {
+        var encoded = await store.ListEncodedAsync(ns, o);
+        Assert.NotNull(encoded);
+        var ctx = new DefaultHttpContext();
+        var body = new MemoryStream();
+        ctx.Response.Body = body;
+        await Responses.WriteListAsync(ctx, encoded);
+        Assert.Equal(body.Length, ctx.Response.ContentLength);
+        return body.ToArray();
+    }
+
+    private static async Task Same(GenericStore store, string ns, ListOptions o)
+    {
+        var expected = await Whole(store, ns, o);
+        Assert.Equal(System.Text.Encoding.UTF8.GetString(expected), System.Text.Encoding.UTF8.GetString(await Encoded(store, ns, o)));
+    }
+
+    [Fact]
+    public async Task EncodedList_IsTheWholeListByteForByte()
+    {
+        var store = Store();
+        for (var i = 0; i < 12; i++) await store.CreateAsync(i % 2 == 0 ? "a" : "b", ConfigMap("cm-" + i, i), As);
+        ListOptions[] options =
+        [
+            new(),
+            new() { Labels = LabelSelector.Parse("group=g1") },
+            new() { Labels = LabelSelector.Parse("tier in (web),group!=g0") },
+            new() { Labels = LabelSelector.Parse("missing") },
+            new() { Limit = 2 },
+            new() { Limit = 3, Labels = LabelSelector.Parse("tier=db") },
+        ];
+        foreach (var ns in new[] { "", "a", "b", "none" })
+        foreach (var o in options)
+        {
+            await Same(store, ns, o);
+            await Same(store, ns, o); // the second time from kept bytes
+        }
+
+        // The pages of a limited list, followed by their continue tokens.
+        var page = await store.ListAsync("", new ListOptions { Limit = 5 });
+        var token = page["metadata"]!["continue"]!.GetValue<string>();
+        await Same(store, "", new ListOptions { Limit = 5, Continue = token });
+    }
+
+    [Fact]
+    public async Task UpdatesAndDeletes_AreServedAtOnce_AndForgotten()
+    {
+        var store = Store();
+        for (var i = 0; i < 4; i++) await store.CreateAsync("a", ConfigMap("cm-" + i, i), As);
+        await Same(store, "", new ListOptions());
+        Assert.Equal(4, store.ServedCount);
+
+        await store.UpdateAsync("a", "cm-1", "", o => { o["data"]!["k"] = "changed"; return o; }, As);
+        await Same(store, "", new ListOptions());
+        Assert.Contains("changed", System.Text.Encoding.UTF8.GetString(await Encoded(store, "", new ListOptions())));
+
+        await store.DeleteAsync("a", "cm-2", new DeleteOptions(SystemClient.Controller));
+        Assert.Equal(3, store.ServedCount); // this store's delete forgets at once
+        await Store().DeleteAsync("a", "cm-3", new DeleteOptions(SystemClient.Controller)); // another store: forgotten at the next whole list
+        await Same(store, "", new ListOptions());
+        Assert.Equal(2, store.ServedCount);
+    }
+
+    [Fact]
+    public async Task FieldSelectors_AreLeftToTheDecodedList()
+    {
+        var store = Store();
+        await store.CreateAsync("a", ConfigMap("cm", 1), As);
+        Assert.Null(await store.ListEncodedAsync("", new ListOptions { Fields = FieldSelector.Parse("metadata.name=cm") }));
+    }
+}

@@ -1,0 +1,41 @@
+using Microsoft.Extensions.Logging;
+using Portcullis.Server.Authentication.ServiceAccounts;
+using Portcullis.Server.Authorization.Rbac;
+using Portcullis.Server.Certificates;
+using Portcullis.Server.Controllers;
+using Portcullis.Server.Controllers.Node;
+
+namespace Portcullis.Server.Hosting.Modules;
+
+/// <summary>
+/// The in-process controllers, in the order they initialize: compaction, the bootstrap objects (system namespaces,
+/// PriorityClasses, the RBAC policy) and the RBAC index before readiness, then kube-controller-manager's loops and the
+/// built-in node. The host starts them; /readyz waits for their initial work.
+/// </summary>
+internal static class ControllersModule
+{
+    public static ControllerHost Build(ServerOptions o, ServingModule serving, StorageModule storage, AuthorizationModule authz,
+        AuthenticationModule authn, AdmissionModule admission, NodeRuntimeModule node, ILoggerFactory logs, TimeProvider time)
+    {
+        var client = storage.Client;
+        ILogger Log(string name) => logs.CreateLogger("Portcullis.Controllers." + name);
+        return new ControllerHost(
+        [
+            new CompactionController(storage.Backend, time, o.StorageHistory, o.CompactionInterval),
+            new BootstrapController(storage.Stores, storage.Resources),
+            new PriorityClassBootstrapController(client),
+            new RbacBootstrapController(client),
+            new RbacIndexController(storage.Backend, authz.RbacIndex),
+            new ClusterRoleAggregationController(client, Log("clusterrole-aggregation")),
+            new NamespaceContentController(client, serving.CaPem, Log("namespace-content")),
+            new LegacyTokenSecretController(client, new LegacyTokenIssuer(authn.Keys), serving.CaPem, Log("serviceaccount-token")),
+            new KubernetesServiceController(client, serving.AdvertiseAddress, serving.Port, time, Log("kubernetes-service")),
+            new NamespaceController(client, time, Log("Namespace")),
+            new ResourceQuotaController(client, time, admission.Quotas, log: Log("ResourceQuota")),
+            new GarbageCollector(client, time, Log("GarbageCollector")),
+            new CsrSigningController(client, new CsrSigner(serving.Pki.ClusterCa, o.ClusterSigningDuration, time), time,
+                logs.CreateLogger<CsrSigningController>()),
+            new SimulatedNodeController(client, node.Identity, time, "v1.33.0", node.ProcessRuntime, logs.CreateLogger("Portcullis.Node")),
+        ], logs);
+    }
+}

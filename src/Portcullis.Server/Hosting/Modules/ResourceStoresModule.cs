@@ -1,0 +1,25 @@
+using System.Text.Json.Nodes;
+using Portcullis.Server.Admission;
+using Portcullis.Server.Api.Resources;
+using Portcullis.Server.Registry;
+
+namespace Portcullis.Server.Hosting.Modules;
+
+/// <summary>
+/// A generic store for every stored kind, each running the admission chain; Services also allocate a cluster IP.
+/// Fills <see cref="StorageModule.Stores"/>, which admission's lookups and the system client already hold.
+/// </summary>
+internal static class ResourceStoresModule
+{
+    public static void Fill(StorageModule storage, AdmissionChain admission, TimeProvider time)
+    {
+        var stores = storage.Stores;
+        var serviceDef = storage.Resources.Find("", "v1", "services")!;
+        var allocator = new ServiceAllocator(async c =>
+            (await stores[serviceDef].ListAsync("", new ListOptions(), c))["items"]!.AsArray().Select(i => (JsonObject)i!));
+        var created = new Dictionary<ResourceDefinition, GenericStore>();
+        foreach (var d in storage.Resources.All.Where(d => !d.Virtual))
+            created[d] = new GenericStore(d, storage.Backend, time, admission, d == serviceDef ? allocator.AllocateAsync : null);
+        stores.Fill(created);
+    }
+}

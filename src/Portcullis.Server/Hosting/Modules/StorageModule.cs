@@ -1,0 +1,30 @@
+using Portcullis.Server.Admission;
+using Portcullis.Server.Api.Resources;
+using Portcullis.Server.Controllers;
+using Portcullis.Server.Storage;
+using Portcullis.Server.Storage.Sqlite;
+
+namespace Portcullis.Server.Hosting.Modules;
+
+/// <summary>
+/// The backend and what is served over it: the SQLite key-value backend in the data directory, the resource registry
+/// (the built-in kinds, PodSecurityPolicy while its admission plugin is enabled, and the extensions' kinds), the store
+/// table (empty until <see cref="ResourceStoresModule"/> fills it) and the system client the controllers use.
+/// </summary>
+internal sealed class StorageModule
+{
+    public required IKeyValueBackend Backend { get; init; }
+    public required ResourceRegistry Resources { get; init; }
+    public required StoreTable Stores { get; init; }
+    public required SystemClient Client { get; init; }
+
+    public static StorageModule Open(ServerOptions o)
+    {
+        var kv = SqliteBackend.Open(Path.Combine(o.DataDir, "state.db"));
+        StartupTrace.Mark("storage open");
+        var enabledPlugins = new[] { "PodSecurityPolicy" }.Where(n => AdmissionConfig.IsEnabled(n, o.EnableAdmissionPlugins, o.DisableAdmissionPlugins)).ToList();
+        var resources = new ResourceRegistry(OptionalResources.With(BuiltinResources.All, enabledPlugins).Concat(o.Extensions.SelectMany(e => e.Resources)));
+        var stores = new StoreTable();
+        return new StorageModule { Backend = kv, Resources = resources, Stores = stores, Client = new SystemClient(stores, resources, kv) };
+    }
+}

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Numerics;
 using System.Text;
 
 namespace Portcullis.Server.Serialization;
@@ -48,6 +47,12 @@ internal static class GoText
         }
         return sb.Append('"').ToString();
     }
+
+    /// <summary>
+    /// apimachinery's net.makeQuotedString, the text of a Warning header (NewWarningHeader): only
+    /// '"' and '\' are escaped, everything else is written as is.
+    /// </summary>
+    public static string WarningQuote(string s) => string.Concat("\"", s.Replace("\\", "\\\\").Replace("\"", "\\\""), "\"");
 
     /// <summary>fmt's %q of a []string: <c>["a" "b"]</c>, <c>[]</c> when empty.</summary>
     public static string QuoteList(IEnumerable<string> items) => "[" + string.Join(" ", items.Select(Quote)) + "]";
@@ -163,33 +168,14 @@ internal static class GoText
 
     /// <summary>
     /// fmt's %.Nf of a float64 (strconv.FormatFloat(f, 'f', prec, 64)): the exact binary value rounded
-    /// to <paramref name="prec"/> decimals, a tie to even (0.0078125 → "0.007812"); +Inf, -Inf, NaN.
+    /// to <paramref name="prec"/> decimals, a tie to even (0.0078125 → "0.007812"), as .NET's "F" format
+    /// also does since .NET Core 3.0; Go's spelling of +Inf, -Inf and NaN.
     /// </summary>
     public static string FixedFloat(double f, int prec)
     {
         if (double.IsNaN(f)) return "NaN";
         if (double.IsInfinity(f)) return f > 0 ? "+Inf" : "-Inf";
-        var neg = double.IsNegative(f);
-        var bits = BitConverter.DoubleToInt64Bits(Math.Abs(f));
-        var biased = (int)(bits >> 52);
-        var mantissa = new BigInteger(bits & 0xF_FFFF_FFFF_FFFFL);
-        if (biased != 0) mantissa += BigInteger.One << 52;
-        var e2 = (biased == 0 ? 1 : biased) - 1075;
-        // |f| × 10^prec = mantissa × 2^e2 × 10^prec, rounded half to even.
-        var scaled = mantissa * BigInteger.Pow(10, prec);
-        BigInteger q;
-        if (e2 >= 0) q = scaled << e2;
-        else
-        {
-            var den = BigInteger.One << -e2;
-            q = BigInteger.DivRem(scaled, den, out var rem);
-            var cmp = (rem << 1).CompareTo(den);
-            if (cmp > 0 || (cmp == 0 && !q.IsEven)) q += 1;
-        }
-        var digits = q.ToString(CultureInfo.InvariantCulture);
-        if (digits.Length <= prec) digits = new string('0', prec + 1 - digits.Length) + digits;
-        var text = prec == 0 ? digits : digits[..^prec] + "." + digits[^prec..];
-        return neg ? "-" + text : text;
+        return f.ToString("F" + prec.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
     }
 
     /// <summary>The shortest digits that read back as f (no leading or trailing zeros) and the decimal point's position.</summary>

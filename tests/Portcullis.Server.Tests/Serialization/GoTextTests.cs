@@ -59,6 +59,11 @@ public sealed class GoTextTests
         Assert.Equal("\"é\\x01\"", GoText.Quote("é\u0001"));
     }
 
+    [Fact]
+    public void WarningQuote_EscapesOnlyQuoteAndBackslash() =>
+        // net.makeQuotedString: unlike strconv.Quote, non-ASCII runes and everything else stay as they are.
+        Assert.Equal("\"a\\\"b\\\\c é\"", GoText.WarningQuote("a\"b\\c é"));
+
     [Theory]
     [InlineData((byte)'a', "'a'")]
     [InlineData((byte)'\'', "'\\''")]

@@ -23,15 +23,13 @@ internal static class ServeCommand
             {
                 var text = r.Tokens.Count > 0 ? r.Tokens[^1].Value : "";
                 if (GoDuration.TryParse(text, out var d, out var error)) return d;
-                r.AddError($"invalid argument {GoQuote(text)} for \"{name}\" flag: {error}");
+                r.AddError($"invalid argument {Portcullis.Server.Serialization.GoText.Quote(text)} for \"{name}\" flag: {error}");
                 return default;
             },
         };
         if (defaultValue is { } v) o.DefaultValueFactory = _ => GoDuration.From(v);
         return o;
     }
-
-    private static string GoQuote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 
     public static Command Create()
     {

@@ -63,7 +63,7 @@ public static class KeyUsages
             else unrecognized.Add(u);
         }
         if (unrecognized.Count > 0)
-            throw new CsrFormatException($"unrecognized usage values: [{string.Join(" ", unrecognized.Select(u => $"\"{u}\""))}]");
+            throw new CsrFormatException($"unrecognized usage values: {Serialization.GoText.QuoteList(unrecognized)}");
         var oids = new OidCollection();
         foreach (var oid in ext.Values) oids.Add(new Oid(oid));
         return (flags, oids);

@@ -14,7 +14,7 @@ public sealed record FieldError(FieldErrorType Type, string Field, string? BadVa
     public static FieldError Duplicate(string field, string value) => new(FieldErrorType.Duplicate, field, value, "");
     public static FieldError TooLong(string field, string detail) => new(FieldErrorType.TooLong, field, null, detail);
     public static FieldError NotSupported(string field, string value, IEnumerable<string> valid) =>
-        new(FieldErrorType.NotSupported, field, value, "supported values: " + string.Join(", ", valid.Select(v => $"\"{v}\"")));
+        new(FieldErrorType.NotSupported, field, value, "supported values: " + string.Join(", ", valid.Select(Serialization.GoText.Quote)));
 
     public string CauseReason => Type switch
     {
@@ -43,12 +43,13 @@ public sealed record FieldError(FieldErrorType Type, string Field, string? BadVa
     /// <summary>The cause's message: the error without the field path.</summary>
     public string CauseMessage => Body();
 
+    // A string value is printed with %q (field.Error.ErrorBody), as are NotSupported's values (strconv.Quote).
     private string Body()
     {
         var s = TypeText;
         if (Type is FieldErrorType.Invalid or FieldErrorType.Duplicate or FieldErrorType.NotSupported or FieldErrorType.NotFound)
         {
-            var v = BadValue is null ? "null" : ValueIsString ? $"\"{BadValue}\"" : BadValue;
+            var v = BadValue is null ? "null" : ValueIsString ? Serialization.GoText.Quote(BadValue) : BadValue;
             s += ": " + v;
         }
         if (Detail.Length > 0) s += ": " + Detail;

@@ -58,14 +58,14 @@ public readonly record struct GoDuration(long Nanoseconds)
             while (i < s.Length && s[i] != '.' && !IsDigit(s[i])) i++;
             if (i == 0)
             {
-                error = "time: missing unit in duration " + Quote(orig);
+                error = "time: missing unit in duration " + Serialization.GoText.TimeQuote(orig);
                 return false;
             }
             var u = s[..i];
             s = s[i..];
             if (Unit(u) is not { } unit)
             {
-                error = "time: unknown unit " + Quote(u) + " in duration " + Quote(orig);
+                error = "time: unknown unit " + Serialization.GoText.TimeQuote(u) + " in duration " + Serialization.GoText.TimeQuote(orig);
                 return false;
             }
             if (v > Overflow / unit) return Invalid(orig, out error);
@@ -92,7 +92,7 @@ public readonly record struct GoDuration(long Nanoseconds)
 
     private static bool Invalid(ReadOnlySpan<byte> orig, out string error)
     {
-        error = "time: invalid duration " + Quote(orig);
+        error = "time: invalid duration " + Serialization.GoText.TimeQuote(orig);
         return false;
     }
 
@@ -140,22 +140,6 @@ public readonly record struct GoDuration(long Nanoseconds)
         }
         s = s[i..];
         return (x, scale);
-    }
-
-    /// <summary>Go time's quote: bytes of non-ASCII or control characters as \xNN, '"' and '\' escaped.</summary>
-    private static string Quote(ReadOnlySpan<byte> s)
-    {
-        var b = new StringBuilder(s.Length + 2).Append('"');
-        foreach (var c in s)
-        {
-            if (c >= 0x80 || c < 0x20) b.Append("\\x").Append(c.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
-            else
-            {
-                if (c is (byte)'"' or (byte)'\\') b.Append('\\');
-                b.Append((char)c);
-            }
-        }
-        return b.Append('"').ToString();
     }
 
     /// <summary>Go's Duration.String: "72h3m0.5s", "1.5s", "300ms", "0s".</summary>

@@ -20,7 +20,7 @@ public static class Conversions
         {
             "" => "Metadata",
             "None" or "Metadata" or "Object" => v,
-            _ => throw ApiErrors.BadRequest($"unable to decode TableOptions: includeObject: Unsupported value: \"{v}\": supported values: \"Metadata\", \"None\", \"Object\""),
+            _ => throw ApiErrors.BadRequest($"unable to decode TableOptions: includeObject: Unsupported value: {Serialization.GoText.Quote(v)}: supported values: \"Metadata\", \"None\", \"Object\""),
         };
     }
 

@@ -132,5 +132,5 @@ public static class DeleteOptionsDecoder
     }
 
     /// <summary>%#v of a []string.</summary>
-    private static string GoStringSlice(IReadOnlyList<string> v) => "[]string{" + string.Join(", ", v.Select(Api.Validation.Go.Quote)) + "}";
+    private static string GoStringSlice(IReadOnlyList<string> v) => "[]string{" + string.Join(", ", v.Select(Serialization.GoText.Quote)) + "}";
 }

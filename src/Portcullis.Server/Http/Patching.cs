@@ -204,7 +204,7 @@ public static partial class Patching
     /// kind and one error on <c>patch</c> (422), for type errors and, under Strict, unknown fields.
     /// </summary>
     public static ApiException DecodeFailure(Trace trace, string error) =>
-        ApiErrors.Invalid("", "", "", [FieldError.Invalid("patch", GoFormat.Quote(trace.InvalidValue), error, quoted: false)]);
+        ApiErrors.Invalid("", "", "", [FieldError.Invalid("patch", Serialization.GoText.Quote(trace.InvalidValue), error, quoted: false)]);
 
     /// <summary>The first type error of a patched object, worded as the decoder upstream uses for this patch type.</summary>
     public static string TypeError(Trace trace, Api.Schema.DecodeProblems problems) =>

@@ -164,7 +164,7 @@ public sealed partial class Pipeline(
         {
             for (var i = 0; i < t.Length; i++) span[i] = t[i] is >= ' ' and <= '~' ? t[i] : '?';
         });
-        ctx.Response.Headers.Append("Warning", "299 - \"" + ascii.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"");
+        ctx.Response.Headers.Append("Warning", "299 - " + Serialization.GoText.WarningQuote(ascii));
     }
 
     /// <summary>Upstream's forbidden message (endpoints/handlers/responsewriters.forbiddenMessage).</summary>

@@ -118,10 +118,8 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
     private static void WriteWarnings(HttpContext ctx, List<string> warnings)
     {
         foreach (var w in warnings.Distinct())
-            ctx.Response.Headers.Append("Warning", "299 - " + JsonSerializerQuote(w));
+            ctx.Response.Headers.Append("Warning", "299 - " + Serialization.GoText.WarningQuote(w));
     }
-
-    private static string JsonSerializerQuote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 
     private static async Task<JsonObject> DecodeAsync(HttpContext ctx, ResourceDefinition def, List<string> warnings)
     {

@@ -156,7 +156,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         // The store's key function (NamespaceKeyFunc / NoNamespaceKeyFunc): a name that is no path
         // segment is a 400, for kinds whose validation lets any name through (CSRs).
         if (NameValidation.IsValidPathSegmentName(Meta.Name(obj)) is { Count: > 0 } badName)
-            throw ApiErrors.BadRequest($"Name parameter invalid: {Api.Validation.Go.Quote(Meta.Name(obj))}: {string.Join(";", badName)}");
+            throw ApiErrors.BadRequest($"Name parameter invalid: {Serialization.GoText.Quote(Meta.Name(obj))}: {string.Join(";", badName)}");
 
         if (allocate is not null) await allocate(obj, ct);
         var name = Meta.Name(obj);

@@ -109,9 +109,9 @@ public sealed record ListOptions
     {
         var digits = s.Length > 0 && s[0] is '+' or '-' ? s.AsSpan(1) : s.AsSpan();
         if (digits.Length == 0 || digits.IndexOfAnyExceptInRange('0', '9') >= 0)
-            throw ApiErrors.BadRequest($"strconv.ParseInt: parsing {Api.Validation.Go.Quote(s)}: invalid syntax");
+            throw ApiErrors.BadRequest($"strconv.ParseInt: parsing {Serialization.GoText.Quote(s)}: invalid syntax");
         if (!long.TryParse(s, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var v))
-            throw ApiErrors.BadRequest($"strconv.ParseInt: parsing {Api.Validation.Go.Quote(s)}: value out of range");
+            throw ApiErrors.BadRequest($"strconv.ParseInt: parsing {Serialization.GoText.Quote(s)}: value out of range");
         return v;
     }
 

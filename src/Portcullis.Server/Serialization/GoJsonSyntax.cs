@@ -26,14 +26,7 @@ public static class GoJsonSyntax
 
         private static bool Space(byte c) => c is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n';
 
-        private static string Quote(byte c) => c switch
-        {
-            (byte)'\'' => "'\\''",
-            (byte)'"' => "'\"'",
-            _ => "'" + Http.GoFormat.Quote(((char)c).ToString())[1..^1] + "'",
-        };
-
-        private void Fail(byte c, string context) => Err = $"invalid character {Quote(c)} {context}";
+        private void Fail(byte c, string context) => Err = $"invalid character {GoText.JsonQuoteChar(c)} {context}";
 
         private void Push(P p, S next)
         {

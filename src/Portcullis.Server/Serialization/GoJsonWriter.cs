@@ -91,44 +91,8 @@ public static class GoJsonWriter
             if (v.TryGetValue<long>(out var l)) { Ascii(l.ToString(System.Globalization.CultureInfo.InvariantCulture)); return; }
             if (v.TryGetValue<int>(out var i)) { Ascii(i.ToString(System.Globalization.CultureInfo.InvariantCulture)); return; }
             if (v.TryGetValue<JsonElement>(out var e)) { Ascii(e.GetRawText()); return; }
-            if (v.TryGetValue<double>(out var d)) { Ascii(GoFloat(d)); return; }
+            if (v.TryGetValue<double>(out var d)) { Ascii(GoText.JsonFloat(d)); return; }
             Ascii(v.ToJsonString());
-        }
-
-        // Go (encoding/json floatEncoder): the shortest representation that round-trips, in plain
-        // decimal notation for 1e-6 <= |d| < 1e21 and in exponent form otherwise, the exponent
-        // written with a sign and at least two digits, except that e-07 is shortened to e-7.
-        private static string GoFloat(double d)
-        {
-            var r = d.ToString("R", System.Globalization.CultureInfo.InvariantCulture); // shortest round-trip
-            var ei = r.IndexOfAny(['E', 'e']);
-            var mantissa = ei < 0 ? r : r[..ei];
-            var exp = ei < 0 ? 0 : int.Parse(r[(ei + 1)..], System.Globalization.CultureInfo.InvariantCulture);
-            var neg = mantissa.StartsWith('-');
-            if (neg) mantissa = mantissa[1..];
-            var dot = mantissa.IndexOf('.');
-            var digits = dot < 0 ? mantissa : mantissa.Remove(dot, 1);
-            var pointPos = (dot < 0 ? mantissa.Length : dot) + exp; // decimal point position within digits
-            var lead = digits.Length - digits.TrimStart('0').Length;
-            digits = digits.TrimStart('0');
-            pointPos -= lead;
-            if (digits.Length == 0) return neg ? "-0" : "0";
-            digits = digits.TrimEnd('0');
-            if (digits.Length == 0) digits = "0";
-            var abs = Math.Abs(d);
-            var sign = neg ? "-" : "";
-            if (abs < 1e21 && abs >= 1e-6)
-            {
-                if (pointPos <= 0) return sign + "0." + new string('0', -pointPos) + digits;
-                if (pointPos >= digits.Length) return sign + digits + new string('0', pointPos - digits.Length);
-                return sign + digits[..pointPos] + "." + digits[pointPos..];
-            }
-            var e = pointPos - 1;
-            var m = digits.Length == 1 ? digits : digits[..1] + "." + digits[1..];
-            var es = e < 0 ? "-" + (-e).ToString(System.Globalization.CultureInfo.InvariantCulture) : "+" + e.ToString("00", System.Globalization.CultureInfo.InvariantCulture);
-            if (e < 0 && -e < 10) es = "-" + (-e).ToString(System.Globalization.CultureInfo.InvariantCulture); // Go's e-07 → e-7 cleanup
-            else if (e < 0) es = "-" + (-e).ToString("00", System.Globalization.CultureInfo.InvariantCulture);
-            return sign + m + "e" + es;
         }
 
         private void Newline(int depth)

@@ -106,6 +106,15 @@ public sealed class LimitRangerAdmissionTests
     }
 
     [Fact]
+    public async Task Ratio_PrintedWithPercentF_TiesToEven()
+    {
+        // 129m / 128m = 1.0078125 exactly: Go's %f rounds the tie to even (1.007812).
+        var p = Plugin(Range(Limit("Container", ("maxLimitRequestRatio", QuotaKit.Map(("cpu", "1"))))));
+        var e = await Refused(p, QuotaKit.Request("pods", QuotaKit.Pod("x", QuotaKit.Container("c", QuotaKit.Map(("cpu", "128m")), QuotaKit.Map(("cpu", "129m"))))));
+        Assert.Equal("pods \"x\" is forbidden: cpu max limit to request ratio per Container is 1, but provided ratio is 1.007812", e.Message);
+    }
+
+    [Fact]
     public async Task Ratio_PrintsTheProvidedRatio()
     {
         var p = Plugin(Range(Limit("Container", ("maxLimitRequestRatio", QuotaKit.Map(("cpu", "2"))))));

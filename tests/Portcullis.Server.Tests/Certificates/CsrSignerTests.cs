@@ -25,6 +25,14 @@ public sealed class CsrSignerTests
         Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), Signer().Duration(requested));
 
     [Fact]
+    public void Translate_UnrecognizedUsages_QuotedAsGoPercentQOfASlice()
+    {
+        // keyUsagesFromStrings: fmt.Errorf("unrecognized usage values: %q", unrecognized).
+        var e = Assert.Throws<CsrFormatException>(() => KeyUsages.Translate(["digital signature", "x\"y", "z\n"]));
+        Assert.Equal("unrecognized usage values: [\"x\\\"y\" \"z\\n\"]", e.Message);
+    }
+
+    [Fact]
     public void Sign_ShortLived_NotBackdatedAtTheEnd()
     {
         using var cert = Parse(Signer().Sign(Request(), ["client auth"], 7200));

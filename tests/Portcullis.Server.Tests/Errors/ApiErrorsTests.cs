@@ -228,4 +228,15 @@ public sealed class ApiErrorsTests
         Assert.Equal("spec.x: Forbidden: no", FieldError.Forbidden("spec.x", "no").ToString());
         Assert.Equal("metadata.name: Required value", FieldError.Required("metadata.name").ToString());
     }
+
+    [Fact]
+    public void FieldError_StringValues_AreQuotedAsGoPercentQ()
+    {
+        // field.Error.ErrorBody prints a string BadValue with %q, and NotSupported quotes each value with strconv.Quote.
+        Assert.Equal("data[a\"b]: Invalid value: \"a\\\"b\\n\\u00a0\": bad",
+            FieldError.Invalid("data[a\"b]", "a\"b\n\u00a0", "bad").ToString());
+        Assert.Equal("spec.x: Duplicate value: \"c\\\\d\"", FieldError.Duplicate("spec.x", "c\\d").ToString());
+        Assert.Equal("spec.type: Unsupported value: \"x\\ty\": supported values: \"a\\\"b\", \"c\"",
+            FieldError.NotSupported("spec.type", "x\ty", ["a\"b", "c"]).ToString());
+    }
 }

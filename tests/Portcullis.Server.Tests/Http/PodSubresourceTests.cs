@@ -25,6 +25,14 @@ public sealed class PodSubresourceTests
     }
 
     [Fact]
+    public void Int_NotANumber_QuotesAsStrconvNumError()
+    {
+        // strconv.NumError quotes the input with strconv.Quote.
+        var e = Assert.Throws<ApiException>(() => PodSubresources.Int("a\"b\n", "tailLines"));
+        Assert.Equal("strconv.ParseInt: parsing \"a\\\"b\\n\": invalid syntax", e.Message);
+    }
+
+    [Fact]
     public void Simulated_NamesTheFlag()
     {
         var e = PodSubresources.Simulated("exec");

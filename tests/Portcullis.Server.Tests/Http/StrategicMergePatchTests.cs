@@ -312,16 +312,4 @@ public class StrategicMergePatchTests
             SchemaRegistry.Default.Get("core/v1.Pod"));
         Assert.Equal(before, original.ToJsonString());
     }
-
-    [Theory]
-    [InlineData(1.0, "1")]
-    [InlineData(80.0, "80")]
-    [InlineData(0.5, "0.5")]
-    [InlineData(100000.0, "100000")]
-    [InlineData(1000000.0, "1e+06")]
-    [InlineData(1234567890.0, "1.23456789e+09")]
-    [InlineData(0.0001, "0.0001")]
-    [InlineData(0.00001, "1e-05")]
-    public void Go_formats_numbers_as_percent_v_of_float64(double value, string expected) =>
-        Assert.Equal(expected, GoFormat.Float(value));
 }

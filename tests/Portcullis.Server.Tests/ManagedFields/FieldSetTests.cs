@@ -57,16 +57,6 @@ public sealed class FieldSetTests
         AssertJson("""{"f:l":{"v:2.5":{},"v:10":{},"v:\"a\\u003cb\"":{},"v:\"b\"":{},"v:true":{}}}""", s.ToFieldsV1());
     }
 
-    [Theory]
-    [InlineData(2.5, "2.5")]
-    [InlineData(80.0, "80")]
-    [InlineData(1e21, "1e+21")]
-    [InlineData(1.5e-7, "1.5e-7")]
-    [InlineData(1e-6, "0.000001")]
-    [InlineData(-0.1, "-0.1")]
-    [InlineData(123456789012.0, "123456789012")]
-    public void Floats_AreWrittenAsGoWritesThem(double d, string expected) => Assert.Equal(expected, JsonValues.GoFloat(d));
-
     [Fact]
     public void DuplicateListItems_AreOwnedAsWholeItems()
     {

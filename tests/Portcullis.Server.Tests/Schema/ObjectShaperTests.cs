@@ -23,6 +23,14 @@ public sealed class ObjectShaperTests
         """{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p","namespace":"default","creationTimestamp":null},"spec":{"containers":[{"name":"web","image":"nginx","ports":[{"containerPort":80}],"resources":{}}],"restartPolicy":"Always"},"status":{}}""";
 
     [Fact]
+    public void BadTime_ErrorQuotesAsTimeParseError()
+    {
+        // time.ParseError quotes with the time package's quote: a non-ASCII rune is written byte by byte.
+        var p = Problems("""{"metadata":{"creationTimestamp":"é"}}""");
+        Assert.Equal(["parsing time \"\\xc3\\xa9\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \"\\xc3\\xa9\" as \"2006\""], p.TypeErrors);
+    }
+
+    [Fact]
     public void Shape_PodInRandomOrder_ComesOutInGoOrder()
     {
         var json = """

@@ -40,6 +40,18 @@ public class KindValidationConfigTests
         Assert.Empty(Check("", "ConfigMap", Clone(old), old));
     }
 
+    [Theory]
+    // encoding/json names the first byte (quoteChar): a control byte escaped, a UTF-8 lead byte as its Latin-1 rune.
+    [InlineData("\u007f", "'\\x7f'")]
+    [InlineData("\u00e9t\u00e9", "'\u00c3'")]
+    public void DockerConfigJson_NotJson_NamesTheFirstByteAsGo(string content, string quotedChar)
+    {
+        var secret = Obj("""{"metadata":{"name":"s","namespace":"default"},"type":"kubernetes.io/dockerconfigjson"}""");
+        secret["stringData"] = new JsonObject { [".dockerconfigjson"] = content };
+        Assert.Equal([$"data[.dockerconfigjson]: Invalid value: \"<secret contents redacted>\": invalid character {quotedChar} looking for beginning of value"],
+            Check("", "Secret", secret));
+    }
+
     [Fact]
     public void SecretKeysAndTypes()
     {

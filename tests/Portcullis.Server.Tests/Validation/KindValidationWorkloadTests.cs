@@ -241,6 +241,15 @@ public class KindValidationWorkloadTests
     }
 
     [Fact]
+    public void CronJobEveryDuration_ErrorQuotesAsTimePackage()
+    {
+        // robfig/cron hands "@every X" to time.ParseDuration, whose errors quote with the time package's
+        // quote: non-ASCII bytes as \xNN (strconv.Quote would keep "é").
+        Assert.Equal(["spec.schedule: Invalid value: \"@every é\": failed to parse duration @every é: time: invalid duration \"\\xc3\\xa9\""],
+            Check("batch", "CronJob", CronJob("@every é")));
+    }
+
+    [Fact]
     public void CronJobPodConditionPatternWithoutStatusIsRefused()
     {
         // 1.33.0 defaults the status of onPodConditions patterns for Jobs only (kubernetes/kubernetes#131512,

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using System.Text.Json.Nodes;
+using Portcullis.Server.Api.Schema;
 
 namespace Portcullis.Server.Admission.Plugins;
 
@@ -166,14 +167,12 @@ public sealed class LimitRangerAdmission(Func<string, CancellationToken, Task<IR
         return errors;
     }
 
-    private static readonly BigInteger MaxMilliValue = long.MaxValue / 1000;
-
     /// <summary>requestLimitEnforcedValues: milli precision unless a value is too large for it.</summary>
     private static (BigInteger Req, BigInteger Lim, BigInteger Enf) Comparable(Qty? req, Qty? lim, Qty enforced)
     {
         var r = req ?? Qty.Zero;
         var l = lim ?? Qty.Zero;
-        if (r.Units <= MaxMilliValue && l.Units <= MaxMilliValue && enforced.Units <= MaxMilliValue)
+        if (r.Units <= Quantity.MaxMilliValue && l.Units <= Quantity.MaxMilliValue && enforced.Units <= Quantity.MaxMilliValue)
             return (r.Milli, l.Milli, enforced.Milli);
         return (r.Units, l.Units, enforced.Units);
     }
@@ -221,13 +220,13 @@ public sealed class LimitRangerAdmission(Func<string, CancellationToken, Task<IR
         var observed = (double)l / (double)r;
         var display = observed;
         var max = (double)enforced.Units;
-        if (enforced.Units <= MaxMilliValue)
+        if (enforced.Units <= Quantity.MaxMilliValue)
         {
             observed *= 1000;
             max = (double)enforced.Milli;
         }
         return observed > max
-            ? $"{res} max limit to request ratio per {type} is {enforced}, but provided ratio is {display.ToString("F6", CultureInfo.InvariantCulture)}"
+            ? $"{res} max limit to request ratio per {type} is {enforced}, but provided ratio is {Serialization.GoText.FixedFloat(display, 6)}"
             : null;
     }
 }

@@ -29,7 +29,7 @@ internal readonly record struct Qty(Quantity Value, string? Text)
     public int Sign => Value.Nanos.Sign;
 
     /// <summary>Quantity.Value(): whole units, rounded up.</summary>
-    public BigInteger Units => BigInteger.DivRem(Nanos, 1_000_000_000, out var r) + (r.Sign > 0 ? 1 : 0);
+    public BigInteger Units => Value.Value;
 
     /// <summary>Quantity.MilliValue(): milli-units, rounded up.</summary>
     public BigInteger Milli => Value.MilliValue;

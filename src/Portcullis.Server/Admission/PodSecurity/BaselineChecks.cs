@@ -1,4 +1,5 @@
 using System.Globalization;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Admission.PodSecurity;
 
@@ -139,7 +140,7 @@ internal static class BaselineChecks
             {
                 if (!k.StartsWith(AppArmorAnnotationPrefix, StringComparison.Ordinal)) continue;
                 var v = node is System.Text.Json.Nodes.JsonValue jv && jv.TryGetValue<string>(out var s) ? s : "";
-                if (!AllowedAppArmorAnnotation(v)) forbiddenAnnotations.Add($"{k}={Text.GoQuote(v)}");
+                if (!AllowedAppArmorAnnotation(v)) forbiddenAnnotations.Add($"{k}={GoText.Quote(v)}");
             }
         }
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Admission.PodSecurity;
 
@@ -94,12 +95,12 @@ internal static class BaselineChecks2
     {
         var forbidden = new List<string>();
         if (pod.Annotation(SeccompPodAnnotation) is { } podValue && !ValidSeccompAnnotation(podValue))
-            forbidden.Add($"{SeccompPodAnnotation}={Text.GoQuote(podValue)}");
+            forbidden.Add($"{SeccompPodAnnotation}={GoText.Quote(podValue)}");
         foreach (var c in pod.Containers())
         {
             var key = SeccompContainerAnnotationPrefix + Json.Str(c, "name");
             if (pod.Annotation(key) is { } value && !ValidSeccompAnnotation(value))
-                forbidden.Add($"{key}={Text.GoQuote(value)}");
+                forbidden.Add($"{key}={GoText.Quote(value)}");
         }
         var list = Text.SortedSet(forbidden);
         if (list.Count == 0) return CheckResult.Allow;

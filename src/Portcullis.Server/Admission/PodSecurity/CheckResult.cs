@@ -149,7 +149,7 @@ internal static class Json
     public static bool Has(JsonNode? n, string key) => n is JsonObject o && o[key] is not null;
 }
 
-/// <summary>Upstream's message helpers (joinQuote, pluralize, Go's %q).</summary>
+/// <summary>Upstream's message helpers (joinQuote, pluralize); Go's %q is GoText.Quote.</summary>
 internal static class Text
 {
     /// <summary>"a", "b" — each item in double quotes, no escaping (upstream's joinQuote).</summary>
@@ -167,48 +167,5 @@ internal static class Text
         var list = items.Distinct(StringComparer.Ordinal).ToList();
         list.Sort(StringComparer.Ordinal);
         return list;
-    }
-
-    /// <summary>Go's %q of a string: double-quoted with Go escapes.</summary>
-    public static string GoQuote(string s)
-    {
-        var b = new StringBuilder(s.Length + 2).Append('"');
-        for (var i = 0; i < s.Length; i++)
-        {
-            var c = s[i];
-            switch (c)
-            {
-                case '"': b.Append("\\\""); break;
-                case '\\': b.Append("\\\\"); break;
-                case '\a': b.Append("\\a"); break;
-                case '\b': b.Append("\\b"); break;
-                case '\f': b.Append("\\f"); break;
-                case '\n': b.Append("\\n"); break;
-                case '\r': b.Append("\\r"); break;
-                case '\t': b.Append("\\t"); break;
-                case '\v': b.Append("\\v"); break;
-                default:
-                    if (char.IsHighSurrogate(c) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
-                    {
-                        b.Append(c).Append(s[++i]);
-                    }
-                    else if (c < 0x20 || c == 0x7f)
-                    {
-                        b.Append("\\x").Append(((int)c).ToString("x2", CultureInfo.InvariantCulture));
-                    }
-                    else if (char.IsControl(c) || char.IsSurrogate(c) || CharUnicodeInfo.GetUnicodeCategory(c) is
-                             UnicodeCategory.Format or UnicodeCategory.OtherNotAssigned or UnicodeCategory.LineSeparator
-                             or UnicodeCategory.ParagraphSeparator)
-                    {
-                        b.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                    }
-                    else
-                    {
-                        b.Append(c);
-                    }
-                    break;
-            }
-        }
-        return b.Append('"').ToString();
     }
 }

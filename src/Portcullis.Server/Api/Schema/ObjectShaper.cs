@@ -168,7 +168,9 @@ public static class ObjectShaper
                     if (s.Length == 0) return null;
                     if (DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var dt))
                         return JsonValue.Create(t.Kind == TypeKind.Time ? FormatTime(dt) : FormatMicroTime(dt));
-                    problems?.TypeErrors.Add($"parsing time \"{s}\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \"{s}\" as \"2006\"");
+                    // time.ParseError quotes with the time package's quote (non-ASCII bytes as \xNN).
+                    var quoted = Serialization.GoText.TimeQuote(System.Text.Encoding.UTF8.GetBytes(s));
+                    problems?.TypeErrors.Add($"parsing time {quoted} as \"2006-01-02T15:04:05Z07:00\": cannot parse {quoted} as \"2006\"");
                     return null;
                 }
                 return Mismatch(value, t);

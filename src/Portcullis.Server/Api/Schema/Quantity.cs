@@ -168,7 +168,13 @@ public readonly partial record struct Quantity(BigInteger Nanos, QuantityFormat 
         return scale % 3 == 0 && !shifted.EndsWith("000", StringComparison.Ordinal) && shifted[0] != '0';
     }
 
-    /// <summary>The value in milli-units, rounded up (what resource accounting uses).</summary>
+    /// <summary>resource.MaxMilliValue: the largest value whose MilliValue fits an int64.</summary>
+    public static readonly BigInteger MaxMilliValue = long.MaxValue / 1000;
+
+    /// <summary>Quantity.Value(): the value in whole units, rounded up.</summary>
+    public BigInteger Value => BigInteger.DivRem(Nanos, Billion, out var r) + (r.Sign > 0 ? 1 : 0);
+
+    /// <summary>Quantity.MilliValue(): the value in milli-units, rounded up (what resource accounting uses).</summary>
     public BigInteger MilliValue => BigInteger.DivRem(Nanos, 1_000_000, out var r) + (r.Sign > 0 ? 1 : 0);
 }
 

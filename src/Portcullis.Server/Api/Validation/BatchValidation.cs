@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Validation;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Api.Validation;
 
@@ -295,14 +296,14 @@ internal static partial class BatchValidation
         foreach (var interval in s.Split(','))
         {
             var limits = interval.Split('-');
-            if (limits.Length > 2) return $"the fragment {Go.Quote(interval)} violates the requirement that an index interval can have at most two parts separated by '-'";
-            if (GoAtoi(limits[0]) is not { } x) return $"cannot convert string to integer for index: {Go.Quote(limits[0])}";
-            if (x >= completions) return $"too large index: {Go.Quote(limits[0])}";
+            if (limits.Length > 2) return $"the fragment {GoText.Quote(interval)} violates the requirement that an index interval can have at most two parts separated by '-'";
+            if (GoAtoi(limits[0]) is not { } x) return $"cannot convert string to integer for index: {GoText.Quote(limits[0])}";
+            if (x >= completions) return $"too large index: {GoText.Quote(limits[0])}";
             var y = x;
             if (limits.Length > 1)
             {
-                if (GoAtoi(limits[1]) is not { } yy) return $"cannot convert string to integer for index: {Go.Quote(limits[1])}";
-                if (yy >= completions) return $"too large index: {Go.Quote(limits[1])}";
+                if (GoAtoi(limits[1]) is not { } yy) return $"cannot convert string to integer for index: {GoText.Quote(limits[1])}";
+                if (yy >= completions) return $"too large index: {GoText.Quote(limits[1])}";
                 if (x >= yy) return $"non-increasing order, previous: {x}, current: {yy}";
                 y = yy;
             }

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Portcullis.Server.Certificates;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Validation;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Api.Validation;
 
@@ -48,15 +49,15 @@ internal static class CertificateValidation
         var errs = Validate(obj, opts);
         foreach (var t in new[] { "Approved", "Denied", "Failed" })
             if (Conditions(obj, t).Count < Conditions(old, t).Count)
-                errs.Add(Err.Forbidden("status.conditions", $"updates may not remove a condition of type \"{t}\""));
+                errs.Add(Err.Forbidden("status.conditions", $"updates may not remove a condition of type {GoText.Quote(t)}"));
         if (!opts.AllowSettingApprovalConditions)
         {
             foreach (var t in new[] { "Approved", "Denied" })
             {
                 var (o, n) = (Conditions(old, t), Conditions(obj, t));
-                if (n.Count > o.Count) errs.Add(Err.Forbidden("status.conditions", $"updates may not add a condition of type \"{t}\""));
+                if (n.Count > o.Count) errs.Add(Err.Forbidden("status.conditions", $"updates may not add a condition of type {GoText.Quote(t)}"));
                 else if (n.Count == o.Count && !o.Zip(n).All(p => JsonNode.DeepEquals(p.First, p.Second)))
-                    errs.Add(Err.Forbidden("status.conditions", $"updates may not modify a condition of type \"{t}\""));
+                    errs.Add(Err.Forbidden("status.conditions", $"updates may not modify a condition of type {GoText.Quote(t)}"));
             }
         }
         var (newCert, oldCert) = (Certificate(obj), Certificate(old));

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Validation;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Api.Validation;
 
@@ -128,7 +129,7 @@ internal static class ClusterValidation
             var v = e[field];
             var repr = goType switch
             {
-                "string" => Go.Quote(J.Str(v) ?? ""),
+                "string" => GoText.Quote(J.Str(v) ?? ""),
                 "int32" => (J.Long(v) ?? 0).ToString(),
                 "time" => "v1.Time{Time:" + GoRepr.GoTime(J.Str(v)) + "}",
                 "microtime" => "v1.MicroTime{Time:" + GoRepr.GoTime(J.Str(v)) + "}",

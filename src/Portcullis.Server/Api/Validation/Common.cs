@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Schema;
 using Portcullis.Server.Errors;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Api.Validation;
 
@@ -41,7 +42,7 @@ internal static class Err
     private static string Supported(IEnumerable<string> valid)
     {
         var list = valid.ToList();
-        return list.Count == 0 ? "" : "supported values: " + string.Join(", ", list.Select(Go.Quote));
+        return list.Count == 0 ? "" : "supported values: " + string.Join(", ", list.Select(GoText.Quote));
     }
 }
 
@@ -128,41 +129,13 @@ internal static class J
 /// <summary>Go value printing (%q, %#v of the values upstream hands to field errors).</summary>
 internal static class Go
 {
-    /// <summary>strconv.Quote.</summary>
-    public static string Quote(string s)
-    {
-        var sb = new StringBuilder("\"");
-        foreach (var r in s.EnumerateRunes())
-        {
-            switch (r.Value)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\t': sb.Append("\\t"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\a': sb.Append("\\a"); break;
-                case '\b': sb.Append("\\b"); break;
-                case '\f': sb.Append("\\f"); break;
-                case '\v': sb.Append("\\v"); break;
-                default:
-                    if (r.Value < 0x20 || r.Value == 0x7f) sb.Append("\\x").Append(r.Value.ToString("x2", CultureInfo.InvariantCulture));
-                    else if (Rune.GetUnicodeCategory(r) is UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.OtherNotAssigned)
-                        sb.Append(r.Value > 0xffff ? "\\U" + r.Value.ToString("x8", CultureInfo.InvariantCulture) : "\\u" + r.Value.ToString("x4", CultureInfo.InvariantCulture));
-                    else sb.Append(r.ToString());
-                    break;
-            }
-        }
-        return sb.Append('"').ToString();
-    }
-
     /// <summary>%#v of a map[string]string.</summary>
     public static string Map(IDictionary<string, string>? m) =>
-        m is null ? "map[string]string(nil)" : "map[string]string{" + string.Join(", ", m.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => Quote(kv.Key) + ":" + Quote(kv.Value))) + "}";
+        m is null ? "map[string]string(nil)" : "map[string]string{" + string.Join(", ", m.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => GoText.Quote(kv.Key) + ":" + GoText.Quote(kv.Value))) + "}";
 
     /// <summary>%#v of a []string (or a named string slice type).</summary>
     public static string Strings(IReadOnlyList<string>? list, string type = "[]string") =>
-        list is null || list.Count == 0 ? type + "(nil)" : type + "{" + string.Join(", ", list.Select(Quote)) + "}";
+        list is null || list.Count == 0 ? type + "(nil)" : type + "{" + string.Join(", ", list.Select(GoText.Quote)) + "}";
 
     public static string Strings(JsonNode? owner, string key, string type = "[]string") =>
         J.A(owner, key) is null ? type + "(nil)" : Strings(J.Strs(owner, key), type);

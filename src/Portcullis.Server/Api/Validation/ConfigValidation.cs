@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Validation;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Api.Validation;
 
@@ -147,17 +148,9 @@ internal static class ConfigValidation
             var c = text[0];
             return c is '{' or '[' or '"' or '-' || char.IsAsciiDigit(c) || text.StartsWith("true") || text.StartsWith("false") || text.StartsWith("null")
                 ? "unexpected end of JSON input"
-                : $"invalid character {GoChar(c)} looking for beginning of value";
+                : $"invalid character {GoText.JsonQuoteChar(bytes.AsSpan().TrimStart(" \t\r\n"u8)[0])} looking for beginning of value";
         }
     }
-
-    private static string GoChar(char c) => c switch
-    {
-        '\'' => "'\\''",
-        '"' => "'\"'",
-        _ when c < 0x20 => $"'\\x{(int)c:x2}'",
-        _ => $"'{c}'",
-    };
 
     public static List<FieldError> ServiceAccount(JsonObject sa, JsonObject? old)
     {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Api.Validation;
 
@@ -107,9 +108,9 @@ internal static partial class CronSchedule
     {
         value = 0;
         if (!IntRx().IsMatch(expr))
-            return $"failed to parse int from {expr}: strconv.Atoi: parsing {Go.Quote(expr)}: invalid syntax";
+            return $"failed to parse int from {expr}: strconv.Atoi: parsing {GoText.Quote(expr)}: invalid syntax";
         if (!long.TryParse(expr, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value))
-            return $"failed to parse int from {expr}: strconv.Atoi: parsing {Go.Quote(expr)}: value out of range";
+            return $"failed to parse int from {expr}: strconv.Atoi: parsing {GoText.Quote(expr)}: value out of range";
         if (value < 0) return $"negative number ({value}) not allowed: {expr}";
         return null;
     }
@@ -121,8 +122,8 @@ internal static partial class CronSchedule
     {
         if (DurationRx().IsMatch(s) && s.Any(char.IsAsciiDigit)) return null;
         if (s.Length > 0 && s.Trim('+', '-').All(c => char.IsAsciiDigit(c) || c == '.') && s.Trim('+', '-') != "0")
-            return $"time: missing unit in duration {Go.Quote(s)}";
-        return $"time: invalid duration {Go.Quote(s)}";
+            return $"time: missing unit in duration {GoText.TimeQuote(System.Text.Encoding.UTF8.GetBytes(s))}";
+        return $"time: invalid duration {GoText.TimeQuote(System.Text.Encoding.UTF8.GetBytes(s))}";
     }
 
     public static bool KnownTimeZone(string name)

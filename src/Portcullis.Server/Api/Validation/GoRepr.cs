@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Schema;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Api.Validation;
 
@@ -75,9 +76,9 @@ internal static class GoRepr
             case TypeKind.Map:
                 if (v is not JsonObject m) return TypeName(t) + "(nil)";
                 return TypeName(t) + "{" + string.Join(", ", m.OrderBy(kv => kv.Key, StringComparer.Ordinal)
-                    .Select(kv => Go.Quote(kv.Key) + ":" + Value(kv.Value, t.Elem!))) + "}";
+                    .Select(kv => GoText.Quote(kv.Key) + ":" + Value(kv.Value, t.Elem!))) + "}";
             case TypeKind.String:
-                return Go.Quote(J.Str(v) ?? "");
+                return GoText.Quote(J.Str(v) ?? "");
             case TypeKind.Bool:
                 return v is JsonValue b && b.GetValueKind() == JsonValueKind.True ? "true" : "false";
             case TypeKind.Int32:
@@ -90,15 +91,15 @@ internal static class GoRepr
                 var ios = J.IntOrStr(v);
                 return ios is null ? "intstr.IntOrString{Type:0, IntVal:0, StrVal:\"\"}"
                     : ios.Value.IsInt ? $"intstr.IntOrString{{Type:0, IntVal:{ios.Value.Int}, StrVal:\"\"}}"
-                    : $"intstr.IntOrString{{Type:1, IntVal:0, StrVal:{Go.Quote(ios.Value.Str)}}}";
+                    : $"intstr.IntOrString{{Type:1, IntVal:0, StrVal:{GoText.Quote(ios.Value.Str)}}}";
             }
             case TypeKind.Quantity:
-                return J.Q(v) is { } q ? Go.Quote(q.ToCanonicalString()) : "\"0\"";
+                return J.Q(v) is { } q ? GoText.Quote(q.ToCanonicalString()) : "\"0\"";
             case TypeKind.Time:
             case TypeKind.MicroTime:
                 return "v1.Time{Time:" + GoTime(J.Str(v)) + "}";
             default:
-                return v is null ? "nil" : Go.Quote(v.ToJsonString());
+                return v is null ? "nil" : GoText.Quote(v.ToJsonString());
         }
     }
 
@@ -152,7 +153,7 @@ internal static class GoRepr
                 return "{" + string.Join(", ", a.Select(x => Cmp(x, t.Elem!))) + "}";
             case TypeKind.Map:
                 if (v is not JsonObject m || m.Count == 0) return "nil";
-                return "{" + string.Join(", ", m.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => Go.Quote(kv.Key) + ": " + Cmp(kv.Value, t.Elem!))) + "}";
+                return "{" + string.Join(", ", m.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => GoText.Quote(kv.Key) + ": " + Cmp(kv.Value, t.Elem!))) + "}";
             default:
             {
                 var s = Value(v, t);

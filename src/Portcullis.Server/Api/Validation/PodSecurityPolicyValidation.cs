@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Errors;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Api.Validation;
 
@@ -135,7 +136,7 @@ internal static partial class PodSecurityPolicyValidation
 
     /// <summary>%#v of []core.Capability.</summary>
     public static string Caps(IReadOnlyList<string> caps) =>
-        caps.Count == 0 ? "[]core.Capability(nil)" : "[]core.Capability{" + string.Join(", ", caps.Select(Go.Quote)) + "}";
+        caps.Count == 0 ? "[]core.Capability(nil)" : "[]core.Capability{" + string.Join(", ", caps.Select(GoText.Quote)) + "}";
 
     private static void Sysctls(List<FieldError> errs, string path, List<string> sysctls)
     {

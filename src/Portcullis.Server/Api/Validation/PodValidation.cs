@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Validation;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Api.Validation;
 
@@ -75,7 +76,7 @@ internal static class PodValidation
             if (!PodSecurity.AllContainers(spec, "spec").Any(c => J.S(c.C, "name") == container))
                 errs.Add(Err.Invalid(P.Key(path, k), container, "container not found"));
             if (v is not ("" or "runtime/default" or "unconfined") && !v.StartsWith("localhost/", StringComparison.Ordinal))
-                errs.Add(Err.Invalid(P.Key(path, k), v, $"invalid AppArmor profile name: {Go.Quote(v)}"));
+                errs.Add(Err.Invalid(P.Key(path, k), v, $"invalid AppArmor profile name: {GoText.Quote(v)}"));
         }
     }
 

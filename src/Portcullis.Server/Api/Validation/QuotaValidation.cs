@@ -76,7 +76,7 @@ internal static class QuotaValidation
                     errs.Add(Err.Invalid(P.Key(P.Child(p, "maxLimitRequestRatio"), k), S(ratio), $"ratio {S(ratio)} is less than 1"));
                 if (hasRatio && hasMin && hasMax && RatioLimit(ratio, mn, mx) is var (r, limit100) && r > limit100)
                     errs.Add(Err.Invalid(P.Key(P.Child(p, "maxLimitRequestRatio"), k), S(ratio),
-                        $"ratio {S(ratio)} is greater than max/min = {GoFloat(limit100)}"));
+                        $"ratio {S(ratio)} is greater than max/min = {Serialization.GoText.FixedFloat(limit100, 6)}"));
                 if (!Resources.IsOvercommitAllowed(k) && hasDef && hasDefReq && df.Nanos != dr.Nanos)
                     errs.Add(Err.Invalid(P.Key(P.Child(p, "defaultRequest"), k), S(dr), $"default value {S(df)} must equal to defaultRequest value {S(dr)} in {k}"));
             }
@@ -84,28 +84,21 @@ internal static class QuotaValidation
         return errs;
     }
 
-    /// <summary>resource.MaxMilliValue: the largest value whose MilliValue fits an int64.</summary>
-    private static readonly System.Numerics.BigInteger MaxMilliValue = long.MaxValue / 1000;
-
     /// <summary>
     /// ValidateLimitRange's ratio check: whole values (Quantity.Value, rounded up), or milli-values
     /// (MilliValue, rounded up) when all three are below MaxMilliValue. A zero min gives +Inf (or NaN), as Go's float division.
     /// </summary>
     private static (double Ratio, double Limit) RatioLimit(Quantity ratio, Quantity min, Quantity max)
     {
-        var (rv, mnv, mxv) = (Resources.Value(ratio), Resources.Value(min), Resources.Value(max));
+        var (rv, mnv, mxv) = (ratio.Value, min.Value, max.Value);
         var r = (double)rv;
-        if (rv < MaxMilliValue && mnv < MaxMilliValue && mxv < MaxMilliValue)
+        if (rv < Quantity.MaxMilliValue && mnv < Quantity.MaxMilliValue && mxv < Quantity.MaxMilliValue)
         {
             r = (double)ratio.MilliValue / 1000;
             (mnv, mxv) = (min.MilliValue, max.MilliValue);
         }
         return (r, (double)mxv / (double)mnv);
     }
-
-    /// <summary>Go's %f: six decimals, and +Inf/-Inf/NaN spelled as Go spells them.</summary>
-    private static string GoFloat(double d) => double.IsNaN(d) ? "NaN" : double.IsPositiveInfinity(d) ? "+Inf" : double.IsNegativeInfinity(d) ? "-Inf"
-        : d.ToString("F6", CultureInfo.InvariantCulture);
 
     private static List<FieldError> ResourceName(string limitType, string name, string path) =>
         limitType is "Pod" or "Container" ? Resources.ContainerResourceName(name, path) : Resources.ResourceName(name, path);

@@ -9,8 +9,6 @@ namespace Portcullis.Server.Api.Validation;
 /// <summary>Resource names and quantities (pkg/apis/core/helper and the resource checks of core validation).</summary>
 internal static class Resources
 {
-    private static readonly BigInteger Billion = BigInteger.Pow(10, 9);
-
     private static readonly HashSet<string> StandardContainer = ["cpu", "memory", "ephemeral-storage"];
 
     private static readonly HashSet<string> Standard =
@@ -93,15 +91,13 @@ internal static class Resources
             errs.Add(Err.Invalid(path, Str(q), "must be an integer"));
     }
 
-    /// <summary>The value in whole units, rounded up (Quantity.Value).</summary>
-    public static BigInteger Value(Quantity q) => BigInteger.DivRem(q.Nanos, Billion, out var r) + (r.Sign > 0 ? 1 : 0);
 
     private static bool HugePageDivisible(string name, Quantity q)
     {
         if (!Quantity.TryParse(name["hugepages-".Length..], out var page) || page.Nanos.Sign <= 0) return false;
         if (!BigInteger.Remainder(page.MilliValue, 1000).IsZero) return false;
-        var pv = Value(page);
-        return !pv.IsZero && BigInteger.Remainder(Value(q), pv).IsZero;
+        var pv = page.Value;
+        return !pv.IsZero && BigInteger.Remainder(q.Value, pv).IsZero;
     }
 
     /// <summary>validateResourceRequirements for a container (limits, requests, request &lt;= limit).</summary>

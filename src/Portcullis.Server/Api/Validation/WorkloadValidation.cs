@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Validation;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Api.Validation;
 
@@ -130,7 +131,7 @@ internal static class WorkloadValidation
         var ios = J.IntOrStr(v);
         return ios is null ? "intstr.IntOrString{Type:0, IntVal:0, StrVal:\"\"}"
             : ios.Value.IsInt ? $"intstr.IntOrString{{Type:0, IntVal:{ios.Value.Int}, StrVal:\"\"}}"
-            : $"intstr.IntOrString{{Type:1, IntVal:0, StrVal:{Go.Quote(ios.Value.Str)}}}";
+            : $"intstr.IntOrString{{Type:1, IntVal:0, StrVal:{GoText.Quote(ios.Value.Str)}}}";
     }
 
     internal static void PositiveIntOrPercent(List<FieldError> errs, JsonNode? v, string path)

@@ -147,7 +147,7 @@ public sealed class TokenRequestLogic(ServiceAccountTokenIssuer issuer, TokenReq
             {
                 var pod = await getters.Pods(ns, refName, ct) ?? throw ApiErrors.NotFound("pods", "", refName);
                 if (TokenObjectFields.Str(pod, "spec", "serviceAccountName") != saName)
-                    throw ApiErrors.BadRequest($"cannot bind token for serviceaccount {GoQuote(saName)} to pod running with different serviceaccount name.");
+                    throw ApiErrors.BadRequest($"cannot bind token for serviceaccount {Serialization.GoText.Quote(saName)} to pod running with different serviceaccount name.");
                 uid = TokenObjectFields.Uid(pod);
                 BoundObjectReference? node = null;
                 var nodeName = TokenObjectFields.Str(pod, "spec", "nodeName");
@@ -232,17 +232,4 @@ public sealed class TokenRequestLogic(ServiceAccountTokenIssuer issuer, TokenReq
     }
 
     private static string Num(long n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-    /// <summary>Go's %q for the names that reach it (printable ASCII is copied, quotes and backslashes escaped).</summary>
-    private static string GoQuote(string s)
-    {
-        var sb = new System.Text.StringBuilder("\"");
-        foreach (var c in s)
-        {
-            if (c is '"' or '\\') sb.Append('\\').Append(c);
-            else if (c < 0x20 || c == 0x7f) sb.Append($"\\x{(int)c:x2}");
-            else sb.Append(c);
-        }
-        return sb.Append('"').ToString();
-    }
 }

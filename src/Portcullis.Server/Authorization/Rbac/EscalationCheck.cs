@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Authentication;
 using Portcullis.Server.Errors;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Authorization.Rbac;
 
@@ -75,7 +76,7 @@ public static class EscalationCheck
                     && await AuthorizedAsync(authorizer, user, "bind", Str(roleRef?["apiGroup"]), roleResource, roleName, bindingNs, "", ct))
                     return;
                 if (roleResource.Length == 0)
-                    throw ApiErrors.Forbidden(resource, Group, name, $"unsupported role reference kind: {GoQuote(kind)}");
+                    throw ApiErrors.Forbidden(resource, Group, name, $"unsupported role reference kind: {GoText.Quote(kind)}");
                 var role = await getRole(kind == "Role" ? bindingNs : "", kind, roleName, ct);
                 // Upstream's binding storage returns the role getter's error as it is: a 404 from the role registry.
                 if (role is null) throw ApiErrors.NotFound(roleResource, Group, roleName);
@@ -98,7 +99,7 @@ public static class EscalationCheck
         var (covered, missing) = RuleCoverage.Covers(owned, rules);
         if (covered) return null;
         var descriptions = RuleCoverage.Compact(missing).Select(CompactString).Distinct().Order(StringComparer.Ordinal);
-        var msg = $"user {GoQuote(user.Name)} (groups={GoQuote(user.Groups)}) is attempting to grant RBAC permissions not currently held:\n"
+        var msg = $"user {GoText.Quote(user.Name)} (groups={GoText.QuoteList(user.Groups)}) is attempting to grant RBAC permissions not currently held:\n"
             + string.Join("\n", descriptions);
         if (errors.Count > 0) msg += "; resolution errors: [" + Aggregate(errors) + "]";
         return msg;
@@ -108,11 +109,11 @@ public static class EscalationCheck
     public static string CompactString(PolicyRule r)
     {
         var parts = new List<string>();
-        if (r.ApiGroups.Count > 0) parts.Add("APIGroups:" + GoQuote(r.ApiGroups));
-        if (r.Resources.Count > 0) parts.Add("Resources:" + GoQuote(r.Resources));
-        if (r.NonResourceUrls.Count > 0) parts.Add("NonResourceURLs:" + GoQuote(r.NonResourceUrls));
-        if (r.ResourceNames.Count > 0) parts.Add("ResourceNames:" + GoQuote(r.ResourceNames));
-        if (r.Verbs.Count > 0) parts.Add("Verbs:" + GoQuote(r.Verbs));
+        if (r.ApiGroups.Count > 0) parts.Add("APIGroups:" + GoText.QuoteList(r.ApiGroups));
+        if (r.Resources.Count > 0) parts.Add("Resources:" + GoText.QuoteList(r.Resources));
+        if (r.NonResourceUrls.Count > 0) parts.Add("NonResourceURLs:" + GoText.QuoteList(r.NonResourceUrls));
+        if (r.ResourceNames.Count > 0) parts.Add("ResourceNames:" + GoText.QuoteList(r.ResourceNames));
+        if (r.Verbs.Count > 0) parts.Add("Verbs:" + GoText.QuoteList(r.Verbs));
         return "{" + string.Join(", ", parts) + "}";
     }
 
@@ -174,12 +175,6 @@ public static class EscalationCheck
         var distinct = errors.Distinct().ToList();
         return distinct.Count == 1 ? distinct[0] : "[" + string.Join(", ", distinct) + "]";
     }
-
-    /// <summary>A list of strings as Go's %q prints it: <c>["a" "b"]</c>.</summary>
-    public static string GoQuote(IReadOnlyList<string> list) => "[" + string.Join(" ", list.Select(GoQuote)) + "]";
-
-    /// <summary>A string as Go's %q (strconv.Quote) prints it.</summary>
-    public static string GoQuote(string s) => Http.GoFormat.Quote(s);
 }
 
 /// <summary>Upstream's rule coverage (validation.Covers) and compaction of missing rules.</summary>

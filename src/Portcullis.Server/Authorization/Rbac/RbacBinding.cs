@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Authentication;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Authorization.Rbac;
 
@@ -30,8 +31,8 @@ internal sealed class RoleSlot(string kind, string @namespace, string name)
 
     /// <summary>The error upstream's listers give for a missing role.</summary>
     public string NotFoundError => Kind == "Role"
-        ? $"role.rbac.authorization.k8s.io {RbacText.Quote(Name)} not found"
-        : $"clusterrole.rbac.authorization.k8s.io {RbacText.Quote(Name)} not found";
+        ? $"role.rbac.authorization.k8s.io {GoText.Quote(Name)} not found"
+        : $"clusterrole.rbac.authorization.k8s.io {GoText.Quote(Name)} not found";
 }
 
 internal enum SubjectKind { Other, User, Group, ServiceAccount }
@@ -82,8 +83,8 @@ internal sealed record RbacSubject(SubjectKind Kind, string KindText, string Nam
 
     /// <summary>Upstream's describeSubject: <c>Kind "name"</c>, or <c>ServiceAccount "name/namespace"</c>.</summary>
     public string Describe(string bindingNamespace) => Kind == SubjectKind.ServiceAccount
-        ? $"{KindText} {RbacText.Quote(Name + "/" + (Namespace.Length > 0 ? Namespace : bindingNamespace))}"
-        : $"{KindText} {RbacText.Quote(Name)}";
+        ? $"{KindText} {GoText.Quote(Name + "/" + (Namespace.Length > 0 ? Namespace : bindingNamespace))}"
+        : $"{KindText} {GoText.Quote(Name)}";
 }
 
 /// <summary>
@@ -121,13 +122,13 @@ internal sealed class RbacBinding
 
     /// <summary>Upstream's source describer for this binding and one of its subjects.</summary>
     private string Describe(RbacSubject s) => IsClusterBinding
-        ? $"ClusterRoleBinding {RbacText.Quote(Name)} of {RoleKind} {RbacText.Quote(RoleName)} to {s.Describe("")}"
-        : $"RoleBinding {RbacText.Quote(Name + "/" + Namespace)} of {RoleKind} {RbacText.Quote(RoleName)} to {s.Describe(Namespace)}";
+        ? $"ClusterRoleBinding {GoText.Quote(Name)} of {RoleKind} {GoText.Quote(RoleName)} to {s.Describe("")}"
+        : $"RoleBinding {GoText.Quote(Name + "/" + Namespace)} of {RoleKind} {GoText.Quote(RoleName)} to {s.Describe(Namespace)}";
 
     /// <summary>The error for a binding whose role cannot be resolved (null while it resolves).</summary>
     public string? ResolutionError()
     {
-        if (Slot is null) return $"unsupported role reference kind: {RbacText.Quote(RoleKind)}";
+        if (Slot is null) return $"unsupported role reference kind: {GoText.Quote(RoleKind)}";
         return Slot.Role is null ? Slot.NotFoundError : null;
     }
 
@@ -144,62 +145,13 @@ internal sealed class RbacBinding
             var reasons = _reasons ??= new string?[Subjects.Length];
             return reasons[i] ??= "RBAC: allowed by " + Describe(s);
         }
-        return "RBAC: allowed by " + (IsClusterBinding ? "ClusterRoleBinding " : "RoleBinding ") + RbacText.Quote(Name);
+        return "RBAC: allowed by " + (IsClusterBinding ? "ClusterRoleBinding " : "RoleBinding ") + GoText.Quote(Name);
     }
 }
 
-/// <summary>Small text helpers: Go's %q quoting (upstream's messages use it) and JSON strings.</summary>
+/// <summary>Small text helpers: JSON strings.</summary>
 internal static class RbacText
 {
     public static string Str(JsonNode? n) =>
         n is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
-
-    /// <summary>A string quoted as Go's strconv.Quote does.</summary>
-    public static string Quote(string s)
-    {
-        var simple = true;
-        foreach (var c in s)
-            if (c < 0x20 || c == '"' || c == '\\' || c >= 0x7f) { simple = false; break; }
-        if (simple) return "\"" + s + "\"";
-
-        var b = new StringBuilder(s.Length + 8).Append('"');
-        for (var i = 0; i < s.Length; i++)
-        {
-            var c = s[i];
-            int rune = c;
-            if (char.IsHighSurrogate(c) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
-                rune = char.ConvertToUtf32(c, s[++i]);
-            switch (rune)
-            {
-                case '"': b.Append("\\\""); continue;
-                case '\\': b.Append("\\\\"); continue;
-                case '\a': b.Append("\\a"); continue;
-                case '\b': b.Append("\\b"); continue;
-                case '\f': b.Append("\\f"); continue;
-                case '\n': b.Append("\\n"); continue;
-                case '\r': b.Append("\\r"); continue;
-                case '\t': b.Append("\\t"); continue;
-                case '\v': b.Append("\\v"); continue;
-            }
-            if (rune < 0x20 || rune == 0x7f) b.Append("\\x").Append(rune.ToString("x2", CultureInfo.InvariantCulture));
-            else if (rune is >= 0xD800 and <= 0xDFFF) b.Append('\uFFFD'); // a lone surrogate decodes to U+FFFD in Go
-            else if (IsPrint(rune)) b.Append(char.ConvertFromUtf32(rune));
-            else if (rune < 0x10000) b.Append("\\u").Append(rune.ToString("x4", CultureInfo.InvariantCulture));
-            else b.Append("\\U").Append(rune.ToString("x8", CultureInfo.InvariantCulture));
-        }
-        return b.Append('"').ToString();
-    }
-
-    /// <summary>Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space.</summary>
-    private static bool IsPrint(int rune)
-    {
-        if (rune == ' ') return true;
-        return CharUnicodeInfo.GetUnicodeCategory(rune) switch
-        {
-            UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.Surrogate or UnicodeCategory.PrivateUse
-                or UnicodeCategory.OtherNotAssigned or UnicodeCategory.SpaceSeparator or UnicodeCategory.LineSeparator
-                or UnicodeCategory.ParagraphSeparator => false,
-            _ => true,
-        };
-    }
 }

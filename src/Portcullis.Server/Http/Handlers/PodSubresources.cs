@@ -44,6 +44,6 @@ internal static class PodSubresources
     {
         if (v is null) return null;
         if (long.TryParse(v, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var n)) return n;
-        throw ApiErrors.BadRequest($"strconv.ParseInt: parsing \"{v}\": invalid syntax");
+        throw ApiErrors.BadRequest($"strconv.ParseInt: parsing {Serialization.GoText.Quote(v)}: invalid syntax");
     }
 }

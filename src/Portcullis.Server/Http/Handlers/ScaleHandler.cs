@@ -117,7 +117,7 @@ public sealed class ScaleHandler(Func<ResourceDefinition, GenericStore> stores, 
             return parent;
         }, opts, ctx.RequestAborted);
         foreach (var w in warnings.Distinct())
-            ctx.Response.Headers.Append("Warning", "299 - \"" + w.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"");
+            ctx.Response.Headers.Append("Warning", "299 - " + Serialization.GoText.WarningQuote(w));
         await Responses.WriteObjectAsync(ctx, 200, FromParent(updated, def));
     }
 

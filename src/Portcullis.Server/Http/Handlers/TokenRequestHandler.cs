@@ -21,7 +21,7 @@ public sealed class TokenRequestHandler(TokenRequestLogic logic, ServiceAccountO
             "authentication.k8s.io/v1", "TokenRequest", BodyDecoder.FieldValidation(ctx.Request), warnings);
         var outcome = await logic.CreateAsync(info.Namespace, info.Name, request, getters, ctx.RequestAborted);
         foreach (var w in warnings.Concat(outcome.Warnings))
-            ctx.Response.Headers.Append("Warning", "299 - \"" + w.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"");
+            ctx.Response.Headers.Append("Warning", "299 - " + Serialization.GoText.WarningQuote(w));
         await Responses.WriteObjectAsync(ctx, 201, ObjectShaper.Shape(outcome.TokenRequest, SchemaRegistry.Default.Get("authentication/v1.TokenRequest")));
     }
 }

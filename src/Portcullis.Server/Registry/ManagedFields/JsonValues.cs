@@ -146,7 +146,7 @@ internal static class JsonValues
         {
             case Cat.Null: sb.Append("null"); break;
             case Cat.Int: sb.Append(i.ToString(CultureInfo.InvariantCulture)); break;
-            case Cat.Float: sb.Append(GoFloat(d)); break;
+            case Cat.Float: sb.Append(Serialization.GoText.JsonFloat(d)); break;
             case Cat.Bool: sb.Append(n!.GetValueKind() == JsonValueKind.True ? "true" : "false"); break;
             case Cat.String: WriteString(sb, n!.GetValue<string>(), html: true); break;
             case Cat.List:
@@ -208,40 +208,5 @@ internal static class JsonValues
             else sb.Append(c);
         }
         sb.Append('"');
-    }
-
-    /// <summary>Go's shortest float text: fixed notation unless tiny or huge, exponent trimmed as upstream does.</summary>
-    internal static string GoFloat(double d)
-    {
-        if (d == 0) return "0";
-        var r = d.ToString("E16", CultureInfo.InvariantCulture);
-        // Find the shortest digits that round-trip.
-        for (var p = 0; p <= 16; p++)
-        {
-            var t = d.ToString("E" + p.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
-            if (double.Parse(t, CultureInfo.InvariantCulture) == d) { r = t; break; }
-        }
-        var neg = r[0] == '-';
-        if (neg) r = r[1..];
-        var ePos = r.IndexOf('E');
-        var digits = r[..ePos].Replace(".", "", StringComparison.Ordinal).TrimEnd('0');
-        if (digits.Length == 0) digits = "0";
-        var exp = int.Parse(r[(ePos + 1)..], CultureInfo.InvariantCulture);
-        var abs = Math.Abs(d);
-        string text;
-        if (abs < 1e-6 || abs >= 1e21)
-        {
-            text = digits[..1] + (digits.Length > 1 ? "." + digits[1..] : "") + "e" + (exp < 0 ? "-" : "+")
-                   + Math.Abs(exp).ToString("00", CultureInfo.InvariantCulture);
-            if (exp is < 0 and > -10) text = text.Replace("e-0", "e-", StringComparison.Ordinal);
-        }
-        else if (exp >= 0)
-        {
-            var intPart = digits.Length > exp + 1 ? digits[..(exp + 1)] : digits.PadRight(exp + 1, '0');
-            var frac = digits.Length > exp + 1 ? digits[(exp + 1)..] : "";
-            text = frac.Length > 0 ? intPart + "." + frac : intPart;
-        }
-        else text = "0." + new string('0', -exp - 1) + digits;
-        return neg ? "-" + text : text;
     }
 }

@@ -28,7 +28,7 @@ public static class ManagerName
         foreach (var r in prefix.EnumerateRunes())
         {
             // Lone surrogates decode as U+FFFD, as Go's range over invalid UTF-8 does.
-            if (!IsPrint(r)) continue;
+            if (!Serialization.GoText.IsPrint(r.Value)) continue;
             if (bytes + r.Utf8SequenceLength > MaxLength) break;
             bytes += r.Utf8SequenceLength;
             sb.Append(r.ToString());
@@ -50,29 +50,11 @@ public static class ManagerName
         var offset = 0;
         foreach (var r in fieldManager.EnumerateRunes())
         {
-            if (!IsPrint(r))
-                errors.Add(FieldError.Invalid(field, Go.Quote(fieldManager)[1..^1],
+            if (!Serialization.GoText.IsPrint(r.Value))
+                errors.Add(FieldError.Invalid(field, fieldManager,
                     $"invalid character U+{r.Value.ToString("X4", CultureInfo.InvariantCulture)} (at position {offset})"));
             offset += r.Utf8SequenceLength;
         }
         return errors;
-    }
-
-    /// <summary>Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space.</summary>
-    internal static bool IsPrint(Rune r)
-    {
-        if (r.Value == ' ') return true;
-        return Rune.GetUnicodeCategory(r) switch
-        {
-            UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
-                or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter
-                or UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark
-                or UnicodeCategory.DecimalDigitNumber or UnicodeCategory.LetterNumber or UnicodeCategory.OtherNumber
-                or UnicodeCategory.ConnectorPunctuation or UnicodeCategory.DashPunctuation or UnicodeCategory.OpenPunctuation
-                or UnicodeCategory.ClosePunctuation or UnicodeCategory.InitialQuotePunctuation or UnicodeCategory.FinalQuotePunctuation
-                or UnicodeCategory.OtherPunctuation
-                or UnicodeCategory.MathSymbol or UnicodeCategory.CurrencySymbol or UnicodeCategory.ModifierSymbol or UnicodeCategory.OtherSymbol => true,
-            _ => false,
-        };
     }
 }

@@ -140,7 +140,7 @@ internal sealed class TypeShape
             {
                 if (o.TryGetPropertyValue(k, out var v)) fields.Add(new(k, v));
                 else if (elemStruct is not null && s_keyDefaults.TryGetValue((elemStruct.QualifiedName, k), out var def)) fields.Add(new(k, JsonValue.Create(def)));
-                else throw new ManagedFieldsException($"associative list with keys has an element that omits key field \"{k}\" (and doesn't have default value)");
+                else throw new ManagedFieldsException($"associative list with keys has an element that omits key field {Serialization.GoText.Quote(k)} (and doesn't have default value)");
             }
             return PathElement.Key(fields);
         }

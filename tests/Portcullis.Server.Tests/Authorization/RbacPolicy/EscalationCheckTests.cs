@@ -204,13 +204,4 @@ public class EscalationCheckTests
         updated["rules"] = Rules(Rule(["*"], ["*"], ["*"]), Rule(["get"], [""], ["pods"]));
         await Assert.ThrowsAsync<ApiException>(async () => await Check("update", "roles", "ns1", updated, U, old: old));
     }
-
-    [Fact]
-    public void GoQuoting()
-    {
-        Assert.Equal("\"a\\\"b\\\\c\\n\"", EscalationCheck.GoQuote("a\"b\\c\n"));
-        Assert.Equal("[\"x\" \"y\"]", EscalationCheck.GoQuote(["x", "y"]));
-        Assert.Equal("[]", EscalationCheck.GoQuote(Array.Empty<string>()));
-        Assert.Equal("\"é\\x01\"", EscalationCheck.GoQuote("é\u0001"));
-    }
 }

@@ -148,28 +148,7 @@ public static class ContainerEnvironment
     {
         if (map is not JsonObject o) return "";
         return string.Join("\n", o.OrderBy(x => x.Key, StringComparer.Ordinal)
-            .Select(x => $"{x.Key}={GoQuote(x.Value is JsonValue v ? v.ToString() : "")}"));
-    }
-
-    private static string GoQuote(string s)
-    {
-        var sb = new StringBuilder("\"");
-        foreach (var r in s.EnumerateRunes())
-        {
-            switch (r.Value)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\t': sb.Append("\\t"); break;
-                case '\r': sb.Append("\\r"); break;
-                default:
-                    if (r.Value < 0x20 || r.Value == 0x7f) sb.Append($"\\x{r.Value:x2}");
-                    else sb.Append(r.ToString());
-                    break;
-            }
-        }
-        return sb.Append('"').ToString();
+            .Select(x => $"{x.Key}={Serialization.GoText.Quote(x.Value is JsonValue v ? v.ToString() : "")}"));
     }
 
     /// <summary>resourceFieldRef: the container's limit (or request), else the node's allocatable, divided and rounded up.</summary>

@@ -33,6 +33,12 @@ public sealed class ContainerEnvironmentTests
          "spec":{"nodeName":"n1","serviceAccountName":"sa","containers":[{"name":"c","resources":{"limits":{"memory":"64Mi"}}}]}}
         """;
 
+    [Fact]
+    public void FormatMap_QuotesValuesAsGoPercentQ() =>
+        // fieldpath.FormatMap writes key=%q lines: \a and \v have short escapes, a non-ASCII space is \u00a0.
+        Assert.Equal("a=\"x\\ay\\vz\"\nb=\"\\u00a0\"",
+            ContainerEnvironment.FormatMap(new JsonObject { ["b"] = "\u00a0", ["a"] = "x\ay\vz" }));
+
     [Theory]
     [InlineData("$(A)-x", "1-x")]
     [InlineData("$$(A)", "$(A)")]

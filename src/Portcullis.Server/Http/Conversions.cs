@@ -25,6 +25,7 @@ public static class Conversions
     }
 
     /// <summary>Converts one object or a list (items without kind) to a Table.</summary>
+    /// <remarks>The objects are taken apart (their parts move into the rows): give objects this answer owns.</remarks>
     public static JsonObject ToTable(ResourceDefinition def, JsonObject objOrList, bool isList, string includeObject, DateTimeOffset now)
     {
         var printer = def.Printer;
@@ -36,15 +37,16 @@ public static class Conversions
         foreach (var item in items)
         {
             var row = new JsonObject { ["cells"] = new JsonArray(printer.Cells(item, now).Select(c => c?.DeepClone()).ToArray()) };
+            // The object (decoded for this answer and not used after it) gives its parts to the row, uncopied.
             switch (includeObject)
             {
                 case "Object":
                     var full = new JsonObject { ["kind"] = def.Kind, ["apiVersion"] = def.GroupVersion };
-                    foreach (var (k, v) in item) if (k is not ("kind" or "apiVersion")) full[k] = v?.DeepClone();
+                    foreach (var k in item.Select(p => p.Key).Where(k => k is not ("kind" or "apiVersion")).ToList()) full[k] = Detach(item, k);
                     row["object"] = full;
                     break;
                 case "Metadata":
-                    row["object"] = PartialMetadata(item);
+                    row["object"] = new JsonObject { ["kind"] = "PartialObjectMetadata", ["apiVersion"] = MetaV1, ["metadata"] = Detach(item, "metadata") };
                     break;
             }
             rows.Add((JsonNode)row);
@@ -61,6 +63,13 @@ public static class Conversions
             ["columnDefinitions"] = columns,
             ["rows"] = rows,
         };
+    }
+
+    private static JsonNode? Detach(JsonObject o, string key)
+    {
+        var v = o[key];
+        o.Remove(key);
+        return v;
     }
 
     public static JsonObject PartialMetadata(JsonObject obj) => new()

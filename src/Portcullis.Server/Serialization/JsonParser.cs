@@ -146,9 +146,13 @@ public static class JsonParser
                 {
                     var key = GoString(ref r);
                     r.Read();
+                    // The path is built only for a caller that collects duplicates (it names them).
                     var mark = path.Length;
-                    if (path.Length > 0) path.Append('.');
-                    path.Append(key);
+                    if (dups is not null)
+                    {
+                        if (path.Length > 0) path.Append('.');
+                        path.Append(key);
+                    }
                     var v = ReadValue(ref r, path, dups);
                     if (o.ContainsKey(key))
                     {
@@ -168,7 +172,7 @@ public static class JsonParser
                 while (r.Read() && r.TokenType != JsonTokenType.EndArray)
                 {
                     var mark = path.Length;
-                    path.Append('[').Append(i++).Append(']');
+                    if (dups is not null) path.Append('[').Append(i++).Append(']');
                     a.Add(ReadValue(ref r, path, dups));
                     path.Length = mark;
                 }

@@ -44,6 +44,12 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
             case "get":
             {
                 var n = MediaTypes.Negotiate(ctx.Request.Headers.Accept.ToString(), ReadConversions);
+                // Plain compact JSON: the object's kept bytes.
+                if (n is { Encoding: WireEncoding.Json, Conversion: Conversion.None } && !Responses.IsPretty(ctx.Request))
+                {
+                    await Responses.WriteServedAsync(ctx, await store.GetServedAsync(info.Namespace, info.Name, ct));
+                    return;
+                }
                 var obj = await store.GetAsync(info.Namespace, info.Name, ct);
                 await Responses.WriteEncodedAsync(ctx, 200, Conversions.Apply(n, def, obj, false, ctx.Request, time.GetUtcNow()), n);
                 return;

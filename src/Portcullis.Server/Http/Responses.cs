@@ -61,12 +61,24 @@ public static class Responses
         await ctx.Response.Body.WriteAsync(buf.WrittenMemory);
     }
 
+    /// <summary>Writes one object already encoded as compact JSON (200), as <see cref="WriteEncodedAsync"/> would.</summary>
+    internal static async Task WriteServedAsync(HttpContext ctx, Registry.ServedItem item)
+    {
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = Json;
+        ctx.Response.ContentLength = item.Json.Length + 1;
+        var body = ctx.Response.BodyWriter;
+        body.Write(item.Json);
+        body.Write("\n"u8);
+        await body.FlushAsync(ctx.RequestAborted);
+    }
+
     /// <summary>
     /// Writes a list whose items are already encoded, as compact JSON (200): the same bytes
     /// <see cref="WriteEncodedAsync"/> writes for the decoded list. The envelope is written by the
     /// same writer with no items, and the items go between its brackets.
     /// </summary>
-    public static async Task WriteListAsync(HttpContext ctx, Registry.EncodedList list)
+    internal static async Task WriteListAsync(HttpContext ctx, Registry.EncodedList list)
     {
         var envelope = new ArrayBufferWriter<byte>(256);
         GoJsonWriter.Write(envelope, new JsonObject
@@ -78,7 +90,7 @@ public static class Responses
         }, pretty: false);
         var head = envelope.WrittenMemory[..^2]; // up to and including "items":[
         long length = envelope.WrittenCount + 1; // with the final newline
-        foreach (var item in list.Items) length += item.Length;
+        foreach (var item in list.Items) length += item.ItemLength;
         if (list.Items.Count > 1) length += list.Items.Count - 1;
         ctx.Response.StatusCode = 200;
         ctx.Response.ContentType = Json;
@@ -88,7 +100,7 @@ public static class Responses
         for (var i = 0; i < list.Items.Count; i++)
         {
             if (i > 0) body.Write(","u8);
-            body.Write(list.Items[i]);
+            list.Items[i].WriteListItem(body);
             if (body.UnflushedBytes > 1 << 16) await body.FlushAsync(ctx.RequestAborted);
         }
         body.Write("]}\n"u8);

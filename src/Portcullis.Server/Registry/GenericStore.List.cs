@@ -63,11 +63,11 @@ public sealed partial class GenericStore
     /// list decodes only what changed since it was last served. Null when a field selector is given
     /// (those read the decoded object: <see cref="ListAsync"/> answers them).
     /// </summary>
-    public async Task<EncodedList?> ListEncodedAsync(string ns, ListOptions o, CancellationToken ct = default)
+    internal async Task<EncodedList?> ListEncodedAsync(string ns, ListOptions o, CancellationToken ct = default)
     {
         if (!o.Fields.IsEmpty) return null;
         FieldGetter(o);
-        var items = new List<byte[]>();
+        var items = new List<ServedItem>();
         var whole = o.Labels.IsEmpty && o.Limit == 0 && o.Continue is null;
         var seen = whole ? new HashSet<string>(StringComparer.Ordinal) : null;
         var meta = await ListCoreAsync(ns, o, item =>
@@ -75,7 +75,7 @@ public sealed partial class GenericStore
             seen?.Add(item.Key);
             var served = _served.Get(item, Decode);
             if (!o.Labels.IsEmpty && !o.Labels.Matches(served.Labels)) return false;
-            items.Add(served.Json);
+            items.Add(served);
             return true;
         }, ct);
         if (seen is not null) _served.Forget(Prefix(ns), seen);

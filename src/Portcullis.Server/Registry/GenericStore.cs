@@ -96,6 +96,14 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         return Decode(current);
     }
 
+    /// <summary>The object as <see cref="GetAsync"/> returns it, already encoded as compact JSON (made once per revision).</summary>
+    internal async Task<ServedItem> GetServedAsync(string ns, string name, CancellationToken ct = default)
+    {
+        var current = await kv.GetAsync(Key(ns, name), ct);
+        if (current is null) throw ApiErrors.NotFound(def.Plural, def.Group, name);
+        return _served.Get(current, Decode);
+    }
+
     /// <summary>Runs of an update after lost races before it is refused with a 409 (32 writers on one object lost 20 in a row).</summary>
     public const int MaxUpdateAttempts = 1000;
 

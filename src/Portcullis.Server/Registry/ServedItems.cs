@@ -7,10 +7,56 @@ using Portcullis.Server.Storage;
 namespace Portcullis.Server.Registry;
 
 /// <summary>
-/// One stored object as a list serves it: its compact JSON as <see cref="GoJsonWriter"/> writes it
-/// (without kind and apiVersion, resourceVersion stamped), and its labels for selectors.
+/// One stored object as the API serves it in compact JSON, as <see cref="GoJsonWriter"/> writes it
+/// (resourceVersion stamped): <see cref="Json"/> is the whole object (a GET, a watch event), and as a
+/// list item it is the same without kind and apiVersion (<see cref="WriteListItem"/>). Its labels are
+/// kept for selectors.
 /// </summary>
-internal sealed record ServedItem(long ModRevision, byte[] Json, IReadOnlyDictionary<string, string> Labels);
+internal sealed class ServedItem(long modRevision, byte[] json, int itemStart, byte[]? item, IReadOnlyDictionary<string, string> labels)
+{
+    public long ModRevision { get; } = modRevision;
+    public byte[] Json { get; } = json;
+    public IReadOnlyDictionary<string, string> Labels { get; } = labels;
+
+    /// <summary>The length of the list item: <c>{</c> and what follows kind and apiVersion in <see cref="Json"/>.</summary>
+    public int ItemLength => item?.Length ?? 1 + Json.Length - itemStart;
+
+    /// <summary>Writes the object as a list item (without kind and apiVersion).</summary>
+    public void WriteListItem(System.Buffers.IBufferWriter<byte> w)
+    {
+        if (item is not null)
+        {
+            w.Write(item);
+            return;
+        }
+        w.Write("{"u8);
+        w.Write(Json.AsSpan(itemStart));
+    }
+
+    public static ServedItem Of(KeyValue stored, JsonObject obj)
+    {
+        var full = new ArrayBufferWriter<byte>(stored.Value.Length + 64);
+        GoJsonWriter.Write(full, obj, pretty: false);
+        var json = full.WrittenSpan.ToArray();
+        var labels = Meta.Labels(obj);
+        // Kind and apiVersion first, then more: the item is "{" and the rest after them (no second encoding).
+        if (obj.Count > 2 && obj.First().Key == "kind" && obj.ElementAt(1).Key == "apiVersion")
+        {
+            var head = new ArrayBufferWriter<byte>(64);
+            GoJsonWriter.Write(head, new JsonObject { ["kind"] = obj["kind"]?.DeepClone(), ["apiVersion"] = obj["apiVersion"]?.DeepClone() }, pretty: false);
+            var prefix = head.WrittenSpan[..^1]; // without the closing brace
+            if (json.AsSpan().StartsWith(prefix) && json.Length > prefix.Length && json[prefix.Length] == (byte)',')
+                return new ServedItem(stored.ModRevision, json, prefix.Length + 1, null, labels.Count == 0 ? NoLabels : labels);
+        }
+        obj.Remove("kind");
+        obj.Remove("apiVersion");
+        var itemBuffer = new ArrayBufferWriter<byte>(json.Length);
+        GoJsonWriter.Write(itemBuffer, obj, pretty: false);
+        return new ServedItem(stored.ModRevision, json, 0, itemBuffer.WrittenSpan.ToArray(), labels.Count == 0 ? NoLabels : labels);
+    }
+
+    private static readonly IReadOnlyDictionary<string, string> NoLabels = new Dictionary<string, string>();
+}
 
 /// <summary>
 /// The served form of each object a store has listed, by key, valid for one stored revision: a list
@@ -20,23 +66,20 @@ internal sealed record ServedItem(long ModRevision, byte[] Json, IReadOnlyDictio
 /// </summary>
 internal sealed class ServedItems
 {
-    private static readonly IReadOnlyDictionary<string, string> NoLabels = new Dictionary<string, string>();
     private readonly ConcurrentDictionary<string, ServedItem> _items = new(StringComparer.Ordinal);
 
     public int Count => _items.Count;
 
-    public ServedItem Get(KeyValue stored, Func<KeyValue, JsonObject> decode)
+    /// <summary>
+    /// The served form of <paramref name="stored"/>, made once per revision; <paramref name="keep"/>
+    /// false makes it without keeping it (a deleted object's last value, for a watch event).
+    /// </summary>
+    public ServedItem Get(KeyValue stored, Func<KeyValue, JsonObject> decode, bool keep = true)
     {
         if (_items.TryGetValue(stored.Key, out var kept) && kept.ModRevision == stored.ModRevision) return kept;
-        var obj = decode(stored);
-        obj.Remove("kind");
-        obj.Remove("apiVersion");
-        var buffer = new ArrayBufferWriter<byte>(stored.Value.Length + 64);
-        GoJsonWriter.Write(buffer, obj, pretty: false);
-        var labels = Meta.Labels(obj);
-        var item = new ServedItem(stored.ModRevision, buffer.WrittenSpan.ToArray(), labels.Count == 0 ? NoLabels : labels);
+        var item = ServedItem.Of(stored, decode(stored));
         // Two readers of different revisions: the newer one stays.
-        _items.AddOrUpdate(stored.Key, item, (_, current) => current.ModRevision > item.ModRevision ? current : item);
+        if (keep) _items.AddOrUpdate(stored.Key, item, (_, current) => current.ModRevision > item.ModRevision ? current : item);
         return item;
     }
 
@@ -51,4 +94,4 @@ internal sealed class ServedItems
 }
 
 /// <summary>A list answer whose items are already encoded: see <see cref="GenericStore.ListEncodedAsync"/>.</summary>
-public sealed record EncodedList(string ListKind, string GroupVersion, JsonObject Metadata, IReadOnlyList<byte[]> Items);
+internal sealed record EncodedList(string ListKind, string GroupVersion, JsonObject Metadata, IReadOnlyList<ServedItem> Items);

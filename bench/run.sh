@@ -30,7 +30,7 @@ done
 # A static token user with get on configmaps in default only (a Role and a RoleBinding), and a
 # ServiceAccount with the same Role whose token comes from a TokenRequest.
 token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-echo "$token,bench-reader,bench-reader-uid," >"$work/tokens.csv"
+echo "$token,bench-reader,bench-reader-uid" >"$work/tokens.csv" # no fourth column: upstream would read it as one empty group
 echo "$token" >"$work/static.token"
 
 echo "== Portcullis (AOT): TLS + authentication + RBAC authorization + SQLite, 64 clients, ${secs} s each"

@@ -9,7 +9,8 @@ namespace Portcullis.Bench;
 /// WATCHERS watches on the namespace's pods (from the current resourceVersion, so no initial burst),
 /// then WRITES merge patches of one pod's annotation, one at a time: each write waits until every
 /// watcher has seen it (or 10 s). The latency of a write to a watcher is from just before the PATCH
-/// is sent to the moment that watcher read the event's line; p50, p99 and max over all pairs.
+/// is sent to the moment that watcher read the event's line; p50, p99 and max over all pairs. The same
+/// counted from the PATCH's answer separates the fan-out from the write itself.
 /// </summary>
 internal static class WatchBench
 {
@@ -27,6 +28,7 @@ internal static class WatchBench
         using var watchHttp = client.Http(watchers, http2);
         using var cancel = new CancellationTokenSource();
         var sent = new long[writes];
+        var answered = new long[writes];
         var received = new long[watchers, writes];
         var seen = new int[writes];
         var allSeen = Enumerable.Range(0, writes).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
@@ -88,7 +90,8 @@ internal static class WatchBench
             patch.Headers.ContentType = new MediaTypeHeaderValue("application/merge-patch+json");
             sent[k] = Stopwatch.GetTimestamp();
             using var r = await writer.PatchAsync($"{collection}/{target}", patch);
-            patchLatency.Add(Stopwatch.GetElapsedTime(sent[k]).TotalMilliseconds);
+            answered[k] = Stopwatch.GetTimestamp();
+            patchLatency.Add(Stopwatch.GetElapsedTime(sent[k], answered[k]).TotalMilliseconds);
             if (!r.IsSuccessStatusCode) { Console.WriteLine($"PATCH answered {(int)r.StatusCode}: {await r.Content.ReadAsStringAsync()}"); break; }
             if (await Task.WhenAny(allSeen[k].Task, Task.Delay(TimeSpan.FromSeconds(10))) != allSeen[k].Task) timedOut++;
             await Task.Delay(50);
@@ -97,16 +100,24 @@ internal static class WatchBench
         await Task.WhenAll(tasks);
 
         var latencies = new List<double>(watchers * writes);
+        var afterAnswer = new List<double>(watchers * writes);
         var missing = 0;
         for (var w = 0; w < watchers; w++)
             for (var k = 0; k < writes; k++)
-                if (received[w, k] != 0) latencies.Add(Stopwatch.GetElapsedTime(sent[k], received[w, k]).TotalMilliseconds);
+                if (received[w, k] != 0)
+                {
+                    latencies.Add(Stopwatch.GetElapsedTime(sent[k], received[w, k]).TotalMilliseconds);
+                    // Negative when the event reached this watcher before the PATCH's own answer.
+                    afterAnswer.Add((received[w, k] - answered[k]) * 1000.0 / Stopwatch.Frequency);
+                }
                 else if (sent[k] != 0) missing++;
         var sorted = latencies.Order().ToArray();
+        var sortedAfter = afterAnswer.Order().ToArray();
         var missed = missing - (watchers - open) * writes; // events a watcher that never opened could not see are not "missed"
         Console.WriteLine($"{writes} writes to {open} watchers: write-to-watcher p50 {Stats.Quantile(sorted, 0.5):F1} ms, p99 {Stats.Quantile(sorted, 0.99):F1} ms, " +
                           $"max {(sorted.Length > 0 ? sorted[^1] : double.NaN):F1} ms over {sorted.Length} deliveries; missed {missed}; writes not seen by all within 10 s: {timedOut}; " +
                           $"PATCH p50 {Stats.Median(patchLatency):F1} ms");
+        Console.WriteLine($"  counted from the PATCH's answer instead: p50 {Stats.Quantile(sortedAfter, 0.5):F1} ms, p99 {Stats.Quantile(sortedAfter, 0.99):F1} ms");
         return 0;
     }
 

@@ -58,9 +58,10 @@ internal static class PodsBench
         var untilRunning = sw.Elapsed;
         int count;
         lock (running) count = running.Count;
-        Console.WriteLine(finished == allRunning.Task
+        Console.WriteLine(finished == allRunning.Task && allRunning.Task.IsCompletedSuccessfully
             ? $"all {pods} pods Running {untilRunning.TotalMilliseconds:F0} ms after the first create ({pods / untilRunning.TotalSeconds:F0} pods/s end to end)"
-            : $"only {count} of {pods} pods Running after {untilRunning.TotalSeconds:F0} s");
+            : $"only {count} of {pods} pods seen Running after {untilRunning.TotalSeconds:F0} s" +
+              (allRunning.Task.Exception is { } e ? $" ({e.GetBaseException().Message})" : ""));
         stopWatch.Cancel();
         try { await watchTask; } catch (OperationCanceledException) { }
         return 0;
@@ -136,21 +137,28 @@ internal static class PodsBench
 
     static async Task WatchRunning(BenchClient client, string path, int pods, HashSet<string> running, TaskCompletionSource done, CancellationToken cancel)
     {
-        using var http = client.Http(1);
-        using var r = await http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead, cancel);
-        r.EnsureSuccessStatusCode();
-        using var reader = new StreamReader(await r.Content.ReadAsStreamAsync(cancel));
-        while (await reader.ReadLineAsync(cancel) is { } line)
+        try
         {
-            if (line.Length == 0) continue;
-            using var doc = JsonDocument.Parse(line);
-            var obj = doc.RootElement.GetProperty("object");
-            if (!obj.TryGetProperty("status", out var status) || !status.TryGetProperty("phase", out var phase) || phase.GetString() != "Running") continue;
-            var name = obj.GetProperty("metadata").GetProperty("name").GetString()!;
-            lock (running)
+            using var http = client.Http(1);
+            using var r = await http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead, cancel);
+            r.EnsureSuccessStatusCode();
+            using var reader = new StreamReader(await r.Content.ReadAsStreamAsync(cancel));
+            while (await reader.ReadLineAsync(cancel) is { } line)
             {
-                if (running.Add(name) && running.Count == pods) done.TrySetResult();
+                if (line.Length == 0) continue;
+                using var doc = JsonDocument.Parse(line);
+                var obj = doc.RootElement.GetProperty("object");
+                if (!obj.TryGetProperty("status", out var status) || !status.TryGetProperty("phase", out var phase) || phase.GetString() != "Running") continue;
+                var name = obj.GetProperty("metadata").GetProperty("name").GetString()!;
+                lock (running)
+                {
+                    if (running.Add(name) && running.Count == pods) done.TrySetResult();
+                }
             }
+            // A watch the server ended (its timeout, an ERROR event) before every pod ran: say so instead of waiting.
+            done.TrySetException(new InvalidOperationException("the watch counting Running pods ended early"));
         }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested) { }
+        catch (Exception e) { done.TrySetException(e); }
     }
 }

@@ -1,5 +1,6 @@
 // The yardstick: a bare Kestrel TLS endpoint answering a small JSON body, with the same TLS
-// settings as Portcullis (client certificates requested). Usage: BareKestrel PORT CERT.pem KEY.pem
+// settings as Portcullis (client certificates requested, HTTP/1.1 and HTTP/2). Usage: BareKestrel PORT CERT.pem KEY.pem
+// bench/run.sh publishes it Native AOT, as Portcullis ships.
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Server.Kestrel.Https;

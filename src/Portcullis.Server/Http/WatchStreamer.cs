@@ -74,7 +74,10 @@ public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
         // end (no ERROR event, as upstream) once it reads what was already queued; a client that does not
         // read even that within CutOffGrace has its connection aborted, so nothing of it stays in memory.
         var budget = new WatchBudget(MaxBacklogEvents, MaxBacklogBytes);
-        var events = store.WatchAsync(info.Namespace, opts, Bookmark, budget, ct).GetAsyncEnumerator(ct);
+        var pretty = Responses.IsPretty(ctx.Request);
+        // Plain compact JSON: events carry the objects' kept bytes, encoded once for every watcher.
+        var encoded = negotiated is { Encoding: WireEncoding.Json, Conversion: Conversion.None } && !pretty;
+        var events = store.WatchAsync(info.Namespace, opts, Bookmark, budget, encoded, ct).GetAsyncEnumerator(ct);
         var channel = Channel.CreateBounded<ApiWatchEvent?>(new BoundedChannelOptions(DecodedBuffer)
             { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
         using var stall = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
@@ -128,8 +131,6 @@ public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
             finally { channel.Writer.TryComplete(); await events.DisposeAsync(); }
         });
 
-        var pretty = Responses.IsPretty(ctx.Request);
-
         var buf = new ArrayBufferWriter<byte>(4096);
         try
         {
@@ -168,6 +169,18 @@ public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
     private static async Task WriteEventAsync(HttpContext ctx, ArrayBufferWriter<byte> buf, ApiWatchEvent ev, bool pretty, CancellationToken ct)
     {
         buf.Clear();
+        if (ev.Served is { } served)
+        {
+            // What the writer makes of {"type": ..., "object": ...} in compact form (the type is plain ASCII).
+            buf.Write("{\"type\":\""u8);
+            System.Text.EncodingExtensions.GetBytes(System.Text.Encoding.ASCII, ev.Type.AsSpan(), buf);
+            buf.Write("\",\"object\":"u8);
+            buf.Write(served.Json);
+            buf.Write("}\n"u8);
+            await ctx.Response.Body.WriteAsync(buf.WrittenMemory, ct);
+            await ctx.Response.Body.FlushAsync(ct);
+            return;
+        }
         var wrapper = new JsonObject { ["type"] = ev.Type, ["object"] = ev.Object };
         GoJsonWriter.Write(buf, wrapper, pretty);
         buf.Write("\n"u8);

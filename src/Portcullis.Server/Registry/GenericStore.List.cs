@@ -8,7 +8,14 @@ using Portcullis.Server.Storage;
 namespace Portcullis.Server.Registry;
 
 /// <summary>A watch event as the API sends it.</summary>
-public readonly record struct ApiWatchEvent(string Type, JsonObject Object);
+public readonly record struct ApiWatchEvent(string Type, JsonObject Object)
+{
+    /// <summary>
+    /// The object already encoded as compact JSON, for a watch that asked for it (then
+    /// <see cref="Object"/> is not decoded: it is null).
+    /// </summary>
+    internal ServedItem? Served { get; init; }
+}
 
 public sealed partial class GenericStore
 {
@@ -190,10 +197,19 @@ public sealed partial class GenericStore
     public IAsyncEnumerable<ApiWatchEvent> WatchAsync(string ns, ListOptions o, Func<long, ApiWatchEvent> bookmark, CancellationToken ct) =>
         WatchAsync(ns, o, bookmark, null, ct);
 
-    public async IAsyncEnumerable<ApiWatchEvent> WatchAsync(string ns, ListOptions o, Func<long, ApiWatchEvent> bookmark,
-        WatchBudget? budget, [EnumeratorCancellation] CancellationToken ct)
+    public IAsyncEnumerable<ApiWatchEvent> WatchAsync(string ns, ListOptions o, Func<long, ApiWatchEvent> bookmark,
+        WatchBudget? budget, CancellationToken ct) => WatchAsync(ns, o, bookmark, budget, encoded: false, ct);
+
+    /// <summary>
+    /// With <paramref name="encoded"/> and no selector, each event carries the object's kept compact
+    /// JSON (<see cref="ApiWatchEvent.Served"/>, made once per revision for every watcher) instead of
+    /// a decoded object.
+    /// </summary>
+    internal async IAsyncEnumerable<ApiWatchEvent> WatchAsync(string ns, ListOptions o, Func<long, ApiWatchEvent> bookmark,
+        WatchBudget? budget, bool encoded, [EnumeratorCancellation] CancellationToken ct)
     {
         var fields = FieldGetter(o);
+        var plain = encoded && o.Labels.IsEmpty && o.Fields.IsEmpty;
         var prefix = Prefix(ns);
         long from;
         var sendInitial = o.SendInitialEvents ?? o.ResourceVersion is null or "0";
@@ -204,6 +220,11 @@ public sealed partial class GenericStore
             from = page.Revision;
             foreach (var item in page.Items)
             {
+                if (plain)
+                {
+                    yield return new ApiWatchEvent("ADDED", null!) { Served = _served.GetForEvent(item, Decode) };
+                    continue;
+                }
                 var obj = Decode(item);
                 if (Matches(obj, o, fields)) yield return new ApiWatchEvent("ADDED", obj);
             }
@@ -218,6 +239,13 @@ public sealed partial class GenericStore
 
         await foreach (var ev in kv.WatchAsync(prefix, from, budget, ct))
         {
+            if (plain)
+            {
+                // No selector: a delete is DELETED, a first write ADDED, any other MODIFIED (as below).
+                var type = ev.Type == WatchEventType.Delete ? "DELETED" : ev.PrevKv is null ? "ADDED" : "MODIFIED";
+                yield return new ApiWatchEvent(type, null!) { Served = _served.GetForEvent(ev.Kv, Decode) };
+                continue;
+            }
             var obj = Decode(ev.Kv);
             if (ev.Type == WatchEventType.Delete)
             {

@@ -70,16 +70,38 @@ internal sealed class ServedItems
 
     public int Count => _items.Count;
 
-    /// <summary>
-    /// The served form of <paramref name="stored"/>, made once per revision; <paramref name="keep"/>
-    /// false makes it without keeping it (a deleted object's last value, for a watch event).
-    /// </summary>
-    public ServedItem Get(KeyValue stored, Func<KeyValue, JsonObject> decode, bool keep = true)
+    /// <summary>The served form of <paramref name="stored"/> (a current value: listed or read), made once per revision and kept.</summary>
+    public ServedItem Get(KeyValue stored, Func<KeyValue, JsonObject> decode)
     {
         if (_items.TryGetValue(stored.Key, out var kept) && kept.ModRevision == stored.ModRevision) return kept;
         var item = ServedItem.Of(stored, decode(stored));
         // Two readers of different revisions: the newer one stays.
-        if (keep) _items.AddOrUpdate(stored.Key, item, (_, current) => current.ModRevision > item.ModRevision ? current : item);
+        _items.AddOrUpdate(stored.Key, item, (_, current) => current.ModRevision > item.ModRevision ? current : item);
+        return item;
+    }
+
+    /// <summary>Served forms made for watch events, by key and revision: the newest <see cref="RecentCapacity"/>.</summary>
+    private readonly ConcurrentDictionary<(string, long), ServedItem> _recent = new();
+    private readonly ConcurrentQueue<(string, long)> _recentOrder = new();
+    public const int RecentCapacity = 4096;
+
+    /// <summary>
+    /// The served form of a watch event's object, made once for every watcher. A watcher may read an
+    /// event long after it was written (the object deleted since), so what it makes is kept among the
+    /// recent events only (a bounded set), and replaces the kept form of a key only while one is kept.
+    /// </summary>
+    public ServedItem GetForEvent(KeyValue stored, Func<KeyValue, JsonObject> decode)
+    {
+        if (_items.TryGetValue(stored.Key, out var kept) && kept.ModRevision == stored.ModRevision) return kept;
+        var id = (stored.Key, stored.ModRevision);
+        if (_recent.TryGetValue(id, out var recent)) return recent;
+        var item = ServedItem.Of(stored, decode(stored));
+        if (_recent.TryAdd(id, item))
+        {
+            _recentOrder.Enqueue(id);
+            while (_recentOrder.Count > RecentCapacity && _recentOrder.TryDequeue(out var old)) _recent.TryRemove(old, out _);
+        }
+        if (kept is not null) _items.TryUpdate(stored.Key, item, kept);
         return item;
     }
 

@@ -124,6 +124,57 @@ public sealed class EncodedListTests : IAsyncLifetime
         Assert.Equal(2, store.ServedCount);
     }
 
+    private static string Compact(JsonNode node)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        GoJsonWriter.Write(buffer, node, pretty: false);
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>A GET's kept bytes are the decoded object written whole, before and after an update.</summary>
+    [Fact]
+    public async Task Get_ServedBytes_AreTheDecodedObject()
+    {
+        var store = Store();
+        await store.CreateAsync("a", ConfigMap("cm", 5), As);
+        Assert.Equal(Compact(await store.GetAsync("a", "cm")), System.Text.Encoding.UTF8.GetString((await store.GetServedAsync("a", "cm")).Json));
+        await store.UpdateAsync("a", "cm", "", o => { o["data"]!["k"] = "new"; return o; }, As);
+        Assert.Equal(Compact(await store.GetAsync("a", "cm")), System.Text.Encoding.UTF8.GetString((await store.GetServedAsync("a", "cm")).Json));
+        await Assert.ThrowsAsync<Portcullis.Server.Errors.ApiException>(() => store.GetServedAsync("a", "missing"));
+    }
+
+    /// <summary>An encoded watch sends, event for event, the bytes of the decoded watch's objects, initial events included.</summary>
+    [Fact]
+    public async Task Watch_ServedEvents_AreTheDecodedEvents()
+    {
+        var store = Store();
+        await store.CreateAsync("a", ConfigMap("first", 1), As);
+        static ApiWatchEvent Bookmark(long rv) => new("BOOKMARK", new JsonObject());
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var decoded = store.WatchAsync("", new ListOptions(), Bookmark, null, encoded: false, cts.Token).GetAsyncEnumerator(cts.Token);
+        var encoded = store.WatchAsync("", new ListOptions(), Bookmark, null, encoded: true, cts.Token).GetAsyncEnumerator(cts.Token);
+        // The first event of each is the initial listing (a watch starts when first asked); the writes follow.
+        await Next("ADDED");
+        await store.CreateAsync("a", ConfigMap("second", 2), As);
+        await store.UpdateAsync("a", "first", "", o => { o["data"]!["k"] = "x"; return o; }, As);
+        await store.DeleteAsync("a", "second", new DeleteOptions(SystemClient.Controller));
+        foreach (var type in new[] { "ADDED", "MODIFIED", "DELETED" }) await Next(type);
+        Assert.Equal(0, store.ServedCount); // events are kept among recent events only, not as objects' served forms
+        await cts.CancelAsync();
+        await decoded.DisposeAsync();
+        await encoded.DisposeAsync();
+
+        async Task Next(string type)
+        {
+            Assert.True(await decoded.MoveNextAsync());
+            Assert.True(await encoded.MoveNextAsync());
+            Assert.Equal(type, decoded.Current.Type);
+            Assert.Equal(type, encoded.Current.Type);
+            Assert.Null(decoded.Current.Served);
+            Assert.Equal(Compact(decoded.Current.Object), System.Text.Encoding.UTF8.GetString(encoded.Current.Served!.Json));
+        }
+    }
+
     [Fact]
     public async Task FieldSelectors_AreLeftToTheDecodedList()
     {

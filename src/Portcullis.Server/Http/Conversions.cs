@@ -28,41 +28,54 @@ public static class Conversions
     /// <remarks>The objects are taken apart (their parts move into the rows): give objects this answer owns.</remarks>
     public static JsonObject ToTable(ResourceDefinition def, JsonObject objOrList, bool isList, string includeObject, DateTimeOffset now)
     {
-        var printer = def.Printer;
-        var columns = new JsonArray();
-        foreach (var c in printer.Columns)
-            columns.Add((JsonNode)new JsonObject { ["name"] = c.Name, ["type"] = c.Type, ["format"] = c.Format, ["description"] = c.Description, ["priority"] = c.Priority });
         var rows = new JsonArray();
         IEnumerable<JsonObject> items = isList ? objOrList["items"]!.AsArray().Select(i => (JsonObject)i!) : [objOrList];
-        foreach (var item in items)
-        {
-            var row = new JsonObject { ["cells"] = new JsonArray(printer.Cells(item, now).Select(c => c?.DeepClone()).ToArray()) };
-            // The object (decoded for this answer and not used after it) gives its parts to the row, uncopied.
-            switch (includeObject)
-            {
-                case "Object":
-                    var full = new JsonObject { ["kind"] = def.Kind, ["apiVersion"] = def.GroupVersion };
-                    foreach (var k in item.Select(p => p.Key).Where(k => k is not ("kind" or "apiVersion")).ToList()) full[k] = Detach(item, k);
-                    row["object"] = full;
-                    break;
-                case "Metadata":
-                    row["object"] = new JsonObject { ["kind"] = "PartialObjectMetadata", ["apiVersion"] = MetaV1, ["metadata"] = Detach(item, "metadata") };
-                    break;
-            }
-            rows.Add((JsonNode)row);
-        }
+        foreach (var item in items) rows.Add((JsonNode)TableRow(def, item, includeObject, now));
+        var table = EmptyTable(def, isList ? objOrList["metadata"] as JsonObject : null, isList ? null : objOrList["metadata"]?["resourceVersion"]);
+        table["rows"] = rows;
+        return table;
+    }
+
+    /// <summary>
+    /// A Table with its columns and no rows (rows is its last field): the list's metadata copied, or
+    /// for one object its resourceVersion.
+    /// </summary>
+    internal static JsonObject EmptyTable(ResourceDefinition def, JsonObject? listMetadata, JsonNode? objectResourceVersion)
+    {
+        var columns = new JsonArray();
+        foreach (var c in def.Printer.Columns)
+            columns.Add((JsonNode)new JsonObject { ["name"] = c.Name, ["type"] = c.Type, ["format"] = c.Format, ["description"] = c.Description, ["priority"] = c.Priority });
         var meta = new JsonObject();
-        if (isList && objOrList["metadata"] is JsonObject lm)
-            foreach (var (k, v) in lm) meta[k] = v?.DeepClone();
-        else if (objOrList["metadata"]?["resourceVersion"] is { } rv) meta["resourceVersion"] = rv.DeepClone();
+        if (listMetadata is not null)
+            foreach (var (k, v) in listMetadata) meta[k] = v?.DeepClone();
+        else if (objectResourceVersion is not null) meta["resourceVersion"] = objectResourceVersion.DeepClone();
         return new JsonObject
         {
             ["kind"] = "Table",
             ["apiVersion"] = MetaV1,
             ["metadata"] = meta,
             ["columnDefinitions"] = columns,
-            ["rows"] = rows,
+            ["rows"] = new JsonArray(),
         };
+    }
+
+    /// <summary>One object's row: its cells, and the object as <paramref name="includeObject"/> asks (taken apart, not copied).</summary>
+    internal static JsonObject TableRow(ResourceDefinition def, JsonObject item, string includeObject, DateTimeOffset now)
+    {
+        var row = new JsonObject { ["cells"] = new JsonArray(def.Printer.Cells(item, now).Select(c => c?.DeepClone()).ToArray()) };
+        // The object (decoded for this answer and not used after it) gives its parts to the row, uncopied.
+        switch (includeObject)
+        {
+            case "Object":
+                var full = new JsonObject { ["kind"] = def.Kind, ["apiVersion"] = def.GroupVersion };
+                foreach (var k in item.Select(p => p.Key).Where(k => k is not ("kind" or "apiVersion")).ToList()) full[k] = Detach(item, k);
+                row["object"] = full;
+                break;
+            case "Metadata":
+                row["object"] = new JsonObject { ["kind"] = "PartialObjectMetadata", ["apiVersion"] = MetaV1, ["metadata"] = Detach(item, "metadata") };
+                break;
+        }
+        return row;
     }
 
     private static JsonNode? Detach(JsonObject o, string key)

@@ -66,6 +66,18 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
                     await Responses.WriteListAsync(ctx, encoded);
                     return;
                 }
+                // A compact JSON Table: each row is made and written as its object is read (no tree of the whole list).
+                if (n is { Encoding: WireEncoding.Json, Conversion: Conversion.Table } && !Responses.IsPretty(ctx.Request))
+                {
+                    var includeObject = Conversions.IncludeObject(ctx.Request);
+                    var now = time.GetUtcNow();
+                    var rows = new List<byte[]>();
+                    var listMeta = await store.ListEachAsync(info.Namespace, options,
+                        item => rows.Add(Serialization.GoJsonWriter.ToBytes(Conversions.TableRow(def, item, includeObject, now))), ct);
+                    await Responses.WriteSplicedAsync(ctx, n.ContentType, Conversions.EmptyTable(def, listMeta, null), rows.Count,
+                        i => rows[i].Length, (i, w) => System.Buffers.BuffersExtensions.Write(w, rows[i]));
+                    return;
+                }
                 var list = await store.ListAsync(info.Namespace, options, ct);
                 await Responses.WriteEncodedAsync(ctx, 200, Conversions.Apply(n, def, list, true, ctx.Request, time.GetUtcNow()), n);
                 return;

@@ -75,32 +75,41 @@ public static class Responses
 
     /// <summary>
     /// Writes a list whose items are already encoded, as compact JSON (200): the same bytes
-    /// <see cref="WriteEncodedAsync"/> writes for the decoded list. The envelope is written by the
-    /// same writer with no items, and the items go between its brackets.
+    /// <see cref="WriteEncodedAsync"/> writes for the decoded list.
     /// </summary>
-    internal static async Task WriteListAsync(HttpContext ctx, Registry.EncodedList list)
-    {
-        var envelope = new ArrayBufferWriter<byte>(256);
-        GoJsonWriter.Write(envelope, new JsonObject
+    internal static Task WriteListAsync(HttpContext ctx, Registry.EncodedList list) =>
+        WriteSplicedAsync(ctx, Json, new JsonObject
         {
             ["kind"] = list.ListKind,
             ["apiVersion"] = list.GroupVersion,
             ["metadata"] = list.Metadata,
             ["items"] = new JsonArray(),
-        }, pretty: false);
-        var head = envelope.WrittenMemory[..^2]; // up to and including "items":[
-        long length = envelope.WrittenCount + 1; // with the final newline
-        foreach (var item in list.Items) length += item.ItemLength;
-        if (list.Items.Count > 1) length += list.Items.Count - 1;
+        }, list.Items.Count, i => list.Items[i].ItemLength, (i, w) => list.Items[i].WriteListItem(w));
+
+    /// <summary>
+    /// Writes <paramref name="envelope"/> as compact JSON (200) with <paramref name="count"/> elements,
+    /// already encoded, in its last field (an empty array): the envelope is written by the same writer
+    /// and the elements go between its brackets, so the bytes are those of the whole object written at
+    /// once. Flushed as it goes, so the answer is never held twice.
+    /// </summary>
+    internal static async Task WriteSplicedAsync(HttpContext ctx, string contentType, JsonObject envelope, int count,
+        Func<int, int> length, Action<int, IBufferWriter<byte>> write)
+    {
+        var head = new ArrayBufferWriter<byte>(512);
+        GoJsonWriter.Write(head, envelope, pretty: false);
+        var open = head.WrittenMemory[..^2]; // up to and including the last field's "["
+        long total = head.WrittenCount + 1; // the envelope, its closing "]}" and the final newline
+        for (var i = 0; i < count; i++) total += length(i);
+        if (count > 1) total += count - 1;
         ctx.Response.StatusCode = 200;
-        ctx.Response.ContentType = Json;
-        ctx.Response.ContentLength = length;
+        ctx.Response.ContentType = contentType;
+        ctx.Response.ContentLength = total;
         var body = ctx.Response.BodyWriter;
-        body.Write(head.Span);
-        for (var i = 0; i < list.Items.Count; i++)
+        body.Write(open.Span);
+        for (var i = 0; i < count; i++)
         {
             if (i > 0) body.Write(","u8);
-            list.Items[i].WriteListItem(body);
+            write(i, body);
             if (body.UnflushedBytes > 1 << 16) await body.FlushAsync(ctx.RequestAborted);
         }
         body.Write("]}\n"u8);

@@ -43,17 +43,8 @@ public sealed partial class GenericStore
 
     public async Task<JsonObject> ListAsync(string ns, ListOptions o, CancellationToken ct = default)
     {
-        var fields = FieldGetter(o);
         var items = new JsonArray();
-        var meta = await ListCoreAsync(ns, o, item =>
-        {
-            var obj = Decode(item);
-            if (!Matches(obj, o, fields)) return false;
-            obj.Remove("kind");
-            obj.Remove("apiVersion");
-            items.Add((JsonNode)obj);
-            return true;
-        }, ct);
+        var meta = await ListEachAsync(ns, o, obj => items.Add((JsonNode)obj), ct);
         return new JsonObject
         {
             ["kind"] = def.ListKind,
@@ -61,6 +52,25 @@ public sealed partial class GenericStore
             ["metadata"] = meta,
             ["items"] = items,
         };
+    }
+
+    /// <summary>
+    /// The list of <see cref="ListAsync"/> one item at a time: each matching object, decoded and
+    /// without kind and apiVersion, is handed to <paramref name="each"/> and not kept, so a caller that
+    /// turns it into bytes at once never holds the whole list's trees. Returns the list's metadata.
+    /// </summary>
+    internal Task<JsonObject> ListEachAsync(string ns, ListOptions o, Action<JsonObject> each, CancellationToken ct = default)
+    {
+        var fields = FieldGetter(o);
+        return ListCoreAsync(ns, o, item =>
+        {
+            var obj = Decode(item);
+            if (!Matches(obj, o, fields)) return false;
+            obj.Remove("kind");
+            obj.Remove("apiVersion");
+            each(obj);
+            return true;
+        }, ct);
     }
 
     /// <summary>

@@ -175,6 +175,31 @@ public sealed class EncodedListTests : IAsyncLifetime
         }
     }
 
+    /// <summary>A Table written row by row as objects are read is the Table of the whole list written at once.</summary>
+    [Theory]
+    [InlineData("None")]
+    [InlineData("Metadata")]
+    [InlineData("Object")]
+    public async Task Table_RowByRow_IsTheWholeTable(string includeObject)
+    {
+        var store = Store();
+        for (var i = 0; i < 7; i++) await store.CreateAsync("a", ConfigMap("cm-" + i, i), As);
+        var now = DateTimeOffset.UtcNow;
+        foreach (var o in new[] { new ListOptions(), new ListOptions { Limit = 3 }, new ListOptions { Labels = LabelSelector.Parse("tier=web") } })
+        {
+            var expected = Compact(Conversions.ToTable(ConfigMaps, await store.ListAsync("a", o), true, includeObject, now)) + "\n";
+            var rows = new List<byte[]>();
+            var meta = await store.ListEachAsync("a", o, item => rows.Add(GoJsonWriter.ToBytes(Conversions.TableRow(ConfigMaps, item, includeObject, now))));
+            var ctx = new DefaultHttpContext();
+            var body = new MemoryStream();
+            ctx.Response.Body = body;
+            await Responses.WriteSplicedAsync(ctx, "application/json;as=Table;v=v1;g=meta.k8s.io", Conversions.EmptyTable(ConfigMaps, meta, null),
+                rows.Count, i => rows[i].Length, (i, w) => w.Write(rows[i]));
+            Assert.Equal(expected, System.Text.Encoding.UTF8.GetString(body.ToArray()));
+            Assert.Equal(body.Length, ctx.Response.ContentLength);
+        }
+    }
+
     [Fact]
     public async Task FieldSelectors_AreLeftToTheDecodedList()
     {

@@ -47,6 +47,10 @@ public sealed partial class ServiceAccountTokenAuthenticator : IAuthenticator
     private readonly ServiceAccountObjectGetters _getters;
     private readonly TimeProvider _time;
     private readonly HashSet<string> _boundIssuers;
+    private readonly VerifiedSignatures _signatures = new();
+
+    /// <summary>How many tokens' signatures are remembered as verified (tests).</summary>
+    internal int VerifiedCount => _signatures.Count;
 
     public ServiceAccountTokenAuthenticator(ServiceAccountKeys keys, ServiceAccountAuthenticatorOptions options,
         ServiceAccountObjectGetters getters, TimeProvider time)
@@ -103,7 +107,7 @@ public sealed partial class ServiceAccountTokenAuthenticator : IAuthenticator
         var candidates = _keys.KeysFor(kid);
         if (candidates.Count == 0) return Failed("invalid signature, no keys found");
         var signingInput = headerB64 + "." + payloadB64;
-        if (!candidates.Any(k => Jwt.VerifyRs256(signingInput, signature, k.Key)))
+        if (_signatures.Verify(token, signingInput, signature, candidates) is null)
             return Failed("service account token signature is invalid");
 
         // Verified from here on.

@@ -55,6 +55,18 @@ public sealed partial class GenericStore
     }
 
     /// <summary>
+    /// Every stored object under <paramref name="ns"/> as stored (not decoded), at the current
+    /// revision: for a reader that decodes only what changed since it last looked (by
+    /// <see cref="KeyValue.ModRevision"/>) with <see cref="Decode"/>.
+    /// </summary>
+    internal async Task<List<KeyValue>> ListStoredAsync(string ns, CancellationToken ct = default)
+    {
+        var items = new List<KeyValue>();
+        await ListCoreAsync(ns, new ListOptions(), item => { items.Add(item); return true; }, ct);
+        return items;
+    }
+
+    /// <summary>
     /// The list of <see cref="ListAsync"/> one item at a time: each matching object, decoded and
     /// without kind and apiVersion, is handed to <paramref name="each"/> and not kept, so a caller that
     /// turns it into bytes at once never holds the whole list's trees. Returns the list's metadata.

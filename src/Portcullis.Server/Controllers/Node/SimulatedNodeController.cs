@@ -8,6 +8,7 @@ using Portcullis.Server.Controllers.Events;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Http.Handlers;
 using Portcullis.Server.Registry;
+using Portcullis.Server.Storage;
 
 namespace Portcullis.Server.Controllers.Node;
 
@@ -139,23 +140,58 @@ public sealed partial class SimulatedNodeController(SystemClient client, NodeIde
         catch (ApiException e) when (e.Code is 404 or 409) { }
     }
 
+    /// <summary>What a pass reads of a pod to decide whether to act on it, kept per stored revision.</summary>
+    private sealed record PodFacts(string Uid, string NodeName, string? Phase, string? PodIp, bool Deleting);
+
+    /// <summary>Each pod's facts by key, with the revision they were read from (reconcile loop only).</summary>
+    private readonly Dictionary<string, (long Revision, PodFacts Facts)> _facts = new(StringComparer.Ordinal);
+
+    private static PodFacts FactsOf(JsonObject p) => new(Meta.Uid(p), p["spec"]?["nodeName"]?.GetValue<string>() ?? "",
+        p["status"]?["phase"]?.GetValue<string>(), p["status"]?["podIP"]?.GetValue<string>(), Meta.IsDeleting(p));
+
     private async Task ReconcilePodsAsync(CancellationToken ct)
     {
         var pods = client.Store("", "pods");
-        var all = await client.ListAsync(pods, "", ct);
-        var mine = all.Where(p => p["spec"]?["nodeName"]?.GetValue<string>() == node.Name).ToList();
-        _ips.Reset(mine.Select(p => runtime?.PodIp(Meta.Uid(p)) ?? p["status"]?["podIP"]?.GetValue<string>()));
+        // A pass decodes only the pods written since the last one: the others' facts are kept by revision,
+        // and a pod is decoded whole only when the pass acts on it.
+        var stored = await pods.ListStoredAsync("", ct);
+        var all = new List<(KeyValue Stored, PodFacts Facts)>(stored.Count);
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var kv in stored)
+        {
+            keys.Add(kv.Key);
+            if (!_facts.TryGetValue(kv.Key, out var known) || known.Revision != kv.ModRevision)
+                _facts[kv.Key] = known = (kv.ModRevision, FactsOf(pods.Decode(kv)));
+            all.Add((kv, known.Facts));
+        }
+        foreach (var key in _facts.Keys.Where(k => !keys.Contains(k)).ToList()) _facts.Remove(key);
+        var mine = all.Where(p => p.Facts.NodeName == node.Name).Select(p => p.Facts).ToList();
+        _ips.Reset(mine.Select(p => runtime?.PodIp(p.Uid) ?? p.PodIp));
         // The scheduler's view of the node: every pod bound to it that has not finished counts against allocatable pods.
-        var assigned = mine.Count(p => p["status"]?["phase"]?.GetValue<string>() is not ("Succeeded" or "Failed"));
+        var assigned = mine.Count(p => p.Phase is not ("Succeeded" or "Failed"));
         // The kubelet's view: the pods it admitted (started, not finished), against its max pods.
-        var admitted = mine.Count(p => !Meta.IsDeleting(p) && p["status"]?["phase"]?.GetValue<string>() is not ("Succeeded" or "Failed")
-            && (runtime?.PodIp(Meta.Uid(p)) ?? p["status"]?["podIP"]?.GetValue<string>()) is not null);
+        var admitted = mine.Count(p => !p.Deleting && p.Phase is not ("Succeeded" or "Failed")
+            && (runtime?.PodIp(p.Uid) ?? p.PodIp) is not null);
         var live = new HashSet<string>();
         var seen = new HashSet<string>();
         JsonObject? nodeSpec = null;
         var nodeRead = false;
-        foreach (var pod in all)
+        foreach (var (kv, facts) in all)
         {
+            // Skipped at once, undecoded: a pod of another node, and (simulated) a pod of this node past Pending.
+            if (!facts.Deleting && facts.NodeName.Length > 0 && facts.NodeName != node.Name)
+            {
+                seen.Add(facts.Uid);
+                continue;
+            }
+            if (runtime is null && !facts.Deleting && facts.NodeName == node.Name && facts.Phase != "Pending")
+            {
+                seen.Add(facts.Uid);
+                continue;
+            }
+            var pod = pods.Decode(kv);
+            pod.Remove("kind");
+            pod.Remove("apiVersion");
             var ns = Meta.Namespace(pod);
             var name = Meta.Name(pod);
             var uid = Meta.Uid(pod);

@@ -1,38 +1,29 @@
 using System.Text.Json.Nodes;
-using Microsoft.Data.Sqlite;
 using Portcullis.Server.Admission;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Controllers;
 using Portcullis.Server.Registry;
 using Portcullis.Server.Storage;
-using Portcullis.Server.Storage.Sqlite;
+
+using Portcullis.Server.Tests.Storage;
 
 namespace Portcullis.Server.Tests.Admission;
 
 /// <summary>The namespaces admission reads on every write, decoded again only when their revision changed.</summary>
-public sealed class NamespaceCacheTests : IAsyncLifetime
+public sealed class NamespaceCacheTests : TempSqliteTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("portcullis-nscache-").FullName;
-    private IKeyValueBackend _kv = null!;
     private GenericStore _namespaces = null!;
     private NamespaceCache _cache = null!;
     private static readonly WriteOptions As = new(SystemClient.Controller);
 
-    public Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _kv = SqliteBackend.Open(Path.Combine(_dir, "state.db"));
+        await base.InitializeAsync();
         var def = new ResourceRegistry(BuiltinResources.All).Find("", "v1", "namespaces")!;
-        _namespaces = new GenericStore(def, _kv, TimeProvider.System, new AdmissionChain([]));
-        _cache = new NamespaceCache(_kv, new Dictionary<ResourceDefinition, GenericStore> { [def] = _namespaces }, def);
-        return Task.CompletedTask;
+        _namespaces = new GenericStore(def, Kv, TimeProvider.System, new AdmissionChain([]));
+        _cache = new NamespaceCache(Kv, new Dictionary<ResourceDefinition, GenericStore> { [def] = _namespaces }, def);
     }
 
-    public async Task DisposeAsync()
-    {
-        await _kv.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, true);
-    }
 
     private Task CreateAsync(string name) => _namespaces.CreateAsync("", new JsonObject
     {
@@ -74,8 +65,8 @@ public sealed class NamespaceCacheTests : IAsyncLifetime
     {
         await CreateAsync("team-c");
         Assert.NotNull(await _cache.GetAsync("team-c", CancellationToken.None));
-        var kv = await _kv.GetAsync(_namespaces.Key("", "team-c"));
-        await _kv.DeleteAsync(kv!.Key, kv.ModRevision);
+        var kv = await Kv.GetAsync(_namespaces.Key("", "team-c"));
+        await Kv.DeleteAsync(kv!.Key, kv.ModRevision);
         Assert.Null(await _cache.GetAsync("team-c", CancellationToken.None));
     }
 }

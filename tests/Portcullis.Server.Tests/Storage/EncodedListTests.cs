@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Data.Sqlite;
 using Portcullis.Server.Admission;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Controllers;
@@ -9,7 +8,6 @@ using Portcullis.Server.Http;
 using Portcullis.Server.Registry;
 using Portcullis.Server.Selectors;
 using Portcullis.Server.Serialization;
-using Portcullis.Server.Storage.Sqlite;
 
 namespace Portcullis.Server.Tests.Storage;
 
@@ -18,27 +16,13 @@ namespace Portcullis.Server.Tests.Storage;
 /// <see cref="Responses.WriteListAsync"/>) is byte for byte the list decoded and written whole, for
 /// every selector, page and namespace, after updates and deletes by this store or another.
 /// </summary>
-public sealed class EncodedListTests : IAsyncLifetime
+public sealed class EncodedListTests : TempSqliteTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("portcullis-enclist-").FullName;
-    private SqliteBackend _kv = null!;
     private static readonly ResourceDefinition ConfigMaps = BuiltinResources.All.First(d => d.Kind == "ConfigMap");
     private static readonly WriteOptions As = new(SystemClient.Controller);
 
-    public Task InitializeAsync()
-    {
-        _kv = SqliteBackend.Open(Path.Combine(_dir, "kv.db"));
-        return Task.CompletedTask;
-    }
 
-    public async Task DisposeAsync()
-    {
-        await _kv.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
-
-    private GenericStore Store() => new(ConfigMaps, _kv, TimeProvider.System, new AdmissionChain([]));
+    private GenericStore Store() => new(ConfigMaps, Kv, TimeProvider.System, new AdmissionChain([]));
 
     private static JsonObject ConfigMap(string name, int i) => new()
     {

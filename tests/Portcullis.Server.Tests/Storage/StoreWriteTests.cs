@@ -1,11 +1,9 @@
 using System.Text.Json.Nodes;
-using Microsoft.Data.Sqlite;
 using Portcullis.Server.Admission;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Controllers;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Registry;
-using Portcullis.Server.Storage.Sqlite;
 
 namespace Portcullis.Server.Tests.Storage;
 
@@ -13,31 +11,17 @@ namespace Portcullis.Server.Tests.Storage;
 /// generateName collisions are generated again (and updates without a resourceVersion precondition), as upstream's RetryGenerateName (store.go's
 /// createWithGenerateNameRetry, 8 attempts) and answered with NewGenerateNameConflict at the end.
 /// </summary>
-public sealed class StoreWriteTests : IAsyncLifetime
+public sealed class StoreWriteTests : TempSqliteTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("portcullis-genname-").FullName;
-    private SqliteBackend _kv = null!;
     private static readonly ResourceDefinition ConfigMaps = BuiltinResources.All.First(d => d.Kind == "ConfigMap");
     private static readonly WriteOptions As = new(SystemClient.Controller);
 
-    public Task InitializeAsync()
-    {
-        _kv = SqliteBackend.Open(Path.Combine(_dir, "kv.db"));
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _kv.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
 
     /// <summary>A store whose generated suffixes come from <paramref name="suffixes"/> (the last one repeats).</summary>
     private GenericStore Store(params string[] suffixes)
     {
         var i = 0;
-        return new GenericStore(ConfigMaps, _kv, TimeProvider.System, new AdmissionChain([]))
+        return new GenericStore(ConfigMaps, Kv, TimeProvider.System, new AdmissionChain([]))
         { NameSuffix = _ => suffixes[Math.Min(i++, suffixes.Length - 1)] };
     }
 
@@ -102,7 +86,7 @@ public sealed class StoreWriteTests : IAsyncLifetime
         // store.go Update: AllowUnconditionalUpdate() false (policy/poddisruptionbudget, coordination/lease strategies)
         // and no resourceVersion: a 422 naming the resource, with the uint64 0 printed as %#v does.
         var def = BuiltinResources.All.First(d => d.Kind == kind);
-        var store = new GenericStore(def, _kv, TimeProvider.System, new AdmissionChain([]));
+        var store = new GenericStore(def, Kv, TimeProvider.System, new AdmissionChain([]));
         var body = new JsonObject { ["metadata"] = new JsonObject { ["name"] = "x" }, ["spec"] = new JsonObject() };
         if (kind == "PodDisruptionBudget") body["spec"]!["minAvailable"] = 1;
         var created = await store.CreateAsync("default", body, As);
@@ -126,7 +110,7 @@ public sealed class StoreWriteTests : IAsyncLifetime
     {
         // CoordinatedLeaderElection is beta and off by default in 1.33: the lease strategy drops spec.strategy and
         // spec.preferredHolder before validation, so a value validation would refuse is never seen.
-        var store = new GenericStore(BuiltinResources.All.First(d => d.Kind == "Lease"), _kv, TimeProvider.System, new AdmissionChain([]));
+        var store = new GenericStore(BuiltinResources.All.First(d => d.Kind == "Lease"), Kv, TimeProvider.System, new AdmissionChain([]));
         var created = await store.CreateAsync("default", new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = "cle" },

@@ -8,7 +8,7 @@ public sealed class EscalationTests
 {
     /// <summary>The model of concatenated documents (a raw string ends its last "---" without a newline: one is put back).</summary>
     private static AccessModel Model(string yaml, bool bootstrap = false) =>
-        AccessModel.Build(ManifestReader.Parse(Encoding.UTF8.GetBytes(yaml.Replace("---apiVersion", "---\napiVersion")), "test.yaml", json: false), bootstrap);
+        YamlModel.Build(yaml.Replace("---apiVersion", "---\napiVersion"), bootstrap);
 
     /// <summary>A ClusterRole <c>admin-all</c> (every permission) bound cluster-wide to ServiceAccount power/boss.</summary>
     private const string Powerful = """

@@ -51,8 +51,7 @@ public sealed class ExplainTests
         - {kind: User, name: alice}
         """;
 
-    private static AccessModel Model() =>
-        AccessModel.Build(ManifestReader.Parse(Encoding.UTF8.GetBytes(Manifests), "test.yaml", json: false), bootstrap: false);
+    private static AccessModel Model() => YamlModel.Build(Manifests);
 
     private static DenialExplanation Explain(string user, string verb, string target, string? ns = null, string? name = null) =>
         Explainer.Explain(Model(), AccessIdentity.For(user), WhoCanQuery.Parse(verb, target, ns, name, null));

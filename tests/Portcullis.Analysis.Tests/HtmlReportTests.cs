@@ -44,8 +44,7 @@ public sealed class HtmlReportTests
         - {kind: ServiceAccount, name: no-namespace}
         """;
 
-    private static AccessModel Model(string yaml, bool bootstrap = false) =>
-        AccessModel.Build(ManifestReader.Parse(Encoding.UTF8.GetBytes(yaml), "test.yaml", json: false), bootstrap);
+    private static AccessModel Model(string yaml, bool bootstrap = false) => YamlModel.Build(yaml, bootstrap);
 
     /// <summary>The data blob, as the page's script reads it: the text of the application/json script element.</summary>
     private static JsonObject Blob(string html)

@@ -98,7 +98,7 @@ public sealed class InputTests
             metadata: {name: view}
             rules: [{verbs: [list], apiGroups: [""], resources: [pods]}]
             """;
-        var model = AccessModel.Build(ManifestReader.Parse(Encoding.UTF8.GetBytes(yaml), "x.yaml", json: false), bootstrap: false);
+        var model = YamlModel.Build(yaml);
         var binding = Assert.Single(model.Index.Current.AllBindings);
         Assert.Equal("second", Assert.Single(binding.Subjects).Name);
         Assert.Equal(1, model.Index.BindingCount);

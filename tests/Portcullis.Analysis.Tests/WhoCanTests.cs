@@ -55,8 +55,7 @@ public sealed class WhoCanTests
         - {kind: Robot, name: r2d2}
         """;
 
-    private static AccessModel Model(string yaml, bool bootstrap = false) =>
-        AccessModel.Build(ManifestReader.Parse(Encoding.UTF8.GetBytes(yaml), "test.yaml", json: false), bootstrap);
+    private static AccessModel Model(string yaml, bool bootstrap = false) => YamlModel.Build(yaml, bootstrap);
 
     private static List<string> Subjects(IEnumerable<WhoCanEntry> entries) =>
         entries.Select(e => $"{e.SubjectKind}:{(e.SubjectNamespace.Length > 0 ? e.SubjectNamespace + "/" : "")}{e.SubjectName}"

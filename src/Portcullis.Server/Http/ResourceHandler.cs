@@ -45,7 +45,7 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
             {
                 var n = MediaTypes.Negotiate(ctx.Request.Headers.Accept.ToString(), ReadConversions);
                 // Plain compact JSON: the object's kept bytes.
-                if (n is { Encoding: WireEncoding.Json, Conversion: Conversion.None } && !Responses.IsPretty(ctx.Request))
+                if (Responses.IsCompactJson(n, ctx.Request))
                 {
                     await Responses.WriteServedAsync(ctx, await store.GetServedAsync(info.Namespace, info.Name, ct));
                     return;
@@ -60,14 +60,14 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
                 var n = MediaTypes.Negotiate(ctx.Request.Headers.Accept.ToString(), ReadConversions);
                 var options = ListOptions.FromQuery(q);
                 // Plain compact JSON: items are served from their kept bytes.
-                if (n is { Encoding: WireEncoding.Json, Conversion: Conversion.None } && !Responses.IsPretty(ctx.Request)
+                if (Responses.IsCompactJson(n, ctx.Request)
                     && await store.ListEncodedAsync(info.Namespace, options, ct) is { } encoded)
                 {
                     await Responses.WriteListAsync(ctx, encoded);
                     return;
                 }
                 // A compact JSON Table: each row is made and written as its object is read (no tree of the whole list).
-                if (n is { Encoding: WireEncoding.Json, Conversion: Conversion.Table } && !Responses.IsPretty(ctx.Request))
+                if (Responses.IsCompactJson(n, ctx.Request, Conversion.Table))
                 {
                     var includeObject = Conversions.IncludeObject(ctx.Request);
                     var now = time.GetUtcNow();

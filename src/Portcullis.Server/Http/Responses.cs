@@ -61,6 +61,13 @@ public static class Responses
         await ctx.Response.Body.WriteAsync(buf.WrittenMemory);
     }
 
+    /// <summary>
+    /// Whether the answer is compact JSON with the given conversion: the answers made from kept or
+    /// streamed bytes (not YAML, not <c>pretty</c>).
+    /// </summary>
+    internal static bool IsCompactJson(Negotiated n, HttpRequest req, Conversion conversion = Conversion.None) =>
+        n.Encoding == WireEncoding.Json && n.Conversion == conversion && !IsPretty(req);
+
     /// <summary>Writes one object already encoded as compact JSON (200), as <see cref="WriteEncodedAsync"/> would.</summary>
     internal static async Task WriteServedAsync(HttpContext ctx, Registry.ServedItem item)
     {

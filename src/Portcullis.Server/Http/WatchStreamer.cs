@@ -76,7 +76,7 @@ public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
         var budget = new WatchBudget(MaxBacklogEvents, MaxBacklogBytes);
         var pretty = Responses.IsPretty(ctx.Request);
         // Plain compact JSON: events carry the objects' kept bytes, encoded once for every watcher.
-        var encoded = negotiated is { Encoding: WireEncoding.Json, Conversion: Conversion.None } && !pretty;
+        var encoded = Responses.IsCompactJson(negotiated, ctx.Request);
         var events = store.WatchAsync(info.Namespace, opts, Bookmark, budget, encoded, ct).GetAsyncEnumerator(ct);
         var channel = Channel.CreateBounded<ApiWatchEvent?>(new BoundedChannelOptions(DecodedBuffer)
             { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });

@@ -95,7 +95,6 @@ public sealed partial class GenericStore
     internal async Task<EncodedList?> ListEncodedAsync(string ns, ListOptions o, CancellationToken ct = default)
     {
         if (!o.Fields.IsEmpty) return null;
-        FieldGetter(o);
         var items = new List<ServedItem>();
         var whole = o.Labels.IsEmpty && o.Limit == 0 && o.Continue is null;
         var seen = whole ? new HashSet<string>(StringComparer.Ordinal) : null;

@@ -33,15 +33,14 @@ internal sealed class LatestValues
     }
 
     /// <summary>
-    /// Applies one committed change (writer only, in revision order). A change older than what is
-    /// held for its key (read again from the log after another process wrote it) is already in it.
+    /// Applies one committed change (writer only, in revision order). A change at or below the
+    /// revision held is already in it (the log was read again after another process wrote it).
     /// </summary>
     public void Apply(WatchEvent ev)
     {
         lock (_lock)
         {
-            if (ev.Kv.ModRevision <= _revision && _values.TryGetValue(ev.Kv.Key, out var held) && held.ModRevision >= ev.Kv.ModRevision) return;
-            if (ev.Kv.ModRevision <= _revision && ev.Type == WatchEventType.Put && !_values.ContainsKey(ev.Kv.Key)) return;
+            if (ev.Kv.ModRevision <= _revision) return;
             if (ev.Type == WatchEventType.Put)
             {
                 _keys.Add(ev.Kv.Key);
@@ -52,7 +51,7 @@ internal sealed class LatestValues
                 _keys.Remove(ev.Kv.Key);
                 _values.TryRemove(ev.Kv.Key, out _);
             }
-            _revision = Math.Max(_revision, ev.Kv.ModRevision);
+            _revision = ev.Kv.ModRevision;
         }
     }
 

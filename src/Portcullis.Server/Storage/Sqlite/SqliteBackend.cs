@@ -94,7 +94,7 @@ public sealed class SqliteBackend : IKeyValueBackend
             while (await r.ReadAsync(ct))
             {
                 if (limit > 0 && items.Count == limit) { more = true; break; }
-                items.Add(new KeyValue(r.GetString(1), (byte[])r.GetValue(3), r.GetInt64(2), r.GetInt64(0)));
+                items.Add(RangeRow(r));
             }
         }
         long remaining = 0;
@@ -373,9 +373,12 @@ public sealed class SqliteBackend : IKeyValueBackend
         cmd.Parameters.AddWithValue("$limit", -1);
         var items = new List<KeyValue>();
         using var r = cmd.ExecuteReader();
-        while (r.Read()) items.Add(new KeyValue(r.GetString(1), (byte[])r.GetValue(3), r.GetInt64(2), r.GetInt64(0)));
+        while (r.Read()) items.Add(RangeRow(r));
         return items;
     }
+
+    /// <summary>A row of <see cref="SqliteSql.Range"/>: id, name, create revision, value.</summary>
+    private static KeyValue RangeRow(SqliteDataReader r) => new(r.GetString(1), (byte[])r.GetValue(3), r.GetInt64(2), r.GetInt64(0));
 
     private async Task<SqliteConnection> OpenReaderAsync(CancellationToken ct)
     {

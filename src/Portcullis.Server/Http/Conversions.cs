@@ -43,7 +43,7 @@ public static class Conversions
     internal static JsonObject EmptyTable(ResourceDefinition def, JsonObject? listMetadata, JsonNode? objectResourceVersion)
     {
         var columns = new JsonArray();
-        foreach (var c in def.Printer.Columns)
+        foreach (var c in def.Strategy.Printer.Columns)
             columns.Add((JsonNode)new JsonObject { ["name"] = c.Name, ["type"] = c.Type, ["format"] = c.Format, ["description"] = c.Description, ["priority"] = c.Priority });
         var meta = new JsonObject();
         if (listMetadata is not null)
@@ -62,7 +62,7 @@ public static class Conversions
     /// <summary>One object's row: its cells, and the object as <paramref name="includeObject"/> asks (taken apart, not copied).</summary>
     internal static JsonObject TableRow(ResourceDefinition def, JsonObject item, string includeObject, DateTimeOffset now)
     {
-        var row = new JsonObject { ["cells"] = new JsonArray(def.Printer.Cells(item, now).Select(c => c?.DeepClone()).ToArray()) };
+        var row = new JsonObject { ["cells"] = new JsonArray(def.Strategy.Printer.Cells(item, now).Select(c => c?.DeepClone()).ToArray()) };
         // The object (decoded for this answer and not used after it) gives its parts to the row, uncopied.
         switch (includeObject)
         {

@@ -39,7 +39,7 @@ public sealed partial class GenericStore
             if (opts.PropagationPolicy == "Foreground" && !finalizers.Contains("foregroundDeletion")) finalizers.Add("foregroundDeletion");
             // Graceful deletion (pods on a node): the object stays, marked, for its grace period;
             // whoever runs it (the node) deletes it for good with a grace period of 0.
-            var grace = def.GracePeriod?.Invoke(current, opts.GracePeriodSeconds) ?? 0;
+            var grace = def.Strategy.GracePeriod(current, opts.GracePeriodSeconds);
             if (grace > 0)
             {
                 var curGrace = Meta.Of(current)["deletionGracePeriodSeconds"] is JsonValue gv && ObjectShaper.TryInt(gv, out var g) ? g : (long?)null;
@@ -71,7 +71,7 @@ public sealed partial class GenericStore
                 if (Meta.IsDeleting(current) && finalizers.SequenceEqual(Meta.Finalizers(current)))
                     return new DeleteResult(current, false);
                 var marked = (JsonObject)current.DeepClone();
-                def.OnDeletionMarked?.Invoke(marked);
+                def.Strategy.OnDeletionMarked(marked);
                 if (!Meta.IsDeleting(marked))
                 {
                     Meta.Set(marked, "deletionTimestamp", ObjectShaper.FormatTime(time.GetUtcNow()));

@@ -25,13 +25,13 @@ public sealed partial class GenericStore
     private Func<JsonObject, Func<string, string?>> FieldGetter(ListOptions o)
     {
         foreach (var r in o.Fields.Requirements)
-            if (r.Field is not ("metadata.name" or "metadata.namespace") && !def.FieldLabels.ContainsKey(r.Field))
+            if (r.Field is not ("metadata.name" or "metadata.namespace") && !def.Strategy.FieldLabels.ContainsKey(r.Field))
                 throw ApiErrors.BadRequest($"field label not supported: {r.Field}");
         return obj => field => field switch
         {
             "metadata.name" => Meta.Name(obj),
             "metadata.namespace" => Meta.Namespace(obj),
-            _ => def.FieldLabels[field](obj),
+            _ => def.Strategy.FieldLabels[field](obj),
         };
     }
 

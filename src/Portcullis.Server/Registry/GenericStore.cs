@@ -151,14 +151,14 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         Meta.Remove(obj, "resourceVersion");
         if (def.TracksGeneration) Meta.Set(obj, "generation", 1);
         else Meta.Remove(obj, "generation");
-        def.Defaulter?.Invoke(obj);
+        def.Strategy.Default(obj);
         // managedFields record what the client set (with defaults), before admission adds its part.
         obj = ObjectShaper.Shape(obj, def.Schema);
         ManagedFieldsUpdater.Update(obj, null, opts.FieldManager, def.GroupVersion, "", time.GetUtcNow(), def.Schema, def.HasStatus);
         await admission.MutateAsync(Request("CREATE", "", ns, obj, null, opts), ct);
-        def.PrepareForCreate?.Invoke(obj, new StrategyContext(time) { User = opts.User });
+        def.Strategy.PrepareForCreate(obj, new StrategyContext(time) { User = opts.User });
         var errs = MetadataValidation.ValidateCreate(def, obj);
-        if (def.Validate is { } validate) errs.AddRange(validate(obj, null));
+        errs.AddRange(def.Strategy.Validate(obj, null));
         if (errs.Count > 0) throw ApiErrors.Invalid(def.Kind, def.Group, Meta.Name(obj), errs);
         await admission.ValidateAsync(Request("CREATE", "", ns, obj, null, opts), ct);
         // The store's key function (NamespaceKeyFunc / NoNamespaceKeyFunc): a name that is no path
@@ -204,7 +204,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
             if (desiredRv.Length > 0 && desiredRv != Meta.ResourceVersion(old))
                 throw ApiErrors.Conflict(def.Plural, def.Group, name, ApiErrors.OptimisticLockMessage);
 
-            def.Defaulter?.Invoke(desired);
+            def.Strategy.Default(desired);
             if (!opts.AllowSpec)
             {
                 desired = ObjectShaper.Shape(desired, def.Schema);
@@ -212,11 +212,10 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
             }
             await admission.MutateAsync(Request("UPDATE", subresource, ns, desired, old, opts), ct);
             var obj = opts.AllowSpec ? desired : PrepareForUpdate(desired, old, subresource);
-            def.PrepareForUpdate?.Invoke(obj, old, new StrategyContext(time) { User = opts.User, Subresource = subresource });
+            def.Strategy.PrepareForUpdate(obj, old, new StrategyContext(time) { User = opts.User, Subresource = subresource });
             var errs = MetadataValidation.ValidateUpdate(def, obj, old);
             // Internal spec writes through the status path (binding) bypass the kind's update rules, as upstream's.
-            if (def.ValidateUpdate is { } validateUpdate && !opts.AllowSpec) errs.AddRange(validateUpdate(obj, old, subresource));
-            else if (def.Validate is { } validate && !opts.AllowSpec) errs.AddRange(validate(obj, old));
+            if (!opts.AllowSpec) errs.AddRange(def.Strategy.ValidateUpdate(obj, old, subresource));
             if (errs.Count > 0) throw ApiErrors.Invalid(def.Kind, def.Group, name, errs);
             await admission.ValidateAsync(Request("UPDATE", subresource, ns, obj, old, opts), ct);
 

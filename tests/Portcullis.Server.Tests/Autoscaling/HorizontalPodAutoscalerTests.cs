@@ -115,7 +115,7 @@ public class HorizontalPodAutoscalerTests
     public void V1Defaults_MinReplicasOnly()
     {
         var v1 = Obj("""{"spec":{"maxReplicas":3}}""");
-        Defaulters.For("autoscaling", "v1", "HorizontalPodAutoscaler")!(v1);
+        Kinds.Of("autoscaling", "v1", "HorizontalPodAutoscaler").Default(v1);
         Assert.Equal("""{"spec":{"maxReplicas":3,"minReplicas":1}}""", Json(v1));
     }
 
@@ -123,7 +123,7 @@ public class HorizontalPodAutoscalerTests
     public void V2Defaults_MetricsAndBehavior()
     {
         var v2 = Obj("""{"spec":{"maxReplicas":3,"behavior":{"scaleDown":{"stabilizationWindowSeconds":30}}}}""");
-        Defaulters.For("autoscaling", "v2", "HorizontalPodAutoscaler")!(v2);
+        Kinds.Of("autoscaling", "v2", "HorizontalPodAutoscaler").Default(v2);
         var spec = v2["spec"]!;
         Assert.Equal(1L, (long)spec["minReplicas"]!);
         Assert.Equal("""[{"type":"Resource","resource":{"name":"cpu","target":{"type":"Utilization","averageUtilization":80}}}]""", Json(spec["metrics"]!));
@@ -137,13 +137,13 @@ public class HorizontalPodAutoscalerTests
     public void V2Defaults_NoBehaviorStaysWithout()
     {
         var v2 = Obj("""{"spec":{"maxReplicas":3,"minReplicas":2}}""");
-        Defaulters.For("autoscaling", "v2", "HorizontalPodAutoscaler")!(v2);
+        Kinds.Of("autoscaling", "v2", "HorizontalPodAutoscaler").Default(v2);
         Assert.Null(v2["spec"]!["behavior"]);
         Assert.Equal(2L, (long)v2["spec"]!["minReplicas"]!);
     }
 
     private static List<string> Validate(string version, JsonObject obj) =>
-        KindValidators.For("autoscaling", version, "HorizontalPodAutoscaler")!(obj, null).Select(e => e.ToString()).ToList();
+        Kinds.Of("autoscaling", version, "HorizontalPodAutoscaler").Validate(obj, null).Select(e => e.ToString()).ToList();
 
     [Fact]
     public void Validation_ReplicasAndReference()
@@ -244,10 +244,10 @@ public class HorizontalPodAutoscalerTests
              "template":{"metadata":{"labels":{"app":"web","tier":"fe"}},"spec":{"containers":[{"name":"a","image":"nginx"},{"name":"b","image":"busybox"}]}}}
             """);
         Assert.Equal("""["tpl","a,b","nginx,busybox","app=web,tier=fe"]""", PrintingTestKit.Row("", "PodTemplate", tpl));
-        Defaulters.For("", "PodTemplate")!(tpl);
-        Assert.Empty(KindValidators.For("", "PodTemplate")!(tpl, null));
+        Kinds.Of("", "PodTemplate").Default(tpl);
+        Assert.Empty(Kinds.Of("", "PodTemplate").Validate(tpl, null));
         tpl["template"]!["spec"]!["containers"]![0]!["image"] = "";
         Assert.Equal(["template.spec.containers[0].image: Required value"],
-            KindValidators.For("", "PodTemplate")!(tpl, null).Select(e => e.ToString()));
+            Kinds.Of("", "PodTemplate").Validate(tpl, null).Select(e => e.ToString()));
     }
 }

@@ -187,5 +187,5 @@ public sealed class CsrLifecycleTests : IAsyncLifetime
         csr["status"]?["certificate"] is { } c ? System.Text.Encoding.ASCII.GetString(Convert.FromBase64String((string)c!)) : "";
 
     private JsonArray BuiltinPrinterCells(JsonObject csr) =>
-        new([.. Store.Definition.Printer.Cells(csr, _clock.GetUtcNow()).Select(c => c?.DeepClone())]);
+        new([.. Store.Definition.Strategy.Printer.Cells(csr, _clock.GetUtcNow()).Select(c => c?.DeepClone())]);
 }

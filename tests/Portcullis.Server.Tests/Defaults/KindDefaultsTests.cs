@@ -168,8 +168,8 @@ public sealed class KindDefaultsTests
                              {"kind":"User","name":"bob","apiGroup":"example.com"}]}
                 """, binding);
         }
-        Assert.Null(Defaulters.For("rbac.authorization.k8s.io", "Role"));
-        Assert.Null(Defaulters.For("rbac.authorization.k8s.io", "ClusterRole"));
+        Assert.False(Kinds.HasDefaults("rbac.authorization.k8s.io", "Role"));
+        Assert.False(Kinds.HasDefaults("rbac.authorization.k8s.io", "ClusterRole"));
     }
 
     [Fact]
@@ -183,11 +183,11 @@ public sealed class KindDefaultsTests
         var typed = Apply("", "Secret", """{"type":"kubernetes.io/tls"}""");
         Assert.Equal("kubernetes.io/tls", (string?)typed["type"]);
 
-        Assert.Null(Defaulters.For("", "ConfigMap"));
-        Assert.Null(Defaulters.For("", "ServiceAccount"));
-        Assert.Null(Defaulters.For("coordination.k8s.io", "Lease"));
-        Assert.Null(Defaulters.For("policy", "PodDisruptionBudget"));
-        Assert.Null(Defaulters.For("networking.k8s.io", "Ingress"));
+        Assert.False(Kinds.HasDefaults("", "ConfigMap"));
+        Assert.False(Kinds.HasDefaults("", "ServiceAccount"));
+        Assert.False(Kinds.HasDefaults("coordination.k8s.io", "Lease"));
+        Assert.False(Kinds.HasDefaults("policy", "PodDisruptionBudget"));
+        Assert.False(Kinds.HasDefaults("networking.k8s.io", "Ingress"));
 
         var node = Apply("", "Node", """{"spec":{"podCIDR":"10.244.0.0/24"},"status":{"capacity":{"cpu":"4","memory":"8Gi"}}}""");
         AssertJson("""{"cpu":"4","memory":"8Gi"}""", node["status"]!["allocatable"]!);

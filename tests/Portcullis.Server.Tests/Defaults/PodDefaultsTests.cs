@@ -13,9 +13,8 @@ public sealed class PodDefaultsTests
     internal static JsonObject Apply(string group, string kind, string json)
     {
         var obj = JsonNode.Parse(json)!.AsObject();
-        var defaulter = Defaulters.For(group, kind);
-        Assert.NotNull(defaulter);
-        defaulter(obj);
+        Assert.True(Kinds.HasDefaults(group, kind));
+        Kinds.Of(group, kind).Default(obj);
         return obj;
     }
 
@@ -54,7 +53,7 @@ public sealed class PodDefaultsTests
     {
         var once = Apply("", "Pod", SeedPod);
         var twice = (JsonObject)once.DeepClone();
-        Defaulters.For("", "Pod")!(twice);
+        Kinds.Of("", "Pod").Default(twice);
         Assert.True(JsonNode.DeepEquals(once, twice));
     }
 

@@ -97,9 +97,9 @@ public sealed class DecodeFuzzTests
         Refusable(() =>
         {
             var obj = BodyDecoder.DecodeObject(c.Body, c.MediaType, def, "Strict", []);
-            def.Defaulter?.Invoke(obj);
+            def.Strategy.Default(obj);
             var errs = MetadataValidation.ValidateCreate(def, obj);
-            if (def.Validate is { } validate) errs.AddRange(validate(obj, null));
+            errs.AddRange(def.Strategy.Validate(obj, null));
             // Whatever validation says, the error itself must be writable as a Status.
             if (errs.Count > 0) _ = GoJsonWriter.ToBytes(ApiErrors.Invalid(def.Kind, def.Group, "x", errs).ToStatus());
             else
@@ -194,9 +194,9 @@ public sealed class DecodeFuzzTests
             var bytes = GoJsonWriter.ToBytes(patched);
             // The patched object is decoded again as the handler does.
             var obj = BodyDecoder.DecodeObject(bytes, Responses.Json, def, "Warn", []);
-            def.Defaulter?.Invoke(obj);
+            def.Strategy.Default(obj);
             var errs = MetadataValidation.ValidateUpdate(def, obj, current);
-            if (def.Validate is { } validate) errs.AddRange(validate(obj, current));
+            errs.AddRange(def.Strategy.Validate(obj, current));
         });
     }
 

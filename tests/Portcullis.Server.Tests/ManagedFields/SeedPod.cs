@@ -43,7 +43,7 @@ internal static class SeedPod
     /// <summary>A request body decoded, defaulted and shaped as the server stores it.</summary>
     public static JsonObject Defaulted(JsonObject request)
     {
-        Defaulters.For("", "Pod")!(request);
+        Kinds.Of("", "Pod").Default(request);
         return ObjectShaper.Shape(request, PodSchema);
     }
 

@@ -11,7 +11,7 @@ public class EventPrinterTests
     {
         Assert.Equal(Headings, Headers("", "Event"));
         Assert.Equal(Headings, Headers("events.k8s.io", "Event"));
-        var name = Portcullis.Server.Api.Printing.TablePrinters.For("", "Event").Columns[^1];
+        var name = Kinds.Of("", "Event").Printer.Columns[^1];
         Assert.Equal("name", name.Format);
     }
 

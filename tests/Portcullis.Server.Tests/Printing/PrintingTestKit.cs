@@ -36,21 +36,21 @@ internal static class PrintingTestKit
 
     /// <summary>The row's cells as a JSON array, so strings and numbers are told apart.</summary>
     public static string Row(string group, string kind, JsonObject obj) =>
-        new JsonArray(TablePrinters.For(group, kind).Cells(obj, Now).Select(c => c?.DeepClone()).ToArray()).ToJsonString(Relaxed);
+        new JsonArray(Kinds.Of(group, kind).Printer.Cells(obj, Now).Select(c => c?.DeepClone()).ToArray()).ToJsonString(Relaxed);
 
     public static string Row(string group, string kind, string json) => Row(group, kind, Parse(json));
 
     /// <summary>The column headers, wide ones marked with a trailing "*".</summary>
     public static string Headers(string group, string kind) =>
-        string.Join("|", TablePrinters.For(group, kind).Columns.Select(c => c.Priority == 0 ? c.Name : c.Name + "*"));
+        string.Join("|", Kinds.Of(group, kind).Printer.Columns.Select(c => c.Priority == 0 ? c.Name : c.Name + "*"));
 
     public static string Types(string group, string kind) =>
-        string.Join("|", TablePrinters.For(group, kind).Columns.Select(c => c.Type));
+        string.Join("|", Kinds.Of(group, kind).Printer.Columns.Select(c => c.Type));
 
     /// <summary>Every printer must yield one cell per column and describe each column.</summary>
     public static void AssertWellFormed(string group, string kind, JsonObject sample)
     {
-        var printer = TablePrinters.For(group, kind);
+        var printer = Kinds.Of(group, kind).Printer;
         Assert.Equal(printer.Columns.Count, printer.Cells(sample, Now).Count);
         Assert.All(printer.Columns, c => Assert.False(string.IsNullOrWhiteSpace(c.Description)));
         Assert.All(printer.Columns, c => Assert.Equal(c.Name == "Name" ? "name" : "", c.Format));

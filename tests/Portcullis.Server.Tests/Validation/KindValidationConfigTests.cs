@@ -165,9 +165,9 @@ public class KindValidationConfigTests
             "status.used[foo]: Invalid value: \"foo\": must be a standard resource type or fully qualified",
             "status.used[foo]: Invalid value: \"foo\": must be a standard resource for quota",
             "status.used[pods]: Invalid value: \"-1\": must be greater than or equal to 0",
-        ], def.ValidateUpdate!(updated, old, "status").Select(e => e.ToString()));
+        ], def.Strategy.ValidateUpdate(updated, old, "status").Select(e => e.ToString()));
         // The main resource keeps validating spec and scopes only.
-        Assert.Empty(def.ValidateUpdate!(updated, old, ""));
+        Assert.Empty(def.Strategy.ValidateUpdate(updated, old, ""));
     }
 
     [Fact]

@@ -8,8 +8,8 @@ internal static class KindValidationKit
 {
     public static List<string> Check(string group, string kind, JsonObject obj, JsonObject? old = null)
     {
-        var v = KindValidators.For(group, kind) ?? throw new InvalidOperationException($"no validator for {group}/{kind}");
-        return v(obj, old).Select(e => e.ToString()).ToList();
+        if (!Kinds.HasValidation(group, kind)) throw new InvalidOperationException($"no validator for {group}/{kind}");
+        return Kinds.Of(group, kind).Validate(obj, old).Select(e => e.ToString()).ToList();
     }
 
     public static JsonObject Obj(string json) => JsonNode.Parse(json)!.AsObject();

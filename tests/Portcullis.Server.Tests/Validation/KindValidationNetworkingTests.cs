@@ -196,6 +196,6 @@ public class KindValidationNetworkingTests
             "status.loadBalancer.ingress[0].ip: Invalid value: \"1.2.3\": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)",
             "status.loadBalancer.ingress[1].hostname: Invalid value: \"10.1.2.3\": must be a DNS name, not an IP address",
             "status.loadBalancer.ingress[2].hostname: Invalid value: \"Lb.Example\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
-        ], def.ValidateUpdate!(updated, old, "status").Select(e => e.ToString()));
+        ], def.Strategy.ValidateUpdate(updated, old, "status").Select(e => e.ToString()));
     }
 }

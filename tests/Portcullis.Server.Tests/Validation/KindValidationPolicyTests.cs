@@ -48,7 +48,7 @@ public class KindValidationPolicyTests
         var updated = Clone(old);
         updated["status"] = Obj("""{"disruptionsAllowed":-1,"currentHealthy":0,"desiredHealthy":0,"expectedPods":0}""");
         Assert.Equal(["status.disruptionsAllowed: Invalid value: -1: must be greater than or equal to 0"],
-            def.ValidateUpdate!(updated, old, "status").Select(e => e.ToString()));
+            def.Strategy.ValidateUpdate(updated, old, "status").Select(e => e.ToString()));
     }
 
     [Fact]

@@ -258,7 +258,7 @@ public class KindValidationWorkloadTests
         var jobSpec = cj["spec"]!["jobTemplate"]!["spec"]!.AsObject();
         jobSpec.Remove("podReplacementPolicy");
         jobSpec["podFailurePolicy"] = Obj("""{"rules":[{"action":"Ignore","onPodConditions":[{"type":"DisruptionTarget"},{"type":"x","status":"Maybe"}]}]}""");
-        Portcullis.Server.Api.Defaults.Defaulters.For("batch", "CronJob")!(cj);
+        Kinds.Of("batch", "CronJob").Default(cj);
         Assert.Equal([
             "spec.jobTemplate.spec.podFailurePolicy.rules[0].onPodConditions[0].status: Required value: valid values: [\"False\" \"True\" \"Unknown\"]",
             "spec.jobTemplate.spec.podFailurePolicy.rules[0].onPodConditions[1].status: Unsupported value: \"Maybe\": supported values: \"False\", \"True\", \"Unknown\"",

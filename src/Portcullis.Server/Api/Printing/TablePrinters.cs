@@ -9,8 +9,8 @@ public sealed record TableColumn(string Name, string Type, string Format, string
 public sealed record TablePrinter(IReadOnlyList<TableColumn> Columns, Func<JsonObject, DateTimeOffset, IReadOnlyList<JsonNode?>> Cells);
 
 /// <summary>
-/// Upstream's table printers (pkg/printers/internalversion/printers.go) for every served kind;
-/// kinds without a printer get upstream's default table (Name, Created At).
+/// Upstream's default table (Name, Created At), for kinds without a printer of their own; a kind's
+/// printer lives with the kind (<see cref="Resources.IKindStrategy.Printer"/>).
 /// </summary>
 public static class TablePrinters
 {
@@ -20,40 +20,4 @@ public static class TablePrinters
             new TableColumn("Created At", "date", "", "When the server created the object, in RFC 3339 form, UTC."),
         ],
         (obj, _) => [obj["metadata"]?["name"]?.DeepClone(), obj["metadata"]?["creationTimestamp"]?.DeepClone()]);
-
-    public static TablePrinter For(string group, string kind) => (group, kind) switch
-    {
-        ("", "Pod") => PodPrinter.Printer,
-        ("", "Namespace") => CorePrinters.Namespace,
-        ("", "ServiceAccount") => CorePrinters.ServiceAccount,
-        ("", "Secret") => CorePrinters.Secret,
-        ("", "ConfigMap") => CorePrinters.ConfigMap,
-        ("", "Node") => CorePrinters.Node,
-        ("", "Service") => CorePrinters.Service,
-        ("", "Endpoints") => CorePrinters.Endpoints,
-        ("", "ResourceQuota") => CorePrinters.ResourceQuota,
-        ("", "Event") => EventPrinters.Core,
-        ("", "ReplicationController") => WorkloadPrinters.ReplicationController,
-        ("events.k8s.io", "Event") => EventPrinters.EventsV1,
-        ("rbac.authorization.k8s.io", "RoleBinding") => MiscPrinters.RoleBinding,
-        ("rbac.authorization.k8s.io", "ClusterRoleBinding") => MiscPrinters.ClusterRoleBinding,
-        ("apps", "Deployment") => WorkloadPrinters.Deployment,
-        ("apps", "ReplicaSet") => WorkloadPrinters.ReplicaSet,
-        ("apps", "StatefulSet") => WorkloadPrinters.StatefulSet,
-        ("apps", "DaemonSet") => WorkloadPrinters.DaemonSet,
-        ("autoscaling", "Scale") => WorkloadPrinters.Scale,
-        ("autoscaling", "HorizontalPodAutoscaler") => AutoscalingPrinters.HorizontalPodAutoscaler,
-        ("", "PodTemplate") => AutoscalingPrinters.PodTemplate,
-        ("batch", "Job") => WorkloadPrinters.Job,
-        ("batch", "CronJob") => WorkloadPrinters.CronJob,
-        ("networking.k8s.io", "NetworkPolicy") => MiscPrinters.NetworkPolicy,
-        ("networking.k8s.io", "Ingress") => MiscPrinters.Ingress,
-        ("policy", "PodDisruptionBudget") => MiscPrinters.PodDisruptionBudget,
-        ("coordination.k8s.io", "Lease") => MiscPrinters.Lease,
-        ("scheduling.k8s.io", "PriorityClass") => AdmissionPrinters.PriorityClass,
-        ("policy", "PodSecurityPolicy") => AdmissionPrinters.PodSecurityPolicy,
-        ("certificates.k8s.io", "CertificateSigningRequest") => CertificatePrinters.CertificateSigningRequest,
-        // LimitRange, Role and ClusterRole have no upstream printer: they get the default table.
-        _ => Default,
-    };
 }

@@ -39,10 +39,6 @@ public sealed class ResourceDefinition
     public bool ReturnDeletedObject { get; init; }
     /// <summary>The key prefix under /registry/ (upstream's resource prefix, e.g. "services/specs").</summary>
     public string? StoragePrefix { get; init; }
-    /// <summary>Field selector labels beyond metadata.name and metadata.namespace, with their extractors.</summary>
-    public IReadOnlyDictionary<string, Func<JsonObject, string?>> FieldLabels { get; init; } = new Dictionary<string, Func<JsonObject, string?>>();
-    /// <summary>Graceful deletion: the grace period in seconds for deleting this object (0: at once), given the requested one.</summary>
-    public Func<JsonObject, long?, long>? GracePeriod { get; init; }
     /// <summary>Not stored: a create-only API (reviews) answered by a custom handler.</summary>
     public bool Virtual { get; init; }
     /// <summary>Verbs of subresources that are not get/patch/update (e.g. serviceaccounts/token: create).</summary>
@@ -52,8 +48,6 @@ public sealed class ResourceDefinition
         new Dictionary<string, (string Group, string Version, string Kind)>();
     /// <summary>Namespaces: spec.finalizers hold a deletion like metadata.finalizers, and change only through /finalize.</summary>
     public bool HasSpecFinalizers { get; init; }
-    /// <summary>Called on the object when a delete only marks it (finalizers pending).</summary>
-    public Action<JsonObject>? OnDeletionMarked { get; init; }
     /// <summary>Another version's storage: the object as stored, from this resource's form (events.k8s.io Events are stored as core/v1).</summary>
     public Func<JsonObject, JsonObject>? ToStorage { get; init; }
     /// <summary>
@@ -63,36 +57,12 @@ public sealed class ResourceDefinition
     public (string Group, string Version, string Kind)? StorageVersion { get; init; }
     /// <summary>The stored object in this resource's form (the inverse of <see cref="ToStorage"/>).</summary>
     public Func<JsonObject, JsonObject>? FromStorage { get; init; }
-    /// <summary>Kind-specific create defaults and resets (called before validation).</summary>
-    public Action<JsonObject, StrategyContext>? PrepareForCreate { get; init; }
-    /// <summary>Kind-specific create/update preparation after the generic metadata rules (e.g. pod status on create).</summary>
-    public Action<JsonObject, JsonObject?, StrategyContext>? PrepareForUpdate { get; init; }
+    /// <summary>The kind's behaviour: defaults, create/update rules, validation, field labels, deletion, columns.</summary>
+    public IKindStrategy Strategy { get; init; } = PlainKind.Instance;
 
-    private bool _hooksResolved;
-    private Action<JsonObject>? _defaulter;
-    private Func<JsonObject, JsonObject?, List<Errors.FieldError>>? _validator;
-    private Printing.TablePrinter? _printer;
-
-    private void ResolveHooks()
-    {
-        if (_hooksResolved) return;
-        _defaulter = Defaults.Defaulters.For(Group, Version, Kind);
-        _validator = Validation.KindValidators.For(Group, Version, Kind);
-        _printer = Printing.TablePrinters.For(Group, Kind);
-        _hooksResolved = true;
-    }
-
-    /// <summary>Update validation that depends on the subresource written through (CSR's /status and /approval); replaces <see cref="Validate"/> on update.</summary>
-    public Func<JsonObject, JsonObject, string, List<Errors.FieldError>>? ValidateUpdate { get; init; }
-
-    /// <summary>Upstream's defaults for the kind, applied to every decoded object.</summary>
-    public Action<JsonObject>? Defaulter { get { ResolveHooks(); return _defaulter; } }
-
-    /// <summary>Kind-specific validation beyond metadata; returns field errors.</summary>
-    public Func<JsonObject, JsonObject?, List<Errors.FieldError>>? Validate { get { ResolveHooks(); return _validator; } }
-
-    /// <summary>The server-side table printer (kubectl get's columns).</summary>
-    public Printing.TablePrinter Printer { get { ResolveHooks(); return _printer!; } }
+    /// <summary>The scale subresource answers an autoscaling/v1 Scale, whatever its parent.</summary>
+    public static IReadOnlyDictionary<string, (string Group, string Version, string Kind)> ScaleSubresourceKind { get; } =
+        new Dictionary<string, (string Group, string Version, string Kind)> { ["scale"] = ("autoscaling", "v1", "Scale") };
 
     public string GroupVersion => Group.Length == 0 ? Version : Group + "/" + Version;
     public string ListKind => Kind + "List";
@@ -106,13 +76,4 @@ public sealed class ResourceDefinition
     public string SchemaPackage => (Group.Length == 0 ? "core" : Group.Split('.')[0]) + "/" + Version;
 
     public override string ToString() => Group.Length == 0 ? Plural : Plural + "." + Group;
-}
-
-/// <summary>What a strategy may need beyond the object.</summary>
-public sealed record StrategyContext(TimeProvider Time)
-{
-    /// <summary>Who writes (CSRs record their requester).</summary>
-    public Authentication.UserInfo? User { get; init; }
-    /// <summary>The subresource written through ("" for the object itself).</summary>
-    public string Subresource { get; init; } = "";
 }

@@ -21,10 +21,7 @@ public sealed class ScaleHandler(Func<ResourceDefinition, GenericStore> stores, 
     private const string ScaleVersion = "autoscaling/v1";
 
     /// <summary>The Scale kind as a table converter sees it (kubectl get --subresource=scale).</summary>
-    private static readonly ResourceDefinition ScaleView = new()
-    {
-        Group = "autoscaling", Version = "v1", Plural = "scales", Singular = "scale", Kind = "Scale", Namespaced = true, Virtual = true,
-    };
+    private static ResourceDefinition ScaleView => Api.Resources.Autoscaling.ScaleKind.View;
 
     public IEnumerable<(string Group, string Plural, string Subresource)> Routes =>
     [

@@ -9,7 +9,7 @@ public class AdmissionKindValidationTests
     private static JsonObject J(string s) => (JsonObject)JsonNode.Parse(s)!;
 
     private static List<string> PriorityClass(string json, string? old = null) =>
-        KindValidators.For("scheduling.k8s.io", "PriorityClass")!(J(json), old is null ? null : J(old)).Select(e => e.ToString()).ToList();
+        Kinds.Of("scheduling.k8s.io", "PriorityClass").Validate(J(json), old is null ? null : J(old)).Select(e => e.ToString()).ToList();
 
     [Fact]
     public void PriorityClass_SystemPrefixAndValueLimits()
@@ -36,7 +36,7 @@ public class AdmissionKindValidationTests
     }
 
     private static List<string> Psp(string spec) =>
-        KindValidators.For("policy", "PodSecurityPolicy")!(J($$"""{"metadata":{"name":"p"},"spec":{{spec}}}"""), null).Select(e => e.ToString()).ToList();
+        Kinds.Of("policy", "PodSecurityPolicy").Validate(J($$"""{"metadata":{"name":"p"},"spec":{{spec}}}"""), null).Select(e => e.ToString()).ToList();
 
     private const string Rules = "\"seLinux\":{\"rule\":\"RunAsAny\"},\"supplementalGroups\":{\"rule\":\"RunAsAny\"},\"fsGroup\":{\"rule\":\"RunAsAny\"}";
 

@@ -1,0 +1,21 @@
+using System.Text.Json.Nodes;
+using Portcullis.Server.Api.Printing;
+using Portcullis.Server.Api.Validation;
+using Portcullis.Server.Errors;
+
+namespace Portcullis.Server.Api.Resources.Core;
+
+/// <summary>core/v1 ServiceAccount: its definition and behaviour (upstream pkg/registry/core/serviceaccount).</summary>
+internal sealed class ServiceAccountKind : KindStrategy
+{
+    public static ResourceDefinition V1 { get; } = new()
+    {
+        Group = "", Version = "v1", Plural = "serviceaccounts", Singular = "serviceaccount", Kind = "ServiceAccount", Namespaced = true,
+        ShortNames = ["sa"], Subresources = ["token"], SubresourceVerbs = new Dictionary<string, string[]> { ["token"] = ["create"] },
+        Strategy = new ServiceAccountKind(),
+    };
+
+    public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => ConfigValidation.ServiceAccount(obj, old);
+
+    public override TablePrinter Printer => CorePrinters.ServiceAccount;
+}

@@ -1,0 +1,24 @@
+using System.Text.Json.Nodes;
+using Portcullis.Server.Api.Defaults;
+using Portcullis.Server.Api.Printing;
+using Portcullis.Server.Api.Validation;
+using Portcullis.Server.Errors;
+
+namespace Portcullis.Server.Api.Resources.Networking;
+
+/// <summary>networking.k8s.io/v1 NetworkPolicy: its definition and behaviour (upstream pkg/registry/networking/networkpolicy).</summary>
+internal sealed class NetworkPolicyKind : KindStrategy
+{
+    public static ResourceDefinition V1 { get; } = new()
+    {
+        Group = "networking.k8s.io", Version = "v1", Plural = "networkpolicies", Singular = "networkpolicy", Kind = "NetworkPolicy", Namespaced = true,
+        ShortNames = ["netpol"], TracksGeneration = true,
+        Strategy = new NetworkPolicyKind(),
+    };
+
+    public override void Default(JsonObject obj) => PolicyDefaults.NetworkPolicy(obj);
+
+    public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => NetworkingValidation.NetworkPolicy(obj, old);
+
+    public override TablePrinter Printer => MiscPrinters.NetworkPolicy;
+}

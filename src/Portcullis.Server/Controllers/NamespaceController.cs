@@ -95,7 +95,7 @@ public sealed partial class NamespaceController(SystemClient client, TimeProvide
             await namespaces.UpdateAsync("", ns, "finalize", current =>
             {
                 var spec = current["spec"] as JsonObject ?? new JsonObject();
-                spec["finalizers"] = new JsonArray(Strategies.SpecFinalizers(current).Where(f => f != "kubernetes").Select(f => (JsonNode)f!).ToArray());
+                spec["finalizers"] = new JsonArray(Api.Resources.Core.NamespaceKind.SpecFinalizers(current).Where(f => f != "kubernetes").Select(f => (JsonNode)f!).ToArray());
                 current["spec"] = spec;
                 Meta.Of(current).Remove("resourceVersion");
                 return current;

@@ -64,7 +64,7 @@ public sealed partial class GenericStore
                 if (gup.Succeeded) return new DeleteResult(Decode(gup.Current!), false);
                 continue;
             }
-            var held = finalizers.Count > 0 || (def.HasSpecFinalizers && Api.Resources.Strategies.SpecFinalizers(current).Count > 0);
+            var held = finalizers.Count > 0 || (def.HasSpecFinalizers && Api.Resources.Core.NamespaceKind.SpecFinalizers(current).Count > 0);
             if (held)
             {
                 // Finalizers hold the object: mark it, and whoever owns each finalizer removes it.

@@ -225,7 +225,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
 
             // The last finalizer removed from an object being deleted: it goes now.
             if (Meta.IsDeleting(shaped) && Meta.Finalizers(shaped).Count == 0
-                && (!def.HasSpecFinalizers || Api.Resources.Strategies.SpecFinalizers(shaped).Count == 0))
+                && (!def.HasSpecFinalizers || Api.Resources.Core.NamespaceKind.SpecFinalizers(shaped).Count == 0))
             {
                 if (opts.DryRun) return shaped;
                 var del = await kv.DeleteAsync(Key(ns, name), currentKv.ModRevision, ct);

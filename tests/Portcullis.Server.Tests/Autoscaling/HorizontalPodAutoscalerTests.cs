@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Resources;
+using Portcullis.Server.Api.Resources.Autoscaling;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Serialization;
 using Portcullis.Server.Tests.Printing;
@@ -106,7 +107,7 @@ public class HorizontalPodAutoscalerTests
     {
         var v2 = RichV2();
         v2["metadata"]!["annotations"] = new JsonObject { [HpaConversion.MetricSpecsAnnotation] = "[]", [HpaConversion.BehaviorSpecsAnnotation] = "{}" };
-        HpaStrategy.PrepareForCreate(v2, new StrategyContext(TimeProvider.System));
+        Portcullis.Server.Api.Resources.Autoscaling.HorizontalPodAutoscalerKind.V2.Strategy.PrepareForCreate(v2, new StrategyContext(TimeProvider.System));
         Assert.Null(v2["metadata"]!["annotations"]);
         Assert.Equal("{}", Json(v2["status"]!));
     }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Resources;
+using Portcullis.Server.Api.Resources.Events;
 using Portcullis.Server.Http.Handlers;
 
 namespace Portcullis.Server.Tests.Http;

@@ -145,7 +145,7 @@ public class KindValidationServiceTests
             "spec.ports[0].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'",
             "spec.externalTrafficPolicy: Invalid value: \"Cluster\": may only be set for externally-accessible services",
         ], SvcErrors(Clone(s), old));
-        Portcullis.Server.Api.Resources.Strategies.ServiceUpdate(s, old, ctx);
+        Portcullis.Server.Api.Resources.Core.ServiceKind.DropTypeDependentFields(s, old, ctx);
         Assert.Empty(SvcErrors(s, old));
         Assert.Null(s["spec"]!["ports"]![0]!["nodePort"]);
         Assert.Equal("10.96.0.10", (string?)s["spec"]!["clusterIP"]);
@@ -154,13 +154,13 @@ public class KindValidationServiceTests
         s = Clone(old);
         s["spec"]!["type"] = "ClusterIP";
         s["spec"]!["ports"]![0]!["nodePort"] = 30081;
-        Portcullis.Server.Api.Resources.Strategies.ServiceUpdate(s, old, ctx);
+        Portcullis.Server.Api.Resources.Core.ServiceKind.DropTypeDependentFields(s, old, ctx);
         Assert.Equal(["spec.ports[0].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'"], SvcErrors(s, old));
 
         s = Clone(old);
         s["spec"]!["type"] = "ExternalName";
         s["spec"]!["externalName"] = "example.com";
-        Portcullis.Server.Api.Resources.Strategies.ServiceUpdate(s, old, ctx);
+        Portcullis.Server.Api.Resources.Core.ServiceKind.DropTypeDependentFields(s, old, ctx);
         Assert.Empty(SvcErrors(s, old));
         Assert.Null(s["spec"]!["clusterIPs"]);
         Assert.Null(s["spec"]!["ipFamilies"]);

@@ -27,7 +27,7 @@ internal static class AutoscalingDefaults
                 ["resource"] = new JsonObject
                 {
                     ["name"] = "cpu",
-                    ["target"] = new JsonObject { ["type"] = "Utilization", ["averageUtilization"] = J.Num(Resources.HpaConversion.DefaultCpuUtilization) },
+                    ["target"] = new JsonObject { ["type"] = "Utilization", ["averageUtilization"] = J.Num(Resources.Autoscaling.HpaConversion.DefaultCpuUtilization) },
                 },
             });
         if (spec["behavior"] is JsonObject behavior)

@@ -20,7 +20,7 @@ internal static class AutoscalingPrinters
         AgeColumn,
     ], (o, now) =>
     {
-        var hpa = Str(o["apiVersion"]) == "autoscaling/v1" ? Resources.HpaConversion.ToV2(o) : o;
+        var hpa = Str(o["apiVersion"]) == "autoscaling/v1" ? Resources.Autoscaling.HpaConversion.ToV2(o) : o;
         var spec = hpa["spec"];
         var min = IntOrNull(At(spec, "minReplicas"));
         return

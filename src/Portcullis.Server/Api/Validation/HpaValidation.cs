@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Portcullis.Server.Api.Resources;
+using Portcullis.Server.Api.Resources.Autoscaling;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Validation;
 

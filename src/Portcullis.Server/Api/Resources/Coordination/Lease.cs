@@ -15,11 +15,30 @@ internal sealed class LeaseKind : KindStrategy
         Strategy = new LeaseKind(),
     };
 
-    public override void PrepareForCreate(JsonObject obj, StrategyContext ctx) => Strategies.LeaseCreate(obj, ctx);
+    public override void PrepareForCreate(JsonObject obj, StrategyContext ctx) => DropDisabledFields(obj, ctx);
 
-    public override void PrepareForUpdate(JsonObject obj, JsonObject old, StrategyContext ctx) => Strategies.LeaseUpdate(obj, old, ctx);
+    public override void PrepareForUpdate(JsonObject obj, JsonObject old, StrategyContext ctx) => DropDisabledFieldsOnUpdate(obj, old, ctx);
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => ClusterValidation.Lease(obj, old);
 
     public override TablePrinter Printer => MiscPrinters.Lease;
+
+    /// <summary>
+    /// Lease (pkg/registry/coordination/lease/strategy.go): with CoordinatedLeaderElection off (beta, off by default
+    /// in 1.33) spec.strategy and spec.preferredHolder are dropped on create, and on update unless the old lease
+    /// already had them.
+    /// </summary>
+    private static void DropDisabledFields(JsonObject lease, StrategyContext _)
+    {
+        if (lease["spec"] is not JsonObject spec) return;
+        spec.Remove("strategy");
+        spec.Remove("preferredHolder");
+    }
+
+    private static void DropDisabledFieldsOnUpdate(JsonObject lease, JsonObject? old, StrategyContext _)
+    {
+        if (lease["spec"] is not JsonObject spec) return;
+        if (old?["spec"]?["strategy"] is null) spec.Remove("strategy");
+        if (old?["spec"]?["preferredHolder"] is null) spec.Remove("preferredHolder");
+    }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Portcullis.Server.Registry;
 using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
@@ -20,9 +21,9 @@ internal sealed class NamespaceKind : KindStrategy
 
     public override void Default(JsonObject obj) => CoreDefaults.Namespace(obj);
 
-    public override void PrepareForCreate(JsonObject obj, StrategyContext ctx) => Strategies.NamespaceCreate(obj, ctx);
+    public override void PrepareForCreate(JsonObject obj, StrategyContext ctx) => Create(obj, ctx);
 
-    public override void PrepareForUpdate(JsonObject obj, JsonObject old, StrategyContext ctx) => Strategies.NamespaceUpdate(obj, old, ctx);
+    public override void PrepareForUpdate(JsonObject obj, JsonObject old, StrategyContext ctx) => Update(obj, old, ctx);
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => ConfigValidation.Namespace(obj, old);
 
@@ -31,7 +32,46 @@ internal sealed class NamespaceKind : KindStrategy
     public override IReadOnlyDictionary<string, Func<JsonObject, string?>> FieldLabels { get; } = FieldLabel.Map(
         ("status.phase", FieldLabel.At("status", "phase")));
 
-    public override void OnDeletionMarked(JsonObject obj) => Strategies.NamespaceMarked(obj);
+    public override void OnDeletionMarked(JsonObject obj) => MarkTerminating(obj);
 
     public override TablePrinter Printer => CorePrinters.Namespace;
+
+    public const string NameLabel = "kubernetes.io/metadata.name";
+
+    /// <summary>A new namespace is Active, carries the kubernetes finalizer and its name label.</summary>
+    private static void Create(JsonObject ns, StrategyContext _)
+    {
+        var spec = ns["spec"] as JsonObject ?? new JsonObject();
+        var fins = spec["finalizers"] as JsonArray ?? new JsonArray();
+        if (!fins.Any(f => f?.GetValue<string>() == "kubernetes")) fins.Add((JsonNode)"kubernetes");
+        spec["finalizers"] = fins;
+        ns["spec"] = spec;
+        ns["status"] = new JsonObject { ["phase"] = "Active" };
+        EnsureNameLabel(ns);
+    }
+
+    /// <summary>spec.finalizers change only through /finalize; the name label stays.</summary>
+    private static void Update(JsonObject ns, JsonObject? old, StrategyContext _)
+    {
+        EnsureNameLabel(ns);
+    }
+
+    private static void EnsureNameLabel(JsonObject obj)
+    {
+        var labels = Meta.Of(obj)["labels"] as JsonObject ?? new JsonObject();
+        labels[NameLabel] = Meta.Name(obj);
+        Meta.Set(obj, "labels", labels);
+    }
+
+    /// <summary>spec.finalizers: they hold a namespace's deletion like metadata.finalizers.</summary>
+    public static List<string> SpecFinalizers(JsonObject obj) =>
+        obj["spec"]?["finalizers"] is JsonArray a ? a.Select(x => x?.GetValue<string>() ?? "").ToList() : [];
+
+    /// <summary>A namespace marked for deletion is Terminating.</summary>
+    private static void MarkTerminating(JsonObject ns)
+    {
+        var status = ns["status"] as JsonObject ?? new JsonObject();
+        status["phase"] = "Terminating";
+        ns["status"] = status;
+    }
 }

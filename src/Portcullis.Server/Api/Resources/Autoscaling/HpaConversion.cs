@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Schema;
 using Portcullis.Server.Serialization;
 
-namespace Portcullis.Server.Api.Resources;
+namespace Portcullis.Server.Api.Resources.Autoscaling;
 
 /// <summary>
 /// autoscaling/v1 ⇄ autoscaling/v2 HorizontalPodAutoscaler (upstream's pkg/apis/autoscaling/v1

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Schema;
 
-namespace Portcullis.Server.Api.Resources;
+namespace Portcullis.Server.Api.Resources.Events;
 
 /// <summary>
 /// core/v1 Event ⇄ events.k8s.io/v1 Event (upstream's pkg/apis/events/v1 conversion). Both APIs

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Errors;
@@ -76,6 +77,27 @@ public static class Conversions
                 break;
         }
         return row;
+    }
+
+    /// <summary>
+    /// The row of <see cref="TableRow"/> for an object already served in compact JSON, as bytes: its
+    /// cells from the object decoded without managedFields, and (includeObject Metadata) its metadata
+    /// spliced from the served bytes. "Object" rows are made by <see cref="TableRow"/>.
+    /// </summary>
+    internal static byte[] TableRowBytes(ResourceDefinition def, Registry.ServedItem item, string includeObject, DateTimeOffset now)
+    {
+        var (obj, metadata) = item.DecodeForPrinting();
+        var w = new System.Buffers.ArrayBufferWriter<byte>(metadata.Length + 256);
+        w.Write("{\"cells\":"u8);
+        Serialization.GoJsonWriter.Write(w, new JsonArray(def.Strategy.Printer.Cells(obj, now).Select(c => c?.DeepClone()).ToArray()), pretty: false);
+        if (includeObject == "Metadata")
+        {
+            w.Write(",\"object\":{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":"u8);
+            w.Write(metadata.Span);
+            w.Write("}"u8);
+        }
+        w.Write("}"u8);
+        return w.WrittenSpan.ToArray();
     }
 
     private static JsonNode? Detach(JsonObject o, string key)

@@ -71,6 +71,14 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
                 {
                     var includeObject = Conversions.IncludeObject(ctx.Request);
                     var now = time.GetUtcNow();
+                    // Rows of served objects: their cells, and their metadata spliced from the kept bytes.
+                    if (includeObject != "Object" && await store.ListEncodedAsync(info.Namespace, options, ct) is { } served)
+                    {
+                        var made = served.Items.Select(i => Conversions.TableRowBytes(def, i, includeObject, now)).ToList();
+                        await Responses.WriteSplicedAsync(ctx, n.ContentType, Conversions.EmptyTable(def, served.Metadata, null), made.Count,
+                            i => made[i].Length, (i, w) => System.Buffers.BuffersExtensions.Write(w, made[i]));
+                        return;
+                    }
                     var rows = new List<byte[]>();
                     var listMeta = await store.ListEachAsync(info.Namespace, options,
                         item => rows.Add(Serialization.GoJsonWriter.ToBytes(Conversions.TableRow(def, item, includeObject, now))), ct);

@@ -184,6 +184,36 @@ public sealed class EncodedListTests : TempSqliteTest
         }
     }
 
+    /// <summary>
+    /// A row made from an object's served bytes (cells from the object without managedFields, metadata
+    /// spliced) is the row made from the decoded object, for ConfigMaps and Pods (whose printer reads
+    /// spec, status and metadata).
+    /// </summary>
+    [Theory]
+    [InlineData("ConfigMap", "None")]
+    [InlineData("ConfigMap", "Metadata")]
+    [InlineData("Pod", "None")]
+    [InlineData("Pod", "Metadata")]
+    public async Task TableRowFromServedBytes_IsTheRowOfTheDecodedObject(string kind, string includeObject)
+    {
+        var def = BuiltinResources.All.First(d => d.Kind == kind && d.Group.Length == 0);
+        var store = new GenericStore(def, Kv, TimeProvider.System, new AdmissionChain([]));
+        for (var i = 0; i < 5; i++)
+        {
+            var obj = kind == "Pod"
+                ? JsonNode.Parse($$$"""{"metadata":{"name":"p-{{{i}}}","labels":{"app":"x"},"annotations":{"a":"<&>"}},"spec":{"containers":[{"name":"c","image":"nginx"}],"initContainers":[{"name":"i","image":"busybox","restartPolicy":"Always"}],"nodeName":"n{{{i}}}"}}""")!.AsObject()
+                : ConfigMap("cm-" + i, i);
+            await store.CreateAsync("a", obj, As with { FieldManager = "kubectl-create" });
+        }
+        var now = DateTimeOffset.UtcNow;
+        var expected = new List<string>();
+        await store.ListEachAsync("a", new ListOptions(), item => expected.Add(Compact(Conversions.TableRow(def, item, includeObject, now))));
+        var served = await store.ListEncodedAsync("a", new ListOptions());
+        Assert.NotNull(served);
+        Assert.Contains("managedFields", System.Text.Encoding.UTF8.GetString(served.Items[0].Json));
+        Assert.Equal(expected, served.Items.Select(i => System.Text.Encoding.UTF8.GetString(Conversions.TableRowBytes(def, i, includeObject, now))));
+    }
+
     [Fact]
     public async Task FieldSelectors_AreLeftToTheDecodedList()
     {

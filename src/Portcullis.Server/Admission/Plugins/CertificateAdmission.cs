@@ -37,7 +37,7 @@ internal static class SignerAuthorization
 public sealed class CertificateApproval(IAuthorizer authz) : IValidatingAdmission
 {
     public string Name => "CertificateApproval";
-    public bool Handles(string operation) => operation == "UPDATE";
+    public bool Handles(Operation operation) => operation == Operation.Update;
 
     public async ValueTask ValidateAsync(AdmissionRequest r, CancellationToken ct = default)
     {
@@ -52,7 +52,7 @@ public sealed class CertificateApproval(IAuthorizer authz) : IValidatingAdmissio
 public sealed class CertificateSigning(IAuthorizer authz) : IValidatingAdmission
 {
     public string Name => "CertificateSigning";
-    public bool Handles(string operation) => operation == "UPDATE";
+    public bool Handles(Operation operation) => operation == Operation.Update;
 
     public async ValueTask ValidateAsync(AdmissionRequest r, CancellationToken ct = default)
     {
@@ -70,7 +70,7 @@ public sealed class CertificateSigning(IAuthorizer authz) : IValidatingAdmission
 public sealed class CertificateSubjectRestriction : IValidatingAdmission
 {
     public string Name => "CertificateSubjectRestriction";
-    public bool Handles(string operation) => operation == "CREATE";
+    public bool Handles(Operation operation) => operation == Operation.Create;
 
     public ValueTask ValidateAsync(AdmissionRequest r, CancellationToken ct = default)
     {

@@ -50,7 +50,7 @@ public sealed class PodSecurityAdmission : IValidatingAdmission
     /// <summary>The time budget for checking a namespace's existing pods.</summary>
     public TimeSpan NamespacePodCheckTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
-    public bool Handles(string operation) => operation is "CREATE" or "UPDATE";
+    public bool Handles(Operation operation) => operation is Operation.Create or Operation.Update;
 
     /// <summary>The resources with a pod template, and where it is (upstream's DefaultPodSpecExtractor).</summary>
     private static readonly Dictionary<(string Group, string Resource), string[]> TemplatePaths = new()
@@ -91,13 +91,13 @@ public sealed class PodSecurityAdmission : IValidatingAdmission
 
         switch (r.Operation)
         {
-            case "CREATE":
+            case Operation.Create:
                 if (newErrs.Count > 0) throw ApiErrors.Invalid(r.Resource.Kind, r.Resource.Group, name, newErrs);
                 if (ExemptNamespace(name) && ExemptNamespaceWarning(name, newPolicy, labels) is { } createWarning)
                     r.Warnings?.Add(createWarning);
                 return;
 
-            case "UPDATE":
+            case Operation.Update:
                 var oldPolicy = PodSecurityLabels.PolicyToEvaluate(PodSecurityLabels.LabelsOf(r.OldObject), _defaultPolicy, out var oldErrs);
                 if (newErrs.Count > 0 && (oldErrs.Count == 0 || !newErrs.SequenceEqual(oldErrs)))
                     throw ApiErrors.Invalid(r.Resource.Kind, r.Resource.Group, name, newErrs);
@@ -129,7 +129,7 @@ public sealed class PodSecurityAdmission : IValidatingAdmission
         var nsPolicy = PolicyToEvaluate(ns, out var nsErrs);
         if (nsErrs.Count == 0 && nsPolicy.FullyPrivileged) return;
 
-        if (r.Operation == "UPDATE" && r.OldObject is { } old && !IsSignificantPodUpdate(r.Object, old)) return;
+        if (r.Operation == Operation.Update && r.OldObject is { } old && !IsSignificantPodUpdate(r.Object, old)) return;
         EvaluatePod(r, nsPolicy, Json.Obj(r.Object, "metadata"), Json.Obj(r.Object, "spec"), enforce: true);
     }
 

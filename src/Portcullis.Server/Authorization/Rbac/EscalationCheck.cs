@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using Portcullis.Server.Admission;
 using Portcullis.Server.Authentication;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Serialization;
@@ -30,7 +31,7 @@ public static class EscalationCheck
     /// clusterrolebindings; <paramref name="ns"/> the request's namespace (empty for cluster-scoped).
     /// <paramref name="getRole"/> reads a referenced role (namespace, kind Role|ClusterRole, name), null when missing.
     /// </summary>
-    public static ValueTask CheckAsync(string operation, string resource, string ns, JsonObject obj, UserInfo user,
+    public static ValueTask CheckAsync(Operation operation, string resource, string ns, JsonObject obj, UserInfo user,
         IRuleResolver resolver, IAuthorizer authorizer, Func<string, string, string, CancellationToken, Task<JsonObject?>> getRole,
         CancellationToken ct) =>
         CheckAsync(operation, resource, ns, obj, null, user, resolver, authorizer, getRole, ct);
@@ -39,12 +40,12 @@ public static class EscalationCheck
     /// As the other overload; with the stored object on update, so that changes to nothing but
     /// the garbage collector's fields (owner references, finalizers) pass unchecked, as upstream.
     /// </summary>
-    public static async ValueTask CheckAsync(string operation, string resource, string ns, JsonObject obj, JsonObject? oldObj,
+    public static async ValueTask CheckAsync(Operation operation, string resource, string ns, JsonObject obj, JsonObject? oldObj,
         UserInfo user, IRuleResolver resolver, IAuthorizer authorizer,
         Func<string, string, string, CancellationToken, Task<JsonObject?>> getRole, CancellationToken ct)
     {
         if (user.Groups.Contains(UserInfo.SystemMasters)) return;
-        var isUpdate = string.Equals(operation, "update", StringComparison.OrdinalIgnoreCase);
+        var isUpdate = operation == Operation.Update;
         var name = Registry.Meta.Name(obj);
         switch (resource)
         {

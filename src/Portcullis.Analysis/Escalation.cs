@@ -54,7 +54,7 @@ public static class Moves
 public sealed record Permission(string Verb, string ApiGroup, string Resource, string Subresource, string Namespace, string Name)
 {
     public AuthorizationAttributes Attributes(UserInfo user) =>
-        new(user, Verb, true, Namespace: Namespace, ApiGroup: ApiGroup, Resource: Resource, Subresource: Subresource, Name: Name);
+        new(user, new Verb(Verb), true, Namespace: Namespace, ApiGroup: ApiGroup, Resource: Resource, Subresource: Subresource, Name: Name);
 
     public override string ToString() =>
         $"{Verb} {(ApiGroup.Length > 0 ? Resource + "." + ApiGroup : Resource)}{(Subresource.Length > 0 ? "/" + Subresource : "")}"

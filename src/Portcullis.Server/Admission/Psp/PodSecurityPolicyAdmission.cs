@@ -136,7 +136,7 @@ public sealed class PodSecurityPolicyAdmission(
         if (info is null) return false;
         foreach (var group in new[] { "policy", "extensions" })
         {
-            var attrs = new AuthorizationAttributes(info, "use", true, Namespace: ns, ApiGroup: group, ApiVersion: "*",
+            var attrs = new AuthorizationAttributes(info, Verb.Use, true, Namespace: ns, ApiGroup: group, ApiVersion: "*",
                 Resource: "podsecuritypolicies", Name: policy);
             if ((await authorizer.AuthorizeAsync(attrs, ct)).Decision == Decision.Allow) return true;
         }

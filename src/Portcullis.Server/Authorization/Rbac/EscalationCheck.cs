@@ -54,7 +54,7 @@ public static class EscalationCheck
             {
                 var scope = resource == "roles" ? ns : "";
                 // The escalate check uses the request's name, which a create (POST) does not have.
-                if (await AuthorizedAsync(authorizer, user, "escalate", Group, resource, isUpdate ? name : "", scope, "*", ct)) return;
+                if (await AuthorizedAsync(authorizer, user, Verb.Escalate, Group, resource, isUpdate ? name : "", scope, "*", ct)) return;
                 if (isUpdate && oldObj is not null && OnlyGarbageCollectorFieldsChanged(obj, oldObj)) return;
                 if (ConfirmNoEscalation(user, scope, RulesOf(obj), resolver) is { } refusal)
                     throw ApiErrors.Forbidden(resource, Group, name, refusal);
@@ -74,7 +74,7 @@ public static class EscalationCheck
                 var roleName = Str(roleRef?["name"]);
                 var roleResource = kind switch { "Role" => "roles", "ClusterRole" => "clusterroles", _ => "" };
                 if (roleResource.Length > 0
-                    && await AuthorizedAsync(authorizer, user, "bind", Str(roleRef?["apiGroup"]), roleResource, roleName, bindingNs, "", ct))
+                    && await AuthorizedAsync(authorizer, user, Verb.Bind, Str(roleRef?["apiGroup"]), roleResource, roleName, bindingNs, "", ct))
                     return;
                 if (roleResource.Length == 0)
                     throw ApiErrors.Forbidden(resource, Group, name, $"unsupported role reference kind: {GoText.Quote(kind)}");
@@ -118,7 +118,7 @@ public static class EscalationCheck
         return "{" + string.Join(", ", parts) + "}";
     }
 
-    private static async ValueTask<bool> AuthorizedAsync(IAuthorizer authorizer, UserInfo user, string verb, string group,
+    private static async ValueTask<bool> AuthorizedAsync(IAuthorizer authorizer, UserInfo user, Verb verb, string group,
         string resource, string name, string ns, string apiVersion, CancellationToken ct)
     {
         var attrs = new AuthorizationAttributes(user, verb, IsResourceRequest: true, Namespace: ns, ApiGroup: group,

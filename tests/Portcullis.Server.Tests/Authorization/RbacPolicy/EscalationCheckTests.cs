@@ -117,11 +117,11 @@ public class EscalationCheckTests
     [Fact]
     public async Task EscalateVerbAllowsAnyRules()
     {
-        var authz = new FakeAuthorizer(a => a.Verb == "escalate");
+        var authz = new FakeAuthorizer(a => a.Verb == Verb.Escalate);
         await Check(Operation.Update, "roles", "ns1", Role("x", "ns1", Rule(["*"], ["*"], ["*"])), U, authz);
         var call = Assert.Single(authz.Calls);
         Assert.Equal(("escalate", "rbac.authorization.k8s.io", "*", "roles", "x", "ns1", true),
-            (call.Verb, call.ApiGroup, call.ApiVersion, call.Resource, call.Name, call.Namespace, call.IsResourceRequest));
+            (call.Verb.Value, call.ApiGroup, call.ApiVersion, call.Resource, call.Name, call.Namespace, call.IsResourceRequest));
         Assert.Same(U, call.User);
 
         // A create request carries no name, so escalate is asked without one.
@@ -138,7 +138,7 @@ public class EscalationCheckTests
         var e = await Assert.ThrowsAsync<ApiException>(async () => await Check(Operation.Create, "clusterroles", "", role, U));
         Assert.Equal("clusterroles.rbac.authorization.k8s.io \"agg\" is forbidden: must have cluster-admin privileges to use the aggregationRule", e.Message);
 
-        await Check(Operation.Create, "clusterroles", "", role, U, new FakeAuthorizer(a => a.Verb == "escalate"));
+        await Check(Operation.Create, "clusterroles", "", role, U, new FakeAuthorizer(a => a.Verb == Verb.Escalate));
 
         _resolver.ClusterRules.AddRange([Rule(["*"], ["*"], ["*"]), UrlRule(["*"], ["*"])]);
         await Check(Operation.Create, "clusterroles", "", role, U);
@@ -153,11 +153,11 @@ public class EscalationCheckTests
         var e = await Assert.ThrowsAsync<ApiException>(async () => await Check(Operation.Create, "rolebindings", "ns1", binding, U));
         Assert.Equal("rolebindings.rbac.authorization.k8s.io \"b\" is forbidden: user \"u\" (groups=[\"g1\" \"g2\"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[\"\"], Resources:[\"pods\"], Verbs:[\"get\" \"list\"]}", e.Message);
 
-        var authz = new FakeAuthorizer(a => a.Verb == "bind");
+        var authz = new FakeAuthorizer(a => a.Verb == Verb.Bind);
         await Check(Operation.Create, "rolebindings", "ns1", binding, U, authz);
         var call = Assert.Single(authz.Calls);
         Assert.Equal(("bind", "rbac.authorization.k8s.io", "roles", "pod-reader", "ns1", true),
-            (call.Verb, call.ApiGroup, call.Resource, call.Name, call.Namespace, call.IsResourceRequest));
+            (call.Verb.Value, call.ApiGroup, call.Resource, call.Name, call.Namespace, call.IsResourceRequest));
 
         _resolver.NamespaceRules["ns1"] = [Rule(["get", "list", "watch"], [""], ["pods"])];
         await Check(Operation.Create, "rolebindings", "ns1", binding, U);
@@ -171,7 +171,7 @@ public class EscalationCheckTests
         var e = await Assert.ThrowsAsync<ApiException>(async () =>
             await Check(Operation.Create, "clusterrolebindings", "", Binding("crb", "", "ClusterRole", "viewer"), U, authz));
         Assert.StartsWith("clusterrolebindings.rbac.authorization.k8s.io \"crb\" is forbidden: user \"u\"", e.Message);
-        Assert.Equal(("bind", "clusterroles", "viewer", ""), (authz.Calls[0].Verb, authz.Calls[0].Resource, authz.Calls[0].Name, authz.Calls[0].Namespace));
+        Assert.Equal(("bind", "clusterroles", "viewer", ""), (authz.Calls[0].Verb.Value, authz.Calls[0].Resource, authz.Calls[0].Name, authz.Calls[0].Namespace));
 
         // A RoleBinding to a ClusterRole is checked in the binding's namespace.
         _resolver.NamespaceRules["team"] = [Rule(["get"], [""], ["nodes"])];

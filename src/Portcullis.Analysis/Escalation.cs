@@ -1,3 +1,4 @@
+using Portcullis.Server.Api;
 using Portcullis.Server.Authentication;
 using Portcullis.Server.Authorization;
 using Portcullis.Server.Authorization.Rbac;
@@ -57,7 +58,7 @@ public sealed record Permission(string Verb, string ApiGroup, string Resource, s
         new(user, new Verb(Verb), true, Namespace: Namespace, ApiGroup: ApiGroup, Resource: Resource, Subresource: Subresource, Name: Name);
 
     public override string ToString() =>
-        $"{Verb} {(ApiGroup.Length > 0 ? Resource + "." + ApiGroup : Resource)}{(Subresource.Length > 0 ? "/" + Subresource : "")}"
+        $"{Verb} {new GroupResource(ApiGroup, Resource)}{(Subresource.Length > 0 ? "/" + Subresource : "")}"
         + (Namespace.Length > 0 ? " -n " + Namespace : "") + (Name.Length > 0 ? " --name " + Name : "");
 }
 

@@ -36,8 +36,7 @@ internal abstract class QuotaEvaluator(string group, string resource)
         && QuotaScopes.Of(quota).All(s => MatchesScope(s, obj));
 
     /// <summary>count/&lt;resource&gt;[.&lt;group&gt;]: the object count quota name of a resource.</summary>
-    public static string CountName(string group, string resource) =>
-        group.Length == 0 ? "count/" + resource : "count/" + resource + "." + group;
+    public static string CountName(string group, string resource) => "count/" + new Api.GroupResource(group, resource);
 }
 
 internal static class QuotaScopes

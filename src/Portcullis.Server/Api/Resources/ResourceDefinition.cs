@@ -95,6 +95,8 @@ public sealed class ResourceDefinition
     public Printing.TablePrinter Printer { get { ResolveHooks(); return _printer!; } }
 
     public string GroupVersion => Group.Length == 0 ? Version : Group + "/" + Version;
+    public GroupResource GroupResource => new(Group, Plural);
+    public GroupVersionResource GroupVersionResource => new(Group, Version, Plural);
     public string ListKind => Kind + "List";
     public bool HasStatus => Subresources.Contains("status");
     public string KeyPrefix => "/registry/" + (StoragePrefix ?? Plural) + "/";

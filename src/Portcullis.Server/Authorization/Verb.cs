@@ -18,6 +18,11 @@ public readonly record struct Verb
 
     public override string ToString() => Value;
 
+    /// <summary>Equal texts are equal verbs (the zero value equals <c>new Verb("")</c>).</summary>
+    public bool Equals(Verb other) => string.Equals(Value, other.Value, StringComparison.Ordinal);
+
+    public override int GetHashCode() => Value.GetHashCode(StringComparison.Ordinal);
+
     /// <summary>
     /// The texts of the well-known verbs, for <c>switch</c> statements over <see cref="Value"/>
     /// (a static readonly value cannot be a case label).

@@ -15,7 +15,12 @@ public class VerbTests
     }
 
     [Fact]
-    public void ZeroValue_HasEmptyText() => Assert.Equal("", default(Verb).Value);
+    public void ZeroValue_HasEmptyText()
+    {
+        Assert.Equal("", default(Verb).Value);
+        Assert.Equal(new Verb(""), default);
+        Assert.Equal(new Verb("").GetHashCode(), default(Verb).GetHashCode());
+    }
 
     [Fact]
     public void Constructor_RefusesNull() => Assert.Throws<ArgumentNullException>(() => new Verb(null!));

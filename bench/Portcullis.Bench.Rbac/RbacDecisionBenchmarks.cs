@@ -35,10 +35,10 @@ public class RbacDecisionBenchmarks
 
         var sa = new UserInfo("system:serviceaccount:default:demo-sa", "uid",
             ["system:serviceaccounts", "system:serviceaccounts:default", UserInfo.AllAuthenticated], UserInfo.NoExtra);
-        _allow = new AuthorizationAttributes(sa, "list", true, "/api/v1/namespaces/default/pods", "default", "", "v1", "pods");
-        _deny = new AuthorizationAttributes(sa, "create", true, "/api/v1/namespaces/default/pods", "default", "", "v1", "pods");
-        _otherNamespace = new AuthorizationAttributes(sa, "list", true, "/api/v1/namespaces/ns-7/pods", "ns-7", "", "v1", "pods");
-        _nonResource = new AuthorizationAttributes(sa, "get", false, "/version");
+        _allow = new AuthorizationAttributes(sa, Verb.List, true, "/api/v1/namespaces/default/pods", "default", "", "v1", "pods");
+        _deny = new AuthorizationAttributes(sa, Verb.Create, true, "/api/v1/namespaces/default/pods", "default", "", "v1", "pods");
+        _otherNamespace = new AuthorizationAttributes(sa, Verb.List, true, "/api/v1/namespaces/ns-7/pods", "ns-7", "", "v1", "pods");
+        _nonResource = new AuthorizationAttributes(sa, Verb.Get, false, "/version");
 
         if (_authorizer.Authorize(_allow).Decision != Decision.Allow || _authorizer.Authorize(_deny).Decision != Decision.NoOpinion
             || _authorizer.Authorize(_otherNamespace).Decision != Decision.NoOpinion || _authorizer.Authorize(_nonResource).Decision != Decision.Allow)

@@ -65,7 +65,7 @@ public static class AccessApi
 
         public async Task HandleAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def)
         {
-            if (info.Verb != "create" || info.Name.Length > 0) throw ApiErrors.MethodNotAllowed();
+            if (info.Verb != Verb.Create || info.Name.Length > 0) throw ApiErrors.MethodNotAllowed();
             var user = ctx.Features.GetRequiredFeature<RequestContextFeature>().User!;
             // Questions about anyone are refused before their body is read; a matrix or explanation may be about
             // the requester itself, which only its body tells.
@@ -132,7 +132,7 @@ public static class AccessApi
         {
             foreach (var resource in RbacResources)
             {
-                var a = new AuthorizationAttributes(user, "list", true, ApiGroup: "rbac.authorization.k8s.io", ApiVersion: "v1", Resource: resource);
+                var a = new AuthorizationAttributes(user, Verb.List, true, ApiGroup: "rbac.authorization.k8s.io", ApiVersion: "v1", Resource: resource);
                 var d = await context.Authorizer.AuthorizeAsync(a, ct);
                 if (d.Decision == Decision.Allow) continue;
                 var why = $"User \"{user.Name}\" cannot list resource \"{resource}\" in API group \"rbac.authorization.k8s.io\" at the cluster scope";

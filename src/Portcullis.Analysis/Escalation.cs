@@ -1,3 +1,4 @@
+using Portcullis.Server.Api;
 using Portcullis.Server.Authentication;
 using Portcullis.Server.Authorization;
 using Portcullis.Server.Authorization.Rbac;
@@ -54,10 +55,10 @@ public static class Moves
 public sealed record Permission(string Verb, string ApiGroup, string Resource, string Subresource, string Namespace, string Name)
 {
     public AuthorizationAttributes Attributes(UserInfo user) =>
-        new(user, Verb, true, Namespace: Namespace, ApiGroup: ApiGroup, Resource: Resource, Subresource: Subresource, Name: Name);
+        new(user, new Verb(Verb), true, Namespace: Namespace, ApiGroup: ApiGroup, Resource: Resource, Subresource: Subresource, Name: Name);
 
     public override string ToString() =>
-        $"{Verb} {(ApiGroup.Length > 0 ? Resource + "." + ApiGroup : Resource)}{(Subresource.Length > 0 ? "/" + Subresource : "")}"
+        $"{Verb} {new GroupResource(ApiGroup, Resource)}{(Subresource.Length > 0 ? "/" + Subresource : "")}"
         + (Namespace.Length > 0 ? " -n " + Namespace : "") + (Name.Length > 0 ? " --name " + Name : "");
 }
 

@@ -445,8 +445,8 @@ public static class Explainer
     {
         var identity = new AccessIdentity(a.User.Name, a.User.Groups);
         var query = a.IsResourceRequest
-            ? new WhoCanQuery(a.Verb, a.Resource, a.Subresource, a.ApiGroup, a.Namespace, a.Name)
-            : new WhoCanQuery(a.Verb, NonResourceUrl: a.Path);
+            ? new WhoCanQuery(a.Verb.Value, a.Resource, a.Subresource, a.ApiGroup, a.Namespace, a.Name)
+            : new WhoCanQuery(a.Verb.Value, NonResourceUrl: a.Path);
         // The live index changes in place: no cached ExplainIndex, one walk over the bindings.
         return index.ReadExclusive(state => Hint(Explain(state, null, identity, query, full: false)));
     }

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Portcullis.Server.Api;
 
 namespace Portcullis.Analysis;
 
@@ -27,7 +28,7 @@ public static class MatrixOutput
     {
         var rows = new List<string[]> { new[] { "NAME" }.Concat(m.Verbs.Select(v => v.ToUpperInvariant())).ToArray() };
         foreach (var r in m.Rows)
-            rows.Add(new[] { r.ApiGroup.Length > 0 ? r.Resource + "." + r.ApiGroup : r.Resource }.Concat(r.Cells.Select(Word)).ToArray());
+            rows.Add(new[] { new GroupResource(r.ApiGroup, r.Resource).ToString() }.Concat(r.Cells.Select(Word)).ToArray());
         var widths = new int[rows[0].Length];
         foreach (var r in rows)
             for (var i = 0; i < r.Length; i++) widths[i] = Math.Max(widths[i], r[i].Length);

@@ -84,7 +84,7 @@ public static class Risks
 
     private static bool Allows(CompiledRule rule, string verb, string group, string resource, string sub = "", string name = "")
     {
-        var a = new AuthorizationAttributes(Nobody, verb, true, Namespace: "ns", ApiGroup: group, Resource: resource, Subresource: sub, Name: name);
+        var a = new AuthorizationAttributes(Nobody, new Verb(verb), true, Namespace: "ns", ApiGroup: group, Resource: resource, Subresource: sub, Name: name);
         var r = new RuleRequest(a);
         return rule.MatchesResource(in r);
     }

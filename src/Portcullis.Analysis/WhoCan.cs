@@ -68,8 +68,8 @@ public sealed record WhoCanQuery(
 
     /// <summary>The request as the authorizer sees it, made by <paramref name="user"/>.</summary>
     public AuthorizationAttributes Attributes(UserInfo user) => IsResourceRequest
-        ? new AuthorizationAttributes(user, Verb, true, Namespace: Namespace, ApiGroup: ApiGroup, Resource: Resource, Subresource: Subresource, Name: Name)
-        : new AuthorizationAttributes(user, Verb, false, Path: NonResourceUrl!);
+        ? new AuthorizationAttributes(user, new Verb(Verb), true, Namespace: Namespace, ApiGroup: ApiGroup, Resource: Resource, Subresource: Subresource, Name: Name)
+        : new AuthorizationAttributes(user, new Verb(Verb), false, Path: NonResourceUrl!);
 }
 
 /// <summary>The kinds of subject an entry names (as in a binding's subjects).</summary>

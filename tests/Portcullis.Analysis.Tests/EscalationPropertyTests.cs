@@ -1,3 +1,4 @@
+using Portcullis.Server.Admission;
 using System.Text.Json.Nodes;
 using CsCheck;
 using Portcullis.Server.Authentication;
@@ -206,7 +207,7 @@ public sealed class EscalationPropertyTests
                 Assert.True(perms[0] == new Permission("create", "rbac.authorization.k8s.io", resource, "", to.Namespace, ""), what);
                 try
                 {
-                    EscalationCheck.CheckAsync("create", resource, to.Namespace, binding, user, new RbacAuthorizer(index), chain,
+                    EscalationCheck.CheckAsync(Operation.Create, resource, to.Namespace, binding, user, new RbacAuthorizer(index), chain,
                         (ns, kind, name, _) => Task.FromResult(Json.GetValue(model, _ => throw new InvalidOperationException("no JSON for this model")).GetValueOrDefault(
                             kind == "Role" ? RbacIndex.RolesPrefix + ns + "/" + name : RbacIndex.ClusterRolesPrefix + name)), default)
                         .AsTask().GetAwaiter().GetResult();

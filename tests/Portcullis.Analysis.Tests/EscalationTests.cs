@@ -363,7 +363,7 @@ public sealed class EscalationTests
         Assert.True(Allowed("bob"));
 
         bool Allowed(string user) => chain.Authorize(new Portcullis.Server.Authorization.AuthorizationAttributes(
-            new Portcullis.Server.Authentication.UserInfo(user, "", [], Portcullis.Server.Authentication.UserInfo.NoExtra), "get", true,
+            new Portcullis.Server.Authentication.UserInfo(user, "", [], Portcullis.Server.Authentication.UserInfo.NoExtra), Portcullis.Server.Authorization.Verb.Get, true,
             ApiGroup: "", Resource: "nodes", Subresource: "proxy", Name: "n1")).Decision == Portcullis.Server.Authorization.Decision.Allow;
     }
 }

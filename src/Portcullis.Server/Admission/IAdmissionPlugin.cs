@@ -6,7 +6,7 @@ namespace Portcullis.Server.Admission;
 
 /// <summary>What admission sees of a write (admission.Attributes).</summary>
 public sealed record AdmissionRequest(
-    string Operation,
+    Operation Operation,
     ResourceDefinition Resource,
     string Subresource,
     string Namespace,
@@ -31,7 +31,7 @@ public sealed record AdmissionRequest(
 public interface IAdmissionPlugin
 {
     string Name { get; }
-    bool Handles(string operation);
+    bool Handles(Operation operation);
 }
 
 public interface IMutatingAdmission : IAdmissionPlugin

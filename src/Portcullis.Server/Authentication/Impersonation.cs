@@ -39,7 +39,7 @@ public static class Impersonation
 
         async ValueTask Check(string group, string resource, string ns, string name, string sub = "")
         {
-            var a = new AuthorizationAttributes(requester, "impersonate", true, req.Path, ns, group, "", resource, sub, name);
+            var a = new AuthorizationAttributes(requester, Verb.Impersonate, true, req.Path, ns, group, "", resource, sub, name);
             var d = await authorizer.AuthorizeAsync(a, ct);
             if (d.Decision != Decision.Allow) throw Http.Pipeline.Forbidden(a, d.Reason);
         }

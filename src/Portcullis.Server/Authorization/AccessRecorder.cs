@@ -83,7 +83,7 @@ public sealed class AccessRecorder : IAsyncDisposable
         sb.Append(a.User.Groups.Count);
         foreach (var g in a.User.Groups) Add(g);
         Add(via);
-        Add(a.Verb);
+        Add(a.Verb.Value);
         if (a.IsResourceRequest)
         {
             sb.Append('R');
@@ -137,7 +137,7 @@ public sealed class AccessRecorder : IAsyncDisposable
             w.WriteEndObject();
             w.WriteString("via", via);
             w.WriteStartObject("request");
-            w.WriteString("verb", a.Verb);
+            w.WriteString("verb", a.Verb.Value);
             if (a.IsResourceRequest)
             {
                 w.WriteString("apiGroup", a.ApiGroup);

@@ -11,7 +11,7 @@ public enum Decision { Deny = 0, Allow = 1, NoOpinion = 2 }
 /// <summary>The request as authorization sees it (authorizer.Attributes).</summary>
 public sealed record AuthorizationAttributes(
     UserInfo User,
-    string Verb,
+    Verb Verb,
     bool IsResourceRequest,
     string Path = "",
     string Namespace = "",

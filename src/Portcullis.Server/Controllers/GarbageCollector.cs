@@ -53,7 +53,7 @@ public sealed partial class GarbageCollector(SystemClient client, TimeProvider t
                 var hasOwners = v.IndexOf("\"ownerReferences\""u8) >= 0;
                 lock (_withOwners)
                 {
-                    if (ev.Type == Storage.WatchEventType.Delete)
+                    if (ev.Type == Storage.KeyEventType.Delete)
                     {
                         _withOwners.Remove(ev.Kv.Key);
                         _finalizing.Remove(ev.Kv.Key);

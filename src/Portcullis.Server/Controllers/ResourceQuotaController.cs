@@ -129,11 +129,11 @@ public sealed partial class ResourceQuotaController(SystemClient client, TimePro
         if (def.Group.Length == 0 && def.Plural == "resourcequotas")
         {
             // Quota status writes (admission's and ours) are not a reason to recount; spec changes are.
-            if (ev.Type == WatchEventType.Delete || ev.IsCreate || !SameSpecHard(store, ev)) Enqueue(ns);
+            if (ev.Type == KeyEventType.Delete || ev.IsCreate || !SameSpecHard(store, ev)) Enqueue(ns);
             return;
         }
         if (QuotaEvaluators.IsIgnored(def.Group, def.Plural)) return;
-        if (ev.Type == WatchEventType.Delete) { Enqueue(ns); return; }
+        if (ev.Type == KeyEventType.Delete) { Enqueue(ns); return; }
         if (ev.IsCreate || def.Group.Length > 0 || def.Plural is not ("pods" or "services" or "persistentvolumeclaims")) return;
         try
         {

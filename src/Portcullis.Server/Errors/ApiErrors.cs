@@ -7,7 +7,7 @@ namespace Portcullis.Server.Errors;
 public static class ApiErrors
 {
     /// <summary>"pods" or "deployments.apps": how upstream names a resource in messages.</summary>
-    public static string Qualified(string resource, string group) => group.Length == 0 ? resource : resource + "." + group;
+    public static string Qualified(string resource, string group) => new Api.GroupResource(group, resource).ToString();
 
     public static ApiException NotFound(string resource, string group, string name) =>
         new(404, "NotFound", $"{Qualified(resource, group)} \"{name}\" not found")

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Portcullis.Server.Authorization;
 
 namespace Portcullis.Server.Http;
 
@@ -24,12 +25,12 @@ public sealed class InFlightLimit(int readOnlyLimit, int mutatingLimit)
 
     /// <summary>Upstream's long-running check for kube-apiserver: the verbs watch and proxy, and the streaming subresources.</summary>
     public static bool IsLongRunning(RequestInfo info) =>
-        info.Verb is "watch" or "proxy" || (info.IsResourceRequest && LongRunningSubresources.Contains(info.Subresource));
+        info.Verb == Verb.Watch || info.Verb == Verb.Proxy || (info.IsResourceRequest && LongRunningSubresources.Contains(info.Subresource));
 
     public async Task InvokeAsync(HttpContext ctx, RequestInfo info, bool privileged, RequestDelegate next)
     {
         if (IsLongRunning(info)) { await next(ctx); return; }
-        var mutating = info.Verb is not ("get" or "list" or "watch");
+        var mutating = info.Verb != Verb.Get && info.Verb != Verb.List && info.Verb != Verb.Watch;
         var limit = mutating ? mutatingLimit : readOnlyLimit;
         if (limit <= 0) { await next(ctx); return; }
         if (!TryEnter(mutating, limit))

@@ -172,13 +172,13 @@ public sealed partial class Pipeline(
     {
         string msg;
         if (!a.IsResourceRequest)
-            msg = $"User \"{a.User.Name}\" cannot {a.Verb} path \"{a.Path}\"";
+            msg = $"User \"{a.User.Name}\" cannot {a.Verb.Value} path \"{a.Path}\"";
         else
         {
             var resource = a.Subresource.Length > 0 ? a.Resource + "/" + a.Subresource : a.Resource;
             msg = a.Namespace.Length > 0
-                ? $"User \"{a.User.Name}\" cannot {a.Verb} resource \"{resource}\" in API group \"{a.ApiGroup}\" in the namespace \"{a.Namespace}\""
-                : $"User \"{a.User.Name}\" cannot {a.Verb} resource \"{resource}\" in API group \"{a.ApiGroup}\" at the cluster scope";
+                ? $"User \"{a.User.Name}\" cannot {a.Verb.Value} resource \"{resource}\" in API group \"{a.ApiGroup}\" in the namespace \"{a.Namespace}\""
+                : $"User \"{a.User.Name}\" cannot {a.Verb.Value} resource \"{resource}\" in API group \"{a.ApiGroup}\" at the cluster scope";
         }
         if (reason.Length > 0) msg += ": " + reason;
         return a.IsResourceRequest

@@ -1,3 +1,5 @@
+using Portcullis.Server.Authorization;
+
 namespace Portcullis.Server.Http;
 
 /// <summary>
@@ -9,7 +11,7 @@ public sealed record RequestInfo
     public bool IsResourceRequest { get; init; }
     public required string Path { get; init; }
     /// <summary>get, list, watch, create, update, patch, delete, deletecollection, or a lowercased HTTP method for non-resource paths.</summary>
-    public required string Verb { get; init; }
+    public required Verb Verb { get; init; }
     public string ApiPrefix { get; init; } = "";
     public string ApiGroup { get; init; } = "";
     public string ApiVersion { get; init; } = "";
@@ -27,7 +29,7 @@ public static class RequestInfoParser
 
     public static RequestInfo Parse(string method, string path, Func<string, string?> query)
     {
-        var nonResource = new RequestInfo { Path = path, Verb = method.ToLowerInvariant() };
+        var nonResource = new RequestInfo { Path = path, Verb = new Verb(method.ToLowerInvariant()) };
         var parts = path.Trim('/').Split('/');
         if (parts.Length < 1 || parts[0] is not ("api" or "apis")) return nonResource;
         var prefix = parts[0];
@@ -50,17 +52,17 @@ public static class RequestInfoParser
             return nonResource; // /api/v1: discovery of a group version
         var verb = method switch
         {
-            "POST" => "create",
-            "GET" or "HEAD" => "get",
-            "PUT" => "update",
-            "PATCH" => "patch",
-            "DELETE" => "delete",
-            _ => "",
+            "POST" => Verb.Create,
+            "GET" or "HEAD" => Verb.Get,
+            "PUT" => Verb.Update,
+            "PATCH" => Verb.Patch,
+            "DELETE" => Verb.Delete,
+            _ => new Verb(""),
         };
         if (rest[0] is "watch" or "proxy")
         {
             if (rest.Length < 2) return nonResource with { };
-            verb = rest[0];
+            verb = rest[0] == "watch" ? Verb.Watch : Verb.Proxy;
             rest = rest[1..];
         }
         var ns = "";
@@ -73,19 +75,19 @@ public static class RequestInfoParser
             }
         }
         string resource = "", name = "", sub = "";
-        if (rest.Length >= 3 && verb != "proxy") sub = rest[2];
+        if (rest.Length >= 3 && verb != Verb.Proxy) sub = rest[2];
         if (rest.Length >= 2) name = rest[1];
         if (rest.Length >= 1) resource = rest[0];
 
-        if (name.Length == 0 && verb == "get")
+        if (name.Length == 0 && verb == Verb.Get)
         {
-            verb = IsTrue(query("watch")) ? "watch" : "list";
+            verb = IsTrue(query("watch")) ? Verb.Watch : Verb.List;
             // A list narrowed to one name by field selector is authorized as that name.
             if (query("fieldSelector") is { } fs && Portcullis.Server.Selectors.FieldSelector.TryParse(fs, out var sel) &&
                 sel!.RequiresExactMatch("metadata.name") is { } exact && IsValidPathSegment(exact))
                 name = exact;
         }
-        if (name.Length == 0 && verb == "delete") verb = "deletecollection";
+        if (name.Length == 0 && verb == Verb.Delete) verb = Verb.DeleteCollection;
         return new RequestInfo
         {
             IsResourceRequest = true,

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Portcullis.Server.Api.Resources;
+using Portcullis.Server.Authorization;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Registry;
 
@@ -37,11 +38,11 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
         var sub = info.Subresource;
         if (sub.Length > 0 && !def.Subresources.Contains(sub)) throw ApiErrors.PathNotFound();
         // A verb the resource does not serve has no route upstream: go-restful answers 405 (CRDs are read-only).
-        if (sub.Length == 0 && !def.Verbs.Contains(info.Verb)) throw ApiErrors.MethodNotAllowed();
+        if (sub.Length == 0 && !def.Verbs.Contains(info.Verb.Value)) throw ApiErrors.MethodNotAllowed();
         var q = (Func<string, string?>)(k => ctx.Request.Query.TryGetValue(k, out var v) ? v.ToString() : null);
-        switch (info.Verb)
+        switch (info.Verb.Value)
         {
-            case "get":
+            case Verb.Text.Get:
             {
                 var n = MediaTypes.Negotiate(ctx.Request.Headers.Accept.ToString(), ReadConversions);
                 // Plain compact JSON: the object's kept bytes.
@@ -54,7 +55,7 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
                 await Responses.WriteEncodedAsync(ctx, 200, Conversions.Apply(n, def, obj, false, ctx.Request, time.GetUtcNow()), n);
                 return;
             }
-            case "list":
+            case Verb.Text.List:
             {
                 if (sub.Length > 0) throw ApiErrors.MethodNotAllowed();
                 var n = MediaTypes.Negotiate(ctx.Request.Headers.Accept.ToString(), ReadConversions);
@@ -90,27 +91,27 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
                 await Responses.WriteEncodedAsync(ctx, 200, Conversions.Apply(n, def, list, true, ctx.Request, time.GetUtcNow()), n);
                 return;
             }
-            case "watch":
+            case Verb.Text.Watch:
                 await watcher.StreamAsync(ctx, store, info, ListOptions.FromQuery(q) with { Watch = true });
                 return;
-            case "create":
+            case Verb.Text.Create:
                 if (sub.Length > 0 || info.Name.Length > 0) throw ApiErrors.MethodNotAllowed();
                 await CreateAsync(ctx, info, def, store);
                 return;
             // A collection has no PUT or PATCH (upstream registers neither route for it).
-            case "update" or "patch" when info.Name.Length == 0:
+            case Verb.Text.Update or Verb.Text.Patch when info.Name.Length == 0:
                 throw ApiErrors.MethodNotAllowed();
-            case "update":
+            case Verb.Text.Update:
                 await UpdateAsync(ctx, info, def, store);
                 return;
-            case "patch":
+            case Verb.Text.Patch:
                 await PatchAsync(ctx, info, def, store);
                 return;
-            case "delete":
+            case Verb.Text.Delete:
                 if (sub.Length > 0) throw ApiErrors.MethodNotAllowed();
                 await DeleteAsync(ctx, info, def, store);
                 return;
-            case "deletecollection":
+            case Verb.Text.DeleteCollection:
                 await DeleteCollectionAsync(ctx, info, def, store, ListOptions.FromQuery(q));
                 return;
             default:

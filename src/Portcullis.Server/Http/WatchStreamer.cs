@@ -48,7 +48,7 @@ public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
         var def = store.Definition;
         var negotiated = MediaTypes.Negotiate(ctx.Request.Headers.Accept.ToString(), Conversion.Table, Conversion.PartialObjectMetadata);
         var includeObject = negotiated.Conversion == Conversion.Table ? Conversions.IncludeObject(ctx.Request) : "";
-        ApiWatchEvent Convert(ApiWatchEvent e) => e.Type is "ERROR" or "BOOKMARK" || negotiated.Conversion == Conversion.None ? e
+        ApiWatchEvent Convert(ApiWatchEvent e) => e.Type is WatchEventType.Error or WatchEventType.Bookmark || negotiated.Conversion == Conversion.None ? e
             : e with { Object = negotiated.Conversion == Conversion.Table
                 ? Conversions.ToTable(def, e.Object, false, includeObject, time.GetUtcNow())
                 : Conversions.PartialMetadata(e.Object) };
@@ -63,7 +63,7 @@ public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
         {
             var o = new JsonObject { ["kind"] = def.Kind, ["apiVersion"] = def.GroupVersion,
                 ["metadata"] = new JsonObject { ["resourceVersion"] = rv.ToString(CultureInfo.InvariantCulture) } };
-            return new ApiWatchEvent("BOOKMARK", Api.Schema.ObjectShaper.Shape(o, def.Schema));
+            return new ApiWatchEvent(WatchEventType.Bookmark, Api.Schema.ObjectShaper.Shape(o, def.Schema));
         }
 
         // Refuse bad selectors with a 400 before committing to a 200 stream.
@@ -123,9 +123,9 @@ public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
             catch (CompactedException e)
             {
                 var status = ApiErrors.ResourceExpired($"too old resource version: {e.Requested} ({e.Compacted})").ToStatus();
-                await channel.Writer.WriteAsync(new ApiWatchEvent("ERROR", status), ct);
+                await channel.Writer.WriteAsync(new ApiWatchEvent(WatchEventType.Error, status), ct);
             }
-            catch (ApiException e) { await channel.Writer.WriteAsync(new ApiWatchEvent("ERROR", e.ToStatus()), ct); }
+            catch (ApiException e) { await channel.Writer.WriteAsync(new ApiWatchEvent(WatchEventType.Error, e.ToStatus()), ct); }
             catch (OperationCanceledException) { }
             catch (StorageException) { } // cut off for falling behind (or storage closing): the stream ends
             finally { channel.Writer.TryComplete(); await events.DisposeAsync(); }
@@ -173,7 +173,7 @@ public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
         {
             // What the writer makes of {"type": ..., "object": ...} in compact form (the type is plain ASCII).
             buf.Write("{\"type\":\""u8);
-            System.Text.EncodingExtensions.GetBytes(System.Text.Encoding.ASCII, ev.Type.AsSpan(), buf);
+            buf.Write(ev.Type.ToWireUtf8());
             buf.Write("\",\"object\":"u8);
             buf.Write(served.Json);
             buf.Write("}\n"u8);
@@ -181,7 +181,7 @@ public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
             await ctx.Response.Body.FlushAsync(ct);
             return;
         }
-        var wrapper = new JsonObject { ["type"] = ev.Type, ["object"] = ev.Object };
+        var wrapper = new JsonObject { ["type"] = ev.Type.ToWire(), ["object"] = ev.Object };
         GoJsonWriter.Write(buf, wrapper, pretty);
         buf.Write("\n"u8);
         wrapper.Remove("object");

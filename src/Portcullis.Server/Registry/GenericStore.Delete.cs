@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Portcullis.Server.Admission;
 using Portcullis.Server.Api.Schema;
 using Portcullis.Server.Errors;
 
@@ -31,7 +32,7 @@ public sealed partial class GenericStore
                 throw ApiErrors.Invalid("DeleteOptions", "meta.k8s.io", "", [FieldError.NotSupported("propagationPolicy", p, ["Foreground", "Background", "Orphan", "nil"])]);
 
             // rest.AdmissionToValidateObjectDeleteFunc: the mutating plugins, then the validating ones, see the delete.
-            var deleteRequest = Request("DELETE", "", ns, current, current, new WriteOptions(opts.User, opts.DryRun));
+            var deleteRequest = Request(Operation.Delete, "", ns, current, current, new WriteOptions(opts.User, opts.DryRun));
             await admission.MutateAsync(deleteRequest, ct);
             await admission.ValidateAsync(deleteRequest, ct);
             var finalizers = Meta.Finalizers(current);

@@ -7,16 +7,6 @@ using Portcullis.Server.Storage;
 
 namespace Portcullis.Server.Registry;
 
-/// <summary>A watch event as the API sends it.</summary>
-public readonly record struct ApiWatchEvent(string Type, JsonObject Object)
-{
-    /// <summary>
-    /// The object already encoded as compact JSON, for a watch that asked for it (then
-    /// <see cref="Object"/> is not decoded: it is null).
-    /// </summary>
-    internal ServedItem? Served { get; init; }
-}
-
 public sealed partial class GenericStore
 {
     private static readonly TimeSpan FreshnessWait = TimeSpan.FromSeconds(3);
@@ -243,11 +233,11 @@ public sealed partial class GenericStore
             {
                 if (plain)
                 {
-                    yield return new ApiWatchEvent("ADDED", null!) { Served = _served.GetForEvent(item, Decode) };
+                    yield return new ApiWatchEvent(WatchEventType.Added, null!) { Served = _served.GetForEvent(item, Decode) };
                     continue;
                 }
                 var obj = Decode(item);
-                if (Matches(obj, o, fields)) yield return new ApiWatchEvent("ADDED", obj);
+                if (Matches(obj, o, fields)) yield return new ApiWatchEvent(WatchEventType.Added, obj);
             }
             if (o.SendInitialEvents == true && o.AllowWatchBookmarks)
             {
@@ -263,26 +253,26 @@ public sealed partial class GenericStore
             if (plain)
             {
                 // No selector: a delete is DELETED, a first write ADDED, any other MODIFIED (as below).
-                var type = ev.Type == WatchEventType.Delete ? "DELETED" : ev.PrevKv is null ? "ADDED" : "MODIFIED";
+                var type = ev.Type == KeyEventType.Delete ? WatchEventType.Deleted : ev.PrevKv is null ? WatchEventType.Added : WatchEventType.Modified;
                 yield return new ApiWatchEvent(type, null!) { Served = _served.GetForEvent(ev.Kv, Decode) };
                 continue;
             }
             var obj = Decode(ev.Kv);
-            if (ev.Type == WatchEventType.Delete)
+            if (ev.Type == KeyEventType.Delete)
             {
-                if (Matches(obj, o, fields)) yield return new ApiWatchEvent("DELETED", obj);
+                if (Matches(obj, o, fields)) yield return new ApiWatchEvent(WatchEventType.Deleted, obj);
                 continue;
             }
             var cur = Matches(obj, o, fields);
             if (ev.PrevKv is null)
             {
-                if (cur) yield return new ApiWatchEvent("ADDED", obj);
+                if (cur) yield return new ApiWatchEvent(WatchEventType.Added, obj);
                 continue;
             }
             var prev = o.Labels.IsEmpty && o.Fields.IsEmpty || Matches(Decode(ev.PrevKv), o, fields);
-            if (cur && prev) yield return new ApiWatchEvent("MODIFIED", obj);
-            else if (cur) yield return new ApiWatchEvent("ADDED", obj);
-            else if (prev) yield return new ApiWatchEvent("DELETED", obj);
+            if (cur && prev) yield return new ApiWatchEvent(WatchEventType.Modified, obj);
+            else if (cur) yield return new ApiWatchEvent(WatchEventType.Added, obj);
+            else if (prev) yield return new ApiWatchEvent(WatchEventType.Deleted, obj);
         }
     }
 }

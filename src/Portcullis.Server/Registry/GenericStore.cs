@@ -155,12 +155,12 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         // managedFields record what the client set (with defaults), before admission adds its part.
         obj = ObjectShaper.Shape(obj, def.Schema);
         ManagedFieldsUpdater.Update(obj, null, opts.FieldManager, def.GroupVersion, "", time.GetUtcNow(), def.Schema, def.HasStatus);
-        await admission.MutateAsync(Request("CREATE", "", ns, obj, null, opts), ct);
+        await admission.MutateAsync(Request(Operation.Create, "", ns, obj, null, opts), ct);
         def.Strategy.PrepareForCreate(obj, new StrategyContext(time) { User = opts.User });
         var errs = MetadataValidation.ValidateCreate(def, obj);
         errs.AddRange(def.Strategy.Validate(obj, null));
         if (errs.Count > 0) throw ApiErrors.Invalid(def.Kind, def.Group, Meta.Name(obj), errs);
-        await admission.ValidateAsync(Request("CREATE", "", ns, obj, null, opts), ct);
+        await admission.ValidateAsync(Request(Operation.Create, "", ns, obj, null, opts), ct);
         // The store's key function (NamespaceKeyFunc / NoNamespaceKeyFunc): a name that is no path
         // segment is a 400, for kinds whose validation lets any name through (CSRs).
         if (NameValidation.IsValidPathSegmentName(Meta.Name(obj)) is { Count: > 0 } badName)
@@ -210,14 +210,14 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
                 desired = ObjectShaper.Shape(desired, def.Schema);
                 ManagedFieldsUpdater.Update(desired, old, opts.FieldManager, def.GroupVersion, subresource is "status" ? "status" : subresource, time.GetUtcNow(), def.Schema, def.HasStatus);
             }
-            await admission.MutateAsync(Request("UPDATE", subresource, ns, desired, old, opts), ct);
+            await admission.MutateAsync(Request(Operation.Update, subresource, ns, desired, old, opts), ct);
             var obj = opts.AllowSpec ? desired : PrepareForUpdate(desired, old, subresource);
             def.Strategy.PrepareForUpdate(obj, old, new StrategyContext(time) { User = opts.User, Subresource = subresource });
             var errs = MetadataValidation.ValidateUpdate(def, obj, old);
             // Internal spec writes through the status path (binding) bypass the kind's update rules, as upstream's.
             if (!opts.AllowSpec) errs.AddRange(def.Strategy.ValidateUpdate(obj, old, subresource));
             if (errs.Count > 0) throw ApiErrors.Invalid(def.Kind, def.Group, name, errs);
-            await admission.ValidateAsync(Request("UPDATE", subresource, ns, obj, old, opts), ct);
+            await admission.ValidateAsync(Request(Operation.Update, subresource, ns, obj, old, opts), ct);
 
             var shaped = ObjectShaper.Shape(obj, def.Schema);
             if (def.TracksGeneration && SpecChanged(shaped, old))
@@ -322,7 +322,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         return false;
     }
 
-    private AdmissionRequest Request(string op, string sub, string ns, JsonObject obj, JsonObject? old, WriteOptions opts) =>
+    private AdmissionRequest Request(Operation op, string sub, string ns, JsonObject obj, JsonObject? old, WriteOptions opts) =>
         new(op, def, sub, def.Namespaced ? ns : "", Meta.Name(obj), obj, old, opts.User, opts.DryRun) { Warnings = opts.Warnings };
 
     private static string RandomSuffix(int n)

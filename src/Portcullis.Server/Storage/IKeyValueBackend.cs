@@ -69,16 +69,17 @@ public sealed record RangeResult(IReadOnlyList<KeyValue> Items, bool More, long 
 /// </summary>
 public readonly record struct WriteResult(bool Succeeded, long Revision, KeyValue? Current);
 
-public enum WatchEventType { Put, Delete }
+/// <summary>What happened to a key (etcd's mvccpb.Event_EventType); the API's event types are Registry.WatchEventType.</summary>
+public enum KeyEventType { Put, Delete }
 
 /// <summary>
-/// A change: for <see cref="WatchEventType.Put"/>, <see cref="Kv"/> is the new value and
+/// A change: for <see cref="KeyEventType.Put"/>, <see cref="Kv"/> is the new value and
 /// <see cref="PrevKv"/> the value before (null on create); for a delete, <see cref="Kv"/> carries the
 /// deletion revision and the last value.
 /// </summary>
-public sealed record WatchEvent(WatchEventType Type, KeyValue Kv, KeyValue? PrevKv)
+public sealed record WatchEvent(KeyEventType Type, KeyValue Kv, KeyValue? PrevKv)
 {
-    public bool IsCreate => Type == WatchEventType.Put && PrevKv is null;
+    public bool IsCreate => Type == KeyEventType.Put && PrevKv is null;
 }
 
 /// <summary>A read or watch asked for history that compaction removed.</summary>

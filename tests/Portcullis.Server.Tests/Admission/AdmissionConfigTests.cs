@@ -62,6 +62,6 @@ public sealed class AdmissionConfigTests
     private sealed class Named(string name) : IAdmissionPlugin
     {
         public string Name => name;
-        public bool Handles(string operation) => true;
+        public bool Handles(Operation operation) => true;
     }
 }

@@ -1,3 +1,4 @@
+using Portcullis.Server.Admission;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Admission.Plugins;
 using static Portcullis.Server.Tests.Admission.PodAdmissionTestKit;
@@ -11,11 +12,11 @@ public class DefaultTolerationSecondsTests
          {"key":"node.kubernetes.io/unreachable","operator":"Exists","effect":"NoExecute","tolerationSeconds":300}]
         """;
 
-    private static async Task<JsonNode?> TolerationsAfter(string tolerations, DefaultTolerationSeconds? plugin = null, string op = "CREATE")
+    private static async Task<JsonNode?> TolerationsAfter(string tolerations, DefaultTolerationSeconds? plugin = null, Operation op = Operation.Create)
     {
         var field = tolerations.Length == 0 ? "" : $",\"tolerations\":{tolerations}";
         var pod = Json("""{"metadata":{"name":"p"},"spec":{"containers":[{"name":"a","image":"i"}]""" + field + "}}");
-        var r = op == "CREATE" ? Create(pod) : Update(pod, pod.DeepClone().AsObject());
+        var r = op == Operation.Create ? Create(pod) : Update(pod, pod.DeepClone().AsObject());
         await (plugin ?? new DefaultTolerationSeconds()).AdmitAsync(r);
         return pod["spec"]!["tolerations"];
     }
@@ -24,7 +25,7 @@ public class DefaultTolerationSecondsTests
     public async Task AddsBothTolerationsAsInTheSeed() => SameJson(JsonNode.Parse(Both), await TolerationsAfter(""));
 
     [Fact]
-    public async Task AddsOnUpdateToo() => SameJson(JsonNode.Parse(Both), await TolerationsAfter("", op: "UPDATE"));
+    public async Task AddsOnUpdateToo() => SameJson(JsonNode.Parse(Both), await TolerationsAfter("", op: Operation.Update));
 
     [Fact]
     public async Task ExistingTolerationsAreNotDuplicated()

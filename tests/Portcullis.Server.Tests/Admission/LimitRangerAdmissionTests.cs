@@ -1,3 +1,4 @@
+using Portcullis.Server.Admission;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Admission.Plugins;
 using Portcullis.Server.Errors;
@@ -160,7 +161,7 @@ public sealed class LimitRangerAdmissionTests
         };
         var e = await Assert.ThrowsAsync<ApiException>(() => p.ValidateAsync(QuotaKit.Request("persistentvolumeclaims", Claim("500Mi"))).AsTask());
         Assert.Equal("persistentvolumeclaims \"claim\" is forbidden: minimum storage usage per PersistentVolumeClaim is 1Gi, but request is 500Mi", e.Message);
-        e = await Assert.ThrowsAsync<ApiException>(() => p.ValidateAsync(QuotaKit.Request("persistentvolumeclaims", Claim("20Gi"), "UPDATE", Claim("5Gi"))).AsTask());
+        e = await Assert.ThrowsAsync<ApiException>(() => p.ValidateAsync(QuotaKit.Request("persistentvolumeclaims", Claim("20Gi"), Operation.Update, Claim("5Gi"))).AsTask());
         Assert.Equal("persistentvolumeclaims \"claim\" is forbidden: maximum storage usage per PersistentVolumeClaim is 10Gi, but request is 20Gi", e.Message);
         await p.ValidateAsync(QuotaKit.Request("persistentvolumeclaims", Claim("5Gi")));
     }
@@ -170,12 +171,12 @@ public sealed class LimitRangerAdmissionTests
     {
         var p = Plugin(Range(Limit("Container", ("min", QuotaKit.Map(("cpu", "100m"))))));
         var pod = QuotaKit.Pod("x", QuotaKit.Container("c"));
-        await p.ValidateAsync(QuotaKit.Request("pods", pod, "UPDATE", QuotaKit.Pod("x", QuotaKit.Container("c"))));
+        await p.ValidateAsync(QuotaKit.Request("pods", pod, Operation.Update, QuotaKit.Pod("x", QuotaKit.Container("c"))));
         await p.ValidateAsync(QuotaKit.Request("pods", pod, sub: "status"));
         var claim = new JsonObject { ["metadata"] = new JsonObject { ["name"] = "c" } };
         var old = new JsonObject { ["metadata"] = new JsonObject { ["name"] = "c", ["deletionTimestamp"] = "2025-01-01T00:00:00Z" } };
-        await Plugin(Range(Limit("PersistentVolumeClaim", ("min", QuotaKit.Map(("storage", "1Gi")))))).ValidateAsync(QuotaKit.Request("persistentvolumeclaims", claim, "UPDATE", old));
-        Assert.True(p.Handles("CREATE") && p.Handles("UPDATE") && !p.Handles("DELETE"));
+        await Plugin(Range(Limit("PersistentVolumeClaim", ("min", QuotaKit.Map(("storage", "1Gi")))))).ValidateAsync(QuotaKit.Request("persistentvolumeclaims", claim, Operation.Update, old));
+        Assert.True(p.Handles(Operation.Create) && p.Handles(Operation.Update) && !p.Handles(Operation.Delete));
         Assert.Equal("LimitRanger", p.Name);
     }
 }

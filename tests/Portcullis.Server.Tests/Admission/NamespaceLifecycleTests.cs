@@ -39,8 +39,8 @@ public class NamespaceLifecycleTests
         var p = Lifecycle();
         Assert.IsAssignableFrom<IMutatingAdmission>(p);
         Assert.False(p is IValidatingAdmission);
-        Assert.True(p.Handles("CREATE") && p.Handles("UPDATE") && p.Handles("DELETE"));
-        Assert.False(p.Handles("CONNECT"));
+        Assert.True(p.Handles(Operation.Create) && p.Handles(Operation.Update) && p.Handles(Operation.Delete));
+        Assert.False(p.Handles(Operation.Connect));
     }
 
     [Fact]
@@ -69,7 +69,7 @@ public class NamespaceLifecycleTests
         var pod = Pod("gone");
         var e = await Assert.ThrowsAsync<ApiException>(async () => await Lifecycle().AdmitAsync(Update(pod, pod, ns: "gone")));
         IsNamespaceNotFound(e, "gone");
-        await Lifecycle().AdmitAsync(new AdmissionRequest("DELETE", Pods, "", "gone", "p", pod, pod, User, false));
+        await Lifecycle().AdmitAsync(new AdmissionRequest(Operation.Delete, Pods, "", "gone", "p", pod, pod, User, false));
     }
 
     [Fact]
@@ -78,7 +78,7 @@ public class NamespaceLifecycleTests
         var chain = new AdmissionChain([Lifecycle()]);
         var ns = Namespaces["default"];
         var e = await Assert.ThrowsAsync<ApiException>(async () =>
-            await chain.MutateAsync(new AdmissionRequest("DELETE", Def("", "namespaces"), "", "", "default", ns, ns, User, false)));
+            await chain.MutateAsync(new AdmissionRequest(Operation.Delete, Def("", "namespaces"), "", "", "default", ns, ns, User, false)));
         Assert.Equal(403, e.Code);
         Assert.Equal("namespaces \"default\" is forbidden: this namespace may not be deleted", e.Message);
     }

@@ -17,10 +17,10 @@ internal static class PodAdmissionTestKit
     public static ResourceDefinition Pods => Def("", "pods");
 
     public static AdmissionRequest Create(JsonObject pod, string ns = "default", ResourceDefinition? def = null) =>
-        new("CREATE", def ?? Pods, "", ns, (string?)pod["metadata"]?["name"] ?? "", pod, null, User, false);
+        new(Operation.Create, def ?? Pods, "", ns, (string?)pod["metadata"]?["name"] ?? "", pod, null, User, false);
 
     public static AdmissionRequest Update(JsonObject pod, JsonObject old, string subresource = "", string ns = "default") =>
-        new("UPDATE", Pods, subresource, ns, (string?)pod["metadata"]?["name"] ?? "", pod, old, User, false);
+        new(Operation.Update, Pods, subresource, ns, (string?)pod["metadata"]?["name"] ?? "", pod, old, User, false);
 
     public static JsonObject Json(string text) => (JsonObject)JsonNode.Parse(text)!;
 

@@ -110,7 +110,7 @@ public sealed class ResourceQuotaAdmissionTests
         e = await Refused(Plugin(f), QuotaKit.Request("configmaps", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "cm" } }));
         Assert.Equal("configmaps \"cm\" is forbidden: exceeded quota: q, requested: configmaps=1, used: configmaps=2, limited: configmaps=2", e.Message);
         // Updates of counted objects charge nothing; events are never counted.
-        await Plugin(f).ValidateAsync(QuotaKit.Request("deployments", deploy, "UPDATE", deploy, group: "apps"));
+        await Plugin(f).ValidateAsync(QuotaKit.Request("deployments", deploy, Operation.Update, deploy, group: "apps"));
         Assert.Equal(1, f.Updates);
     }
 
@@ -221,13 +221,13 @@ public sealed class ResourceQuotaAdmissionTests
             ["metadata"] = new JsonObject { ["name"] = "s", ["resourceVersion"] = rv },
             ["spec"] = new JsonObject { ["type"] = type, ["ports"] = new JsonArray(Enumerable.Range(0, ports).Select(i => (JsonNode)new JsonObject { ["port"] = 80 + i }).ToArray()) },
         };
-        await Plugin(f).ValidateAsync(QuotaKit.Request("services", Svc("NodePort", 2), "UPDATE", Svc("ClusterIP", 2, "7")));
+        await Plugin(f).ValidateAsync(QuotaKit.Request("services", Svc("NodePort", 2), Operation.Update, Svc("ClusterIP", 2, "7")));
         Assert.Equal(("2", "1"), (f.Used("q", "services.nodeports"), f.Used("q", "services")));
-        var e = await Refused(Plugin(f), QuotaKit.Request("services", Svc("NodePort", 3), "UPDATE", Svc("NodePort", 2, "8")));
+        var e = await Refused(Plugin(f), QuotaKit.Request("services", Svc("NodePort", 3), Operation.Update, Svc("NodePort", 2, "8")));
         Assert.Equal("services \"s\" is forbidden: exceeded quota: q, requested: services.nodeports=1, used: services.nodeports=2, limited: services.nodeports=2", e.Message);
         // Pod updates (other than resize) and other subresources are not charged.
-        await Plugin(f).ValidateAsync(QuotaKit.Request("pods", BestEffortPod(), "UPDATE", BestEffortPod()));
-        await Plugin(f).ValidateAsync(QuotaKit.Request("pods", BestEffortPod(), "UPDATE", BestEffortPod(), sub: "status"));
+        await Plugin(f).ValidateAsync(QuotaKit.Request("pods", BestEffortPod(), Operation.Update, BestEffortPod()));
+        await Plugin(f).ValidateAsync(QuotaKit.Request("pods", BestEffortPod(), Operation.Update, BestEffortPod(), sub: "status"));
     }
 
     [Fact]
@@ -235,9 +235,9 @@ public sealed class ResourceQuotaAdmissionTests
     {
         var f = new FakeQuotas();
         await Plugin(f).ValidateAsync(QuotaKit.Request("pods", BestEffortPod()));
-        var ns = new AdmissionRequest("CREATE", QuotaKit.Def("", "namespaces"), "", "", "x", new JsonObject(), null, QuotaKit.User, false);
+        var ns = new AdmissionRequest(Operation.Create, QuotaKit.Def("", "namespaces"), "", "", "x", new JsonObject(), null, QuotaKit.User, false);
         await Plugin(f).ValidateAsync(ns);
         Assert.Equal("ResourceQuota", Plugin(f).Name);
-        Assert.True(Plugin(f).Handles("CREATE") && Plugin(f).Handles("UPDATE") && !Plugin(f).Handles("DELETE"));
+        Assert.True(Plugin(f).Handles(Operation.Create) && Plugin(f).Handles(Operation.Update) && !Plugin(f).Handles(Operation.Delete));
     }
 }

@@ -15,7 +15,7 @@ internal static class QuotaKit
         BuiltinResources.All.FirstOrDefault(d => d.Group == group && d.Plural == plural)
         ?? new ResourceDefinition { Group = group, Version = "v1", Plural = plural, Singular = plural.TrimEnd('s'), Kind = "Custom", Namespaced = true };
 
-    public static AdmissionRequest Request(string plural, JsonObject obj, string op = "CREATE", JsonObject? old = null, bool dryRun = false, string group = "", string sub = "") =>
+    public static AdmissionRequest Request(string plural, JsonObject obj, Operation op = Operation.Create, JsonObject? old = null, bool dryRun = false, string group = "", string sub = "") =>
         new(op, Def(group, plural), sub, "ns", obj["metadata"]?["name"]?.GetValue<string>() ?? "", obj, old, User, dryRun);
 
     public static JsonObject Map(params (string K, string V)[] entries)

@@ -185,7 +185,7 @@ public sealed class ResourceQuotaStoreTests : IAsyncLifetime
         var plugin = ResourceQuotaAdmission.ForStore(() => Quotas, _coordinator);
         var pod = Pod("inflight");
         pod["metadata"]!["namespace"] = "ns";
-        await plugin.ValidateAsync(new AdmissionRequest("CREATE", Pods.Definition, "", "ns", "inflight", pod, null, SystemClient.Controller, false));
+        await plugin.ValidateAsync(new AdmissionRequest(Operation.Create, Pods.Definition, "", "ns", "inflight", pod, null, SystemClient.Controller, false));
         Assert.Equal("1", await UsedAsync("q", "pods"));
         await _controller.SyncNamespaceAsync("ns", default);
         Assert.Equal("1", await UsedAsync("q", "pods"));

@@ -20,11 +20,11 @@ public sealed class AccessRecorderTests
     {
         var stream = new MemoryStream();
         var recorder = new AccessRecorder(stream);
-        var get = new AuthorizationAttributes(Sa, "get", true, "/api/v1/namespaces/ops/pods/web", "ops", "", "v1", "pods", "", "web");
+        var get = new AuthorizationAttributes(Sa, Verb.Get, true, "/api/v1/namespaces/ops/pods/web", "ops", "", "v1", "pods", "", "web");
         recorder.Record(get, AccessRecorder.ViaRbac);
         recorder.Record(get, AccessRecorder.ViaRbac);
         recorder.Record(get with { Name = "db" }, AccessRecorder.ViaRbac);
-        recorder.Record(new AuthorizationAttributes(Sa, "get", false, "/healthz"), AccessRecorder.ViaRbac);
+        recorder.Record(new AuthorizationAttributes(Sa, Verb.Get, false, "/healthz"), AccessRecorder.ViaRbac);
         await recorder.DisposeAsync();
 
         var lines = Lines(stream.ToArray());
@@ -46,7 +46,7 @@ public sealed class AccessRecorderTests
     {
         var stream = new MemoryStream();
         var recorder = new AccessRecorder(stream);
-        var a = new AuthorizationAttributes(Sa, "list", true, "", "", "apps", "v1", "deployments");
+        var a = new AuthorizationAttributes(Sa, Verb.List, true, "", "", "apps", "v1", "deployments");
         recorder.Record(a, AccessRecorder.ViaRbac);
         recorder.Record(a, AccessRecorder.ViaOther);
         recorder.Record(a with { User = Sa with { Groups = ["g"] } }, AccessRecorder.ViaRbac);
@@ -73,7 +73,7 @@ public sealed class AccessRecorderTests
     {
         var stream = new HeldStream();
         var recorder = new AccessRecorder(stream, capacity: 1);
-        AuthorizationAttributes Get(string name) => new(Sa, "get", true, "", "ops", "", "v1", "secrets", "", name);
+        AuthorizationAttributes Get(string name) => new(Sa, Verb.Get, true, "", "ops", "", "v1", "secrets", "", name);
         recorder.Record(Get("a"), AccessRecorder.ViaRbac);
         Assert.True(await stream.Entered.WaitAsync(TimeSpan.FromSeconds(30)), "the writer never took the first line");
         recorder.Record(Get("b"), AccessRecorder.ViaRbac); // waits in the channel
@@ -97,7 +97,7 @@ public sealed class AccessRecorderTests
         var recorder = AccessRecorder.Open(path);
         try
         {
-            recorder.Record(new AuthorizationAttributes(Sa, "get", false, "/version"), AccessRecorder.ViaRbac);
+            recorder.Record(new AuthorizationAttributes(Sa, Verb.Get, false, "/version"), AccessRecorder.ViaRbac);
             // The writer flushes as soon as the channel is empty: the line reaches the file while the server still runs.
             string text = "";
             for (var i = 0; i < 300 && !text.Contains('\n'); i++)
@@ -127,7 +127,7 @@ public sealed class AccessRecorderTests
         var recorder = new AccessRecorder(stream);
         var alice = new UserInfo("alice", "", ["system:authenticated"], UserInfo.NoExtra);
         var admin = new UserInfo("admin", "", ["system:masters", "system:authenticated"], UserInfo.NoExtra);
-        var a = new AuthorizationAttributes(alice, "get", false, "/a");
+        var a = new AuthorizationAttributes(alice, Verb.Get, false, "/a");
         Assert.Equal(Decision.Allow, (await new RecordingAuthorizer(new Fixed(AuthorizationResult.Allowed("RBAC: allowed by ClusterRoleBinding \"x\"")), recorder).AuthorizeAsync(a)).Decision);
         await new RecordingAuthorizer(new Fixed(AuthorizationResult.Allowed()), recorder).AuthorizeAsync(a with { Path = "/b" });
         await new RecordingAuthorizer(new Fixed(AuthorizationResult.Allowed()), recorder).AuthorizeAsync(a with { User = admin, Path = "/c" });

@@ -98,7 +98,7 @@ public sealed class ResourceVerbCoverageTests
         var i = Parse(c);
         Assert.True(i.IsResourceRequest);
         Assert.Equal((c.Verb, c.Group, c.Plural, c.Subresource, c.ExpectedNamespace, c.HasName ? ObjName : ""),
-            (i.Verb, i.ApiGroup, i.Resource, i.Subresource, i.Namespace, i.Name));
+            (i.Verb.Value, i.ApiGroup, i.Resource, i.Subresource, i.Namespace, i.Name));
     }
 
     [Theory]

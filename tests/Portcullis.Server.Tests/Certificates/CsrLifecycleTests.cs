@@ -36,7 +36,7 @@ public sealed class CsrLifecycleTests : IAsyncLifetime
         _kv = SqliteBackend.Open(Path.Combine(_dir, "kv.db"));
         var resources = new ResourceRegistry(BuiltinResources.All);
         var authz = new FakeAuthorizer(a => a.User.Groups.Contains(UserInfo.SystemMasters)
-            || (a.Resource == "signers" && a.ApiGroup == "certificates.k8s.io" && _grants.Contains((a.User.Name, a.Verb, a.Name))));
+            || (a.Resource == "signers" && a.ApiGroup == "certificates.k8s.io" && _grants.Contains((a.User.Name, a.Verb.Value, a.Name))));
         var admission = new AdmissionChain([new CertificateApproval(authz), new CertificateSigning(authz), new CertificateSubjectRestriction()]);
         var stores = new Dictionary<ResourceDefinition, GenericStore>();
         foreach (var d in resources.All.Where(d => !d.Virtual)) stores[d] = new GenericStore(d, _kv, _clock, admission);

@@ -23,7 +23,7 @@ public sealed class ControllerIsolationTests : IAsyncLifetime
     public Task InitializeAsync()
     {
         // Writes to a pod or object named "boom" fail with an unexpected (non-API) exception.
-        _cluster = new FaultyCluster(TimeProvider.System, r => r.Name == "boom", "UPDATE", "DELETE");
+        _cluster = new FaultyCluster(TimeProvider.System, r => r.Name == "boom", Operation.Update, Operation.Delete);
         _kv = _cluster.Kv;
         _client = _cluster.Client;
         return Task.CompletedTask;

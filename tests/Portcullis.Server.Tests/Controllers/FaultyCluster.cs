@@ -19,7 +19,7 @@ public sealed class FaultyCluster : IAsyncDisposable
     public static readonly WriteOptions As = new(SystemClient.Controller);
 
     /// <param name="fails">Which writes fail (operation and request); the others pass.</param>
-    public FaultyCluster(TimeProvider clock, Func<AdmissionRequest, bool> fails, params string[] operations)
+    public FaultyCluster(TimeProvider clock, Func<AdmissionRequest, bool> fails, params Operation[] operations)
     {
         Kv = SqliteBackend.Open(Path.Combine(_dir, "kv.db"));
         var resources = new ResourceRegistry(BuiltinResources.All);
@@ -29,10 +29,10 @@ public sealed class FaultyCluster : IAsyncDisposable
         Client = new SystemClient(stores, resources, Kv);
     }
 
-    private sealed class Fault(Func<AdmissionRequest, bool> fails, string[] operations) : IValidatingAdmission
+    private sealed class Fault(Func<AdmissionRequest, bool> fails, Operation[] operations) : IValidatingAdmission
     {
         public string Name => "Fault";
-        public bool Handles(string operation) => operations.Contains(operation);
+        public bool Handles(Operation operation) => operations.Contains(operation);
         public ValueTask ValidateAsync(AdmissionRequest request, CancellationToken ct = default) =>
             fails(request) ? throw new InvalidOperationException("injected failure") : ValueTask.CompletedTask;
     }

@@ -27,7 +27,7 @@ public sealed class GracePeriodAndNamespaceTests : IAsyncLifetime
     public Task InitializeAsync()
     {
         // Writes to a pod or object named "boom" fail with an unexpected (non-API) exception.
-        _cluster = new FaultyCluster(_clock, r => r.Resource.Plural == "pods" && r.Name == "boom", "DELETE");
+        _cluster = new FaultyCluster(_clock, r => r.Resource.Plural == "pods" && r.Name == "boom", Operation.Delete);
         _kv = _cluster.Kv;
         _client = _cluster.Client;
         return Task.CompletedTask;

@@ -27,7 +27,7 @@ public sealed class RequestInfoParserTests
         string ns, string resource, string subresource, string name, string[] parts)
     {
         Assert.True(info.IsResourceRequest);
-        Assert.Equal(verb, info.Verb);
+        Assert.Equal(verb, info.Verb.Value);
         Assert.Equal(apiPrefix, info.ApiPrefix);
         Assert.Equal(group, info.ApiGroup);
         Assert.Equal(version, info.ApiVersion);
@@ -56,7 +56,7 @@ public sealed class RequestInfoParserTests
     [Fact]
     public void Parse_HeadOnNamedObject_IsGet()
     {
-        Assert.Equal("get", Parse("HEAD", "/api/v1/namespaces/other/pods/foo").Verb);
+        Assert.Equal("get", Parse("HEAD", "/api/v1/namespaces/other/pods/foo").Verb.Value);
     }
 
     [Fact]
@@ -87,14 +87,14 @@ public sealed class RequestInfoParserTests
     [InlineData("?limit=5")]
     public void Parse_ListWithFalseOrNoWatch_IsList(string query)
     {
-        Assert.Equal("list", Parse("GET", "/api/v1/namespaces/other/pods" + query).Verb);
+        Assert.Equal("list", Parse("GET", "/api/v1/namespaces/other/pods" + query).Verb.Value);
     }
 
     [Fact]
     public void Parse_WatchParameterOnNamedGet_StaysGet()
     {
         var info = Parse("GET", "/api/v1/namespaces/other/pods/foo?watch=true");
-        Assert.Equal("get", info.Verb);
+        Assert.Equal("get", info.Verb.Value);
         Assert.Equal("foo", info.Name);
     }
 
@@ -159,7 +159,7 @@ public sealed class RequestInfoParserTests
     {
         var info = Parse("OPTIONS", "/api/v1/namespaces/other/pods");
         Assert.True(info.IsResourceRequest);
-        Assert.Equal("", info.Verb);
+        Assert.Equal("", info.Verb.Value);
     }
 
     [Fact]
@@ -251,7 +251,7 @@ public sealed class RequestInfoParserTests
     {
         var info = Parse("GET", "/api/v1/proxy/namespaces/other/pods/foo/some/path");
         Assert.True(info.IsResourceRequest);
-        Assert.Equal("proxy", info.Verb);
+        Assert.Equal("proxy", info.Verb.Value);
         Assert.Equal("other", info.Namespace);
         Assert.Equal("pods", info.Resource);
         Assert.Equal("foo", info.Name);
@@ -277,7 +277,7 @@ public sealed class RequestInfoParserTests
     {
         var info = Parse(method, path);
         Assert.False(info.IsResourceRequest);
-        Assert.Equal(verb, info.Verb);
+        Assert.Equal(verb, info.Verb.Value);
         Assert.Equal(path, info.Path);
         Assert.Equal("", info.Resource);
         Assert.Equal("", info.Name);
@@ -295,7 +295,7 @@ public sealed class RequestInfoParserTests
     public void Parse_WatchWithNameFieldSelector_SetsName()
     {
         var info = Parse("GET", "/api/v1/namespaces/other/pods?watch=true&fieldSelector=metadata.name%3D%3Dfoo");
-        Assert.Equal("watch", info.Verb);
+        Assert.Equal("watch", info.Verb.Value);
         Assert.Equal("foo", info.Name);
     }
 
@@ -303,7 +303,7 @@ public sealed class RequestInfoParserTests
     public void Parse_NameFieldSelectorAmongOthers_SetsName()
     {
         var info = Parse("GET", "/api/v1/pods?fieldSelector=spec.nodeName%3Dn1,metadata.name%3Dfoo");
-        Assert.Equal("list", info.Verb);
+        Assert.Equal("list", info.Verb.Value);
         Assert.Equal("foo", info.Name);
     }
 
@@ -317,7 +317,7 @@ public sealed class RequestInfoParserTests
     public void Parse_ListWithoutUsableNameSelector_LeavesNameEmpty(string selector)
     {
         var info = Parse("GET", "/api/v1/namespaces/other/pods?fieldSelector=" + selector);
-        Assert.Equal("list", info.Verb);
+        Assert.Equal("list", info.Verb.Value);
         Assert.Equal("", info.Name);
     }
 
@@ -326,7 +326,7 @@ public sealed class RequestInfoParserTests
     {
         // Only a get turned list looks at the field selector.
         var info = Parse("DELETE", "/api/v1/namespaces/other/pods?fieldSelector=metadata.name%3Dfoo");
-        Assert.Equal("deletecollection", info.Verb);
+        Assert.Equal("deletecollection", info.Verb.Value);
         Assert.Equal("", info.Name);
     }
 }

@@ -133,22 +133,22 @@ public sealed class EncodedListTests : TempSqliteTest
     {
         var store = Store();
         await store.CreateAsync("a", ConfigMap("first", 1), As);
-        static ApiWatchEvent Bookmark(long rv) => new("BOOKMARK", new JsonObject());
+        static ApiWatchEvent Bookmark(long rv) => new(WatchEventType.Bookmark, new JsonObject());
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var decoded = store.WatchAsync("", new ListOptions(), Bookmark, null, encoded: false, cts.Token).GetAsyncEnumerator(cts.Token);
         var encoded = store.WatchAsync("", new ListOptions(), Bookmark, null, encoded: true, cts.Token).GetAsyncEnumerator(cts.Token);
         // The first event of each is the initial listing (a watch starts when first asked); the writes follow.
-        await Next("ADDED");
+        await Next(WatchEventType.Added);
         await store.CreateAsync("a", ConfigMap("second", 2), As);
         await store.UpdateAsync("a", "first", "", o => { o["data"]!["k"] = "x"; return o; }, As);
         await store.DeleteAsync("a", "second", new DeleteOptions(SystemClient.Controller));
-        foreach (var type in new[] { "ADDED", "MODIFIED", "DELETED" }) await Next(type);
+        foreach (var type in new[] { WatchEventType.Added, WatchEventType.Modified, WatchEventType.Deleted }) await Next(type);
         Assert.Equal(0, store.ServedCount); // events are kept among recent events only, not as objects' served forms
         await cts.CancelAsync();
         await decoded.DisposeAsync();
         await encoded.DisposeAsync();
 
-        async Task Next(string type)
+        async Task Next(WatchEventType type)
         {
             Assert.True(await decoded.MoveNextAsync());
             Assert.True(await encoded.MoveNextAsync());

@@ -48,14 +48,14 @@ public abstract partial class KeyValueBackendConformanceTests
         var created = watch.Current;
         var (updated, removed) = (await NextAsync(watch), await NextAsync(watch));
 
-        Assert.Equal(WatchEventType.Put, created.Type);
+        Assert.Equal(KeyEventType.Put, created.Type);
         Assert.True(created.IsCreate);
         AssertKv("/w/a", "1", a.CreateRevision, a.ModRevision, created.Kv);
-        Assert.Equal(WatchEventType.Put, updated.Type);
+        Assert.Equal(KeyEventType.Put, updated.Type);
         Assert.False(updated.IsCreate);
         AssertKv("/w/a", "2", a.CreateRevision, a2.ModRevision, updated.Kv);
         AssertKv("/w/a", "1", a.CreateRevision, a.ModRevision, updated.PrevKv);
-        Assert.Equal(WatchEventType.Delete, removed.Type);
+        Assert.Equal(KeyEventType.Delete, removed.Type);
         AssertKv("/w/a", "2", a.CreateRevision, deleted, removed.Kv);
     }
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Data.Sqlite;
 using Portcullis.Server.Admission;
 using Portcullis.Server.Api.Resources;
+using Portcullis.Server.Authorization;
 using Portcullis.Server.Controllers;
 using Portcullis.Server.Http;
 using Portcullis.Server.Registry;
@@ -156,7 +157,7 @@ public sealed class SlowWatcherTests : IAsyncLifetime
         var (ctx, body, abort) = Context();
         var streamer = new WatchStreamer(_kv, TimeProvider.System)
             { MaxBacklogEvents = 50, MaxBacklogBytes = 256 * 1024, DecodedBuffer = 2, CutOffGrace = TimeSpan.Zero };
-        var info = new RequestInfo { Path = "/api/v1/namespaces/default/configmaps", Verb = "watch", Namespace = "default", Resource = "configmaps", IsResourceRequest = true };
+        var info = new RequestInfo { Path = "/api/v1/namespaces/default/configmaps", Verb = Verb.Watch, Namespace = "default", Resource = "configmaps", IsResourceRequest = true };
         var watching = streamer.StreamAsync(ctx, store, info, new ListOptions { Watch = true, ResourceVersion = _kv.CurrentRevision.ToString() });
 
         // Writes go on until the watcher is cut off: nothing waits on it, so it must be cut off by the backlog.
@@ -194,7 +195,7 @@ public sealed class SlowWatcherTests : IAsyncLifetime
         var ctx = new DefaultHttpContext();
         var body = new MemoryStream();
         ctx.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(body));
-        var info = new RequestInfo { Path = "/api/v1/namespaces/default/configmaps", Verb = "watch", Namespace = "default", Resource = "configmaps", IsResourceRequest = true };
+        var info = new RequestInfo { Path = "/api/v1/namespaces/default/configmaps", Verb = Verb.Watch, Namespace = "default", Resource = "configmaps", IsResourceRequest = true };
         await store.CreateAsync("default", ConfigMap("present", 10), new WriteOptions(SystemClient.Controller));
         await new WatchStreamer(_kv, TimeProvider.System).StreamAsync(ctx, store, info, new ListOptions { Watch = true, TimeoutSeconds = -1 })
             .WaitAsync(TimeSpan.FromMinutes(1));
@@ -211,7 +212,7 @@ public sealed class SlowWatcherTests : IAsyncLifetime
         var abort = new AbortFeature();
         ctx.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(body));
         ctx.Features.Set<IHttpRequestLifetimeFeature>(abort);
-        var info = new RequestInfo { Path = "/api/v1/namespaces/default/configmaps", Verb = "watch", Namespace = "default", Resource = "configmaps", IsResourceRequest = true };
+        var info = new RequestInfo { Path = "/api/v1/namespaces/default/configmaps", Verb = Verb.Watch, Namespace = "default", Resource = "configmaps", IsResourceRequest = true };
         var watching = new WatchStreamer(_kv, TimeProvider.System).StreamAsync(ctx, store, info, new ListOptions { Watch = true, TimeoutSeconds = int.MaxValue });
         await store.CreateAsync("default", ConfigMap("seen", 10), new WriteOptions(SystemClient.Controller));
         while (body.Length == 0 && !watching.IsCompleted) await Task.Delay(10);

@@ -15,14 +15,14 @@ internal static class SignerAuthorization
 {
     public const string Group = "certificates.k8s.io";
 
-    public static async ValueTask<bool> IsAuthorizedAsync(IAuthorizer authz, UserInfo user, string verb, string signerName, CancellationToken ct)
+    public static async ValueTask<bool> IsAuthorizedAsync(IAuthorizer authz, UserInfo user, Verb verb, string signerName, CancellationToken ct)
     {
         if ((await authz.AuthorizeAsync(Attributes(user, verb, signerName), ct)).Decision == Decision.Allow) return true;
         var domain = signerName.Split('/')[0];
         return (await authz.AuthorizeAsync(Attributes(user, verb, domain + "/*"), ct)).Decision == Decision.Allow;
     }
 
-    private static AuthorizationAttributes Attributes(UserInfo user, string verb, string name) =>
+    private static AuthorizationAttributes Attributes(UserInfo user, Verb verb, string name) =>
         new(user, verb, IsResourceRequest: true, ApiGroup: Group, ApiVersion: "*", Resource: "signers", Name: name);
 
     public static bool IsCsr(AdmissionRequest r) => r.Resource.Group == Group && r.Resource.Plural == "certificatesigningrequests";
@@ -37,13 +37,13 @@ internal static class SignerAuthorization
 public sealed class CertificateApproval(IAuthorizer authz) : IValidatingAdmission
 {
     public string Name => "CertificateApproval";
-    public bool Handles(string operation) => operation == "UPDATE";
+    public bool Handles(Operation operation) => operation == Operation.Update;
 
     public async ValueTask ValidateAsync(AdmissionRequest r, CancellationToken ct = default)
     {
         if (r.Subresource != "approval" || !SignerAuthorization.IsCsr(r)) return;
         var signer = SignerAuthorization.SignerName(r.OldObject);
-        if (!await SignerAuthorization.IsAuthorizedAsync(authz, r.User, "approve", signer, ct))
+        if (!await SignerAuthorization.IsAuthorizedAsync(authz, r.User, Verb.Approve, signer, ct))
             throw SignerAuthorization.Forbidden(r, $"user not permitted to approve requests with signerName \"{signer}\"");
     }
 }
@@ -52,7 +52,7 @@ public sealed class CertificateApproval(IAuthorizer authz) : IValidatingAdmissio
 public sealed class CertificateSigning(IAuthorizer authz) : IValidatingAdmission
 {
     public string Name => "CertificateSigning";
-    public bool Handles(string operation) => operation == "UPDATE";
+    public bool Handles(Operation operation) => operation == Operation.Update;
 
     public async ValueTask ValidateAsync(AdmissionRequest r, CancellationToken ct = default)
     {
@@ -61,7 +61,7 @@ public sealed class CertificateSigning(IAuthorizer authz) : IValidatingAdmission
         if (JsonNode.DeepEquals(oldStatus?["certificate"], newStatus?["certificate"])
             && JsonNode.DeepEquals(oldStatus?["conditions"], newStatus?["conditions"])) return;
         var signer = SignerAuthorization.SignerName(r.OldObject);
-        if (!await SignerAuthorization.IsAuthorizedAsync(authz, r.User, "sign", signer, ct))
+        if (!await SignerAuthorization.IsAuthorizedAsync(authz, r.User, Verb.Sign, signer, ct))
             throw SignerAuthorization.Forbidden(r, $"user not permitted to sign requests with signerName \"{signer}\"");
     }
 }
@@ -70,7 +70,7 @@ public sealed class CertificateSigning(IAuthorizer authz) : IValidatingAdmission
 public sealed class CertificateSubjectRestriction : IValidatingAdmission
 {
     public string Name => "CertificateSubjectRestriction";
-    public bool Handles(string operation) => operation == "CREATE";
+    public bool Handles(Operation operation) => operation == Operation.Create;
 
     public ValueTask ValidateAsync(AdmissionRequest r, CancellationToken ct = default)
     {

@@ -17,7 +17,7 @@ public sealed class DefaultTolerationSeconds(long notReadyTolerationSeconds = 30
 
     public string Name => "DefaultTolerationSeconds";
 
-    public bool Handles(string operation) => operation is "CREATE" or "UPDATE";
+    public bool Handles(Operation operation) => operation is Operation.Create or Operation.Update;
 
     public ValueTask AdmitAsync(AdmissionRequest r, CancellationToken ct = default)
     {

@@ -22,14 +22,14 @@ public sealed class LimitRangerAdmission(Func<string, CancellationToken, Task<IR
 
     public string Name => "LimitRanger";
 
-    public bool Handles(string operation) => operation is "CREATE" or "UPDATE";
+    public bool Handles(Operation operation) => operation is Operation.Create or Operation.Update;
 
     private static bool IsPod(AdmissionRequest r) => r.Resource.Group.Length == 0 && r.Resource.Plural == "pods";
 
     private static bool IsClaim(AdmissionRequest r) => r.Resource.Group.Length == 0 && r.Resource.Plural == "persistentvolumeclaims";
 
     private static bool Supports(AdmissionRequest r) =>
-        r.Subresource.Length == 0 && ((IsPod(r) && r.Operation != "UPDATE") || IsClaim(r))
+        r.Subresource.Length == 0 && ((IsPod(r) && r.Operation != Operation.Update) || IsClaim(r))
         && r.OldObject?["metadata"]?["deletionTimestamp"] is not JsonValue;
 
     public async ValueTask AdmitAsync(AdmissionRequest r, CancellationToken ct = default)

@@ -16,21 +16,21 @@ public sealed class NamespaceLifecycle(Func<string, CancellationToken, Task<Json
 
     public string Name => "NamespaceLifecycle";
 
-    public bool Handles(string operation) => operation is "CREATE" or "UPDATE" or "DELETE";
+    public bool Handles(Operation operation) => operation is Operation.Create or Operation.Update or Operation.Delete;
 
     public async ValueTask AdmitAsync(AdmissionRequest r, CancellationToken ct = default)
     {
         var def = r.Resource;
         var isNamespace = def.Group.Length == 0 && def.Plural == "namespaces";
-        if (r.Operation == "DELETE" && isNamespace && Immortal.Contains(r.Name))
+        if (r.Operation == Operation.Delete && isNamespace && Immortal.Contains(r.Name))
             throw ApiErrors.Forbidden("namespaces", "", r.Name, "this namespace may not be deleted");
         // Cluster-scoped objects, namespaces themselves and deletes of anything else are always allowed.
-        if (isNamespace || r.Operation == "DELETE" || !def.Namespaced || r.Namespace.Length == 0) return;
+        if (isNamespace || r.Operation == Operation.Delete || !def.Namespaced || r.Namespace.Length == 0) return;
         // Access reviews must not reveal whether a namespace exists.
         if (def.Group == "authorization.k8s.io" && def.Plural == "localsubjectaccessreviews") return;
         var ns = await getNamespace(r.Namespace, ct);
         if (ns is null) throw ApiErrors.NotFound("namespaces", "", r.Namespace);
-        if (r.Operation != "CREATE") return;
+        if (r.Operation != Operation.Create) return;
         if (Meta.IsDeleting(ns) || ns["status"]?["phase"]?.GetValue<string>() == "Terminating")
         {
             throw new ApiException(403, "Forbidden",

@@ -39,7 +39,7 @@ public sealed class PriorityAdmission : IMutatingAdmission, IValidatingAdmission
 
     public string Name => "Priority";
 
-    public bool Handles(string operation) => operation is "CREATE" or "UPDATE" or "DELETE";
+    public bool Handles(Operation operation) => operation is Operation.Create or Operation.Update or Operation.Delete;
 
     /// <summary>The classes upstream creates at start-up (scheduling.SystemPriorityClasses), as the API serves them.</summary>
     public static IReadOnlyList<JsonObject> SystemPriorityClasses() =>
@@ -61,21 +61,21 @@ public sealed class PriorityAdmission : IMutatingAdmission, IValidatingAdmission
     public async ValueTask AdmitAsync(AdmissionRequest r, CancellationToken ct = default)
     {
         if (r.Subresource.Length > 0 || !IsPod(r)) return;
-        if (r.Operation == "UPDATE") KeepPriorityOnUpdate(r);
-        else if (r.Operation == "CREATE") await AdmitNewPodAsync(r, ct);
+        if (r.Operation == Operation.Update) KeepPriorityOnUpdate(r);
+        else if (r.Operation == Operation.Create) await AdmitNewPodAsync(r, ct);
     }
 
     public async ValueTask ValidateAsync(AdmissionRequest r, CancellationToken ct = default)
     {
         if (r.Subresource.Length > 0) return;
         if (r.Resource.Group != "scheduling.k8s.io" || r.Resource.Plural != "priorityclasses") return;
-        if (r.Operation is not ("CREATE" or "UPDATE")) return;
+        if (r.Operation is not (Operation.Create or Operation.Update)) return;
         if (Bool(r.Object, "globalDefault") != true) return;
         var current = await DefaultPriorityClassAsync(ct);
         if (current is null) return;
         var currentName = Str(Obj(current, "metadata"), "name");
         var name = Str(Obj(r.Object, "metadata"), "name");
-        if (r.Operation == "CREATE" || currentName != name)
+        if (r.Operation == Operation.Create || currentName != name)
             throw Forbidden(r, $"PriorityClass {currentName} is already marked as default. Only one default can exist");
     }
 

@@ -11,7 +11,7 @@ public sealed class PriorityClassGuard : IValidatingAdmission
 {
     public string Name => "PriorityClassDeletionGuard";
 
-    public bool Handles(string operation) => operation == "DELETE";
+    public bool Handles(Operation operation) => operation == Operation.Delete;
 
     public ValueTask ValidateAsync(AdmissionRequest r, CancellationToken ct = default)
     {

@@ -12,13 +12,13 @@ public sealed class QuotaCoordinator
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
-    private readonly Dictionary<(string Ns, string Group, string Resource), Dictionary<string, PendingCharge>> _pending = new();
+    private readonly Dictionary<(string Ns, Api.GroupResource Resource), Dictionary<string, PendingCharge>> _pending = new();
     private readonly Queue<PendingCharge> _byExpiry = new();
 
     /// <summary>How long a charged object is assumed to be on its way into storage.</summary>
     public TimeSpan PendingLifetime { get; init; } = TimeSpan.FromSeconds(10);
 
-    private sealed record PendingCharge((string, string, string) Kind, string Name, JsonObject Object, DateTimeOffset Expires);
+    private sealed record PendingCharge((string Ns, Api.GroupResource Resource) Kind, string Name, JsonObject Object, DateTimeOffset Expires);
 
     /// <summary>Holds the namespace's quota lock until disposed.</summary>
     public async Task<IDisposable> LockAsync(string ns, CancellationToken ct)
@@ -37,7 +37,7 @@ public sealed class QuotaCoordinator
     internal void AddPending(string ns, string group, string resource, string name, JsonObject obj, DateTimeOffset now)
     {
         if (name.Length == 0) return;
-        var charge = new PendingCharge((ns, group, resource), name, (JsonObject)obj.DeepClone(), now + PendingLifetime);
+        var charge = new PendingCharge((ns, new Api.GroupResource(group, resource)), name, (JsonObject)obj.DeepClone(), now + PendingLifetime);
         lock (_gate)
         {
             Expire(now);
@@ -51,7 +51,7 @@ public sealed class QuotaCoordinator
     internal void Arrived(string ns, string group, string resource, string name)
     {
         lock (_gate)
-            if (_pending.TryGetValue((ns, group, resource), out var byName)) byName.Remove(name);
+            if (_pending.TryGetValue((ns, new Api.GroupResource(group, resource)), out var byName)) byName.Remove(name);
     }
 
     /// <summary>
@@ -63,7 +63,7 @@ public sealed class QuotaCoordinator
         lock (_gate)
         {
             Expire(now);
-            if (!_pending.TryGetValue((ns, group, resource), out var byName)) return [];
+            if (!_pending.TryGetValue((ns, new Api.GroupResource(group, resource)), out var byName)) return [];
             foreach (var name in byName.Keys.Where(stored.Contains).ToList()) byName.Remove(name);
             return byName.Values.Select(p => p.Object).ToList();
         }

@@ -36,8 +36,7 @@ internal abstract class QuotaEvaluator(string group, string resource)
         && QuotaScopes.Of(quota).All(s => MatchesScope(s, obj));
 
     /// <summary>count/&lt;resource&gt;[.&lt;group&gt;]: the object count quota name of a resource.</summary>
-    public static string CountName(string group, string resource) =>
-        group.Length == 0 ? "count/" + resource : "count/" + resource + "." + group;
+    public static string CountName(string group, string resource) => "count/" + new Api.GroupResource(group, resource);
 }
 
 internal static class QuotaScopes
@@ -69,7 +68,7 @@ internal sealed class ObjectCountEvaluator(string group, string resource, string
 {
     private readonly string[] _names = alias is null ? [CountName(group, resource)] : [CountName(group, resource), alias];
 
-    public override bool Handles(AdmissionRequest r) => r.Operation == "CREATE" && r.Subresource.Length == 0;
+    public override bool Handles(AdmissionRequest r) => r.Operation == Operation.Create && r.Subresource.Length == 0;
 
     public override List<string> MatchingResources(IEnumerable<string> input) => input.Where(_names.Contains).ToList();
 
@@ -82,7 +81,7 @@ internal sealed class ServiceEvaluator() : QuotaEvaluator("", "services")
     private static readonly string[] Names = ["count/services", "services", "services.nodeports", "services.loadbalancers"];
 
     // A service's type can change, so updates are charged too.
-    public override bool Handles(AdmissionRequest r) => r.Operation is "CREATE" or "UPDATE";
+    public override bool Handles(AdmissionRequest r) => r.Operation is Operation.Create or Operation.Update;
 
     public override List<string> MatchingResources(IEnumerable<string> input) => input.Where(Names.Contains).ToList();
 
@@ -119,7 +118,7 @@ internal sealed class PersistentVolumeClaimEvaluator() : QuotaEvaluator("", "per
 
     public override bool Handles(AdmissionRequest r) => r.Subresource switch
     {
-        "" => r.Operation is "CREATE" or "UPDATE",
+        "" => r.Operation is Operation.Create or Operation.Update,
         // Upstream compares the allocated storage by pointer, so every status update is looked at.
         "status" => r.OldObject is not null,
         _ => false,
@@ -168,7 +167,7 @@ internal sealed partial class PodEvaluator() : QuotaEvaluator("", "pods")
     private static readonly HashSet<string> Validated = ["cpu", "memory", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory"];
 
     public override bool Handles(AdmissionRequest r) =>
-        r.Subresource switch { "" => r.Operation == "CREATE", "resize" => r.Operation == "UPDATE", _ => false };
+        r.Subresource switch { "" => r.Operation == Operation.Create, "resize" => r.Operation == Operation.Update, _ => false };
 
     public override List<string> MatchingResources(IEnumerable<string> input)
     {

@@ -15,7 +15,7 @@ public sealed class RbacEscalationGuard(IRuleResolver resolver, IAuthorizer auth
 {
     public string Name => "RBACEscalationPrevention";
 
-    public bool Handles(string operation) => operation is "CREATE" or "UPDATE";
+    public bool Handles(Operation operation) => operation is Operation.Create or Operation.Update;
 
     public async ValueTask AdmitAsync(AdmissionRequest r, CancellationToken ct = default)
     {

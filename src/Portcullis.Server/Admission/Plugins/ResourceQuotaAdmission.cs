@@ -58,7 +58,7 @@ public sealed class ResourceQuotaAdmission(
 
     public string Name => "ResourceQuota";
 
-    public bool Handles(string operation) => operation is "CREATE" or "UPDATE";
+    public bool Handles(Operation operation) => operation is Operation.Create or Operation.Update;
 
     public async ValueTask ValidateAsync(AdmissionRequest r, CancellationToken ct = default)
     {
@@ -107,7 +107,7 @@ public sealed class ResourceQuotaAdmission(
             }
             if (failed.Count == 0)
             {
-                if (r.Operation == "CREATE")
+                if (r.Operation == Operation.Create)
                     _coordinator.AddPending(r.Namespace, r.Resource.Group, r.Resource.Plural, r.Name, r.Object, _time.GetUtcNow());
                 return;
             }
@@ -142,7 +142,7 @@ public sealed class ResourceQuotaAdmission(
         var delta = evaluator.Usage(obj, now);
         if (ResourceLists.Negative(delta) is { Count: > 0 } negative)
             throw Forbidden(r, $"quota usage is negative for resource(s): {ResourceLists.PrettyNames(negative)}");
-        if (r.Operation == "UPDATE")
+        if (r.Operation == Operation.Update)
         {
             if (r.OldObject is null) throw Forbidden(r, "unable to get previous usage since prior version of object was not found");
             // Charge the difference unless this may be a create-on-update.

@@ -56,7 +56,7 @@ public sealed class ServiceAccountAdmission : IMutatingAdmission, IValidatingAdm
 
     public string Name => "ServiceAccount";
 
-    public bool Handles(string operation) => operation is "CREATE" or "UPDATE";
+    public bool Handles(Operation operation) => operation is Operation.Create or Operation.Update;
 
     public static string RandomString(int n)
     {
@@ -70,7 +70,7 @@ public sealed class ServiceAccountAdmission : IMutatingAdmission, IValidatingAdm
 
     public async ValueTask AdmitAsync(AdmissionRequest r, CancellationToken ct = default)
     {
-        if (Ignored(r) || r.Operation != "CREATE") return;
+        if (Ignored(r) || r.Operation != Operation.Create) return;
         var pod = r.Object;
 
         // Mirror pods are the kubelet's: their spec must not change, only be checked.
@@ -112,12 +112,12 @@ public sealed class ServiceAccountAdmission : IMutatingAdmission, IValidatingAdm
         var pod = r.Object;
         var spec = Obj(pod, "spec");
 
-        if (r.Operation == "UPDATE" && r.Subresource == "ephemeralcontainers")
+        if (r.Operation == Operation.Update && r.Subresource == "ephemeralcontainers")
         {
             await LimitEphemeralContainerSecretReferencesAsync(r, spec, ct);
             return;
         }
-        if (r.Operation != "CREATE") return;
+        if (r.Operation != Operation.Create) return;
 
         if (HasAnnotation(pod, MirrorPodAnnotation))
         {

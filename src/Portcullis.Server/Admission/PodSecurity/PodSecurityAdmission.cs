@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
+using Portcullis.Server.Api;
 using Portcullis.Server.Errors;
 
 namespace Portcullis.Server.Admission.PodSecurity;
@@ -50,19 +51,19 @@ public sealed class PodSecurityAdmission : IValidatingAdmission
     /// <summary>The time budget for checking a namespace's existing pods.</summary>
     public TimeSpan NamespacePodCheckTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
-    public bool Handles(string operation) => operation is "CREATE" or "UPDATE";
+    public bool Handles(Operation operation) => operation is Operation.Create or Operation.Update;
 
     /// <summary>The resources with a pod template, and where it is (upstream's DefaultPodSpecExtractor).</summary>
-    private static readonly Dictionary<(string Group, string Resource), string[]> TemplatePaths = new()
+    private static readonly Dictionary<GroupResource, string[]> TemplatePaths = new()
     {
-        [("", "replicationcontrollers")] = ["spec", "template"],
-        [("", "podtemplates")] = ["template"],
-        [("apps", "replicasets")] = ["spec", "template"],
-        [("apps", "deployments")] = ["spec", "template"],
-        [("apps", "statefulsets")] = ["spec", "template"],
-        [("apps", "daemonsets")] = ["spec", "template"],
-        [("batch", "jobs")] = ["spec", "template"],
-        [("batch", "cronjobs")] = ["spec", "jobTemplate", "spec", "template"],
+        [new("", "replicationcontrollers")] = ["spec", "template"],
+        [new("", "podtemplates")] = ["template"],
+        [new("apps", "replicasets")] = ["spec", "template"],
+        [new("apps", "deployments")] = ["spec", "template"],
+        [new("apps", "statefulsets")] = ["spec", "template"],
+        [new("apps", "daemonsets")] = ["spec", "template"],
+        [new("batch", "jobs")] = ["spec", "template"],
+        [new("batch", "cronjobs")] = ["spec", "jobTemplate", "spec", "template"],
     };
 
     /// <summary>Pod subresources that cannot change what the policy looks at.</summary>
@@ -74,7 +75,7 @@ public sealed class PodSecurityAdmission : IValidatingAdmission
         var def = r.Resource;
         if (def.Group.Length == 0 && def.Plural == "namespaces") await ValidateNamespaceAsync(r, ct);
         else if (def.Group.Length == 0 && def.Plural == "pods") await ValidatePodAsync(r, ct);
-        else if (TemplatePaths.TryGetValue((def.Group, def.Plural), out var path)) await ValidatePodControllerAsync(r, path, ct);
+        else if (TemplatePaths.TryGetValue(def.GroupResource, out var path)) await ValidatePodControllerAsync(r, path, ct);
     }
 
     /// <summary>The policy of a namespace object, and any errors in its labels.</summary>
@@ -91,13 +92,13 @@ public sealed class PodSecurityAdmission : IValidatingAdmission
 
         switch (r.Operation)
         {
-            case "CREATE":
+            case Operation.Create:
                 if (newErrs.Count > 0) throw ApiErrors.Invalid(r.Resource.Kind, r.Resource.Group, name, newErrs);
                 if (ExemptNamespace(name) && ExemptNamespaceWarning(name, newPolicy, labels) is { } createWarning)
                     r.Warnings?.Add(createWarning);
                 return;
 
-            case "UPDATE":
+            case Operation.Update:
                 var oldPolicy = PodSecurityLabels.PolicyToEvaluate(PodSecurityLabels.LabelsOf(r.OldObject), _defaultPolicy, out var oldErrs);
                 if (newErrs.Count > 0 && (oldErrs.Count == 0 || !newErrs.SequenceEqual(oldErrs)))
                     throw ApiErrors.Invalid(r.Resource.Kind, r.Resource.Group, name, newErrs);
@@ -129,7 +130,7 @@ public sealed class PodSecurityAdmission : IValidatingAdmission
         var nsPolicy = PolicyToEvaluate(ns, out var nsErrs);
         if (nsErrs.Count == 0 && nsPolicy.FullyPrivileged) return;
 
-        if (r.Operation == "UPDATE" && r.OldObject is { } old && !IsSignificantPodUpdate(r.Object, old)) return;
+        if (r.Operation == Operation.Update && r.OldObject is { } old && !IsSignificantPodUpdate(r.Object, old)) return;
         EvaluatePod(r, nsPolicy, Json.Obj(r.Object, "metadata"), Json.Obj(r.Object, "spec"), enforce: true);
     }
 

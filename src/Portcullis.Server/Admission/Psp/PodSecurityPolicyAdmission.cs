@@ -23,11 +23,11 @@ public sealed class PodSecurityPolicyAdmission(
 
     public string Name => "PodSecurityPolicy";
 
-    public bool Handles(string operation) => operation is "CREATE" or "UPDATE";
+    public bool Handles(Operation operation) => operation is Operation.Create or Operation.Update;
 
     public async ValueTask AdmitAsync(AdmissionRequest r, CancellationToken ct = default)
     {
-        if (ShouldIgnore(r) || r.Operation != "CREATE") return;
+        if (ShouldIgnore(r) || r.Operation != Operation.Create) return;
         var (allowed, name, errors) = await ComputeAsync(r, mutationAllowed: true, hint: "", ct);
         if (allowed is null)
             throw Forbidden(r, "unable to validate against any pod security policy: " + GoErrorList(errors));
@@ -54,7 +54,7 @@ public sealed class PodSecurityPolicyAdmission(
     private static bool ShouldIgnore(AdmissionRequest r)
     {
         if (!IsPod(r) || r.Subresource.Length > 0) return true;
-        if (r.Operation == "UPDATE" && r.OldObject is not null)
+        if (r.Operation == Operation.Update && r.OldObject is not null)
         {
             var a = WithoutGcFields(r.Object);
             var b = WithoutGcFields(r.OldObject);
@@ -136,7 +136,7 @@ public sealed class PodSecurityPolicyAdmission(
         if (info is null) return false;
         foreach (var group in new[] { "policy", "extensions" })
         {
-            var attrs = new AuthorizationAttributes(info, "use", true, Namespace: ns, ApiGroup: group, ApiVersion: "*",
+            var attrs = new AuthorizationAttributes(info, Verb.Use, true, Namespace: ns, ApiGroup: group, ApiVersion: "*",
                 Resource: "podsecuritypolicies", Name: policy);
             if ((await authorizer.AuthorizeAsync(attrs, ct)).Decision == Decision.Allow) return true;
         }

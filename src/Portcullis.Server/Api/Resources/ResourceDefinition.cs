@@ -65,6 +65,8 @@ public sealed class ResourceDefinition
         new Dictionary<string, (string Group, string Version, string Kind)> { ["scale"] = ("autoscaling", "v1", "Scale") };
 
     public string GroupVersion => Group.Length == 0 ? Version : Group + "/" + Version;
+    public GroupResource GroupResource => new(Group, Plural);
+    public GroupVersionResource GroupVersionResource => new(Group, Version, Plural);
     public string ListKind => Kind + "List";
     public bool HasStatus => Subresources.Contains("status");
     public string KeyPrefix => "/registry/" + (StoragePrefix ?? Plural) + "/";

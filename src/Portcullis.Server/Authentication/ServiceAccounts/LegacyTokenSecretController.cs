@@ -48,13 +48,13 @@ public sealed class LegacyTokenSecretController(SystemClient client, LegacyToken
             var key = ev.Kv.Key;
             if (key.StartsWith(secretPrefix, StringComparison.Ordinal) && SplitKey(key[secretPrefix.Length..]) is { } sk)
             {
-                if (ev.Type == WatchEventType.Delete)
+                if (ev.Type == KeyEventType.Delete)
                 {
                     if (ev.PrevKv is { } prev) await SecretDeletedAsync(secrets.Decode(prev), ct);
                 }
                 else if (IsTokenSecret(secrets.Decode(ev.Kv))) await SyncSecretAsync(sk.Ns, sk.Name, ct);
             }
-            else if (ev.Type == WatchEventType.Delete && key.StartsWith(accountPrefix, StringComparison.Ordinal)
+            else if (ev.Type == KeyEventType.Delete && key.StartsWith(accountPrefix, StringComparison.Ordinal)
                 && SplitKey(key[accountPrefix.Length..]) is { } ak)
             {
                 foreach (var s in await client.ListAsync(secrets, ak.Ns, ct))

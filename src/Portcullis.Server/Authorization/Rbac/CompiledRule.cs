@@ -16,7 +16,7 @@ internal readonly struct RuleRequest
 
     public RuleRequest(AuthorizationAttributes a)
     {
-        Verb = a.Verb ?? "";
+        Verb = a.Verb.Value;
         VerbBit = CompiledRule.KnownVerbBit(Verb);
         ApiGroup = a.ApiGroup ?? "";
         Resource = a.Resource ?? "";

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using Portcullis.Server.Admission;
 using Portcullis.Server.Authentication;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Serialization;
@@ -30,7 +31,7 @@ public static class EscalationCheck
     /// clusterrolebindings; <paramref name="ns"/> the request's namespace (empty for cluster-scoped).
     /// <paramref name="getRole"/> reads a referenced role (namespace, kind Role|ClusterRole, name), null when missing.
     /// </summary>
-    public static ValueTask CheckAsync(string operation, string resource, string ns, JsonObject obj, UserInfo user,
+    public static ValueTask CheckAsync(Operation operation, string resource, string ns, JsonObject obj, UserInfo user,
         IRuleResolver resolver, IAuthorizer authorizer, Func<string, string, string, CancellationToken, Task<JsonObject?>> getRole,
         CancellationToken ct) =>
         CheckAsync(operation, resource, ns, obj, null, user, resolver, authorizer, getRole, ct);
@@ -39,12 +40,12 @@ public static class EscalationCheck
     /// As the other overload; with the stored object on update, so that changes to nothing but
     /// the garbage collector's fields (owner references, finalizers) pass unchecked, as upstream.
     /// </summary>
-    public static async ValueTask CheckAsync(string operation, string resource, string ns, JsonObject obj, JsonObject? oldObj,
+    public static async ValueTask CheckAsync(Operation operation, string resource, string ns, JsonObject obj, JsonObject? oldObj,
         UserInfo user, IRuleResolver resolver, IAuthorizer authorizer,
         Func<string, string, string, CancellationToken, Task<JsonObject?>> getRole, CancellationToken ct)
     {
         if (user.Groups.Contains(UserInfo.SystemMasters)) return;
-        var isUpdate = string.Equals(operation, "update", StringComparison.OrdinalIgnoreCase);
+        var isUpdate = operation == Operation.Update;
         var name = Registry.Meta.Name(obj);
         switch (resource)
         {
@@ -53,7 +54,7 @@ public static class EscalationCheck
             {
                 var scope = resource == "roles" ? ns : "";
                 // The escalate check uses the request's name, which a create (POST) does not have.
-                if (await AuthorizedAsync(authorizer, user, "escalate", Group, resource, isUpdate ? name : "", scope, "*", ct)) return;
+                if (await AuthorizedAsync(authorizer, user, Verb.Escalate, Group, resource, isUpdate ? name : "", scope, "*", ct)) return;
                 if (isUpdate && oldObj is not null && OnlyGarbageCollectorFieldsChanged(obj, oldObj)) return;
                 if (ConfirmNoEscalation(user, scope, RulesOf(obj), resolver) is { } refusal)
                     throw ApiErrors.Forbidden(resource, Group, name, refusal);
@@ -73,7 +74,7 @@ public static class EscalationCheck
                 var roleName = Str(roleRef?["name"]);
                 var roleResource = kind switch { "Role" => "roles", "ClusterRole" => "clusterroles", _ => "" };
                 if (roleResource.Length > 0
-                    && await AuthorizedAsync(authorizer, user, "bind", Str(roleRef?["apiGroup"]), roleResource, roleName, bindingNs, "", ct))
+                    && await AuthorizedAsync(authorizer, user, Verb.Bind, Str(roleRef?["apiGroup"]), roleResource, roleName, bindingNs, "", ct))
                     return;
                 if (roleResource.Length == 0)
                     throw ApiErrors.Forbidden(resource, Group, name, $"unsupported role reference kind: {GoText.Quote(kind)}");
@@ -117,7 +118,7 @@ public static class EscalationCheck
         return "{" + string.Join(", ", parts) + "}";
     }
 
-    private static async ValueTask<bool> AuthorizedAsync(IAuthorizer authorizer, UserInfo user, string verb, string group,
+    private static async ValueTask<bool> AuthorizedAsync(IAuthorizer authorizer, UserInfo user, Verb verb, string group,
         string resource, string name, string ns, string apiVersion, CancellationToken ct)
     {
         var attrs = new AuthorizationAttributes(user, verb, IsResourceRequest: true, Namespace: ns, ApiGroup: group,

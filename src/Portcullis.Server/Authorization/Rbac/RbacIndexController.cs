@@ -92,7 +92,7 @@ public sealed class RbacIndexController(IKeyValueBackend backend, RbacIndex inde
             // A watch stream that ends without an error is resumed from the last revision applied.
             await foreach (var ev in backend.WatchAsync(prefix, Volatile.Read(ref _resumeAfter[i]), ct))
             {
-                index.Apply(ev.Kv.Key, ev.Type == WatchEventType.Put ? Parse(ev.Kv.Value) : null);
+                index.Apply(ev.Kv.Key, ev.Type == KeyEventType.Put ? Parse(ev.Kv.Value) : null);
                 Volatile.Write(ref _resumeAfter[i], ev.Kv.ModRevision);
             }
             ct.ThrowIfCancellationRequested();

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Api.Schema;
+using Portcullis.Server.Authorization;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Registry;
 
@@ -18,7 +19,7 @@ public sealed class BindingHandler(Func<ResourceDefinition, GenericStore> stores
 
     public async Task HandleAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def)
     {
-        if (info.Verb != "create") throw ApiErrors.MethodNotAllowed();
+        if (info.Verb != Verb.Create) throw ApiErrors.MethodNotAllowed();
         var body = await BodyDecoder.ReadBodyAsync(ctx.Request, ctx.RequestAborted);
         var bindingSchema = SchemaRegistry.Default.Get("core/v1.Binding");
         var binding = BodyDecoder.Decode(body, BodyDecoder.MediaType(ctx.Request), bindingSchema, "v1", "Binding", BodyDecoder.FieldValidation(ctx.Request), []);

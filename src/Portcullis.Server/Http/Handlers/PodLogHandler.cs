@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Portcullis.Server.Api.Resources;
+using Portcullis.Server.Authorization;
 using Portcullis.Server.Controllers.Node.Runtime;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Registry;
@@ -19,7 +20,7 @@ public sealed class PodLogHandler(Func<ResourceDefinition, GenericStore> stores,
 
     public async Task HandleAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def)
     {
-        if (info.Verb != "get") throw ApiErrors.MethodNotSupported("pods/log", "", ctx.Request.Method);
+        if (info.Verb != Verb.Get) throw ApiErrors.MethodNotSupported("pods/log", "", ctx.Request.Method);
         string? Q(string k) => ctx.Request.Query.TryGetValue(k, out var v) ? v.ToString() : null;
         var options = ParseOptions(Q, info.Name, time.GetUtcNow());
         var pod = await stores(def).GetAsync(info.Namespace, info.Name, ctx.RequestAborted);

@@ -24,12 +24,12 @@ public sealed class PodStreamHandler(Func<ResourceDefinition, GenericStore> stor
 
     public async Task HandleAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def)
     {
-        if (info.Verb is not ("get" or "create")) throw ApiErrors.MethodNotSupported("pods/" + info.Subresource, "", ctx.Request.Method);
+        if (info.Verb != Verb.Get && info.Verb != Verb.Create) throw ApiErrors.MethodNotSupported("pods/" + info.Subresource, "", ctx.Request.Method);
         var feature = ctx.Features.GetRequiredFeature<RequestContextFeature>();
-        if (info.Verb == "get")
+        if (info.Verb == Verb.Get)
         {
             // The WebSocket handshake is a GET, authorized as `get`; like SPDY's POST it must also be allowed to `create`.
-            var attrs = new AuthorizationAttributes(feature.User!, "create", true, info.Path, info.Namespace,
+            var attrs = new AuthorizationAttributes(feature.User!, Verb.Create, true, info.Path, info.Namespace,
                 info.ApiGroup, info.ApiVersion, info.Resource, info.Subresource, info.Name);
             var decision = await authorizer.AuthorizeAsync(attrs, ctx.RequestAborted);
             if (decision.Decision != Decision.Allow) throw Pipeline.Forbidden(attrs, decision.Reason);

@@ -34,7 +34,7 @@ public sealed class ReviewHandlers(IAuthorizer authorizer, IRuleResolver? rules,
 
     public async Task HandleAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def)
     {
-        if (info.Verb != "create" || info.Name.Length > 0) throw ApiErrors.MethodNotAllowed();
+        if (info.Verb != Verb.Create || info.Name.Length > 0) throw ApiErrors.MethodNotAllowed();
         var warnings = new List<string>();
         var body = await BodyDecoder.ReadBodyAsync(ctx.Request, ctx.RequestAborted);
         var review = BodyDecoder.DecodeObject(body, BodyDecoder.MediaType(ctx.Request), def, BodyDecoder.FieldValidation(ctx.Request), warnings);
@@ -132,10 +132,10 @@ public sealed class ReviewHandlers(IAuthorizer authorizer, IRuleResolver? rules,
     {
         AuthorizationAttributes a;
         if (spec?["resourceAttributes"] is JsonObject ra)
-            a = new AuthorizationAttributes(user, Str(ra, "verb"), true, "", forcedNs ?? Str(ra, "namespace"), Str(ra, "group"),
+            a = new AuthorizationAttributes(user, new Verb(Str(ra, "verb")), true, "", forcedNs ?? Str(ra, "namespace"), Str(ra, "group"),
                 Str(ra, "version"), Str(ra, "resource"), Str(ra, "subresource"), Str(ra, "name"));
         else if (spec?["nonResourceAttributes"] is JsonObject nra)
-            a = new AuthorizationAttributes(user, Str(nra, "verb"), false, Str(nra, "path"));
+            a = new AuthorizationAttributes(user, new Verb(Str(nra, "verb")), false, Str(nra, "path"));
         else
             throw ApiErrors.Invalid("SelfSubjectAccessReview", "authorization.k8s.io", "",
                 [FieldError.Required("spec.resourceAttributes", "exactly one of nonResourceAttributes or resourceAttributes must be specified")]);

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Api.Schema;
+using Portcullis.Server.Authorization;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Registry;
 
@@ -35,9 +36,9 @@ public sealed class ScaleHandler(Func<ResourceDefinition, GenericStore> stores, 
     {
         var store = stores(def);
         var ct = ctx.RequestAborted;
-        switch (info.Verb)
+        switch (info.Verb.Value)
         {
-            case "get":
+            case Verb.Text.Get:
             {
                 var n = MediaTypes.Negotiate(ctx.Request.Headers.Accept.ToString(), Conversion.Table);
                 JsonObject parent;
@@ -46,7 +47,7 @@ public sealed class ScaleHandler(Func<ResourceDefinition, GenericStore> stores, 
                 await Responses.WriteEncodedAsync(ctx, 200, Conversions.Apply(n, ScaleView, FromParent(parent, def), false, ctx.Request, time.GetUtcNow()), n);
                 return;
             }
-            case "update":
+            case Verb.Text.Update:
             {
                 var warnings = new List<string>();
                 var body = await BodyDecoder.ReadBodyAsync(ctx.Request, ct);
@@ -59,7 +60,7 @@ public sealed class ScaleHandler(Func<ResourceDefinition, GenericStore> stores, 
                 await WriteAsync(ctx, info, def, store, _ => scale, warnings);
                 return;
             }
-            case "patch":
+            case Verb.Text.Patch:
             {
                 var media = BodyDecoder.MediaType(ctx.Request);
                 var body = await BodyDecoder.ReadBodyAsync(ctx.Request, ct);

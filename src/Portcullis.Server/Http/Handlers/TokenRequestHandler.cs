@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Api.Schema;
 using Portcullis.Server.Authentication.ServiceAccounts;
+using Portcullis.Server.Authorization;
 using Portcullis.Server.Errors;
 
 namespace Portcullis.Server.Http.Handlers;
@@ -14,7 +15,7 @@ public sealed class TokenRequestHandler(TokenRequestLogic logic, ServiceAccountO
 
     public async Task HandleAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def)
     {
-        if (info.Verb != "create") throw ApiErrors.MethodNotAllowed();
+        if (info.Verb != Verb.Create) throw ApiErrors.MethodNotAllowed();
         var warnings = new List<string>();
         var body = await BodyDecoder.ReadBodyAsync(ctx.Request, ctx.RequestAborted);
         var request = BodyDecoder.Decode(body, BodyDecoder.MediaType(ctx.Request), SchemaRegistry.Default.Get("authentication/v1.TokenRequest"),

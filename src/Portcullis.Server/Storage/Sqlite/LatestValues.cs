@@ -41,7 +41,7 @@ internal sealed class LatestValues
         lock (_lock)
         {
             if (ev.Kv.ModRevision <= _revision) return;
-            if (ev.Type == WatchEventType.Put)
+            if (ev.Type == KeyEventType.Put)
             {
                 _keys.Add(ev.Kv.Key);
                 _values[ev.Kv.Key] = ev.Kv;

@@ -275,7 +275,7 @@ public sealed class SqliteBackend : IKeyValueBackend
         _batchRevision = id;
         _batchWrites[w.Key] = a.Deleted == 1 ? 0 : id;
         var kv = new KeyValue(w.Key, a.Value, a.Created == 1 ? id : a.CreateRevision, id);
-        var ev = new WatchEvent(a.Deleted == 1 ? WatchEventType.Delete : WatchEventType.Put, kv, current);
+        var ev = new WatchEvent(a.Deleted == 1 ? KeyEventType.Delete : KeyEventType.Put, kv, current);
         return (w, new WriteResult(true, id, kv), ev);
     }
 
@@ -325,7 +325,7 @@ public sealed class SqliteBackend : IKeyValueBackend
             var name = r.GetString(6);
             KeyValue? prev = r.IsDBNull(7) ? null : new KeyValue(name, (byte[])r.GetValue(7), row.CreateRevision, r.GetInt64(8));
             if (row.Created) prev = null;
-            list.Add(new WatchEvent(row.Deleted ? WatchEventType.Delete : WatchEventType.Put, row.ToKeyValue(name), prev));
+            list.Add(new WatchEvent(row.Deleted ? KeyEventType.Delete : KeyEventType.Put, row.ToKeyValue(name), prev));
         }
         if (after < CompactRevision) throw new CompactedException(after, CompactRevision);
         return list;

@@ -31,7 +31,7 @@ public class PodSecurityAdmissionTests
         (ns, _) => Task.FromResult<IReadOnlyList<JsonObject>>(_pods.GetValueOrDefault(ns) ?? []),
         config);
 
-    private static AdmissionRequest Request(string op, ResourceDefinition def, JsonObject obj, JsonObject? old = null,
+    private static AdmissionRequest Request(Operation op, ResourceDefinition def, JsonObject obj, JsonObject? old = null,
         string ns = "ns", string sub = "", UserInfo? user = null) =>
         new(op, def, sub, def.Namespaced ? ns : "", obj["metadata"]?["name"]?.GetValue<string>() ?? "", obj, old, user ?? Alice, false)
         {
@@ -55,17 +55,17 @@ public class PodSecurityAdmissionTests
     {
         var plugin = Plugin();
         Assert.Equal("PodSecurity", plugin.Name);
-        Assert.True(plugin.Handles("CREATE"));
-        Assert.True(plugin.Handles("UPDATE"));
-        Assert.False(plugin.Handles("DELETE"));
-        Assert.False(plugin.Handles("CONNECT"));
+        Assert.True(plugin.Handles(Operation.Create));
+        Assert.True(plugin.Handles(Operation.Update));
+        Assert.False(plugin.Handles(Operation.Delete));
+        Assert.False(plugin.Handles(Operation.Connect));
     }
 
     [Fact]
     public async Task EnforceRefusesWithUpstreamMessage()
     {
         Namespace("ns", ("pod-security.kubernetes.io/enforce", "restricted"));
-        var r = Request("CREATE", Def("", "pods"), PrivilegedPod("x"));
+        var r = Request(Operation.Create, Def("", "pods"), PrivilegedPod("x"));
         var e = await Assert.ThrowsAsync<ApiException>(() => Admit(Plugin(), r));
         Assert.Equal(403, e.Code);
         Assert.Equal("Forbidden", e.Reason);
@@ -87,34 +87,34 @@ public class PodSecurityAdmissionTests
     public async Task EnforceWithVersionAndPassingPod()
     {
         Namespace("ns", ("pod-security.kubernetes.io/enforce", "restricted"), ("pod-security.kubernetes.io/enforce-version", "v1.24"));
-        var e = await Assert.ThrowsAsync<ApiException>(() => Admit(Plugin(), Request("CREATE", Def("", "pods"), PlainPod("p"))));
+        var e = await Assert.ThrowsAsync<ApiException>(() => Admit(Plugin(), Request(Operation.Create, Def("", "pods"), PlainPod("p"))));
         Assert.Equal("pods \"p\" is forbidden: violates PodSecurity \"restricted:v1.24\": " + RestrictedPlainDetail, e.Message);
-        Assert.Empty(await Admit(Plugin(), Request("CREATE", Def("", "pods"), RestrictedPod())));
+        Assert.Empty(await Admit(Plugin(), Request(Operation.Create, Def("", "pods"), RestrictedPod())));
     }
 
     [Fact]
     public async Task WarnModeReturnsWarnings()
     {
         Namespace("ns", ("pod-security.kubernetes.io/enforce", "baseline"), ("pod-security.kubernetes.io/warn", "restricted"));
-        var warnings = await Admit(Plugin(), Request("CREATE", Def("", "pods"), PlainPod()));
+        var warnings = await Admit(Plugin(), Request(Operation.Create, Def("", "pods"), PlainPod()));
         Assert.Equal(["would violate PodSecurity \"restricted:latest\": " + RestrictedPlainDetail], warnings);
 
         Namespace("ns", ("pod-security.kubernetes.io/warn", "baseline"), ("pod-security.kubernetes.io/warn-version", "v1.25"));
-        warnings = await Admit(Plugin(), Request("CREATE", Def("", "pods"), PrivilegedPod()));
+        warnings = await Admit(Plugin(), Request(Operation.Create, Def("", "pods"), PrivilegedPod()));
         Assert.Equal(["would violate PodSecurity \"baseline:v1.25\": host namespaces (hostNetwork=true, hostPID=true), " +
                       "hostPath volumes (volume \"host\"), privileged (container \"c\" must not set securityContext.privileged=true)"], warnings);
 
         // A caller that does not collect warnings is fine too.
-        await Plugin().ValidateAsync(Request("CREATE", Def("", "pods"), PrivilegedPod()) with { Warnings = null });
+        await Plugin().ValidateAsync(Request(Operation.Create, Def("", "pods"), PrivilegedPod()) with { Warnings = null });
     }
 
     [Fact]
     public async Task PrivilegedAndUnlabeledNamespacesAllowEverything()
     {
         Namespace("ns");
-        Assert.Empty(await Admit(Plugin(), Request("CREATE", Def("", "pods"), PrivilegedPod())));
+        Assert.Empty(await Admit(Plugin(), Request(Operation.Create, Def("", "pods"), PrivilegedPod())));
         Namespace("ns", ("pod-security.kubernetes.io/enforce", "privileged"), ("pod-security.kubernetes.io/warn", "privileged"));
-        Assert.Empty(await Admit(Plugin(), Request("CREATE", Def("", "pods"), PrivilegedPod())));
+        Assert.Empty(await Admit(Plugin(), Request(Operation.Create, Def("", "pods"), PrivilegedPod())));
     }
 
     [Fact]
@@ -126,13 +126,13 @@ public class PodSecurityAdmissionTests
              "defaults": {"enforce": "baseline", "enforce-version": "v1.30", "warn": "restricted"}}
             """));
         var plugin = Plugin(config);
-        var e = await Assert.ThrowsAsync<ApiException>(() => Admit(plugin, Request("CREATE", Def("", "pods"), PrivilegedPod("x"))));
+        var e = await Assert.ThrowsAsync<ApiException>(() => Admit(plugin, Request(Operation.Create, Def("", "pods"), PrivilegedPod("x"))));
         Assert.StartsWith("pods \"x\" is forbidden: violates PodSecurity \"baseline:v1.30\": host namespaces", e.Message);
         Assert.Equal(["would violate PodSecurity \"restricted:latest\": " + RestrictedPlainDetail],
-            await Admit(plugin, Request("CREATE", Def("", "pods"), PlainPod())));
+            await Admit(plugin, Request(Operation.Create, Def("", "pods"), PlainPod())));
         // Labels override the defaults.
         Namespace("ns", ("pod-security.kubernetes.io/enforce", "privileged"), ("pod-security.kubernetes.io/warn", "privileged"));
-        Assert.Empty(await Admit(plugin, Request("CREATE", Def("", "pods"), PrivilegedPod())));
+        Assert.Empty(await Admit(plugin, Request(Operation.Create, Def("", "pods"), PrivilegedPod())));
     }
 
     [Fact]
@@ -140,10 +140,10 @@ public class PodSecurityAdmissionTests
     {
         // A bad enforce level enforces restricted; a bad warn level fails open.
         Namespace("ns", ("pod-security.kubernetes.io/enforce", "bogus"), ("pod-security.kubernetes.io/warn", "bogus"));
-        var e = await Assert.ThrowsAsync<ApiException>(() => Admit(Plugin(), Request("CREATE", Def("", "pods"), PlainPod("p"))));
+        var e = await Assert.ThrowsAsync<ApiException>(() => Admit(Plugin(), Request(Operation.Create, Def("", "pods"), PlainPod("p"))));
         Assert.StartsWith("pods \"p\" is forbidden: violates PodSecurity \"restricted:latest\":", e.Message);
         Namespace("ns", ("pod-security.kubernetes.io/warn", "bogus"));
-        Assert.Empty(await Admit(Plugin(), Request("CREATE", Def("", "pods"), PrivilegedPod())));
+        Assert.Empty(await Admit(Plugin(), Request(Operation.Create, Def("", "pods"), PrivilegedPod())));
     }
 
     [Fact]
@@ -153,15 +153,15 @@ public class PodSecurityAdmissionTests
         var old = PlainPod("p");
         // Labels changed, spec did not: not evaluated.
         var relabeled = With(old, p => p["metadata"]!["labels"] = new JsonObject { ["a"] = "b" });
-        Assert.Empty(await Admit(Plugin(), Request("UPDATE", Def("", "pods"), relabeled, old)));
+        Assert.Empty(await Admit(Plugin(), Request(Operation.Update, Def("", "pods"), relabeled, old)));
         // A new image is evaluated.
         var newImage = With(old, p => Container(p)["image"] = "nginx:2");
-        await Assert.ThrowsAsync<ApiException>(() => Admit(Plugin(), Request("UPDATE", Def("", "pods"), newImage, old)));
+        await Assert.ThrowsAsync<ApiException>(() => Admit(Plugin(), Request(Operation.Update, Def("", "pods"), newImage, old)));
         // An added ephemeral container is evaluated.
         var debug = With(old, p => Spec(p)["ephemeralContainers"] = JsonNode.Parse("""[{"name": "debug", "image": "busybox"}]"""));
-        await Assert.ThrowsAsync<ApiException>(() => Admit(Plugin(), Request("UPDATE", Def("", "pods"), debug, old, sub: "ephemeralcontainers")));
+        await Assert.ThrowsAsync<ApiException>(() => Admit(Plugin(), Request(Operation.Update, Def("", "pods"), debug, old, sub: "ephemeralcontainers")));
         // Status updates are ignored.
-        Assert.Empty(await Admit(Plugin(), Request("UPDATE", Def("", "pods"), newImage, old, sub: "status")));
+        Assert.Empty(await Admit(Plugin(), Request(Operation.Update, Def("", "pods"), newImage, old, sub: "status")));
     }
 
     [Fact]
@@ -174,11 +174,11 @@ public class PodSecurityAdmissionTests
                "spec": {"containers": [{"name": "c", "image": "nginx", "securityContext": {"privileged": true}}]}}}}
             """);
         Assert.Equal(["would violate PodSecurity \"baseline:latest\": privileged (container \"c\" must not set securityContext.privileged=true)"],
-            await Admit(Plugin(), Request("CREATE", Def("apps", "deployments"), deployment)));
+            await Admit(Plugin(), Request(Operation.Create, Def("apps", "deployments"), deployment)));
         Assert.Equal(["would violate PodSecurity \"baseline:latest\": privileged (container \"c\" must not set securityContext.privileged=true)"],
-            await Admit(Plugin(), Request("UPDATE", Def("apps", "deployments"), deployment, deployment)));
+            await Admit(Plugin(), Request(Operation.Update, Def("apps", "deployments"), deployment, deployment)));
         // Subresources (scale, status) are not evaluated.
-        Assert.Empty(await Admit(Plugin(), Request("UPDATE", Def("apps", "deployments"), deployment, deployment, sub: "status")));
+        Assert.Empty(await Admit(Plugin(), Request(Operation.Update, Def("apps", "deployments"), deployment, deployment, sub: "status")));
 
         var cronJob = Parse("""
             {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "cj", "namespace": "ns"},
@@ -186,15 +186,15 @@ public class PodSecurityAdmissionTests
                "spec": {"hostNetwork": true, "containers": [{"name": "c", "image": "busybox"}]}}}}}}
             """);
         Assert.Equal(["would violate PodSecurity \"baseline:latest\": host namespaces (hostNetwork=true)"],
-            await Admit(Plugin(), Request("CREATE", Def("batch", "cronjobs"), cronJob)));
+            await Admit(Plugin(), Request(Operation.Create, Def("batch", "cronjobs"), cronJob)));
 
         // Only enforce set: warn defaults to the enforce level and version, so workloads still warn
         // (never refused); an explicit warn=privileged turns that off.
         Namespace("ns", ("pod-security.kubernetes.io/enforce", "restricted"), ("pod-security.kubernetes.io/enforce-version", "v1.30"));
-        var w = Assert.Single(await Admit(Plugin(), Request("CREATE", Def("apps", "deployments"), deployment)));
+        var w = Assert.Single(await Admit(Plugin(), Request(Operation.Create, Def("apps", "deployments"), deployment)));
         Assert.StartsWith("would violate PodSecurity \"restricted:v1.30\": privileged (container \"c\" must not set securityContext.privileged=true), ", w);
         Namespace("ns", ("pod-security.kubernetes.io/enforce", "restricted"), ("pod-security.kubernetes.io/warn", "privileged"));
-        Assert.Empty(await Admit(Plugin(), Request("CREATE", Def("apps", "deployments"), deployment)));
+        Assert.Empty(await Admit(Plugin(), Request(Operation.Create, Def("apps", "deployments"), deployment)));
     }
 
     [Fact]
@@ -202,7 +202,7 @@ public class PodSecurityAdmissionTests
     {
         Namespace("ns", ("pod-security.kubernetes.io/enforce", "restricted"), ("pod-security.kubernetes.io/warn", "restricted"));
         var cm = Parse("""{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "ns"}}""");
-        Assert.Empty(await Admit(Plugin(), Request("CREATE", Def("", "configmaps"), cm)));
+        Assert.Empty(await Admit(Plugin(), Request(Operation.Create, Def("", "configmaps"), cm)));
     }
 
     [Fact]
@@ -218,19 +218,19 @@ public class PodSecurityAdmissionTests
         var plugin = Plugin(config);
 
         var controller = new UserInfo("system:serviceaccount:kube-system:replicaset-controller", "", [], UserInfo.NoExtra);
-        Assert.Empty(await Admit(plugin, Request("CREATE", Def("", "pods"), PrivilegedPod(), user: controller)));
-        Assert.Empty(await Admit(plugin, Request("CREATE", Def("", "pods"), PrivilegedPod(), ns: "kube-system")));
-        Assert.Empty(await Admit(plugin, Request("CREATE", Def("", "pods"), With(PrivilegedPod(), p => Spec(p)["runtimeClassName"] = "kata"))));
+        Assert.Empty(await Admit(plugin, Request(Operation.Create, Def("", "pods"), PrivilegedPod(), user: controller)));
+        Assert.Empty(await Admit(plugin, Request(Operation.Create, Def("", "pods"), PrivilegedPod(), ns: "kube-system")));
+        Assert.Empty(await Admit(plugin, Request(Operation.Create, Def("", "pods"), With(PrivilegedPod(), p => Spec(p)["runtimeClassName"] = "kata"))));
 
-        await Assert.ThrowsAsync<ApiException>(() => Admit(plugin, Request("CREATE", Def("", "pods"), PrivilegedPod())));
+        await Assert.ThrowsAsync<ApiException>(() => Admit(plugin, Request(Operation.Create, Def("", "pods"), PrivilegedPod())));
         await Assert.ThrowsAsync<ApiException>(() =>
-            Admit(plugin, Request("CREATE", Def("", "pods"), With(PrivilegedPod(), p => Spec(p)["runtimeClassName"] = "runc"))));
+            Admit(plugin, Request(Operation.Create, Def("", "pods"), With(PrivilegedPod(), p => Spec(p)["runtimeClassName"] = "runc"))));
     }
 
     [Fact]
     public async Task MissingNamespaceIsAnInternalError()
     {
-        var e = await Assert.ThrowsAsync<ApiException>(() => Admit(Plugin(), Request("CREATE", Def("", "pods"), PlainPod(), ns: "gone")));
+        var e = await Assert.ThrowsAsync<ApiException>(() => Admit(Plugin(), Request(Operation.Create, Def("", "pods"), PlainPod(), ns: "gone")));
         Assert.Equal(500, e.Code);
         Assert.Equal("Internal error occurred: failed to lookup namespace \"gone\"", e.Message);
     }

@@ -28,7 +28,7 @@ public class PodSecurityNamespaceTests
         return new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = l } };
     }
 
-    private static AdmissionRequest Request(string op, JsonObject ns, JsonObject? old = null) =>
+    private static AdmissionRequest Request(Operation op, JsonObject ns, JsonObject? old = null) =>
         new(op, Namespaces, "", "", ns["metadata"]!["name"]!.GetValue<string>(), ns, old, Admin, false) { Warnings = [] };
 
     private async Task<List<string>> Admit(AdmissionRequest r, PodSecurityConfig? config = null)
@@ -40,7 +40,7 @@ public class PodSecurityNamespaceTests
     [Fact]
     public async Task InvalidLabelsAreRefusedOnCreate()
     {
-        var e = await Assert.ThrowsAsync<ApiException>(() => Admit(Request("CREATE", Ns("x", ("pod-security.kubernetes.io/enforce", "foo")))));
+        var e = await Assert.ThrowsAsync<ApiException>(() => Admit(Request(Operation.Create, Ns("x", ("pod-security.kubernetes.io/enforce", "foo")))));
         Assert.Equal(422, e.Code);
         Assert.Equal("Invalid", e.Reason);
         Assert.Equal("Namespace \"x\" is invalid: metadata.labels[pod-security.kubernetes.io/enforce]: Invalid value: \"foo\": " +
@@ -48,13 +48,13 @@ public class PodSecurityNamespaceTests
         Assert.Equal("FieldValueInvalid", e.Causes![0].Reason);
         Assert.Equal("metadata.labels[pod-security.kubernetes.io/enforce]", e.Causes[0].Field);
 
-        e = await Assert.ThrowsAsync<ApiException>(() => Admit(Request("CREATE",
+        e = await Assert.ThrowsAsync<ApiException>(() => Admit(Request(Operation.Create,
             Ns("x", ("pod-security.kubernetes.io/warn-version", "1.25"), ("pod-security.kubernetes.io/audit", "Baseline")))));
         Assert.Equal("Namespace \"x\" is invalid: [" +
                      "metadata.labels[pod-security.kubernetes.io/audit]: Invalid value: \"Baseline\": must be one of privileged, baseline, restricted, " +
                      "metadata.labels[pod-security.kubernetes.io/warn-version]: Invalid value: \"1.25\": must be \"latest\" or \"v1.x\"]", e.Message);
 
-        Assert.Empty(await Admit(Request("CREATE", Ns("x", ("pod-security.kubernetes.io/enforce", "baseline"),
+        Assert.Empty(await Admit(Request(Operation.Create, Ns("x", ("pod-security.kubernetes.io/enforce", "baseline"),
             ("pod-security.kubernetes.io/enforce-version", "v1.0"), ("pod-security.kubernetes.io/warn-version", "latest")))));
     }
 
@@ -63,8 +63,8 @@ public class PodSecurityNamespaceTests
     {
         var bad = Ns("x", ("pod-security.kubernetes.io/enforce-version", "v2.0"));
         // Unchanged bad labels (another field changed) are let through.
-        Assert.Empty(await Admit(Request("UPDATE", bad, bad.DeepClone().AsObject())));
-        var e = await Assert.ThrowsAsync<ApiException>(() => Admit(Request("UPDATE", bad, Ns("x"))));
+        Assert.Empty(await Admit(Request(Operation.Update, bad, bad.DeepClone().AsObject())));
+        var e = await Assert.ThrowsAsync<ApiException>(() => Admit(Request(Operation.Update, bad, Ns("x"))));
         Assert.Equal("Namespace \"x\" is invalid: metadata.labels[pod-security.kubernetes.io/enforce-version]: Invalid value: \"v2.0\": " +
                      "must be \"latest\" or \"v1.x\"", e.Message);
     }
@@ -76,7 +76,7 @@ public class PodSecurityNamespaceTests
         _pods.Add(PlainPod("web-2"));
         _pods.Add(PlainPod("web-1"));
         _pods.Add(PrivilegedPod("priv"));
-        var warnings = await Admit(Request("UPDATE", Ns("x", ("pod-security.kubernetes.io/enforce", "restricted")), Ns("x")));
+        var warnings = await Admit(Request(Operation.Update, Ns("x", ("pod-security.kubernetes.io/enforce", "restricted")), Ns("x")));
         Assert.Equal(
         [
             "existing pods in namespace \"x\" violate the new PodSecurity enforce level \"restricted:latest\"",
@@ -85,14 +85,14 @@ public class PodSecurityNamespaceTests
         ], warnings);
 
         _pods.Add(PlainPod("web-3"));
-        warnings = await Admit(Request("UPDATE", Ns("x", ("pod-security.kubernetes.io/enforce", "baseline")), Ns("x")));
+        warnings = await Admit(Request(Operation.Update, Ns("x", ("pod-security.kubernetes.io/enforce", "baseline")), Ns("x")));
         Assert.Equal(
         [
             "existing pods in namespace \"x\" violate the new PodSecurity enforce level \"baseline:latest\"",
             "priv: host namespaces, hostPath volumes, privileged",
         ], warnings);
 
-        warnings = await Admit(Request("UPDATE", Ns("x", ("pod-security.kubernetes.io/enforce", "restricted"), ("pod-security.kubernetes.io/enforce-version", "v1.24")),
+        warnings = await Admit(Request(Operation.Update, Ns("x", ("pod-security.kubernetes.io/enforce", "restricted"), ("pod-security.kubernetes.io/enforce-version", "v1.24")),
             Ns("x", ("pod-security.kubernetes.io/enforce", "baseline"))));
         Assert.Equal("web-1 (and 2 other pods): allowPrivilegeEscalation != false, unrestricted capabilities, runAsNonRoot != true, seccompProfile", warnings[^1]);
     }
@@ -103,17 +103,17 @@ public class PodSecurityNamespaceTests
         _pods.Add(PrivilegedPod("priv"));
         var restricted = Ns("x", ("pod-security.kubernetes.io/enforce", "restricted"));
         // Unchanged enforce (warn label added).
-        Assert.Empty(await Admit(Request("UPDATE", Ns("x", ("pod-security.kubernetes.io/enforce", "restricted"), ("pod-security.kubernetes.io/warn", "restricted")), restricted)));
+        Assert.Empty(await Admit(Request(Operation.Update, Ns("x", ("pod-security.kubernetes.io/enforce", "restricted"), ("pod-security.kubernetes.io/warn", "restricted")), restricted)));
         // Relaxed at the same version.
-        Assert.Empty(await Admit(Request("UPDATE", Ns("x", ("pod-security.kubernetes.io/enforce", "baseline")), restricted)));
+        Assert.Empty(await Admit(Request(Operation.Update, Ns("x", ("pod-security.kubernetes.io/enforce", "baseline")), restricted)));
         // New enforce is privileged.
-        Assert.Empty(await Admit(Request("UPDATE", Ns("x", ("pod-security.kubernetes.io/enforce", "privileged")), restricted)));
+        Assert.Empty(await Admit(Request(Operation.Update, Ns("x", ("pod-security.kubernetes.io/enforce", "privileged")), restricted)));
         // Create never checks pods.
-        Assert.Empty(await Admit(Request("CREATE", restricted)));
+        Assert.Empty(await Admit(Request(Operation.Create, restricted)));
         // All pods pass.
         _pods.Clear();
         _pods.Add(RestrictedPod("ok"));
-        Assert.Empty(await Admit(Request("UPDATE", restricted, Ns("x"))));
+        Assert.Empty(await Admit(Request(Operation.Update, restricted, Ns("x"))));
     }
 
     [Fact]
@@ -130,7 +130,7 @@ public class PodSecurityNamespaceTests
         var config = PodSecurityConfig.Parse(Parse("""{"kind": "PodSecurityConfiguration", "exemptions": {"runtimeClasses": ["kata"]}}"""));
         var plugin = new PodSecurityAdmission((_, _) => Task.FromResult<JsonObject?>(null),
             (_, _) => Task.FromResult<IReadOnlyList<JsonObject>>(_pods), config) { NamespaceMaxPodsToCheck = 2 };
-        var r = Request("UPDATE", Ns("x", ("pod-security.kubernetes.io/enforce", "restricted")), Ns("x"));
+        var r = Request(Operation.Update, Ns("x", ("pod-security.kubernetes.io/enforce", "restricted")), Ns("x"));
         await plugin.ValidateAsync(r);
         Assert.Equal(
         [
@@ -145,7 +145,7 @@ public class PodSecurityNamespaceTests
     {
         var plugin = new PodSecurityAdmission((_, _) => Task.FromResult<JsonObject?>(null),
             (_, _) => throw new InvalidOperationException("boom"));
-        var r = Request("UPDATE", Ns("x", ("pod-security.kubernetes.io/enforce", "restricted")), Ns("x"));
+        var r = Request(Operation.Update, Ns("x", ("pod-security.kubernetes.io/enforce", "restricted")), Ns("x"));
         await plugin.ValidateAsync(r);
         Assert.Equal(["failed to list pods while checking new PodSecurity enforce level"], r.Warnings);
     }
@@ -158,9 +158,9 @@ public class PodSecurityNamespaceTests
         var labeled = Ns("x", ("pod-security.kubernetes.io/enforce", "restricted"), ("pod-security.kubernetes.io/warn", "baseline"),
             ("pod-security.kubernetes.io/audit-version", "v1.25"));
         const string expected = "namespace \"x\" is exempt from Pod Security, and the policy (enforce=restricted:latest, warn=baseline:latest) will be ignored";
-        Assert.Equal([expected], await Admit(Request("CREATE", labeled), config));
-        Assert.Equal([expected], await Admit(Request("UPDATE", labeled, Ns("x")), config));
-        Assert.Empty(await Admit(Request("CREATE", Ns("x", ("pod-security.kubernetes.io/enforce", "privileged"))), config));
+        Assert.Equal([expected], await Admit(Request(Operation.Create, labeled), config));
+        Assert.Equal([expected], await Admit(Request(Operation.Update, labeled, Ns("x")), config));
+        Assert.Empty(await Admit(Request(Operation.Create, Ns("x", ("pod-security.kubernetes.io/enforce", "privileged"))), config));
     }
 
     [Fact]

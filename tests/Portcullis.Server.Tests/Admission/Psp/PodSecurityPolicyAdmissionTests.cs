@@ -18,7 +18,7 @@ public class PodSecurityPolicyAdmissionTests
     private sealed class UseGrants(params (string User, string Policy)[] grants) : IAuthorizer
     {
         public ValueTask<AuthorizationResult> AuthorizeAsync(AuthorizationAttributes a, CancellationToken ct = default) =>
-            ValueTask.FromResult(a.Verb == "use" && a.Resource == "podsecuritypolicies" && a.ApiGroup == "policy" &&
+            ValueTask.FromResult(a.Verb == Verb.Use && a.Resource == "podsecuritypolicies" && a.ApiGroup == "policy" &&
                 grants.Contains((a.User.Name, a.Name)) ? AuthorizationResult.Allowed() : AuthorizationResult.NoOpinion());
     }
 

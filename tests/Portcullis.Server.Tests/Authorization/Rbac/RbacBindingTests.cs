@@ -155,7 +155,7 @@ public sealed class RbacBindingTests
         var index = Index(
             ClusterRole("metrics", Rule("get", urls: "/metrics")),
             RoleBinding("dev", "m", "ClusterRole", "metrics", User("alice")));
-        Assert.False(index.Allows(new AuthorizationAttributes(Alice, "get", false, "/metrics", "dev")));
+        Assert.False(index.Allows(new AuthorizationAttributes(Alice, Verb.Get, false, "/metrics", "dev")));
     }
 
     [Fact]

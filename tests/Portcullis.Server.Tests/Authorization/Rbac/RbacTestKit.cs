@@ -97,9 +97,9 @@ internal static class RbacKit
 
     public static AuthorizationAttributes Res(UserInfo user, string verb, string ns, string resource,
         string subresource = "", string name = "", string group = "") =>
-        new(user, verb, true, "", ns, group, "v1", resource, subresource, name);
+        new(user, new Verb(verb), true, "", ns, group, "v1", resource, subresource, name);
 
-    public static AuthorizationAttributes NonRes(UserInfo user, string verb, string path) => new(user, verb, false, path);
+    public static AuthorizationAttributes NonRes(UserInfo user, string verb, string path) => new(user, new Verb(verb), false, path);
 
     public static AuthorizationResult Decide(this RbacIndex index, AuthorizationAttributes a) => new RbacAuthorizer(index).Authorize(a);
 

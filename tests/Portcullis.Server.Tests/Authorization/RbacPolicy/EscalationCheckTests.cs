@@ -1,3 +1,4 @@
+using Portcullis.Server.Admission;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Authentication;
 using Portcullis.Server.Authorization;
@@ -15,7 +16,7 @@ public class EscalationCheckTests
     private Task<JsonObject?> GetRole(string ns, string kind, string name, CancellationToken _) =>
         Task.FromResult(_roles.TryGetValue((ns, kind, name), out var r) ? r : null);
 
-    private ValueTask Check(string op, string resource, string ns, JsonObject obj, UserInfo user, IAuthorizer? authz = null, JsonObject? old = null) =>
+    private ValueTask Check(Operation op, string resource, string ns, JsonObject obj, UserInfo user, IAuthorizer? authz = null, JsonObject? old = null) =>
         old is null
             ? EscalationCheck.CheckAsync(op, resource, ns, obj, user, _resolver, authz ?? new FakeAuthorizer(), GetRole, CancellationToken.None)
             : EscalationCheck.CheckAsync(op, resource, ns, obj, old, user, _resolver, authz ?? new FakeAuthorizer(), GetRole, CancellationToken.None);
@@ -26,7 +27,7 @@ public class EscalationCheckTests
     public async Task RefusalCarriesUpstreamsExactMessage()
     {
         var e = await Assert.ThrowsAsync<ApiException>(async () =>
-            await Check("create", "roles", "ns1", Role("x", "ns1", Rule(["create"], [""], ["pods"])), U));
+            await Check(Operation.Create, "roles", "ns1", Role("x", "ns1", Rule(["create"], [""], ["pods"])), U));
         Assert.Equal(403, e.Code);
         Assert.Equal("Forbidden", e.Reason);
         Assert.Equal("roles.rbac.authorization.k8s.io \"x\" is forbidden: user \"u\" (groups=[\"g1\" \"g2\"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[\"\"], Resources:[\"pods\"], Verbs:[\"create\"]}", e.Message);
@@ -40,7 +41,7 @@ public class EscalationCheckTests
             Rule(["get", "list", "watch"], [""], ["pods", "secrets"]),
             Rule(["get"], ["apps"], ["deployments"], ["d1"]),
             UrlRule(["get"], ["/metrics"]));
-        var e = await Assert.ThrowsAsync<ApiException>(async () => await Check("create", "roles", "ns1", role, User("bob")));
+        var e = await Assert.ThrowsAsync<ApiException>(async () => await Check(Operation.Create, "roles", "ns1", role, User("bob")));
         Assert.Equal(
             "roles.rbac.authorization.k8s.io \"x\" is forbidden: user \"bob\" (groups=[]) is attempting to grant RBAC permissions not currently held:\n" +
             "{APIGroups:[\"\"], Resources:[\"pods\"], Verbs:[\"get\" \"list\" \"watch\"]}\n" +
@@ -54,7 +55,7 @@ public class EscalationCheckTests
     {
         _resolver.Errors.Add("clusterroles.rbac.authorization.k8s.io \"gone\" not found");
         var e = await Assert.ThrowsAsync<ApiException>(async () =>
-            await Check("create", "clusterroles", "", Role("x", "", Rule(["get"], [""], ["pods"])), U));
+            await Check(Operation.Create, "clusterroles", "", Role("x", "", Rule(["get"], [""], ["pods"])), U));
         Assert.EndsWith("{APIGroups:[\"\"], Resources:[\"pods\"], Verbs:[\"get\"]}; resolution errors: [clusterroles.rbac.authorization.k8s.io \"gone\" not found]", e.Message);
         Assert.StartsWith("clusterroles.rbac.authorization.k8s.io \"x\" is forbidden: ", e.Message);
     }
@@ -64,16 +65,16 @@ public class EscalationCheckTests
     {
         _resolver.ClusterRules.Add(Rule(["get", "list"], [""], ["pods"]));
         _resolver.NamespaceRules["ns1"] = [Rule(["create"], [""], ["pods"]), UrlRule(["get"], ["/logs/*"])];
-        await Check("create", "roles", "ns1", Role("x", "ns1", Rule(["create", "get"], [""], ["pods"]), UrlRule(["get"], ["/logs/a/b"])), U);
+        await Check(Operation.Create, "roles", "ns1", Role("x", "ns1", Rule(["create", "get"], [""], ["pods"]), UrlRule(["get"], ["/logs/a/b"])), U);
         // In another namespace the local rules do not count.
-        await Assert.ThrowsAsync<ApiException>(async () => await Check("create", "roles", "ns2", Role("x", "ns2", Rule(["create"], [""], ["pods"])), U));
+        await Assert.ThrowsAsync<ApiException>(async () => await Check(Operation.Create, "roles", "ns2", Role("x", "ns2", Rule(["create"], [""], ["pods"])), U));
     }
 
     [Fact]
     public async Task ClusterRolesAreCheckedAgainstClusterWideRulesOnly()
     {
         _resolver.NamespaceRules["ns1"] = [Rule(["*"], ["*"], ["*"])];
-        await Assert.ThrowsAsync<ApiException>(async () => await Check("create", "clusterroles", "ns1", Role("x", "", Rule(["get"], [""], ["pods"])), U));
+        await Assert.ThrowsAsync<ApiException>(async () => await Check(Operation.Create, "clusterroles", "ns1", Role("x", "", Rule(["get"], [""], ["pods"])), U));
         Assert.All(_resolver.Calls, c => Assert.Equal("", c.Namespace));
     }
 
@@ -86,7 +87,7 @@ public class EscalationCheckTests
             Rule(["update"], [""], ["configmaps"], ["a", "b"]),
             Rule(["get"], [""], ["secrets"]),
         ]);
-        await Check("create", "clusterroles", "", Role("ok", "",
+        await Check(Operation.Create, "clusterroles", "", Role("ok", "",
             Rule(["create", "delete"], ["batch"], ["jobs", "cronjobs/status"]),
             Rule(["get"], ["apps"], ["deployments/scale"]),
             Rule(["update"], [""], ["configmaps"], ["a"]),
@@ -94,19 +95,19 @@ public class EscalationCheckTests
 
         // Named access does not cover unnamed access.
         var e = await Assert.ThrowsAsync<ApiException>(async () =>
-            await Check("create", "clusterroles", "", Role("no", "", Rule(["update"], [""], ["configmaps"])), U));
+            await Check(Operation.Create, "clusterroles", "", Role("no", "", Rule(["update"], [""], ["configmaps"])), U));
         Assert.EndsWith("{APIGroups:[\"\"], Resources:[\"configmaps\"], Verbs:[\"update\"]}", e.Message);
         // */scale does not cover the resource itself.
         await Assert.ThrowsAsync<ApiException>(async () =>
-            await Check("create", "clusterroles", "", Role("no", "", Rule(["get"], ["apps"], ["deployments"])), U));
+            await Check(Operation.Create, "clusterroles", "", Role("no", "", Rule(["get"], ["apps"], ["deployments"])), U));
     }
 
     [Fact]
     public async Task SystemMastersAreNeverChecked()
     {
         var authz = new FakeAuthorizer();
-        await Check("create", "clusterroles", "", Role("x", "", Rule(["*"], ["*"], ["*"])), User("admin", UserInfo.SystemMasters), authz);
-        await Check("create", "clusterroles", "", Role("x", "", Rule(["*"], ["*"], ["*"])), SystemClient_Controller, authz);
+        await Check(Operation.Create, "clusterroles", "", Role("x", "", Rule(["*"], ["*"], ["*"])), User("admin", UserInfo.SystemMasters), authz);
+        await Check(Operation.Create, "clusterroles", "", Role("x", "", Rule(["*"], ["*"], ["*"])), SystemClient_Controller, authz);
         Assert.Empty(authz.Calls);
         Assert.Empty(_resolver.Calls);
     }
@@ -116,16 +117,16 @@ public class EscalationCheckTests
     [Fact]
     public async Task EscalateVerbAllowsAnyRules()
     {
-        var authz = new FakeAuthorizer(a => a.Verb == "escalate");
-        await Check("update", "roles", "ns1", Role("x", "ns1", Rule(["*"], ["*"], ["*"])), U, authz);
+        var authz = new FakeAuthorizer(a => a.Verb == Verb.Escalate);
+        await Check(Operation.Update, "roles", "ns1", Role("x", "ns1", Rule(["*"], ["*"], ["*"])), U, authz);
         var call = Assert.Single(authz.Calls);
         Assert.Equal(("escalate", "rbac.authorization.k8s.io", "*", "roles", "x", "ns1", true),
-            (call.Verb, call.ApiGroup, call.ApiVersion, call.Resource, call.Name, call.Namespace, call.IsResourceRequest));
+            (call.Verb.Value, call.ApiGroup, call.ApiVersion, call.Resource, call.Name, call.Namespace, call.IsResourceRequest));
         Assert.Same(U, call.User);
 
         // A create request carries no name, so escalate is asked without one.
         authz.Calls.Clear();
-        await Check("create", "clusterroles", "", Role("y", "", Rule(["*"], ["*"], ["*"])), U, authz);
+        await Check(Operation.Create, "clusterroles", "", Role("y", "", Rule(["*"], ["*"], ["*"])), U, authz);
         Assert.Equal(("clusterroles", "", ""), (authz.Calls[0].Resource, authz.Calls[0].Name, authz.Calls[0].Namespace));
     }
 
@@ -134,13 +135,13 @@ public class EscalationCheckTests
     {
         var role = Role("agg", "");
         role["aggregationRule"] = new JsonObject { ["clusterRoleSelectors"] = new JsonArray(new JsonObject { ["matchLabels"] = new JsonObject { ["a"] = "b" } }) };
-        var e = await Assert.ThrowsAsync<ApiException>(async () => await Check("create", "clusterroles", "", role, U));
+        var e = await Assert.ThrowsAsync<ApiException>(async () => await Check(Operation.Create, "clusterroles", "", role, U));
         Assert.Equal("clusterroles.rbac.authorization.k8s.io \"agg\" is forbidden: must have cluster-admin privileges to use the aggregationRule", e.Message);
 
-        await Check("create", "clusterroles", "", role, U, new FakeAuthorizer(a => a.Verb == "escalate"));
+        await Check(Operation.Create, "clusterroles", "", role, U, new FakeAuthorizer(a => a.Verb == Verb.Escalate));
 
         _resolver.ClusterRules.AddRange([Rule(["*"], ["*"], ["*"]), UrlRule(["*"], ["*"])]);
-        await Check("create", "clusterroles", "", role, U);
+        await Check(Operation.Create, "clusterroles", "", role, U);
     }
 
     [Fact]
@@ -149,17 +150,17 @@ public class EscalationCheckTests
         _roles[("ns1", "Role", "pod-reader")] = Role("pod-reader", "ns1", Rule(["get", "list"], [""], ["pods"]));
         var binding = Binding("b", "ns1", "Role", "pod-reader");
 
-        var e = await Assert.ThrowsAsync<ApiException>(async () => await Check("create", "rolebindings", "ns1", binding, U));
+        var e = await Assert.ThrowsAsync<ApiException>(async () => await Check(Operation.Create, "rolebindings", "ns1", binding, U));
         Assert.Equal("rolebindings.rbac.authorization.k8s.io \"b\" is forbidden: user \"u\" (groups=[\"g1\" \"g2\"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[\"\"], Resources:[\"pods\"], Verbs:[\"get\" \"list\"]}", e.Message);
 
-        var authz = new FakeAuthorizer(a => a.Verb == "bind");
-        await Check("create", "rolebindings", "ns1", binding, U, authz);
+        var authz = new FakeAuthorizer(a => a.Verb == Verb.Bind);
+        await Check(Operation.Create, "rolebindings", "ns1", binding, U, authz);
         var call = Assert.Single(authz.Calls);
         Assert.Equal(("bind", "rbac.authorization.k8s.io", "roles", "pod-reader", "ns1", true),
-            (call.Verb, call.ApiGroup, call.Resource, call.Name, call.Namespace, call.IsResourceRequest));
+            (call.Verb.Value, call.ApiGroup, call.Resource, call.Name, call.Namespace, call.IsResourceRequest));
 
         _resolver.NamespaceRules["ns1"] = [Rule(["get", "list", "watch"], [""], ["pods"])];
-        await Check("create", "rolebindings", "ns1", binding, U);
+        await Check(Operation.Create, "rolebindings", "ns1", binding, U);
     }
 
     [Fact]
@@ -168,13 +169,13 @@ public class EscalationCheckTests
         _roles[("", "ClusterRole", "viewer")] = Role("viewer", "", Rule(["get"], [""], ["nodes"]));
         var authz = new FakeAuthorizer();
         var e = await Assert.ThrowsAsync<ApiException>(async () =>
-            await Check("create", "clusterrolebindings", "", Binding("crb", "", "ClusterRole", "viewer"), U, authz));
+            await Check(Operation.Create, "clusterrolebindings", "", Binding("crb", "", "ClusterRole", "viewer"), U, authz));
         Assert.StartsWith("clusterrolebindings.rbac.authorization.k8s.io \"crb\" is forbidden: user \"u\"", e.Message);
-        Assert.Equal(("bind", "clusterroles", "viewer", ""), (authz.Calls[0].Verb, authz.Calls[0].Resource, authz.Calls[0].Name, authz.Calls[0].Namespace));
+        Assert.Equal(("bind", "clusterroles", "viewer", ""), (authz.Calls[0].Verb.Value, authz.Calls[0].Resource, authz.Calls[0].Name, authz.Calls[0].Namespace));
 
         // A RoleBinding to a ClusterRole is checked in the binding's namespace.
         _resolver.NamespaceRules["team"] = [Rule(["get"], [""], ["nodes"])];
-        await Check("create", "rolebindings", "team", Binding("rb", "team", "ClusterRole", "viewer"), U);
+        await Check(Operation.Create, "rolebindings", "team", Binding("rb", "team", "ClusterRole", "viewer"), U);
     }
 
     [Fact]
@@ -182,13 +183,13 @@ public class EscalationCheckTests
     {
         // pkg/registry/rbac/{,cluster}rolebinding/policybased: GetRoleReferenceRules' error is returned unwrapped.
         var e = await Assert.ThrowsAsync<ApiException>(async () =>
-            await Check("create", "rolebindings", "ns1", Binding("b", "ns1", "Role", "missing"), U));
+            await Check(Operation.Create, "rolebindings", "ns1", Binding("b", "ns1", "Role", "missing"), U));
         Assert.Equal(404, e.Code);
         Assert.Equal("NotFound", e.Reason);
         Assert.Equal("roles.rbac.authorization.k8s.io \"missing\" not found", e.Message);
 
         e = await Assert.ThrowsAsync<ApiException>(async () =>
-            await Check("create", "clusterrolebindings", "", Binding("c", "", "ClusterRole", "nope"), U));
+            await Check(Operation.Create, "clusterrolebindings", "", Binding("c", "", "ClusterRole", "nope"), U));
         Assert.Equal(404, e.Code);
         Assert.Equal("clusterroles.rbac.authorization.k8s.io \"nope\" not found", e.Message);
     }
@@ -199,9 +200,9 @@ public class EscalationCheckTests
         var old = Role("x", "ns1", Rule(["*"], ["*"], ["*"]));
         var updated = (JsonObject)old.DeepClone();
         updated["metadata"]!["finalizers"] = new JsonArray("example.com/hold");
-        await Check("update", "roles", "ns1", updated, U, old: old);
+        await Check(Operation.Update, "roles", "ns1", updated, U, old: old);
 
         updated["rules"] = Rules(Rule(["*"], ["*"], ["*"]), Rule(["get"], [""], ["pods"]));
-        await Assert.ThrowsAsync<ApiException>(async () => await Check("update", "roles", "ns1", updated, U, old: old));
+        await Assert.ThrowsAsync<ApiException>(async () => await Check(Operation.Update, "roles", "ns1", updated, U, old: old));
     }
 }

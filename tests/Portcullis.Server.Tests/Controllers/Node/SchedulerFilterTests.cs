@@ -1,3 +1,4 @@
+using Portcullis.Server.Admission;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Controllers;
 using Portcullis.Server.Controllers.Node;
@@ -82,7 +83,7 @@ public sealed class SchedulerFilterTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _cluster = new FaultyCluster(_clock, _ => false, "UPDATE");
+        _cluster = new FaultyCluster(_clock, _ => false, Operation.Update);
         return Task.CompletedTask;
     }
 

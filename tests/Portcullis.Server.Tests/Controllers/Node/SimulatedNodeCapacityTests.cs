@@ -22,7 +22,7 @@ public sealed class SimulatedNodeCapacityTests : IAsyncLifetime
     public Task InitializeAsync()
     {
         // Writes to a pod or object named "boom" fail with an unexpected (non-API) exception.
-        _cluster = new FaultyCluster(_clock, r => r.Resource.Plural == "pods" && r.Name == "boom" && r.Subresource == "status", "UPDATE");
+        _cluster = new FaultyCluster(_clock, r => r.Resource.Plural == "pods" && r.Name == "boom" && r.Subresource == "status", Operation.Update);
         _kv = _cluster.Kv;
         _client = _cluster.Client;
         return Task.CompletedTask;

@@ -73,9 +73,9 @@ public static class Responses
     {
         ctx.Response.StatusCode = 200;
         ctx.Response.ContentType = Json;
-        ctx.Response.ContentLength = item.Json.Length + 1;
+        ctx.Response.ContentLength = item.Length + 1;
         var body = ctx.Response.BodyWriter;
-        body.Write(item.Json);
+        item.Write(body);
         body.Write("\n"u8);
         await body.FlushAsync(ctx.RequestAborted);
     }

@@ -175,7 +175,7 @@ public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
             buf.Write("{\"type\":\""u8);
             buf.Write(ev.Type.ToWireUtf8());
             buf.Write("\",\"object\":"u8);
-            buf.Write(served.Json);
+            served.Write(buf);
             buf.Write("}\n"u8);
             await ctx.Response.Body.WriteAsync(buf.WrittenMemory, ct);
             await ctx.Response.Body.FlushAsync(ct);

@@ -91,7 +91,7 @@ public sealed partial class GenericStore
         var meta = await ListCoreAsync(ns, o, item =>
         {
             seen?.Add(item.Key);
-            var served = _served.Get(item, Decode);
+            var served = _served.Get(item, Decode, Spliceable);
             if (!o.Labels.IsEmpty && !o.Labels.Matches(served.Labels)) return false;
             items.Add(served);
             return true;
@@ -233,7 +233,7 @@ public sealed partial class GenericStore
             {
                 if (plain)
                 {
-                    yield return new ApiWatchEvent(WatchEventType.Added, null!) { Served = _served.GetForEvent(item, Decode) };
+                    yield return new ApiWatchEvent(WatchEventType.Added, null!) { Served = _served.GetForEvent(item, Decode, Spliceable) };
                     continue;
                 }
                 var obj = Decode(item);
@@ -254,7 +254,7 @@ public sealed partial class GenericStore
             {
                 // No selector: a delete is DELETED, a first write ADDED, any other MODIFIED (as below).
                 var type = ev.Type == KeyEventType.Delete ? WatchEventType.Deleted : ev.PrevKv is null ? WatchEventType.Added : WatchEventType.Modified;
-                yield return new ApiWatchEvent(type, null!) { Served = _served.GetForEvent(ev.Kv, Decode) };
+                yield return new ApiWatchEvent(type, null!) { Served = _served.GetForEvent(ev.Kv, Decode, Spliceable) };
                 continue;
             }
             var obj = Decode(ev.Kv);

@@ -44,6 +44,9 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
 
     public string Prefix(string ns) => def.Namespaced && ns.Length > 0 ? $"{def.KeyPrefix}{ns}/" : def.KeyPrefix;
 
+    /// <summary>Served in its storage version: a stored value's served bytes are its own with the revision spliced in (<see cref="ServedItem.FromStored"/>).</summary>
+    private bool Spliceable => def.FromStorage is null;
+
     /// <summary>Decodes a stored value and stamps its resourceVersion.</summary>
     public JsonObject Decode(KeyValue kv)
     {
@@ -101,7 +104,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
     {
         var current = await kv.GetAsync(Key(ns, name), ct);
         if (current is null) throw ApiErrors.NotFound(def.Plural, def.Group, name);
-        return _served.Get(current, Decode);
+        return _served.Get(current, Decode, Spliceable);
     }
 
     /// <summary>Runs of an update after lost races before it is refused with a 409 (32 writers on one object lost 20 in a row).</summary>

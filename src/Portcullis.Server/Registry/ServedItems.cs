@@ -9,29 +9,87 @@ namespace Portcullis.Server.Registry;
 
 /// <summary>
 /// One stored object as the API serves it in compact JSON, as <see cref="GoJsonWriter"/> writes it
-/// (resourceVersion stamped): <see cref="Json"/> is the whole object (a GET, a watch event), and as a
-/// list item it is the same without kind and apiVersion (<see cref="WriteListItem"/>). Its labels are
+/// (resourceVersion stamped): the whole object (a GET, a watch event, <see cref="Write"/>), and as a
+/// list item the same without kind and apiVersion (<see cref="WriteListItem"/>). Its labels are
 /// kept for selectors.
 /// </summary>
-internal sealed class ServedItem(long modRevision, byte[] json, int itemStart, byte[]? item, IReadOnlyDictionary<string, string> labels)
+/// <remarks>
+/// The store writes each object with Go's encoding and a placeholder <c>"resourceVersion":"0"</c>
+/// in its metadata, so for a kind served in its storage version the served bytes are the stored
+/// bytes with the revision in place of the placeholder: such an item keeps a reference to the
+/// stored value (the same array the storage keeps, no copy) and splices the revision in as it is
+/// written. Any other object (another version's storage, a value without the placeholder) is
+/// decoded and encoded once.
+/// </remarks>
+internal sealed class ServedItem
 {
-    public long ModRevision { get; } = modRevision;
-    public byte[] Json { get; } = json;
-    public IReadOnlyDictionary<string, string> Labels { get; } = labels;
+    private readonly byte[] _bytes;
+    private readonly int _itemStart;
+    private readonly byte[]? _item;
+    // The placeholder's value token ("0", quotes included) in _bytes and the revision written there; _rv is null when the bytes are whole.
+    private readonly int _rvAt;
+    private readonly int _rvLength;
+    private readonly byte[]? _rv;
 
-    /// <summary>The length of the list item: <c>{</c> and what follows kind and apiVersion in <see cref="Json"/>.</summary>
-    public int ItemLength => item?.Length ?? 1 + Json.Length - itemStart;
+    private ServedItem(long modRevision, byte[] bytes, int itemStart, byte[]? item, IReadOnlyDictionary<string, string> labels,
+        int rvAt = 0, int rvLength = 0, byte[]? rv = null)
+    {
+        ModRevision = modRevision;
+        _bytes = bytes;
+        _itemStart = itemStart;
+        _item = item;
+        Labels = labels;
+        _rvAt = rvAt;
+        _rvLength = rvLength;
+        _rv = rv;
+    }
+
+    public long ModRevision { get; }
+    public IReadOnlyDictionary<string, string> Labels { get; }
+
+    /// <summary>The length of the whole object's bytes.</summary>
+    public int Length => _rv is null ? _bytes.Length : _bytes.Length - _rvLength + _rv.Length;
+
+    /// <summary>The whole object's bytes (a copy when the revision is spliced in).</summary>
+    public byte[] Json
+    {
+        get
+        {
+            if (_rv is null) return _bytes;
+            var w = new ArrayBufferWriter<byte>(Length);
+            Write(w);
+            return w.WrittenSpan.ToArray();
+        }
+    }
+
+    /// <summary>Writes the whole object.</summary>
+    public void Write(IBufferWriter<byte> w) => WriteFrom(w, 0);
+
+    /// <summary>The length of the list item: <c>{</c> and what follows kind and apiVersion.</summary>
+    public int ItemLength => _item?.Length ?? 1 + Length - _itemStart;
 
     /// <summary>Writes the object as a list item (without kind and apiVersion).</summary>
-    public void WriteListItem(System.Buffers.IBufferWriter<byte> w)
+    public void WriteListItem(IBufferWriter<byte> w)
     {
-        if (item is not null)
+        if (_item is not null)
         {
-            w.Write(item);
+            w.Write(_item);
             return;
         }
         w.Write("{"u8);
-        w.Write(Json.AsSpan(itemStart));
+        WriteFrom(w, _itemStart);
+    }
+
+    private void WriteFrom(IBufferWriter<byte> w, int start)
+    {
+        if (_rv is null)
+        {
+            w.Write(_bytes.AsSpan(start));
+            return;
+        }
+        w.Write(_bytes.AsSpan(start, _rvAt - start));
+        w.Write(_rv);
+        w.Write(_bytes.AsSpan(_rvAt + _rvLength));
     }
 
     /// <summary>
@@ -41,7 +99,8 @@ internal sealed class ServedItem(long modRevision, byte[] json, int itemStart, b
     /// </summary>
     public (JsonObject Object, ReadOnlyMemory<byte> Metadata) DecodeForPrinting()
     {
-        var json = Json.AsSpan();
+        var whole = Json;
+        var json = whole.AsSpan();
         var r = new Utf8JsonReader(json);
         var obj = new JsonObject();
         ReadOnlyMemory<byte> metadata = default;
@@ -63,7 +122,7 @@ internal sealed class ServedItem(long modRevision, byte[] json, int itemStart, b
                     if (field != "managedFields") meta[field] = JsonParser.Parse(json[at..(int)r.BytesConsumed]);
                 }
                 obj[key] = meta;
-                metadata = Json.AsMemory(start, (int)r.BytesConsumed - start);
+                metadata = whole.AsMemory(start, (int)r.BytesConsumed - start);
                 continue;
             }
             r.Skip();
@@ -94,6 +153,65 @@ internal sealed class ServedItem(long modRevision, byte[] json, int itemStart, b
         return new ServedItem(stored.ModRevision, json, 0, itemBuffer.WrittenSpan.ToArray(), labels.Count == 0 ? NoLabels : labels);
     }
 
+    /// <summary>
+    /// The served form of a stored value in the served version, without decoding it: the stored
+    /// bytes with the revision spliced over the placeholder. Null when the value is not laid out as
+    /// the store writes it (compact, kind and apiVersion first, the placeholder in metadata, labels
+    /// strings), and then the caller decodes it.
+    /// </summary>
+    public static ServedItem? FromStored(KeyValue stored)
+    {
+        var bytes = stored.Value;
+        try
+        {
+            var r = new Utf8JsonReader(bytes);
+            if (!r.Read() || r.TokenType != JsonTokenType.StartObject) return null;
+            if (!NextString(ref r, "kind"u8) || !NextString(ref r, "apiVersion"u8)) return null;
+            var itemStart = (int)r.BytesConsumed + 1;
+            if (itemStart >= bytes.Length || bytes[itemStart - 1] != (byte)',') return null;
+            int rvAt = -1;
+            Dictionary<string, string>? labels = null;
+            while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+            {
+                if (!r.ValueTextEquals("metadata"u8)) { r.Read(); r.Skip(); continue; }
+                if (!r.Read() || r.TokenType != JsonTokenType.StartObject) return null;
+                while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (r.ValueTextEquals("resourceVersion"u8))
+                    {
+                        r.Read();
+                        if (r.TokenType != JsonTokenType.String || !r.ValueTextEquals("0"u8) || r.ValueIsEscaped) return null;
+                        rvAt = (int)r.TokenStartIndex;
+                    }
+                    else if (r.ValueTextEquals("labels"u8))
+                    {
+                        r.Read();
+                        if (r.TokenType != JsonTokenType.StartObject) return null;
+                        labels = new Dictionary<string, string>(StringComparer.Ordinal);
+                        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+                        {
+                            var k = r.GetString()!;
+                            if (!r.Read() || r.TokenType != JsonTokenType.String) return null;
+                            labels[k] = r.GetString()!;
+                        }
+                    }
+                    else { r.Read(); r.Skip(); }
+                }
+                break;
+            }
+            if (rvAt < 0) return null;
+            var rv = System.Text.Encoding.ASCII.GetBytes("\"" + stored.ModRevision.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\"");
+            return new ServedItem(stored.ModRevision, bytes, itemStart, null, labels is { Count: > 0 } ? labels : NoLabels, rvAt, 3, rv);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static bool NextString(ref Utf8JsonReader r, ReadOnlySpan<byte> name) =>
+        r.Read() && r.TokenType == JsonTokenType.PropertyName && r.ValueTextEquals(name) && r.Read() && r.TokenType == JsonTokenType.String;
+
     private static readonly IReadOnlyDictionary<string, string> NoLabels = new Dictionary<string, string>();
 }
 
@@ -110,10 +228,10 @@ internal sealed class ServedItems
     public int Count => _items.Count;
 
     /// <summary>The served form of <paramref name="stored"/> (a current value: listed or read), made once per revision and kept.</summary>
-    public ServedItem Get(KeyValue stored, Func<KeyValue, JsonObject> decode)
+    public ServedItem Get(KeyValue stored, Func<KeyValue, JsonObject> decode, bool spliceable)
     {
         if (_items.TryGetValue(stored.Key, out var kept) && kept.ModRevision == stored.ModRevision) return kept;
-        var item = ServedItem.Of(stored, decode(stored));
+        var item = Make(stored, decode, spliceable);
         // Two readers of different revisions: the newer one stays.
         _items.AddOrUpdate(stored.Key, item, (_, current) => current.ModRevision > item.ModRevision ? current : item);
         return item;
@@ -129,12 +247,12 @@ internal sealed class ServedItems
     /// event long after it was written (the object deleted since), so what it makes is kept among the
     /// recent events only (a bounded set), and replaces the kept form of a key only while one is kept.
     /// </summary>
-    public ServedItem GetForEvent(KeyValue stored, Func<KeyValue, JsonObject> decode)
+    public ServedItem GetForEvent(KeyValue stored, Func<KeyValue, JsonObject> decode, bool spliceable)
     {
         if (_items.TryGetValue(stored.Key, out var kept) && kept.ModRevision == stored.ModRevision) return kept;
         var id = (stored.Key, stored.ModRevision);
         if (_recent.TryGetValue(id, out var recent)) return recent;
-        var item = ServedItem.Of(stored, decode(stored));
+        var item = Make(stored, decode, spliceable);
         if (_recent.TryAdd(id, item))
         {
             _recentOrder.Enqueue(id);
@@ -143,6 +261,14 @@ internal sealed class ServedItems
         if (kept is not null) _items.TryUpdate(stored.Key, item, kept);
         return item;
     }
+
+    /// <summary>
+    /// The served form of a stored value: spliced from the stored bytes when the resource is served
+    /// in its storage version (<paramref name="spliceable"/>) and the value is laid out for it, else
+    /// decoded and encoded.
+    /// </summary>
+    private static ServedItem Make(KeyValue stored, Func<KeyValue, JsonObject> decode, bool spliceable) =>
+        (spliceable ? ServedItem.FromStored(stored) : null) ?? ServedItem.Of(stored, decode(stored));
 
     public void Forget(string key) => _items.TryRemove(key, out _);
 

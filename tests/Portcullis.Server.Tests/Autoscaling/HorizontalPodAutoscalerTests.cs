@@ -221,15 +221,15 @@ public class HorizontalPodAutoscalerTests
     public void Table_FormatMetrics()
     {
         JsonObject M(string json) => Obj(json);
-        Assert.Equal("<none>", AutoscalingPrinters.FormatMetrics([], []));
+        Assert.Equal("<none>", HorizontalPodAutoscalerKind.FormatMetrics([], []));
         Assert.Equal("cpu: 40%/50%, memory: 100Mi/200Mi",
-            AutoscalingPrinters.FormatMetrics(
+            HorizontalPodAutoscalerKind.FormatMetrics(
                 [M("""{"type":"Resource","resource":{"name":"cpu","target":{"type":"Utilization","averageUtilization":50}}}"""),
                  M("""{"type":"Resource","resource":{"name":"memory","target":{"type":"AverageValue","averageValue":"200Mi"}}}""")],
                 [M("""{"type":"Resource","resource":{"name":"cpu","current":{"averageUtilization":40}}}"""),
                  M("""{"type":"Resource","resource":{"name":"memory","current":{"averageValue":"100Mi"}}}""")]));
         Assert.Equal("<unknown>/10 (avg), 7/5",
-            AutoscalingPrinters.FormatMetrics(
+            HorizontalPodAutoscalerKind.FormatMetrics(
                 [M("""{"type":"Object","object":{"metric":{"name":"q"},"target":{"type":"AverageValue","averageValue":"10"}}}"""),
                  M("""{"type":"External","external":{"metric":{"name":"q"},"target":{"type":"Value","value":"5"}}}""")],
                 [M("""{"type":"Object","object":{"metric":{"name":"q"},"current":{"value":"3"}}}"""),

@@ -3,6 +3,7 @@ using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
+using static Portcullis.Server.Api.Printing.PrintJson;
 
 namespace Portcullis.Server.Api.Resources.Apps;
 
@@ -20,5 +21,33 @@ internal sealed class DaemonSetKind : KindStrategy
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => WorkloadValidation.DaemonSet(obj, old);
 
-    public override TablePrinter Printer => WorkloadPrinters.DaemonSet;
+    /// <summary>kubectl get's columns for daemon sets.</summary>
+    public override TablePrinter Printer { get; } = new(
+    [
+        NameColumn,
+        Col("Desired", "How many nodes should run the daemon pod.", type: "integer"),
+        Col("Current", "How many nodes run at least one daemon pod.", type: "integer"),
+        Col("Ready", "How many nodes run a ready daemon pod.", type: "integer"),
+        Col("Up-to-date", "How many nodes run the latest pod template.", type: "integer"),
+        Col("Available", "How many nodes run an available daemon pod.", type: "integer"),
+        Col("Node Selector", "The node labels the daemon pods are restricted to."),
+        AgeColumn, WorkloadColumns.Containers, WorkloadColumns.Images, WorkloadColumns.Selector("daemon set"),
+    ], (o, now) =>
+    {
+        var (names, images) = ContainerCells(At(o, "spec", "template", "spec", "containers"));
+        var status = o["status"];
+        return
+        [
+            Cell(Name(o)),
+            Cell(Int(At(status, "desiredNumberScheduled"))),
+            Cell(Int(At(status, "currentNumberScheduled"))),
+            Cell(Int(At(status, "numberReady"))),
+            Cell(Int(At(status, "updatedNumberScheduled"))),
+            Cell(Int(At(status, "numberAvailable"))),
+            Cell(LabelFormatting.FormatLabels(At(o, "spec", "template", "spec", "nodeSelector"))),
+            Cell(Age(o, now)),
+            Cell(names), Cell(images),
+            Cell(LabelFormatting.FormatLabelSelector(At(o, "spec", "selector"))),
+        ];
+    });
 }

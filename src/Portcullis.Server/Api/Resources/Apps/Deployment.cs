@@ -3,6 +3,7 @@ using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
+using static Portcullis.Server.Api.Printing.PrintJson;
 
 namespace Portcullis.Server.Api.Resources.Apps;
 
@@ -20,5 +21,26 @@ internal sealed class DeploymentKind : KindStrategy
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => WorkloadValidation.Deployment(obj, old);
 
-    public override TablePrinter Printer => WorkloadPrinters.Deployment;
+    /// <summary>kubectl get's columns for deployments.</summary>
+    public override TablePrinter Printer { get; } = new(
+    [
+        NameColumn,
+        Col("Ready", "Ready pods out of the desired replicas."),
+        Col("Up-to-date", "How many pods already run the latest pod template."),
+        Col("Available", "How many pods have been ready long enough to count as available."),
+        AgeColumn, WorkloadColumns.Containers, WorkloadColumns.Images, WorkloadColumns.Selector("deployment"),
+    ], (o, now) =>
+    {
+        var (names, images) = ContainerCells(At(o, "spec", "template", "spec", "containers"));
+        return
+        [
+            Cell(Name(o)),
+            Cell(I(Int(At(o, "status", "readyReplicas"))) + "/" + I(WorkloadColumns.DesiredReplicas(o))),
+            Cell(Int(At(o, "status", "updatedReplicas"))),
+            Cell(Int(At(o, "status", "availableReplicas"))),
+            Cell(Age(o, now)),
+            Cell(names), Cell(images),
+            Cell(LabelFormatting.SelectorString(At(o, "spec", "selector")) ?? "<invalid>"),
+        ];
+    });
 }

@@ -3,6 +3,7 @@ using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
+using static Portcullis.Server.Api.Printing.PrintJson;
 
 namespace Portcullis.Server.Api.Resources.Apps;
 
@@ -23,5 +24,26 @@ internal sealed class ReplicaSetKind : KindStrategy
     public override IReadOnlyDictionary<string, Func<JsonObject, string?>> FieldLabels { get; } = FieldLabel.Map(
         ("status.replicas", o => FieldLabel.At("status", "replicas")(o) ?? "0"));
 
-    public override TablePrinter Printer => WorkloadPrinters.ReplicaSet;
+    /// <summary>kubectl get's columns for replica sets (a replication controller's, but for the selector's form).</summary>
+    public override TablePrinter Printer { get; } = new(
+    [
+        NameColumn,
+        Col("Desired", "How many pods the replica set wants.", type: "integer"),
+        Col("Current", "How many pods the replica set currently has.", type: "integer"),
+        Col("Ready", "How many of those pods are ready.", type: "integer"),
+        AgeColumn, WorkloadColumns.Containers, WorkloadColumns.Images, WorkloadColumns.Selector("replica set"),
+    ], (o, now) =>
+    {
+        var (names, images) = ContainerCells(At(o, "spec", "template", "spec", "containers"));
+        return
+        [
+            Cell(Name(o)),
+            Cell(WorkloadColumns.DesiredReplicas(o)),
+            Cell(Int(At(o, "status", "replicas"))),
+            Cell(Int(At(o, "status", "readyReplicas"))),
+            Cell(Age(o, now)),
+            Cell(names), Cell(images),
+            Cell(LabelFormatting.FormatLabelSelector(At(o, "spec", "selector"))),
+        ];
+    });
 }

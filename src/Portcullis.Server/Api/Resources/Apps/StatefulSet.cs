@@ -3,6 +3,7 @@ using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
+using static Portcullis.Server.Api.Printing.PrintJson;
 
 namespace Portcullis.Server.Api.Resources.Apps;
 
@@ -20,5 +21,21 @@ internal sealed class StatefulSetKind : KindStrategy
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => WorkloadValidation.StatefulSet(obj, old);
 
-    public override TablePrinter Printer => WorkloadPrinters.StatefulSet;
+    /// <summary>kubectl get's columns for stateful sets.</summary>
+    public override TablePrinter Printer { get; } = new(
+    [
+        NameColumn,
+        Col("Ready", "Ready pods out of the desired replicas."),
+        AgeColumn, WorkloadColumns.Containers, WorkloadColumns.Images,
+    ], (o, now) =>
+    {
+        var (names, images) = ContainerCells(At(o, "spec", "template", "spec", "containers"));
+        return
+        [
+            Cell(Name(o)),
+            Cell(I(Int(At(o, "status", "readyReplicas"))) + "/" + I(WorkloadColumns.DesiredReplicas(o))),
+            Cell(Age(o, now)),
+            Cell(names), Cell(images),
+        ];
+    });
 }

@@ -1,4 +1,5 @@
 using Portcullis.Server.Api.Printing;
+using static Portcullis.Server.Api.Printing.PrintJson;
 
 namespace Portcullis.Server.Api.Resources.Autoscaling;
 
@@ -14,5 +15,12 @@ internal sealed class ScaleKind : KindStrategy
         Strategy = new ScaleKind(),
     };
 
-    public override TablePrinter Printer => WorkloadPrinters.Scale;
+    /// <summary>autoscaling/v1 Scale (kubectl get --subresource=scale); upstream's Name column has no "name" format.</summary>
+    public override TablePrinter Printer { get; } = new(
+    [
+        new TableColumn("Name", "string", "", NameColumn.Description),
+        Col("Desired", "The desired number of replicas.", type: "integer"),
+        Col("Available", "The observed number of replicas.", type: "integer"),
+        AgeColumn,
+    ], (o, now) => [Cell(Name(o)), Cell(Int(At(o, "spec", "replicas"))), Cell(Int(At(o, "status", "replicas"))), Cell(Age(o, now))]);
 }

@@ -3,6 +3,7 @@ using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
+using static Portcullis.Server.Api.Printing.PrintJson;
 
 namespace Portcullis.Server.Api.Resources.Batch;
 
@@ -20,5 +21,30 @@ internal sealed class CronJobKind : KindStrategy
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => BatchValidation.CronJob(obj, old);
 
-    public override TablePrinter Printer => WorkloadPrinters.CronJob;
+    /// <summary>kubectl get's columns for cron jobs.</summary>
+    public override TablePrinter Printer { get; } = new(
+    [
+        NameColumn,
+        Col("Schedule", "The cron expression jobs are created on."),
+        Col("Timezone", "The time zone the schedule is read in."),
+        Col("Suspend", "Whether new runs are held back.", type: "boolean"),
+        Col("Active", "How many of the cron job's jobs are running.", type: "integer"),
+        Col("Last Schedule", "How long ago a job was last scheduled."),
+        AgeColumn, WorkloadColumns.Containers, WorkloadColumns.Images, WorkloadColumns.Selector("job template"),
+    ], (o, now) =>
+    {
+        var spec = o["spec"];
+        var timeZone = At(spec, "timeZone") is JsonValue ? Str(At(spec, "timeZone")) : "<none>";
+        // v1 defaults suspend to false, so an unset value prints as upstream's stored default would.
+        var suspend = Bool(At(spec, "suspend")) ? "True" : "False";
+        var lastSchedule = Time(At(o, "status", "lastScheduleTime")) is { } t ? HumanDuration.Since(t, now) : "<none>";
+        var (names, images) = ContainerCells(At(spec, "jobTemplate", "spec", "template", "spec", "containers"));
+        return
+        [
+            Cell(Name(o)), Cell(Str(At(spec, "schedule"))), Cell(timeZone), Cell(suspend),
+            Cell(Count(At(o, "status", "active"))), Cell(lastSchedule), Cell(Age(o, now)),
+            Cell(names), Cell(images),
+            Cell(LabelFormatting.FormatLabelSelector(At(spec, "jobTemplate", "spec", "selector"))),
+        ];
+    });
 }

@@ -3,6 +3,7 @@ using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
+using static Portcullis.Server.Api.Printing.PrintJson;
 
 namespace Portcullis.Server.Api.Resources.Batch;
 
@@ -23,5 +24,56 @@ internal sealed class JobKind : KindStrategy
     public override IReadOnlyDictionary<string, Func<JsonObject, string?>> FieldLabels { get; } = FieldLabel.Map(
         ("status.successful", o => FieldLabel.At("status", "succeeded")(o) ?? "0"));
 
-    public override TablePrinter Printer => WorkloadPrinters.Job;
+    /// <summary>kubectl get's columns for jobs.</summary>
+    public override TablePrinter Printer { get; } = new(
+    [
+        NameColumn,
+        Col("Status", "Whether the job is Running, Complete, Failed, Suspended or Terminating."),
+        Col("Completions", "Succeeded pods out of the completions the job needs."),
+        Col("Duration", "How long the job ran, or has been running so far."),
+        AgeColumn, WorkloadColumns.Containers, WorkloadColumns.Images, WorkloadColumns.Selector("job"),
+    ], Cells);
+
+    private static IReadOnlyList<JsonNode?> Cells(JsonObject o, DateTimeOffset now)
+    {
+        var spec = o["spec"];
+        var succeeded = I(Int(At(o, "status", "succeeded")));
+        string completions;
+        if (IntOrNull(At(spec, "completions")) is { } c) completions = succeeded + "/" + I(c);
+        else
+        {
+            var parallelism = IntOrNull(At(spec, "parallelism")) ?? 1;
+            completions = parallelism > 1 ? succeeded + "/1 of " + I(parallelism) : succeeded + "/1";
+        }
+
+        var start = Time(At(o, "status", "startTime"));
+        var completion = Time(At(o, "status", "completionTime"));
+        var duration = start is null ? ""
+            : HumanDuration.Format((completion ?? now) - start.Value);
+
+        var conditions = Objects(At(o, "status", "conditions"));
+        string status =
+            HasCondition(conditions, "Complete") ? "Complete"
+            : HasCondition(conditions, "Failed") ? "Failed"
+            : Deleting(o) ? "Terminating"
+            : HasCondition(conditions, "Suspended") ? "Suspended"
+            : HasCondition(conditions, "FailureTarget") ? "FailureTarget"
+            : "Running";
+
+        var (names, images) = ContainerCells(At(spec, "template", "spec", "containers"));
+        return
+        [
+            Cell(Name(o)), Cell(status), Cell(completions), Cell(duration), Cell(Age(o, now)),
+            Cell(names), Cell(images),
+            Cell(LabelFormatting.FormatLabelSelector(At(spec, "selector"))),
+        ];
+    }
+
+    /// <summary>hasJobCondition: the first condition of the type decides.</summary>
+    private static bool HasCondition(List<JsonObject> conditions, string type)
+    {
+        foreach (var c in conditions)
+            if (Str(c["type"]) == type) return Str(c["status"]) == "True";
+        return false;
+    }
 }

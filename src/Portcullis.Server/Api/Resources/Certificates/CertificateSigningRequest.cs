@@ -3,6 +3,7 @@ using Portcullis.Server.Api.Schema;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
+using static Portcullis.Server.Api.Printing.PrintJson;
 
 namespace Portcullis.Server.Api.Resources.Certificates;
 
@@ -32,7 +33,22 @@ internal sealed class CertificateSigningRequestKind : KindStrategy
     public override IReadOnlyDictionary<string, Func<JsonObject, string?>> FieldLabels { get; } = FieldLabel.Map(
         ("spec.signerName", FieldLabel.At("spec", "signerName")));
 
-    public override TablePrinter Printer => CertificatePrinters.CertificateSigningRequest;
+    /// <summary>kubectl get's columns for certificate signing requests.</summary>
+    public override TablePrinter Printer { get; } = new(
+    [
+        NameColumn,
+        AgeColumn,
+        Col("SignerName", "The signer the request is for (e.g. kubernetes.io/kube-apiserver-client)."),
+        Col("Requestor", "The user who created the request."),
+        Col("RequestedDuration", "The validity the request asked for (spec.expirationSeconds)."),
+        Col("Condition", "Pending, Approved or Denied, then Failed and Issued when they apply."),
+    ], (o, now) =>
+    {
+        var signer = Str(At(o, "spec", "signerName"));
+        var requested = IntOrNull(At(o, "spec", "expirationSeconds")) is { } s ? HumanDuration.Format(TimeSpan.FromSeconds(s)) : "<none>";
+        return [Cell(Name(o)), Cell(Age(o, now)), Cell(signer.Length > 0 ? signer : "<none>"), Cell(Str(At(o, "spec", "username"))),
+            Cell(requested), Cell(Condition(o))];
+    });
 
     private static void Create(JsonObject csr, StrategyContext ctx)
     {
@@ -107,5 +123,15 @@ internal sealed class CertificateSigningRequestKind : KindStrategy
                     }
             c["lastTransitionTime"] = transition;
         }
+    }
+
+    /// <summary>upstream's extractCSRStatus.</summary>
+    private static string Condition(JsonObject o)
+    {
+        var types = Objects(At(o, "status", "conditions")).Select(c => Str(c["type"])).ToHashSet();
+        var status = types.Contains("Denied") ? "Denied" : types.Contains("Approved") ? "Approved" : "Pending";
+        if (types.Contains("Failed")) status += ",Failed";
+        if (Str(At(o, "status", "certificate")).Length > 0) status += ",Issued";
+        return status;
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
+using static Portcullis.Server.Api.Printing.PrintJson;
 
 namespace Portcullis.Server.Api.Resources.Coordination;
 
@@ -21,7 +22,13 @@ internal sealed class LeaseKind : KindStrategy
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => ClusterValidation.Lease(obj, old);
 
-    public override TablePrinter Printer => MiscPrinters.Lease;
+    /// <summary>kubectl get's columns for leases.</summary>
+    public override TablePrinter Printer { get; } = new(
+    [
+        NameColumn,
+        Col("Holder", "The identity currently holding the lease."),
+        AgeColumn,
+    ], (o, now) => [Cell(Name(o)), Cell(Str(At(o, "spec", "holderIdentity"))), Cell(Age(o, now))]);
 
     /// <summary>
     /// Lease (pkg/registry/coordination/lease/strategy.go): with CoordinatedLeaderElection off (beta, off by default

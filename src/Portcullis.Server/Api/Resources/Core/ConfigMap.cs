@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
+using static Portcullis.Server.Api.Printing.PrintJson;
 
 namespace Portcullis.Server.Api.Resources.Core;
 
@@ -17,5 +18,11 @@ internal sealed class ConfigMapKind : KindStrategy
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => ConfigValidation.ConfigMap(obj, old);
 
-    public override TablePrinter Printer => CorePrinters.ConfigMap;
+    /// <summary>kubectl get's columns for config maps.</summary>
+    public override TablePrinter Printer { get; } = new(
+    [
+        NameColumn,
+        Col("Data", "How many keys the config map holds, text and binary together."),
+        AgeColumn,
+    ], (o, now) => [Cell(Name(o)), Cell(Count(o["data"]) + Count(o["binaryData"])), Cell(Age(o, now))]);
 }

@@ -3,6 +3,7 @@ using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
+using static Portcullis.Server.Api.Printing.PrintJson;
 
 namespace Portcullis.Server.Api.Resources.Core;
 
@@ -20,5 +21,52 @@ internal sealed class EndpointsKind : KindStrategy
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => ServiceValidation.Endpoints(obj, old);
 
-    public override TablePrinter Printer => CorePrinters.Endpoints;
+    /// <summary>kubectl get's columns for endpoints.</summary>
+    public override TablePrinter Printer { get; } = new(
+    [
+        NameColumn,
+        Col("Endpoints", "The first few ready addresses with their ports."),
+        AgeColumn,
+    ], (o, now) => [Cell(Name(o)), Cell(FormatEndpoints(o)), Cell(Age(o, now))]);
+
+    private static string FormatEndpoints(JsonObject o)
+    {
+        var subsets = Objects(o["subsets"]);
+        if (subsets.Count == 0) return "<none>";
+        const int max = 3;
+        var list = new List<string>();
+        bool more = false;
+        int count = 0;
+        foreach (var ss in subsets)
+        {
+            var addresses = Objects(ss["addresses"]);
+            var ports = Objects(ss["ports"]);
+            if (ports.Count == 0)
+            {
+                // Headless services may have no ports.
+                count += addresses.Count;
+                foreach (var a in addresses)
+                {
+                    if (list.Count == max) { more = true; break; }
+                    list.Add(Str(a["ip"]));
+                }
+                continue;
+            }
+            foreach (var port in ports)
+            {
+                count += addresses.Count;
+                foreach (var a in addresses)
+                {
+                    if (list.Count == max) { more = true; break; }
+                    list.Add(JoinHostPort(Str(a["ip"]), I(Int(port["port"]))));
+                }
+            }
+        }
+        var ret = string.Join(",", list);
+        return more ? ret + " + " + I(count - max) + " more..." : ret;
+    }
+
+    /// <summary>Go's net.JoinHostPort: IPv6 hosts get brackets.</summary>
+    private static string JoinHostPort(string host, string port) =>
+        host.Contains(':') ? "[" + host + "]:" + port : host + ":" + port;
 }

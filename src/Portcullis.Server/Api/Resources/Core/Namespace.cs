@@ -4,6 +4,7 @@ using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
+using static Portcullis.Server.Api.Printing.PrintJson;
 
 namespace Portcullis.Server.Api.Resources.Core;
 
@@ -34,7 +35,13 @@ internal sealed class NamespaceKind : KindStrategy
 
     public override void OnDeletionMarked(JsonObject obj) => MarkTerminating(obj);
 
-    public override TablePrinter Printer => CorePrinters.Namespace;
+    /// <summary>kubectl get's columns for namespaces.</summary>
+    public override TablePrinter Printer { get; } = new(
+    [
+        NameColumn,
+        Col("Status", "Whether the namespace is Active or Terminating."),
+        AgeColumn,
+    ], (o, now) => [Cell(Name(o)), Cell(Str(At(o, "status", "phase"))), Cell(Age(o, now))]);
 
     public const string NameLabel = "kubernetes.io/metadata.name";
 

@@ -3,6 +3,7 @@ using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
+using static Portcullis.Server.Api.Printing.PrintJson;
 
 namespace Portcullis.Server.Api.Resources.Core;
 
@@ -20,5 +21,16 @@ internal sealed class PodTemplateKind : KindStrategy
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => HpaValidation.PodTemplate(obj, old);
 
-    public override TablePrinter Printer => AutoscalingPrinters.PodTemplate;
+    /// <summary>kubectl get's columns for pod templates.</summary>
+    public override TablePrinter Printer { get; } = new(
+    [
+        NameColumn,
+        Col("Containers", "Names of each container in the template."),
+        Col("Images", "Images referenced by each container in the template."),
+        Col("Pod Labels", "The labels for the pod template."),
+    ], (o, now) =>
+    {
+        var (names, images) = ContainerCells(At(o, "template", "spec", "containers"));
+        return [Cell(Name(o)), Cell(names), Cell(images), Cell(LabelFormatting.FormatLabels(At(o, "template", "metadata", "labels")))];
+    });
 }

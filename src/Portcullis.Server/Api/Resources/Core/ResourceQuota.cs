@@ -3,6 +3,8 @@ using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
+using Portcullis.Server.Api.Schema;
+using static Portcullis.Server.Api.Printing.PrintJson;
 
 namespace Portcullis.Server.Api.Resources.Core;
 
@@ -22,5 +24,35 @@ internal sealed class ResourceQuotaKind : KindStrategy
 
     public override List<FieldError> ValidateUpdate(JsonObject obj, JsonObject old, string subresource) => QuotaValidation.ResourceQuotaUpdate(obj, old, subresource);
 
-    public override TablePrinter Printer => CorePrinters.ResourceQuota;
+    /// <summary>kubectl get's columns for resource quotas.</summary>
+    public override TablePrinter Printer { get; } = new(
+    [
+        NameColumn,
+        Col("Request", "Usage against the hard limits on everything but limits.* resources, as used/hard."),
+        Col("Limit", "Usage against the hard limits on limits.* resources, as used/hard."),
+        AgeColumn,
+    ], Cells);
+
+    private static IReadOnlyList<JsonNode?> Cells(JsonObject o, DateTimeOffset now)
+    {
+        var hard = At(o, "status", "hard") as JsonObject;
+        var used = At(o, "status", "used") as JsonObject;
+        var requests = new List<string>();
+        var limits = new List<string>();
+        foreach (var resource in (hard?.Select(kv => kv.Key) ?? []).OrderBy(k => k, StringComparer.Ordinal))
+        {
+            var pieces = resource.Split('.');
+            var target = pieces.Length > 1 && pieces[0] == "limits" ? limits : requests;
+            target.Add(resource + ": " + QuantityText(used?[resource]) + "/" + QuantityText(hard![resource]));
+        }
+        return [Cell(Name(o)), Cell(string.Join(", ", requests)), Cell(string.Join(", ", limits)), Cell(Age(o, now))];
+    }
+
+    /// <summary>A quantity in canonical form; an absent one is zero.</summary>
+    private static string QuantityText(JsonNode? n)
+    {
+        var s = Str(n);
+        if (s.Length == 0) return n is JsonValue ? n.ToJsonString() : "0";
+        return Quantity.TryParse(s, out var q) ? q.ToCanonicalString() : s;
+    }
 }

@@ -3,6 +3,7 @@ using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
+using static Portcullis.Server.Api.Printing.PrintJson;
 
 namespace Portcullis.Server.Api.Resources.Core;
 
@@ -22,5 +23,16 @@ internal sealed class SecretKind : KindStrategy
     public override IReadOnlyDictionary<string, Func<JsonObject, string?>> FieldLabels { get; } = FieldLabel.Map(
         ("type", FieldLabel.At("type")));
 
-    public override TablePrinter Printer => CorePrinters.Secret;
+    /// <summary>kubectl get's columns for secrets.</summary>
+    public override TablePrinter Printer { get; } = new(
+    [
+        NameColumn,
+        Col("Type", "The secret's type, which says what its data holds."),
+        Col("Data", "How many keys the secret's data holds."),
+        AgeColumn,
+    ], (o, now) =>
+    {
+        var type = Str(o["type"]);
+        return [Cell(Name(o)), Cell(type.Length > 0 ? type : "Opaque"), Cell(Count(o["data"])), Cell(Age(o, now))];
+    });
 }

@@ -3,6 +3,7 @@ using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
+using static Portcullis.Server.Api.Printing.PrintJson;
 
 namespace Portcullis.Server.Api.Resources.Core;
 
@@ -27,7 +28,17 @@ internal sealed class ServiceKind : KindStrategy
     public override IReadOnlyDictionary<string, Func<JsonObject, string?>> FieldLabels { get; } = FieldLabel.Map(
         ("spec.clusterIP", FieldLabel.At("spec", "clusterIP")), ("spec.type", FieldLabel.At("spec", "type")));
 
-    public override TablePrinter Printer => CorePrinters.Service;
+    /// <summary>kubectl get's columns for services.</summary>
+    public override TablePrinter Printer { get; } = new(
+    [
+        NameColumn,
+        Col("Type", "How the service is exposed: ClusterIP, NodePort, LoadBalancer or ExternalName."),
+        Col("Cluster-IP", "The service's primary virtual IP inside the cluster."),
+        Col("External-IP", "The addresses the service is reachable on from outside the cluster."),
+        Col("Port(s)", "The ports the service exposes, with node ports where allocated."),
+        AgeColumn,
+        Col("Selector", "The pod labels that pick the service's backends.", 1),
+    ], Cells);
 
     /// <summary>
     /// The Service strategy's dropTypeDependentFields (pkg/registry/core/service/strategy.go): when an
@@ -72,5 +83,60 @@ internal sealed class ServiceKind : KindStrategy
         if (NeedsNodePort(oldType) && !NeedsNodePort(type) && Str(oldSpec, "externalTrafficPolicy") == Str(spec, "externalTrafficPolicy"))
             spec.Remove("externalTrafficPolicy");
         if (type != "LoadBalancer" && svc["status"] is JsonObject status) status["loadBalancer"] = new JsonObject();
+    }
+
+    private static IReadOnlyList<JsonNode?> Cells(JsonObject o, DateTimeOffset now)
+    {
+        var spec = o["spec"] as JsonObject;
+        var type = Str(spec?["type"]);
+        if (type.Length == 0) type = "ClusterIP";
+        // The legacy clusterIP field wins over clusterIPs[0], as in the v1 → internal conversion.
+        var clusterIP = Str(spec?["clusterIP"]);
+        if (clusterIP.Length == 0) clusterIP = Strings(spec?["clusterIPs"]).FirstOrDefault() ?? "";
+        var ports = string.Join(",", Objects(spec?["ports"]).Select(p =>
+        {
+            var protocol = Str(p["protocol"]);
+            if (protocol.Length == 0) protocol = "TCP";
+            var nodePort = Int(p["nodePort"]);
+            return nodePort > 0
+                ? I(Int(p["port"])) + ":" + I(nodePort) + "/" + protocol
+                : I(Int(p["port"])) + "/" + protocol;
+        }));
+        return
+        [
+            Cell(Name(o)),
+            Cell(type),
+            Cell(clusterIP.Length > 0 ? clusterIP : "<none>"),
+            Cell(ServiceExternalIP(o, type)),
+            Cell(ports.Length > 0 ? ports : "<none>"),
+            Cell(Age(o, now)),
+            Cell(LabelFormatting.FormatLabels(spec?["selector"])),
+        ];
+    }
+
+    private static string ServiceExternalIP(JsonObject svc, string type)
+    {
+        var externalIPs = Strings(At(svc, "spec", "externalIPs"));
+        switch (type)
+        {
+            case "ClusterIP":
+            case "NodePort":
+                return externalIPs.Count > 0 ? string.Join(",", externalIPs) : "<none>";
+            case "LoadBalancer":
+                // Server-side tables are always wide, so the ingress list is never clipped.
+                var lb = string.Join(",", LoadBalancerAddresses.Of(At(svc, "status", "loadBalancer", "ingress")));
+                if (externalIPs.Count > 0)
+                {
+                    var results = new List<string>();
+                    if (lb.Length > 0) results.AddRange(lb.Split(','));
+                    results.AddRange(externalIPs);
+                    return string.Join(",", results);
+                }
+                return lb.Length > 0 ? lb : "<pending>";
+            case "ExternalName":
+                return Str(At(svc, "spec", "externalName"));
+            default:
+                return "<unknown>";
+        }
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
+using static Portcullis.Server.Api.Printing.PrintJson;
 
 namespace Portcullis.Server.Api.Resources.Core;
 
@@ -17,5 +18,11 @@ internal sealed class ServiceAccountKind : KindStrategy
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => ConfigValidation.ServiceAccount(obj, old);
 
-    public override TablePrinter Printer => CorePrinters.ServiceAccount;
+    /// <summary>kubectl get's columns for service accounts.</summary>
+    public override TablePrinter Printer { get; } = new(
+    [
+        NameColumn,
+        Col("Secrets", "How many secrets the service account lists."),
+        AgeColumn,
+    ], (o, now) => [Cell(Name(o)), Cell(Count(o["secrets"])), Cell(Age(o, now))]);
 }

@@ -3,6 +3,7 @@ using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
+using static Portcullis.Server.Api.Printing.PrintJson;
 
 namespace Portcullis.Server.Api.Resources.Networking;
 
@@ -20,5 +21,17 @@ internal sealed class NetworkPolicyKind : KindStrategy
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => NetworkingValidation.NetworkPolicy(obj, old);
 
-    public override TablePrinter Printer => MiscPrinters.NetworkPolicy;
+    /// <summary>kubectl get's columns for network policies.</summary>
+    public override TablePrinter Printer { get; } = new(
+    [
+        NameColumn,
+        Col("Pod-Selector", "The label selector for the pods the policy applies to."),
+        AgeColumn,
+    ], (o, now) =>
+    [
+        Cell(Name(o)),
+        // podSelector is a struct, never nil upstream: an absent one is the empty (match-all) selector.
+        Cell(LabelFormatting.FormatLabelSelector(At(o, "spec", "podSelector") ?? new JsonObject())),
+        Cell(Age(o, now)),
+    ]);
 }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
+using static Portcullis.Server.Api.Printing.PrintJson;
 
 namespace Portcullis.Server.Api.Resources.Policy;
 
@@ -23,5 +24,20 @@ internal sealed class PodDisruptionBudgetKind : KindStrategy
 
     public override List<FieldError> ValidateUpdate(JsonObject obj, JsonObject old, string subresource) => PolicyValidation.PodDisruptionBudgetUpdate(obj, old, subresource);
 
-    public override TablePrinter Printer => MiscPrinters.PodDisruptionBudget;
+    /// <summary>kubectl get's columns for pod disruption budgets.</summary>
+    public override TablePrinter Printer { get; } = new(
+    [
+        NameColumn,
+        Col("Min Available", "How many selected pods must stay available, as a number or percentage."),
+        Col("Max Unavailable", "How many selected pods may be unavailable, as a number or percentage."),
+        Col("Allowed Disruptions", "How many pods may be evicted right now.", type: "integer"),
+        AgeColumn,
+    ], (o, now) =>
+    [
+        Cell(Name(o)),
+        Cell(IntOrString(At(o, "spec", "minAvailable")) ?? "N/A"),
+        Cell(IntOrString(At(o, "spec", "maxUnavailable")) ?? "N/A"),
+        Cell(Int(At(o, "status", "disruptionsAllowed"))),
+        Cell(Age(o, now)),
+    ]);
 }

@@ -3,6 +3,7 @@ using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
+using static Portcullis.Server.Api.Printing.PrintJson;
 
 namespace Portcullis.Server.Api.Resources.Rbac;
 
@@ -20,5 +21,14 @@ internal sealed class ClusterRoleBindingKind : KindStrategy
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => RbacValidation.ClusterRoleBinding(obj, old);
 
-    public override TablePrinter Printer => MiscPrinters.ClusterRoleBinding;
+    /// <summary>kubectl get's columns for cluster role bindings; the row is a role binding's.</summary>
+    public override TablePrinter Printer { get; } = new(
+    [
+        NameColumn,
+        Col("Role", "The kind and name of the role the cluster role binding grants."),
+        AgeColumn,
+        Col("Users", "The users the cluster role binding applies to.", 1),
+        Col("Groups", "The groups the cluster role binding applies to.", 1),
+        Col("ServiceAccounts", "The service accounts (namespace/name) the cluster role binding applies to.", 1),
+    ], RoleBindingKind.Cells);
 }

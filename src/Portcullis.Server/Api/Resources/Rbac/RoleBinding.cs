@@ -3,6 +3,7 @@ using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
+using static Portcullis.Server.Api.Printing.PrintJson;
 
 namespace Portcullis.Server.Api.Resources.Rbac;
 
@@ -20,5 +21,41 @@ internal sealed class RoleBindingKind : KindStrategy
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => RbacValidation.RoleBinding(obj, old);
 
-    public override TablePrinter Printer => MiscPrinters.RoleBinding;
+    /// <summary>kubectl get's columns for role bindings.</summary>
+    public override TablePrinter Printer { get; } = new(
+    [
+        NameColumn,
+        Col("Role", "The kind and name of the role the role binding grants."),
+        AgeColumn,
+        Col("Users", "The users the role binding applies to.", 1),
+        Col("Groups", "The groups the role binding applies to.", 1),
+        Col("ServiceAccounts", "The service accounts (namespace/name) the role binding applies to.", 1),
+    ], Cells);
+
+    /// <summary>A binding's row: its role, then its subjects split by kind (cluster role bindings print the same).</summary>
+    internal static IReadOnlyList<JsonNode?> Cells(JsonObject o, DateTimeOffset now)
+    {
+        var roleRef = o["roleRef"];
+        var users = new List<string>();
+        var groups = new List<string>();
+        var serviceAccounts = new List<string>();
+        foreach (var s in Objects(o["subjects"]))
+        {
+            switch (Str(s["kind"]))
+            {
+                case "ServiceAccount": serviceAccounts.Add(Str(s["namespace"]) + "/" + Str(s["name"])); break;
+                case "User": users.Add(Str(s["name"])); break;
+                case "Group": groups.Add(Str(s["name"])); break;
+            }
+        }
+        return
+        [
+            Cell(Name(o)),
+            Cell(Str(At(roleRef, "kind")) + "/" + Str(At(roleRef, "name"))),
+            Cell(Age(o, now)),
+            Cell(string.Join(", ", users)),
+            Cell(string.Join(", ", groups)),
+            Cell(string.Join(", ", serviceAccounts)),
+        ];
+    }
 }

@@ -3,6 +3,7 @@ using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
+using static Portcullis.Server.Api.Printing.PrintJson;
 
 namespace Portcullis.Server.Api.Resources.Scheduling;
 
@@ -20,5 +21,20 @@ internal sealed class PriorityClassKind : KindStrategy
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => SchedulingValidation.PriorityClass(obj, old);
 
-    public override TablePrinter Printer => AdmissionPrinters.PriorityClass;
+    /// <summary>kubectl get's columns for priority classes.</summary>
+    public override TablePrinter Printer { get; } = new(
+    [
+        NameColumn,
+        Col("Value", "The integer priority pods of this class receive.", type: "integer"),
+        Col("Global-Default", "Whether pods without a priorityClassName get this class.", type: "boolean"),
+        AgeColumn,
+        Col("PreemptionPolicy", "Whether pods of this class may preempt pods of lower priority (PreemptLowerPriority or Never)."),
+    ], (o, now) =>
+    [
+        Cell(Name(o)),
+        JsonValue.Create(Int(o["value"])),
+        JsonValue.Create(Bool(o["globalDefault"])),
+        Cell(Age(o, now)),
+        Cell(o["preemptionPolicy"] is null ? "PreemptLowerPriority" : Str(o["preemptionPolicy"])),
+    ]);
 }

@@ -4,12 +4,13 @@ using static Portcullis.Server.Api.Printing.PrintJson;
 namespace Portcullis.Server.Api.Printing;
 
 /// <summary>
-/// Upstream's event printer. events.k8s.io/v1 events print through the same columns: upstream
-/// converts them to the internal core event first, so their fields are mapped the same way here.
+/// Upstream's event printer, shared by both event kinds. events.k8s.io/v1 events print through the
+/// same columns: upstream converts them to the internal core event first, so each kind maps its
+/// fields onto <see cref="Fields"/> (named as in the internal event) and the row is made here.
 /// </summary>
-internal static class EventPrinters
+internal static class EventTable
 {
-    private static readonly TableColumn[] Columns =
+    public static readonly TableColumn[] Columns =
     [
         Col("Last Seen", "How long ago the event was last observed."),
         Col("Type", "Normal or Warning."),
@@ -23,27 +24,13 @@ internal static class EventPrinters
         new("Name", "string", "name", "The event object's own name.", 1),
     ];
 
-    public static readonly TablePrinter Core = new(Columns, (o, now) => Cells(FromCore(o), now));
-
-    public static readonly TablePrinter EventsV1 = new(Columns, (o, now) => Cells(FromEventsV1(o), now));
-
     /// <summary>The fields the printer reads, named as in the internal event.</summary>
-    private sealed record Fields(
+    public sealed record Fields(
         string Name, string Type, string Reason, string Message,
         JsonNode? InvolvedObject, JsonNode? Source, string ReportingController, string ReportingInstance,
         JsonNode? FirstTimestamp, JsonNode? LastTimestamp, JsonNode? EventTime, JsonNode? Series, long Count);
 
-    private static Fields FromCore(JsonObject o) => new(
-        Name(o), Str(o["type"]), Str(o["reason"]), Str(o["message"]),
-        o["involvedObject"], o["source"], Str(o["reportingComponent"]), Str(o["reportingInstance"]),
-        o["firstTimestamp"], o["lastTimestamp"], o["eventTime"], o["series"], Int(o["count"]));
-
-    private static Fields FromEventsV1(JsonObject o) => new(
-        Name(o), Str(o["type"]), Str(o["reason"]), Str(o["note"]),
-        o["regarding"], o["deprecatedSource"], Str(o["reportingController"]), Str(o["reportingInstance"]),
-        o["deprecatedFirstTimestamp"], o["deprecatedLastTimestamp"], o["eventTime"], o["series"], Int(o["deprecatedCount"]));
-
-    private static IReadOnlyList<JsonNode?> Cells(Fields e, DateTimeOffset now)
+    public static IReadOnlyList<JsonNode?> Cells(Fields e, DateTimeOffset now)
     {
         var firstSeen = Time(e.FirstTimestamp) is { } first
             ? HumanDuration.Since(first, now)

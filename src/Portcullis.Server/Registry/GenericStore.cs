@@ -5,7 +5,7 @@ using Portcullis.Server.Authentication;
 using Portcullis.Server.Registry.ManagedFields;
 using Portcullis.Server.Api.Schema;
 using Portcullis.Server.Errors;
-using Portcullis.Server.Validation;
+using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Serialization;
 using Portcullis.Server.Storage;
 

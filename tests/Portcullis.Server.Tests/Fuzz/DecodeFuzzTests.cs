@@ -5,6 +5,7 @@ using Portcullis.Fuzzing;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Http;
+using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Registry;
 using Portcullis.Server.Serialization;
 

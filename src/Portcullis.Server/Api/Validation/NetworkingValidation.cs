@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Registry;
-using Portcullis.Server.Validation;
 
 namespace Portcullis.Server.Api.Validation;
 

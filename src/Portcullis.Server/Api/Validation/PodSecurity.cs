@@ -149,7 +149,7 @@ internal static partial class PodSecurity
     {
         if (wo is null) return;
         if (J.SN(wo, "gmsaCredentialSpecName") is { } gn)
-            foreach (var m in Portcullis.Server.Validation.NameValidation.IsDns1123Subdomain(gn)) errs.Add(Err.Invalid(P.Child(path, "gmsaCredentialSpecName"), gn, m));
+            foreach (var m in NameValidation.IsDns1123Subdomain(gn)) errs.Add(Err.Invalid(P.Child(path, "gmsaCredentialSpecName"), gn, m));
         if (J.SN(wo, "gmsaCredentialSpec") is { } gs)
         {
             if (gs.Length == 0) errs.Add(Err.Invalid(P.Child(path, "gmsaCredentialSpec"), gs, "gmsaCredentialSpec cannot be an empty string"));

@@ -3,9 +3,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Errors;
-using Portcullis.Server.Validation;
+using Portcullis.Server.Registry;
 
-namespace Portcullis.Server.Registry;
+namespace Portcullis.Server.Api.Validation;
 
 /// <summary>Upstream's ValidateObjectMeta and ValidateObjectMetaUpdate.</summary>
 public static class MetadataValidation
@@ -99,7 +99,7 @@ public static class MetadataValidation
                 {
                     var current = kind + "/" + Meta.Str(o, "name");
                     if (firstController.Length == 0) firstController = current;
-                    else errs.Add(FieldError.Invalid(path, Api.Validation.GoRepr.Slice(owners, "meta/v1.OwnerReference"),
+                    else errs.Add(FieldError.Invalid(path, GoRepr.Slice(owners, "meta/v1.OwnerReference"),
                         $"Only one reference can have Controller set to true. Found \"true\" in references for {firstController} and {current}", quoted: false));
                 }
             }

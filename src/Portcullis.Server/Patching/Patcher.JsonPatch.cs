@@ -5,14 +5,14 @@ using System.Text.Json.Nodes;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Serialization;
 
-namespace Portcullis.Server.Http;
+namespace Portcullis.Server.Patching;
 
 /// <summary>
 /// JSON patch (RFC 6902) as gopkg.in/evanphx/json-patch.v4 (v4.12.0) applies it: decoding the
 /// operations as the patch handler does, the operations themselves, the raw texts <c>test</c>
 /// compares, and json.Marshal of the patched document for error texts.
 /// </summary>
-public static partial class Patching
+public static partial class Patcher
 {
     /// <summary>
     /// kjson.UnmarshalStrict of the patch into []jsonPatchOp (op, path and from are strings, value
@@ -231,7 +231,7 @@ public static partial class Patching
         /// <summary>findObject: every container on the way is decoded.</summary>
         public (JsonNode Container, string Key) FindObject(JsonNode doc, string pointer)
         {
-            var (con, key) = Patching.FindObject(doc, pointer);
+            var (con, key) = Patcher.FindObject(doc, pointer);
             var cur = doc;
             var split = pointer.Split('/');
             for (var i = 1; i < split.Length - 1; i++)

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Schema;
 using Portcullis.Server.Errors;
-using Portcullis.Server.Http;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Patching;
 

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Registry;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Api.Validation;
 

@@ -75,7 +75,7 @@ public static partial class Patcher
         foreach (var opNode in ops)
         {
             var op = opNode as JsonObject ?? new JsonObject();
-            switch (Str(op, "op") ?? "unknown")
+            switch (JsonRead.Str(op, "op") ?? "unknown")
             {
                 case "add":
                 {
@@ -315,12 +315,10 @@ public static partial class Patcher
             s.Replace("<", "\\u003c").Replace(">", "\\u003e").Replace("&", "\\u0026").Replace("\u2028", "\\u2028").Replace("\u2029", "\\u2029");
     }
 
-    private static string? Str(JsonObject op, string field) =>
-        op[field] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
 
     /// <summary>Operation.Path / From: a missing, null or non-string field does not apply.</summary>
-    private static string Path(JsonObject op) => Str(op, "path") ?? throw Unprocessable();
-    private static string From(JsonObject op) => Str(op, "from") ?? throw Unprocessable();
+    private static string Path(JsonObject op) => JsonRead.Str(op, "path") ?? throw Unprocessable();
+    private static string From(JsonObject op) => JsonRead.Str(op, "from") ?? throw Unprocessable();
 
     /// <summary>
     /// findObject: the container of the pointer's last token and that token. As json-patch v4 does,

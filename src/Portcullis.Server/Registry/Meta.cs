@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Registry;
 
@@ -14,8 +15,7 @@ public static class Meta
         return m;
     }
 
-    public static string Str(JsonObject o, string field) =>
-        o[field] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : "";
+    public static string Str(JsonObject o, string field) => JsonRead.StrOrEmpty(o, field);
 
     public static string Name(JsonObject obj) => Str(Of(obj), "name");
     public static string Namespace(JsonObject obj) => Str(Of(obj), "namespace");

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Admission.Plugins;
 
@@ -114,5 +115,5 @@ internal static class PodResources
         return true;
     }
 
-    public static string Str(JsonNode? n) => n is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : "";
+    public static string Str(JsonNode? n) => JsonRead.StrOrEmpty(n);
 }

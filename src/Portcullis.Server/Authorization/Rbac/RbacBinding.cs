@@ -152,6 +152,5 @@ internal sealed class RbacBinding
 /// <summary>Small text helpers: JSON strings.</summary>
 internal static class RbacText
 {
-    public static string Str(JsonNode? n) =>
-        n is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
+    public static string Str(JsonNode? n) => JsonRead.StrOrEmpty(n);
 }

@@ -209,3 +209,21 @@ internal static class GoRepr
         return sb.ToString();
     }
 }
+
+/// <summary>Go's %#v of the plain values upstream hands to field errors (maps, string slices, schema types).</summary>
+internal static class Go
+{
+    /// <summary>%#v of a map[string]string.</summary>
+    public static string Map(IDictionary<string, string>? m) =>
+        m is null ? "map[string]string(nil)" : "map[string]string{" + string.Join(", ", m.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => GoText.Quote(kv.Key) + ":" + GoText.Quote(kv.Value))) + "}";
+
+    /// <summary>%#v of a []string (or a named string slice type).</summary>
+    public static string Strings(IReadOnlyList<string>? list, string type = "[]string") =>
+        list is null || list.Count == 0 ? type + "(nil)" : type + "{" + string.Join(", ", list.Select(GoText.Quote)) + "}";
+
+    public static string Strings(JsonNode? owner, string key, string type = "[]string") =>
+        JsonRead.Arr(owner, key) is { } a ? Strings(a.Select(x => JsonRead.Str(x) ?? "").ToList(), type) : type + "(nil)";
+
+    /// <summary>%#v of a value of a schema type, e.g. <c>v1.LabelSelector{MatchLabels:…}</c>.</summary>
+    public static string Value(JsonNode? value, string schemaType) => GoRepr.Render(value, schemaType);
+}

@@ -109,24 +109,6 @@ internal static class J
     public static (bool IsInt, long Int, string Str)? IntOrStr(JsonNode? v) => JsonRead.IntOrString(v);
 }
 
-/// <summary>Go value printing (%q, %#v of the values upstream hands to field errors).</summary>
-internal static class Go
-{
-    /// <summary>%#v of a map[string]string.</summary>
-    public static string Map(IDictionary<string, string>? m) =>
-        m is null ? "map[string]string(nil)" : "map[string]string{" + string.Join(", ", m.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => GoText.Quote(kv.Key) + ":" + GoText.Quote(kv.Value))) + "}";
-
-    /// <summary>%#v of a []string (or a named string slice type).</summary>
-    public static string Strings(IReadOnlyList<string>? list, string type = "[]string") =>
-        list is null || list.Count == 0 ? type + "(nil)" : type + "{" + string.Join(", ", list.Select(GoText.Quote)) + "}";
-
-    public static string Strings(JsonNode? owner, string key, string type = "[]string") =>
-        J.A(owner, key) is null ? type + "(nil)" : Strings(J.Strs(owner, key), type);
-
-    /// <summary>%#v of a value of a schema type, e.g. <c>v1.LabelSelector{MatchLabels:…}</c>.</summary>
-    public static string Value(JsonNode? value, string schemaType) => GoRepr.Render(value, schemaType);
-}
-
 /// <summary>Comparisons with Go's semantics for the decoded objects.</summary>
 internal static class Sem
 {

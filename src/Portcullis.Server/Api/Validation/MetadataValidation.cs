@@ -95,7 +95,7 @@ public static class MetadataValidation
                 if (JsonRead.StrOrEmpty(o, "uid").Length == 0) errs.Add(FieldError.Invalid(path + ".uid", "", "uid must not be empty"));
                 // BannedOwners: core/v1 Event may own nothing.
                 if (group.Length == 0 && version == "v1" && kind == "Event")
-                    errs.Add(FieldError.Invalid(path, Api.Validation.Go.Value(o, "meta/v1.OwnerReference"), "/v1, Kind=Event is disallowed from being an owner", quoted: false));
+                    errs.Add(FieldError.Invalid(path, Go.Value(o, "meta/v1.OwnerReference"), "/v1, Kind=Event is disallowed from being an owner", quoted: false));
                 if (o["controller"] is JsonValue c && c.GetValueKind() == JsonValueKind.True)
                 {
                     var current = kind + "/" + JsonRead.StrOrEmpty(o, "name");
@@ -115,7 +115,7 @@ public static class MetadataValidation
                 foreach (var e in NameValidation.QualifiedName(f)) errs.Add(FieldError.Invalid("metadata.finalizers", f, e));
             }
             if (names.Contains("orphan") && names.Contains("foregroundDeletion"))
-                errs.Add(FieldError.Invalid("metadata.finalizers", Api.Validation.Go.Strings(names), "finalizer orphan and foregroundDeletion cannot be both set", quoted: false));
+                errs.Add(FieldError.Invalid("metadata.finalizers", Go.Strings(names), "finalizer orphan and foregroundDeletion cannot be both set", quoted: false));
         }
     }
 
@@ -129,7 +129,7 @@ public static class MetadataValidation
         {
             var extra = Meta.Finalizers(obj).Except(Meta.Finalizers(old)).Distinct().Order(StringComparer.Ordinal).ToList();
             if (extra.Count > 0)
-                errs.Add(FieldError.Forbidden("metadata.finalizers", $"no new finalizers can be added if the object is being deleted, found new finalizers {Api.Validation.Go.Strings(extra)}"));
+                errs.Add(FieldError.Forbidden("metadata.finalizers", $"no new finalizers can be added if the object is being deleted, found new finalizers {Go.Strings(extra)}"));
         }
         foreach (var field in new[] { "name", "namespace", "uid" })
         {

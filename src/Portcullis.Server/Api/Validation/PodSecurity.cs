@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Portcullis.Server.Errors;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Api.Validation;
 

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Portcullis.Server.Authorization.Rbac;
 using Portcullis.Server.Controllers;
 using Portcullis.Server.Registry;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Analysis;
 
@@ -102,8 +103,8 @@ public sealed class AccessModel
         var held = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
         foreach (var original in objects)
         {
-            var kind = Str(original["kind"]);
-            var apiVersion = Str(original["apiVersion"]);
+            var kind = JsonRead.StrOrEmpty(original["kind"]);
+            var apiVersion = JsonRead.StrOrEmpty(original["apiVersion"]);
             var group = apiVersion.Contains('/') ? apiVersion[..apiVersion.IndexOf('/')] : "";
             if (group == "" && apiVersion == "v1" && kind == "ServiceAccount")
             {
@@ -115,19 +116,19 @@ public sealed class AccessModel
             {
                 var o = Named(original, kind, namespaced: true);
                 var spec = o["spec"] as JsonObject;
-                var sa = Str(spec?["serviceAccountName"]);
-                if (sa.Length == 0) sa = Str(spec?["serviceAccount"]); // the deprecated alias, as the API server reads it
+                var sa = JsonRead.StrOrEmpty(spec?["serviceAccountName"]);
+                if (sa.Length == 0) sa = JsonRead.StrOrEmpty(spec?["serviceAccount"]); // the deprecated alias, as the API server reads it
                 if (sa.Length == 0) sa = "default";
                 read.Pods[(Meta.Namespace(o), Meta.Name(o))] = new PodInfo(Meta.Namespace(o), Meta.Name(o), sa,
-                    Str(spec?["nodeName"]), Str((o["status"] as JsonObject)?["phase"]));
+                    JsonRead.StrOrEmpty(spec?["nodeName"]), JsonRead.StrOrEmpty((o["status"] as JsonObject)?["phase"]));
                 continue;
             }
             if (group == "" && apiVersion == "v1" && kind == "Secret")
             {
                 var o = Named(original, kind, namespaced: true);
                 var annotations = Meta.Of(o)["annotations"] as JsonObject;
-                read.Secrets[(Meta.Namespace(o), Meta.Name(o))] = new SecretInfo(Meta.Namespace(o), Meta.Name(o), Str(o["type"]),
-                    Str(annotations?[SecretInfo.ServiceAccountNameAnnotation]));
+                read.Secrets[(Meta.Namespace(o), Meta.Name(o))] = new SecretInfo(Meta.Namespace(o), Meta.Name(o), JsonRead.StrOrEmpty(o["type"]),
+                    JsonRead.StrOrEmpty(annotations?[SecretInfo.ServiceAccountNameAnnotation]));
                 continue;
             }
             if (group != RbacGroup || KeyPrefix(kind) is not { } prefix)
@@ -187,8 +188,8 @@ public sealed class AccessModel
     private static JsonObject Named(JsonObject original, string kind, bool namespaced)
     {
         var meta = original["metadata"] as JsonObject;
-        if (meta is null || Meta.Str(meta, "name").Length == 0) throw new ManifestException($"a {kind} without metadata.name");
-        var hasNamespace = Meta.Str(meta, "namespace").Length > 0;
+        if (meta is null || JsonRead.StrOrEmpty(meta, "name").Length == 0) throw new ManifestException($"a {kind} without metadata.name");
+        var hasNamespace = JsonRead.StrOrEmpty(meta, "namespace").Length > 0;
         if (namespaced == hasNamespace && (namespaced || !meta.ContainsKey("namespace"))) return original;
         var o = (JsonObject)original.DeepClone();
         var m = (JsonObject)o["metadata"]!;
@@ -308,7 +309,6 @@ public sealed class AccessModel
     private static bool SameRules(List<PolicyRule> a, List<PolicyRule> b) =>
         a.Count == b.Count && a.Zip(b).All(p => ClusterRoleAggregationController.SameRule(p.First, p.Second));
 
-    private static string Str(JsonNode? n) => n is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
 }
 
 /// <summary>A Pod as the analysis sees it: its ServiceAccount (<c>default</c> when unset), node and phase.</summary>

@@ -90,8 +90,8 @@ public static class ClusterReader
                 JsonObject list;
                 try { list = JsonParser.Parse(body) as JsonObject ?? throw new JsonException("not an object"); }
                 catch (JsonException e) { throw new ClusterReadException($"listing {Plural(source)}: the answer is not a JSON list: {OneLine(e)}", e); }
-                if (source.MetadataOnly && Str(list["kind"]) != "PartialObjectMetadataList")
-                    throw new ClusterReadException($"listing {Plural(source)}: the server did not answer with metadata only (kind {Str(list["kind"])}); refusing to read it");
+                if (source.MetadataOnly && JsonRead.StrOrEmpty(list["kind"]) != "PartialObjectMetadataList")
+                    throw new ClusterReadException($"listing {Plural(source)}: the server did not answer with metadata only (kind {JsonRead.StrOrEmpty(list["kind"])}); refusing to read it");
                 var array = list["items"] as JsonArray ?? [];
                 var nodes = array.ToList();
                 array.Clear(); // detached from the list, the items are kept as they are
@@ -108,7 +108,7 @@ public static class ClusterReader
                     kept["kind"] = source.Kind;
                     items.Add(kept);
                 }
-                cont = Str(list["metadata"]?["continue"]);
+                cont = JsonRead.StrOrEmpty(list["metadata"]?["continue"]);
             }
         } while (cont.Length > 0);
         return (items, null);
@@ -155,7 +155,7 @@ public static class ClusterReader
     {
         try
         {
-            if (JsonParser.Parse(body) is JsonObject s && Str(s["message"]) is { Length: > 0 } m) return m;
+            if (JsonParser.Parse(body) is JsonObject s && JsonRead.StrOrEmpty(s["message"]) is { Length: > 0 } m) return m;
         }
         catch (JsonException) { }
         return response.ReasonPhrase ?? ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -168,5 +168,4 @@ public static class ClusterReader
         return m.ReplaceLineEndings(" ");
     }
 
-    private static string Str(JsonNode? n) => n is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
 }

@@ -292,5 +292,4 @@ public static class HtmlReport
         w.WriteEndArray();
     }
 
-    private static string Str(JsonNode? n) => n is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
 }

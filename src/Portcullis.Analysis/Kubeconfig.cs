@@ -66,43 +66,43 @@ public sealed record Kubeconfig(
             Collect(doc, "contexts", "context", contexts, dir, path);
             Collect(doc, "clusters", "cluster", clusters, dir, path);
             Collect(doc, "users", "user", users, dir, path);
-            current ??= Str(doc["current-context"]) is { Length: > 0 } c ? c : null;
+            current ??= JsonRead.StrOrEmpty(doc["current-context"]) is { Length: > 0 } c ? c : null;
         }
         if (read == 0) throw new ClusterReadException($"{string.Join(Path.PathSeparator, paths)}: no such file");
 
         var name = !string.IsNullOrEmpty(context) ? context : current
             ?? throw new ClusterReadException("the kubeconfig has no current-context; give --context");
         if (!contexts.TryGetValue(name, out var ctx)) throw new ClusterReadException($"context \"{name}\" does not exist in the kubeconfig");
-        var clusterName = Str(ctx.Entry["cluster"]);
+        var clusterName = JsonRead.StrOrEmpty(ctx.Entry["cluster"]);
         if (!clusters.TryGetValue(clusterName, out var cluster)) throw new ClusterReadException($"context \"{name}\": cluster \"{clusterName}\" does not exist in the kubeconfig");
-        var userName = Str(ctx.Entry["user"]);
+        var userName = JsonRead.StrOrEmpty(ctx.Entry["user"]);
         var user = users.TryGetValue(userName, out var u) ? u : (Entry: new JsonObject(), Dir: ".");
 
-        var serverText = Str(cluster.Entry["server"]);
+        var serverText = JsonRead.StrOrEmpty(cluster.Entry["server"]);
         if (serverText.Length == 0) throw new ClusterReadException($"cluster \"{clusterName}\" has no server");
         if (!Uri.TryCreate(serverText, UriKind.Absolute, out var server) || server.Scheme is not ("https" or "http"))
             throw new ClusterReadException($"cluster \"{clusterName}\": server {serverText} is not an http(s) URL");
-        if (Str(cluster.Entry["proxy-url"]).Length > 0) throw new ClusterReadException($"cluster \"{clusterName}\": proxy-url is not supported");
+        if (JsonRead.StrOrEmpty(cluster.Entry["proxy-url"]).Length > 0) throw new ClusterReadException($"cluster \"{clusterName}\": proxy-url is not supported");
 
         var c0 = cluster.Entry;
         var u0 = user.Entry;
         if (u0["exec"] is JsonObject) throw new ClusterReadException($"user \"{userName}\": exec credential plugins are not supported (give a token or a client certificate)");
         if (u0["auth-provider"] is JsonObject) throw new ClusterReadException($"user \"{userName}\": auth-provider plugins are not supported (give a token or a client certificate)");
-        if (Str(u0["username"]).Length > 0 || Str(u0["password"]).Length > 0) throw new ClusterReadException($"user \"{userName}\": basic authentication is not supported");
-        if (Str(u0["as"]).Length > 0 || u0["as-groups"] is JsonArray) throw new ClusterReadException($"user \"{userName}\": impersonation (as, as-groups) is not supported");
+        if (JsonRead.StrOrEmpty(u0["username"]).Length > 0 || JsonRead.StrOrEmpty(u0["password"]).Length > 0) throw new ClusterReadException($"user \"{userName}\": basic authentication is not supported");
+        if (JsonRead.StrOrEmpty(u0["as"]).Length > 0 || u0["as-groups"] is JsonArray) throw new ClusterReadException($"user \"{userName}\": impersonation (as, as-groups) is not supported");
 
         var ca = Bytes(c0, "certificate-authority-data", "certificate-authority", cluster.Dir, $"cluster \"{clusterName}\"");
         var cert = Bytes(u0, "client-certificate-data", "client-certificate", user.Dir, $"user \"{userName}\"");
         var key = Bytes(u0, "client-key-data", "client-key", user.Dir, $"user \"{userName}\"");
         if ((cert is null) != (key is null)) throw new ClusterReadException($"user \"{userName}\": a client certificate needs both the certificate and its key");
-        var token = Str(u0["token"]);
-        if (token.Length == 0 && Str(u0["tokenFile"]) is { Length: > 0 } tokenFile)
+        var token = JsonRead.StrOrEmpty(u0["token"]);
+        if (token.Length == 0 && JsonRead.StrOrEmpty(u0["tokenFile"]) is { Length: > 0 } tokenFile)
         {
             try { token = File.ReadAllText(Resolve(tokenFile, user.Dir)).Trim(); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ClusterReadException($"user \"{userName}\": tokenFile: {e.Message}", e); }
         }
         return new Kubeconfig(name, server, ca, c0["insecure-skip-tls-verify"] is JsonValue v && v.TryGetValue<bool>(out var skip) && skip,
-            Str(c0["tls-server-name"]) is { Length: > 0 } sni ? sni : null, cert, key, token.Length > 0 ? token : null);
+            JsonRead.StrOrEmpty(c0["tls-server-name"]) is { Length: > 0 } sni ? sni : null, cert, key, token.Length > 0 ? token : null);
     }
 
     private static void Collect(JsonObject doc, string list, string field, Dictionary<string, (JsonObject, string)> into, string dir, string path)
@@ -111,19 +111,19 @@ public sealed record Kubeconfig(
         if (doc[list] is not JsonArray items) throw new ClusterReadException($"{path}: {list} is not a list");
         foreach (var item in items)
         {
-            if (item is not JsonObject o || Str(o["name"]) is not { Length: > 0 } n) throw new ClusterReadException($"{path}: an entry of {list} without a name");
+            if (item is not JsonObject o || JsonRead.StrOrEmpty(o["name"]) is not { Length: > 0 } n) throw new ClusterReadException($"{path}: an entry of {list} without a name");
             into.TryAdd(n, (o[field] as JsonObject ?? new JsonObject(), dir));
         }
     }
 
     private static byte[]? Bytes(JsonObject o, string dataField, string fileField, string dir, string what)
     {
-        if (Str(o[dataField]) is { Length: > 0 } data)
+        if (JsonRead.StrOrEmpty(o[dataField]) is { Length: > 0 } data)
         {
             try { return Convert.FromBase64String(data); }
             catch (FormatException e) { throw new ClusterReadException($"{what}: {dataField} is not base64", e); }
         }
-        if (Str(o[fileField]) is { Length: > 0 } file)
+        if (JsonRead.StrOrEmpty(o[fileField]) is { Length: > 0 } file)
         {
             try { return File.ReadAllBytes(Resolve(file, dir)); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ClusterReadException($"{what}: {fileField}: {e.Message}", e); }
@@ -138,7 +138,6 @@ public sealed record Kubeconfig(
         return Path.IsPathRooted(file) ? file : Path.Combine(dir, file);
     }
 
-    private static string Str(JsonNode? n) => n is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
 
     /// <summary>An HTTP client for this cluster: its CA (or the system's), client certificate and bearer token.</summary>
     public HttpClient CreateClient()

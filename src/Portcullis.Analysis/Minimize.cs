@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Portcullis.Server.Authentication;
 using Portcullis.Server.Authorization;
 using Portcullis.Server.Authorization.Rbac;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Analysis;
 
@@ -41,7 +42,7 @@ public static class AccessRecordReader
             try
             {
                 if (JsonNode.Parse(line) is not JsonObject o) throw new FormatException("not a JSON object");
-                var kind = Str(o, "kind");
+                var kind = JsonRead.StrOrEmpty(o, "kind");
                 if (kind == Server.Authorization.AccessRecorder.SummaryKind)
                 {
                     dropped += o["dropped"]?.GetValue<long>() ?? 0;
@@ -51,12 +52,12 @@ public static class AccessRecordReader
                 var user = o["user"] as JsonObject ?? throw new FormatException("no user");
                 var groups = user["groups"] is JsonArray g ? g.Select(x => x!.GetValue<string>()).ToList() : [];
                 var req = o["request"] as JsonObject ?? throw new FormatException("no request");
-                var verb = Str(req, "verb");
+                var verb = JsonRead.StrOrEmpty(req, "verb");
                 if (verb.Length == 0) throw new FormatException("no request.verb");
                 WhoCanQuery q = req["nonResourceURL"] is JsonValue url
                     ? new WhoCanQuery(verb, NonResourceUrl: url.GetValue<string>())
-                    : new WhoCanQuery(verb, Str(req, "resource"), Str(req, "subresource"), Str(req, "apiGroup"), Str(req, "namespace"), Str(req, "name"));
-                var record = new AccessRecord(Str(user, "name"), groups, Str(o, "via"), q);
+                    : new WhoCanQuery(verb, JsonRead.StrOrEmpty(req, "resource"), JsonRead.StrOrEmpty(req, "subresource"), JsonRead.StrOrEmpty(req, "apiGroup"), JsonRead.StrOrEmpty(req, "namespace"), JsonRead.StrOrEmpty(req, "name"));
+                var record = new AccessRecord(JsonRead.StrOrEmpty(user, "name"), groups, JsonRead.StrOrEmpty(o, "via"), q);
                 if (seen.Add(Key(record))) records.Add(record);
             }
             catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
@@ -71,7 +72,6 @@ public static class AccessRecordReader
         string.Join("\u0000", [r.User, string.Join("\u0001", r.Groups), r.Via, r.Request.Verb, r.Request.ApiGroup, r.Request.Resource,
             r.Request.Subresource, r.Request.Namespace, r.Request.Name, r.Request.NonResourceUrl ?? "\u0002"]);
 
-    private static string Str(JsonObject o, string field) => o[field] is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
 
     private static string Quote(string s) => "\"" + s + "\"";
 }

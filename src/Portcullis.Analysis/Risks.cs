@@ -6,6 +6,7 @@ using Portcullis.Server.Authentication;
 using Portcullis.Server.Authorization;
 using Portcullis.Server.Authorization.Rbac;
 using Portcullis.Server.Registry;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Analysis;
 
@@ -137,7 +138,7 @@ public static class Risks
             // A bootstrap binding (same roleRef) with only its default subjects is the bootstrap policy's own.
             var key = b.IsClusterBinding ? RbacIndex.ClusterRoleBindingsPrefix + b.Name : RbacIndex.RoleBindingsPrefix + b.Namespace + "/" + b.Name;
             var added = subjects;
-            if (defaults.TryGetValue(key, out var d) && RbacText.Str(d["roleRef"]?["kind"]) == b.RoleKind && RbacText.Str(d["roleRef"]?["name"]) == b.RoleName)
+            if (defaults.TryGetValue(key, out var d) && JsonRead.StrOrEmpty(d["roleRef"]?["kind"]) == b.RoleKind && JsonRead.StrOrEmpty(d["roleRef"]?["name"]) == b.RoleName)
             {
                 var own = Subjects(new RbacBinding(b.Name, b.Namespace, d, (_, _) => new RoleSlot("", "", "")));
                 added = subjects.Where(s => !own.Contains(s)).ToList();

@@ -29,8 +29,8 @@ public sealed class AdmissionConfigurationFile
         if (string.IsNullOrEmpty(path)) return Empty;
         var full = Path.GetFullPath(path);
         var root = ReadObject(full, "admission configuration");
-        var apiVersion = Str(root, "apiVersion");
-        var kind = Str(root, "kind");
+        var apiVersion = JsonRead.StrOrEmpty(root, "apiVersion");
+        var kind = JsonRead.StrOrEmpty(root, "kind");
         if (kind != "AdmissionConfiguration" || !ApiVersions.Contains(apiVersion))
             throw new ArgumentException($"failed to read admission control configuration from \"{path}\": expected kind AdmissionConfiguration in one of {string.Join(", ", ApiVersions)}, got {apiVersion}/{kind}");
         var result = new AdmissionConfigurationFile();
@@ -39,11 +39,11 @@ public sealed class AdmissionConfigurationFile
         foreach (var entry in root["plugins"] as JsonArray ?? [])
         {
             if (entry is not JsonObject p) throw new ArgumentException($"failed to read admission control configuration from \"{path}\": a plugins entry is not an object");
-            var name = Str(p, "name");
+            var name = JsonRead.StrOrEmpty(p, "name");
             if (name.Length == 0) throw new ArgumentException($"failed to read admission control configuration from \"{path}\": a plugins entry has no name");
             JsonObject? config = null;
             if (p["configuration"] is JsonObject inline) config = inline;
-            else if (Str(p, "path") is { Length: > 0 } rel)
+            else if (JsonRead.StrOrEmpty(p, "path") is { Length: > 0 } rel)
             {
                 var pluginPath = Path.IsPathRooted(rel) ? rel : Path.Combine(Path.GetDirectoryName(full)!, rel);
                 config = ReadObject(pluginPath, $"configuration of admission plugin {name}");
@@ -72,6 +72,4 @@ public sealed class AdmissionConfigurationFile
         }
     }
 
-    private static string Str(JsonObject o, string key) =>
-        o[key] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : "";
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Registry;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Controllers;
 
@@ -105,8 +106,8 @@ public sealed partial class GarbageCollector(SystemClient client, TimeProvider t
         var uids = new HashSet<string>(all.Select(x => Meta.Uid(x.Obj)));
         foreach (var (_, obj) in all)
             foreach (var owner in OwnerRefs(obj))
-                if (owner is JsonObject r && !uids.Contains(Str(r, "uid")) && await OwnerExistsAsync(obj, r, ct))
-                    uids.Add(Str(r, "uid"));
+                if (owner is JsonObject r && !uids.Contains(JsonRead.StrOrEmpty(r, "uid")) && await OwnerExistsAsync(obj, r, ct))
+                    uids.Add(JsonRead.StrOrEmpty(r, "uid"));
         foreach (var (store, owner) in all)
         {
             if (!Meta.IsDeleting(owner)) continue;
@@ -137,7 +138,6 @@ public sealed partial class GarbageCollector(SystemClient client, TimeProvider t
         }
     }
 
-    private static string Str(JsonObject o, string field) => o[field] is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
 
     /// <summary>
     /// Whether the object an owner reference names exists with that uid; an unknown kind, or a
@@ -173,7 +173,7 @@ public sealed partial class GarbageCollector(SystemClient client, TimeProvider t
     }
 
     private static JsonArray OwnerRefs(JsonObject o) => Meta.Of(o)["ownerReferences"] as JsonArray ?? [];
-    private static List<string> OwnerUids(JsonObject o) => OwnerRefs(o).OfType<JsonObject>().Select(r => Str(r, "uid")).Where(u => u.Length > 0).ToList();
+    private static List<string> OwnerUids(JsonObject o) => OwnerRefs(o).OfType<JsonObject>().Select(r => JsonRead.StrOrEmpty(r, "uid")).Where(u => u.Length > 0).ToList();
 
     private async Task TryDelete(GenericStore s, JsonObject o, string policy, CancellationToken ct)
     {

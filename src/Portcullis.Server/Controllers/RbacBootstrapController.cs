@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Portcullis.Server.Authorization.Rbac;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Registry;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Controllers;
 
@@ -230,11 +231,11 @@ public sealed class RbacBootstrapController(SystemClient client) : IController
         binding["subjects"] is JsonArray a ? a.OfType<JsonObject>().ToList() : [];
 
     private static bool SameSubject(JsonObject a, JsonObject b) =>
-        Str(a, "kind") == Str(b, "kind") && Str(a, "apiGroup") == Str(b, "apiGroup")
-        && Str(a, "name") == Str(b, "name") && Str(a, "namespace") == Str(b, "namespace");
+        JsonRead.StrOrEmpty(a, "kind") == JsonRead.StrOrEmpty(b, "kind") && JsonRead.StrOrEmpty(a, "apiGroup") == JsonRead.StrOrEmpty(b, "apiGroup")
+        && JsonRead.StrOrEmpty(a, "name") == JsonRead.StrOrEmpty(b, "name") && JsonRead.StrOrEmpty(a, "namespace") == JsonRead.StrOrEmpty(b, "namespace");
 
     private static bool SameRoleRef(JsonObject? a, JsonObject? b) =>
-        Str(a, "apiGroup") == Str(b, "apiGroup") && Str(a, "kind") == Str(b, "kind") && Str(a, "name") == Str(b, "name");
+        JsonRead.StrOrEmpty(a, "apiGroup") == JsonRead.StrOrEmpty(b, "apiGroup") && JsonRead.StrOrEmpty(a, "kind") == JsonRead.StrOrEmpty(b, "kind") && JsonRead.StrOrEmpty(a, "name") == JsonRead.StrOrEmpty(b, "name");
 
     // ---- shared ----
 
@@ -262,10 +263,8 @@ public sealed class RbacBootstrapController(SystemClient client) : IController
     }
 
     private static bool IsProtected(JsonObject obj) =>
-        Meta.Of(obj)["annotations"] is JsonObject a && Str(a, BootstrapPolicy.AutoUpdateAnnotation) == "false";
+        Meta.Of(obj)["annotations"] is JsonObject a && JsonRead.StrOrEmpty(a, BootstrapPolicy.AutoUpdateAnnotation) == "false";
 
-    private static string Str(JsonObject? o, string field) =>
-        o?[field] is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
 
     private async Task EnsureNamespaceAsync(string ns, CancellationToken ct)
     {

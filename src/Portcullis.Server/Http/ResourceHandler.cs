@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Authorization;
 using Portcullis.Server.Errors;
+using Portcullis.Server.Patching;
 using Portcullis.Server.Registry;
 
 namespace Portcullis.Server.Http;
@@ -211,14 +212,14 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
         var patch = media switch
         {
             "application/json-patch+json" or "application/merge-patch+json" or "application/strategic-merge-patch+json"
-                => Patching.Parse(body, media, fieldValidation),
+                => Patcher.Parse(body, media, fieldValidation),
             _ => throw ApiErrors.UnsupportedMediaType(media,
                 ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"]),
         };
         var updated = await store.UpdateAsync(info.Namespace, info.Name, info.Subresource, current =>
         {
             // Decoded as a body would be, so unknown fields are reported the same way.
-            var shaped = Patching.ApplyAndDecode(media, current, patch, body, def.Schema, fieldValidation, warnings);
+            var shaped = Patcher.ApplyAndDecode(media, current, patch, body, def.Schema, fieldValidation, warnings);
             // patcher.applyPatch: the namespace (EnsureObjectNamespaceMatchesRequestNamespace) and the name (checkName).
             CheckNamespace(shaped, info, def);
             if (!def.Namespaced) (shaped["metadata"] as JsonObject)?.Remove("namespace");

@@ -5,7 +5,7 @@ using Portcullis.Server.Authentication;
 using Portcullis.Server.Registry.ManagedFields;
 using Portcullis.Server.Api.Schema;
 using Portcullis.Server.Errors;
-using Portcullis.Server.Validation;
+using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Serialization;
 using Portcullis.Server.Storage;
 
@@ -124,7 +124,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
     /// </summary>
     public async Task<JsonObject> CreateAsync(string ns, JsonObject obj, WriteOptions opts, CancellationToken ct = default)
     {
-        if (Meta.Name(obj).Length > 0 || Meta.Str(Meta.Of(obj), "generateName").Length == 0)
+        if (Meta.Name(obj).Length > 0 || JsonRead.StrOrEmpty(Meta.Of(obj), "generateName").Length == 0)
             return await CreateOnceAsync(ns, obj, opts, ct);
         for (var attempt = 1; ; attempt++)
         {
@@ -144,7 +144,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         var m = Meta.Of(obj);
         if (def.Namespaced) Meta.Set(obj, "namespace", ns);
         else Meta.Remove(obj, "namespace");
-        if (Meta.Name(obj).Length == 0 && Meta.Str(Meta.Of(obj), "generateName") is { Length: > 0 } gen)
+        if (Meta.Name(obj).Length == 0 && JsonRead.StrOrEmpty(Meta.Of(obj), "generateName") is { Length: > 0 } gen)
             Meta.Set(obj, "name", gen + (NameSuffix?.Invoke(5) ?? RandomSuffix(5)));
         Meta.Set(obj, "uid", Guid.NewGuid().ToString());
         Meta.Set(obj, "creationTimestamp", ObjectShaper.FormatTime(now));
@@ -303,8 +303,8 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         }
         var m = Meta.Of(obj);
         var om = Meta.Of(old);
-        if (Meta.Str(m, "uid").Length == 0) Meta.Set(obj, "uid", Meta.Str(om, "uid"));
-        if (def.Namespaced && Meta.Str(m, "namespace").Length == 0) Meta.Set(obj, "namespace", Meta.Str(om, "namespace"));
+        if (JsonRead.StrOrEmpty(m, "uid").Length == 0) Meta.Set(obj, "uid", JsonRead.StrOrEmpty(om, "uid"));
+        if (def.Namespaced && JsonRead.StrOrEmpty(m, "namespace").Length == 0) Meta.Set(obj, "namespace", JsonRead.StrOrEmpty(om, "namespace"));
         Meta.Set(obj, "creationTimestamp", om["creationTimestamp"]?.DeepClone());
         Meta.Set(obj, "deletionTimestamp", om["deletionTimestamp"]?.DeepClone());
         Meta.Set(obj, "deletionGracePeriodSeconds", om["deletionGracePeriodSeconds"]?.DeepClone());

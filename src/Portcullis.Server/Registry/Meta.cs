@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Registry;
 
@@ -14,13 +15,10 @@ public static class Meta
         return m;
     }
 
-    public static string Str(JsonObject o, string field) =>
-        o[field] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : "";
-
-    public static string Name(JsonObject obj) => Str(Of(obj), "name");
-    public static string Namespace(JsonObject obj) => Str(Of(obj), "namespace");
-    public static string Uid(JsonObject obj) => Str(Of(obj), "uid");
-    public static string ResourceVersion(JsonObject obj) => Str(Of(obj), "resourceVersion");
+    public static string Name(JsonObject obj) => JsonRead.StrOrEmpty(Of(obj), "name");
+    public static string Namespace(JsonObject obj) => JsonRead.StrOrEmpty(Of(obj), "namespace");
+    public static string Uid(JsonObject obj) => JsonRead.StrOrEmpty(Of(obj), "uid");
+    public static string ResourceVersion(JsonObject obj) => JsonRead.StrOrEmpty(Of(obj), "resourceVersion");
     public static bool IsDeleting(JsonObject obj) => Of(obj)["deletionTimestamp"] is JsonValue;
 
     public static List<string> Finalizers(JsonObject obj) =>

@@ -145,7 +145,7 @@ public sealed class LabelSelector
                     errs.Add($"values[{i}]: Invalid value: \"{values[i]}\": for 'Gt', 'Lt' operators, the value must be an integer");
         for (var i = 0; i < values.Count; i++)
         {
-            var ve = Validation.NameValidation.LabelValue(values[i]);
+            var ve = Api.Validation.NameValidation.LabelValue(values[i]);
             if (ve.Count > 0) errs.Add($"values[{i}][{key}]: Invalid value: \"{values[i]}\": {string.Join("; ", ve)}");
         }
         var distinct = errs.Distinct().ToList();
@@ -156,7 +156,7 @@ public sealed class LabelSelector
 
     private static string? KeyError(string key, string path)
     {
-        var errs = Validation.NameValidation.QualifiedName(key);
+        var errs = Api.Validation.NameValidation.QualifiedName(key);
         return errs.Count > 0 ? $"{path}: Invalid value: \"{key}\": {string.Join("; ", errs)}" : null;
     }
 

@@ -5,6 +5,8 @@ using Portcullis.Fuzzing;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Http;
+using Portcullis.Server.Patching;
+using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Registry;
 using Portcullis.Server.Serialization;
 
@@ -190,7 +192,7 @@ public sealed class DecodeFuzzTests
         Refusable(() =>
         {
             var patch = BodyDecoder.ParseRaw(c.Body, c.MediaType, null);
-            var patched = Patching.Apply(c.MediaType, current, patch, def);
+            var patched = Patcher.Apply(c.MediaType, current, patch, def);
             var bytes = GoJsonWriter.ToBytes(patched);
             // The patched object is decoded again as the handler does.
             var obj = BodyDecoder.DecodeObject(bytes, Responses.Json, def, "Warn", []);

@@ -2,6 +2,7 @@ using System.Text;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Http;
+using Portcullis.Server.Patching;
 using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Tests.Serialization;
@@ -73,7 +74,7 @@ public sealed class GoJsonSyntaxTests
     [InlineData("application/strategic-merge-patch+json", "Warn", "invalid character 'a' looking for beginning of value")]
     public void MalformedPatch_Is400_WordedPerPatchType(string media, string validation, string message)
     {
-        var e = Assert.Throws<ApiException>(() => Patching.Parse(Encoding.UTF8.GetBytes("a: b"), media, validation));
+        var e = Assert.Throws<ApiException>(() => Patcher.Parse(Encoding.UTF8.GetBytes("a: b"), media, validation));
         Assert.Equal(400, e.Code);
         Assert.Equal("BadRequest", e.Reason);
         Assert.Equal(message, e.Message);

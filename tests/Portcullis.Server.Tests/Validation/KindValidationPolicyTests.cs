@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Resources;
+using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Registry;
 using static Portcullis.Server.Tests.Validation.KindValidationKit;
 

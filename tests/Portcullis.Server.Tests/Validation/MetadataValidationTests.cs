@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Errors;
+using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Registry;
 using static Portcullis.Server.Tests.Validation.NameValidationTests;
 

@@ -1,5 +1,5 @@
 using Portcullis.Server.Registry;
-using Portcullis.Server.Validation;
+using Portcullis.Server.Api.Validation;
 
 namespace Portcullis.Server.Tests.Validation;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Numerics;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Schema;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Admission.Plugins;
 
@@ -73,7 +74,7 @@ public sealed class LimitRangerAdmission(Func<string, CancellationToken, Task<IR
         var limits = new Dictionary<string, Qty>(StringComparer.Ordinal);
         foreach (var limit in Limits(limitRange))
         {
-            if (PodResources.Str(limit["type"]) != "Container") continue;
+            if (JsonRead.StrOrEmpty(limit["type"]) != "Container") continue;
             foreach (var (k, v) in Entries(limit, "defaultRequest")) requests[k] = v;
             foreach (var (k, v) in Entries(limit, "default")) limits[k] = v;
         }
@@ -90,7 +91,7 @@ public sealed class LimitRangerAdmission(Func<string, CancellationToken, Task<IR
     {
         var setLimits = Fill(container, "limits", limits);
         var setRequests = Fill(container, "requests", requests);
-        var name = PodResources.Str(container["name"]);
+        var name = JsonRead.StrOrEmpty(container["name"]);
         if (setRequests.Count > 0) notes.Add(string.Join(", ", setRequests.Order(StringComparer.Ordinal)) + $" request for {label} {name}");
         if (setLimits.Count > 0) notes.Add(string.Join(", ", setLimits.Order(StringComparer.Ordinal)) + $" limit for {label} {name}");
     }
@@ -126,7 +127,7 @@ public sealed class LimitRangerAdmission(Func<string, CancellationToken, Task<IR
         var errors = new List<string>();
         foreach (var limit in Limits(limitRange))
         {
-            var type = PodResources.Str(limit["type"]);
+            var type = JsonRead.StrOrEmpty(limit["type"]);
             if (type == "Container")
             {
                 foreach (var c in PodResources.Containers(pod).Concat(PodResources.InitContainers(pod)))
@@ -159,7 +160,7 @@ public sealed class LimitRangerAdmission(Func<string, CancellationToken, Task<IR
         var none = new Dictionary<string, Qty>(StringComparer.Ordinal);
         foreach (var limit in Limits(limitRange))
         {
-            var type = PodResources.Str(limit["type"]);
+            var type = JsonRead.StrOrEmpty(limit["type"]);
             if (type != "PersistentVolumeClaim") continue;
             foreach (var (k, v) in Entries(limit, "min")) Add(errors, MinConstraint(type, k, v, requests, none));
             foreach (var (k, v) in Entries(limit, "max")) Add(errors, MaxRequestConstraint(type, k, v, requests));

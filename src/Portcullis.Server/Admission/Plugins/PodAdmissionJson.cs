@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Errors;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Admission.Plugins;
 
@@ -14,9 +15,9 @@ internal static class PodAdmissionJson
     /// <summary>True for the core "pods" resource.</summary>
     public static bool IsPod(AdmissionRequest r) => r.Resource.Group.Length == 0 && r.Resource.Plural == "pods";
 
-    public static JsonObject? Obj(JsonObject? parent, string key) => parent?[key] as JsonObject;
+    public static JsonObject? Obj(JsonObject? parent, string key) => JsonRead.Obj(parent, key);
 
-    public static JsonArray? Arr(JsonObject? parent, string key) => parent?[key] as JsonArray;
+    public static JsonArray? Arr(JsonObject? parent, string key) => JsonRead.Arr(parent, key);
 
     /// <summary>The object at <paramref name="key"/>, created when absent or null.</summary>
     public static JsonObject EnsureObj(JsonObject parent, string key)
@@ -32,16 +33,11 @@ internal static class PodAdmissionJson
         Arr(parent, key)?.OfType<JsonObject>() ?? [];
 
     /// <summary>The string at <paramref name="key"/>, or "" when absent, null or not a string.</summary>
-    public static string Str(JsonObject? o, string key) =>
-        o?[key] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : "";
+    public static string Str(JsonObject? o, string key) => JsonRead.StrOrEmpty(o, key);
 
-    public static bool? Bool(JsonObject? o, string key) => o?[key] is JsonValue v
-        ? v.GetValueKind() switch { JsonValueKind.True => true, JsonValueKind.False => false, _ => null }
-        : null;
+    public static bool? Bool(JsonObject? o, string key) => JsonRead.Bool(o, key);
 
-    public static long? Long(JsonObject? o, string key) =>
-        o?[key] is JsonValue v && v.GetValueKind() == JsonValueKind.Number &&
-        long.TryParse(v.ToJsonString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l) ? l : null;
+    public static long? Long(JsonObject? o, string key) => JsonRead.Long(o, key);
 
     /// <summary>A number node that reads back as any numeric type, like a decoded one.</summary>
     public static JsonNode Num(long value) => JsonNode.Parse(value.ToString(CultureInfo.InvariantCulture))!;
@@ -51,7 +47,7 @@ internal static class PodAdmissionJson
         Obj(Obj(obj, "metadata"), "annotations")?.ContainsKey(key) == true;
 
     public static string? Annotation(JsonObject obj, string key) =>
-        Obj(Obj(obj, "metadata"), "annotations")?[key] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+        JsonRead.Str(JsonRead.Path(obj, "metadata", "annotations", key));
 
     /// <summary>
     /// admission.NewForbidden: the request's resource, the object's name (the request's when the

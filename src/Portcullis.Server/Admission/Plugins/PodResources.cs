@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Admission.Plugins;
 
@@ -20,7 +21,7 @@ internal static class PodResources
 
     public static Dictionary<string, Qty> ContainerLimits(JsonObject c) => ResourceLists.Read(c["resources"]?["limits"]);
 
-    public static bool IsRestartable(JsonObject c) => Str(c["restartPolicy"]) == "Always";
+    public static bool IsRestartable(JsonObject c) => JsonRead.StrOrEmpty(c["restartPolicy"]) == "Always";
 
     /// <summary>PodRequests: containers summed, init containers as a peak (sidecars included), plus overhead.</summary>
     public static Dictionary<string, Qty> Requests(JsonObject pod, bool useStatus = true, bool overhead = true)
@@ -72,7 +73,7 @@ internal static class PodResources
     {
         var spec = ContainerRequests(x.C);
         if (!useStatus || (x.Init && !IsRestartable(x.C))) return spec;
-        var cs = FindStatus(pod, Str(x.C["name"]), x.Init);
+        var cs = FindStatus(pod, JsonRead.StrOrEmpty(x.C["name"]), x.Init);
         if (cs?["resources"] is not JsonObject actual) return spec;
         var statusReqs = ResourceLists.Read(actual["requests"]);
         var allocated = ResourceLists.Read(cs["allocatedResources"]);
@@ -83,7 +84,7 @@ internal static class PodResources
     {
         var spec = ContainerLimits(x.C);
         if (!useStatus || (x.Init && !IsRestartable(x.C))) return spec;
-        var cs = FindStatus(pod, Str(x.C["name"]), x.Init);
+        var cs = FindStatus(pod, JsonRead.StrOrEmpty(x.C["name"]), x.Init);
         if (cs?["resources"] is not JsonObject actual) return spec;
         var statusLimits = ResourceLists.Read(actual["limits"]);
         return ResizeInfeasible(pod) ? statusLimits : ResourceLists.Max(spec, statusLimits);
@@ -91,19 +92,19 @@ internal static class PodResources
 
     private static JsonObject? FindStatus(JsonObject pod, string name, bool init) =>
         (pod["status"]?[init ? "initContainerStatuses" : "containerStatuses"] as JsonArray)?.OfType<JsonObject>()
-            .FirstOrDefault(s => Str(s["name"]) == name);
+            .FirstOrDefault(s => JsonRead.StrOrEmpty(s["name"]) == name);
 
     private static bool ResizeInfeasible(JsonObject pod)
     {
         foreach (var c in (pod["status"]?["conditions"] as JsonArray)?.OfType<JsonObject>() ?? [])
-            if (Str(c["type"]) == "PodResizePending") return Str(c["reason"]) == "Infeasible";
+            if (JsonRead.StrOrEmpty(c["type"]) == "PodResizePending") return JsonRead.StrOrEmpty(c["reason"]) == "Infeasible";
         return false;
     }
 
     /// <summary>qos.GetPodQOS is BestEffort: the recorded class, else no positive cpu or memory request or limit anywhere.</summary>
     public static bool IsBestEffort(JsonObject pod)
     {
-        var recorded = Str(pod["status"]?["qosClass"]);
+        var recorded = JsonRead.StrOrEmpty(pod["status"]?["qosClass"]);
         if (recorded.Length > 0) return recorded == "BestEffort";
         foreach (var c in Containers(pod).Concat(InitContainers(pod)))
         {
@@ -113,6 +114,4 @@ internal static class PodResources
         }
         return true;
     }
-
-    public static string Str(JsonNode? n) => n is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : "";
 }

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Portcullis.Server.Api.Resources;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Admission.Plugins;
 
@@ -45,10 +46,10 @@ internal static class QuotaScopes
     {
         var result = new List<ScopeRequirement>();
         foreach (var s in (quota["spec"]?["scopes"] as JsonArray) ?? [])
-            result.Add(new ScopeRequirement(PodResources.Str(s), "Exists", []));
+            result.Add(new ScopeRequirement(JsonRead.StrOrEmpty(s), "Exists", []));
         foreach (var e in (quota["spec"]?["scopeSelector"]?["matchExpressions"] as JsonArray)?.OfType<JsonObject>() ?? [])
-            result.Add(new ScopeRequirement(PodResources.Str(e["scopeName"]), PodResources.Str(e["operator"]),
-                ((e["values"] as JsonArray) ?? []).Select(PodResources.Str).ToList()));
+            result.Add(new ScopeRequirement(JsonRead.StrOrEmpty(e["scopeName"]), JsonRead.StrOrEmpty(e["operator"]),
+                ((e["values"] as JsonArray) ?? []).Select(v => JsonRead.StrOrEmpty(v)).ToList()));
         return result;
     }
 
@@ -93,7 +94,7 @@ internal sealed class ServiceEvaluator() : QuotaEvaluator("", "services")
             ["count/services"] = Qty.Of(1), ["services"] = Qty.Of(1),
             ["services.loadbalancers"] = Qty.Zero, ["services.nodeports"] = Qty.Zero,
         };
-        switch (PodResources.Str(svc["spec"]?["type"]))
+        switch (JsonRead.StrOrEmpty(svc["spec"]?["type"]))
         {
             case "NodePort":
                 result["services.nodeports"] = Qty.Of(ports.Count);
@@ -150,8 +151,8 @@ internal sealed class PersistentVolumeClaimEvaluator() : QuotaEvaluator("", "per
 
     private static string StorageClass(JsonObject pvc)
     {
-        if (pvc["metadata"]?["annotations"]?["volume.beta.kubernetes.io/storage-class"] is JsonValue a) return PodResources.Str(a);
-        return PodResources.Str(pvc["spec"]?["storageClassName"]);
+        if (pvc["metadata"]?["annotations"]?["volume.beta.kubernetes.io/storage-class"] is JsonValue a) return JsonRead.StrOrEmpty(a);
+        return JsonRead.StrOrEmpty(pvc["spec"]?["storageClassName"]);
     }
 }
 
@@ -187,7 +188,7 @@ internal sealed partial class PodEvaluator() : QuotaEvaluator("", "pods")
         "NotTerminating" => !IsTerminating(pod),
         "BestEffort" => PodResources.IsBestEffort(pod),
         "NotBestEffort" => !PodResources.IsBestEffort(pod),
-        "PriorityClass" => PriorityClassMatches(s, PodResources.Str(pod["spec"]?["priorityClassName"])),
+        "PriorityClass" => PriorityClassMatches(s, JsonRead.StrOrEmpty(pod["spec"]?["priorityClassName"])),
         "CrossNamespacePodAffinity" => CrossNamespaceAffinity(pod),
         _ => false,
     };
@@ -220,7 +221,7 @@ internal sealed partial class PodEvaluator() : QuotaEvaluator("", "pods")
             foreach (var m in needed.Except(has))
             {
                 if (!missing.TryGetValue(m, out var names)) missing[m] = names = new SortedSet<string>(StringComparer.Ordinal);
-                names.Add(PodResources.Str(c["name"]));
+                names.Add(JsonRead.StrOrEmpty(c["name"]));
             }
         }
         if (missing.Count == 0) return null;
@@ -237,10 +238,10 @@ internal sealed partial class PodEvaluator() : QuotaEvaluator("", "pods")
     /// <summary>QuotaV1Pod: not in a terminal phase, and not past its deletion grace period.</summary>
     public static bool Charged(JsonObject pod, DateTimeOffset now)
     {
-        if (PodResources.Str(pod["status"]?["phase"]) is "Failed" or "Succeeded") return false;
+        if (JsonRead.StrOrEmpty(pod["status"]?["phase"]) is "Failed" or "Succeeded") return false;
         var m = pod["metadata"];
         if (m?["deletionTimestamp"] is JsonValue ts && m["deletionGracePeriodSeconds"] is JsonValue g
-            && DateTimeOffset.TryParse(PodResources.Str(ts), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at)
+            && DateTimeOffset.TryParse(JsonRead.StrOrEmpty(ts), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at)
             && long.TryParse(g.ToJsonString(), out var grace) && now > Api.Schema.GoTime.AddSeconds(at, grace))
             return false;
         return true;

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Portcullis.Server.Authentication;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Registry;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Admission.Plugins;
 
@@ -186,8 +187,8 @@ public sealed class ResourceQuotaAdmission(
         if (name.Length == 0)
         {
             var m = r.Object["metadata"];
-            name = PodResources.Str(m?["name"]);
-            if (name.Length == 0) name = PodResources.Str(m?["generateName"]);
+            name = JsonRead.StrOrEmpty(m?["name"]);
+            if (name.Length == 0) name = JsonRead.StrOrEmpty(m?["generateName"]);
             if (name.Length == 0) name = "Unknown";
         }
         return ApiErrors.Forbidden(r.Resource.Plural, r.Resource.Group, name, reason);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Admission.PodSecurity;
 
@@ -101,41 +102,25 @@ public sealed class PodView(JsonObject? metadata, JsonObject? spec, bool relaxFo
     }
 
     /// <summary>The string value of an annotation, or null when absent.</summary>
-    public string? Annotation(string key) => Annotations?[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+    public string? Annotation(string key) => JsonRead.Str(Annotations, key);
 }
 
 /// <summary>Lenient readers of JSON fields: wrong types read as absent.</summary>
 internal static class Json
 {
-    public static JsonObject? Obj(JsonNode? n, string key) => n is JsonObject o && o[key] is JsonObject c ? c : null;
+    public static JsonObject? Obj(JsonNode? n, string key) => JsonRead.Obj(n, key);
 
-    public static JsonArray? Arr(JsonNode? n, string key) => n is JsonObject o && o[key] is JsonArray a ? a : null;
+    public static JsonArray? Arr(JsonNode? n, string key) => JsonRead.Arr(n, key);
 
     /// <summary>The string value, "" when absent or not a string (Go's zero value).</summary>
-    public static string Str(JsonNode? n, string key) => StrOrNull(n, key) ?? "";
+    public static string Str(JsonNode? n, string key) => JsonRead.StrOrEmpty(n, key);
 
-    public static string? StrOrNull(JsonNode? n, string key) =>
-        n is JsonObject o && o[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+    public static string? StrOrNull(JsonNode? n, string key) => JsonRead.Str(n, key);
 
-    public static bool? Bool(JsonNode? n, string key)
-    {
-        if (n is not JsonObject o || o[key] is not JsonValue v) return null;
-        return v.GetValueKind() switch
-        {
-            JsonValueKind.True => true,
-            JsonValueKind.False => false,
-            _ => null,
-        };
-    }
+    public static bool? Bool(JsonNode? n, string key) => JsonRead.Bool(n, key);
 
-    /// <summary>An integer field, null when absent or not a number.</summary>
-    public static long? Int(JsonNode? n, string key)
-    {
-        if (n is not JsonObject o || o[key] is not JsonValue v || v.GetValueKind() != JsonValueKind.Number) return null;
-        var text = v.ToJsonString();
-        if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l)) return l;
-        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? (long)d : null;
-    }
+    /// <summary>An integer field, a fraction truncated; null when absent or not a number.</summary>
+    public static long? Int(JsonNode? n, string key) => n is JsonObject o ? JsonRead.LongTruncated(o[key]) : null;
 
     /// <summary>The string items of an array field.</summary>
     public static IEnumerable<string> Strings(JsonNode? n, string key)

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Portcullis.Server.Errors;
-using Portcullis.Server.Validation;
+using Portcullis.Server.Api.Validation;
 
 namespace Portcullis.Server.Admission.PodSecurity;
 

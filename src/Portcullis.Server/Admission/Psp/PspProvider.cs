@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Errors;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Admission.Psp;
 
@@ -52,24 +53,24 @@ public sealed class PspProvider
     {
         Name = name;
         _spec = spec;
-        _runAsUserRule = Str(Obj(spec, "runAsUser"), "rule");
-        _runAsGroupRule = Obj(spec, "runAsGroup") is { } rg ? Str(rg, "rule") : "RunAsAny";
-        _fsGroupRule = Str(Obj(spec, "fsGroup"), "rule");
-        _supGroupsRule = Str(Obj(spec, "supplementalGroups"), "rule");
-        _seLinuxRule = Str(Obj(spec, "seLinux"), "rule");
+        _runAsUserRule = JsonRead.StrOrEmpty(Obj(spec, "runAsUser"), "rule");
+        _runAsGroupRule = Obj(spec, "runAsGroup") is { } rg ? JsonRead.StrOrEmpty(rg, "rule") : "RunAsAny";
+        _fsGroupRule = JsonRead.StrOrEmpty(Obj(spec, "fsGroup"), "rule");
+        _supGroupsRule = JsonRead.StrOrEmpty(Obj(spec, "supplementalGroups"), "rule");
+        _seLinuxRule = JsonRead.StrOrEmpty(Obj(spec, "seLinux"), "rule");
         _userRanges = Ranges(Obj(spec, "runAsUser"));
         _groupRanges = Ranges(Obj(spec, "runAsGroup"));
         _fsRanges = Ranges(Obj(spec, "fsGroup"));
         _supRanges = Ranges(Obj(spec, "supplementalGroups"));
         _seLinuxOptions = Obj(Obj(spec, "seLinux"), "seLinuxOptions");
-        var allowed = annotations?[SeccompAllowedProfilesAnnotation] is JsonValue av ? Str(av) : "";
+        var allowed = annotations?[SeccompAllowedProfilesAnnotation] is JsonValue av ? JsonRead.StrOrEmpty(av) : "";
         _allowedSeccompString = allowed;
         foreach (var p in allowed.Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
             if (p == "*") _allowAnySeccomp = true;
             else _allowedSeccomp.Add(p);
         }
-        _defaultSeccomp = annotations?[SeccompDefaultProfileAnnotation] is JsonValue dv ? Str(dv) : "";
+        _defaultSeccomp = annotations?[SeccompDefaultProfileAnnotation] is JsonValue dv ? JsonRead.StrOrEmpty(dv) : "";
     }
 
     /// <summary>NewSimpleProvider: null with the reason when the policy's strategies cannot be built.</summary>
@@ -77,7 +78,7 @@ public sealed class PspProvider
     {
         error = null;
         var meta = Obj(psp, "metadata");
-        var name = Str(meta, "name");
+        var name = JsonRead.StrOrEmpty(meta, "name");
         var spec = Obj(psp, "spec") ?? new JsonObject();
         var p = new PspProvider(name, spec, Obj(meta, "annotations"));
         error = p._runAsUserRule switch
@@ -132,17 +133,17 @@ public sealed class PspProvider
     private string GenerateSeccomp(JsonObject pod)
     {
         var annotations = Obj(Obj(pod, "metadata"), "annotations");
-        if (annotations?[SeccompPodAnnotation] is JsonValue v && Str(v).Length > 0) return Str(v);
+        if (annotations?[SeccompPodAnnotation] is JsonValue v && JsonRead.StrOrEmpty(v).Length > 0) return JsonRead.StrOrEmpty(v);
         if (Obj(Obj(Obj(pod, "spec"), "securityContext"), "seccompProfile") is { } profile) return SeccompAnnotationValue(profile);
         return _defaultSeccomp;
     }
 
     /// <summary>podutil.SeccompAnnotationValueForField.</summary>
-    private static string SeccompAnnotationValue(JsonObject profile) => Str(profile, "type") switch
+    private static string SeccompAnnotationValue(JsonObject profile) => JsonRead.StrOrEmpty(profile, "type") switch
     {
         "Unconfined" => "unconfined",
         "RuntimeDefault" => "runtime/default",
-        "Localhost" => "localhost/" + Str(profile, "localhostProfile"),
+        "Localhost" => "localhost/" + JsonRead.StrOrEmpty(profile, "localhostProfile"),
         _ => "",
     };
 
@@ -219,7 +220,7 @@ public sealed class PspProvider
         ValidateVolumes(errs, spec);
         if (Obj(_spec, "runtimeClass") is { } rc && spec["runtimeClassName"] is JsonValue rcn)
         {
-            var actual = Str(rcn);
+            var actual = JsonRead.StrOrEmpty(rcn);
             var names = Strings(rc, "allowedRuntimeClassNames");
             if (!names.Contains("*") && !names.Contains(actual))
                 errs.Add(FieldError.Invalid("spec.runtimeClassName", actual, ""));
@@ -249,8 +250,8 @@ public sealed class PspProvider
         }
         foreach (var key in new[] { "level", "role", "type", "user" })
         {
-            var want = Str(_seLinuxOptions, key);
-            var got = Str(seLinux, key);
+            var want = JsonRead.StrOrEmpty(_seLinuxOptions, key);
+            var got = JsonRead.StrOrEmpty(seLinux, key);
             var equal = key == "level" ? LevelsEqual(want, got) : want == got;
             if (!equal) errs.Add(FieldError.Invalid(path + "." + key, got, $"must be {want}"));
         }
@@ -276,7 +277,7 @@ public sealed class PspProvider
     private void ValidatePodSeccomp(List<FieldError> errs, JsonObject pod)
     {
         const string path = "pod.metadata.annotations[" + SeccompPodAnnotation + "]";
-        var profile = Obj(Obj(pod, "metadata"), "annotations")?[SeccompPodAnnotation] is JsonValue v ? Str(v) : "";
+        var profile = Obj(Obj(pod, "metadata"), "annotations")?[SeccompPodAnnotation] is JsonValue v ? JsonRead.StrOrEmpty(v) : "";
         if (profile.Length == 0 && Obj(Obj(Obj(pod, "spec"), "securityContext"), "seccompProfile") is { } field)
             profile = SeccompAnnotationValue(field);
         if (!_allowAnySeccomp && _allowedSeccomp.Count == 0 && profile.Length > 0)
@@ -290,9 +291,9 @@ public sealed class PspProvider
 
     private void ValidateContainerSeccomp(List<FieldError> errs, JsonObject pod, JsonObject c)
     {
-        var name = Str(c, "name");
+        var name = JsonRead.StrOrEmpty(c, "name");
         var path = "pod.metadata.annotations[" + SeccompContainerAnnotationPrefix + name + "]";
-        var profile = Obj(Obj(pod, "metadata"), "annotations")?[SeccompContainerAnnotationPrefix + name] is JsonValue v ? Str(v) : "";
+        var profile = Obj(Obj(pod, "metadata"), "annotations")?[SeccompContainerAnnotationPrefix + name] is JsonValue v ? JsonRead.StrOrEmpty(v) : "";
         if (profile.Length == 0 && Obj(Obj(c, "securityContext"), "seccompProfile") is { } field) profile = SeccompAnnotationValue(field);
         if (profile.Length == 0) return;
         if (!_allowAnySeccomp && _allowedSeccomp.Count == 0)
@@ -311,7 +312,7 @@ public sealed class PspProvider
         var i = 0;
         foreach (var s in Arr(sc, "sysctls")?.OfType<JsonObject>() ?? [])
         {
-            var name = Str(s, "name");
+            var name = JsonRead.StrOrEmpty(s, "name");
             var path = $"pod.spec.securityContext.sysctls[{i++}]";
             if (Matches(forbidden, name)) errs.Add(FieldError.Forbidden(path, $"sysctl \"{name}\" is not allowed"));
             else if (SafeSysctls.Contains(name) || Matches(allowedUnsafe, name)) continue;
@@ -344,18 +345,18 @@ public sealed class PspProvider
             switch (fsType)
             {
                 case "hostPath":
-                    var hostPath = Str(Obj(v, "hostPath"), "path");
+                    var hostPath = JsonRead.StrOrEmpty(Obj(v, "hostPath"), "path");
                     var (allows, readOnly) = AllowsHostPath(hostPath);
                     if (!allows) errs.Add(FieldError.Invalid(path + ".hostPath.pathPrefix", hostPath, "is not allowed to be used"));
                     else if (readOnly)
                     {
-                        var volumeName = Str(v, "name");
+                        var volumeName = JsonRead.StrOrEmpty(v, "name");
                         foreach (var (c, cpath) in Containers(spec))
                         {
                             var m = 0;
                             foreach (var mount in Arr(c, "volumeMounts")?.OfType<JsonObject>() ?? [])
                             {
-                                if (Str(mount, "name") == volumeName && Bool(mount, "readOnly") != true)
+                                if (JsonRead.StrOrEmpty(mount, "name") == volumeName && Bool(mount, "readOnly") != true)
                                     errs.Add(FieldError.Invalid($"{cpath}.volumeMounts[{m}].readOnly", "false", "must be read-only", quoted: false));
                                 m++;
                             }
@@ -363,14 +364,14 @@ public sealed class PspProvider
                     }
                     break;
                 case "flexVolume":
-                    var drivers = Arr(_spec, "allowedFlexVolumes")?.OfType<JsonObject>().Select(d => Str(d, "driver")).ToList() ?? [];
-                    var driver = Str(Obj(v, "flexVolume"), "driver");
+                    var drivers = Arr(_spec, "allowedFlexVolumes")?.OfType<JsonObject>().Select(d => JsonRead.StrOrEmpty(d, "driver")).ToList() ?? [];
+                    var driver = JsonRead.StrOrEmpty(Obj(v, "flexVolume"), "driver");
                     if (drivers.Count > 0 && !drivers.Contains(driver))
                         errs.Add(FieldError.Invalid(path + ".driver", driver, "Flexvolume driver is not allowed to be used"));
                     break;
                 case "csi":
-                    var csiDrivers = Arr(_spec, "allowedCSIDrivers")?.OfType<JsonObject>().Select(d => Str(d, "name")).ToList() ?? [];
-                    var csiDriver = Str(Obj(v, "csi"), "driver");
+                    var csiDrivers = Arr(_spec, "allowedCSIDrivers")?.OfType<JsonObject>().Select(d => JsonRead.StrOrEmpty(d, "name")).ToList() ?? [];
+                    var csiDriver = JsonRead.StrOrEmpty(Obj(v, "csi"), "driver");
                     if (csiDrivers.Count > 0 && !csiDrivers.Contains(csiDriver))
                         errs.Add(FieldError.Invalid(path + ".csi.driver", csiDriver, "Inline CSI driver is not allowed to be used"));
                     break;
@@ -387,7 +388,7 @@ public sealed class PspProvider
         var readOnly = false;
         foreach (var a in allowed)
         {
-            if (!HasPathPrefix(hostPath, Str(a, "pathPrefix"))) continue;
+            if (!HasPathPrefix(hostPath, JsonRead.StrOrEmpty(a, "pathPrefix"))) continue;
             if (Bool(a, "readOnly") != true) return (true, false);
             allows = true;
             readOnly = true;
@@ -452,7 +453,7 @@ public sealed class PspProvider
         if (Bool(_spec, "privileged") != true && Bool(sc, "privileged") == true)
             errs.Add(FieldError.Invalid(scPath + ".privileged", "true", "Privileged containers are not allowed", quoted: false));
 
-        var procMount = sc?["procMount"] is JsonValue pm ? Str(pm) : "Default";
+        var procMount = sc?["procMount"] is JsonValue pm ? JsonRead.StrOrEmpty(pm) : "Default";
         var allowedProcMounts = Strings(_spec, "allowedProcMountTypes");
         if (allowedProcMounts.Count == 0) allowedProcMounts = ["Default"];
         if (!allowedProcMounts.Contains(procMount))
@@ -559,15 +560,11 @@ public sealed class PspProvider
     }
 
     private static bool IsNull(JsonObject? o, string key) => o?[key] is null;
-    private static JsonObject? Obj(JsonObject? o, string key) => o?[key] as JsonObject;
-    private static JsonArray? Arr(JsonObject? o, string key) => o?[key] as JsonArray;
-    private static string Str(JsonObject? o, string key) => o?[key] is JsonValue v ? Str(v) : "";
-    private static string Str(JsonValue v) => v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : "";
-    private static bool? Bool(JsonObject? o, string key) => o?[key] is JsonValue v
-        ? v.GetValueKind() switch { JsonValueKind.True => true, JsonValueKind.False => false, _ => null } : null;
-    private static long? Long(JsonObject? o, string key) => o?[key] is JsonValue v && v.GetValueKind() == JsonValueKind.Number &&
-        long.TryParse(v.ToJsonString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l) ? l : null;
-    private static List<string> Strings(JsonObject? o, string key) => Arr(o, key)?.OfType<JsonValue>().Select(Str).ToList() ?? [];
+    private static JsonObject? Obj(JsonObject? o, string key) => JsonRead.Obj(o, key);
+    private static JsonArray? Arr(JsonObject? o, string key) => JsonRead.Arr(o, key);
+    private static bool? Bool(JsonObject? o, string key) => JsonRead.Bool(o, key);
+    private static long? Long(JsonObject? o, string key) => JsonRead.Long(o, key);
+    private static List<string> Strings(JsonObject? o, string key) => Arr(o, key)?.OfType<JsonValue>().Select(v => JsonRead.StrOrEmpty(v)).ToList() ?? [];
     private static List<long> Longs(JsonObject? o, string key) => Arr(o, key)?.OfType<JsonValue>()
         .Select(v => long.TryParse(v.ToJsonString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l) ? l : 0).ToList() ?? [];
     private static string Num(long n) => n.ToString(CultureInfo.InvariantCulture);

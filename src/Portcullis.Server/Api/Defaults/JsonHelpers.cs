@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Schema;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Api.Defaults;
 
@@ -10,15 +11,16 @@ namespace Portcullis.Server.Api.Defaults;
 /// Small helpers for defaulting a JSON tree with Go's zero-value semantics: a missing key, a
 /// JSON null, an empty string, a numeric zero and <c>false</c> all read as "unset" for
 /// non-pointer fields; for pointer fields only a missing key or null is unset. Values of the
-/// wrong JSON type are left alone (decoding reports them), never overwritten.
+/// wrong JSON type are left alone (decoding reports them), never overwritten. The plain reads
+/// are <see cref="JsonRead"/>'s; this class keeps the defaulting writes. It stays apart from the
+/// validators' J (Api/Validation/Common.cs): their Items differ (this one skips non-objects, that
+/// one pairs each item with its index and reads a non-object as {}).
 /// </summary>
 internal static class J
 {
-    public static JsonObject? Obj(JsonObject? parent, string key)
-        => parent is not null && parent.TryGetPropertyValue(key, out var v) ? v as JsonObject : null;
+    public static JsonObject? Obj(JsonObject? parent, string key) => JsonRead.Obj(parent, key);
 
-    public static JsonArray? Arr(JsonObject? parent, string key)
-        => parent is not null && parent.TryGetPropertyValue(key, out var v) ? v as JsonArray : null;
+    public static JsonArray? Arr(JsonObject? parent, string key) => JsonRead.Arr(parent, key);
 
     /// <summary>The objects of an array field (non-object items are skipped).</summary>
     public static IEnumerable<JsonObject> Items(JsonObject? parent, string key)
@@ -28,16 +30,11 @@ internal static class J
             if (item is JsonObject o) yield return o;
     }
 
-    public static string? Str(JsonObject? o, string key)
-        => o is not null && o.TryGetPropertyValue(key, out var v) && v is JsonValue jv && jv.GetValueKind() == JsonValueKind.String
-            ? jv.GetValue<string>() : null;
+    public static string? Str(JsonObject? o, string key) => JsonRead.Str(o, key);
 
-    public static bool IsTrue(JsonObject? o, string key)
-        => o is not null && o.TryGetPropertyValue(key, out var v) && v is JsonValue jv && jv.GetValueKind() == JsonValueKind.True;
+    public static bool IsTrue(JsonObject? o, string key) => JsonRead.Bool(o, key) == true;
 
-    public static long? Int(JsonObject? o, string key)
-        => o is not null && o.TryGetPropertyValue(key, out var v) && v is JsonValue jv && jv.GetValueKind() == JsonValueKind.Number
-            && long.TryParse(jv.ToJsonString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? n : null;
+    public static long? Int(JsonObject? o, string key) => JsonRead.Long(o, key);
 
     /// <summary>A pointer field is unset: absent or null.</summary>
     public static bool IsNull(JsonObject o, string key) => !o.TryGetPropertyValue(key, out var v) || v is null;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Api.Printing;
 
@@ -18,24 +19,13 @@ internal static class PrintJson
         new(name, type, "", description, priority);
 
     /// <summary>The node at a path of object keys, or null where any step is missing.</summary>
-    public static JsonNode? At(JsonNode? n, params string[] path)
-    {
-        foreach (var p in path) n = n is JsonObject o ? o[p] : null;
-        return n;
-    }
+    public static JsonNode? At(JsonNode? n, params string[] path) => JsonRead.Path(n, path);
 
     /// <summary>A string value, or "" (Go's zero value) when absent or not a string.</summary>
-    public static string Str(JsonNode? n) =>
-        n is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : "";
+    public static string Str(JsonNode? n) => JsonRead.StrOrEmpty(n);
 
     /// <summary>An integer value, or null when absent.</summary>
-    public static long? IntOrNull(JsonNode? n)
-    {
-        if (n is not JsonValue v || v.GetValueKind() != JsonValueKind.Number) return null;
-        var text = v.ToJsonString();
-        if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)) return l;
-        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? (long)d : null;
-    }
+    public static long? IntOrNull(JsonNode? n) => JsonRead.LongTruncated(n);
 
     public static long Int(JsonNode? n) => IntOrNull(n) ?? 0;
 

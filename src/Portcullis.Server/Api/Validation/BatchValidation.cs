@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Portcullis.Server.Errors;
-using Portcullis.Server.Validation;
 using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Api.Validation;

@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Certificates;
 using Portcullis.Server.Errors;
-using Portcullis.Server.Validation;
 using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Api.Validation;

@@ -49,8 +49,8 @@ internal static class Err
 /// <summary>Reading the decoded JSON the way Go's zero values read: absent is "", 0, false, nil.</summary>
 internal static class J
 {
-    public static JsonObject? O(JsonNode? n, string key) => n is JsonObject o && o[key] is JsonObject c ? c : null;
-    public static JsonArray? A(JsonNode? n, string key) => n is JsonObject o && o[key] is JsonArray a ? a : null;
+    public static JsonObject? O(JsonNode? n, string key) => JsonRead.Obj(n, key);
+    public static JsonArray? A(JsonNode? n, string key) => JsonRead.Arr(n, key);
     public static int Count(JsonNode? n, string key) => n is JsonObject o ? o[key] switch { JsonArray a => a.Count, JsonObject m => m.Count, _ => 0 } : 0;
     public static bool Has(JsonNode? n, string key) => n is JsonObject o && o.TryGetPropertyValue(key, out var v) && v is not null;
 
@@ -63,22 +63,15 @@ internal static class J
         return list;
     }
 
-    public static string S(JsonNode? n, string key) => Str(n is JsonObject o ? o[key] : null) ?? "";
+    public static string S(JsonNode? n, string key) => JsonRead.StrOrEmpty(n, key);
     /// <summary>A string field that may be absent (a Go *string).</summary>
-    public static string? SN(JsonNode? n, string key) => n is JsonObject o ? Str(o[key]) : null;
-    public static string? Str(JsonNode? v) => v is JsonValue jv && jv.GetValueKind() == JsonValueKind.String ? jv.GetValue<string>() : null;
+    public static string? SN(JsonNode? n, string key) => JsonRead.Str(n, key);
+    public static string? Str(JsonNode? v) => JsonRead.Str(v);
 
     public static long? L(JsonNode? n, string key) => n is JsonObject o ? Long(o[key]) : null;
-    public static long? Long(JsonNode? v)
-    {
-        if (v is not JsonValue jv || jv.GetValueKind() != JsonValueKind.Number) return null;
-        if (jv.TryGetValue<long>(out var l)) return l;
-        if (jv.TryGetValue<double>(out var d)) return (long)d;
-        return long.TryParse(jv.ToJsonString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out l) ? l : null;
-    }
+    public static long? Long(JsonNode? v) => JsonRead.LongTruncated(v);
 
-    public static bool? B(JsonNode? n, string key) =>
-        n is JsonObject o && o[key] is JsonValue v ? v.GetValueKind() switch { JsonValueKind.True => true, JsonValueKind.False => false, _ => null } : null;
+    public static bool? B(JsonNode? n, string key) => JsonRead.Bool(n, key);
     public static bool True(JsonNode? n, string key) => B(n, key) == true;
 
     public static List<string> Strs(JsonNode? n, string key)
@@ -100,12 +93,7 @@ internal static class J
     }
 
     /// <summary>A resource.Quantity field (string or bare number).</summary>
-    public static Quantity? Q(JsonNode? v)
-    {
-        if (v is not JsonValue jv) return null;
-        var s = jv.GetValueKind() switch { JsonValueKind.String => jv.GetValue<string>().Trim(), JsonValueKind.Number => jv.ToJsonString(), _ => null };
-        return s is not null && Quantity.TryParse(s, out var q) ? q : null;
-    }
+    public static Quantity? Q(JsonNode? v) => JsonRead.Quantity(v);
 
     /// <summary>The quantities of a ResourceList, keys sorted.</summary>
     public static List<(string Name, Quantity Q)> Resources(JsonNode? n, string key)
@@ -118,30 +106,7 @@ internal static class J
     }
 
     /// <summary>An intstr.IntOrString: (IsInt, IntVal, StrVal); null when absent.</summary>
-    public static (bool IsInt, long Int, string Str)? IntOrStr(JsonNode? v) => v switch
-    {
-        JsonValue jv when jv.GetValueKind() == JsonValueKind.String => (false, 0, jv.GetValue<string>()),
-        JsonValue jv when jv.GetValueKind() == JsonValueKind.Number => (true, Long(jv) ?? 0, ""),
-        _ => null,
-    };
-}
-
-/// <summary>Go value printing (%q, %#v of the values upstream hands to field errors).</summary>
-internal static class Go
-{
-    /// <summary>%#v of a map[string]string.</summary>
-    public static string Map(IDictionary<string, string>? m) =>
-        m is null ? "map[string]string(nil)" : "map[string]string{" + string.Join(", ", m.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => GoText.Quote(kv.Key) + ":" + GoText.Quote(kv.Value))) + "}";
-
-    /// <summary>%#v of a []string (or a named string slice type).</summary>
-    public static string Strings(IReadOnlyList<string>? list, string type = "[]string") =>
-        list is null || list.Count == 0 ? type + "(nil)" : type + "{" + string.Join(", ", list.Select(GoText.Quote)) + "}";
-
-    public static string Strings(JsonNode? owner, string key, string type = "[]string") =>
-        J.A(owner, key) is null ? type + "(nil)" : Strings(J.Strs(owner, key), type);
-
-    /// <summary>%#v of a value of a schema type, e.g. <c>v1.LabelSelector{MatchLabels:…}</c>.</summary>
-    public static string Value(JsonNode? value, string schemaType) => GoRepr.Render(value, schemaType);
+    public static (bool IsInt, long Int, string Str)? IntOrStr(JsonNode? v) => JsonRead.IntOrString(v);
 }
 
 /// <summary>Comparisons with Go's semantics for the decoded objects.</summary>

@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Errors;
-using Portcullis.Server.Validation;
 using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Api.Validation;

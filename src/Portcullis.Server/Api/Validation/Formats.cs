@@ -5,7 +5,6 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Registry;
-using Portcullis.Server.Validation;
 
 namespace Portcullis.Server.Api.Validation;
 

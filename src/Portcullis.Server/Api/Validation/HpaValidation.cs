@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Resources.Autoscaling;
 using Portcullis.Server.Errors;
-using Portcullis.Server.Validation;
 
 namespace Portcullis.Server.Api.Validation;
 

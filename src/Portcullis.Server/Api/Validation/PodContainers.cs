@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Portcullis.Server.Errors;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Api.Validation;
 
@@ -207,7 +208,7 @@ internal static class PodContainers
     private static void KeySelector(List<FieldError> errs, JsonObject s, string path)
     {
         var name = J.S(s, "name");
-        foreach (var m in Portcullis.Server.Validation.NameValidation.IsDns1123Subdomain(name)) errs.Add(Err.Invalid(P.Child(path, "name"), name, m));
+        foreach (var m in NameValidation.IsDns1123Subdomain(name)) errs.Add(Err.Invalid(P.Child(path, "name"), name, m));
         var key = J.S(s, "key");
         if (key.Length == 0) errs.Add(Err.Required(P.Child(path, "key")));
         else foreach (var m in Formats.ConfigMapKey(key)) errs.Add(Err.Invalid(P.Child(path, "key"), key, m));
@@ -284,7 +285,7 @@ internal static class PodContainers
                 else
                 {
                     var masked = name.Length > 1 && name.EndsWith('-') ? name[..^2] + "a" : name;
-                    foreach (var m in Portcullis.Server.Validation.NameValidation.IsDns1123Subdomain(masked)) errs.Add(Err.Invalid(np, name, m));
+                    foreach (var m in NameValidation.IsDns1123Subdomain(masked)) errs.Add(Err.Invalid(np, name, m));
                 }
             }
             if (num == 0) errs.Add(Err.Invalid(path, "", "must specify one of: `configMapRef` or `secretRef`"));

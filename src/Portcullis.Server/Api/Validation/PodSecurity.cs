@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Portcullis.Server.Errors;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Api.Validation;
 
@@ -149,7 +150,7 @@ internal static partial class PodSecurity
     {
         if (wo is null) return;
         if (J.SN(wo, "gmsaCredentialSpecName") is { } gn)
-            foreach (var m in Portcullis.Server.Validation.NameValidation.IsDns1123Subdomain(gn)) errs.Add(Err.Invalid(P.Child(path, "gmsaCredentialSpecName"), gn, m));
+            foreach (var m in NameValidation.IsDns1123Subdomain(gn)) errs.Add(Err.Invalid(P.Child(path, "gmsaCredentialSpecName"), gn, m));
         if (J.SN(wo, "gmsaCredentialSpec") is { } gs)
         {
             if (gs.Length == 0) errs.Add(Err.Invalid(P.Child(path, "gmsaCredentialSpec"), gs, "gmsaCredentialSpec cannot be an empty string"));

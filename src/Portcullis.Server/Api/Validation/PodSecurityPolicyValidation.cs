@@ -194,12 +194,12 @@ internal static partial class PodSecurityPolicyValidation
             var name = names[i];
             var np = P.Index(path + ".allowedRuntimeClassNames", i);
             if (name != "*")
-                foreach (var m in Portcullis.Server.Validation.NameValidation.IsDns1123Subdomain(name)) errs.Add(Err.Invalid(np, name, m));
+                foreach (var m in NameValidation.IsDns1123Subdomain(name)) errs.Add(Err.Invalid(np, name, m));
             if (!allowed.Add(name)) errs.Add(Err.Duplicate(np, name));
         }
         if (J.SN(rc, "defaultRuntimeClassName") is { } def)
         {
-            foreach (var m in Portcullis.Server.Validation.NameValidation.IsDns1123Subdomain(def)) errs.Add(Err.Invalid(path + ".defaultRuntimeClassName", def, m));
+            foreach (var m in NameValidation.IsDns1123Subdomain(def)) errs.Add(Err.Invalid(path + ".defaultRuntimeClassName", def, m));
             if (!allowed.Contains(def) && !allowed.Contains("*"))
                 errs.Add(Err.Required(path + ".allowedRuntimeClassNames", $"default runtimeclass \"{def}\" must be allowed"));
         }

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Portcullis.Server.Errors;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Api.Validation;
 
@@ -224,7 +225,7 @@ internal static partial class PodVolumes
                     if (podName.Length > 0 && volName.Length > 0)
                     {
                         var pvcName = podName + "-" + volName;
-                        foreach (var m in Portcullis.Server.Validation.NameValidation.IsDns1123Subdomain(pvcName))
+                        foreach (var m in NameValidation.IsDns1123Subdomain(pvcName))
                             errs.Add(Err.Invalid(P.Child(path, "name"), volName, $"PVC name \"{pvcName}\": {m}"));
                     }
                     break;
@@ -372,7 +373,7 @@ internal static partial class PodVolumes
     {
         if (driver.Length == 0) errs.Add(Err.Required(path));
         if (driver.Length > 63) errs.Add(Err.TooLong(path, 63));
-        foreach (var m in Portcullis.Server.Validation.NameValidation.IsDns1123Subdomain(driver.ToLowerInvariant())) errs.Add(Err.Invalid(path, driver, m));
+        foreach (var m in NameValidation.IsDns1123Subdomain(driver.ToLowerInvariant())) errs.Add(Err.Invalid(path, driver, m));
     }
 
     private static readonly string[] AccessModes = ["ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"];

@@ -2,7 +2,6 @@ using System.Numerics;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Schema;
 using Portcullis.Server.Errors;
-using Portcullis.Server.Validation;
 
 namespace Portcullis.Server.Api.Validation;
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Portcullis.Server.Errors;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Api.Validation;
 

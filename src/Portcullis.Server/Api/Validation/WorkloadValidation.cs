@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Portcullis.Server.Errors;
-using Portcullis.Server.Validation;
 using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Api.Validation;

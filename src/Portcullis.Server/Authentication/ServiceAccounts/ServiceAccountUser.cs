@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Authentication.ServiceAccounts;
 
@@ -70,11 +71,7 @@ public static partial class ServiceAccountUser
 /// <summary>Read-only access to stored objects' JSON (never adds missing fields).</summary>
 internal static class TokenObjectFields
 {
-    public static string Str(JsonNode? node, params string[] path)
-    {
-        foreach (var p in path) node = node is JsonObject o ? o[p] : null;
-        return node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : "";
-    }
+    public static string Str(JsonNode? node, params string[] path) => JsonRead.StrOrEmpty(JsonRead.Path(node, path));
 
     public static string Uid(JsonObject obj) => Str(obj, "metadata", "uid");
 

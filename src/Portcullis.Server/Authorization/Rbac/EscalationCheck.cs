@@ -70,11 +70,11 @@ public static class EscalationCheck
                 if (resource == "rolebindings" && bindingNs.Length == 0) throw ApiErrors.BadRequest("namespace is required");
                 if (isUpdate && oldObj is not null && OnlyGarbageCollectorFieldsChanged(obj, oldObj)) return;
                 var roleRef = obj["roleRef"] as JsonObject;
-                var kind = Str(roleRef?["kind"]);
-                var roleName = Str(roleRef?["name"]);
+                var kind = JsonRead.StrOrEmpty(roleRef?["kind"]);
+                var roleName = JsonRead.StrOrEmpty(roleRef?["name"]);
                 var roleResource = kind switch { "Role" => "roles", "ClusterRole" => "clusterroles", _ => "" };
                 if (roleResource.Length > 0
-                    && await AuthorizedAsync(authorizer, user, Verb.Bind, Str(roleRef?["apiGroup"]), roleResource, roleName, bindingNs, "", ct))
+                    && await AuthorizedAsync(authorizer, user, Verb.Bind, JsonRead.StrOrEmpty(roleRef?["apiGroup"]), roleResource, roleName, bindingNs, "", ct))
                     return;
                 if (roleResource.Length == 0)
                     throw ApiErrors.Forbidden(resource, Group, name, $"unsupported role reference kind: {GoText.Quote(kind)}");
@@ -167,8 +167,6 @@ public static class EscalationCheck
         }
     }
 
-    private static string Str(JsonNode? n) =>
-        n is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
 
     /// <summary>An aggregate of errors printed as upstream does: one alone, several in brackets, duplicates once.</summary>
     private static string Aggregate(IReadOnlyList<string> errors)

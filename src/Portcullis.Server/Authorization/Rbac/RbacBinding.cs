@@ -48,9 +48,9 @@ internal sealed record RbacSubject(SubjectKind Kind, string KindText, string Nam
 
     public static RbacSubject FromJson(JsonObject? s, string bindingNamespace)
     {
-        var kindText = RbacText.Str(s?["kind"]);
-        var name = RbacText.Str(s?["name"]);
-        var ns = RbacText.Str(s?["namespace"]);
+        var kindText = JsonRead.StrOrEmpty(s?["kind"]);
+        var name = JsonRead.StrOrEmpty(s?["name"]);
+        var ns = JsonRead.StrOrEmpty(s?["namespace"]);
         switch (kindText)
         {
             // The kind's text is the literal, not the parsed string: one copy for every subject.
@@ -111,8 +111,8 @@ internal sealed class RbacBinding
         Name = name;
         Namespace = @namespace;
         var roleRef = obj["roleRef"] as JsonObject;
-        RoleKind = RbacText.Str(roleRef?["kind"]) switch { "Role" => "Role", "ClusterRole" => "ClusterRole", var other => other }; // one string for every binding
-        RoleName = RbacText.Str(roleRef?["name"]);
+        RoleKind = JsonRead.StrOrEmpty(roleRef?["kind"]) switch { "Role" => "Role", "ClusterRole" => "ClusterRole", var other => other }; // one string for every binding
+        RoleName = JsonRead.StrOrEmpty(roleRef?["name"]);
         // A ClusterRoleBinding naming a Role looks for it in no namespace, and so never finds it.
         Slot = RoleKind is "Role" or "ClusterRole" ? slotFor(RoleKind, RoleName) : null;
         Subjects = obj["subjects"] is JsonArray subjects
@@ -147,11 +147,4 @@ internal sealed class RbacBinding
         }
         return "RBAC: allowed by " + (IsClusterBinding ? "ClusterRoleBinding " : "RoleBinding ") + GoText.Quote(Name);
     }
-}
-
-/// <summary>Small text helpers: JSON strings.</summary>
-internal static class RbacText
-{
-    public static string Str(JsonNode? n) =>
-        n is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
 }

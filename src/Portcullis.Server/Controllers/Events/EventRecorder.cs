@@ -3,6 +3,7 @@ using Portcullis.Server.Api.Schema;
 using Portcullis.Server.Authentication;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Registry;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Controllers.Events;
 
@@ -67,8 +68,8 @@ public sealed class EventRecorder(SystemClient client, TimeProvider time)
     {
         var events = client.Store("", "events");
         // The event correlator's key: source, involved object, type, reason and message.
-        var key = string.Join("\0", component, host, Str(involved, "kind"), Str(involved, "namespace"), Str(involved, "name"),
-            Str(involved, "fieldPath"), Str(involved, "uid"), Str(involved, "apiVersion"), type, reason, message);
+        var key = string.Join("\0", component, host, JsonRead.StrOrEmpty(involved, "kind"), JsonRead.StrOrEmpty(involved, "namespace"), JsonRead.StrOrEmpty(involved, "name"),
+            JsonRead.StrOrEmpty(involved, "fieldPath"), JsonRead.StrOrEmpty(involved, "uid"), JsonRead.StrOrEmpty(involved, "apiVersion"), type, reason, message);
         (string Namespace, string Name) seen;
         bool repeat;
         lock (_lock) repeat = _legacy.TryGetValue(key, out seen);
@@ -136,13 +137,12 @@ public sealed class EventRecorder(SystemClient client, TimeProvider time)
             if (nanos <= _lastNanos) nanos = _lastNanos + 1;
             _lastNanos = nanos;
         }
-        return (now, $"{Str(regarding, "name")}.{nanos:x}");
+        return (now, $"{JsonRead.StrOrEmpty(regarding, "name")}.{nanos:x}");
     }
 
     /// <summary>Events of cluster-scoped objects go to the default namespace, as upstream's recorders put them.</summary>
-    private static string Namespace(JsonObject reference) => Str(reference, "namespace") is { Length: > 0 } ns ? ns : "default";
+    private static string Namespace(JsonObject reference) => JsonRead.StrOrEmpty(reference, "namespace") is { Length: > 0 } ns ? ns : "default";
 
-    private static string Str(JsonObject o, string key) => o[key]?.GetValue<string>() ?? "";
 
     private static async Task TryAsync(Func<Task> write)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Controllers.Node;
 
@@ -27,10 +28,10 @@ public static class SchedulerFilter
         // TaintToleration: the first NoSchedule or NoExecute taint no toleration matches.
         foreach (var taint in (nodeSpec?["taints"] as JsonArray ?? []).OfType<JsonObject>())
         {
-            var effect = Str(taint, "effect");
+            var effect = JsonRead.StrOrEmpty(taint, "effect");
             if (effect is not ("NoSchedule" or "NoExecute")) continue;
-            var key = Str(taint, "key");
-            var value = Str(taint, "value");
+            var key = JsonRead.StrOrEmpty(taint, "key");
+            var value = JsonRead.StrOrEmpty(taint, "value");
             if (!ToleratesTaint(tolerations, key, value, effect))
                 return new($"node(s) had untolerated taint {{{key}: {value}}}", true);
         }
@@ -66,18 +67,16 @@ public static class SchedulerFilter
     /// </summary>
     public static bool Tolerates(JsonObject toleration, string key, string value, string effect)
     {
-        var tEffect = Str(toleration, "effect");
+        var tEffect = JsonRead.StrOrEmpty(toleration, "effect");
         if (tEffect.Length > 0 && tEffect != effect) return false;
-        var tKey = Str(toleration, "key");
+        var tKey = JsonRead.StrOrEmpty(toleration, "key");
         if (tKey.Length > 0 && tKey != key) return false;
-        return Str(toleration, "operator") switch
+        return JsonRead.StrOrEmpty(toleration, "operator") switch
         {
-            "" or "Equal" => Str(toleration, "value") == value,
+            "" or "Equal" => JsonRead.StrOrEmpty(toleration, "value") == value,
             "Exists" => true,
             _ => false,
         };
     }
 
-    private static string Str(JsonObject o, string field) =>
-        o[field] is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
 }

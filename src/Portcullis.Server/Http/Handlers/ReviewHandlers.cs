@@ -8,6 +8,7 @@ using Portcullis.Server.Authentication.ServiceAccounts;
 using Portcullis.Server.Authorization;
 using Portcullis.Server.Authorization.Rbac;
 using Portcullis.Server.Errors;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Http.Handlers;
 
@@ -132,10 +133,10 @@ public sealed class ReviewHandlers(IAuthorizer authorizer, IRuleResolver? rules,
     {
         AuthorizationAttributes a;
         if (spec?["resourceAttributes"] is JsonObject ra)
-            a = new AuthorizationAttributes(user, new Verb(Str(ra, "verb")), true, "", forcedNs ?? Str(ra, "namespace"), Str(ra, "group"),
-                Str(ra, "version"), Str(ra, "resource"), Str(ra, "subresource"), Str(ra, "name"));
+            a = new AuthorizationAttributes(user, new Verb(JsonRead.StrOrEmpty(ra, "verb")), true, "", forcedNs ?? JsonRead.StrOrEmpty(ra, "namespace"), JsonRead.StrOrEmpty(ra, "group"),
+                JsonRead.StrOrEmpty(ra, "version"), JsonRead.StrOrEmpty(ra, "resource"), JsonRead.StrOrEmpty(ra, "subresource"), JsonRead.StrOrEmpty(ra, "name"));
         else if (spec?["nonResourceAttributes"] is JsonObject nra)
-            a = new AuthorizationAttributes(user, new Verb(Str(nra, "verb")), false, Str(nra, "path"));
+            a = new AuthorizationAttributes(user, new Verb(JsonRead.StrOrEmpty(nra, "verb")), false, JsonRead.StrOrEmpty(nra, "path"));
         else
             throw ApiErrors.Invalid("SelfSubjectAccessReview", "authorization.k8s.io", "",
                 [FieldError.Required("spec.resourceAttributes", "exactly one of nonResourceAttributes or resourceAttributes must be specified")]);
@@ -146,7 +147,6 @@ public sealed class ReviewHandlers(IAuthorizer authorizer, IRuleResolver? rules,
         return status;
     }
 
-    private static string Str(JsonObject o, string k) => o[k]?.GetValue<string>() ?? "";
 
     private JsonObject RulesReview(UserInfo user, string ns)
     {

@@ -6,6 +6,7 @@ using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Api.Schema;
 using Portcullis.Server.Authorization;
 using Portcullis.Server.Errors;
+using Portcullis.Server.Patching;
 using Portcullis.Server.Registry;
 
 namespace Portcullis.Server.Http.Handlers;
@@ -68,11 +69,11 @@ public sealed class ScaleHandler(Func<ResourceDefinition, GenericStore> stores, 
                     throw ApiErrors.UnsupportedMediaType(media,
                         ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"]);
                 var fieldValidation = BodyDecoder.FieldValidation(ctx.Request);
-                var patch = Patching.Parse(body, media, fieldValidation);
+                var patch = Patcher.Parse(body, media, fieldValidation);
                 var warnings = new List<string>();
                 await WriteAsync(ctx, info, def, store, oldScale =>
                 {
-                    return Patching.ApplyAndDecode(media, oldScale, patch, body, Schema, fieldValidation, warnings);
+                    return Patcher.ApplyAndDecode(media, oldScale, patch, body, Schema, fieldValidation, warnings);
                 }, warnings);
                 return;
             }

@@ -65,14 +65,14 @@ public static class ManagedFieldsCodec
         for (var i = 0; i < entries.Count; i++)
         {
             var e = entries[i] as JsonObject ?? throw new ManagedFieldsException($"managed fields entry {i} is not an object");
-            var op = Str(e, "operation");
+            var op = JsonRead.StrOrEmpty(e, "operation");
             if (op is not ("Apply" or "Update")) throw new ManagedFieldsException("operation must be `Apply` or `Update`");
-            var apiVersion = Str(e, "apiVersion");
+            var apiVersion = JsonRead.StrOrEmpty(e, "apiVersion");
             if (apiVersion.Length == 0) throw new ManagedFieldsException("apiVersion must not be empty");
-            var fieldsType = Str(e, "fieldsType");
+            var fieldsType = JsonRead.StrOrEmpty(e, "fieldsType");
             if (fieldsType.Length == 0) throw new ManagedFieldsException($"missing fieldsType in managed fields entry {i}");
             if (fieldsType != "FieldsV1") throw new ManagedFieldsException($"invalid fieldsType \"{fieldsType}\" in managed fields entry {i}");
-            var id = new ManagerId(Str(e, "manager"), op, op == "Apply" ? "" : apiVersion, Str(e, "subresource"));
+            var id = new ManagerId(JsonRead.StrOrEmpty(e, "manager"), op, op == "Apply" ? "" : apiVersion, JsonRead.StrOrEmpty(e, "subresource"));
             managed.Fields[id] = new VersionedSet(FieldSet.FromFieldsV1(e["fieldsV1"]), apiVersion, op == "Apply");
             managed.Times[id] = ParseTime(e["time"]);
         }
@@ -118,8 +118,6 @@ public static class ManagedFieldsCodec
 
     internal static long Seconds(DateTimeOffset? t) => t?.ToUnixTimeSeconds() ?? 0;
 
-    private static string Str(JsonObject o, string key) =>
-        o[key] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : "";
 
     private static DateTimeOffset? ParseTime(JsonNode? n)
     {

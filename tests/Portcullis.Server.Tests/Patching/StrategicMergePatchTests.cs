@@ -2,8 +2,9 @@ using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Schema;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Http;
+using Portcullis.Server.Patching;
 
-namespace Portcullis.Server.Tests.Http;
+namespace Portcullis.Server.Tests.Patching;
 
 /// <summary>
 /// Strategic merge patch against the cases upstream documents (kubernetes/community

@@ -3,9 +3,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Schema;
-using Portcullis.Server.Serialization;
 
-namespace Portcullis.Server.Api.Validation;
+namespace Portcullis.Server.Serialization;
 
 /// <summary>
 /// Renders decoded JSON the way Go's <c>%#v</c> prints the internal type upstream validates, for
@@ -78,26 +77,26 @@ internal static class GoRepr
                 return TypeName(t) + "{" + string.Join(", ", m.OrderBy(kv => kv.Key, StringComparer.Ordinal)
                     .Select(kv => GoText.Quote(kv.Key) + ":" + Value(kv.Value, t.Elem!))) + "}";
             case TypeKind.String:
-                return GoText.Quote(J.Str(v) ?? "");
+                return GoText.Quote(JsonRead.Str(v) ?? "");
             case TypeKind.Bool:
                 return v is JsonValue b && b.GetValueKind() == JsonValueKind.True ? "true" : "false";
             case TypeKind.Int32:
             case TypeKind.Int64:
-                return (J.Long(v) ?? 0).ToString(CultureInfo.InvariantCulture);
+                return (JsonRead.LongTruncated(v) ?? 0).ToString(CultureInfo.InvariantCulture);
             case TypeKind.Float64:
                 return v is JsonValue f && f.GetValueKind() == JsonValueKind.Number ? f.ToJsonString() : "0";
             case TypeKind.IntOrString:
             {
-                var ios = J.IntOrStr(v);
+                var ios = JsonRead.IntOrString(v);
                 return ios is null ? "intstr.IntOrString{Type:0, IntVal:0, StrVal:\"\"}"
                     : ios.Value.IsInt ? $"intstr.IntOrString{{Type:0, IntVal:{ios.Value.Int}, StrVal:\"\"}}"
                     : $"intstr.IntOrString{{Type:1, IntVal:0, StrVal:{GoText.Quote(ios.Value.Str)}}}";
             }
             case TypeKind.Quantity:
-                return J.Q(v) is { } q ? GoText.Quote(q.ToCanonicalString()) : "\"0\"";
+                return JsonRead.Quantity(v) is { } q ? GoText.Quote(q.ToCanonicalString()) : "\"0\"";
             case TypeKind.Time:
             case TypeKind.MicroTime:
-                return "v1.Time{Time:" + GoTime(J.Str(v)) + "}";
+                return "v1.Time{Time:" + GoTime(JsonRead.Str(v)) + "}";
             default:
                 return v is null ? "nil" : GoText.Quote(v.ToJsonString());
         }
@@ -171,7 +170,7 @@ internal static class GoRepr
         {
             JsonValueKind.String => jv.GetValue<string>().Length == 0,
             JsonValueKind.False => true,
-            JsonValueKind.Number => J.Long(jv) == 0,
+            JsonValueKind.Number => JsonRead.LongTruncated(jv) == 0,
             _ => false,
         },
         _ => false,
@@ -209,4 +208,22 @@ internal static class GoRepr
         sb.Append("  }\n");
         return sb.ToString();
     }
+}
+
+/// <summary>Go's %#v of the plain values upstream hands to field errors (maps, string slices, schema types).</summary>
+internal static class Go
+{
+    /// <summary>%#v of a map[string]string.</summary>
+    public static string Map(IDictionary<string, string>? m) =>
+        m is null ? "map[string]string(nil)" : "map[string]string{" + string.Join(", ", m.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => GoText.Quote(kv.Key) + ":" + GoText.Quote(kv.Value))) + "}";
+
+    /// <summary>%#v of a []string (or a named string slice type).</summary>
+    public static string Strings(IReadOnlyList<string>? list, string type = "[]string") =>
+        list is null || list.Count == 0 ? type + "(nil)" : type + "{" + string.Join(", ", list.Select(GoText.Quote)) + "}";
+
+    public static string Strings(JsonNode? owner, string key, string type = "[]string") =>
+        JsonRead.Arr(owner, key) is { } a ? Strings(a.Select(x => JsonRead.Str(x) ?? "").ToList(), type) : type + "(nil)";
+
+    /// <summary>%#v of a value of a schema type, e.g. <c>v1.LabelSelector{MatchLabels:…}</c>.</summary>
+    public static string Value(JsonNode? value, string schemaType) => GoRepr.Render(value, schemaType);
 }

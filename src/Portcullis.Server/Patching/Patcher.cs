@@ -5,18 +5,25 @@ using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Api.Schema;
 using Portcullis.Server.Errors;
+using Portcullis.Server.Http;
 using Portcullis.Server.Serialization;
 
-namespace Portcullis.Server.Http;
+// The Patching folder holds what a PATCH does to an object, apart from HTTP: this file (the patch
+// types, parsing a patch body with upstream's wording, decoding the patched object), the JSON patch
+// engine (Patcher.JsonPatch.cs) and strategic merge patch (StrategicMergePatch.cs). Server-side
+// apply belongs here too. The handlers in Http only pick the content type, read the body and call
+// Patcher; the only Http piece used here is BodyDecoder, whose Go syntax errors and field-problem
+// warnings patches share with create and update.
+namespace Portcullis.Server.Patching;
 
 /// <summary>
 /// The three patch types: JSON patch (RFC 6902, as gopkg.in/evanphx/json-patch.v4 applies it; in
-/// <c>Patching.JsonPatch.cs</c>),
-/// JSON merge patch (RFC 7386), strategic merge patch (<see cref="Http.StrategicMergePatch"/>).
+/// <c>Patcher.JsonPatch.cs</c>),
+/// JSON merge patch (RFC 7386), strategic merge patch (<see cref="StrategicMergePatch"/>).
 /// The patch is decoded first as the API server's patch handler does (patch.go): under the Warn and
 /// Strict field validations into its Go type, so a field of the wrong type is a 400.
 /// </summary>
-public static partial class Patching
+public static partial class Patcher
 {
     /// <summary>maxJSONPatchOperations in the API server's patch handler.</summary>
     public const int MaxJsonPatchOperations = 10000;
@@ -66,7 +73,7 @@ public static partial class Patching
                     trace.Strategic = true;
                     trace.Describe = () => GoFormat.Value(smp, preserveInts: true);
                 }
-                return Http.StrategicMergePatch.Apply(current, smp, schema);
+                return StrategicMergePatch.Apply(current, smp, schema);
         }
     }
 

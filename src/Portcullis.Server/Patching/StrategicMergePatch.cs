@@ -2,8 +2,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Schema;
 using Portcullis.Server.Errors;
+using Portcullis.Server.Serialization;
 
-namespace Portcullis.Server.Http;
+namespace Portcullis.Server.Patching;
 
 /// <summary>
 /// Strategic merge patch as the API server applies it (apimachinery strategicpatch's mergeMap

@@ -2,9 +2,10 @@ using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Schema;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Http;
+using Portcullis.Server.Patching;
 using Portcullis.Server.Serialization;
 
-namespace Portcullis.Server.Tests.Http;
+namespace Portcullis.Server.Tests.Patching;
 
 /// <summary>
 /// Malformed patches answer as kube-apiserver 1.33's patch handler: kjson.UnmarshalStrict into
@@ -18,7 +19,7 @@ public sealed class PatchDecodingTests
     private static readonly StructSchema Pod = SchemaRegistry.Default.Get("core/v1.Pod");
 
     private static JsonObject Patch(string media, string patch, string validation = "Warn", string original = Cm) =>
-        Patching.Apply(media, (JsonObject)JsonNode.Parse(original)!, JsonParser.Parse(System.Text.Encoding.UTF8.GetBytes(patch)), ConfigMap, validation);
+        Patcher.Apply(media, (JsonObject)JsonNode.Parse(original)!, JsonParser.Parse(System.Text.Encoding.UTF8.GetBytes(patch)), ConfigMap, validation);
 
     private static ApiException JsonPatchFails(string patch, string validation = "Warn") =>
         Assert.Throws<ApiException>(() => Patch("application/json-patch+json", patch, validation));

@@ -3,9 +3,10 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Errors;
-using Portcullis.Server.Validation;
+using Portcullis.Server.Registry;
+using Portcullis.Server.Serialization;
 
-namespace Portcullis.Server.Registry;
+namespace Portcullis.Server.Api.Validation;
 
 /// <summary>Upstream's ValidateObjectMeta and ValidateObjectMetaUpdate.</summary>
 public static class MetadataValidation
@@ -37,8 +38,8 @@ public static class MetadataValidation
     {
         var errs = new List<FieldError>();
         var m = Meta.Of(obj);
-        var name = Meta.Str(m, "name");
-        var generateName = Meta.Str(m, "generateName");
+        var name = JsonRead.StrOrEmpty(m, "name");
+        var generateName = JsonRead.StrOrEmpty(m, "generateName");
         if (generateName.Length > 0)
             foreach (var e in ValidateName(def.NameRule, generateName, prefix: true))
                 errs.Add(FieldError.Invalid("metadata.generateName", generateName, e));
@@ -47,7 +48,7 @@ public static class MetadataValidation
         else
             foreach (var e in ValidateName(def.NameRule, name))
                 errs.Add(FieldError.Invalid("metadata.name", name, e));
-        var ns = Meta.Str(m, "namespace");
+        var ns = JsonRead.StrOrEmpty(m, "namespace");
         if (def.Namespaced)
         {
             if (ns.Length == 0) errs.Add(FieldError.Required("metadata.namespace"));
@@ -82,24 +83,24 @@ public static class MetadataValidation
             for (var i = 0; i < owners.Count; i++)
             {
                 if (owners[i] is not JsonObject o) continue;
-                var apiVersion = Meta.Str(o, "apiVersion");
-                var kind = Meta.Str(o, "kind");
+                var apiVersion = JsonRead.StrOrEmpty(o, "apiVersion");
+                var kind = JsonRead.StrOrEmpty(o, "kind");
                 // schema.FromAPIVersionAndKind: "group/" or a version with two slashes has no version.
                 var slashes = apiVersion.Count(c => c == '/');
                 var version = slashes == 0 ? apiVersion : slashes == 1 ? apiVersion[(apiVersion.IndexOf('/') + 1)..] : "";
                 var group = slashes == 1 ? apiVersion[..apiVersion.IndexOf('/')] : "";
                 if (version.Length == 0) errs.Add(FieldError.Invalid(path + ".apiVersion", apiVersion, "version must not be empty"));
                 if (kind.Length == 0) errs.Add(FieldError.Invalid(path + ".kind", kind, "kind must not be empty"));
-                if (Meta.Str(o, "name").Length == 0) errs.Add(FieldError.Invalid(path + ".name", "", "name must not be empty"));
-                if (Meta.Str(o, "uid").Length == 0) errs.Add(FieldError.Invalid(path + ".uid", "", "uid must not be empty"));
+                if (JsonRead.StrOrEmpty(o, "name").Length == 0) errs.Add(FieldError.Invalid(path + ".name", "", "name must not be empty"));
+                if (JsonRead.StrOrEmpty(o, "uid").Length == 0) errs.Add(FieldError.Invalid(path + ".uid", "", "uid must not be empty"));
                 // BannedOwners: core/v1 Event may own nothing.
                 if (group.Length == 0 && version == "v1" && kind == "Event")
-                    errs.Add(FieldError.Invalid(path, Api.Validation.Go.Value(o, "meta/v1.OwnerReference"), "/v1, Kind=Event is disallowed from being an owner", quoted: false));
+                    errs.Add(FieldError.Invalid(path, Go.Value(o, "meta/v1.OwnerReference"), "/v1, Kind=Event is disallowed from being an owner", quoted: false));
                 if (o["controller"] is JsonValue c && c.GetValueKind() == JsonValueKind.True)
                 {
-                    var current = kind + "/" + Meta.Str(o, "name");
+                    var current = kind + "/" + JsonRead.StrOrEmpty(o, "name");
                     if (firstController.Length == 0) firstController = current;
-                    else errs.Add(FieldError.Invalid(path, Api.Validation.GoRepr.Slice(owners, "meta/v1.OwnerReference"),
+                    else errs.Add(FieldError.Invalid(path, GoRepr.Slice(owners, "meta/v1.OwnerReference"),
                         $"Only one reference can have Controller set to true. Found \"true\" in references for {firstController} and {current}", quoted: false));
                 }
             }
@@ -114,7 +115,7 @@ public static class MetadataValidation
                 foreach (var e in NameValidation.QualifiedName(f)) errs.Add(FieldError.Invalid("metadata.finalizers", f, e));
             }
             if (names.Contains("orphan") && names.Contains("foregroundDeletion"))
-                errs.Add(FieldError.Invalid("metadata.finalizers", Api.Validation.Go.Strings(names), "finalizer orphan and foregroundDeletion cannot be both set", quoted: false));
+                errs.Add(FieldError.Invalid("metadata.finalizers", Go.Strings(names), "finalizer orphan and foregroundDeletion cannot be both set", quoted: false));
         }
     }
 
@@ -124,16 +125,16 @@ public static class MetadataValidation
         var m = Meta.Of(obj);
         var om = Meta.Of(old);
         // ValidateNoNewFinalizers: an object being deleted takes no finalizer it did not have.
-        if (Meta.Str(om, "deletionTimestamp").Length > 0)
+        if (JsonRead.StrOrEmpty(om, "deletionTimestamp").Length > 0)
         {
             var extra = Meta.Finalizers(obj).Except(Meta.Finalizers(old)).Distinct().Order(StringComparer.Ordinal).ToList();
             if (extra.Count > 0)
-                errs.Add(FieldError.Forbidden("metadata.finalizers", $"no new finalizers can be added if the object is being deleted, found new finalizers {Api.Validation.Go.Strings(extra)}"));
+                errs.Add(FieldError.Forbidden("metadata.finalizers", $"no new finalizers can be added if the object is being deleted, found new finalizers {Go.Strings(extra)}"));
         }
         foreach (var field in new[] { "name", "namespace", "uid" })
         {
-            var nv = Meta.Str(m, field);
-            if (nv != Meta.Str(om, field)) errs.Add(FieldError.Invalid("metadata." + field, nv, "field is immutable"));
+            var nv = JsonRead.StrOrEmpty(m, field);
+            if (nv != JsonRead.StrOrEmpty(om, field)) errs.Add(FieldError.Invalid("metadata." + field, nv, "field is immutable"));
         }
         ValidateCommon(m, errs);
         return errs;

@@ -5,14 +5,14 @@ using System.Text.Json.Nodes;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Serialization;
 
-namespace Portcullis.Server.Http;
+namespace Portcullis.Server.Patching;
 
 /// <summary>
 /// JSON patch (RFC 6902) as gopkg.in/evanphx/json-patch.v4 (v4.12.0) applies it: decoding the
 /// operations as the patch handler does, the operations themselves, the raw texts <c>test</c>
 /// compares, and json.Marshal of the patched document for error texts.
 /// </summary>
-public static partial class Patching
+public static partial class Patcher
 {
     /// <summary>
     /// kjson.UnmarshalStrict of the patch into []jsonPatchOp (op, path and from are strings, value
@@ -75,7 +75,7 @@ public static partial class Patching
         foreach (var opNode in ops)
         {
             var op = opNode as JsonObject ?? new JsonObject();
-            switch (Str(op, "op") ?? "unknown")
+            switch (JsonRead.Str(op, "op") ?? "unknown")
             {
                 case "add":
                 {
@@ -231,7 +231,7 @@ public static partial class Patching
         /// <summary>findObject: every container on the way is decoded.</summary>
         public (JsonNode Container, string Key) FindObject(JsonNode doc, string pointer)
         {
-            var (con, key) = Patching.FindObject(doc, pointer);
+            var (con, key) = Patcher.FindObject(doc, pointer);
             var cur = doc;
             var split = pointer.Split('/');
             for (var i = 1; i < split.Length - 1; i++)
@@ -315,12 +315,10 @@ public static partial class Patching
             s.Replace("<", "\\u003c").Replace(">", "\\u003e").Replace("&", "\\u0026").Replace("\u2028", "\\u2028").Replace("\u2029", "\\u2029");
     }
 
-    private static string? Str(JsonObject op, string field) =>
-        op[field] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
 
     /// <summary>Operation.Path / From: a missing, null or non-string field does not apply.</summary>
-    private static string Path(JsonObject op) => Str(op, "path") ?? throw Unprocessable();
-    private static string From(JsonObject op) => Str(op, "from") ?? throw Unprocessable();
+    private static string Path(JsonObject op) => JsonRead.Str(op, "path") ?? throw Unprocessable();
+    private static string From(JsonObject op) => JsonRead.Str(op, "from") ?? throw Unprocessable();
 
     /// <summary>
     /// findObject: the container of the pointer's last token and that token. As json-patch v4 does,

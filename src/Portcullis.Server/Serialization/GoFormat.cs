@@ -2,9 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Portcullis.Server.Serialization;
 
-namespace Portcullis.Server.Http;
+namespace Portcullis.Server.Serialization;
 
 /// <summary>
 /// Go's fmt <c>%v</c> of a value decoded from JSON into interface{} (map[string]interface{},

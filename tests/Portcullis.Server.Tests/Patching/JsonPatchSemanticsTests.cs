@@ -3,9 +3,10 @@ using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Schema;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Http;
+using Portcullis.Server.Patching;
 using Portcullis.Server.Serialization;
 
-namespace Portcullis.Server.Tests.Http;
+namespace Portcullis.Server.Tests.Patching;
 
 /// <summary>
 /// RFC 6902 patches as evanphx/json-patch v4.12.0 applies them in kube-apiserver 1.33's patch
@@ -20,7 +21,7 @@ public sealed class JsonPatchSemanticsTests
     private static JsonObject Run(string patch)
     {
         var raw = Encoding.UTF8.GetBytes(patch);
-        return Patching.JsonPatch((JsonObject)JsonParser.Parse(Encoding.UTF8.GetBytes(Doc))!, JsonParser.Parse(raw), raw);
+        return Patcher.JsonPatch((JsonObject)JsonParser.Parse(Encoding.UTF8.GetBytes(Doc))!, JsonParser.Parse(raw), raw);
     }
 
     /// <summary>
@@ -112,7 +113,7 @@ public sealed class JsonPatchSemanticsTests
         _ = name;
         if (expected.StartsWith('{'))
         {
-            var want = Patching.MergePatch((JsonObject)JsonNode.Parse(Doc)!, (JsonObject)JsonNode.Parse(expected)!);
+            var want = Patcher.MergePatch((JsonObject)JsonNode.Parse(Doc)!, (JsonObject)JsonNode.Parse(expected)!);
             var got = Run(patch);
             Assert.True(JsonNode.DeepEquals(want, got), $"{name}: got {got.ToJsonString()}");
             return;

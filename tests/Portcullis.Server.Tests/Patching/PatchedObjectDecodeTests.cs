@@ -3,9 +3,10 @@ using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Schema;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Http;
+using Portcullis.Server.Patching;
 using Portcullis.Server.Serialization;
 
-namespace Portcullis.Server.Tests.Http;
+namespace Portcullis.Server.Tests.Patching;
 
 /// <summary>
 /// A patched object that does not decode into its kind, as kube-apiserver 1.33's patch handler
@@ -22,7 +23,7 @@ public sealed class PatchedObjectDecodeTests
     private static ApiException Fails(string media, string patch, string validation = "Warn")
     {
         var raw = Encoding.UTF8.GetBytes(patch);
-        return Assert.Throws<ApiException>(() => Patching.ApplyAndDecode(media, (JsonObject)JsonParser.Parse(Encoding.UTF8.GetBytes(Cm))!,
+        return Assert.Throws<ApiException>(() => Patcher.ApplyAndDecode(media, (JsonObject)JsonParser.Parse(Encoding.UTF8.GetBytes(Cm))!,
             JsonParser.Parse(raw), raw, ConfigMap, validation, []));
     }
 

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Portcullis.Server.Validation;
+namespace Portcullis.Server.Api.Validation;
 
 /// <summary>Upstream's name and label validators (k8s.io/apimachinery/pkg/util/validation), messages verbatim.</summary>
 public static partial class NameValidation

@@ -10,7 +10,7 @@
 # PORTCULLIS_EXE=path measures another build: a Native AOT executable (`dotnet publish -c Release
 # src/Portcullis -o DIR`, then DIR/portcullis) or a .dll run under the JIT (default: this tree's
 # Release build, src/Portcullis/bin/Release/net10.0/portcullis.dll).
-# Environment knobs: CLIENTS=16 POD_GROUPS=50 RUNS=5 WATCHERS=1000 WRITES=20 PROTO=h1|h2 PORT=17040.
+# Environment knobs: CLIENTS=16 POD_GROUPS=50 RUNS=5 WATCHERS=1000 (0: none) WRITES=20 PROTO=h1|h2 PORT=17040.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pods=${1:-5000}
@@ -61,8 +61,11 @@ echo "== LIST ($runs runs each after one warm-up)"
 dotnet $bench pods-list "$url" "$auth" "$d/ca.crt" $ns "$runs" "group=g7"
 echo "rss after the lists $(mib "$(rss_kb)")"
 
-echo "== $watchers watchers, $writes writes"
-dotnet $bench pods-watch "$url" "$auth" "$d/ca.crt" $ns "$watchers" "$writes" "$proto"
-echo "rss after the watchers $(mib "$(rss_kb)"), peak (VmHWM) $(mib "$(hwm_kb)")"
+if [ "$watchers" -gt 0 ]; then
+  echo "== $watchers watchers, $writes writes"
+  dotnet $bench pods-watch "$url" "$auth" "$d/ca.crt" $ns "$watchers" "$writes" "$proto"
+  echo "rss after the watchers $(mib "$(rss_kb)")"
+fi
+echo "peak rss (VmHWM) $(mib "$(hwm_kb)")"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "unhandled errors in the server log: $(grep -ciE 'unhandled|exception' "$work/server.log" || true)"

@@ -86,14 +86,14 @@ public static class Conversions
     /// </summary>
     internal static byte[] TableRowBytes(ResourceDefinition def, Registry.ServedItem item, string includeObject, DateTimeOffset now)
     {
-        var (obj, metadata) = item.DecodeForPrinting();
-        var w = new System.Buffers.ArrayBufferWriter<byte>(metadata.Length + 256);
+        var obj = item.DecodeForPrinting(out var metadata);
+        var w = new System.Buffers.ArrayBufferWriter<byte>(item.Length / 2 + 256);
         w.Write("{\"cells\":"u8);
         Serialization.GoJsonWriter.Write(w, new JsonArray(def.Strategy.Printer.Cells(obj, now).Select(c => c?.DeepClone()).ToArray()), pretty: false);
         if (includeObject == "Metadata")
         {
             w.Write(",\"object\":{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":"u8);
-            w.Write(metadata.Span);
+            item.WriteMetadata(w, metadata);
             w.Write("}"u8);
         }
         w.Write("}"u8);

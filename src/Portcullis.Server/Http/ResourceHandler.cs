@@ -21,6 +21,9 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
     private readonly Dictionary<(string, string, string), Handlers.ICustomHandler> _custom =
         customHandlers.SelectMany(h => h.Routes.Select(r => (r, h))).ToDictionary(x => x.r, x => x.h);
 
+    /// <summary>Table rows of a list this long or longer are made in parallel.</summary>
+    private const int ParallelRows = 256;
+
     private static readonly Conversion[] ReadConversions = [Conversion.Table, Conversion.PartialObjectMetadata, Conversion.PartialObjectMetadataList];
 
     public async Task HandleAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def)
@@ -76,8 +79,13 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
                     // Rows of served objects: their cells, and their metadata spliced from the kept bytes.
                     if (includeObject != "Object" && await store.ListEncodedAsync(info.Namespace, options, ct) is { } served)
                     {
-                        var made = served.Items.Select(i => Conversions.TableRowBytes(def, i, includeObject, now)).ToList();
-                        await Responses.WriteSplicedAsync(ctx, n.ContentType, Conversions.EmptyTable(def, served.Metadata, null), made.Count,
+                        // Rows are independent: a long list makes them on every core.
+                        var made = new byte[served.Items.Count][];
+                        if (made.Length < ParallelRows)
+                            for (var i = 0; i < made.Length; i++) made[i] = Conversions.TableRowBytes(def, served.Items[i], includeObject, now);
+                        else
+                            Parallel.For(0, made.Length, i => made[i] = Conversions.TableRowBytes(def, served.Items[i], includeObject, now));
+                        await Responses.WriteSplicedAsync(ctx, n.ContentType, Conversions.EmptyTable(def, served.Metadata, null), made.Length,
                             i => made[i].Length, (i, w) => System.Buffers.BuffersExtensions.Write(w, made[i]));
                         return;
                     }

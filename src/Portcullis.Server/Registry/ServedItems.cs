@@ -93,17 +93,16 @@ internal sealed class ServedItem
     }
 
     /// <summary>
-    /// The object decoded for a table printer, with the bytes of its metadata: everything but
+    /// The object decoded for a table printer, and where its metadata is: everything but
     /// metadata.managedFields, which no printer reads (a third of a pod's bytes), so a Table row
-    /// decodes less and splices its PartialObjectMetadata from <see cref="Json"/> unchanged.
+    /// decodes less and splices its PartialObjectMetadata with <see cref="WriteMetadata"/>.
     /// </summary>
-    public (JsonObject Object, ReadOnlyMemory<byte> Metadata) DecodeForPrinting()
+    public JsonObject DecodeForPrinting(out Range metadata)
     {
-        var whole = Json;
-        var json = whole.AsSpan();
+        var json = _bytes.AsSpan();
         var r = new Utf8JsonReader(json);
         var obj = new JsonObject();
-        ReadOnlyMemory<byte> metadata = default;
+        metadata = default;
         r.Read();
         while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
@@ -121,14 +120,30 @@ internal sealed class ServedItem
                     r.Skip();
                     if (field != "managedFields") meta[field] = JsonParser.Parse(json[at..(int)r.BytesConsumed]);
                 }
+                // The placeholder read from the stored bytes gives way to the revision, in its place.
+                if (_rv is not null) meta["resourceVersion"] = ModRevision.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 obj[key] = meta;
-                metadata = whole.AsMemory(start, (int)r.BytesConsumed - start);
+                metadata = start..(int)r.BytesConsumed;
                 continue;
             }
             r.Skip();
             obj[key] = JsonParser.Parse(json[start..(int)r.BytesConsumed]);
         }
-        return (obj, metadata);
+        return obj;
+    }
+
+    /// <summary>Writes the metadata found by <see cref="DecodeForPrinting"/>, with the revision spliced in.</summary>
+    public void WriteMetadata(IBufferWriter<byte> w, Range metadata)
+    {
+        var (start, length) = metadata.GetOffsetAndLength(_bytes.Length);
+        if (_rv is null || _rvAt < start || _rvAt >= start + length)
+        {
+            w.Write(_bytes.AsSpan(start, length));
+            return;
+        }
+        w.Write(_bytes.AsSpan(start, _rvAt - start));
+        w.Write(_rv);
+        w.Write(_bytes.AsSpan(_rvAt + _rvLength, start + length - _rvAt - _rvLength));
     }
 
     public static ServedItem Of(KeyValue stored, JsonObject obj)

@@ -3,38 +3,16 @@ using System.Text.Json.Nodes;
 namespace Portcullis.Server.Api.Defaults;
 
 /// <summary>
-/// core/v1 defaults for pods and every embedded pod template: SetDefaults_Pod (pods only),
-/// SetDefaults_PodSpec, and what the generated SetObjectDefaults_* walk into (volumes, every
-/// container, probe and lifecycle handler, env field references, resource lists).
+/// The shared pod spec defaults: SetDefaults_PodSpec and what the generated SetObjectDefaults_*
+/// walk into (volumes, every container, probe and lifecycle handler, env field references, resource
+/// lists), for a pod's spec and for every embedded pod template (PodTemplate, ReplicationController,
+/// Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob). What only pods get
+/// (SetDefaults_Pod, the status lists) is in <c>Api/Resources/Core/Pod.cs</c>.
 /// </summary>
 internal static class PodDefaults
 {
     private static readonly string[] ContainerLists = ["initContainers", "containers", "ephemeralContainers"];
     private static readonly string[] ProbeFields = ["livenessProbe", "readinessProbe", "startupProbe"];
-    private static readonly string[] StatusLists = ["initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses"];
-
-    /// <summary>SetObjectDefaults_Pod, plus the conversion round trip's effects.</summary>
-    public static void Pod(JsonObject pod)
-    {
-        Conversions.DropInitContainerAnnotations(J.Obj(pod, "metadata"));
-        if (J.Ensure(pod, "spec") is { } spec)
-        {
-            PodOnly(spec);
-            Spec(spec);
-        }
-        if (J.Obj(pod, "status") is { } status)
-        {
-            foreach (var list in StatusLists)
-                foreach (var cs in J.Items(status, list))
-                {
-                    J.RoundResourceList(cs, "allocatedResources");
-                    var resources = J.Obj(cs, "resources");
-                    J.RoundResourceList(resources, "limits");
-                    J.RoundResourceList(resources, "requests");
-                }
-            Conversions.PodStatusIPs(status);
-        }
-    }
 
     /// <summary>A PodTemplateSpec embedded in another object (its spec is not a pointer).</summary>
     public static void Template(JsonObject? template)
@@ -42,28 +20,6 @@ internal static class PodDefaults
         if (template is null) return;
         Conversions.DropInitContainerAnnotations(J.Obj(template, "metadata"));
         if (J.Ensure(template, "spec") is { } spec) Spec(spec);
-    }
-
-    /// <summary>SetDefaults_Pod: what only pods get, never templates.</summary>
-    private static void PodOnly(JsonObject spec)
-    {
-        // Requests default to limits, for regular and init containers.
-        foreach (var list in (string[])["containers", "initContainers"])
-            foreach (var c in J.Items(spec, list))
-            {
-                if (J.Obj(c, "resources") is not { } resources) continue;
-                J.CopyMissing(resources, J.Obj(resources, "limits"), "requests");
-            }
-
-        J.DefaultPointer(spec, "enableServiceLinks", true);
-
-        // With host networking every container port is also a host port.
-        if (J.IsTrue(spec, "hostNetwork"))
-            foreach (var list in (string[])["containers", "initContainers"])
-                foreach (var c in J.Items(spec, list))
-                    foreach (var port in J.Items(c, "ports"))
-                        if (J.IsZeroNumber(port, "hostPort") && J.Int(port, "containerPort") is { } cp and not 0)
-                            port["hostPort"] = J.Num(cp);
     }
 
     /// <summary>SetDefaults_PodSpec and the nested defaulters of a PodSpec.</summary>

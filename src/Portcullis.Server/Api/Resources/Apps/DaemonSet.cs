@@ -4,6 +4,7 @@ using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
 using static Portcullis.Server.Api.Printing.PrintJson;
+using J = Portcullis.Server.Api.Defaults.J;
 
 namespace Portcullis.Server.Api.Resources.Apps;
 
@@ -17,7 +18,22 @@ internal sealed class DaemonSetKind : KindStrategy
         Strategy = new DaemonSetKind(),
     };
 
-    public override void Default(JsonObject obj) => WorkloadDefaults.DaemonSet(obj);
+    /// <summary>apps/v1 SetDefaults_DaemonSet, then the pod template defaults of its template.</summary>
+    public override void Default(JsonObject obj)
+    {
+        if (J.Ensure(obj, "spec") is not { } spec) return;
+        if (J.Ensure(spec, "updateStrategy") is { } strategy)
+        {
+            J.DefaultString(strategy, "type", "RollingUpdate");
+            if (J.Str(strategy, "type") == "RollingUpdate" && J.Ensure(strategy, "rollingUpdate") is { } rolling)
+            {
+                J.DefaultPointer(rolling, "maxUnavailable", 1);
+                J.DefaultPointer(rolling, "maxSurge", 0);
+            }
+        }
+        J.DefaultPointer(spec, "revisionHistoryLimit", 10);
+        PodDefaults.Template(J.Ensure(spec, "template"));
+    }
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => WorkloadValidation.DaemonSet(obj, old);
 

@@ -4,6 +4,7 @@ using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
 using static Portcullis.Server.Api.Printing.PrintJson;
+using J = Portcullis.Server.Api.Defaults.J;
 
 namespace Portcullis.Server.Api.Resources.Apps;
 
@@ -17,7 +18,24 @@ internal sealed class DeploymentKind : KindStrategy
         Strategy = new DeploymentKind(),
     };
 
-    public override void Default(JsonObject obj) => WorkloadDefaults.Deployment(obj);
+    /// <summary>apps/v1 SetDefaults_Deployment, then the pod template defaults of its template.</summary>
+    public override void Default(JsonObject obj)
+    {
+        if (J.Ensure(obj, "spec") is not { } spec) return;
+        J.DefaultPointer(spec, "replicas", 1);
+        if (J.Ensure(spec, "strategy") is { } strategy)
+        {
+            J.DefaultString(strategy, "type", "RollingUpdate");
+            if (J.Str(strategy, "type") == "RollingUpdate" && J.Ensure(strategy, "rollingUpdate") is { } rolling)
+            {
+                J.DefaultPointer(rolling, "maxUnavailable", "25%");
+                J.DefaultPointer(rolling, "maxSurge", "25%");
+            }
+        }
+        J.DefaultPointer(spec, "revisionHistoryLimit", 10);
+        J.DefaultPointer(spec, "progressDeadlineSeconds", 600);
+        PodDefaults.Template(J.Ensure(spec, "template"));
+    }
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => WorkloadValidation.Deployment(obj, old);
 

@@ -4,6 +4,7 @@ using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
 using static Portcullis.Server.Api.Printing.PrintJson;
+using J = Portcullis.Server.Api.Defaults.J;
 
 namespace Portcullis.Server.Api.Resources.Apps;
 
@@ -17,7 +18,13 @@ internal sealed class ReplicaSetKind : KindStrategy
         Strategy = new ReplicaSetKind(),
     };
 
-    public override void Default(JsonObject obj) => WorkloadDefaults.ReplicaSet(obj);
+    /// <summary>apps/v1 SetDefaults_ReplicaSet, then the pod template defaults of its template.</summary>
+    public override void Default(JsonObject obj)
+    {
+        if (J.Ensure(obj, "spec") is not { } spec) return;
+        J.DefaultPointer(spec, "replicas", 1);
+        PodDefaults.Template(J.Ensure(spec, "template"));
+    }
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => WorkloadValidation.ReplicaSet(obj, old);
 

@@ -4,6 +4,7 @@ using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
 using static Portcullis.Server.Api.Printing.PrintJson;
+using J = Portcullis.Server.Api.Defaults.J;
 
 namespace Portcullis.Server.Api.Resources.Apps;
 
@@ -17,7 +18,41 @@ internal sealed class StatefulSetKind : KindStrategy
         Strategy = new StatefulSetKind(),
     };
 
-    public override void Default(JsonObject obj) => WorkloadDefaults.StatefulSet(obj);
+    /// <summary>
+    /// apps/v1 SetDefaults_StatefulSet, then the pod template and claim template defaults. Feature
+    /// gates as in 1.33: MaxUnavailableStatefulSet is off (no rollingUpdate.maxUnavailable default),
+    /// StatefulSetAutoDeletePVC is GA (the claim retention policy is defaulted).
+    /// </summary>
+    public override void Default(JsonObject obj)
+    {
+        if (J.Ensure(obj, "spec") is not { } spec) return;
+        J.DefaultString(spec, "podManagementPolicy", "OrderedReady");
+        if (J.Ensure(spec, "updateStrategy") is { } strategy)
+        {
+            if (J.IsEmptyString(strategy, "type"))
+            {
+                strategy["type"] = "RollingUpdate";
+                J.DefaultPointer(strategy, "rollingUpdate", new JsonObject());
+            }
+            if (J.Str(strategy, "type") == "RollingUpdate" && J.Obj(strategy, "rollingUpdate") is { } rolling)
+                J.DefaultPointer(rolling, "partition", 0);
+        }
+        if (J.Ensure(spec, "persistentVolumeClaimRetentionPolicy") is { } retention)
+        {
+            J.DefaultString(retention, "whenDeleted", "Retain");
+            J.DefaultString(retention, "whenScaled", "Retain");
+        }
+        J.DefaultPointer(spec, "replicas", 1);
+        J.DefaultPointer(spec, "revisionHistoryLimit", 10);
+        PodDefaults.Template(J.Ensure(spec, "template"));
+        foreach (var claim in J.Items(spec, "volumeClaimTemplates"))
+        {
+            VolumeDefaults.Claim(claim);
+            // apps/v1 conversion writes the claim templates' type meta on the way out.
+            claim["apiVersion"] = "v1";
+            claim["kind"] = "PersistentVolumeClaim";
+        }
+    }
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => WorkloadValidation.StatefulSet(obj, old);
 

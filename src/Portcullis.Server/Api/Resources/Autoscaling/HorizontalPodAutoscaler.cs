@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
-using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
 using static Portcullis.Server.Api.Printing.PrintJson;
+using J = Portcullis.Server.Api.Defaults.J;
 
 namespace Portcullis.Server.Api.Resources.Autoscaling;
 
@@ -35,10 +35,77 @@ internal sealed class HorizontalPodAutoscalerKind : KindStrategy
 
     private HorizontalPodAutoscalerKind(string version) => _version = version;
 
+    /// <summary>
+    /// autoscaling defaults (k8s.io/kubernetes pkg/apis/autoscaling/v1 and v2 defaults.go, 1.33), by the
+    /// version the body was written in.
+    /// </summary>
     public override void Default(JsonObject obj)
     {
-        if (_version == "v1") AutoscalingDefaults.HorizontalPodAutoscalerV1(obj);
-        else AutoscalingDefaults.HorizontalPodAutoscalerV2(obj);
+        if (_version == "v1") DefaultV1(obj);
+        else DefaultV2(obj);
+    }
+
+    /// <summary>
+    /// v1 SetDefaults_HorizontalPodAutoscaler: minReplicas only. Its cpu target of 80% is applied by
+    /// conversion, where the other metrics in the annotation are known.
+    /// </summary>
+    private static void DefaultV1(JsonObject hpa)
+    {
+        if (J.Ensure(hpa, "spec") is not { } spec) return;
+        J.DefaultPointer(spec, "minReplicas", J.Num(1));
+    }
+
+    /// <summary>
+    /// v2 SetDefaults_HorizontalPodAutoscaler: minReplicas, a cpu metric of 80% when there are no
+    /// metrics, and a behavior that is present filled with the default scaling rules.
+    /// </summary>
+    private static void DefaultV2(JsonObject hpa)
+    {
+        if (J.Ensure(hpa, "spec") is not { } spec) return;
+        J.DefaultPointer(spec, "minReplicas", J.Num(1));
+        if (J.IsEmptyCollection(spec, "metrics"))
+            spec["metrics"] = new JsonArray(new JsonObject
+            {
+                ["type"] = "Resource",
+                ["resource"] = new JsonObject
+                {
+                    ["name"] = "cpu",
+                    ["target"] = new JsonObject { ["type"] = "Utilization", ["averageUtilization"] = J.Num(HpaConversion.DefaultCpuUtilization) },
+                },
+            });
+        if (spec["behavior"] is JsonObject behavior)
+        {
+            behavior["scaleUp"] = ScalingRules(behavior["scaleUp"] as JsonObject, ScaleUpDefaults());
+            behavior["scaleDown"] = ScalingRules(behavior["scaleDown"] as JsonObject, ScaleDownDefaults());
+        }
+    }
+
+    private static JsonObject Policy(string type, long value, long period) =>
+        new() { ["type"] = type, ["value"] = J.Num(value), ["periodSeconds"] = J.Num(period) };
+
+    /// <summary>Scale up: no stabilization window; at most 4 pods or 100% every 15s, whichever is more.</summary>
+    private static JsonObject ScaleUpDefaults() => new()
+    {
+        ["stabilizationWindowSeconds"] = J.Num(0),
+        ["selectPolicy"] = "Max",
+        ["policies"] = new JsonArray(Policy("Pods", 4, 15), Policy("Percent", 100, 15)),
+    };
+
+    /// <summary>Scale down: the window is left unset (the controller's flag decides, 300s by default); 100% every 15s.</summary>
+    private static JsonObject ScaleDownDefaults() => new()
+    {
+        ["selectPolicy"] = "Max",
+        ["policies"] = new JsonArray(Policy("Percent", 100, 15)),
+    };
+
+    /// <summary>copyHPAScalingRules: the rules' non-null fields over the defaults.</summary>
+    private static JsonObject ScalingRules(JsonObject? from, JsonObject defaults)
+    {
+        if (from is null) return defaults;
+        foreach (var key in (string[])["selectPolicy", "stabilizationWindowSeconds", "policies", "tolerance"])
+            if (from[key] is { } v) defaults[key] = v.DeepClone();
+        // Keep the schema's field order (stabilizationWindowSeconds, selectPolicy, policies, tolerance); the shaper reorders anyway.
+        return defaults;
     }
 
     public override void PrepareForCreate(JsonObject obj, StrategyContext ctx) => Create(obj, ctx);

@@ -4,6 +4,7 @@ using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
 using static Portcullis.Server.Api.Printing.PrintJson;
+using J = Portcullis.Server.Api.Defaults.J;
 
 namespace Portcullis.Server.Api.Resources.Batch;
 
@@ -17,7 +18,20 @@ internal sealed class CronJobKind : KindStrategy
         Strategy = new CronJobKind(),
     };
 
-    public override void Default(JsonObject obj) => WorkloadDefaults.CronJob(obj);
+    /// <summary>batch/v1 SetDefaults_CronJob, then the pod template defaults of its job template.</summary>
+    public override void Default(JsonObject obj)
+    {
+        if (J.Ensure(obj, "spec") is not { } spec) return;
+        J.DefaultString(spec, "concurrencyPolicy", "Allow");
+        J.DefaultPointer(spec, "suspend", false);
+        J.DefaultPointer(spec, "successfulJobsHistoryLimit", 3);
+        J.DefaultPointer(spec, "failedJobsHistoryLimit", 1);
+        // In 1.33.0 the job template's onPodConditions status is not defaulted (SetDefaults_Job defaults it
+        // for Jobs only; kubernetes/kubernetes#131525 moved it to a per-pattern defaulter after v1.33.0),
+        // so a pattern without status is refused by validation.
+        if (J.Ensure(spec, "jobTemplate") is { } jobTemplate && J.Ensure(jobTemplate, "spec") is { } jobSpec)
+            PodDefaults.Template(J.Ensure(jobSpec, "template"));
+    }
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => BatchValidation.CronJob(obj, old);
 

@@ -4,6 +4,7 @@ using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
 using static Portcullis.Server.Api.Printing.PrintJson;
+using J = Portcullis.Server.Api.Defaults.J;
 
 namespace Portcullis.Server.Api.Resources.Batch;
 
@@ -17,7 +18,46 @@ internal sealed class JobKind : KindStrategy
         Strategy = new JobKind(),
     };
 
-    public override void Default(JsonObject obj) => WorkloadDefaults.Job(obj);
+    /// <summary>
+    /// batch/v1 SetObjectDefaults_Job: SetDefaults_Job, then the pod template defaults of its template.
+    /// JobPodReplacementPolicy is on in 1.33 (podReplacementPolicy is defaulted).
+    /// </summary>
+    public override void Default(JsonObject obj)
+    {
+        if (J.Ensure(obj, "spec") is not { } spec) return;
+        JobSpec(obj, spec);
+        PodFailurePolicy(spec);
+        PodDefaults.Template(J.Ensure(spec, "template"));
+    }
+
+    /// <summary>SetDefaults_Job (only for Jobs: a CronJob's job template is not defaulted this way).</summary>
+    private static void JobSpec(JsonObject job, JsonObject spec)
+    {
+        if (J.IsNull(spec, "completions") && J.IsNull(spec, "parallelism"))
+        {
+            spec["completions"] = J.Num(1);
+            spec["parallelism"] = J.Num(1);
+        }
+        J.DefaultPointer(spec, "parallelism", 1);
+        J.DefaultPointer(spec, "backoffLimit", J.IsNull(spec, "backoffLimitPerIndex") ? 6 : int.MaxValue);
+
+        var templateLabels = J.Obj(J.Obj(J.Obj(spec, "template"), "metadata"), "labels");
+        if (templateLabels is not null && J.Ensure(job, "metadata") is { } metadata && J.IsEmptyCollection(metadata, "labels"))
+            metadata["labels"] = templateLabels.DeepClone();
+
+        J.DefaultPointer(spec, "completionMode", "NonIndexed");
+        J.DefaultPointer(spec, "suspend", false);
+        J.DefaultPointer(spec, "podReplacementPolicy", J.IsNull(spec, "podFailurePolicy") ? "TerminatingOrFailed" : "Failed");
+        J.DefaultPointer(spec, "manualSelector", false);
+    }
+
+    /// <summary>In SetDefaults_Job (1.33.0): a condition pattern's status is True unless set.</summary>
+    private static void PodFailurePolicy(JsonObject jobSpec)
+    {
+        foreach (var rule in J.Items(J.Obj(jobSpec, "podFailurePolicy"), "rules"))
+            foreach (var pattern in J.Items(rule, "onPodConditions"))
+                J.DefaultString(pattern, "status", "True");
+    }
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => BatchValidation.Job(obj, old);
 

@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
-using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
 using static Portcullis.Server.Api.Printing.PrintJson;
+using J = Portcullis.Server.Api.Defaults.J;
 
 namespace Portcullis.Server.Api.Resources.Core;
 
@@ -17,7 +17,13 @@ internal sealed class EndpointsKind : KindStrategy
         Strategy = new EndpointsKind(),
     };
 
-    public override void Default(JsonObject obj) => ServiceDefaults.Endpoints(obj);
+    /// <summary>SetDefaults_Endpoints: every subset port's protocol is TCP unless set.</summary>
+    public override void Default(JsonObject obj)
+    {
+        foreach (var subset in J.Items(obj, "subsets"))
+            foreach (var port in J.Items(subset, "ports"))
+                J.DefaultString(port, "protocol", "TCP");
+    }
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => ServiceValidation.Endpoints(obj, old);
 

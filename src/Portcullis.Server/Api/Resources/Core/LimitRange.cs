@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
-using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
+using J = Portcullis.Server.Api.Defaults.J;
 
 namespace Portcullis.Server.Api.Resources.Core;
 
@@ -15,7 +15,22 @@ internal sealed class LimitRangeKind : KindStrategy
         Strategy = new LimitRangeKind(),
     };
 
-    public override void Default(JsonObject obj) => CoreDefaults.LimitRange(obj);
+    /// <summary>SetDefaults_LimitRangeItem for container limits, then every list rounded.</summary>
+    public override void Default(JsonObject obj)
+    {
+        foreach (var item in J.Items(J.Obj(obj, "spec"), "limits"))
+        {
+            if (J.Str(item, "type") == "Container")
+            {
+                // default ← max; defaultRequest ← default; defaultRequest ← min.
+                J.CopyMissing(item, J.Obj(item, "max"), "default");
+                J.CopyMissing(item, J.Obj(item, "default"), "defaultRequest");
+                J.CopyMissing(item, J.Obj(item, "min"), "defaultRequest");
+            }
+            foreach (var list in (string[])["max", "min", "default", "defaultRequest", "maxLimitRequestRatio"])
+                J.RoundResourceList(item, list);
+        }
+    }
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => QuotaValidation.LimitRange(obj, old);
 }

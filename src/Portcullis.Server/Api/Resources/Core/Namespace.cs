@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
 using Portcullis.Server.Registry;
-using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
 using static Portcullis.Server.Api.Printing.PrintJson;
+using J = Portcullis.Server.Api.Defaults.J;
 
 namespace Portcullis.Server.Api.Resources.Core;
 
@@ -20,7 +20,14 @@ internal sealed class NamespaceKind : KindStrategy
         Strategy = new NamespaceKind(),
     };
 
-    public override void Default(JsonObject obj) => CoreDefaults.Namespace(obj);
+    /// <summary>SetDefaults_Namespace (the metadata.name label, always) and SetDefaults_NamespaceStatus.</summary>
+    public override void Default(JsonObject obj)
+    {
+        var metadata = J.Obj(obj, "metadata");
+        if (J.Str(metadata, "name") is { Length: > 0 } name && metadata is not null && J.Ensure(metadata, "labels") is { } labels)
+            labels["kubernetes.io/metadata.name"] = name;
+        if (J.Ensure(obj, "status") is { } status) J.DefaultString(status, "phase", "Active");
+    }
 
     public override void PrepareForCreate(JsonObject obj, StrategyContext ctx) => Create(obj, ctx);
 

@@ -4,6 +4,7 @@ using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
 using static Portcullis.Server.Api.Printing.PrintJson;
+using J = Portcullis.Server.Api.Defaults.J;
 
 namespace Portcullis.Server.Api.Resources.Core;
 
@@ -17,7 +18,16 @@ internal sealed class NodeKind : KindStrategy
         Strategy = new NodeKind(),
     };
 
-    public override void Default(JsonObject obj) => CoreDefaults.Node(obj);
+    /// <summary>SetDefaults_NodeStatus: allocatable is the capacity unless given.</summary>
+    public override void Default(JsonObject obj)
+    {
+        Conversions.NodeCidrs(J.Obj(obj, "spec"));
+        if (J.Obj(obj, "status") is not { } status) return;
+        if (J.IsNull(status, "allocatable") && J.Obj(status, "capacity") is { } capacity)
+            status["allocatable"] = capacity.DeepClone();
+        J.RoundResourceList(status, "capacity");
+        J.RoundResourceList(status, "allocatable");
+    }
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => ClusterValidation.Node(obj, old);
 

@@ -5,6 +5,7 @@ using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
 using static Portcullis.Server.Api.Printing.PrintJson;
+using J = Portcullis.Server.Api.Defaults.J;
 
 namespace Portcullis.Server.Api.Resources.Core;
 
@@ -20,7 +21,52 @@ internal sealed class PodKind : KindStrategy
         Strategy = new PodKind(),
     };
 
-    public override void Default(JsonObject obj) => PodDefaults.Pod(obj);
+    private static readonly string[] StatusLists = ["initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses"];
+
+    /// <summary>SetObjectDefaults_Pod, plus the conversion round trip's effects.</summary>
+    public override void Default(JsonObject obj)
+    {
+        Conversions.DropInitContainerAnnotations(J.Obj(obj, "metadata"));
+        if (J.Ensure(obj, "spec") is { } spec)
+        {
+            PodOnly(spec);
+            PodDefaults.Spec(spec);
+        }
+        if (J.Obj(obj, "status") is { } status)
+        {
+            foreach (var list in StatusLists)
+                foreach (var cs in J.Items(status, list))
+                {
+                    J.RoundResourceList(cs, "allocatedResources");
+                    var resources = J.Obj(cs, "resources");
+                    J.RoundResourceList(resources, "limits");
+                    J.RoundResourceList(resources, "requests");
+                }
+            Conversions.PodStatusIPs(status);
+        }
+    }
+
+    /// <summary>SetDefaults_Pod: what only pods get, never templates.</summary>
+    private static void PodOnly(JsonObject spec)
+    {
+        // Requests default to limits, for regular and init containers.
+        foreach (var list in (string[])["containers", "initContainers"])
+            foreach (var c in J.Items(spec, list))
+            {
+                if (J.Obj(c, "resources") is not { } resources) continue;
+                J.CopyMissing(resources, J.Obj(resources, "limits"), "requests");
+            }
+
+        J.DefaultPointer(spec, "enableServiceLinks", true);
+
+        // With host networking every container port is also a host port.
+        if (J.IsTrue(spec, "hostNetwork"))
+            foreach (var list in (string[])["containers", "initContainers"])
+                foreach (var c in J.Items(spec, list))
+                    foreach (var port in J.Items(c, "ports"))
+                        if (J.IsZeroNumber(port, "hostPort") && J.Int(port, "containerPort") is { } cp and not 0)
+                            port["hostPort"] = J.Num(cp);
+    }
 
     public override void PrepareForCreate(JsonObject obj, StrategyContext ctx) => Create(obj, ctx);
 

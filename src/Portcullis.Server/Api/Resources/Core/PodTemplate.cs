@@ -4,6 +4,7 @@ using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
 using static Portcullis.Server.Api.Printing.PrintJson;
+using J = Portcullis.Server.Api.Defaults.J;
 
 namespace Portcullis.Server.Api.Resources.Core;
 
@@ -17,7 +18,8 @@ internal sealed class PodTemplateKind : KindStrategy
         Strategy = new PodTemplateKind(),
     };
 
-    public override void Default(JsonObject obj) => CoreDefaults.PodTemplate(obj);
+    /// <summary>SetObjectDefaults_PodTemplate: the pod template defaults of its template.</summary>
+    public override void Default(JsonObject obj) => PodDefaults.Template(J.Ensure(obj, "template"));
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => HpaValidation.PodTemplate(obj, old);
 

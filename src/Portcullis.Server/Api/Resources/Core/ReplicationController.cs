@@ -4,6 +4,7 @@ using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
 using static Portcullis.Server.Api.Printing.PrintJson;
+using J = Portcullis.Server.Api.Defaults.J;
 
 namespace Portcullis.Server.Api.Resources.Core;
 
@@ -18,7 +19,20 @@ internal sealed class ReplicationControllerKind : KindStrategy
         Strategy = new ReplicationControllerKind(),
     };
 
-    public override void Default(JsonObject obj) => CoreDefaults.ReplicationController(obj);
+    /// <summary>SetDefaults_ReplicationController: selector and labels from the template, one replica.</summary>
+    public override void Default(JsonObject obj)
+    {
+        if (J.Ensure(obj, "spec") is not { } spec) return;
+        var template = J.Obj(spec, "template");
+        if (J.Obj(J.Obj(template, "metadata"), "labels") is { } labels)
+        {
+            if (J.IsEmptyCollection(spec, "selector")) spec["selector"] = labels.DeepClone();
+            if (J.Ensure(obj, "metadata") is { } metadata && J.IsEmptyCollection(metadata, "labels"))
+                metadata["labels"] = labels.DeepClone();
+        }
+        J.DefaultPointer(spec, "replicas", 1);
+        PodDefaults.Template(template);
+    }
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => ReplicationControllerValidation.Validate(obj, old);
 

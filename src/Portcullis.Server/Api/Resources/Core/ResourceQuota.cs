@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
-using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Api.Schema;
 using static Portcullis.Server.Api.Printing.PrintJson;
+using J = Portcullis.Server.Api.Defaults.J;
 
 namespace Portcullis.Server.Api.Resources.Core;
 
@@ -18,7 +18,14 @@ internal sealed class ResourceQuotaKind : KindStrategy
         Strategy = new ResourceQuotaKind(),
     };
 
-    public override void Default(JsonObject obj) => CoreDefaults.ResourceQuota(obj);
+    /// <summary>SetObjectDefaults_ResourceQuota: the hard and used resource lists rounded.</summary>
+    public override void Default(JsonObject obj)
+    {
+        J.RoundResourceList(J.Obj(obj, "spec"), "hard");
+        var status = J.Obj(obj, "status");
+        J.RoundResourceList(status, "hard");
+        J.RoundResourceList(status, "used");
+    }
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => QuotaValidation.ResourceQuota(obj, old);
 

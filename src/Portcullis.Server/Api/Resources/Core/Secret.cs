@@ -4,6 +4,7 @@ using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
 using static Portcullis.Server.Api.Printing.PrintJson;
+using J = Portcullis.Server.Api.Defaults.J;
 
 namespace Portcullis.Server.Api.Resources.Core;
 
@@ -16,7 +17,12 @@ internal sealed class SecretKind : KindStrategy
         Strategy = new SecretKind(),
     };
 
-    public override void Default(JsonObject obj) => CoreDefaults.Secret(obj);
+    /// <summary>SetDefaults_Secret (type Opaque), after stringData is merged into data as the v1 conversion does.</summary>
+    public override void Default(JsonObject obj)
+    {
+        Conversions.SecretStringData(obj);
+        J.DefaultString(obj, "type", "Opaque");
+    }
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => ConfigValidation.Secret(obj, old);
 

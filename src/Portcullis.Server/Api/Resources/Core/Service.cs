@@ -1,9 +1,10 @@
 using System.Text.Json.Nodes;
-using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
+using Portcullis.Server.Serialization;
 using static Portcullis.Server.Api.Printing.PrintJson;
+using J = Portcullis.Server.Api.Defaults.J;
 
 namespace Portcullis.Server.Api.Resources.Core;
 
@@ -19,7 +20,59 @@ internal sealed class ServiceKind : KindStrategy
         Strategy = new ServiceKind(),
     };
 
-    public override void Default(JsonObject obj) => ServiceDefaults.Service(obj);
+    // v1.DefaultClientIPServiceAffinitySeconds: three hours.
+    private const int ClientIpAffinitySeconds = 10800;
+
+    /// <summary>
+    /// SetDefaults_Service. Cluster IPs, IP families and the IP family policy are not defaults upstream:
+    /// the service registry assigns them.
+    /// </summary>
+    public override void Default(JsonObject obj)
+    {
+        if (J.Ensure(obj, "spec") is not { } spec) return;
+
+        J.DefaultString(spec, "sessionAffinity", "None");
+        switch (J.Str(spec, "sessionAffinity"))
+        {
+            case "None":
+                spec.Remove("sessionAffinityConfig");
+                break;
+            case "ClientIP":
+                var clientIp = J.Obj(J.Obj(spec, "sessionAffinityConfig"), "clientIP");
+                if (clientIp is null || J.IsNull(clientIp, "timeoutSeconds"))
+                    spec["sessionAffinityConfig"] = new JsonObject
+                    {
+                        ["clientIP"] = new JsonObject { ["timeoutSeconds"] = J.Num(ClientIpAffinitySeconds) },
+                    };
+                break;
+        }
+
+        J.DefaultString(spec, "type", "ClusterIP");
+        var type = J.Str(spec, "type");
+
+        foreach (var port in J.Items(spec, "ports"))
+        {
+            J.DefaultString(port, "protocol", "TCP");
+            if (J.IsZeroIntOrString(port, "targetPort"))
+                port["targetPort"] = J.Num(J.Int(port, "port") ?? 0);
+        }
+
+        var externallyAccessible = type is "LoadBalancer" or "NodePort"
+            || (type == "ClusterIP" && !J.IsEmptyCollection(spec, "externalIPs"));
+        if (externallyAccessible) J.DefaultString(spec, "externalTrafficPolicy", "Cluster");
+
+        if (type is "NodePort" or "LoadBalancer" or "ClusterIP")
+            J.DefaultPointer(spec, "internalTrafficPolicy", "Cluster");
+
+        if (type == "LoadBalancer")
+        {
+            J.DefaultPointer(spec, "allocateLoadBalancerNodePorts", true);
+            // LoadBalancerIPMode is GA in 1.33: an ingress point with an IP is a VIP unless it says otherwise.
+            foreach (var ingress in J.Items(J.Obj(J.Obj(obj, "status"), "loadBalancer"), "ingress"))
+                if (!string.IsNullOrEmpty(J.Str(ingress, "ip")))
+                    J.DefaultPointer(ingress, "ipMode", "VIP");
+        }
+    }
 
     public override void PrepareForUpdate(JsonObject obj, JsonObject old, StrategyContext ctx) => DropTypeDependentFields(obj, old, ctx);
 
@@ -49,38 +102,36 @@ internal sealed class ServiceKind : KindStrategy
     {
         if (old is null || ctx.Subresource.Length > 0) return;
         if (svc["spec"] is not JsonObject spec || old["spec"] is not JsonObject oldSpec) return;
-        static string Str(JsonObject o, string k) => o[k] is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
-        static string? StrN(JsonObject o, string k) => o[k] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
-        static long Num(JsonObject o, string k) => Validation.J.L(o, k) ?? 0;
+        // Go's zero values: an absent or non-string field reads as "" (a *string as null), an absent number as 0.
         static bool Same(JsonNode? a, JsonNode? b) => JsonNode.DeepEquals(a, b);
-        var type = Str(spec, "type");
-        var oldType = Str(oldSpec, "type");
+        var type = JsonRead.StrOrEmpty(spec, "type");
+        var oldType = JsonRead.StrOrEmpty(oldSpec, "type");
         if (oldType != "ExternalName" && type == "ExternalName")
         {
-            if (Str(oldSpec, "clusterIP") == Str(spec, "clusterIP") && Same(oldSpec["clusterIPs"], spec["clusterIPs"]))
+            if (JsonRead.StrOrEmpty(oldSpec, "clusterIP") == JsonRead.StrOrEmpty(spec, "clusterIP") && Same(oldSpec["clusterIPs"], spec["clusterIPs"]))
             {
                 spec.Remove("clusterIP");
                 spec.Remove("clusterIPs");
             }
             if (Same(oldSpec["ipFamilies"], spec["ipFamilies"])) spec.Remove("ipFamilies");
-            if (Str(oldSpec, "ipFamilyPolicy") == Str(spec, "ipFamilyPolicy")) spec.Remove("ipFamilyPolicy");
+            if (JsonRead.StrOrEmpty(oldSpec, "ipFamilyPolicy") == JsonRead.StrOrEmpty(spec, "ipFamilyPolicy")) spec.Remove("ipFamilyPolicy");
         }
         static bool NeedsNodePort(string t) => t is "NodePort" or "LoadBalancer";
         static HashSet<long> NodePorts(JsonObject s) =>
-            (s["ports"] as JsonArray ?? []).OfType<JsonObject>().Select(p => Num(p, "nodePort")).Where(n => n != 0).ToHashSet();
+            (s["ports"] as JsonArray ?? []).OfType<JsonObject>().Select(p => JsonRead.LongTruncated(p["nodePort"]) ?? 0).Where(n => n != 0).ToHashSet();
         if (NeedsNodePort(oldType) && !NeedsNodePort(type) && NodePorts(oldSpec).IsSupersetOf(NodePorts(spec)))
             foreach (var p in (spec["ports"] as JsonArray ?? []).OfType<JsonObject>()) p.Remove("nodePort");
-        static bool NeedsHc(JsonObject s) => Str(s, "type") == "LoadBalancer" && Str(s, "externalTrafficPolicy") == "Local";
-        if (NeedsHc(oldSpec) && !NeedsHc(spec) && Num(oldSpec, "healthCheckNodePort") == Num(spec, "healthCheckNodePort"))
+        static bool NeedsHc(JsonObject s) => JsonRead.StrOrEmpty(s, "type") == "LoadBalancer" && JsonRead.StrOrEmpty(s, "externalTrafficPolicy") == "Local";
+        if (NeedsHc(oldSpec) && !NeedsHc(spec) && (JsonRead.LongTruncated(oldSpec["healthCheckNodePort"]) ?? 0) == (JsonRead.LongTruncated(spec["healthCheckNodePort"]) ?? 0))
             spec.Remove("healthCheckNodePort");
         if (oldType == "LoadBalancer" && type != "LoadBalancer")
         {
             if (spec["allocateLoadBalancerNodePorts"] is JsonValue a && oldSpec["allocateLoadBalancerNodePorts"] is JsonValue b
                 && a.TryGetValue<bool>(out var av) && b.TryGetValue<bool>(out var bv) && av == bv)
                 spec.Remove("allocateLoadBalancerNodePorts");
-            if (StrN(oldSpec, "loadBalancerClass") == StrN(spec, "loadBalancerClass")) spec.Remove("loadBalancerClass");
+            if (JsonRead.Str(oldSpec, "loadBalancerClass") == JsonRead.Str(spec, "loadBalancerClass")) spec.Remove("loadBalancerClass");
         }
-        if (NeedsNodePort(oldType) && !NeedsNodePort(type) && Str(oldSpec, "externalTrafficPolicy") == Str(spec, "externalTrafficPolicy"))
+        if (NeedsNodePort(oldType) && !NeedsNodePort(type) && JsonRead.StrOrEmpty(oldSpec, "externalTrafficPolicy") == JsonRead.StrOrEmpty(spec, "externalTrafficPolicy"))
             spec.Remove("externalTrafficPolicy");
         if (type != "LoadBalancer" && svc["status"] is JsonObject status) status["loadBalancer"] = new JsonObject();
     }

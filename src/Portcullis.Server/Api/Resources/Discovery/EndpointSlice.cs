@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Portcullis.Server.Api.Defaults;
+using J = Portcullis.Server.Api.Defaults.J;
 
 namespace Portcullis.Server.Api.Resources.Discovery;
 
@@ -12,5 +12,13 @@ internal sealed class EndpointSliceKind : KindStrategy
         Strategy = new EndpointSliceKind(),
     };
 
-    public override void Default(JsonObject obj) => ServiceDefaults.EndpointSlice(obj);
+    /// <summary>discovery/v1 SetDefaults_EndpointPort: name "" and protocol TCP unless set.</summary>
+    public override void Default(JsonObject obj)
+    {
+        foreach (var port in J.Items(obj, "ports"))
+        {
+            J.DefaultPointer(port, "name", "");
+            J.DefaultPointer(port, "protocol", "TCP");
+        }
+    }
 }

@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
-using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
 using static Portcullis.Server.Api.Printing.PrintJson;
+using J = Portcullis.Server.Api.Defaults.J;
 
 namespace Portcullis.Server.Api.Resources.Networking;
 
@@ -17,7 +17,22 @@ internal sealed class NetworkPolicyKind : KindStrategy
         Strategy = new NetworkPolicyKind(),
     };
 
-    public override void Default(JsonObject obj) => PolicyDefaults.NetworkPolicy(obj);
+    /// <summary>SetDefaults_NetworkPolicy and SetDefaults_NetworkPolicyPort.</summary>
+    public override void Default(JsonObject obj)
+    {
+        if (J.Ensure(obj, "spec") is not { } spec) return;
+        foreach (var direction in (string[])["ingress", "egress"])
+            foreach (var rule in J.Items(spec, direction))
+                foreach (var port in J.Items(rule, "ports"))
+                    J.DefaultPointer(port, "protocol", "TCP");
+
+        if (J.IsEmptyCollection(spec, "policyTypes"))
+        {
+            var types = new JsonArray("Ingress");
+            if (!J.IsEmptyCollection(spec, "egress")) types.Add((JsonNode)"Egress");
+            spec["policyTypes"] = types;
+        }
+    }
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => NetworkingValidation.NetworkPolicy(obj, old);
 

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
@@ -21,7 +20,12 @@ internal sealed class PodSecurityPolicyKind : KindStrategy
         Strategy = new PodSecurityPolicyKind(),
     };
 
-    public override void Default(JsonObject obj) => AdmissionDefaults.PodSecurityPolicy(obj);
+    /// <summary>SetDefaults_PodSecurityPolicySpec: allowPrivilegeEscalation defaults to true.</summary>
+    public override void Default(JsonObject obj)
+    {
+        if (obj["spec"] is not JsonObject spec) obj["spec"] = spec = new JsonObject();
+        if (spec["allowPrivilegeEscalation"] is null) spec["allowPrivilegeEscalation"] = true;
+    }
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => PodSecurityPolicyValidation.Validate(obj, old);
 

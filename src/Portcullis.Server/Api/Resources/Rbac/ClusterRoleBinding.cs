@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
@@ -17,7 +16,7 @@ internal sealed class ClusterRoleBindingKind : KindStrategy
         Strategy = new ClusterRoleBindingKind(),
     };
 
-    public override void Default(JsonObject obj) => PolicyDefaults.Binding(obj);
+    public override void Default(JsonObject obj) => RoleBindingKind.DefaultBinding(obj);
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => RbacValidation.ClusterRoleBinding(obj, old);
 

@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
-using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
 using static Portcullis.Server.Api.Printing.PrintJson;
+using J = Portcullis.Server.Api.Defaults.J;
 
 namespace Portcullis.Server.Api.Resources.Rbac;
 
@@ -17,7 +17,28 @@ internal sealed class RoleBindingKind : KindStrategy
         Strategy = new RoleBindingKind(),
     };
 
-    public override void Default(JsonObject obj) => PolicyDefaults.Binding(obj);
+    private const string RbacGroup = "rbac.authorization.k8s.io";
+
+    public override void Default(JsonObject obj) => DefaultBinding(obj);
+
+    /// <summary>
+    /// SetDefaults_RoleBinding / SetDefaults_ClusterRoleBinding and SetDefaults_Subject: the two binding
+    /// kinds default alike, so ClusterRoleBinding calls this one.
+    /// </summary>
+    internal static void DefaultBinding(JsonObject binding)
+    {
+        if (J.Ensure(binding, "roleRef") is { } roleRef) J.DefaultString(roleRef, "apiGroup", RbacGroup);
+        foreach (var subject in J.Items(binding, "subjects"))
+        {
+            if (!J.IsEmptyString(subject, "apiGroup")) continue;
+            switch (J.Str(subject, "kind"))
+            {
+                // A ServiceAccount subject's group is the core group, "", which is already the zero value.
+                case "User":
+                case "Group": subject["apiGroup"] = RbacGroup; break;
+            }
+        }
+    }
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => RbacValidation.RoleBinding(obj, old);
 

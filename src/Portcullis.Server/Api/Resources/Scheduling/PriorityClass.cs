@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Portcullis.Server.Api.Defaults;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Validation;
 using Portcullis.Server.Errors;
@@ -17,7 +16,11 @@ internal sealed class PriorityClassKind : KindStrategy
         Strategy = new PriorityClassKind(),
     };
 
-    public override void Default(JsonObject obj) => AdmissionDefaults.PriorityClass(obj);
+    /// <summary>SetDefaults_PriorityClass: preemptionPolicy defaults to PreemptLowerPriority.</summary>
+    public override void Default(JsonObject obj)
+    {
+        if (obj["preemptionPolicy"] is null) obj["preemptionPolicy"] = "PreemptLowerPriority";
+    }
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => SchedulingValidation.PriorityClass(obj, old);
 

@@ -19,7 +19,17 @@ internal sealed class EventKind : KindStrategy
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => ClusterValidation.CoreEvent(obj, old);
 
     public override IReadOnlyDictionary<string, Func<JsonObject, string?>> FieldLabels { get; } = FieldLabel.Map(
-         ("involvedObject.kind", FieldLabel.At("involvedObject", "kind")), ("involvedObject.namespace", FieldLabel.At("involvedObject", "namespace")), ("involvedObject.name", FieldLabel.At("involvedObject", "name")), ("involvedObject.uid", FieldLabel.At("involvedObject", "uid")), ("involvedObject.apiVersion", FieldLabel.At("involvedObject", "apiVersion")), ("involvedObject.resourceVersion", FieldLabel.At("involvedObject", "resourceVersion")), ("involvedObject.fieldPath", FieldLabel.At("involvedObject", "fieldPath")), ("reason", FieldLabel.At("reason")), ("reportingComponent", FieldLabel.At("reportingComponent")), ("source", FieldLabel.At("source", "component")), ("type", FieldLabel.At("type")));
+        ("involvedObject.kind", FieldLabel.At("involvedObject", "kind")),
+        ("involvedObject.namespace", FieldLabel.At("involvedObject", "namespace")),
+        ("involvedObject.name", FieldLabel.At("involvedObject", "name")),
+        ("involvedObject.uid", FieldLabel.At("involvedObject", "uid")),
+        ("involvedObject.apiVersion", FieldLabel.At("involvedObject", "apiVersion")),
+        ("involvedObject.resourceVersion", FieldLabel.At("involvedObject", "resourceVersion")),
+        ("involvedObject.fieldPath", FieldLabel.At("involvedObject", "fieldPath")),
+        ("reason", FieldLabel.At("reason")),
+        ("reportingComponent", FieldLabel.At("reportingComponent")),
+        ("source", FieldLabel.At("source", "component")),
+        ("type", FieldLabel.At("type")));
 
     /// <summary>
     /// Upstream's event printer (columns and row shared with events.k8s.io/v1 events, <see cref="EventTable"/>).

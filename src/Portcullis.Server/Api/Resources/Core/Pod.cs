@@ -73,7 +73,14 @@ internal sealed class PodKind : KindStrategy
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => PodValidation.Validate(obj, old);
 
     public override IReadOnlyDictionary<string, Func<JsonObject, string?>> FieldLabels { get; } = FieldLabel.Map(
-         ("spec.nodeName", FieldLabel.At("spec", "nodeName")), ("spec.restartPolicy", FieldLabel.At("spec", "restartPolicy")), ("spec.schedulerName", FieldLabel.At("spec", "schedulerName")), ("spec.serviceAccountName", FieldLabel.At("spec", "serviceAccountName")), ("spec.hostNetwork", o => FieldLabel.At("spec", "hostNetwork")(o) ?? "false"), ("status.phase", FieldLabel.At("status", "phase")), ("status.podIP", FieldLabel.At("status", "podIP")), ("status.nominatedNodeName", FieldLabel.At("status", "nominatedNodeName")));
+        ("spec.nodeName", FieldLabel.At("spec", "nodeName")),
+        ("spec.restartPolicy", FieldLabel.At("spec", "restartPolicy")),
+        ("spec.schedulerName", FieldLabel.At("spec", "schedulerName")),
+        ("spec.serviceAccountName", FieldLabel.At("spec", "serviceAccountName")),
+        ("spec.hostNetwork", o => FieldLabel.At("spec", "hostNetwork")(o) ?? "false"),
+        ("status.phase", FieldLabel.At("status", "phase")),
+        ("status.podIP", FieldLabel.At("status", "podIP")),
+        ("status.nominatedNodeName", FieldLabel.At("status", "nominatedNodeName")));
 
     public override long GracePeriod(JsonObject obj, long? requested) => GracefulPeriod(obj, requested);
 

@@ -79,7 +79,8 @@ internal sealed class ServiceKind : KindStrategy
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => ServiceValidation.Service(obj, old);
 
     public override IReadOnlyDictionary<string, Func<JsonObject, string?>> FieldLabels { get; } = FieldLabel.Map(
-        ("spec.clusterIP", FieldLabel.At("spec", "clusterIP")), ("spec.type", FieldLabel.At("spec", "type")));
+        ("spec.clusterIP", FieldLabel.At("spec", "clusterIP")),
+        ("spec.type", FieldLabel.At("spec", "type")));
 
     /// <summary>kubectl get's columns for services.</summary>
     public override TablePrinter Printer { get; } = new(

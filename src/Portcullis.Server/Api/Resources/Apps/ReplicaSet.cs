@@ -31,26 +31,6 @@ internal sealed class ReplicaSetKind : KindStrategy
     public override IReadOnlyDictionary<string, Func<JsonObject, string?>> FieldLabels { get; } = FieldLabel.Map(
         ("status.replicas", o => FieldLabel.At("status", "replicas")(o) ?? "0"));
 
-    /// <summary>kubectl get's columns for replica sets (a replication controller's, but for the selector's form).</summary>
-    public override TablePrinter Printer { get; } = new(
-    [
-        NameColumn,
-        Col("Desired", "How many pods the replica set wants.", type: "integer"),
-        Col("Current", "How many pods the replica set currently has.", type: "integer"),
-        Col("Ready", "How many of those pods are ready.", type: "integer"),
-        AgeColumn, WorkloadColumns.Containers, WorkloadColumns.Images, WorkloadColumns.Selector("replica set"),
-    ], (o, now) =>
-    {
-        var (names, images) = ContainerCells(At(o, "spec", "template", "spec", "containers"));
-        return
-        [
-            Cell(Name(o)),
-            Cell(WorkloadColumns.DesiredReplicas(o)),
-            Cell(Int(At(o, "status", "replicas"))),
-            Cell(Int(At(o, "status", "readyReplicas"))),
-            Cell(Age(o, now)),
-            Cell(names), Cell(images),
-            Cell(LabelFormatting.FormatLabelSelector(At(o, "spec", "selector"))),
-        ];
-    });
+    /// <summary>kubectl get's columns for replica sets (the selector printed as a label selector).</summary>
+    public override TablePrinter Printer { get; } = WorkloadColumns.Replicas("replica set", LabelFormatting.FormatLabelSelector);
 }

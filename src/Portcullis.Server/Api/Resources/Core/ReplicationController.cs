@@ -39,26 +39,6 @@ internal sealed class ReplicationControllerKind : KindStrategy
     public override IReadOnlyDictionary<string, Func<JsonObject, string?>> FieldLabels { get; } = FieldLabel.Map(
         ("status.replicas", o => FieldLabel.At("status", "replicas")(o) ?? "0"));
 
-    /// <summary>kubectl get's columns for replication controllers; the selector is a plain label map, printed as labels.</summary>
-    public override TablePrinter Printer { get; } = new(
-    [
-        NameColumn,
-        Col("Desired", "How many pods the replication controller wants.", type: "integer"),
-        Col("Current", "How many pods the replication controller currently has.", type: "integer"),
-        Col("Ready", "How many of those pods are ready.", type: "integer"),
-        AgeColumn, WorkloadColumns.Containers, WorkloadColumns.Images, WorkloadColumns.Selector("replication controller"),
-    ], (o, now) =>
-    {
-        var (names, images) = ContainerCells(At(o, "spec", "template", "spec", "containers"));
-        return
-        [
-            Cell(Name(o)),
-            Cell(WorkloadColumns.DesiredReplicas(o)),
-            Cell(Int(At(o, "status", "replicas"))),
-            Cell(Int(At(o, "status", "readyReplicas"))),
-            Cell(Age(o, now)),
-            Cell(names), Cell(images),
-            Cell(LabelFormatting.FormatLabels(At(o, "spec", "selector"))),
-        ];
-    });
+    /// <summary>kubectl get's columns for replication controllers (the selector is a plain label map, printed as labels).</summary>
+    public override TablePrinter Printer { get; } = WorkloadColumns.Replicas("replication controller", LabelFormatting.FormatLabels);
 }

@@ -117,4 +117,20 @@ public sealed class PodViewTests
         Assert.Empty(s.AllContainers);
         Assert.Empty(s.Volumes);
     }
+
+    [Fact]
+    public void SpecView_ReadsATemplateSpec()
+    {
+        var spec = JsonNode.Parse("""
+            {"serviceAccountName":"sa","priorityClassName":7,"containers":[{"name":"a"}],"volumes":[{"name":"v"},"junk"]}
+            """)!.AsObject();
+        var s = new PodSpecView(spec);
+        Assert.Same(spec, s.Object);
+        Assert.Equal("sa", s.ServiceAccountName);
+        Assert.Equal("", s.PriorityClassName);
+        Assert.Equal("", s.NodeName);
+        Assert.Null(s.RestartPolicy);
+        Assert.Equal(["a"], s.AllContainers.Select(c => (string)c["name"]!));
+        Assert.Equal(["v"], s.Volumes.Select(c => (string)c["name"]!));
+    }
 }

@@ -25,22 +25,19 @@ internal readonly struct PodView(JsonObject pod)
     public PodSpecView SpecView => new(Spec);
 
     /// <summary><c>spec.nodeName</c>, "" when the pod is not bound to a node.</summary>
-    public string NodeName => JsonRead.StrOrEmpty(Spec, "nodeName");
+    public string NodeName => SpecView.NodeName;
 
     /// <summary>The pod is bound to a node (<c>spec.nodeName</c> is not empty).</summary>
     public bool IsScheduled => NodeName.Length > 0;
 
     /// <summary><c>spec.serviceAccountName</c>, "" when unset.</summary>
-    public string ServiceAccountName => JsonRead.StrOrEmpty(Spec, "serviceAccountName");
+    public string ServiceAccountName => SpecView.ServiceAccountName;
 
     /// <summary><c>spec.priorityClassName</c>, "" when unset.</summary>
-    public string PriorityClassName => JsonRead.StrOrEmpty(Spec, "priorityClassName");
+    public string PriorityClassName => SpecView.PriorityClassName;
 
-    /// <summary>
-    /// <c>spec.restartPolicy</c> as written, null when unset (defaulting makes it "Always" on a
-    /// stored pod; readers that may see an undefaulted pod apply that default themselves).
-    /// </summary>
-    public string? RestartPolicy => JsonRead.Str(Spec, "restartPolicy");
+    /// <summary><c>spec.restartPolicy</c> as written, null when unset (see <see cref="PodSpecView.RestartPolicy"/>).</summary>
+    public string? RestartPolicy => SpecView.RestartPolicy;
 
     /// <summary><c>status.phase</c>, null when unset (a pod not yet seen by a kubelet).</summary>
     public string? Phase => JsonRead.Str(Status, "phase");
@@ -76,6 +73,21 @@ internal readonly struct PodSpecView(JsonObject? spec)
 {
     /// <summary>The spec object, null when there is none.</summary>
     public JsonObject? Object => spec;
+
+    /// <summary><c>nodeName</c>, "" when unset.</summary>
+    public string NodeName => JsonRead.StrOrEmpty(spec, "nodeName");
+
+    /// <summary><c>serviceAccountName</c>, "" when unset.</summary>
+    public string ServiceAccountName => JsonRead.StrOrEmpty(spec, "serviceAccountName");
+
+    /// <summary><c>priorityClassName</c>, "" when unset.</summary>
+    public string PriorityClassName => JsonRead.StrOrEmpty(spec, "priorityClassName");
+
+    /// <summary>
+    /// <c>restartPolicy</c> as written, null when unset (defaulting makes it "Always" on a stored
+    /// pod; readers that may see an undefaulted pod apply that default themselves).
+    /// </summary>
+    public string? RestartPolicy => JsonRead.Str(spec, "restartPolicy");
 
     /// <summary><c>containers</c>, the objects only.</summary>
     public IEnumerable<JsonObject> Containers => Items(spec, "containers");

@@ -105,6 +105,6 @@ internal readonly struct PodSpecView(JsonObject? spec)
     public IEnumerable<JsonObject> Volumes => Items(spec, "volumes");
 
     /// <summary>The objects of the array member <paramref name="key"/> of <paramref name="obj"/>; nothing when it is not an array.</summary>
-    public static IEnumerable<JsonObject> Items(JsonObject? obj, string key) =>
+    private static IEnumerable<JsonObject> Items(JsonObject? obj, string key) =>
         JsonRead.Arr(obj, key) is { } arr ? arr.OfType<JsonObject>() : [];
 }

@@ -3,6 +3,7 @@ using Portcullis.Server.Authorization.Rbac;
 using Portcullis.Server.Controllers;
 using Portcullis.Server.Registry;
 using Portcullis.Server.Serialization;
+using Portcullis.Server.Api.Views;
 
 namespace Portcullis.Analysis;
 
@@ -115,12 +116,11 @@ public sealed class AccessModel
             if (group == "" && apiVersion == "v1" && kind == "Pod")
             {
                 var o = Named(original, kind, namespaced: true);
-                var spec = o["spec"] as JsonObject;
-                var sa = JsonRead.StrOrEmpty(spec?["serviceAccountName"]);
-                if (sa.Length == 0) sa = JsonRead.StrOrEmpty(spec?["serviceAccount"]); // the deprecated alias, as the API server reads it
+                var pod = new PodView(o);
+                var sa = pod.ServiceAccountName;
+                if (sa.Length == 0) sa = JsonRead.StrOrEmpty(pod.Spec, "serviceAccount"); // the deprecated alias, as the API server reads it
                 if (sa.Length == 0) sa = "default";
-                read.Pods[(Meta.Namespace(o), Meta.Name(o))] = new PodInfo(Meta.Namespace(o), Meta.Name(o), sa,
-                    JsonRead.StrOrEmpty(spec?["nodeName"]), JsonRead.StrOrEmpty((o["status"] as JsonObject)?["phase"]));
+                read.Pods[(Meta.Namespace(o), Meta.Name(o))] = new PodInfo(Meta.Namespace(o), Meta.Name(o), sa, pod.NodeName, pod.Phase ?? "");
                 continue;
             }
             if (group == "" && apiVersion == "v1" && kind == "Secret")

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Serialization;
+using Portcullis.Server.Api.Views;
 
 namespace Portcullis.Server.Admission.Plugins;
 
@@ -11,11 +12,9 @@ namespace Portcullis.Server.Admission.Plugins;
 /// </summary>
 internal static class PodResources
 {
-    public static IEnumerable<JsonObject> Containers(JsonObject pod) =>
-        (pod["spec"]?["containers"] as JsonArray)?.OfType<JsonObject>() ?? [];
+    public static IEnumerable<JsonObject> Containers(JsonObject pod) => new PodView(pod).Containers;
 
-    public static IEnumerable<JsonObject> InitContainers(JsonObject pod) =>
-        (pod["spec"]?["initContainers"] as JsonArray)?.OfType<JsonObject>() ?? [];
+    public static IEnumerable<JsonObject> InitContainers(JsonObject pod) => new PodView(pod).InitContainers;
 
     public static Dictionary<string, Qty> ContainerRequests(JsonObject c) => ResourceLists.Read(c["resources"]?["requests"]);
 

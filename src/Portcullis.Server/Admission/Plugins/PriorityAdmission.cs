@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Portcullis.Server.Errors;
 using static Portcullis.Server.Admission.Plugins.PodAdmissionJson;
+using Portcullis.Server.Api.Views;
 
 namespace Portcullis.Server.Admission.Plugins;
 
@@ -97,7 +98,7 @@ public sealed class PriorityAdmission : IMutatingAdmission, IValidatingAdmission
     private async Task AdmitNewPodAsync(AdmissionRequest r, CancellationToken ct)
     {
         var spec = EnsureObj(r.Object, "spec");
-        var className = Str(spec, "priorityClassName");
+        var className = new PodSpecView(spec).PriorityClassName;
         long priority;
         string? preemptionPolicy;
         if (className.Length == 0)

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Serialization;
+using Portcullis.Server.Api.Views;
 
 namespace Portcullis.Server.Admission.Plugins;
 
@@ -188,7 +189,7 @@ internal sealed partial class PodEvaluator() : QuotaEvaluator("", "pods")
         "NotTerminating" => !IsTerminating(pod),
         "BestEffort" => PodResources.IsBestEffort(pod),
         "NotBestEffort" => !PodResources.IsBestEffort(pod),
-        "PriorityClass" => PriorityClassMatches(s, JsonRead.StrOrEmpty(pod["spec"]?["priorityClassName"])),
+        "PriorityClass" => PriorityClassMatches(s, new PodView(pod).PriorityClassName),
         "CrossNamespacePodAffinity" => CrossNamespaceAffinity(pod),
         _ => false,
     };
@@ -238,7 +239,7 @@ internal sealed partial class PodEvaluator() : QuotaEvaluator("", "pods")
     /// <summary>QuotaV1Pod: not in a terminal phase, and not past its deletion grace period.</summary>
     public static bool Charged(JsonObject pod, DateTimeOffset now)
     {
-        if (JsonRead.StrOrEmpty(pod["status"]?["phase"]) is "Failed" or "Succeeded") return false;
+        if (new PodView(pod).IsTerminal) return false;
         var m = pod["metadata"];
         if (m?["deletionTimestamp"] is JsonValue ts && m["deletionGracePeriodSeconds"] is JsonValue g
             && DateTimeOffset.TryParse(JsonRead.StrOrEmpty(ts), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at)

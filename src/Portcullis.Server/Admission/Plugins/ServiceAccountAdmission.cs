@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Portcullis.Server.Errors;
 using static Portcullis.Server.Admission.Plugins.PodAdmissionJson;
+using Portcullis.Server.Api.Views;
 
 namespace Portcullis.Server.Admission.Plugins;
 
@@ -81,8 +82,8 @@ public sealed class ServiceAccountAdmission : IMutatingAdmission, IValidatingAdm
         }
 
         var spec = EnsureObj(pod, "spec");
-        if (Str(spec, "serviceAccountName").Length == 0) spec["serviceAccountName"] = DefaultServiceAccountName;
-        var saName = Str(spec, "serviceAccountName");
+        if (new PodSpecView(spec).ServiceAccountName.Length == 0) spec["serviceAccountName"] = DefaultServiceAccountName;
+        var saName = new PodSpecView(spec).ServiceAccountName;
         spec["serviceAccount"] = saName; // the deprecated alias mirrors the name on the way out
 
         var sa = await GetServiceAccountAsync(r, saName, ct);
@@ -125,7 +126,7 @@ public sealed class ServiceAccountAdmission : IMutatingAdmission, IValidatingAdm
             return;
         }
 
-        var saName = Str(spec, "serviceAccountName");
+        var saName = new PodSpecView(spec).ServiceAccountName;
         if (saName.Length == 0)
             throw Forbidden(r, $"no service account specified for pod {r.Namespace}/{PodName(r)}");
         var sa = await GetServiceAccountAsync(r, saName, ct);
@@ -137,11 +138,11 @@ public sealed class ServiceAccountAdmission : IMutatingAdmission, IValidatingAdm
 
     private static void ValidateMirrorPod(AdmissionRequest r, JsonObject? spec)
     {
-        if (Str(spec, "serviceAccountName").Length > 0)
+        if (new PodSpecView(spec).ServiceAccountName.Length > 0)
             throw Forbidden(r, "a mirror pod may not reference service accounts");
         if (ReferencesAnySecret(spec))
             throw Forbidden(r, "a mirror pod may not reference secrets");
-        foreach (var v in Items(spec, "volumes"))
+        foreach (var v in new PodSpecView(spec).Volumes)
             foreach (var source in Items(Obj(v, "projected"), "sources"))
                 if (Obj(source, "serviceAccountToken") is not null)
                     throw Forbidden(r, "a mirror pod may not use ServiceAccountToken volume projections");
@@ -151,13 +152,12 @@ public sealed class ServiceAccountAdmission : IMutatingAdmission, IValidatingAdm
     private static bool ReferencesAnySecret(JsonObject? spec)
     {
         if (Arr(spec, "imagePullSecrets") is { Count: > 0 }) return true;
-        foreach (var list in new[] { "initContainers", "containers", "ephemeralContainers" })
-            foreach (var c in Items(spec, list))
-            {
-                if (Items(c, "envFrom").Any(e => Obj(e, "secretRef") is not null)) return true;
-                if (Items(c, "env").Any(e => Obj(Obj(e, "valueFrom"), "secretKeyRef") is not null)) return true;
-            }
-        foreach (var v in Items(spec, "volumes"))
+        foreach (var c in new PodSpecView(spec).AllContainers)
+        {
+            if (Items(c, "envFrom").Any(e => Obj(e, "secretRef") is not null)) return true;
+            if (Items(c, "env").Any(e => Obj(Obj(e, "valueFrom"), "secretKeyRef") is not null)) return true;
+        }
+        foreach (var v in new PodSpecView(spec).Volumes)
         {
             if (Obj(v, "azureFile") is { } az) { if (Str(az, "secretName").Length > 0) return true; continue; }
             if (Obj(v, "projected") is { } p)
@@ -208,15 +208,15 @@ public sealed class ServiceAccountAdmission : IMutatingAdmission, IValidatingAdm
     {
         var saName = Str(Obj(sa, "metadata"), "name");
         var mountable = Items(sa, "secrets").Select(s => Str(s, "name")).ToHashSet(StringComparer.Ordinal);
-        foreach (var v in Items(spec, "volumes"))
+        foreach (var v in new PodSpecView(spec).Volumes)
         {
             if (Obj(v, "secret") is not { } secret) continue;
             var secretName = Str(secret, "secretName");
             if (!mountable.Contains(secretName))
                 return $"volume with secret.secretName=\"{secretName}\" is not allowed because service account {saName} does not reference that secret";
         }
-        if (ContainerSecretError(Items(spec, "initContainers"), "init container", mountable, saName) is { } initError) return initError;
-        if (ContainerSecretError(Items(spec, "containers"), "container", mountable, saName) is { } containerError) return containerError;
+        if (ContainerSecretError(new PodSpecView(spec).InitContainers, "init container", mountable, saName) is { } initError) return initError;
+        if (ContainerSecretError(new PodSpecView(spec).Containers, "container", mountable, saName) is { } containerError) return containerError;
 
         var pullSecrets = Items(sa, "imagePullSecrets").Select(s => Str(s, "name")).ToHashSet(StringComparer.Ordinal);
         var i = 0;
@@ -256,14 +256,14 @@ public sealed class ServiceAccountAdmission : IMutatingAdmission, IValidatingAdm
 
     private async Task LimitEphemeralContainerSecretReferencesAsync(AdmissionRequest r, JsonObject? spec, CancellationToken ct)
     {
-        var saName = Str(spec, "serviceAccountName");
+        var saName = new PodSpecView(spec).ServiceAccountName;
         if (saName.Length == 0)
             throw Forbidden(r, $"no service account specified for pod {r.Namespace}/{PodName(r)}");
         var sa = await GetServiceAccountAsync(r, saName, ct);
         if (!EnforcesMountableSecrets(sa)) return;
         var mountable = Items(sa, "secrets").Select(s => Str(s, "name")).ToHashSet(StringComparer.Ordinal);
         // Upstream returns these as plain errors, not wrapped in Forbidden.
-        if (ContainerSecretError(Items(spec, "ephemeralContainers"), "ephemeral container", mountable, Str(Obj(sa, "metadata"), "name")) is { } error)
+        if (ContainerSecretError(new PodSpecView(spec).EphemeralContainers, "ephemeral container", mountable, Str(Obj(sa, "metadata"), "name")) is { } error)
             throw Plain(error);
     }
 
@@ -271,7 +271,7 @@ public sealed class ServiceAccountAdmission : IMutatingAdmission, IValidatingAdm
     private void MountToken(JsonObject spec)
     {
         string? volumeName = null;
-        foreach (var v in Items(spec, "volumes"))
+        foreach (var v in new PodSpecView(spec).Volumes)
         {
             var name = Str(v, "name");
             if (name.StartsWith(VolumeNamePrefix, StringComparison.Ordinal)) { volumeName = name; break; }
@@ -280,14 +280,14 @@ public sealed class ServiceAccountAdmission : IMutatingAdmission, IValidatingAdm
         volumeName ??= VolumeNamePrefix + _randomString(5);
 
         var needsVolume = false;
-        foreach (var list in new[] { "initContainers", "containers" })
-            foreach (var c in Items(spec, list))
-            {
-                if (Items(c, "volumeMounts").Any(m => Str(m, "mountPath") == TokenMountPath)) continue;
-                if (c["volumeMounts"] is not JsonArray mounts) c["volumeMounts"] = mounts = [];
-                mounts.Add((JsonNode)new JsonObject { ["name"] = volumeName, ["readOnly"] = true, ["mountPath"] = TokenMountPath });
-                needsVolume = true;
-            }
+        var specView = new PodSpecView(spec);
+        foreach (var c in specView.InitContainers.Concat(specView.Containers))
+        {
+            if (Items(c, "volumeMounts").Any(m => Str(m, "mountPath") == TokenMountPath)) continue;
+            if (c["volumeMounts"] is not JsonArray mounts) c["volumeMounts"] = mounts = [];
+            mounts.Add((JsonNode)new JsonObject { ["name"] = volumeName, ["readOnly"] = true, ["mountPath"] = TokenMountPath });
+            needsVolume = true;
+        }
 
         if (hasVolume || !needsVolume) return;
         if (spec["volumes"] is not JsonArray volumes) spec["volumes"] = volumes = [];

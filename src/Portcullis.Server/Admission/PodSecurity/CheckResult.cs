@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Serialization;
+using Portcullis.Server.Api.Views;
 
 namespace Portcullis.Server.Admission.PodSecurity;
 
@@ -84,22 +85,10 @@ public sealed class PodView(JsonObject? metadata, JsonObject? spec, bool relaxFo
     public bool IsWindows => Json.Str(Json.Obj(Spec, "os"), "name") == "windows";
 
     /// <summary>Init containers, containers, then ephemeral containers (upstream's visitContainers).</summary>
-    public IEnumerable<JsonObject> Containers()
-    {
-        foreach (var field in (string[])["initContainers", "containers", "ephemeralContainers"])
-        {
-            if (Spec[field] is not JsonArray arr) continue;
-            foreach (var c in arr)
-                if (c is JsonObject o) yield return o;
-        }
-    }
+    public IEnumerable<JsonObject> Containers() => new PodSpecView(Spec).AllContainers;
 
-    public IEnumerable<JsonObject> Volumes()
-    {
-        if (Spec["volumes"] is not JsonArray arr) yield break;
-        foreach (var v in arr)
-            if (v is JsonObject o) yield return o;
-    }
+    /// <summary>The volumes, the objects only.</summary>
+    public IEnumerable<JsonObject> Volumes() => new PodSpecView(Spec).Volumes;
 
     /// <summary>The string value of an annotation, or null when absent.</summary>
     public string? Annotation(string key) => JsonRead.Str(Annotations, key);

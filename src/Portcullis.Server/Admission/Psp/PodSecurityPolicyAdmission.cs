@@ -3,6 +3,7 @@ using Portcullis.Server.Authentication;
 using Portcullis.Server.Authorization;
 using Portcullis.Server.Errors;
 using static Portcullis.Server.Admission.Plugins.PodAdmissionJson;
+using Portcullis.Server.Api.Views;
 
 namespace Portcullis.Server.Admission.Psp;
 
@@ -77,7 +78,7 @@ public sealed class PodSecurityPolicyAdmission(
         AdmissionRequest r, bool mutationAllowed, string hint, CancellationToken ct)
     {
         var pod = r.Object;
-        var saName = Str(Obj(pod, "spec"), "serviceAccountName");
+        var saName = new PodView(pod).ServiceAccountName;
         UserInfo? sa = saName.Length == 0 ? null : new UserInfo($"system:serviceaccount:{r.Namespace}:{saName}", "",
             ["system:serviceaccounts", "system:serviceaccounts:" + r.Namespace], UserInfo.NoExtra);
 

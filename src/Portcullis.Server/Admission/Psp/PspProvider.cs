@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Serialization;
+using Portcullis.Server.Api.Views;
 
 namespace Portcullis.Server.Admission.Psp;
 
@@ -328,7 +329,7 @@ public sealed class PspProvider
         var allowed = Strings(_spec, "volumes");
         var allowAll = allowed.Contains("*");
         var i = 0;
-        foreach (var v in Arr(spec, "volumes")?.OfType<JsonObject>() ?? [])
+        foreach (var v in new PodSpecView(spec).Volumes)
         {
             var path = $"spec.volumes[{i++}]";
             var fsType = v.Select(kv => kv.Key).Where(VolumeFsTypes.ContainsKey).Select(k => VolumeFsTypes[k]).FirstOrDefault();

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Schema;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Registry;
+using Portcullis.Server.Api.Views;
 
 namespace Portcullis.Server.Authentication.ServiceAccounts;
 
@@ -146,11 +147,12 @@ public sealed class TokenRequestLogic(ServiceAccountTokenIssuer issuer, TokenReq
             case "Pod":
             {
                 var pod = await getters.Pods(ns, refName, ct) ?? throw ApiErrors.NotFound("pods", "", refName);
-                if (TokenObjectFields.Str(pod, "spec", "serviceAccountName") != saName)
+                var podView = new PodView(pod);
+                if (podView.ServiceAccountName != saName)
                     throw ApiErrors.BadRequest($"cannot bind token for serviceaccount {Serialization.GoText.Quote(saName)} to pod running with different serviceaccount name.");
                 uid = TokenObjectFields.Uid(pod);
                 BoundObjectReference? node = null;
-                var nodeName = TokenObjectFields.Str(pod, "spec", "nodeName");
+                var nodeName = podView.NodeName;
                 if (nodeName.Length > 0)
                 {
                     // A node that cannot be found still gets its name recorded.

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Schema;
+using Portcullis.Server.Api.Views;
 
 namespace Portcullis.Server.Controllers.Node;
 
@@ -41,7 +42,7 @@ public static class PodStatusWriter
         var status = pod["status"] as JsonObject ?? new JsonObject();
         var spec = pod["spec"] as JsonObject ?? new JsonObject();
         var exitCode = pod["metadata"]?["annotations"]?[ExitCodeAnnotation]?.GetValue<string>() is { } code && int.TryParse(code, out var c) ? c : (int?)null;
-        var restartPolicy = spec["restartPolicy"]?.GetValue<string>() ?? "Always";
+        var restartPolicy = new PodView(pod).RestartPolicy ?? "Always";
         var finished = exitCode is not null && restartPolicy != "Always";
         var scheduledAt = ((status["conditions"] as JsonArray) ?? []).FirstOrDefault(x => x?["type"]?.GetValue<string>() == "PodScheduled")?["lastTransitionTime"]?.GetValue<string>() ?? t;
         JsonObject Condition(string type, string st, string? reason = null) => Cond(type, st, type == "PodScheduled" ? scheduledAt : type == "Initialized" ? scheduledAt : t, reason);

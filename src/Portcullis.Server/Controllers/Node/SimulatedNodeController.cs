@@ -3,11 +3,13 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Portcullis.Server.Api.Schema;
+using Portcullis.Server.Api.Views;
 using Portcullis.Server.Authentication;
 using Portcullis.Server.Controllers.Events;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Http.Handlers;
 using Portcullis.Server.Registry;
+using Portcullis.Server.Serialization;
 using Portcullis.Server.Storage;
 
 namespace Portcullis.Server.Controllers.Node;
@@ -146,8 +148,11 @@ public sealed partial class SimulatedNodeController(SystemClient client, NodeIde
     /// <summary>Each pod's facts by key, with the revision they were read from (reconcile loop only).</summary>
     private readonly Dictionary<string, (long Revision, PodFacts Facts)> _facts = new(StringComparer.Ordinal);
 
-    private static PodFacts FactsOf(JsonObject p) => new(Meta.Uid(p), p["spec"]?["nodeName"]?.GetValue<string>() ?? "",
-        p["status"]?["phase"]?.GetValue<string>(), p["status"]?["podIP"]?.GetValue<string>(), Meta.IsDeleting(p));
+    private static PodFacts FactsOf(JsonObject p)
+    {
+        var view = new PodView(p);
+        return new(Meta.Uid(p), view.NodeName, view.Phase, view.PodIp, Meta.IsDeleting(p));
+    }
 
     private async Task ReconcilePodsAsync(CancellationToken ct)
     {
@@ -196,7 +201,8 @@ public sealed partial class SimulatedNodeController(SystemClient client, NodeIde
             var name = Meta.Name(pod);
             var uid = Meta.Uid(pod);
             seen.Add(uid);
-            var nodeName = pod["spec"]?["nodeName"]?.GetValue<string>() ?? "";
+            var view = new PodView(pod);
+            var nodeName = view.NodeName;
             try
             {
                 if (Meta.IsDeleting(pod))
@@ -206,7 +212,7 @@ public sealed partial class SimulatedNodeController(SystemClient client, NodeIde
                     if (nodeName == node.Name && (runtime is null || runtime.TryTerminate(pod)) && Meta.Finalizers(pod).Count == 0)
                     {
                         // (The process runtime records its own Killing events when it stops the containers.)
-                        if (runtime is null && pod["status"]?["phase"]?.GetValue<string>() == "Running")
+                        if (runtime is null && view.Phase == "Running")
                             foreach (var (c, path) in Containers(pod, initContainers: false))
                                 await KubeletEventAsync(EventRecorder.Reference(pod, "v1", "Pod", path), "Normal", "Killing", $"Stopping container {c}", ct);
                         await pods.DeleteAsync(ns, name, new DeleteOptions(Kubelet, GracePeriodSeconds: 0, PreconditionUid: uid), ct);
@@ -228,20 +234,19 @@ public sealed partial class SimulatedNodeController(SystemClient client, NodeIde
                 if (runtime is not null)
                 {
                     live.Add(uid);
-                    var phase = pod["status"]?["phase"]?.GetValue<string>();
                     // A finished pod is not started again (after a server restart, say).
-                    if (runtime.PodIp(uid) is null && phase is "Succeeded" or "Failed") continue;
-                    if (runtime.PodIp(uid) is null && pod["status"]?["podIP"] is null)
+                    if (runtime.PodIp(uid) is null && view.IsTerminal) continue;
+                    if (runtime.PodIp(uid) is null && view.PodIp is null)
                     {
                         if (admitted >= node.MaxPods) { await RejectAsync(pods, pod, admitted, ct); continue; }
                         admitted++;
                     }
-                    var podIp = runtime.PodIp(uid) ?? pod["status"]?["podIP"]?.GetValue<string>() ?? _ips.Allocate();
+                    var podIp = runtime.PodIp(uid) ?? view.PodIp ?? _ips.Allocate();
                     if (podIp is null) { await NoIpAsync(pod, ct); continue; }
                     runtime.Run(pod, podIp);
                     continue;
                 }
-                if (pod["status"]?["phase"]?.GetValue<string>() != "Pending") continue;
+                if (view.Phase != "Pending") continue;
                 // A pod bound here by someone else than the scheduler is still admitted against max pods.
                 if (admitted >= node.MaxPods) { await RejectAsync(pods, pod, admitted, ct); continue; }
                 var ip = _ips.Allocate();
@@ -345,20 +350,21 @@ public sealed partial class SimulatedNodeController(SystemClient client, NodeIde
     /// <summary>The containers the kubelet starts, with the field path its events name them by.</summary>
     private static IEnumerable<(string Name, string FieldPath)> Containers(JsonObject pod, bool initContainers)
     {
-        var lists = initContainers ? new[] { "initContainers", "containers" } : ["containers"];
-        foreach (var list in lists)
-            foreach (var c in pod["spec"]?[list] as JsonArray ?? [])
-                if (c?["name"]?.GetValue<string>() is { } name)
-                    yield return (name, $"spec.{list}{{{name}}}");
+        var view = new PodView(pod);
+        if (initContainers)
+            foreach (var c in view.InitContainers)
+                if (JsonRead.Str(c, "name") is { } name) yield return (name, $"spec.initContainers{{{name}}}");
+        foreach (var c in view.Containers)
+            if (JsonRead.Str(c, "name") is { } name) yield return (name, $"spec.containers{{{name}}}");
     }
 
     /// <summary>What the kubelet reports while it starts a pod's containers: the image pull, then create and start.</summary>
     private async Task StartContainersEventsAsync(JsonObject pod, CancellationToken ct)
     {
         var events = new KubeletEvents(_events, node);
-        foreach (var list in new[] { "initContainers", "containers" })
-            foreach (var c in (pod["spec"]?[list] as JsonArray ?? []).OfType<JsonObject>())
-                await events.StartSucceededAsync(pod, c, list == "initContainers", ct);
+        var view = new PodView(pod);
+        foreach (var c in view.InitContainers) await events.StartSucceededAsync(pod, c, init: true, ct);
+        foreach (var c in view.Containers) await events.StartSucceededAsync(pod, c, init: false, ct);
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "node: {What} failed; retrying")]

@@ -6,6 +6,7 @@ using Portcullis.Server.Api.Schema;
 using Portcullis.Server.Authorization;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Registry;
+using Portcullis.Server.Api.Views;
 
 namespace Portcullis.Server.Http.Handlers;
 
@@ -44,7 +45,7 @@ public sealed class BindingHandler(Func<ResourceDefinition, GenericStore> stores
         {
             if (Meta.IsDeleting(pod)) throw ApiErrors.Conflict("pods", "", podName, "pod is being deleted, cannot be assigned to a host");
             var spec = pod["spec"] as JsonObject ?? new JsonObject();
-            var current = spec["nodeName"]?.GetValue<string>() ?? "";
+            var current = new PodView(pod).NodeName;
             if (current.Length > 0)
                 throw ApiErrors.Conflict("pods", "", podName, $"pod {podName} is already assigned to node \"{current}\"");
             spec["nodeName"] = node;

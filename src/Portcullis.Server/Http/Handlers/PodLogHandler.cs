@@ -6,6 +6,7 @@ using Portcullis.Server.Authorization;
 using Portcullis.Server.Controllers.Node.Runtime;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Registry;
+using Portcullis.Server.Api.Views;
 
 namespace Portcullis.Server.Http.Handlers;
 
@@ -26,7 +27,7 @@ public sealed class PodLogHandler(Func<ResourceDefinition, GenericStore> stores,
         var pod = await stores(def).GetAsync(info.Namespace, info.Name, ctx.RequestAborted);
         var container = PodSubresources.Container(pod, Q("container"));
         var previous = PodSubresources.Bool(Q("previous"));
-        if (string.IsNullOrEmpty(pod["spec"]?["nodeName"]?.GetValue<string>()))
+        if (!new PodView(pod).IsScheduled)
         {
             // Not on a node yet: upstream answers an empty log.
             ctx.Response.StatusCode = 200;

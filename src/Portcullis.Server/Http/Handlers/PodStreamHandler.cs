@@ -7,6 +7,7 @@ using Portcullis.Server.Controllers.Node.Runtime;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Http.Streaming;
 using Portcullis.Server.Registry;
+using Portcullis.Server.Api.Views;
 
 namespace Portcullis.Server.Http.Handlers;
 
@@ -44,7 +45,7 @@ public sealed class PodStreamHandler(Func<ResourceDefinition, GenericStore> stor
 
         var pod = await stores(def).GetAsync(info.Namespace, info.Name, ctx.RequestAborted);
         var container = PodSubresources.Container(pod, q["container"].FirstOrDefault());
-        if (string.IsNullOrEmpty(pod["spec"]?["nodeName"]?.GetValue<string>()))
+        if (!new PodView(pod).IsScheduled)
             throw ApiErrors.BadRequest($"pod {info.Name} does not have a host assigned");
         if (runtime is null) throw PodSubresources.Simulated(info.Subresource);
         if (tty && stderr) stderr = false; // a terminal has one output stream
@@ -72,7 +73,7 @@ public sealed class PodStreamHandler(Func<ResourceDefinition, GenericStore> stor
             await ExecAsync(channels, running, command, stdin, stdout, stderr, tty, runtime.Namespaces, ct);
         else
         {
-            var spec = (pod["spec"]?["containers"] as JsonArray ?? []).OfType<JsonObject>()
+            var spec = new PodView(pod).Containers
                 .FirstOrDefault(c => c["name"]?.GetValue<string>() == container);
             var stdinOnce = spec?["stdinOnce"]?.GetValue<bool>() == true;
             await AttachAsync(channels, running.Process, stdin, stdout, stderr, stdinOnce, ct);

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using Portcullis.Server.Errors;
+using Portcullis.Server.Api.Views;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Http.Handlers;
 
@@ -13,9 +15,9 @@ internal static class PodSubresources
     public static string Container(JsonObject pod, string? requested)
     {
         var name = pod["metadata"]?["name"]?.GetValue<string>() ?? "";
-        var spec = pod["spec"] as JsonObject ?? new JsonObject();
-        var containers = Names(spec, "containers");
-        var all = Names(spec, "initContainers").Concat(containers).Concat(Names(spec, "ephemeralContainers")).ToList();
+        var view = new PodView(pod);
+        var containers = Names(view.Containers);
+        var all = Names(view.AllContainers);
         if (string.IsNullOrEmpty(requested))
         {
             return containers.Count switch
@@ -29,8 +31,8 @@ internal static class PodSubresources
         return requested;
     }
 
-    private static List<string> Names(JsonObject spec, string field) =>
-        (spec[field] as JsonArray ?? []).Select(c => c?["name"]?.GetValue<string>() ?? "").ToList();
+    private static List<string> Names(IEnumerable<JsonObject> containers) =>
+        containers.Select(c => JsonRead.StrOrEmpty(c, "name")).ToList();
 
     /// <summary>The simulated runtime runs nothing to stream from: say so, and name the flag that changes it.</summary>
     public static ApiException Simulated(string subresource) => ApiErrors.BadRequest(

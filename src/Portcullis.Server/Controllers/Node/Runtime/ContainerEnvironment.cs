@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Text;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Schema;
+using Portcullis.Server.Api.Views;
 
 namespace Portcullis.Server.Controllers.Node.Runtime;
 
@@ -132,8 +133,8 @@ public static class ContainerEnvironment
             case "metadata.uid": return Str(meta["uid"]);
             case "metadata.labels": return FormatMap(meta["labels"]);
             case "metadata.annotations": return FormatMap(meta["annotations"]);
-            case "spec.nodeName": return Str(pod["spec"]?["nodeName"]);
-            case "spec.serviceAccountName": return Str(pod["spec"]?["serviceAccountName"]);
+            case "spec.nodeName": return new PodView(pod).NodeName;
+            case "spec.serviceAccountName": return new PodView(pod).ServiceAccountName;
             case "status.hostIP": case "status.hostIPs": return hostIp;
             case "status.podIP": case "status.podIPs": return podIp;
         }
@@ -156,7 +157,7 @@ public static class ContainerEnvironment
     {
         var resource = rr["resource"]?.GetValue<string>() ?? "";
         var target = rr["containerName"]?.GetValue<string>() is { Length: > 0 } cn
-            ? ((pod["spec"]?["containers"] as JsonArray) ?? []).OfType<JsonObject>().FirstOrDefault(c => c["name"]?.GetValue<string>() == cn) ?? container
+            ? new PodView(pod).Containers.FirstOrDefault(c => c["name"]?.GetValue<string>() == cn) ?? container
             : container;
         var dot = resource.IndexOf('.');
         if (dot < 0) return "";

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using Portcullis.Server.Api.Views;
 
 namespace Portcullis.Server.Controllers.Node.Runtime;
 
@@ -38,7 +39,7 @@ public sealed partial class PodVolumes(string podDir, VolumeSources sources, Tim
     /// <summary>Writes every volume of the pod; throws <see cref="VolumeSetupException"/> for the first that cannot be set up.</summary>
     public async Task SyncAsync(JsonObject pod, string podIp, string hostIp, CancellationToken ct)
     {
-        foreach (var v in (pod["spec"]?["volumes"] as JsonArray ?? []).OfType<JsonObject>())
+        foreach (var v in new PodView(pod).Volumes)
         {
             var name = v["name"]?.GetValue<string>() ?? "";
             var dir = VolumeDir(name);
@@ -82,7 +83,7 @@ public sealed partial class PodVolumes(string podDir, VolumeSources sources, Tim
     /// <summary>The bind mounts for one container, from its volumeMounts.</summary>
     public IReadOnlyList<VolumeMount> MountsFor(JsonObject pod, JsonObject container)
     {
-        var volumes = (pod["spec"]?["volumes"] as JsonArray ?? []).OfType<JsonObject>()
+        var volumes = new PodView(pod).Volumes
             .ToDictionary(v => v["name"]?.GetValue<string>() ?? "", v => v);
         var mounts = new List<VolumeMount>();
         foreach (var m in (container["volumeMounts"] as JsonArray ?? []).OfType<JsonObject>())
@@ -165,7 +166,7 @@ public sealed partial class PodVolumes(string podDir, VolumeSources sources, Tim
                     value = ContainerEnvironment.FieldValue(pod, fr["fieldPath"]?.GetValue<string>() ?? "", podIp, hostIp);
                 else if (item["resourceFieldRef"] is JsonObject rr)
                 {
-                    var containers = (pod["spec"]?["containers"] as JsonArray ?? []).OfType<JsonObject>();
+                    var containers = new PodView(pod).Containers;
                     var target = containers.FirstOrDefault(c => c["name"]?.GetValue<string>() == rr["containerName"]?.GetValue<string>()) ?? containers.FirstOrDefault() ?? new JsonObject();
                     value = ContainerEnvironment.ResourceValue(pod, target, rr, sources.NodeAllocatable);
                 }

@@ -3,6 +3,8 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Registry;
+using Portcullis.Server.Api.Views;
+using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Controllers.Node.Runtime;
 
@@ -47,19 +49,18 @@ internal sealed partial class PodWorker
         Name = Meta.Name(pod);
         PodIp = podIp;
         PodDir = Path.Combine(rt.PodsDir, Uid);
-        Init = Containers("initContainers").Select(c => new ContainerState(c, true)).ToList();
-        App = Containers("containers").Select(c => new ContainerState(c, false) { WaitingReason = Init.Count > 0 ? "PodInitializing" : "ContainerCreating" }).ToList();
+        var view = new PodView(_pod);
+        Init = view.InitContainers.Select(ContainerName).Select(c => new ContainerState(c, true)).ToList();
+        App = view.Containers.Select(ContainerName).Select(c => new ContainerState(c, false) { WaitingReason = Init.Count > 0 ? "PodInitializing" : "ContainerCreating" }).ToList();
         _volumes = new PodVolumes(PodDir, rt.Volumes, rt.Time, rt.Log);
     }
 
-    private IEnumerable<string> Containers(string field) =>
-        (_pod["spec"]?[field] as JsonArray ?? []).OfType<JsonObject>().Select(c => c["name"]?.GetValue<string>() ?? "");
+    private static string ContainerName(JsonObject container) => JsonRead.StrOrEmpty(container, "name");
 
     private JsonObject Spec(string container, bool init) =>
-        (_pod["spec"]?[init ? "initContainers" : "containers"] as JsonArray ?? []).OfType<JsonObject>()
-            .First(c => c["name"]?.GetValue<string>() == container);
+        (init ? new PodView(_pod).InitContainers : new PodView(_pod).Containers).First(c => JsonRead.Str(c, "name") == container);
 
-    private string RestartPolicy => _pod["spec"]?["restartPolicy"]?.GetValue<string>() ?? "Always";
+    private string RestartPolicy => new PodView(_pod).RestartPolicy ?? "Always";
 
     public void Start() => _run = Task.Run(RunAsync);
 
@@ -414,8 +415,8 @@ internal sealed partial class PodWorker
             {
                 var phase = ProcessPodStatus.Phase(RestartPolicy, Init, App);
                 // A pod being deleted keeps its phase until its object is gone (the kubelet does not move it to a terminal phase).
-                if (Terminating && phase is "Succeeded" or "Failed" && cur["status"]?["phase"]?.GetValue<string>() is "Running" or "Pending")
-                    phase = cur["status"]!["phase"]!.GetValue<string>();
+                if (Terminating && phase is "Succeeded" or "Failed" && new PodView(cur).Phase is ("Running" or "Pending") and var current)
+                    phase = current;
                 ProcessPodStatus.Write(cur, phase, _sandboxReady, Init, App, _rt.Node.InternalIp, PodIp, _rt.Time.GetUtcNow());
             }
             Meta.Of(cur).Remove("resourceVersion");

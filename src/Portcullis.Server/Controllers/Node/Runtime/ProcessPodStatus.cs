@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Schema;
+using Portcullis.Server.Api.Views;
 
 namespace Portcullis.Server.Controllers.Node.Runtime;
 
@@ -79,8 +80,9 @@ public static class ProcessPodStatus
             status["podIPs"] = new JsonArray(new JsonObject { ["ip"] = podIp });
         }
         status["startTime"] ??= t;
-        var specInit = (pod["spec"]?["initContainers"] as JsonArray ?? []).OfType<JsonObject>().ToList();
-        var specApp = (pod["spec"]?["containers"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        var view = new PodView(pod);
+        var specInit = view.InitContainers.ToList();
+        var specApp = view.Containers.ToList();
         if (init.Count > 0) status["initContainerStatuses"] = Statuses(pod, specInit, init);
         status["containerStatuses"] = Statuses(pod, specApp, app);
         pod["status"] = status;

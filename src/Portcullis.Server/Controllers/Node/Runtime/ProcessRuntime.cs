@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Portcullis.Server.Authentication;
 using Portcullis.Server.Authentication.ServiceAccounts;
 using Portcullis.Server.Registry;
+using Portcullis.Server.Api.Views;
 
 namespace Portcullis.Server.Controllers.Node.Runtime;
 
@@ -130,7 +131,7 @@ public sealed partial class ProcessRuntime : IAsyncDisposable
         };
         if (audience is not null) spec["audiences"] = new JsonArray(audience);
         var request = new JsonObject { ["apiVersion"] = "authentication.k8s.io/v1", ["kind"] = "TokenRequest", ["metadata"] = new JsonObject(), ["spec"] = spec };
-        var sa = pod["spec"]?["serviceAccountName"]?.GetValue<string>() is { Length: > 0 } n ? n : "default";
+        var sa = new PodView(pod).ServiceAccountName is { Length: > 0 } n ? n : "default";
         var outcome = await tokens.CreateAsync(Meta.Namespace(pod), sa, request, getters, ct);
         var status = outcome.TokenRequest["status"]!;
         // The response, not the JWT, says when to renew (a shortened or extended lifetime shows here as the kubelet sees it).

@@ -10,7 +10,7 @@ namespace Portcullis.Server.Admission.PodSecurity;
 internal static class BaselineChecks
 {
     /// <summary>spec.hostNetwork / hostPID / hostIPC must be unset or false.</summary>
-    public static CheckResult HostNamespaces(PodView pod)
+    public static CheckResult HostNamespaces(PodSecurityTarget pod)
     {
         var found = new List<string>();
         if (Json.Bool(pod.Spec, "hostNetwork") == true) found.Add("hostNetwork=true");
@@ -20,7 +20,7 @@ internal static class BaselineChecks
     }
 
     /// <summary>No container may set securityContext.privileged=true.</summary>
-    public static CheckResult Privileged(PodView pod)
+    public static CheckResult Privileged(PodSecurityTarget pod)
     {
         var bad = pod.Containers()
             .Where(c => Json.Bool(Json.Obj(c, "securityContext"), "privileged") == true)
@@ -37,7 +37,7 @@ internal static class BaselineChecks
     ];
 
     /// <summary>capabilities.add may only hold the container runtime's default set.</summary>
-    public static CheckResult CapabilitiesBaseline(PodView pod)
+    public static CheckResult CapabilitiesBaseline(PodSecurityTarget pod)
     {
         var bad = new List<string>();
         var nonDefault = new List<string>();
@@ -61,7 +61,7 @@ internal static class BaselineChecks
     }
 
     /// <summary>No hostPath volumes.</summary>
-    public static CheckResult HostPathVolumes(PodView pod)
+    public static CheckResult HostPathVolumes(PodSecurityTarget pod)
     {
         var bad = pod.Volumes().Where(v => Json.Has(v, "hostPath")).Select(v => Json.Str(v, "name")).ToList();
         if (bad.Count == 0) return CheckResult.Allow;
@@ -69,7 +69,7 @@ internal static class BaselineChecks
     }
 
     /// <summary>No container port may set a hostPort.</summary>
-    public static CheckResult HostPorts(PodView pod)
+    public static CheckResult HostPorts(PodSecurityTarget pod)
     {
         var bad = new List<string>();
         var ports = new List<string>();
@@ -106,7 +106,7 @@ internal static class BaselineChecks
     /// AppArmor may not be unconfined: appArmorProfile.type (pod and containers) must be RuntimeDefault or
     /// Localhost, and the beta annotations must be empty, runtime/default or localhost/*.
     /// </summary>
-    public static CheckResult AppArmorProfile(PodView pod)
+    public static CheckResult AppArmorProfile(PodSecurityTarget pod)
     {
         var setters = new List<string>();
         var badValues = new List<string>();

@@ -12,12 +12,12 @@ internal static class BaselineChecks2
     public static readonly HashSet<string> SELinuxTypes1_0 = ["", "container_t", "container_init_t", "container_kvm_t"];
     public static readonly HashSet<string> SELinuxTypes1_31 = [.. SELinuxTypes1_0, "container_engine_t"];
 
-    public static CheckResult SELinuxOptions1_0(PodView pod) => SELinuxOptions(pod, SELinuxTypes1_0);
+    public static CheckResult SELinuxOptions1_0(PodSecurityTarget pod) => SELinuxOptions(pod, SELinuxTypes1_0);
 
-    public static CheckResult SELinuxOptions1_31(PodView pod) => SELinuxOptions(pod, SELinuxTypes1_31);
+    public static CheckResult SELinuxOptions1_31(PodSecurityTarget pod) => SELinuxOptions(pod, SELinuxTypes1_31);
 
     /// <summary>seLinuxOptions.type must be in the allowed set; user and role must be empty.</summary>
-    private static CheckResult SELinuxOptions(PodView pod, HashSet<string> allowedTypes)
+    private static CheckResult SELinuxOptions(PodSecurityTarget pod, HashSet<string> allowedTypes)
     {
         var setters = new List<string>();
         var badTypes = new List<string>();
@@ -65,7 +65,7 @@ internal static class BaselineChecks2
     }
 
     /// <summary>securityContext.procMount must be unset or "Default".</summary>
-    public static CheckResult ProcMount(PodView pod)
+    public static CheckResult ProcMount(PodSecurityTarget pod)
     {
         var bad = new List<string>();
         var types = new List<string>();
@@ -91,7 +91,7 @@ internal static class BaselineChecks2
         v == "runtime/default" || v == "docker/default" || v.StartsWith("localhost/", StringComparison.Ordinal);
 
     /// <summary>Before 1.19, the seccomp annotations must name runtime/default, docker/default or localhost/*.</summary>
-    public static CheckResult SeccompProfileBaseline1_0(PodView pod)
+    public static CheckResult SeccompProfileBaseline1_0(PodSecurityTarget pod)
     {
         var forbidden = new List<string>();
         if (pod.Annotation(SeccompPodAnnotation) is { } podValue && !ValidSeccompAnnotation(podValue))
@@ -109,7 +109,7 @@ internal static class BaselineChecks2
     }
 
     /// <summary>From 1.19, a seccompProfile.type that is set must be RuntimeDefault or Localhost.</summary>
-    public static CheckResult SeccompProfileBaseline1_19(PodView pod)
+    public static CheckResult SeccompProfileBaseline1_19(PodSecurityTarget pod)
     {
         var setters = new List<string>();
         var badValues = new List<string>();
@@ -160,13 +160,13 @@ internal static class BaselineChecks2
 
     public static readonly HashSet<string> Sysctls1_32 = [.. Sysctls1_29, "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem"];
 
-    public static CheckResult SysctlsV1_0(PodView pod) => Sysctls(pod, Sysctls1_0);
-    public static CheckResult SysctlsV1_27(PodView pod) => Sysctls(pod, Sysctls1_27);
-    public static CheckResult SysctlsV1_29(PodView pod) => Sysctls(pod, Sysctls1_29);
-    public static CheckResult SysctlsV1_32(PodView pod) => Sysctls(pod, Sysctls1_32);
+    public static CheckResult SysctlsV1_0(PodSecurityTarget pod) => Sysctls(pod, Sysctls1_0);
+    public static CheckResult SysctlsV1_27(PodSecurityTarget pod) => Sysctls(pod, Sysctls1_27);
+    public static CheckResult SysctlsV1_29(PodSecurityTarget pod) => Sysctls(pod, Sysctls1_29);
+    public static CheckResult SysctlsV1_32(PodSecurityTarget pod) => Sysctls(pod, Sysctls1_32);
 
     /// <summary>Only the namespaced, isolated ("safe") sysctls may be set.</summary>
-    private static CheckResult Sysctls(PodView pod, HashSet<string> allowed)
+    private static CheckResult Sysctls(PodSecurityTarget pod, HashSet<string> allowed)
     {
         var forbidden = new List<string>();
         if (Json.Arr(pod.PodSecurityContext, "sysctls") is { } arr)
@@ -181,7 +181,7 @@ internal static class BaselineChecks2
     }
 
     /// <summary>Neither pod nor containers may set windowsOptions.hostProcess=true.</summary>
-    public static CheckResult WindowsHostProcess(PodView pod)
+    public static CheckResult WindowsHostProcess(PodSecurityTarget pod)
     {
         var badContainers = pod.Containers()
             .Where(c => Json.Bool(Json.Obj(Json.Obj(c, "securityContext"), "windowsOptions"), "hostProcess") == true)

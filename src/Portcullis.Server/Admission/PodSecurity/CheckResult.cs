@@ -66,7 +66,7 @@ public sealed class AggregateCheckResult
 /// <summary>
 /// The pod (or pod template) a check looks at: its metadata and spec in upstream JSON shape.
 /// </summary>
-public sealed class PodView(JsonObject? metadata, JsonObject? spec, bool relaxForUserNamespacePods = false)
+public sealed class PodSecurityTarget(JsonObject? metadata, JsonObject? spec, bool relaxForUserNamespacePods = false)
 {
     public JsonObject Metadata { get; } = metadata ?? [];
     public JsonObject Spec { get; } = spec ?? [];

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace Portcullis.Server.Admission.PodSecurity;
 
 /// <summary>One revision of a check: applies from <see cref="MinimumVersion"/> until the next revision.</summary>
-public sealed record VersionedCheck(PolicyVersion MinimumVersion, Func<PodView, CheckResult> CheckPod,
+public sealed record VersionedCheck(PolicyVersion MinimumVersion, Func<PodSecurityTarget, CheckResult> CheckPod,
     IReadOnlyList<string>? OverrideCheckIds = null);
 
 /// <summary>
@@ -69,8 +69,8 @@ public sealed class PodSecurityEvaluator
         ]),
     ];
 
-    private readonly Dictionary<int, List<(string Id, Func<PodView, CheckResult> Fn)>> _baseline = [];
-    private readonly Dictionary<int, List<(string Id, Func<PodView, CheckResult> Fn)>> _restricted = [];
+    private readonly Dictionary<int, List<(string Id, Func<PodSecurityTarget, CheckResult> Fn)>> _baseline = [];
+    private readonly Dictionary<int, List<(string Id, Func<PodSecurityTarget, CheckResult> Fn)>> _restricted = [];
     private readonly bool _relaxForUserNamespacePods;
 
     /// <summary>The newest policy version with its own check revisions; newer versions evaluate as this one.</summary>
@@ -99,14 +99,14 @@ public sealed class PodSecurityEvaluator
         for (var v = 0; v <= max; v++)
         {
             var overrides = new HashSet<string>(StringComparer.Ordinal);
-            var restrictedAtV = new List<(string, Func<PodView, CheckResult>)>();
+            var restrictedAtV = new List<(string, Func<PodSecurityTarget, CheckResult>)>();
             foreach (var id in restrictedIds)
             {
                 if (RevisionAt(byId[id], v) is not { } rev) continue;
                 restrictedAtV.Add((id, rev.CheckPod));
                 foreach (var o in rev.OverrideCheckIds ?? []) overrides.Add(o);
             }
-            var baselineAtV = new List<(string, Func<PodView, CheckResult>)>();
+            var baselineAtV = new List<(string, Func<PodSecurityTarget, CheckResult>)>();
             foreach (var id in baselineIds)
                 if (RevisionAt(byId[id], v) is { } rev) baselineAtV.Add((id, rev.CheckPod));
 
@@ -157,7 +157,7 @@ public sealed class PodSecurityEvaluator
         }
     }
 
-    private List<(string Id, Func<PodView, CheckResult> Fn)> ChecksFor(LevelVersion lv)
+    private List<(string Id, Func<PodSecurityTarget, CheckResult> Fn)> ChecksFor(LevelVersion lv)
     {
         if (lv.Level == PodSecurityLevel.Privileged) return [];
         var minor = MaxVersion.Older(lv.Version) ? MaxVersion.Minor : lv.Version.Minor;
@@ -173,7 +173,7 @@ public sealed class PodSecurityEvaluator
     {
         var checks = ChecksFor(lv);
         if (checks.Count == 0) return [];
-        var view = new PodView(podMetadata, podSpec, _relaxForUserNamespacePods);
+        var view = new PodSecurityTarget(podMetadata, podSpec, _relaxForUserNamespacePods);
         var results = new List<CheckResult>(checks.Count);
         foreach (var (_, fn) in checks) results.Add(fn(view));
         return results;

@@ -4,7 +4,7 @@ namespace Portcullis.Server.Admission.PodSecurity;
 internal static class RestrictedChecks
 {
     /// <summary>Every container must set allowPrivilegeEscalation=false.</summary>
-    public static CheckResult AllowPrivilegeEscalation1_8(PodView pod)
+    public static CheckResult AllowPrivilegeEscalation1_8(PodSecurityTarget pod)
     {
         var bad = pod.Containers()
             .Where(c => Json.Bool(Json.Obj(c, "securityContext"), "allowPrivilegeEscalation") != false)
@@ -15,11 +15,11 @@ internal static class RestrictedChecks
     }
 
     /// <summary>From 1.25, Windows pods (spec.os.name=windows) are exempt: the field is invalid for them.</summary>
-    public static CheckResult AllowPrivilegeEscalation1_25(PodView pod) =>
+    public static CheckResult AllowPrivilegeEscalation1_25(PodSecurityTarget pod) =>
         pod.IsWindows ? CheckResult.Allow : AllowPrivilegeEscalation1_8(pod);
 
     /// <summary>Containers must drop ALL and may only add NET_BIND_SERVICE.</summary>
-    public static CheckResult CapabilitiesRestricted1_22(PodView pod)
+    public static CheckResult CapabilitiesRestricted1_22(PodSecurityTarget pod)
     {
         var missingDropAll = new List<string>();
         var addingForbidden = new List<string>();
@@ -53,7 +53,7 @@ internal static class RestrictedChecks
         return details.Count > 0 ? CheckResult.Forbid("unrestricted capabilities", string.Join("; ", details)) : CheckResult.Allow;
     }
 
-    public static CheckResult CapabilitiesRestricted1_25(PodView pod) =>
+    public static CheckResult CapabilitiesRestricted1_25(PodSecurityTarget pod) =>
         pod.IsWindows ? CheckResult.Allow : CapabilitiesRestricted1_22(pod);
 
     private static readonly string[] AllowedVolumeSources =
@@ -68,7 +68,7 @@ internal static class RestrictedChecks
     ];
 
     /// <summary>Inline volumes are limited to the core, non-host types.</summary>
-    public static CheckResult RestrictedVolumes(PodView pod)
+    public static CheckResult RestrictedVolumes(PodSecurityTarget pod)
     {
         var badVolumes = new List<string>();
         var badTypes = new List<string>();
@@ -87,7 +87,7 @@ internal static class RestrictedChecks
     }
 
     /// <summary>runAsNonRoot=true on the pod or on every container; no explicit false anywhere.</summary>
-    public static CheckResult RunAsNonRoot(PodView pod)
+    public static CheckResult RunAsNonRoot(PodSecurityTarget pod)
     {
         if (pod.RelaxForUserNamespace) return CheckResult.Allow;
 
@@ -122,7 +122,7 @@ internal static class RestrictedChecks
     }
 
     /// <summary>Neither pod nor container may set runAsUser=0.</summary>
-    public static CheckResult RunAsUser1_23(PodView pod)
+    public static CheckResult RunAsUser1_23(PodSecurityTarget pod)
     {
         if (pod.RelaxForUserNamespace) return CheckResult.Allow;
 
@@ -137,7 +137,7 @@ internal static class RestrictedChecks
     }
 
     /// <summary>seccompProfile.type must be RuntimeDefault or Localhost, set on the pod or every container.</summary>
-    public static CheckResult SeccompProfileRestricted1_19(PodView pod)
+    public static CheckResult SeccompProfileRestricted1_19(PodSecurityTarget pod)
     {
         var setters = new List<string>();
         var badValues = new List<string>();
@@ -181,6 +181,6 @@ internal static class RestrictedChecks
         return CheckResult.Allow;
     }
 
-    public static CheckResult SeccompProfileRestricted1_25(PodView pod) =>
+    public static CheckResult SeccompProfileRestricted1_25(PodSecurityTarget pod) =>
         pod.IsWindows ? CheckResult.Allow : SeccompProfileRestricted1_19(pod);
 }

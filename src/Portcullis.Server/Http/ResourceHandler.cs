@@ -79,14 +79,19 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
                     // Rows of served objects: their cells, and their metadata spliced from the kept bytes.
                     if (includeObject != "Object" && await store.ListEncodedAsync(info.Namespace, options, ct) is { } served)
                     {
-                        // Rows are independent: a long list makes them on every core.
-                        var made = new byte[served.Items.Count][];
-                        if (made.Length < ParallelRows)
-                            for (var i = 0; i < made.Length; i++) made[i] = Conversions.TableRowBytes(def, served.Items[i], includeObject, now);
-                        else
-                            Parallel.For(0, made.Length, i => made[i] = Conversions.TableRowBytes(def, served.Items[i], includeObject, now));
-                        await Responses.WriteSplicedAsync(ctx, n.ContentType, Conversions.EmptyTable(def, served.Metadata, null), made.Length,
-                            i => made[i].Length, (i, w) => System.Buffers.BuffersExtensions.Write(w, made[i]));
+                        // Rows are made a run at a time as the answer is written (chunked), so a long list's rows are
+                        // never all alive; rows are independent, so a long run is made on every core.
+                        var items = served.Items;
+                        var made = new byte[Math.Min(items.Count, Responses.SplicedChunk)][];
+                        await Responses.WriteSplicedAsync(ctx, n.ContentType, Conversions.EmptyTable(def, served.Metadata, null), items.Count,
+                            null, (i, w) => System.Buffers.BuffersExtensions.Write(w, made[i % made.Length]),
+                            (start, end) =>
+                            {
+                                if (end - start < ParallelRows)
+                                    for (var i = start; i < end; i++) made[i - start] = Conversions.TableRowBytes(def, items[i], includeObject, now);
+                                else
+                                    Parallel.For(start, end, i => made[i - start] = Conversions.TableRowBytes(def, items[i], includeObject, now));
+                            });
                         return;
                     }
                     var rows = new List<byte[]>();

@@ -97,31 +97,45 @@ public static class Responses
     /// Writes <paramref name="envelope"/> as compact JSON (200) with <paramref name="count"/> elements,
     /// already encoded, in its last field (an empty array): the envelope is written by the same writer
     /// and the elements go between its brackets, so the bytes are those of the whole object written at
-    /// once. Flushed as it goes, so the answer is never held twice.
+    /// once. Flushed as it goes, so the answer is never held twice. With <paramref name="length"/> the
+    /// answer has a Content-Length; without, it is sent chunked, and <paramref name="prepare"/> is told
+    /// each run of up to <see cref="SplicedChunk"/> elements before they are written, so a caller can
+    /// make them a run at a time.
     /// </summary>
     internal static async Task WriteSplicedAsync(HttpContext ctx, string contentType, JsonObject envelope, int count,
-        Func<int, int> length, Action<int, IBufferWriter<byte>> write)
+        Func<int, int>? length, Action<int, IBufferWriter<byte>> write, Action<int, int>? prepare = null)
     {
         var head = new ArrayBufferWriter<byte>(512);
         GoJsonWriter.Write(head, envelope, pretty: false);
         var open = head.WrittenMemory[..^2]; // up to and including the last field's "["
-        long total = head.WrittenCount + 1; // the envelope, its closing "]}" and the final newline
-        for (var i = 0; i < count; i++) total += length(i);
-        if (count > 1) total += count - 1;
         ctx.Response.StatusCode = 200;
         ctx.Response.ContentType = contentType;
-        ctx.Response.ContentLength = total;
+        if (length is not null)
+        {
+            long total = head.WrittenCount + 1; // the envelope, its closing "]}" and the final newline
+            for (var i = 0; i < count; i++) total += length(i);
+            if (count > 1) total += count - 1;
+            ctx.Response.ContentLength = total;
+        }
         var body = ctx.Response.BodyWriter;
         body.Write(open.Span);
-        for (var i = 0; i < count; i++)
+        for (var start = 0; start < count; start += SplicedChunk)
         {
-            if (i > 0) body.Write(","u8);
-            write(i, body);
-            if (body.UnflushedBytes > 1 << 16) await body.FlushAsync(ctx.RequestAborted);
+            var end = Math.Min(count, start + SplicedChunk);
+            prepare?.Invoke(start, end);
+            for (var i = start; i < end; i++)
+            {
+                if (i > 0) body.Write(","u8);
+                write(i, body);
+                if (body.UnflushedBytes > 1 << 16) await body.FlushAsync(ctx.RequestAborted);
+            }
         }
         body.Write("]}\n"u8);
         await body.FlushAsync(ctx.RequestAborted);
     }
+
+    /// <summary>How many elements <see cref="WriteSplicedAsync"/> hands to its caller's <c>prepare</c> at a time.</summary>
+    internal const int SplicedChunk = 1024;
 
     public static Task WriteErrorAsync(HttpContext ctx, ApiException e) => WriteObjectAsync(ctx, e.Code, e.ToStatus());
 }

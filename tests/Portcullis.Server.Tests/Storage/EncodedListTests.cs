@@ -266,6 +266,47 @@ public sealed class EncodedListTests : TempSqliteTest
         Assert.Equal(item.WrittenCount, ok.ItemLength);
     }
 
+    /// <summary>
+    /// Without lengths the spliced answer is sent chunked, its elements prepared a run at a time,
+    /// and its bytes are those written with a Content-Length.
+    /// </summary>
+    [Fact]
+    public async Task SplicedAnswer_WithoutLengths_IsPreparedInRuns_AndTheSameBytes()
+    {
+        var count = 2 * Responses.SplicedChunk + 7;
+        var elements = Enumerable.Range(0, count).Select(i => System.Text.Encoding.UTF8.GetBytes($$"""{"n":{{i}}}""")).ToArray();
+        var envelope = new JsonObject { ["kind"] = "Table", ["rows"] = new JsonArray() };
+
+        async Task<(byte[] Body, long? Length)> Write(bool withLengths, List<(int, int)> runs)
+        {
+            var ctx = new DefaultHttpContext();
+            var body = new MemoryStream();
+            ctx.Response.Body = body;
+            var prepared = new bool[count];
+            await Responses.WriteSplicedAsync(ctx, "application/json", envelope, count,
+                withLengths ? i => elements[i].Length : null,
+                (i, w) =>
+                {
+                    Assert.True(withLengths || prepared[i], $"element {i} written before it was prepared");
+                    w.Write(elements[i]);
+                },
+                (start, end) =>
+                {
+                    runs.Add((start, end));
+                    for (var i = start; i < end; i++) prepared[i] = true;
+                });
+            return (body.ToArray(), ctx.Response.ContentLength);
+        }
+
+        var runs = new List<(int, int)>();
+        var (chunked, noLength) = await Write(false, runs);
+        var (whole, length) = await Write(true, new List<(int, int)>());
+        Assert.Null(noLength);
+        Assert.Equal(whole.Length, length);
+        Assert.Equal(System.Text.Encoding.UTF8.GetString(whole), System.Text.Encoding.UTF8.GetString(chunked));
+        Assert.Equal([(0, Responses.SplicedChunk), (Responses.SplicedChunk, 2 * Responses.SplicedChunk), (2 * Responses.SplicedChunk, count)], runs);
+    }
+
     [Fact]
     public async Task FieldSelectors_AreLeftToTheDecodedList()
     {

@@ -31,13 +31,16 @@ public static class ObjectShaper
 
     // Two paths travel down: `path` names the value exactly (spec.containers[0].name: unknown fields),
     // `goPath` is what Go's decoder names in type errors: struct fields only, no indices, no map keys.
+    // Only a caller that collects problems reads them, so without one they stay empty (not built).
     private static JsonObject ShapeStruct(JsonObject input, StructSchema schema, string path, string goPath, DecodeProblems? problems)
     {
         var output = new JsonObject();
         foreach (var f in schema.Fields)
         {
             input.TryGetPropertyValue(f.JsonName, out var value);
-            var shaped = ShapeField(value, f, Join(path, f.JsonName), Join(goPath, f.JsonName), problems, schema);
+            var shaped = problems is null
+                ? ShapeField(value, f, "", "", null, schema)
+                : ShapeField(value, f, Join(path, f.JsonName), Join(goPath, f.JsonName), problems, schema);
             if (shaped.Emit) output[f.JsonName] = shaped.Node;
         }
         if (problems is not null)
@@ -111,7 +114,7 @@ public static class ObjectShaper
                 var result = new JsonArray();
                 for (var i = 0; i < a.Count; i++)
                 {
-                    var ip = $"{path}[{i}]";
+                    var ip = problems is null ? "" : $"{path}[{i}]";
                     var item = a[i];
                     JsonNode? v = item is null ? ZeroOfElement(t.Elem!) : ShapeValue(item, t.Elem!, ip, goPath, problems, owner, null);
                     result.Add(v);
@@ -127,7 +130,7 @@ public static class ObjectShaper
                 foreach (var k in keys)
                 {
                     var item = m[k];
-                    result[k] = item is null ? ZeroOfElement(t.Elem!) : ShapeValue(item, t.Elem!, Join(path, k), goPath, problems, owner, null);
+                    result[k] = item is null ? ZeroOfElement(t.Elem!) : ShapeValue(item, t.Elem!, problems is null ? "" : Join(path, k), goPath, problems, owner, null);
                 }
                 return result;
             }

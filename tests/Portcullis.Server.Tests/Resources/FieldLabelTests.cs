@@ -43,4 +43,13 @@ public sealed class FieldLabelTests
         Assert.Equal(["spec.nodeName", "spec.port"], map.Keys.Order());
         Assert.Equal("8080", map["spec.port"](Parse(Doc)));
     }
+
+    /// <summary>A field Go always has reads as its zero when the JSON leaves it out, and as itself otherwise.</summary>
+    [Fact]
+    public void AtOr_AbsentIsGosZero()
+    {
+        Assert.Equal("false", FieldLabel.AtOr("false", "spec", "unschedulable")(Parse("""{"spec":{}}""")));
+        Assert.Equal("true", FieldLabel.AtOr("false", "spec", "unschedulable")(Parse("""{"spec":{"unschedulable":true}}""")));
+        Assert.Equal("3", FieldLabel.AtOr("0", "status", "replicas")(Parse("""{"status":{"replicas":3}}""")));
+    }
 }

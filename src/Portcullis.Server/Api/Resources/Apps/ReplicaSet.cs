@@ -29,7 +29,7 @@ internal sealed class ReplicaSetKind : KindStrategy
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => WorkloadValidation.ReplicaSet(obj, old);
 
     public override IReadOnlyDictionary<string, Func<JsonObject, string?>> FieldLabels { get; } = FieldLabel.Map(
-        ("status.replicas", o => FieldLabel.At("status", "replicas")(o) ?? "0"));
+        ("status.replicas", FieldLabel.AtOr("0", "status", "replicas")));
 
     /// <summary>kubectl get's columns for replica sets (the selector printed as a label selector).</summary>
     public override TablePrinter Printer { get; } = WorkloadColumns.Replicas("replica set", LabelFormatting.FormatLabelSelector);

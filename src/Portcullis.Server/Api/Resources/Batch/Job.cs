@@ -62,7 +62,7 @@ internal sealed class JobKind : KindStrategy
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => BatchValidation.Job(obj, old);
 
     public override IReadOnlyDictionary<string, Func<JsonObject, string?>> FieldLabels { get; } = FieldLabel.Map(
-        ("status.successful", o => FieldLabel.At("status", "succeeded")(o) ?? "0"));
+        ("status.successful", FieldLabel.AtOr("0", "status", "succeeded")));
 
     /// <summary>kubectl get's columns for jobs.</summary>
     public override TablePrinter Printer { get; } = new(

@@ -32,7 +32,7 @@ internal sealed class NodeKind : KindStrategy
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => ClusterValidation.Node(obj, old);
 
     public override IReadOnlyDictionary<string, Func<JsonObject, string?>> FieldLabels { get; } = FieldLabel.Map(
-        ("spec.unschedulable", o => FieldLabel.At("spec", "unschedulable")(o) ?? "false"));
+        ("spec.unschedulable", FieldLabel.AtOr("false", "spec", "unschedulable")));
 
     /// <summary>kubectl get's columns for nodes.</summary>
     public override TablePrinter Printer { get; } = new(

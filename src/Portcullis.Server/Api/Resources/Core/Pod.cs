@@ -77,7 +77,7 @@ internal sealed class PodKind : KindStrategy
         ("spec.restartPolicy", FieldLabel.At("spec", "restartPolicy")),
         ("spec.schedulerName", FieldLabel.At("spec", "schedulerName")),
         ("spec.serviceAccountName", FieldLabel.At("spec", "serviceAccountName")),
-        ("spec.hostNetwork", o => FieldLabel.At("spec", "hostNetwork")(o) ?? "false"),
+        ("spec.hostNetwork", FieldLabel.AtOr("false", "spec", "hostNetwork")),
         ("status.phase", FieldLabel.At("status", "phase")),
         ("status.podIP", FieldLabel.At("status", "podIP")),
         ("status.nominatedNodeName", FieldLabel.At("status", "nominatedNodeName")));

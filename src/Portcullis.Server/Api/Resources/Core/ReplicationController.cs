@@ -37,7 +37,7 @@ internal sealed class ReplicationControllerKind : KindStrategy
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => ReplicationControllerValidation.Validate(obj, old);
 
     public override IReadOnlyDictionary<string, Func<JsonObject, string?>> FieldLabels { get; } = FieldLabel.Map(
-        ("status.replicas", o => FieldLabel.At("status", "replicas")(o) ?? "0"));
+        ("status.replicas", FieldLabel.AtOr("0", "status", "replicas")));
 
     /// <summary>kubectl get's columns for replication controllers (the selector is a plain label map, printed as labels).</summary>
     public override TablePrinter Printer { get; } = WorkloadColumns.Replicas("replication controller", LabelFormatting.FormatLabels);

@@ -264,6 +264,38 @@ public sealed class SqliteBackendTests : KeyValueBackendConformanceTests
         Assert.Null(await Get("/bad"));
     }
 
+    [Fact]
+    public async Task Checkpoints_RunBesideTheWriter_AndCopyTheLogIntoTheDatabaseFile()
+    {
+        var sqlite = (SqliteBackend)Store;
+        var fileBefore = new FileInfo(DbPath).Length;
+        var value = new byte[1024];
+        await Task.WhenAll(Enumerable.Range(0, 2000).Select(i => Store.CreateAsync($"/cp/{i:D4}", value, Ct).AsTask()));
+        // Copied into the database file by the background checkpointer (the writer's own is off).
+        while (sqlite.Checkpointer.Runs == 0 || new FileInfo(DbPath).Length < fileBefore + 2000 * 1024)
+            await Task.Delay(20, Ct);
+        Assert.Equal(2000, (await Range("/cp/")).Items.Count);
+    }
+
+    [Fact]
+    public async Task Log_ReachingItsCeiling_IsRestartedByTheWriter_AndNothingIsLost()
+    {
+        var path = Path.Combine(_dir, "ceiling.db");
+        var sqlite = SqliteBackend.Open(path, walCeilingFrames: 32);
+        var value = new byte[2048];
+        var written = 0;
+        for (var round = 0; round < 40 && sqlite.LogRestarts == 0; round++)
+        {
+            await Task.WhenAll(Enumerable.Range(0, 100).Select(i => sqlite.CreateAsync($"/big/{round:D2}-{i:D3}", value, Ct).AsTask()));
+            written += 100;
+            await Task.Delay(WalCheckpointer.Interval, Ct);
+        }
+        Assert.True(sqlite.LogRestarts > 0);
+        await sqlite.DisposeAsync();
+        await using var reopened = SqliteBackend.Open(path);
+        Assert.Equal(written, (await reopened.RangeAsync("/big/", null, 0, 0, Ct)).Items.Count);
+    }
+
     private SqliteConnection OpenRaw()
     {
         var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DbPath, Pooling = false }.ToString());

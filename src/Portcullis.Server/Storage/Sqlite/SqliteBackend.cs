@@ -21,6 +21,7 @@ public sealed class SqliteBackend : IKeyValueBackend
     private long _compactRevision;
     private readonly SqliteCommand _latestCmd;
     private readonly SqliteCommand _insertCmd;
+    private WalCheckpointer _checkpointer = null!;
 
     private SqliteBackend(string connectionString, SqliteConnection writer)
     {
@@ -38,7 +39,10 @@ public sealed class SqliteBackend : IKeyValueBackend
     }
 
     /// <summary>Opens (creating if needed) the database file at <paramref name="path"/>.</summary>
-    public static SqliteBackend Open(string path)
+    public static SqliteBackend Open(string path) => Open(path, WalCheckpointer.DefaultCeilingFrames);
+
+    /// <summary><see cref="Open(string)"/> with the log's ceiling in frames (tests).</summary>
+    internal static SqliteBackend Open(string path, long walCeilingFrames)
     {
         var cs = new SqliteConnectionStringBuilder
         {
@@ -52,7 +56,10 @@ public sealed class SqliteBackend : IKeyValueBackend
         writer.Open();
         Exec(writer, SqliteSql.Pragmas);
         Exec(writer, SqliteSql.Schema);
+        // Checkpoints run beside the writer, not inside its commits (WalCheckpointer).
+        Exec(writer, "PRAGMA wal_autocheckpoint = 0;");
         var backend = new SqliteBackend(cs, writer);
+        backend._checkpointer = new WalCheckpointer(cs, walCeilingFrames);
         backend._currentRevision = ScalarLong(writer, "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name='kv'), 0)");
         backend._compactRevision = ScalarLong(writer, "SELECT COALESCE((SELECT value FROM meta WHERE key='compact_rev'), 0)");
         backend._latest.Load(ReadRange(writer, "", KeyRange.PrefixEnd(""), backend._currentRevision), backend._currentRevision);
@@ -221,6 +228,8 @@ public sealed class SqliteBackend : IKeyValueBackend
                     }
                     w.Done.TrySetResult(r);
                 }
+                _checkpointer.Written();
+                if (_checkpointer.RestartDue) RestartLog();
             }
             catch (Exception e)
             {
@@ -243,6 +252,29 @@ public sealed class SqliteBackend : IKeyValueBackend
         _latest.Load(ReadRange(_writer, "", KeyRange.PrefixEnd(""), rev), rev);
         if (rev > CurrentRevision) Volatile.Write(ref _currentRevision, rev);
     }
+
+    /// <summary>
+    /// Copies what is left of the log into the database file and starts the log over (writer loop,
+    /// under the write lock, after the batch is answered): the log reached its ceiling while the
+    /// writer kept appending faster than <see cref="WalCheckpointer"/>'s PASSIVE checkpoints could
+    /// let it restart.
+    /// </summary>
+    private void RestartLog()
+    {
+        try
+        {
+            Exec(_writer, "PRAGMA wal_checkpoint(RESTART);");
+            _checkpointer.Restarted();
+            LogRestarts++;
+        }
+        catch (SqliteException) { /* a reader holds the log: tried again after the next batch */ }
+    }
+
+    /// <summary>How many times the writer restarted the log at its ceiling (tests).</summary>
+    internal int LogRestarts { get; private set; }
+
+    /// <summary>The background checkpointer (tests).</summary>
+    internal WalCheckpointer Checkpointer => _checkpointer;
 
     /// <summary>Test hook: called for each write inside its transaction; an exception thrown here fails that write.</summary>
     internal Action<string>? FaultInjection { get; set; }
@@ -407,6 +439,7 @@ public sealed class SqliteBackend : IKeyValueBackend
         _writes.Writer.TryComplete();
         if (_writerLoop is not null) await _writerLoop;
         _hub.CompleteAll();
+        await _checkpointer.DisposeAsync();
         await _writeLock.WaitAsync();
         try
         {

@@ -5,6 +5,7 @@ using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Authentication;
 using Portcullis.Server.Authentication.ServiceAccounts;
 using Portcullis.Server.Controllers;
+using Portcullis.Server.Hosting.Modules;
 using Portcullis.Server.Registry;
 using Portcullis.Server.Storage;
 using Portcullis.Server.Storage.Sqlite;
@@ -33,10 +34,12 @@ public sealed class CachedTokenObjectsTests : IAsyncLifetime
     {
         _kv = SqliteBackend.Open(Path.Combine(_dir, "state.db"));
         var resources = new ResourceRegistry(BuiltinResources.All);
-        var stores = resources.All.Where(d => !d.Virtual).ToDictionary(d => d, d => new GenericStore(d, _kv, _w.Clock, AdmissionChain.Empty));
-        _client = new SystemClient(stores, resources, _kv);
+        // In the server's order: authentication is built over the store table before the stores exist.
+        var table = new StoreTable();
+        _client = new SystemClient(table, resources, _kv);
         _authn = new ServiceAccountTokenAuthenticator(_w.Keys, new ServiceAccountAuthenticatorOptions([SaWorld.IssuerUrl], SaWorld.ApiAudiences),
             TokenObjectLookups.Cached(_client), _w.Clock);
+        table.Fill(resources.All.Where(d => !d.Virtual).ToDictionary(d => d, d => new GenericStore(d, _kv, _w.Clock, AdmissionChain.Empty)));
         return Task.CompletedTask;
     }
 

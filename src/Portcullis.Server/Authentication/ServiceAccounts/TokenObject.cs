@@ -119,9 +119,10 @@ public sealed record TokenObjectLookups(
     {
         Func<string, string, CancellationToken, ValueTask<TokenObject?>> Of(string plural)
         {
-            var store = client.Store("", plural);
+            // The stores are made after authentication is built: each is found on first use.
+            GenericStore? store = null;
             var cache = new ViewCache<TokenObject>(TokenObject.From);
-            return (ns, name, ct) => store.GetViewAsync(ns, name, cache, ct);
+            return (ns, name, ct) => (store ??= client.Store("", plural)).GetViewAsync(ns, name, cache, ct);
         }
         // Nodes are cluster-scoped: their store's key ignores the (empty) namespace.
         return new TokenObjectLookups(Of("serviceaccounts"), Of("pods"), Of("secrets"), Of("nodes"));

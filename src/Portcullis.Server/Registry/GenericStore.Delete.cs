@@ -90,7 +90,7 @@ public sealed partial class GenericStore
                 var del = await kv.DeleteAsync(Key(ns, name), currentKv.ModRevision, ct);
                 if (del.Succeeded)
                 {
-                    _served.Forget(Key(ns, name));
+                    Forget(Key(ns, name));
                     return new DeleteResult(Decode(del.Current!), true);
                 }
             }

@@ -107,6 +107,46 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         return _served.Get(current, Decode, Spliceable);
     }
 
+    /// <summary>The view caches read through this store, told when it deletes an object (copy on write).</summary>
+    private ViewCache[] _views = [];
+    private readonly Lock _viewsLock = new();
+
+    /// <summary>
+    /// A typed, read-only view of the object (<paramref name="cache"/>'s maker applied to it as
+    /// <see cref="GetAsync"/> returns it), made once per stored revision; null when the object does
+    /// not exist, and then a kept view of it is dropped. Each call reads the current revision, so a
+    /// view is never older than the storage.
+    /// </summary>
+    public async ValueTask<T?> GetViewAsync<T>(string ns, string name, ViewCache<T> cache, CancellationToken ct = default) where T : class
+    {
+        var key = Key(ns, name);
+        var current = await kv.GetAsync(key, ct);
+        if (current is null)
+        {
+            cache.Forget(key);
+            return null;
+        }
+        Attach(cache);
+        return cache.Get(current, Decode);
+    }
+
+    private void Attach(ViewCache cache)
+    {
+        foreach (var v in Volatile.Read(ref _views))
+            if (ReferenceEquals(v, cache)) return;
+        lock (_viewsLock)
+        {
+            if (Array.IndexOf(_views, cache) < 0) Volatile.Write(ref _views, [.. _views, cache]);
+        }
+    }
+
+    /// <summary>Drops what is kept of an object this store deleted: its served form and its views.</summary>
+    private void Forget(string key)
+    {
+        _served.Forget(key);
+        foreach (var v in Volatile.Read(ref _views)) v.Forget(key);
+    }
+
     /// <summary>Runs of an update after lost races before it is refused with a 409 (32 writers on one object lost 20 in a row).</summary>
     public const int MaxUpdateAttempts = 1000;
 
@@ -234,7 +274,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
                 var del = await kv.DeleteAsync(Key(ns, name), currentKv.ModRevision, ct);
                 if (del.Succeeded)
                 {
-                    _served.Forget(Key(ns, name));
+                    Forget(Key(ns, name));
                     return Decode(del.Current!);
                 }
                 continue; // lost a race: the precondition, if any, is checked again on the new object

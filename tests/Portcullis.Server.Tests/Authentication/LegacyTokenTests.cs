@@ -97,7 +97,7 @@ public class LegacyTokenTests
         var used = new List<string>();
         var on = _w.Authenticator(new ServiceAccountAuthenticatorOptions([SaWorld.IssuerUrl], SaWorld.ApiAudiences)
         {
-            LegacyTokenUsed = (s, _) => { used.Add(s["metadata"]!["name"]!.GetValue<string>()); throw new InvalidOperationException("patch failed"); },
+            LegacyTokenUsed = (s, _) => { used.Add(s.Name); throw new InvalidOperationException("patch failed"); },
         });
         Assert.Equal(AuthenticationOutcome.Authenticated, (await _w.Authenticate(_token, on)).Outcome);
         Assert.Equal(["builder-token"], used);

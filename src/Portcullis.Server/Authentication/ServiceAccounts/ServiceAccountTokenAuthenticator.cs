@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Portcullis.Server.Authentication.Tokens;
 
@@ -15,10 +14,10 @@ public sealed record ServiceAccountAuthenticatorOptions(IReadOnlyList<string> Is
     public bool LegacyTokens { get; init; } = true;
 
     /// <summary>
-    /// Told of each successful use of a legacy token's secret, to keep its
+    /// Told of each successful use of a legacy token's secret (its namespace and name), to keep its
     /// <c>kubernetes.io/legacy-token-last-used</c> label current; failures are ignored.
     /// </summary>
-    public Func<JsonObject, CancellationToken, Task>? LegacyTokenUsed { get; init; }
+    public Func<TokenObject, CancellationToken, Task>? LegacyTokenUsed { get; init; }
 }
 
 /// <summary>The outcome of authenticating one token, and the audiences it was accepted for (TokenReview's status.audiences).</summary>
@@ -44,7 +43,7 @@ public sealed partial class ServiceAccountTokenAuthenticator : IAuthenticator
 
     private readonly ServiceAccountKeys _keys;
     private readonly ServiceAccountAuthenticatorOptions _options;
-    private readonly ServiceAccountObjectGetters _getters;
+    private readonly TokenObjectLookups _objects;
     private readonly TimeProvider _time;
     private readonly HashSet<string> _boundIssuers;
     private readonly VerifiedSignatures _signatures = new();
@@ -52,14 +51,22 @@ public sealed partial class ServiceAccountTokenAuthenticator : IAuthenticator
     /// <summary>How many tokens' signatures are remembered as verified (tests).</summary>
     internal int VerifiedCount => _signatures.Count;
 
+    /// <summary>An authenticator that reads the objects a token names through <paramref name="objects"/>.</summary>
     public ServiceAccountTokenAuthenticator(ServiceAccountKeys keys, ServiceAccountAuthenticatorOptions options,
-        ServiceAccountObjectGetters getters, TimeProvider time)
+        TokenObjectLookups objects, TimeProvider time)
     {
         _keys = keys;
         _options = options;
-        _getters = getters;
+        _objects = objects;
         _time = time;
         _boundIssuers = new HashSet<string>(options.Issuers, StringComparer.Ordinal);
+    }
+
+    /// <summary>An authenticator that decodes the objects <paramref name="getters"/> return on every check.</summary>
+    public ServiceAccountTokenAuthenticator(ServiceAccountKeys keys, ServiceAccountAuthenticatorOptions options,
+        ServiceAccountObjectGetters getters, TimeProvider time)
+        : this(keys, options, TokenObjectLookups.Decoding(getters), time)
+    {
     }
 
     public async ValueTask<AuthenticationResult> AuthenticateAsync(HttpContext context)

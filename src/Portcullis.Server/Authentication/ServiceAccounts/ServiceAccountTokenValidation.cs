@@ -1,7 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace Portcullis.Server.Authentication.ServiceAccounts;
 
@@ -24,30 +21,30 @@ public sealed partial class ServiceAccountTokenAuthenticator
         var ns = c.Namespace;
         var sa = c.ServiceAccount;
         if (ns.Length == 0 || sa.Name.Length == 0) return AuthenticationResult.Fail("service account token does not name a service account");
-        var account = await _getters.ServiceAccounts(ns, sa.Name, ct);
+        var account = await _objects.ServiceAccounts(ns, sa.Name, ct);
         if (account is null) return AuthenticationResult.Fail($"serviceaccounts \"{sa.Name}\" not found");
-        if (TokenObjectFields.Uid(account) != sa.Uid)
+        if (account.Uid != sa.Uid)
             return AuthenticationResult.Fail($"service account UID of {ns}/{sa.Name} does not match the token's claim");
-        if (TokenObjectFields.DeletedBefore(account, deletedBefore))
+        if (account.DeletedBefore(deletedBefore))
             return AuthenticationResult.Fail($"service account {ns}/{sa.Name} has been deleted");
 
         if (c.Secret is { } secretRef)
         {
-            var secret = secretRef.Name.Length == 0 ? null : await _getters.Secrets(ns, secretRef.Name, ct);
+            var secret = secretRef.Name.Length == 0 ? null : await _objects.Secrets(ns, secretRef.Name, ct);
             if (secret is null) return AuthenticationResult.Fail("service account token has been invalidated");
-            if (TokenObjectFields.Uid(secret) != secretRef.Uid)
+            if (secret.Uid != secretRef.Uid)
                 return AuthenticationResult.Fail("secret UID does not match service account secret ref claim");
-            if (TokenObjectFields.DeletedBefore(secret, deletedBefore)) return AuthenticationResult.Fail("service account token has been invalidated");
+            if (secret.DeletedBefore(deletedBefore)) return AuthenticationResult.Fail("service account token has been invalidated");
         }
 
         string podName = "", podUid = "";
         if (c.Pod is { } podRef)
         {
-            var pod = podRef.Name.Length == 0 ? null : await _getters.Pods(ns, podRef.Name, ct);
+            var pod = podRef.Name.Length == 0 ? null : await _objects.Pods(ns, podRef.Name, ct);
             if (pod is null) return AuthenticationResult.Fail("service account token has been invalidated");
-            if (TokenObjectFields.Uid(pod) != podRef.Uid)
+            if (pod.Uid != podRef.Uid)
                 return AuthenticationResult.Fail("pod UID does not match service account pod ref claim");
-            if (TokenObjectFields.DeletedBefore(pod, deletedBefore)) return AuthenticationResult.Fail("service account token has been invalidated");
+            if (pod.DeletedBefore(deletedBefore)) return AuthenticationResult.Fail("service account token has been invalidated");
             (podName, podUid) = (podRef.Name, podRef.Uid);
         }
 
@@ -57,12 +54,12 @@ public sealed partial class ServiceAccountTokenAuthenticator
             if (c.Pod is null)
             {
                 // Bound to the node itself: the node must still be there.
-                if (_getters.Nodes is null) return AuthenticationResult.Fail("token is bound to a Node object but nodes cannot be looked up");
-                var node = nodeRef.Name.Length == 0 ? null : await _getters.Nodes("", nodeRef.Name, ct);
+                if (_objects.Nodes is null) return AuthenticationResult.Fail("token is bound to a Node object but nodes cannot be looked up");
+                var node = nodeRef.Name.Length == 0 ? null : await _objects.Nodes("", nodeRef.Name, ct);
                 if (node is null) return AuthenticationResult.Fail("service account token has been invalidated");
-                if (TokenObjectFields.Uid(node) != nodeRef.Uid)
+                if (node.Uid != nodeRef.Uid)
                     return AuthenticationResult.Fail("node UID does not match service account node ref claim");
-                if (TokenObjectFields.DeletedBefore(node, deletedBefore)) return AuthenticationResult.Fail("service account token has been invalidated");
+                if (node.DeletedBefore(deletedBefore)) return AuthenticationResult.Fail("service account token has been invalidated");
             }
             (nodeName, nodeUid) = (nodeRef.Name, nodeRef.Uid);
         }
@@ -84,18 +81,18 @@ public sealed partial class ServiceAccountTokenAuthenticator
         if (!ServiceAccountUser.TrySplitUsername(c.Subject, out var subNs, out var subName) || subNs != ns || subName != name)
             return AuthenticationResult.Fail("sub claim is invalid");
 
-        var secret = await _getters.Secrets(ns, c.LegacySecretName, ct);
-        if (secret is null || TokenObjectFields.IsDeleting(secret)) return AuthenticationResult.Fail("Token has been invalidated");
-        if (TokenObjectFields.Str(secret, "type") != ServiceAccountTokenSecretType)
+        var secret = await _objects.Secrets(ns, c.LegacySecretName, ct);
+        if (secret is null || secret.IsDeleting) return AuthenticationResult.Fail("Token has been invalidated");
+        if (secret.Type != ServiceAccountTokenSecretType)
             return AuthenticationResult.Fail("Token has been invalidated");
-        if (!SecretHoldsToken(secret, token)) return AuthenticationResult.Fail("Token does not match server's copy");
+        if (!secret.HoldsToken(token)) return AuthenticationResult.Fail("Token does not match server's copy");
 
-        var account = await _getters.ServiceAccounts(ns, name, ct);
+        var account = await _objects.ServiceAccounts(ns, name, ct);
         if (account is null) return AuthenticationResult.Fail($"serviceaccounts \"{name}\" not found");
-        if (TokenObjectFields.IsDeleting(account)) return AuthenticationResult.Fail($"ServiceAccount {ns}/{name} has been deleted");
-        if (TokenObjectFields.Uid(account) != c.LegacyServiceAccountUid)
+        if (account.IsDeleting) return AuthenticationResult.Fail($"ServiceAccount {ns}/{name} has been deleted");
+        if (account.Uid != c.LegacyServiceAccountUid)
             return AuthenticationResult.Fail($"ServiceAccount UID of {ns}/{name} does not match the token's claim");
-        if (TokenObjectFields.Str(secret, "metadata", "labels", LegacyTokenInvalidSinceLabel).Length > 0)
+        if (secret.LegacyTokenInvalidSince.Length > 0)
             return AuthenticationResult.Fail($"the token in secret {ns}/{c.LegacySecretName} for service account {ns}/{name} has been marked invalid. Use tokens from the TokenRequest API or manually created secret-based tokens, or remove the '{LegacyTokenInvalidSinceLabel}' label from the secret to temporarily allow use of this token");
 
         if (_options.LegacyTokenUsed is { } used)
@@ -104,18 +101,6 @@ public sealed partial class ServiceAccountTokenAuthenticator
             catch (Exception e) when (e is not OperationCanceledException) { /* tracking is best effort, as upstream */ }
         }
         return AuthenticationResult.Success(ServiceAccountUser.ToUserInfo(ns, name, c.LegacyServiceAccountUid));
-    }
-
-    private static bool SecretHoldsToken(JsonObject secret, string token)
-    {
-        var stored = TokenObjectFields.Str(secret, "data", "token");
-        byte[] bytes;
-        try { bytes = Convert.FromBase64String(stored); }
-        catch (FormatException) { return false; }
-        var presented = Encoding.UTF8.GetBytes(token);
-        // Compare hashes so neither contents nor length leak through timing.
-        return CryptographicOperations.FixedTimeEquals(SHA256.HashData(bytes), SHA256.HashData(presented))
-            && bytes.Length > 0;
     }
 }
 

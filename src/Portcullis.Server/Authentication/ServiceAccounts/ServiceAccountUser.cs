@@ -74,20 +74,4 @@ internal static class TokenObjectFields
     public static string Str(JsonNode? node, params string[] path) => JsonRead.StrOrEmpty(JsonRead.Path(node, path));
 
     public static string Uid(JsonObject obj) => Str(obj, "metadata", "uid");
-
-    /// <summary>
-    /// Whether the object was marked for deletion before <paramref name="cutoff"/>; a timestamp
-    /// that cannot be read counts as deleted long ago.
-    /// </summary>
-    public static bool DeletedBefore(JsonObject obj, DateTimeOffset cutoff)
-    {
-        var ts = (obj["metadata"] as JsonObject)?["deletionTimestamp"];
-        if (ts is null) return false;
-        if (ts is JsonValue v && v.GetValueKind() == JsonValueKind.String
-            && DateTimeOffset.TryParse(v.GetValue<string>(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t))
-            return t < cutoff;
-        return true;
-    }
-
-    public static bool IsDeleting(JsonObject obj) => (obj["metadata"] as JsonObject)?["deletionTimestamp"] is not null;
 }

@@ -20,7 +20,7 @@ internal sealed class AuthenticationModule
     /// <summary>--api-audiences, or the signing issuer.</summary>
     public required IReadOnlyList<string> Audiences { get; init; }
     public required ServiceAccountKeys Keys { get; init; }
-    /// <summary>How token checks read the objects a token is bound to.</summary>
+    /// <summary>How TokenRequest and the node's projected tokens read the objects a token is bound to.</summary>
     public required ServiceAccountObjectGetters Getters { get; init; }
     public required TokenRequestLogic TokenRequests { get; init; }
     public required OidcDiscovery Oidc { get; init; }
@@ -33,7 +33,9 @@ internal sealed class AuthenticationModule
         var getters = ObjectGetters(storage.Client);
         var authenticators = new List<IAuthenticator> { new X509Authenticator(serving.Pki.ClientCas, time) };
         if (o.TokenAuthFile is { } tokenFile) authenticators.Add(StaticTokenAuthenticator.FromFile(tokenFile, null));
-        var serviceAccounts = new ServiceAccountTokenAuthenticator(keys, new ServiceAccountAuthenticatorOptions(o.ServiceAccountIssuers, audiences), getters, time);
+        // Every request with a ServiceAccount token reads its objects: their facts are kept per stored revision.
+        var serviceAccounts = new ServiceAccountTokenAuthenticator(keys, new ServiceAccountAuthenticatorOptions(o.ServiceAccountIssuers, audiences),
+            TokenObjectLookups.Cached(storage.Client), time);
         authenticators.Add(serviceAccounts);
         IAuthenticator authn = new BearerTokenGate(new UnionAuthenticator(authenticators));
         if (o.AnonymousAuth) authn = new WithAnonymous(authn, new AnonymousAuthenticator());

@@ -117,15 +117,25 @@ public sealed partial class ResourceQuotaController(SystemClient client, TimePro
 
     private void Observe(WatchEvent ev, List<GenericStore> prefixes)
     {
+        // Every write of every kind passes here: nothing is allocated for one that changes no count.
         var key = ev.Kv.Key;
-        var store = prefixes.FirstOrDefault(s => key.StartsWith(s.Definition.KeyPrefix, StringComparison.Ordinal));
+        GenericStore? store = null;
+        foreach (var s in prefixes)
+            if (key.StartsWith(s.Definition.KeyPrefix, StringComparison.Ordinal)) { store = s; break; }
         if (store is null) return;
-        var rest = key[store.Definition.KeyPrefix.Length..];
-        var slash = rest.IndexOf('/');
-        if (slash <= 0) return;
-        var ns = rest[..slash];
         var def = store.Definition;
-        if (ev.IsCreate) _coordinator.Arrived(ns, def.Group, def.Plural, rest[(slash + 1)..]);
+        var start = def.KeyPrefix.Length;
+        var slash = key.IndexOf('/', start);
+        if (slash <= start) return;
+        var isQuota = def.Group.Length == 0 && def.Plural == "resourcequotas";
+        var arrival = ev.IsCreate && _coordinator.AnyPending;
+        // What reads the namespace below: an arrival, a quota's write, a counted object's delete, or
+        // an update of a kind whose usage is more than a count.
+        var mayRecount = isQuota || !QuotaEvaluators.IsIgnored(def.Group, def.Plural) && (ev.Type == KeyEventType.Delete
+            || !ev.IsCreate && def.Group.Length == 0 && def.Plural is "pods" or "services" or "persistentvolumeclaims");
+        if (!arrival && !mayRecount) return;
+        var ns = key[start..slash];
+        if (arrival) _coordinator.Arrived(ns, def.Group, def.Plural, key[(slash + 1)..]);
         if (def.Group.Length == 0 && def.Plural == "resourcequotas")
         {
             // Quota status writes (admission's and ours) are not a reason to recount; spec changes are.

@@ -44,8 +44,16 @@ public sealed class QuotaCoordinator
             if (!_pending.TryGetValue(charge.Kind, out var byName)) _pending[charge.Kind] = byName = new Dictionary<string, PendingCharge>(StringComparer.Ordinal);
             byName[name] = charge;
             _byExpiry.Enqueue(charge);
+            Volatile.Write(ref _queued, _byExpiry.Count);
         }
     }
+
+    /// <summary>
+    /// Whether any charge may wait for its object (charges not yet expired, whether or not their
+    /// object arrived): a watcher of every write skips <see cref="Arrived"/> when none does.
+    /// </summary>
+    internal bool AnyPending => Volatile.Read(ref _queued) > 0;
+    private int _queued;
 
     /// <summary>The object reached storage: it is counted from there on.</summary>
     internal void Arrived(string ns, string group, string resource, string name)
@@ -74,6 +82,7 @@ public sealed class QuotaCoordinator
         while (_byExpiry.TryPeek(out var first) && first.Expires < now)
         {
             _byExpiry.Dequeue();
+            Volatile.Write(ref _queued, _byExpiry.Count);
             if (_pending.TryGetValue(first.Kind, out var byName) && byName.TryGetValue(first.Name, out var cur) && ReferenceEquals(cur, first))
             {
                 byName.Remove(first.Name);

@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Api.Schema;
 
@@ -107,8 +110,25 @@ public static class ManagedFieldsUpdater
         }
     }
 
-    /// <summary>What the empty Go object of the kind looks like, in the version of the request.</summary>
+    /// <summary>
+    /// What the empty Go object of the kind looks like, in the version of the request: made once per
+    /// schema, apiVersion and kind and shared, so it is only ever read (the live side of a create's
+    /// comparison).
+    /// </summary>
     private static JsonObject EmptyObject(JsonObject newObj, StructSchema schema)
+    {
+        var apiVersion = newObj["apiVersion"] is JsonValue av && av.GetValueKind() == JsonValueKind.String ? av.GetValue<string>() : null;
+        var kind = newObj["kind"] is JsonValue k && k.GetValueKind() == JsonValueKind.String ? k.GetValue<string>() : null;
+        // Only the usual case is shared: an apiVersion or kind of another JSON type is copied as given.
+        if ((apiVersion is null && newObj["apiVersion"] is not null) || (kind is null && newObj["kind"] is not null))
+            return MakeEmptyObject(newObj, schema);
+        var bySchema = EmptyObjects.GetOrCreateValue(schema);
+        return bySchema.GetOrAdd((apiVersion, kind), static (_, arg) => MakeEmptyObject(arg.newObj, arg.schema), (newObj, schema));
+    }
+
+    private static readonly ConditionalWeakTable<StructSchema, ConcurrentDictionary<(string?, string?), JsonObject>> EmptyObjects = new();
+
+    private static JsonObject MakeEmptyObject(JsonObject newObj, StructSchema schema)
     {
         var empty = ObjectShaper.Shape(new JsonObject(), schema);
         var typed = new JsonObject();

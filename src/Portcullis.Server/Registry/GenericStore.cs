@@ -160,7 +160,8 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
     /// Creates an object. When the server generates its name (generateName and no name), a name
     /// that is already taken is generated again and the whole create re-run, up to
     /// <see cref="MaxNameGenerationCreateAttempts"/> times, as upstream's RetryGenerateName (GA in
-    /// 1.32); the last refusal is upstream's "not able to generate a unique name" 409.
+    /// 1.32); the last refusal is upstream's "not able to generate a unique name" 409. The store
+    /// takes <paramref name="obj"/> over: it is defaulted, mutated and shaped in place.
     /// </summary>
     public async Task<JsonObject> CreateAsync(string ns, JsonObject obj, WriteOptions opts, CancellationToken ct = default)
     {
@@ -196,7 +197,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         else Meta.Remove(obj, "generation");
         def.Strategy.Default(obj);
         // managedFields record what the client set (with defaults), before admission adds its part.
-        obj = ObjectShaper.Shape(obj, def.Schema);
+        obj = ObjectShaper.Reshape(obj, def.Schema);
         ManagedFieldsUpdater.Update(obj, null, opts.FieldManager, def.GroupVersion, "", time.GetUtcNow(), def.Schema, def.HasStatus);
         await admission.MutateAsync(Request(Operation.Create, "", ns, obj, null, opts), ct);
         def.Strategy.PrepareForCreate(obj, new StrategyContext(time) { User = opts.User });
@@ -211,7 +212,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
 
         if (allocate is not null) await allocate(obj, ct);
         var name = Meta.Name(obj);
-        var shaped = ObjectShaper.Shape(obj, def.Schema);
+        var shaped = ObjectShaper.Reshape(obj, def.Schema);
         if (opts.DryRun)
         {
             if (await kv.GetAsync(Key(ns, name), ct) is not null) throw ApiErrors.AlreadyExists(def.Plural, def.Group, name);
@@ -250,7 +251,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
             def.Strategy.Default(desired);
             if (!opts.AllowSpec)
             {
-                desired = ObjectShaper.Shape(desired, def.Schema);
+                desired = ObjectShaper.Reshape(desired, def.Schema);
                 ManagedFieldsUpdater.Update(desired, old, opts.FieldManager, def.GroupVersion, subresource is "status" ? "status" : subresource, time.GetUtcNow(), def.Schema, def.HasStatus);
             }
             await admission.MutateAsync(Request(Operation.Update, subresource, ns, desired, old, opts), ct);
@@ -262,7 +263,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
             if (errs.Count > 0) throw ApiErrors.Invalid(def.Kind, def.Group, name, errs);
             await admission.ValidateAsync(Request(Operation.Update, subresource, ns, obj, old, opts), ct);
 
-            var shaped = ObjectShaper.Shape(obj, def.Schema);
+            var shaped = ObjectShaper.Reshape(obj, def.Schema);
             if (def.TracksGeneration && SpecChanged(shaped, old))
                 Meta.Set(shaped, "generation", (Meta.Of(old)["generation"]?.GetValue<long>() ?? 0) + 1);
 

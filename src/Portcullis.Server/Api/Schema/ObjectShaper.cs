@@ -24,7 +24,7 @@ public sealed class DecodeProblems
 /// fields without <c>omitempty</c>, and empty lists and maps treated as absent (upstream
 /// stores built-in kinds as protobuf, where an empty list and a missing one are the same).
 /// </summary>
-public static class ObjectShaper
+public static partial class ObjectShaper
 {
     public static JsonObject Shape(JsonObject input, StructSchema schema, DecodeProblems? problems = null)
         => (JsonObject)ShapeStruct(input, schema, "", "", problems)!;

@@ -40,6 +40,24 @@ public static class Meta
     {
         var m = Of(obj);
         if (m.ContainsKey(field)) { m[field] = value; return; }
+        if (value is not null && ObjectMetaOrder.Positions.TryGetValue(field, out var at))
+        {
+            // The usual case: the fields present are ObjectMeta's, in its order; the new one goes in its place.
+            var index = 0;
+            var last = -1;
+            var ordered = true;
+            foreach (var (k, _) in m)
+            {
+                if (!ObjectMetaOrder.Positions.TryGetValue(k, out var position) || position < last) { ordered = false; break; }
+                last = position;
+                if (position < at) index++;
+            }
+            if (ordered)
+            {
+                m.Insert(index, field, value);
+                return;
+            }
+        }
         // Rebuild in ObjectMeta order so the output stays in Go order.
         var order = Api.Schema.SchemaRegistry.Default.Get("meta/v1.ObjectMeta").Fields;
         var rebuilt = new JsonObject();
@@ -52,4 +70,11 @@ public static class Meta
     }
 
     public static void Remove(JsonObject obj, string field) => Of(obj).Remove(field);
+
+    /// <summary>Each ObjectMeta field's place in Go's order.</summary>
+    private static class ObjectMetaOrder
+    {
+        public static readonly Dictionary<string, int> Positions = Api.Schema.SchemaRegistry.Default.Get("meta/v1.ObjectMeta").Fields
+            .Select((f, i) => (f.JsonName, i)).ToDictionary(x => x.JsonName, x => x.i, StringComparer.Ordinal);
+    }
 }

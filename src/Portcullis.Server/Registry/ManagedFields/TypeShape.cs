@@ -51,7 +51,7 @@ internal sealed class TypeShape
     };
 
     public static TypeShape Root(StructSchema schema) =>
-        s_cache.GetOrAdd(schema, _ => new TypeShape { Kind = ShapeKind.Struct, Struct = schema, Atomic = schema.StructType == "atomic" });
+        s_cache.GetOrAdd(schema, static (_, s) => new TypeShape { Kind = ShapeKind.Struct, Struct = s, Atomic = s.StructType == "atomic" }, schema);
 
     public bool IsList => Kind == ShapeKind.List;
     public bool IsSet => Kind == ShapeKind.List && !Atomic && Keys.Length == 0;
@@ -62,7 +62,7 @@ internal sealed class TypeShape
         if (Kind == ShapeKind.Struct)
         {
             var f = Struct!.Field(name);
-            return f is null ? DeducedShape : s_cache.GetOrAdd(f, _ => ForField(f, Struct));
+            return f is null ? DeducedShape : s_cache.GetOrAdd(f, static (_, a) => ForField(a.f, a.Struct), (f, Struct));
         }
         if (Kind == ShapeKind.Map) return ElementShape();
         return DeducedShape;
@@ -71,7 +71,7 @@ internal sealed class TypeShape
     /// <summary>Whether a struct declares the field (map keys and deduced keys are not fields).</summary>
     public bool IsDeclaredField(string name) => Kind == ShapeKind.Struct && Struct!.Field(name) is not null;
 
-    public TypeShape ElementShape() => Elem is null ? DeducedShape : s_cache.GetOrAdd(Elem, _ => ForType(Elem));
+    public TypeShape ElementShape() => Elem is null ? DeducedShape : s_cache.GetOrAdd(Elem, static (_, e) => ForType(e), Elem);
 
     private static TypeShape ForField(FieldSchema f, StructSchema owner)
     {

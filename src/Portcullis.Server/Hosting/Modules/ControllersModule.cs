@@ -10,7 +10,8 @@ namespace Portcullis.Server.Hosting.Modules;
 /// <summary>
 /// The in-process controllers, in the order they initialize: compaction, the bootstrap objects (system namespaces,
 /// PriorityClasses, the RBAC policy) and the RBAC index before readiness, then kube-controller-manager's loops and the
-/// built-in node. The host starts them; /readyz waits for their initial work.
+/// built-in node, and the loop that gives memory back when the server goes quiet. The host starts them; /readyz waits
+/// for their initial work.
 /// </summary>
 internal static class ControllersModule
 {
@@ -36,6 +37,7 @@ internal static class ControllersModule
             new CsrSigningController(client, new CsrSigner(serving.Pki.ClusterCa, o.ClusterSigningDuration, time), time,
                 logs.CreateLogger<CsrSigningController>()),
             new SimulatedNodeController(client, node.Identity, time, "v1.33.0", node.ProcessRuntime, logs.CreateLogger("Portcullis.Node")),
+            new IdleMemoryReturn(time),
         ], logs);
     }
 }

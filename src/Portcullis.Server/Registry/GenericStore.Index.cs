@@ -35,7 +35,7 @@ public sealed partial class GenericStore
         {
             if (_index is null)
             {
-                var created = new SelectorIndex(kv, def.KeyPrefix, def.Strategy.IndexedFields, SlowField, time);
+                var created = new SelectorIndex(kv, def.KeyPrefix, def.Strategy.IndexedFields, SlowField);
                 created.Start();
                 Volatile.Write(ref _index, created);
             }

@@ -37,7 +37,9 @@ internal sealed class SelectorIndex : IDisposable
     private readonly string[] _fields;
     private readonly string[][] _fieldPaths;
     private readonly Func<KeyValue, int, string> _slowField;
-    private readonly TimeProvider _time;
+    // The feed's backoff and a list's wait for the feed measure the machine's progress, not the
+    // cluster's clock: a test's manual clock must not stall them.
+    private static readonly TimeProvider Machine = TimeProvider.System;
     private readonly CancellationTokenSource _stop = new();
 
     private readonly Lock _lock = new();
@@ -57,7 +59,7 @@ internal sealed class SelectorIndex : IDisposable
     /// <param name="prefix">The store's key prefix (every object of the kind).</param>
     /// <param name="fields">The indexed field labels; each label is the object's JSON path, dotted.</param>
     /// <param name="slowField">A field's value read by decoding the object, for a value that is not a plain string in the bytes.</param>
-    public SelectorIndex(IKeyValueBackend kv, string prefix, IReadOnlyList<string> fields, Func<KeyValue, int, string> slowField, TimeProvider time)
+    public SelectorIndex(IKeyValueBackend kv, string prefix, IReadOnlyList<string> fields, Func<KeyValue, int, string> slowField)
     {
         _kv = kv;
         _prefix = prefix;
@@ -65,7 +67,6 @@ internal sealed class SelectorIndex : IDisposable
         _fieldPaths = [.. _fields.Select(f => f.Split('.'))];
         _byField = [.. _fields.Select(_ => new Dictionary<string, HashSet<string>>(StringComparer.Ordinal))];
         _slowField = slowField;
-        _time = time;
     }
 
     /// <summary>The field labels this index answers equality on.</summary>
@@ -117,7 +118,7 @@ internal sealed class SelectorIndex : IDisposable
                 // A cut-off, compacted or failed watch: start again from a fresh range.
                 Interlocked.Increment(ref _restarts);
                 SetReady(false);
-                try { await Task.Delay(backoff, _time, ct); }
+                try { await Task.Delay(backoff, Machine, ct); }
                 catch (OperationCanceledException) { break; }
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
             }
@@ -247,7 +248,7 @@ internal sealed class SelectorIndex : IDisposable
     public async Task<Selection?> SelectAsync(string listPrefix, LabelSelector labels, FieldSelector fields, long revision,
         TimeSpan wait, CancellationToken ct)
     {
-        var deadline = _time.GetUtcNow() + wait;
+        var deadline = Machine.GetUtcNow() + wait;
         while (true)
         {
             Task changed;
@@ -257,9 +258,9 @@ internal sealed class SelectorIndex : IDisposable
                 if (_ready && _revision >= revision) return Select(listPrefix, labels, fields);
                 changed = (_changed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
             }
-            var left = deadline - _time.GetUtcNow();
+            var left = deadline - Machine.GetUtcNow();
             if (left <= TimeSpan.Zero) return null;
-            try { await changed.WaitAsync(left, _time, ct); }
+            try { await changed.WaitAsync(left, Machine, ct); }
             catch (TimeoutException) { return null; }
         }
     }

@@ -95,7 +95,9 @@ public sealed class SelectorIndexTests : TempSqliteTest
         foreach (var ns in (string[])["", .. Namespaces, "none"])
         {
             var expected = await Pages(scan, ns, o);
-            Assert.Equal(expected, await Pages(indexed, ns, o));
+            var actual = await Pages(indexed, ns, o);
+            Assert.True(expected.SequenceEqual(actual),
+                $"labels {label}, fields {field}, limit {limit}, namespace {ns}:\nscan:  {string.Join("\n", expected)}\nindex: {string.Join("\n", actual)}");
             if (o.Fields.IsEmpty)
             {
                 var encoded = await indexed.ListEncodedAsync(ns, o);

@@ -54,6 +54,7 @@ internal sealed class SelectorIndex : IDisposable
     private bool _stopped;
     private TaskCompletionSource? _changed;
     private int _restarts;
+    private CancellationTokenSource? _round;
 
     /// <param name="kv">The backend.</param>
     /// <param name="prefix">The store's key prefix (every object of the kind).</param>
@@ -94,10 +95,13 @@ internal sealed class SelectorIndex : IDisposable
 
     private async Task RunAsync()
     {
-        var ct = _stop.Token;
+        var stop = _stop.Token;
         var backoff = TimeSpan.FromMilliseconds(50);
-        while (!ct.IsCancellationRequested)
+        while (!stop.IsCancellationRequested)
         {
+            using var round = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            Volatile.Write(ref _round, round);
+            var ct = round.Token;
             try
             {
                 var page = await _kv.RangeAsync(_prefix, null, 0, 0, ct);
@@ -112,13 +116,14 @@ internal sealed class SelectorIndex : IDisposable
                 // The backend ended its watches: it is closing.
                 break;
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested) { break; }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested) { break; }
             catch (Exception)
             {
-                // A cut-off, compacted or failed watch: start again from a fresh range.
+                // A cut-off, compacted or failed watch, or a list that waited in vain (a revision
+                // that never reached the watch): start again from a fresh range.
                 Interlocked.Increment(ref _restarts);
                 SetReady(false);
-                try { await Task.Delay(backoff, Machine, ct); }
+                try { await Task.Delay(backoff, Machine, stop); }
                 catch (OperationCanceledException) { break; }
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
             }
@@ -129,6 +134,13 @@ internal sealed class SelectorIndex : IDisposable
             _ready = false;
             Signal();
         }
+    }
+
+    /// <summary>Ends the current watch so the feed starts again from a fresh range.</summary>
+    private void Resync()
+    {
+        try { Volatile.Read(ref _round)?.Cancel(); }
+        catch (ObjectDisposedException) { }
     }
 
     private void SetReady(bool ready)
@@ -171,6 +183,9 @@ internal sealed class SelectorIndex : IDisposable
         lock (_lock)
         {
             if (ev.Kv.ModRevision <= _revision) return;
+            // Every revision is one write and the watch covers every key, so a skipped revision is a
+            // write the watch never brought (another process wrote the file): start from a fresh range.
+            if (ev.Kv.ModRevision != _revision + 1) throw new GapException(_revision, ev.Kv.ModRevision);
             if (mine)
             {
                 if (_entries.TryGetValue(ev.Kv.Key, out var old)) Remove(old);
@@ -259,9 +274,20 @@ internal sealed class SelectorIndex : IDisposable
                 changed = (_changed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
             }
             var left = deadline - Machine.GetUtcNow();
-            if (left <= TimeSpan.Zero) return null;
-            try { await changed.WaitAsync(left, Machine, ct); }
-            catch (TimeoutException) { return null; }
+            try
+            {
+                if (left <= TimeSpan.Zero) throw new TimeoutException();
+                await changed.WaitAsync(left, Machine, ct);
+            }
+            catch (TimeoutException)
+            {
+                // Behind for the whole wait while ready: a revision the watch never brought (another
+                // process wrote the file). This list scans; the next ones find a fresh range.
+                bool behind;
+                lock (_lock) behind = _ready && _revision < revision;
+                if (behind) Resync();
+                return null;
+            }
         }
     }
 
@@ -397,3 +423,7 @@ internal sealed class SelectorIndex : IDisposable
         return true;
     }
 }
+
+/// <summary>The watch skipped revisions: the index cannot know what they changed.</summary>
+internal sealed class GapException(long applied, long next)
+    : Exception($"the index applied revision {applied} and the watch brought {next}");

@@ -5,7 +5,8 @@
 # 1. PODS pods created by 16 clients (label group=g<i%50>, so a selector picks PODS/50), pods/s, and
 #    the time until the built-in simulated node has them all Running;
 # 2. RSS before and after, and the growth per pod;
-# 3. LIST all pods as JSON, as a Table, and by label selector (median and max of RUNS runs);
+# 3. LIST all pods as JSON, as a Table, by label selector, and by a field selector naming another node
+#    (what each other kubelet's list costs: spec.nodeName is indexed) (median and max of RUNS runs);
 # 4. WATCHERS watches on pods, and the latency from a write until each watcher read it.
 # PORTCULLIS_EXE=path measures another build: a Native AOT executable (`dotnet publish -c Release
 # src/Portcullis -o DIR`, then DIR/portcullis) or a .dll run under the JIT (default: this tree's
@@ -58,7 +59,7 @@ awk -v b="$before" -v a="$after" -v n="$pods" \
   'BEGIN { printf "rss %.0f MiB -> %.0f MiB: growth %.1f KiB per pod\n", b / 1024, a / 1024, (a - b) / n }'
 
 echo "== LIST ($runs runs each after one warm-up)"
-dotnet $bench pods-list "$url" "$auth" "$d/ca.crt" $ns "$runs" "group=g7"
+dotnet $bench pods-list "$url" "$auth" "$d/ca.crt" $ns "$runs" "group=g7" "spec.nodeName=other-node"
 echo "rss after the lists $(mib "$(rss_kb)")"
 
 if [ "$watchers" -gt 0 ]; then

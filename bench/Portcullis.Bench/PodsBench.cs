@@ -71,13 +71,15 @@ internal static class PodsBench
     /// Times LIST of every pod in the namespace as JSON, as a Table, and by <paramref name="selector"/>:
     /// one warm-up, then <paramref name="runs"/> timed runs each, the whole body read. Median and max.
     /// </summary>
-    public static async Task<int> List(BenchClient client, string ns, int runs, string selector)
+    public static async Task<int> List(BenchClient client, string ns, int runs, string selector, string? fieldSelector = null)
     {
         using var http = client.Http(1);
         var collection = $"/api/v1/namespaces/{ns}/pods";
         await Time(http, "LIST pods, JSON", collection, null, "items", runs);
         await Time(http, "LIST pods, Table", collection, TableAccept, "rows", runs);
         await Time(http, $"LIST pods, labelSelector={selector}", $"{collection}?labelSelector={Uri.EscapeDataString(selector)}", null, "items", runs);
+        if (fieldSelector is not null)
+            await Time(http, $"LIST pods, fieldSelector={fieldSelector}", $"{collection}?fieldSelector={Uri.EscapeDataString(fieldSelector)}", null, "items", runs);
         return 0;
     }
 

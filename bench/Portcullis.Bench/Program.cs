@@ -4,7 +4,7 @@
 //                                                            request throughput and latency over TLS, many clients
 //   pods-create  URL AUTH CA NAMESPACE PODS CLIENTS GROUPS   PODS pods (label group=g<i%GROUPS>) by CLIENTS clients;
 //                                                            pods/s, then the time until all are Running
-//   pods-list    URL AUTH CA NAMESPACE RUNS SELECTOR         LIST as JSON, as a Table and by label selector: median, max
+//   pods-list    URL AUTH CA NAMESPACE RUNS SELECTOR [FIELDS] LIST as JSON, as a Table, by label selector (and field selector): median, max
 //   pods-watch   URL AUTH CA NAMESPACE WATCHERS WRITES [h1|h2]
 //                                                            WATCHERS watches on pods; latency from a write to each watcher
 // AUTH is `cert=CRT:KEY` (a client certificate), `token=FILE` (a bearer token read from FILE) or `none`.
@@ -20,8 +20,8 @@ return args[0] switch
         args.Length > 7 ? args[7] : "get", args.Length > 8 ? args[8] : null),
     "pods-create" when args.Length == 8 => await PodsBench.Create(
         BenchClient.Parse(args[1], args[2], args[3]), args[4], int.Parse(args[5]), int.Parse(args[6]), int.Parse(args[7])),
-    "pods-list" when args.Length == 7 => await PodsBench.List(
-        BenchClient.Parse(args[1], args[2], args[3]), args[4], int.Parse(args[5]), args[6]),
+    "pods-list" when args.Length is 7 or 8 => await PodsBench.List(
+        BenchClient.Parse(args[1], args[2], args[3]), args[4], int.Parse(args[5]), args[6], args.Length > 7 ? args[7] : null),
     "pods-watch" when args.Length is 7 or 8 => await WatchBench.Run(
         BenchClient.Parse(args[1], args[2], args[3]), args[4], int.Parse(args[5]), int.Parse(args[6]),
         http2: args.Length > 7 && args[7] == "h2"),

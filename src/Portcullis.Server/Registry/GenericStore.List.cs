@@ -118,7 +118,12 @@ public sealed partial class GenericStore
             rev = crv;
             startAfter = prefix + start;
         }
-        else rev = await ResolveListRevisionAsync(o, ct);
+        else
+        {
+            rev = await ResolveListRevisionAsync(o, ct);
+            // At the current revision, an equality selector takes its candidates from the index.
+            if (rev == 0 && await ListIndexedAsync(prefix, o, add, ct) is { } indexed) return indexed;
+        }
 
         var limit = o.Limit;
         var taken = 0;
@@ -150,6 +155,12 @@ public sealed partial class GenericStore
             startAfter = page.Items[^1].Key;
         }
         done:
+        return ListMeta(rev, more, lastKey, prefix, o, remaining);
+    }
+
+    /// <summary>A list's metadata: its revision, and when a page ends before the keys do, the continue token.</summary>
+    private static JsonObject ListMeta(long rev, bool more, string? lastKey, string prefix, ListOptions o, long remaining)
+    {
         var meta = new JsonObject { ["resourceVersion"] = rev.ToString(CultureInfo.InvariantCulture) };
         if (more && lastKey is not null)
         {

@@ -37,6 +37,13 @@ public interface IKindStrategy
     /// <summary>Field selector labels beyond metadata.name and metadata.namespace, with their values (upstream's GetAttrs).</summary>
     IReadOnlyDictionary<string, Func<JsonObject, string?>> FieldLabels { get; }
 
+    /// <summary>
+    /// Field labels the store indexes (upstream's Indexers), so a list selecting one with <c>=</c>
+    /// reads only the objects with that value. Each is one of <see cref="FieldLabels"/> whose label is
+    /// its JSON path (<c>spec.nodeName</c>); none by default.
+    /// </summary>
+    IReadOnlyList<string> IndexedFields { get; }
+
     /// <summary>Graceful deletion: seconds the object stays marked before it goes (0: at once), given the requested period.</summary>
     long GracePeriod(JsonObject obj, long? requested);
 
@@ -48,7 +55,7 @@ public interface IKindStrategy
 }
 
 /// <summary>
-/// The contract's neutral answers: no defaults, no preparation, valid, no field labels, deleted at
+/// The contract's neutral answers: no defaults, no preparation, valid, no field labels (none indexed), deleted at
 /// once, upstream's default table. A kind overrides what it does differently.
 /// </summary>
 public abstract class KindStrategy : IKindStrategy
@@ -62,6 +69,7 @@ public abstract class KindStrategy : IKindStrategy
     public virtual List<FieldError> Validate(JsonObject obj, JsonObject? old) => [];
     public virtual List<FieldError> ValidateUpdate(JsonObject obj, JsonObject old, string subresource) => Validate(obj, old);
     public virtual IReadOnlyDictionary<string, Func<JsonObject, string?>> FieldLabels => NoFieldLabels;
+    public virtual IReadOnlyList<string> IndexedFields => [];
     public virtual long GracePeriod(JsonObject obj, long? requested) => 0;
     public virtual void OnDeletionMarked(JsonObject obj) { }
     public virtual TablePrinter Printer => TablePrinters.Default;

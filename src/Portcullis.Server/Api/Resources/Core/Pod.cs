@@ -82,6 +82,9 @@ internal sealed class PodKind : KindStrategy
         ("status.podIP", FieldLabel.At("status", "podIP")),
         ("status.nominatedNodeName", FieldLabel.At("status", "nominatedNodeName")));
 
+    /// <summary>Upstream's pod registry indexes spec.nodeName (NodeNameIndexFunc): what each kubelet lists its pods by.</summary>
+    public override IReadOnlyList<string> IndexedFields { get; } = ["spec.nodeName"];
+
     public override long GracePeriod(JsonObject obj, long? requested) => GracefulPeriod(obj, requested);
 
     /// <summary>

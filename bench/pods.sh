@@ -4,7 +4,7 @@
 #   bench/pods.sh [PODS=5000]
 # 1. PODS pods created by 16 clients (label group=g<i%50>, so a selector picks PODS/50), pods/s, and
 #    the time until the built-in simulated node has them all Running;
-# 2. RSS before and after, and the growth per pod (3 s after the last create, and settled SETTLE=12 s later);
+# 2. RSS before and after, and the growth per pod (3 s after the last create, and settled SETTLE=20 s later);
 # 3. LIST all pods as JSON, as a Table, by label selector, and by a field selector naming another node
 #    (what each other kubelet's list costs: spec.nodeName is indexed) (median and max of RUNS runs);
 # 4. WATCHERS watches on pods, and the latency from a write until each watcher read it.
@@ -57,9 +57,9 @@ sleep 3 # let the node's last status writes and the collector settle
 after=$(rss_kb)
 awk -v b="$before" -v a="$after" -v n="$pods" \
   'BEGIN { printf "rss %.0f MiB -> %.0f MiB: growth %.1f KiB per pod\n", b / 1024, a / 1024, (a - b) / n }'
-# A quiet server gives the GC's unused memory back (Hosting/IdleMemoryReturn.cs, every 5 s): the
+# A quiet server gives the GC's unused memory back (Hosting/IdleMemoryReturn.cs, after 10 quiet s): the
 # growth once settled is what the pods keep.
-sleep "${SETTLE:-12}"
+sleep "${SETTLE:-20}"
 settled=$(rss_kb)
 awk -v b="$before" -v a="$settled" -v n="$pods" \
   'BEGIN { printf "rss settled %.0f MiB: growth %.1f KiB per pod\n", a / 1024, (a - b) / n }'

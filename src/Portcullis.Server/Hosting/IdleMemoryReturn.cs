@@ -8,7 +8,7 @@ namespace Portcullis.Server.Hosting;
 /// memory it grew into committed (5,000 pods created: 69 MB of live heap, 179 MB committed), and a
 /// quiet server runs no collection that would give it back. So every <see cref="Interval"/> this
 /// loop looks at the allocation count and the last collection's figures. When less than
-/// <see cref="QuietAllocationBytes"/> was allocated since the previous look, and the committed
+/// <see cref="QuietAllocationBytes"/> was allocated in each of the last <see cref="QuietLooks"/> intervals, and the committed
 /// memory exceeds the live heap by at least <see cref="MinimumSlackBytes"/> and by half, it runs
 /// one aggressive (decommitting) collection. It does not run again until the server has been busy
 /// in between. The collection blocks the process for as long as it takes, which is why it runs
@@ -25,6 +25,8 @@ public sealed class IdleMemoryReturn : IController
     public const long QuietAllocationBytes = 16L << 20;
     /// <summary>Committed memory beyond the live heap worth a collection.</summary>
     public const long MinimumSlackBytes = 32L << 20;
+    /// <summary>Quiet looks in a row before a collection (10 s).</summary>
+    public const int QuietLooks = 2;
 
     /// <summary>What one look sees: bytes allocated since start, and the live and committed heap at the last collection.</summary>
     public readonly record struct Sample(long AllocatedBytes, long HeapBytes, long CommittedBytes);
@@ -68,6 +70,7 @@ public sealed class IdleMemoryReturn : IController
     {
         private Sample? _previous;
         private bool _armed = true;
+        private int _quietLooks;
 
         /// <summary>Takes a look; true when a collection should run now.</summary>
         public bool Observe(Sample now)
@@ -78,8 +81,11 @@ public sealed class IdleMemoryReturn : IController
             if (now.AllocatedBytes - before.AllocatedBytes >= QuietAllocationBytes)
             {
                 _armed = true; // busy: the next quiet spell may collect
+                _quietLooks = 0;
                 return false;
             }
+            // Quiet for two intervals in a row: a pause between two bursts of work is not a quiet spell.
+            if (++_quietLooks < QuietLooks) return false;
             var slack = now.CommittedBytes - now.HeapBytes;
             if (!_armed || slack < MinimumSlackBytes || now.CommittedBytes < now.HeapBytes + now.HeapBytes / 2) return false;
             _armed = false;

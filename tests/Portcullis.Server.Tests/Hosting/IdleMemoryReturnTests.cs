@@ -13,10 +13,12 @@ public sealed class IdleMemoryReturnTests
     {
         var p = new Policy();
         Assert.False(p.Observe(new Sample(0, 70 * MiB, 180 * MiB)));             // the first look only remembers
-        Assert.True(p.Observe(new Sample(1000, 70 * MiB, 180 * MiB)));           // quiet, 110 MiB unused
+        Assert.False(p.Observe(new Sample(1000, 70 * MiB, 180 * MiB)));          // quiet once: not yet
+        Assert.True(p.Observe(new Sample(1500, 70 * MiB, 180 * MiB)));           // quiet twice, 110 MiB unused
         Assert.False(p.Observe(new Sample(2000, 70 * MiB, 180 * MiB)));          // once per quiet spell
         Assert.False(p.Observe(new Sample(2000 + 50 * MiB, 90 * MiB, 200 * MiB))); // busy: armed again, not now
-        Assert.True(p.Observe(new Sample(2001 + 50 * MiB, 90 * MiB, 200 * MiB)));
+        Assert.False(p.Observe(new Sample(2001 + 50 * MiB, 90 * MiB, 200 * MiB)));
+        Assert.True(p.Observe(new Sample(2002 + 50 * MiB, 90 * MiB, 200 * MiB)));
     }
 
     [Theory]
@@ -26,7 +28,20 @@ public sealed class IdleMemoryReturnTests
     {
         var p = new Policy();
         p.Observe(new Sample(0, heapMiB * MiB, committedMiB * MiB));
-        Assert.False(p.Observe(new Sample(10, heapMiB * MiB, committedMiB * MiB)));
+        for (var i = 1; i <= 4; i++) Assert.False(p.Observe(new Sample(10 * i, heapMiB * MiB, committedMiB * MiB)));
+    }
+
+    [Fact]
+    public void A_pause_between_bursts_is_not_a_quiet_spell()
+    {
+        var p = new Policy();
+        var allocated = 0L;
+        p.Observe(new Sample(allocated, 70 * MiB, 180 * MiB));
+        for (var i = 0; i < 6; i++)
+        {
+            allocated += i % 2 == 0 ? 2 * QuietAllocationBytes : QuietAllocationBytes / 2; // busy, quiet, busy, ...
+            Assert.False(p.Observe(new Sample(allocated, 70 * MiB, 180 * MiB)));
+        }
     }
 
     [Fact]
@@ -46,14 +61,14 @@ public sealed class IdleMemoryReturnTests
         var loop = new IdleMemoryReturn(time, () => { Interlocked.Increment(ref looks); return new Sample(0, 70 * MiB, 180 * MiB); }, () => collected++);
         using var cts = new CancellationTokenSource();
         var run = loop.RunAsync(cts.Token);
-        for (var look = 1; look <= 3; look++)
+        for (var look = 1; look <= 4; look++)
         {
             time.Advance(Interval);
             for (var i = 0; i < 500 && Volatile.Read(ref looks) < look; i++) await Task.Delay(10);
         }
         await Task.Delay(50);
-        Assert.Equal(3, looks);
-        Assert.Equal(1, collected); // the second look (the first only remembers); the third is the same quiet spell
+        Assert.Equal(4, looks);
+        Assert.Equal(1, collected); // the third look (the first only remembers; two quiet ones); the fourth is the same quiet spell
         Assert.Equal(1, loop.Collections);
         cts.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);

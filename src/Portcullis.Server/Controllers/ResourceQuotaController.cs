@@ -127,23 +127,17 @@ public sealed partial class ResourceQuotaController(SystemClient client, TimePro
         var start = def.KeyPrefix.Length;
         var slash = key.IndexOf('/', start);
         if (slash <= start) return;
-        var isQuota = def.Group.Length == 0 && def.Plural == "resourcequotas";
-        var arrival = ev.IsCreate && _coordinator.AnyPending;
-        // What reads the namespace below: an arrival, a quota's write, a counted object's delete, or
-        // an update of a kind whose usage is more than a count.
-        var mayRecount = isQuota || !QuotaEvaluators.IsIgnored(def.Group, def.Plural) && (ev.Type == KeyEventType.Delete
-            || !ev.IsCreate && def.Group.Length == 0 && def.Plural is "pods" or "services" or "persistentvolumeclaims");
-        if (!arrival && !mayRecount) return;
-        var ns = key[start..slash];
-        if (arrival) _coordinator.Arrived(ns, def.Group, def.Plural, key[(slash + 1)..]);
+        // The namespace is cut from the key only when something below needs it.
+        string Ns() => key[start..slash];
+        if (ev.IsCreate && _coordinator.AnyPending) _coordinator.Arrived(Ns(), def.Group, def.Plural, key[(slash + 1)..]);
         if (def.Group.Length == 0 && def.Plural == "resourcequotas")
         {
             // Quota status writes (admission's and ours) are not a reason to recount; spec changes are.
-            if (ev.Type == KeyEventType.Delete || ev.IsCreate || !SameSpecHard(store, ev)) Enqueue(ns);
+            if (ev.Type == KeyEventType.Delete || ev.IsCreate || !SameSpecHard(store, ev)) Enqueue(Ns());
             return;
         }
         if (QuotaEvaluators.IsIgnored(def.Group, def.Plural)) return;
-        if (ev.Type == KeyEventType.Delete) { Enqueue(ns); return; }
+        if (ev.Type == KeyEventType.Delete) { Enqueue(Ns()); return; }
         if (ev.IsCreate || def.Group.Length > 0 || def.Plural is not ("pods" or "services" or "persistentvolumeclaims")) return;
         try
         {
@@ -151,9 +145,9 @@ public sealed partial class ResourceQuotaController(SystemClient client, TimePro
             var now = time.GetUtcNow();
             var before = evaluator.Usage(store.Decode(ev.PrevKv!), now);
             var after = evaluator.Usage(store.Decode(ev.Kv), now);
-            if (!ResourceLists.Equal(before, after)) Enqueue(ns);
+            if (!ResourceLists.Equal(before, after)) Enqueue(Ns());
         }
-        catch (Exception) { Enqueue(ns); }
+        catch (Exception) { Enqueue(Ns()); }
     }
 
     private static bool SameSpecHard(GenericStore store, WatchEvent ev)

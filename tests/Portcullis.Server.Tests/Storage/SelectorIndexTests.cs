@@ -260,8 +260,11 @@ public sealed class SelectorIndexTests : TempSqliteTest
         var o = new ListOptions { Labels = LabelSelector.Parse("app=app-1") };
         Assert.Equal(await Pages(scan, "a", o), await Pages(indexed, "a", o));
 
+        // The list can be answered from the index's range before its feed's watch has begun: a failure
+        // injected then would reach no watch, and the feed would never start a second one.
+        await failing.Started(1).WaitAsync(TimeSpan.FromSeconds(30));
         failing.Fail();
-        await failing.Started(2); // the feed watches again after its fresh range
+        await failing.Started(2).WaitAsync(TimeSpan.FromSeconds(30)); // the feed watches again after its fresh range
         for (var i = 10; i < 20; i++) await scan.CreateAsync("a", Pod("p-" + i, random), As);
         await scan.UpdateAsync("a", "p-1", "", p => { p["metadata"]!["labels"]!["app"] = "app-1"; return p; }, As);
         var before = indexed.IndexedLists;

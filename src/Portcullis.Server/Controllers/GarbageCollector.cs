@@ -155,6 +155,7 @@ public sealed partial class GarbageCollector(SystemClient client, TimeProvider t
 
     private async Task<bool> OwnerLookupAsync(JsonObject dependent, JsonObject owner, CancellationToken ct)
     {
+        Refresh();
         _byKind ??= client.All.GroupBy(s => (s.Definition.Group, s.Definition.Kind)).ToDictionary(g => g.Key, g => g.First());
         var apiVersion = owner["apiVersion"]?.GetValue<string>() ?? "";
         var group = apiVersion.Contains('/') ? apiVersion[..apiVersion.IndexOf('/')] : "";
@@ -164,8 +165,21 @@ public sealed partial class GarbageCollector(SystemClient client, TimeProvider t
         return found is not null && Meta.Uid(store.Decode(found)) == (owner["uid"]?.GetValue<string>() ?? "");
     }
 
+    private long _kindsGeneration;
+
+    /// <summary>Kinds defined at run time came or went: the look-ups are built again.</summary>
+    private void Refresh()
+    {
+        var g = client.Resources.Generation;
+        if (g == _kindsGeneration) return;
+        _byKind = null;
+        _byPrefix = null;
+        _kindsGeneration = g;
+    }
+
     private GenericStore? StoreForKey(string key)
     {
+        Refresh();
         _byPrefix ??= [.. client.All.Select(s => (s.Definition.KeyPrefix, s)).OrderByDescending(p => p.KeyPrefix.Length)];
         foreach (var (prefix, store) in _byPrefix)
             if (key.StartsWith(prefix, StringComparison.Ordinal)) return store;

@@ -127,16 +127,21 @@ public static class BodyDecoder
     /// Strict and warnings under Warn (the default), as upstream's server-side field validation.
     /// </summary>
     public static JsonObject DecodeObject(byte[] body, string mediaType, ResourceDefinition def, string fieldValidation, List<string> warnings) =>
-        Decode(body, mediaType, def.Schema, def.GroupVersion, def.Kind, fieldValidation, warnings);
+        Decode(body, mediaType, def.Schema, def.GroupVersion, def.Kind, fieldValidation, warnings, def.CustomShape);
 
-    /// <summary>Decodes a body of a given kind (an API object or a review/request type) from JSON, YAML or protobuf.</summary>
+    /// <summary>
+    /// Decodes a body of a given kind (an API object or a review/request type) from JSON, YAML or protobuf;
+    /// a custom kind's own <paramref name="shape"/> replaces the Go type's (and it has no protobuf form).
+    /// </summary>
     public static JsonObject Decode(byte[] body, string mediaType, StructSchema schema, string groupVersion, string expectedKind,
-        string fieldValidation, List<string> warnings)
+        string fieldValidation, List<string> warnings, Func<JsonObject, DecodeProblems?, JsonObject>? shape = null)
     {
         var version = groupVersion.Contains('/') ? groupVersion[(groupVersion.IndexOf('/') + 1)..] : groupVersion;
         var problems = new DecodeProblems();
         JsonObject obj;
         string apiVersion, kind;
+        if (mediaType == Responses.Protobuf && shape is not null)
+            throw ApiErrors.UnsupportedMediaType(mediaType, [Responses.Json, "application/yaml"]);
         if (mediaType == Responses.Protobuf)
         {
             try
@@ -172,7 +177,7 @@ public static class BodyDecoder
         obj["apiVersion"] = groupVersion;
         obj["kind"] = expectedKind;
 
-        var shaped = ObjectShaper.Shape(obj, schema, problems);
+        var shaped = shape is not null ? shape(obj, problems) : ObjectShaper.Shape(obj, schema, problems);
         if (problems.TypeErrors.Count > 0)
             throw ApiErrors.BadRequest($"{expectedKind} in version \"{version}\" cannot be handled as a {expectedKind}: {problems.TypeErrors[0]}");
         ReportFieldProblems(problems, fieldValidation, warnings);

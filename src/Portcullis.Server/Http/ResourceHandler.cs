@@ -21,6 +21,9 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
     private readonly Dictionary<(string, string, string), Handlers.ICustomHandler> _custom =
         customHandlers.SelectMany(h => h.Routes.Select(r => (r, h))).ToDictionary(x => x.r, x => x.h);
 
+    /// <summary>The scale handler, which also serves the scale subresource of custom kinds that declare one.</summary>
+    private readonly Handlers.ScaleHandler? _scale = customHandlers.OfType<Handlers.ScaleHandler>().FirstOrDefault();
+
     /// <summary>Table rows of a list this long or longer are made in parallel.</summary>
     private const int ParallelRows = 256;
 
@@ -31,6 +34,15 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
         // Upstream registers no HEAD route for resources: go-restful answers 405 once the filters
         // (which read HEAD as get/list/watch) have passed. Never a watch stream for a HEAD either.
         if (HttpMethods.IsHead(ctx.Request.Method)) throw ApiErrors.MethodNotAllowed();
+        // A deprecated custom version warns on every request (customresource_handler's deprecation warning).
+        if (def.DeprecationWarning is { } deprecated) ctx.Response.Headers.Append("Warning", "299 - " + Serialization.GoText.WarningQuote(deprecated));
+        if (def.Terminating && info.Verb.Value == Verb.Text.Create)
+            throw new ApiException(405, "MethodNotAllowed", "create not allowed while custom resource definition is terminating");
+        if (info.Subresource == "scale" && def.CustomScale is not null && _scale is not null)
+        {
+            await _scale.HandleAsync(ctx, info, def);
+            return;
+        }
         if (_custom.TryGetValue((def.Group, def.Plural, info.Subresource), out var custom))
         {
             await custom.HandleAsync(ctx, info, def);
@@ -224,15 +236,18 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
         var warnings = new List<string>();
         var patch = media switch
         {
-            "application/json-patch+json" or "application/merge-patch+json" or "application/strategic-merge-patch+json"
-                => Patcher.Parse(body, media, fieldValidation),
+            "application/json-patch+json" or "application/merge-patch+json" => Patcher.Parse(body, media, fieldValidation),
+            "application/strategic-merge-patch+json" when def.AcceptsStrategicMergePatch => Patcher.Parse(body, media, fieldValidation),
+            // A custom kind has no Go type to merge by: upstream's CR handler does not list strategic merge patch.
+            _ when !def.AcceptsStrategicMergePatch => throw ApiErrors.UnsupportedMediaType(media,
+                ["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"]),
             _ => throw ApiErrors.UnsupportedMediaType(media,
                 ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"]),
         };
         var updated = await store.UpdateAsync(info.Namespace, info.Name, info.Subresource, current =>
         {
             // Decoded as a body would be, so unknown fields are reported the same way.
-            var shaped = Patcher.ApplyAndDecode(media, current, patch, body, def.Schema, fieldValidation, warnings);
+            var shaped = Patcher.ApplyAndDecode(media, current, patch, body, def.Schema, fieldValidation, warnings, def.CustomShape);
             // patcher.applyPatch: the namespace (EnsureObjectNamespaceMatchesRequestNamespace) and the name (checkName).
             CheckNamespace(shaped, info, def);
             if (!def.Namespaced) (shaped["metadata"] as JsonObject)?.Remove("namespace");

@@ -82,12 +82,12 @@ public static partial class Patcher
     /// the wrong type, and under Strict an unknown or duplicate field, is a 422 naming the patch.
     /// </summary>
     public static JsonObject ApplyAndDecode(string mediaType, JsonObject current, JsonNode? patch, byte[]? rawPatch, StructSchema schema,
-        string fieldValidation, List<string> warnings)
+        string fieldValidation, List<string> warnings, Func<JsonObject, DecodeProblems?, JsonObject>? shape = null)
     {
         var trace = new Trace();
         var patched = Apply(mediaType, current, patch, schema, fieldValidation, rawPatch, trace);
         var problems = new DecodeProblems();
-        var shaped = ObjectShaper.Shape(patched, schema, problems);
+        var shaped = shape is not null ? shape(patched, problems) : ObjectShaper.Shape(patched, schema, problems);
         if (problems.TypeErrors.Count > 0) throw DecodeFailure(trace, TypeError(trace, problems));
         if (fieldValidation == "Strict" && problems.UnknownFields.Count + problems.DuplicateFields.Count > 0)
         {

@@ -38,6 +38,9 @@ public sealed partial class GenericStore
             var finalizers = Meta.Finalizers(current);
             if (opts.PropagationPolicy == "Orphan" && !finalizers.Contains("orphan")) finalizers.Add("orphan");
             if (opts.PropagationPolicy == "Foreground" && !finalizers.Contains("foregroundDeletion")) finalizers.Add("foregroundDeletion");
+            if (!Meta.IsDeleting(current))
+                foreach (var f in def.Strategy.DeletionFinalizers(current))
+                    if (!finalizers.Contains(f)) finalizers.Add(f);
             // Graceful deletion (pods on a node): the object stays, marked, for its grace period;
             // whoever runs it (the node) deletes it for good with a grace period of 0.
             var grace = def.Strategy.GracePeriod(current, opts.GracePeriodSeconds);
@@ -61,7 +64,7 @@ public sealed partial class GenericStore
                 Meta.Set(graceful, "deletionGracePeriodSeconds", grace);
                 if (finalizers.Count > 0) Meta.Set(graceful, "finalizers", new JsonArray(finalizers.Select(f => (JsonNode)f!).ToArray()));
                 if (opts.DryRun) return new DeleteResult(graceful, false);
-                var gup = await kv.UpdateAsync(Key(ns, name), EncodeForDelete(ObjectShaper.Shape(graceful, def.Schema)), currentKv.ModRevision, ct);
+                var gup = await kv.UpdateAsync(Key(ns, name), Encode(def.Shape(graceful)), currentKv.ModRevision, ct);
                 if (gup.Succeeded) return new DeleteResult(Decode(gup.Current!), false);
                 continue;
             }
@@ -80,8 +83,7 @@ public sealed partial class GenericStore
                 }
                 if (finalizers.Count > 0) Meta.Set(marked, "finalizers", new JsonArray(finalizers.Select(f => (JsonNode)f!).ToArray()));
                 if (opts.DryRun) return new DeleteResult(marked, false);
-                var shaped = ObjectShaper.Shape(marked, def.Schema);
-                var upd = await kv.UpdateAsync(Key(ns, name), EncodeForDelete(shaped), currentKv.ModRevision, ct);
+                var upd = await kv.UpdateAsync(Key(ns, name), Encode(def.Shape(marked)), currentKv.ModRevision, ct);
                 if (upd.Succeeded) return new DeleteResult(Decode(upd.Current!), false);
             }
             else
@@ -102,12 +104,6 @@ public sealed partial class GenericStore
     private static DateTimeOffset? DeletionTimestamp(JsonObject obj) =>
         Meta.Of(obj)["deletionTimestamp"] is JsonValue v && v.TryGetValue<string>(out var s)
         && DateTimeOffset.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var t) ? t : null;
-
-    private static byte[] EncodeForDelete(JsonObject obj)
-    {
-        Meta.Set(obj, "resourceVersion", "0");
-        return Serialization.GoJsonWriter.ToBytes(obj);
-    }
 
     private void CheckPreconditions(JsonObject current, DeleteOptions opts)
     {

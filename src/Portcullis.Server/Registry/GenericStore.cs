@@ -197,7 +197,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         else Meta.Remove(obj, "generation");
         def.Strategy.Default(obj);
         // managedFields record what the client set (with defaults), before admission adds its part.
-        obj = ObjectShaper.Reshape(obj, def.Schema);
+        obj = def.Reshape(obj);
         ManagedFieldsUpdater.Update(obj, null, opts.FieldManager, def.GroupVersion, "", time.GetUtcNow(), def.Schema, def.HasStatus);
         await admission.MutateAsync(Request(Operation.Create, "", ns, obj, null, opts), ct);
         def.Strategy.PrepareForCreate(obj, new StrategyContext(time) { User = opts.User });
@@ -212,7 +212,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
 
         if (allocate is not null) await allocate(obj, ct);
         var name = Meta.Name(obj);
-        var shaped = ObjectShaper.Reshape(obj, def.Schema);
+        var shaped = def.Reshape(obj);
         if (opts.DryRun)
         {
             if (await kv.GetAsync(Key(ns, name), ct) is not null) throw ApiErrors.AlreadyExists(def.Plural, def.Group, name);
@@ -251,7 +251,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
             def.Strategy.Default(desired);
             if (!opts.AllowSpec)
             {
-                desired = ObjectShaper.Reshape(desired, def.Schema);
+                desired = def.Reshape(desired);
                 ManagedFieldsUpdater.Update(desired, old, opts.FieldManager, def.GroupVersion, subresource is "status" ? "status" : subresource, time.GetUtcNow(), def.Schema, def.HasStatus);
             }
             await admission.MutateAsync(Request(Operation.Update, subresource, ns, desired, old, opts), ct);
@@ -263,7 +263,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
             if (errs.Count > 0) throw ApiErrors.Invalid(def.Kind, def.Group, name, errs);
             await admission.ValidateAsync(Request(Operation.Update, subresource, ns, obj, old, opts), ct);
 
-            var shaped = ObjectShaper.Reshape(obj, def.Schema);
+            var shaped = def.Reshape(obj);
             if (def.TracksGeneration && SpecChanged(shaped, old))
                 Meta.Set(shaped, "generation", (Meta.Of(old)["generation"]?.GetValue<long>() ?? 0) + 1);
 

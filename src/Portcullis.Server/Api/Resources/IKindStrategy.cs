@@ -47,6 +47,9 @@ public interface IKindStrategy
     /// <summary>Graceful deletion: seconds the object stays marked before it goes (0: at once), given the requested period.</summary>
     long GracePeriod(JsonObject obj, long? requested);
 
+    /// <summary>Finalizers the first delete adds (a CustomResourceDefinition's cleanup finalizer); none for most kinds.</summary>
+    IReadOnlyList<string> DeletionFinalizers(JsonObject obj);
+
     /// <summary>Called on the object when a delete only marks it (finalizers pending).</summary>
     void OnDeletionMarked(JsonObject obj);
 
@@ -71,6 +74,7 @@ public abstract class KindStrategy : IKindStrategy
     public virtual IReadOnlyDictionary<string, Func<JsonObject, string?>> FieldLabels => NoFieldLabels;
     public virtual IReadOnlyList<string> IndexedFields => [];
     public virtual long GracePeriod(JsonObject obj, long? requested) => 0;
+    public virtual IReadOnlyList<string> DeletionFinalizers(JsonObject obj) => [];
     public virtual void OnDeletionMarked(JsonObject obj) { }
     public virtual TablePrinter Printer => TablePrinters.Default;
 }

@@ -72,8 +72,41 @@ public sealed class ResourceDefinition
     public string KeyPrefix => "/registry/" + (StoragePrefix ?? Plural) + "/";
 
     private StructSchema? _schema;
-    /// <summary>The schema of the kind, e.g. core/v1.Pod.</summary>
-    public StructSchema Schema => _schema ??= SchemaRegistry.Default.Get(SchemaPackage + "." + Kind);
+    /// <summary>
+    /// The schema of the kind, e.g. core/v1.Pod; a kind defined at run time gives its own (made from its
+    /// CustomResourceDefinition's schema: the structure managedFields are computed over).
+    /// </summary>
+    public StructSchema Schema { get => _schema ??= SchemaRegistry.Default.Get(SchemaPackage + "." + Kind); init => _schema = value; }
+
+    /// <summary>
+    /// A kind defined at run time shapes its objects itself (pruning by its schema, as upstream's
+    /// unstructured decoding), reporting unknown fields into the problems when given; null for built-in
+    /// kinds, which <see cref="ObjectShaper"/> shapes from their Go type.
+    /// </summary>
+    public Func<JsonObject, DecodeProblems?, JsonObject>? CustomShape { get; init; }
+
+    /// <summary>The CustomResourceDefinition this kind comes from (its name), or null for a built-in kind.</summary>
+    public string? DefinedBy { get; init; }
+
+    /// <summary>A custom kind's scale subresource: where its replicas and selector are (null: no custom scale).</summary>
+    public CustomResources.CrdScale? CustomScale { get; init; }
+
+    /// <summary>A deprecated custom version: the warning every request to it answers with.</summary>
+    public string? DeprecationWarning { get; init; }
+
+    /// <summary>The CustomResourceDefinition is being deleted: creates are refused (405), as upstream.</summary>
+    public bool Terminating { get; init; }
+
+    /// <summary>Strategic merge patch applies (built-in kinds); custom kinds refuse it with a 415, as upstream.</summary>
+    public bool AcceptsStrategicMergePatch => DefinedBy is null;
+
+    /// <summary>The object in the kind's shape, decoding problems reported when <paramref name="problems"/> is given.</summary>
+    public JsonObject Shape(JsonObject obj, DecodeProblems? problems = null) =>
+        CustomShape is { } shape ? shape(obj, problems) : ObjectShaper.Shape(obj, Schema, problems);
+
+    /// <summary><see cref="ObjectShaper.Reshape"/> for built-in kinds; the custom shape for the others.</summary>
+    public JsonObject Reshape(JsonObject obj) =>
+        CustomShape is { } shape ? shape(obj, null) : ObjectShaper.Reshape(obj, Schema);
 
     public string SchemaPackage => (Group.Length == 0 ? "core" : Group.Split('.')[0]) + "/" + Version;
 

@@ -28,6 +28,8 @@ internal static class ControllersModule
             new RbacBootstrapController(client),
             new RbacIndexController(storage.Backend, authz.RbacIndex),
             new ClusterRoleAggregationController(client, Log("clusterrole-aggregation")),
+            new CustomResourceDefinitionController(client, storage.Resources, storage.Stores.Change,
+                d => new Registry.GenericStore(d, storage.Backend, time, admission.Chain), time, Log("customresourcedefinition")),
             new NamespaceContentController(client, serving.CaPem, Log("namespace-content")),
             new LegacyTokenSecretController(client, new LegacyTokenIssuer(authn.Keys), serving.CaPem, Log("serviceaccount-token")),
             new KubernetesServiceController(client, serving.AdvertiseAddress, serving.Port, time, Log("kubernetes-service")),

@@ -107,9 +107,14 @@ public sealed class ScaleHandler(Func<ResourceDefinition, GenericStore> stores, 
             if (uid.Length > 0 && uid != Meta.Uid(parent))
                 throw ApiErrors.Conflict(def.Plural + "/scale", def.Group, Meta.Name(parent),
                     $"Precondition failed: UID in precondition: {uid}, UID in object meta: {Meta.Uid(parent)}");
-            var spec = parent["spec"] as JsonObject ?? new JsonObject();
-            spec["replicas"] = scale["spec"]?["replicas"]?.DeepClone() ?? 0;
-            parent["spec"] = spec;
+            if (def.CustomScale is { } custom)
+                Api.CustomResources.CustomResourceKind.SetNested(parent, custom.SpecReplicasPath, scale["spec"]?["replicas"]?.DeepClone() ?? 0);
+            else
+            {
+                var spec = parent["spec"] as JsonObject ?? new JsonObject();
+                spec["replicas"] = scale["spec"]?["replicas"]?.DeepClone() ?? 0;
+                parent["spec"] = spec;
+            }
             var rv = Meta.ResourceVersion(scale);
             if (rv.Length > 0) Meta.Set(parent, "resourceVersion", rv);
             else Meta.Remove(parent, "resourceVersion");
@@ -129,6 +134,28 @@ public sealed class ScaleHandler(Func<ResourceDefinition, GenericStore> stores, 
         return errs;
     }
 
+    /// <summary>
+    /// scaleFromCustomResource: replicas from the CRD's specReplicasPath and statusReplicasPath (0 when
+    /// absent), the selector string from labelSelectorPath when it holds one.
+    /// </summary>
+    private static JsonObject FromCustomParent(JsonObject parent, Api.CustomResources.CrdScale custom, JsonObject meta)
+    {
+        static JsonNode Replicas(JsonNode? n) => n is JsonValue v && v.TryGetValue<long>(out var r) ? JsonValue.Create(r) : JsonValue.Create(0L);
+        var status = new JsonObject { ["replicas"] = Replicas(Api.CustomResources.CustomResourceKind.Nested(parent, custom.StatusReplicasPath)) };
+        if (custom.LabelSelectorPath is { } path && Api.CustomResources.CustomResourceKind.Nested(parent, path) is JsonValue sel
+            && sel.TryGetValue<string>(out var selector) && selector.Length > 0)
+            status["selector"] = selector;
+        var scale = new JsonObject
+        {
+            ["kind"] = "Scale",
+            ["apiVersion"] = ScaleVersion,
+            ["metadata"] = meta,
+            ["spec"] = new JsonObject { ["replicas"] = Replicas(Api.CustomResources.CustomResourceKind.Nested(parent, custom.SpecReplicasPath)) },
+            ["status"] = status,
+        };
+        return ObjectShaper.Shape(scale, Schema);
+    }
+
     /// <summary>scaleFromDeployment / scaleFromReplicaSet / scaleFromStatefulSet / scaleFromRC.</summary>
     public static JsonObject FromParent(JsonObject parent, ResourceDefinition def)
     {
@@ -138,6 +165,7 @@ public sealed class ScaleHandler(Func<ResourceDefinition, GenericStore> stores, 
         meta["uid"] = Meta.Uid(parent);
         meta["resourceVersion"] = Meta.ResourceVersion(parent);
         meta["creationTimestamp"] = pm["creationTimestamp"]?.DeepClone();
+        if (def.CustomScale is { } custom) return FromCustomParent(parent, custom, meta);
         var selectorNode = parent["spec"]?["selector"];
         string? selector = def.Group.Length == 0
             // A replication controller's selector is a plain label map.

@@ -13,10 +13,19 @@ namespace Portcullis.Server.Http;
 /// </summary>
 public sealed class OpenApiEndpoints
 {
-    private readonly Lazy<Dictionary<string, (byte[] Bytes, string Hash)>> _v3;
-    private readonly Lazy<byte[]> _v3Index;
-    private readonly Lazy<(byte[] Bytes, string Hash)> _v2;
-    private readonly Lazy<byte[]> _v2Protobuf;
+    /// <summary>The documents of one registry generation, made on first request; kinds coming or going make new ones.</summary>
+    private sealed class Documents
+    {
+        public required long Generation { get; init; }
+        public required Lazy<Dictionary<string, (byte[] Bytes, string Hash)>> V3 { get; init; }
+        public required Lazy<byte[]> V3Index { get; init; }
+        public required Lazy<(byte[] Bytes, string Hash)> V2 { get; init; }
+        public required Lazy<byte[]> V2Protobuf { get; init; }
+    }
+
+    private readonly ResourceRegistry _resources;
+    private readonly string _serverVersion;
+    private volatile Documents? _docs;
 
     /// <summary>
     /// The media types /openapi/v2 serves, in kube-openapi's order (the first match of the best Accept
@@ -31,30 +40,49 @@ public sealed class OpenApiEndpoints
 
     public OpenApiEndpoints(ResourceRegistry resources, string serverVersion)
     {
-        _v3 = new(() => OpenApiV3Builder.BuildAllV3(resources, SchemaRegistry.Default, serverVersion)
+        _resources = resources;
+        _serverVersion = serverVersion;
+    }
+
+    private Documents Current()
+    {
+        var generation = _resources.Generation;
+        if (_docs is { } d && d.Generation == generation) return d;
+        var resources = _resources;
+        var serverVersion = _serverVersion;
+        Lazy<Dictionary<string, (byte[] Bytes, string Hash)>> v3 = new(() => OpenApiV3Builder.BuildAllV3(resources, SchemaRegistry.Default, serverVersion)
             .ToDictionary(kv => kv.Key, kv => { var b = OpenApiHash.Serialize(kv.Value); return (b, OpenApiHash.Compute(b)); }));
-        _v3Index = new(() => OpenApiHash.Serialize(OpenApiV3Builder.BuildV3Index(_v3.Value.ToDictionary(kv => kv.Key, kv => kv.Value.Hash))));
-        _v2 = new(() =>
+        Lazy<(byte[] Bytes, string Hash)> v2 = new(() =>
         {
             var b = OpenApiHash.Serialize(OpenApiV2Builder.BuildV2(resources, SchemaRegistry.Default, serverVersion));
             return (b, OpenApiHash.Compute(b));
         });
-        // As kube-apiserver does: the protobuf is gnostic's reading of the served JSON bytes, and
-        // shares the JSON's ETag (responses vary by Accept).
-        _v2Protobuf = new(() => OpenApiV2Protobuf.Encode(System.Text.Json.Nodes.JsonNode.Parse(_v2.Value.Bytes)!.AsObject()));
+        var docs = new Documents
+        {
+            Generation = generation,
+            V3 = v3,
+            V3Index = new(() => OpenApiHash.Serialize(OpenApiV3Builder.BuildV3Index(v3.Value.ToDictionary(kv => kv.Key, kv => kv.Value.Hash)))),
+            V2 = v2,
+            // As kube-apiserver does: the protobuf is gnostic's reading of the served JSON bytes, and
+            // shares the JSON's ETag (responses vary by Accept).
+            V2Protobuf = new(() => OpenApiV2Protobuf.Encode(System.Text.Json.Nodes.JsonNode.Parse(v2.Value.Bytes)!.AsObject())),
+        };
+        _docs = docs;
+        return docs;
     }
 
     public async Task<bool> TryServeAsync(HttpContext ctx, string path)
     {
+        var docs = Current();
         if (path == "/openapi/v3")
         {
-            await WriteAsync(ctx, _v3Index.Value, null);
+            await WriteAsync(ctx, docs.V3Index.Value, null);
             return true;
         }
         if (path.StartsWith("/openapi/v3/", StringComparison.Ordinal))
         {
             var gv = path["/openapi/v3/".Length..];
-            if (!_v3.Value.TryGetValue(gv, out var doc)) return false;
+            if (!docs.V3.Value.TryGetValue(gv, out var doc)) return false;
             var asked = ctx.Request.Query["hash"].ToString();
             if (asked.Length > 0 && asked != doc.Hash)
             {
@@ -70,8 +98,8 @@ public sealed class OpenApiEndpoints
             ctx.Response.Headers.Vary = "Accept";
             var media = NegotiateV2(ctx.Request.Headers.Accept.ToString())
                 ?? throw Errors.ApiErrors.NotAcceptable("only the following media types are accepted: " + string.Join(", ", V2MediaTypes.Select(m => m.ContentType)));
-            var body = media.Protobuf ? _v2Protobuf.Value : _v2.Value.Bytes;
-            await WriteAsync(ctx, body, _v2.Value.Hash, contentType: media.ContentType);
+            var body = media.Protobuf ? docs.V2Protobuf.Value : docs.V2.Value.Bytes;
+            await WriteAsync(ctx, body, docs.V2.Value.Hash, contentType: media.ContentType);
             return true;
         }
         return false;

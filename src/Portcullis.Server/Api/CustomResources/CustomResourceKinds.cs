@@ -79,6 +79,7 @@ public static class CustomResourceKinds
                 CustomShape = strategy.Shape,
                 DefinedBy = crd.Name,
                 CustomScale = v.Scale,
+                OpenApiSchema = v.Schema,
                 DeprecationWarning = v.Deprecated ? v.DeprecationWarning ?? $"{apiVersion} {crd.Kind} is deprecated" : null,
                 Terminating = terminating,
                 Strategy = strategy,

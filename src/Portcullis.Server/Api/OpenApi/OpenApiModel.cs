@@ -35,9 +35,8 @@ internal static class OpenApiModel
         }
         foreach (var d in resources.All)
         {
-            var package = OpenApiNames.SchemaPackage(d.Group, d.Version);
-            Add(OpenApiNames.Definition(package, d.Kind), d.Group, d.Version, d.Kind);
-            Add(OpenApiNames.Definition(package, d.ListKind), d.Group, d.Version, d.ListKind);
+            Add(OpenApiNames.KindDefinition(d, d.Kind), d.Group, d.Version, d.Kind);
+            Add(OpenApiNames.KindDefinition(d, d.ListKind), d.Group, d.Version, d.ListKind);
             foreach (var (g, v, k) in d.SubresourceKinds.Values)
                 Add(OpenApiNames.Definition(OpenApiNames.SchemaPackage(g, v), k), g, v, k);
         }
@@ -69,6 +68,9 @@ internal static class OpenApiModel
         }
         foreach (var k in new[] { "APIResourceList", "DeleteOptions", "Status", "WatchEvent", "Patch" })
             roots.AddIfFound(schemas, "meta/v1." + k);
+        // A custom kind's schema names ObjectMeta, and its list ListMeta (OpenApiCustomSchemas).
+        if (definitions.Any(d => d.DefinedBy is not null))
+            foreach (var k in new[] { "ObjectMeta", "ListMeta" }) roots.AddIfFound(schemas, "meta/v1." + k);
         return roots;
     }
 

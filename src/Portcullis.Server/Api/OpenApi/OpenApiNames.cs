@@ -37,6 +37,14 @@ internal static class OpenApiNames
         _ => "io.k8s.api." + package.Replace('/', '.') + "." + name,
     };
 
+    /// <summary>
+    /// The definition name of a served kind (or its list): a built-in's from its Go package; a custom
+    /// kind's from its group reversed, as apiextensions-apiserver names it (<c>com.example.v1.Widget</c>).
+    /// </summary>
+    public static string KindDefinition(Resources.ResourceDefinition d, string kind) =>
+        d.DefinedBy is null ? Definition(SchemaPackage(d.Group, d.Version), kind)
+            : string.Join('.', d.Group.Split('.').Reverse()) + "." + d.Version + "." + kind;
+
     /// <summary>The definition name of a special type, or null for types written inline.</summary>
     public static string? Special(TypeKind kind) => kind switch
     {

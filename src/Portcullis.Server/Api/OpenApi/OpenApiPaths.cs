@@ -145,9 +145,8 @@ internal static class OpenApiPaths
         var verbs = d.Verbs.ToHashSet(StringComparer.Ordinal);
         var kind = d.Kind;
         var ns = d.Namespaced ? "Namespaced" : "";
-        var package = OpenApiNames.SchemaPackage(d.Group, d.Version);
-        var obj = OpenApiNames.Definition(package, kind);
-        var list = OpenApiNames.Definition(package, d.ListKind);
+        var obj = OpenApiNames.KindDefinition(d, kind);
+        var list = OpenApiNames.KindDefinition(d, d.ListKind);
         (string, string, string) gvk = (d.Group, d.Version, kind);
         var collection = d.Namespaced ? rest + "/namespaces/{namespace}/" + d.Plural : rest + "/" + d.Plural;
         var scope = d.Namespaced ? new List<OpenApiParam> { Namespace } : [];

@@ -26,6 +26,7 @@ public static class OpenApiV2Builder
         var emitter = new OpenApiSchemas(schemas, OpenApiFlavor.V2, OpenApiModel.Gvks(resources));
         var definitions = new JsonObject();
         foreach (var (name, def) in emitter.Closure(roots, [OpenApiNames.VersionInfo])) definitions[name] = def;
+        OpenApiCustomSchemas.Add(definitions, resources.All, v3: false);
         var paths = new JsonObject();
         foreach (var item in items) paths[item.Path] = RenderPathItem(item, emitter);
 

@@ -69,6 +69,7 @@ public static class OpenApiV3Builder
         var emitter = new OpenApiSchemas(schemas, OpenApiFlavor.V3, OpenApiModel.Gvks(resources));
         var components = new JsonObject();
         foreach (var (name, def) in emitter.Closure(roots, extra)) components[name] = def;
+        if (parts is ["apis", var cg, var cv]) OpenApiCustomSchemas.Add(components, OpenApiModel.In(resources, cg, cv), v3: true);
         var pathsNode = new JsonObject();
         foreach (var item in items) pathsNode[item.Path] = RenderPathItem(item, emitter);
         var doc = new JsonObject

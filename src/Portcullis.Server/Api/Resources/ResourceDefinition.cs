@@ -91,6 +91,9 @@ public sealed class ResourceDefinition
     /// <summary>A custom kind's scale subresource: where its replicas and selector are (null: no custom scale).</summary>
     public CustomResources.CrdScale? CustomScale { get; init; }
 
+    /// <summary>A custom kind's openAPIV3Schema, for the OpenAPI documents.</summary>
+    public JsonObject? OpenApiSchema { get; init; }
+
     /// <summary>A deprecated custom version: the warning every request to it answers with.</summary>
     public string? DeprecationWarning { get; init; }
 

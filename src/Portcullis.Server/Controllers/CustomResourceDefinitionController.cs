@@ -176,9 +176,11 @@ public sealed class CustomResourceDefinitionController(
         if (store is null) condition = ("False", "InstanceDeletionCompleted", "removed all instances");
         else
         {
-            await SetTerminatingAsync(name, ("True", "InstanceDeletionInProgress", "CustomResource deletion is in progress"), ct);
+            var objects = await client.ListAsync(store, "", ct);
+            if (objects.Count > 0)
+                await SetTerminatingAsync(name, ("True", "InstanceDeletionInProgress", "CustomResource deletion is in progress"), ct);
             var failed = 0;
-            foreach (var obj in await client.ListAsync(store, "", ct))
+            foreach (var obj in objects)
             {
                 try
                 {
@@ -202,7 +204,7 @@ public sealed class CustomResourceDefinitionController(
                 var finalizers = Meta.Finalizers(current);
                 finalizers.Remove(CustomResourceDefinitionKind.CleanupFinalizer);
                 Meta.Set(current, "finalizers", finalizers.Count > 0 ? new JsonArray(finalizers.Select(f => (JsonNode)f!).ToArray()) : null);
-                Meta.Remove(current, "resourceVersion");
+                // Conditional on the object read (CRDs take no unconditional update): a lost race is retried by the next pass.
                 return current;
             }, new WriteOptions(SystemClient.Controller) { FieldManager = "kube-apiserver" }, ct);
         }

@@ -9,8 +9,8 @@ using Portcullis.Server.Serialization;
 namespace Portcullis.Server.Tests.Http;
 
 /// <summary>
-/// apiextensions.k8s.io/v1 CustomResourceDefinitions, served read-only: the type schema (upstream's
-/// field numbers and markers), discovery (legacy and aggregated) and the OpenAPI documents.
+/// apiextensions.k8s.io/v1 CustomResourceDefinitions: the type schema (upstream's field numbers and
+/// markers), discovery (legacy and aggregated: every verb, and the status subresource) and the OpenAPI documents.
 /// </summary>
 public sealed class CustomResourceDefinitionListTests
 {
@@ -85,10 +85,9 @@ public sealed class CustomResourceDefinitionListTests
 
         var list = await Serve("/apis/apiextensions.k8s.io/v1");
         Assert.Equal("apiextensions.k8s.io/v1", (string?)list["groupVersion"]);
-        var r = Assert.Single(list["resources"]!.AsArray())!;
         Assert.Equal("""
-            {"name":"customresourcedefinitions","singularName":"customresourcedefinition","namespaced":false,"kind":"CustomResourceDefinition","verbs":["get","list","watch"],"shortNames":["crd","crds"],"categories":["api-extensions"],"storageVersionHash":"jfWCUB31mvA="}
-            """, r.ToJsonString());
+            [{"name":"customresourcedefinitions","singularName":"customresourcedefinition","namespaced":false,"kind":"CustomResourceDefinition","verbs":["create","delete","deletecollection","get","list","patch","update","watch"],"shortNames":["crd","crds"],"categories":["api-extensions"],"storageVersionHash":"jfWCUB31mvA="},{"name":"customresourcedefinitions/status","singularName":"","namespaced":false,"kind":"CustomResourceDefinition","verbs":["get","patch","update"]}]
+            """, list["resources"]!.ToJsonString());
     }
 
     [Fact]
@@ -98,24 +97,25 @@ public sealed class CustomResourceDefinitionListTests
         var group = list["items"]!.AsArray().Single(g => (string?)g!["metadata"]!["name"] == "apiextensions.k8s.io")!;
         var r = Assert.Single(group["versions"]![0]!["resources"]!.AsArray())!;
         Assert.Equal("""
-            {"resource":"customresourcedefinitions","responseKind":{"group":"apiextensions.k8s.io","version":"v1","kind":"CustomResourceDefinition"},"scope":"Cluster","singularResource":"customresourcedefinition","verbs":["get","list","watch"],"shortNames":["crd","crds"],"categories":["api-extensions"]}
+            {"resource":"customresourcedefinitions","responseKind":{"group":"apiextensions.k8s.io","version":"v1","kind":"CustomResourceDefinition"},"scope":"Cluster","singularResource":"customresourcedefinition","verbs":["create","delete","deletecollection","get","list","patch","update","watch"],"shortNames":["crd","crds"],"categories":["api-extensions"],"subresources":[{"subresource":"status","responseKind":{"group":"apiextensions.k8s.io","version":"v1","kind":"CustomResourceDefinition"},"verbs":["get","patch","update"]}]}
             """, r.ToJsonString());
     }
 
     [Fact]
-    public void OpenApiV3_HasReadOnlyPaths_AndTheApiextensionsDefinitions()
+    public void OpenApiV3_HasEveryOperation_AndTheApiextensionsDefinitions()
     {
         var doc = OpenApiV3Builder.BuildV3("apis/apiextensions.k8s.io/v1", Resources, SchemaRegistry.Default)!;
         var paths = doc["paths"]!.AsObject();
         var collection = paths["/apis/apiextensions.k8s.io/v1/customresourcedefinitions"]!.AsObject();
         Assert.NotNull(collection["get"]);
-        Assert.Null(collection["post"]);
-        Assert.Null(collection["delete"]);
+        Assert.Equal("createApiextensionsV1CustomResourceDefinition", (string?)collection["post"]!["operationId"]);
+        Assert.Equal("deleteApiextensionsV1CollectionCustomResourceDefinition", (string?)collection["delete"]!["operationId"]);
         var item = paths["/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}"]!.AsObject();
         Assert.Equal("readApiextensionsV1CustomResourceDefinition", (string?)item["get"]!["operationId"]);
-        Assert.Null(item["patch"]);
-        Assert.Null(item["put"]);
-        Assert.Null(item["delete"]);
+        Assert.Equal("patchApiextensionsV1CustomResourceDefinition", (string?)item["patch"]!["operationId"]);
+        Assert.Equal("replaceApiextensionsV1CustomResourceDefinition", (string?)item["put"]!["operationId"]);
+        Assert.Equal("deleteApiextensionsV1CustomResourceDefinition", (string?)item["delete"]!["operationId"]);
+        Assert.NotNull(paths["/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}/status"]!["put"]);
 
         var schemas = doc["components"]!["schemas"]!.AsObject();
         var crd = schemas[Prefix + "CustomResourceDefinition"]!;
@@ -127,12 +127,12 @@ public sealed class CustomResourceDefinitionListTests
     }
 
     [Fact]
-    public void OpenApiV2_HasTheListOperation_AndNoPatch()
+    public void OpenApiV2_HasTheListAndPatchOperations()
     {
         var doc = OpenApiV2Builder.BuildV2(Resources, SchemaRegistry.Default);
         var item = doc["paths"]!["/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}"]!.AsObject();
         Assert.NotNull(item["get"]);
-        Assert.Null(item["patch"]);
+        Assert.NotNull(item["patch"]);
         Assert.NotNull(doc["paths"]!["/apis/apiextensions.k8s.io/v1/customresourcedefinitions"]!["get"]);
         Assert.NotNull(doc["definitions"]![Prefix + "CustomResourceDefinition"]);
     }

@@ -40,7 +40,8 @@ public static class CustomResourceKinds
         var storage = crd.StorageVersion;
         if (storage is null) return [];
         var result = new List<ResourceDefinition>();
-        foreach (var v in crd.Versions.Where(v => v.Served))
+        // Served in upstream's version priority (v1 before v1beta1): the first is the group's preferred version.
+        foreach (var v in crd.Versions.Where(v => v.Served).OrderBy(v => v.Name, KubeVersionOrder.Instance))
         {
             var schema = v.Schema is { } s && SchemaFactory is { } f ? f(s) : null;
             var strategy = new CustomResourceKind(crd, v, schema);
@@ -71,8 +72,9 @@ public static class CustomResourceKinds
                 // Stored in the storage version, keys sorted as Go marshals an unstructured object.
                 ToStorage = o =>
                 {
-                    o["apiVersion"] = storageApiVersion;
-                    return SortKeys(o);
+                    var stored = SortedCopy(o);
+                    stored["apiVersion"] = storageApiVersion;
+                    return stored;
                 },
                 FromStorage = fromStorage,
                 Schema = strategy.StructureSchema,
@@ -88,32 +90,15 @@ public static class CustomResourceKinds
         return result;
     }
 
-    /// <summary>The object with every object's keys in ordinal order, as Go's encoding/json writes a map.</summary>
-    public static JsonObject SortKeys(JsonObject o) => (JsonObject)Sorted(o)!;
+    /// <summary>A copy of the object with every object's keys in ordinal order, as Go's encoding/json writes a map; the input is left as it is.</summary>
+    public static JsonObject SortedCopy(JsonObject o) => (JsonObject)Sorted(o)!;
 
-    private static JsonNode? Sorted(JsonNode? n)
+    private static JsonNode? Sorted(JsonNode? n) => n switch
     {
-        switch (n)
-        {
-            case JsonObject o:
-            {
-                var props = o.ToList();
-                o.Clear();
-                var sorted = new JsonObject();
-                foreach (var (k, v) in props.OrderBy(p => p.Key, StringComparer.Ordinal)) sorted[k] = Sorted(v);
-                return sorted;
-            }
-            case JsonArray a:
-            {
-                var items = a.ToList();
-                a.Clear();
-                foreach (var item in items) a.Add(Sorted(item));
-                return a;
-            }
-            default:
-                return n;
-        }
-    }
+        JsonObject o => new JsonObject(o.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => KeyValuePair.Create(p.Key, Sorted(p.Value)))),
+        JsonArray a => new JsonArray([.. a.Select(Sorted)]),
+        _ => n?.DeepClone(),
+    };
 
     internal static TablePrinter Printer(IReadOnlyList<CrdColumn> declared)
     {
@@ -163,6 +148,37 @@ public static class CustomResourceKinds
             default:
                 return null;
         }
+    }
+}
+
+/// <summary>
+/// version.CompareKubeAwareVersionStrings as a sort order: Kubernetes-like versions (v1, v2beta1,
+/// v1alpha2) first, GA before beta before alpha, higher major then higher minor first; then the
+/// others in alphabetical order.
+/// </summary>
+public sealed class KubeVersionOrder : IComparer<string>
+{
+    public static readonly KubeVersionOrder Instance = new();
+
+    private static (int Stage, int Major, int Minor)? Parse(string v)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(v, "^v([1-9][0-9]*)(?:(alpha|beta)([1-9][0-9]*))?$");
+        if (!m.Success || !int.TryParse(m.Groups[1].Value, CultureInfo.InvariantCulture, out var major)) return null;
+        var stage = m.Groups[2].Value switch { "" => 2, "beta" => 1, _ => 0 };
+        var minor = m.Groups[3].Success && int.TryParse(m.Groups[3].Value, CultureInfo.InvariantCulture, out var n) ? n : 0;
+        return (stage, major, minor);
+    }
+
+    public int Compare(string? x, string? y)
+    {
+        var a = Parse(x ?? "");
+        var b = Parse(y ?? "");
+        if (a is null && b is null) return string.CompareOrdinal(x, y);
+        if (a is null) return 1;
+        if (b is null) return -1;
+        if (a.Value.Stage != b.Value.Stage) return b.Value.Stage.CompareTo(a.Value.Stage);
+        if (a.Value.Major != b.Value.Major) return b.Value.Major.CompareTo(a.Value.Major);
+        return b.Value.Minor.CompareTo(a.Value.Minor);
     }
 }
 

@@ -1,0 +1,323 @@
+using System.Text.Json.Nodes;
+
+namespace Portcullis.E2E.Tests;
+
+/// <summary>
+/// CustomResourceDefinitions with real kubectl 1.27, 1.30 and 1.33: a CRD with two versions (one
+/// deprecated), status and scale subresources, printer columns, int-or-string, list-map keys and an
+/// embedded resource is applied and established; its objects are created, read through both versions,
+/// listed as tables, patched, scaled, explained, selected by field, and deleted with the CRD.
+/// </summary>
+public sealed class CustomResourceTests(ServerFixture f) : IClassFixture<ServerFixture>
+{
+    private ServerProcess S => f.Server;
+
+    private string WriteFile(string name, string text)
+    {
+        var dir = Path.Combine(S.DataDir, "manifests");
+        Directory.CreateDirectory(dir);
+        var path = Path.Combine(dir, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private async Task<CommandResult> Ok(string kubectl, params string[] args)
+    {
+        var r = await Tools.Kubectl(S, kubectl, args);
+        Assert.True(r.ExitCode == 0, $"kubectl {string.Join(' ', args)}: {r}");
+        return r;
+    }
+
+    /// <summary>Polls until the condition holds; false if it never does within the allowance (a wait, not a speed check).</summary>
+    private static async Task<bool> Eventually(Func<Task<bool>> condition)
+    {
+        for (var i = 0; i < 150; i++)
+        {
+            if (await condition()) return true;
+            await Task.Delay(200);
+        }
+        return false;
+    }
+
+    private static string Crd(string group, string scope = "Namespaced") => $$"""
+        apiVersion: apiextensions.k8s.io/v1
+        kind: CustomResourceDefinition
+        metadata:
+          name: widgets.{{group}}
+        spec:
+          group: {{group}}
+          names:
+            plural: widgets
+            singular: widget
+            kind: Widget
+            shortNames: [wdg]
+            categories: [all]
+          scope: {{scope}}
+          versions:
+          - name: v1beta1
+            served: true
+            storage: false
+            deprecated: true
+            deprecationWarning: "{{group}}/v1beta1 Widget is going away; use v1"
+            schema:
+              openAPIV3Schema:
+                type: object
+                x-kubernetes-preserve-unknown-fields: true
+          - name: v1
+            served: true
+            storage: true
+            subresources:
+              status: {}
+              scale:
+                specReplicasPath: .spec.replicas
+                statusReplicasPath: .status.replicas
+                labelSelectorPath: .status.selector
+            selectableFields:
+            - jsonPath: .spec.color
+            additionalPrinterColumns:
+            - name: Replicas
+              type: integer
+              jsonPath: .spec.replicas
+            - name: Color
+              type: string
+              jsonPath: .spec.color
+            - name: Ready
+              type: string
+              jsonPath: .status.conditions[?(@.type=="Ready")].status
+            - name: Size
+              type: string
+              priority: 1
+              jsonPath: .spec.size
+            - name: Age
+              type: date
+              jsonPath: .metadata.creationTimestamp
+            schema:
+              openAPIV3Schema:
+                type: object
+                properties:
+                  spec:
+                    type: object
+                    description: What the widget should be.
+                    properties:
+                      replicas: {type: integer, minimum: 0}
+                      color: {type: string, description: The widget's colour.}
+                      size: {x-kubernetes-int-or-string: true}
+                      ports:
+                        type: array
+                        x-kubernetes-list-type: map
+                        x-kubernetes-list-map-keys: [name]
+                        items:
+                          type: object
+                          required: [name]
+                          properties:
+                            name: {type: string}
+                            port: {type: integer}
+                      template:
+                        type: object
+                        x-kubernetes-embedded-resource: true
+                        x-kubernetes-preserve-unknown-fields: true
+                  status:
+                    type: object
+                    properties:
+                      replicas: {type: integer}
+                      selector: {type: string}
+                      conditions:
+                        type: array
+                        items:
+                          type: object
+                          properties:
+                            type: {type: string}
+                            status: {type: string}
+        """;
+
+    private static string Widget(string group, string name, string color, int replicas) => $$"""
+        apiVersion: {{group}}/v1
+        kind: Widget
+        metadata:
+          name: {{name}}
+          namespace: default
+        spec:
+          replicas: {{replicas}}
+          color: {{color}}
+          size: 10Gi
+          ports:
+          - {name: http, port: 80}
+          - {name: https, port: 443}
+          template:
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: inner}
+            data: {a: b}
+        """;
+
+    [Theory]
+    [InlineData("1.27")]
+    [InlineData("1.30")]
+    [InlineData("1.33")]
+    public async Task Crd_Lifecycle_WithKubectl(string version)
+    {
+        var k = Tools.KubectlVersion(version);
+        var group = "v" + version.Replace(".", "") + ".example.com";
+        var crd = "widgets." + group;
+        await Ok(k, "apply", "-f", WriteFile(group + "-crd.yaml", Crd(group)));
+        await Ok(k, "wait", "--for=condition=Established", "crd/" + crd, "--timeout=30s");
+        var status = JsonNode.Parse((await Ok(k, "get", "crd", crd, "-o", "json")).Stdout)!["status"]!;
+        Assert.Equal("v1", (string?)status["storedVersions"]![0]);
+        Assert.Equal("Widget", (string?)status["acceptedNames"]!["kind"]);
+        var names = status["conditions"]!.AsArray().Select(c => $"{c!["type"]}={c["status"]}/{c["reason"]}").ToList();
+        Assert.Equal(["NamesAccepted=True/NoConflicts", "Established=True/InitialNamesAccepted"], names);
+
+        // Objects: created with apply, listed as a table with the CRD's columns.
+        await Ok(k, "apply", "-f", WriteFile(group + "-w1.yaml", Widget(group, "w1", "red", 2)));
+        await Ok(k, "apply", "-f", WriteFile(group + "-w2.yaml", Widget(group, "w2", "blue", 1)));
+        var table = await Ok(k, "get", "widgets." + group, "-n", "default");
+        var lines = table.Stdout.TrimEnd().Split('\n');
+        Assert.Matches(@"^NAME\s+REPLICAS\s+COLOR\s+READY\s+AGE$", lines[0]);
+        Assert.Matches(@"^w1\s+2\s+red\s+\s+\d+s$", lines[1]);
+        var wide = await Ok(k, "get", "wdg." + group, "w1", "-n", "default", "-o", "wide");
+        Assert.Matches(@"(?m)^NAME\s+REPLICAS\s+COLOR\s+READY\s+SIZE\s+AGE$", wide.Stdout);
+        Assert.Matches(@"(?m)^w1\s+2\s+red\s+10Gi\s+\d+s$", wide.Stdout);
+
+        // The stored object: keys sorted as upstream's unstructured JSON, generation 1.
+        var (st, body) = await Tools.Curl(S, "GET", $"/apis/{group}/v1/namespaces/default/widgets/w1");
+        Assert.Equal(200, st);
+        var w1 = JsonNode.Parse(body)!;
+        Assert.Equal(["apiVersion", "kind", "metadata", "spec"], w1.AsObject().Select(p => p.Key));
+        Assert.Equal(1, (long)w1["metadata"]!["generation"]!);
+        Assert.Equal(["color", "ports", "replicas", "size", "template"], w1["spec"]!.AsObject().Select(p => p.Key));
+
+        // The deprecated version: the same object, its own apiVersion, and the warning.
+        var old = await Ok(k, "get", "widgets.v1beta1." + group, "w1", "-n", "default", "-o", "json");
+        Assert.Equal(group + "/v1beta1", (string?)JsonNode.Parse(old.Stdout)!["apiVersion"]);
+        Assert.Contains($"Warning: {group}/v1beta1 Widget is going away; use v1", old.Stderr);
+
+        // Patches: merge and JSON patch; strategic merge patch is refused as upstream refuses it.
+        await Ok(k, "patch", "widgets." + group, "w1", "-n", "default", "--type=merge", "-p", """{"spec":{"color":"green"}}""");
+        await Ok(k, "patch", "widgets." + group, "w1", "-n", "default", "--type=json", "-p", """[{"op":"replace","path":"/spec/replicas","value":3}]""");
+        var smp = await Tools.Kubectl(S, k, "patch", "widgets." + group, "w1", "-n", "default", "-p", """{"spec":{"color":"red"}}""");
+        Assert.NotEqual(0, smp.ExitCode);
+        Assert.Contains("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml", smp.Stderr);
+        w1 = JsonNode.Parse((await Ok(k, "get", "widgets." + group, "w1", "-n", "default", "-o", "json")).Stdout)!;
+        Assert.Equal(("green", 3L, 3L), ((string?)w1["spec"]!["color"], (long)w1["spec"]!["replicas"]!, (long)w1["metadata"]!["generation"]!));
+
+        // Status is a subresource: the main resource ignores it, /status writes it without a new generation.
+        var (pst, _) = await Tools.Curl(S, "PATCH", $"/apis/{group}/v1/namespaces/default/widgets/w1/status",
+            """{"status":{"replicas":3,"selector":"app=w1","conditions":[{"type":"Ready","status":"True"}]}}""", "application/merge-patch+json");
+        Assert.Equal(200, pst);
+        await Ok(k, "patch", "widgets." + group, "w1", "-n", "default", "--type=merge", "-p", """{"status":{"replicas":99}}""");
+        w1 = JsonNode.Parse((await Ok(k, "get", "widgets." + group, "w1", "-n", "default", "-o", "json")).Stdout)!;
+        Assert.Equal((3L, 3L), ((long)w1["status"]!["replicas"]!, (long)w1["metadata"]!["generation"]!));
+        Assert.Matches(@"(?m)^w1\s+3\s+green\s+True\s+\d+s$", (await Ok(k, "get", "widgets." + group, "-n", "default")).Stdout);
+
+        // Scale: kubectl scale writes spec.replicas through the scale subresource.
+        await Ok(k, "scale", "widgets." + group, "w1", "-n", "default", "--replicas=5");
+        var (sst, sbody) = await Tools.Curl(S, "GET", $"/apis/{group}/v1/namespaces/default/widgets/w1/scale");
+        Assert.Equal(200, sst);
+        var scale = JsonNode.Parse(sbody)!;
+        Assert.Equal(("Scale", "autoscaling/v1", 5L, 3L, "app=w1"), ((string?)scale["kind"], (string?)scale["apiVersion"],
+            (long)scale["spec"]!["replicas"]!, (long)scale["status"]!["replicas"]!, (string?)scale["status"]!["selector"]));
+
+        // Field selectors on the CRD's selectable field; category "all".
+        var selected = await Ok(k, "get", "widgets." + group, "-n", "default", "--field-selector", "spec.color=blue", "-o", "name");
+        Assert.Equal($"widget.{group}/w2", selected.Stdout.Trim());
+        var all = await Ok(k, "get", "all", "-n", "default");
+        Assert.Contains($"widget.{group}/w1", all.Stdout);
+
+        // explain reads the CRD's schema from OpenAPI.
+        var explain = await Ok(k, "explain", "widgets." + group + ".spec");
+        Assert.Contains("KIND:", explain.Stdout);
+        Assert.Contains("Widget", explain.Stdout);
+        Assert.Contains("What the widget should be.", explain.Stdout);
+        Assert.Contains("color", explain.Stdout);
+
+        // Deleting the CRD deletes its objects first, then the kind is no longer served.
+        await Ok(k, "delete", "crd", crd, "--timeout=60s");
+        Assert.True(await Eventually(async () =>
+            (await Tools.Curl(S, "GET", $"/apis/{group}/v1/namespaces/default/widgets")).Status == 404), "the kind is still served");
+        var gone = await Tools.Kubectl(S, k, "get", "crd", crd);
+        Assert.Contains($"customresourcedefinitions.apiextensions.k8s.io \"{crd}\" not found", gone.Stderr);
+        // The objects went with it: the same CRD again serves none of them.
+        await Ok(k, "apply", "-f", WriteFile(group + "-crd.yaml", Crd(group)));
+        await Ok(k, "wait", "--for=condition=Established", "crd/" + crd, "--timeout=30s");
+        var none = await Ok(k, "get", "widgets." + group, "-A");
+        Assert.Equal("No resources found\n", none.Stderr);
+        await Ok(k, "delete", "crd", crd, "--timeout=60s");
+    }
+
+    [Fact]
+    public async Task NameConflict_IsReported_AndTheSecondCrdIsNotServed()
+    {
+        var k = Tools.KubectlVersion("1.33");
+        await Ok(k, "apply", "-f", WriteFile("conflict-a.yaml", Crd("conflict.example.com")));
+        await Ok(k, "wait", "--for=condition=Established", "crd/widgets.conflict.example.com", "--timeout=30s");
+        var second = Crd("conflict.example.com").Replace("name: widgets.conflict.example.com", "name: gadgets.conflict.example.com")
+            .Replace("plural: widgets", "plural: gadgets").Replace("singular: widget", "singular: gadget").Replace("shortNames: [wdg]", "shortNames: [gdg]");
+        await Ok(k, "apply", "-f", WriteFile("conflict-b.yaml", second));
+        Assert.True(await Eventually(async () =>
+            (await Tools.Kubectl(S, k, "get", "crd", "gadgets.conflict.example.com", "-o", "jsonpath={.status.conditions[0].reason}")).Stdout == "ListKindConflict"));
+        var conditions = JsonNode.Parse((await Ok(k, "get", "crd", "gadgets.conflict.example.com", "-o", "jsonpath={.status.conditions}")).Stdout)!.AsArray();
+        Assert.Equal("\"WidgetList\" is already in use", (string?)conditions[0]!["message"]);
+        Assert.Equal(("Established", "False", "NotAccepted", "not all names are accepted"),
+            ((string?)conditions[1]!["type"], (string?)conditions[1]!["status"], (string?)conditions[1]!["reason"], (string?)conditions[1]!["message"]));
+        var (st, _) = await Tools.Curl(S, "GET", "/apis/conflict.example.com/v1/gadgets");
+        Assert.Equal(404, st);
+    }
+
+    [Fact]
+    public async Task ObjectFinalizers_HoldTheCrd_WhichRefusesCreatesWhileTerminating()
+    {
+        var k = Tools.KubectlVersion("1.33");
+        const string group = "fin.example.com";
+        await Ok(k, "apply", "-f", WriteFile("fin-crd.yaml", Crd(group)));
+        await Ok(k, "wait", "--for=condition=Established", "crd/widgets." + group, "--timeout=30s");
+        var held = Widget(group, "held", "red", 1).Replace("  namespace: default\n", "  namespace: default\n  finalizers: [example.com/hold]\n");
+        await Ok(k, "apply", "-f", WriteFile("fin-w.yaml", held));
+        await Ok(k, "delete", "crd", "widgets." + group, "--wait=false");
+        Assert.True(await Eventually(async () =>
+            (await Tools.Kubectl(S, k, "get", "crd", "widgets." + group, "-o", "jsonpath={.status.conditions[?(@.type==\"Terminating\")].reason}")).Stdout
+                == "InstanceDeletionCheck"));
+        var (cst, cbody) = await Tools.Curl(S, "POST", $"/apis/{group}/v1/namespaces/default/widgets",
+            $$$"""{"apiVersion":"{{{group}}}/v1","kind":"Widget","metadata":{"name":"late"}}""");
+        Assert.Equal(405, cst);
+        Assert.Equal("create not allowed while custom resource definition is terminating", (string?)JsonNode.Parse(cbody)!["message"]);
+        await Ok(k, "patch", "widgets." + group, "held", "-n", "default", "--type=merge", "-p", """{"metadata":{"finalizers":null}}""");
+        Assert.True(await Eventually(async () => (await Tools.Kubectl(S, k, "get", "crd", "widgets." + group)).ExitCode != 0), "the CRD stays");
+    }
+
+    [Fact]
+    public async Task Rbac_AppliesToCustomResources()
+    {
+        var k = Tools.KubectlVersion("1.33");
+        const string group = "rbac.example.com";
+        await Ok(k, "apply", "-f", WriteFile("rbac-crd.yaml", Crd(group)));
+        await Ok(k, "wait", "--for=condition=Established", "crd/widgets." + group, "--timeout=30s");
+        await Ok(k, "create", "serviceaccount", "widget-reader", "-n", "default");
+        await Ok(k, "create", "role", "widget-reader", "-n", "default", "--verb=get,list", "--resource=widgets." + group);
+        await Ok(k, "create", "rolebinding", "widget-reader", "-n", "default", "--role=widget-reader", "--serviceaccount=default:widget-reader");
+        var who = "--as=system:serviceaccount:default:widget-reader";
+        Assert.Equal("yes", (await Tools.Kubectl(S, k, "auth", "can-i", "list", "widgets." + group, "-n", "default", who)).Stdout.Trim());
+        Assert.Equal("no", (await Tools.Kubectl(S, k, "auth", "can-i", "create", "widgets." + group, "-n", "default", who)).Stdout.Trim());
+        var denied = await Tools.KubectlIn(S, k, Widget(group, "nope", "red", 1), "create", "-f", "-", who);
+        Assert.Contains($"widgets.{group} is forbidden: User \"system:serviceaccount:default:widget-reader\" cannot create resource \"widgets\" in API group \"{group}\" in the namespace \"default\"", denied.Stderr);
+    }
+
+    [Fact]
+    public async Task InvalidCrds_AreRefused_WithUpstreamsMessages()
+    {
+        var k = Tools.KubectlVersion("1.33");
+        var twoStorage = Crd("bad.example.com").Replace("storage: false", "storage: true");
+        var r = await Tools.Kubectl(S, k, "create", "-f", WriteFile("bad-storage.yaml", twoStorage));
+        Assert.NotEqual(0, r.ExitCode);
+        // Two errors: the count, and the stored version (create records the first storage version only).
+        Assert.StartsWith("The CustomResourceDefinition \"widgets.bad.example.com\" is invalid: \n* spec.versions: Invalid value: ", r.Stderr);
+        Assert.Contains(": must have exactly one version marked as storage version\n* status.storedVersions: Invalid value: []string{\"v1beta1\"}: must have the storage version v1", r.Stderr);
+
+        var badName = Crd("bad.example.com").Replace("name: widgets.bad.example.com", "name: things.bad.example.com");
+        r = await Tools.Kubectl(S, k, "create", "-f", WriteFile("bad-name.yaml", badName));
+        Assert.Contains("The CustomResourceDefinition \"things.bad.example.com\" is invalid: metadata.name: Invalid value: \"things.bad.example.com\": must be spec.names.plural+\".\"+spec.group", r.Stderr);
+
+        var protectedGroup = Crd("widgets.k8s.io");
+        r = await Tools.Kubectl(S, k, "create", "-f", WriteFile("bad-approval.yaml", protectedGroup));
+        Assert.Contains("metadata.annotations[api-approved.kubernetes.io]: Required value: protected groups must have approval annotation \"api-approved.kubernetes.io\", see https://github.com/kubernetes/enhancements/pull/1111", r.Stderr);
+    }
+}

@@ -27,6 +27,38 @@ public sealed class RestartTests
     }
 
     [Fact]
+    public async Task Restart_ServesEstablishedCustomResources_BeforeItIsReady()
+    {
+        var s = new ServerProcess();
+        await s.StartAsync();
+        try
+        {
+            var (cst, _) = await Tools.Curl(s, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", """
+                {"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"notes.restart.example.com"},
+                 "spec":{"group":"restart.example.com","scope":"Namespaced","names":{"plural":"notes","kind":"Note"},
+                   "versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}]}}
+                """);
+            Assert.Equal(201, cst);
+            var created = 0;
+            for (var i = 0; i < 150 && created != 201; i++)
+            {
+                (created, _) = await Tools.Curl(s, "POST", "/apis/restart.example.com/v1/namespaces/default/notes",
+                    """{"apiVersion":"restart.example.com/v1","kind":"Note","metadata":{"name":"kept"},"text":"hello"}""");
+                if (created != 201) await Task.Delay(100);
+            }
+            Assert.Equal(201, created);
+            Assert.Equal(0, await s.StopAsync());
+
+            // StartAsync returns once /readyz answers: the kind is served from the first request on.
+            await s.StartAsync();
+            var (code, body) = await Tools.Curl(s, "GET", "/apis/restart.example.com/v1/namespaces/default/notes/kept");
+            Assert.Equal(200, code);
+            Assert.Equal("hello", (string?)JsonNode.Parse(body)!["text"]);
+        }
+        finally { await s.DisposeAsync(); }
+    }
+
+    [Fact]
     public async Task Kill9_DuringBurstOfCreates_LosesNoAcknowledgedWrite()
     {
         var s = new ServerProcess();

@@ -1,0 +1,182 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Portcullis.Cel;
+
+/// <summary>
+/// The declarations an expression is compiled against: variables (with their types), extra functions,
+/// the container (namespace) names resolve in, and whether macros are expanded.
+/// </summary>
+public sealed class CelEnvironment
+{
+    readonly Dictionary<string, CelType> _variables = new(StringComparer.Ordinal);
+    internal readonly FunctionRegistry Functions = new();
+
+    public string Container { get; init; } = "";
+    public bool EnableMacros { get; init; } = true;
+
+    public IReadOnlyDictionary<string, CelType> Variables => _variables;
+
+    public CelEnvironment DeclareVariable(string name, CelType type)
+    {
+        _variables[name] = type;
+        return this;
+    }
+
+    /// <summary>Adds an overload of a global function (<c>f(x)</c>, or a namespaced <c>ns.f(x)</c>).</summary>
+    public CelEnvironment AddFunction(string name, CelFunction implementation)
+    {
+        Functions.Add(name, receiver: false, implementation);
+        return this;
+    }
+
+    /// <summary>Adds an overload of a receiver-style function (<c>x.f(y)</c>); the receiver is the first argument.</summary>
+    public CelEnvironment AddMemberFunction(string name, CelFunction implementation)
+    {
+        Functions.Add(name, receiver: true, implementation);
+        return this;
+    }
+
+    /// <summary>Parses an expression. Throws <see cref="CelCompileException"/> with cel-go style messages.</summary>
+    public CelProgram Compile(string expression)
+    {
+        var ast = Parser.Parse(expression, EnableMacros);
+        return new CelProgram(this, ast, expression);
+    }
+
+    /// <summary>Like <see cref="Compile"/>, but returns the issues instead of throwing.</summary>
+    public bool TryCompile(string expression, out CelProgram? program, out IReadOnlyList<CelIssue> issues)
+    {
+        try
+        {
+            program = Compile(expression);
+            issues = [];
+            return true;
+        }
+        catch (CelCompileException e)
+        {
+            program = null;
+            issues = e.Issues;
+            return false;
+        }
+    }
+}
+
+/// <summary>A compiled expression; evaluate it any number of times, from any thread.</summary>
+public sealed class CelProgram
+{
+    readonly Interpreter _interpreter;
+
+    internal CelProgram(CelEnvironment env, Expr ast, string source)
+    {
+        Ast = ast;
+        Source = source;
+        _interpreter = new Interpreter(env.Container, env.Functions);
+    }
+
+    public Expr Ast { get; }
+    public string Source { get; }
+
+    /// <summary>Evaluates; an evaluation error comes back as a <see cref="CelError"/> value.</summary>
+    public CelValue Evaluate(IActivation activation) => _interpreter.Evaluate(Ast, activation);
+
+    public CelValue Evaluate(IReadOnlyDictionary<string, CelValue> variables) =>
+        _interpreter.Evaluate(Ast, new Activation(variables));
+}
+
+/// <summary>Conversions between System.Text.Json documents and CEL values (for CRD rules over <c>self</c>).</summary>
+public static class CelJson
+{
+    /// <summary>Objects become maps with string keys, arrays lists, numbers int when integral (else double).</summary>
+    public static CelValue FromJson(JsonNode? node)
+    {
+        switch (node)
+        {
+            case null: return CelNull.Instance;
+            case JsonObject o:
+            {
+                var m = new CelMap();
+                foreach (var kv in o) m.TryAdd(new CelString(kv.Key), FromJson(kv.Value));
+                return m;
+            }
+            case JsonArray a:
+            {
+                var items = new CelValue[a.Count];
+                for (int i = 0; i < a.Count; i++) items[i] = FromJson(a[i]);
+                return new CelList(items);
+            }
+            case JsonValue v:
+                switch (v.GetValueKind())
+                {
+                    case JsonValueKind.String: return new CelString(v.GetValue<string>());
+                    case JsonValueKind.True: return CelBool.True;
+                    case JsonValueKind.False: return CelBool.False;
+                    case JsonValueKind.Null: return CelNull.Instance;
+                    case JsonValueKind.Number:
+                        if (v.TryGetValue(out long l)) return CelInt.Of(l);
+                        if (v.TryGetValue(out int i)) return CelInt.Of(i);
+                        if (v.TryGetValue(out JsonElement el))
+                        {
+                            if (el.TryGetInt64(out long el64)) return CelInt.Of(el64);
+                            return new CelDouble(el.GetDouble());
+                        }
+                        if (v.TryGetValue(out double d)) return Math.Floor(d) == d && Math.Abs(d) < 9e18 ? CelInt.Of((long)d) : new CelDouble(d);
+                        return new CelDouble(v.GetValue<double>());
+                    default: return CelNull.Instance;
+                }
+            default: return CelNull.Instance;
+        }
+    }
+
+    public static CelValue FromJson(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => FromObject(element),
+        JsonValueKind.Array => new CelList(element.EnumerateArray().Select(FromJson).ToArray()),
+        JsonValueKind.String => new CelString(element.GetString()!),
+        JsonValueKind.Number => element.TryGetInt64(out long l) ? CelInt.Of(l) : new CelDouble(element.GetDouble()),
+        JsonValueKind.True => CelBool.True,
+        JsonValueKind.False => CelBool.False,
+        _ => CelNull.Instance,
+    };
+
+    static CelMap FromObject(JsonElement element)
+    {
+        var m = new CelMap();
+        foreach (var p in element.EnumerateObject()) m.TryAdd(new CelString(p.Name), FromJson(p.Value));
+        return m;
+    }
+
+    /// <summary>The JSON form of a value (durations and timestamps as their strings, bytes as base64).</summary>
+    public static JsonNode? ToJson(CelValue value) => value switch
+    {
+        CelNull => null,
+        CelBool b => JsonValue.Create(b.Value),
+        CelInt i => JsonValue.Create(i.Value),
+        CelUint u => JsonValue.Create(u.Value),
+        CelDouble d => JsonValue.Create(d.Value),
+        CelString s => JsonValue.Create(s.Value),
+        CelBytes b => JsonValue.Create(Convert.ToBase64String(b.Value)),
+        CelList l => new JsonArray(l.Items.Select(ToJson).ToArray()),
+        CelMap m => ToObject(m),
+        CelDuration d => JsonValue.Create(Time.FormatDuration(d.Nanos)),
+        CelTimestamp t => JsonValue.Create(Time.FormatTimestamp(t)),
+        CelTypeValue t => JsonValue.Create(t.Value.Name),
+        CelOptional o => o.HasValue ? ToJson(o.Value!) : null,
+        _ => throw new ArgumentException($"{value.Type.Name} has no JSON form"),
+    };
+
+    static JsonObject ToObject(CelMap m)
+    {
+        var o = new JsonObject();
+        foreach (var kv in m.Entries)
+        {
+            string key = kv.Key switch
+            {
+                CelString s => s.Value,
+                _ => Format.Debug(kv.Key),
+            };
+            o[key] = ToJson(kv.Value);
+        }
+        return o;
+    }
+}

@@ -1,0 +1,327 @@
+namespace Portcullis.Cel;
+
+/// <summary>Variables visible to an evaluation.</summary>
+public interface IActivation
+{
+    bool TryResolve(string name, out CelValue value);
+}
+
+/// <summary>A dictionary of variables; names may be qualified (<c>a.b.c</c>).</summary>
+public sealed class Activation : IActivation
+{
+    public static readonly Activation Empty = new();
+    readonly Dictionary<string, CelValue> _vars = new(StringComparer.Ordinal);
+    readonly HashSet<string> _unknown = new(StringComparer.Ordinal);
+
+    public Activation() { }
+    public Activation(IEnumerable<KeyValuePair<string, CelValue>> vars)
+    {
+        foreach (var kv in vars) _vars[kv.Key] = kv.Value;
+    }
+
+    public Activation Set(string name, CelValue value)
+    {
+        _vars[name] = value;
+        return this;
+    }
+
+    public bool TryResolve(string name, out CelValue value) => _vars.TryGetValue(name, out value!);
+}
+
+/// <summary>The tree-walking evaluator.</summary>
+internal sealed class Interpreter(string container, FunctionRegistry functions)
+{
+    readonly string[] _prefixes = ContainerPrefixes(container);
+
+    static string[] ContainerPrefixes(string container)
+    {
+        var list = new List<string>();
+        if (!string.IsNullOrEmpty(container))
+        {
+            var parts = container.Split('.');
+            for (int n = parts.Length; n > 0; n--) list.Add(string.Join('.', parts.Take(n)) + ".");
+        }
+        list.Add("");
+        return list.ToArray();
+    }
+
+    /// <summary>Comprehension variables over the activation.</summary>
+    sealed class Scope(IActivation vars, string? name = null, CelValue? value = null, Scope? parent = null)
+    {
+        public readonly IActivation Vars = vars;
+        public readonly Scope? Parent = parent;
+        public readonly string? Name = name;
+        public CelValue? Value = value;
+
+        public bool TryLocal(string n, out CelValue v)
+        {
+            for (var s = this; s is not null; s = s.Parent)
+                if (s.Name == n) { v = s.Value!; return true; }
+            v = null!;
+            return false;
+        }
+    }
+
+    public CelValue Evaluate(Expr e, IActivation vars) => Eval(e, new Scope(vars));
+
+    CelValue Eval(Expr e, Scope s)
+    {
+        switch (e)
+        {
+            case ConstExpr c: return c.Value;
+            case IdentExpr id: return ResolveName(id.Name, s) ?? new CelError($"no such attribute: {id.Name}");
+            case SelectExpr sel: return EvalSelect(sel, s);
+            case CallExpr call: return EvalCall(call, s);
+            case ListExpr list: return EvalList(list, s);
+            case MapExpr map: return EvalMap(map, s);
+            case StructExpr st: return new CelError($"unknown type: {st.TypeName}");
+            case ComprehensionExpr comp: return EvalComprehension(comp, s);
+            default: return new CelError("unsupported expression");
+        }
+    }
+
+    /// <summary>A name: a comprehension variable, a variable (tried in the container's scopes) or a type.</summary>
+    CelValue? ResolveName(string name, Scope s)
+    {
+        if (name.StartsWith('.'))
+        {
+            string abs = name[1..];
+            if (s.Vars.TryResolve(abs, out var av)) return av;
+            return TypeByName(abs) is { } at ? new CelTypeValue(at) : null;
+        }
+        if (!name.Contains('.') && s.TryLocal(name, out var lv)) return lv;
+        foreach (var p in _prefixes)
+            if (s.Vars.TryResolve(p + name, out var v)) return v;
+        foreach (var p in _prefixes)
+            if (TypeByName(p + name) is { } t) return new CelTypeValue(t);
+        return null;
+    }
+
+    internal static CelType? TypeByName(string name) => name switch
+    {
+        "int" => CelType.Int, "uint" => CelType.Uint, "double" => CelType.Double, "bool" => CelType.Bool,
+        "string" => CelType.String, "bytes" => CelType.Bytes, "list" => CelType.List, "map" => CelType.Map,
+        "null_type" => CelType.Null, "type" => CelType.TypeType, "optional_type" => CelType.Optional,
+        "google.protobuf.Duration" => CelType.Duration, "google.protobuf.Timestamp" => CelType.Timestamp,
+        _ => null,
+    };
+
+    static string? QualifiedName(Expr e) => e switch
+    {
+        IdentExpr i => i.Name,
+        SelectExpr { TestOnly: false } s when QualifiedName(s.Operand) is { } p => p + "." + s.Field,
+        _ => null,
+    };
+
+    CelValue EvalSelect(SelectExpr sel, Scope s)
+    {
+        if (!sel.TestOnly && QualifiedName(sel) is { } q)
+        {
+            // a.b.c may name a variable "a.b.c", or "a.b" with field c, or "a" with fields b.c
+            var r = ResolveQualified(q, s);
+            if (r is not null) return r;
+        }
+        var operand = Eval(sel.Operand, s);
+        return sel.TestOnly ? TestField(operand, sel.Field) : SelectField(operand, sel.Field);
+    }
+
+    CelValue? ResolveQualified(string q, Scope s)
+    {
+        var parts = q.Split('.');
+        bool abs = q.StartsWith('.');
+        if (abs) parts = q[1..].Split('.');
+        // a comprehension variable shadows everything for its first segment
+        if (!abs && s.TryLocal(parts[0], out var local))
+        {
+            CelValue v = local;
+            for (int i = 1; i < parts.Length; i++) v = SelectField(v, parts[i]);
+            return v;
+        }
+        for (int n = parts.Length; n >= 1; n--)
+        {
+            string head = (abs ? "." : "") + string.Join('.', parts.Take(n));
+            CelValue? v = null;
+            if (abs) { if (s.Vars.TryResolve(head[1..], out var av)) v = av; }
+            else foreach (var p in _prefixes) if (s.Vars.TryResolve(p + head, out var pv)) { v = pv; break; }
+            if (v is null && n == parts.Length && TypeByName(abs ? head[1..] : head) is { } t) v = new CelTypeValue(t);
+            if (v is null) continue;
+            for (int i = n; i < parts.Length; i++) v = SelectField(v, parts[i]);
+            return v;
+        }
+        return null;
+    }
+
+    internal static CelValue SelectField(CelValue operand, string field)
+    {
+        switch (operand)
+        {
+            case CelMap m:
+                return m.TryGet(new CelString(field), out var v) ? v : new CelError($"no such key: {field}");
+            case CelOptional o:
+                if (!o.HasValue) return o;
+                var inner = o.Value! is CelMap om ? (om.TryGet(new CelString(field), out var ov) ? ov : null) : SelectField(o.Value!, field);
+                return inner is null ? CelOptional.None : new CelOptional(inner);
+            case CelError or CelUnknown:
+                return operand;
+            default:
+                return new CelError($"type '{operand.Type.Name}' does not support field selection");
+        }
+    }
+
+    static CelValue TestField(CelValue operand, string field) => operand switch
+    {
+        CelMap m => CelBool.Of(m.TryGet(new CelString(field), out _)),
+        CelError or CelUnknown => operand,
+        _ => new CelError($"invalid type for field selection."),
+    };
+
+    CelValue EvalList(ListExpr list, Scope s)
+    {
+        var items = new List<CelValue>(list.Elements.Length);
+        for (int i = 0; i < list.Elements.Length; i++)
+        {
+            var v = Eval(list.Elements[i], s);
+            if (v is CelError or CelUnknown) return v;
+            if (list.Optional[i])
+            {
+                if (v is not CelOptional o) return new CelError("no such overload");
+                if (o.HasValue) items.Add(o.Value!);
+                continue;
+            }
+            items.Add(v);
+        }
+        return new CelList(items);
+    }
+
+    CelValue EvalMap(MapExpr map, Scope s)
+    {
+        var m = new CelMap();
+        foreach (var en in map.Entries)
+        {
+            var k = Eval(en.Key, s);
+            if (k is CelError or CelUnknown) return k;
+            var v = Eval(en.Value, s);
+            if (v is CelError or CelUnknown) return v;
+            if (!CelMap.IsValidKey(k)) return new CelError("unsupported key type");
+            if (en.Optional)
+            {
+                if (v is not CelOptional o) return new CelError("no such overload");
+                if (!o.HasValue) continue;
+                v = o.Value!;
+            }
+            if (!m.TryAdd(k, v)) return new CelError($"Failed with repeated key: {Format.Debug(k)}");
+        }
+        return m;
+    }
+
+    CelValue EvalComprehension(ComprehensionExpr c, Scope s)
+    {
+        var range = Eval(c.IterRange, s);
+        if (range is CelError or CelUnknown) return range;
+        IEnumerable<CelValue> items = range switch
+        {
+            CelList l => l.Items,
+            CelMap m => m.Entries.Select(kv => kv.Key),
+            _ => null!,
+        };
+        if (items is null) return new CelError($"expression of type '{range.Type.Name}' cannot be range of a comprehension (must be list, map, or dynamic)");
+        var accScope = new Scope(s.Vars, c.AccuVar, Eval(c.AccuInit, s), s);
+        var iterScope = new Scope(s.Vars, c.IterVar, null, accScope);
+        foreach (var item in items)
+        {
+            iterScope.Value = item;
+            var cond = Eval(c.LoopCondition, iterScope);
+            if (cond is CelBool { Value: false }) break;
+            accScope.Value = Eval(c.LoopStep, iterScope);
+        }
+        // the result sees the accumulator but not the iteration variable
+        return Eval(c.Result, accScope);
+    }
+
+    CelValue EvalCall(CallExpr call, Scope s)
+    {
+        string fn = call.Function;
+        switch (fn)
+        {
+            case "_&&_": return And(Eval(call.Args[0], s), call.Args[1], s);
+            case "_||_": return Or(Eval(call.Args[0], s), call.Args[1], s);
+            case "_?_:_":
+            {
+                var cond = Eval(call.Args[0], s);
+                return cond switch
+                {
+                    CelBool b => Eval(call.Args[b.Value ? 1 : 2], s),
+                    CelError or CelUnknown => cond,
+                    _ => new CelError("no such overload"),
+                };
+            }
+            case "@not_strictly_false":
+            {
+                var v = Eval(call.Args[0], s);
+                return CelBool.Of(v is not CelBool { Value: false });
+            }
+            case "or" when call.Target is not null && call.Args.Length == 1:
+            case "orValue" when call.Target is not null && call.Args.Length == 1:
+            {
+                var t = Eval(call.Target, s);
+                if (t is CelError or CelUnknown) return t;
+                if (t is not CelOptional o) return new CelError("no such overload");
+                if (o.HasValue) return fn == "or" ? o : o.Value!;
+                var alt = Eval(call.Args[0], s);
+                if (fn == "or" && alt is not CelOptional and not CelError and not CelUnknown) return new CelError("no such overload");
+                return alt;
+            }
+        }
+
+        // namespaced global functions written as receiver calls: optional.of(x), math.greatest(...)
+        if (call.Target is not null && QualifiedName(call.Target) is { } ns && functions.IsNamespacedGlobal(ns + "." + fn)
+            && ResolveQualified(ns, s) is null)
+        {
+            return Strict(ns + "." + fn, null, call.Args, s);
+        }
+        return Strict(fn.StartsWith('.') ? fn[1..] : fn, call.Target, call.Args, s);
+    }
+
+    CelValue Strict(string fn, Expr? target, Expr[] argExprs, Scope s)
+    {
+        int n = argExprs.Length + (target is null ? 0 : 1);
+        var args = new CelValue[n];
+        int k = 0;
+        if (target is not null) args[k++] = Eval(target, s);
+        foreach (var a in argExprs) args[k++] = Eval(a, s);
+        CelUnknown? unknown = null;
+        foreach (var a in args)
+            if (a is CelUnknown u) unknown = unknown is null ? u : unknown.Merge(u);
+        if (unknown is not null) return unknown;
+        foreach (var a in args)
+            if (a is CelError) return a;
+        return functions.Invoke(fn, target is not null, args);
+    }
+
+    CelValue And(CelValue l, Expr right, Scope s)
+    {
+        if (l is CelBool { Value: false }) return l;
+        var r = Eval(right, s);
+        if (r is CelBool { Value: false }) return r;
+        if (l is CelBool && r is CelBool) return CelBool.True;
+        return Absorb(l, r);
+    }
+
+    CelValue Or(CelValue l, Expr right, Scope s)
+    {
+        if (l is CelBool { Value: true }) return l;
+        var r = Eval(right, s);
+        if (r is CelBool { Value: true }) return r;
+        if (l is CelBool && r is CelBool) return CelBool.False;
+        return Absorb(l, r);
+    }
+
+    static CelValue Absorb(CelValue l, CelValue r)
+    {
+        if (l is CelUnknown lu) return r is CelUnknown ru ? lu.Merge(ru) : lu;
+        if (r is CelUnknown) return r;
+        if (l is CelError) return l;
+        if (r is CelError) return r;
+        return new CelError("no such overload");
+    }
+}

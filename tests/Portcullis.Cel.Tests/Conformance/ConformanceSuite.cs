@@ -1,0 +1,236 @@
+using System.Globalization;
+using System.Text;
+
+namespace Portcullis.Cel.Tests.Conformance;
+
+/// <summary>One SimpleTest of a cel-spec conformance file.</summary>
+public sealed record ConformanceCase(string File, string Section, string Name, TpMessage Test)
+{
+    public string Id => $"{File}/{Section}/{Name}";
+    public override string ToString() => Id;
+}
+
+public sealed record Outcome(bool Passed, string Detail);
+
+/// <summary>Loads the cel-spec simple tests (tests/simple/testdata at v0.19.1) and runs them on our engine.</summary>
+public static class ConformanceSuite
+{
+    public static string DataDir => Path.Combine(AppContext.BaseDirectory, "TestData", "cel-spec");
+
+    static readonly Lazy<IReadOnlyList<ConformanceCase>> _cases = new(Load);
+    static readonly Lazy<SkipList> _skips = new(() => SkipList.Load(Path.Combine(AppContext.BaseDirectory, "TestData", "conformance-skips.txt")));
+
+    public static IReadOnlyList<ConformanceCase> Cases => _cases.Value;
+    public static SkipList Skips => _skips.Value;
+
+    static IReadOnlyList<ConformanceCase> Load()
+    {
+        var list = new List<ConformanceCase>();
+        foreach (var path in Directory.GetFiles(DataDir, "*.textproto").Order(StringComparer.Ordinal))
+        {
+            var file = TextProtoReader.Parse(File.ReadAllText(path));
+            string fileName = file.Text("name") ?? Path.GetFileNameWithoutExtension(path);
+            var seen = new HashSet<string>();
+            foreach (var section in file.Messages("section"))
+            {
+                string sectionName = section.Text("name") ?? "";
+                foreach (var test in section.Messages("test"))
+                {
+                    string name = test.Text("name") ?? "";
+                    string unique = name;
+                    for (int k = 2; !seen.Add(sectionName + "/" + unique); k++) unique = name + "#" + k;
+                    list.Add(new ConformanceCase(fileName, sectionName, unique, test));
+                }
+            }
+        }
+        return list;
+    }
+
+    public static Outcome Run(ConformanceCase c)
+    {
+        var t = c.Test;
+        if (t.Has("typed_result") || t.Bool("check_only"))
+            return new Outcome(false, "needs the type checker (deduced type)");
+        var env = new CelEnvironment
+        {
+            Container = t.Text("container") ?? "",
+            EnableMacros = !t.Bool("disable_macros"),
+        };
+        var activation = new Activation();
+        foreach (var b in t.Messages("bindings"))
+        {
+            string key = b.Text("key")!;
+            var ev = b.Message("value");
+            var v = ev?.Message("value");
+            if (v is null) return new Outcome(false, $"binding {key}: only value bindings are supported");
+            var cv = ExpectedValue.From(v);
+            if (cv is null) return new Outcome(false, $"binding {key}: unsupported value {ev}");
+            activation.Set(key, cv);
+        }
+        CelProgram program;
+        try { program = env.Compile(t.Text("expr") ?? ""); }
+        catch (CelCompileException e) { return new Outcome(false, "compile error: " + e.Message); }
+
+        CelValue result;
+        try { result = program.Evaluate(activation); }
+        catch (Exception e) { return new Outcome(false, "evaluation threw " + e); }
+
+        if (t.Has("eval_error") || t.Has("any_eval_errors"))
+            return result is CelError ? new Outcome(true, result.ToString()) : new Outcome(false, $"expected an error, got {result}");
+        if (t.Has("unknown") || t.Has("any_unknowns"))
+            return result is CelUnknown ? new Outcome(true, result.ToString()) : new Outcome(false, $"expected unknown, got {result}");
+        CelValue? expected = t.Message("value") is { } ev2 ? ExpectedValue.From(ev2) : CelBool.True;
+        if (expected is null) return new Outcome(false, $"expected value not supported: {t.Get("value")}");
+        return ExpectedValue.Same(expected, result)
+            ? new Outcome(true, result.ToString())
+            : new Outcome(false, $"expected {expected}, got {result}");
+    }
+}
+
+/// <summary>cel.expr.Value (text format) to our values; null when the value needs protobuf messages.</summary>
+public static class ExpectedValue
+{
+    public static CelValue? From(TpMessage v)
+    {
+        if (v.Fields.Count == 0) return null;
+        var (kind, x) = (v.Fields[0].Key, v.Fields[0].Value);
+        var s = x as TpScalar;
+        switch (kind)
+        {
+            case "null_value": return CelNull.Instance;
+            case "bool_value": return CelBool.Of(s!.Text == "true");
+            case "int64_value": return CelInt.Of(long.Parse(s!.Text, CultureInfo.InvariantCulture));
+            case "uint64_value": return new CelUint(ulong.Parse(s!.Text, CultureInfo.InvariantCulture));
+            case "double_value": return new CelDouble(ParseDouble(s!.Text));
+            case "string_value": return new CelString(s!.Text);
+            case "bytes_value": return new CelBytes(s!.Bytes!);
+            case "type_value": return new CelTypeValue(new CelType(s!.Text));
+            case "enum_value": return CelInt.Of(long.Parse(((TpMessage)x).Text("value") ?? "0", CultureInfo.InvariantCulture));
+            case "list_value":
+            {
+                var items = new List<CelValue>();
+                foreach (var e in ((TpMessage)x).Messages("values"))
+                {
+                    if (From(e) is not { } ev) return null;
+                    items.Add(ev);
+                }
+                return new CelList(items);
+            }
+            case "map_value":
+            {
+                var m = new CelMap();
+                foreach (var e in ((TpMessage)x).Messages("entries"))
+                {
+                    var k = From(e.Message("key")!);
+                    var val = From(e.Message("value")!);
+                    if (k is null || val is null) return null;
+                    m.TryAdd(k, val);
+                }
+                return m;
+            }
+            case "object_value": return FromAny((TpMessage)x);
+            default: return null;
+        }
+    }
+
+    static CelValue? FromAny(TpMessage any)
+    {
+        if (any.Fields.Count != 1) return null;
+        string url = any.Fields[0].Key.Trim('[', ']');
+        var body = any.Fields[0].Value as TpMessage;
+        if (body is null) return null;
+        string type = url[(url.LastIndexOf('/') + 1)..];
+        long L(string f) => long.Parse(body.Text(f) ?? "0", CultureInfo.InvariantCulture);
+        switch (type)
+        {
+            case "google.protobuf.Duration": return new CelDuration(L("seconds") * 1_000_000_000L + L("nanos"));
+            case "google.protobuf.Timestamp": return new CelTimestamp(L("seconds"), (int)L("nanos"));
+            case "google.protobuf.Int64Value" or "google.protobuf.Int32Value": return CelInt.Of(L("value"));
+            case "google.protobuf.UInt64Value" or "google.protobuf.UInt32Value":
+                return new CelUint(ulong.Parse(body.Text("value") ?? "0", CultureInfo.InvariantCulture));
+            case "google.protobuf.DoubleValue" or "google.protobuf.FloatValue": return new CelDouble(ParseDouble(body.Text("value") ?? "0"));
+            case "google.protobuf.BoolValue": return CelBool.Of(body.Text("value") == "true");
+            case "google.protobuf.StringValue": return new CelString(body.Text("value") ?? "");
+            case "google.protobuf.BytesValue": return new CelBytes((body.Get("value") as TpScalar)?.Bytes ?? []);
+            default: return null;
+        }
+    }
+
+    static double ParseDouble(string t) => t.ToLowerInvariant() switch
+    {
+        "inf" or "infinity" => double.PositiveInfinity,
+        "-inf" or "-infinity" => double.NegativeInfinity,
+        "nan" => double.NaN,
+        _ => double.Parse(t.TrimEnd('f', 'F'), NumberStyles.Float, CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>Equal values of the same types (no heterogeneous numeric equality; NaN matches NaN).</summary>
+    public static bool Same(CelValue a, CelValue b)
+    {
+        if (a.GetType() != b.GetType()) return false;
+        switch (a)
+        {
+            case CelDouble x: return double.IsNaN(x.Value) ? double.IsNaN(((CelDouble)b).Value) : x.Value.Equals(((CelDouble)b).Value);
+            case CelList x:
+            {
+                var y = (CelList)b;
+                if (x.Items.Count != y.Items.Count) return false;
+                for (int i = 0; i < x.Items.Count; i++) if (!Same(x.Items[i], y.Items[i])) return false;
+                return true;
+            }
+            case CelMap x:
+            {
+                var y = (CelMap)b;
+                if (x.Count != y.Count) return false;
+                foreach (var kv in x.Entries)
+                {
+                    var match = y.Entries.FirstOrDefault(e => Same(e.Key, kv.Key));
+                    if (match.Key is null || !Same(kv.Value, match.Value)) return false;
+                }
+                return true;
+            }
+            case CelTypeValue x: return x.Value.Name == ((CelTypeValue)b).Value.Name;
+            default: return a.ToString() == b.ToString();
+        }
+    }
+}
+
+/// <summary>
+/// The checked-in list of conformance cases the engine does not pass yet: <c>file/section/name  # why</c>,
+/// where a segment may be <c>*</c>.
+/// </summary>
+public sealed class SkipList(List<(string Pattern, string Reason)> entries)
+{
+    public IReadOnlyList<(string Pattern, string Reason)> Entries => entries;
+
+    public static SkipList Load(string path)
+    {
+        var list = new List<(string, string)>();
+        if (File.Exists(path))
+        {
+            foreach (var raw in File.ReadAllLines(path))
+            {
+                var line = raw.Trim();
+                if (line.Length == 0 || line.StartsWith('#')) continue;
+                int hash = line.IndexOf(" #", StringComparison.Ordinal);
+                string pattern = (hash < 0 ? line : line[..hash]).Trim();
+                string reason = hash < 0 ? "" : line[(hash + 2)..].Trim();
+                list.Add((pattern, reason));
+            }
+        }
+        return new SkipList(list);
+    }
+
+    public string? ReasonFor(ConformanceCase c)
+    {
+        var parts = new[] { c.File, c.Section, c.Name };
+        foreach (var (pattern, reason) in entries)
+        {
+            var p = pattern.Split('/', 3);
+            bool ok = p.Length == 3;
+            for (int i = 0; ok && i < 3; i++) ok = p[i] == "*" || p[i] == parts[i];
+            if (ok) return reason.Length == 0 ? "(no reason given)" : reason;
+        }
+        return null;
+    }
+}

@@ -12,7 +12,7 @@ public delegate CelValue? CelFunction(ReadOnlySpan<CelValue> args);
 internal sealed class FunctionRegistry
 {
     readonly Dictionary<(string Name, bool Receiver), List<CelFunction>> _custom = new();
-    readonly HashSet<string> _namespaced = ["optional.of", "optional.none", "optional.ofNonZeroValue"];
+    readonly HashSet<string> _namespaced = ["optional.of", "optional.none", "optional.ofNonZeroValue", .. Ext.Namespaced];
 
     public void Add(string name, bool receiver, CelFunction f)
     {
@@ -30,7 +30,7 @@ internal sealed class FunctionRegistry
         if (_custom.TryGetValue((fn, receiver), out var list))
             foreach (var f in list)
                 if (f(args) is { } r) return r;
-        return Std.Call(fn, receiver, args) ?? NoOverload(fn, args);
+        return Std.Call(fn, receiver, args) ?? Ext.Call(fn, receiver, args) ?? NoOverload(fn, args);
     }
 
     static CelError NoOverload(string fn, CelValue[] args) =>
@@ -218,21 +218,10 @@ internal static class Std
 
     static int CmpDouble(double x, double y) => double.IsNaN(x) || double.IsNaN(y) ? Unordered : x.CompareTo(y);
 
-    static int CmpDoubleInt(double x, long y)
-    {
-        if (double.IsNaN(x)) return Unordered;
-        if (x < -9223372036854775808.0) return -1;
-        if (x >= 9223372036854775808.0) return 1;
-        return ((Int128)Math.Floor(x)).CompareTo((Int128)y) is var c && c != 0 ? c : (x == Math.Floor(x) ? 0 : 1);
-    }
+    // cel-go compares a double with an int or uint by converting the integer to double (lossy above 2^53).
+    static int CmpDoubleInt(double x, long y) => CmpDouble(x, y);
 
-    static int CmpDoubleUint(double x, ulong y)
-    {
-        if (double.IsNaN(x)) return Unordered;
-        if (x < 0) return -1;
-        if (x >= 18446744073709551616.0) return 1;
-        return ((Int128)Math.Floor(x)).CompareTo((Int128)y) is var c && c != 0 ? c : (x == Math.Floor(x) ? 0 : 1);
-    }
+    static int CmpDoubleUint(double x, ulong y) => CmpDouble(x, y);
 
     // ---------- arithmetic ----------
 

@@ -160,7 +160,7 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
             case CelOptional o:
                 if (!o.HasValue) return o;
                 var inner = o.Value! is CelMap om ? (om.TryGet(new CelString(field), out var ov) ? ov : null) : SelectField(o.Value!, field);
-                return inner is null ? CelOptional.None : new CelOptional(inner);
+                return inner is null ? CelOptional.None : inner is CelError or CelUnknown ? inner : new CelOptional(inner);
             case CelError or CelUnknown:
                 return operand;
             default:
@@ -171,6 +171,7 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
     static CelValue TestField(CelValue operand, string field) => operand switch
     {
         CelMap m => CelBool.Of(m.TryGet(new CelString(field), out _)),
+        CelOptional o => o.HasValue ? TestField(o.Value!, field) : CelBool.False,
         CelError or CelUnknown => operand,
         _ => new CelError($"invalid type for field selection."),
     };

@@ -584,12 +584,15 @@ public sealed class Parser
                 return e;
             }
             case Tok.LBracket:
+            case Tok.LBracketQuestion:
             {
                 var elems = new List<Expr>();
                 var opts = new List<bool>();
-                while (Peek.Kind != Tok.RBracket)
+                bool firstOptional = t.Kind == Tok.LBracketQuestion;
+                while (Peek.Kind != Tok.RBracket || firstOptional)
                 {
-                    opts.Add(Accept(Tok.Question));
+                    opts.Add(firstOptional || Accept(Tok.Question));
+                    firstOptional = false;
                     elems.Add(ParseExpr());
                     if (!Accept(Tok.Comma)) break;
                 }
@@ -656,6 +659,19 @@ public sealed class Parser
 
     Expr? ExpandMacro(int at, Expr? target, string fn, List<Expr> args)
     {
+        if (target is not null && fn is "optMap" or "optFlatMap" && args.Count == 2)
+        {
+            if (args[0] is not IdentExpr { Name: var ov } || ov.StartsWith('.')) throw Error(args[0].Offset, $"{fn}() variable name must be a simple identifier");
+            Expr bound = Bind(at, ov, Node(new CallExpr(target, "value", []), at), args[1]);
+            if (fn == "optMap") bound = Node(new CallExpr(Node(new IdentExpr("optional"), at), "of", [bound]), at);
+            return Call(at, "_?_:_", Node(new CallExpr(target, "hasValue", []), at), bound,
+                Node(new CallExpr(Node(new IdentExpr("optional"), at), "none", []), at));
+        }
+        if (target is IdentExpr { Name: "cel" } && fn == "bind" && args.Count == 3)
+        {
+            if (args[0] is not IdentExpr { Name: var bv } || bv.StartsWith('.')) throw Error(args[0].Offset, "cel.bind() variable names must be simple identifiers");
+            return Bind(at, bv, args[1], args[2]);
+        }
         if (target is null)
         {
             if (fn == "has" && args.Count == 1)
@@ -706,6 +722,12 @@ public sealed class Parser
             }
         }
     }
+
+    /// <summary>A local binding, as cel-go's cel.bind: a comprehension over an empty list whose
+    /// accumulator is the bound variable.</summary>
+    Expr Bind(int at, string name, Expr init, Expr body) =>
+        Node(new ComprehensionExpr("#unused", Node(new ListExpr([], []), at), name, init,
+            Node(new ConstExpr(CelBool.False), at), Node(new IdentExpr(name), at), body), at);
 
     CelCompileException Error(int offset, string message)
     {

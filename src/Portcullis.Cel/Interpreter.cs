@@ -74,7 +74,7 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
             case CallExpr call: return EvalCall(call, s);
             case ListExpr list: return EvalList(list, s);
             case MapExpr map: return EvalMap(map, s);
-            case StructExpr st: return new CelError($"unknown type: {st.TypeName}");
+            case StructExpr st: return EvalStruct(st, s);
             case ComprehensionExpr comp: return EvalComprehension(comp, s);
             default: return new CelError("unsupported expression");
         }
@@ -214,6 +214,104 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
         }
         return m;
     }
+
+    /// <summary>Message literals: only the protobuf well-known types that CEL maps to its own values
+    /// (wrappers, Value, Struct, ListValue, Duration, Timestamp); other messages are not supported.</summary>
+    CelValue EvalStruct(StructExpr st, Scope s)
+    {
+        string? type = null;
+        if (st.TypeName.StartsWith('.')) type = WellKnown.Contains(st.TypeName[1..]) ? st.TypeName[1..] : null;
+        else
+            foreach (var p in _prefixes)
+                if (WellKnown.Contains(p + st.TypeName)) { type = p + st.TypeName; break; }
+        if (type is null) return new CelError($"unknown type: {st.TypeName}");
+        var fields = new Dictionary<string, CelValue>();
+        foreach (var f in st.Fields)
+        {
+            var v = Eval(f.Value, s);
+            if (v is CelError or CelUnknown) return v;
+            if (f.Optional)
+            {
+                if (v is not CelOptional o) return new CelError("no such overload");
+                if (!o.HasValue) continue;
+                v = o.Value!;
+            }
+            fields[f.Field] = v;
+        }
+        CelValue? Field(string name) => fields.TryGetValue(name, out var v) ? v : null;
+        foreach (var name in fields.Keys)
+            if (!WellKnownFields(type).Contains(name)) return new CelError($"no such field: {name}");
+        switch (type)
+        {
+            case "google.protobuf.Int32Value" or "google.protobuf.Int64Value":
+            {
+                var v = Field("value") ?? CelInt.Of(0);
+                if (v is not CelInt i) return new CelError("no such overload");
+                if (type.EndsWith("Int32Value") && (i.Value < int.MinValue || i.Value > int.MaxValue)) return new CelError("range error converting to int32");
+                return v;
+            }
+            case "google.protobuf.UInt32Value" or "google.protobuf.UInt64Value":
+            {
+                var v = Field("value") ?? new CelUint(0);
+                if (v is not CelUint u) return new CelError("no such overload");
+                if (type.EndsWith("UInt32Value") && u.Value > uint.MaxValue) return new CelError("range error converting to uint32");
+                return v;
+            }
+            case "google.protobuf.DoubleValue" or "google.protobuf.FloatValue":
+            {
+                var v = Field("value") ?? new CelDouble(0);
+                if (v is not CelDouble d) return new CelError("no such overload");
+                return type.EndsWith("FloatValue") ? new CelDouble((float)d.Value) : v;
+            }
+            case "google.protobuf.BoolValue": return (CelValue?)(Field("value") as CelBool) ?? (Field("value") is null ? CelBool.False : (CelValue)new CelError("no such overload"));
+            case "google.protobuf.StringValue": return (CelValue?)(Field("value") as CelString) ?? (Field("value") is null ? new CelString("") : (CelValue)new CelError("no such overload"));
+            case "google.protobuf.BytesValue": return (CelValue?)(Field("value") as CelBytes) ?? (Field("value") is null ? new CelBytes([]) : (CelValue)new CelError("no such overload"));
+            case "google.protobuf.ListValue": return (CelValue?)(Field("values") as CelList) ?? (Field("values") is null ? CelList.Empty : (CelValue)new CelError("no such overload"));
+            case "google.protobuf.Struct": return (CelValue?)(Field("fields") as CelMap) ?? (Field("fields") is null ? CelMap.Empty : (CelValue)new CelError("no such overload"));
+            case "google.protobuf.Value":
+                if (fields.Count == 0) return CelNull.Instance;
+                var (k, val) = fields.First();
+                return k switch
+                {
+                    "null_value" => CelNull.Instance,
+                    "number_value" when val is CelDouble => val,
+                    "string_value" when val is CelString => val,
+                    "bool_value" when val is CelBool => val,
+                    "struct_value" when val is CelMap => val,
+                    "list_value" when val is CelList => val,
+                    _ => new CelError("no such overload"),
+                };
+            case "google.protobuf.Duration" or "google.protobuf.Timestamp":
+            {
+                long sec = Field("seconds") is CelInt si ? si.Value : 0;
+                long nanos = Field("nanos") is CelInt ni ? ni.Value : 0;
+                if (type.EndsWith("Duration"))
+                {
+                    Int128 total = (Int128)sec * 1_000_000_000 + nanos;
+                    return total > long.MaxValue || total < long.MinValue ? Std.DurationOverflow : new CelDuration((long)total);
+                }
+                return Time.Add(new CelTimestamp(0, 0), (Int128)sec * 1_000_000_000 + nanos) is { } ts ? ts : Std.TimestampOverflow;
+            }
+        }
+        return new CelError($"unknown type: {st.TypeName}");
+    }
+
+    static readonly HashSet<string> WellKnown =
+    [
+        "google.protobuf.Int32Value", "google.protobuf.Int64Value", "google.protobuf.UInt32Value", "google.protobuf.UInt64Value",
+        "google.protobuf.DoubleValue", "google.protobuf.FloatValue", "google.protobuf.BoolValue", "google.protobuf.StringValue",
+        "google.protobuf.BytesValue", "google.protobuf.ListValue", "google.protobuf.Struct", "google.protobuf.Value",
+        "google.protobuf.Duration", "google.protobuf.Timestamp",
+    ];
+
+    static string[] WellKnownFields(string type) => type switch
+    {
+        "google.protobuf.ListValue" => ["values"],
+        "google.protobuf.Struct" => ["fields"],
+        "google.protobuf.Value" => ["null_value", "number_value", "string_value", "bool_value", "struct_value", "list_value"],
+        "google.protobuf.Duration" or "google.protobuf.Timestamp" => ["seconds", "nanos"],
+        _ => ["value"],
+    };
 
     CelValue EvalComprehension(ComprehensionExpr c, Scope s)
     {

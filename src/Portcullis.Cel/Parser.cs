@@ -667,6 +667,21 @@ public sealed class Parser
             return Call(at, "_?_:_", Node(new CallExpr(target, "hasValue", []), at), bound,
                 Node(new CallExpr(Node(new IdentExpr("optional"), at), "none", []), at));
         }
+        if (target is IdentExpr { Name: "cel" })
+        {
+            // cel.block([e0, e1, ...], result) with cel.index(i) for ei and cel.iterVar/accuVar(i, j) for
+            // comprehension variables: the form of cel-go's common subexpression elimination.
+            if (fn is "index" && args.Count == 1 && args[0] is ConstExpr { Value: CelInt bi })
+                return Node(new IdentExpr("@index" + bi.Value), at);
+            if (fn is "iterVar" or "accuVar" && args.Count == 2 && args[0] is ConstExpr { Value: CelInt vi } && args[1] is ConstExpr { Value: CelInt vj })
+                return Node(new IdentExpr($"@{(fn == "iterVar" ? "it" : "ac")}:{vi.Value}:{vj.Value}"), at);
+            if (fn == "block" && args.Count == 2 && args[0] is ListExpr block)
+            {
+                Expr body = args[1];
+                for (int i = block.Elements.Length - 1; i >= 0; i--) body = Bind(at, "@index" + i, block.Elements[i], body);
+                return body;
+            }
+        }
         if (target is IdentExpr { Name: "cel" } && fn == "bind" && args.Count == 3)
         {
             if (args[0] is not IdentExpr { Name: var bv } || bv.StartsWith('.')) throw Error(args[0].Offset, "cel.bind() variable names must be simple identifiers");

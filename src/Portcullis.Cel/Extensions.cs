@@ -37,6 +37,7 @@ internal static class Ext
                 case ("substring", 3) when a[1] is CelInt st && a[2] is CelInt en: return Substring(s.Value, st.Value, en.Value);
                 case ("trim", 1): return new CelString(s.Value.Trim());
                 case ("reverse", 1): return new CelString(Reverse(s.Value));
+                case ("format", 2) when a[1] is CelList args: return StringFormat.Format(s.Value, args.Items);
             }
         }
         if (receiver && fn == "join" && a.Length is 1 or 2 && a[0] is CelList l)

@@ -559,7 +559,7 @@ internal static class Std
     }
 }
 
-/// <summary>Go's strconv.FormatFloat(f, 'g', -1, 64), which cel-go uses for string(double).</summary>
+/// <summary>Go's fmt %g (shortest digits, exponent form below 1e-4 and from 1e6), which cel-go uses for string(double).</summary>
 internal static class GoFloat
 {
     public static string FormatG(double d)
@@ -592,7 +592,7 @@ internal static class GoFloat
         exp10 = dp - 1;
         var sb = new StringBuilder();
         if (neg) sb.Append('-');
-        if (exp10 < -4 || exp10 >= 21)
+        if (exp10 < -4 || exp10 >= 6)
         {
             sb.Append(digits[0]);
             if (digits.Length > 1) sb.Append('.').Append(digits.AsSpan(1));

@@ -94,6 +94,8 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
             if (s.Vars.TryResolve(p + name, out var v)) return v;
         foreach (var p in _prefixes)
             if (TypeByName(p + name) is { } t) return new CelTypeValue(t);
+        foreach (var p in _prefixes)
+            if (p + name == "google.protobuf.NullValue.NULL_VALUE") return CelInt.Of(0);
         return null;
     }
 
@@ -143,7 +145,7 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
             CelValue? v = null;
             if (abs) { if (s.Vars.TryResolve(head[1..], out var av)) v = av; }
             else foreach (var p in _prefixes) if (s.Vars.TryResolve(p + head, out var pv)) { v = pv; break; }
-            if (v is null && n == parts.Length && TypeByName(abs ? head[1..] : head) is { } t) v = new CelTypeValue(t);
+            if (v is null && n == parts.Length) v = ResolveName(head, s);
             if (v is null) continue;
             for (int i = n; i < parts.Length; i++) v = SelectField(v, parts[i]);
             return v;

@@ -152,8 +152,50 @@ public static class ExpectedValue
             case "google.protobuf.BoolValue": return CelBool.Of(body.Text("value") == "true");
             case "google.protobuf.StringValue": return new CelString(body.Text("value") ?? "");
             case "google.protobuf.BytesValue": return new CelBytes((body.Get("value") as TpScalar)?.Bytes ?? []);
+            case "google.protobuf.Value": return JsonValue(body);
+            case "google.protobuf.Struct": return JsonStruct(body);
+            case "google.protobuf.ListValue": return JsonList(body);
             default: return null;
         }
+    }
+
+    // google.protobuf.Value, Struct and ListValue messages in text format: JSON values
+    static CelValue? JsonValue(TpMessage v)
+    {
+        if (v.Fields.Count == 0) return CelNull.Instance;
+        var (k, x) = (v.Fields[0].Key, v.Fields[0].Value);
+        return k switch
+        {
+            "null_value" => CelNull.Instance,
+            "number_value" => new CelDouble(ParseDouble(((TpScalar)x).Text)),
+            "string_value" => new CelString(((TpScalar)x).Text),
+            "bool_value" => CelBool.Of(((TpScalar)x).Text == "true"),
+            "struct_value" => JsonStruct((TpMessage)x),
+            "list_value" => JsonList((TpMessage)x),
+            _ => null,
+        };
+    }
+
+    static CelValue? JsonStruct(TpMessage s)
+    {
+        var m = new CelMap();
+        foreach (var f in s.Messages("fields"))
+        {
+            if (JsonValue(f.Message("value") ?? new TpMessage()) is not { } v) return null;
+            m.TryAdd(new CelString(f.Text("key") ?? ""), v);
+        }
+        return m;
+    }
+
+    static CelValue? JsonList(TpMessage l)
+    {
+        var items = new List<CelValue>();
+        foreach (var e in l.Messages("values"))
+        {
+            if (JsonValue(e) is not { } v) return null;
+            items.Add(v);
+        }
+        return new CelList(items);
     }
 
     static double ParseDouble(string t) => t.ToLowerInvariant() switch

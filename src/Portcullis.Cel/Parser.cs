@@ -213,6 +213,7 @@ public sealed class Parser
         if (isDouble)
         {
             double d = double.Parse(_src.AsSpan(s, i - s), NumberStyles.Float, CultureInfo.InvariantCulture);
+            if (!double.IsFinite(d)) throw Error(s, "invalid double literal");
             _toks.Add(new Token(Tok.Double, s, i, Value: new CelDouble(d)));
             return i;
         }
@@ -641,7 +642,7 @@ public sealed class Parser
 
     void CheckReserved(Token t)
     {
-        if (Reserved.Contains(t.Text!)) throw Error(t.Start, $"Syntax error: reserved identifier: {t.Text}");
+        if (Reserved.Contains(t.Text!)) throw Error(t.Start, $"reserved identifier: {t.Text}");
     }
 
     // ---------- macros ----------
@@ -691,7 +692,7 @@ public sealed class Parser
         {
             if (fn == "has" && args.Count == 1)
             {
-                if (args[0] is not SelectExpr { TestOnly: false } s) throw Error(at, "invalid argument to has() macro");
+                if (args[0] is not SelectExpr { TestOnly: false } s) throw Error(args[0].Offset, "invalid argument to has() macro");
                 return Node(new SelectExpr(s.Operand, s.Field, true), at);
             }
             return null;
@@ -708,7 +709,9 @@ public sealed class Parser
                 return null;
         }
         if (args[0] is not IdentExpr { Name: var v } || v.StartsWith('.'))
-            throw Error(args[0].Offset, "argument must be a simple name");
+            throw Error(args[0].Offset, fn is "map" or "filter" ? "argument is not an identifier" : "argument must be a simple name");
+        if (v is AccumulatorName or "__result__")
+            throw Error(args[0].Offset, "iteration variable overwrites accumulator variable");
         Expr Acc() => Node(new IdentExpr(AccumulatorName), at);
         Expr Lit(CelValue c) => Node(new ConstExpr(c), at);
         switch (fn)

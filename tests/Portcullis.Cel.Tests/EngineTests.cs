@@ -1,0 +1,147 @@
+using System.Text.Json.Nodes;
+
+namespace Portcullis.Cel.Tests;
+
+/// <summary>The public API: compile errors as cel-go renders them, JSON binding, functions, errors.</summary>
+public sealed class EngineTests
+{
+    static CelValue Eval(string expr, params (string Name, CelValue Value)[] vars)
+    {
+        var env = new CelEnvironment();
+        var act = new Activation();
+        foreach (var (n, v) in vars) act.Set(n, v);
+        return env.Compile(expr).Evaluate(act);
+    }
+
+    static string CompileError(string expr) =>
+        Assert.Throws<CelCompileException>(() => new CelEnvironment().Compile(expr)).Message;
+
+    // Expected texts: cel-go v0.23.2 parser/parser_test.go.
+    [Theory]
+    [InlineData("has(m)", "ERROR: <input>:1:5: invalid argument to has() macro\n | has(m)\n | ....^")]
+    [InlineData("0xFFFFFFFFFFFFFFFFF", "ERROR: <input>:1:1: invalid int literal\n | 0xFFFFFFFFFFFFFFFFF\n | ^")]
+    [InlineData("0xFFFFFFFFFFFFFFFFFu", "ERROR: <input>:1:1: invalid uint literal\n | 0xFFFFFFFFFFFFFFFFFu\n | ^")]
+    [InlineData("1.99e90000009", "ERROR: <input>:1:1: invalid double literal\n | 1.99e90000009\n | ^")]
+    [InlineData("1.all(2, 3)", "ERROR: <input>:1:7: argument must be a simple name\n | 1.all(2, 3)\n | ......^")]
+    [InlineData("m.filter(a.b, false)", "ERROR: <input>:1:11: argument is not an identifier\n | m.filter(a.b, false)\n | ..........^")]
+    [InlineData("m.map(__result__, __result__)", "ERROR: <input>:1:7: iteration variable overwrites accumulator variable\n | m.map(__result__, __result__)\n | ......^")]
+    [InlineData("[1, 2, 3].map(var, var * var)", "ERROR: <input>:1:15: reserved identifier: var\n | [1, 2, 3].map(var, var * var)\n | ..............^")]
+    [InlineData("TestAllTypes(){}", "ERROR: <input>:1:15: Syntax error: mismatched input '{' expecting <EOF>\n | TestAllTypes(){}\n | ..............^")]
+    [InlineData("1 + $", "ERROR: <input>:1:5: Syntax error: token recognition error at: '$'\n | 1 + $\n | ....^")]
+    public void CompileErrorsReadAsCelGo(string expr, string expected) => Assert.Equal(expected, CompileError(expr));
+
+    [Fact]
+    public void MissingOperandPointsAtTheEnd()
+    {
+        var msg = CompileError("1 + ");
+        Assert.StartsWith("ERROR: <input>:1:5: Syntax error: mismatched input '<EOF>' expecting {'[', '{', '(', '.', '-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}", msg);
+    }
+
+    [Fact]
+    public void SecondLineErrorsCountLines()
+    {
+        var msg = CompileError("1 + 2\n3");
+        Assert.StartsWith("ERROR: <input>:2:1: Syntax error: mismatched input '3' expecting <EOF>\n | 3\n | ^", msg);
+    }
+
+    static CelValue Self(string json) => CelJson.FromJson(JsonNode.Parse(json));
+
+    [Fact]
+    public void RulesOverJsonObjects()
+    {
+        var self = Self("""{"spec":{"replicas":3,"name":"web","ports":[80,443],"ratio":0.5,"tags":{"a":"x"}}}""");
+        Assert.Same(CelBool.True, Eval("self.spec.replicas > 0 && self.spec.name.startsWith('w')", ("self", self)));
+        Assert.Same(CelBool.True, Eval("self.spec.ports.all(p, p > 0 && p < 65536)", ("self", self)));
+        Assert.Same(CelBool.True, Eval("has(self.spec.tags) && !has(self.spec.missing) && 'a' in self.spec.tags", ("self", self)));
+        Assert.Same(CelBool.True, Eval("self.spec.ratio == 0.5 && self.spec.replicas == 3.0", ("self", self)));
+        Assert.Equal(2L, ((CelInt)Eval("size(self.spec.ports)", ("self", self))).Value);
+        Assert.Equal("""[80,443,8080]""", CelJson.ToJson(Eval("self.spec.ports + [8080]", ("self", self)))!.ToJsonString());
+    }
+
+    [Fact]
+    public void MissingFieldIsAnErrorValue()
+    {
+        var r = Eval("self.spec.nope == 1", ("self", Self("""{"spec":{}}""")));
+        Assert.Equal("no such key: nope", Assert.IsType<CelError>(r).Message);
+    }
+
+    [Theory]
+    [InlineData("1 / 0", "division by zero")]
+    [InlineData("1 % 0", "modulus by zero")]
+    [InlineData("9223372036854775807 + 1", "integer overflow")]
+    [InlineData("-9223372036854775808 - 1", "integer overflow")]
+    [InlineData("0u - 1u", "unsigned integer overflow")]
+    [InlineData("[1, 2][2]", "index out of bounds: 2")]
+    [InlineData("{'a': 1}['b']", "no such key: \"b\"")]
+    [InlineData("int('x')", "cannot convert string 'x' to int")]
+    public void EvaluationErrors(string expr, string message) =>
+        Assert.Equal(message, Assert.IsType<CelError>(Eval(expr)).Message);
+
+    [Theory]
+    [InlineData("1 / 0 > 0 || true")]
+    [InlineData("true || 1 / 0 > 0")]
+    [InlineData("!(1 / 0 > 0 && false)")]
+    [InlineData("[1, 0].exists(x, 1 / x == 1)")]
+    [InlineData("1 / 0 > 0 ? false : false || true")]
+    public void LogicalOperatorsAbsorbErrors(string expr)
+    {
+        var r = Eval(expr);
+        if (expr.Contains('?')) Assert.IsType<CelError>(r); // the conditional is not commutative
+        else Assert.Same(CelBool.True, r);
+    }
+
+    [Fact]
+    public void HeterogeneousEquality()
+    {
+        Assert.Same(CelBool.True, Eval("1 == 1u && 1u == 1.0 && [1] == [1.0] && {1: 'a'}[1u] == 'a'"));
+        Assert.Same(CelBool.False, Eval("1 == '1' || null == 0 || [1] == [1, 2]"));
+        Assert.Same(CelBool.True, Eval("dyn(1) in [1u, 2u] && 2.0 in {2: 'x'}"));
+    }
+
+    [Fact]
+    public void CustomFunctions()
+    {
+        var env = new CelEnvironment()
+            .AddFunction("twice", args => args[0] is CelInt i ? CelInt.Of(i.Value * 2) : null)
+            .AddMemberFunction("shout", args => args[0] is CelString s ? new CelString(s.Value.ToUpperInvariant() + "!") : null)
+            .AddFunction("k8s.isName", args => args[0] is CelString s ? CelBool.Of(s.Value.All(char.IsAsciiLetterLower)) : null);
+        var r = env.Compile("twice(21) == 42 && 'hi'.shout() == 'HI!' && k8s.isName('abc')").Evaluate(Activation.Empty);
+        Assert.Same(CelBool.True, r);
+        var bad = env.Compile("twice('x')").Evaluate(Activation.Empty);
+        Assert.Equal("no such overload: twice(string)", Assert.IsType<CelError>(bad).Message);
+    }
+
+    [Fact]
+    public void QualifiedVariablesAndContainer()
+    {
+        var env = new CelEnvironment { Container = "x.y" };
+        var act = new Activation().Set("x.y.z", CelInt.Of(1)).Set("a.b", Self("""{"c":2}"""));
+        Assert.Same(CelBool.True, env.Compile("z == 1 && a.b.c == 2 && .x.y.z == 1").Evaluate(act));
+    }
+
+    [Fact]
+    public void TimeAndDuration()
+    {
+        Assert.Same(CelBool.True, Eval("timestamp('2024-02-29T12:00:00Z') + duration('36h') == timestamp('2024-03-02T00:00:00Z')"));
+        Assert.Equal("5400s", ((CelString)Eval("string(duration('1h30m'))")).Value);
+        Assert.Equal(1L, ((CelInt)Eval("timestamp('2024-02-29T12:00:00Z').getMonth()")).Value);
+    }
+
+    [Fact]
+    public void Optionals()
+    {
+        var self = Self("""{"a":{"b":1}}""");
+        Assert.Equal(1L, ((CelInt)Eval("self.?a.?b.orValue(5)", ("self", self))).Value);
+        Assert.Equal(5L, ((CelInt)Eval("self.?x.?b.orValue(5)", ("self", self))).Value);
+        Assert.Same(CelBool.False, Eval("self.?x.hasValue()", ("self", self)));
+    }
+
+    [Fact]
+    public void ProgramsAreReusable()
+    {
+        var p = new CelEnvironment().Compile("x * 2");
+        Assert.Equal(4L, ((CelInt)p.Evaluate(new Activation().Set("x", CelInt.Of(2)))).Value);
+        Assert.Equal(10L, ((CelInt)p.Evaluate(new Activation().Set("x", CelInt.Of(5)))).Value);
+        Assert.Equal("no such attribute: x", Assert.IsType<CelError>(p.Evaluate(Activation.Empty)).Message);
+    }
+}

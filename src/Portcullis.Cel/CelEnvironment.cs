@@ -12,8 +12,34 @@ public sealed class CelEnvironment
     readonly Dictionary<string, CelType> _variables = new(StringComparer.Ordinal);
     internal readonly FunctionRegistry Functions = new();
 
+    readonly Dictionary<string, List<CelOverload>> _overloads = new(StringComparer.Ordinal);
+
     public string Container { get; init; } = "";
     public bool EnableMacros { get; init; } = true;
+
+    /// <summary>Type-check expressions on compile (cel-go's env.Compile); off, only parsing is done and
+    /// undeclared variables are found at evaluation.</summary>
+    public bool EnableChecker { get; init; } = true;
+
+    /// <summary>List and map literals must have elements of one type (cel.HomogeneousAggregateLiterals,
+    /// which Kubernetes enables); otherwise mixed elements make the literal's element type dyn.</summary>
+    public bool HomogeneousAggregateLiterals { get; init; }
+
+    /// <summary>Declares an overload for the checker, e.g. <c>"string.isSorted() -> bool"</c> or
+    /// <c>"quantity(string) -> Quantity"</c>. Functions with an implementation but no declaration
+    /// check as returning dyn.</summary>
+    public CelEnvironment DeclareFunction(string signature) => DeclareFunction(CelOverload.Parse(signature));
+
+    public CelEnvironment DeclareFunction(CelOverload o)
+    {
+        if (!_overloads.TryGetValue(o.Function, out var list)) _overloads[o.Function] = list = [];
+        list.Add(o);
+        if (!o.IsMember && o.Function.Contains('.')) Functions.MarkNamespaced(o.Function);
+        return this;
+    }
+
+    internal IReadOnlyList<CelOverload>? DeclaredOverloads(string function) =>
+        _overloads.TryGetValue(function, out var list) ? list : null;
 
     public IReadOnlyDictionary<string, CelType> Variables => _variables;
 
@@ -41,7 +67,8 @@ public sealed class CelEnvironment
     public CelProgram Compile(string expression)
     {
         var ast = Parser.Parse(expression, EnableMacros);
-        return new CelProgram(this, ast, expression);
+        var type = EnableChecker ? Checker.Check(this, ast, expression) : CelType.Dyn;
+        return new CelProgram(this, ast, expression, type);
     }
 
     /// <summary>Like <see cref="Compile"/>, but returns the issues instead of throwing.</summary>
@@ -67,14 +94,18 @@ public sealed class CelProgram
 {
     readonly Interpreter _interpreter;
 
-    internal CelProgram(CelEnvironment env, Expr ast, string source)
+    internal CelProgram(CelEnvironment env, Expr ast, string source, CelType resultType)
     {
         Ast = ast;
         Source = source;
+        ResultType = resultType;
         _interpreter = new Interpreter(env.Container, env.Functions);
     }
 
     public Expr Ast { get; }
+
+    /// <summary>The checked type of the expression (dyn when the checker is off).</summary>
+    public CelType ResultType { get; }
     public string Source { get; }
 
     /// <summary>Evaluates; an evaluation error comes back as a <see cref="CelError"/> value.</summary>

@@ -23,6 +23,8 @@ internal sealed class FunctionRegistry
 
     public bool IsNamespacedGlobal(string name) => _namespaced.Contains(name);
 
+    public void MarkNamespaced(string name) => _namespaced.Add(name);
+
     public bool Has(string name, bool receiver) => _custom.ContainsKey((name, receiver));
 
     public CelValue Invoke(string fn, bool receiver, CelValue[] args)

@@ -168,13 +168,25 @@ public sealed class CelUnknown(IReadOnlyList<long> ids) : CelValue
     public CelUnknown Merge(CelUnknown other) => new(Ids.Concat(other.Ids).Distinct().ToArray());
 }
 
-/// <summary>A CEL type, as <c>type(x)</c> returns it and the checker uses it.</summary>
+/// <summary>A CEL type, as <c>type(x)</c> returns it and the checker uses it. Object types (a
+/// Kubernetes schema's objects) carry their fields; type parameters appear in function signatures.</summary>
 public sealed class CelType : IEquatable<CelType>
 {
     public string Name { get; }
     public IReadOnlyList<CelType> Params { get; }
+    /// <summary>The fields of an object type (null for other types).</summary>
+    public IReadOnlyDictionary<string, CelType>? Fields { get; }
+    public bool IsTypeParam { get; }
 
     public CelType(string name, params CelType[] parameters) { Name = name; Params = parameters; }
+
+    CelType(string name, IReadOnlyDictionary<string, CelType>? fields, bool isParam)
+    {
+        Name = name;
+        Params = [];
+        Fields = fields;
+        IsTypeParam = isParam;
+    }
 
     public static readonly CelType Int = new("int"), Uint = new("uint"), Double = new("double"), Bool = new("bool"),
         String = new("string"), Bytes = new("bytes"), Null = new("null_type"), List = new("list"), Map = new("map"),
@@ -183,11 +195,37 @@ public sealed class CelType : IEquatable<CelType>
 
     public static CelType ListOf(CelType elem) => new("list", elem);
     public static CelType MapOf(CelType key, CelType value) => new("map", key, value);
+    public static CelType OptionalOf(CelType value) => new("optional_type", value);
+    public static CelType TypeOf(CelType value) => new("type", value);
+    public static CelType Param(string name) => new(name, null, true);
+    /// <summary>A protobuf wrapper type (google.protobuf.Int64Value ...): the primitive or null.</summary>
+    public static CelType WrapperOf(CelType primitive) => new("wrapper", primitive);
+
+    /// <summary>An object type with named fields, as cel-go's struct types: selecting another field is the
+    /// compile error "undefined field 'x'".</summary>
+    public static CelType Object(string name, IReadOnlyDictionary<string, CelType> fields) => new(name, fields, false);
+
+    public bool IsDyn => Name == "dyn" && !IsTypeParam;
+    public bool IsError => Name == "*error*";
 
     public bool Equals(CelType? other) => other is not null && other.Name == Name; // runtime types compare by name
     public override bool Equals(object? obj) => obj is CelType t && Equals(t);
     public override int GetHashCode() => Name.GetHashCode();
-    public override string ToString() => Params.Count == 0 ? Name : $"{Name}({string.Join(", ", Params)})";
+
+    /// <summary>cel-go's rendering of a type in checker messages (FormatCELType).</summary>
+    public override string ToString()
+    {
+        if (IsTypeParam) return Name;
+        string n = Name switch
+        {
+            "google.protobuf.Duration" => "duration",
+            "google.protobuf.Timestamp" => "timestamp",
+            "null_type" => "null",
+            "*error*" => "!error!",
+            _ => Name,
+        };
+        return Params.Count == 0 ? n : $"{n}({string.Join(", ", Params)})";
+    }
 }
 
 internal static class Format

@@ -49,13 +49,32 @@ public static class ConformanceSuite
     public static Outcome Run(ConformanceCase c)
     {
         var t = c.Test;
-        if (t.Has("typed_result") || t.Bool("check_only"))
-            return new Outcome(false, "needs the type checker (deduced type)");
         var env = new CelEnvironment
         {
             Container = t.Text("container") ?? "",
             EnableMacros = !t.Bool("disable_macros"),
+            EnableChecker = !t.Bool("disable_check"),
         };
+        foreach (var decl in t.Messages("type_env"))
+        {
+            string name = decl.Text("name") ?? "";
+            if (decl.Message("ident") is { } ident)
+            {
+                var type = ExpectedValue.TypeFrom(ident.Message("type"));
+                if (type is null) return new Outcome(false, $"declaration of {name}: unsupported type {ident.Message("type")}");
+                env.DeclareVariable(name, type);
+            }
+            else if (decl.Message("function") is { } fn)
+            {
+                foreach (var o in fn.Messages("overloads"))
+                {
+                    var ps = o.Messages("params").Select(ExpectedValue.TypeFrom).ToList();
+                    var rt = ExpectedValue.TypeFrom(o.Message("result_type"));
+                    if (rt is null || ps.Any(p => p is null)) return new Outcome(false, $"declaration of {name}: unsupported types");
+                    env.DeclareFunction(new CelOverload(name, o.Bool("is_instance_function"), ps.ToArray()!, rt));
+                }
+            }
+        }
         var activation = new Activation();
         foreach (var b in t.Messages("bindings"))
         {
@@ -71,6 +90,15 @@ public static class ConformanceSuite
         try { program = env.Compile(t.Text("expr") ?? ""); }
         catch (CelCompileException e) { return new Outcome(false, "compile error: " + e.Message); }
 
+        if (t.Message("typed_result") is { } typed && typed.Message("deduced_type") is { } deduced)
+        {
+            var want = ExpectedValue.TypeFrom(deduced);
+            if (want is null) return new Outcome(false, $"deduced type not supported: {deduced}");
+            if (want.ToString() != program.ResultType.ToString())
+                return new Outcome(false, $"expected type {want}, checked {program.ResultType}");
+            if (t.Bool("check_only") || typed.Message("result") is null) return new Outcome(true, "type " + program.ResultType);
+        }
+
         CelValue result;
         try { result = program.Evaluate(activation); }
         catch (Exception e) { return new Outcome(false, "evaluation threw " + e); }
@@ -79,7 +107,8 @@ public static class ConformanceSuite
             return result is CelError ? new Outcome(true, result.ToString()) : new Outcome(false, $"expected an error, got {result}");
         if (t.Has("unknown") || t.Has("any_unknowns"))
             return result is CelUnknown ? new Outcome(true, result.ToString()) : new Outcome(false, $"expected unknown, got {result}");
-        CelValue? expected = t.Message("value") is { } ev2 ? ExpectedValue.From(ev2) : CelBool.True;
+        CelValue? expected = t.Message("value") is { } ev2 ? ExpectedValue.From(ev2)
+            : t.Message("typed_result")?.Message("result") is { } tr ? ExpectedValue.From(tr) : CelBool.True;
         if (expected is null) return new Outcome(false, $"expected value not supported: {t.Get("value")}");
         return ExpectedValue.Same(expected, result)
             ? new Outcome(true, result.ToString())
@@ -129,6 +158,61 @@ public static class ExpectedValue
                 return m;
             }
             case "object_value": return FromAny((TpMessage)x);
+            default: return null;
+        }
+    }
+
+    /// <summary>cel.expr.Type (checked.proto) to our types; null for protobuf messages and other unsupported kinds.</summary>
+    public static CelType? TypeFrom(TpMessage? t)
+    {
+        if (t is null || t.Fields.Count == 0) return null;
+        var (kind, x) = (t.Fields[0].Key, t.Fields[0].Value);
+        string? text = (x as TpScalar)?.Text;
+        var m = x as TpMessage;
+        switch (kind)
+        {
+            case "dyn": return CelType.Dyn;
+            case "null": return CelType.Null;
+            case "primitive":
+                return text switch
+                {
+                    "BOOL" => CelType.Bool, "INT64" => CelType.Int, "UINT64" => CelType.Uint, "DOUBLE" => CelType.Double,
+                    "STRING" => CelType.String, "BYTES" => CelType.Bytes, _ => null,
+                };
+            case "wrapper":
+                return text switch
+                {
+                    "BOOL" => CelType.WrapperOf(CelType.Bool), "INT64" => CelType.WrapperOf(CelType.Int),
+                    "UINT64" => CelType.WrapperOf(CelType.Uint), "DOUBLE" => CelType.WrapperOf(CelType.Double),
+                    "STRING" => CelType.WrapperOf(CelType.String), "BYTES" => CelType.WrapperOf(CelType.Bytes), _ => null,
+                };
+            case "well_known":
+                return text switch { "DURATION" => CelType.Duration, "TIMESTAMP" => CelType.Timestamp, _ => null };
+            case "list_type": return TypeFrom(m?.Message("elem_type")) is { } e ? CelType.ListOf(e) : null;
+            case "map_type":
+                return TypeFrom(m?.Message("key_type")) is { } k && TypeFrom(m?.Message("value_type")) is { } v ? CelType.MapOf(k, v) : null;
+            case "type": return m is null || m.Fields.Count == 0 ? CelType.TypeOf(CelType.Dyn) : TypeFrom(m) is { } tt ? CelType.TypeOf(tt) : null;
+            case "type_param": return CelType.Param(text!);
+            case "abstract_type":
+                if (m?.Text("name") == "optional_type" && m.Messages("parameter_types").FirstOrDefault() is { } op && TypeFrom(op) is { } ot)
+                    return CelType.OptionalOf(ot);
+                return null;
+            case "message_type":
+                return text switch
+                {
+                    "google.protobuf.Duration" => CelType.Duration,
+                    "google.protobuf.Timestamp" => CelType.Timestamp,
+                    "google.protobuf.Struct" => CelType.MapOf(CelType.String, CelType.Dyn),
+                    "google.protobuf.ListValue" => CelType.ListOf(CelType.Dyn),
+                    "google.protobuf.Value" => CelType.Dyn,
+                    "google.protobuf.Int32Value" or "google.protobuf.Int64Value" => CelType.WrapperOf(CelType.Int),
+                    "google.protobuf.UInt32Value" or "google.protobuf.UInt64Value" => CelType.WrapperOf(CelType.Uint),
+                    "google.protobuf.FloatValue" or "google.protobuf.DoubleValue" => CelType.WrapperOf(CelType.Double),
+                    "google.protobuf.BoolValue" => CelType.WrapperOf(CelType.Bool),
+                    "google.protobuf.StringValue" => CelType.WrapperOf(CelType.String),
+                    "google.protobuf.BytesValue" => CelType.WrapperOf(CelType.Bytes),
+                    _ => null,
+                };
             default: return null;
         }
     }

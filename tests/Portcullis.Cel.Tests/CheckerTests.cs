@@ -1,0 +1,66 @@
+namespace Portcullis.Cel.Tests;
+
+/// <summary>The type checker: messages as cel-go's checker/errors.go (v0.23.2), result types.</summary>
+public sealed class CheckerTests
+{
+    static readonly CelType Spec = CelType.Object("Object.spec", new Dictionary<string, CelType>
+    {
+        ["replicas"] = CelType.Int,
+        ["name"] = CelType.String,
+        ["ports"] = CelType.ListOf(CelType.Int),
+        ["labels"] = CelType.MapOf(CelType.String, CelType.String),
+    });
+
+    static readonly CelType Self = CelType.Object("Object", new Dictionary<string, CelType> { ["spec"] = Spec });
+
+    static CelEnvironment Env(bool homogeneous = false) =>
+        new CelEnvironment { HomogeneousAggregateLiterals = homogeneous }.DeclareVariable("self", Self);
+
+    static string Error(string expr, bool homogeneous = false) =>
+        Assert.Throws<CelCompileException>(() => Env(homogeneous).Compile(expr)).Message;
+
+    [Theory]
+    [InlineData("foo + 1", "ERROR: <input>:1:1: undeclared reference to 'foo' (in container '')\n | foo + 1\n | ^")]
+    [InlineData("'a' + 1", "ERROR: <input>:1:5: found no matching overload for '_+_' applied to '(string, int)'\n | 'a' + 1\n | ....^")]
+    [InlineData("self.spec.replica > 0", "ERROR: <input>:1:10: undefined field 'replica'\n | self.spec.replica > 0\n | .........^")]
+    [InlineData("self.spec.replicas.x == 1", "ERROR: <input>:1:19: type 'int' does not support field selection\n | self.spec.replicas.x == 1\n | ..................^")]
+    [InlineData("'abc'.size(1) == 1", "ERROR: <input>:1:11: found no matching overload for 'size' applied to 'string.(int)'\n | 'abc'.size(1) == 1\n | ..........^")]
+    [InlineData("1 ? 2 : 3", "ERROR: <input>:1:3: found no matching overload for '_?_:_' applied to '(int, int, int)'\n | 1 ? 2 : 3\n | ..^")]
+    [InlineData("1 && true", "ERROR: <input>:1:1: expected type 'bool' but found 'int'\n | 1 && true\n | ^")]
+    [InlineData("1 == 1u", "ERROR: <input>:1:3: found no matching overload for '_==_' applied to '(int, uint)'\n | 1 == 1u\n | ..^")]
+    [InlineData("self.spec.ports.all(p, p.startsWith('x'))", "ERROR: <input>:1:36: found no matching overload for 'startsWith' applied to 'int.(string)'\n | self.spec.ports.all(p, p.startsWith('x'))\n | ...................................^")]
+    public void ErrorsReadAsCelGo(string expr, string expected) => Assert.Equal(expected, Error(expr));
+
+    [Fact]
+    public void HomogeneousLiteralsRejectMixedElements()
+    {
+        Assert.Equal("ERROR: <input>:1:5: expected type 'int' but found 'string'\n | [1, 'a'] == []\n | ....^",
+            Error("[1, 'a'] == []", homogeneous: true));
+        // without the option the element type is dyn
+        Assert.Equal("list(dyn)", Env().Compile("[1, 'a']").ResultType.ToString());
+    }
+
+    [Theory]
+    [InlineData("self.spec.replicas > 0", "bool")]
+    [InlineData("self.spec.ports.map(p, p * 2)", "list(int)")]
+    [InlineData("self.spec.labels", "map(string, string)")]
+    [InlineData("self.spec.labels['a']", "string")]
+    [InlineData("self.?spec.?name", "optional_type(string)")]
+    [InlineData("[]", "list(dyn)")]
+    [InlineData("{'a': 1}", "map(string, int)")]
+    [InlineData("type(1)", "type(int)")]
+    [InlineData("duration('1s') + timestamp('2020-01-01T00:00:00Z')", "timestamp")]
+    [InlineData("dyn(self).anything", "dyn")]
+    [InlineData("self.spec.ports.filter(p, p > 1).size()", "int")]
+    public void ResultTypes(string expr, string type) => Assert.Equal(type, Env().Compile(expr).ResultType.ToString());
+
+    [Fact]
+    public void DeclaredFunctionsAreChecked()
+    {
+        var env = Env().DeclareFunction("string.shout() -> string")
+            .AddMemberFunction("shout", a => a[0] is CelString s ? new CelString(s.Value.ToUpperInvariant()) : null);
+        Assert.Equal("string", env.Compile("self.spec.name.shout()").ResultType.ToString());
+        var e = Assert.Throws<CelCompileException>(() => env.Compile("self.spec.replicas.shout()"));
+        Assert.Contains("found no matching overload for 'shout' applied to 'int.()'", e.Message);
+    }
+}

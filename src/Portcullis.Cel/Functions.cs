@@ -71,14 +71,14 @@ internal static class Std
                         return a[0] switch
                         {
                             CelDuration => a[0],
-                            CelString s => Time.ParseDuration(s.Value) is { } d ? new CelDuration(d) : new CelError($"invalid duration: {s.Value}"),
+                            CelString s => Time.ParseDuration(s.Value) is { } d ? new CelDuration(d) : ConversionError("string", "google.protobuf.Duration"),
                             _ => null,
                         };
                     case "timestamp":
                         return a[0] switch
                         {
                             CelTimestamp => a[0],
-                            CelString s => Time.ParseTimestamp(s.Value) is { } t ? t : new CelError($"invalid timestamp: {s.Value}"),
+                            CelString s => Time.ParseTimestamp(s.Value) is { } t ? t : ConversionError("string", "google.protobuf.Timestamp"),
                             CelInt i => Time.InRange(i.Value) ? new CelTimestamp(i.Value, 0) : TimestampOverflow,
                             _ => null,
                         };
@@ -129,6 +129,9 @@ internal static class Std
         }
         return null;
     }
+
+    /// <summary>cel-go's text for a failed conversion ("type conversion error from 'string' to 'int'").</summary>
+    static CelError ConversionError(string from, string to) => new($"type conversion error from '{from}' to '{to}'");
 
     static bool IsZero(CelValue v) => v switch
     {
@@ -361,14 +364,14 @@ internal static class Std
             case CelList l:
             {
                 if (idx is not (CelInt or CelUint or CelDouble)) return null;
-                if (IndexOf(idx) is not { } i) return new CelError($"unsupported index value {Format.Debug(idx)} in list");
-                if (i < 0 || i >= l.Items.Count) return new CelError($"index out of bounds: {i}");
+                if (IndexOf(idx) is not { } i) return new CelError($"unsupported index value {Format.Raw(idx)} in list");
+                if (i < 0 || i >= l.Items.Count) return new CelError($"index '{i}' out of range in list size '{l.Items.Count}'");
                 return l.Items[(int)i];
             }
             case CelMap m:
                 if (m.TryGet(idx, out var v)) return v;
                 if (idx is not (CelInt or CelUint or CelDouble or CelBool or CelString)) return null;
-                return new CelError($"no such key: {Format.Debug(idx)}");
+                return new CelError($"no such key: {Format.Raw(idx)}");
             case CelOptional o:
                 if (!o.HasValue) return o;
                 return OptIndex(o.Value!, idx);
@@ -439,15 +442,15 @@ internal static class Std
         switch (v)
         {
             case CelInt: return v;
-            case CelUint u: return u.Value > long.MaxValue ? new CelError("range error converting uint to int") : CelInt.Of((long)u.Value);
+            case CelUint u: return u.Value > long.MaxValue ? IntOverflow : CelInt.Of((long)u.Value);
             case CelDouble d:
                 // [-2^63, 2^63): the largest doubles below 2^63 are exactly representable; 2^63 itself is not an int
                 if (double.IsNaN(d.Value) || d.Value <= -9223372036854775808.0 || d.Value >= 9223372036854775807.0)
-                    return new CelError("range error converting double to int");
+                    return IntOverflow;
                 return CelInt.Of((long)Math.Truncate(d.Value));
             case CelString s:
                 return long.TryParse(s.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l)
-                    ? CelInt.Of(l) : new CelError($"cannot convert string '{s.Value}' to int");
+                    ? CelInt.Of(l) : ConversionError("string", "int");
             case CelTimestamp t: return CelInt.Of(t.Seconds);
             case CelDuration d: return CelInt.Of(d.Nanos);
             default: return null;
@@ -459,14 +462,14 @@ internal static class Std
         switch (v)
         {
             case CelUint: return v;
-            case CelInt i: return i.Value < 0 ? new CelError("range error converting int to uint") : new CelUint((ulong)i.Value);
+            case CelInt i: return i.Value < 0 ? UintOverflow : new CelUint((ulong)i.Value);
             case CelDouble d:
                 if (double.IsNaN(d.Value) || d.Value <= -1.0 || d.Value >= 18446744073709551615.0)
-                    return new CelError("range error converting double to uint");
+                    return UintOverflow;
                 return new CelUint((ulong)Math.Truncate(d.Value));
             case CelString s:
                 return ulong.TryParse(s.Value, NumberStyles.None, CultureInfo.InvariantCulture, out ulong u)
-                    ? new CelUint(u) : new CelError($"cannot convert string '{s.Value}' to uint");
+                    ? new CelUint(u) : ConversionError("string", "uint");
             default: return null;
         }
     }
@@ -485,7 +488,7 @@ internal static class Std
                 else if (t is "Inf" or "+Inf" or "inf" or "+inf" or "Infinity" or "+Infinity" or "infinity") d = double.PositiveInfinity;
                 else if (t is "-Inf" or "-inf" or "-Infinity" or "-infinity") d = double.NegativeInfinity;
                 else if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out d))
-                    return new CelError($"cannot convert string '{t}' to double");
+                    return ConversionError("string", "double");
                 return new CelDouble(d);
             default: return null;
         }
@@ -501,7 +504,7 @@ internal static class Std
                 {
                     "1" or "t" or "T" or "TRUE" or "true" or "True" => CelBool.True,
                     "0" or "f" or "F" or "FALSE" or "false" or "False" => CelBool.False,
-                    _ => new CelError($"type conversion error from 'string' to 'bool'"),
+                    _ => ConversionError("string", "bool"),
                 };
             default: return null;
         }

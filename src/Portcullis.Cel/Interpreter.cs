@@ -69,7 +69,7 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
         switch (e)
         {
             case ConstExpr c: return c.Value;
-            case IdentExpr id: return ResolveName(id.Name, s) ?? new CelError($"no such attribute: {id.Name}");
+            case IdentExpr id: return ResolveName(id.Name, s) ?? new CelError($"no such attribute(s): {id.Name}");
             case SelectExpr sel: return EvalSelect(sel, s);
             case CallExpr call: return EvalCall(call, s);
             case ListExpr list: return EvalList(list, s);

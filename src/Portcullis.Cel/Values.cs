@@ -250,6 +250,14 @@ internal static class Format
         _ => v.GetType().Name,
     };
 
+    /// <summary>A value as Go's %v prints cel-go's values in error messages: strings unquoted.</summary>
+    public static string Raw(CelValue v) => v switch
+    {
+        CelString s => s.Value,
+        CelUint u => u.Value.ToString(CultureInfo.InvariantCulture),
+        _ => Debug(v),
+    };
+
     public static string FormatDouble(double d)
     {
         if (double.IsPositiveInfinity(d)) return "+Inf";

@@ -75,9 +75,12 @@ public sealed class EngineTests
     [InlineData("9223372036854775807 + 1", "integer overflow")]
     [InlineData("-9223372036854775808 - 1", "integer overflow")]
     [InlineData("0u - 1u", "unsigned integer overflow")]
-    [InlineData("[1, 2][2]", "index out of bounds: 2")]
-    [InlineData("{'a': 1}['b']", "no such key: \"b\"")]
-    [InlineData("int('x')", "cannot convert string 'x' to int")]
+    [InlineData("[1, 2][2]", "index '2' out of range in list size '2'")]
+    [InlineData("{'a': 1}['b']", "no such key: b")]
+    [InlineData("int('x')", "type conversion error from 'string' to 'int'")]
+    [InlineData("uint(-1)", "unsigned integer overflow")]
+    [InlineData("int(1e99)", "integer overflow")]
+    [InlineData("duration('1x')", "type conversion error from 'string' to 'google.protobuf.Duration'")]
     public void EvaluationErrors(string expr, string message) =>
         Assert.Equal(message, Assert.IsType<CelError>(Eval(expr)).Message);
 
@@ -147,6 +150,6 @@ public sealed class EngineTests
         var p = new CelEnvironment { EnableChecker = false }.Compile("x * 2");
         Assert.Equal(4L, ((CelInt)p.Evaluate(new Activation().Set("x", CelInt.Of(2)))).Value);
         Assert.Equal(10L, ((CelInt)p.Evaluate(new Activation().Set("x", CelInt.Of(5)))).Value);
-        Assert.Equal("no such attribute: x", Assert.IsType<CelError>(p.Evaluate(Activation.Empty)).Message);
+        Assert.Equal("no such attribute(s): x", Assert.IsType<CelError>(p.Evaluate(Activation.Empty)).Message);
     }
 }

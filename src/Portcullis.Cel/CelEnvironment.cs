@@ -21,9 +21,15 @@ public sealed class CelEnvironment
     /// undeclared variables are found at evaluation.</summary>
     public bool EnableChecker { get; init; } = true;
 
-    /// <summary>List and map literals must have elements of one type (cel.HomogeneousAggregateLiterals,
-    /// which Kubernetes enables); otherwise mixed elements make the literal's element type dyn.</summary>
+    /// <summary>List and map literals must have elements of one exact type, outside format() calls
+    /// (cel.HomogeneousAggregateLiterals, a validator after type-checking, which Kubernetes enables);
+    /// otherwise mixed elements make the literal's element type dyn.</summary>
     public bool HomogeneousAggregateLiterals { get; init; }
+
+    /// <summary>Literal arguments of duration(), timestamp() and matches() are validated at compile time
+    /// (cel-go's ValidateDurationLiterals/ValidateTimestampLiterals/ValidateRegexLiterals, which Kubernetes
+    /// enables from 1.29): "invalid duration argument".</summary>
+    public bool ValidateLiterals { get; init; }
 
     /// <summary>Declares an overload for the checker, e.g. <c>"string.isSorted() -> bool"</c> or
     /// <c>"quantity(string) -> Quantity"</c>. Functions with an implementation but no declaration

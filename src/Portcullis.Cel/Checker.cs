@@ -159,10 +159,17 @@ internal sealed class Checker
         _prefixes = list.ToArray();
     }
 
+    readonly Dictionary<Expr, CelType> _types = new(ReferenceEqualityComparer.Instance);
+
     public static CelType Check(CelEnvironment env, Expr ast, string source)
     {
         var c = new Checker(env, source);
         var t = c.Type(ast);
+        if (c._issues.Count == 0)
+        {
+            if (env.HomogeneousAggregateLiterals) c.ValidateHomogeneous(ast, exempt: false);
+            if (env.ValidateLiterals) c.ValidateLiteralArguments(ast);
+        }
         if (c._issues.Count > 0) throw new CelCompileException(c._issues.OrderBy(i => i.Line).ThenBy(i => i.Column).ToArray());
         return c.Substitute(t, paramsToDyn: true);
     }
@@ -273,7 +280,16 @@ internal sealed class Checker
 
     // ---------- expressions ----------
 
-    CelType Type(Expr e) => e switch
+    CelType Type(Expr e)
+    {
+        var t = TypeOf(e);
+        _types[e] = t;
+        return t;
+    }
+
+    CelType FinalType(Expr e) => _types.TryGetValue(e, out var t) ? Substitute(t, paramsToDyn: true) : CelType.Dyn;
+
+    CelType TypeOf(Expr e) => e switch
     {
         ConstExpr c => c.Value switch
         {
@@ -419,9 +435,7 @@ internal sealed class Checker
         if (previous is null) return current;
         if (Assignable(previous, current))
             return Resolve(previous).IsDyn || ExactlyEqual(previous, current) ? previous : LessSpecific(previous, current);
-        if (!_env.HomogeneousAggregateLiterals) return CelType.Dyn;
-        Error(e, $"expected type '{Substitute(previous, true)}' but found '{Substitute(current, true)}'");
-        return CelType.Error;
+        return CelType.Dyn;
     }
 
     CelType LessSpecific(CelType a, CelType b) => Resolve(b).IsDyn ? b : a;
@@ -571,6 +585,76 @@ internal sealed class Checker
             return CelType.Error;
         }
         return result;
+    }
+
+    // ---------- validators (cel-go cel/validator.go, which Kubernetes enables) ----------
+
+    static IEnumerable<Expr> Children(Expr e) => e switch
+    {
+        SelectExpr s => [s.Operand],
+        CallExpr c => c.Target is null ? c.Args : [c.Target, .. c.Args],
+        ListExpr l => l.Elements,
+        MapExpr m => m.Entries.SelectMany(en => new[] { en.Key, en.Value }),
+        StructExpr st => st.Fields.Select(f => f.Value),
+        ComprehensionExpr c => [c.IterRange, c.AccuInit, c.LoopCondition, c.LoopStep, c.Result],
+        _ => [],
+    };
+
+    /// <summary>List and map literals must have elements of one exact type, except inside the strings
+    /// extension's format call (cel-go's HomogeneousAggregateLiteralExemptFunctions).</summary>
+    void ValidateHomogeneous(Expr e, bool exempt)
+    {
+        if (!exempt)
+        {
+            if (e is ListExpr list)
+            {
+                CelType? first = null;
+                for (int i = 0; i < list.Elements.Length; i++)
+                {
+                    var t = FinalType(list.Elements[i]);
+                    if (list.Optional[i] && t.Name == "optional_type" && t.Params.Count == 1) t = t.Params[0];
+                    if (first is null) { first = t; continue; }
+                    if (first.ToString() != t.ToString())
+                    {
+                        Error(list.Elements[i], $"expected type '{first}' but found '{t}'");
+                        break;
+                    }
+                }
+            }
+            else if (e is MapExpr map)
+            {
+                CelType? kt = null, vt = null;
+                foreach (var en in map.Entries)
+                {
+                    var k = FinalType(en.Key);
+                    var v = FinalType(en.Value);
+                    if (en.Optional && v.Name == "optional_type" && v.Params.Count == 1) v = v.Params[0];
+                    if (kt is null) { kt = k; vt = v; continue; }
+                    if (kt.ToString() != k.ToString()) Error(en.Key, $"expected type '{kt}' but found '{k}'");
+                    if (vt!.ToString() != v.ToString()) Error(en.Value, $"expected type '{vt}' but found '{v}'");
+                }
+            }
+        }
+        bool childExempt = exempt || e is CallExpr { Function: "format" };
+        foreach (var c in Children(e)) ValidateHomogeneous(c, childExempt);
+    }
+
+    /// <summary>duration(), timestamp() and matches() with a literal argument: the literal must be valid
+    /// ("invalid duration argument").</summary>
+    void ValidateLiteralArguments(Expr e)
+    {
+        if (e is CallExpr { Function: "duration" or "timestamp" or "matches" } call && call.Args.Length > 0
+            && call.Args[0] is ConstExpr { Value: var lit })
+        {
+            bool ok = call.Function switch
+            {
+                "duration" => lit is not CelString ds || Time.ParseDuration(ds.Value) is not null,
+                "timestamp" => Std.Call("timestamp", false, [lit]) is not CelError,
+                _ => lit is not CelString rs || Std.ValidRegex(rs.Value),
+            };
+            if (!ok) Error(call.Args[0], $"invalid {call.Function} argument");
+        }
+        foreach (var c in Children(e)) ValidateLiteralArguments(c);
     }
 
     CelType MinMax(CallExpr call, string fn, List<CelType> args)

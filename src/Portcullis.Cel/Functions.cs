@@ -419,6 +419,16 @@ internal static class Std
 
     static readonly Dictionary<string, Regex> RegexCache = new();
 
+    internal static bool ValidRegex(string pattern)
+    {
+        try
+        {
+            _ = new Regex(Re2.ToDotNet(pattern), RegexOptions.CultureInvariant);
+            return true;
+        }
+        catch (ArgumentException) { return false; }
+    }
+
     static CelValue Matches(string s, string pattern)
     {
         Regex? re;

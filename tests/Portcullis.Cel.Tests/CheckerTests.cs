@@ -38,6 +38,22 @@ public sealed class CheckerTests
             Error("[1, 'a'] == []", homogeneous: true));
         // without the option the element type is dyn
         Assert.Equal("list(dyn)", Env().Compile("[1, 'a']").ResultType.ToString());
+        // exact types: dyn differs from int; format() arguments are exempt
+        Assert.Equal("ERROR: <input>:1:5: expected type 'int' but found 'dyn'\n | [1, dyn(2)]\n | ....^", Error("[1, dyn(2)]", homogeneous: true));
+        Assert.Equal("ERROR: <input>:1:10: expected type 'string' but found 'int'\n | {'a': 1, 2: 3}\n | .........^", Error("{'a': 1, 2: 3}", homogeneous: true));
+        Assert.Equal("string", Env(homogeneous: true).Compile("'%s %d'.format(['a', 1])").ResultType.ToString());
+    }
+
+    [Theory]
+    [InlineData("duration('1x') > duration('1s')", "ERROR: <input>:1:10: invalid duration argument\n | duration('1x') > duration('1s')\n | .........^")]
+    [InlineData("timestamp('2020-13-01T00:00:00Z') > timestamp(0)", "ERROR: <input>:1:11: invalid timestamp argument\n | timestamp('2020-13-01T00:00:00Z') > timestamp(0)\n | ..........^")]
+    [InlineData("self.spec.name.matches('[')", "ERROR: <input>:1:24: invalid matches argument\n | self.spec.name.matches('[')\n | .......................^")]
+    public void LiteralArgumentsAreValidated(string expr, string expected)
+    {
+        var env = new CelEnvironment { ValidateLiterals = true }.DeclareVariable("self", Self);
+        Assert.Equal(expected, Assert.Throws<CelCompileException>(() => env.Compile(expr)).Message);
+        // without the validators the same expressions compile (and fail at evaluation)
+        new CelEnvironment().DeclareVariable("self", Self).Compile(expr);
     }
 
     [Theory]

@@ -68,9 +68,12 @@ public sealed class StructExpr(string typeName, StructFieldExpr[] fields) : Expr
     public StructFieldExpr[] Fields { get; } = fields;
 }
 
-public sealed class ComprehensionExpr(string iterVar, Expr iterRange, string accuVar, Expr accuInit, Expr loopCondition, Expr loopStep, Expr result) : Expr
+public sealed class ComprehensionExpr(string iterVar, Expr iterRange, string accuVar, Expr accuInit, Expr loopCondition, Expr loopStep, Expr result, string? iterVar2 = null) : Expr
 {
     public string IterVar { get; } = iterVar;
+    /// <summary>The second variable of a two-variable comprehension (the element of a list, whose index is
+    /// <see cref="IterVar"/>; the value of a map entry, whose key is <see cref="IterVar"/>).</summary>
+    public string? IterVar2 { get; } = iterVar2;
     public Expr IterRange { get; } = iterRange;
     public string AccuVar { get; } = accuVar;
     public Expr AccuInit { get; } = accuInit;

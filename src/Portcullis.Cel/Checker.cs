@@ -475,25 +475,36 @@ internal sealed class Checker
     {
         var rangeType = Resolve(Substitute(Type(c.IterRange), false));
         var accuType = Type(c.AccuInit);
-        CelType varType;
+        CelType varType, var2Type = CelType.Dyn;
         if (rangeType.IsTypeParam || rangeType.IsDyn || rangeType.IsError)
         {
             Assignable(CelType.Dyn, rangeType);
             varType = CelType.Dyn;
         }
-        else if (rangeType.Name is "list" or "map" && rangeType.Params.Count > 0) varType = rangeType.Params[0];
+        else if (rangeType.Name == "list" && rangeType.Params.Count == 1)
+        {
+            varType = rangeType.Params[0];
+            if (c.IterVar2 is not null) { var2Type = varType; varType = CelType.Int; }
+        }
+        else if (rangeType.Name == "map" && rangeType.Params.Count == 2)
+        {
+            varType = rangeType.Params[0];
+            var2Type = rangeType.Params[1];
+        }
         else
         {
             Error(c.IterRange, $"expression of type '{rangeType}' cannot be range of a comprehension (must be list, map, or dynamic)");
-            varType = CelType.Error;
+            varType = var2Type = CelType.Error;
         }
         _locals.Add((c.AccuVar, accuType));
         _locals.Add((c.IterVar, varType));
+        if (c.IterVar2 is not null) _locals.Add((c.IterVar2, var2Type));
         var cond = Type(c.LoopCondition);
         if (!Assignable(CelType.Bool, cond)) Error(c.LoopCondition, $"expected type 'bool' but found '{Substitute(cond, true)}'");
         var step = Type(c.LoopStep);
         if (!Assignable(accuType, step)) Error(c.LoopStep, $"expected type '{Substitute(accuType, true)}' but found '{Substitute(step, true)}'");
         _locals.RemoveAt(_locals.Count - 1);
+        if (c.IterVar2 is not null) _locals.RemoveAt(_locals.Count - 1);
         var result = Type(c.Result);
         _locals.RemoveAt(_locals.Count - 1);
         return Substitute(result, false);

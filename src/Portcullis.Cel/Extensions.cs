@@ -14,6 +14,7 @@ internal static class Ext
         "math.greatest", "math.least", "math.abs", "math.sign", "math.ceil", "math.floor", "math.round", "math.trunc",
         "math.isInf", "math.isNaN", "math.isFinite", "math.bitAnd", "math.bitOr", "math.bitXor", "math.bitNot",
         "math.bitShiftLeft", "math.bitShiftRight", "math.sqrt",
+        "sets.contains", "sets.equivalent", "sets.intersects",
     ];
 
     public static CelValue? Call(string fn, bool receiver, CelValue[] a)
@@ -61,6 +62,31 @@ internal static class Ext
                 case "base64.decode" when a.Length == 1 && a[0] is CelString b64: return Base64Decode(b64.Value);
             }
             if (fn.StartsWith("math.", StringComparison.Ordinal)) return MathCall(fn[5..], a);
+            if (fn.StartsWith("sets.", StringComparison.Ordinal) && a.Length == 2 && a[0] is CelList x && a[1] is CelList y)
+            {
+                bool Has(CelList l, CelValue v) => l.Items.Any(i => Std.Equal(i, v));
+                return fn switch
+                {
+                    "sets.contains" => CelBool.Of(y.Items.All(v => Has(x, v))),
+                    "sets.equivalent" => CelBool.Of(y.Items.All(v => Has(x, v)) && x.Items.All(v => Has(y, v))),
+                    "sets.intersects" => CelBool.Of(y.Items.Any(v => Has(x, v))),
+                    _ => null,
+                };
+            }
+            if (fn == "cel.@mapInsert" && a.Length is 2 or 3 && a[0] is CelMap target)
+            {
+                var result = new CelMap();
+                foreach (var kv in target.Entries) result.TryAdd(kv.Key, kv.Value);
+                var inserts = a.Length == 3 ? [new KeyValuePair<CelValue, CelValue>(a[1], a[2])]
+                    : a[1] is CelMap um ? um.Entries : null;
+                if (inserts is null) return null;
+                foreach (var kv in inserts)
+                {
+                    if (!CelMap.IsValidKey(kv.Key)) return new CelError("unsupported key type");
+                    if (!result.TryAdd(kv.Key, kv.Value)) return new CelError($"insert failed: key {Format.Raw(kv.Key)} already exists");
+                }
+                return result;
+            }
         }
         return null;
     }

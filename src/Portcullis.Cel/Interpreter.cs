@@ -319,23 +319,33 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
     {
         var range = Eval(c.IterRange, s);
         if (range is CelError or CelUnknown) return range;
-        IEnumerable<CelValue> items = range switch
+        IEnumerable<KeyValuePair<CelValue, CelValue>> items;
+        switch (range)
         {
-            CelList l => l.Items,
-            CelMap m => m.Entries.Select(kv => kv.Key),
-            _ => null!,
-        };
-        if (items is null) return new CelError($"expression of type '{range.Type.Name}' cannot be range of a comprehension (must be list, map, or dynamic)");
+            case CelList l:
+                items = c.IterVar2 is null
+                    ? l.Items.Select(v => new KeyValuePair<CelValue, CelValue>(v, v))
+                    : l.Items.Select((v, i) => new KeyValuePair<CelValue, CelValue>(CelInt.Of(i), v));
+                break;
+            case CelMap m:
+                items = m.Entries;
+                break;
+            default:
+                return new CelError($"expression of type '{range.Type.Name}' cannot be range of a comprehension (must be list, map, or dynamic)");
+        }
         var accScope = new Scope(s.Vars, c.AccuVar, Eval(c.AccuInit, s), s);
         var iterScope = new Scope(s.Vars, c.IterVar, null, accScope);
+        var iter2Scope = c.IterVar2 is null ? null : new Scope(s.Vars, c.IterVar2, null, iterScope);
+        var loopScope = iter2Scope ?? iterScope;
         foreach (var item in items)
         {
-            iterScope.Value = item;
-            var cond = Eval(c.LoopCondition, iterScope);
+            iterScope.Value = item.Key;
+            if (iter2Scope is not null) iter2Scope.Value = item.Value;
+            var cond = Eval(c.LoopCondition, loopScope);
             if (cond is CelBool { Value: false }) break;
-            accScope.Value = Eval(c.LoopStep, iterScope);
+            accScope.Value = Eval(c.LoopStep, loopScope);
         }
-        // the result sees the accumulator but not the iteration variable
+        // the result sees the accumulator but not the iteration variables
         return Eval(c.Result, accScope);
     }
 

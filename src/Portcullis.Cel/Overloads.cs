@@ -114,6 +114,12 @@ internal static class Overloads
         // encoders
         yield return "base64.encode(bytes) -> string";
         yield return "base64.decode(string) -> bytes";
+        // sets, two-variable comprehensions
+        yield return "sets.contains(list(A), list(A)) -> bool";
+        yield return "sets.equivalent(list(A), list(A)) -> bool";
+        yield return "sets.intersects(list(A), list(A)) -> bool";
+        yield return "cel.@mapInsert(map(K, V), K, V) -> map(K, V)";
+        yield return "cel.@mapInsert(map(K, V), map(K, V)) -> map(K, V)";
         // math (greatest/least are checked by the checker itself: any number of numeric arguments)
         foreach (var t in Numeric)
         {

@@ -697,11 +697,13 @@ public sealed class Parser
             }
             return null;
         }
+        if (ExpandTwoVarMacro(at, target, fn, args) is { } twoVar) return twoVar;
         switch (fn)
         {
             case "all" when args.Count == 2:
             case "exists" when args.Count == 2:
             case "exists_one" when args.Count == 2:
+            case "existsOne" when args.Count == 2:
             case "map" when args.Count is 2 or 3:
             case "filter" when args.Count == 2:
                 break;
@@ -723,6 +725,7 @@ public sealed class Parser
                 return Node(new ComprehensionExpr(v, target, AccumulatorName, Lit(CelBool.False),
                     Call(at, "@not_strictly_false", Call(at, "!_", Acc())), Call(at, "_||_", Acc(), args[1]), Acc()), at);
             case "exists_one":
+            case "existsOne":
                 return Node(new ComprehensionExpr(v, target, AccumulatorName, Lit(CelInt.Of(0)), Lit(CelBool.True),
                     Call(at, "_?_:_", args[1], Call(at, "_+_", Acc(), Lit(CelInt.Of(1))), Acc()),
                     Call(at, "_==_", Acc(), Lit(CelInt.Of(1)))), at);
@@ -739,6 +742,55 @@ public sealed class Parser
                 return Node(new ComprehensionExpr(v, target, AccumulatorName, Node(new ListExpr([], []), at), Lit(CelBool.True), step, Acc()), at);
             }
         }
+    }
+
+    /// <summary>cel-go's ext.TwoVarComprehensions (Kubernetes 1.32+): <c>all/exists/existsOne(i, v, p)</c>,
+    /// <c>transformList(i, v, [filter,] e)</c>, <c>transformMap(k, v, [filter,] e)</c>,
+    /// <c>transformMapEntry(k, v, [filter,] e)</c>.</summary>
+    Expr? ExpandTwoVarMacro(int at, Expr target, string fn, List<Expr> args)
+    {
+        bool quantifier = fn is "all" or "exists" or "existsOne" or "exists_one" && args.Count == 3;
+        bool transform = fn is "transformList" or "transformMap" or "transformMapEntry" && args.Count is 3 or 4;
+        if (!quantifier && !transform) return null;
+        if (args[0] is not IdentExpr { Name: var v1 } || v1.StartsWith('.')) throw Error(args[0].Offset, "argument must be a simple name");
+        if (args[1] is not IdentExpr { Name: var v2 } || v2.StartsWith('.')) throw Error(args[1].Offset, "argument must be a simple name");
+        if (v1 == v2) throw Error(args[1].Offset, $"duplicate variable name: {v1}");
+        if (v1 is AccumulatorName or "__result__") throw Error(args[0].Offset, "iteration variable overwrites accumulator variable");
+        if (v2 is AccumulatorName or "__result__") throw Error(args[1].Offset, "iteration variable overwrites accumulator variable");
+        Expr Acc() => Node(new IdentExpr(AccumulatorName), at);
+        Expr Lit(CelValue c) => Node(new ConstExpr(c), at);
+        Expr Comp(Expr init, Expr cond, Expr step, Expr result) =>
+            Node(new ComprehensionExpr(v1, target, AccumulatorName, init, cond, step, result, v2), at);
+        switch (fn)
+        {
+            case "all":
+                return Comp(Lit(CelBool.True), Call(at, "@not_strictly_false", Acc()), Call(at, "_&&_", Acc(), args[2]), Acc());
+            case "exists":
+                return Comp(Lit(CelBool.False), Call(at, "@not_strictly_false", Call(at, "!_", Acc())), Call(at, "_||_", Acc(), args[2]), Acc());
+            case "existsOne":
+            case "exists_one":
+                return Comp(Lit(CelInt.Of(0)), Lit(CelBool.True),
+                    Call(at, "_?_:_", args[2], Call(at, "_+_", Acc(), Lit(CelInt.Of(1))), Acc()),
+                    Call(at, "_==_", Acc(), Lit(CelInt.Of(1))));
+        }
+        Expr? filter = args.Count == 4 ? args[2] : null;
+        Expr body = args[^1];
+        Expr step;
+        Expr init;
+        if (fn == "transformList")
+        {
+            init = Node(new ListExpr([], []), at);
+            step = Call(at, "_+_", Acc(), Node(new ListExpr([body], [false]), at));
+        }
+        else
+        {
+            init = Node(new MapExpr([]), at);
+            step = fn == "transformMap"
+                ? Call(at, "cel.@mapInsert", Acc(), Node(new IdentExpr(v1), at), body)
+                : Call(at, "cel.@mapInsert", Acc(), body);
+        }
+        if (filter is not null) step = Call(at, "_?_:_", filter, step, Acc());
+        return Comp(init, Lit(CelBool.True), step, Acc());
     }
 
     /// <summary>A local binding, as cel-go's cel.bind: a comprehension over an empty list whose

@@ -80,3 +80,42 @@ public sealed class CheckerTests
         Assert.Contains("found no matching overload for 'shout' applied to 'int.()'", e.Message);
     }
 }
+
+/// <summary>cel-go's ext.Sets and ext.TwoVarComprehensions, which Kubernetes enables (1.29, 1.32).</summary>
+public sealed class KubernetesExtensionTests
+{
+    static CelValue Eval(string expr)
+    {
+        var self = CelJson.FromJson(System.Text.Json.Nodes.JsonNode.Parse("""{"ports":[80,443],"labels":{"app":"web","tier":"fe"}}"""));
+        var env = new CelEnvironment().DeclareVariable("self", CelType.Dyn);
+        return env.Compile(expr).Evaluate(new Activation().Set("self", self));
+    }
+
+    [Theory]
+    [InlineData("sets.contains([1, 2, 3], [3, 1]) && !sets.contains([1], [2])")]
+    [InlineData("sets.equivalent([1, 2, 2], [2, 1]) && sets.intersects([1, 2], [2, 5]) && !sets.intersects([1], [])")]
+    [InlineData("self.ports.all(i, p, p > i) && self.ports.exists(i, p, i == 1 && p == 443)")]
+    [InlineData("self.ports.existsOne(i, p, p == 80) && [1, 2].existsOne(x, x > 1)")]
+    [InlineData("self.ports.transformList(i, p, p + i) == [80, 444]")]
+    [InlineData("self.ports.transformList(i, p, i > 0, p) == [443]")]
+    [InlineData("self.labels.transformMap(k, v, k + '=' + v) == {'app': 'app=web', 'tier': 'tier=fe'}")]
+    [InlineData("self.labels.transformMapEntry(k, v, {v: k}) == {'web': 'app', 'fe': 'tier'}")]
+    [InlineData("self.labels.all(k, v, k.size() < 5 && v.size() < 4)")]
+    public void Holds(string expr) => Assert.Same(CelBool.True, Eval(expr));
+
+    [Fact]
+    public void DuplicateKeysInTransformMapEntry()
+    {
+        var r = Eval("self.labels.transformMapEntry(k, v, {'same': v})");
+        Assert.Equal("insert failed: key same already exists", Assert.IsType<CelError>(r).Message);
+    }
+
+    [Fact]
+    public void TwoVarMacroErrors()
+    {
+        var e = Assert.Throws<CelCompileException>(() => new CelEnvironment().Compile("[1].all(x, x, x > 0)"));
+        Assert.StartsWith("ERROR: <input>:1:12: duplicate variable name: x", e.Message);
+        Assert.Equal("list(int)", new CelEnvironment().Compile("[1, 2].transformList(i, v, i * v)").ResultType.ToString());
+        Assert.Equal("map(string, int)", new CelEnvironment().Compile("{'a': 1}.transformMap(k, v, v + 1)").ResultType.ToString());
+    }
+}

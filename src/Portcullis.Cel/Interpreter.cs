@@ -337,16 +337,60 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
         var iterScope = new Scope(s.Vars, c.IterVar, null, accScope);
         var iter2Scope = c.IterVar2 is null ? null : new Scope(s.Vars, c.IterVar2, null, iterScope);
         var loopScope = iter2Scope ?? iterScope;
+        // map/filter/transformList steps are "accu + [e]" (maybe under "f ? ... : accu"): append in place
+        // instead of copying the list on every element (the accumulator is not visible to user code)
+        var (appendCond, appendElem) = AppendStep(c);
+        List<CelValue>? builder = null;
+        if (appendElem is not null && accScope.Value is CelList { Items.Count: 0 })
+        {
+            builder = [];
+            accScope.Value = new CelList(builder);
+        }
         foreach (var item in items)
         {
             iterScope.Value = item.Key;
             if (iter2Scope is not null) iter2Scope.Value = item.Value;
             var cond = Eval(c.LoopCondition, loopScope);
             if (cond is CelBool { Value: false }) break;
+            if (builder is not null)
+            {
+                if (appendCond is not null)
+                {
+                    var f = Eval(appendCond, loopScope);
+                    if (f is CelBool { Value: false }) continue;
+                    if (f is not CelBool)
+                    {
+                        accScope.Value = f is CelError or CelUnknown ? f : new CelError("no such overload");
+                        builder = null;
+                        break;
+                    }
+                }
+                var v = Eval(appendElem!, loopScope);
+                if (v is CelError or CelUnknown)
+                {
+                    accScope.Value = v;
+                    builder = null;
+                    break;
+                }
+                builder.Add(v);
+                continue;
+            }
             accScope.Value = Eval(c.LoopStep, loopScope);
         }
         // the result sees the accumulator but not the iteration variables
         return Eval(c.Result, accScope);
+    }
+
+    /// <summary>For a step <c>accu + [e]</c> or <c>cond ? accu + [e] : accu</c>: (cond, e); else (null, null).</summary>
+    static (Expr? Cond, Expr? Elem) AppendStep(ComprehensionExpr c)
+    {
+        Expr? Elem(Expr step) => step is CallExpr { Function: "_+_", Target: null, Args: [IdentExpr a, ListExpr { Elements: [var e], Optional: [false] }] }
+            && a.Name == c.AccuVar ? e : null;
+        if (Elem(c.LoopStep) is { } direct) return (null, direct);
+        if (c.LoopStep is CallExpr { Function: "_?_:_", Args: [var cond, var then, IdentExpr other] } && other.Name == c.AccuVar
+            && Elem(then) is { } e2)
+            return (cond, e2);
+        return (null, null);
     }
 
     CelValue EvalCall(CallExpr call, Scope s)

@@ -14,6 +14,7 @@ public sealed class CelIssue(int line, int column, string message, string source
 
     public override string ToString()
     {
+        if (Line < 1) return $"ERROR: <input>:{Line}:{Column}: {Message}";
         var caret = new StringBuilder();
         for (int i = 1; i < Column; i++) caret.Append('.');
         caret.Append('^');
@@ -69,6 +70,10 @@ public sealed class Parser
         p.Lex();
         var e = p.ParseExpr();
         if (p.Peek.Kind != Tok.Eof) throw p.Error(p.Peek.Start, $"Syntax error: mismatched input '{p.TokText(p.Peek)}' expecting <EOF>");
+        // cel-go stops at 250 nested visits (a long chain of binary operators nests as deep as it is long);
+        // the checker and evaluator recurse over the tree, so deeper trees are refused here.
+        if (Depth(e) > MaxDepth)
+            throw new CelCompileException([new CelIssue(-1, 0, "max recursion depth exceeded", "")]);
         return e;
     }
 
@@ -363,7 +368,7 @@ public sealed class Parser
 
     Expr ParseExpr()
     {
-        if (++_depth > MaxDepth) throw Error(Peek.Start, "expression recursion limit exceeded");
+        if (++_depth > MaxDepth) throw RecursionLimit();
         try
         {
             var cond = ParseOr();
@@ -559,7 +564,7 @@ public sealed class Parser
 
     Expr ParsePrimary()
     {
-        if (++_depth > MaxDepth) throw Error(Peek.Start, "expression recursion limit exceeded");
+        if (++_depth > MaxDepth) throw RecursionLimit();
         try { return ParsePrimaryInner(); }
         finally { _depth--; }
     }
@@ -798,6 +803,42 @@ public sealed class Parser
     Expr Bind(int at, string name, Expr init, Expr body) =>
         Node(new ComprehensionExpr("#unused", Node(new ListExpr([], []), at), name, init,
             Node(new ConstExpr(CelBool.False), at), Node(new IdentExpr(name), at), body), at);
+
+    static CelCompileException RecursionLimit() =>
+        new([new CelIssue(-1, 0, $"expression recursion limit exceeded: {MaxDepth}", "")]);
+
+    /// <summary>The depth of the tree, without recursion.</summary>
+    static int Depth(Expr root)
+    {
+        int max = 0;
+        var stack = new Stack<(Expr E, int D)>();
+        stack.Push((root, 1));
+        while (stack.Count > 0)
+        {
+            var (e, d) = stack.Pop();
+            if (d > max) max = d;
+            if (d > MaxDepth) return d;
+            switch (e)
+            {
+                case SelectExpr s: stack.Push((s.Operand, d + 1)); break;
+                case CallExpr c:
+                    if (c.Target is not null) stack.Push((c.Target, d + 1));
+                    foreach (var a in c.Args) stack.Push((a, d + 1));
+                    break;
+                case ListExpr l: foreach (var x in l.Elements) stack.Push((x, d + 1)); break;
+                case MapExpr m: foreach (var en in m.Entries) { stack.Push((en.Key, d + 1)); stack.Push((en.Value, d + 1)); } break;
+                case StructExpr st: foreach (var f in st.Fields) stack.Push((f.Value, d + 1)); break;
+                case ComprehensionExpr c:
+                    stack.Push((c.IterRange, d + 1));
+                    stack.Push((c.AccuInit, d + 1));
+                    stack.Push((c.LoopCondition, d + 1));
+                    stack.Push((c.LoopStep, d + 1));
+                    stack.Push((c.Result, d + 1));
+                    break;
+            }
+        }
+        return max;
+    }
 
     CelCompileException Error(int offset, string message)
     {

@@ -153,3 +153,39 @@ public sealed class EngineTests
         Assert.Equal("no such attribute(s): x", Assert.IsType<CelError>(p.Evaluate(Activation.Empty)).Message);
     }
 }
+
+public sealed class LimitsTests
+{
+    [Fact]
+    public void LongOperatorChainsAreRefusedNotOverflowed()
+    {
+        string expr = string.Join(" + ", Enumerable.Repeat("1", 5000));
+        var e = Assert.Throws<CelCompileException>(() => new CelEnvironment().Compile(expr));
+        Assert.Equal("ERROR: <input>:-1:0: max recursion depth exceeded", e.Message);
+        // 200 terms are fine
+        var ok = new CelEnvironment().Compile(string.Join(" + ", Enumerable.Repeat("1", 200)));
+        Assert.Equal(200L, ((CelInt)ok.Evaluate(Activation.Empty)).Value);
+    }
+
+    [Fact]
+    public void DeepNestingIsRefused()
+    {
+        string expr = new string('(', 300) + "1" + new string(')', 300);
+        var e = Assert.Throws<CelCompileException>(() => new CelEnvironment().Compile(expr));
+        Assert.Equal("ERROR: <input>:-1:0: expression recursion limit exceeded: 250", e.Message);
+    }
+
+    [Fact]
+    public void MapAndFilterOverLargeLists()
+    {
+        var items = new CelList(Enumerable.Range(0, 20000).Select(i => (CelValue)CelInt.Of(i)).ToArray());
+        var env = new CelEnvironment().DeclareVariable("xs", CelType.ListOf(CelType.Int));
+        var act = new Activation().Set("xs", items);
+        Assert.Equal(10000L, ((CelInt)env.Compile("size(xs.filter(x, x % 2 == 0))").Evaluate(act)).Value);
+        Assert.Equal(39998L, ((CelInt)env.Compile("xs.map(x, x * 2)[19999]").Evaluate(act)).Value);
+        Assert.Equal(9999L, ((CelInt)env.Compile("xs.map(x, x < 10000, x)[9999]").Evaluate(act)).Value);
+        Assert.Equal("division by zero", Assert.IsType<CelError>(env.Compile("xs.map(x, 1 / (x - 5))").Evaluate(act)).Message);
+        // a predicate that is not a bool is an error, as in the unoptimised "cond ? accu + [x] : accu"
+        Assert.Equal("no such overload", Assert.IsType<CelError>(new CelEnvironment { EnableChecker = false }.Compile("xs.filter(x, x)").Evaluate(act)).Message);
+    }
+}

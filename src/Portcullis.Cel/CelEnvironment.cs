@@ -3,6 +3,30 @@ using System.Text.Json.Nodes;
 
 namespace Portcullis.Cel;
 
+/// <summary>The libraries beyond the standard definitions (cel-go's extension options).</summary>
+[Flags]
+public enum CelLibraries
+{
+    None = 0,
+    /// <summary>ext.Strings (its version: <see cref="CelEnvironment.StringsVersion"/>).</summary>
+    Strings = 1,
+    /// <summary>ext.Math (math.greatest, math.abs, bit operations ...).</summary>
+    Math = 2,
+    /// <summary>ext.Encoders (base64.encode/decode).</summary>
+    Encoders = 4,
+    /// <summary>ext.Bindings (cel.bind).</summary>
+    Bindings = 8,
+    /// <summary>ext.Sets (sets.contains/equivalent/intersects).</summary>
+    Sets = 16,
+    /// <summary>ext.TwoVarComprehensions (all(i, v, p), transformList, transformMap ...).</summary>
+    TwoVarComprehensions = 32,
+    /// <summary>cel.OptionalTypes (optional.of, .?field, [?index] ...).</summary>
+    Optionals = 64,
+    /// <summary>cel.block / cel.index (cel-go's common subexpression form).</summary>
+    Block = 128,
+    All = ~0,
+}
+
 /// <summary>
 /// The declarations an expression is compiled against: variables (with their types), extra functions,
 /// the container (namespace) names resolve in, and whether macros are expanded.
@@ -15,6 +39,24 @@ public sealed class CelEnvironment
     readonly Dictionary<string, List<CelOverload>> _overloads = new(StringComparer.Ordinal);
 
     public string Container { get; init; } = "";
+
+    /// <summary>The extension libraries available (all by default, as the conformance suite expects).</summary>
+    public CelLibraries Libraries { get; init; } = CelLibraries.All;
+
+    /// <summary>ext.Strings version: 0 (charAt ... upperAscii), 1 (+ format, strings.quote), 2 (+ join),
+    /// 3 (+ reverse). Kubernetes 1.33 uses 2.</summary>
+    public int StringsVersion { get; init; } = 3;
+
+    /// <summary>The environment of Kubernetes 1.33's CEL (apiserver pkg/cel/environment/base.go): strings
+    /// version 2, sets, two-variable comprehensions and optionals; homogeneous literals and literal
+    /// validation. The Kubernetes libraries themselves (lists, regex, quantity ...) are added separately.</summary>
+    public static CelEnvironment Kubernetes() => new()
+    {
+        Libraries = CelLibraries.Strings | CelLibraries.Sets | CelLibraries.TwoVarComprehensions | CelLibraries.Optionals,
+        StringsVersion = 2,
+        HomogeneousAggregateLiterals = true,
+        ValidateLiterals = true,
+    };
     public bool EnableMacros { get; init; } = true;
 
     /// <summary>Type-check expressions on compile (cel-go's env.Compile); off, only parsing is done and
@@ -72,7 +114,7 @@ public sealed class CelEnvironment
     /// <summary>Parses an expression. Throws <see cref="CelCompileException"/> with cel-go style messages.</summary>
     public CelProgram Compile(string expression)
     {
-        var ast = Parser.Parse(expression, EnableMacros);
+        var ast = Parser.Parse(expression, EnableMacros, Libraries);
         var type = EnableChecker ? Checker.Check(this, ast, expression) : CelType.Dyn;
         return new CelProgram(this, ast, expression, type);
     }

@@ -547,11 +547,8 @@ internal sealed class Checker
         {
             // a function with an implementation but no declared signature: any arguments, result dyn
             if (_env.Functions.Has(fn, target is not null)) return CelType.Dyn;
-            if (target is null && call.Args.Length >= 0)
-            {
-                Error(call, $"undeclared reference to '{fn}' (in container '{_env.Container}')");
-                return CelType.Error;
-            }
+            Error(call, $"undeclared reference to '{fn}' (in container '{_env.Container}')");
+            return CelType.Error;
         }
         CelType? result = null;
         foreach (var o in overloads ?? [])

@@ -154,9 +154,31 @@ internal static class Overloads
         return d;
     }
 
+    /// <summary>Whether a function of the standard table belongs to a library the environment has.</summary>
+    static bool Available(string f, CelEnvironment env)
+    {
+        var libs = env.Libraries;
+        if (f.StartsWith("math.", StringComparison.Ordinal)) return libs.HasFlag(CelLibraries.Math);
+        if (f.StartsWith("base64.", StringComparison.Ordinal)) return libs.HasFlag(CelLibraries.Encoders);
+        if (f.StartsWith("sets.", StringComparison.Ordinal)) return libs.HasFlag(CelLibraries.Sets);
+        if (f == "cel.@mapInsert") return libs.HasFlag(CelLibraries.TwoVarComprehensions);
+        if (f is "optional.of" or "optional.ofNonZeroValue" or "optional.none" or "hasValue" or "value" or "or" or "orValue" or "_[?_]")
+            return libs.HasFlag(CelLibraries.Optionals);
+        int stringsVersion = f switch
+        {
+            "charAt" or "indexOf" or "lastIndexOf" or "lowerAscii" or "upperAscii" or "replace" or "split" or "substring" or "trim" => 0,
+            "format" or "strings.quote" => 1,
+            "join" => 2,
+            "reverse" => 3,
+            _ => -1,
+        };
+        return stringsVersion < 0 || (libs.HasFlag(CelLibraries.Strings) && env.StringsVersion >= stringsVersion);
+    }
+
     public static IReadOnlyList<CelOverload>? For(string function, CelEnvironment env)
     {
         Std.TryGetValue(function, out var std);
+        if (std is not null && !Available(function, env)) std = null;
         var custom = env.DeclaredOverloads(function);
         if (custom is null) return std;
         if (std is null) return custom;

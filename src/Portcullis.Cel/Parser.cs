@@ -57,16 +57,18 @@ public sealed class Parser
     long _nextId = 1;
     int _depth;
     readonly bool _macros;
+    readonly CelLibraries _libs;
 
-    Parser(string src, bool macros)
+    Parser(string src, bool macros, CelLibraries libs)
     {
         _src = src;
         _macros = macros;
+        _libs = libs;
     }
 
-    public static Expr Parse(string source, bool enableMacros = true)
+    public static Expr Parse(string source, bool enableMacros = true, CelLibraries libraries = CelLibraries.All)
     {
-        var p = new Parser(source, enableMacros);
+        var p = new Parser(source, enableMacros, libraries);
         p.Lex();
         var e = p.ParseExpr();
         if (p.Peek.Kind != Tok.Eof) throw p.Error(p.Peek.Start, $"Syntax error: mismatched input '{p.TokText(p.Peek)}' expecting <EOF>");
@@ -500,6 +502,7 @@ public sealed class Parser
                 string name = id.Text!;
                 if (t.Kind == Tok.QuestionDot)
                 {
+                    if (!_libs.HasFlag(CelLibraries.Optionals)) throw Error(t.Start, "unsupported syntax '.?'");
                     e = Call(t.Start, "_?._", e, Node(new ConstExpr(new CelString(name)), id.Start));
                     continue;
                 }
@@ -513,6 +516,7 @@ public sealed class Parser
             }
             else if (t.Kind is Tok.LBracket or Tok.LBracketQuestion)
             {
+                if (t.Kind == Tok.LBracketQuestion && !_libs.HasFlag(CelLibraries.Optionals)) throw Error(t.Start, "unsupported syntax '[?'");
                 _p++;
                 var idx = ParseExpr();
                 Expect(Tok.RBracket, "']'");
@@ -665,7 +669,7 @@ public sealed class Parser
 
     Expr? ExpandMacro(int at, Expr? target, string fn, List<Expr> args)
     {
-        if (target is not null && fn is "optMap" or "optFlatMap" && args.Count == 2)
+        if (target is not null && fn is "optMap" or "optFlatMap" && args.Count == 2 && _libs.HasFlag(CelLibraries.Optionals))
         {
             if (args[0] is not IdentExpr { Name: var ov } || ov.StartsWith('.')) throw Error(args[0].Offset, $"{fn}() variable name must be a simple identifier");
             Expr bound = Bind(at, ov, Node(new CallExpr(target, "value", []), at), args[1]);
@@ -673,7 +677,7 @@ public sealed class Parser
             return Call(at, "_?_:_", Node(new CallExpr(target, "hasValue", []), at), bound,
                 Node(new CallExpr(Node(new IdentExpr("optional"), at), "none", []), at));
         }
-        if (target is IdentExpr { Name: "cel" })
+        if (target is IdentExpr { Name: "cel" } && _libs.HasFlag(CelLibraries.Block))
         {
             // cel.block([e0, e1, ...], result) with cel.index(i) for ei and cel.iterVar/accuVar(i, j) for
             // comprehension variables: the form of cel-go's common subexpression elimination.
@@ -688,7 +692,7 @@ public sealed class Parser
                 return body;
             }
         }
-        if (target is IdentExpr { Name: "cel" } && fn == "bind" && args.Count == 3)
+        if (target is IdentExpr { Name: "cel" } && fn == "bind" && args.Count == 3 && _libs.HasFlag(CelLibraries.Bindings))
         {
             if (args[0] is not IdentExpr { Name: var bv } || bv.StartsWith('.')) throw Error(args[0].Offset, "cel.bind() variable names must be simple identifiers");
             return Bind(at, bv, args[1], args[2]);
@@ -702,7 +706,7 @@ public sealed class Parser
             }
             return null;
         }
-        if (ExpandTwoVarMacro(at, target, fn, args) is { } twoVar) return twoVar;
+        if (_libs.HasFlag(CelLibraries.TwoVarComprehensions) && ExpandTwoVarMacro(at, target, fn, args) is { } twoVar) return twoVar;
         switch (fn)
         {
             case "all" when args.Count == 2:

@@ -119,3 +119,35 @@ public sealed class KubernetesExtensionTests
         Assert.Equal("map(string, int)", new CelEnvironment().Compile("{'a': 1}.transformMap(k, v, v + 1)").ResultType.ToString());
     }
 }
+
+public sealed class KubernetesEnvironmentTests
+{
+    static string Error(string expr) =>
+        Assert.Throws<CelCompileException>(() => CelEnvironment.Kubernetes().DeclareVariable("self", CelType.Dyn).Compile(expr)).Message;
+
+    [Theory]
+    [InlineData("'abc'.reverse() == 'cba'", "ERROR: <input>:1:14: undeclared reference to 'reverse' (in container '')")]
+    [InlineData("base64.encode(b'a') == 'YQ=='", "ERROR: <input>:1:14: undeclared reference to 'base64.encode' (in container '')")]
+    [InlineData("[1, 'a'].size() == 2", "ERROR: <input>:1:5: expected type 'int' but found 'string'")]
+    [InlineData("duration('5') > duration('1s')", "ERROR: <input>:1:10: invalid duration argument")]
+    public void RefusesWhatKubernetesRefuses(string expr, string first) => Assert.StartsWith(first, Error(expr));
+
+    [Theory]
+    [InlineData("['a', 'b'].join('-') == 'a-b' && 'x'.charAt(0) == 'x' && '%s'.format(['y']) == 'y'")]
+    [InlineData("sets.contains([1, 2], [1]) && [1, 2].all(i, v, v > i)")]
+    [InlineData("self.?spec.?replicas.orValue(1) == 1")]
+    public void AcceptsWhatKubernetesAccepts(string expr)
+    {
+        var env = CelEnvironment.Kubernetes().DeclareVariable("self", CelType.Dyn);
+        var self = CelJson.FromJson(System.Text.Json.Nodes.JsonNode.Parse("""{"spec":{}}"""));
+        Assert.Same(CelBool.True, env.Compile(expr).Evaluate(new Activation().Set("self", self)));
+    }
+
+    [Fact]
+    public void OptionalSyntaxNeedsTheLibrary()
+    {
+        var env = new CelEnvironment { Libraries = CelLibraries.Strings }.DeclareVariable("a", CelType.Dyn);
+        var e = Assert.Throws<CelCompileException>(() => env.Compile("a.?b"));
+        Assert.StartsWith("ERROR: <input>:1:2: unsupported syntax '.?'", e.Message);
+    }
+}

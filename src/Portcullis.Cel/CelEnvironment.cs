@@ -156,11 +156,16 @@ public sealed class CelProgram
     public CelType ResultType { get; }
     public string Source { get; }
 
-    /// <summary>Evaluates; an evaluation error comes back as a <see cref="CelError"/> value.</summary>
-    public CelValue Evaluate(IActivation activation) => _interpreter.Evaluate(Ast, activation);
+    /// <summary>Evaluates; an evaluation error comes back as a <see cref="CelError"/> value, never as an
+    /// exception (a regex that runs too long, or a fault in the engine, is an error value too).</summary>
+    public CelValue Evaluate(IActivation activation)
+    {
+        try { return _interpreter.Evaluate(Ast, activation); }
+        catch (System.Text.RegularExpressions.RegexMatchTimeoutException) { return new CelError("regular expression match timed out"); }
+        catch (Exception e) when (e is not OutOfMemoryException) { return new CelError("internal error: " + e.Message); }
+    }
 
-    public CelValue Evaluate(IReadOnlyDictionary<string, CelValue> variables) =>
-        _interpreter.Evaluate(Ast, new Activation(variables));
+    public CelValue Evaluate(IReadOnlyDictionary<string, CelValue> variables) => Evaluate(new Activation(variables));
 }
 
 /// <summary>Conversions between System.Text.Json documents and CEL values (for CRD rules over <c>self</c>).</summary>
@@ -204,6 +209,48 @@ public static class CelJson
                     default: return CelNull.Instance;
                 }
             default: return CelNull.Instance;
+        }
+    }
+
+    /// <summary>
+    /// Converts JSON to the CEL value of a declared type, as Kubernetes binds an object to its schema:
+    /// an integral number where a double is declared becomes a double; a string where a timestamp,
+    /// duration or bytes is declared (schema formats date-time, duration, byte) becomes one (a string that
+    /// does not parse stays a string); object fields, list elements and map values follow their types.
+    /// </summary>
+    public static CelValue FromJson(JsonNode? node, CelType type)
+    {
+        var v = FromJson(node);
+        return Coerce(v, type);
+    }
+
+    static CelValue Coerce(CelValue v, CelType type)
+    {
+        switch (v)
+        {
+            case CelInt i when type.Name == "double": return new CelDouble(i.Value);
+            case CelString s when type.Name == "google.protobuf.Timestamp":
+                return Time.ParseTimestamp(s.Value) is { } ts ? ts : v;
+            case CelString s when type.Name == "google.protobuf.Duration":
+                return Time.ParseDuration(s.Value) is { } d ? new CelDuration(d) : v;
+            case CelString s when type.Name == "bytes":
+                try { return new CelBytes(Convert.FromBase64String(s.Value)); }
+                catch (FormatException) { return v; }
+            case CelList l when type.Name == "list" && type.Params.Count == 1:
+                return new CelList(l.Items.Select(x => Coerce(x, type.Params[0])).ToArray());
+            case CelMap m when type.Fields is not null || (type.Name == "map" && type.Params.Count == 2):
+            {
+                var r = new CelMap();
+                foreach (var kv in m.Entries)
+                {
+                    CelType? vt = type.Fields is not null
+                        ? (kv.Key is CelString k && type.Fields.TryGetValue(k.Value, out var ft) ? ft : null)
+                        : type.Params[1];
+                    r.TryAdd(kv.Key, vt is null ? kv.Value : Coerce(kv.Value, vt));
+                }
+                return r;
+            }
+            default: return v;
         }
     }
 

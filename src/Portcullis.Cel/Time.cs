@@ -144,7 +144,8 @@ internal static class Time
             var tz = TimeZoneInfo.FindSystemTimeZoneById(zone);
             return TimeZoneInfo.ConvertTimeFromUtc(utc, tz);
         }
-        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
+        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException or ArgumentException or IOException
+            or UnauthorizedAccessException or System.Security.SecurityException)
         {
             return null;
         }

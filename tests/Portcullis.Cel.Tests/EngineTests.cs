@@ -189,3 +189,37 @@ public sealed class LimitsTests
         Assert.Equal("no such overload", Assert.IsType<CelError>(new CelEnvironment { EnableChecker = false }.Compile("xs.filter(x, x)").Evaluate(act)).Message);
     }
 }
+
+public sealed class TypedJsonTests
+{
+    static readonly CelType SpecType = CelType.Object("Object.spec", new Dictionary<string, CelType>
+    {
+        ["ratio"] = CelType.Double,
+        ["at"] = CelType.Timestamp,
+        ["every"] = CelType.Duration,
+        ["weights"] = CelType.ListOf(CelType.Double),
+        ["limits"] = CelType.MapOf(CelType.String, CelType.Double),
+    });
+
+    [Fact]
+    public void ValuesFollowTheDeclaredTypes()
+    {
+        var json = System.Text.Json.Nodes.JsonNode.Parse("""{"ratio":1,"at":"2024-01-02T03:04:05Z","every":"90s","weights":[1,2.5],"limits":{"cpu":2},"extra":3}""");
+        var self = CelJson.FromJson(json, SpecType);
+        var env = new CelEnvironment().DeclareVariable("self", SpecType);
+        var r = env.Compile("self.ratio == 1.0 && self.at.getFullYear() == 2024 && self.every == duration('1m30s') && self.weights[0] + 0.5 == 1.5 && self.limits['cpu'] / 4.0 == 0.5")
+            .Evaluate(new Activation().Set("self", self));
+        Assert.Same(CelBool.True, r);
+        // without the type, 1 stays an int (and int / double is no overload at run time)
+        Assert.IsType<CelInt>(((CelMap)CelJson.FromJson(json)).Entries[0].Value);
+    }
+
+    [Fact]
+    public void EngineFaultsAreErrorValuesNotExceptions()
+    {
+        var env = new CelEnvironment().DeclareVariable("t", CelType.Timestamp);
+        var act = new Activation().Set("t", new CelTimestamp(0, 0));
+        var r = env.Compile("t.getHours('../../../etc/passwd')").Evaluate(act);
+        Assert.IsType<CelError>(r);
+    }
+}

@@ -24,6 +24,9 @@ public sealed class SelectExpr(Expr operand, string field, bool testOnly) : Expr
     public Expr Operand { get; } = operand;
     public string Field { get; } = field;
     public bool TestOnly { get; } = testOnly;
+
+    /// <summary>The evaluator's cached name-resolution plan for this node (set on first evaluation).</summary>
+    internal object? Plan;
 }
 
 /// <summary>A function call, global (<see cref="Target"/> null) or receiver-style. Operators are calls

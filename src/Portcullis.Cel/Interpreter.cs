@@ -92,6 +92,13 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
         if (!name.Contains('.') && s.TryLocal(name, out var lv)) return lv;
         foreach (var p in _prefixes)
             if (s.Vars.TryResolve(p + name, out var v)) return v;
+        return ResolveStatic(name);
+    }
+
+    /// <summary>A name that is no variable: a type name or the NullValue enum constant, in the container's scopes.</summary>
+    CelValue? ResolveStatic(string name)
+    {
+        if (name.StartsWith('.')) return TypeByName(name[1..]) is { } at ? new CelTypeValue(at) : null;
         foreach (var p in _prefixes)
             if (TypeByName(p + name) is { } t) return new CelTypeValue(t);
         foreach (var p in _prefixes)
@@ -115,37 +122,73 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
         _ => null,
     };
 
+    /// <summary>How to resolve a qualified name <c>a.b.c</c>: its parts, and for each length of head (longest
+    /// first) the candidate variable names in the container's scopes.</summary>
+    sealed class QualifiedPlan(string[] parts, bool abs, string[][] candidates, CelValue? staticValue)
+    {
+        public readonly string[] Parts = parts;
+        public readonly bool Abs = abs;
+        public readonly string[][] Candidates = candidates;
+        /// <summary>What the whole name means when no variable has it: a type or an enum constant.</summary>
+        public readonly CelValue? StaticValue = staticValue;
+    }
+
+    static readonly object NotQualified = new();
+
+    QualifiedPlan? PlanFor(SelectExpr sel)
+    {
+        var cached = sel.Plan;
+        if (cached is QualifiedPlan p) return p;
+        if (cached == NotQualified) return null;
+        var plan = sel.TestOnly || QualifiedName(sel) is not { } q ? null : BuildPlan(q);
+        sel.Plan = (object?)plan ?? NotQualified;
+        return plan;
+    }
+
+    QualifiedPlan BuildPlan(string q)
+    {
+        bool abs = q.StartsWith('.');
+        var parts = (abs ? q[1..] : q).Split('.');
+        var candidates = new string[parts.Length][];
+        for (int n = parts.Length; n >= 1; n--)
+        {
+            string head = string.Join('.', parts.Take(n));
+            candidates[parts.Length - n] = abs ? [head] : _prefixes.Select(p => p + head).ToArray();
+        }
+        return new QualifiedPlan(parts, abs, candidates, ResolveStatic(q));
+    }
+
     CelValue EvalSelect(SelectExpr sel, Scope s)
     {
-        if (!sel.TestOnly && QualifiedName(sel) is { } q)
+        if (PlanFor(sel) is { } plan)
         {
             // a.b.c may name a variable "a.b.c", or "a.b" with field c, or "a" with fields b.c
-            var r = ResolveQualified(q, s);
+            var r = ResolveQualified(plan, s);
             if (r is not null) return r;
         }
         var operand = Eval(sel.Operand, s);
         return sel.TestOnly ? TestField(operand, sel.Field) : SelectField(operand, sel.Field);
     }
 
-    CelValue? ResolveQualified(string q, Scope s)
+    CelValue? ResolveQualified(string q, Scope s) => ResolveQualified(BuildPlan(q), s);
+
+    CelValue? ResolveQualified(QualifiedPlan plan, Scope s)
     {
-        var parts = q.Split('.');
-        bool abs = q.StartsWith('.');
-        if (abs) parts = q[1..].Split('.');
+        var parts = plan.Parts;
         // a comprehension variable shadows everything for its first segment
-        if (!abs && s.TryLocal(parts[0], out var local))
+        if (!plan.Abs && s.TryLocal(parts[0], out var local))
         {
             CelValue v = local;
             for (int i = 1; i < parts.Length; i++) v = SelectField(v, parts[i]);
             return v;
         }
-        for (int n = parts.Length; n >= 1; n--)
+        for (int k = 0; k < plan.Candidates.Length; k++)
         {
-            string head = (abs ? "." : "") + string.Join('.', parts.Take(n));
+            int n = parts.Length - k;
             CelValue? v = null;
-            if (abs) { if (s.Vars.TryResolve(head[1..], out var av)) v = av; }
-            else foreach (var p in _prefixes) if (s.Vars.TryResolve(p + head, out var pv)) { v = pv; break; }
-            if (v is null && n == parts.Length) v = ResolveName(head, s);
+            foreach (var name in plan.Candidates[k])
+                if (s.Vars.TryResolve(name, out var pv)) { v = pv; break; }
+            if (v is null && k == 0) v = plan.StaticValue;
             if (v is null) continue;
             for (int i = n; i < parts.Length; i++) v = SelectField(v, parts[i]);
             return v;

@@ -224,6 +224,35 @@ public static class CelJson
         return Coerce(v, type);
     }
 
+    static readonly HashSet<string> Reserved =
+    [
+        "true", "false", "null", "in", "as", "break", "const", "continue", "else", "for", "function", "if", "import",
+        "let", "loop", "package", "namespace", "return", "var", "void", "while",
+    ];
+
+    /// <summary>
+    /// A schema property name as Kubernetes exposes it to CEL (apiserver pkg/cel/escaping.go): reserved words
+    /// become <c>__name__</c>; "__", ".", "-", "/" become <c>__underscores__</c>, <c>__dot__</c>, <c>__dash__</c>,
+    /// <c>__slash__</c>; null when the name cannot be an identifier (a leading digit, other characters).
+    /// </summary>
+    public static string? EscapeFieldName(string name)
+    {
+        if (name.Length == 0 || char.IsAsciiDigit(name[0])) return null;
+        if (Reserved.Contains(name)) return "__" + name + "__";
+        var sb = new System.Text.StringBuilder(name.Length + 8);
+        for (int i = 0; i < name.Length; i++)
+        {
+            char c = name[i];
+            if (c == '_' && i + 1 < name.Length && name[i + 1] == '_') { sb.Append("__underscores__"); i++; }
+            else if (c == '.') sb.Append("__dot__");
+            else if (c == '-') sb.Append("__dash__");
+            else if (c == '/') sb.Append("__slash__");
+            else if (char.IsAsciiLetterOrDigit(c) || c == '_') sb.Append(c);
+            else return null;
+        }
+        return sb.ToString();
+    }
+
     static CelValue Coerce(CelValue v, CelType type)
     {
         switch (v)
@@ -243,10 +272,14 @@ public static class CelJson
                 var r = new CelMap();
                 foreach (var kv in m.Entries)
                 {
-                    CelType? vt = type.Fields is not null
-                        ? (kv.Key is CelString k && type.Fields.TryGetValue(k.Value, out var ft) ? ft : null)
-                        : type.Params[1];
-                    r.TryAdd(kv.Key, vt is null ? kv.Value : Coerce(kv.Value, vt));
+                    if (type.Fields is not null)
+                    {
+                        // object properties are selected by their escaped names (self.foo__dash__bar)
+                        var key = kv.Key is CelString k && EscapeFieldName(k.Value) is { } esc ? new CelString(esc) : kv.Key;
+                        var ft = key is CelString ks && type.Fields.TryGetValue(ks.Value, out var t) ? t : null;
+                        r.TryAdd(key, ft is null ? kv.Value : Coerce(kv.Value, ft));
+                    }
+                    else r.TryAdd(kv.Key, Coerce(kv.Value, type.Params[1]));
                 }
                 return r;
             }

@@ -223,3 +223,32 @@ public sealed class TypedJsonTests
         Assert.IsType<CelError>(r);
     }
 }
+
+public sealed class EscapingTests
+{
+    // Cases from apiserver pkg/cel/escaping.go (kubernetes-1.33.0) rules.
+    [Theory]
+    [InlineData("foo", "foo")]
+    [InlineData("namespace", "__namespace__")]
+    [InlineData("x-kubernetes-thing", "x__dash__kubernetes__dash__thing")]
+    [InlineData("a.b/c", "a__dot__b__slash__c")]
+    [InlineData("a__b", "a__underscores__b")]
+    [InlineData("_x_y", "_x_y")]
+    [InlineData("1abc", null)]
+    [InlineData("a b", null)]
+    [InlineData("", null)]
+    public void FieldNames(string name, string? escaped) => Assert.Equal(escaped, CelJson.EscapeFieldName(name));
+
+    [Fact]
+    public void ObjectsBindUnderEscapedNames()
+    {
+        var type = CelType.Object("Object", new Dictionary<string, CelType>
+        {
+            ["max__dash__count"] = CelType.Int,
+            ["__namespace__"] = CelType.String,
+        });
+        var self = CelJson.FromJson(System.Text.Json.Nodes.JsonNode.Parse("""{"max-count":3,"namespace":"ns"}"""), type);
+        var env = new CelEnvironment().DeclareVariable("self", type);
+        Assert.Same(CelBool.True, env.Compile("self.max__dash__count == 3 && self.__namespace__ == 'ns'").Evaluate(new Activation().Set("self", self)));
+    }
+}

@@ -71,7 +71,7 @@ public sealed class Parser
         var p = new Parser(source, enableMacros, libraries);
         p.Lex();
         var e = p.ParseExpr();
-        if (p.Peek.Kind != Tok.Eof) throw p.Error(p.Peek.Start, $"Syntax error: mismatched input '{p.TokText(p.Peek)}' expecting <EOF>");
+        if (p.Peek.Kind != Tok.Eof) throw p.Unexpected(Tok.Eof, "<EOF>");
         // cel-go stops at 250 nested visits (a long chain of binary operators nests as deep as it is long);
         // the checker and evaluator recurse over the tree, so deeper trees are refused here.
         if (Depth(e) > MaxDepth)
@@ -353,8 +353,17 @@ public sealed class Parser
 
     Token Expect(Tok k, string what)
     {
-        if (Peek.Kind != k) throw Error(Peek.Start, $"Syntax error: mismatched input '{TokText(Peek)}' expecting {what}");
+        if (Peek.Kind != k) throw Unexpected(k, what);
         return Next();
+    }
+
+    /// <summary>ANTLR's wording: "extraneous input" when dropping the offending token would let the parse go
+    /// on (the token after it is the one expected), "mismatched input" otherwise.</summary>
+    CelCompileException Unexpected(Tok expected, string what)
+    {
+        var t = Peek;
+        bool extraneous = t.Kind != Tok.Eof && _p + 1 < _toks.Count && _toks[_p + 1].Kind == expected;
+        return Error(t.Start, $"Syntax error: {(extraneous ? "extraneous" : "mismatched")} input '{TokText(t)}' expecting {what}");
     }
 
     string TokText(Token t) => t.Kind == Tok.Eof ? "<EOF>" : _src[t.Start..t.End];

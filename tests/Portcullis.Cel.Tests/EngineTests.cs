@@ -31,6 +31,8 @@ public sealed class EngineTests
     [InlineData("m.map(__result__, __result__)", "ERROR: <input>:1:7: iteration variable overwrites accumulator variable\n | m.map(__result__, __result__)\n | ......^")]
     [InlineData("[1, 2, 3].map(var, var * var)", "ERROR: <input>:1:15: reserved identifier: var\n | [1, 2, 3].map(var, var * var)\n | ..............^")]
     [InlineData("TestAllTypes(){}", "ERROR: <input>:1:15: Syntax error: mismatched input '{' expecting <EOF>\n | TestAllTypes(){}\n | ..............^")]
+    [InlineData("a b", "ERROR: <input>:1:3: Syntax error: extraneous input 'b' expecting <EOF>\n | a b\n | ..^")]
+    [InlineData("1 + 2\n3 +", "ERROR: <input>:2:1: Syntax error: mismatched input '3' expecting <EOF>\n | 3 +\n | ^")]
     [InlineData("1 + $", "ERROR: <input>:1:5: Syntax error: token recognition error at: '$'\n | 1 + $\n | ....^")]
     public void CompileErrorsReadAsCelGo(string expr, string expected) => Assert.Equal(expected, CompileError(expr));
 
@@ -45,7 +47,7 @@ public sealed class EngineTests
     public void SecondLineErrorsCountLines()
     {
         var msg = CompileError("1 + 2\n3");
-        Assert.StartsWith("ERROR: <input>:2:1: Syntax error: mismatched input '3' expecting <EOF>\n | 3\n | ^", msg);
+        Assert.StartsWith("ERROR: <input>:2:1: Syntax error: extraneous input '3' expecting <EOF>\n | 3\n | ^", msg);
     }
 
     static CelValue Self(string json) => CelJson.FromJson(JsonNode.Parse(json));

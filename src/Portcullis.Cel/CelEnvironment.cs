@@ -266,7 +266,7 @@ public static class CelJson
                 try { return new CelBytes(Convert.FromBase64String(s.Value)); }
                 catch (FormatException) { return v; }
             case CelList l when type.Name == "list" && type.Params.Count == 1:
-                return new CelList(l.Items.Select(x => Coerce(x, type.Params[0])).ToArray());
+                return new CelList(l.Items.Select(x => Coerce(x, type.Params[0])).ToArray(), type.ListKind, type.MapKeys);
             case CelMap m when type.Fields is not null || (type.Name == "map" && type.Params.Count == 2):
             {
                 var r = new CelMap();

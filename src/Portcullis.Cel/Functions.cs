@@ -166,6 +166,16 @@ internal static class Std
             case CelTimestamp x: return b is CelTimestamp y6 && x.Seconds == y6.Seconds && x.Nanos == y6.Nanos;
             case CelList x:
                 if (b is not CelList yl || x.Items.Count != yl.Items.Count) return false;
+                if (x.Kind == CelListKind.Set) return yl.Items.All(v => x.Items.Any(e => Equal(e, v)));
+                if (x.Kind == CelListKind.Map)
+                {
+                    foreach (var v in yl.Items)
+                    {
+                        var mine = FindByKey(x, v);
+                        if (mine is null || !Equal(mine, v)) return false;
+                    }
+                    return true;
+                }
                 for (int i = 0; i < x.Items.Count; i++)
                     if (!Equal(x.Items[i], yl.Items[i])) return false;
                 return true;
@@ -178,6 +188,44 @@ internal static class Std
                 return b is CelOptional yo && (x.HasValue ? yo.HasValue && Equal(x.Value!, yo.Value!) : !yo.HasValue);
             default: return false;
         }
+    }
+
+    /// <summary>The element of a map list whose key fields equal those of <paramref name="probe"/>.</summary>
+    static CelValue? FindByKey(CelList list, CelValue probe)
+    {
+        foreach (var e in list.Items)
+            if (SameKey(list.MapKeys!, e, probe)) return e;
+        return null;
+    }
+
+    static bool SameKey(IReadOnlyList<string> keys, CelValue a, CelValue b)
+    {
+        if (a is not CelMap ma || b is not CelMap mb) return false;
+        foreach (var k in keys)
+        {
+            var key = new CelString(k);
+            bool ha = ma.TryGet(key, out var va), hb = mb.TryGet(key, out var vb);
+            if (ha != hb || (ha && !Equal(va, vb))) return false;
+        }
+        return true;
+    }
+
+    static CelList Concat(CelList x, CelList y)
+    {
+        var items = new List<CelValue>(x.Items);
+        foreach (var v in y.Items)
+        {
+            if (x.Kind == CelListKind.Set)
+            {
+                if (!items.Any(e => Equal(e, v))) items.Add(v);
+            }
+            else
+            {
+                int at = items.FindIndex(e => SameKey(x.MapKeys!, e, v));
+                if (at >= 0) items[at] = v; else items.Add(v);
+            }
+        }
+        return new CelList(items, x.Kind, x.MapKeys);
     }
 
     const int Unordered = int.MinValue;
@@ -251,6 +299,7 @@ internal static class Std
             case (CelString x, CelString y): return new CelString(x.Value + y.Value);
             case (CelBytes x, CelBytes y): return new CelBytes([.. x.Value, .. y.Value]);
             case (CelList x, CelList y):
+                if (x.Kind != CelListKind.Ordered) return Concat(x, y);
                 if (x.Items.Count == 0) return y;
                 if (y.Items.Count == 0) return x;
                 var l = new List<CelValue>(x.Items.Count + y.Items.Count);

@@ -70,10 +70,30 @@ public sealed class CelNull : CelValue
     public override CelType Type => CelType.Null;
 }
 
-public sealed class CelList(IReadOnlyList<CelValue> items) : CelValue
+/// <summary>How a list compares and concatenates: in order (CEL's lists), or as Kubernetes binds
+/// <c>x-kubernetes-list-type</c> set and map lists (apiserver pkg/cel/common/values.go): a set list equals a
+/// list with the same elements in any order and <c>+</c> adds only new elements; a map list equals a list with
+/// the same entries by key, and <c>+</c> replaces entries with the same key in place and appends the others.
+/// The left operand decides.</summary>
+public enum CelListKind { Ordered, Set, Map }
+
+public sealed class CelList : CelValue
 {
     public static readonly CelList Empty = new([]);
-    public IReadOnlyList<CelValue> Items { get; } = items;
+
+    public CelList(IReadOnlyList<CelValue> items) : this(items, CelListKind.Ordered, null) { }
+
+    public CelList(IReadOnlyList<CelValue> items, CelListKind kind, IReadOnlyList<string>? mapKeys = null)
+    {
+        Items = items;
+        Kind = kind;
+        MapKeys = kind == CelListKind.Map ? mapKeys ?? throw new ArgumentException("a map list needs its key names") : null;
+    }
+
+    public IReadOnlyList<CelValue> Items { get; }
+    public CelListKind Kind { get; }
+    /// <summary>The (escaped) key field names of a map list.</summary>
+    public IReadOnlyList<string>? MapKeys { get; }
     public override CelType Type => CelType.List;
 }
 
@@ -194,6 +214,16 @@ public sealed class CelType : IEquatable<CelType>
         Optional = new("optional_type"), Error = new("*error*"), Unknown = new("*unknown*"), Dyn = new("dyn");
 
     public static CelType ListOf(CelType elem) => new("list", elem);
+
+    /// <summary>A list bound as x-kubernetes-list-type=set (the same CEL type as <see cref="ListOf"/>).</summary>
+    public static CelType SetListOf(CelType elem) => new("list", [elem]) { ListKind = CelListKind.Set };
+
+    /// <summary>A list bound as x-kubernetes-list-type=map with its key fields (escaped names).</summary>
+    public static CelType MapListOf(CelType elem, IReadOnlyList<string> keys) => new("list", [elem]) { ListKind = CelListKind.Map, MapKeys = keys };
+
+    /// <summary>For list types: how values bound to it compare and concatenate (not part of the type's identity).</summary>
+    public CelListKind ListKind { get; private init; }
+    public IReadOnlyList<string>? MapKeys { get; private init; }
     public static CelType MapOf(CelType key, CelType value) => new("map", key, value);
     public static CelType OptionalOf(CelType value) => new("optional_type", value);
     public static CelType TypeOf(CelType value) => new("type", value);

@@ -254,3 +254,44 @@ public sealed class EscapingTests
         Assert.Same(CelBool.True, env.Compile("self.max__dash__count == 3 && self.__namespace__ == 'ns'").Evaluate(new Activation().Set("self", self)));
     }
 }
+
+/// <summary>x-kubernetes-list-type set and map lists, as apiserver pkg/cel/common/values.go (1.33) binds them.</summary>
+public sealed class KubernetesListTests
+{
+    static readonly CelType Item = CelType.Object("item", new Dictionary<string, CelType> { ["name"] = CelType.String, ["port"] = CelType.Int });
+
+    static readonly CelType Spec = CelType.Object("spec", new Dictionary<string, CelType>
+    {
+        ["tags"] = CelType.SetListOf(CelType.String),
+        ["ports"] = CelType.MapListOf(Item, ["name"]),
+        ["plain"] = CelType.ListOf(CelType.String),
+    });
+
+    static CelValue Eval(string expr, string json, string oldJson)
+    {
+        var env = new CelEnvironment().DeclareVariable("self", Spec).DeclareVariable("oldSelf", Spec);
+        var act = new Activation()
+            .Set("self", CelJson.FromJson(System.Text.Json.Nodes.JsonNode.Parse(json), Spec))
+            .Set("oldSelf", CelJson.FromJson(System.Text.Json.Nodes.JsonNode.Parse(oldJson), Spec));
+        return env.Compile(expr).Evaluate(act);
+    }
+
+    const string New = """{"tags":["b","a"],"plain":["b","a"],"ports":[{"name":"web","port":80},{"name":"tls","port":443}]}""";
+    const string Old = """{"tags":["a","b"],"plain":["a","b"],"ports":[{"name":"tls","port":443},{"name":"web","port":80}]}""";
+
+    [Fact]
+    public void SetAndMapListsCompareWithoutOrder()
+    {
+        Assert.Same(CelBool.True, Eval("self.tags == oldSelf.tags && self.ports == oldSelf.ports", New, Old));
+        Assert.Same(CelBool.False, Eval("self.plain == oldSelf.plain", New, Old));
+        Assert.Same(CelBool.False, Eval("self.ports == oldSelf.ports", New, """{"ports":[{"name":"tls","port":8443},{"name":"web","port":80}]}"""));
+    }
+
+    [Fact]
+    public void SetAndMapListsConcatenateByIdentity()
+    {
+        Assert.Same(CelBool.True, Eval("self.tags + ['a', 'c'] == ['b', 'a', 'c']", New, Old));
+        Assert.Same(CelBool.True, Eval("(self.ports + [dyn({'name': 'web', 'port': 8080})]).map(p, p.port) == [8080, 443]", New, Old));
+        Assert.Same(CelBool.True, Eval("size(self.plain + ['a']) == 3", New, Old));
+    }
+}

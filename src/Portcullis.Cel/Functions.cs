@@ -472,7 +472,7 @@ internal static class Std
     {
         try
         {
-            _ = new Regex(Re2.ToDotNet(pattern), RegexOptions.CultureInvariant);
+            _ = new Regex(Re2.ToDotNet(pattern), Re2.Options);
             return true;
         }
         catch (ArgumentException) { return false; }
@@ -485,7 +485,7 @@ internal static class Std
         {
             if (!RegexCache.TryGetValue(pattern, out re))
             {
-                try { re = new Regex(Re2.ToDotNet(pattern), RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)); }
+                try { re = new Regex(Re2.ToDotNet(pattern), Re2.Options, TimeSpan.FromSeconds(1)); }
                 catch (ArgumentException e) { return new CelError($"invalid regular expression: {e.Message}"); }
                 if (RegexCache.Count > 1000) RegexCache.Clear();
                 RegexCache[pattern] = re;

@@ -58,7 +58,7 @@ internal static class Time
     public static CelTimestamp? ParseTimestamp(string s)
     {
         // yyyy-mm-ddThh:mm:ss[.fffffffff](Z|+hh:mm|-hh:mm)
-        if (s.Length < 20 || s[4] != '-' || s[7] != '-' || s[10] is not 'T' and not 't' || s[13] != ':' || s[16] != ':') return null;
+        if (s.Length < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':') return null;
         if (!Num(s, 0, 4, out int year) || !Num(s, 5, 2, out int month) || !Num(s, 8, 2, out int day) ||
             !Num(s, 11, 2, out int hour) || !Num(s, 14, 2, out int minute) || !Num(s, 17, 2, out int second)) return null;
         int i = 19;
@@ -74,7 +74,7 @@ internal static class Time
         }
         if (i >= s.Length) return null;
         int offsetSeconds = 0;
-        if (s[i] is 'Z' or 'z') { i++; }
+        if (s[i] == 'Z') { i++; }
         else if (s[i] is '+' or '-')
         {
             if (s.Length != i + 6 || s[i + 3] != ':' || !Num(s, i + 1, 2, out int oh) || !Num(s, i + 4, 2, out int om)) return null;

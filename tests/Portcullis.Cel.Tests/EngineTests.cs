@@ -295,3 +295,31 @@ public sealed class KubernetesListTests
         Assert.Same(CelBool.True, Eval("size(self.plain + ['a']) == 3", New, Old));
     }
 }
+
+public sealed class RegexTests
+{
+    static CelValue Eval(string expr) => new CelEnvironment { EnableChecker = false }.Compile(expr).Evaluate(Activation.Empty);
+
+    [Theory]
+    [InlineData("'abc'.matches('^[[:alpha:]]+$')")]
+    [InlineData("'a1'.matches('^[[:alnum:]]{2}$') && !'a-'.matches('^[[:alnum:]]{2}$')")]
+    [InlineData("']'.matches('^[]a]$') && 'a'.matches('^[^]b]$')")]
+    [InlineData("'x\\n'.matches('x$') == false")]
+    [InlineData("'ab'.matches('(?P<first>a)b')")]
+    [InlineData("'\\n'.matches('^\\\\012$')")]
+    public void Re2Syntax(string expr) => Assert.Same(CelBool.True, Eval(expr));
+
+    [Theory]
+    [InlineData("'aa'.matches('(a)\\\\1')")]
+    [InlineData("'ab'.matches('a(?=b)')")]
+    [InlineData("'ab'.matches('(?>a)b')")]
+    public void PerlOnlySyntaxIsAnError(string expr) => Assert.IsType<CelError>(Eval(expr));
+
+    [Fact]
+    public void CatastrophicPatternsStayLinear()
+    {
+        // exponential for a backtracking engine; RE2 (and .NET's non-backtracking engine) answer at once
+        var expr = "'" + new string('a', 5000) + "!'.matches('^(a+)+$')";
+        Assert.Same(CelBool.False, Eval(expr));
+    }
+}

@@ -112,11 +112,15 @@ internal static class Ext
         return new CelString(i == r.Length ? "" : char.ConvertFromUtf32(r[i]));
     }
 
+    // cel-go ext/strings.go: an empty substring is found at the offset; a negative offset is an error; an
+    // offset at or past the end finds nothing.
     static CelValue IndexOf(string s, string sub, long offset)
     {
+        if (sub.Length == 0) return CelInt.Of(offset);
+        if (offset < 0) return new CelError($"index out of range: {offset}");
         var r = Runes(s);
         var t = Runes(sub);
-        if (offset < 0 || offset > r.Length) return new CelError($"index out of range: {offset}");
+        if (offset >= r.Length) return CelInt.Of(-1);
         for (long i = offset; i + t.Length <= r.Length; i++)
             if (r.AsSpan((int)i, t.Length).SequenceEqual(t)) return CelInt.Of(i);
         return CelInt.Of(-1);
@@ -125,10 +129,11 @@ internal static class Ext
     static CelValue LastIndexOf(string s, string sub, long? offset)
     {
         var r = Runes(s);
-        var t = Runes(sub);
         long off = offset ?? r.Length;
-        if (off < 0 || off > r.Length) return new CelError($"index out of range: {off}");
-        if (t.Length == 0) return CelInt.Of(off);
+        if (sub.Length == 0) return CelInt.Of(off);
+        if (off < 0) return new CelError($"index out of range: {off}");
+        var t = Runes(sub);
+        if (offset is not null && off >= r.Length) return CelInt.Of(-1);
         for (long i = Math.Min(off, r.Length - t.Length); i >= 0; i--)
             if (r.AsSpan((int)i, t.Length).SequenceEqual(t)) return CelInt.Of(i);
         return CelInt.Of(-1);

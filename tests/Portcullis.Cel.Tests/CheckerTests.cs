@@ -151,3 +151,23 @@ public sealed class KubernetesEnvironmentTests
         Assert.StartsWith("ERROR: <input>:1:2: unsupported syntax '.?'", e.Message);
     }
 }
+
+public sealed class StringsExtensionTests
+{
+    static CelValue Eval(string expr) => new CelEnvironment().Compile(expr).Evaluate(Activation.Empty);
+
+    // cel-go ext/strings.go (v0.23.2): offsets past the end find nothing; negative offsets are errors.
+    [Theory]
+    [InlineData("'tacocat'.indexOf('a', 30) == -1")]
+    [InlineData("'tacocat'.lastIndexOf('a', 30) == -1")]
+    [InlineData("'tacocat'.indexOf('', 30) == 30")]
+    [InlineData("'tacocat'.lastIndexOf('at', 6) == 5")]
+    public void Offsets(string expr) => Assert.Same(CelBool.True, Eval(expr));
+
+    [Theory]
+    [InlineData("'tacocat'.indexOf('a', -1)", "index out of range: -1")]
+    [InlineData("'tacocat'.lastIndexOf('a', -1)", "index out of range: -1")]
+    [InlineData("'tacocat'.charAt(30)", "index out of range: 30")]
+    [InlineData("'tacocat'.substring(40)", "index out of range: 40")]
+    public void OutOfRange(string expr, string message) => Assert.Equal(message, Assert.IsType<CelError>(Eval(expr)).Message);
+}

@@ -162,6 +162,7 @@ public sealed class StringsExtensionTests
     [InlineData("'tacocat'.lastIndexOf('a', 30) == -1")]
     [InlineData("'tacocat'.indexOf('', 30) == 30")]
     [InlineData("'tacocat'.lastIndexOf('at', 6) == 5")]
+    [InlineData("duration('1.5s').getMilliseconds() == 1500 && duration('3730s').getMinutes() == 62")]
     public void Offsets(string expr) => Assert.Same(CelBool.True, Eval(expr));
 
     [Theory]

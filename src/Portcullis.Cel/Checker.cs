@@ -447,6 +447,11 @@ internal sealed class Checker
         string n = st.TypeName.TrimStart('.');
         foreach (var p in st.TypeName.StartsWith('.') ? [""] : _prefixes)
             if (WellKnown(p + n) is { }) { wk = p + n; break; }
+        if (wk is null && (TypeByName(n) is not null || n is "list" or "map" or "type"))
+        {
+            Error(st, $"'{n}' is not a message type");
+            return CelType.Error;
+        }
         if (wk is null)
         {
             Error(st, $"undeclared reference to '{n}' (in container '{_env.Container}')");

@@ -672,7 +672,8 @@ public sealed class Parser
             var m = ExpandMacro(at, target, fn, args);
             if (m is not null) return m;
         }
-        var call = Node(new CallExpr(target, fn, args.ToArray()), target is null ? at : open);
+        // cel-go places a call (global or receiver-style) at its opening parenthesis
+        var call = Node(new CallExpr(target, fn, args.ToArray()), open);
         return call;
     }
 

@@ -29,7 +29,24 @@ public sealed class CheckerTests
     [InlineData("1 && true", "ERROR: <input>:1:1: expected type 'bool' but found 'int'\n | 1 && true\n | ^")]
     [InlineData("1 == 1u", "ERROR: <input>:1:3: found no matching overload for '_==_' applied to '(int, uint)'\n | 1 == 1u\n | ..^")]
     [InlineData("self.spec.ports.all(p, p.startsWith('x'))", "ERROR: <input>:1:36: found no matching overload for 'startsWith' applied to 'int.(string)'\n | self.spec.ports.all(p, p.startsWith('x'))\n | ...................................^")]
+    // from cel-go checker/checker_test.go (v0.23.2)
+    [InlineData("fun()", "ERROR: <input>:1:4: undeclared reference to 'fun' (in container '')\n | fun()\n | ...^")]
+    [InlineData("'string'.fun()", "ERROR: <input>:1:13: undeclared reference to 'fun' (in container '')\n | 'string'.fun()\n | ............^")]
+    [InlineData("Msg{}", "ERROR: <input>:1:4: undeclared reference to 'Msg' (in container '')\n | Msg{}\n | ...^")]
+    [InlineData("int{}", "ERROR: <input>:1:4: 'int' is not a message type\n | int{}\n | ...^")]
+    [InlineData("[].length", "ERROR: <input>:1:3: type 'list(_var0)' does not support field selection\n | [].length\n | ..^")]
+    [InlineData("self.spec.replicas != null", "ERROR: <input>:1:20: found no matching overload for '_!=_' applied to '(int, null)'\n | self.spec.replicas != null\n | ...................^")]
     public void ErrorsReadAsCelGo(string expr, string expected) => Assert.Equal(expected, Error(expr));
+
+    [Fact]
+    public void AllErrorsAreReported()
+    {
+        var env = new CelEnvironment();
+        var e = Assert.Throws<CelCompileException>(() => env.Compile("1 <= 'a' && 1u <= 'b'"));
+        Assert.Equal(2, e.Issues.Count);
+        Assert.Equal("ERROR: <input>:1:3: found no matching overload for '_<=_' applied to '(int, string)'\n | 1 <= 'a' && 1u <= 'b'\n | ..^\n"
+            + "ERROR: <input>:1:16: found no matching overload for '_<=_' applied to '(uint, string)'\n | 1 <= 'a' && 1u <= 'b'\n | ...............^", e.Message);
+    }
 
     [Fact]
     public void HomogeneousLiteralsRejectMixedElements()
@@ -39,7 +56,7 @@ public sealed class CheckerTests
         // without the option the element type is dyn
         Assert.Equal("list(dyn)", Env().Compile("[1, 'a']").ResultType.ToString());
         // exact types: dyn differs from int; format() arguments are exempt
-        Assert.Equal("ERROR: <input>:1:5: expected type 'int' but found 'dyn'\n | [1, dyn(2)]\n | ....^", Error("[1, dyn(2)]", homogeneous: true));
+        Assert.Equal("ERROR: <input>:1:8: expected type 'int' but found 'dyn'\n | [1, dyn(2)]\n | .......^", Error("[1, dyn(2)]", homogeneous: true));
         Assert.Equal("ERROR: <input>:1:10: expected type 'string' but found 'int'\n | {'a': 1, 2: 3}\n | .........^", Error("{'a': 1, 2: 3}", homogeneous: true));
         Assert.Equal("string", Env(homogeneous: true).Compile("'%s %d'.format(['a', 1])").ResultType.ToString());
     }

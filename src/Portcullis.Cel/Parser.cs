@@ -295,7 +295,7 @@ public sealed class Parser
                         int n = e == 'u' ? 4 : 8;
                         int v = Hex(i, n, tokenStart);
                         i += n;
-                        if (v > 0x10FFFF || (v >= 0xD800 && v < 0xE000)) throw Error(tokenStart, "Syntax error: invalid unicode code point");
+                        if (v < 0 || v > 0x10FFFF || (v >= 0xD800 && v < 0xE000)) throw Error(tokenStart, "Syntax error: invalid unicode code point");
                         AddChar(v);
                         break;
                     }
@@ -311,8 +311,11 @@ public sealed class Parser
                 }
                 continue;
             }
-            if (char.IsHighSurrogate(c) && i + 1 < _src.Length)
+            if (char.IsSurrogate(c))
             {
+                // a lone surrogate is no character (the text is not valid UTF-8 for cel-go)
+                if (!(i + 1 < _src.Length && char.IsSurrogatePair(c, _src[i + 1])))
+                    throw Error(i, "Syntax error: token recognition error at: '" + _src[tokenStart..i] + "'");
                 AddChar(char.ConvertToUtf32(c, _src[i + 1]));
                 i += 2;
                 continue;
@@ -329,14 +332,14 @@ public sealed class Parser
     int Hex(int i, int n, int tokenStart)
     {
         if (i + n > _src.Length) throw Error(tokenStart, "Syntax error: invalid escape");
-        int v = 0;
+        long v = 0;
         for (int k = 0; k < n; k++)
         {
             char c = _src[i + k];
             if (!char.IsAsciiHexDigit(c)) throw Error(tokenStart, "Syntax error: invalid escape");
             v = v * 16 + Convert.ToInt32(c.ToString(), 16);
         }
-        return v;
+        return v > int.MaxValue ? -1 : (int)v;
     }
 
     // ---------- parser ----------

@@ -8,6 +8,7 @@ dotnet build Portcullis.slnx -c Release
 hang=(--blame-hang-timeout 10m --blame-hang-dump-type none)
 dotnet test tests/Portcullis.Server.Tests -c Release --no-build "${hang[@]}"
 dotnet test tests/Portcullis.Analysis.Tests -c Release --no-build "${hang[@]}"
+dotnet test tests/Portcullis.Cel.Tests -c Release --no-build "${hang[@]}"
 dotnet test tests/Portcullis.E2E.Tests -c Release --no-build "${hang[@]}"
 
 # The shipped binary: publish the Native AOT executable and run the end-to-end tests of the seed

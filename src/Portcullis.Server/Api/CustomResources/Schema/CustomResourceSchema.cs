@@ -20,6 +20,16 @@ public sealed class CustomResourceSchema
 
     public static CustomResourceSchema Build(JsonObject openAPIV3Schema) => new(JsonSchemaProps.Parse(openAPIV3Schema));
 
+    public static CustomResourceSchema FromProps(JsonSchemaProps root) => new(root);
+
+    /// <summary>pruning.Prune alone (resource root semantics), without the null and metadata steps of <see cref="Prune(JsonObject)"/>.</summary>
+    internal List<string> PruneOnly(JsonObject obj)
+    {
+        var pruned = new List<string>();
+        PruneNode(obj, Root, pruned, "", rootIsEmbedded: false);
+        return pruned;
+    }
+
     // ---- validation ----------------------------------------------------------------------------
 
     /// <summary>

@@ -239,4 +239,46 @@ public class SchemaValidationTests
         var s = Field("""{"type":"object","additionalProperties":{"type":"integer","minimum":0}}""");
         Assert.Equal(["field.b: Invalid value: -1: field.b in body should be greater than or equal to 0"], Errs(s, """{"field":{"a":1,"b":-1}}"""));
     }
+
+    private const string Ratchet = """
+        {"type":"object","properties":{
+          "spec":{"type":"object","properties":{
+            "a":{"type":"integer","maximum":5},
+            "b":{"type":"integer","maximum":5},
+            "ports":{"type":"array","x-kubernetes-list-type":"map","x-kubernetes-list-map-keys":["name"],
+              "items":{"type":"object","required":["name"],"properties":{"name":{"type":"string"},"port":{"type":"integer","maximum":100}}}},
+            "tags":{"type":"array","items":{"type":"string","maxLength":2}}}},
+          "status":{"type":"object","properties":{"ready":{"type":"integer","minimum":0}}}}}
+        """;
+
+    private static List<string> Update(string obj, string old) =>
+        Schema(Ratchet).ValidateUpdate(Obj(obj), Obj(old)).Select(e => e.ToString()).ToList();
+
+    [Fact]
+    public void UpdatesRatchetUnchangedInvalidValues()
+    {
+        // an invalid value the old object already had is let through; a new or changed one is not
+        Assert.Empty(Update("""{"spec":{"a":9,"b":1}}""", """{"spec":{"a":9,"b":2}}"""));
+        Assert.Equal(["spec.a: Invalid value: 8: spec.a in body should be less than or equal to 5"], Update("""{"spec":{"a":8}}""", """{"spec":{"a":9}}"""));
+        Assert.Equal(["spec.b: Invalid value: 9: spec.b in body should be less than or equal to 5"], Update("""{"spec":{"a":9,"b":9}}""", """{"spec":{"a":9}}"""));
+        // list-type=map items correlate by key, wherever they moved
+        Assert.Empty(Update("""{"spec":{"ports":[{"name":"x","port":1},{"name":"h","port":500}]}}""", """{"spec":{"ports":[{"name":"h","port":500}]}}"""));
+        Assert.Equal(["spec.ports[0].port: Invalid value: 501: spec.ports[0].port in body should be less than or equal to 100"],
+            Update("""{"spec":{"ports":[{"name":"h","port":501}]}}""", """{"spec":{"ports":[{"name":"h","port":500}]}}"""));
+        // atomic list items do not correlate: only an unchanged whole list ratchets
+        Assert.Equal(["spec.tags[1]: Too long: may not be more than 2 bytes"], Update("""{"spec":{"tags":["a","long"]}}""", """{"spec":{"tags":["long"]}}"""));
+        Assert.Empty(Update("""{"spec":{"tags":["long"]},"x":1}""", """{"spec":{"tags":["long"]}}"""));
+        // a create validates everything
+        Assert.Single(Schema(Ratchet).Validate(Obj("""{"spec":{"a":9}}""")));
+    }
+
+    [Fact]
+    public void StatusIsValidatedAgainstItsOwnSchema()
+    {
+        var s = Schema(Ratchet);
+        Assert.Equal(["status.ready: Invalid value: -1: ready in body should be greater than or equal to 0"],
+            s.ValidateStatus(Obj("""{"spec":{"a":9},"status":{"ready":-1}}""")).Select(e => e.ToString()));
+        Assert.Empty(s.ValidateStatus(Obj("""{"status":{"ready":-1}}"""), Obj("""{"status":{"ready":-1}}""")));
+        Assert.Empty(s.ValidateStatus(Obj("""{"spec":{}}""")));
+    }
 }

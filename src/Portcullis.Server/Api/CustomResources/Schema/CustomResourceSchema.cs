@@ -45,6 +45,31 @@ public sealed class CustomResourceSchema
     }
 
     /// <summary>
+    /// The CR strategy's ValidateUpdate checks of the schema: kube-openapi validation with ratcheting (errors on values
+    /// unchanged from <paramref name="old"/> are dropped), embedded resources, and list-type sets and maps only when the
+    /// old object had no such errors.
+    /// </summary>
+    public List<FieldError> ValidateUpdate(JsonObject obj, JsonObject old)
+    {
+        var errs = OpenApiValidator.ToFieldErrors(OpenApiValidator.ValidateRatcheting(Root, obj, "", new Correlation(old, Root)), null);
+        errs.AddRange(ValidateEmbeddedResources(obj));
+        if (ValidateListSetsAndMaps(old).Count == 0) errs.AddRange(ValidateListSetsAndMaps(obj));
+        return errs;
+    }
+
+    /// <summary>
+    /// ValidateStatusUpdate's schema check: the status alone against the schema of the "status" property, errors under
+    /// "status" (their messages name the field from inside the status, as upstream's status validator does). Ratcheted
+    /// against <paramref name="old"/>'s status when given.
+    /// </summary>
+    public List<FieldError> ValidateStatus(JsonObject obj, JsonObject? old = null)
+    {
+        if (!obj.TryGetPropertyValue("status", out var status) || Root.Property("status") is not { } statusSchema) return [];
+        var corr = old is not null && old.TryGetPropertyValue("status", out var oldStatus) ? new Correlation(oldStatus, statusSchema) : null;
+        return OpenApiValidator.ToFieldErrors(OpenApiValidator.ValidateRatcheting(statusSchema, status, "", corr), "status");
+    }
+
+    /// <summary>
     /// ValidateCustomResource alone: kube-openapi's errors as field errors rooted at <paramref name="root"/>
     /// (null for a whole object, whose errors without a name print at "&lt;nil&gt;" as upstream's do).
     /// </summary>

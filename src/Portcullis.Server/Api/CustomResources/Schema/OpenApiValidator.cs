@@ -60,7 +60,21 @@ internal static class OpenApiValidator
 {
     private const string In = "body";
 
-    public static OpenApiResult Validate(JsonSchemaProps s, JsonNode? data, string path)
+    /// <summary>
+    /// Validation with CRD validation ratcheting (RatchetingSchemaValidator, on by default in 1.33): a node whose
+    /// value is unchanged from its correlated old value has its errors dropped. Correlation follows the structural
+    /// schema: object fields present in both, list-type=map items by key; never atomic or set items, nor the root's
+    /// apiVersion and kind.
+    /// </summary>
+    public static OpenApiResult ValidateRatcheting(JsonSchemaProps s, JsonNode? data, string path, Correlation? corr)
+    {
+        var r = Validate(s, data, path, corr);
+        if (!r.IsValid && corr is not null && JsonValues.DeepEqual(data, corr.Old))
+            return new OpenApiResult { MatchCount = r.MatchCount };
+        return r;
+    }
+
+    public static OpenApiResult Validate(JsonSchemaProps s, JsonNode? data, string path, Correlation? corr = null)
     {
         var result = new OpenApiResult();
         var types = Types(s);
@@ -74,13 +88,13 @@ internal static class OpenApiValidator
         var kind = JsonValues.KindOf(data);
         void Run(OpenApiResult? r) { result.Merge(r); result.MatchCount++; }
         if (types.Count > 0 || format.Length > 0) Run(TypeValidate(s, types, format, data, path));
-        Run(SchemaPropsValidate(s, data, path));
+        Run(SchemaPropsValidate(s, data, path, corr));
         if (kind == K.String) Run(StringValidate(s, JsonValues.Str(data), path));
         if (kind == K.String && format.Length > 0) Run(FormatValidate(format, JsonValues.Str(data), path));
         if (kind is K.Int or K.Float) Run(NumberValidate(s, (JsonValue)data, kind, path));
-        if (kind == K.Array) Run(SliceValidate(s, (JsonArray)data, path));
+        if (kind == K.Array) Run(SliceValidate(s, (JsonArray)data, path, corr));
         Run(EnumValidate(s, data, path));
-        if (kind == K.Object) Run(ObjectValidate(s, (JsonObject)data, path));
+        if (kind == K.Object) Run(ObjectValidate(s, (JsonObject)data, path, corr));
         result.MatchCount++;
         return result;
     }
@@ -135,7 +149,7 @@ internal static class OpenApiValidator
     }
 
     // ---- allOf / anyOf / oneOf / not -----------------------------------------------------------
-    private static OpenApiResult SchemaPropsValidate(JsonSchemaProps s, JsonNode data, string path)
+    private static OpenApiResult SchemaPropsValidate(JsonSchemaProps s, JsonNode data, string path, Correlation? corr)
     {
         var main = new OpenApiResult();
         if (s.AnyOf is { Count: > 0 })
@@ -144,7 +158,7 @@ internal static class OpenApiValidator
             var succeeded = false;
             foreach (var sub in s.AnyOf)
             {
-                var r = Validate(sub, data, path);
+                var r = Validate(sub, data, path, corr);
                 if (r.IsValid) { best = null; succeeded = true; firstSuccess ??= r; break; }
                 if (best is null || r.MatchCount > best.MatchCount) best = r;
             }
@@ -158,7 +172,7 @@ internal static class OpenApiValidator
             var validated = 0;
             foreach (var sub in s.OneOf)
             {
-                var r = Validate(sub, data, path);
+                var r = Validate(sub, data, path, corr);
                 if (r.IsValid) { validated++; best = null; firstSuccess ??= r; continue; }
                 if (validated == 0 && (best is null || r.MatchCount > best.MatchCount)) best = r;
             }
@@ -175,14 +189,14 @@ internal static class OpenApiValidator
             var validated = 0;
             foreach (var sub in s.AllOf)
             {
-                var r = Validate(sub, data, path);
+                var r = Validate(sub, data, path, corr);
                 if (r.IsValid) validated++;
                 main.Merge(r);
             }
             if (validated != s.AllOf.Count)
                 main.Add(new(OpenApiCode.Composite, path, $"{GoText.Quote(path)} must validate all the schemas (allOf){(validated == 0 ? ". None validated" : "")}", GoValue.None));
         }
-        if (s.Not is not null && Validate(s.Not, data, path).IsValid)
+        if (s.Not is not null && Validate(s.Not, data, path, corr).IsValid)
             main.Add(new(OpenApiCode.Composite, path, $"{GoText.Quote(path)} must not validate the schema (not)", GoValue.None));
         main.MatchCount++;
         return main;
@@ -263,12 +277,12 @@ internal static class OpenApiValidator
     }
 
     // ---- arrays --------------------------------------------------------------------------------
-    private static OpenApiResult SliceValidate(JsonSchemaProps s, JsonArray a, string path)
+    private static OpenApiResult SliceValidate(JsonSchemaProps s, JsonArray a, string path, Correlation? corr)
     {
         var result = new OpenApiResult();
         if (s.Items is not null)
             for (var i = 0; i < a.Count; i++)
-                result.Merge(Validate(s.Items, a[i], $"{path}[{i}]"));
+                result.Merge(ValidateRatcheting(s.Items, a[i], $"{path}[{i}]", corr?.Index(a, i)));
         if (s.MinItems is { } min && a.Count < min)
             result.Add(new(OpenApiCode.MinItems, path, $"{path} in {In} should have at least {min} items", GoValue.Int(a.Count), min));
         if (s.MaxItems is { } max && a.Count > max)
@@ -330,7 +344,7 @@ internal static class OpenApiValidator
     }
 
     // ---- objects -------------------------------------------------------------------------------
-    private static OpenApiResult ObjectValidate(JsonSchemaProps s, JsonObject o, string path)
+    private static OpenApiResult ObjectValidate(JsonSchemaProps s, JsonObject o, string path, Correlation? corr)
     {
         var res = new OpenApiResult();
         long n = o.Count;
@@ -348,12 +362,12 @@ internal static class OpenApiValidator
         {
             foreach (var (k, v) in o)
                 if (s.Property(k) is null)
-                    res.Merge(Validate(ap, v, path + "." + k));
+                    res.Merge(ValidateRatcheting(ap, v, path + "." + k, corr?.Key(o, k, path)));
         }
         if (s.Properties is not null)
             foreach (var (name, prop) in s.Properties)
                 if (o.TryGetPropertyValue(name, out var v))
-                    res.Merge(Validate(prop, v, path.Length == 0 ? name : path + "." + name));
+                    res.Merge(ValidateRatcheting(prop, v, path.Length == 0 ? name : path + "." + name, corr?.Key(o, name, path)));
         if (s.Required is not null)
             foreach (var k in s.Required)
                 if (!o.ContainsKey(k))
@@ -409,6 +423,43 @@ internal static class OpenApiValidator
             }
         }
         return errs;
+    }
+}
+
+/// <summary>
+/// common.CorrelatedObject: a new value's old counterpart, found along the structural schema.
+/// </summary>
+internal sealed class Correlation(JsonNode? old, JsonSchemaProps? structural)
+{
+    public JsonNode? Old { get; } = old;
+    public JsonSchemaProps? Structural { get; } = structural;
+
+    public Correlation? Key(JsonObject value, string field, string path)
+    {
+        if (Structural is null || (path.Length == 0 && field is "kind" or "apiVersion")) return null;
+        if (Old is not JsonObject old || !old.TryGetPropertyValue(field, out var oldField) || !value.ContainsKey(field)) return null;
+        var schema = Structural.Property(field) ?? Structural.AdditionalPropertiesSchema;
+        return schema is null ? null : new Correlation(oldField, schema);
+    }
+
+    public Correlation? Index(JsonArray value, int i)
+    {
+        if (Structural is null || Old is not JsonArray old || i >= value.Count || Structural.XListType != "map" || Structural.Items is null) return null;
+        if (value[i] is not JsonObject item) return null;
+        var keys = Structural.XListMapKeys ?? [];
+        foreach (var candidate in old)
+        {
+            if (candidate is not JsonObject c) continue;
+            var same = true;
+            foreach (var k in keys)
+            {
+                item.TryGetPropertyValue(k, out var a);
+                c.TryGetPropertyValue(k, out var b);
+                if (!JsonValues.DeepEqual(a, b)) { same = false; break; }
+            }
+            if (same) return new Correlation(c, Structural.Items);
+        }
+        return null;
     }
 }
 

@@ -122,6 +122,16 @@ public class CrdSchemaValidationTests
     }
 
     [Fact]
+    public void PatternsMustBeRe2()
+    {
+        Assert.Equal([$"{P}.properties[a].pattern: Invalid value: \"^(?=a)\": must be a valid regular expression, but isn't: error parsing regexp: invalid or unsupported Perl syntax: `(?=`"],
+            Check("""{"type":"object","properties":{"a":{"type":"string","pattern":"^(?=a)"}}}"""));
+        Assert.Equal([$"{P}.properties[a].pattern: Invalid value: \"(a)\\\\1\": must be a valid regular expression, but isn't: error parsing regexp: invalid escape sequence: `\\1`"],
+            Check("""{"type":"object","properties":{"a":{"type":"string","pattern":"(a)\\1"}}}"""));
+        Assert.Empty(Check("""{"type":"object","properties":{"a":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"}}}"""));
+    }
+
+    [Fact]
     public void UnsupportedKeywords()
     {
         Assert.Equal([$"{P}.properties[a].uniqueItems: Forbidden: uniqueItems cannot be set to true since the runtime complexity becomes quadratic"],

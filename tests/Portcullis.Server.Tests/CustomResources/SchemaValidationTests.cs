@@ -145,6 +145,11 @@ public class SchemaValidationTests
         var s = Field("""{"type":"string","pattern":"^[a-z]+$"}""");
         Assert.Empty(Errs(s, """{"field":"abc"}"""));
         Assert.Equal(["field: Invalid value: \"ABC\": field in body should match '^[a-z]+$'"], Errs(s, """{"field":"ABC"}"""));
+        // RE2: $ is the end of the text (no newline before it), \d is ASCII only
+        Assert.Single(Errs(s, """{"field":"abc\n"}"""));
+        var digits = Field("""{"type":"string","pattern":"^\\d+$"}""");
+        Assert.Empty(Errs(digits, """{"field":"123"}"""));
+        Assert.Single(Errs(digits, """{"field":"١٢٣"}"""));
     }
 
     [Fact]

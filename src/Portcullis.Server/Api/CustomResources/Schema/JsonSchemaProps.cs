@@ -68,11 +68,24 @@ public sealed class JsonSchemaProps
 
     public bool PreserveUnknownFields => XPreserveUnknownFields == true;
 
+    private Dictionary<string, JsonSchemaProps>? _byName;
+
     public JsonSchemaProps? Property(string name)
     {
         if (Properties is null) return null;
-        foreach (var (k, v) in Properties) if (k == name) return v;
-        return null;
+        if (Properties.Count <= 4)
+        {
+            foreach (var (k, v) in Properties) if (k == name) return v;
+            return null;
+        }
+        var map = _byName;
+        if (map is null || map.Count != Properties.Count)
+        {
+            map = new Dictionary<string, JsonSchemaProps>(StringComparer.Ordinal);
+            foreach (var (k, v) in Properties) map.TryAdd(k, v);
+            _byName = map;
+        }
+        return map.GetValueOrDefault(name);
     }
 
     public static JsonSchemaProps Parse(JsonObject node)

@@ -470,7 +470,66 @@ internal static class Patterns
 
     public static (Regex? Regex, string? Error) Compile(string pattern) => Cache.GetOrAdd(pattern, p =>
     {
-        try { return (new Regex(p, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)), null); }
-        catch (ArgumentException e) { return (null, e.Message); }
+        if (Re2Refusal(p) is { } refusal) return (null, refusal);
+        try { return (new Regex(Translate(p), RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)), null); }
+        catch (ArgumentException e) { return (null, "error parsing regexp: " + e.Message); }
     });
+
+    // Perl syntax RE2 does not have: Go's regexp.Compile refuses it with these texts.
+    private static string? Re2Refusal(string p)
+    {
+        foreach (var perl in new[] { "(?=", "(?!", "(?<=", "(?<!", "(?>" })
+            if (p.Contains(perl, StringComparison.Ordinal))
+                return $"error parsing regexp: invalid or unsupported Perl syntax: `{perl}`";
+        for (var i = 0; i + 1 < p.Length; i++)
+        {
+            if (p[i] != '\\') continue;
+            // \1-\7 followed by an octal digit is an octal escape; alone (a backreference), or \8 and \9, it is refused
+            var octalFollows = p[i + 1] is >= '1' and <= '7' && i + 2 < p.Length && p[i + 2] is >= '0' and <= '7';
+            if (char.IsAsciiDigit(p[i + 1]) && p[i + 1] != '0' && !octalFollows) return $"error parsing regexp: invalid escape sequence: `\\{p[i + 1]}`";
+            i++;
+        }
+        return null;
+    }
+
+    // RE2's ASCII classes (\d, \w, \s) and its end of text for $ (no multi-line flag), in .NET's syntax.
+    private static string Translate(string p)
+    {
+        var multiline = p.Contains("(?m", StringComparison.Ordinal) || p.Contains("(?sm", StringComparison.Ordinal) || p.Contains("(?im", StringComparison.Ordinal);
+        var sb = new System.Text.StringBuilder(p.Length + 16);
+        var inClass = false;
+        for (var i = 0; i < p.Length; i++)
+        {
+            var c = p[i];
+            if (c == '\\' && i + 1 < p.Length)
+            {
+                var n = p[i + 1];
+                i++;
+                switch (n)
+                {
+                    case 'd': sb.Append(inClass ? "0-9" : "[0-9]"); break;
+                    case 'w': sb.Append(inClass ? "0-9A-Za-z_" : "[0-9A-Za-z_]"); break;
+                    case 's': sb.Append(inClass ? "\\t\\n\\f\\r " : "[\\t\\n\\f\\r ]"); break;
+                    case 'D' when !inClass: sb.Append("[^0-9]"); break;
+                    case 'W' when !inClass: sb.Append("[^0-9A-Za-z_]"); break;
+                    case 'S' when !inClass: sb.Append("[^\\t\\n\\f\\r ]"); break;
+                    default: sb.Append(c).Append(n); break;
+                }
+                continue;
+            }
+            if (inClass) { if (c == ']') inClass = false; sb.Append(c); continue; }
+            if (c == '[')
+            {
+                inClass = true;
+                sb.Append(c);
+                // a ']' right after '[' or '[^' is a literal
+                if (i + 1 < p.Length && p[i + 1] == '^') { sb.Append('^'); i++; }
+                if (i + 1 < p.Length && p[i + 1] == ']') { sb.Append("\\]"); i++; }
+                continue;
+            }
+            if (c == '$' && !multiline) { sb.Append("\\z"); continue; }
+            sb.Append(c);
+        }
+        return sb.ToString();
+    }
 }

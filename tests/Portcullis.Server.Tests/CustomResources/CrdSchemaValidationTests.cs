@@ -160,6 +160,9 @@ public class CrdSchemaValidationTests
         Assert.EndsWith(": only [Description Type Format Title Maximum ExclusiveMaximum Minimum ExclusiveMinimum MaxLength MinLength Pattern MaxItems MinItems UniqueItems MultipleOf Required Items Properties ExternalDocs Example XPreserveUnknownFields XValidations] fields are allowed at the root of the schema if the status subresource is enabled", errs[0]);
         Assert.StartsWith($"{P}: Invalid value: ", errs[0]);
         Assert.Empty(Check("""{"type":"object","anyOf":[{"required":["spec"]}],"properties":{"spec":{"type":"object"}}}"""));
+        // an empty list is a non-nil Go slice, so it counts as set
+        Assert.Single(Check("""{"type":"object","allOf":[]}""", status: true));
+        Assert.Empty(Check("""{"type":"object","required":[],"properties":{}}""", status: true));
     }
 
     [Fact]

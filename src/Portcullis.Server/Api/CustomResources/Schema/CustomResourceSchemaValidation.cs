@@ -90,8 +90,7 @@ public static class CustomResourceSchemaValidation
         null => true,
         JsonValue j when j.GetValueKind() == JsonValueKind.False => key != "x-kubernetes-preserve-unknown-fields",
         JsonValue j when j.GetValueKind() == JsonValueKind.String => j.GetValue<string>().Length == 0 && key is not "$ref",
-        JsonArray a => a.Count == 0,
-        JsonObject o => o.Count == 0 && key is "properties" or "patternProperties" or "definitions" or "dependencies",
+        // a decoded [] or {} is a non-nil slice or map: not Go's zero value
         _ => false,
     };
 

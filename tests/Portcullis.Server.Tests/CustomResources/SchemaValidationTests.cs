@@ -239,6 +239,20 @@ public class SchemaValidationTests
     }
 
     [Fact]
+    public void NullIsNotInANullableEnum() =>
+        Assert.Equal(["field: Unsupported value: \"null\": supported values: \"a\", \"b\""],
+            Errs(Field("""{"type":"string","nullable":true,"enum":["a","b"]}"""), """{"field":null}"""));
+
+    [Fact]
+    public void AdditionalPropertiesFalseForbidsEveryKey() =>
+        Assert.Equal(["field: Invalid value: \"foo\": field.foo in body is a forbidden property"],
+            Errs(Field("""{"type":"object","additionalProperties":false}"""), """{"field":{"foo":1}}"""));
+
+    [Fact]
+    public void PreservedUnknownFieldsAreNotValidated() =>
+        Assert.Empty(Errs(Field("""{"type":"object","x-kubernetes-preserve-unknown-fields":true,"properties":{"a":{"type":"string"}}}"""), """{"field":{"a":"x","b":{"c":1}}}"""));
+
+    [Fact]
     public void AdditionalPropertiesSchemaValidatesEachValue()
     {
         var s = Field("""{"type":"object","additionalProperties":{"type":"integer","minimum":0}}""");

@@ -174,4 +174,23 @@ public class CrdSchemaValidationTests
             $"{P}.x-kubernetes-validations[2].reason: Unsupported value: \"Nope\": supported values: \"FieldValueDuplicate\", \"FieldValueForbidden\", \"FieldValueInvalid\", \"FieldValueRequired\"",
         ], Check("""{"type":"object","x-kubernetes-validations":[{"rule":" "},{"rule":"self.x","message":"a\nb"},{"rule":"true","reason":"Nope"}]}"""));
     }
+
+    [Fact]
+    public void RuleFieldPathsMustResolve()
+    {
+        const string schema = """
+            {"type":"object","properties":{"spec":{"type":"object","properties":{"a.b":{"type":"string"},"labels":{"type":"object","additionalProperties":{"type":"string"}}},
+              "x-kubernetes-validations":[{"rule":"true","fieldPath":".labels['k']"},{"rule":"true","fieldPath":"['a.b']"},{"rule":"true","fieldPath":".missing"},{"rule":"true","fieldPath":"spec"}]}}}
+            """;
+        Assert.Equal([
+            $"{P}.properties[spec].x-kubernetes-validations[2].fieldPath: Invalid value: \".missing\": fieldPath must be a valid path",
+            $"{P}.properties[spec].x-kubernetes-validations[3].fieldPath: Invalid value: \"spec\": fieldPath must be a valid path",
+        ], Check(schema));
+        var spec = JsonSchemaProps.Parse(JsonNode.Parse("""{"type":"object","properties":{"a.b":{"type":"string"},"labels":{"type":"object","additionalProperties":{"type":"string"}}}}""")!.AsObject());
+        Assert.Equal("labels[k]", FieldPaths.Resolve(".labels['k']", spec).Path);
+        Assert.Equal("a.b", FieldPaths.Resolve("['a.b']", spec).Path);
+        Assert.Equal("does not refer to a valid field", FieldPaths.Resolve(".nope", spec).Error);
+        Assert.Equal("expected [ or . but got: spec", FieldPaths.Resolve("spec", spec).Error);
+        Assert.Equal("array notation is not allowed", FieldPaths.Resolve("['a.b']", spec, allowArrayNotation: false).Error);
+    }
 }

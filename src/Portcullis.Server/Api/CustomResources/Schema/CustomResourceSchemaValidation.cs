@@ -430,6 +430,8 @@ public static class CustomResourceSchemaValidation
                 var fp = rule.FieldPath ?? "";
                 if (fp.Length > 0 && fp.Trim().Length == 0) errs.Add(FieldError.Invalid(Child(rp, "fieldPath"), fp, "fieldPath must be non-empty if specified"));
                 if (HasNewlines(fp)) errs.Add(FieldError.Invalid(Child(rp, "fieldPath"), fp, "fieldPath must not contain line breaks"));
+                if (fp.Length > 0 && UnsupportedField(s) is null && FieldPaths.Resolve(fp, s).Error is not null)
+                    errs.Add(FieldError.Invalid(Child(rp, "fieldPath"), fp, "fieldPath must be a valid path"));
             }
         return errs;
     }

@@ -146,6 +146,18 @@ public class CrdSchemaValidationTests
             Check("""{"type":"object","properties":{"spec":{"type":"object","properties":{"replicas":{"type":"integer","default":"x"}}}}}"""));
         Assert.Equal([$"{P}.properties[spec].default: Invalid value: map[string]interface {{}}{{\"a\":1, \"b\":2}}: must not have unknown fields"],
             Check("""{"type":"object","properties":{"spec":{"type":"object","default":{"a":1,"b":2},"properties":{"a":{"type":"integer"}}}}}"""));
+        // a default that would be pruned is reported, and is still validated
+        Assert.Equal([
+            $"{P}.properties[spec].default: Invalid value: map[string]interface {{}}{{\"a\":\"x\", \"b\":2}}: must not have unknown fields",
+            $"{P}.properties[spec].default.a: Invalid value: \"string\": a in body must be of type integer: \"string\"",
+        ], Check("""{"type":"object","properties":{"spec":{"type":"object","default":{"a":"x","b":2},"properties":{"a":{"type":"integer"}}}}}"""));
+        // defaults of embedded resources must be resources
+        Assert.Equal([
+            $"{P}.properties[t].default.apiVersion: Required value: must not be empty",
+            $"{P}.properties[t].default.kind: Required value: must not be empty",
+        ], Check("""{"type":"object","properties":{"t":{"type":"object","x-kubernetes-embedded-resource":true,"x-kubernetes-preserve-unknown-fields":true,"default":{}}}}"""));
+        Assert.Equal([$"{P}.properties[t].default.kind: Invalid value: 1: must be a string"],
+            Check("""{"type":"object","properties":{"t":{"type":"object","x-kubernetes-embedded-resource":true,"x-kubernetes-preserve-unknown-fields":true,"default":{"apiVersion":"v1","kind":1}}}}"""));
         Assert.Equal([$"{P}.properties[metadata].default: Forbidden: must not be set in top-level metadata"],
             Check("""{"type":"object","properties":{"metadata":{"type":"object","default":{}}}}"""));
     }

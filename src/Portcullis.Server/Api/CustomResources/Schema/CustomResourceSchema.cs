@@ -86,6 +86,14 @@ public sealed class CustomResourceSchema
         return errs;
     }
 
+    /// <summary>schemaobjectmeta.Validate(path, value, s, isResourceRoot: s.XEmbeddedResource), for a value such as a default.</summary>
+    internal static List<FieldError> ValidateEmbeddedResources(JsonNode? value, JsonSchemaProps s, string path)
+    {
+        var errs = new List<FieldError>();
+        EmbeddedValidate(errs, path, value, s);
+        return errs;
+    }
+
     private static string Child(string path, string name) => path.Length == 0 ? name : path + "." + name;
     private static string Key(string path, string key) => path + "[" + key + "]";
     private static string Index(string path, int i) => path + "[" + i + "]";

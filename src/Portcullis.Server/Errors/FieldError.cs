@@ -1,6 +1,6 @@
 namespace Portcullis.Server.Errors;
 
-public enum FieldErrorType { Required, Invalid, Duplicate, NotSupported, Forbidden, TooLong, TooMany, NotFound }
+public enum FieldErrorType { Required, Invalid, Duplicate, NotSupported, Forbidden, TooLong, TooMany, NotFound, TypeInvalid }
 
 /// <summary>
 /// A validation error on one field (k8s.io/apimachinery/pkg/util/validation/field.Error),
@@ -25,6 +25,7 @@ public sealed record FieldError(FieldErrorType Type, string Field, string? BadVa
         FieldErrorType.Forbidden => "FieldValueForbidden",
         FieldErrorType.TooLong => "FieldValueTooLong",
         FieldErrorType.TooMany => "FieldValueTooMany",
+        FieldErrorType.TypeInvalid => "FieldValueTypeInvalid",
         _ => "FieldValueNotFound",
     };
 
@@ -37,6 +38,7 @@ public sealed record FieldError(FieldErrorType Type, string Field, string? BadVa
         FieldErrorType.Forbidden => "Forbidden",
         FieldErrorType.TooLong => "Too long",
         FieldErrorType.TooMany => "Too many",
+        FieldErrorType.TypeInvalid => "Invalid value",
         _ => "Not found",
     };
 
@@ -47,7 +49,7 @@ public sealed record FieldError(FieldErrorType Type, string Field, string? BadVa
     private string Body()
     {
         var s = TypeText;
-        if (Type is FieldErrorType.Invalid or FieldErrorType.Duplicate or FieldErrorType.NotSupported or FieldErrorType.NotFound)
+        if (Type is FieldErrorType.Invalid or FieldErrorType.Duplicate or FieldErrorType.NotSupported or FieldErrorType.NotFound or FieldErrorType.TypeInvalid)
         {
             var v = BadValue is null ? "null" : ValueIsString ? Serialization.GoText.Quote(BadValue) : BadValue;
             s += ": " + v;

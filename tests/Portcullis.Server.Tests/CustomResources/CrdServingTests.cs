@@ -190,12 +190,13 @@ public sealed class CrdServingTests
     }
 
     [Fact]
-    public void CustomShape_TypesMetadata_AndKeepsTheRest()
+    public void CustomShape_TypesMetadata_AndPrunesTheRestByTheSchema()
     {
-        var def = CustomResourceKinds.Build(CrdSpec.Read(Widgets()), terminating: false)[0];
+        var def = CustomResourceKinds.Build(CrdSpec.Read(Widgets(versions: """[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{"type":"object","properties":{"spec":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}}}]""")), terminating: false)[0];
         var problems = new DecodeProblems();
-        var shaped = def.Shape(Crd("""{"spec":{"x":[1,{"b":2}]},"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w","bogus":1}}"""), problems);
-        Assert.Equal(["metadata.bogus"], problems.UnknownFields);
+        var shaped = def.Shape(Crd("""{"spec":{"x":[1,{"b":2}]},"extra":true,"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w","bogus":1}}"""), problems);
+        Assert.Equal(["metadata.bogus", "extra"], problems.UnknownFields);
+        Assert.Null(shaped["extra"]);
         Assert.Equal("w", (string?)shaped["metadata"]!["name"]);
         Assert.Equal("""{"x":[1,{"b":2}]}""", shaped["spec"]!.ToJsonString());
     }

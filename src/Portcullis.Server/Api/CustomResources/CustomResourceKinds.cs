@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Portcullis.Server.Api.CustomResources.Schema;
 using Portcullis.Server.Api.Printing;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Api.Schema;
@@ -9,19 +10,6 @@ using Portcullis.Server.Serialization;
 
 namespace Portcullis.Server.Api.CustomResources;
 
-/// <summary>What a custom kind's objects need from its version's OpenAPI schema (the structural-schema library).</summary>
-public interface ICustomObjectSchema
-{
-    /// <summary>Whether the schema sets any default (then objects are defaulted on every read too).</summary>
-    bool HasDefaults { get; }
-    /// <summary>Structural defaulting, in place.</summary>
-    void Default(JsonObject obj);
-    /// <summary>Removes the fields the schema does not know; returns their paths (for fieldValidation).</summary>
-    List<string> Prune(JsonObject obj);
-    /// <summary>Value validation against the schema (types, formats, limits, list types, embedded resources), CEL excluded.</summary>
-    List<FieldError> Validate(JsonObject obj, JsonObject? old);
-}
-
 /// <summary>
 /// The served kinds of a CustomResourceDefinition: one <see cref="ResourceDefinition"/> per served
 /// version, each with <see cref="CustomResourceKind"/> as its strategy, all stored under one key
@@ -29,9 +17,6 @@ public interface ICustomObjectSchema
 /// </summary>
 public static class CustomResourceKinds
 {
-    /// <summary>Builds the schema object of one version's openAPIV3Schema; null leaves objects unchecked and unpruned.</summary>
-    public static Func<JsonObject, ICustomObjectSchema?>? SchemaFactory { get; set; }
-
     private const string NameDescription = "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names";
     private const string CreationTimestampDescription = "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata";
 
@@ -43,7 +28,7 @@ public static class CustomResourceKinds
         // Served in upstream's version priority (v1 before v1beta1): the first is the group's preferred version.
         foreach (var v in crd.Versions.Where(v => v.Served).OrderBy(v => v.Name, KubeVersionOrder.Instance))
         {
-            var schema = v.Schema is { } s && SchemaFactory is { } f ? f(s) : null;
+            var schema = v.Schema is { } s ? CustomResourceSchema.Build(s) : null;
             var strategy = new CustomResourceKind(crd, v, schema);
             var subresources = new List<string>();
             if (v.Status) subresources.Add("status");
@@ -51,7 +36,7 @@ public static class CustomResourceKinds
             var apiVersion = crd.Group + "/" + v.Name;
             var storageApiVersion = crd.Group + "/" + storage.Name;
             Func<JsonObject, JsonObject>? fromStorage = null;
-            if (v.Name != storage.Name || schema?.HasDefaults == true)
+            if (v.Name != storage.Name || (v.Schema is { } withDefaults && HasDefaults(withDefaults)))
             {
                 fromStorage = o =>
                 {
@@ -88,6 +73,19 @@ public static class CustomResourceKinds
             });
         }
         return result;
+    }
+
+    /// <summary>Whether a schema sets a default anywhere (then objects are defaulted on every read too, as upstream's decoding does).</summary>
+    public static bool HasDefaults(JsonNode? schema)
+    {
+        if (schema is not JsonObject s) return false;
+        if (s.ContainsKey("default")) return true;
+        if (s["properties"] is JsonObject props && props.Any(p => HasDefaults(p.Value))) return true;
+        foreach (var key in (string[])["items", "additionalProperties", "not"])
+            if (HasDefaults(s[key])) return true;
+        foreach (var key in (string[])["allOf", "anyOf", "oneOf"])
+            if (s[key] is JsonArray a && a.Any(HasDefaults)) return true;
+        return false;
     }
 
     /// <summary>A copy of the object with every object's keys in ordinal order, as Go's encoding/json writes a map; the input is left as it is.</summary>
@@ -191,13 +189,13 @@ public sealed class CustomResourceKind : KindStrategy
 {
     private readonly CrdSpec _crd;
     private readonly CrdVersion _version;
-    private readonly ICustomObjectSchema? _schema;
+    private readonly CustomResourceSchema? _schema;
     private readonly Dictionary<string, Func<JsonObject, string?>> _fieldLabels = new(StringComparer.Ordinal);
 
     /// <summary>apiVersion, kind and metadata: the typed part of every custom object (metadata is an ObjectMeta).</summary>
     private static readonly StructSchema Head = MakeHead();
 
-    public CustomResourceKind(CrdSpec crd, CrdVersion version, ICustomObjectSchema? schema)
+    public CustomResourceKind(CrdSpec crd, CrdVersion version, CustomResourceSchema? schema)
     {
         _crd = crd;
         _version = version;
@@ -268,7 +266,7 @@ public sealed class CustomResourceKind : KindStrategy
     {
         var errs = TypeMeta(obj);
         if (errs.Count > 0) return errs;
-        if (_schema is not null) errs.AddRange(_schema.Validate(obj, old));
+        if (_schema is not null) errs.AddRange(old is null ? _schema.Validate(obj) : _schema.ValidateUpdate(obj, old));
         ScaleChecks(errs, obj, spec: true);
         return errs;
     }
@@ -278,7 +276,7 @@ public sealed class CustomResourceKind : KindStrategy
         if (subresource != "status") return Validate(obj, old);
         var errs = TypeMeta(obj);
         if (errs.Count > 0) return errs;
-        if (_schema is not null) errs.AddRange(_schema.Validate(obj, old).Where(e => e.Field == "status" || e.Field.StartsWith("status.", StringComparison.Ordinal) || e.Field.StartsWith("status[", StringComparison.Ordinal)));
+        if (_schema is not null) errs.AddRange(_schema.ValidateStatus(obj, old));
         ScaleChecks(errs, obj, spec: false);
         return errs;
     }

@@ -101,11 +101,9 @@ internal static class CustomResourceDefinitionValidation
     private static readonly string[] ColumnFormats = ["byte", "date", "date-time", "double", "float", "int32", "int64", "password"];
     private const string ApprovalAnnotation = "api-approved.kubernetes.io";
 
-    /// <summary>
-    /// Checks of one version's openAPIV3Schema (structural rules, formats, defaults) with upstream's
-    /// paths; set by the schema library when it is present (arguments: schema, path, status enabled).
-    /// </summary>
-    internal static Func<JsonObject, string, bool, List<FieldError>>? SchemaChecks { get; set; }
+    /// <summary>Checks of one version's openAPIV3Schema (structural rules, formats, defaults) with upstream's paths.</summary>
+    private static List<FieldError> SchemaChecks(JsonObject schema, string path, bool statusEnabled) =>
+        Api.CustomResources.Schema.CustomResourceSchemaValidation.Validate(schema, path, statusEnabled);
 
     public static List<FieldError> Validate(JsonObject crd, JsonObject? old)
     {
@@ -148,8 +146,8 @@ internal static class CustomResourceDefinitionValidation
             if (MetadataValidation.IsDns1035Label(vname) is { Count: > 0 } ve) errs.Add(Err.Invalid(path + ".name", vname, string.Join(",", ve)));
             if (J.True(v, "deprecated") && J.SN(v, "deprecationWarning") is { } warning)
                 foreach (var w in DeprecationWarningProblems(warning)) errs.Add(Err.Invalid(path + ".deprecationWarning", warning, w));
-            if (!sameSchema && v["schema"]?["openAPIV3Schema"] is JsonObject schema && SchemaChecks is { } checks)
-                errs.AddRange(checks(schema, path + ".schema.openAPIV3Schema", v["subresources"]?["status"] is JsonObject));
+            if (!sameSchema && v["schema"]?["openAPIV3Schema"] is JsonObject schema)
+                errs.AddRange(SchemaChecks(schema, path + ".schema.openAPIV3Schema", v["subresources"]?["status"] is JsonObject));
             if (!sameSubresources) Subresources(errs, v["subresources"] as JsonObject, path + ".subresources");
             if (!sameColumns) Columns(errs, v, path + ".additionalPrinterColumns");
             if (!sameSelectable && J.Count(v, "selectableFields") > 0 && v["schema"]?["openAPIV3Schema"] is null)
@@ -164,8 +162,8 @@ internal static class CustomResourceDefinitionValidation
         if (J.S(names, "listKind").Length == 0) errs.Add(Err.Required("spec.names.listKind"));
         Names(errs, names, "spec.names");
 
-        if (topSchema?["openAPIV3Schema"] is JsonObject top && SchemaChecks is { } topChecks)
-            errs.AddRange(topChecks(top, "spec.validation.openAPIV3Schema", versions.Any(v => v.O["subresources"]?["status"] is JsonObject)));
+        if (topSchema?["openAPIV3Schema"] is JsonObject top)
+            errs.AddRange(SchemaChecks(top, "spec.validation.openAPIV3Schema", versions.Any(v => v.O["subresources"]?["status"] is JsonObject)));
         if (sameSubresources && versions.Count > 0) Subresources(errs, versions[0].O["subresources"] as JsonObject, "spec.subresources");
         if (sameColumns && versions.Count > 0) Columns(errs, versions[0].O, "spec.additionalPrinterColumns");
         if (sameSelectable && versions.Count > 0 && J.Count(versions[0].O, "selectableFields") > 0 && topSchema is null)

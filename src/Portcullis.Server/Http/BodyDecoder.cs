@@ -180,11 +180,12 @@ public static class BodyDecoder
         var shaped = shape is not null ? shape(obj, problems) : ObjectShaper.Shape(obj, schema, problems);
         if (problems.TypeErrors.Count > 0)
             throw ApiErrors.BadRequest($"{expectedKind} in version \"{version}\" cannot be handled as a {expectedKind}: {problems.TypeErrors[0]}");
-        ReportFieldProblems(problems, fieldValidation, warnings);
+        // create.go/update.go: a strict decoding error goes through transformDecodeError, which names the kind.
+        ReportFieldProblems(problems, fieldValidation, warnings, $"{expectedKind} in version \"{version}\" cannot be handled as a {expectedKind}: ");
         return shaped;
     }
 
-    public static void ReportFieldProblems(DecodeProblems problems, string fieldValidation, List<string> warnings)
+    public static void ReportFieldProblems(DecodeProblems problems, string fieldValidation, List<string> warnings, string strictPrefix = "")
     {
         var msgs = problems.UnknownFields.Select(f => $"unknown field \"{f}\"")
             .Concat(problems.DuplicateFields.Select(f => $"duplicate field \"{f}\"")).ToList();
@@ -192,7 +193,7 @@ public static class BodyDecoder
         switch (fieldValidation)
         {
             case "Strict":
-                throw ApiErrors.BadRequest("strict decoding error: " + string.Join(", ", msgs));
+                throw ApiErrors.BadRequest(strictPrefix + "strict decoding error: " + string.Join(", ", msgs));
             case "Ignore":
                 return;
             default:

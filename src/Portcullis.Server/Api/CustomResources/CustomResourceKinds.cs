@@ -190,6 +190,7 @@ public sealed class CustomResourceKind : KindStrategy
     private readonly CrdSpec _crd;
     private readonly CrdVersion _version;
     private readonly CustomResourceSchema? _schema;
+    private readonly CelRules? _rules;
     private readonly Dictionary<string, Func<JsonObject, string?>> _fieldLabels = new(StringComparer.Ordinal);
 
     /// <summary>apiVersion, kind and metadata: the typed part of every custom object (metadata is an ObjectMeta).</summary>
@@ -200,6 +201,7 @@ public sealed class CustomResourceKind : KindStrategy
         _crd = crd;
         _version = version;
         _schema = schema;
+        _rules = schema is null ? null : CelRules.Build(schema.Root);
         Printer = CustomResourceKinds.Printer(version.Columns);
         foreach (var jsonPath in version.SelectableFields)
         {
@@ -268,6 +270,8 @@ public sealed class CustomResourceKind : KindStrategy
         if (errs.Count > 0) return errs;
         if (_schema is not null) errs.AddRange(old is null ? _schema.Validate(obj) : _schema.ValidateUpdate(obj, old));
         ScaleChecks(errs, obj, spec: true);
+        // The rules run only over an object the schema accepts (upstream's hasBlockingErr).
+        if (_rules is not null && errs.Count == 0) errs.AddRange(_rules.Validate(obj, old));
         return errs;
     }
 
@@ -278,6 +282,7 @@ public sealed class CustomResourceKind : KindStrategy
         if (errs.Count > 0) return errs;
         if (_schema is not null) errs.AddRange(_schema.ValidateStatus(obj, old));
         ScaleChecks(errs, obj, spec: false);
+        if (_rules is not null && errs.Count == 0) errs.AddRange(_rules.Validate(obj, old));
         return errs;
     }
 

@@ -102,8 +102,13 @@ internal static class CustomResourceDefinitionValidation
     private const string ApprovalAnnotation = "api-approved.kubernetes.io";
 
     /// <summary>Checks of one version's openAPIV3Schema (structural rules, formats, defaults) with upstream's paths.</summary>
-    private static List<FieldError> SchemaChecks(JsonObject schema, string path, bool statusEnabled) =>
-        Api.CustomResources.Schema.CustomResourceSchemaValidation.Validate(schema, path, statusEnabled);
+    private static List<FieldError> SchemaChecks(JsonObject schema, string path, bool statusEnabled)
+    {
+        var errs = Api.CustomResources.Schema.CustomResourceSchemaValidation.Validate(schema, path, statusEnabled);
+        // The rules compile only over a structural schema (upstream builds the CEL context only then).
+        if (errs.Count == 0) errs.AddRange(CelRules.CompileErrors(Api.CustomResources.Schema.JsonSchemaProps.Parse(schema), path));
+        return errs;
+    }
 
     public static List<FieldError> Validate(JsonObject crd, JsonObject? old)
     {

@@ -43,6 +43,18 @@ public class SchemaValidationTests
     }
 
     [Fact]
+    public void TheStatusMessageReadsAsKubeApiservers()
+    {
+        var s = Schema("""{"type":"object","properties":{"spec":{"type":"object","properties":{"replicas":{"type":"integer"}}}}}""");
+        var e = Portcullis.Server.Errors.ApiErrors.Invalid("Widget", "example.com", "w1", s.Validate(Obj("""{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w1"},"spec":{"replicas":"string"}}""")));
+        Assert.Equal(422, e.Code);
+        Assert.Equal("Widget.example.com \"w1\" is invalid: spec.replicas: Invalid value: \"string\": spec.replicas in body must be of type integer: \"string\"", e.Message);
+        var cause = Assert.Single(e.Causes!);
+        Assert.Equal("FieldValueTypeInvalid", cause.Reason);
+        Assert.Equal("spec.replicas", cause.Field);
+    }
+
+    [Fact]
     public void NumbersAndIntegers()
     {
         var integer = Field("""{"type":"integer"}""");

@@ -93,6 +93,12 @@ public class SchemaListAndEmbeddedTests
     }
 
     [Fact]
+    public void EmbeddedFinalizersAreChecked() =>
+        Assert.Equal(Sorted(
+                "embedded.metadata.finalizers: Invalid value: []string{\"orphan\", \"foregroundDeletion\"}: finalizer orphan and foregroundDeletion cannot be both set"),
+            Errs(Embedded, """{"embedded":{"apiVersion":"v1","kind":"Pod","metadata":{"finalizers":["orphan","foregroundDeletion"]}}}"""));
+
+    [Fact]
     public void EmbeddedMetadataMayOmitTheName() =>
         Assert.Empty(Errs(Embedded, """{"embedded":{"apiVersion":"v1","kind":"Pod","metadata":{"labels":{"app":"x"}}}}"""));
 

@@ -196,6 +196,19 @@ public sealed class CustomResourceSchema
             }
             if (total > 256 * 1024) errs.Add(FieldError.TooLong(Child(path, "annotations"), $"may not be more than {256 * 1024} bytes"));
         }
+        if (m["finalizers"] is JsonArray fins)
+        {
+            // ValidateFinalizers: each name a qualified name (reported without an index), orphan and foregroundDeletion exclusive
+            var names = new List<string>();
+            foreach (var f in fins)
+            {
+                var fin = f is JsonValue fv && fv.GetValueKind() == JsonValueKind.String ? fv.GetValue<string>() : "";
+                names.Add(fin);
+                foreach (var e in NameValidation.QualifiedName(fin)) errs.Add(FieldError.Invalid(Child(path, "finalizers"), fin, e));
+            }
+            if (names.Contains("orphan") && names.Contains("foregroundDeletion"))
+                errs.Add(FieldError.Invalid(Child(path, "finalizers"), Portcullis.Server.Serialization.Go.Strings(names), "finalizer orphan and foregroundDeletion cannot be both set", quoted: false));
+        }
     }
 
     private static string GoJsonType(JsonNode v) => JsonValues.KindOf(v) switch

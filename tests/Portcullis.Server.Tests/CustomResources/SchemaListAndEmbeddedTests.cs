@@ -93,8 +93,24 @@ public class SchemaListAndEmbeddedTests
     }
 
     [Fact]
+    public void EmbeddedFinalizersAreChecked() =>
+        Assert.Equal(Sorted(
+                "embedded.metadata.finalizers: Invalid value: []string{\"orphan\", \"foregroundDeletion\"}: finalizer orphan and foregroundDeletion cannot be both set"),
+            Errs(Embedded, """{"embedded":{"apiVersion":"v1","kind":"Pod","metadata":{"finalizers":["orphan","foregroundDeletion"]}}}"""));
+
+    [Fact]
     public void EmbeddedMetadataMayOmitTheName() =>
         Assert.Empty(Errs(Embedded, """{"embedded":{"apiVersion":"v1","kind":"Pod","metadata":{"labels":{"app":"x"}}}}"""));
+
+        [Fact]
+    public void RequestDecodingRefusesEmbeddedTypeFieldsThatAreNotStrings()
+    {
+        var s = SchemaValidationTests.Schema(Embedded);
+        Assert.Null(s.CoerceError(Obj("""{"items":[{"apiVersion":"v1","kind":"Pod","metadata":{}}]}""")));
+        Assert.Equal("items[0].kind: Invalid value: 1: must be a string", s.CoerceError(Obj("""{"items":[{"apiVersion":"v1","kind":1}]}"""))?.ToString());
+        Assert.Equal("embedded.metadata: Invalid value: \"x\": json: cannot unmarshal string into Go value of type v1.ObjectMeta",
+            s.CoerceError(Obj("""{"embedded":{"metadata":"x"}}"""))?.ToString());
+    }
 
     private static List<string> Sorted(params string[] s) => s.Order(StringComparer.Ordinal).ToList();
 }

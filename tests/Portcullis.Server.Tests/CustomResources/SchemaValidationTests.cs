@@ -43,6 +43,18 @@ public class SchemaValidationTests
     }
 
     [Fact]
+    public void TheStatusMessageReadsAsKubeApiservers()
+    {
+        var s = Schema("""{"type":"object","properties":{"spec":{"type":"object","properties":{"replicas":{"type":"integer"}}}}}""");
+        var e = Portcullis.Server.Errors.ApiErrors.Invalid("Widget", "example.com", "w1", s.Validate(Obj("""{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w1"},"spec":{"replicas":"string"}}""")));
+        Assert.Equal(422, e.Code);
+        Assert.Equal("Widget.example.com \"w1\" is invalid: spec.replicas: Invalid value: \"string\": spec.replicas in body must be of type integer: \"string\"", e.Message);
+        var cause = Assert.Single(e.Causes!);
+        Assert.Equal("FieldValueTypeInvalid", cause.Reason);
+        Assert.Equal("spec.replicas", cause.Field);
+    }
+
+    [Fact]
     public void NumbersAndIntegers()
     {
         var integer = Field("""{"type":"integer"}""");
@@ -217,6 +229,9 @@ public class SchemaValidationTests
     [InlineData("ipv4", "10.0.0.1", "10.0.0")]
     [InlineData("ipv6", "fe80::1", "10.0.0.1")]
     [InlineData("cidr", "10.0.0.0/8", "10.0.0.0/33")]
+    [InlineData("cidr", "010.0.0.0/08", "fe80::/129")]
+    [InlineData("ipv6", "::ffff:1.2.3.4", "[::1]")]
+    [InlineData("ipv4", "010.001.0.1", "1.2.3.256")]
     [InlineData("hostname", "example.com", "-bad-.com")]
     [InlineData("email", "a@example.com", "not an email")]
     [InlineData("byte", "aGVsbG8=", "not base64!")]

@@ -196,6 +196,19 @@ public sealed class CustomResourceSchema
             }
             if (total > 256 * 1024) errs.Add(FieldError.TooLong(Child(path, "annotations"), $"may not be more than {256 * 1024} bytes"));
         }
+        if (m["finalizers"] is JsonArray fins)
+        {
+            // ValidateFinalizers: each name a qualified name (reported without an index), orphan and foregroundDeletion exclusive
+            var names = new List<string>();
+            foreach (var f in fins)
+            {
+                var fin = f is JsonValue fv && fv.GetValueKind() == JsonValueKind.String ? fv.GetValue<string>() : "";
+                names.Add(fin);
+                foreach (var e in NameValidation.QualifiedName(fin)) errs.Add(FieldError.Invalid(Child(path, "finalizers"), fin, e));
+            }
+            if (names.Contains("orphan") && names.Contains("foregroundDeletion"))
+                errs.Add(FieldError.Invalid(Child(path, "finalizers"), Portcullis.Server.Serialization.Go.Strings(names), "finalizer orphan and foregroundDeletion cannot be both set", quoted: false));
+        }
     }
 
     private static string GoJsonType(JsonNode v) => JsonValues.KindOf(v) switch
@@ -344,6 +357,57 @@ public sealed class CustomResourceSchema
         }
         return result;
     }
+
+    /// <summary>
+    /// The request decoder's coercion (schemaobjectmeta.Coerce with DropInvalidFields off, not at the root): the first
+    /// embedded resource whose apiVersion or kind is not a string, or whose metadata is not an object, as the error
+    /// upstream's decoder fails with. Null when the object can be coerced. (Prune drops such fields instead, as the
+    /// storage decoder does.)
+    /// </summary>
+    public FieldError? CoerceError(JsonObject obj) => CoerceError("", obj, Root);
+
+    // schemaobjectmeta.Coerce without dropping: the first embedded apiVersion/kind that is not a string, or metadata that is not an object.
+    internal static FieldError? CoerceError(string path, JsonNode? x, JsonSchemaProps? s)
+    {
+        if (s is null) return null;
+        switch (x)
+        {
+            case JsonObject o:
+                foreach (var (k, v) in o)
+                {
+                    if (s.XEmbeddedResource)
+                    {
+                        if (k is "apiVersion" or "kind" && JsonValues.KindOf(v) != JsonValues.Kind.String)
+                        {
+                            var (t, q) = JsonValues.BadValue(v);
+                            return new FieldError(FieldErrorType.Invalid, Child(path, k), t, "must be a string", q);
+                        }
+                        if (k == "metadata" && v is not null and not JsonObject)
+                        {
+                            var (t, q) = JsonValues.BadValue(v);
+                            return new FieldError(FieldErrorType.Invalid, Child(path, "metadata"), t, "json: cannot unmarshal " + (JsonValues.KindOf(v) switch
+                            {
+                                JsonValues.Kind.String => "string",
+                                JsonValues.Kind.Bool => "bool",
+                                JsonValues.Kind.Array => "array",
+                                _ => "number",
+                            }) + " into Go value of type v1.ObjectMeta", q);
+                        }
+                    }
+                    var child = s.Property(k) is { } prop ? CoerceError(Child(path, k), v, prop)
+                        : s.HasAdditionalProperties ? CoerceError(Key(path, k), v, s.AdditionalPropertiesSchema) : null;
+                    if (child is not null) return child;
+                }
+                return null;
+            case JsonArray a:
+                for (var i = 0; i < a.Count; i++)
+                    if (CoerceError(Index(path, i), a[i], s.Items) is { } e) return e;
+                return null;
+            default:
+                return null;
+        }
+    }
+
 
     // ---- defaulting ----------------------------------------------------------------------------
 

@@ -302,7 +302,7 @@ public static class CustomResourceSchemaValidation
                 errs.Add(new FieldError(FieldErrorType.Invalid, dp, t, "must not have unknown fields", q));
             }
             // then the first of: coercion of embedded type fields, embedded resources' checks, value validation
-            if (CoerceError(dp, def, s) is { } coerce) errs.Add(coerce);
+            if (CustomResourceSchema.CoerceError(dp, def, s) is { } coerce) errs.Add(coerce);
             else if (CustomResourceSchema.ValidateEmbeddedResources(def, s, dp) is { Count: > 0 } embeddedErrs) errs.AddRange(embeddedErrs);
             else errs.AddRange(CustomResourceSchema.ValidateSchema(s, def, dp));
         }
@@ -311,48 +311,6 @@ public static class CustomResourceSchemaValidation
             foreach (var (k, p) in s.Properties)
                 Defaults(errs, p, Key(Child(path, "properties"), k), insideMeta || (embedded && k is "metadata" or "apiVersion" or "kind"), false);
         if (s.AdditionalPropertiesSchema is not null) Defaults(errs, s.AdditionalPropertiesSchema, Child(path, "additionalProperties"), insideMeta, false);
-    }
-
-    // schemaobjectmeta.Coerce without dropping: the first embedded apiVersion/kind that is not a string, or metadata that is not an object.
-    private static FieldError? CoerceError(string path, JsonNode? x, JsonSchemaProps? s)
-    {
-        if (s is null) return null;
-        switch (x)
-        {
-            case JsonObject o:
-                foreach (var (k, v) in o)
-                {
-                    if (s.XEmbeddedResource)
-                    {
-                        if (k is "apiVersion" or "kind" && JsonValues.KindOf(v) != JsonValues.Kind.String)
-                        {
-                            var (t, q) = JsonValues.BadValue(v);
-                            return new FieldError(FieldErrorType.Invalid, path + "." + k, t, "must be a string", q);
-                        }
-                        if (k == "metadata" && v is not null and not JsonObject)
-                        {
-                            var (t, q) = JsonValues.BadValue(v);
-                            return new FieldError(FieldErrorType.Invalid, path + ".metadata", t, "json: cannot unmarshal " + (JsonValues.KindOf(v) switch
-                            {
-                                JsonValues.Kind.String => "string",
-                                JsonValues.Kind.Bool => "bool",
-                                JsonValues.Kind.Array => "array",
-                                _ => "number",
-                            }) + " into Go value of type v1.ObjectMeta", q);
-                        }
-                    }
-                    var child = s.Property(k) is { } prop ? CoerceError(path + "." + k, v, prop)
-                        : s.HasAdditionalProperties ? CoerceError(path + "[" + k + "]", v, s.AdditionalPropertiesSchema) : null;
-                    if (child is not null) return child;
-                }
-                return null;
-            case JsonArray a:
-                for (var i = 0; i < a.Count; i++)
-                    if (CoerceError(path + "[" + i + "]", a[i], s.Items) is { } e) return e;
-                return null;
-            default:
-                return null;
-        }
     }
 
     private static void PruneValue(JsonObject wrapper, JsonSchemaProps holder)

@@ -97,7 +97,7 @@ internal static partial class Formats
     // netutils.ParseIPSloppy: IPv4 parts may have leading zeros; IPv6 without a zone.
     public static IPAddress? ParseIPSloppy(string s)
     {
-        if (s.Length == 0 || s.Contains('%')) return null;
+        if (s.Length == 0 || s.Contains('%') || s.Contains('[')) return null;
         if (!s.Contains(':'))
         {
             var parts = s.Split('.');
@@ -121,8 +121,11 @@ internal static partial class Formats
         if (slash < 0) return false;
         var ip = ParseIPSloppy(s[..slash]);
         var bits = s[(slash + 1)..];
-        if (ip is null || bits.Length is 0 or > 3 || !bits.All(char.IsAsciiDigit) || (bits.Length > 1 && bits[0] == '0')) return false;
-        var n = int.Parse(bits, CultureInfo.InvariantCulture);
+        // Go's dtoi: decimal digits, leading zeros allowed
+        if (ip is null || bits.Length == 0 || !bits.All(char.IsAsciiDigit)) return false;
+        var trimmed = bits.TrimStart('0');
+        if (trimmed.Length > 3) return false;
+        var n = trimmed.Length == 0 ? 0 : int.Parse(trimmed, CultureInfo.InvariantCulture);
         return n <= (s[..slash].Contains(':') ? 128 : 32);
     }
 

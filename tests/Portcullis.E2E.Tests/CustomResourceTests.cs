@@ -191,6 +191,10 @@ public sealed class CustomResourceTests(ServerFixture f) : IClassFixture<ServerF
         Assert.Equal(group + "/v1beta1", (string?)JsonNode.Parse(old.Stdout)!["apiVersion"]);
         Assert.Contains($"Warning: {group}/v1beta1 Widget is going away; use v1", old.Stderr);
 
+        // Applying again patches: kubectl reads from OpenAPI that the kind takes no strategic merge patch.
+        await Ok(k, "apply", "-f", WriteFile(group + "-w2b.yaml", Widget(group, "w2", "blue", 4)));
+        Assert.Equal("4", (await Ok(k, "get", "widgets." + group, "w2", "-n", "default", "-o", "jsonpath={.spec.replicas}")).Stdout);
+
         // Patches: merge and JSON patch; strategic merge patch is refused as upstream refuses it.
         await Ok(k, "patch", "widgets." + group, "w1", "-n", "default", "--type=merge", "-p", """{"spec":{"color":"green"}}""");
         await Ok(k, "patch", "widgets." + group, "w1", "-n", "default", "--type=json", "-p", """[{"op":"replace","path":"/spec/replicas","value":3}]""");
@@ -319,5 +323,95 @@ public sealed class CustomResourceTests(ServerFixture f) : IClassFixture<ServerF
         var protectedGroup = Crd("widgets.k8s.io");
         r = await Tools.Kubectl(S, k, "create", "-f", WriteFile("bad-approval.yaml", protectedGroup));
         Assert.Contains("metadata.annotations[api-approved.kubernetes.io]: Required value: protected groups must have approval annotation \"api-approved.kubernetes.io\", see https://github.com/kubernetes/enhancements/pull/1111", r.Stderr);
+    }
+
+    private const string LimitsCrd = """
+        apiVersion: apiextensions.k8s.io/v1
+        kind: CustomResourceDefinition
+        metadata: {name: limits.cel.example.com}
+        spec:
+          group: cel.example.com
+          names: {plural: limits, kind: Limit}
+          scope: Namespaced
+          versions:
+          - name: v1
+            served: true
+            storage: true
+            schema:
+              openAPIV3Schema:
+                type: object
+                properties:
+                  spec:
+                    type: object
+                    x-kubernetes-validations:
+                    - rule: "self.min <= self.max"
+                      message: "min must not exceed max"
+                    - rule: "self.max <= 100"
+                      messageExpression: "'max is ' + string(self.max) + ', more than 100'"
+                    - rule: "self.name == oldSelf.name"
+                      message: "name is immutable"
+                      reason: FieldValueForbidden
+                      fieldPath: .name
+                    properties:
+                      min: {type: integer, default: 0}
+                      max: {type: integer}
+                      name: {type: string, maxLength: 8}
+                      mode: {type: string, enum: [fast, slow], default: slow}
+                      tags:
+                        type: array
+                        items: {type: string}
+                        x-kubernetes-list-type: set
+                        x-kubernetes-validations:
+                        - rule: "self.all(t, t.startsWith('t-'))"
+        """;
+
+    private static string Limit(string spec) => "apiVersion: cel.example.com/v1\nkind: Limit\nmetadata: {name: l1, namespace: default}\nspec: " + spec + "\n";
+
+    [Theory]
+    [InlineData("1.27")]
+    [InlineData("1.33")]
+    public async Task SchemaAndCelRules_ValidatePruneAndDefault(string version)
+    {
+        var k = Tools.KubectlVersion(version);
+        var apply = await Tools.KubectlIn(S, k, LimitsCrd, "apply", "-f", "-");
+        Assert.True(apply.ExitCode == 0 || apply.Stderr.Contains("unchanged"), apply.ToString());
+        await Ok(k, "wait", "--for=condition=Established", "crd/limits.cel.example.com", "--timeout=30s");
+        await Tools.Kubectl(S, k, "delete", "limits.cel.example.com", "l1", "-n", "default", "--ignore-not-found");
+
+        // Schema errors first; the rules run only over an object the schema accepts.
+        var bad = await Tools.KubectlIn(S, k, Limit("{max: 5, name: toolongname, mode: turbo, tags: [t-a, t-a]}"), "create", "-f", "-");
+        Assert.Contains("The Limit \"l1\" is invalid: \n* spec.mode: Unsupported value: \"turbo\": supported values: \"fast\", \"slow\"", bad.Stderr);
+        Assert.Contains("* spec.name: Too long: may not be more than 8 bytes", bad.Stderr);
+        Assert.Contains("* spec.tags[1]: Duplicate value: \"t-a\"", bad.Stderr);
+        Assert.DoesNotContain("min must not exceed max", bad.Stderr);
+
+        // Rules: a message, a messageExpression, the default message.
+        var rules = await Tools.KubectlIn(S, k, Limit("{min: 700, max: 500, name: a, tags: [x]}"), "create", "-f", "-");
+        Assert.Contains("* spec: Invalid value: \"object\": min must not exceed max", rules.Stderr);
+        Assert.Contains("* spec: Invalid value: \"object\": max is 500, more than 100", rules.Stderr);
+        Assert.Contains("* spec.tags: Invalid value: \"array\": failed rule: self.all(t, t.startsWith('t-'))", rules.Stderr);
+
+        // Defaults are applied and unknown fields pruned (a warning by default, an error when strict).
+        var warned = await Tools.KubectlIn(S, k, Limit("{max: 5, name: a, bogus: 1}"), "create", "--validate=false", "-f", "-");
+        Assert.True(warned.ExitCode == 0, warned.ToString());
+        var spec = JsonNode.Parse((await Ok(k, "get", "limits.cel.example.com", "l1", "-n", "default", "-o", "jsonpath={.spec}")).Stdout)!;
+        Assert.Equal("""{"max":5,"min":0,"mode":"slow","name":"a"}""", spec.ToJsonString());
+        var strict = await Tools.KubectlIn(S, k, Limit("{max: 5, name: a, bogus: 1}").Replace("name: l1", "name: l2"), "create", "--validate=strict", "-f", "-");
+        Assert.Contains("Limit in version \"v1\" cannot be handled as a Limit: strict decoding error: unknown field \"spec.bogus\"", strict.Stderr);
+
+        // A transition rule: oldSelf is the stored value; the error goes to the rule's fieldPath with its reason.
+        var renamed = await Tools.KubectlIn(S, k, Limit("{max: 5, name: b}"), "apply", "-f", "-");
+        Assert.Contains("The Limit \"l1\" is invalid: spec.name: Forbidden: name is immutable", renamed.Stderr);
+        await Ok(k, "delete", "limits.cel.example.com", "l1", "-n", "default");
+    }
+
+    [Fact]
+    public async Task CrdWithARuleThatDoesNotCompile_IsRefused()
+    {
+        var k = Tools.KubectlVersion("1.33");
+        var broken = LimitsCrd.Replace("limits.cel.example.com", "brokens.cel.example.com").Replace("plural: limits", "plural: brokens")
+            .Replace("kind: Limit}", "kind: Broken}").Replace("self.min <= self.max", "self.mni <= self.max");
+        var r = await Tools.KubectlIn(S, k, broken, "create", "-f", "-");
+        Assert.Contains("spec.validation.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule: Invalid value: apiextensions.ValidationRule{Rule:\"self.mni <= self.max\", Message:\"min must not exceed max\", MessageExpression:\"\", Reason:(*apiextensions.FieldValueErrorReason)(nil), FieldPath:\"\", OptionalOldSelf:(*bool)(nil)}: compilation failed: ERROR: <input>:1:5: undefined field 'mni'", r.Stderr);
     }
 }

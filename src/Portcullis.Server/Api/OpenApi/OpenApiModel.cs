@@ -92,6 +92,7 @@ internal static class OpenApiModel
     public static IEnumerable<string> ContentTypes(OpenApiOperation op)
     {
         if (op.JsonOnly) return ["application/json"];
+        if (op.Custom) return op.Streaming ? ["application/json", "application/yaml", "application/json;stream=watch"] : ["application/json", "application/yaml"];
         return op.Streaming
             ? ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf", "application/json;stream=watch", "application/vnd.kubernetes.protobuf;stream=watch"]
             : ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"];
@@ -99,6 +100,10 @@ internal static class OpenApiModel
 
     public static readonly string[] PatchTypes =
         ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json", "application/apply-patch+yaml"];
+
+    /// <summary>The patch types of an operation: a custom kind takes no strategic merge patch (upstream's CR handler).</summary>
+    public static string[] PatchTypesOf(OpenApiOperation op) =>
+        op.Custom ? ["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"] : PatchTypes;
 
     /// <summary>Parameters in upstream's order: by name.</summary>
     public static IEnumerable<OpenApiParam> Ordered(IEnumerable<OpenApiParam> ps) => ps.OrderBy(p => p.Name, StringComparer.Ordinal);

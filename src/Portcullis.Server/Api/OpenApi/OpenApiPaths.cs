@@ -25,6 +25,8 @@ internal sealed class OpenApiOperation
     public bool Streaming { get; init; }
     /// <summary>Responses are JSON only (GET /version).</summary>
     public bool JsonOnly { get; init; }
+    /// <summary>An operation on a custom kind: JSON and YAML only, and no strategic merge patch (kubectl reads this to choose its patch).</summary>
+    public bool Custom { get; init; }
 }
 
 internal sealed class OpenApiPathItem
@@ -166,6 +168,7 @@ internal static class OpenApiPaths
             BodySchema = body == BodyKind.Patch ? OpenApiNames.Patch : bodySchema,
             Responses = responses,
             Streaming = streaming,
+            Custom = d.DefinedBy is not null,
         };
 
         var deleteResult = d.ReturnDeletedObject ? obj : OpenApiNames.Status;

@@ -63,7 +63,7 @@ public static class OpenApiV2Builder
     {
         var o = new JsonObject
         {
-            ["consumes"] = OpenApiNames.Strings(op.Body == BodyKind.Patch ? OpenApiModel.PatchTypes : ["*/*"]),
+            ["consumes"] = OpenApiNames.Strings(op.Body == BodyKind.Patch ? OpenApiModel.PatchTypesOf(op) : ["*/*"]),
             ["description"] = op.Description,
             ["operationId"] = op.OperationId,
         };

@@ -147,7 +147,7 @@ public static class OpenApiV3Builder
         if (op.Body != BodyKind.None)
         {
             var content = new JsonObject();
-            foreach (var type in op.Body == BodyKind.Patch ? OpenApiModel.PatchTypes : AnyType)
+            foreach (var type in op.Body == BodyKind.Patch ? OpenApiModel.PatchTypesOf(op) : AnyType)
                 content[type] = new JsonObject { ["schema"] = emitter.Ref(op.BodySchema!) };
             var body = new JsonObject { ["content"] = content };
             if (op.Body != BodyKind.OptionalObject) body["required"] = true;

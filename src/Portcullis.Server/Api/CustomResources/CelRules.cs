@@ -59,14 +59,14 @@ public sealed class CelRules
             .DeclareVariable("oldSelf", optional ? CelType.OptionalOf(self) : self);
         if (!env.TryCompile(rule.Rule, out var program, out var issues))
             return new Compiled(rule, null, null, false, "compilation failed: " + string.Join("\n", issues), null);
-        if (program!.ResultType is var t && t.Name is not ("bool" or "dyn"))
+        if (program!.ResultType.Name != "bool")
             return new Compiled(rule, null, null, false, "cel expression must evaluate to a bool", null);
         CelProgram? message = null;
         string? messageError = null;
         if (rule.MessageExpression is { Length: > 0 } me)
         {
             if (!env.TryCompile(me, out message, out var mIssues)) messageError = "messageExpression compilation failed: " + string.Join("\n", mIssues);
-            else if (message!.ResultType.Name is not ("string" or "dyn")) messageError = "must evaluate to string";
+            else if (message!.ResultType.Name != "string") messageError = "messageExpression must evaluate to a string";
         }
         return new Compiled(rule, program, message, UsesVariable(rule.Rule, "oldSelf"), null, messageError);
     }

@@ -330,7 +330,7 @@ public sealed class CustomResourceKind : KindStrategy
         _ => "float64",
     };
 
-    private static string GoValue(JsonNode n) => n is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : n.ToJsonString();
+    private static string GoValue(JsonNode n) => JsonValues.GoV(n);
 
     /// <summary>The value at a scale path (".spec.replicas"), or null when a step is missing.</summary>
     public static JsonNode? Nested(JsonObject obj, string path)

@@ -105,7 +105,8 @@ internal static partial class Formats
     /// <summary>netutils.ParseIPSloppy: dotted-quad IPv4 (leading zeros allowed) or IPv6.</summary>
     public static IPAddress? ParseIP(string s)
     {
-        if (s.Length == 0 || s.Contains('%')) return null;
+        // No zone, and no brackets (.NET would read "[::1]"; Go's parser does not).
+        if (s.Length == 0 || s.Contains('%') || s.Contains('[')) return null;
         if (s.Contains(':')) return IPAddress.TryParse(s, out var a6) && a6.AddressFamily == AddressFamily.InterNetworkV6 ? a6 : null;
         var parts = s.Split('.');
         if (parts.Length != 4) return null;

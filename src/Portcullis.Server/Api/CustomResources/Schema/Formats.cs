@@ -95,25 +95,7 @@ internal static partial class Formats
     }
 
     // netutils.ParseIPSloppy: IPv4 parts may have leading zeros; IPv6 without a zone.
-    public static IPAddress? ParseIPSloppy(string s)
-    {
-        if (s.Length == 0 || s.Contains('%') || s.Contains('[')) return null;
-        if (!s.Contains(':'))
-        {
-            var parts = s.Split('.');
-            if (parts.Length != 4) return null;
-            var bytes = new byte[4];
-            for (var i = 0; i < 4; i++)
-            {
-                if (parts[i].Length is 0 or > 3 || !parts[i].All(char.IsAsciiDigit)) return null;
-                var n = int.Parse(parts[i], CultureInfo.InvariantCulture);
-                if (n > 255) return null;
-                bytes[i] = (byte)n;
-            }
-            return new IPAddress(bytes);
-        }
-        return IPAddress.TryParse(s, out var a) && a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? a : null;
-    }
+    public static IPAddress? ParseIPSloppy(string s) => Validation.Formats.ParseIP(s);
 
     private static bool IsCidr(string s)
     {

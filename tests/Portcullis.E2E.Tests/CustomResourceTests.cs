@@ -234,6 +234,12 @@ public sealed class CustomResourceTests(ServerFixture f) : IClassFixture<ServerF
         Assert.Contains("What the widget should be.", explain.Stdout);
         Assert.Contains("color", explain.Stdout);
 
+        // A version no longer served goes from the API; the others stay.
+        await Ok(k, "patch", "crd", crd, "--type=json", "-p", """[{"op":"replace","path":"/spec/versions/0/served","value":false}]""");
+        Assert.True(await Eventually(async () =>
+            (await Tools.Curl(S, "GET", $"/apis/{group}/v1beta1/namespaces/default/widgets/w1")).Status == 404), "v1beta1 is still served");
+        Assert.Equal(200, (await Tools.Curl(S, "GET", $"/apis/{group}/v1/namespaces/default/widgets/w1")).Status);
+
         // Deleting the CRD deletes its objects first, then the kind is no longer served.
         await Ok(k, "delete", "crd", crd, "--timeout=60s");
         Assert.True(await Eventually(async () =>

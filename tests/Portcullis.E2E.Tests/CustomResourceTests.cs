@@ -312,6 +312,22 @@ public sealed class CustomResourceTests(ServerFixture f) : IClassFixture<ServerF
     }
 
     [Fact]
+    public async Task ObjectCountQuota_CountsCustomObjects()
+    {
+        var k = Tools.KubectlVersion("1.33");
+        const string group = "quota.example.com";
+        await Ok(k, "apply", "-f", WriteFile("quota-crd.yaml", Crd(group)));
+        await Ok(k, "wait", "--for=condition=Established", "crd/widgets." + group, "--timeout=30s");
+        await Ok(k, "create", "namespace", "cr-quota");
+        await Ok(k, "create", "quota", "widgets", "-n", "cr-quota", "--hard=count/widgets." + group + "=1");
+        await Ok(k, "apply", "-f", WriteFile("quota-w1.yaml", Widget(group, "one", "red", 1).Replace("namespace: default", "namespace: cr-quota")));
+        var second = await Tools.Kubectl(S, k, "apply", "-f", WriteFile("quota-w2.yaml", Widget(group, "two", "red", 1).Replace("namespace: default", "namespace: cr-quota")));
+        Assert.Contains($"widgets.{group} \"two\" is forbidden: exceeded quota: widgets, requested: count/widgets.{group}=1, used: count/widgets.{group}=1, limited: count/widgets.{group}=1", second.Stderr);
+        Assert.True(await Eventually(async () =>
+            (await Tools.Kubectl(S, k, "get", "quota", "widgets", "-n", "cr-quota", "-o", "jsonpath={.status.used}")).Stdout == $$"""{"count/widgets.{{group}}":"1"}"""));
+    }
+
+    [Fact]
     public async Task InvalidCrds_AreRefused_WithUpstreamsMessages()
     {
         var k = Tools.KubectlVersion("1.33");

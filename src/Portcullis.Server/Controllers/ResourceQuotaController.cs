@@ -44,14 +44,18 @@ public sealed partial class ResourceQuotaController(SystemClient client, TimePro
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var from = client.Backend.CurrentRevision;
-        var prefixes = client.All.Where(s => s.Definition.Namespaced && !s.Definition.Virtual)
+        List<GenericStore> Prefixes() => client.All.Where(s => s.Definition.Namespaced && !s.Definition.Virtual)
             .OrderByDescending(s => s.Definition.KeyPrefix.Length).ToList();
+        var generation = client.Resources.Generation;
+        var prefixes = Prefixes();
         var worker = Task.Run(() => WorkAsync(cts.Token), CancellationToken.None);
         var resync = Task.Run(() => ResyncAsync(cts.Token), CancellationToken.None);
         try
         {
             await foreach (var ev in client.Backend.WatchAsync("/registry/", from, cts.Token))
             {
+                // Kinds defined at run time (CustomResourceDefinitions) count as soon as they are served.
+                if (client.Resources.Generation != generation) (generation, prefixes) = (client.Resources.Generation, Prefixes());
                 try { Observe(ev, prefixes); }
                 catch (Exception e) when (!cts.IsCancellationRequested) { LogFailed(_log, e, ev.Kv.Key); }
             }

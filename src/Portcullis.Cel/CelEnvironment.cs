@@ -49,14 +49,15 @@ public sealed class CelEnvironment
 
     /// <summary>The environment of Kubernetes 1.33's CEL (apiserver pkg/cel/environment/base.go): strings
     /// version 2, sets, two-variable comprehensions and optionals; homogeneous literals and literal
-    /// validation. The Kubernetes libraries themselves (lists, regex, quantity ...) are added separately.</summary>
-    public static CelEnvironment Kubernetes() => new()
+    /// validation; and the Kubernetes libraries (<see cref="KubernetesLibraries"/>: lists, regex, quantity,
+    /// IP and CIDR ...).</summary>
+    public static CelEnvironment Kubernetes() => KubernetesLibraries.AddAll(new()
     {
         Libraries = CelLibraries.Strings | CelLibraries.Sets | CelLibraries.TwoVarComprehensions | CelLibraries.Optionals,
         StringsVersion = 2,
         HomogeneousAggregateLiterals = true,
         ValidateLiterals = true,
-    };
+    });
     public bool EnableMacros { get; init; } = true;
 
     /// <summary>Type-check expressions on compile (cel-go's env.Compile); off, only parsing is done and

@@ -186,6 +186,7 @@ internal static class Std
                 return true;
             case CelOptional x:
                 return b is CelOptional yo && (x.HasValue ? yo.HasValue && Equal(x.Value!, yo.Value!) : !yo.HasValue);
+            case CelOpaque x: return x.EqualTo(b);
             default: return false;
         }
     }

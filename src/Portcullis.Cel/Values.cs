@@ -173,6 +173,12 @@ public sealed class CelOptional(CelValue? value) : CelValue
     public override CelType Type => CelType.Optional;
 }
 
+/// <summary>A value of a library type (Kubernetes' Quantity, URL, IP, CIDR): equality is the type's own.</summary>
+public abstract class CelOpaque : CelValue
+{
+    public abstract bool EqualTo(CelValue other);
+}
+
 public sealed class CelError(string message) : CelValue
 {
     public string Message { get; } = message;

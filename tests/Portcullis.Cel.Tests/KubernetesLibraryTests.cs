@@ -1,0 +1,134 @@
+namespace Portcullis.Cel.Tests;
+
+/// <summary>The Kubernetes CEL libraries (k8s.io/apiserver pkg/cel/library at kubernetes-1.33.0). Cases from
+/// the libraries' doc comments and *_test.go files; results as the Go code computes them.</summary>
+public sealed class KubernetesLibraryTests
+{
+    static CelValue Eval(string expr) => CelEnvironment.Kubernetes().Compile(expr).Evaluate(Activation.Empty);
+
+    static string Result(string expr) => Eval(expr).ToString()!;
+
+    static string CompileError(string expr) =>
+        Assert.Throws<CelCompileException>(() => CelEnvironment.Kubernetes().Compile(expr)).Message;
+
+    // lists.go doc comments
+    [Theory]
+    [InlineData("[1, 2, 3].isSorted()", "true")]
+    [InlineData("['a', 'b', 'b', 'c'].isSorted()", "true")]
+    [InlineData("[2.0, 1.0].isSorted()", "false")]
+    [InlineData("[1].isSorted()", "true")]
+    [InlineData("[].isSorted()", "true")]
+    [InlineData("[1, 3].sum()", "4")]
+    [InlineData("[1.0, 3.0].sum()", "4")]
+    [InlineData("[duration('1m'), duration('1s')].sum() == duration('1m1s')", "true")]
+    [InlineData("[1u, 2u].sum()", "3u")]
+    [InlineData("[].sum()", "0")]
+    [InlineData("[9223372036854775807, 1].sum()", "error: integer overflow")]
+    [InlineData("[1, 3].min()", "1")]
+    [InlineData("[1, 3].max()", "3")]
+    [InlineData("['b', 'a', 'c'].max()", "\"c\"")]
+    [InlineData("[].min()", "error: min called on empty list")]
+    [InlineData("[].max()", "error: max called on empty list")]
+    [InlineData("[1].min()", "1")]
+    [InlineData("[1, 2, 2, 3].indexOf(2)", "1")]
+    [InlineData("['a', 'b', 'b', 'c'].lastIndexOf('b')", "2")]
+    [InlineData("[1.0].indexOf(1.1)", "-1")]
+    [InlineData("[].indexOf('string')", "-1")]
+    [InlineData("'abcb'.indexOf('b') == 1 && 'abcb'.lastIndexOf('b') == 3", "true")]
+    public void Lists(string expr, string expected) => Assert.Equal(expected, Result(expr));
+
+    [Fact]
+    public void ListsAreTypeChecked()
+    {
+        Assert.Contains("found no matching overload for 'sum' applied to 'list(string).()'", CompileError("['a'].sum() == 'a'"));
+        Assert.Equal(CelType.Int, CelEnvironment.Kubernetes().Compile("[1, 2].min()").ResultType);
+        // the libraries are Kubernetes' only: the plain environment does not know them
+        Assert.Throws<CelCompileException>(() => new CelEnvironment().Compile("[1].isSorted()"));
+    }
+
+    // regex.go: Go's regexp FindString / FindAllString (the doc comment's '[0-9]*' examples show the
+    // non-empty matches only; Go also reports empty matches that do not abut a previous match)
+    [Theory]
+    [InlineData("'abc 123'.find('[0-9]+')", "\"123\"")]
+    [InlineData("'abc 123'.find('[0-9]*')", "\"\"")]
+    [InlineData("'abc 123'.find('xyz')", "\"\"")]
+    [InlineData("'123 abc 456'.findAll('[0-9]+')", "[\"123\", \"456\"]")]
+    [InlineData("'123 abc 456'.findAll('[0-9]+', 1)", "[\"123\"]")]
+    [InlineData("'123 abc 456'.findAll('[0-9]+', 0)", "[]")]
+    [InlineData("'123 abc 456'.findAll('[0-9]+', -1)", "[\"123\", \"456\"]")]
+    [InlineData("'123 abc 456'.findAll('xyz')", "[]")]
+    [InlineData("'123 abc 456'.findAll('[0-9]*')", "[\"123\", \"\", \"\", \"\", \"\", \"456\"]")]
+    [InlineData("'baaab'.findAll('a*')", "[\"\", \"aaa\", \"\"]")]
+    public void Regex(string expr, string expected) => Assert.Equal(expected, Result(expr));
+
+    [Fact]
+    public void RegexErrors()
+    {
+        Assert.StartsWith("error: Illegal regex: ", Result("'abc'.find('(')"));
+        Assert.Contains("found no matching overload for 'findAll' applied to 'string.(string, string)'", CompileError("'a'.findAll('a', 'b')"));
+    }
+
+    // quantity_test.go (kubernetes-1.33.0)
+    [Theory]
+    [InlineData("quantity('12Mi') == quantity('12582912')", "true")]
+    [InlineData("isQuantity('20')", "true")]
+    [InlineData("isQuantity('20M')", "true")]
+    [InlineData("isQuantity('20Mi')", "true")]
+    [InlineData("isQuantity('20Mo')", "false")]
+    [InlineData("isQuantity('10Mm')", "false")]
+    [InlineData("quantity('200M') == quantity('200M')", "true")]
+    [InlineData("quantity('200M') == quantity('0.2G') && quantity('0.2G') == quantity('200M')", "true")]
+    [InlineData("quantity('2M') == quantity('0.002G') && quantity('2000k') == quantity('2M') && quantity('0.002G') == quantity('2000k')", "true")]
+    [InlineData("quantity('200M') == quantity('0.3G')", "false")]
+    [InlineData("quantity('50M').isLessThan(quantity('50Mi'))", "true")]
+    [InlineData("quantity('50M').isLessThan(quantity('100M'))", "true")]
+    [InlineData("quantity('100M').isLessThan(quantity('50M'))", "false")]
+    [InlineData("quantity('50Mi').isGreaterThan(quantity('50M'))", "true")]
+    [InlineData("quantity('150Mi').isGreaterThan(quantity('100Mi'))", "true")]
+    [InlineData("quantity('50M').isGreaterThan(quantity('100M'))", "false")]
+    [InlineData("quantity('200M').compareTo(quantity('0.2G'))", "0")]
+    [InlineData("quantity('50M').compareTo(quantity('50Mi'))", "-1")]
+    [InlineData("quantity('50Mi').compareTo(quantity('50M'))", "1")]
+    [InlineData("quantity('50k').add(quantity('20')) == quantity('50.02k')", "true")]
+    [InlineData("quantity('50k').add(20).isLessThan(quantity('50020'))", "false")]
+    [InlineData("quantity('50k').sub(quantity('20')) == quantity('49.98k')", "true")]
+    [InlineData("quantity('50k').sub(20) == quantity('49980')", "true")]
+    [InlineData("quantity('50k').add(20).sub(quantity('100k')).asInteger()", "-49980")]
+    [InlineData("quantity('50k').add(20).sub(quantity('100k')).sub(-50000).asInteger()", "20")]
+    [InlineData("quantity('50k').asInteger()", "50000")]
+    [InlineData("quantity('9999999999999999999999999999999999999G').asInteger()", "error: cannot convert value to integer")]
+    [InlineData("quantity('9999999999999999999999999999999999999G').isInteger()", "false")]
+    [InlineData("quantity('50').isInteger()", "true")]
+    [InlineData("quantity('50.703k').asApproximateFloat()", "50703")]
+    // beyond the upstream table: apimachinery's representation decides isInteger (AsInt64)
+    [InlineData("quantity('1.0').isInteger()", "false")]
+    [InlineData("quantity('1.5Gi').isInteger()", "false")]
+    [InlineData("quantity('1.5Gi') == quantity('1536Mi')", "true")]
+    [InlineData("quantity('1e3').asInteger()", "1000")]
+    [InlineData("quantity('1E-3') == quantity('1m')", "true")]
+    [InlineData("quantity('100m').asApproximateFloat()", "0.1")]
+    [InlineData("quantity('0.0000000001') == quantity('1n')", "true")]
+    [InlineData("quantity('-0.0000000001') == quantity('-1n')", "true")]
+    [InlineData("quantity('16Ei') == quantity('9223372036854775807')", "true")]
+    [InlineData("sign(quantity('-5')) == -1 && sign(quantity('0')) == 0 && sign(quantity('3k')) == 1", "true")]
+    [InlineData("quantity('1e1000000').isGreaterThan(quantity('1')) && quantity('-1e1000000').isLessThan(quantity('1'))", "true")]
+    public void Quantity(string expr, string expected) => Assert.Equal(expected, Result(expr));
+
+    [Theory]
+    [InlineData("quantity('10Mo')", "error: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")]
+    [InlineData("quantity('10Mm')", "error: unable to parse quantity's suffix")]
+    [InlineData("quantity('')", "error: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")]
+    [InlineData("quantity('.')", "error: unable to parse numeric part of quantity")]
+    [InlineData("quantity('1K')", "error: unable to parse quantity's suffix")]
+    [InlineData("quantity(' 1')", "error: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")]
+    public void QuantityErrors(string expr, string expected) => Assert.Equal(expected, Result(expr));
+
+    [Fact]
+    public void QuantityIsTypeChecked()
+    {
+        Assert.Contains("found no matching overload for 'isQuantity' applied to '(list(int))'", CompileError("isQuantity([1, 2, 3])"));
+        Assert.Equal("kubernetes.Quantity", CelEnvironment.Kubernetes().Compile("quantity('1')").ResultType.Name);
+        // sign is declared as a global overload in 1.33 (cel.Overload), so the receiver form does not check
+        Assert.Contains("found no matching overload for 'sign'", CompileError("quantity('1').sign() == 1"));
+    }
+}

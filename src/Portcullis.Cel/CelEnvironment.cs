@@ -92,6 +92,14 @@ public sealed class CelEnvironment
 
     public IReadOnlyDictionary<string, CelType> Variables => _variables;
 
+    /// <summary>Declares a type of a library (an opaque type such as <c>net.IP</c>), so that its name is a type
+    /// value in expressions.</summary>
+    public CelEnvironment DeclareType(CelType type)
+    {
+        Functions.AddType(type);
+        return this;
+    }
+
     public CelEnvironment DeclareVariable(string name, CelType type)
     {
         _variables[name] = type;

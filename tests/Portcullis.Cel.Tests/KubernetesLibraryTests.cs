@@ -131,4 +131,118 @@ public sealed class KubernetesLibraryTests
         // sign is declared as a global overload in 1.33 (cel.Overload), so the receiver form does not check
         Assert.Contains("found no matching overload for 'sign'", CompileError("quantity('1').sign() == 1"));
     }
+
+    // ip_test.go (kubernetes-1.33.0)
+    [Theory]
+    [InlineData("ip('192.168.0.1') == ip('192.168.0.1')", "true")]
+    [InlineData("ip('192.168.0.1') == ip('192.168.0.2')", "false")]
+    [InlineData("isIP('192.168.0.1')", "true")]
+    [InlineData("isIP('192.168.0.1.0')", "false")]
+    [InlineData("ip.isCanonical('127.0.0.1')", "true")]
+    [InlineData("ip('192.168.0.1').family()", "4")]
+    [InlineData("ip('0.0.0.0').isUnspecified()", "true")]
+    [InlineData("ip('127.0.0.1').isUnspecified()", "false")]
+    [InlineData("ip('127.0.0.1').isLoopback()", "true")]
+    [InlineData("ip('1.2.3.4').isLoopback()", "false")]
+    [InlineData("ip('224.0.0.1').isLinkLocalMulticast()", "true")]
+    [InlineData("ip('224.0.1.1').isLinkLocalMulticast()", "false")]
+    [InlineData("ip('169.254.169.254').isLinkLocalUnicast()", "true")]
+    [InlineData("ip('192.168.0.1').isLinkLocalUnicast()", "false")]
+    [InlineData("ip('192.168.0.1').isGlobalUnicast()", "true")]
+    [InlineData("ip('255.255.255.255').isGlobalUnicast()", "false")]
+    [InlineData("ip('2001:db8::68') == ip('2001:0db8:0:0:0:0:0:68')", "true")]
+    [InlineData("isIP('2001:db8::68')", "true")]
+    [InlineData("isIP('2001:db8:::68')", "false")]
+    [InlineData("ip.isCanonical('2001:db8::68')", "true")]
+    [InlineData("ip.isCanonical('2001:DB8::68')", "false")]
+    [InlineData("ip('2001:db8::68').family()", "6")]
+    [InlineData("ip('::').isUnspecified()", "true")]
+    [InlineData("ip('::1').isUnspecified()", "false")]
+    [InlineData("ip('::1').isLoopback()", "true")]
+    [InlineData("ip('2001:db8::abcd').isLoopback()", "false")]
+    [InlineData("ip('ff02::1').isLinkLocalMulticast()", "true")]
+    [InlineData("ip('fd00::1').isLinkLocalMulticast()", "false")]
+    [InlineData("ip('fe80::1').isLinkLocalUnicast()", "true")]
+    [InlineData("ip('fd80::1').isLinkLocalUnicast()", "false")]
+    [InlineData("ip('2001:db8::abcd').isGlobalUnicast()", "true")]
+    [InlineData("ip('ff00::1').isGlobalUnicast()", "false")]
+    [InlineData("string(ip('192.168.0.1'))", "\"192.168.0.1\"")]
+    [InlineData("type(ip('192.168.0.1')) == net.IP", "true")]
+    // beyond the upstream table: netip's canonical text (RFC 5952)
+    [InlineData("string(ip('2001:0DB8:0:0:1:0:0:1'))", "\"2001:db8::1:0:0:1\"")]
+    [InlineData("string(ip('0:0:1:0:0:0:0:0'))", "\"0:0:1::\"")]
+    [InlineData("string(ip('1:0:0:0:0:0:0:0'))", "\"1::\"")]
+    [InlineData("string(ip('::1.2.3.4'))", "\"::102:304\"")]
+    [InlineData("isIP('1.2.3')", "false")]
+    [InlineData("isIP('01.2.3.4')", "false")]
+    [InlineData("isIP('1.2.3.256')", "false")]
+    [InlineData("isIP('1::2::3')", "false")]
+    [InlineData("isIP('1:2:3:4:5:6:7:8:9')", "false")]
+    public void IP(string expr, string expected) => Assert.Equal(expected, Result(expr));
+
+    [Theory]
+    [InlineData("ip('192.168.0.1.0')", "error: IP Address \"192.168.0.1.0\" parse error during conversion from string: ParseAddr(\"192.168.0.1.0\"): IPv4 address too long")]
+    [InlineData("ip.isCanonical('127.0.0.1.0')", "error: IP Address \"127.0.0.1.0\" parse error during conversion from string: ParseAddr(\"127.0.0.1.0\"): IPv4 address too long")]
+    [InlineData("ip('2001:db8:::68')", "error: IP Address \"2001:db8:::68\" parse error during conversion from string: ParseAddr(\"2001:db8:::68\"): each colon-separated field must have at least one digit (at \":68\")")]
+    [InlineData("ip.isCanonical('2001:db8:::68')", "error: IP Address \"2001:db8:::68\" parse error during conversion from string: ParseAddr(\"2001:db8:::68\"): each colon-separated field must have at least one digit (at \":68\")")]
+    [InlineData("ip('fe80::1%eth0')", "error: IP address \"fe80::1%eth0\" with zone value is not allowed")]
+    [InlineData("ip('::ffff:1.2.3.4')", "error: IPv4-mapped IPv6 address \"::ffff:1.2.3.4\" is not allowed")]
+    [InlineData("ip('foo')", "error: IP Address \"foo\" parse error during conversion from string: ParseAddr(\"foo\"): unable to parse IP")]
+    [InlineData("ip('1.2.3.04')", "error: IP Address \"1.2.3.04\" parse error during conversion from string: ParseAddr(\"1.2.3.04\"): IPv4 field has octet with leading zero")]
+    public void IPErrors(string expr, string expected) => Assert.Equal(expected, Result(expr));
+
+    // cidr_test.go (kubernetes-1.33.0)
+    [Theory]
+    [InlineData("cidr('192.168.0.0/24') == cidr('192.168.0.0/24')", "true")]
+    [InlineData("cidr('192.168.0.0/24').containsIP(ip('192.168.0.1'))", "true")]
+    [InlineData("cidr('192.168.0.0/24').containsIP(ip('192.168.1.1'))", "false")]
+    [InlineData("cidr('192.168.0.0/24').containsIP('192.168.0.1')", "true")]
+    [InlineData("cidr('192.168.0.0/24').containsIP('192.168.1.1')", "false")]
+    [InlineData("cidr('192.168.0.0/24').containsCIDR(cidr('192.168.0.0/25'))", "true")]
+    [InlineData("cidr('192.168.0.0/24').containsCIDR(cidr('192.168.0.1/32'))", "true")]
+    [InlineData("cidr('192.168.0.0/24').containsCIDR(cidr('192.168.0.0/23'))", "false")]
+    [InlineData("cidr('192.168.0.0/24').containsCIDR(cidr('192.169.0.1/32'))", "false")]
+    [InlineData("cidr('192.168.0.0/24').containsCIDR('192.168.0.0/25')", "true")]
+    [InlineData("cidr('192.168.0.0/24').containsCIDR('192.168.0.0/23')", "false")]
+    [InlineData("cidr('192.168.0.0/24').ip() == ip('192.168.0.0')", "true")]
+    [InlineData("cidr('192.168.0.0/24').masked() == cidr('192.168.0.0/24')", "true")]
+    [InlineData("cidr('192.168.0.1/24').masked() == cidr('192.168.0.0/24')", "true")]
+    [InlineData("cidr('192.168.0.1/24') == cidr('192.168.0.0/24')", "false")]
+    [InlineData("cidr('192.168.0.0/24').prefixLength()", "24")]
+    [InlineData("cidr('2001:db8::/32') == cidr('2001:db8::/32')", "true")]
+    [InlineData("cidr('2001:db8::/32').containsIP(ip('2001:db8::1'))", "true")]
+    [InlineData("cidr('2001:db8::/32').containsIP(ip('2001:dc8::1'))", "false")]
+    [InlineData("cidr('2001:db8::/32').containsIP('2001:db8::1')", "true")]
+    [InlineData("cidr('2001:db8::/32').containsIP('2001:dc8::1')", "false")]
+    [InlineData("cidr('2001:db8::/32').containsCIDR(cidr('2001:db8::/33'))", "true")]
+    [InlineData("cidr('2001:db8::/32').containsCIDR(cidr('2001:db8::/31'))", "false")]
+    [InlineData("cidr('2001:db8::/32').containsCIDR('2001:db8::/33')", "true")]
+    [InlineData("cidr('2001:db8::/32').containsCIDR('2001:db8::/31')", "false")]
+    [InlineData("cidr('2001:db8::/32').ip() == ip('2001:db8::')", "true")]
+    [InlineData("cidr('2001:db8::/32').masked() == cidr('2001:db8::/32')", "true")]
+    [InlineData("cidr('2001:db8:1::/32').masked() == cidr('2001:db8::/32')", "true")]
+    [InlineData("cidr('2001:db8::/32').prefixLength()", "32")]
+    [InlineData("string(cidr('192.168.0.0/24'))", "\"192.168.0.0/24\"")]
+    [InlineData("type(cidr('192.168.0.0/24')) == net.CIDR", "true")]
+    [InlineData("cidr('10.0.0.0/8').containsIP(ip('::1'))", "false")]
+    [InlineData("isCIDR('10.0.0.0/8')", "true")]
+    [InlineData("isCIDR('10.0.0.0/33')", "false")]
+    [InlineData("isCIDR('10.0.0.0/08')", "false")]
+    [InlineData("isCIDR('10.0.0.0')", "false")]
+    public void CIDR(string expr, string expected) => Assert.Equal(expected, Result(expr));
+
+    [Theory]
+    [InlineData("cidr('192.168.0.0/')", "error: network address parse error during conversion from string: network address parse error during conversion from string: netip.ParsePrefix(\"192.168.0.0/\"): bad bits after slash: \"\"")]
+    [InlineData("cidr('2001:db8::/')", "error: network address parse error during conversion from string: network address parse error during conversion from string: netip.ParsePrefix(\"2001:db8::/\"): bad bits after slash: \"\"")]
+    [InlineData("cidr('10.0.0.0/33')", "error: network address parse error during conversion from string: network address parse error during conversion from string: netip.ParsePrefix(\"10.0.0.0/33\"): prefix length out of range")]
+    [InlineData("cidr('10.0.0.0/8').containsIP('x')", "error: IP Address \"x\" parse error during conversion from string: ParseAddr(\"x\"): unable to parse IP")]
+    public void CIDRErrors(string expr, string expected) => Assert.Equal(expected, Result(expr));
+
+    [Fact]
+    public void NetTypesAreTypeChecked()
+    {
+        Assert.Contains("found no matching overload for 'isIP' applied to '(net.CIDR)'", CompileError("isIP(cidr('192.168.0.0/24'))"));
+        Assert.Equal("net.IP", CelEnvironment.Kubernetes().Compile("cidr('10.0.0.0/8').ip()").ResultType.Name);
+        Assert.Throws<CelCompileException>(() => new CelEnvironment().Compile("type(1) == net.IP"));
+    }
 }

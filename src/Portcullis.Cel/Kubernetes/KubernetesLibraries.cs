@@ -13,6 +13,7 @@ public static class KubernetesLibraries
         KubernetesLists.Add(env);
         KubernetesRegex.Add(env);
         KubernetesQuantity.Add(env);
+        KubernetesNet.Add(env);
         return env;
     }
 

@@ -245,4 +245,50 @@ public sealed class KubernetesLibraryTests
         Assert.Equal("net.IP", CelEnvironment.Kubernetes().Compile("cidr('10.0.0.0/8').ip()").ResultType.Name);
         Assert.Throws<CelCompileException>(() => new CelEnvironment().Compile("type(1) == net.IP"));
     }
+
+    // urls.go doc comments (kubernetes-1.33.0); Go's net/url parsing
+    [Theory]
+    [InlineData("isURL('https://user:pass@example.com:80/path?query=val#fragment')", "true")]
+    [InlineData("isURL('/absolute-path')", "true")]
+    [InlineData("isURL('https://a:b:c/')", "false")]
+    [InlineData("isURL('../relative-path')", "false")]
+    [InlineData("url('/path').getScheme()", "\"\"")]
+    [InlineData("url('https://example.com/').getScheme()", "\"https\"")]
+    [InlineData("url('HTTPS://example.com/').getScheme()", "\"https\"")]
+    [InlineData("url('https://example.com:80/').getHost()", "\"example.com:80\"")]
+    [InlineData("url('https://example.com/').getHost()", "\"example.com\"")]
+    [InlineData("url('https://[::1]:80/').getHost()", "\"[::1]:80\"")]
+    [InlineData("url('https://[::1]/').getHost()", "\"[::1]\"")]
+    [InlineData("url('/path').getHost()", "\"\"")]
+    [InlineData("url('https://example.com:80/').getHostname()", "\"example.com\"")]
+    [InlineData("url('https://127.0.0.1:80/').getHostname()", "\"127.0.0.1\"")]
+    [InlineData("url('https://[::1]:80/').getHostname()", "\"::1\"")]
+    [InlineData("url('/path').getHostname()", "\"\"")]
+    [InlineData("url('https://example.com:80/').getPort()", "\"80\"")]
+    [InlineData("url('https://example.com/').getPort()", "\"\"")]
+    [InlineData("url('/path').getPort()", "\"\"")]
+    [InlineData("url('https://example.com/path').getEscapedPath()", "\"/path\"")]
+    [InlineData("url('https://example.com/path with spaces/').getEscapedPath()", "\"/path%20with%20spaces/\"")]
+    [InlineData("url('https://example.com/a%2Fb!c').getEscapedPath()", "\"/a%2Fb!c\"")]
+    [InlineData("url('https://example.com').getEscapedPath()", "\"\"")]
+    [InlineData("url('https://example.com/path?k1=a&k2=b&k2=c').getQuery() == {'k1': ['a'], 'k2': ['b', 'c']}", "true")]
+    [InlineData("url('https://example.com/path?key with spaces=value with spaces').getQuery() == {'key with spaces': ['value with spaces']}", "true")]
+    [InlineData("url('https://example.com/path?a=1+2&b=%41&c;d=1').getQuery() == {'a': ['1 2'], 'b': ['A']}", "true")]
+    [InlineData("url('https://example.com/path?').getQuery()", "{}")]
+    [InlineData("url('https://example.com/path').getQuery()", "{}")]
+    [InlineData("url('https://example.com/path#frag').getEscapedPath()", "\"/path\"")]
+    [InlineData("url('https://example.com/a') == url('https://example.com/a')", "true")]
+    [InlineData("url('https://example.com/a') == url('https://example.com/b')", "false")]
+    [InlineData("type(url('/a')) == kubernetes.URL && type(quantity('1')) == kubernetes.Quantity", "true")]
+    public void URLs(string expr, string expected) => Assert.Equal(expected, Result(expr));
+
+    [Theory]
+    [InlineData("url('https://a:b:c/')", "error: URL parse error during conversion from string: parse \"https://a:b:c/\": invalid port \":c\" after host")]
+    [InlineData("url('../relative-path')", "error: URL parse error during conversion from string: parse \"../relative-path\": invalid URI for request")]
+    [InlineData("url('')", "error: URL parse error during conversion from string: parse \"\": empty url")]
+    [InlineData("url(':foo')", "error: URL parse error during conversion from string: parse \":foo\": missing protocol scheme")]
+    [InlineData("url('https://exa mple.com/')", "error: URL parse error during conversion from string: parse \"https://exa mple.com/\": invalid character \" \" in host name")]
+    [InlineData("url('/a%zz')", "error: URL parse error during conversion from string: parse \"/a%zz\": invalid URL escape \"%zz\"")]
+    [InlineData("url('https://[::1/')", "error: URL parse error during conversion from string: parse \"https://[::1/\": missing ']' in host")]
+    public void URLErrors(string expr, string expected) => Assert.Equal(expected, Result(expr));
 }

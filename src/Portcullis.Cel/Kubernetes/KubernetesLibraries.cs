@@ -14,6 +14,7 @@ public static class KubernetesLibraries
         KubernetesRegex.Add(env);
         KubernetesQuantity.Add(env);
         KubernetesNet.Add(env);
+        KubernetesURLs.Add(env);
         return env;
     }
 

@@ -233,6 +233,7 @@ internal static class KubernetesQuantity
     public static void Add(CelEnvironment env)
     {
         const string Q = "kubernetes.Quantity";
+        env.DeclareType(CelQuantity.QuantityType);
         env.DeclareFunction($"quantity(string) -> {Q}");
         env.DeclareFunction("isQuantity(string) -> bool");
         // declared as a global overload upstream (cel.Overload), so it is called as sign(q)

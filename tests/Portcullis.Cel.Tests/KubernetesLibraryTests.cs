@@ -291,4 +291,68 @@ public sealed class KubernetesLibraryTests
     [InlineData("url('/a%zz')", "error: URL parse error during conversion from string: parse \"/a%zz\": invalid URL escape \"%zz\"")]
     [InlineData("url('https://[::1/')", "error: URL parse error during conversion from string: parse \"https://[::1/\": missing ']' in host")]
     public void URLErrors(string expr, string expected) => Assert.Equal(expected, Result(expr));
+
+    const string LabelErr = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+    const string SubdomainErr = @"a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+    const string Dns1035Err = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
+    const string QNameErr = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+
+    // format_test.go (kubernetes-1.33.0): "none" is optional.none(), otherwise the single message
+    [Theory]
+    [InlineData("format.dns1123Label().validate('my-label-name')", null)]
+    [InlineData("format.dns1123Subdomain().validate('apiextensions.k8s.io')", null)]
+    [InlineData("format.qualifiedName().validate('apiextensions.k8s.io/v1beta1')", null)]
+    [InlineData("format.dns1123LabelPrefix().validate('my-label-prefix-')", null)]
+    [InlineData("format.dns1123SubdomainPrefix().validate('mysubdomain.prefix.-')", null)]
+    [InlineData("format.dns1035LabelPrefix().validate('my-label-prefix-')", null)]
+    [InlineData("format.uri().validate('http://example.com')", null)]
+    [InlineData("format.uuid().validate('123e4567-e89b-12d3-a456-426614174000')", null)]
+    [InlineData("format.byte().validate('aGVsbG8=')", null)]
+    [InlineData("format.date().validate('2021-01-01')", null)]
+    [InlineData("format.datetime().validate('2021-01-01T00:00:00Z')", null)]
+    [InlineData("format.dns1123Label().validate('contains a space')", LabelErr)]
+    [InlineData("format.dns1123Subdomain().validate('contains a space')", SubdomainErr)]
+    [InlineData("format.dns1035Label().validate('contains a space')", Dns1035Err)]
+    [InlineData("format.qualifiedName().validate('contains a space')", QNameErr)]
+    [InlineData("format.dns1123LabelPrefix().validate('contains a space-')", LabelErr)]
+    [InlineData("format.dns1123SubdomainPrefix().validate('contains a space-')", SubdomainErr)]
+    [InlineData("format.dns1035LabelPrefix().validate('contains a space-')", Dns1035Err)]
+    [InlineData("format.dns1123Label().validate('my-label-name')", null)]
+    [InlineData("format.dns1123Subdomain().validate('example.com')", null)]
+    [InlineData("format.dns1035Label().validate('my-label-name')", null)]
+    [InlineData("format.qualifiedName().validate('my.name')", null)]
+    [InlineData("format.byte().validate('aGVsbG8')", "invalid base64")]
+    [InlineData("format.date().validate('2020-01-32')", "invalid date")]
+    [InlineData("format.datetime().validate('2020-01-32T00:00:00Z')", "invalid datetime")]
+    // beyond the upstream table
+    [InlineData("format.dns1123Label().validate('a.b')", "must not contain dots")]
+    [InlineData("format.labelValue().validate('')", null)]
+    [InlineData("format.uuid().validate('123e4567-e89b-12d3-a456-42661417400')", "does not match the UUID format")]
+    [InlineData("format.uri().validate('../x')", "parse \"../x\": invalid URI for request")]
+    [InlineData("format.date().validate('2021-02-29')", "invalid date")]
+    [InlineData("format.datetime().validate('2021-01-01T24:00:00Z')", "invalid datetime")]
+    [InlineData("format.named('dns1123Label').value().validate('Upper')", LabelErr)]
+    public void Formats(string expr, string? message)
+    {
+        var v = Eval(expr);
+        var opt = Assert.IsType<CelOptional>(v);
+        if (message is null) Assert.False(opt.HasValue);
+        else Assert.Equal("[" + Format(message) + "]", opt.Value!.ToString());
+    }
+
+    static string Format(string s) => new CelString(s).ToString()!;
+
+    [Theory]
+    [InlineData("format.named('unknown').hasValue()", "false")]
+    [InlineData("format.named('uuid').hasValue()", "true")]
+    [InlineData("format.named('uuid').value() == format.uuid()", "true")]
+    [InlineData("format.dns1123Label().validate('x-').orValue([]).size()", "1")]
+    public void NamedFormats(string expr, string expected) => Assert.Equal(expected, Result(expr));
+
+    [Fact]
+    public void FormatsAreTypeChecked()
+    {
+        Assert.Equal("optional_type(list(string))", CelEnvironment.Kubernetes().Compile("format.uuid().validate('x')").ResultType.ToString());
+        Assert.Contains("undeclared reference to 'format'", CompileError("format.nope().validate('x')"));
+    }
 }

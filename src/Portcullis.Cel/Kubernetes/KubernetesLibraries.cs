@@ -15,6 +15,7 @@ public static class KubernetesLibraries
         KubernetesQuantity.Add(env);
         KubernetesNet.Add(env);
         KubernetesURLs.Add(env);
+        KubernetesFormat.Add(env);
         return env;
     }
 

@@ -317,7 +317,6 @@ public sealed class KubernetesLibraryTests
     [InlineData("format.dns1123LabelPrefix().validate('contains a space-')", LabelErr)]
     [InlineData("format.dns1123SubdomainPrefix().validate('contains a space-')", SubdomainErr)]
     [InlineData("format.dns1035LabelPrefix().validate('contains a space-')", Dns1035Err)]
-    [InlineData("format.dns1123Label().validate('my-label-name')", null)]
     [InlineData("format.dns1123Subdomain().validate('example.com')", null)]
     [InlineData("format.dns1035Label().validate('my-label-name')", null)]
     [InlineData("format.qualifiedName().validate('my.name')", null)]

@@ -111,6 +111,7 @@ public sealed class KubernetesLibraryTests
     [InlineData("quantity('-0.0000000001') == quantity('-1n')", "true")]
     [InlineData("quantity('16Ei') == quantity('9223372036854775807')", "true")]
     [InlineData("sign(quantity('-5')) == -1 && sign(quantity('0')) == 0 && sign(quantity('3k')) == 1", "true")]
+    [InlineData("quantity('1e-2147483648') == quantity('1n') && quantity('12e-10') == quantity('2n')", "true")]
     [InlineData("quantity('1e1000000').isGreaterThan(quantity('1')) && quantity('-1e1000000').isLessThan(quantity('1'))", "true")]
     public void Quantity(string expr, string expected) => Assert.Equal(expected, Result(expr));
 
@@ -353,5 +354,21 @@ public sealed class KubernetesLibraryTests
     {
         Assert.Equal("optional_type(list(string))", CelEnvironment.Kubernetes().Compile("format.uuid().validate('x')").ResultType.ToString());
         Assert.Contains("undeclared reference to 'format'", CompileError("format.nope().validate('x')"));
+    }
+
+    [Fact]
+    public void LibrariesWorkOverBoundObjects()
+    {
+        var spec = CelType.Object("Object.spec", new Dictionary<string, CelType>
+        {
+            ["memory"] = CelType.String, ["endpoint"] = CelType.String, ["cidrs"] = CelType.ListOf(CelType.String),
+        });
+        var self = CelType.Object("Object", new Dictionary<string, CelType> { ["spec"] = spec });
+        var env = CelEnvironment.Kubernetes().DeclareVariable("self", self);
+        var json = System.Text.Json.Nodes.JsonNode.Parse("""{"spec": {"memory": "1536Mi", "endpoint": "https://10.0.0.1:8443/x", "cidrs": ["10.0.0.0/8"]}}""");
+        var act = new Activation().Set("self", CelJson.FromJson(json, self));
+        Assert.Equal("true", env.Compile("quantity(self.spec.memory).isLessThan(quantity('2Gi'))").Evaluate(act).ToString());
+        Assert.Equal("true", env.Compile("self.spec.cidrs.all(c, cidr(c).containsIP(url(self.spec.endpoint).getHostname()))").Evaluate(act).ToString());
+        Assert.Equal("\"8443\"", env.Compile("url(self.spec.endpoint).getPort()").Evaluate(act).ToString());
     }
 }

@@ -83,7 +83,13 @@ public sealed class CelQuantity : CelOpaque
         int exp = -denom.Length;
         if (@base == 10) exp += exponent;
         else unscaled *= BigInteger.One << exponent;
-        if (!unscaled.IsZero && exp < -9)
+        if (!unscaled.IsZero && exp < -9 && Digits(unscaled) + (long)exp <= -9)
+        {
+            // below one nano unit: rounded up to it (checked first, so a huge negative exponent costs nothing)
+            unscaled = 1;
+            exp = -9;
+        }
+        else if (!unscaled.IsZero && exp < -9)
         {
             var div = BigInteger.Pow(10, -9 - exp);
             var q = BigInteger.DivRem(unscaled, div, out var rem);

@@ -371,4 +371,68 @@ public sealed class KubernetesLibraryTests
         Assert.Equal("true", env.Compile("self.spec.cidrs.all(c, cidr(c).containsIP(url(self.spec.endpoint).getHostname()))").Evaluate(act).ToString());
         Assert.Equal("\"8443\"", env.Compile("url(self.spec.endpoint).getPort()").Evaluate(act).ToString());
     }
+
+    static CelValue EvalSemver(string expr) =>
+        KubernetesLibraries.AddSemver(CelEnvironment.Kubernetes()).Compile(expr).Evaluate(Activation.Empty);
+
+    // semver_test.go (kubernetes-1.33.0), library version 1
+    [Theory]
+    [InlineData("semver('1.2.3') == semver('1.2.3')", "true")]
+    [InlineData("isSemver('1.2.3-beta.1+build.1')", "true")]
+    [InlineData("isSemver('')", "false")]
+    [InlineData("isSemver('v1.0.0')", "false")]
+    [InlineData("isSemver(' 1.0.0')", "false")]
+    [InlineData("isSemver('1. 0.0')", "false")]
+    [InlineData("isSemver('1.0.0 ')", "false")]
+    [InlineData("isSemver('01.01.01')", "false")]
+    [InlineData("isSemver('1')", "false")]
+    [InlineData("isSemver('1.1')", "false")]
+    [InlineData("isSemver('', true)", "false")]
+    [InlineData("isSemver(' 1.0.0', true)", "false")]
+    [InlineData("isSemver('1. 0.0', true)", "false")]
+    [InlineData("isSemver('1.0.0 ', true)", "false")]
+    [InlineData("isSemver('v1.0.0', true)", "true")]
+    [InlineData("isSemver('01.01.01', true)", "true")]
+    [InlineData("isSemver('1', true)", "true")]
+    [InlineData("isSemver('1.1', true)", "true")]
+    [InlineData("semver('v01.01', true) == semver('1.1.0')", "true")]
+    [InlineData("semver('1.2.3') == semver('1.0.0')", "false")]
+    [InlineData("semver('1.0.0').isLessThan(semver('1.2.3'))", "true")]
+    [InlineData("semver('1.0.0').isLessThan(semver('1.0.0'))", "false")]
+    [InlineData("semver('1.2.3').isGreaterThan(semver('1.0.0'))", "true")]
+    [InlineData("semver('1.0.0').isGreaterThan(semver('1.0.0'))", "false")]
+    [InlineData("semver('1.2.3').compareTo(semver('1.2.3'))", "0")]
+    [InlineData("semver('1.0.0').compareTo(semver('1.2.3'))", "-1")]
+    [InlineData("semver('1.2.3').compareTo(semver('1.0.0'))", "1")]
+    [InlineData("semver('1.2.3').major()", "1")]
+    [InlineData("semver('1.2.3').minor()", "2")]
+    [InlineData("semver('1.2.3').patch()", "3")]
+    // semver precedence: pre-releases before the release, numeric identifiers below alphanumeric ones, build ignored
+    [InlineData("semver('1.0.0-alpha').isLessThan(semver('1.0.0'))", "true")]
+    [InlineData("semver('1.0.0-alpha.1').isLessThan(semver('1.0.0-alpha.beta'))", "true")]
+    [InlineData("semver('1.0.0-alpha').isLessThan(semver('1.0.0-alpha.1'))", "true")]
+    [InlineData("semver('1.0.0+a') == semver('1.0.0+b')", "true")]
+    [InlineData("semver('v01.01.1-x', true) == semver('1.1.1-x')", "true")]
+    [InlineData("quantity('1').isLessThan(quantity('2')) && semver('1.0.0').isLessThan(semver('2.0.0'))", "true")]
+    public void Semver(string expr, string expected) => Assert.Equal(expected, EvalSemver(expr).ToString());
+
+    [Theory]
+    [InlineData("semver('v1.0')", "error: No Major.Minor.Patch elements found")]
+    [InlineData("semver('')", "error: Version string empty")]
+    [InlineData("semver('01.0.1')", "error: Major number must not contain leading zeroes \"01\"")]
+    [InlineData("semver('0.0NaN.1')", "error: Invalid character(s) found in minor number \"0NaN\"")]
+    [InlineData("semver('0.0.1-01')", "error: Numeric PreRelease version must not contain leading zeroes \"01\"")]
+    [InlineData("semver('0.0.1-')", "error: Prerelease is empty")]
+    [InlineData("semver('0.0.1+@')", "error: Invalid character(s) found in build meta data \"@\"")]
+    [InlineData("semver('1.1-x', true)", "error: short version cannot contain PreRelease/Build meta data")]
+    public void SemverErrors(string expr, string expected) => Assert.Equal(expected, EvalSemver(expr).ToString());
+
+    [Fact]
+    public void SemverIsNotInTheDefaultEnvironment()
+    {
+        // 1.33 compiles new expressions at the 1.32 compatibility version, which has no semver library
+        Assert.Contains("undeclared reference to 'semver'", CompileError("semver('1.0.0').major() == 1"));
+        Assert.Contains("found no matching overload for 'isSemver' applied to '(list(int))'",
+            Assert.Throws<CelCompileException>(() => KubernetesLibraries.AddSemver(CelEnvironment.Kubernetes()).Compile("isSemver([1, 2, 3])")).Message);
+    }
 }

@@ -19,6 +19,14 @@ public static class KubernetesLibraries
         return env;
     }
 
+    /// <summary>Adds the semver library (semverlib.go, version 1). Kubernetes 1.33 has it in its base environment
+    /// from 1.33 only, which new expressions (compiled at the 1.32 compatibility version) do not see.</summary>
+    public static CelEnvironment AddSemver(CelEnvironment env)
+    {
+        KubernetesSemverLib.Add(env);
+        return env;
+    }
+
     internal static CelError NoOverload(string fn, ReadOnlySpan<CelValue> args)
     {
         var names = new string[args.Length];

@@ -283,6 +283,7 @@ internal static class Format
         CelOptional o => o.HasValue ? "optional.of(" + Debug(o.Value!) + ")" : "optional.none()",
         CelError e => "error: " + e.Message,
         CelUnknown u => "unknown" + "{" + string.Join(",", u.Ids) + "}",
+        CelOpaque o => o.ToString()!,
         _ => v.GetType().Name,
     };
 

@@ -174,6 +174,7 @@ public sealed class KubernetesLibraryTests
     [InlineData("string(ip('0:0:1:0:0:0:0:0'))", "\"0:0:1::\"")]
     [InlineData("string(ip('1:0:0:0:0:0:0:0'))", "\"1::\"")]
     [InlineData("string(ip('::1.2.3.4'))", "\"::102:304\"")]
+    [InlineData("[ip('::1'), cidr('10.0.0.0/8').ip()]", "[ip(\"::1\"), ip(\"10.0.0.0\")]")]
     [InlineData("isIP('1.2.3')", "false")]
     [InlineData("isIP('01.2.3.4')", "false")]
     [InlineData("isIP('1.2.3.256')", "false")]

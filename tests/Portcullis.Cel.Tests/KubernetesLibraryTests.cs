@@ -104,6 +104,8 @@ public sealed class KubernetesLibraryTests
     [InlineData("quantity('1.0').isInteger()", "false")]
     [InlineData("quantity('1.5Gi').isInteger()", "false")]
     [InlineData("quantity('1.5Gi') == quantity('1536Mi')", "true")]
+    [InlineData("quantity('1.5Gi').asApproximateFloat()", "1610612736")]
+    [InlineData("quantity('1.5Gi').add(quantity('0.5Gi')) == quantity('2Gi')", "true")]
     [InlineData("quantity('1e3').asInteger()", "1000")]
     [InlineData("quantity('1E-3') == quantity('1m')", "true")]
     [InlineData("quantity('100m').asApproximateFloat()", "0.1")]

@@ -96,6 +96,13 @@ public sealed class CelQuantity : CelOpaque
             unscaled = rem.IsZero ? q : q + 1;
             exp = -9;
         }
+        else if (!unscaled.IsZero && exp > -9 && exp <= 1000)
+        {
+            // inf.Dec.Round leaves the amount at scale 9 (nano units), which AsApproximateFloat64 starts from;
+            // far larger exponents stay symbolic (same value) rather than growing a huge number
+            unscaled *= BigInteger.Pow(10, exp + 9);
+            exp = -9;
+        }
         if (binary)
         {
             var max = new CelQuantity(long.MaxValue, 0, true);

@@ -49,14 +49,15 @@ public sealed class CelEnvironment
 
     /// <summary>The environment of Kubernetes 1.33's CEL (apiserver pkg/cel/environment/base.go): strings
     /// version 2, sets, two-variable comprehensions and optionals; homogeneous literals and literal
-    /// validation. The Kubernetes libraries themselves (lists, regex, quantity ...) are added separately.</summary>
-    public static CelEnvironment Kubernetes() => new()
+    /// validation; and the Kubernetes libraries (<see cref="KubernetesLibraries"/>: lists, regex, quantity,
+    /// IP and CIDR ...).</summary>
+    public static CelEnvironment Kubernetes() => KubernetesLibraries.AddAll(new()
     {
         Libraries = CelLibraries.Strings | CelLibraries.Sets | CelLibraries.TwoVarComprehensions | CelLibraries.Optionals,
         StringsVersion = 2,
         HomogeneousAggregateLiterals = true,
         ValidateLiterals = true,
-    };
+    });
     public bool EnableMacros { get; init; } = true;
 
     /// <summary>Type-check expressions on compile (cel-go's env.Compile); off, only parsing is done and
@@ -90,6 +91,14 @@ public sealed class CelEnvironment
         _overloads.TryGetValue(function, out var list) ? list : null;
 
     public IReadOnlyDictionary<string, CelType> Variables => _variables;
+
+    /// <summary>Declares a type of a library (an opaque type such as <c>net.IP</c>), so that its name is a type
+    /// value in expressions.</summary>
+    public CelEnvironment DeclareType(CelType type)
+    {
+        Functions.AddType(type);
+        return this;
+    }
 
     public CelEnvironment DeclareVariable(string name, CelType type)
     {

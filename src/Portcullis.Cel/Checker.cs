@@ -321,14 +321,17 @@ internal sealed class Checker
         if (name.StartsWith('.'))
         {
             string abs = name[1..];
-            return _env.Variables.TryGetValue(abs, out var av) ? av : TypeName(abs);
+            return _env.Variables.TryGetValue(abs, out var av) ? av : TypeName(abs) ?? LibraryTypeName(abs);
         }
         foreach (var p in _prefixes)
             if (_env.Variables.TryGetValue(p + name, out var v)) return v;
         foreach (var p in _prefixes)
-            if (TypeName(p + name) is { } t) return t;
+            if ((TypeName(p + name) ?? LibraryTypeName(p + name)) is { } t) return t;
         return null;
     }
+
+    /// <summary>A type a library declared (net.IP, kubernetes.Quantity ...), as a type value.</summary>
+    CelType? LibraryTypeName(string name) => _env.Functions.TypeNamed(name) is { } t ? CelType.TypeOf(t) : null;
 
     static CelType? TypeName(string name)
     {

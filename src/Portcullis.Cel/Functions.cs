@@ -23,6 +23,13 @@ internal sealed class FunctionRegistry
 
     public bool IsNamespacedGlobal(string name) => _namespaced.Contains(name);
 
+    readonly Dictionary<string, CelType> _types = new(StringComparer.Ordinal);
+
+    /// <summary>Declares a library's type, so its name is a type value (<c>type(ip('::1')) == net.IP</c>).</summary>
+    public void AddType(CelType t) => _types[t.Name] = t;
+
+    public CelType? TypeNamed(string name) => _types.TryGetValue(name, out var t) ? t : null;
+
     public void MarkNamespaced(string name) => _namespaced.Add(name);
 
     public bool Has(string name, bool receiver) => _custom.ContainsKey((name, receiver));
@@ -186,6 +193,7 @@ internal static class Std
                 return true;
             case CelOptional x:
                 return b is CelOptional yo && (x.HasValue ? yo.HasValue && Equal(x.Value!, yo.Value!) : !yo.HasValue);
+            case CelOpaque x: return x.EqualTo(b);
             default: return false;
         }
     }

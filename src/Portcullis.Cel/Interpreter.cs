@@ -87,7 +87,7 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
         {
             string abs = name[1..];
             if (s.Vars.TryResolve(abs, out var av)) return av;
-            return TypeByName(abs) is { } at ? new CelTypeValue(at) : null;
+            return (TypeByName(abs) ?? functions.TypeNamed(abs)) is { } at ? new CelTypeValue(at) : null;
         }
         if (!name.Contains('.') && s.TryLocal(name, out var lv)) return lv;
         foreach (var p in _prefixes)
@@ -98,9 +98,9 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
     /// <summary>A name that is no variable: a type name or the NullValue enum constant, in the container's scopes.</summary>
     CelValue? ResolveStatic(string name)
     {
-        if (name.StartsWith('.')) return TypeByName(name[1..]) is { } at ? new CelTypeValue(at) : null;
+        if (name.StartsWith('.')) return (TypeByName(name[1..]) ?? functions.TypeNamed(name[1..])) is { } at ? new CelTypeValue(at) : null;
         foreach (var p in _prefixes)
-            if (TypeByName(p + name) is { } t) return new CelTypeValue(t);
+            if ((TypeByName(p + name) ?? functions.TypeNamed(p + name)) is { } t) return new CelTypeValue(t);
         foreach (var p in _prefixes)
             if (p + name == "google.protobuf.NullValue.NULL_VALUE") return CelInt.Of(0);
         return null;

@@ -173,6 +173,12 @@ public sealed class CelOptional(CelValue? value) : CelValue
     public override CelType Type => CelType.Optional;
 }
 
+/// <summary>A value of a library type (Kubernetes' Quantity, URL, IP, CIDR): equality is the type's own.</summary>
+public abstract class CelOpaque : CelValue
+{
+    public abstract bool EqualTo(CelValue other);
+}
+
 public sealed class CelError(string message) : CelValue
 {
     public string Message { get; } = message;
@@ -277,6 +283,7 @@ internal static class Format
         CelOptional o => o.HasValue ? "optional.of(" + Debug(o.Value!) + ")" : "optional.none()",
         CelError e => "error: " + e.Message,
         CelUnknown u => "unknown" + "{" + string.Join(",", u.Ids) + "}",
+        CelOpaque o => o.ToString()!,
         _ => v.GetType().Name,
     };
 

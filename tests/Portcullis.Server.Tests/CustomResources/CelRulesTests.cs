@@ -111,4 +111,31 @@ public sealed class CelRulesTests
         Assert.StartsWith("spec.validation.openAPIV3Schema.properties[spec].x-kubernetes-validations[2].messageExpression: Invalid value:", errs[2]);
         Assert.EndsWith(": messageExpression must evaluate to a string", errs[2]);
     }
+
+    [Fact]
+    public void KubernetesLibraries_AreAvailableToRules()
+    {
+        var rules = Rules("""
+            {"type":"object","properties":{"spec":{"type":"object","properties":{
+              "memory":{"type":"string"},"url":{"type":"string"},"cidr":{"type":"string"},"ip":{"type":"string"},
+              "tags":{"type":"array","items":{"type":"string"}},"name":{"type":"string"}},
+              "x-kubernetes-validations":[
+                {"rule":"quantity(self.memory).isLessThan(quantity('1Gi'))","message":"memory under 1Gi"},
+                {"rule":"isURL(self.url) && url(self.url).getScheme() == 'https'","message":"an https URL"},
+                {"rule":"cidr(self.cidr).containsIP(self.ip)","message":"ip in cidr"},
+                {"rule":"self.tags.isSorted()","message":"sorted tags"},
+                {"rule":"self.name.find('[0-9]+') != ''","message":"a number in the name"},
+                {"rule":"!format.dns1123Label().validate(self.name).hasValue()","message":"a DNS label"}]}}}
+            """);
+        Assert.Empty(Errors(rules, """{"spec":{"memory":"512Mi","url":"https://example.com/x","cidr":"10.0.0.0/8","ip":"10.1.2.3","tags":["a","b"],"name":"web-1"}}"""));
+        Assert.Equal(
+        [
+            "spec: Invalid value: \"object\": memory under 1Gi",
+            "spec: Invalid value: \"object\": an https URL",
+            "spec: Invalid value: \"object\": ip in cidr",
+            "spec: Invalid value: \"object\": sorted tags",
+            "spec: Invalid value: \"object\": a number in the name",
+            "spec: Invalid value: \"object\": a DNS label",
+        ], Errors(rules, """{"spec":{"memory":"2Gi","url":"http://example.com","cidr":"10.0.0.0/8","ip":"192.168.0.1","tags":["b","a"],"name":"Web"}}"""));
+    }
 }

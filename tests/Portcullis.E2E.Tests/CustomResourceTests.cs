@@ -312,6 +312,38 @@ public sealed class CustomResourceTests(ServerFixture f) : IClassFixture<ServerF
     }
 
     [Fact]
+    public async Task RealCrds_FromPrometheusOperator_ApplyAndServeTheirObjects()
+    {
+        var k = Tools.KubectlVersion("1.33");
+        var dir = Path.Combine(AppContext.BaseDirectory, "TestData", "thirdparty", "prometheus-operator");
+        // The CRDs are too large for the last-applied annotation (as on a cluster): created, not applied.
+        foreach (var crd in new[] { "servicemonitors", "prometheusrules", "prometheuses" })
+        {
+            await Ok(k, "create", "-f", Path.Combine(dir, $"monitoring.coreos.com_{crd}.yaml"));
+            await Ok(k, "wait", "--for=condition=Established", $"crd/{crd}.monitoring.coreos.com", "--timeout=30s");
+        }
+        foreach (var example in new[] { "example-service-monitor.yaml", "example-prometheus-rule.yaml", "example-prometheus.yaml" })
+            await Ok(k, "apply", "-f", Path.Combine(dir, example));
+        var prometheus = await Ok(k, "get", "prometheus", "prometheus", "-n", "default");
+        Assert.Matches(@"^NAME\s+VERSION\s+DESIRED\s+READY\s+RECONCILED\s+AVAILABLE\s+AGE\n", prometheus.Stdout);
+        Assert.Matches(@"(?m)^prometheus\s+2\s+\d+s$", prometheus.Stdout);
+        var monitor = JsonNode.Parse((await Ok(k, "get", "servicemonitor", "example-app", "-n", "default", "-o", "json")).Stdout)!;
+        Assert.Equal("web", (string?)monitor["spec"]!["endpoints"]![0]!["port"]);
+        var rule = await Ok(k, "get", "prometheusrules", "-n", "default", "-o", "name");
+        Assert.Equal("prometheusrule.monitoring.coreos.com/prometheus-example-alerts", rule.Stdout.Trim());
+        var explain = await Ok(k, "explain", "servicemonitor.spec.endpoints.port");
+        Assert.Contains("FIELD: port <string>", explain.Stdout);
+        // Their schemas hold: an unknown field is refused when strict, a wrong type always.
+        var bad = await Tools.KubectlIn(S, k, """
+            apiVersion: monitoring.coreos.com/v1
+            kind: ServiceMonitor
+            metadata: {name: bad, namespace: default}
+            spec: {endpoints: "web", selector: {}}
+            """, "create", "-f", "-");
+        Assert.Contains("The ServiceMonitor \"bad\" is invalid: spec.endpoints: Invalid value: \"string\": spec.endpoints in body must be of type array: \"string\"", bad.Stderr);
+    }
+
+    [Fact]
     public async Task ObjectCountQuota_CountsCustomObjects()
     {
         var k = Tools.KubectlVersion("1.33");

@@ -24,8 +24,23 @@ internal static class Re2
     {
         if (pattern.Contains("(?=") || pattern.Contains("(?!") || pattern.Contains("(?<=") || pattern.Contains("(?<!") || pattern.Contains("(?>"))
             throw new ArgumentException("invalid or unsupported Perl syntax");
+        bool inSet = false;
         for (int k = 0; k + 1 < pattern.Length; k++)
         {
+            // Inside a class, repetition characters are literals ("[()*+,]").
+            if (inSet)
+            {
+                if (pattern[k] == '\\') k++;
+                else if (pattern[k] == ']') inSet = false;
+                continue;
+            }
+            if (pattern[k] == '[')
+            {
+                inSet = true;
+                if (pattern[k + 1] == '^') k++;
+                if (k + 1 < pattern.Length && pattern[k + 1] == ']') k++; // a leading ']' is a literal
+                continue;
+            }
             if (pattern[k] == '\\')
             {
                 // Go's regexp: \1-\7 followed by an octal digit is an octal code; otherwise a backreference (refused)

@@ -307,6 +307,8 @@ public sealed class RegexTests
     [InlineData("'x\\n'.matches('x$') == false")]
     [InlineData("'ab'.matches('(?P<first>a)b')")]
     [InlineData("'\\n'.matches('^\\\\012$')")]
+    // Gateway API's HTTPRoute path rule: repetition characters inside a class are literals.
+    [InlineData("'/a%20b*+'.matches(r\"\"\"^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$\"\"\")")]
     public void Re2Syntax(string expr) => Assert.Same(CelBool.True, Eval(expr));
 
     [Theory]

@@ -344,6 +344,34 @@ public sealed class CustomResourceTests(ServerFixture f) : IClassFixture<ServerF
     }
 
     [Fact]
+    public async Task RealCrds_FromGatewayApi_EnforceTheirCelRules()
+    {
+        var k = Tools.KubectlVersion("1.33");
+        var dir = Path.Combine(AppContext.BaseDirectory, "TestData", "thirdparty", "gateway-api");
+        // HTTPRoute alone carries 178 CEL rules; every one must compile for the CRD to be accepted.
+        foreach (var crd in new[] { "gatewayclasses", "gateways", "httproutes" })
+        {
+            await Ok(k, "create", "-f", Path.Combine(dir, $"gateway.networking.k8s.io_{crd}.yaml"));
+            await Ok(k, "wait", "--for=condition=Established", $"crd/{crd}.gateway.networking.k8s.io", "--timeout=30s");
+        }
+        await Ok(k, "apply", "-n", "default", "-f", Path.Combine(dir, "example-basic-http.yaml"));
+        var routes = await Ok(k, "get", "httproutes", "-n", "default");
+        Assert.Matches(@"(?m)^NAME\s+HOSTNAMES\s+AGE$", routes.Stdout);
+        Assert.Matches(@"(?m)^http-app-1\s+\[""foo.com""\]\s+\d+s$", routes.Stdout);
+        var bad = await Tools.KubectlIn(S, k, """
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: bad-route, namespace: default}
+            spec:
+              parentRefs: [{name: my-gateway}]
+              rules:
+              - matches:
+                - path: {type: PathPrefix, value: bar}
+            """, "create", "-f", "-");
+        Assert.Contains("The HTTPRoute \"bad-route\" is invalid: spec.rules[0].matches[0].path: Invalid value: \"object\": value must be an absolute path and start with '/' when type one of ['Exact', 'PathPrefix']", bad.Stderr);
+    }
+
+    [Fact]
     public async Task ObjectCountQuota_CountsCustomObjects()
     {
         var k = Tools.KubectlVersion("1.33");

@@ -175,6 +175,21 @@ public sealed class CelProgram
     }
 
     public CelValue Evaluate(IReadOnlyDictionary<string, CelValue> variables) => Evaluate(new Activation(variables));
+
+    /// <summary>Evaluates and counts the runtime cost as cel-go v0.23.2 does (interpreter/runtimecost.go); with
+    /// <see cref="CelCostOptions.Limit"/> set, stops once the cost passes it, with the error
+    /// "operation cancelled: actual cost limit exceeded" and <see cref="CelEvalResult.LimitExceeded"/>.</summary>
+    public CelEvalResult Evaluate(IActivation activation, CelCostOptions options)
+    {
+        var tracker = new CostTracker(options);
+        try { return new CelEvalResult(_interpreter.Evaluate(Ast, activation, tracker), tracker.Cost, false); }
+        catch (CostLimitExceededException) { return new CelEvalResult(new CelError(CelCost.LimitExceededMessage), tracker.Cost, true); }
+        catch (System.Text.RegularExpressions.RegexMatchTimeoutException) { return new CelEvalResult(new CelError("regular expression match timed out"), tracker.Cost, false); }
+        catch (Exception e) when (e is not OutOfMemoryException) { return new CelEvalResult(new CelError("internal error: " + e.Message), tracker.Cost, false); }
+    }
+
+    public CelEvalResult Evaluate(IReadOnlyDictionary<string, CelValue> variables, CelCostOptions options) =>
+        Evaluate(new Activation(variables), options);
 }
 
 /// <summary>Conversions between System.Text.Json documents and CEL values (for CRD rules over <c>self</c>).</summary>

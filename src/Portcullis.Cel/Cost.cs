@@ -125,6 +125,11 @@ internal sealed class CostTracker(CelCostOptions options)
 
     public ulong CallCost(string fn, bool receiver, CelValue[] args, CelValue result)
     {
+        // cel-go ext/sets.go registers overload trackers, which come before any estimator:
+        // 1 + |a|·|b| (contains, intersects), 1 + 2·|a|·|b| (equivalent)
+        if (fn is "sets.contains" or "sets.intersects" or "sets.equivalent" && !receiver && args.Length == 2
+            && args[0] is CelList && args[1] is CelList)
+            return 1 + (ulong)((double)(CelCost.ActualSize(args[0]) * CelCost.ActualSize(args[1])) * (fn == "sets.equivalent" ? 2 : 1));
         if (Options.CallCost?.Invoke(fn, args, result) is { } c) return c;
         return CelCost.StandardCallCost(fn, receiver, args);
     }

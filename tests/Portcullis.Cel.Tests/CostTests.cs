@@ -160,3 +160,34 @@ public sealed class CostTests
         Assert.True(r.Cost > 100);
     }
 }
+
+/// <summary>The options kube-apiserver evaluates with (apiserver pkg/cel/environment/base.go): OptOptimize folds
+/// constant list/map literals and conversions (cel-go interpreter/decorators.go decOptimize), so they cost
+/// nothing, and <c>x in [constants]</c> becomes a set lookup costing only <c>x</c>; has() is free.</summary>
+public sealed class KubernetesOptionsCostTests
+{
+    [Theory]
+    [InlineData("[1, 2, 3].all(x, true)", null, 10)]                 // 20 without OptOptimize, less the list's 10
+    [InlineData("[1,2,3,4,5].map(x, x)", null, 66)]                   // 86 less the two constant lists
+    [InlineData("{'a': 1}.size()", null, 1)]
+    [InlineData("[[1], [2]].size()", null, 1)]
+    [InlineData("[x].size()", "{'x':1}", 12)]                          // not constant: ident, list, size
+    [InlineData("x in ['a', 'b', 'c']", "{'x':'b'}", 1)]
+    [InlineData("x in [[1], [2]]", "{'x':[1]}", 3)]                   // not primitive: an ordinary in_list
+    [InlineData("int('12') + x", "{'x':1}", 2)]
+    [InlineData("has(a.b)", "{'a':{'b':1}}", 1)]
+    public void OptimizedAsKubernetes(string expr, string? vars, long want)
+    {
+        var r = CostTests.Run(expr, vars?.Replace('\'', '"'), CelCostOptions.Kubernetes());
+        Assert.False(r.Value is CelError, r.Value.ToString());
+        Assert.Equal((ulong)want, r.Cost);
+    }
+
+    [Fact]
+    public void KubernetesLimitStopsEvaluation()
+    {
+        var r = CostTests.Run("[1,2,3,4,5,6,7,8,9,10].all(x, [1,2,3,4,5,6,7,8,9,10].all(y, x * y > 0))", null, CelCostOptions.Kubernetes(50));
+        Assert.True(r.LimitExceeded);
+        Assert.Equal("operation cancelled: actual cost limit exceeded", Assert.IsType<CelError>(r.Value).Message);
+    }
+}

@@ -100,6 +100,17 @@ public sealed class CelEnvironment
         return this;
     }
 
+    internal readonly Dictionary<string, CelSizeEstimate> Sizes = new(StringComparer.Ordinal);
+
+    /// <summary>Declares the size range of the value at a path, for cost estimation: a variable name, then field
+    /// names, <c>@items</c> (list elements), <c>@keys</c> / <c>@values</c> (map entries), as cel-go's AstNode.Path.
+    /// Kubernetes passes maxLength / maxItems / maxProperties as {0, max}.</summary>
+    public CelEnvironment DeclareSize(string path, CelSizeEstimate size)
+    {
+        Sizes[path] = size;
+        return this;
+    }
+
     public CelEnvironment DeclareVariable(string name, CelType type)
     {
         _variables[name] = type;
@@ -124,8 +135,9 @@ public sealed class CelEnvironment
     public CelProgram Compile(string expression)
     {
         var ast = Parser.Parse(expression, EnableMacros, Libraries);
-        var type = EnableChecker ? Checker.Check(this, ast, expression) : CelType.Dyn;
-        return new CelProgram(this, ast, expression, type);
+        Func<Expr, CelType>? typeOf = null;
+        var type = EnableChecker ? Checker.Check(this, ast, expression, out typeOf) : CelType.Dyn;
+        return new CelProgram(this, ast, expression, type) { TypeOf = typeOf, Env = this };
     }
 
     /// <summary>Like <see cref="Compile"/>, but returns the issues instead of throwing.</summary>
@@ -160,6 +172,18 @@ public sealed class CelProgram
     }
 
     public Expr Ast { get; }
+
+    /// <summary>The checked type of each node (null when the checker is off).</summary>
+    internal Func<Expr, CelType>? TypeOf { get; init; }
+    internal CelEnvironment? Env { get; init; }
+
+    /// <summary>Estimates the cost before evaluation, as cel-go v0.23.2's checker.Cost does, with sizes from
+    /// <see cref="CelEnvironment.DeclareSize"/> and <paramref name="options"/>. Needs the checker.</summary>
+    public CelCostEstimate EstimateCost(CelCostEstimateOptions? options = null)
+    {
+        if (TypeOf is null) throw new InvalidOperationException("cost estimation needs a checked expression");
+        return new CostEstimator(TypeOf, Env!.Sizes, options ?? new CelCostEstimateOptions()).Cost(Ast);
+    }
 
     /// <summary>The checked type of the expression (dyn when the checker is off).</summary>
     public CelType ResultType { get; }

@@ -161,9 +161,13 @@ internal sealed class Checker
 
     readonly Dictionary<Expr, CelType> _types = new(ReferenceEqualityComparer.Instance);
 
-    public static CelType Check(CelEnvironment env, Expr ast, string source)
+    public static CelType Check(CelEnvironment env, Expr ast, string source) => Check(env, ast, source, out _);
+
+    /// <summary>Checks, and gives the final type of every node (for cost estimation).</summary>
+    public static CelType Check(CelEnvironment env, Expr ast, string source, out Func<Expr, CelType> typeOf)
     {
         var c = new Checker(env, source);
+        typeOf = c.FinalType;
         var t = c.Type(ast);
         if (c._issues.Count == 0)
         {

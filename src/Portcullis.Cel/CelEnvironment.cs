@@ -136,8 +136,9 @@ public sealed class CelEnvironment
     {
         var ast = Parser.Parse(expression, EnableMacros, Libraries);
         Func<Expr, CelType>? typeOf = null;
-        var type = EnableChecker ? Checker.Check(this, ast, expression, out typeOf) : CelType.Dyn;
-        return new CelProgram(this, ast, expression, type) { TypeOf = typeOf, Env = this };
+        IReadOnlyDictionary<CallExpr, string>? namespaced = null;
+        var type = EnableChecker ? Checker.Check(this, ast, expression, out typeOf, out namespaced) : CelType.Dyn;
+        return new CelProgram(this, ast, expression, type) { TypeOf = typeOf, Namespaced = namespaced, Env = this };
     }
 
     /// <summary>Like <see cref="Compile"/>, but returns the issues instead of throwing.</summary>
@@ -175,6 +176,7 @@ public sealed class CelProgram
 
     /// <summary>The checked type of each node (null when the checker is off).</summary>
     internal Func<Expr, CelType>? TypeOf { get; init; }
+    internal IReadOnlyDictionary<CallExpr, string>? Namespaced { get; init; }
     internal CelEnvironment? Env { get; init; }
 
     /// <summary>Estimates the cost before evaluation, as cel-go v0.23.2's checker.Cost does, with sizes from
@@ -182,7 +184,7 @@ public sealed class CelProgram
     public CelCostEstimate EstimateCost(CelCostEstimateOptions? options = null)
     {
         if (TypeOf is null) throw new InvalidOperationException("cost estimation needs a checked expression");
-        return new CostEstimator(TypeOf, Env!.Sizes, options ?? new CelCostEstimateOptions()).Cost(Ast);
+        return new CostEstimator(TypeOf, Namespaced!, Env!.Sizes, options ?? new CelCostEstimateOptions()).Cost(Ast);
     }
 
     /// <summary>The checked type of the expression (dyn when the checker is off).</summary>

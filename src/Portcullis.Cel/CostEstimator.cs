@@ -44,11 +44,33 @@ public sealed class CelCostEstimateOptions
     /// <summary>A size for a node by its path (cel-go CostEstimator.EstimateSize); consulted after the sizes
     /// declared on the environment.</summary>
     public Func<IReadOnlyList<string>, CelType, CelSizeEstimate?>? EstimateSize { get; init; }
+
+    /// <summary>cel-go CostEstimator.EstimateCallCost: (function, target (null for a global call), args, sizer)
+    /// → the call's own cost (without its arguments) and maybe its result size, or null for cel-go's
+    /// standard estimate. The sizer gives a node's computed or estimated size.</summary>
+    public Func<string, CelCostNode?, IReadOnlyList<CelCostNode>, Func<CelCostNode, CelSizeEstimate?>, CelCallEstimate?>? EstimateCallCost { get; init; }
+
+    /// <summary>What kube-apiserver 1.33 estimates with: has() free, the Kubernetes library estimator
+    /// (apiserver pkg/cel/library/cost.go), and sizes from <paramref name="estimateSize"/>.</summary>
+    public static CelCostEstimateOptions Kubernetes(Func<IReadOnlyList<string>, CelType, CelSizeEstimate?>? estimateSize = null) => new()
+    {
+        PresenceTestHasCost = false,
+        EstimateCallCost = KubernetesCostEstimate.EstimateCallCost,
+        EstimateSize = estimateSize,
+    };
 }
+
+/// <summary>cel-go checker.AstNode: a node's path (variable, fields, @items/@keys/@values), checked type,
+/// expression (null for a synthesized element node) and computed size.</summary>
+public sealed record CelCostNode(IReadOnlyList<string>? Path, CelType Type, Expr? Expr, CelSizeEstimate? ComputedSize);
+
+/// <summary>cel-go checker.CallEstimate.</summary>
+public readonly record struct CelCallEstimate(CelCostEstimate Cost, CelSizeEstimate? ResultSize = null);
 
 /// <summary>cel-go v0.23.2 checker/cost.go over this engine's AST and checked types. Overloads are told apart by
 /// the checked argument types, as the checker's overload resolution would.</summary>
-internal sealed class CostEstimator(Func<Expr, CelType> typeOf, IReadOnlyDictionary<string, CelSizeEstimate> declared, CelCostEstimateOptions options)
+internal sealed class CostEstimator(Func<Expr, CelType> typeOf, IReadOnlyDictionary<CallExpr, string> namespaced,
+    IReadOnlyDictionary<string, CelSizeEstimate> declared, CelCostEstimateOptions options)
 {
     sealed record EntrySize(bool IsList, CelSizeEstimate Key, CelSizeEstimate Val)
     {
@@ -64,6 +86,11 @@ internal sealed class CostEstimator(Func<Expr, CelType> typeOf, IReadOnlyDiction
     readonly Dictionary<string, List<LocalVar>> _locals = new(StringComparer.Ordinal);
 
     static readonly CelCostEstimate One = CelCostEstimate.Fixed(1);
+
+    /// <summary>Synthesized global calls stand for the receiver-form calls the checker typed.</summary>
+    readonly Dictionary<Expr, Expr> _alias = new(ReferenceEqualityComparer.Instance);
+
+    CelType T(Expr e) => typeOf(_alias.TryGetValue(e, out var o) ? o : e);
 
     public CelCostEstimate Cost(Expr? e) => e switch
     {
@@ -113,7 +140,7 @@ internal sealed class CostEstimator(Func<Expr, CelType> typeOf, IReadOnlyDiction
         if (sel.TestOnly)
             return sum.Add(CelCostEstimate.Fixed(options.PresenceTestHasCost ? 1UL : 0)).Add(Cost(sel.Operand));
         sum = sum.Add(Cost(sel.Operand));
-        var t = typeOf(sel.Operand);
+        var t = T(sel.Operand);
         if (t.Name == "map" || t.Fields is not null || t.IsTypeParam) sum = sum.Add(One);
         _paths[sel] = Append(PathOf(sel.Operand), sel.Field);
         return sum;
@@ -130,18 +157,16 @@ internal sealed class CostEstimator(Func<Expr, CelType> typeOf, IReadOnlyDiction
             _sizes[e] = est;
             return est;
         }
-        if (IsScalar(typeOf(e))) return CelSizeEstimate.Fixed(1);
+        if (IsScalar(T(e))) return CelSizeEstimate.Fixed(1);
         if (e is IdentExpr id && Peek(id.Name) is { Size: { } ls }) return ls;
         return null;
     }
 
     CelSizeEstimate? EstimateSize(Expr e)
     {
-        var path = PathOf(e);
-        if (path is null || path.Length == 0) return null;
-        if (IsAccumulator(path[0])) return null;
-        if (declared.TryGetValue(string.Join('.', path), out var d)) return d;
-        return options.EstimateSize?.Invoke(path, typeOf(e));
+        var path = PathOf(e) ?? [];
+        if (path.Length > 0 && declared.TryGetValue(string.Join('.', path), out var d)) return d;
+        return options.EstimateSize?.Invoke(path, T(e));
     }
 
     static CelSizeEstimate? ExprSize(Expr e) => e switch
@@ -178,6 +203,22 @@ internal sealed class CostEstimator(Func<Expr, CelType> typeOf, IReadOnlyDiction
     void SetEntry(Expr e, EntrySize? s)
     {
         if (s is not null) _entries[e] = s;
+    }
+
+    CelCostNode Node(Expr e)
+    {
+        var path = PathOf(e);
+        if (path is { Length: > 0 } && IsAccumulator(path[0])) path = null;
+        return new CelCostNode(path, T(e), e, ComputeSize(e));
+    }
+
+    /// <summary>A node's size: computed, else declared or estimated by path (cel-go AstNode + EstimateSize).</summary>
+    CelSizeEstimate? SizeOf(CelCostNode n)
+    {
+        if (n.ComputedSize is { } c) return c;
+        var path = n.Path ?? [];
+        if (path.Count > 0 && declared.TryGetValue(string.Join('.', path), out var d)) return d;
+        return options.EstimateSize?.Invoke(path, n.Type);
     }
 
     // ---- literals ----
@@ -229,7 +270,7 @@ internal sealed class CostEstimator(Func<Expr, CelType> typeOf, IReadOnlyDiction
 
     void PushLocal(string name, Expr e) => Push(name, new LocalVar(PathOf(e), ComputeSize(e), EntryOf(e)));
 
-    bool IsListRange(Expr range, EntrySize? entry) => entry is not null ? entry.IsList : typeOf(range).Name == "list";
+    bool IsListRange(Expr range, EntrySize? entry) => entry is not null ? entry.IsList : T(range).Name == "list";
 
     CelCostEstimate CostComprehension(ComprehensionExpr c)
     {
@@ -272,6 +313,16 @@ internal sealed class CostEstimator(Func<Expr, CelType> typeOf, IReadOnlyDiction
 
     CelCostEstimate CostCall(CallExpr call)
     {
+        // a namespaced global written as a receiver call is the global call
+        if (namespaced.TryGetValue(call, out var full))
+        {
+            var global = new CallExpr(null, full, call.Args) { Id = call.Id, Offset = call.Offset };
+            _alias[global] = call;
+            var cost = CostCall(global);
+            if (_sizes.TryGetValue(global, out var gs)) _sizes[call] = gs;
+            if (_entries.TryGetValue(global, out var ge)) _entries[call] = ge;
+            return cost;
+        }
         if (call.Function == "dyn" && call.Target is null && call.Args.Length == 1)
         {
             var ac = Cost(call.Args[0]);
@@ -286,7 +337,7 @@ internal sealed class CostEstimator(Func<Expr, CelType> typeOf, IReadOnlyDiction
         var (fnCost, resultSize) = FunctionCost(call, argCosts);
         if (call.Function is "_[_]" && call.Target is null && call.Args.Length == 2)
         {
-            var t = typeOf(call.Args[0]).Name;
+            var t = T(call.Args[0]).Name;
             if (t is "list" or "map")
             {
                 resultSize = EntryOf(call.Args[0])?.Val;
@@ -303,8 +354,22 @@ internal sealed class CostEstimator(Func<Expr, CelType> typeOf, IReadOnlyDiction
         var argSum = argCosts.Aggregate(default(CelCostEstimate), (s, a) => s.Add(a));
         var args = call.Args;
         var target = call.Target;
-        bool Is(Expr e, string name) => typeOf(e).Name == name && !typeOf(e).IsTypeParam;
+        bool Is(Expr e, string name) => T(e).Name == name && !T(e).IsTypeParam;
         const double F = CelCost.StringTraversalCostFactor;
+        // cel-go ext/sets.go overload estimators (before any estimator): |a|·|b|·factor + 1
+        if (call.Function is "sets.contains" or "sets.intersects" or "sets.equivalent" && target is null && args.Length == 2)
+        {
+            var prod = SizeOrUnknown(args[0]).Multiply(SizeOrUnknown(args[1]));
+            return (new CelCostEstimate(prod.Min, prod.Max).MultiplyByCostFactor(call.Function == "sets.equivalent" ? 2 : 1)
+                .Add(One).Add(argSum), null);
+        }
+        if (options.EstimateCallCost is { } hook)
+        {
+            var targetNode = target is null ? null : Node(target);
+            var argNodes = args.Select(Node).ToArray();
+            if (hook(call.Function, targetNode, argNodes, SizeOf) is { } est)
+                return (est.Cost.Add(argSum), est.ResultSize);
+        }
         switch (call.Function)
         {
             case "format" when target is not null && Is(target, "string"):

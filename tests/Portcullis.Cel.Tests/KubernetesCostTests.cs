@@ -112,4 +112,80 @@ public sealed class KubernetesCostTests
         Assert.False(r.Value is CelError, r.Value.ToString());
         Assert.Equal((ulong)want, r.Cost);
     }
+
+    static CelEnvironment TestCostEnv() => KubernetesLibraries.AddSemver(KubernetesLibraries.AddAll(new CelEnvironment
+    {
+        Libraries = CelLibraries.Strings | CelLibraries.Sets | CelLibraries.TwoVarComprehensions | CelLibraries.Optionals,
+        StringsVersion = 2,
+    }));
+
+    // cost_test.go expectEstimatedCost: the library estimator, has() free, and testCostEstimator's sizes
+    // (any string or bytes node without a computed size is {0, 12})
+    [Theory]
+    [InlineData("'ABCDEFGHIJ abcdefghij'.lowerAscii()", 3, 3)]
+    [InlineData("'ABCDEFGHIJ abcdefghij'.lowerAscii() == 'abcdefghij ABCDEFGHIJ'.lowerAscii()", 7, 9)]
+    [InlineData("'ABCDEFGHIJ abcdefghij'.upperAscii()", 3, 3)]
+    [InlineData("strings.quote('ABCDEFGHIJ abcdefghij')", 3, 3)]
+    [InlineData("strings.quote('ABCDEFGHIJ abcdefghij') == strings.quote('ABCDEFGHIJ abcdefghij')", 7, 11)]
+    [InlineData("'abc 123 def 123'.replace('123', '456')", 3, 3)]
+    [InlineData("'abc 123 def 123'.replace('', 'x')", 3, 3)]
+    [InlineData("'abc 123 def 123'.replace('123', '')", 3, 3)]
+    [InlineData("'abc 123 def 123'.replace('123', '456', 1)", 3, 3)]
+    [InlineData("'abc 123 def 123'.split(' ')", 3, 3)]
+    [InlineData("'abc 123 def 123'.split(' ', 1)", 3, 3)]
+    [InlineData("'abc 123 def 123'.substring(5)", 2, 2)]
+    [InlineData("'abc 123 def 123'.substring(5, 8)", 2, 2)]
+    [InlineData("'  abc 123 def 123  '.trim()", 2, 2)]
+    [InlineData("['aa', 'bb', 'cc', 'd', 'e', 'f', 'g', 'h', 'i', 'j'].join(' ')", 11, 23)]
+    [InlineData("['aa', 'bb', 'cc', 'd', 'e', 'f', 'g', 'h', 'i', 'j'].join()", 10, 22)]
+    [InlineData("'abc 123 def 123'.find('123')", 2, 2)]
+    [InlineData("'abc 123 def 123'.findAll('123')", 2, 2)]
+    [InlineData("'abc 123 def 123'.findAll('123', 1)", 2, 2)]
+    [InlineData("[1, 2, 3, 4, 5].sum()", 15, 15)]
+    [InlineData("[uint(1), uint(2), uint(3), uint(4), uint(5)].sum()", 20, 20)]
+    [InlineData("[1.0, 2.0, 3.0, 4.0, 5.0].max()", 15, 15)]
+    [InlineData("['012345678901', '012345678901', '012345678901', '012345678901', '012345678901'].isSorted()", 15, 25)]
+    [InlineData("[bytes('012345678901'), bytes('012345678901'), bytes('012345678901'), bytes('012345678901'), bytes('012345678901')].min()", 25, 35)]
+    [InlineData("[1, 2, 3, 4, 5].indexOf(3)", 15, 15)]
+    [InlineData("'01234567890123456789012345678901234567890123456789'.indexOf('123')", 5, 5)]
+    [InlineData("url('https:://kubernetes.io/').getScheme()", 4, 4)]
+    [InlineData("url('https:://kubernetes.io/') == url('https:://kubernetes.io/')", 7, 9)]
+    [InlineData("url('https:://kubernetes.io/') == url('http://x.b')", 5, 5)]
+    [InlineData("quantity(\"12Mi\")", 1, 1)]
+    [InlineData("quantity(\"200M\") == quantity(\"200M\")", 3, 3)]
+    [InlineData("quantity(\"200M\") == quantity(\"0.2G\") && quantity(\"0.2G\") == quantity(\"200M\")", 3, 6)]
+    [InlineData("quantity(\"200M\").compareTo(quantity(\"0.2G\")) > 0", 4, 4)]
+    [InlineData("quantity(\"50k\").add(20).sub(quantity(\"100k\")).sub(-50000).asInteger() > 0", 7, 7)]
+    [InlineData("quantity(\"50.703k\").asApproximateFloat() > 0.0", 3, 3)]
+    [InlineData("format.named(\"dns1123subdomain\")", 1, 1)]
+    [InlineData("format.named(\"dns1123Subdomain\").value().validate(\"my-name\")", 34, 34)]
+    [InlineData("format.named(\"dns1123Label\").value() == format.named(\"dns1123Label\").value()", 5, 11)]
+    [InlineData("sets.contains([], [])", 21, 21)]
+    [InlineData("sets.contains([1, 2, 3, 4], [2, 3])", 29, 29)]
+    [InlineData("sets.contains([[1], [2, 3]], [[2, 3.0]])", 53, 53)]
+    [InlineData("!sets.contains([1], [1, 2])", 24, 24)]
+    [InlineData("sets.equivalent([1, 2, 3], [3u, 2.0, 1])", 39, 39)]
+    [InlineData("sets.equivalent([[1.0], [2, 3]], [[1], [2, 3.0]])", 69, 69)]
+    [InlineData("sets.intersects([[1], [2, 3]], [[1, 2], [2, 3.0]])", 65, 65)]
+    [InlineData("!sets.intersects([], [])", 22, 22)]
+    [InlineData("semver(\"1234.56789012345.67890123456789\")", 4, 4)]
+    [InlineData("semver(\"1.0.0\").compareTo(semver(\"1.2.3\"))", 3, 3)]
+    [InlineData("{'a': 1, 'b': 2}.all(k, v, v > 0)", 37, 41)]
+    [InlineData("{'a': 1, 'b': 2}.exists(k, v, v > 0)", 39, 43)]
+    [InlineData("{'a': 1, 'b': 2}.existsOne(k, v, v > 0)", 38, 40)]
+    [InlineData("{'a': 1, 'b': 2}.transformMap(k, v, v + 1)", 71, 71)]
+    [InlineData("{'a': 1, 'b': 2}.transformMap(k, v, v < 5, v + 1)", 67, 75)]
+    [InlineData("{'a': 1, 'b': 2}.transformMapEntry(k, v, {k: v + 1})", 131, 131)]
+    [InlineData("{'a': 1, 'b': 2}.transformMapEntry(k, v, v < 5, {k: v + 1})", 67, 135)]
+    [InlineData("[1, 2].all(i, v, v > 0)", 17, 21)]
+    [InlineData("[1, 2].exists(i, v, v > 0)", 19, 23)]
+    [InlineData("[1, 2].existsOne(i, v, v > 0)", 18, 20)]
+    [InlineData("[1, 2].transformList(i, v, v + 1)", 49, 49)]
+    [InlineData("[1, 2].transformList(i, v, v < 5, v + 1)", 27, 53)]
+    public void EstimateAsKubernetes(string expr, long min, long max)
+    {
+        var options = CelCostEstimateOptions.Kubernetes((path, type) =>
+            type.Name is "string" or "bytes" && !type.IsTypeParam ? new CelSizeEstimate(0, 12) : null);
+        Assert.Equal(new CelCostEstimate((ulong)min, (ulong)max), TestCostEnv().Compile(expr).EstimateCost(options));
+    }
 }

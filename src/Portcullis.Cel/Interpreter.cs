@@ -569,8 +569,9 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
             case "or" when call.Target is not null && call.Args.Length == 1:
             case "orValue" when call.Target is not null && call.Args.Length == 1:
             {
+                // cel-go (cel/library.go decorateOptionalOr) replaces these calls with short-circuiting steps
+                // that are no InterpretableCall: they cost nothing themselves
                 var t = Eval(call.Target, s);
-                Charge(s, 1);
                 if (t is CelError or CelUnknown) return t;
                 if (t is not CelOptional o) return new CelError("no such overload");
                 if (o.HasValue) return fn == "or" ? o : o.Value!;

@@ -95,6 +95,12 @@ public sealed class CostTests
     [InlineData("[1,2,3,4,5].map(x, [x, x]).all(y, y.all(y, y == 1))", null, 171)]
     [InlineData("[1,2,3,4,5].map(x, x).map(x, x) + [1]", null, 173)]
     [InlineData("[1,2,3].all(i, i in [1,2,3].map(j, j + j))", null, 86)]
+    // beyond runtimecost_test.go: optional selection is a qualifier; or/orValue have no cost of their own
+    // (cel/library.go decorateOptionalOr), the alternative costs only when taken
+    [InlineData("x.?a.orValue(1)", "{'x':{}}", 2)]
+    [InlineData("x.?a.orValue(y)", "{'x':{'a':1},'y':2}", 2)]
+    [InlineData("x.?a.or(optional.of(y))", "{'x':{},'y':2}", 4)]
+    [InlineData("x[?'a'].orValue(0)", "{'x':{}}", 2)]
     public void ActualCostAsCelGo(string expr, string? vars, long want)
     {
         var r = Run(expr, vars is null ? null : Json(vars), new CelCostOptions());

@@ -501,9 +501,10 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
                     if (f is CelBool { Value: false }) continue;
                     if (f is not CelBool)
                     {
+                        // as cel-go's fold: the loop goes on with the error as the accumulator (and its cost)
                         accScope.Value = f is CelError or CelUnknown ? f : new CelError("no such overload");
                         builder = null;
-                        break;
+                        continue;
                     }
                 }
                 if (s.Cost is { } ct)
@@ -517,7 +518,7 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
                 {
                     accScope.Value = v;
                     builder = null;
-                    break;
+                    continue;
                 }
                 builder.Add(v);
                 continue;

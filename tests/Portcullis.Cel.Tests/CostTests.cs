@@ -97,6 +97,9 @@ public sealed class CostTests
     [InlineData("[1,2,3].all(i, i in [1,2,3].map(j, j + j))", null, 86)]
     // beyond runtimecost_test.go: optional selection is a qualifier; or/orValue have no cost of their own
     // (cel/library.go decorateOptionalOr), the alternative costs only when taken
+    // cel-go's fold goes on after an error in a step: map = list 10 + 2 × (accu 1 + add 1 + list 10 + x 1 + y 1
+    // + / 1) + result 1 with accumulator init 10
+    [InlineData("[1, 2].map(x, x / y).size()", "{'y':0}", 52)]
     [InlineData("x.?a.orValue(1)", "{'x':{}}", 2)]
     [InlineData("x.?a.orValue(y)", "{'x':{'a':1},'y':2}", 2)]
     [InlineData("x.?a.or(optional.of(y))", "{'x':{},'y':2}", 4)]
@@ -104,7 +107,7 @@ public sealed class CostTests
     public void ActualCostAsCelGo(string expr, string? vars, long want)
     {
         var r = Run(expr, vars is null ? null : Json(vars), new CelCostOptions());
-        Assert.False(r.Value is CelError, r.Value.ToString());
+        Assert.False(r.Value is CelError && !expr.Contains("/ y"), r.Value.ToString());
         Assert.Equal((ulong)want, r.Cost);
     }
 

@@ -100,6 +100,17 @@ public sealed class CelEnvironment
         return this;
     }
 
+    internal readonly Dictionary<string, CelSizeEstimate> Sizes = new(StringComparer.Ordinal);
+
+    /// <summary>Declares the size range of the value at a path, for cost estimation: a variable name, then field
+    /// names, <c>@items</c> (list elements), <c>@keys</c> / <c>@values</c> (map entries), as cel-go's AstNode.Path.
+    /// Kubernetes passes maxLength / maxItems / maxProperties as {0, max}.</summary>
+    public CelEnvironment DeclareSize(string path, CelSizeEstimate size)
+    {
+        Sizes[path] = size;
+        return this;
+    }
+
     public CelEnvironment DeclareVariable(string name, CelType type)
     {
         _variables[name] = type;
@@ -124,8 +135,10 @@ public sealed class CelEnvironment
     public CelProgram Compile(string expression)
     {
         var ast = Parser.Parse(expression, EnableMacros, Libraries);
-        var type = EnableChecker ? Checker.Check(this, ast, expression) : CelType.Dyn;
-        return new CelProgram(this, ast, expression, type);
+        Func<Expr, CelType>? typeOf = null;
+        IReadOnlyDictionary<CallExpr, string>? namespaced = null;
+        var type = EnableChecker ? Checker.Check(this, ast, expression, out typeOf, out namespaced) : CelType.Dyn;
+        return new CelProgram(this, ast, expression, type) { TypeOf = typeOf, Namespaced = namespaced, Env = this };
     }
 
     /// <summary>Like <see cref="Compile"/>, but returns the issues instead of throwing.</summary>
@@ -161,6 +174,19 @@ public sealed class CelProgram
 
     public Expr Ast { get; }
 
+    /// <summary>The checked type of each node (null when the checker is off).</summary>
+    internal Func<Expr, CelType>? TypeOf { get; init; }
+    internal IReadOnlyDictionary<CallExpr, string>? Namespaced { get; init; }
+    internal CelEnvironment? Env { get; init; }
+
+    /// <summary>Estimates the cost before evaluation, as cel-go v0.23.2's checker.Cost does, with sizes from
+    /// <see cref="CelEnvironment.DeclareSize"/> and <paramref name="options"/>. Needs the checker.</summary>
+    public CelCostEstimate EstimateCost(CelCostEstimateOptions? options = null)
+    {
+        if (TypeOf is null) throw new InvalidOperationException("cost estimation needs a checked expression");
+        return new CostEstimator(TypeOf, Namespaced!, Env!.Sizes, options ?? new CelCostEstimateOptions()).Cost(Ast);
+    }
+
     /// <summary>The checked type of the expression (dyn when the checker is off).</summary>
     public CelType ResultType { get; }
     public string Source { get; }
@@ -175,6 +201,21 @@ public sealed class CelProgram
     }
 
     public CelValue Evaluate(IReadOnlyDictionary<string, CelValue> variables) => Evaluate(new Activation(variables));
+
+    /// <summary>Evaluates and counts the runtime cost as cel-go v0.23.2 does (interpreter/runtimecost.go); with
+    /// <see cref="CelCostOptions.Limit"/> set, stops once the cost passes it, with the error
+    /// "operation cancelled: actual cost limit exceeded" and <see cref="CelEvalResult.LimitExceeded"/>.</summary>
+    public CelEvalResult Evaluate(IActivation activation, CelCostOptions options)
+    {
+        var tracker = new CostTracker(options);
+        try { return new CelEvalResult(_interpreter.Evaluate(Ast, activation, tracker), tracker.Cost, false); }
+        catch (CostLimitExceededException) { return new CelEvalResult(new CelError(CelCost.LimitExceededMessage), tracker.Cost, true); }
+        catch (System.Text.RegularExpressions.RegexMatchTimeoutException) { return new CelEvalResult(new CelError("regular expression match timed out"), tracker.Cost, false); }
+        catch (Exception e) when (e is not OutOfMemoryException) { return new CelEvalResult(new CelError("internal error: " + e.Message), tracker.Cost, false); }
+    }
+
+    public CelEvalResult Evaluate(IReadOnlyDictionary<string, CelValue> variables, CelCostOptions options) =>
+        Evaluate(new Activation(variables), options);
 }
 
 /// <summary>Conversions between System.Text.Json documents and CEL values (for CRD rules over <c>self</c>).</summary>

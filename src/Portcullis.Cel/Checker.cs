@@ -161,9 +161,18 @@ internal sealed class Checker
 
     readonly Dictionary<Expr, CelType> _types = new(ReferenceEqualityComparer.Instance);
 
-    public static CelType Check(CelEnvironment env, Expr ast, string source)
+    public static CelType Check(CelEnvironment env, Expr ast, string source) => Check(env, ast, source, out _, out _);
+
+    /// <summary>Namespaced global functions written as receiver calls (<c>sets.contains(a, b)</c>): their full names.</summary>
+    readonly Dictionary<CallExpr, string> _namespaced = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Checks, and gives the final type of every node and the namespaced calls (for cost estimation).</summary>
+    public static CelType Check(CelEnvironment env, Expr ast, string source, out Func<Expr, CelType> typeOf,
+        out IReadOnlyDictionary<CallExpr, string> namespaced)
     {
         var c = new Checker(env, source);
+        typeOf = c.FinalType;
+        namespaced = c._namespaced;
         var t = c.Type(ast);
         if (c._issues.Count == 0)
         {
@@ -530,6 +539,7 @@ internal sealed class Checker
         {
             fn = ns + "." + fn;
             target = null;
+            _namespaced[call] = fn;
         }
         if (fn.StartsWith('.')) fn = fn[1..];
 

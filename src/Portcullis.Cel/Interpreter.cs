@@ -46,9 +46,11 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
     }
 
     /// <summary>Comprehension variables over the activation.</summary>
-    sealed class Scope(IActivation vars, string? name = null, CelValue? value = null, Scope? parent = null)
+    sealed class Scope(IActivation vars, string? name = null, CelValue? value = null, Scope? parent = null, CostTracker? cost = null)
     {
         public readonly IActivation Vars = vars;
+        /// <summary>The cost tracker of this evaluation, when it counts cost.</summary>
+        public readonly CostTracker? Cost = parent?.Cost ?? cost;
         public readonly Scope? Parent = parent;
         public readonly string? Name = name;
         public CelValue? Value = value;
@@ -64,13 +66,17 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
 
     public CelValue Evaluate(Expr e, IActivation vars) => Eval(e, new Scope(vars));
 
+    /// <summary>Evaluates while counting cost into <paramref name="cost"/> (which throws
+    /// <see cref="CostLimitExceededException"/> once past its limit).</summary>
+    public CelValue Evaluate(Expr e, IActivation vars, CostTracker cost) => Eval(e, new Scope(vars, cost: cost));
+
     CelValue Eval(Expr e, Scope s)
     {
         switch (e)
         {
             case ConstExpr c: return c.Value;
-            case IdentExpr id: return ResolveName(id.Name, s) ?? new CelError($"no such attribute(s): {id.Name}");
-            case SelectExpr sel: return EvalSelect(sel, s);
+            case IdentExpr id: return EvalIdent(id, s, chargeRoot: true);
+            case SelectExpr sel: return EvalSelect(sel, s, chargeRoot: true);
             case CallExpr call: return EvalCall(call, s);
             case ListExpr list: return EvalList(list, s);
             case MapExpr map: return EvalMap(map, s);
@@ -158,16 +164,105 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
         return new QualifiedPlan(parts, abs, candidates, ResolveStatic(q));
     }
 
-    CelValue EvalSelect(SelectExpr sel, Scope s)
+    // ---- cost (cel-go interpreter/runtimecost.go): an attribute (a name with its selections and indexes)
+    // costs 1 for its root plus 1 per qualifier; a computed operand of a selection or index adds the operand's
+    // cost and 1 for the "relative" attribute made of it. An attribute that is a ternary branch has its root
+    // resolved without cost, and an attribute used as an index is a qualifier (1) instead of a root.
+
+    /// <summary>Whether cel-go plans the expression as an attribute (InterpretableAttribute).</summary>
+    static bool IsAttribute(Expr e) => e switch
+    {
+        IdentExpr => true,
+        SelectExpr { TestOnly: false } => true,
+        CallExpr { Target: null, Function: "_[_]" or "_[?_]" or "_?._" or "_?_:_" } => true,
+        _ => false,
+    };
+
+    /// <summary>Whether cel-go's OptOptimize folds the expression to a constant: literals, list and map literals
+    /// of constants, and type conversions of a constant.</summary>
+    static bool IsConstant(Expr e) => e switch
+    {
+        ConstExpr => true,
+        ListExpr l => l.Optional.All(o => !o) && l.Elements.All(IsConstant),
+        MapExpr m => m.Entries.All(en => !en.Optional && IsConstant(en.Key) && IsConstant(en.Value)),
+        CallExpr { Target: null, Args: [var a] } c when IsConversion(c.Function) => IsConstant(a),
+        _ => false,
+    };
+
+    static bool IsConversion(string fn) => fn is "int" or "uint" or "double" or "bool" or "bytes" or "string" or "type"
+        or "timestamp" or "duration" or "dyn";
+
+    static void Charge(Scope s, ulong cost) => s.Cost?.Add(cost);
+
+    /// <summary>An attribute with or without the cost of its root.</summary>
+    CelValue EvalAttribute(Expr e, Scope s, bool chargeRoot) => e switch
+    {
+        IdentExpr id => EvalIdent(id, s, chargeRoot),
+        SelectExpr { TestOnly: false } sel => EvalSelect(sel, s, chargeRoot),
+        CallExpr { Target: null, Function: "_[_]" or "_[?_]" or "_?._" } call => EvalIndex(call, s, chargeRoot),
+        _ => Eval(e, s),
+    };
+
+    CelValue EvalIdent(IdentExpr id, Scope s, bool chargeRoot)
+    {
+        var v = ResolveName(id.Name, s) ?? new CelError($"no such attribute(s): {id.Name}");
+        if (chargeRoot && v is not CelTypeValue) Charge(s, CelCost.SelectAndIdentCost);
+        return v;
+    }
+
+    /// <summary>The operand of a selection or index: an attribute extends it (root charged as asked), any other
+    /// expression is evaluated and becomes a relative attribute (charged as the root).</summary>
+    CelValue EvalOperand(Expr operand, Scope s, bool chargeRoot)
+    {
+        if (IsAttribute(operand)) return EvalAttribute(operand, s, chargeRoot);
+        var v = Eval(operand, s);
+        if (chargeRoot) Charge(s, CelCost.SelectAndIdentCost);
+        return v;
+    }
+
+    /// <summary>a[i], a[?i] and a.?f (the indexes and optional selection cel-go plans as qualifiers).</summary>
+    CelValue EvalIndex(CallExpr call, Scope s, bool chargeRoot)
+    {
+        var operand = EvalOperand(call.Args[0], s, chargeRoot);
+        var index = call.Args[1] is ConstExpr c ? c.Value
+            : IsAttribute(call.Args[1]) ? EvalAttribute(call.Args[1], s, chargeRoot: false)
+            : Eval(call.Args[1], s);
+        Charge(s, 1); // the qualifier
+        if (operand is CelUnknown || index is CelUnknown)
+            return operand is CelUnknown ou ? (index is CelUnknown iu ? ou.Merge(iu) : ou) : index;
+        if (operand is CelError) return operand;
+        if (index is CelError) return index;
+        return functions.Invoke(call.Function, false, [operand, index]);
+    }
+
+    CelValue EvalSelect(SelectExpr sel, Scope s, bool chargeRoot)
     {
         if (PlanFor(sel) is { } plan)
         {
             // a.b.c may name a variable "a.b.c", or "a.b" with field c, or "a" with fields b.c
             var r = ResolveQualified(plan, s);
-            if (r is not null) return r;
+            if (r is not null)
+            {
+                if (s.Cost is not null && r is not CelTypeValue)
+                    Charge(s, (ulong)(plan.Parts.Length - 1) + (chargeRoot ? CelCost.SelectAndIdentCost : 0));
+                return r;
+            }
         }
-        var operand = Eval(sel.Operand, s);
-        return sel.TestOnly ? TestField(operand, sel.Field) : SelectField(operand, sel.Field);
+        if (s.Cost is null)
+        {
+            var o = Eval(sel.Operand, s);
+            return sel.TestOnly ? TestField(o, sel.Field) : SelectField(o, sel.Field);
+        }
+        if (sel.TestOnly)
+        {
+            // has(): the operand as an attribute, and the presence test itself as configured
+            var o = EvalOperand(sel.Operand, s, chargeRoot: true);
+            if (s.Cost.Options.PresenceTestHasCost) Charge(s, CelCost.SelectAndIdentCost);
+            return TestField(o, sel.Field);
+        }
+        var operand = EvalOperand(sel.Operand, s, chargeRoot);
+        Charge(s, 1); // the field qualifier
+        return SelectField(operand, sel.Field);
     }
 
     CelValue? ResolveQualified(string q, Scope s) => ResolveQualified(BuildPlan(q), s);
@@ -223,6 +318,7 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
 
     CelValue EvalList(ListExpr list, Scope s)
     {
+        if (s.Cost is { } ct && !(ct.Options.Optimize && IsConstant(list))) ct.Add(CelCost.ListCreateBaseCost);
         var items = new List<CelValue>(list.Elements.Length);
         for (int i = 0; i < list.Elements.Length; i++)
         {
@@ -241,6 +337,7 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
 
     CelValue EvalMap(MapExpr map, Scope s)
     {
+        if (s.Cost is { } ct && !(ct.Options.Optimize && IsConstant(map))) ct.Add(CelCost.MapCreateBaseCost);
         var m = new CelMap();
         foreach (var en in map.Entries)
         {
@@ -264,6 +361,7 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
     /// (wrappers, Value, Struct, ListValue, Duration, Timestamp); other messages are not supported.</summary>
     CelValue EvalStruct(StructExpr st, Scope s)
     {
+        Charge(s, CelCost.StructCreateBaseCost);
         string? type = null;
         if (st.TypeName.StartsWith('.')) type = WellKnown.Contains(st.TypeName[1..]) ? st.TypeName[1..] : null;
         else
@@ -403,17 +501,24 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
                     if (f is CelBool { Value: false }) continue;
                     if (f is not CelBool)
                     {
+                        // as cel-go's fold: the loop goes on with the error as the accumulator (and its cost)
                         accScope.Value = f is CelError or CelUnknown ? f : new CelError("no such overload");
                         builder = null;
-                        break;
+                        continue;
                     }
+                }
+                if (s.Cost is { } ct)
+                {
+                    // the step accu + [e] that the builder stands for: the call, the accumulator, the list
+                    ct.Add(1 + CelCost.SelectAndIdentCost);
+                    if (!(ct.Options.Optimize && IsConstant(appendElem!))) ct.Add(CelCost.ListCreateBaseCost);
                 }
                 var v = Eval(appendElem!, loopScope);
                 if (v is CelError or CelUnknown)
                 {
                     accScope.Value = v;
                     builder = null;
-                    break;
+                    continue;
                 }
                 builder.Add(v);
                 continue;
@@ -448,7 +553,10 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
                 var cond = Eval(call.Args[0], s);
                 return cond switch
                 {
-                    CelBool b => Eval(call.Args[b.Value ? 1 : 2], s),
+                    // a branch that is an attribute is resolved by the conditional attribute: its root is free
+                    CelBool b => s.Cost is not null && IsAttribute(call.Args[b.Value ? 1 : 2])
+                        ? EvalAttribute(call.Args[b.Value ? 1 : 2], s, chargeRoot: false)
+                        : Eval(call.Args[b.Value ? 1 : 2], s),
                     CelError or CelUnknown => cond,
                     _ => new CelError("no such overload"),
                 };
@@ -456,11 +564,14 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
             case "@not_strictly_false":
             {
                 var v = Eval(call.Args[0], s);
+                Charge(s, 1);
                 return CelBool.Of(v is not CelBool { Value: false });
             }
             case "or" when call.Target is not null && call.Args.Length == 1:
             case "orValue" when call.Target is not null && call.Args.Length == 1:
             {
+                // cel-go (cel/library.go decorateOptionalOr) replaces these calls with short-circuiting steps
+                // that are no InterpretableCall: they cost nothing themselves
                 var t = Eval(call.Target, s);
                 if (t is CelError or CelUnknown) return t;
                 if (t is not CelOptional o) return new CelError("no such overload");
@@ -468,6 +579,27 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
                 var alt = Eval(call.Args[0], s);
                 if (fn == "or" && alt is not CelOptional and not CelError and not CelUnknown) return new CelError("no such overload");
                 return alt;
+            }
+        }
+
+        if (s.Cost is { } tracker)
+        {
+            if (call.Target is null && fn is "_[_]" or "_[?_]" or "_?._" && call.Args.Length == 2)
+                return EvalIndex(call, s, chargeRoot: true);
+            if (tracker.Options.Optimize)
+            {
+                // OptOptimize folds conversions of constants, and turns "x in [constants]" into a set lookup
+                if (call.Target is null && IsConversion(fn) && call.Args.Length == 1 && IsConstant(call.Args[0]))
+                    return Muted(tracker, () => Strict(fn, null, call.Args, s));
+                if (fn == "@in" && call.Target is null && call.Args.Length == 2 && call.Args[1] is ListExpr list && IsConstant(list))
+                {
+                    if (list.Elements.Length == 0) return CelBool.False;
+                    if (list.Elements.All(el => el is ConstExpr { Value: CelBool or CelInt or CelUint or CelDouble or CelString }))
+                    {
+                        var x = Eval(call.Args[0], s);
+                        return Muted(tracker, () => Strict(fn, null, [new ConstExpr(x), call.Args[1]], s));
+                    }
+                }
             }
         }
 
@@ -487,13 +619,28 @@ internal sealed class Interpreter(string container, FunctionRegistry functions)
         int k = 0;
         if (target is not null) args[k++] = Eval(target, s);
         foreach (var a in argExprs) args[k++] = Eval(a, s);
+        var result = Apply(fn, target is not null, args);
+        // cel-go observes every call, also one that only passes an error or unknown argument on
+        if (s.Cost is { } tracker) tracker.Add(tracker.CallCost(fn, target is not null, args, result));
+        return result;
+    }
+
+    CelValue Apply(string fn, bool receiver, CelValue[] args)
+    {
         CelUnknown? unknown = null;
         foreach (var a in args)
             if (a is CelUnknown u) unknown = unknown is null ? u : unknown.Merge(u);
         if (unknown is not null) return unknown;
         foreach (var a in args)
             if (a is CelError) return a;
-        return functions.Invoke(fn, target is not null, args);
+        return functions.Invoke(fn, receiver, args);
+    }
+
+    static CelValue Muted(CostTracker tracker, Func<CelValue> f)
+    {
+        tracker.Mute();
+        try { return f(); }
+        finally { tracker.Unmute(); }
     }
 
     CelValue And(CelValue l, Expr right, Scope s)

@@ -138,4 +138,33 @@ public sealed class CelRulesTests
             "spec: Invalid value: \"object\": a DNS label",
         ], Errors(rules, """{"spec":{"memory":"2Gi","url":"http://example.com","cidr":"10.0.0.0/8","ip":"192.168.0.1","tags":["b","a"],"name":"Web"}}"""));
     }
+
+    private static string List(int n) => "[" + string.Join(",", Enumerable.Range(0, n).Select(i => "\"" + i + "\"")) + "]";
+
+    [Fact]
+    public void ARuleCostingMoreThanThePerCallLimit_StopsTheValidation()
+    {
+        var rules = Rules("""
+            {"type":"object","properties":{"l":{"type":"array","items":{"type":"string"}}},
+             "x-kubernetes-validations":[{"rule":"self.l.all(x, self.l.all(y, x != y || x == y))"},{"rule":"false","message":"never reached"}]}
+            """);
+        Assert.Empty(Errors(rules, "{\"l\":" + List(10) + "}").Where(e => !e.Contains("never reached")));
+        Assert.Equal(["<nil>: Invalid value: \"object\": 'operation cancelled: actual cost limit exceeded': no further validation rules will be run due to call cost exceeds limit for rule: self.l.all(x, self.l.all(y, x != y || x == y))"],
+            Errors(rules, "{\"l\":" + List(2000) + "}"));
+    }
+
+    [Fact]
+    public void RulesSpendingMoreThanTheObjectsBudget_StopTheValidation()
+    {
+        // Each item's rule costs a few hundred thousand (under the per-call limit); sixty of them pass the 10,000,000 budget.
+        var rules = Rules("""
+            {"type":"object","properties":{"items":{"type":"array","items":{"type":"object","properties":{"l":{"type":"array","items":{"type":"string"}}},
+              "x-kubernetes-validations":[{"rule":"self.l.all(x, self.l.all(y, true))"}]}}}}
+            """);
+        var item = "{\"l\":" + List(450) + "}";
+        var errs = Errors(rules, "{\"items\":[" + string.Join(",", Enumerable.Repeat(item, 60)) + "]}");
+        var only = Assert.Single(errs);
+        Assert.Matches(@"^items\[\d+\]: Invalid value: ""object"": validation failed due to running out of cost budget, no further validation rules will be run$", only);
+        Assert.Empty(Errors(rules, "{\"items\":[" + string.Join(",", Enumerable.Repeat(item, 2)) + "]}"));
+    }
 }

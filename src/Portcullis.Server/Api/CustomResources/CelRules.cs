@@ -29,6 +29,20 @@ public sealed class CelRules
 
     private readonly Node _root;
 
+    /// <summary>celconfig.PerCallLimit: the most one rule's evaluation may cost.</summary>
+    public const ulong PerCallLimit = 1_000_000;
+
+    /// <summary>celconfig.RuntimeCELCostBudget: what all the rules over one object may cost together.</summary>
+    public const long RuntimeCostBudget = 10_000_000;
+
+    private static readonly CelCostOptions CostOptions = CelCostOptions.Kubernetes(PerCallLimit);
+
+    /// <summary>The budget left while one object's rules run; below zero once a rule stopped the validation.</summary>
+    private sealed class Budget
+    {
+        public long Remaining = RuntimeCostBudget;
+    }
+
     private CelRules(Node root) => _root = root;
 
     /// <summary>The rules of a schema; null when it has none.</summary>
@@ -165,27 +179,27 @@ public sealed class CelRules
     public List<FieldError> Validate(JsonObject obj, JsonObject? old)
     {
         var errs = new List<FieldError>();
-        Validate(_root, "", obj, old, errs);
+        Validate(_root, "", obj, old, errs, new Budget());
         return errs;
     }
 
-    private static void Validate(Node node, string path, JsonNode? value, JsonNode? old, List<FieldError> errs)
+    private static void Validate(Node node, string path, JsonNode? value, JsonNode? old, List<FieldError> errs, Budget budget)
     {
-        if (value is null) return;
-        if (node.Rules.Count > 0) Run(node, path, value, old, errs);
+        if (value is null || budget.Remaining < 0) return;
+        if (node.Rules.Count > 0) Run(node, path, value, old, errs, budget);
         switch (value)
         {
             case JsonObject o:
                 foreach (var (name, child) in node.Properties)
                     if (o.TryGetPropertyValue(name, out var v) && v is not null)
-                        Validate(child, Child(path, name), v, (old as JsonObject)?[name], errs);
+                        Validate(child, Child(path, name), v, (old as JsonObject)?[name], errs, budget);
                 if (node.Additional is { } additional)
                     foreach (var (key, v) in o)
-                        Validate(additional, $"{path}[{key}]", v, (old as JsonObject)?[key], errs);
+                        Validate(additional, $"{path}[{key}]", v, (old as JsonObject)?[key], errs, budget);
                 break;
             case JsonArray a when node.Items is { } items:
                 for (var i = 0; i < a.Count; i++)
-                    Validate(items, $"{path}[{i}]", a[i], OldItem(node.Schema, a[i], old as JsonArray), errs);
+                    Validate(items, $"{path}[{i}]", a[i], OldItem(node.Schema, a[i], old as JsonArray), errs, budget);
                 break;
         }
     }
@@ -201,7 +215,7 @@ public sealed class CelRules
         return null;
     }
 
-    private static void Run(Node node, string path, JsonNode value, JsonNode? old, List<FieldError> errs)
+    private static void Run(Node node, string path, JsonNode value, JsonNode? old, List<FieldError> errs, Budget budget)
     {
         var type = DeclType(node.Schema);
         var typeName = node.Schema.Type.Length > 0 ? node.Schema.Type : "";
@@ -220,7 +234,23 @@ public sealed class CelRules
             var vars = new Dictionary<string, CelValue>(StringComparer.Ordinal) { ["self"] = self };
             if (optional) vars["oldSelf"] = oldSelf is null ? CelOptional.None : new CelOptional(oldSelf);
             else if (oldSelf is not null) vars["oldSelf"] = oldSelf;
-            var result = c.Program!.Evaluate(vars);
+            // Costed as kube-apiserver runs rules: a rule past the per-call limit, or one that spends more than the
+            // object's budget has left, stops the validation (validateExpressions).
+            var run = c.Program!.Evaluate(vars, CostOptions);
+            if ((long)Math.Min(run.Cost, long.MaxValue) > budget.Remaining)
+            {
+                errs.Add(FieldError.Invalid(fieldPath, typeName, "validation failed due to running out of cost budget, no further validation rules will be run"));
+                budget.Remaining = -1;
+                return;
+            }
+            budget.Remaining -= (long)run.Cost;
+            if (run.LimitExceeded)
+            {
+                errs.Add(FieldError.Invalid(fieldPath, typeName, $"'{CelCost.LimitExceededMessage}': no further validation rules will be run due to call cost exceeds limit for rule: {RuleText(c.Rule)}"));
+                budget.Remaining = -1;
+                return;
+            }
+            var result = run.Value;
             if (result is CelError err)
             {
                 errs.Add(FieldError.Invalid(fieldPath, typeName, $"{err.Message} evaluating rule: {RuleText(c.Rule)}"));

@@ -28,6 +28,13 @@ public sealed class CustomResourceTests(ServerFixture f) : IClassFixture<ServerF
         return r;
     }
 
+    /// <summary>Writes a CRD from a file (create or apply) and waits until it is established.</summary>
+    private async Task Install(string kubectl, string verb, string file, string crdName)
+    {
+        await Ok(kubectl, verb, "-f", file);
+        await Ok(kubectl, "wait", "--for=condition=Established", "crd/" + crdName, "--timeout=30s");
+    }
+
     /// <summary>Polls until the condition holds; false if it never does within the allowance (a wait, not a speed check).</summary>
     private static async Task<bool> Eventually(Func<Task<bool>> condition)
     {
@@ -159,8 +166,7 @@ public sealed class CustomResourceTests(ServerFixture f) : IClassFixture<ServerF
         var k = Tools.KubectlVersion(version);
         var group = "v" + version.Replace(".", "") + ".example.com";
         var crd = "widgets." + group;
-        await Ok(k, "apply", "-f", WriteFile(group + "-crd.yaml", Crd(group)));
-        await Ok(k, "wait", "--for=condition=Established", "crd/" + crd, "--timeout=30s");
+        await Install(k, "apply", WriteFile(group + "-crd.yaml", Crd(group)), crd);
         var status = JsonNode.Parse((await Ok(k, "get", "crd", crd, "-o", "json")).Stdout)!["status"]!;
         Assert.Equal("v1", (string?)status["storedVersions"]![0]);
         Assert.Equal("Widget", (string?)status["acceptedNames"]!["kind"]);
@@ -247,8 +253,7 @@ public sealed class CustomResourceTests(ServerFixture f) : IClassFixture<ServerF
         var gone = await Tools.Kubectl(S, k, "get", "crd", crd);
         Assert.Contains($"customresourcedefinitions.apiextensions.k8s.io \"{crd}\" not found", gone.Stderr);
         // The objects went with it: the same CRD again serves none of them.
-        await Ok(k, "apply", "-f", WriteFile(group + "-crd.yaml", Crd(group)));
-        await Ok(k, "wait", "--for=condition=Established", "crd/" + crd, "--timeout=30s");
+        await Install(k, "apply", WriteFile(group + "-crd.yaml", Crd(group)), crd);
         var none = await Ok(k, "get", "widgets." + group, "-A");
         Assert.Equal("No resources found\n", none.Stderr);
         await Ok(k, "delete", "crd", crd, "--timeout=60s");
@@ -258,8 +263,7 @@ public sealed class CustomResourceTests(ServerFixture f) : IClassFixture<ServerF
     public async Task NameConflict_IsReported_AndTheSecondCrdIsNotServed()
     {
         var k = Tools.KubectlVersion("1.33");
-        await Ok(k, "apply", "-f", WriteFile("conflict-a.yaml", Crd("conflict.example.com")));
-        await Ok(k, "wait", "--for=condition=Established", "crd/widgets.conflict.example.com", "--timeout=30s");
+        await Install(k, "apply", WriteFile("conflict-a.yaml", Crd("conflict.example.com")), "widgets.conflict.example.com");
         var second = Crd("conflict.example.com").Replace("name: widgets.conflict.example.com", "name: gadgets.conflict.example.com")
             .Replace("plural: widgets", "plural: gadgets").Replace("singular: widget", "singular: gadget").Replace("shortNames: [wdg]", "shortNames: [gdg]");
         await Ok(k, "apply", "-f", WriteFile("conflict-b.yaml", second));
@@ -278,8 +282,7 @@ public sealed class CustomResourceTests(ServerFixture f) : IClassFixture<ServerF
     {
         var k = Tools.KubectlVersion("1.33");
         const string group = "fin.example.com";
-        await Ok(k, "apply", "-f", WriteFile("fin-crd.yaml", Crd(group)));
-        await Ok(k, "wait", "--for=condition=Established", "crd/widgets." + group, "--timeout=30s");
+        await Install(k, "apply", WriteFile("fin-crd.yaml", Crd(group)), "widgets." + group);
         var held = Widget(group, "held", "red", 1).Replace("  namespace: default\n", "  namespace: default\n  finalizers: [example.com/hold]\n");
         await Ok(k, "apply", "-f", WriteFile("fin-w.yaml", held));
         await Ok(k, "delete", "crd", "widgets." + group, "--wait=false");
@@ -299,8 +302,7 @@ public sealed class CustomResourceTests(ServerFixture f) : IClassFixture<ServerF
     {
         var k = Tools.KubectlVersion("1.33");
         const string group = "rbac.example.com";
-        await Ok(k, "apply", "-f", WriteFile("rbac-crd.yaml", Crd(group)));
-        await Ok(k, "wait", "--for=condition=Established", "crd/widgets." + group, "--timeout=30s");
+        await Install(k, "apply", WriteFile("rbac-crd.yaml", Crd(group)), "widgets." + group);
         await Ok(k, "create", "serviceaccount", "widget-reader", "-n", "default");
         await Ok(k, "create", "role", "widget-reader", "-n", "default", "--verb=get,list", "--resource=widgets." + group);
         await Ok(k, "create", "rolebinding", "widget-reader", "-n", "default", "--role=widget-reader", "--serviceaccount=default:widget-reader");
@@ -319,8 +321,7 @@ public sealed class CustomResourceTests(ServerFixture f) : IClassFixture<ServerF
         // The CRDs are too large for the last-applied annotation (as on a cluster): created, not applied.
         foreach (var crd in new[] { "servicemonitors", "prometheusrules", "prometheuses" })
         {
-            await Ok(k, "create", "-f", Path.Combine(dir, $"monitoring.coreos.com_{crd}.yaml"));
-            await Ok(k, "wait", "--for=condition=Established", $"crd/{crd}.monitoring.coreos.com", "--timeout=30s");
+            await Install(k, "create", Path.Combine(dir, $"monitoring.coreos.com_{crd}.yaml"), $"{crd}.monitoring.coreos.com");
         }
         foreach (var example in new[] { "example-service-monitor.yaml", "example-prometheus-rule.yaml", "example-prometheus.yaml" })
             await Ok(k, "apply", "-f", Path.Combine(dir, example));
@@ -351,8 +352,7 @@ public sealed class CustomResourceTests(ServerFixture f) : IClassFixture<ServerF
         // HTTPRoute alone carries 178 CEL rules; every one must compile for the CRD to be accepted.
         foreach (var crd in new[] { "gatewayclasses", "gateways", "httproutes" })
         {
-            await Ok(k, "create", "-f", Path.Combine(dir, $"gateway.networking.k8s.io_{crd}.yaml"));
-            await Ok(k, "wait", "--for=condition=Established", $"crd/{crd}.gateway.networking.k8s.io", "--timeout=30s");
+            await Install(k, "create", Path.Combine(dir, $"gateway.networking.k8s.io_{crd}.yaml"), $"{crd}.gateway.networking.k8s.io");
         }
         await Ok(k, "apply", "-n", "default", "-f", Path.Combine(dir, "example-basic-http.yaml"));
         var routes = await Ok(k, "get", "httproutes", "-n", "default");
@@ -376,8 +376,7 @@ public sealed class CustomResourceTests(ServerFixture f) : IClassFixture<ServerF
     {
         var k = Tools.KubectlVersion("1.33");
         const string group = "quota.example.com";
-        await Ok(k, "apply", "-f", WriteFile("quota-crd.yaml", Crd(group)));
-        await Ok(k, "wait", "--for=condition=Established", "crd/widgets." + group, "--timeout=30s");
+        await Install(k, "apply", WriteFile("quota-crd.yaml", Crd(group)), "widgets." + group);
         await Ok(k, "create", "namespace", "cr-quota");
         await Ok(k, "create", "quota", "widgets", "-n", "cr-quota", "--hard=count/widgets." + group + "=1");
         await Ok(k, "apply", "-f", WriteFile("quota-w1.yaml", Widget(group, "one", "red", 1).Replace("namespace: default", "namespace: cr-quota")));

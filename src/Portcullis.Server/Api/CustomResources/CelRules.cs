@@ -21,6 +21,8 @@ public sealed class CelRules
     private sealed class Node
     {
         public required JsonSchemaProps Schema { get; init; }
+        /// <summary>The CEL type of the node's values (self), made once with the kind.</summary>
+        public required CelType Type { get; init; }
         public List<Compiled> Rules { get; } = [];
         public Dictionary<string, Node> Properties { get; } = new(StringComparer.Ordinal);
         public Node? Items { get; set; }
@@ -50,12 +52,11 @@ public sealed class CelRules
 
     private static Node? Walk(JsonSchemaProps s)
     {
-        var node = new Node { Schema = s };
+        var node = new Node { Schema = s, Type = DeclType(s) };
         var any = false;
         if (s.XValidations is { Count: > 0 } rules)
         {
-            var type = DeclType(s);
-            foreach (var r in rules) node.Rules.Add(Compile(r, type));
+            foreach (var r in rules) node.Rules.Add(Compile(r, node.Type));
             any = true;
         }
         foreach (var (name, ps) in s.Properties ?? [])
@@ -217,7 +218,7 @@ public sealed class CelRules
 
     private static void Run(Node node, string path, JsonNode value, JsonNode? old, List<FieldError> errs, Budget budget)
     {
-        var type = DeclType(node.Schema);
+        var type = node.Type;
         var typeName = node.Schema.Type.Length > 0 ? node.Schema.Type : "";
         var self = CelJson.FromJson(value, type);
         CelValue? oldSelf = old is null ? null : CelJson.FromJson(old, type);

@@ -36,7 +36,7 @@ public static class CustomResourceKinds
             var apiVersion = crd.Group + "/" + v.Name;
             var storageApiVersion = crd.Group + "/" + storage.Name;
             Func<JsonObject, JsonObject>? fromStorage = null;
-            if (v.Name != storage.Name || (v.Schema is { } withDefaults && HasDefaults(withDefaults)))
+            if (v.Name != storage.Name || HasDefaults(schema?.Root))
             {
                 fromStorage = o =>
                 {
@@ -76,17 +76,11 @@ public static class CustomResourceKinds
     }
 
     /// <summary>Whether a schema sets a default anywhere (then objects are defaulted on every read too, as upstream's decoding does).</summary>
-    public static bool HasDefaults(JsonNode? schema)
-    {
-        if (schema is not JsonObject s) return false;
-        if (s.ContainsKey("default")) return true;
-        if (s["properties"] is JsonObject props && props.Any(p => HasDefaults(p.Value))) return true;
-        foreach (var key in (string[])["items", "additionalProperties", "not"])
-            if (HasDefaults(s[key])) return true;
-        foreach (var key in (string[])["allOf", "anyOf", "oneOf"])
-            if (s[key] is JsonArray a && a.Any(HasDefaults)) return true;
-        return false;
-    }
+    public static bool HasDefaults(JsonSchemaProps? s) =>
+        s is not null && (s.Default is not null || s.Raw.ContainsKey("default")
+            || (s.Properties ?? []).Any(p => HasDefaults(p.Value))
+            || HasDefaults(s.Items) || HasDefaults(s.AdditionalPropertiesSchema) || HasDefaults(s.Not)
+            || (s.AllOf ?? []).Any(HasDefaults) || (s.AnyOf ?? []).Any(HasDefaults) || (s.OneOf ?? []).Any(HasDefaults));
 
     /// <summary>A copy of the object with every object's keys in ordinal order, as Go's encoding/json writes a map; the input is left as it is.</summary>
     public static JsonObject SortedCopy(JsonObject o) => (JsonObject)Sorted(o)!;

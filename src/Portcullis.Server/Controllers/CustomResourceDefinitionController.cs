@@ -25,7 +25,7 @@ public sealed class CustomResourceDefinitionController(
 
     private readonly Dictionary<string, (string Version, List<ResourceDefinition> Defs)> _served = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _sync = new(1, 1);
-    private bool _pending;
+    private volatile bool _pending;
 
     public string Name => "customresourcedefinition";
 
@@ -36,15 +36,30 @@ public sealed class CustomResourceDefinitionController(
 
     public async Task RunAsync(CancellationToken ct)
     {
-        using var ticker = Task.Run(async () =>
+        // The look while a deletion is pending runs beside the watch, and stops with it.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var ticker = Task.Run(() => TickAsync(stop.Token), CancellationToken.None);
+        try { await client.WatchPrefixAsync(Crds.Prefix(""), SyncAllAsync, ct); }
+        finally
         {
-            while (!ct.IsCancellationRequested)
+            stop.Cancel();
+            await ticker;
+        }
+    }
+
+    private async Task TickAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
             {
                 await Task.Delay(PendingInterval, time, ct);
                 if (_pending) await SyncAllAsync(ct);
             }
-        }, ct).ContinueWith(_ => { }, TaskScheduler.Default);
-        await client.WatchPrefixAsync(Crds.Prefix(""), SyncAllAsync, ct);
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
+            // A failed pass (the store, not one CRD: those are caught per object) is tried again at the next tick.
+            catch (Exception e) { await PerObject.TryAsync(log, Name, "pending deletions", () => Task.FromException(e), ct); }
+        }
     }
 
     public async Task SyncAllAsync(CancellationToken ct)

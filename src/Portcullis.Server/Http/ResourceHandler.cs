@@ -37,7 +37,9 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
         // A deprecated custom version warns on every request (customresource_handler's deprecation warning).
         if (def.DeprecationWarning is { } deprecated) ctx.Response.Headers.Append("Warning", "299 - " + Serialization.GoText.WarningQuote(deprecated));
         if (def.Terminating && info.Verb.Value == Verb.Text.Create)
-            throw new ApiException(405, "MethodNotAllowed", "create not allowed while custom resource definition is terminating");
+            // NewMethodNotSupported(group/resource, "create") with crdHandler's message: details name the group and the resource.
+            throw new ApiException(405, "MethodNotAllowed", "create not allowed while custom resource definition is terminating")
+                { DetailGroup = def.Group, DetailKind = def.Plural };
         if (info.Subresource == "scale" && def.CustomScale is not null && _scale is not null)
         {
             await _scale.HandleAsync(ctx, info, def);

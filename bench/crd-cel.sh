@@ -16,7 +16,8 @@ pid=$!
 api=https://127.0.0.1:17010
 for _ in $(seq 100); do curl -sk -o /dev/null -H "Authorization: Bearer $admin" $api/readyz && break; sleep 0.1; done
 
-# Twenty rules over the spec, its list, map and items: comparisons, string functions, quantifiers, sizes.
+# Twenty rules over the spec, its list, map and items: comparisons, string functions, quantifiers, sizes. The schema
+# bounds its strings, lists and maps, as a CRD must for rules like these to pass the estimated cost limits.
 rules='[
  {"rule":"self.min <= self.max","message":"min must not exceed max"},
  {"rule":"self.max <= 100"},
@@ -37,7 +38,7 @@ rules='[
  {"rule":"self.max - self.min >= 1"},
  {"rule":"self.name.startsWith(\"g\") || self.name.endsWith(\"x\")"},
  {"rule":"self.tags.size() == 0 || self.tags[0].contains(\"-\")"},
- {"rule":"self.ports.size() >= 1","messageExpression":"\"needs a port, has \" + string(self.ports.size())"}
+ {"rule":"self.ports.size() >= 1","messageExpression":"\"gauge \" + self.name + \" needs a port\""}
 ]'
 crd() { # name plural kind rules
   cat <<JSON
@@ -45,16 +46,18 @@ crd() { # name plural kind rules
  "spec":{"group":"bench.example.com","scope":"Namespaced","names":{"plural":"$2","kind":"$3"},
   "versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{"type":"object","properties":{"spec":{"type":"object",
    "x-kubernetes-validations":$4,
-   "properties":{"min":{"type":"integer"},"max":{"type":"integer"},"name":{"type":"string"},"mode":{"type":"string"},
-    "tags":{"type":"array","items":{"type":"string"},"x-kubernetes-list-type":"set"},
-    "limits":{"type":"object","additionalProperties":{"type":"string"}},
-    "ports":{"type":"array","x-kubernetes-list-type":"map","x-kubernetes-list-map-keys":["name"],
-     "items":{"type":"object","required":["name"],"properties":{"name":{"type":"string"},"port":{"type":"integer"}}}}}}}}}}]}}
+   "properties":{"min":{"type":"integer"},"max":{"type":"integer"},"name":{"type":"string","maxLength":16},"mode":{"type":"string","maxLength":8},
+    "tags":{"type":"array","maxItems":16,"items":{"type":"string","maxLength":16},"x-kubernetes-list-type":"set"},
+    "limits":{"type":"object","maxProperties":8,"additionalProperties":{"type":"string","maxLength":16}},
+    "ports":{"type":"array","maxItems":8,"x-kubernetes-list-type":"map","x-kubernetes-list-map-keys":["name"],
+     "items":{"type":"object","required":["name"],"properties":{"name":{"type":"string","maxLength":16},"port":{"type":"integer"}}}}}}}}}}]}}
 JSON
 }
 make_crd() { # plural kind rules
-  crd x "$1" "$2" "$3" | curl -sk -o /dev/null -w "%{http_code} create CRD $1\n" -X POST -H "Authorization: Bearer $admin" \
-    -H 'Content-Type: application/json' --data-binary @- $api/apis/apiextensions.k8s.io/v1/customresourcedefinitions
+  local code
+  code=$(crd x "$1" "$2" "$3" | curl -sk -o "$work/crd.out" -w "%{http_code}" -X POST -H "Authorization: Bearer $admin" \
+    -H 'Content-Type: application/json' --data-binary @- $api/apis/apiextensions.k8s.io/v1/customresourcedefinitions)
+  [ "$code" = 201 ] || { echo "error: creating CRD $1 answered $code: $(cat "$work/crd.out")" >&2; exit 1; }
 }
 make_crd gauges Gauge "$rules"
 make_crd plains Plain "[]"

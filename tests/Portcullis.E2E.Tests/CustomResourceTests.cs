@@ -428,7 +428,7 @@ public sealed class CustomResourceTests(ServerFixture f) : IClassFixture<ServerF
                     - rule: "self.min <= self.max"
                       message: "min must not exceed max"
                     - rule: "self.max <= 100"
-                      messageExpression: "'max is ' + string(self.max) + ', more than 100'"
+                      messageExpression: "'max of ' + self.name + ' is more than 100'"
                     - rule: "self.name == oldSelf.name"
                       message: "name is immutable"
                       reason: FieldValueForbidden
@@ -469,7 +469,7 @@ public sealed class CustomResourceTests(ServerFixture f) : IClassFixture<ServerF
         // Rules: a message, a messageExpression, the default message.
         var rules = await Tools.KubectlIn(S, k, Limit("{min: 700, max: 500, name: a, tags: [x]}"), "create", "-f", "-");
         Assert.Contains("* spec: Invalid value: \"object\": min must not exceed max", rules.Stderr);
-        Assert.Contains("* spec: Invalid value: \"object\": max is 500, more than 100", rules.Stderr);
+        Assert.Contains("* spec: Invalid value: \"object\": max of a is more than 100", rules.Stderr);
         Assert.Contains("* spec.tags: Invalid value: \"array\": failed rule: self.all(t, t.startsWith('t-'))", rules.Stderr);
 
         // Defaults are applied and unknown fields pruned (a warning by default, an error when strict).
@@ -494,5 +494,30 @@ public sealed class CustomResourceTests(ServerFixture f) : IClassFixture<ServerF
             .Replace("kind: Limit}", "kind: Broken}").Replace("self.min <= self.max", "self.mni <= self.max");
         var r = await Tools.KubectlIn(S, k, broken, "create", "-f", "-");
         Assert.Contains("spec.validation.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule: Invalid value: apiextensions.ValidationRule{Rule:\"self.mni <= self.max\", Message:\"min must not exceed max\", MessageExpression:\"\", Reason:(*apiextensions.FieldValueErrorReason)(nil), FieldPath:\"\", OptionalOldSelf:(*bool)(nil)}: compilation failed: ERROR: <input>:1:5: undefined field 'mni'", r.Stderr);
+    }
+
+    [Fact]
+    public async Task CrdWithARuleOverTheEstimatedCostLimits_IsRefused()
+    {
+        // kubernetes/kubernetes#124234: string() of an integer has no bounded size, so concatenating it is estimated
+        // past every limit.
+        var k = Tools.KubectlVersion("1.33");
+        var costly = LimitsCrd.Replace("limits.cel.example.com", "costlies.cel.example.com").Replace("plural: limits", "plural: costlies")
+            .Replace("kind: Limit}", "kind: Costly}").Replace("'max of ' + self.name + ' is more than 100'", "'max is ' + string(self.max)");
+        var r = await Tools.KubectlIn(S, k, costly, "create", "-f", "-");
+        const string at = "spec.validation.openAPIV3Schema.properties[spec].x-kubernetes-validations[1].messageExpression";
+        const string advice = "(try simplifying the rule, or adding maxItems, maxProperties, and maxLength where arrays, maps, and strings are declared)";
+        Assert.Contains($"* {at}: Forbidden: estimated messageExpression cost exceeds budget by factor of more than 100x {advice}", r.Stderr);
+        Assert.Contains($"* {at}: Forbidden: contributed to estimated rule cost total exceeding cost limit for entire OpenAPIv3 schema", r.Stderr);
+        Assert.Contains($"* spec.validation.openAPIV3Schema: Forbidden: x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema exceeds budget by factor of more than 100x {advice}", r.Stderr);
+
+        // A nested loop over an unbounded list is refused; with maxItems it is accepted.
+        var loop = costly.Replace("'max is ' + string(self.max)", "'too big'").Replace("self.all(t, t.startsWith('t-'))", "self.all(a, self.all(b, a != b || a.startsWith('t-')))");
+        r = await Tools.KubectlIn(S, k, loop, "create", "--dry-run=server", "-f", "-");
+        Assert.Contains("* spec.validation.openAPIV3Schema.properties[spec].properties[tags].x-kubernetes-validations[0].rule: Forbidden: estimated rule cost exceeds budget by factor of more than 100x", r.Stderr);
+        var bounded = loop.Replace("items: {type: string}", "items: {type: string, maxLength: 10}")
+            .Replace("x-kubernetes-list-type: set", "x-kubernetes-list-type: set\n                maxItems: 20");
+        r = await Tools.KubectlIn(S, k, bounded, "create", "--dry-run=server", "-f", "-");
+        Assert.True(r.ExitCode == 0, r.ToString());
     }
 }

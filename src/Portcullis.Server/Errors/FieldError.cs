@@ -1,6 +1,6 @@
 namespace Portcullis.Server.Errors;
 
-public enum FieldErrorType { Required, Invalid, Duplicate, NotSupported, Forbidden, TooLong, TooMany, NotFound, TypeInvalid }
+public enum FieldErrorType { Required, Invalid, Duplicate, NotSupported, Forbidden, TooLong, TooMany, NotFound, TypeInvalid, Internal }
 
 /// <summary>
 /// A validation error on one field (k8s.io/apimachinery/pkg/util/validation/field.Error),
@@ -12,6 +12,7 @@ public sealed record FieldError(FieldErrorType Type, string Field, string? BadVa
     public static FieldError Invalid(string field, string? value, string detail, bool quoted = true) => new(FieldErrorType.Invalid, field, value, detail, quoted);
     public static FieldError Forbidden(string field, string detail) => new(FieldErrorType.Forbidden, field, null, detail);
     public static FieldError Duplicate(string field, string value) => new(FieldErrorType.Duplicate, field, value, "");
+    public static FieldError InternalError(string field, string detail) => new(FieldErrorType.Internal, field, null, detail);
     public static FieldError TooLong(string field, string detail) => new(FieldErrorType.TooLong, field, null, detail);
     public static FieldError NotSupported(string field, string value, IEnumerable<string> valid) =>
         new(FieldErrorType.NotSupported, field, value, "supported values: " + string.Join(", ", valid.Select(Serialization.GoText.Quote)));
@@ -26,6 +27,7 @@ public sealed record FieldError(FieldErrorType Type, string Field, string? BadVa
         FieldErrorType.TooLong => "FieldValueTooLong",
         FieldErrorType.TooMany => "FieldValueTooMany",
         FieldErrorType.TypeInvalid => "FieldValueTypeInvalid",
+        FieldErrorType.Internal => "InternalError",
         _ => "FieldValueNotFound",
     };
 
@@ -39,6 +41,7 @@ public sealed record FieldError(FieldErrorType Type, string Field, string? BadVa
         FieldErrorType.TooLong => "Too long",
         FieldErrorType.TooMany => "Too many",
         FieldErrorType.TypeInvalid => "Invalid value",
+        FieldErrorType.Internal => "Internal error",
         _ => "Not found",
     };
 

@@ -26,7 +26,7 @@ public sealed class CelRulesTests
               "ios":{"x-kubernetes-int-or-string":true},"m":{"type":"object","additionalProperties":{"type":"string"}},
               "l":{"type":"array","items":{"type":"string"},"x-kubernetes-list-type":"set"},"my-field":{"type":"boolean"}}}
             """));
-        var t = CelRules.DeclType(s);
+        var t = SchemaDecl.From(s, isResourceRoot: false)!.Type;
         Assert.NotNull(t.Fields);
         Assert.Equal(["int", "double", "timestamp", "duration", "dyn", "map(string, string)", "list(string)", "bool"],
             new[] { "n", "d", "t", "dur", "ios", "m", "l", "my__dash__field" }.Select(f => t.Fields![f].ToString()));

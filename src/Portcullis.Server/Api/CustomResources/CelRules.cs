@@ -16,13 +16,16 @@ namespace Portcullis.Server.Api.CustomResources;
 /// </summary>
 public sealed class CelRules
 {
-    private sealed record Compiled(ValidationRule Rule, CelProgram? Program, CelProgram? Message, bool UsesOldSelf, string? Error, string? MessageError);
+    /// <summary>One rule compiled: its programs, compile errors and static cost estimates (CompilationResult).</summary>
+    private sealed record Compiled(ValidationRule Rule, CelProgram? Program, CelProgram? Message, bool UsesOldSelf, string? Error, string? MessageError,
+        ulong MaxCost = 0, ulong MessageMaxCost = 0);
 
     private sealed class Node
     {
         public required JsonSchemaProps Schema { get; init; }
-        /// <summary>The CEL type of the node's values (self), made once with the kind.</summary>
-        public required CelType Type { get; init; }
+        /// <summary>What the node's values (self) are to CEL, made once with the kind; null when upstream
+        /// exposes nothing there (then its rules cannot compile).</summary>
+        public required SchemaDecl? Decl { get; init; }
         public List<Compiled> Rules { get; } = [];
         public Dictionary<string, Node> Properties { get; } = new(StringComparer.Ordinal);
         public Node? Items { get; set; }
@@ -37,6 +40,15 @@ public sealed class CelRules
     /// <summary>celconfig.RuntimeCELCostBudget: what all the rules over one object may cost together.</summary>
     public const long RuntimeCostBudget = 10_000_000;
 
+    /// <summary>StaticEstimatedCostLimit: the most one rule (times how often its node can occur) or one
+    /// messageExpression may be estimated to cost when the CRD is written.</summary>
+    public const ulong StaticEstimatedCostLimit = 10_000_000;
+
+    /// <summary>StaticEstimatedCRDCostLimit: the most all of a schema's rules may be estimated to cost together.</summary>
+    public const ulong StaticEstimatedCrdCostLimit = 100_000_000;
+
+    private const string NoDeclType = "failed to convert to declType for CEL validation rules";
+
     private static readonly CelCostOptions CostOptions = CelCostOptions.Kubernetes(PerCallLimit);
 
     /// <summary>The budget left while one object's rules run; below zero once a rule stopped the validation.</summary>
@@ -48,126 +60,188 @@ public sealed class CelRules
     private CelRules(Node root) => _root = root;
 
     /// <summary>The rules of a schema; null when it has none.</summary>
-    public static CelRules? Build(JsonSchemaProps root) => Walk(root) is { } n ? new CelRules(n) : null;
+    public static CelRules? Build(JsonSchemaProps root) => Walk(root, isRoot: true) is { } n ? new CelRules(n) : null;
 
-    private static Node? Walk(JsonSchemaProps s)
+    private static Node? Walk(JsonSchemaProps s, bool isRoot)
     {
-        var node = new Node { Schema = s, Type = DeclType(s) };
+        var node = new Node { Schema = s, Decl = SchemaDecl.From(s, isRoot || s.XEmbeddedResource) };
         var any = false;
         if (s.XValidations is { Count: > 0 } rules)
         {
-            foreach (var r in rules) node.Rules.Add(Compile(r, node.Type));
+            if (node.Decl is { } decl)
+                foreach (var r in rules) node.Rules.Add(Compile(r, decl));
             any = true;
         }
         foreach (var (name, ps) in s.Properties ?? [])
-            if (Walk(ps) is { } child) { node.Properties[name] = child; any = true; }
-        if (s.Items is { } items && Walk(items) is { } it) { node.Items = it; any = true; }
-        if (s.AdditionalPropertiesSchema is { } ap && Walk(ap) is { } a) { node.Additional = a; any = true; }
+            if (Walk(ps, false) is { } child) { node.Properties[name] = child; any = true; }
+        if (s.Items is { } items && Walk(items, false) is { } it) { node.Items = it; any = true; }
+        if (s.AdditionalPropertiesSchema is { } ap && Walk(ap, false) is { } a) { node.Additional = a; any = true; }
         return any ? node : null;
     }
 
-    private static Compiled Compile(ValidationRule rule, CelType self)
+    /// <summary>compileRule: the rule (a bool) and its messageExpression (a string), each with its estimated
+    /// worst-case cost over values of the declared sizes.</summary>
+    private static Compiled Compile(ValidationRule rule, SchemaDecl self)
     {
         var optional = rule.OptionalOldSelf == true;
         var env = CelEnvironment.Kubernetes()
-            .DeclareVariable("self", self)
-            .DeclareVariable("oldSelf", optional ? CelType.OptionalOf(self) : self);
+            .DeclareVariable("self", self.Type)
+            .DeclareVariable("oldSelf", optional ? CelType.OptionalOf(self.Type) : self.Type);
         if (!env.TryCompile(rule.Rule, out var program, out var issues))
             return new Compiled(rule, null, null, false, "compilation failed: " + string.Join("\n", issues), null);
         if (program!.ResultType.Name != "bool")
             return new Compiled(rule, null, null, false, "cel expression must evaluate to a bool", null);
+        var estimate = CelCostEstimateOptions.Kubernetes((path, _) => self.SizeAt(path));
+        var maxCost = program.EstimateCost(estimate).Max;
+        var usesOldSelf = References(program.Ast, "oldSelf");
         CelProgram? message = null;
         string? messageError = null;
+        ulong messageCost = 0;
         if (rule.MessageExpression is { Length: > 0 } me)
         {
             if (!env.TryCompile(me, out message, out var mIssues)) messageError = "messageExpression compilation failed: " + string.Join("\n", mIssues);
             else if (message!.ResultType.Name != "string") messageError = "messageExpression must evaluate to a string";
+            else messageCost = message.EstimateCost(estimate).Max;
+            if (messageError is not null) message = null;
         }
-        return new Compiled(rule, program, message, UsesVariable(rule.Rule, "oldSelf"), null, messageError);
+        return new Compiled(rule, program, message, usesOldSelf, null, messageError, maxCost, messageCost);
     }
 
-    /// <summary>Whether the expression names the variable (outside string literals, roughly as the AST check does).</summary>
-    private static bool UsesVariable(string expr, string name)
+    /// <summary>The estimated worst-case cost of each rule of one schema node (CompilationResult.MaxCost),
+    /// without the node's cardinality; null for a rule that does not compile.</summary>
+    internal static List<ulong?> EstimatedCosts(JsonSchemaProps node, bool isResourceRoot)
     {
-        var at = 0;
-        while ((at = expr.IndexOf(name, at, StringComparison.Ordinal)) >= 0)
-        {
-            var before = at == 0 ? ' ' : expr[at - 1];
-            var after = at + name.Length < expr.Length ? expr[at + name.Length] : ' ';
-            if (!char.IsLetterOrDigit(before) && before != '_' && before != '.' && !char.IsLetterOrDigit(after) && after != '_') return true;
-            at += name.Length;
-        }
-        return false;
+        var decl = SchemaDecl.From(node, isResourceRoot) ?? throw new ArgumentException("the schema is not exposed to CEL", nameof(node));
+        return [.. (node.XValidations ?? []).Select(r => Compile(r, decl) is { Error: null } c ? c.MaxCost : (ulong?)null)];
     }
 
-    /// <summary>The CEL type of a schema node, as Kubernetes' SchemaDeclType.</summary>
-    public static CelType DeclType(JsonSchemaProps s)
+    /// <summary>Whether the checked expression refers to the variable (an identifier not bound by a
+    /// comprehension around it), as the reference map of cel-go's checked AST tells.</summary>
+    private static bool References(Expr e, string name) => e switch
     {
-        if (s.XIntOrString || (s.PreserveUnknownFields && s.Type.Length == 0)) return CelType.Dyn;
-        switch (s.Type)
-        {
-            case "object":
-                if (s.AdditionalPropertiesSchema is { } ap) return CelType.MapOf(CelType.String, DeclType(ap));
-                if (s.Properties is { Count: > 0 } props && !s.PreserveUnknownFields && !s.XEmbeddedResource)
-                {
-                    var fields = new Dictionary<string, CelType>(StringComparer.Ordinal);
-                    foreach (var (name, ps) in props)
-                        if (CelJson.EscapeFieldName(name) is { } esc) fields[esc] = DeclType(ps);
-                    return CelType.Object("object", fields);
-                }
-                return s.PreserveUnknownFields || s.XEmbeddedResource ? CelType.Dyn : CelType.MapOf(CelType.String, CelType.Dyn);
-            case "array":
-            {
-                var elem = s.Items is { } items ? DeclType(items) : CelType.Dyn;
-                return s.XListType switch
-                {
-                    "set" => CelType.SetListOf(elem),
-                    "map" when s.XListMapKeys is { } keys => CelType.MapListOf(elem, [.. keys.Select(k => CelJson.EscapeFieldName(k) ?? k)]),
-                    _ => CelType.ListOf(elem),
-                };
-            }
-            case "string":
-                return s.Format switch
-                {
-                    "byte" => CelType.Bytes,
-                    "duration" => CelType.Duration,
-                    "date" or "date-time" => CelType.Timestamp,
-                    _ => CelType.String,
-                };
-            case "integer": return CelType.Int;
-            case "number": return CelType.Double;
-            case "boolean": return CelType.Bool;
-            default: return CelType.Dyn;
-        }
-    }
+        IdentExpr id => id.Name == name,
+        SelectExpr sel => References(sel.Operand, name),
+        CallExpr call => (call.Target is { } t && References(t, name)) || call.Args.Any(a => References(a, name)),
+        ListExpr list => list.Elements.Any(x => References(x, name)),
+        MapExpr map => map.Entries.Any(x => References(x.Key, name) || References(x.Value, name)),
+        StructExpr st => st.Fields.Any(f => References(f.Value, name)),
+        ComprehensionExpr c => References(c.IterRange, name) || References(c.AccuInit, name)
+            || (c.IterVar != name && c.IterVar2 != name && c.AccuVar != name
+                && (References(c.LoopCondition, name) || References(c.LoopStep, name) || References(c.Result, name))),
+        _ => false,
+    };
 
     /// <summary>
-    /// The CRD-side errors of the rules (compilation, result types), at
-    /// <c>PATH.x-kubernetes-validations[i].rule</c> under each schema node, as the CRD's validation reports them.
+    /// What the CRD's validation says of the rules of one openAPIV3Schema (ValidateCustomResourceDefinitionOpenAPISchema
+    /// and validateCustomResourceDefinitionValidation at 1.33), at <c>PATH.x-kubernetes-validations[i]…</c> under each
+    /// schema node, children before their parent: compilation and result types; the estimated cost of each rule,
+    /// multiplied by how many times its node can occur, against <see cref="StaticEstimatedCostLimit"/> (not checked
+    /// for a version whose schema an update leaves unchanged: <paramref name="suppressPerExpressionCost"/>); the
+    /// total against <see cref="StaticEstimatedCrdCostLimit"/>; oldSelf under a list or map that cannot correlate
+    /// old and new values; optionalOldSelf on a rule without oldSelf.
     /// </summary>
-    public static List<FieldError> CompileErrors(JsonSchemaProps root, string path)
+    public static List<FieldError> CompileErrors(JsonSchemaProps root, string path, bool suppressPerExpressionCost = false)
     {
         var errs = new List<FieldError>();
-        Collect(root, path, errs);
+        var total = new TotalCost();
+        Collect(root, path, isRoot: true, cardinality: 1, uncorrelatable: null, suppressPerExpressionCost, errs, total);
+        if (total.Total > StaticEstimatedCrdCostLimit)
+        {
+            foreach (var (at, _) in total.MostExpensive)
+                errs.Add(FieldError.Forbidden(at, "contributed to estimated rule cost total exceeding cost limit for entire OpenAPIv3 schema"));
+            errs.Add(FieldError.Forbidden(path, CostMessage("x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema", total.Total, StaticEstimatedCrdCostLimit)));
+        }
         return errs;
     }
 
-    private static void Collect(JsonSchemaProps s, string path, List<FieldError> errs)
+    /// <summary>The rules' estimated costs over a schema, and the four dearest (1 % of the limit or more).</summary>
+    private sealed class TotalCost
     {
-        if (s.XValidations is { Count: > 0 } rules)
+        public ulong Total;
+        public List<(string Path, ulong Cost)> MostExpensive { get; } = [];
+
+        public void Observe(string path, ulong cost)
         {
-            var type = DeclType(s);
-            for (var i = 0; i < rules.Count; i++)
-            {
-                var c = Compile(rules[i], type);
-                var at = $"{path}.x-kubernetes-validations[{i}]";
-                if (c.Error is { } e) errs.Add(FieldError.Invalid(at + ".rule", GoRule(rules[i]), e, quoted: false));
-                if (c.MessageError is { } me) errs.Add(FieldError.Invalid(at + ".messageExpression", GoRule(rules[i]), me, quoted: false));
-            }
+            Total = SaturatingAdd(Total, cost);
+            if (cost < StaticEstimatedCrdCostLimit / 100) return;
+            MostExpensive.Add((path, cost));
+            MostExpensive.Sort((a, b) => b.Cost.CompareTo(a.Cost));
+            if (MostExpensive.Count > 4) MostExpensive.RemoveRange(4, MostExpensive.Count - 4);
         }
-        foreach (var (name, ps) in s.Properties ?? []) Collect(ps, $"{path}.properties[{name}]", errs);
-        if (s.Items is { } items) Collect(items, path + ".items", errs);
-        if (s.AdditionalPropertiesSchema is { } ap) Collect(ap, path + ".additionalProperties", errs);
+    }
+
+    private static void Collect(JsonSchemaProps s, string path, bool isRoot, ulong? cardinality, string? uncorrelatable,
+        bool suppress, List<FieldError> errs, TotalCost total)
+    {
+        // CELSchemaContext.childContext: a child occurs as often as its parent times the parent's most elements.
+        var childCardinality = cardinality is { } c && MaxElements(s) is { } m ? SaturatingMultiply(c, m) : (ulong?)null;
+        if (s.AdditionalPropertiesSchema is { } ap)
+            Collect(ap, path + ".additionalProperties", false, childCardinality, uncorrelatable, suppress, errs, total);
+        // only granular and atomic maps correlate their properties between revisions
+        var propertiesUncorrelatable = uncorrelatable ?? (s.XMapType is null or "granular" or "atomic" ? null : path);
+        foreach (var (name, ps) in s.Properties ?? [])
+            Collect(ps, $"{path}.properties[{name}]", false, childCardinality, propertiesUncorrelatable, suppress, errs, total);
+        // only list-type map items correlate (by their keys)
+        if (s.Items is { } items)
+            Collect(items, path + ".items", false, childCardinality, uncorrelatable ?? (s.XListType == "map" ? null : path), suppress, errs, total);
+
+        if (s.XValidations is not { Count: > 0 } rules) return;
+        if (SchemaDecl.From(s, isRoot || s.XEmbeddedResource) is not { } decl)
+        {
+            errs.Add(FieldError.InternalError(path + ".x-kubernetes-validations",
+                "internal error: failed to construct type information for x-kubernetes-validations rules: unable to convert structural schema to CEL declarations"));
+            return;
+        }
+        for (var i = 0; i < rules.Count; i++)
+        {
+            var rule = rules[i];
+            var at = $"{path}.x-kubernetes-validations[{i}]";
+            var compiled = string.IsNullOrWhiteSpace(rule.Rule) ? new Compiled(rule, null, null, false, null, null) : Compile(rule, decl);
+            // getExpressionCost: times the node's cardinality, or, under an unbounded list or map, times how many of
+            // the node's smallest value fit into a request
+            var cost = SaturatingMultiply(compiled.MaxCost, cardinality ?? decl.MaxCardinality);
+            if (!suppress && cost > StaticEstimatedCostLimit)
+                errs.Add(FieldError.Forbidden(at + ".rule", CostMessage("estimated rule cost", cost, StaticEstimatedCostLimit)));
+            total.Observe(at + ".rule", cost);
+            if (compiled.Error is { } e) errs.Add(FieldError.Invalid(at + ".rule", GoRule(rule), e, quoted: false));
+            if (compiled.MessageError is { } me) errs.Add(FieldError.Invalid(at + ".messageExpression", GoRule(rule), me, quoted: false));
+            else if (compiled.Message is not null)
+            {
+                if (!suppress && compiled.MessageMaxCost > StaticEstimatedCostLimit)
+                    errs.Add(FieldError.Forbidden(at + ".messageExpression", CostMessage("estimated messageExpression cost", compiled.MessageMaxCost, StaticEstimatedCostLimit)));
+                total.Observe(at + ".messageExpression", compiled.MessageMaxCost);
+            }
+            if (compiled.UsesOldSelf)
+            {
+                if (uncorrelatable is not null)
+                    errs.Add(FieldError.Invalid(at + ".rule", rule.Rule, "oldSelf cannot be used on the uncorrelatable portion of the schema within " + uncorrelatable));
+            }
+            else if (rule.OptionalOldSelf is { } optional)
+                errs.Add(FieldError.Invalid(at + ".optionalOldSelf", optional ? "true" : "false", "may not be set if oldSelf is not used in rule", quoted: false));
+        }
+    }
+
+    /// <summary>extractMaxElements: how many values a node's children can be (null: unbounded).</summary>
+    private static ulong? MaxElements(JsonSchemaProps s) => s.Type switch
+    {
+        "object" when s.HasAdditionalProperties => s.MaxProperties is { } mp ? (ulong)Math.Max(mp, 0) : null,
+        "array" => s.MaxItems is { } mi ? (ulong)Math.Max(mi, 0) : null,
+        _ => 1,
+    };
+
+    private static ulong SaturatingMultiply(ulong cost, ulong cardinality) =>
+        cost == 0 ? 0 : ulong.MaxValue / cost < cardinality ? ulong.MaxValue : cost * cardinality;
+
+    private static ulong SaturatingAdd(ulong a, ulong b) => ulong.MaxValue - a < b ? ulong.MaxValue : a + b;
+
+    /// <summary>getCostErrorMessage, with Go's %f (six decimals) under 1.5 and %.1f up to 100.</summary>
+    internal static string CostMessage(string costName, ulong cost, ulong limit)
+    {
+        var factor = (double)cost / limit;
+        var text = factor > 100.0 ? "more than 100x"
+            : factor < 1.5 ? factor.ToString("F6", System.Globalization.CultureInfo.InvariantCulture) + "x"
+            : factor.ToString("F1", System.Globalization.CultureInfo.InvariantCulture) + "x";
+        return $"{costName} exceeds budget by factor of {text} (try simplifying the rule, or adding maxItems, maxProperties, and maxLength where arrays, maps, and strings are declared)";
     }
 
     /// <summary>A ValidationRule as Go's %#v prints it in a field error.</summary>
@@ -187,7 +261,7 @@ public sealed class CelRules
     private static void Validate(Node node, string path, JsonNode? value, JsonNode? old, List<FieldError> errs, Budget budget)
     {
         if (value is null || budget.Remaining < 0) return;
-        if (node.Rules.Count > 0) Run(node, path, value, old, errs, budget);
+        if (node.Schema.XValidations is { Count: > 0 }) Run(node, path, value, old, errs, budget);
         switch (value)
         {
             case JsonObject o:
@@ -218,11 +292,15 @@ public sealed class CelRules
 
     private static void Run(Node node, string path, JsonNode value, JsonNode? old, List<FieldError> errs, Budget budget)
     {
-        var type = node.Type;
         var typeName = node.Schema.Type.Length > 0 ? node.Schema.Type : "";
+        var fieldPath = path.Length == 0 ? "<nil>" : path;
+        if (node.Decl is not { Type: var type })
+        {
+            errs.Add(FieldError.Invalid(fieldPath, typeName, "rule compiler initialization error: " + NoDeclType));
+            return;
+        }
         var self = CelJson.FromJson(value, type);
         CelValue? oldSelf = old is null ? null : CelJson.FromJson(old, type);
-        var fieldPath = path.Length == 0 ? "<nil>" : path;
         foreach (var c in node.Rules)
         {
             if (c.Error is { } compileError)

@@ -102,12 +102,23 @@ internal static class CustomResourceDefinitionValidation
     private const string ApprovalAnnotation = "api-approved.kubernetes.io";
 
     /// <summary>Checks of one version's openAPIV3Schema (structural rules, formats, defaults) with upstream's paths.</summary>
-    private static List<FieldError> SchemaChecks(JsonObject schema, string path, bool statusEnabled)
+    /// <param name="unchanged">The update leaves this version's schema as it was: its rules' costs are not held
+    /// to the per-expression limit again (suppressExpressionCostForUnchangedSchema), only to the schema's total.</param>
+    private static List<FieldError> SchemaChecks(JsonObject schema, string path, bool statusEnabled, bool unchanged)
     {
         var errs = Api.CustomResources.Schema.CustomResourceSchemaValidation.Validate(schema, path, statusEnabled);
         // The rules compile only over a structural schema (upstream builds the CEL context only then).
-        if (errs.Count == 0) errs.AddRange(CelRules.CompileErrors(Api.CustomResources.Schema.JsonSchemaProps.Parse(schema), path));
+        if (errs.Count == 0) errs.AddRange(CelRules.CompileErrors(Api.CustomResources.Schema.JsonSchemaProps.Parse(schema), path, unchanged));
         return errs;
+    }
+
+    /// <summary>findVersionsWithUnchangedSchemas: the old CRD has a version of that name with an equal schema.</summary>
+    private static bool SchemaUnchanged(JsonObject? old, string version, JsonNode? schema)
+    {
+        if (old is null) return false;
+        foreach (var (_, v) in J.Items(old["spec"] as JsonObject ?? [], "versions"))
+            if (J.S(v, "name") == version) return JsonNode.DeepEquals(v["schema"], schema);
+        return false;
     }
 
     public static List<FieldError> Validate(JsonObject crd, JsonObject? old)
@@ -152,7 +163,8 @@ internal static class CustomResourceDefinitionValidation
             if (J.True(v, "deprecated") && J.SN(v, "deprecationWarning") is { } warning)
                 foreach (var w in DeprecationWarningProblems(warning)) errs.Add(Err.Invalid(path + ".deprecationWarning", warning, w));
             if (!sameSchema && v["schema"]?["openAPIV3Schema"] is JsonObject schema)
-                errs.AddRange(SchemaChecks(schema, path + ".schema.openAPIV3Schema", v["subresources"]?["status"] is JsonObject));
+                errs.AddRange(SchemaChecks(schema, path + ".schema.openAPIV3Schema", v["subresources"]?["status"] is JsonObject,
+                    SchemaUnchanged(old, J.S(v, "name"), v["schema"])));
             if (!sameSubresources) Subresources(errs, v["subresources"] as JsonObject, path + ".subresources");
             if (!sameColumns) Columns(errs, v, path + ".additionalPrinterColumns");
             if (!sameSelectable && J.Count(v, "selectableFields") > 0 && v["schema"]?["openAPIV3Schema"] is null)
@@ -168,7 +180,8 @@ internal static class CustomResourceDefinitionValidation
         Names(errs, names, "spec.names");
 
         if (topSchema?["openAPIV3Schema"] is JsonObject top)
-            errs.AddRange(SchemaChecks(top, "spec.validation.openAPIV3Schema", versions.Any(v => v.O["subresources"]?["status"] is JsonObject)));
+            errs.AddRange(SchemaChecks(top, "spec.validation.openAPIV3Schema", versions.Any(v => v.O["subresources"]?["status"] is JsonObject),
+                SchemaUnchanged(old, J.S(versions[0].O, "name"), versions[0].O["schema"])));
         if (sameSubresources && versions.Count > 0) Subresources(errs, versions[0].O["subresources"] as JsonObject, "spec.subresources");
         if (sameColumns && versions.Count > 0) Columns(errs, versions[0].O, "spec.additionalPrinterColumns");
         if (sameSelectable && versions.Count > 0 && J.Count(versions[0].O, "selectableFields") > 0 && topSchema is null)

@@ -236,20 +236,28 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
         var body = await BodyDecoder.ReadBodyAsync(ctx.Request, ctx.RequestAborted);
         var fieldValidation = BodyDecoder.FieldValidation(ctx.Request);
         var warnings = new List<string>();
+        var isApply = media == "application/apply-patch+yaml";
         var patch = media switch
         {
             "application/json-patch+json" or "application/merge-patch+json" => Patcher.Parse(body, media, fieldValidation),
             "application/strategic-merge-patch+json" when def.AcceptsStrategicMergePatch => Patcher.Parse(body, media, fieldValidation),
+            "application/apply-patch+yaml" => null,
             // A custom kind has no Go type to merge by: upstream's CR handler does not list strategic merge patch.
             _ when !def.AcceptsStrategicMergePatch => throw ApiErrors.UnsupportedMediaType(media,
                 ["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"]),
             _ => throw ApiErrors.UnsupportedMediaType(media,
-                ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"]),
+                ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json", "application/apply-patch+yaml"]),
         };
+        var force = PatchOptions(ctx, isApply);
+        if (isApply)
+        {
+            await ApplyAsync(ctx, info, def, store, body, dryRun, force, fieldValidation, warnings);
+            return;
+        }
         var updated = await store.UpdateAsync(info.Namespace, info.Name, info.Subresource, current =>
         {
             // Decoded as a body would be, so unknown fields are reported the same way.
-            var shaped = Patcher.ApplyAndDecode(media, current, patch, body, def.Schema, fieldValidation, warnings, def.CustomShape);
+            var shaped = Patcher.ApplyAndDecode(media, current, patch!, body, def.Schema, fieldValidation, warnings, def.CustomShape);
             // patcher.applyPatch: the namespace (EnsureObjectNamespaceMatchesRequestNamespace) and the name (checkName).
             CheckNamespace(shaped, info, def);
             if (!def.Namespaced) (shaped["metadata"] as JsonObject)?.Remove("namespace");
@@ -261,6 +269,78 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
         }, Write(ctx, dryRun, warnings), ctx.RequestAborted);
         WriteWarnings(ctx, warnings);
         await Responses.WriteObjectAsync(ctx, 200, updated);
+    }
+
+    /// <summary>ValidatePatchOptions: apply needs a fieldManager; force is for apply only. Returns force.</summary>
+    private static bool PatchOptions(HttpContext ctx, bool isApply)
+    {
+        var q = ctx.Request.Query;
+        bool? force = null;
+        if (q.TryGetValue("force", out var fv) && fv.ToString() is { Length: > 0 } text)
+            force = bool.TryParse(text, out var f) ? f : throw ApiErrors.BadRequest($"strconv.ParseBool: parsing {Serialization.GoText.Quote(text)}: invalid syntax");
+        var fm = q["fieldManager"].ToString();
+        var errs = new List<FieldError>();
+        if (isApply && fm.Length == 0) errs.Add(FieldError.Required("fieldManager", "is required for apply patch"));
+        if (!isApply && force is not null) errs.Add(FieldError.Forbidden("force", "may not be specified for non-apply patch"));
+        errs.AddRange(Registry.ManagedFields.ManagerName.Validate(fm));
+        if (errs.Count > 0) throw ApiErrors.Invalid("PatchOptions", "meta.k8s.io", "", errs);
+        return force == true;
+    }
+
+    /// <summary>
+    /// PATCH with application/apply-patch+yaml (patch.go's applyPatcher): the configuration is applied to the
+    /// stored object, or to an empty one when there is none (created: 201), with the request's fieldManager.
+    /// </summary>
+    private static async Task ApplyAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def, GenericStore store, byte[] body,
+        bool dryRun, bool force, string fieldValidation, List<string> warnings)
+    {
+        JsonObject config;
+        try
+        {
+            config = BodyDecoder.ParseRaw(body, "application/apply-patch+yaml", null) as JsonObject
+                ?? throw ApiErrors.BadRequest("error decoding YAML: the configuration is not an object");
+        }
+        catch (ApiException e) when (e.Code == 400 && !e.Message.StartsWith("error decoding YAML", StringComparison.Ordinal))
+        {
+            throw ApiErrors.BadRequest("error decoding YAML: " + e.Message);
+        }
+        var manager = ctx.Request.Query["fieldManager"].ToString();
+        var subresource = info.Subresource is "status" ? "status" : "";
+        var request = new Registry.ManagedFields.ApplyRequest(manager, def.Group, def.Version, def.Kind, subresource, force, def.Schema, def.HasStatus)
+        {
+            Shape = def.ManagedShape,
+        };
+        var opts = Write(ctx, dryRun, warnings) with { ManagedFieldsDone = true };
+
+        JsonObject Applied(JsonObject current)
+        {
+            var applied = Registry.ManagedFields.ServerSideApply.Apply(current, config, request, DateTimeOffset.UtcNow);
+            // Typed as a body would be (unknown fields are already refused by the typing above).
+            var shaped = def.Shape(applied, null);
+            CheckNamespace(shaped, info, def);
+            if (!def.Namespaced) (shaped["metadata"] as JsonObject)?.Remove("namespace");
+            else if (Meta.Namespace(shaped).Length == 0) Meta.Set(shaped, "namespace", info.Namespace);
+            if (Meta.Name(shaped) != info.Name)
+                throw ApiErrors.BadRequest($"the name of the object ({Meta.Name(shaped)}) does not match the name on the URL ({info.Name})");
+            return shaped;
+        }
+
+        JsonObject updated;
+        var code = 200;
+        try
+        {
+            updated = await store.UpdateAsync(info.Namespace, info.Name, info.Subresource, Applied, opts, ctx.RequestAborted);
+        }
+        catch (ApiException e) when (e.Code == 404 && e.DetailName == info.Name && e.DetailKind == def.Plural && info.Subresource.Length == 0)
+        {
+            // forceAllowCreate: applied to the kind's empty object and created.
+            var empty = new JsonObject { ["apiVersion"] = def.GroupVersion, ["kind"] = def.Kind, ["metadata"] = new JsonObject() };
+            var obj = Applied(empty);
+            updated = await store.CreateAsync(info.Namespace, obj, opts, ctx.RequestAborted);
+            code = 201;
+        }
+        WriteWarnings(ctx, warnings);
+        await Responses.WriteObjectAsync(ctx, code, updated);
     }
 
     private static async Task<DeleteOptions> DeleteOptionsAsync(HttpContext ctx)

@@ -20,6 +20,8 @@ public sealed record WriteOptions(UserInfo User, bool DryRun = false)
     public List<string>? Warnings { get; init; }
     /// <summary>Internal writers (binding) that must change spec through the status path.</summary>
     internal bool AllowSpec { get; init; }
+    /// <summary>The request already set managedFields (server-side apply): the store does not track this write.</summary>
+    internal bool ManagedFieldsDone { get; init; }
 }
 
 /// <summary>
@@ -198,7 +200,8 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         def.Strategy.Default(obj);
         // managedFields record what the client set (with defaults), before admission adds its part.
         obj = def.Reshape(obj);
-        ManagedFieldsUpdater.Update(obj, null, opts.FieldManager, def.GroupVersion, "", time.GetUtcNow(), def.Schema, def.HasStatus);
+        if (!opts.ManagedFieldsDone)
+            ManagedFieldsUpdater.Update(obj, null, opts.FieldManager, def.GroupVersion, "", time.GetUtcNow(), def.Schema, def.HasStatus, def.ManagedFieldsOptions);
         await admission.MutateAsync(Request(Operation.Create, "", ns, obj, null, opts), ct);
         def.Strategy.PrepareForCreate(obj, new StrategyContext(time) { User = opts.User });
         var errs = MetadataValidation.ValidateCreate(def, obj);
@@ -252,7 +255,8 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
             if (!opts.AllowSpec)
             {
                 desired = def.Reshape(desired);
-                ManagedFieldsUpdater.Update(desired, old, opts.FieldManager, def.GroupVersion, subresource is "status" ? "status" : subresource, time.GetUtcNow(), def.Schema, def.HasStatus);
+                if (!opts.ManagedFieldsDone)
+                    ManagedFieldsUpdater.Update(desired, old, opts.FieldManager, def.GroupVersion, subresource is "status" ? "status" : subresource, time.GetUtcNow(), def.Schema, def.HasStatus, def.ManagedFieldsOptions);
             }
             await admission.MutateAsync(Request(Operation.Update, subresource, ns, desired, old, opts), ct);
             var obj = opts.AllowSpec ? desired : PrepareForUpdate(desired, old, subresource);

@@ -94,6 +94,20 @@ public sealed class ResourceDefinition
     /// <summary>A custom kind's openAPIV3Schema, for the OpenAPI documents.</summary>
     public JsonObject? OpenApiSchema { get; init; }
 
+    private Registry.ManagedFields.TypeShape? _managedShape;
+
+    /// <summary>How managedFields and server-side apply see the kind: the Go type's schema, or a custom kind's
+    /// CRD schema (list and map types, preserved fields).</summary>
+    internal Registry.ManagedFields.TypeShape ManagedShape => _managedShape ??= CustomShape is null
+        ? Registry.ManagedFields.TypeShape.Root(Schema)
+        : Registry.ManagedFields.TypeShape.Custom(OpenApiSchema is { } s ? CustomResources.Schema.JsonSchemaProps.Parse(s) : null);
+
+    private Registry.ManagedFields.ManagedFieldsOptions? _managedFieldsOptions;
+
+    /// <summary>The options managedFields tracking runs with for this kind (null for a Go type's).</summary>
+    internal Registry.ManagedFields.ManagedFieldsOptions? ManagedFieldsOptions => CustomShape is null ? null
+        : _managedFieldsOptions ??= new Registry.ManagedFields.ManagedFieldsOptions { Shape = ManagedShape };
+
     /// <summary>A deprecated custom version: the warning every request to it answers with.</summary>
     public string? DeprecationWarning { get; init; }
 

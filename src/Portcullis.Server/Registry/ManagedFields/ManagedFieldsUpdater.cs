@@ -26,6 +26,9 @@ public sealed class ManagedFieldsOptions
 
     /// <summary>Upstream's DefaultMaxUpdateManagers.</summary>
     public int MaxUpdateManagers { get; init; } = 10;
+
+    /// <summary>The kind's shape when the schema is not a Go type's (a custom kind: its CRD schema).</summary>
+    internal TypeShape? Shape { get; init; }
 }
 
 /// <summary>
@@ -38,7 +41,7 @@ public static class ManagedFieldsUpdater
     private static readonly ManagerId CurrentOperation = new("current-operation", "", "", "");
 
     /// <summary>Fields never tracked: identity and bookkeeping of the object (exact paths only).</summary>
-    private static readonly FieldSet StripSet = FieldSet.Of(
+    internal static readonly FieldSet StripSet = FieldSet.Of(
         [PathElement.Field("apiVersion")],
         [PathElement.Field("kind")],
         [PathElement.Field("metadata")],
@@ -71,7 +74,7 @@ public static class ManagedFieldsUpdater
                 var reset = options.ResetFields ?? ResetFields.For(schema, subresource, resourceHasStatusSubresource);
                 var live = oldObj ?? EmptyObject(newObj, schema);
                 var id = ManagerId.ForUpdate(manager, apiVersion, subresource);
-                Track(managed, live, newObj, id, apiVersion, now, TypeShape.Root(schema), reset, options);
+                Track(managed, live, newObj, id, apiVersion, now, options.Shape ?? TypeShape.Root(schema), reset, options);
                 CapUpdateManagers(managed, options.MaxUpdateManagers);
             }
             Write(newObj, ManagedFieldsCodec.Encode(managed));
@@ -176,7 +179,7 @@ public static class ManagedFieldsUpdater
     }
 
     /// <summary>Keeps at most <paramref name="max"/> Update entries by merging the oldest into "ancient-changes".</summary>
-    private static void CapUpdateManagers(ManagedSets managed, int max)
+    internal static void CapUpdateManagers(ManagedSets managed, int max)
     {
         var updaters = managed.Fields.Where(kv => !kv.Value.Applied).Select(kv => kv.Key).ToList();
         if (updaters.Count <= max) return;

@@ -170,14 +170,21 @@ internal static class ObjectFields
     }
 
     /// <summary>Every leaf, list item and map entry of a value (upstream's ToFieldSet).</summary>
-    public static FieldSet ToFieldSet(JsonNode? value, TypeShape root)
+    public static FieldSet ToFieldSet(JsonNode? value, TypeShape root) => ToFieldSet(value, root, null);
+
+    /// <summary>
+    /// ToFieldSet of a value typed strictly (an apply configuration): with <paramref name="errors"/> given, each key
+    /// a struct does not declare (and does not keep as unknown) is an error <c>.path: field not declared in
+    /// schema</c>, as structured-merge-diff's validation reports it.
+    /// </summary>
+    public static FieldSet ToFieldSet(JsonNode? value, TypeShape root, List<string>? errors)
     {
         var set = new FieldSet();
-        Collect(root, value, [], set);
+        Collect(root, value, [], set, errors);
         return set;
     }
 
-    private static void Collect(TypeShape shape, JsonNode? value, List<PathElement> path, FieldSet set)
+    private static void Collect(TypeShape shape, JsonNode? value, List<PathElement> path, FieldSet set, List<string>? errors)
     {
         switch (EffectiveKind(shape, value, value))
         {
@@ -186,18 +193,39 @@ internal static class ObjectFields
                 foreach (var (k, v) in o)
                 {
                     path.Add(PathElement.Field(k));
-                    Collect(shape.Child(k), v, path, set);
-                    if (!shape.IsDeclaredField(k)) set.Insert(path);
+                    if (errors is not null && shape.Kind == ShapeKind.Struct && !shape.KeepsUnknown && !shape.IsDeclaredField(k))
+                    {
+                        errors.Add(ApplyMerge.PathText(path) + ": field not declared in schema");
+                        path.RemoveAt(path.Count - 1);
+                        continue;
+                    }
+                    Collect(shape.Child(k), v, path, set, errors);
+                    // a null or an empty map is owned itself, as is every key a struct does not declare
+                    if (v is null || v is JsonObject { Count: 0 } || !shape.IsDeclaredField(k)) set.Insert(path);
                     path.RemoveAt(path.Count - 1);
                 }
                 return;
             case ShapeKind.List when !shape.Atomic:
                 if (value is not JsonArray a) return;
                 var elem = shape.ElementShape();
-                foreach (var item in a)
+                var seen = errors is null ? null : new HashSet<PathElement>();
+                for (var i = 0; i < a.Count; i++)
                 {
-                    path.Add(shape.ItemElement(item));
-                    Collect(elem, item, path, set);
+                    var item = a[i];
+                    PathElement pe;
+                    try { pe = shape.ItemElement(item); }
+                    catch (ManagedFieldsException e) when (errors is not null)
+                    {
+                        errors.Add($"{ApplyMerge.PathText(path)}: element {i}: {e.Message}");
+                        continue;
+                    }
+                    if (seen is not null && !seen.Add(pe))
+                    {
+                        errors!.Add($"{ApplyMerge.PathText(path)}: duplicate entries for key {ApplyMerge.PathText([pe])}");
+                        continue;
+                    }
+                    path.Add(pe);
+                    Collect(elem, item, path, set, errors);
                     set.Insert(path);
                     path.RemoveAt(path.Count - 1);
                 }

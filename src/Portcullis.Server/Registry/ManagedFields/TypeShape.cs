@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
+using Portcullis.Server.Api.CustomResources.Schema;
 using Portcullis.Server.Api.Schema;
 
 namespace Portcullis.Server.Registry.ManagedFields;
@@ -32,6 +34,17 @@ internal sealed class TypeShape
     /// <summary>List-map key fields; empty for a set.</summary>
     public string[] Keys { get; init; } = [];
 
+    /// <summary>A custom kind's node: its CRD schema (kube-openapi's schemaconv over the structural schema).</summary>
+    public JsonSchemaProps? Props { get; init; }
+
+    /// <summary>For a custom kind's resource root or embedded resource: apiVersion, kind and metadata (ObjectMeta)
+    /// are declared whatever the schema says.</summary>
+    public bool ResourceRoot { get; init; }
+
+    /// <summary>Whether keys a struct does not declare are free-form (x-kubernetes-preserve-unknown-fields); a
+    /// configuration with another undeclared key does not type ("field not declared in schema").</summary>
+    public bool KeepsUnknown { get; init; }
+
     private static readonly ConcurrentDictionary<object, TypeShape> s_cache = new(ReferenceEqualityComparer.Instance);
 
     public static readonly TypeShape LeafShape = new() { Kind = ShapeKind.Leaf };
@@ -53,12 +66,72 @@ internal sealed class TypeShape
     public static TypeShape Root(StructSchema schema) =>
         s_cache.GetOrAdd(schema, static (_, s) => new TypeShape { Kind = ShapeKind.Struct, Struct = s, Atomic = s.StructType == "atomic" }, schema);
 
+    private static readonly ConditionalWeakTable<JsonSchemaProps, TypeShape> s_custom = new();
+    private static readonly StructSchema s_head = HeadSchema();
+
+    /// <summary>The shape of a custom kind from its version's schema (null: no schema, everything free-form).</summary>
+    public static TypeShape Custom(JsonSchemaProps? root) =>
+        root is null ? s_freeHead : s_custom.GetValue(root, static r => ForProps(r, resourceRoot: true));
+
+    private static readonly TypeShape s_freeHead = new() { Kind = ShapeKind.Struct, Struct = s_head, KeepsUnknown = true };
+
+    private static StructSchema HeadSchema()
+    {
+        var meta = SchemaRegistry.Default.Get("meta/v1.ObjectMeta");
+        var s = new StructSchema { Package = "customresource", Name = "Head" };
+        s.Declared.Add(new FieldSchema { JsonName = "apiVersion", Type = new TypeRef { Kind = TypeKind.String } });
+        s.Declared.Add(new FieldSchema { JsonName = "kind", Type = new TypeRef { Kind = TypeKind.String } });
+        s.Declared.Add(new FieldSchema { JsonName = "metadata", Type = new TypeRef { Kind = TypeKind.Struct, StructName = meta.QualifiedName, Struct = meta } });
+        s.Fields = [.. s.Declared];
+        foreach (var f in s.Fields) s.ByName[f.JsonName] = f;
+        return s;
+    }
+
+    /// <summary>schemaconv over a CRD schema node: objects with properties are structs (atomic with
+    /// x-kubernetes-map-type: atomic), additionalProperties maps, preserved objects free-form, arrays lists by
+    /// x-kubernetes-list-type (atomic unless set or map), int-or-string and other types scalars.</summary>
+    private static TypeShape ForProps(JsonSchemaProps p, bool resourceRoot)
+    {
+        if (p.XIntOrString) return LeafShape;
+        var atomicMap = p.XMapType == "atomic";
+        switch (p.Type)
+        {
+            case "object":
+                if (p.AdditionalPropertiesSchema is not null)
+                    return new TypeShape { Kind = ShapeKind.Map, Atomic = atomicMap, Props = p };
+                if (p.Properties is { Count: > 0 } || resourceRoot)
+                    return new TypeShape { Kind = ShapeKind.Struct, Atomic = atomicMap, Props = p, ResourceRoot = resourceRoot, KeepsUnknown = p.PreserveUnknownFields };
+                return p.PreserveUnknownFields ? DeducedShape : new TypeShape { Kind = ShapeKind.Struct, Atomic = atomicMap, Props = p };
+            case "array":
+            {
+                var keys = p.XListType == "map" ? p.XListMapKeys?.ToArray() ?? [] : [];
+                return new TypeShape { Kind = ShapeKind.List, Atomic = p.XListType is not ("set" or "map"), Keys = keys, Props = p };
+            }
+            case "":
+                return p.PreserveUnknownFields ? DeducedShape : LeafShape;
+            default:
+                return LeafShape;
+        }
+    }
+
+    private TypeShape? PropsChild(string name)
+    {
+        var p = Props!;
+        if (Kind == ShapeKind.Map) return PropsShape(p.AdditionalPropertiesSchema!);
+        if (ResourceRoot && name is "apiVersion" or "kind" or "metadata") return Root(s_head).Child(name);
+        if (p.Property(name) is { } prop) return PropsShape(prop);
+        return null;
+    }
+
+    private static TypeShape PropsShape(JsonSchemaProps p) => s_custom.GetValue(p, static q => ForProps(q, q.XEmbeddedResource));
+
     public bool IsList => Kind == ShapeKind.List;
     public bool IsSet => Kind == ShapeKind.List && !Atomic && Keys.Length == 0;
 
     /// <summary>The shape of a struct field or map value; unknown struct fields are free-form.</summary>
     public TypeShape Child(string name)
     {
+        if (Props is not null) return PropsChild(name) ?? DeducedShape;
         if (Kind == ShapeKind.Struct)
         {
             var f = Struct!.Field(name);
@@ -69,9 +142,15 @@ internal sealed class TypeShape
     }
 
     /// <summary>Whether a struct declares the field (map keys and deduced keys are not fields).</summary>
-    public bool IsDeclaredField(string name) => Kind == ShapeKind.Struct && Struct!.Field(name) is not null;
+    public bool IsDeclaredField(string name) =>
+        Kind == ShapeKind.Struct && (Props is not null ? PropsChild(name) is not null : Struct!.Field(name) is not null);
 
-    public TypeShape ElementShape() => Elem is null ? DeducedShape : s_cache.GetOrAdd(Elem, static (_, e) => ForType(e), Elem);
+    public TypeShape ElementShape()
+    {
+        if (Props is not null)
+            return Kind == ShapeKind.Map ? PropsShape(Props.AdditionalPropertiesSchema!) : Props.Items is { } items ? PropsShape(items) : DeducedShape;
+        return Elem is null ? DeducedShape : s_cache.GetOrAdd(Elem, static (_, e) => ForType(e), Elem);
+    }
 
     private static TypeShape ForField(FieldSchema f, StructSchema owner)
     {
@@ -139,6 +218,7 @@ internal sealed class TypeShape
             foreach (var k in Keys)
             {
                 if (o.TryGetPropertyValue(k, out var v)) fields.Add(new(k, v));
+                else if (Props?.Items?.Property(k)?.Default is { } propDefault) fields.Add(new(k, propDefault.DeepClone()));
                 else if (elemStruct is not null && s_keyDefaults.TryGetValue((elemStruct.QualifiedName, k), out var def)) fields.Add(new(k, JsonValue.Create(def)));
                 else throw new ManagedFieldsException($"associative list with keys has an element that omits key field {Serialization.GoText.Quote(k)} (and doesn't have default value)");
             }

@@ -123,7 +123,7 @@ public static class ServerSideApply
     private static JsonObject ApplyOnce(JsonObject live, JsonObject config, ManagedSets managed, ManagerId id,
         ApplyRequest req, TypeShape shape, FieldSet reset, DateTimeOffset now, bool force)
     {
-        var newObj = UpdaterApply(live, config, managed, id, req, shape, reset, force);
+        var newObj = UpdaterApply(live, config, managed, id, req.ApiVersion, shape, reset, force, () => ObjectText(config, req));
         // stripMetaManager
         if (managed.Fields.TryGetValue(id, out var vs))
         {
@@ -144,11 +144,11 @@ public static class ServerSideApply
         return result;
     }
 
-    /// <summary>merge.Updater.Apply: null when the result equals the live object.</summary>
-    private static JsonObject? UpdaterApply(JsonObject live, JsonObject config, ManagedSets managed, ManagerId id,
-        ApplyRequest req, TypeShape shape, FieldSet reset, bool force)
+    /// <summary>merge.Updater.Apply: null when the result equals the live object. <paramref name="objectText"/> names
+    /// the object in a typing error.</summary>
+    internal static JsonObject? UpdaterApply(JsonObject live, JsonObject config, ManagedSets managed, ManagerId id,
+        string version, TypeShape shape, FieldSet reset, bool force, Func<string> objectText)
     {
-        var version = req.ApiVersion;
         Reconcile(managed, live, shape);
         JsonObject merged;
         FieldSet set;
@@ -156,7 +156,7 @@ public static class ServerSideApply
         var errors = new List<string>();
         set = ObjectFields.ToFieldSet(config, shape, errors);
         if (errors.Count > 0)
-            throw Internal($"failed to create typed patch object ({ObjectText(config, req)}): "
+            throw Internal($"failed to create typed patch object ({objectText()}): "
                 + (errors.Count == 1 ? errors[0] : "errors:\n" + string.Join("\n", errors.Select(e => "  " + e))));
         try
         {
@@ -191,6 +191,18 @@ public static class ServerSideApply
         // addBackDanglingItems
         var final = ApplyMerge.RemoveItems(merged, mergedSet.Difference(SetOf(pruned)).Intersection(last), shape);
         return final as JsonObject ?? new JsonObject();
+    }
+
+    /// <summary>merge.Updater.Update (no strip, no timestamps): the manager gets what changed, others lose it.</summary>
+    internal static void UpdaterUpdate(JsonObject live, JsonObject newObj, ManagedSets managed, ManagerId id, string version, TypeShape shape, FieldSet reset)
+    {
+        Reconcile(managed, live, shape);
+        var compare = ObjectFields.Compare(live, newObj, shape);
+        Update(live, newObj, managed, id, shape, reset, force: true);
+        var previous = managed.Fields.TryGetValue(id, out var vs) ? vs.Set : new FieldSet();
+        var set = previous.Difference(compare.Removed).Union(compare.Modified).Union(compare.Added).RecursiveDifference(reset);
+        if (set.IsEmpty) managed.Fields.Remove(id);
+        else managed.Fields[id] = new VersionedSet(set, version, false);
     }
 
     /// <summary>Updater.update: other managers lose what changed under them (a conflict without force) and what

@@ -248,7 +248,7 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
             _ => throw ApiErrors.UnsupportedMediaType(media,
                 ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json", "application/apply-patch+yaml"]),
         };
-        var force = PatchOptions(ctx, isApply);
+        var force = ValidatePatchOptions(ctx, isApply);
         if (isApply)
         {
             await ApplyAsync(ctx, info, def, store, body, dryRun, force, fieldValidation, warnings);
@@ -272,7 +272,7 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
     }
 
     /// <summary>ValidatePatchOptions: apply needs a fieldManager; force is for apply only. Returns force.</summary>
-    private static bool PatchOptions(HttpContext ctx, bool isApply)
+    internal static bool ValidatePatchOptions(HttpContext ctx, bool isApply)
     {
         var q = ctx.Request.Query;
         bool? force = null;

@@ -65,12 +65,24 @@ public sealed class ScaleHandler(Func<ResourceDefinition, GenericStore> stores, 
             {
                 var media = BodyDecoder.MediaType(ctx.Request);
                 var body = await BodyDecoder.ReadBodyAsync(ctx.Request, ct);
-                if (media is not ("application/json-patch+json" or "application/merge-patch+json" or "application/strategic-merge-patch+json"))
+                if (media is not ("application/json-patch+json" or "application/merge-patch+json" or "application/strategic-merge-patch+json" or "application/apply-patch+yaml"))
                     throw ApiErrors.UnsupportedMediaType(media,
-                        ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json"]);
+                        ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json", "application/apply-patch+yaml"]);
                 var fieldValidation = BodyDecoder.FieldValidation(ctx.Request);
-                var patch = Patcher.Parse(body, media, fieldValidation);
+                var isApply = media == "application/apply-patch+yaml";
+                var force = ResourceHandler.ValidatePatchOptions(ctx, isApply);
                 var warnings = new List<string>();
+                if (isApply)
+                {
+                    var config = BodyDecoder.ParseRaw(body, media, null) as JsonObject
+                        ?? throw ApiErrors.BadRequest("error decoding YAML: the configuration is not an object");
+                    var request = new Registry.ManagedFields.ApplyRequest(ctx.Request.Query["fieldManager"].ToString(), "autoscaling", "v1", "Scale",
+                        "scale", force, Schema, false);
+                    await WriteAsync(ctx, info, def, store, oldScale =>
+                        ObjectShaper.Shape(Registry.ManagedFields.ServerSideApply.Apply(oldScale, config, request, time.GetUtcNow()), Schema), warnings, applied: true);
+                    return;
+                }
+                var patch = Patcher.Parse(body, media, fieldValidation);
                 await WriteAsync(ctx, info, def, store, oldScale =>
                 {
                     return Patcher.ApplyAndDecode(media, oldScale, patch, body, Schema, fieldValidation, warnings);
@@ -86,8 +98,8 @@ public sealed class ScaleHandler(Func<ResourceDefinition, GenericStore> stores, 
     /// Writes spec.replicas of the parent from the Scale that <paramref name="desiredScale"/> makes of
     /// the current one (re-run on a lost race when the Scale carries no resourceVersion).
     /// </summary>
-    private static async Task WriteAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def, GenericStore store,
-        Func<JsonObject, JsonObject> desiredScale, List<string> warnings)
+    private async Task WriteAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def, GenericStore store,
+        Func<JsonObject, JsonObject> desiredScale, List<string> warnings, bool applied = false)
     {
         var values = ctx.Request.Query["dryRun"];
         foreach (var v in values)
@@ -97,10 +109,26 @@ public sealed class ScaleHandler(Func<ResourceDefinition, GenericStore> stores, 
         {
             FieldManager = Registry.ManagedFields.ManagerName.Resolve(fm.Length > 0 ? fm : null, ctx.Request.Headers.UserAgent.ToString()),
             Warnings = warnings,
+            ManagedFieldsDone = true,
         };
+        var replicasPath = ReplicasPath(def);
+        IReadOnlyList<Registry.ManagedFields.PathElement>? PathFor(string version) => IsMapped(version) ? replicasPath : null;
+        bool IsMapped(string version) => version == def.GroupVersion || (def.Group.Length > 0 && version.StartsWith(def.Group + "/", StringComparison.Ordinal));
         var updated = await store.UpdateAsync(info.Namespace, info.Name, "scale", parent =>
         {
-            var scale = desiredScale(FromParent(parent, def));
+            // The Scale carries the parent's replicas owners (ScaleHandler.ToSubresource); its own field manager
+            // runs on it, and its entries go back to the parent (ToParent).
+            var parentEntries = Meta.Of(parent)["managedFields"]?.DeepClone();
+            var oldScale = FromParent(parent, def);
+            if (Registry.ManagedFields.ScaleManagedFields.ToSubresource(parentEntries, PathFor) is { } scaleEntries)
+                Meta.Set(oldScale, "managedFields", scaleEntries);
+            var scale = desiredScale((JsonObject)oldScale.DeepClone());
+            if (!applied)
+                Registry.ManagedFields.ManagedFieldsUpdater.Update(scale, oldScale, opts.FieldManager, ScaleVersion, "scale", time.GetUtcNow(), Schema, false);
+            var parentManaged = Registry.ManagedFields.ScaleManagedFields.ToParent(parentEntries, Meta.Of(scale)["managedFields"],
+                def.GroupVersion, PathFor, IsMapped);
+            if (parentManaged is null) Meta.Remove(parent, "managedFields");
+            else Meta.Set(parent, "managedFields", parentManaged);
             var errs = Validate(scale);
             if (errs.Count > 0) throw ApiErrors.Invalid("Scale", "autoscaling", Meta.Name(parent), errs);
             var uid = Meta.Uid(scale);
@@ -124,6 +152,12 @@ public sealed class ScaleHandler(Func<ResourceDefinition, GenericStore> stores, 
             ctx.Response.Headers.Append("Warning", "299 - " + Serialization.GoText.WarningQuote(w));
         await Responses.WriteObjectAsync(ctx, 200, FromParent(updated, def));
     }
+
+    /// <summary>The parent's replicas path: spec.replicas, or a custom kind's specReplicasPath.</summary>
+    private static Registry.ManagedFields.PathElement[] ReplicasPath(ResourceDefinition def) =>
+        def.CustomScale is { } custom
+            ? [.. custom.SpecReplicasPath.TrimStart('.').Split('.').Select(Registry.ManagedFields.PathElement.Field)]
+            : [Registry.ManagedFields.PathElement.Field("spec"), Registry.ManagedFields.PathElement.Field("replicas")];
 
     /// <summary>autoscaling's ValidateScale: the Scale's metadata and non-negative replicas.</summary>
     public static List<FieldError> Validate(JsonObject scale)

@@ -113,7 +113,11 @@ public sealed class ScaleHandler(Func<ResourceDefinition, GenericStore> stores, 
         };
         var replicasPath = ReplicasPath(def);
         IReadOnlyList<Registry.ManagedFields.PathElement>? PathFor(string version) => IsMapped(version) ? replicasPath : null;
-        bool IsMapped(string version) => version == def.GroupVersion || (def.Group.Length > 0 && version.StartsWith(def.Group + "/", StringComparison.Ordinal));
+        // ResourcePathMappings: apps kinds at apps/v1beta1, v1beta2 and v1; replication controllers at v1; a custom kind at
+        // every version of its group. Entries at other versions are dropped, as upstream.
+        bool IsMapped(string version) => def.CustomScale is not null
+            ? version.StartsWith(def.Group + "/", StringComparison.Ordinal)
+            : def.Group == "apps" ? version is "apps/v1beta1" or "apps/v1beta2" or "apps/v1" : version == def.GroupVersion;
         var updated = await store.UpdateAsync(info.Namespace, info.Name, "scale", parent =>
         {
             // The Scale carries the parent's replicas owners (ScaleHandler.ToSubresource); its own field manager

@@ -26,7 +26,7 @@ public sealed class BootstrapController(IReadOnlyDictionary<ResourceDefinition, 
                     ["kind"] = "Namespace",
                     ["apiVersion"] = "v1",
                     ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = new JsonObject { ["kubernetes.io/metadata.name"] = name } },
-                }, new WriteOptions(Self), ct);
+                }, new WriteOptions(Self) { FieldManager = "kube-apiserver" }, ct);
             }
             catch (ApiException e) when (e.Code == 409) { }
         }

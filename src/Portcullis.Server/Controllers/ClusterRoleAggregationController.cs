@@ -40,7 +40,7 @@ public sealed class ClusterRoleAggregationController(SystemClient client, Micros
                     current["rules"] = new JsonArray(rules.Select(r => (JsonNode)r.ToJson()).ToArray());
                     Meta.Remove(current, "resourceVersion");
                     return current;
-                }, new WriteOptions(SystemClient.Controller), ct);
+                }, new WriteOptions(SystemClient.Controller) { FieldManager = "kube-controller-manager" }, ct);
             }
             catch (ApiException e) when (e.Code is 404 or 409) { }
             catch (Exception e) when (!ct.IsCancellationRequested)

@@ -38,7 +38,7 @@ public sealed class KubernetesServiceController(SystemClient client, string adve
                 ["type"] = "ClusterIP",
                 ["sessionAffinity"] = "None",
             },
-        }, ct);
+        }, ct, "kube-apiserver");
         var endpoints = client.Store("", "endpoints");
         var desired = new JsonObject
         {
@@ -71,7 +71,7 @@ public sealed class KubernetesServiceController(SystemClient client, string adve
     /// <summary>Creates the object, or rewrites it when the server's address or port changed since.</summary>
     private async Task EnsureMatchingAsync(GenericStore store, JsonObject desired, string field, CancellationToken ct)
     {
-        if (await client.EnsureAsync(store, "default", (JsonObject)desired.DeepClone(), ct)) return;
+        if (await client.EnsureAsync(store, "default", (JsonObject)desired.DeepClone(), ct, "kube-apiserver")) return;
         var current = await client.TryGetAsync(store, "default", "kubernetes", ct);
         if (current is null) return;
         var changed = current[field]?.ToJsonString() is var cur && !cur!.Contains($"{securePort}") || !current.ToJsonString().Contains(advertiseAddress);
@@ -83,7 +83,7 @@ public sealed class KubernetesServiceController(SystemClient client, string adve
                 foreach (var (k, v) in desired) if (k is not ("metadata" or "kind" or "apiVersion")) c[k] = v?.DeepClone();
                 Meta.Of(c).Remove("resourceVersion");
                 return c;
-            }, new WriteOptions(SystemClient.Controller), ct);
+            }, new WriteOptions(SystemClient.Controller) { FieldManager = "kube-apiserver" }, ct);
         }
         catch (ApiException e) when (e.Code is 404 or 409) { }
     }

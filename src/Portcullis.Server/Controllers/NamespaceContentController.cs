@@ -66,7 +66,7 @@ public sealed class NamespaceContentController(SystemClient client, string caPem
                     cur["data"] = new JsonObject { ["ca.crt"] = caPem };
                     Meta.Of(cur).Remove("resourceVersion");
                     return cur;
-                }, new WriteOptions(SystemClient.Controller), ct);
+                }, new WriteOptions(SystemClient.Controller) { FieldManager = "kube-controller-manager" }, ct);
             }
         }
     }

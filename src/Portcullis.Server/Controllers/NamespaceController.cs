@@ -99,7 +99,7 @@ public sealed partial class NamespaceController(SystemClient client, TimeProvide
                 current["spec"] = spec;
                 Meta.Of(current).Remove("resourceVersion");
                 return current;
-            }, new WriteOptions(SystemClient.Controller), ct);
+            }, new WriteOptions(SystemClient.Controller) { FieldManager = "kube-controller-manager" }, ct);
         }
         catch (ApiException e) when (e.Code is 404 or 409) { }
     }
@@ -139,7 +139,7 @@ public sealed partial class NamespaceController(SystemClient client, TimeProvide
                 Apply(current, wanted, now);
                 Meta.Of(current).Remove("resourceVersion");
                 return current;
-            }, new WriteOptions(SystemClient.Controller), ct);
+            }, new WriteOptions(SystemClient.Controller) { FieldManager = "kube-controller-manager" }, ct);
         }
         catch (ApiException e) when (e.Code is 404 or 409) { }
     }

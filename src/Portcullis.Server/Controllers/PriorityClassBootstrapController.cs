@@ -15,7 +15,7 @@ public sealed class PriorityClassBootstrapController(SystemClient client) : ICon
     {
         var store = client.Store("scheduling.k8s.io", "priorityclasses");
         foreach (var pc in PriorityAdmission.SystemPriorityClasses())
-            await client.EnsureAsync(store, "", (JsonObject)pc.DeepClone(), ct);
+            await client.EnsureAsync(store, "", (JsonObject)pc.DeepClone(), ct, "kube-apiserver");
     }
 
     public Task RunAsync(CancellationToken ct) => Task.Delay(Timeout.Infinite, ct);

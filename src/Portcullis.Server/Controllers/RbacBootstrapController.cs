@@ -104,7 +104,7 @@ public sealed class RbacBootstrapController(SystemClient client) : IController
         var existing = await client.TryGetAsync(store, ns, name, ct);
         if (existing is null)
         {
-            if (await client.EnsureAsync(store, ns, (JsonObject)expected.DeepClone(), ct)) return;
+            if (await client.EnsureAsync(store, ns, (JsonObject)expected.DeepClone(), ct, "kube-apiserver")) return;
             existing = await client.TryGetAsync(store, ns, name, ct) ?? throw ApiErrors.Conflict(store.Definition.Plural, Group, name, "created and deleted concurrently");
         }
         var first = ReconcileRole(existing, expected);
@@ -115,7 +115,7 @@ public sealed class RbacBootstrapController(SystemClient client) : IController
             var result = r.Protected || r.Updated is null ? current : r.Updated;
             Meta.Remove(result, "resourceVersion");
             return result;
-        }, new WriteOptions(SystemClient.Controller), ct);
+        }, new WriteOptions(SystemClient.Controller) { FieldManager = "kube-apiserver" }, ct);
     }
 
     /// <summary>A role or cluster role reconciled in union mode; <c>Updated</c> is null when nothing needs changing.</summary>
@@ -176,7 +176,7 @@ public sealed class RbacBootstrapController(SystemClient client) : IController
         var existing = await client.TryGetAsync(store, ns, name, ct);
         if (existing is null)
         {
-            if (await client.EnsureAsync(store, ns, (JsonObject)expected.DeepClone(), ct)) return;
+            if (await client.EnsureAsync(store, ns, (JsonObject)expected.DeepClone(), ct, "kube-apiserver")) return;
             existing = await client.TryGetAsync(store, ns, name, ct) ?? throw ApiErrors.Conflict(store.Definition.Plural, Group, name, "created and deleted concurrently");
         }
         var first = ReconcileBinding(existing, expected);
@@ -187,7 +187,7 @@ public sealed class RbacBootstrapController(SystemClient client) : IController
             await store.DeleteAsync(ns, name, new DeleteOptions(SystemClient.Controller, PreconditionUid: Meta.Uid(existing)), ct);
             var fresh = first.Updated;
             foreach (var f in new[] { "resourceVersion", "uid", "creationTimestamp", "managedFields", "generation" }) Meta.Remove(fresh, f);
-            await store.CreateAsync(ns, fresh, new WriteOptions(SystemClient.Controller), ct);
+            await store.CreateAsync(ns, fresh, new WriteOptions(SystemClient.Controller) { FieldManager = "kube-apiserver" }, ct);
             return;
         }
         await store.UpdateAsync(ns, name, "", current =>
@@ -196,7 +196,7 @@ public sealed class RbacBootstrapController(SystemClient client) : IController
             var result = r.Protected || r.Updated is null || r.Recreate ? current : r.Updated;
             Meta.Remove(result, "resourceVersion");
             return result;
-        }, new WriteOptions(SystemClient.Controller), ct);
+        }, new WriteOptions(SystemClient.Controller) { FieldManager = "kube-apiserver" }, ct);
     }
 
     /// <summary>
@@ -275,7 +275,7 @@ public sealed class RbacBootstrapController(SystemClient client) : IController
             ["kind"] = "Namespace",
             ["apiVersion"] = "v1",
             ["metadata"] = new JsonObject { ["name"] = ns, ["labels"] = new JsonObject { ["kubernetes.io/metadata.name"] = ns } },
-        }, ct);
+        }, ct, "kube-apiserver");
     }
 
     // ---- upgrade paths ----
@@ -295,7 +295,7 @@ public sealed class RbacBootstrapController(SystemClient client) : IController
             var copy = (JsonObject)old.DeepClone();
             foreach (var f in new[] { "resourceVersion", "uid", "creationTimestamp", "managedFields" }) Meta.Remove(copy, f);
             Meta.Set(copy, "name", newName);
-            await client.EnsureAsync(store, "", copy, ct);
+            await client.EnsureAsync(store, "", copy, ct, "kube-apiserver");
         }
     }
 
@@ -313,7 +313,7 @@ public sealed class RbacBootstrapController(SystemClient client) : IController
             else created.Remove("subjects");
             Meta.Set(created, "labels", Meta.Of(source)["labels"]?.DeepClone());
             Meta.Set(created, "annotations", Meta.Of(source)["annotations"]?.DeepClone());
-            await client.EnsureAsync(store, "", created, ct);
+            await client.EnsureAsync(store, "", created, ct, "kube-apiserver");
         }
     }
 }

@@ -228,7 +228,7 @@ public sealed partial class ResourceQuotaController(SystemClient client, TimePro
             current["status"] = newStatus.DeepClone();
             Meta.Of(current)["resourceVersion"] = rv;
             return current;
-        }, new WriteOptions(SystemClient.Controller), ct);
+        }, new WriteOptions(SystemClient.Controller) { FieldManager = "kube-controller-manager" }, ct);
     }
 
     /// <summary>quota.CalculateUsage: the usage of the resources the quota limits that some evaluator tracks.</summary>

@@ -29,11 +29,12 @@ public sealed class SystemClient(IReadOnlyDictionary<ResourceDefinition, Generic
         catch (ApiException e) when (e.Code == 404) { return null; }
     }
 
-    /// <summary>Creates the object unless it exists; returns whether it created it.</summary>
-    public async Task<bool> EnsureAsync(GenericStore s, string ns, JsonObject obj, CancellationToken ct)
+    /// <summary>Creates the object unless it exists; returns whether it created it. <paramref name="fieldManager"/> is
+    /// the manager upstream's component records (kube-controller-manager, kube-apiserver, kubelet).</summary>
+    public async Task<bool> EnsureAsync(GenericStore s, string ns, JsonObject obj, CancellationToken ct, string fieldManager = "kube-controller-manager")
     {
         if (await TryGetAsync(s, ns, Meta.Name(obj), ct) is not null) return false;
-        try { await s.CreateAsync(ns, obj, new WriteOptions(Controller), ct); return true; }
+        try { await s.CreateAsync(ns, obj, new WriteOptions(Controller) { FieldManager = fieldManager }, ct); return true; }
         catch (ApiException e) when (e.Code == 409) { return false; }
     }
 

@@ -112,7 +112,7 @@ public sealed class LegacyTokenSecretController(SystemClient client, LegacyToken
                 Meta.Set(current, "annotations", annotations);
                 Meta.Remove(current, "resourceVersion");
                 return current;
-            }, new WriteOptions(SystemClient.Controller), ct);
+            }, new WriteOptions(SystemClient.Controller) { FieldManager = "kube-controller-manager" }, ct);
         }
         catch (ApiException e) when (e.Code is 404 or 409) { }
     }
@@ -138,7 +138,7 @@ public sealed class LegacyTokenSecretController(SystemClient client, LegacyToken
                 current["secrets"] = new JsonArray(kept);
                 Meta.Remove(current, "resourceVersion");
                 return current;
-            }, new WriteOptions(SystemClient.Controller), ct);
+            }, new WriteOptions(SystemClient.Controller) { FieldManager = "kube-controller-manager" }, ct);
         }
         catch (ApiException e) when (e.Code is 404 or 409) { }
     }

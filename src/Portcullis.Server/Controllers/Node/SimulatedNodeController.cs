@@ -47,7 +47,7 @@ public sealed partial class SimulatedNodeController(SystemClient client, NodeIde
         // The kubelet's own reference to its node carries the node's name as uid.
         var nodeRef = new JsonObject { ["kind"] = "Node", ["name"] = node.Name, ["uid"] = node.Name };
         await KubeletEventAsync(nodeRef, "Normal", "Starting", "Starting kubelet.", ct);
-        var registered = await client.EnsureAsync(nodes, "", desired, ct);
+        var registered = await client.EnsureAsync(nodes, "", desired, ct, "kubelet");
         if (!registered)
             await nodes.UpdateAsync("", node.Name, "status", cur =>
             {
@@ -125,7 +125,7 @@ public sealed partial class SimulatedNodeController(SystemClient client, NodeIde
             ["metadata"] = new JsonObject { ["name"] = node.Name },
             ["spec"] = new JsonObject { ["holderIdentity"] = node.Name, ["leaseDurationSeconds"] = 40, ["renewTime"] = now },
         };
-        if (await client.EnsureAsync(leases, "kube-node-lease", lease, ct)) return;
+        if (await client.EnsureAsync(leases, "kube-node-lease", lease, ct, "kubelet")) return;
         try
         {
             await leases.UpdateAsync("kube-node-lease", node.Name, "", cur =>

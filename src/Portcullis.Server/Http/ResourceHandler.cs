@@ -258,17 +258,23 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
         {
             // Decoded as a body would be, so unknown fields are reported the same way.
             var shaped = Patcher.ApplyAndDecode(media, current, patch!, body, def.Schema, fieldValidation, warnings, def.CustomShape);
-            // patcher.applyPatch: the namespace (EnsureObjectNamespaceMatchesRequestNamespace) and the name (checkName).
-            CheckNamespace(shaped, info, def);
-            if (!def.Namespaced) (shaped["metadata"] as JsonObject)?.Remove("namespace");
-            else if (Meta.Namespace(shaped).Length == 0) Meta.Set(shaped, "namespace", info.Namespace);
-            if (Meta.Name(shaped) != info.Name)
-                throw ApiErrors.BadRequest($"the name of the object ({Meta.Name(shaped)}) does not match the name on the URL ({info.Name})");
+            CheckPatchedName(shaped, info, def);
             // The patched object keeps the current resourceVersion unless the patch set one.
             return shaped;
         }, Write(ctx, dryRun, warnings), ctx.RequestAborted);
         WriteWarnings(ctx, warnings);
         await Responses.WriteObjectAsync(ctx, 200, updated);
+    }
+
+    /// <summary>patcher.applyPatch's checks of a patched object: the namespace (EnsureObjectNamespaceMatchesRequestNamespace,
+    /// filled in when absent) and the name (checkName).</summary>
+    private static void CheckPatchedName(JsonObject shaped, RequestInfo info, ResourceDefinition def)
+    {
+        CheckNamespace(shaped, info, def);
+        if (!def.Namespaced) (shaped["metadata"] as JsonObject)?.Remove("namespace");
+        else if (Meta.Namespace(shaped).Length == 0) Meta.Set(shaped, "namespace", info.Namespace);
+        if (Meta.Name(shaped) != info.Name)
+            throw ApiErrors.BadRequest($"the name of the object ({Meta.Name(shaped)}) does not match the name on the URL ({info.Name})");
     }
 
     /// <summary>ValidatePatchOptions: apply needs a fieldManager; force is for apply only. Returns force.</summary>
@@ -317,11 +323,7 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
             var applied = Registry.ManagedFields.ServerSideApply.Apply(current, config, request, DateTimeOffset.UtcNow);
             // Typed as a body would be (unknown fields are already refused by the typing above).
             var shaped = def.Shape(applied, null);
-            CheckNamespace(shaped, info, def);
-            if (!def.Namespaced) (shaped["metadata"] as JsonObject)?.Remove("namespace");
-            else if (Meta.Namespace(shaped).Length == 0) Meta.Set(shaped, "namespace", info.Namespace);
-            if (Meta.Name(shaped) != info.Name)
-                throw ApiErrors.BadRequest($"the name of the object ({Meta.Name(shaped)}) does not match the name on the URL ({info.Name})");
+            CheckPatchedName(shaped, info, def);
             return shaped;
         }
 

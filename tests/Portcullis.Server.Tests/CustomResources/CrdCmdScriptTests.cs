@@ -79,3 +79,54 @@ public sealed class CrdCmdScriptTests : IAsyncLifetime
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
     }
 }
+
+/// <summary>
+/// The swagger 2.0 definitions of custom kinds, as apiextensions-apiserver's builder writes them for
+/// kubectl's client-side validation (which checks the items of a v1 List, as crd.sh applies).
+/// </summary>
+public sealed class CrdOpenApiV2Tests
+{
+    private static JsonObject Definition(string schema, bool v3)
+    {
+        var crd = (JsonObject)JsonNode.Parse($$$"""
+            {"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+             "metadata":{"name":"foos.company.com","uid":"u1"},
+             "spec":{"group":"company.com","scope":"Namespaced","names":{"plural":"foos","singular":"foo","kind":"Foo","listKind":"FooList"},
+               "versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{{{schema}}}}}]},
+             "status":{"storedVersions":["v1"]}}
+            """)!;
+        var defs = new JsonObject();
+        Portcullis.Server.Api.OpenApi.OpenApiCustomSchemas.Add(defs, CustomResourceKinds.Build(CrdSpec.Read(crd), terminating: false), v3);
+        return (JsonObject)defs["com.company.v1.Foo"]!;
+    }
+
+    [Fact]
+    public void V2_ARootThatPreservesUnknownFields_IsABareObject_SoKubectlAcceptsAnyField()
+    {
+        var v2 = Definition("""{"type":"object","x-kubernetes-preserve-unknown-fields":true,"properties":{"spec":{"type":"string"}}}""", v3: false);
+        Assert.Equal("""{"type":"object","x-kubernetes-group-version-kind":[{"group":"company.com","kind":"Foo","version":"v1"}]}""", v2.ToJsonString());
+        // v3 keeps the schema, with apiVersion, kind and metadata.
+        var v3 = Definition("""{"type":"object","x-kubernetes-preserve-unknown-fields":true}""", v3: true);
+        Assert.Equal(true, (bool?)v3["x-kubernetes-preserve-unknown-fields"]);
+        Assert.NotNull(v3["properties"]?["metadata"]);
+    }
+
+    [Fact]
+    public void V2_NestedPreserveUnknownFieldsAndNullable_LoseWhatKubectlCannotCope_With()
+    {
+        var v2 = Definition("""
+            {"type":"object","required":["a","n"],"properties":{
+              "a":{"type":"object","x-kubernetes-preserve-unknown-fields":true,"properties":{"x":{"type":"string"}}},
+              "l":{"type":"array","x-kubernetes-preserve-unknown-fields":true,"items":{"type":"string"}},
+              "n":{"type":"string","nullable":true},
+              "j":{"type":"object","allOf":[{"required":["x"]}],"properties":{"x":{"type":"string"}}}}}
+            """, v3: false);
+        var props = v2["properties"]!;
+        Assert.Equal("""{"x-kubernetes-preserve-unknown-fields":true}""", props["a"]!.ToJsonString());
+        Assert.Equal("""{"x-kubernetes-preserve-unknown-fields":true}""", props["l"]!.ToJsonString());
+        Assert.Equal("{}", props["n"]!.ToJsonString());
+        Assert.Null(props["j"]!["allOf"]);
+        Assert.Equal("""["a"]""", v2["required"]!.ToJsonString());
+        Assert.NotNull(props["metadata"]);
+    }
+}

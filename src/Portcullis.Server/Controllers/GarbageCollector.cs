@@ -215,10 +215,14 @@ public sealed partial class GarbageCollector(SystemClient client, TimeProvider t
             await s.UpdateAsync(Meta.Namespace(o), Meta.Name(o), "", cur =>
             {
                 change(cur);
-                Meta.Of(cur).Remove("resourceVersion");
+                // As upstream's collector patches: unconditional where the kind allows it; custom kinds
+                // refuse an update without resourceVersion, so theirs keeps the one just read (a lost race
+                // is a conflict, retried on the next pass).
+                if (s.Definition.AllowUnconditionalUpdate) Meta.Of(cur).Remove("resourceVersion");
                 return cur;
             }, new WriteOptions(SystemClient.Controller) { FieldManager = "kube-controller-manager" }, ct);
         }
+        catch (ApiException e) when (e.Code == 409) { _dirty = true; }
         catch (ApiException) { }
         catch (Exception e) when (!ct.IsCancellationRequested) { Failed(e, "update", o); }
     }

@@ -265,6 +265,14 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
             // Internal spec writes through the status path (binding) bypass the kind's update rules, as upstream's.
             if (!opts.AllowSpec) errs.AddRange(def.Strategy.ValidateUpdate(obj, old, subresource));
             if (errs.Count > 0) throw ApiErrors.Invalid(def.Kind, def.Group, name, errs);
+            if (!opts.AllowSpec)
+            {
+                // store.go's Update: an unconditional update carries the stored resourceVersion (Versioner.UpdateObject),
+                // and a write that changes nothing but managedFields timestamps keeps the stored ones
+                // (IgnoreManagedFieldsTimestampsTransformer), so that it writes nothing.
+                if (Meta.ResourceVersion(obj) is "" or "0") Meta.Set(obj, "resourceVersion", Meta.ResourceVersion(old));
+                ManagedFieldsUpdater.RevertTimestampOnlyChanges(obj, old);
+            }
             await admission.ValidateAsync(Request(Operation.Update, subresource, ns, obj, old, opts), ct);
 
             var shaped = def.Reshape(obj);

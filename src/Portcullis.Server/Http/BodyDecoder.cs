@@ -77,7 +77,7 @@ public static class BodyDecoder
         // kubectl create --raw -f pod.yaml does, fails with encoding/json's syntax error.
         Responses.Json or "" or "application/json-patch+json" or "application/merge-patch+json" or "application/strategic-merge-patch+json"
             => JsonParser.Parse(body, duplicates),
-        "application/apply-patch+yaml" when LooksLikeJson(body) => JsonParser.Parse(body, duplicates),
+        "application/apply-patch+yaml" when LooksLikeJson(body) => ParseApplyJson(body, duplicates),
         Responses.Yaml or "application/yml" or "application/apply-patch+yaml" => YamlCodec.ToJson(body),
         _ => throw ApiErrors.UnsupportedMediaType(mediaType, AcceptedMediaTypes),
     };
@@ -102,6 +102,17 @@ public static class BodyDecoder
         var n = Math.Min(data.Length, max);
         var text = data[0] == (byte)'{' ? Encoding.UTF8.GetString(data, 0, n) : Convert.ToHexStringLower(data, 0, n);
         return data.Length > max ? text + " ..." : text;
+    }
+
+    /// <summary>
+    /// An apply patch is YAML (applyPatcher's yaml.Unmarshal), of which JSON is the flow style: JSON is read
+    /// as JSON, and what JSON refuses but YAML's flow style allows (a trailing comma, as upstream's own apply
+    /// tests send) is read as YAML, whose error is the one reported when neither reads it.
+    /// </summary>
+    private static JsonNode? ParseApplyJson(byte[] body, List<string>? duplicates)
+    {
+        try { return JsonParser.Parse(body, duplicates); }
+        catch (JsonException) { return YamlCodec.ToJson(body); }
     }
 
     private static bool LooksLikeJson(byte[] body)

@@ -24,6 +24,12 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
     /// <summary>The scale handler, which also serves the scale subresource of custom kinds that declare one.</summary>
     private readonly Handlers.ScaleHandler? _scale = customHandlers.OfType<Handlers.ScaleHandler>().FirstOrDefault();
 
+    /// <summary>
+    /// The request authorizer, for the create a write may turn into (apply or PUT creating the object):
+    /// upstream authorizes that create too (withAuthorization on createValidation). Null: not checked.
+    /// </summary>
+    public Authorization.IAuthorizer? Authorizer { get; init; }
+
     /// <summary>Table rows of a list this long or longer are made in parallel.</summary>
     private const int ParallelRows = 256;
 
@@ -130,10 +136,10 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
             case Verb.Text.Update or Verb.Text.Patch when info.Name.Length == 0:
                 throw ApiErrors.MethodNotAllowed();
             case Verb.Text.Update:
-                await UpdateAsync(ctx, info, def, store);
+                await UpdateAsync(ctx, info, def, store, Authorizer);
                 return;
             case Verb.Text.Patch:
-                await PatchAsync(ctx, info, def, store);
+                await PatchAsync(ctx, info, def, store, Authorizer);
                 return;
             case Verb.Text.Delete:
                 if (sub.Length > 0) throw ApiErrors.MethodNotAllowed();
@@ -179,8 +185,25 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
     private static async Task<JsonObject> DecodeAsync(HttpContext ctx, ResourceDefinition def, List<string> warnings)
     {
         var body = await BodyDecoder.ReadBodyAsync(ctx.Request, ctx.RequestAborted);
-        return BodyDecoder.DecodeObject(body, BodyDecoder.MediaType(ctx.Request), def, BodyDecoder.FieldValidation(ctx.Request), warnings);
+        var media = BodyDecoder.MediaType(ctx.Request);
+        // Protobuf has no empty-but-present list (Go decodes it to nil): nothing to keep there.
+        if (media == Responses.Protobuf)
+            return BodyDecoder.DecodeObject(body, media, def, BodyDecoder.FieldValidation(ctx.Request), warnings);
+        return BodyDecoder.Decode(body, media, def.Schema, def.GroupVersion, def.Kind, BodyDecoder.FieldValidation(ctx.Request), warnings, KeepManagedFieldsReset(def));
     }
+
+    /// <summary>
+    /// The kind's shaping, keeping an explicit empty metadata.managedFields: Go decodes <c>[]</c> to a
+    /// non-nil empty slice, which the field manager reads as a reset (isResetManagedFields) and stops
+    /// tracking; shaping drops empty lists as omitempty would, so the list is put back for the store.
+    /// </summary>
+    private static Func<JsonObject, Api.Schema.DecodeProblems?, JsonObject> KeepManagedFieldsReset(ResourceDefinition def) => (raw, problems) =>
+    {
+        var reset = raw["metadata"] is JsonObject m && m["managedFields"] is JsonArray { Count: 0 };
+        var shaped = def.CustomShape is { } shape ? shape(raw, problems) : Api.Schema.ObjectShaper.Shape(raw, def.Schema, problems);
+        if (reset && shaped["metadata"] is JsonObject sm) sm["managedFields"] = new JsonArray();
+        return shaped;
+    };
 
     private static async Task CreateAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def, GenericStore store)
     {
@@ -193,6 +216,19 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
         await Responses.WriteObjectAsync(ctx, 201, created);
     }
 
+    /// <summary>
+    /// withAuthorization (handlers/rest.go): a patch or update that creates the object needs the create
+    /// verb as well, asked once the object is validated, before validating admission.
+    /// </summary>
+    private static async Task AuthorizeCreateAsync(HttpContext ctx, RequestInfo info, IAuthorizer? authorizer)
+    {
+        if (authorizer is null) return;
+        var attrs = new AuthorizationAttributes(User(ctx), Verb.Create, true, "", info.Namespace, info.ApiGroup, info.ApiVersion,
+            info.Resource, info.Subresource, info.Name);
+        var decision = await authorizer.AuthorizeAsync(attrs, ctx.RequestAborted);
+        if (decision.Decision != Decision.Allow) throw Pipeline.Forbidden(attrs, decision.Reason);
+    }
+
     private static void CheckNamespace(JsonObject obj, RequestInfo info, ResourceDefinition def)
     {
         if (!def.Namespaced) return;
@@ -201,7 +237,7 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
             throw ApiErrors.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
     }
 
-    private static async Task UpdateAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def, GenericStore store)
+    private static async Task UpdateAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def, GenericStore store, IAuthorizer? authorizer)
     {
         var warnings = new List<string>();
         var dryRun = DryRun(ctx.Request);
@@ -222,14 +258,15 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
             // The strategy allows a PUT to create (store.go Update: AllowCreateOnUpdate); the stored object's
             // resourceVersion is the new one, whatever the body said.
             Meta.Remove(obj, "resourceVersion");
-            updated = await store.CreateAsync(info.Namespace, obj, Write(ctx, dryRun, warnings), ctx.RequestAborted);
+            updated = await store.CreateAsync(info.Namespace, obj, Write(ctx, dryRun, warnings), ctx.RequestAborted,
+                () => AuthorizeCreateAsync(ctx, info, authorizer));
             code = 201;
         }
         WriteWarnings(ctx, warnings);
         await Responses.WriteObjectAsync(ctx, code, updated);
     }
 
-    private static async Task PatchAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def, GenericStore store)
+    private static async Task PatchAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def, GenericStore store, IAuthorizer? authorizer)
     {
         var dryRun = DryRun(ctx.Request);
         var media = BodyDecoder.MediaType(ctx.Request);
@@ -251,13 +288,13 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
         var force = ValidatePatchOptions(ctx, isApply);
         if (isApply)
         {
-            await ApplyAsync(ctx, info, def, store, body, dryRun, force, fieldValidation, warnings);
+            await ApplyAsync(ctx, info, def, store, body, dryRun, force, fieldValidation, warnings, authorizer);
             return;
         }
         var updated = await store.UpdateAsync(info.Namespace, info.Name, info.Subresource, current =>
         {
             // Decoded as a body would be, so unknown fields are reported the same way.
-            var shaped = Patcher.ApplyAndDecode(media, current, patch!, body, def.Schema, fieldValidation, warnings, def.CustomShape);
+            var shaped = Patcher.ApplyAndDecode(media, current, patch!, body, def.Schema, fieldValidation, warnings, KeepManagedFieldsReset(def));
             CheckPatchedName(shaped, info, def);
             // The patched object keeps the current resourceVersion unless the patch set one.
             return shaped;
@@ -298,7 +335,7 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
     /// stored object, or to an empty one when there is none (created: 201), with the request's fieldManager.
     /// </summary>
     private static async Task ApplyAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def, GenericStore store, byte[] body,
-        bool dryRun, bool force, string fieldValidation, List<string> warnings)
+        bool dryRun, bool force, string fieldValidation, List<string> warnings, IAuthorizer? authorizer)
     {
         JsonObject config;
         try
@@ -318,9 +355,13 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
         };
         var opts = Write(ctx, dryRun, warnings) with { ManagedFieldsDone = true };
 
-        JsonObject Applied(JsonObject current)
+        JsonObject Applied(JsonObject current, bool creating = false)
         {
             var applied = Registry.ManagedFields.ServerSideApply.Apply(current, config, request, DateTimeOffset.UtcNow);
+            // patcher.applyPatch: an object created by apply may not name a uid (nothing to match it against).
+            if (creating && Meta.Uid(applied) is { Length: > 0 } uid)
+                throw ApiErrors.Conflict(def.Plural, def.Group, info.Name,
+                    $"uid mismatch: the provided object specified uid {uid}, and no existing object was found");
             // Typed as a body would be (unknown fields are already refused by the typing above).
             var shaped = def.Shape(applied, null);
             CheckPatchedName(shaped, info, def);
@@ -331,14 +372,14 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
         var code = 200;
         try
         {
-            updated = await store.UpdateAsync(info.Namespace, info.Name, info.Subresource, Applied, opts, ctx.RequestAborted);
+            updated = await store.UpdateAsync(info.Namespace, info.Name, info.Subresource, c => Applied(c), opts, ctx.RequestAborted);
         }
         catch (ApiException e) when (e.Code == 404 && e.DetailName == info.Name && e.DetailKind == def.Plural && info.Subresource.Length == 0)
         {
             // forceAllowCreate: applied to the kind's empty object and created.
             var empty = new JsonObject { ["apiVersion"] = def.GroupVersion, ["kind"] = def.Kind, ["metadata"] = new JsonObject() };
-            var obj = Applied(empty);
-            updated = await store.CreateAsync(info.Namespace, obj, opts, ctx.RequestAborted);
+            var obj = Applied(empty, creating: true);
+            updated = await store.CreateAsync(info.Namespace, obj, opts, ctx.RequestAborted, () => AuthorizeCreateAsync(ctx, info, authorizer));
             code = 201;
         }
         WriteWarnings(ctx, warnings);

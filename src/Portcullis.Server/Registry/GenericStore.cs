@@ -165,14 +165,19 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
     /// 1.32); the last refusal is upstream's "not able to generate a unique name" 409. The store
     /// takes <paramref name="obj"/> over: it is defaulted, mutated and shaped in place.
     /// </summary>
-    public async Task<JsonObject> CreateAsync(string ns, JsonObject obj, WriteOptions opts, CancellationToken ct = default)
+    /// <param name="authorizeCreate">
+    /// A write that turns into a create (apply, PUT) asks for the create verb here, once the object is
+    /// valid and before validating admission (upstream's createValidation wrapped in withAuthorization).
+    /// </param>
+    public async Task<JsonObject> CreateAsync(string ns, JsonObject obj, WriteOptions opts, CancellationToken ct = default,
+        Func<Task>? authorizeCreate = null)
     {
         if (Meta.Name(obj).Length > 0 || JsonRead.StrOrEmpty(Meta.Of(obj), "generateName").Length == 0)
-            return await CreateOnceAsync(ns, obj, opts, ct);
+            return await CreateOnceAsync(ns, obj, opts, ct, authorizeCreate);
         for (var attempt = 1; ; attempt++)
         {
             var candidate = (JsonObject)obj.DeepClone();
-            try { return await CreateOnceAsync(ns, candidate, opts, ct); }
+            try { return await CreateOnceAsync(ns, candidate, opts, ct, authorizeCreate); }
             catch (ApiException e) when (e.Code == 409 && e.Reason == "AlreadyExists")
             {
                 if (attempt >= MaxNameGenerationCreateAttempts)
@@ -181,7 +186,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         }
     }
 
-    private async Task<JsonObject> CreateOnceAsync(string ns, JsonObject obj, WriteOptions opts, CancellationToken ct)
+    private async Task<JsonObject> CreateOnceAsync(string ns, JsonObject obj, WriteOptions opts, CancellationToken ct, Func<Task>? authorizeCreate)
     {
         var now = time.GetUtcNow();
         var m = Meta.Of(obj);
@@ -207,6 +212,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         var errs = MetadataValidation.ValidateCreate(def, obj);
         errs.AddRange(def.Strategy.Validate(obj, null));
         if (errs.Count > 0) throw ApiErrors.Invalid(def.Kind, def.Group, Meta.Name(obj), errs);
+        if (authorizeCreate is not null) await authorizeCreate();
         await admission.ValidateAsync(Request(Operation.Create, "", ns, obj, null, opts), ct);
         // The store's key function (NamespaceKeyFunc / NoNamespaceKeyFunc): a name that is no path
         // segment is a 400, for kinds whose validation lets any name through (CSRs).
@@ -254,7 +260,10 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
             def.Strategy.Default(desired);
             if (!opts.AllowSpec)
             {
+                // An explicit empty managedFields list resets tracking (isResetManagedFields); reshaping drops empty lists.
+                var reset = Meta.Of(desired)["managedFields"] is JsonArray { Count: 0 };
                 desired = def.Reshape(desired);
+                if (reset) Meta.Set(desired, "managedFields", new JsonArray());
                 if (!opts.ManagedFieldsDone)
                     ManagedFieldsUpdater.Update(desired, old, opts.FieldManager, def.GroupVersion, subresource is "status" ? "status" : subresource, time.GetUtcNow(), def.Schema, def.HasStatus, def.ManagedFieldsOptions);
             }
@@ -265,6 +274,14 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
             // Internal spec writes through the status path (binding) bypass the kind's update rules, as upstream's.
             if (!opts.AllowSpec) errs.AddRange(def.Strategy.ValidateUpdate(obj, old, subresource));
             if (errs.Count > 0) throw ApiErrors.Invalid(def.Kind, def.Group, name, errs);
+            if (!opts.AllowSpec)
+            {
+                // store.go's Update: an unconditional update carries the stored resourceVersion (Versioner.UpdateObject),
+                // and a write that changes nothing but managedFields timestamps keeps the stored ones
+                // (IgnoreManagedFieldsTimestampsTransformer), so that it writes nothing.
+                if (Meta.ResourceVersion(obj) is "" or "0") Meta.Set(obj, "resourceVersion", Meta.ResourceVersion(old));
+                ManagedFieldsUpdater.RevertTimestampOnlyChanges(obj, old);
+            }
             await admission.ValidateAsync(Request(Operation.Update, subresource, ns, obj, old, opts), ct);
 
             var shaped = def.Reshape(obj);

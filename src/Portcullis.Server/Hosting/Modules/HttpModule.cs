@@ -28,7 +28,7 @@ internal sealed class HttpModule
             [new ReviewHandlers(authz.Authorizer, authz.Rbac, authn.Authenticator, authn.ServiceAccountTokens, authn.Audiences),
              new BindingHandler(stores.For, time), new ScaleHandler(stores.For, time), new TokenRequestHandler(authn.TokenRequests, authn.Getters),
              new PodLogHandler(stores.For, node.ProcessRuntime, time), new PodStreamHandler(stores.For, node.ProcessRuntime, authz.RequestAuthorizer),
-             .. o.Extensions.Select(e => e.CreateHandler(extensionContext))]);
+             .. o.Extensions.Select(e => e.CreateHandler(extensionContext))]) { Authorizer = authz.RequestAuthorizer };
         var dispatcher = new Dispatcher(handlers, new Discovery(storage.Resources), health, new VersionInfo(),
             new OpenApiEndpoints(storage.Resources, new VersionInfo().GitVersion), authn.Oidc);
         var pipeline = new Pipeline(storage.Resources, authn.Authenticator, authz.RequestAuthorizer, dispatcher,

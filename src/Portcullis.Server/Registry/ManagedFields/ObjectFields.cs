@@ -209,6 +209,23 @@ internal static class ObjectFields
                 if (value is not JsonArray a) return;
                 var elem = shape.ElementShape();
                 var seen = errors is null ? null : new HashSet<PathElement>();
+                // tofieldset.go: an item that is there more than once is owned by its key alone, as a whole (a
+                // configuration, typed strictly, may not repeat a key at all).
+                HashSet<PathElement>? duplicates = null;
+                if (errors is null)
+                {
+                    var once = new HashSet<PathElement>();
+                    foreach (var item in a)
+                    {
+                        var pe = shape.ItemElement(item);
+                        if (!once.Add(pe) && (duplicates ??= []).Add(pe))
+                        {
+                            path.Add(pe);
+                            set.Insert(path);
+                            path.RemoveAt(path.Count - 1);
+                        }
+                    }
+                }
                 for (var i = 0; i < a.Count; i++)
                 {
                     var item = a[i];
@@ -224,6 +241,7 @@ internal static class ObjectFields
                         errors!.Add($"{ApplyMerge.PathText(path)}: duplicate entries for key {ApplyMerge.PathText([pe])}");
                         continue;
                     }
+                    if (duplicates is not null && duplicates.Contains(pe)) continue;
                     path.Add(pe);
                     Collect(elem, item, path, set, errors);
                     set.Insert(path);

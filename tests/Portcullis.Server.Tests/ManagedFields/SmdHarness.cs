@@ -23,6 +23,8 @@ internal sealed class SmdCase
     public Dictionary<string, (string Version, FieldSet Set)>? Managed { get; init; }
     /// <summary>The case only expects some operation to fail (upstream's <c>test.Test(parser) == nil</c> check).</summary>
     public bool ExpectError { get; init; }
+    /// <summary>IgnoredFields / IgnoreFilter's exclude sets by API version (the updater's reset fields).</summary>
+    public Dictionary<string, FieldSet>? Ignored { get; init; }
 }
 
 /// <summary>
@@ -94,15 +96,16 @@ internal static class SmdHarness
             var obj = Yaml(op.Yaml) as JsonObject ?? new JsonObject();
             var id = new ManagerId(op.Manager, "", "", "");
             var before = Copy(managed);
+            var ignored = c.Ignored?.GetValueOrDefault(op.Version) ?? new FieldSet();
             try
             {
                 if (op.Kind == "Update")
                 {
-                    ServerSideApply.UpdaterUpdate(live, obj, managed, id, op.Version, shape, new FieldSet());
+                    ServerSideApply.UpdaterUpdate(live, obj, managed, id, op.Version, shape, ignored);
                     live = obj;
                     continue;
                 }
-                var result = ServerSideApply.UpdaterApply(live, obj, managed, id, op.Version, shape, new FieldSet(),
+                var result = ServerSideApply.UpdaterApply(live, obj, managed, id, op.Version, shape, ignored,
                     op.Kind == "ForceApply", () => "test");
                 if (result is not null) live = result;
                 if (op.Conflicts is { Length: > 0 })

@@ -580,7 +580,7 @@ public sealed class SmdMergeMultipleAppliersTests
     // skipped: TestMultipleAppliersRealConversion/multiple_appliers_recursive_map_real_conversion — multiple API versions with a converting Converter (Portcullis has one version per shape here)
     // skipped: TestMultipleAppliersRealConversion/appliers_remove_from_controller_real_conversion — multiple API versions with a converting Converter (Portcullis has one version per shape here)
     // skipped: TestMultipleAppliersRealConversion/applier_updater_shared_ownership_real_conversion — multiple API versions with a converting Converter (Portcullis has one version per shape here)
-    // skipped: testMultipleAppliersFieldRenameConversions/updater_claims_field — custom converter
+    // skipped: testMultipleAppliersFieldRenameConversions/updater_claims_field — multiple API versions with a converting Converter (repeatingConverter)
     [Fact]
     public void MultipleApplierAtomicMaps_force() => Run(SmdSchemas.AtomicMapParser, new SmdCase
     {

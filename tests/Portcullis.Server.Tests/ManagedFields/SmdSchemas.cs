@@ -342,4 +342,59 @@ internal static class SmdSchemas
           "x-kubernetes-preserve-unknown-fields": true
         }
         """);
+
+    /// <summary>overrideStructTypeParser (merge/field_level_overrides_test.go): a field's own elementRelationship
+    /// overrides that of the type it names, so each field carries its own list or map type.</summary>
+    public static readonly Portcullis.Server.Registry.ManagedFields.TypeShape OverrideStructTypeParser = Shape("""
+        {
+          "type": "object",
+          "properties": {
+            "associativeListReference": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "properties": {
+                  "name": {
+                    "type": "string"
+                  },
+                  "value": {
+                    "type": "number"
+                  }
+                },
+                "x-kubernetes-map-type": "atomic"
+              }
+            },
+            "separableInlineList": {
+              "type": "array",
+              "items": {
+                "type": "number"
+              },
+              "x-kubernetes-list-type": "set"
+            },
+            "separableMapReference": {
+              "type": "object",
+              "properties": {
+                "name": {
+                  "type": "string"
+                },
+                "value": {
+                  "type": "number"
+                }
+              }
+            },
+            "atomicMapReference": {
+              "type": "object",
+              "properties": {
+                "name": {
+                  "type": "string"
+                },
+                "value": {
+                  "type": "number"
+                }
+              },
+              "x-kubernetes-map-type": "atomic"
+            }
+          }
+        }
+        """);
 }

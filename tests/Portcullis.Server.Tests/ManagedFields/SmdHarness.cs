@@ -11,6 +11,9 @@ internal sealed record SmdOp(string Kind, string Manager, string Version, string
     /// <summary>The conflicts an Apply expects (null: none may happen).</summary>
     public (string Manager, PathElement[] Path)[]? Conflicts { get; init; }
 
+    /// <summary>The shape a ChangeParser operation switches to.</summary>
+    public TypeShape? Shape { get; init; }
+
     public SmdOp WithConflicts(params (string Manager, PathElement[] Path)[] conflicts) => this with { Conflicts = conflicts };
 }
 
@@ -38,6 +41,8 @@ internal static class SmdHarness
     public static SmdOp Apply(string manager, string version, string yaml) => new("Apply", manager, version, yaml);
     public static SmdOp ForceApply(string manager, string version, string yaml) => new("ForceApply", manager, version, yaml);
     public static SmdOp Update(string manager, string version, string yaml) => new("Update", manager, version, yaml);
+    /// <summary>ChangeParser: the schema changes under the live object without a new version.</summary>
+    public static SmdOp ChangeShape(TypeShape shape) => new("ChangeShape", "", "", "") { Shape = shape };
 
     /// <summary>fieldpath.MakePathOrDie: strings are fields, path elements pass through.</summary>
     public static PathElement[] P(params object[] parts) => [.. parts.Select(p => p switch
@@ -92,6 +97,11 @@ internal static class SmdHarness
         for (var i = 0; i < c.Ops.Length; i++)
         {
             var op = c.Ops[i];
+            if (op.Kind == "ChangeShape")
+            {
+                shape = op.Shape!;
+                continue;
+            }
             live ??= new JsonObject();
             var obj = Yaml(op.Yaml) as JsonObject ?? new JsonObject();
             var id = new ManagerId(op.Manager, "", "", "");

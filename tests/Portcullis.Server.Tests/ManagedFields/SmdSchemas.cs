@@ -397,4 +397,45 @@ internal static class SmdSchemas
           }
         }
         """);
+
+    /// <summary>structParser (merge/schema_change_test.go).</summary>
+    public static readonly Portcullis.Server.Registry.ManagedFields.TypeShape StructParser = Shape("""
+        {
+          "type": "object",
+          "properties": {
+            "struct": {
+              "type": "object",
+              "properties": {
+                "numeric": {
+                  "type": "number"
+                },
+                "string": {
+                  "type": "string"
+                }
+              }
+            }
+          }
+        }
+        """);
+
+    /// <summary>structWithAtomicParser (merge/schema_change_test.go).</summary>
+    public static readonly Portcullis.Server.Registry.ManagedFields.TypeShape StructWithAtomicParser = Shape("""
+        {
+          "type": "object",
+          "properties": {
+            "struct": {
+              "type": "object",
+              "properties": {
+                "numeric": {
+                  "type": "number"
+                },
+                "string": {
+                  "type": "string"
+                }
+              },
+              "x-kubernetes-map-type": "atomic"
+            }
+          }
+        }
+        """);
 }

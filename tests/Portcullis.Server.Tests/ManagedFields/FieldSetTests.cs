@@ -117,7 +117,7 @@ public sealed class FieldSetTests
         var f = Entry(update, "kubectl-client-side-apply")["fieldsV1"]!["f:spec"]!;
         AssertJson("{}", f["f:nodeSelector"]);
         // A granular struct owned as a whole stays so (ReconcileFieldSetWithSchema never expands; structured-merge-diff
-        // merge/duplicates_test.go's list_merge_change_non_duplicated_item relies on it).
+        // merge/schema_change_test.go's to-granular case relies on it).
         AssertJson("{}", f["f:containers"]!["k:{\"name\":\"test-container\"}"]!["f:resources"]);
     }
 }

@@ -158,7 +158,7 @@ public static class ManagedFieldsUpdater
                 managed.Fields.Remove(m);
                 continue;
             }
-            if (ObjectFields.Reconcile(vs.Set, root, live) is { } fixedSet) managed.Fields[m] = vs with { Set = fixedSet };
+            if (ObjectFields.Reconcile(vs.Set, root) is { } fixedSet) managed.Fields[m] = vs with { Set = fixedSet };
         }
 
         var compare = ObjectFields.Compare(live, newObj, root).Exclude(reset);

@@ -209,6 +209,23 @@ internal static class ObjectFields
                 if (value is not JsonArray a) return;
                 var elem = shape.ElementShape();
                 var seen = errors is null ? null : new HashSet<PathElement>();
+                // tofieldset.go: an item that is there more than once is owned by its key alone, as a whole (a
+                // configuration, typed strictly, may not repeat a key at all).
+                HashSet<PathElement>? duplicates = null;
+                if (errors is null)
+                {
+                    var once = new HashSet<PathElement>();
+                    foreach (var item in a)
+                    {
+                        var pe = shape.ItemElement(item);
+                        if (!once.Add(pe) && (duplicates ??= []).Add(pe))
+                        {
+                            path.Add(pe);
+                            set.Insert(path);
+                            path.RemoveAt(path.Count - 1);
+                        }
+                    }
+                }
                 for (var i = 0; i < a.Count; i++)
                 {
                     var item = a[i];
@@ -224,6 +241,7 @@ internal static class ObjectFields
                         errors!.Add($"{ApplyMerge.PathText(path)}: duplicate entries for key {ApplyMerge.PathText([pe])}");
                         continue;
                     }
+                    if (duplicates is not null && duplicates.Contains(pe)) continue;
                     path.Add(pe);
                     Collect(elem, item, path, set, errors);
                     set.Insert(path);
@@ -238,13 +256,13 @@ internal static class ObjectFields
 
     /// <summary>
     /// Brings a stored field set in line with the schema (upstream's ReconcileFieldSetWithSchema):
-    /// children owned below an atomic list, map or struct collapse into the atomic path, and a
-    /// granular map, struct or list owned as a whole expands to what the live object holds there.
+    /// children owned below an atomic list, map or struct collapse into the atomic path. A granular
+    /// value owned as a whole stays as it is (upstream treats it as if it had always been granular).
     /// Returns null when nothing changes.
     /// </summary>
-    public static FieldSet? Reconcile(FieldSet set, TypeShape root, JsonNode? live)
+    public static FieldSet? Reconcile(FieldSet set, TypeShape root)
     {
-        var r = new Reconciler(root, live);
+        var r = new Reconciler();
         r.Visit(set, root, false);
         if (r.ToAdd is null && r.ToRemove is null) return null;
         var output = set;
@@ -253,10 +271,9 @@ internal static class ObjectFields
         return output;
     }
 
-    private sealed class Reconciler(TypeShape root, JsonNode? live)
+    private sealed class Reconciler
     {
         private readonly List<PathElement> _path = [];
-        private FieldSet? _liveSet;
         public FieldSet? ToAdd;
         public FieldSet? ToRemove;
 
@@ -270,7 +287,6 @@ internal static class ObjectFields
                         Collapse();
                         return;
                     }
-                    if (isAtomic && !shape.Atomic) Expand();
                     if (node is not null) VisitItems(node, _ => shape.ElementShape());
                     return;
                 case ShapeKind.Struct or ShapeKind.Map or ShapeKind.Deduced:
@@ -279,7 +295,6 @@ internal static class ObjectFields
                         if (node is not null && !node.IsEmpty) Collapse();
                         return;
                     }
-                    if (isAtomic && !shape.Atomic) Expand();
                     if (node is not null)
                         VisitItems(node, pe => pe.Kind == PathElementKind.Field && (shape.Kind != ShapeKind.Struct || shape.IsDeclaredField(pe.Name!))
                             ? shape.Child(pe.Name!) : null);
@@ -308,26 +323,6 @@ internal static class ObjectFields
             var p = FieldSet.Of(_path.ToArray());
             ToRemove = ToRemove is null ? p : ToRemove.Union(p);
             ToAdd = ToAdd is null ? p.Clone() : ToAdd.Union(p);
-        }
-
-        private void Expand()
-        {
-            _liveSet ??= ToFieldSet(live, root);
-            FieldSet? at = _liveSet;
-            foreach (var pe in _path)
-            {
-                at = at.Child(pe);
-                if (at is null) return;
-            }
-            var expanded = FieldSet.Of(_path.ToArray()).Union(Prefix(_path, at));
-            ToAdd = ToAdd is null ? expanded : ToAdd.Union(expanded);
-        }
-
-        private static FieldSet Prefix(List<PathElement> prefix, FieldSet inner)
-        {
-            var s = new FieldSet();
-            foreach (var p in inner.Paths()) s.Insert([.. prefix, .. p]);
-            return s;
         }
     }
 }

@@ -149,7 +149,7 @@ public static class ServerSideApply
     internal static JsonObject? UpdaterApply(JsonObject live, JsonObject config, ManagedSets managed, ManagerId id,
         string version, TypeShape shape, FieldSet reset, bool force, Func<string> objectText)
     {
-        Reconcile(managed, live, shape);
+        Reconcile(managed, shape);
         JsonObject merged;
         FieldSet set;
         // the configuration is typed first (structured-merge-diff's validation: its errors win), then merged
@@ -196,7 +196,7 @@ public static class ServerSideApply
     /// <summary>merge.Updater.Update (no strip, no timestamps): the manager gets what changed, others lose it.</summary>
     internal static void UpdaterUpdate(JsonObject live, JsonObject newObj, ManagedSets managed, ManagerId id, string version, TypeShape shape, FieldSet reset)
     {
-        Reconcile(managed, live, shape);
+        Reconcile(managed, shape);
         var compare = ObjectFields.Compare(live, newObj, shape);
         Update(live, newObj, managed, id, shape, reset, force: true);
         var previous = managed.Fields.TryGetValue(id, out var vs) ? vs.Set : new FieldSet();
@@ -239,10 +239,10 @@ public static class ServerSideApply
         managed.Times[id] = now;
     }
 
-    private static void Reconcile(ManagedSets managed, JsonObject live, TypeShape shape)
+    private static void Reconcile(ManagedSets managed, TypeShape shape)
     {
         foreach (var (m, vs) in managed.Fields.ToList())
-            if (ObjectFields.Reconcile(vs.Set, shape, live) is { } fixedSet) managed.Fields[m] = vs with { Set = fixedSet };
+            if (ObjectFields.Reconcile(vs.Set, shape) is { } fixedSet) managed.Fields[m] = vs with { Set = fixedSet };
     }
 
     /// <summary>lastAppliedManager.allowedConflictsFromLastApplied: what the annotation holds and the live object

@@ -1086,7 +1086,7 @@ public sealed class ServerSideApplyIntegrationTests(SsaServerFixture f) : IClass
         """, env, port);
 
     // TestDuplicatesInAssociativeLists
-    [Fact(Skip = "SSA-CORE: an apply rewrites another manager's ownership of duplicated list items: create's k:{\"name\":\"PATH\"} and k:{\"containerPort\":80,...} go from {} to {\".\":{},\"f:name\":{},...} (upstream keeps {}); also DaemonSets lack the deprecated.daemonset.template.generation annotation (f:metadata.f:annotations)")]
+    [Fact]
     public async Task DuplicatesInAssociativeLists()
     {
         const string name = "example-daemonset";

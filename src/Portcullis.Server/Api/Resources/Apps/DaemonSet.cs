@@ -33,6 +33,37 @@ internal sealed class DaemonSetKind : KindStrategy
         }
         J.DefaultPointer(spec, "revisionHistoryLimit", 10);
         PodDefaults.Template(J.Ensure(spec, "template"));
+        // The v1 form always carries the template generation (Convert_apps_DaemonSet_To_v1_DaemonSet writes it from
+        // spec.templateGeneration, which a v1 object without the annotation decodes to 0): what managedFields see.
+        var annotations = Registry.Meta.Of(obj)["annotations"] as JsonObject;
+        if (annotations is null) Registry.Meta.Of(obj)["annotations"] = annotations = new JsonObject();
+        annotations[TemplateGenerationAnnotation] = TemplateGeneration(obj).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>apps/v1 DeprecatedTemplateGeneration: the internal spec.templateGeneration in v1.</summary>
+    public const string TemplateGenerationAnnotation = "deprecated.daemonset.template.generation";
+
+    private static long TemplateGeneration(JsonObject obj) =>
+        (Registry.Meta.Of(obj)["annotations"] as JsonObject)?[TemplateGenerationAnnotation] is JsonValue v && v.TryGetValue<string>(out var s)
+        && long.TryParse(s, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var g) ? g : 0;
+
+    private static void SetTemplateGeneration(JsonObject obj, long generation)
+    {
+        var meta = Registry.Meta.Of(obj);
+        if (meta["annotations"] is not JsonObject annotations) meta["annotations"] = annotations = new JsonObject();
+        annotations[TemplateGenerationAnnotation] = generation.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>daemonSetStrategy.PrepareForCreate: the template generation starts at 1.</summary>
+    public override void PrepareForCreate(JsonObject obj, StrategyContext ctx) => SetTemplateGeneration(obj, 1);
+
+    /// <summary>daemonSetStrategy.PrepareForUpdate: clients do not set the template generation; a changed template
+    /// increments it.</summary>
+    public override void PrepareForUpdate(JsonObject obj, JsonObject old, StrategyContext ctx)
+    {
+        var generation = TemplateGeneration(old);
+        if (ctx.Subresource.Length == 0 && !JsonNode.DeepEquals(obj["spec"]?["template"], old["spec"]?["template"])) generation++;
+        SetTemplateGeneration(obj, generation);
     }
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => WorkloadValidation.DaemonSet(obj, old);

@@ -810,7 +810,7 @@ public sealed class ServerSideApplyIntegrationTests(SsaServerFixture f) : IClass
     }
 
     // TestDroppingSubresourceField
-    [Fact(Skip = "STATUS-METADATA: a pods/status write keeps only status (GenericStore.PrepareSubresource); upstream's podStatusStrategy takes the request's metadata (labels) but for deletionTimestamp and ownerReferences, so label b is never set")]
+    [Fact]
     public async Task DroppingSubresourceField()
     {
         const string name = "just-a-pod-dropping-subresource";

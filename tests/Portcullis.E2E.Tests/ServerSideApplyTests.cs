@@ -132,11 +132,11 @@ public sealed class ServerSideApplyTests(ServerFixture f) : IClassFixture<Server
         // b was m1's alone and goes; a is still m2's and stays.
         Assert.Equal("""{"a":"1","c":"3","d":"4"}""", obj["data"]!.ToJsonString());
         // Entries sort by time before manager; the two applies may fall in different seconds.
-        Assert.Equal(
-        [
+        Assert.Equal(new[]
+        {
             E("""{"manager":"m1","operation":"Apply","apiVersion":"v1","fieldsType":"FieldsV1","fieldsV1":{"f:data":{"f:d":{}}}}"""),
             E("""{"manager":"m2","operation":"Apply","apiVersion":"v1","fieldsType":"FieldsV1","fieldsV1":{"f:data":{"f:a":{},"f:c":{}}}}"""),
-        ], Entries(obj).Order(StringComparer.Ordinal));
+        }.Order(StringComparer.Ordinal), Entries(obj).Order(StringComparer.Ordinal));
     }
 
     [Theory]
@@ -304,11 +304,11 @@ public sealed class ServerSideApplyTests(ServerFixture f) : IClassFixture<Server
         var obj = await Get(k, "gadget", "g", "-n", "default");
         Assert.Equal("""{"args":["x","z"],"ports":[{"name":"http","port":80},{"name":"https","port":443}],"raw":{"free":{"form":1}},"size":1,"tags":["a","b","c"]}""",
             Canonical(obj["spec"]));
-        Assert.Equal(
-        [
+        Assert.Equal(new[]
+        {
             E("""{"manager":"one","operation":"Apply","apiVersion":"ssa.example.com/v1","fieldsType":"FieldsV1","fieldsV1":{"f:spec":{"f:args":{},"f:ports":{"k:{\"name\":\"http\"}":{".":{},"f:name":{},"f:port":{}}},"f:raw":{"f:free":{".":{},"f:form":{}}},"f:size":{},"f:tags":{"v:\"a\"":{},"v:\"b\"":{}}}}}"""),
             E("""{"manager":"two","operation":"Apply","apiVersion":"ssa.example.com/v1","fieldsType":"FieldsV1","fieldsV1":{"f:spec":{"f:ports":{"k:{\"name\":\"https\"}":{".":{},"f:name":{},"f:port":{}}},"f:tags":{"v:\"c\"":{}}}}}"""),
-        ], Entries(obj).Order(StringComparer.Ordinal));
+        }.Order(StringComparer.Ordinal), Entries(obj).Order(StringComparer.Ordinal));
 
         // A field the schema does not declare does not type.
         var bogus = await Tools.KubectlIn(S, k, one.Replace("size: 1", "bogus: 1"), "apply", "--server-side", "--field-manager=three", "-f", "-");

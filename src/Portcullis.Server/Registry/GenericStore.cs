@@ -349,12 +349,28 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
             obj["status"] = status;
             Meta.Of(obj)["resourceVersion"] = Meta.ResourceVersion(desired);
         }
-        else if (subresource == "status")
+        else if (subresource == "status" && def.CustomShape is not null)
         {
-            // The status subresource changes status only.
+            // A custom object's status subresource changes status only (apiextensions' statusStrategy).
             obj = (JsonObject)old.DeepClone();
             obj["status"] = desired["status"]?.DeepClone();
             Meta.Of(obj)["resourceVersion"] = Meta.ResourceVersion(desired);
+        }
+        else if (subresource == "status")
+        {
+            // The built-in status strategies: the request's metadata and status over the stored spec (and
+            // whatever else the kind holds), less the metadata a kind's status strategy restores (pods:
+            // ownerReferences; deployments: labels; ResetFields.StatusMetadata).
+            obj = desired;
+            foreach (var key in obj.Select(kv => kv.Key).Where(k => k is not ("metadata" or "status" or "apiVersion" or "kind") && !old.ContainsKey(k)).ToList())
+                obj.Remove(key);
+            foreach (var (key, value) in old)
+                if (key is not ("metadata" or "status" or "apiVersion" or "kind")) obj[key] = value?.DeepClone();
+            foreach (var path in ManagedFields.ResetFields.StatusMetadata(def.Schema))
+            {
+                if (Meta.Of(old)[path] is { } kept) Meta.Set(obj, path, kept.DeepClone());
+                else Meta.Remove(obj, path);
+            }
         }
         else
         {

@@ -16,6 +16,10 @@ public static class ResetFields
         ["apps/v1.Deployment"] = [["metadata", "labels"]],
     };
 
+    /// <summary>The metadata fields a kind's status strategy takes from the stored object (PrepareForUpdate).</summary>
+    public static IEnumerable<string> StatusMetadata(StructSchema schema) =>
+        s_statusExtra.TryGetValue(schema.QualifiedName, out var extra) ? extra.Where(p => p[0] == "metadata").Select(p => p[1]) : [];
+
     public static FieldSet For(StructSchema schema, string subresource, bool resourceHasStatusSubresource)
     {
         var set = new FieldSet();

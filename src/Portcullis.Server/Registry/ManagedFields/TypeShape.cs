@@ -114,7 +114,22 @@ internal sealed class TypeShape
         }
     }
 
+    /// <summary>A custom shape's children by name (null: not declared), made once: writes walk them on every object.</summary>
+    private ConcurrentDictionary<string, TypeShape?>? _propsChildren;
+    private TypeShape? _propsElement;
+
     private TypeShape? PropsChild(string name)
+    {
+        // map keys and undeclared names come from objects: only declared fields are cached (a bounded set)
+        if (Kind == ShapeKind.Map) return ElementShape();
+        var children = _propsChildren ??= new ConcurrentDictionary<string, TypeShape?>(StringComparer.Ordinal);
+        if (children.TryGetValue(name, out var known)) return known;
+        var made = MakePropsChild(name);
+        if (made is not null) children.TryAdd(name, made);
+        return made;
+    }
+
+    private TypeShape? MakePropsChild(string name)
     {
         var p = Props!;
         if (Kind == ShapeKind.Map) return PropsShape(p.AdditionalPropertiesSchema!);
@@ -148,7 +163,7 @@ internal sealed class TypeShape
     public TypeShape ElementShape()
     {
         if (Props is not null)
-            return Kind == ShapeKind.Map ? PropsShape(Props.AdditionalPropertiesSchema!) : Props.Items is { } items ? PropsShape(items) : DeducedShape;
+            return _propsElement ??= Kind == ShapeKind.Map ? PropsShape(Props.AdditionalPropertiesSchema!) : Props.Items is { } items ? PropsShape(items) : DeducedShape;
         return Elem is null ? DeducedShape : s_cache.GetOrAdd(Elem, static (_, e) => ForType(e), Elem);
     }
 

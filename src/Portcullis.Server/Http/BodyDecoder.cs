@@ -105,6 +105,34 @@ public static class BodyDecoder
     }
 
     /// <summary>
+    /// An apply configuration as applyPatcher decodes it (sigs.k8s.io/yaml's Unmarshal into a map): a body that does
+    /// not parse, or parses to something other than an object, is a 400 "error decoding YAML: …"; <c>null</c> is an
+    /// empty configuration.
+    /// </summary>
+    public static JsonObject ApplyConfiguration(byte[] body)
+    {
+        JsonNode? node;
+        try { node = ParseRaw(body, "application/apply-patch+yaml", null); }
+        catch (ApiException e) when (e.Code == 400) { throw ApiErrors.BadRequest("error decoding YAML: " + e.Message); }
+        return node switch
+        {
+            JsonObject o => o,
+            null => new JsonObject(),
+            _ => throw ApiErrors.BadRequest("error decoding YAML: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal "
+                + GoJsonKind(node) + " into Go value of type map[string]interface {}"),
+        };
+    }
+
+    /// <summary>encoding/json's name of a JSON value's kind in an UnmarshalTypeError.</summary>
+    private static string GoJsonKind(JsonNode node) => node switch
+    {
+        JsonArray => "array",
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => "string",
+        JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => "bool",
+        _ => "number",
+    };
+
+    /// <summary>
     /// An apply patch is YAML (applyPatcher's yaml.Unmarshal), of which JSON is the flow style: JSON is read
     /// as JSON, and what JSON refuses but YAML's flow style allows (a trailing comma, as upstream's own apply
     /// tests send) is read as YAML, whose error is the one reported when neither reads it.

@@ -337,16 +337,7 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
     private static async Task ApplyAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def, GenericStore store, byte[] body,
         bool dryRun, bool force, string fieldValidation, List<string> warnings, IAuthorizer? authorizer)
     {
-        JsonObject config;
-        try
-        {
-            config = BodyDecoder.ParseRaw(body, "application/apply-patch+yaml", null) as JsonObject
-                ?? throw ApiErrors.BadRequest("error decoding YAML: the configuration is not an object");
-        }
-        catch (ApiException e) when (e.Code == 400 && !e.Message.StartsWith("error decoding YAML", StringComparison.Ordinal))
-        {
-            throw ApiErrors.BadRequest("error decoding YAML: " + e.Message);
-        }
+        var config = BodyDecoder.ApplyConfiguration(body);
         var manager = ctx.Request.Query["fieldManager"].ToString();
         var subresource = info.Subresource is "status" ? "status" : "";
         var request = new Registry.ManagedFields.ApplyRequest(manager, def.Group, def.Version, def.Kind, subresource, force, def.Schema, def.HasStatus)

@@ -74,8 +74,7 @@ public sealed class ScaleHandler(Func<ResourceDefinition, GenericStore> stores, 
                 var warnings = new List<string>();
                 if (isApply)
                 {
-                    var config = BodyDecoder.ParseRaw(body, media, null) as JsonObject
-                        ?? throw ApiErrors.BadRequest("error decoding YAML: the configuration is not an object");
+                    var config = BodyDecoder.ApplyConfiguration(body);
                     var request = new Registry.ManagedFields.ApplyRequest(ctx.Request.Query["fieldManager"].ToString(), "autoscaling", "v1", "Scale",
                         "scale", force, Schema, false);
                     await WriteAsync(ctx, info, def, store, oldScale =>

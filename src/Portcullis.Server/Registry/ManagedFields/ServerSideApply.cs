@@ -17,9 +17,6 @@ public sealed record ApplyRequest(
 
     /// <summary>The shape of the kind's values; custom kinds give theirs from the CRD's schema.</summary>
     internal TypeShape? Shape { get; init; }
-
-    /// <summary>See <see cref="ManagedFieldsOptions.ResetFields"/>.</summary>
-    public FieldSet? ResetFields { get; init; }
 }
 
 /// <summary>
@@ -54,7 +51,7 @@ public static class ServerSideApply
         catch (ManagedFieldsException e) { throw Internal($"failed to decode managed fields: {e.Message}"); }
 
         var shape = req.Shape ?? TypeShape.Root(req.Schema);
-        var reset = req.ResetFields ?? ManagedFields.ResetFields.For(req.Schema, req.Subresource, req.ResourceHasStatusSubresource);
+        var reset = ResetFields.For(req.Schema, req.Subresource, req.ResourceHasStatusSubresource);
         var liveBody = WithoutManagedFields(live);
 
         // skipNonAppliedManager: an object nobody tracks yet gets its fields attributed to "before-first-apply".
@@ -112,9 +109,9 @@ public static class ServerSideApply
                 a.Remove(LastAppliedAnnotation);
                 if (a.Count == 0) m.Remove("annotations");
             }
-            Meta.Of(result);
-            var annotations = Meta.Of(result)["annotations"] as JsonObject;
-            annotations![LastAppliedAnnotation] = GoJsonWriter.ToString(Sorted(lastApplied)) + "\n";
+            // LastApplied(result) found the annotation, so the map is there
+            var annotations = (JsonObject)Meta.Of(result)["annotations"]!;
+            annotations[LastAppliedAnnotation] = GoJsonWriter.ToString(Sorted(lastApplied)) + "\n";
         }
         return result;
     }

@@ -109,6 +109,16 @@ public static class MetaLabelSelector
     public static Matcher? Convert(JsonObject? selector)
     {
         if (selector is null) return Nothing;
+        var s = AsSelector(selector);
+        return s is null ? null : new Matcher(s.Matches);
+    }
+
+    /// <summary>
+    /// metav1.LabelSelectorAsSelector for a present selector: an empty one selects everything; null for an
+    /// invalid one (unknown operator, or values that do not fit the operator). Usable as a list's selector.
+    /// </summary>
+    public static LabelSelector? AsSelector(JsonObject selector)
+    {
         var requirements = new List<LabelRequirement>();
         if (selector["matchLabels"] is JsonObject ml)
             foreach (var (k, v) in ml)
@@ -131,7 +141,7 @@ public static class MetaLabelSelector
                 requirements.Add(new LabelRequirement(Text(e["key"]), op, values));
             }
         }
-        return new Matcher(labels => requirements.All(r => r.Matches(labels)));
+        return LabelSelector.Of(requirements);
     }
 
     private static string Text(JsonNode? n) => n is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";

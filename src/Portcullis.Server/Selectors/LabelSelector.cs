@@ -32,6 +32,9 @@ public sealed class LabelSelector
     private LabelSelector(IReadOnlyList<LabelRequirement> r) => Requirements = r;
 
     public static readonly LabelSelector Everything = new([]);
+
+    /// <summary>A selector of the given requirements (all must hold).</summary>
+    public static LabelSelector Of(IReadOnlyList<LabelRequirement> requirements) => new(requirements);
     public bool IsEmpty => Requirements.Count == 0;
 
     public bool Matches(IReadOnlyDictionary<string, string> labels)

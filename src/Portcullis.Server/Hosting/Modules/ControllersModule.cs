@@ -20,6 +20,10 @@ internal static class ControllersModule
     {
         var client = storage.Client;
         ILogger Log(string name) => logs.CreateLogger("Portcullis.Controllers." + name);
+        // The workload controllers' shared informers: every controller built below registers the kinds it reads
+        // before the host starts the hub.
+        var informers = new Controllers.Workloads.InformerHub(client, Log("informers"));
+        var workloads = new Controllers.Workloads.ControllerContext(client, informers, time, logs);
         return new ControllerHost(
         [
             new CompactionController(storage.Backend, time, o.StorageHistory, o.CompactionInterval),
@@ -38,6 +42,7 @@ internal static class ControllersModule
             new GarbageCollector(client, time, Log("GarbageCollector")),
             new CsrSigningController(client, new CsrSigner(serving.Pki.ClusterCa, o.ClusterSigningDuration, time), time,
                 logs.CreateLogger<CsrSigningController>()),
+            informers,
             new SimulatedNodeController(client, node.Identity, time, "v1.33.0", node.ProcessRuntime, logs.CreateLogger("Portcullis.Node")),
             new IdleMemoryReturn(time),
         ], logs);

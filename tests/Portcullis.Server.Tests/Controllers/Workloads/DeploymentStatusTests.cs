@@ -153,7 +153,7 @@ public sealed class DeploymentStatusTests
     {
         // FNV-32a("a") = 3826002220; SafeEncodeString maps '0'..'9' to 4 5 6 7 8 9 b c d f.
         Assert.Equal(3826002220u, PodTemplateHash.Fnv32a.Add(PodTemplateHash.Fnv32a.Offset, "a"u8));
-        Assert.Equal("7d6b446662", PodTemplateHash.SafeEncode("3826002220"));
+        Assert.Equal("7d6b446664", PodTemplateHash.SafeEncode("3826002220"));
         var template = JsonNode.Parse("""{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}""")!.AsObject();
         var h = PodTemplateHash.Compute(template, null);
         Assert.Matches("^[456789bcdf]{1,10}$", h);

@@ -5,17 +5,16 @@ using System.Text.Json.Nodes;
 namespace Portcullis.Server.Controllers.Workloads;
 
 /// <summary>
-/// controller.ComputeHash (pkg/controller/controller_utils.go) in shape: FNV-32a over the template, then the
+/// controller.ComputeHash (pkg/controller/controller_utils.go): the pod-template-hash of a Deployment's
+/// template: FNV-32a over the template as hashutil.DeepHashObject prints it (<see cref="GoSpew"/>), then the
 /// collisionCount (when set) as four little-endian bytes and four zero bytes, the 32-bit sum in decimal, each
-/// digit mapped by rand.SafeEncodeString, so hashes look like upstream's (ten characters of
-/// <c>4-9bcdf</c>, e.g. <c>7c5ddbdf54</c>).
+/// digit mapped by rand.SafeEncodeString. <c>kubectl create deployment nginx --image=nginx</c> gives
+/// <c>nginx-5869d7778c</c>, as on a 1.33 cluster.
 /// </summary>
 /// <remarks>
-/// <b>Not upstream's value.</b> Upstream hashes the Go struct v1.PodTemplateSpec as go-spew prints it
-/// (hashutil.DeepHashObject: every field of every type in k8s.io/api order, nil pointers and maps typed),
-/// which changes whenever a Kubernetes release adds a PodSpec field. Here the bytes hashed are the
-/// template's JSON as stored (fields in schema order, defaults applied), so a hash is stable for a template
-/// on this server and differs from the one a 1.33 cluster would give for the same template.
+/// A template holding what <see cref="GoSpew"/> cannot reproduce (a quantity needing inf.Dec, a set time in the
+/// template's metadata) is hashed from its stored JSON instead: a stable hash of the same shape, not
+/// upstream's value.
 /// </remarks>
 public static class PodTemplateHash
 {
@@ -25,7 +24,7 @@ public static class PodTemplateHash
     public static string Compute(JsonObject template, int? collisionCount)
     {
         var hash = Fnv32a.Offset;
-        hash = Fnv32a.Add(hash, Encoding.UTF8.GetBytes(template.ToJsonString()));
+        hash = Fnv32a.Add(hash, Encoding.UTF8.GetBytes(GoSpew.PodTemplateSpec(template) ?? template.ToJsonString()));
         if (collisionCount is { } c)
         {
             Span<byte> bytes = stackalloc byte[8];

@@ -109,7 +109,7 @@ public sealed class DeploymentStatusTests
         Assert.Equal(("False", "ProgressDeadlineExceeded", "ReplicaSet \"web-abc\" has timed out progressing."),
             ((string?)p["status"], (string?)p["reason"], (string?)p["message"]));
         // Within the deadline it does not.
-        s = DeploymentController.RolloutStatus([newRS], newRS, Deployment(1, old, progressDeadline: 600), Now);
+        s = DeploymentController.RolloutStatus([newRS], newRS, Deployment(1, (JsonObject)old.DeepClone(), progressDeadline: 600), Now);
         Assert.Equal("ReplicaSetUpdated", (string?)DeploymentConditions.Get(s, "Progressing")!["reason"]);
     }
 
@@ -127,7 +127,8 @@ public sealed class DeploymentStatusTests
         Assert.Equal(("True", "FailedCreate", "2026-01-01T11:00:00Z"), ((string?)c["status"], (string?)c["reason"], (string?)c["lastUpdateTime"]));
         // Gone from the ReplicaSet, gone from the Deployment.
         var d = Deployment(1, s);
-        s = DeploymentController.RolloutStatus([RS("web-abc", 1, 1, 1)], newRS, d, Now);
+        var healthy = RS("web-abc", 1, 1, 1);
+        s = DeploymentController.RolloutStatus([healthy], healthy, d, Now);
         Assert.Null(DeploymentConditions.Get(s, "ReplicaFailure"));
     }
 

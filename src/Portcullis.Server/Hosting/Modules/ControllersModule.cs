@@ -43,6 +43,8 @@ internal static class ControllersModule
             new CsrSigningController(client, new CsrSigner(serving.Pki.ClusterCa, o.ClusterSigningDuration, time), time,
                 logs.CreateLogger<CsrSigningController>()),
             informers,
+            Controllers.Workloads.ReplicaSetController.ForReplicaSets(workloads),
+            Controllers.Workloads.ReplicaSetController.ForReplicationControllers(workloads),
             new Controllers.Workloads.DeploymentController(workloads),
             new SimulatedNodeController(client, node.Identity, time, "v1.33.0", node.ProcessRuntime, logs.CreateLogger("Portcullis.Node")),
             new IdleMemoryReturn(time),

@@ -143,23 +143,19 @@ public sealed partial class DeploymentController : QueueController
         var selector = d["spec"]?["selector"] as JsonObject;
         var matcher = selector is null ? null : MetaLabelSelector.AsSelector(selector);
         if (matcher is null) throw new InvalidOperationException($"deployment {ns}/{Meta.Name(d)} has invalid label selector");
-        var claimed = await ControllerRef.ClaimAsync(ReplicaSets, d, ApiVersion, KindName, _replicaSets.List(ns),
+        var claimed = await ControllerRef.ClaimAsync(ReplicaSets, d, ApiVersion, KindName, _replicaSets.ControlledOrOrphans(ns, Meta.Uid(d)),
             rs => matcher.Matches(Meta.Labels(rs)),
             async c => await Client.TryGetAsync(Deployments, ns, Meta.Name(d), c), Writes, ct);
         return claimed.Select(rs => (JsonObject)rs.DeepClone()).ToList();
     }
 
-    /// <summary>getPodMapForDeployment: the pods of the Deployment's ReplicaSets, by ReplicaSet uid.</summary>
+    /// <summary>getPodMapForDeployment: the pods of the Deployment's ReplicaSets that its selector matches, by ReplicaSet uid.</summary>
     private Dictionary<string, List<JsonObject>> PodMap(JsonObject d, List<JsonObject> rsList)
     {
-        var map = rsList.ToDictionary(Meta.Uid, _ => new List<JsonObject>(), StringComparer.Ordinal);
         var selector = MetaLabelSelector.AsSelector((JsonObject)d["spec"]!["selector"]!);
-        foreach (var pod in _pods.List(Meta.Namespace(d)))
-        {
-            if (selector is null || !selector.Matches(Meta.Labels(pod))) continue;
-            if (map.TryGetValue(ControllerRef.UidOf(pod), out var pods)) pods.Add(pod);
-        }
-        return map;
+        return rsList.ToDictionary(Meta.Uid,
+            rs => _pods.ControlledBy(Meta.Uid(rs)).Where(p => selector is not null && selector.Matches(Meta.Labels(p))).ToList(),
+            StringComparer.Ordinal);
     }
 
     /// <summary>

@@ -155,6 +155,20 @@ public sealed class DeploymentControllerTests(ServerFixture f) : IClassFixture<S
             && (await Items(kubectl, ns, "pods")).Count == 0), "ReplicaSets or pods were left behind");
     }
 
+    /// <summary>The pod-template-hash is upstream's: a 1.33 cluster names this ReplicaSet nginx-5869d7778c too.</summary>
+    [Theory]
+    [MemberData(nameof(Kubectls))]
+    public async Task CreateDeployment_ReplicaSetNamedAsUpstream(string kubectl)
+    {
+        var ns = "deploy-hash-" + Path.GetFileName(kubectl).Replace(".", "-");
+        await Ok(kubectl, "create", "namespace", ns);
+        await Ok(kubectl, "-n", ns, "create", "deployment", "nginx", "--image=nginx");
+        await RolloutStatus(kubectl, ns, "nginx");
+        var rs = Assert.Single(await Items(kubectl, ns, "replicasets"));
+        Assert.Equal("nginx-5869d7778c", Name(rs));
+        Assert.All(await RunningPods(kubectl, ns, "app=nginx"), p => Assert.StartsWith("nginx-5869d7778c-", Name(p)));
+    }
+
     [Fact]
     public async Task RevisionHistoryLimit_DeletesTheOldestReplicaSets()
     {

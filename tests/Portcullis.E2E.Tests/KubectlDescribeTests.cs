@@ -20,7 +20,8 @@ public sealed class KubectlDescribeTests(KubectlDescribeTests.Fixture f) : IClas
 
         public async Task InitializeAsync()
         {
-            await Server.StartAsync();
+            // Without the workload controllers: the describe output of the stored objects alone.
+            await Server.StartAsync(NoWorkloadControllersFixture.Args);
             var r = await Tools.KubectlIn(Server, Tools.Kubectl132, Manifests(), "apply", "-f", "-");
             if (r.ExitCode != 0) throw new InvalidOperationException(r.ToString());
             // The built-in node schedules and "starts" the pod; wait until it reports Running.

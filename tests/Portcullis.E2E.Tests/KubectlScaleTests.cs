@@ -6,7 +6,7 @@ namespace Portcullis.E2E.Tests;
 /// The scale subresource: kubectl scale (1.32, 1.27, 1.33) with and without --current-replicas,
 /// the autoscaling/v1 Scale on the wire, its errors, its discovery entries and its authorization.
 /// </summary>
-public sealed class KubectlScaleTests(ServerFixture f) : IClassFixture<ServerFixture>
+public sealed class KubectlScaleTests(NoWorkloadControllersFixture f) : IClassFixture<NoWorkloadControllersFixture>
 {
     private ServerProcess S => f.Server;
 

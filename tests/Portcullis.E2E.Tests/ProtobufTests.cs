@@ -6,7 +6,7 @@ namespace Portcullis.E2E.Tests;
 /// kubectl 1.32+ sends `kubectl create …` bodies as protobuf and never falls back to JSON; 1.30
 /// sends JSON. The same commands must give the same objects.
 /// </summary>
-public sealed class ProtobufTests(ServerFixture f) : IClassFixture<ServerFixture>
+public sealed class ProtobufTests(NoWorkloadControllersFixture f) : IClassFixture<NoWorkloadControllersFixture>
 {
     private ServerProcess S => f.Server;
 

@@ -10,7 +10,7 @@ namespace Portcullis.E2E.Tests;
 /// as upstream encodes them, shared ownership and removal, conflicts and --force-conflicts, the client-side to
 /// server-side migration and back, subresources, custom objects, and the errors upstream answers.
 /// </summary>
-public sealed class ServerSideApplyTests(ServerFixture f) : IClassFixture<ServerFixture>
+public sealed class ServerSideApplyTests(NoWorkloadControllersFixture f) : IClassFixture<NoWorkloadControllersFixture>
 {
     private ServerProcess S => f.Server;
 

@@ -52,6 +52,24 @@ public sealed record ServerOptions
     public IReadOnlyList<string> DisableAdmissionPlugins { get; init; } = [];
     /// <summary>--admission-control-config-file: an AdmissionConfiguration with per-plugin configuration.</summary>
     public string? AdmissionControlConfigFile { get; init; }
+    /// <summary>
+    /// --controllers (kube-controller-manager's flag): which workload controllers run. <c>*</c> all, <c>name</c> that one,
+    /// <c>-name</c> not that one; the first entry naming a controller decides, else <c>*</c> enables it (IsControllerEnabled).
+    /// </summary>
+    public IReadOnlyList<string> Controllers { get; init; } = ["*"];
+
+    /// <summary>IsControllerEnabled for a workload controller's name under <see cref="Controllers"/>.</summary>
+    public bool ControllerEnabled(string name)
+    {
+        var star = false;
+        foreach (var c in Controllers)
+        {
+            if (c == name) return true;
+            if (c == "-" + name) return false;
+            if (c == "*") star = true;
+        }
+        return star;
+    }
     /// <summary>--pod-runtime: "simulated" (no host code runs) or "process" (containers' commands run as host processes).</summary>
     public string PodRuntime { get; init; } = "simulated";
     /// <summary>--max-requests-inflight: read-only requests served at once before 429 (0: no limit).</summary>

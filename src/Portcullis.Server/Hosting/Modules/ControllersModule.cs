@@ -24,7 +24,7 @@ internal static class ControllersModule
         // before the host starts the hub.
         var informers = new Controllers.Workloads.InformerHub(client, Log("informers"));
         var workloads = new Controllers.Workloads.ControllerContext(client, informers, time, logs);
-        return new ControllerHost(
+        return new ControllerHost(((IController[])
         [
             new CompactionController(storage.Backend, time, o.StorageHistory, o.CompactionInterval),
             new BootstrapController(storage.Stores, storage.Resources),
@@ -48,6 +48,7 @@ internal static class ControllersModule
             new Controllers.Workloads.DeploymentController(workloads),
             new SimulatedNodeController(client, node.Identity, time, "v1.33.0", node.ProcessRuntime, logs.CreateLogger("Portcullis.Node")),
             new IdleMemoryReturn(time),
-        ], logs);
+        // --controllers turns workload controllers off (upstream's integration tests run without them).
+        ]).Where(c => c is not Controllers.Workloads.QueueController q || o.ControllerEnabled(q.Name)).ToList(), logs);
     }
 }

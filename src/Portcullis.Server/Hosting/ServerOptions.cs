@@ -56,13 +56,13 @@ public sealed record ServerOptions
     /// --controllers (kube-controller-manager's flag): which workload controllers run. <c>*</c> all, <c>name</c> that one,
     /// <c>-name</c> not that one; the first entry naming a controller decides, else <c>*</c> enables it (IsControllerEnabled).
     /// </summary>
-    public IReadOnlyList<string> Controllers { get; init; } = ["*"];
+    public IReadOnlyList<string> EnabledControllers { get; init; } = ["*"];
 
-    /// <summary>IsControllerEnabled for a workload controller's name under <see cref="Controllers"/>.</summary>
+    /// <summary>IsControllerEnabled for a workload controller's name under <see cref="EnabledControllers"/>.</summary>
     public bool ControllerEnabled(string name)
     {
         var star = false;
-        foreach (var c in Controllers)
+        foreach (var c in EnabledControllers)
         {
             if (c == name) return true;
             if (c == "-" + name) return false;

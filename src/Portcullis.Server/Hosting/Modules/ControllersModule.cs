@@ -44,6 +44,8 @@ internal static class ControllersModule
                 logs.CreateLogger<CsrSigningController>()),
             informers,
             new Controllers.Workloads.JobController(workloads),
+            new Controllers.Workloads.CronJobController(workloads),
+            new Controllers.Workloads.TtlAfterFinishedController(workloads),
             new SimulatedNodeController(client, node.Identity, time, "v1.33.0", node.ProcessRuntime, logs.CreateLogger("Portcullis.Node")),
             new IdleMemoryReturn(time),
         ], logs);

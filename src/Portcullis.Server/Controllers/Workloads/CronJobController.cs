@@ -49,7 +49,8 @@ public sealed class CronJobController : QueueController
         var (requeueAfter, updateStatus) = await SyncCronJobAsync(cronJob, jobs, ct);
         if (await CleanupFinishedJobsAsync(cronJob, jobs, ct)) updateStatus = true;
         if (updateStatus) await UpdateStatusAsync(cronJob, ct);
-        if (requeueAfter is { } after) Queue.AddAfter(Key(ns, name), after, ct);
+        // The resync (every 5 minutes) covers a later time; a timer is kept under a day.
+        if (requeueAfter is { } after) Queue.AddAfter(Key(ns, name), after < TimeSpan.FromDays(1) ? after : TimeSpan.FromDays(1), ct);
     }
 
     /// <summary>syncCronJob: reconciles status.active with the Jobs, then starts the most recent unmet scheduled time.</summary>

@@ -35,6 +35,8 @@ public static class CronJobTimes
             if (schedulingDeadline > earliest) earliest = schedulingDeadline;
         }
         var t1 = schedule.Next(earliest);
+        // An unsatisfiable schedule (30 February) has no activation: upstream's zero times are 0 s apart.
+        if (t1 == DateTimeOffset.MinValue) throw new InvalidOperationException("time difference between two schedules is less than 1 second");
         var t2 = schedule.Next(t1);
         if (now < t1) return new(earliest, null, MissedSchedules.None);
         if (now < t2) return new(earliest, t1, MissedSchedules.None);

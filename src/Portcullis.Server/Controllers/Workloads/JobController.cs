@@ -147,7 +147,11 @@ public sealed partial class JobController : QueueController
             else if (PastActiveDeadline(s, now, suspended))
                 s.FinishedCondition = JobConditions.New("FailureTarget", "DeadlineExceeded", "Job was active longer than specified deadline", now);
             else if (JsonRead.Long(spec, "activeDeadlineSeconds") is { } deadline && !suspended && PodFacts.Time(status["startTime"]) is { } started)
-                Queue.AddAfter(key, TimeSpan.FromSeconds(deadline) - (now - started), ct);
+            {
+                // A timer is kept under a day; the resync (every 5 minutes) covers a later deadline.
+                var left = TimeSpan.FromSeconds(deadline) - (now - started);
+                Queue.AddAfter(key, left < TimeSpan.FromDays(1) ? left : TimeSpan.FromDays(1), ct);
+            }
         }
         if (s.Indexed)
         {

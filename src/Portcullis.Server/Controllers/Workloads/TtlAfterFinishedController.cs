@@ -39,7 +39,7 @@ public sealed class TtlAfterFinishedController(ControllerContext context)
         var expireAt = finishedAt.AddSeconds(ttl);
         var left = expireAt - Time.GetUtcNow();
         if (left <= TimeSpan.Zero) return expireAt;
-        Queue.AddAfter(Key(ns, name), left, ct);
+        Queue.AddAfter(Key(ns, name), left < TimeSpan.FromDays(1) ? left : TimeSpan.FromDays(1), ct);
         return null;
     }
 }

@@ -37,11 +37,11 @@ public sealed class JobControllerTests(ServerFixture f) : IClassFixture<ServerFi
         return false;
     }
 
-    private static string Job(string name, string exitCode, string extraSpec = "", string templateExtra = "") => $$"""
-        {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "{{name}}"},
-         "spec": { {{extraSpec}}
-           "template": {"metadata": {"annotations": {"portcullis.io/simulated-exit-code": "{{exitCode}}"}},
-             "spec": {"restartPolicy": "Never", {{templateExtra}} "containers": [{"name": "c", "image": "busybox"}]}}}}
+    private static string Job(string name, string exitCode, string extraSpec = "", string templateExtra = "") => $$$"""
+        {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "{{{name}}}"},
+         "spec": { {{{extraSpec}}}
+           "template": {"metadata": {"annotations": {"portcullis.io/simulated-exit-code": "{{{exitCode}}}"}},
+             "spec": {"restartPolicy": "Never", {{{templateExtra}}} "containers": [{"name": "c", "image": "busybox"}]} } } }
         """;
 
     private static JsonObject? Condition(JsonObject job, string type) =>
@@ -225,12 +225,12 @@ public sealed class JobControllerTests(ServerFixture f) : IClassFixture<ServerFi
         Assert.True(await Eventually(async () => (await Ok(k, "-n", ns, "get", "pods", "-o", "name")).Stdout.Trim().Length == 0));
     }
 
-    private static string CronJob(string name, string schedule, string extraSpec = "") => $$"""
-        {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "{{name}}"},
-         "spec": {"schedule": "{{schedule}}", {{extraSpec}}
-           "jobTemplate": {"metadata": {"labels": {"app": "{{name}}"}}, "spec": {"template": {
+    private static string CronJob(string name, string schedule, string extraSpec = "") => $$$"""
+        {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "{{{name}}}"},
+         "spec": {"schedule": "{{{schedule}}}", {{{extraSpec}}}
+           "jobTemplate": {"metadata": {"labels": {"app": "{{{name}}}"}}, "spec": {"template": {
              "metadata": {"annotations": {"portcullis.io/simulated-exit-code": "0"}},
-             "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}}}}}
+             "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]} } } } } }
         """;
 
     [Fact]
@@ -293,11 +293,11 @@ public sealed class JobProcessRuntimeTests(ProcessRuntimeFixture f) : IClassFixt
         return r;
     }
 
-    private static string Job(string name, string script, string extraSpec = "") => $$"""
-        {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "{{name}}"},
-         "spec": { {{extraSpec}}
+    private static string Job(string name, string script, string extraSpec = "") => $$$"""
+        {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "{{{name}}}"},
+         "spec": { {{{extraSpec}}}
            "template": {"spec": {"restartPolicy": "Never",
-             "containers": [{"name": "c", "image": "busybox", "command": ["sh", "-c", "{{script}}"]}]}}}}
+             "containers": [{"name": "c", "image": "busybox", "command": ["sh", "-c", "{{{script}}}"]}]} } } }
         """;
 
     [Fact]

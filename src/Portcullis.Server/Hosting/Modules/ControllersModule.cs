@@ -46,6 +46,9 @@ internal static class ControllersModule
             Controllers.Workloads.ReplicaSetController.ForReplicaSets(workloads),
             Controllers.Workloads.ReplicaSetController.ForReplicationControllers(workloads),
             new Controllers.Workloads.DeploymentController(workloads),
+            new Controllers.Workloads.JobController(workloads),
+            new Controllers.Workloads.CronJobController(workloads),
+            new Controllers.Workloads.TtlAfterFinishedController(workloads),
             new SimulatedNodeController(client, node.Identity, time, "v1.33.0", node.ProcessRuntime, logs.CreateLogger("Portcullis.Node")),
             new IdleMemoryReturn(time),
         // --controllers turns workload controllers off (upstream's integration tests run without them).

@@ -20,7 +20,7 @@ public sealed partial class ProcessRuntimeTests
         var r = await Tools.Kubectl(S, kubectl, "debug", pod, "--image=busybox", "--target=main", "--container=dbg", "--",
             "sh", "-c", "ps -e -o pid=,args=; echo debug-done; exec sleep 3600");
         Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.Contains("Targeting container \"main\". If you don't see processes from this container it may be because the container runtime doesn't support this feature.", r.Stderr);
+        Assert.Contains("Targeting container \"main\". If you don't see processes from this container it may be because the container runtime doesn't support this feature.", r.Stdout + r.Stderr);
         Assert.Equal("dbg", await WaitFor(pod, ".spec.ephemeralContainers[0].name", s => s.Length > 0));
         Assert.Equal("main", (await K("get", "pod", pod, "-o", "jsonpath={.spec.ephemeralContainers[0].targetContainerName}")).Stdout);
         await WaitFor(pod, ".status.ephemeralContainerStatuses[0].state.running.startedAt", s => s.Length > 0);

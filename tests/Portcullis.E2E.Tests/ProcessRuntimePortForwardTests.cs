@@ -99,7 +99,7 @@ public sealed partial class ProcessRuntimeTests
             await Assert.ThrowsAnyAsync<HttpRequestException>(() => http.GetStringAsync($"http://127.0.0.1:{local}/"));
         // kubectl reports the error stream's text, closes the connection and exits (client-go's handleConnection).
         Assert.NotEqual(0, await pf.WaitForExit());
-        var text = pf.ToString();
+        var text = pf.ToString().Replace("\\\"", "\""); // klog quotes the error (err="…\"host\"…")
         Assert.Contains($"an error occurred forwarding {local} -> {remote}: error forwarding port {remote} to pod ", text);
         Assert.Contains($", uid : failed to execute portforward in network namespace \"host\": failed to connect to localhost:{remote} inside namespace \"", text);
         Assert.Contains($"IPv4: dial tcp4 127.0.0.1:{remote}: connect: connection refused IPv6 dial tcp6 [::1]:{remote}: connect: connection refused", text);

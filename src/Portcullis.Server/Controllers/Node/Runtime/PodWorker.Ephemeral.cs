@@ -23,7 +23,8 @@ internal sealed partial class PodWorker
         var added = new List<ContainerState>();
         lock (_gate)
         {
-            if (!_sandboxReady || Terminating) return;
+            // The kubelet starts no container in a pod that has finished (or is going away).
+            if (!_sandboxReady || Terminating || ProcessPodStatus.Phase(RestartPolicy, Init, App) is "Succeeded" or "Failed") return;
             foreach (var c in new PodView(_pod).EphemeralContainers)
             {
                 var name = JsonRead.StrOrEmpty(c, "name");

@@ -150,7 +150,10 @@ public sealed partial class ProcessRuntimeTests(ProcessRuntimeFixture f) : IClas
         Assert.Equal("PodExecOptions", (string?)list["pods/exec"]["kind"]);
         Assert.Equal("""["create","get"]""", list["pods/attach"]["verbs"]!.ToJsonString());
         Assert.Equal("""["get"]""", list["pods/log"]["verbs"]!.ToJsonString());
-        Assert.DoesNotContain("pods/portforward", list.Keys);
+        Assert.Equal("""["create","get"]""", list["pods/portforward"]["verbs"]!.ToJsonString());
+        Assert.Equal("PodPortForwardOptions", (string?)list["pods/portforward"]["kind"]);
+        Assert.Equal("""["get","patch","update"]""", list["pods/ephemeralcontainers"]["verbs"]!.ToJsonString());
+        Assert.Equal("Pod", (string?)list["pods/ephemeralcontainers"]["kind"]);
         Assert.DoesNotContain("pods/proxy", list.Keys);
     }
 }
@@ -185,6 +188,12 @@ public sealed class SimulatedRuntimeStreamingTests(ServerFixture f) : IClassFixt
         var logs = await Tools.Kubectl(s, Tools.Kubectl132, "logs", "simulated-only");
         Assert.Contains("Error from server (BadRequest): pods/log is not available", logs.Stderr);
         Assert.Contains("--pod-runtime=process", logs.Stderr);
+        foreach (var version in new[] { "1.33", "1.30" })
+        {
+            var pf = await Tools.Kubectl(s, Tools.KubectlVersion(version), "port-forward", "simulated-only", "0:80");
+            Assert.NotEqual(0, pf.ExitCode);
+            Assert.Contains("pods/portforward is not available: the simulated pod runtime runs no containers. Start Portcullis with --pod-runtime=process", pf.Stderr);
+        }
     }
 }
 

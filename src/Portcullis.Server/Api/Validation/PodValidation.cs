@@ -13,7 +13,8 @@ internal static class PodValidation
     private const string SeccompContainerPrefix = "container.seccomp.security.alpha.kubernetes.io/";
     private const string AppArmorPrefix = "container.apparmor.security.beta.kubernetes.io/";
 
-    public static List<FieldError> Validate(JsonObject pod, JsonObject? old)
+    /// <param name="specUpdate">false for pods/ephemeralcontainers, which checks its own update rules instead of ValidatePodUpdate's spec rules.</param>
+    public static List<FieldError> Validate(JsonObject pod, JsonObject? old, bool specUpdate = true)
     {
         var errs = new List<FieldError>();
         Formats.KubeFinalizers(errs, pod);
@@ -29,7 +30,7 @@ internal static class PodValidation
         {
             AnnotationUpdates(errs, meta, J.O(old, "metadata") ?? new JsonObject());
             SpecificAnnotations(errs, J.Map(meta, "annotations"), spec, "metadata.annotations", allowInvalidCost);
-            Update(errs, spec, J.O(old, "spec") ?? new JsonObject());
+            if (specUpdate) Update(errs, spec, J.O(old, "spec") ?? new JsonObject());
         }
         return errs;
     }

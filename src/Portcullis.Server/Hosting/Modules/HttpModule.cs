@@ -9,7 +9,7 @@ namespace Portcullis.Server.Hosting.Modules;
 /// <summary>
 /// What answers requests, mounted on the web host: the request pipeline (authentication, impersonation, the in-flight
 /// limits, the deadline, authorization) in front of the dispatcher, which serves the resources through the stores and
-/// their subresource handlers (reviews, binding, scale, TokenRequest, pod log/exec/attach, the extensions'), discovery,
+/// their subresource handlers (reviews, binding, scale, TokenRequest, pod log/exec/attach/portforward, the extensions'), discovery,
 /// OpenAPI, version, health and OIDC discovery.
 /// </summary>
 internal sealed class HttpModule
@@ -28,6 +28,7 @@ internal sealed class HttpModule
             [new ReviewHandlers(authz.Authorizer, authz.Rbac, authn.Authenticator, authn.ServiceAccountTokens, authn.Audiences),
              new BindingHandler(stores.For, time), new ScaleHandler(stores.For, time), new TokenRequestHandler(authn.TokenRequests, authn.Getters),
              new PodLogHandler(stores.For, node.ProcessRuntime, time), new PodStreamHandler(stores.For, node.ProcessRuntime, authz.RequestAuthorizer),
+             new PodPortForwardHandler(stores.For, node.ProcessRuntime, authz.RequestAuthorizer, app.Services.GetRequiredService<ILogger<PodPortForwardHandler>>()),
              .. o.Extensions.Select(e => e.CreateHandler(extensionContext))]) { Authorizer = authz.RequestAuthorizer };
         var dispatcher = new Dispatcher(handlers, new Discovery(storage.Resources), health, new VersionInfo(),
             new OpenApiEndpoints(storage.Resources, new VersionInfo().GitVersion), authn.Oidc);

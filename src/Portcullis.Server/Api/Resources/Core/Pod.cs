@@ -15,9 +15,9 @@ internal sealed class PodKind : KindStrategy
     public static ResourceDefinition V1 { get; } = new()
     {
         Group = "", Version = "v1", Plural = "pods", Singular = "pod", Kind = "Pod", Namespaced = true,
-        ShortNames = ["po"], Categories = ["all"], Subresources = ["attach", "binding", "exec", "log", "status"], ReturnDeletedObject = true,
-        SubresourceVerbs = new Dictionary<string, string[]> { ["attach"] = ["create", "get"], ["binding"] = ["create"], ["exec"] = ["create", "get"], ["log"] = ["get"] },
-        SubresourceKinds = new Dictionary<string, (string, string, string)> { ["attach"] = ("", "v1", "PodAttachOptions"), ["binding"] = ("", "v1", "Binding"), ["exec"] = ("", "v1", "PodExecOptions") },
+        ShortNames = ["po"], Categories = ["all"], Subresources = ["attach", "binding", "ephemeralcontainers", "exec", "log", "portforward", "status"], ReturnDeletedObject = true,
+        SubresourceVerbs = new Dictionary<string, string[]> { ["attach"] = ["create", "get"], ["binding"] = ["create"], ["exec"] = ["create", "get"], ["log"] = ["get"], ["portforward"] = ["create", "get"] },
+        SubresourceKinds = new Dictionary<string, (string, string, string)> { ["attach"] = ("", "v1", "PodAttachOptions"), ["binding"] = ("", "v1", "Binding"), ["exec"] = ("", "v1", "PodExecOptions"), ["portforward"] = ("", "v1", "PodPortForwardOptions") },
         Strategy = new PodKind(),
     };
 
@@ -71,6 +71,37 @@ internal sealed class PodKind : KindStrategy
     public override void PrepareForCreate(JsonObject obj, StrategyContext ctx) => Create(obj, ctx);
 
     public override List<FieldError> Validate(JsonObject obj, JsonObject? old) => PodValidation.Validate(obj, old);
+
+    /// <summary>pods/ephemeralcontainers has its own rules (podEphemeralContainersStrategy.ValidateUpdate).</summary>
+    public override List<FieldError> ValidateUpdate(JsonObject obj, JsonObject old, string subresource) =>
+        subresource == EphemeralContainers ? PodEphemeralContainersValidation.Update(obj, old) : Validate(obj, old);
+
+    private const string EphemeralContainers = "ephemeralcontainers";
+
+    /// <summary>
+    /// podEphemeralContainersStrategy.PrepareForUpdate (dropNonEphemeralContainerUpdates): a write through
+    /// pods/ephemeralcontainers changes spec.ephemeralContainers only; the rest is the stored pod's, but for
+    /// the name, namespace, uid and resourceVersion the request gave (and the managed fields just computed).
+    /// </summary>
+    public override void PrepareForUpdate(JsonObject obj, JsonObject old, StrategyContext ctx)
+    {
+        if (ctx.Subresource != EphemeralContainers) return;
+        var ephemeral = obj["spec"]?["ephemeralContainers"]?.DeepClone();
+        var meta = obj["metadata"] as JsonObject ?? new JsonObject();
+        var keptMeta = (JsonObject)(old["metadata"]?.DeepClone() ?? new JsonObject());
+        foreach (var key in new[] { "name", "namespace", "uid", "resourceVersion", "managedFields" })
+        {
+            if (meta[key] is { } v) keptMeta[key] = v.DeepClone();
+            else keptMeta.Remove(key);
+        }
+        foreach (var key in obj.Select(kv => kv.Key).ToList()) obj.Remove(key);
+        foreach (var (key, value) in old) obj[key] = value?.DeepClone();
+        obj["metadata"] = keptMeta;
+        var spec = obj["spec"] as JsonObject ?? new JsonObject();
+        if (ephemeral is null) spec.Remove("ephemeralContainers");
+        else spec["ephemeralContainers"] = ephemeral;
+        obj["spec"] = spec;
+    }
 
     public override IReadOnlyDictionary<string, Func<JsonObject, string?>> FieldLabels { get; } = FieldLabel.Map(
         ("spec.nodeName", FieldLabel.At("spec", "nodeName")),

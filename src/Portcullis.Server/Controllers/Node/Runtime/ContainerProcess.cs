@@ -15,7 +15,14 @@ public sealed record LaunchSpec(
     IReadOnlyList<VolumeMount> Mounts,
     bool Stdin,
     bool Tty,
-    bool Namespaces);
+    bool Namespaces)
+{
+    /// <summary>
+    /// Host PID of a process whose PID namespace the container joins instead of getting its own (an
+    /// ephemeral container's <c>targetContainerName</c>); null for a namespace of its own.
+    /// </summary>
+    public int? JoinPidNamespaceOf { get; init; }
+}
 
 /// <summary>
 /// A running container: the process started from a <see cref="LaunchSpec"/>. In namespace mode the
@@ -70,7 +77,9 @@ public sealed class ContainerProcess : IDisposable
             sb.Append($"mount --bind {src} {dst} || fail {Q("cannot mount " + m.Target)}; ");
             if (m.ReadOnly) sb.Append($"mount -o remount,bind,ro {dst} || fail {Q("cannot make " + m.Target + " read-only")}; ");
         }
-        sb.Append("s2=$1; shift; exec unshare --pid -- /bin/sh -c \"$s2\" sh \"$@\"");
+        // Joined to another container's PID namespace (nsenter already put this shell there): no namespace of its own.
+        sb.Append(spec.JoinPidNamespaceOf is null ? "s2=$1; shift; exec unshare --pid -- /bin/sh -c \"$s2\" sh \"$@\""
+            : "shift; s3=$1; shift; exec /bin/sh -c \"$s3\" sh \"$@\"");
         return sb.ToString();
     }
 
@@ -81,7 +90,10 @@ public sealed class ContainerProcess : IDisposable
     internal static List<string> Argv(LaunchSpec spec)
     {
         var argv = new List<string>();
-        if (spec.Namespaces)
+        if (spec.Namespaces && spec.JoinPidNamespaceOf is { } target)
+            argv.AddRange(["nsenter", "--target", target.ToString(System.Globalization.CultureInfo.InvariantCulture), "--pid", "--",
+                "unshare", "--mount", "--uts", "--", "/bin/sh", "-c", MountScript(spec), "sh", S2, S3, spec.WorkingDir]);
+        else if (spec.Namespaces)
             argv.AddRange(["unshare", "--mount", "--uts", "--", "/bin/sh", "-c", MountScript(spec), "sh", S2, S3, spec.WorkingDir]);
         else
             argv.AddRange(["/bin/sh", "-c", "cd \"$1\" || exit 128; shift; exec \"$@\"", "sh", spec.WorkingDir]);
@@ -119,7 +131,8 @@ public sealed class ContainerProcess : IDisposable
             var e = Task.Run(() => Pump(_process.StandardError.BaseStream, 1));
             _ = FinishAsync([o, e]);
         }
-        NamespacePid = _namespaces ? Launcher.FindNamespaceInit(_process) : _process.Id;
+        NamespacePid = !_namespaces ? _process.Id
+            : spec.JoinPidNamespaceOf is null ? Launcher.FindNamespaceInit(_process) : Launcher.FindNamespaceInit(_process, joined: true);
     }
 
     private async Task FinishAsync(Task[] pumps)
@@ -268,7 +281,9 @@ internal static class Launcher
     /// The host PID of the process that is PID 1 of a new PID namespace below <paramref name="root"/>
     /// (its NSpid line ends in 1). Waits while the mounts are set up; 0 if the process ends first.
     /// </summary>
-    public static int FindNamespaceInit(Process root)
+    /// <param name="joined">Find instead the first process below that lives in a PID namespace below the host's
+    /// (the command of a container that joined another's PID namespace).</param>
+    public static int FindNamespaceInit(Process root, bool joined = false)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (DateTime.UtcNow < deadline)
@@ -277,7 +292,7 @@ internal static class Launcher
             while (queue.Count > 0)
             {
                 var pid = queue.Dequeue();
-                if (pid != root.Id && IsNamespaceInit(pid)) return pid;
+                if (pid != root.Id && IsNamespaceInit(pid, joined)) return pid;
                 foreach (var child in Children(pid)) queue.Enqueue(child);
             }
             if (root.HasExited) return 0;
@@ -286,7 +301,7 @@ internal static class Launcher
         return 0;
     }
 
-    private static bool IsNamespaceInit(int pid)
+    private static bool IsNamespaceInit(int pid, bool joined)
     {
         try
         {
@@ -294,7 +309,7 @@ internal static class Launcher
                 if (line.StartsWith("NSpid:", StringComparison.Ordinal))
                 {
                     var parts = line[6..].Split(['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
-                    return parts.Length >= 2 && parts[^1] == "1";
+                    return parts.Length >= 2 && (joined || parts[^1] == "1");
                 }
         }
         catch (IOException) { }

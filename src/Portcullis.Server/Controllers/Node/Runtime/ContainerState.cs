@@ -28,6 +28,8 @@ public sealed class ContainerState(string name, bool init)
 {
     public string Name { get; } = name;
     public bool Init { get; } = init;
+    /// <summary>An ephemeral container (kubectl debug): started once, never restarted, never part of readiness.</summary>
+    public bool Ephemeral { get; init; }
     public int RestartCount { get; set; }
     public string? WaitingReason { get; set; } = "ContainerCreating";
     public string? WaitingMessage { get; set; }

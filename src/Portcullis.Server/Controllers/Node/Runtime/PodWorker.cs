@@ -58,7 +58,8 @@ internal sealed partial class PodWorker
     private static string ContainerName(JsonObject container) => JsonRead.StrOrEmpty(container, "name");
 
     private JsonObject Spec(string container, bool init) =>
-        (init ? new PodView(_pod).InitContainers : new PodView(_pod).Containers).First(c => JsonRead.Str(c, "name") == container);
+        (init ? new PodView(_pod).InitContainers : new PodView(_pod).Containers.Concat(new PodView(_pod).EphemeralContainers))
+            .First(c => JsonRead.Str(c, "name") == container);
 
     private string RestartPolicy => new PodView(_pod).RestartPolicy ?? "Always";
 
@@ -68,6 +69,7 @@ internal sealed partial class PodWorker
     public void Update(JsonObject pod)
     {
         lock (_gate) _pod = (JsonObject)pod.DeepClone();
+        StartNewEphemeralContainers();
     }
 
     private async Task RunAsync()
@@ -120,6 +122,7 @@ internal sealed partial class PodWorker
             }
             Publish();
             _ = Task.Run(() => RefreshVolumesAsync(ct), ct);
+            StartNewEphemeralContainers();
         }
         foreach (var c in Init)
         {
@@ -260,7 +263,9 @@ internal sealed partial class PodWorker
         get { lock (_gate) return _pod; }
     }
 
-    private JsonObject EventRef(ContainerState st) => KubeletEvents.ContainerRef(CurrentPod, st.Name, st.Init);
+    private JsonObject EventRef(ContainerState st) => st.Ephemeral
+        ? Events.EventRecorder.Reference(CurrentPod, "v1", "Pod", $"spec.ephemeralContainers{{{st.Name}}}")
+        : KubeletEvents.ContainerRef(CurrentPod, st.Name, st.Init);
 
     /// <summary>The container waits with <paramref name="reason"/>, and the kubelet's Failed event says why.</summary>
     private async Task FailAsync(ContainerState st, string reason, string message)
@@ -317,7 +322,7 @@ internal sealed partial class PodWorker
         }
         await _rt.Events.CreatedAsync(reference, st.Name);
         var launch = new LaunchSpec(argv, fullEnv, workingDir, Hostname, _rt.Namespaces ? HostsFile : null,
-            _volumes.MountsFor(pod, spec), stdin, tty, _rt.Namespaces);
+            _volumes.MountsFor(pod, spec), stdin, tty, _rt.Namespaces) { JoinPidNamespaceOf = st.Ephemeral ? TargetPid(spec) : null };
         ContainerProcess process;
         try
         {
@@ -418,6 +423,7 @@ internal sealed partial class PodWorker
                 if (Terminating && phase is "Succeeded" or "Failed" && new PodView(cur).Phase is ("Running" or "Pending") and var current)
                     phase = current;
                 ProcessPodStatus.Write(cur, phase, _sandboxReady, Init, App, _rt.Node.InternalIp, PodIp, _rt.Time.GetUtcNow());
+                if (Ephemeral.Count > 0) ProcessPodStatus.WriteEphemeral(cur, Ephemeral);
             }
             Meta.Of(cur).Remove("resourceVersion");
             return cur;
@@ -436,7 +442,7 @@ internal sealed partial class PodWorker
         {
             _stop.Cancel();
             List<ContainerState> running;
-            lock (_gate) running = Init.Concat(App).Where(c => c.Running).ToList();
+            lock (_gate) running = Init.Concat(App).Concat(Ephemeral).Where(c => c.Running).ToList();
             foreach (var c in running) _ = _rt.Events.KillingAsync(EventRef(c), c.Name);
             foreach (var p in Processes()) p.Signal(Native.SIGTERM);
         }

@@ -88,6 +88,21 @@ public static class ProcessPodStatus
         pod["status"] = status;
     }
 
+    /// <summary>
+    /// status.ephemeralContainerStatuses: like the others, but never ready and without <c>started</c> (the
+    /// kubelet's prober sets neither for ephemeral containers).
+    /// </summary>
+    public static void WriteEphemeral(JsonObject pod, IReadOnlyList<ContainerState> ephemeral)
+    {
+        var statuses = Statuses(pod, new PodView(pod).EphemeralContainers.ToList(), ephemeral);
+        foreach (var cs in statuses.OfType<JsonObject>())
+        {
+            cs["ready"] = false;
+            cs.Remove("started");
+        }
+        if (pod["status"] is JsonObject status) status["ephemeralContainerStatuses"] = statuses;
+    }
+
     private static JsonArray Statuses(JsonObject pod, List<JsonObject> spec, IReadOnlyList<ContainerState> states)
     {
         var arr = new JsonArray();

@@ -38,7 +38,8 @@ internal static class ControllersModule
             new GarbageCollector(client, time, Log("GarbageCollector")),
             new CsrSigningController(client, new CsrSigner(serving.Pki.ClusterCa, o.ClusterSigningDuration, time), time,
                 logs.CreateLogger<CsrSigningController>()),
-            new SimulatedNodeController(client, node.Identity, time, "v1.33.0", node.ProcessRuntime, logs.CreateLogger("Portcullis.Node")),
+            new SimulatedNodeController(client, node.Nodes, time, "v1.33.0", node.ProcessRuntime, logs.CreateLogger("Portcullis.Node")),
+            new Controllers.Scheduling.DefaultScheduler(client, time, logs.CreateLogger("Portcullis.Scheduler")),
             new IdleMemoryReturn(time),
         ], logs);
     }

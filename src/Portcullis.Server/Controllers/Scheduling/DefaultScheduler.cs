@@ -138,8 +138,10 @@ public sealed partial class DefaultScheduler(SystemClient client, TimeProvider t
             catch (ApiException) { } // the pod changed or went away meanwhile: the next sync says what it is now
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
+                // One pod's trouble must not stall the others: logged, reported on the pod if it can be, retried after its back-off.
                 LogPodFailed(_log, e, pod.Namespace, pod.Name);
-                await ReportAsync(pod, "SchedulerError", e.Message, ct);
+                try { await ReportAsync(pod, "SchedulerError", e.Message, ct); }
+                catch (Exception again) when (!ct.IsCancellationRequested) { LogPodFailed(_log, again, pod.Namespace, pod.Name); }
             }
         }
     }
@@ -164,10 +166,12 @@ public sealed partial class DefaultScheduler(SystemClient client, TimeProvider t
             ["target"] = new JsonObject { ["kind"] = "Node", ["name"] = chosen.Name },
         };
         try { await BindingHandler.BindAsync(pods, pod.Namespace, pod.Name, binding, Scheduler, time, ct); }
-        catch (ApiException e) when (e.Code != 409 && e.Code != 404)
+        catch (Exception e) when (e is not ApiException { Code: 409 or 404 } && !ct.IsCancellationRequested)
         {
-            // DefaultBinder's failure: the scheduler reports it on the pod and tries again later.
-            await ReportAsync(pod, "SchedulerError", "Binding rejected: " + e.Message, ct);
+            // DefaultBinder's failure: the scheduler reports it (FailedScheduling "Binding rejected: …") and tries again later.
+            LogPodFailed(_log, e, pod.Namespace, pod.Name);
+            await _events.EventfAsync(Reference(pod), "Warning", "FailedScheduling", "Scheduling",
+                "Binding rejected: " + e.Message, "default-scheduler", SchedulerInstance, Scheduler, ct);
             return;
         }
         _cache.Assume(pod, chosen.Name);

@@ -18,6 +18,7 @@ internal sealed class SchedulerCache
     private readonly Dictionary<string, (long Rev, Dictionary<string, string> Labels)> _namespaces = new(StringComparer.Ordinal);
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
     private List<SchedulingNode>? _nodeList;
+    private readonly FactInterner _intern = new();
 
     /// <summary>The pods waiting for the default scheduler (keys).</summary>
     public HashSet<string> Pending { get; } = new(StringComparer.Ordinal);
@@ -93,7 +94,7 @@ internal sealed class SchedulerCache
         {
             _seen.Add(kv.Key);
             if (_pods.TryGetValue(kv.Key, out var k) && k.Rev == kv.ModRevision) continue;
-            var pod = SchedulingPod.Read(kv.Key, decode(kv));
+            var pod = SchedulingPod.Read(kv.Key, decode(kv), _intern);
             Apply(k.Pod, pod);
             _pods[kv.Key] = (kv.ModRevision, pod);
         }

@@ -85,8 +85,17 @@ internal sealed record SchedulingPod
 
     public bool HasRequiredAntiAffinity => AntiAffinity.Count > 0;
 
-    public static SchedulingPod Read(string key, JsonObject pod)
+    private static readonly List<AffinityTerm> NoTerms = [];
+    private static readonly List<SpreadConstraint> NoSpread = [];
+    private static readonly List<(string, string, int)> NoPorts = [];
+
+    /// <summary>
+    /// The facts of a decoded pod. Nothing of the pod's tree is kept: values are detached copies, shared through
+    /// <paramref name="intern"/> (a fresh one when none is given), so the decoded pod can be collected.
+    /// </summary>
+    public static SchedulingPod Read(string key, JsonObject pod, FactInterner? intern = null)
     {
+        intern ??= new FactInterner();
         var view = new PodView(pod);
         var spec = view.Spec;
         var ns = Meta.Namespace(pod);
@@ -94,12 +103,12 @@ internal sealed record SchedulingPod
         var nodeAffinity = affinity?["nodeAffinity"] as JsonObject;
         var podAffinity = affinity?["podAffinity"] as JsonObject;
         var podAnti = affinity?["podAntiAffinity"] as JsonObject;
-        var labels = Meta.Labels(pod);
-        var hostPorts = new List<(string, string, int)>();
+        var labels = intern.Labels(Meta.Labels(pod));
+        var hostPorts = NoPorts;
         foreach (var c in view.Containers)
             foreach (var p in (c["ports"] as JsonArray)?.OfType<JsonObject>() ?? [])
                 if (JsonRead.Long(p, "hostPort") is > 0 and var port)
-                    hostPorts.Add((JsonRead.Str(p, "protocol") ?? "TCP", JsonRead.StrOrEmpty(p, "hostIP"), (int)port));
+                    (hostPorts = hostPorts == NoPorts ? [] : hostPorts).Add((JsonRead.Str(p, "protocol") ?? "TCP", JsonRead.StrOrEmpty(p, "hostIP"), (int)port));
         string? controller = null;
         foreach (var o in (Meta.Of(pod)["ownerReferences"] as JsonArray)?.OfType<JsonObject>() ?? [])
             if (JsonRead.Bool(o, "controller") == true) controller = JsonRead.Str(o, "uid");
@@ -118,24 +127,27 @@ internal sealed record SchedulingPod
             Deleting = Meta.IsDeleting(pod),
             Terminal = view.IsTerminal,
             Gated = spec?["schedulingGates"] is JsonArray { Count: > 0 },
-            Requests = ResourceSet.From(PodResources.Requests(pod)),
-            NonZero = NonZeroRequests(pod),
+            Requests = intern.Resources(ResourceSet.From(PodResources.Requests(pod))),
+            NonZero = intern.Resources(NonZeroRequests(pod)),
             HostPorts = hostPorts,
-            Tolerations = spec?["tolerations"] as JsonArray,
-            NodeSelector = spec?["nodeSelector"] as JsonObject,
-            RequiredNodeTerms = nodeAffinity?["requiredDuringSchedulingIgnoredDuringExecution"]?["nodeSelectorTerms"] as JsonArray,
-            PreferredNodeTerms = nodeAffinity?["preferredDuringSchedulingIgnoredDuringExecution"] as JsonArray,
-            Affinity = AffinityTerm.Read(podAffinity?["requiredDuringSchedulingIgnoredDuringExecution"] as JsonArray, ns, weighted: false),
-            AntiAffinity = AffinityTerm.Read(podAnti?["requiredDuringSchedulingIgnoredDuringExecution"] as JsonArray, ns, weighted: false),
-            PreferredAffinity = AffinityTerm.Read(podAffinity?["preferredDuringSchedulingIgnoredDuringExecution"] as JsonArray, ns, weighted: true),
-            PreferredAntiAffinity = AffinityTerm.Read(podAnti?["preferredDuringSchedulingIgnoredDuringExecution"] as JsonArray, ns, weighted: true),
-            Spread = ReadSpread(spec?["topologySpreadConstraints"] as JsonArray, labels),
+            Tolerations = intern.Json(spec?["tolerations"] as JsonArray),
+            NodeSelector = intern.Json(spec?["nodeSelector"] as JsonObject),
+            RequiredNodeTerms = intern.Json(nodeAffinity?["requiredDuringSchedulingIgnoredDuringExecution"]?["nodeSelectorTerms"] as JsonArray),
+            PreferredNodeTerms = intern.Json(nodeAffinity?["preferredDuringSchedulingIgnoredDuringExecution"] as JsonArray),
+            Affinity = Terms(podAffinity?["requiredDuringSchedulingIgnoredDuringExecution"] as JsonArray, ns, weighted: false),
+            AntiAffinity = Terms(podAnti?["requiredDuringSchedulingIgnoredDuringExecution"] as JsonArray, ns, weighted: false),
+            PreferredAffinity = Terms(podAffinity?["preferredDuringSchedulingIgnoredDuringExecution"] as JsonArray, ns, weighted: true),
+            PreferredAntiAffinity = Terms(podAnti?["preferredDuringSchedulingIgnoredDuringExecution"] as JsonArray, ns, weighted: true),
+            Spread = spec?["topologySpreadConstraints"] is JsonArray { Count: > 0 } spread ? ReadSpread(spread, labels) : NoSpread,
             Priority = (int)(JsonRead.Long(spec, "priority") ?? 0),
             PreemptNever = JsonRead.Str(spec, "preemptionPolicy") == "Never",
             ControllerUid = controller,
             UnschedulableMessage = unschedulable,
         };
     }
+
+    private static List<AffinityTerm> Terms(JsonArray? terms, string ns, bool weighted) =>
+        terms is { Count: > 0 } ? AffinityTerm.Read(terms, ns, weighted) : NoTerms;
 
     /// <summary>
     /// The constraints with upstream's defaults: minDomains 1, nodeAffinityPolicy Honor, nodeTaintsPolicy Ignore;

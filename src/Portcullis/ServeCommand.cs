@@ -59,12 +59,12 @@ internal static class ServeCommand
         var nodeCidrMaskSize = new Option<int>("--node-cidr-mask-size")
         {
             Description = "Prefix length of the built-in node's pod range inside --cluster-cidr (as kube-controller-manager's flag; upstream's default is 24). " +
-                "The node hands out pod IPs from it (not the network, .1 or broadcast addresses). 0 (the default): the whole --cluster-cidr, 262,141 IPs with the default range.",
+                "The node hands out pod IPs from it (not the network, .1 or broadcast addresses). 0 (the default): the whole --cluster-cidr for one node (262,141 IPs with the default range), the smallest equal split that holds them for several (--nodes).",
             DefaultValueFactory = _ => defaults.NodeCidrMaskSize,
         };
         var maxPods = new Option<int>("--max-pods")
         {
-            Description = "The built-in node's allocatable pods (as kubelet's flag; upstream's default is 110); the scheduler binds no more (\"Too many pods\"). " +
+            Description = "Each node's allocatable pods (as kubelet's flag; upstream's default is 110; a --node-manifests node may say its own); the scheduler binds no more (\"Too many pods\"). " +
                 "At most the pod IPs of the node's range.",
             DefaultValueFactory = _ => defaults.MaxPods,
         };

@@ -4,6 +4,7 @@
 # distinct pod IPs and the server's memory. Not a test: figures only. Only 127.0.0.1 is used, and it
 # stops by itself (at most 10 minutes of waiting).
 #   bench/many-pods.sh [PODS=5000]
+# NODES=N runs the server with --nodes N and prints how many pods each node got.
 # PORTCULLIS_DLL=path/to/portcullis.dll measures another build (default: this tree's Release build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,7 @@ server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-dotnet "$dll" serve --data-dir "$work/data" --secure-port "$port" --bind-address 127.0.0.1 >"$work/server.log" 2>&1 &
+dotnet "$dll" serve --data-dir "$work/data" --secure-port "$port" --bind-address 127.0.0.1 --nodes "${NODES:-1}" >"$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 300); do curl -sk "https://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
 d="$work/data"
@@ -47,5 +48,7 @@ done_at=$(date +%s%N)
 ips=$(curl -s "${auth[@]}" "$api" | grep -o '"podIP": *"[0-9.]*"' | sort -u | wc -l)
 total_ms=$(( (done_at - start) / 1000000 ))
 echo "running: $running of $pods, $total_ms ms after the first create ($(( pods * 1000 / (total_ms > 0 ? total_ms : 1) )) pods/s); distinct pod IPs: $ips"
+per_node=$(curl -s "${auth[@]}" "$api" | grep -o '"nodeName": *"[^"]*"' | sort | uniq -c | awk '{print $1}' | sort -n)
+echo "nodes used: $(echo "$per_node" | wc -l); pods per node min $(echo "$per_node" | head -1), max $(echo "$per_node" | tail -1)"
 echo "server rss $(rss) MiB; load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "node restarts or controller failures in the log: $(grep -ciE 'restart|unhandled|fail' "$work/server.log" || true)"

@@ -59,15 +59,23 @@ internal static class ServeCommand
         var nodeCidrMaskSize = new Option<int>("--node-cidr-mask-size")
         {
             Description = "Prefix length of the built-in node's pod range inside --cluster-cidr (as kube-controller-manager's flag; upstream's default is 24). " +
-                "The node hands out pod IPs from it (not the network, .1 or broadcast addresses). 0 (the default): the whole --cluster-cidr, 262,141 IPs with the default range.",
+                "The node hands out pod IPs from it (not the network, .1 or broadcast addresses). 0 (the default): the whole --cluster-cidr for one node (262,141 IPs with the default range), the smallest equal split that holds them for several (--nodes).",
             DefaultValueFactory = _ => defaults.NodeCidrMaskSize,
         };
         var maxPods = new Option<int>("--max-pods")
         {
-            Description = "The built-in node's allocatable pods (as kubelet's flag; upstream's default is 110); the scheduler binds no more (\"Too many pods\"). " +
+            Description = "Each node's allocatable pods (as kubelet's flag; upstream's default is 110; a --node-manifests node may say its own); the scheduler binds no more (\"Too many pods\"). " +
                 "At most the pod IPs of the node's range.",
             DefaultValueFactory = _ => defaults.MaxPods,
         };
+        var nodeCount = new Option<int>("--nodes")
+        {
+            Description = "How many nodes run (default 1): the first is named by --node-name, the others <first>-2 … <first>-N; their pods are simulated " +
+                "(with --pod-runtime=process, only the first node's pods run as processes). With --node-cidr-mask-size 0 each takes an equal share of --cluster-cidr.",
+            DefaultValueFactory = _ => defaults.Nodes,
+        };
+        var nodeManifests = new Option<string?>("--node-manifests")
+        { Description = "A YAML or JSON file of Node manifests (documents or a v1 List): more nodes with their names, labels, taints, capacity and allocatable; a manifest naming a generated node is laid over it." };
         var podRuntime = new Option<string>("--pod-runtime")
         {
             Description = "How the built-in node runs pods: simulated (no container runs; exec, logs and attach are refused) or process " +
@@ -126,7 +134,7 @@ internal static class ServeCommand
         var cmd = new Command("serve", "Run the API server on the embedded SQLite store.")
         {
             explainDenials,
-            securePort, bindAddress, advertise, nodeName, clusterCidr, nodeCidrMaskSize, maxPods, podRuntime, controllers, enablePlugins, disablePlugins, admissionConfigFile, authzModes,
+            securePort, bindAddress, advertise, nodeName, clusterCidr, nodeCidrMaskSize, maxPods, nodeCount, nodeManifests, podRuntime, controllers, enablePlugins, disablePlugins, admissionConfigFile, authzModes,
             saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, signingDuration, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, anonymous, maxInFlight, maxMutatingInFlight, requestTimeout, minRequestTimeout, recordAccess,
         };
         cmd.SetAction(async (result, ct) =>
@@ -162,6 +170,8 @@ internal static class ServeCommand
                 PodCidr = result.GetValue(clusterCidr)!,
                 NodeCidrMaskSize = result.GetValue(nodeCidrMaskSize),
                 MaxPods = result.GetValue(maxPods),
+                Nodes = result.GetValue(nodeCount),
+                NodeManifests = result.GetValue(nodeManifests),
                 PodRuntime = result.GetValue(podRuntime)!,
                 EnabledControllers = result.GetValue(controllers) is { Length: > 0 } enabledControllers ? enabledControllers : ["*"],
                 RecordAccessFile = result.GetValue(recordAccess) is { Length: > 0 } rf ? Path.GetFullPath(rf) : null,
@@ -276,8 +286,15 @@ internal static class ServeCommand
     internal static string? NodeOptionsError(ServerOptions o)
     {
         if (o.MaxPods < 1) return $"--max-pods must be positive, not {o.MaxPods}";
+        if (o.Nodes < 1) return $"--nodes must be at least 1, not {o.Nodes}";
         try { Portcullis.Server.Controllers.Node.NodeIdentity.Create("check", "127.0.0.1", o.PodCidr, o.NodeCidrMaskSize, o.MaxPods); }
         catch (ArgumentException e) { return $"--cluster-cidr {o.PodCidr} / --node-cidr-mask-size {o.NodeCidrMaskSize}: {e.Message}"; }
+        try
+        {
+            var manifests = o.NodeManifests is null ? [] : Portcullis.Server.Controllers.Node.NodeManifests.Read(o.NodeManifests);
+            Portcullis.Server.Controllers.Node.NodeIdentity.CreateAll(o.NodeName ?? "check", "127.0.0.1", o.PodCidr, o.NodeCidrMaskSize, o.MaxPods, o.Nodes, manifests);
+        }
+        catch (ArgumentException e) { return e.Message; }
         return null;
     }
 }

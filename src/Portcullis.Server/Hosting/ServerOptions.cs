@@ -28,6 +28,10 @@ public sealed record ServerOptions
     public int NodeCidrMaskSize { get; init; } = Controllers.Node.NodeIdentity.DefaultNodeCidrMaskSize;
     /// <summary>The built-in node's allocatable pods (kubelet's --max-pods).</summary>
     public int MaxPods { get; init; } = Controllers.Node.NodeIdentity.DefaultMaxPods;
+    /// <summary>--nodes: how many simulated nodes run (the first is the built-in one; the others are named &lt;first&gt;-2 …).</summary>
+    public int Nodes { get; init; } = 1;
+    /// <summary>--node-manifests: a file of Node manifests (kwok-style) for more nodes, or to lay over generated ones.</summary>
+    public string? NodeManifests { get; init; }
     /// <summary>--service-account-issuer (the first is used to sign; all are accepted).</summary>
     public IReadOnlyList<string> ServiceAccountIssuers { get; init; } = ["https://kubernetes.default.svc.cluster.local"];
     /// <summary>--api-audiences (default: the issuer).</summary>

@@ -31,6 +31,19 @@ public readonly record struct Ipv4Cidr(uint Network, int Prefix)
         return new Ipv4Cidr(Network, maskSize);
     }
 
+    /// <summary>
+    /// The <paramref name="index"/>-th subnet of <paramref name="maskSize"/> bits inside this range, as the node IPAM
+    /// range allocator hands them to successive nodes.
+    /// </summary>
+    public Ipv4Cidr Subnet(int index, int maskSize)
+    {
+        var first = FirstSubnet(maskSize);
+        var count = 1UL << (maskSize - Prefix);
+        if (index < 0 || (ulong)index >= count)
+            throw new ArgumentException($"the cluster CIDR {this} holds {count} node ranges of /{maskSize}, not {index + 1}");
+        return new Ipv4Cidr(first.Network + (uint)((ulong)index << (32 - maskSize)), maskSize);
+    }
+
     public static string Format(uint ip) => $"{ip >> 24}.{(ip >> 16) & 255}.{(ip >> 8) & 255}.{ip & 255}";
 
     public bool TryOffset(string ip, out ulong offset)

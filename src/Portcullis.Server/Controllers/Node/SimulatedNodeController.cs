@@ -15,38 +15,81 @@ using Portcullis.Server.Storage;
 namespace Portcullis.Server.Controllers.Node;
 
 /// <summary>
-/// The built-in node: registers the Node and renews its Lease, schedules pending pods onto it
-/// (through the same binding as pods/binding), and runs them. With the simulated runtime (no
-/// <paramref name="runtime"/>) it writes pod status as a kubelet would once "containers run" and no
-/// host code runs; with the process runtime each pod's containers run as host processes. Either
-/// way it finishes graceful deletions, once the pod's processes (if any) have ended.
+/// The built-in nodes' kubelets: each node is registered and its Lease renewed, and the pods bound to it run. The
+/// first node is the real one: with the process runtime (<paramref name="runtime"/>) its pods' containers run as host
+/// processes; the pods of every other node (and of the first with the simulated runtime) get the status a kubelet
+/// writes once "containers run", and no host code runs. Each node admits pods against its own max pods
+/// (<c>OutOfpods</c>), hands out IPs from its own pod range, and finishes the graceful deletions of its pods, once
+/// their processes (if any) have ended. Scheduling is the scheduler's (<see cref="Scheduling.DefaultScheduler"/>).
+/// One loop serves every node: a pass lists the pods once and decodes only those written since the last pass.
 /// </summary>
-public sealed partial class SimulatedNodeController(SystemClient client, NodeIdentity node, TimeProvider time, string kubeletVersion,
-    Runtime.ProcessRuntime? runtime = null, ILogger? log = null) : IController
+public sealed partial class SimulatedNodeController : IController
 {
-    private readonly ILogger _log = log ?? NullLogger.Instance;
-    private readonly PodIpAllocator _ips = node.NewIpAllocator();
-    private readonly JsonObject _labels = node.Labels();
+    private readonly SystemClient client;
+    private readonly TimeProvider time;
+    private readonly string kubeletVersion;
+    private readonly Runtime.ProcessRuntime? runtime;
+    private readonly ILogger _log;
+    /// <summary>The nodes by name; the first one given is the one the process runtime serves.</summary>
+    private readonly Dictionary<string, Kubelet> _nodes = new(StringComparer.Ordinal);
     /// <summary>Pods whose last failure was already reported (uid → message), so a retried failure is not an event every pass.</summary>
     private readonly Dictionary<string, string> _reported = [];
 
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
-    private UserInfo Kubelet => new($"system:node:{node.Name}", "", ["system:nodes", UserInfo.AllAuthenticated, UserInfo.SystemMasters], UserInfo.NoExtra);
-    private static readonly UserInfo Scheduler = new("system:kube-scheduler", "", [UserInfo.AllAuthenticated, UserInfo.SystemMasters], UserInfo.NoExtra);
+    private readonly EventRecorder _events;
 
-    private readonly EventRecorder _events = new(client, time);
-    private static readonly string SchedulerInstance = "default-scheduler-" + System.Net.Dns.GetHostName();
+    /// <summary>One node's kubelet state: its identity, user, pod IP allocator and the pods it admitted this pass.</summary>
+    private sealed class Kubelet(NodeIdentity node, Runtime.ProcessRuntime? runtime)
+    {
+        public NodeIdentity Node { get; } = node;
+        /// <summary>The process runtime, for the first node only; null: the node's pods are simulated.</summary>
+        public Runtime.ProcessRuntime? Runtime { get; } = runtime;
+        public PodIpAllocator Ips { get; } = node.NewIpAllocator();
+        public UserInfo User { get; } = new($"system:node:{node.Name}", "", ["system:nodes", UserInfo.AllAuthenticated, UserInfo.SystemMasters], UserInfo.NoExtra);
+        public int Admitted;
+        public readonly List<string?> IpsInUse = [];
+    }
+
+    /// <summary>One node.</summary>
+    public SimulatedNodeController(SystemClient client, NodeIdentity node, TimeProvider time, string kubeletVersion,
+        Runtime.ProcessRuntime? runtime = null, ILogger? log = null) : this(client, [node], time, kubeletVersion, runtime, log) { }
+
+    /// <summary>Several nodes; the process runtime, if any, runs the first one's pods.</summary>
+    public SimulatedNodeController(SystemClient client, IReadOnlyList<NodeIdentity> nodes, TimeProvider time, string kubeletVersion,
+        Runtime.ProcessRuntime? runtime = null, ILogger? log = null)
+    {
+        if (nodes.Count == 0) throw new ArgumentException("at least one node", nameof(nodes));
+        this.client = client;
+        this.time = time;
+        this.kubeletVersion = kubeletVersion;
+        this.runtime = runtime;
+        _log = log ?? NullLogger.Instance;
+        _events = new EventRecorder(client, time);
+        for (var i = 0; i < nodes.Count; i++)
+            if (!_nodes.TryAdd(nodes[i].Name, new Kubelet(nodes[i], i == 0 ? runtime : null)))
+                throw new ArgumentException($"node name {nodes[i].Name} given twice", nameof(nodes));
+    }
 
     public string Name => "simulated-node";
 
     public async Task InitializeAsync(CancellationToken ct)
     {
+        foreach (var k in _nodes.Values)
+        {
+            try { await RegisterAsync(k, ct); }
+            catch (Exception e) when (!ct.IsCancellationRequested) { LogLoopFailed(_log, e, $"registering node {k.Node.Name}"); }
+        }
+    }
+
+    private async Task RegisterAsync(Kubelet k, CancellationToken ct)
+    {
+        var node = k.Node;
         var nodes = client.Store("", "nodes");
         var desired = node.ToNode(time.GetUtcNow(), kubeletVersion);
         // The kubelet's own reference to its node carries the node's name as uid.
         var nodeRef = new JsonObject { ["kind"] = "Node", ["name"] = node.Name, ["uid"] = node.Name };
-        await KubeletEventAsync(nodeRef, "Normal", "Starting", "Starting kubelet.", ct);
+        await KubeletEventAsync(k, nodeRef, "Normal", "Starting", "Starting kubelet.", ct);
         var registered = await client.EnsureAsync(nodes, "", desired, ct, "kubelet");
         if (!registered)
             await nodes.UpdateAsync("", node.Name, "status", cur =>
@@ -54,18 +97,18 @@ public sealed partial class SimulatedNodeController(SystemClient client, NodeIde
                 cur["status"] = desired["status"]!.DeepClone();
                 Meta.Of(cur).Remove("resourceVersion");
                 return cur;
-            }, new WriteOptions(Kubelet) { FieldManager = "kubelet" }, ct);
-        await KubeletEventAsync(nodeRef, "Normal", "NodeAllocatableEnforced", "Updated Node Allocatable limit across pods", ct);
+            }, new WriteOptions(k.User) { FieldManager = "kubelet" }, ct);
+        await KubeletEventAsync(k, nodeRef, "Normal", "NodeAllocatableEnforced", "Updated Node Allocatable limit across pods", ct);
         if (registered)
         {
             foreach (var condition in new[] { "NodeHasSufficientMemory", "NodeHasNoDiskPressure", "NodeHasSufficientPID", "NodeReady" })
-                await KubeletEventAsync(nodeRef, "Normal", condition, $"Node {node.Name} status is now: {condition}", ct);
+                await KubeletEventAsync(k, nodeRef, "Normal", condition, $"Node {node.Name} status is now: {condition}", ct);
             // The node lifecycle controller notices the new node.
             if (await client.TryGetAsync(nodes, "", node.Name, ct) is { } stored)
                 await _events.LegacyEventAsync(EventRecorder.Reference(stored, "v1", "Node"), "Normal", "RegisteredNode",
                     $"Node {node.Name} event: Registered Node {node.Name} in Controller", "node-controller", "", SystemClient.Controller, ct);
         }
-        await RenewLeaseAsync(ct);
+        await RenewLeaseAsync(k, ct);
     }
 
     public async Task RunAsync(CancellationToken ct)
@@ -95,8 +138,11 @@ public sealed partial class SimulatedNodeController(SystemClient client, NodeIde
             await PassAsync(ct);
             if (time.GetUtcNow() - lastLease >= TimeSpan.FromSeconds(10))
             {
-                try { await RenewLeaseAsync(ct); }
-                catch (Exception e) when (!ct.IsCancellationRequested) { LogLoopFailed(_log, e, "lease renewal"); }
+                foreach (var k in _nodes.Values)
+                {
+                    try { await RenewLeaseAsync(k, ct); }
+                    catch (Exception e) when (!ct.IsCancellationRequested) { LogLoopFailed(_log, e, $"lease renewal of {k.Node.Name}"); }
+                }
                 lastLease = time.GetUtcNow();
             }
             using var tick = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -114,30 +160,37 @@ public sealed partial class SimulatedNodeController(SystemClient client, NodeIde
         catch (Exception e) when (!ct.IsCancellationRequested) { LogLoopFailed(_log, e, "pod pass"); }
     }
 
-    private async Task RenewLeaseAsync(CancellationToken ct)
+    /// <summary>Renews the node's Lease in kube-node-lease now (the loop does it every 10 seconds).</summary>
+    public async Task RenewLeasesAsync(CancellationToken ct)
     {
+        foreach (var k in _nodes.Values) await RenewLeaseAsync(k, ct);
+    }
+
+    private async Task RenewLeaseAsync(Kubelet k, CancellationToken ct)
+    {
+        var name = k.Node.Name;
         var leases = client.Store("coordination.k8s.io", "leases");
         var now = ObjectShaper.FormatMicroTime(time.GetUtcNow());
         var lease = new JsonObject
         {
             ["apiVersion"] = "coordination.k8s.io/v1",
             ["kind"] = "Lease",
-            ["metadata"] = new JsonObject { ["name"] = node.Name },
-            ["spec"] = new JsonObject { ["holderIdentity"] = node.Name, ["leaseDurationSeconds"] = 40, ["renewTime"] = now },
+            ["metadata"] = new JsonObject { ["name"] = name },
+            ["spec"] = new JsonObject { ["holderIdentity"] = name, ["leaseDurationSeconds"] = 40, ["renewTime"] = now },
         };
         if (await client.EnsureAsync(leases, "kube-node-lease", lease, ct, "kubelet")) return;
         try
         {
-            await leases.UpdateAsync("kube-node-lease", node.Name, "", cur =>
+            await leases.UpdateAsync("kube-node-lease", name, "", cur =>
             {
                 var spec = cur["spec"] as JsonObject ?? new JsonObject();
                 spec["renewTime"] = now;
-                spec["holderIdentity"] = node.Name;
+                spec["holderIdentity"] = name;
                 cur["spec"] = spec;
                 // The current resourceVersion stays: Lease refuses unconditional updates, as the kubelet's
                 // lease controller updates the lease it just read.
                 return cur;
-            }, new WriteOptions(Kubelet) { FieldManager = "kubelet" }, ct);
+            }, new WriteOptions(k.User) { FieldManager = "kubelet" }, ct);
         }
         catch (ApiException e) when (e.Code is 404 or 409) { }
     }
@@ -177,33 +230,31 @@ public sealed partial class SimulatedNodeController(SystemClient client, NodeIde
                 _facts[kv.Key] = known = (kv.ModRevision, FactsOf(pods.Decode(kv)));
             all.Add((kv, known.Facts));
         }
-        foreach (var key in _facts.Keys.Where(k => !keys.Contains(k)).ToList()) _facts.Remove(key);
-        IEnumerable<PodFacts> Mine()
+        if (_facts.Count != keys.Count)
+            foreach (var key in _facts.Keys.Where(k => !keys.Contains(k)).ToList()) _facts.Remove(key);
+        // Each node's view of its own pods: the IPs in use, and the pods it admitted (started, not finished) against its max pods.
+        foreach (var k in _nodes.Values)
         {
-            foreach (var p in all)
-                if (p.Facts.NodeName == node.Name) yield return p.Facts;
+            k.IpsInUse.Clear();
+            k.Admitted = 0;
         }
-        var mine = Mine();
-        _ips.Reset(mine.Select(p => runtime?.PodIp(p.Uid) ?? p.PodIp));
-        // The scheduler's view of the node: every pod bound to it that has not finished counts against allocatable pods.
-        var assigned = mine.Count(p => p.Phase is not ("Succeeded" or "Failed"));
-        // The kubelet's view: the pods it admitted (started, not finished), against its max pods.
-        var admitted = mine.Count(p => !p.Deleting && p.Phase is not ("Succeeded" or "Failed")
-            && (runtime?.PodIp(p.Uid) ?? p.PodIp) is not null);
+        foreach (var (_, f) in all)
+        {
+            if (f.NodeName.Length == 0 || !_nodes.TryGetValue(f.NodeName, out var k)) continue;
+            var ip = k.Runtime?.PodIp(f.Uid) ?? f.PodIp;
+            k.IpsInUse.Add(ip);
+            if (!f.Deleting && f.Phase is not ("Succeeded" or "Failed") && ip is not null) k.Admitted++;
+        }
+        foreach (var k in _nodes.Values) k.Ips.Reset(k.IpsInUse);
         var live = new HashSet<string>();
         var seen = _passSeen;
         seen.Clear();
-        JsonObject? nodeSpec = null;
-        var nodeRead = false;
         foreach (var (kv, facts) in all)
         {
-            // Skipped at once, undecoded: a pod of another node, and (simulated) a pod of this node past Pending.
-            if (!facts.Deleting && facts.NodeName.Length > 0 && facts.NodeName != node.Name)
-            {
-                seen.Add(facts.Uid);
-                continue;
-            }
-            if (runtime is null && !facts.Deleting && facts.NodeName == node.Name && facts.Phase != "Pending")
+            // Skipped at once, undecoded: an unbound pod (the scheduler's), a pod of a node not served here, and a
+            // simulated pod past Pending.
+            _nodes.TryGetValue(facts.NodeName, out var kubelet);
+            if (kubelet is null || (kubelet.Runtime is null && !facts.Deleting && facts.Phase != "Pending"))
             {
                 seen.Add(facts.Uid);
                 continue;
@@ -216,81 +267,71 @@ public sealed partial class SimulatedNodeController(SystemClient client, NodeIde
             var uid = Meta.Uid(pod);
             seen.Add(uid);
             var view = new PodView(pod);
-            var nodeName = view.NodeName;
+            var node = kubelet.Node;
+            var rt = kubelet.Runtime;
             try
             {
                 if (Meta.IsDeleting(pod))
                 {
-                    if (nodeName == node.Name) live.Add(uid);
+                    live.Add(uid);
                     // The process runtime ends the pod's processes first (SIGTERM, SIGKILL after the grace period).
-                    if (nodeName == node.Name && (runtime is null || runtime.TryTerminate(pod)) && Meta.Finalizers(pod).Count == 0)
+                    if ((rt is null || rt.TryTerminate(pod)) && Meta.Finalizers(pod).Count == 0)
                     {
                         // (The process runtime records its own Killing events when it stops the containers.)
-                        if (runtime is null && view.Phase == "Running")
+                        if (rt is null && view.Phase == "Running")
                             foreach (var (c, path) in Containers(pod, initContainers: false))
-                                await KubeletEventAsync(EventRecorder.Reference(pod, "v1", "Pod", path), "Normal", "Killing", $"Stopping container {c}", ct);
-                        await pods.DeleteAsync(ns, name, new DeleteOptions(Kubelet, GracePeriodSeconds: 0, PreconditionUid: uid), ct);
+                                await KubeletEventAsync(kubelet, EventRecorder.Reference(pod, "v1", "Pod", path), "Normal", "Killing", $"Stopping container {c}", ct);
+                        await pods.DeleteAsync(ns, name, new DeleteOptions(kubelet.User, GracePeriodSeconds: 0, PreconditionUid: uid), ct);
                     }
                     continue;
                 }
-                if (nodeName.Length == 0)
-                {
-                    // The scheduler reads the node as it is now (cordoned, tainted), once per pass.
-                    if (!nodeRead)
-                    {
-                        nodeSpec = (await client.TryGetAsync(client.Store("", "nodes"), "", node.Name, ct))?["spec"] as JsonObject;
-                        nodeRead = true;
-                    }
-                    if (await ScheduleAsync(pods, pod, nodeSpec, assigned, ct)) assigned++;
-                    continue;
-                }
-                if (nodeName != node.Name) continue;
-                if (runtime is not null)
+                if (rt is not null)
                 {
                     live.Add(uid);
                     // A finished pod is not started again (after a server restart, say).
-                    if (runtime.PodIp(uid) is null && view.IsTerminal) continue;
-                    if (runtime.PodIp(uid) is null && view.PodIp is null)
+                    if (rt.PodIp(uid) is null && view.IsTerminal) continue;
+                    if (rt.PodIp(uid) is null && view.PodIp is null)
                     {
-                        if (admitted >= node.MaxPods) { await RejectAsync(pods, pod, admitted, ct); continue; }
-                        admitted++;
+                        if (kubelet.Admitted >= node.MaxPods) { await RejectAsync(kubelet, pods, pod, kubelet.Admitted, ct); continue; }
+                        kubelet.Admitted++;
                     }
-                    var podIp = runtime.PodIp(uid) ?? view.PodIp ?? _ips.Allocate();
-                    if (podIp is null) { await NoIpAsync(pod, ct); continue; }
-                    runtime.Run(pod, podIp);
+                    var podIp = rt.PodIp(uid) ?? view.PodIp ?? kubelet.Ips.Allocate();
+                    if (podIp is null) { await NoIpAsync(kubelet, pod, ct); continue; }
+                    rt.Run(pod, podIp);
                     continue;
                 }
                 if (view.Phase != "Pending") continue;
                 // A pod bound here by someone else than the scheduler is still admitted against max pods.
-                if (admitted >= node.MaxPods) { await RejectAsync(pods, pod, admitted, ct); continue; }
-                var ip = _ips.Allocate();
-                if (ip is null) { await NoIpAsync(pod, ct); continue; }
-                await StartContainersEventsAsync(pod, ct);
+                if (kubelet.Admitted >= node.MaxPods) { await RejectAsync(kubelet, pods, pod, kubelet.Admitted, ct); continue; }
+                var ip = kubelet.Ips.Allocate();
+                if (ip is null) { await NoIpAsync(kubelet, pod, ct); continue; }
+                await StartContainersEventsAsync(node, pod, ct);
                 await pods.UpdateAsync(ns, name, "status", cur =>
                 {
                     PodStatusWriter.WriteRunning(cur, node.InternalIp, ip, time.GetUtcNow());
                     return cur;
-                }, new WriteOptions(Kubelet) { FieldManager = "kubelet" }, ct);
+                }, new WriteOptions(kubelet.User) { FieldManager = "kubelet" }, ct);
                 _reported.Remove(uid);
-                admitted++;
+                kubelet.Admitted++;
             }
             catch (ApiException) { } // conflicts and races: the next pass retries
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
                 // One pod's trouble must not stall the others: it is logged, reported on the pod, and retried.
                 LogPodFailed(_log, e, ns, name);
-                await ReportOnceAsync(pod, "FailedSync", "error syncing pod: " + e.Message, ct);
+                await ReportOnceAsync(kubelet, pod, "FailedSync", "error syncing pod: " + e.Message, ct);
             }
         }
-        foreach (var uid in _reported.Keys.Where(u => !seen.Contains(u)).ToList()) _reported.Remove(uid);
+        if (_reported.Count > 0)
+            foreach (var uid in _reported.Keys.Where(u => !seen.Contains(u)).ToList()) _reported.Remove(uid);
         runtime?.Forget(live);
     }
 
     /// <summary>The kubelet's admission refuses a pod past its max pods: the pod fails with reason OutOfpods.</summary>
-    private async Task RejectAsync(GenericStore pods, JsonObject pod, int used, CancellationToken ct)
+    private async Task RejectAsync(Kubelet k, GenericStore pods, JsonObject pod, int used, CancellationToken ct)
     {
-        var message = $"Node didn't have enough resource: pods, requested: 1, used: {used}, capacity: {node.MaxPods}";
-        await KubeletEventAsync(EventRecorder.Reference(pod, "v1", "Pod"), "Warning", "OutOfpods", message, ct);
+        var message = $"Node didn't have enough resource: pods, requested: 1, used: {used}, capacity: {k.Node.MaxPods}";
+        await KubeletEventAsync(k, EventRecorder.Reference(pod, "v1", "Pod"), "Warning", "OutOfpods", message, ct);
         await pods.UpdateAsync(Meta.Namespace(pod), Meta.Name(pod), "status", cur =>
         {
             var status = cur["status"] as JsonObject ?? new JsonObject();
@@ -301,65 +342,29 @@ public sealed partial class SimulatedNodeController(SystemClient client, NodeIde
             cur["status"] = status;
             Meta.Of(cur).Remove("resourceVersion");
             return cur;
-        }, new WriteOptions(Kubelet) { FieldManager = "kubelet" }, ct);
+        }, new WriteOptions(k.User) { FieldManager = "kubelet" }, ct);
     }
 
     /// <summary>The pod range is exhausted: the sandbox cannot get an address, as host-local IPAM answers; the pod waits.</summary>
-    private Task NoIpAsync(JsonObject pod, CancellationToken ct) => ReportOnceAsync(pod, "FailedCreatePodSandBox",
+    private Task NoIpAsync(Kubelet k, JsonObject pod, CancellationToken ct) => ReportOnceAsync(k, pod, "FailedCreatePodSandBox",
         $"Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox \"{Meta.Uid(pod)}\": " +
-        $"plugin type=\"host-local\" failed (add): failed to allocate for range 0: no IP addresses available in range set: {_ips.RangeSet}", ct);
+        $"plugin type=\"host-local\" failed (add): failed to allocate for range 0: no IP addresses available in range set: {k.Ips.RangeSet}", ct);
 
     /// <summary>A kubelet Warning event on the pod, once per distinct failure.</summary>
-    private async Task ReportOnceAsync(JsonObject pod, string reason, string message, CancellationToken ct)
+    private async Task ReportOnceAsync(Kubelet k, JsonObject pod, string reason, string message, CancellationToken ct)
     {
         var uid = Meta.Uid(pod);
         if (_reported.TryGetValue(uid, out var last) && last == message) return;
         try
         {
-            await KubeletEventAsync(EventRecorder.Reference(pod, "v1", "Pod"), "Warning", reason, message, ct);
+            await KubeletEventAsync(k, EventRecorder.Reference(pod, "v1", "Pod"), "Warning", reason, message, ct);
             _reported[uid] = message;
         }
         catch (Exception e) when (!ct.IsCancellationRequested) { LogPodFailed(_log, e, Meta.Namespace(pod), Meta.Name(pod)); }
     }
 
-    /// <summary>Schedules one pending pod onto the node; true when it was bound.</summary>
-    private async Task<bool> ScheduleAsync(GenericStore pods, JsonObject pod, JsonObject? nodeSpec, int assigned, CancellationToken ct)
-    {
-        var scheduler = pod["spec"]?["schedulerName"]?.GetValue<string>() ?? "default-scheduler";
-        if (scheduler != "default-scheduler") return false;
-        var failure = SchedulerFilter.Filter(pod, nodeSpec, _labels, assigned, node.MaxPods);
-        if (failure is null)
-        {
-            var binding = new JsonObject
-            {
-                ["metadata"] = new JsonObject { ["name"] = Meta.Name(pod) },
-                ["target"] = new JsonObject { ["kind"] = "Node", ["name"] = node.Name },
-            };
-            await BindingHandler.BindAsync(pods, Meta.Namespace(pod), Meta.Name(pod), binding, Scheduler, time, ct);
-            await _events.EventfAsync(EventRecorder.Reference(pod, "v1", "Pod"), "Normal", "Scheduled", "Binding",
-                $"Successfully assigned {Meta.Namespace(pod)}/{Meta.Name(pod)} to {node.Name}", "default-scheduler", SchedulerInstance, Scheduler, ct);
-            return true;
-        }
-        var why = SchedulerFilter.Message(pod, failure.Value);
-        var existing = ((pod["status"]?["conditions"] as JsonArray) ?? []).FirstOrDefault(c => c?["type"]?.GetValue<string>() == "PodScheduled");
-        if (existing?["message"]?.GetValue<string>() == why) return false;
-        await _events.EventfAsync(EventRecorder.Reference(pod, "v1", "Pod"), "Warning", "FailedScheduling", "Scheduling",
-            why, "default-scheduler", SchedulerInstance, Scheduler, ct);
-        await pods.UpdateAsync(Meta.Namespace(pod), Meta.Name(pod), "status", cur =>
-        {
-            var status = cur["status"] as JsonObject ?? new JsonObject();
-            var conditions = new JsonArray((status["conditions"] as JsonArray ?? []).Where(c => c?["type"]?.GetValue<string>() != "PodScheduled").Select(c => c!.DeepClone()).ToArray());
-            conditions.Add((JsonNode)PodStatusWriter.Cond("PodScheduled", "False", ObjectShaper.FormatTime(time.GetUtcNow()), "Unschedulable", why));
-            status["conditions"] = conditions;
-            cur["status"] = status;
-            Meta.Of(cur).Remove("resourceVersion");
-            return cur;
-        }, new WriteOptions(Scheduler) { FieldManager = "kube-scheduler" }, ct);
-        return false;
-    }
-
-    private Task KubeletEventAsync(JsonObject involved, string type, string reason, string message, CancellationToken ct) =>
-        _events.LegacyEventAsync(involved, type, reason, message, "kubelet", node.Name, Kubelet, ct);
+    private Task KubeletEventAsync(Kubelet k, JsonObject involved, string type, string reason, string message, CancellationToken ct) =>
+        _events.LegacyEventAsync(involved, type, reason, message, "kubelet", k.Node.Name, k.User, ct);
 
     /// <summary>The containers the kubelet starts, with the field path its events name them by.</summary>
     private static IEnumerable<(string Name, string FieldPath)> Containers(JsonObject pod, bool initContainers)
@@ -373,7 +378,7 @@ public sealed partial class SimulatedNodeController(SystemClient client, NodeIde
     }
 
     /// <summary>What the kubelet reports while it starts a pod's containers: the image pull, then create and start.</summary>
-    private async Task StartContainersEventsAsync(JsonObject pod, CancellationToken ct)
+    private async Task StartContainersEventsAsync(NodeIdentity node, JsonObject pod, CancellationToken ct)
     {
         var events = new KubeletEvents(_events, node);
         var view = new PodView(pod);

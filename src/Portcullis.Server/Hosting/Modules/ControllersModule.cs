@@ -49,7 +49,8 @@ internal static class ControllersModule
             new Controllers.Workloads.JobController(workloads),
             new Controllers.Workloads.CronJobController(workloads),
             new Controllers.Workloads.TtlAfterFinishedController(workloads),
-            new SimulatedNodeController(client, node.Identity, time, "v1.33.0", node.ProcessRuntime, logs.CreateLogger("Portcullis.Node")),
+            new SimulatedNodeController(client, node.Nodes, time, "v1.33.0", node.ProcessRuntime, logs.CreateLogger("Portcullis.Node")),
+            new Controllers.Scheduling.DefaultScheduler(client, time, logs.CreateLogger("Portcullis.Scheduler")),
             new IdleMemoryReturn(time),
         // --controllers turns workload controllers off (upstream's integration tests run without them).
         ]).Where(c => c is not Controllers.Workloads.QueueController q || o.ControllerEnabled(q.Name)).ToList(), logs);

@@ -12,20 +12,23 @@ namespace Portcullis.Server.Hosting.Modules;
 internal sealed class NodeRuntimeModule
 {
     public required NodeIdentity Identity { get; init; }
+    /// <summary>Every node (--nodes, --node-manifests); the first is <see cref="Identity"/>.</summary>
+    public required IReadOnlyList<NodeIdentity> Nodes { get; init; }
     public required ProcessRuntime? ProcessRuntime { get; init; }
 
     public static NodeRuntimeModule Build(ServerOptions o, ServingModule serving, StorageModule storage, AuthenticationModule authn,
         ILoggerFactory logs, TimeProvider time)
     {
         var podService = serving.PodService;
-        var identity = NodeIdentity.Create(o.NodeName, serving.AdvertiseAddress, o.PodCidr, o.NodeCidrMaskSize, o.MaxPods) with
-        {
-            ContainerRuntimeVersion = NodeIdentity.RuntimeVersion(podService is null ? "simulated" : "process"),
-        };
+        var manifests = o.NodeManifests is null ? [] : NodeManifests.Read(o.NodeManifests);
+        var all = NodeIdentity.CreateAll(o.NodeName, serving.AdvertiseAddress, o.PodCidr, o.NodeCidrMaskSize, o.MaxPods, o.Nodes, manifests).ToList();
+        // The first node says which runtime runs its pods; the others are simulated.
+        all[0] = all[0] with { ContainerRuntimeVersion = NodeIdentity.RuntimeVersion(podService is null ? "simulated" : "process") };
+        var identity = all[0];
         var runtime = podService is null ? null : new ProcessRuntime(
             storage.Client, identity, authn.TokenRequests, authn.Getters,
             new ProcessRuntimeSettings(Path.Combine(o.DataDir, "pods"), podService.Address, serving.Url.Host, serving.Port),
             time, logs.CreateLogger("Portcullis.ProcessRuntime"));
-        return new NodeRuntimeModule { Identity = identity, ProcessRuntime = runtime };
+        return new NodeRuntimeModule { Identity = identity, Nodes = all, ProcessRuntime = runtime };
     }
 }

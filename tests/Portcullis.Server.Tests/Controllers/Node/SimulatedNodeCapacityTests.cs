@@ -3,6 +3,7 @@ using Portcullis.Server.Admission;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Controllers;
 using Portcullis.Server.Controllers.Node;
+using Portcullis.Server.Controllers.Scheduling;
 using Portcullis.Server.Registry;
 using Portcullis.Server.Storage.Sqlite;
 using Portcullis.Server.Tests.Authentication;
@@ -34,6 +35,21 @@ public sealed class SimulatedNodeCapacityTests : IAsyncLifetime
 
     private SimulatedNodeController Node(string clusterCidr, int mask, int maxPods) =>
         new(_client, NodeIdentity.Create("node-1", "192.0.2.10", clusterCidr, mask, maxPods), _clock, "v1.33.0");
+
+    /// <summary>A registered node with the scheduler beside it; each pass schedules, then runs what was bound.</summary>
+    private async Task<Func<Task>> ClusterAsync(string clusterCidr, int mask, int maxPods)
+    {
+        var node = Node(clusterCidr, mask, maxPods);
+        await node.InitializeAsync(CancellationToken.None);
+        var scheduler = new DefaultScheduler(_client, _clock);
+        return async () =>
+        {
+            // Past any back-off: a pod waiting for room is tried again once the cluster changed.
+            _clock.Advance(TimeSpan.FromSeconds(11));
+            await scheduler.PassAsync(CancellationToken.None);
+            await node.PassAsync(CancellationToken.None);
+        };
+    }
 
     private async Task CreatePodsAsync(int count, string prefix = "p")
     {
@@ -88,9 +104,9 @@ public sealed class SimulatedNodeCapacityTests : IAsyncLifetime
     public async Task MorePodsThanTheRangeHolds_TheRestWaitWithAnEvent_AndTheLoopGoesOn()
     {
         await CreatePodsAsync(300);
-        var node = Node("10.244.0.0/16", 24, 1000);
-        await node.PassAsync(CancellationToken.None);
-        await node.PassAsync(CancellationToken.None);
+        var pass = await ClusterAsync("10.244.0.0/16", 24, 1000);
+        await pass();
+        await pass();
 
         var pods = await AllPodsAsync();
         var running = pods.Where(p => Phase(p) == "Running").ToList();
@@ -104,7 +120,7 @@ public sealed class SimulatedNodeCapacityTests : IAsyncLifetime
 
         // A deleted pod frees its address for a waiting one.
         await Pods.DeleteAsync("default", running[0]["metadata"]!["name"]!.GetValue<string>(), new DeleteOptions(SystemClient.Controller, GracePeriodSeconds: 0));
-        await node.PassAsync(CancellationToken.None);
+        await pass();
         Assert.Equal(253, (await AllPodsAsync()).Count(p => Phase(p) == "Running"));
     }
 
@@ -112,9 +128,9 @@ public sealed class SimulatedNodeCapacityTests : IAsyncLifetime
     public async Task NoMoreThanMaxPods_TheSchedulerSaysTooManyPods_AndSchedulesAgainWhenRoomIsMade()
     {
         await CreatePodsAsync(5);
-        var node = Node("10.244.0.0/16", 24, 3);
-        await node.PassAsync(CancellationToken.None);
-        await node.PassAsync(CancellationToken.None);
+        var pass = await ClusterAsync("10.244.0.0/16", 24, 3);
+        await pass();
+        await pass();
 
         var pods = await AllPodsAsync();
         Assert.Equal(3, pods.Count(p => !string.IsNullOrEmpty(p["spec"]?["nodeName"]?.GetValue<string>())));
@@ -135,7 +151,7 @@ public sealed class SimulatedNodeCapacityTests : IAsyncLifetime
 
         var bound = pods.First(p => !string.IsNullOrEmpty(p["spec"]?["nodeName"]?.GetValue<string>()));
         await Pods.DeleteAsync("default", bound["metadata"]!["name"]!.GetValue<string>(), new DeleteOptions(SystemClient.Controller, GracePeriodSeconds: 0));
-        await node.PassAsync(CancellationToken.None);
+        await pass();
         pods = await AllPodsAsync();
         Assert.Equal(3, pods.Count(p => !string.IsNullOrEmpty(p["spec"]?["nodeName"]?.GetValue<string>())));
         Assert.Single(pods, p => string.IsNullOrEmpty(p["spec"]?["nodeName"]?.GetValue<string>()));
@@ -144,13 +160,14 @@ public sealed class SimulatedNodeCapacityTests : IAsyncLifetime
     [Fact]
     public async Task OnePodFailingUnexpectedly_IsReportedOnThatPod_AndTheOthersRun()
     {
-        await CreatePodsAsync(1, "boom");
-        await Pods.CreateAsync("default", new JsonObject
-        {
-            ["apiVersion"] = "v1", ["kind"] = "Pod",
-            ["metadata"] = new JsonObject { ["name"] = "boom" },
-            ["spec"] = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["name"] = "c", ["image"] = "busybox" }) },
-        }, As);
+        // Bound from the start (as by a DaemonSet or by hand): the kubelet's failure path, not the scheduler's.
+        foreach (var name in new[] { "boom0000", "boom" })
+            await Pods.CreateAsync("default", new JsonObject
+            {
+                ["apiVersion"] = "v1", ["kind"] = "Pod",
+                ["metadata"] = new JsonObject { ["name"] = name },
+                ["spec"] = new JsonObject { ["nodeName"] = "node-1", ["containers"] = new JsonArray(new JsonObject { ["name"] = "c", ["image"] = "busybox" }) },
+            }, As);
         var node = Node("10.244.0.0/16", 24, 110);
         await node.PassAsync(CancellationToken.None);
         await node.PassAsync(CancellationToken.None);

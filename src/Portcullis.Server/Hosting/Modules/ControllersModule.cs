@@ -43,6 +43,11 @@ internal static class ControllersModule
             new CsrSigningController(client, new CsrSigner(serving.Pki.ClusterCa, o.ClusterSigningDuration, time), time,
                 logs.CreateLogger<CsrSigningController>()),
             informers,
+            new Controllers.Workloads.StatefulSetController(workloads),
+            new Controllers.Workloads.DaemonSetController(workloads),
+            new Controllers.Volumes.PersistentVolumeBinder(workloads),
+            new Controllers.Volumes.PvcProtectionController(workloads),
+            new Controllers.Volumes.PvProtectionController(workloads),
             new SimulatedNodeController(client, node.Identity, time, "v1.33.0", node.ProcessRuntime, logs.CreateLogger("Portcullis.Node")),
             new IdleMemoryReturn(time),
         ], logs);

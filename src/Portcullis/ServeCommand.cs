@@ -75,6 +75,12 @@ internal static class ServeCommand
             DefaultValueFactory = _ => defaults.PodRuntime,
         };
         podRuntime.AcceptOnlyFromAmong("simulated", "process");
+        var controllers = new Option<string[]>("--controllers")
+        {
+            Description = "A list of controllers to enable (as kube-controller-manager's flag, comma list): '*' enables all on-by-default controllers, " +
+                "'foo' enables the controller named 'foo', '-foo' disables it. Names: statefulset, daemonset, persistentvolume-binder, pvc-protection, pv-protection.",
+            CustomParser = CommaList, DefaultValueFactory = _ => ["*"],
+        };
         var enablePlugins = new Option<string[]>("--enable-admission-plugins")
         { Description = "Admission plugins to enable in addition to the default set (comma list). Order does not matter: upstream's order is used. " +
             "Any of kube-apiserver 1.33's plugin names is known, but one Portcullis does not implement is refused.", CustomParser = CommaList };
@@ -120,7 +126,7 @@ internal static class ServeCommand
         var cmd = new Command("serve", "Run the API server on the embedded SQLite store.")
         {
             explainDenials,
-            securePort, bindAddress, advertise, nodeName, clusterCidr, nodeCidrMaskSize, maxPods, podRuntime, enablePlugins, disablePlugins, admissionConfigFile, authzModes,
+            securePort, bindAddress, advertise, nodeName, clusterCidr, nodeCidrMaskSize, maxPods, podRuntime, controllers, enablePlugins, disablePlugins, admissionConfigFile, authzModes,
             saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, signingDuration, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, anonymous, maxInFlight, maxMutatingInFlight, requestTimeout, minRequestTimeout, recordAccess,
         };
         cmd.SetAction(async (result, ct) =>
@@ -157,6 +163,7 @@ internal static class ServeCommand
                 NodeCidrMaskSize = result.GetValue(nodeCidrMaskSize),
                 MaxPods = result.GetValue(maxPods),
                 PodRuntime = result.GetValue(podRuntime)!,
+                Controllers = result.GetValue(controllers) ?? ["*"],
                 RecordAccessFile = result.GetValue(recordAccess) is { Length: > 0 } rf ? Path.GetFullPath(rf) : null,
                 // The access analysis's API group (access.portcullis.dev), served from the live RBAC index.
                 Extensions = [Portcullis.Analysis.AccessApi.Extension],

@@ -176,6 +176,13 @@ public sealed class KubectlDescribeTests(KubectlDescribeTests.Fixture f) : IClas
             metadata: {labels: {app: d-ds}}
             spec: {containers: [{name: c, image: nginx}]}
         ---
+        apiVersion: v1
+        kind: PersistentVolumeClaim
+        metadata: {name: d-pvc, namespace: {{{Ns}}}}
+        spec:
+          accessModes: [ReadWriteOnce]
+          resources: {requests: {storage: 1Gi}}
+        ---
         apiVersion: batch/v1
         kind: Job
         metadata: {name: d-job, namespace: {{{Ns}}}}
@@ -266,8 +273,9 @@ public sealed class KubectlDescribeTests(KubectlDescribeTests.Fixture f) : IClas
         ["clusterrolebinding", "d-crb", new[] { @"^\s+Kind:\s+ClusterRole$", @"^\s+User\s+alice\s*$" }],
         ["deployment", "d-deploy", new[] { @"^Replicas:\s+2 desired \| 0 updated \| 0 total \| 0 available \| 0 unavailable$", @"^StrategyType:\s+RollingUpdate$", @"^RollingUpdateStrategy:\s+25% max unavailable, 25% max surge$" }],
         ["replicaset", "d-rs", new[] { @"^Selector:\s+app=d-rs$", @"^Replicas:\s+0 current / 1 desired$" }],
-        ["statefulset", "d-sts", new[] { @"^Selector:\s+app=d-sts$", @"^Replicas:\s+1 desired \| 0 total$", @"^Update Strategy:\s+RollingUpdate$" }],
-        ["daemonset", "d-ds", new[] { @"^Selector:\s+app=d-ds$", @"^Desired Number of Nodes Scheduled: 0$" }],
+        ["statefulset", "d-sts", new[] { @"^Selector:\s+app=d-sts$", @"^Replicas:\s+1 desired \| \d+ total$", @"^Update Strategy:\s+RollingUpdate$" }],
+        ["daemonset", "d-ds", new[] { @"^Selector:\s+app=d-ds$", @"^Desired Number of Nodes Scheduled: \d+$" }],
+        ["persistentvolumeclaim", "d-pvc", new[] { @"^Finalizers:\s+\[kubernetes.io/pvc-protection\]$", @"^VolumeMode:\s+Filesystem$" }],
         ["job", "d-job", new[] { @"^Completions:\s+1$", @"^Parallelism:\s+1$", @"^\s+Command:$" }],
         ["cronjob", "d-cj", new[] { @"^Schedule:\s+\*/5 \* \* \* \*$", @"^Concurrency Policy:\s+Allow$", @"^Suspend:\s+False$" }],
         ["networkpolicy", "d-netpol", new[] { @"^\s+PodSelector:\s+app=d$", @"^\s+Policy Types: Ingress$" }],

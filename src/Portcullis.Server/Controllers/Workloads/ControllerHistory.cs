@@ -16,7 +16,11 @@ namespace Portcullis.Server.Controllers.Workloads;
 /// </summary>
 public static class ControllerHistory
 {
+    /// <summary>The pods' label naming their revision (apps.ControllerRevisionHashLabelKey); DaemonSet revisions carry it too.</summary>
     public const string HashLabel = "controller-revision-hash";
+
+    /// <summary>The label NewControllerRevision puts the hash under (history.ControllerRevisionHashLabel).</summary>
+    public const string HistoryHashLabel = "controller.kubernetes.io/hash";
 
     /// <summary>k8s.io/apimachinery/pkg/util/rand's alphanums: no vowels, no confusable characters.</summary>
     private const string Alphanums = "bcdfghjklmnpqrstvwxz2456789";
@@ -92,14 +96,15 @@ public static class ControllerHistory
         JsonNode.DeepEquals(revision["data"], JsonNode.Parse(patch));
 
     /// <summary>
-    /// NewControllerRevision: the template's labels with the hash label, the owner's annotations (StatefulSet and
+    /// NewControllerRevision: the template's labels with the hash under <paramref name="hashLabel"/>, the owner's annotations (StatefulSet and
     /// DaemonSet copy them, so kubectl's change-cause shows in rollout history), owned by the owner as controller.
     /// </summary>
-    public static JsonObject NewRevision(JsonObject owner, string apiVersion, string kind, byte[] patch, long revision, long collisionCount)
+    public static JsonObject NewRevision(JsonObject owner, string apiVersion, string kind, byte[] patch, long revision, long collisionCount,
+        string hashLabel = HistoryHashLabel)
     {
         var hash = Hash(patch, collisionCount);
         var labels = owner["spec"]?["template"]?["metadata"]?["labels"]?.DeepClone() as JsonObject ?? new JsonObject();
-        labels[HashLabel] = hash;
+        labels[hashLabel] = hash;
         var meta = new JsonObject
         {
             ["name"] = RevisionName(Meta.Name(owner), hash),

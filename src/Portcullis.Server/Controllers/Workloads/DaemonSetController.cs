@@ -300,7 +300,8 @@ internal sealed class DaemonSetController : QueueController
         if (matching.Count == 0)
         {
             var collisionCount = JsonRead.Long(ds["status"] as JsonObject, "collisionCount");
-            var fresh = ControllerHistory.NewRevision(ds, "apps/v1", "DaemonSet", patch, next, collisionCount ?? 0);
+            // snapshot: labelled with the hash under the pods' label (DefaultDaemonSetUniqueLabelKey).
+            var fresh = ControllerHistory.NewRevision(ds, "apps/v1", "DaemonSet", patch, next, collisionCount ?? 0, ControllerHistory.HashLabel);
             var hash = ControllerHistory.Hash(patch, collisionCount);
             ((JsonObject)fresh["metadata"]!)["name"] = Meta.Name(ds) + "-" + hash;
             ((JsonObject)fresh["metadata"]!["labels"]!)[ControllerHistory.HashLabel] = hash;

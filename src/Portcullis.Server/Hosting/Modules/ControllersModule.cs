@@ -43,13 +43,23 @@ internal static class ControllersModule
             new CsrSigningController(client, new CsrSigner(serving.Pki.ClusterCa, o.ClusterSigningDuration, time), time,
                 logs.CreateLogger<CsrSigningController>()),
             informers,
-            new Controllers.Workloads.StatefulSetController(workloads),
-            new Controllers.Workloads.DaemonSetController(workloads),
-            new Controllers.Volumes.PersistentVolumeBinder(workloads),
-            new Controllers.Volumes.PvcProtectionController(workloads),
-            new Controllers.Volumes.PvProtectionController(workloads),
+            .. Enabled(o, "statefulset", () => new Controllers.Workloads.StatefulSetController(workloads)),
+            .. Enabled(o, "daemonset", () => new Controllers.Workloads.DaemonSetController(workloads)),
+            .. Enabled(o, "persistentvolume-binder", () => new Controllers.Volumes.PersistentVolumeBinder(workloads)),
+            .. Enabled(o, "pvc-protection", () => new Controllers.Volumes.PvcProtectionController(workloads)),
+            .. Enabled(o, "pv-protection", () => new Controllers.Volumes.PvProtectionController(workloads)),
             new SimulatedNodeController(client, node.Identity, time, "v1.33.0", node.ProcessRuntime, logs.CreateLogger("Portcullis.Node")),
             new IdleMemoryReturn(time),
         ], logs);
+    }
+
+    /// <summary>
+    /// The controller when --controllers enables it (kube-controller-manager's IsControllerEnabled: "-name" disables,
+    /// "name" enables, "*" enables the on-by-default ones); built only then, so a disabled one tracks no informers.
+    /// </summary>
+    private static IEnumerable<IController> Enabled(ServerOptions o, string name, Func<IController> make)
+    {
+        if (o.Controllers.Contains("-" + name)) return [];
+        return o.Controllers.Contains(name) || o.Controllers.Contains("*") ? [make()] : [];
     }
 }

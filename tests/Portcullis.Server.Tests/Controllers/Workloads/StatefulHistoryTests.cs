@@ -59,7 +59,7 @@ public sealed class StatefulHistoryTests
         var rev = ControllerHistory.NewRevision(set, "apps/v1", "StatefulSet", patch, 4, 0);
         var hash = ControllerHistory.Hash(patch, 0);
         Assert.Equal("web-" + hash, rev["metadata"]!["name"]!.GetValue<string>());
-        Assert.Equal(hash, rev["metadata"]!["labels"]!["controller-revision-hash"]!.GetValue<string>());
+        Assert.Equal(hash, rev["metadata"]!["labels"]!["controller.kubernetes.io/hash"]!.GetValue<string>());
         Assert.Equal("web", rev["metadata"]!["labels"]!["app"]!.GetValue<string>());
         Assert.Equal("x", rev["metadata"]!["annotations"]!["kubernetes.io/change-cause"]!.GetValue<string>());
         Assert.Equal(4, rev["revision"]!.GetValue<long>());

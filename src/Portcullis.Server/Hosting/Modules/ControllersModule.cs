@@ -43,6 +43,8 @@ internal static class ControllersModule
             new CsrSigningController(client, new CsrSigner(serving.Pki.ClusterCa, o.ClusterSigningDuration, time), time,
                 logs.CreateLogger<CsrSigningController>()),
             informers,
+            Controllers.Workloads.ReplicaSetController.ForReplicaSets(workloads),
+            Controllers.Workloads.ReplicaSetController.ForReplicationControllers(workloads),
             .. Enabled(o, "statefulset", () => new Controllers.Workloads.StatefulSetController(workloads)),
             .. Enabled(o, "daemonset", () => new Controllers.Workloads.DaemonSetController(workloads)),
             .. Enabled(o, "persistentvolume-binder", () => new Controllers.Volumes.PersistentVolumeBinder(workloads)),

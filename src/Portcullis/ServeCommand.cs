@@ -163,7 +163,7 @@ internal static class ServeCommand
                 NodeCidrMaskSize = result.GetValue(nodeCidrMaskSize),
                 MaxPods = result.GetValue(maxPods),
                 PodRuntime = result.GetValue(podRuntime)!,
-                Controllers = result.GetValue(controllers) ?? ["*"],
+                EnabledControllers = result.GetValue(controllers) ?? ["*"],
                 RecordAccessFile = result.GetValue(recordAccess) is { Length: > 0 } rf ? Path.GetFullPath(rf) : null,
                 // The access analysis's API group (access.portcullis.dev), served from the live RBAC index.
                 Extensions = [Portcullis.Analysis.AccessApi.Extension],

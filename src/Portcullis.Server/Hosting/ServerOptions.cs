@@ -55,7 +55,7 @@ public sealed record ServerOptions
     /// <summary>--pod-runtime: "simulated" (no host code runs) or "process" (containers' commands run as host processes).</summary>
     public string PodRuntime { get; init; } = "simulated";
     /// <summary>--controllers: kube-controller-manager's selection ("*", "name", "-name") of the controllers that take part in it.</summary>
-    public IReadOnlyList<string> Controllers { get; init; } = ["*"];
+    public IReadOnlyList<string> EnabledControllers { get; init; } = ["*"];
     /// <summary>--max-requests-inflight: read-only requests served at once before 429 (0: no limit).</summary>
     public int MaxRequestsInFlight { get; init; } = 400;
     /// <summary>--max-mutating-requests-inflight: mutating requests served at once before 429 (0: no limit).</summary>

@@ -61,7 +61,7 @@ internal static class ControllersModule
     /// </summary>
     private static IEnumerable<IController> Enabled(ServerOptions o, string name, Func<IController> make)
     {
-        if (o.Controllers.Contains("-" + name)) return [];
-        return o.Controllers.Contains(name) || o.Controllers.Contains("*") ? [make()] : [];
+        if (o.EnabledControllers.Contains("-" + name)) return [];
+        return o.EnabledControllers.Contains(name) || o.EnabledControllers.Contains("*") ? [make()] : [];
     }
 }

@@ -126,11 +126,13 @@ public sealed partial class ServerSideApplyIntegrationTests(SsaServerFixture f) 
 
 /// <summary>
 /// The server as upstream's apply integration tests start it (framework.DefaultTestServerFlags): without
-/// the ServiceAccount admission plugin, there being no service account controller.
+/// the ServiceAccount admission plugin, there being no service account controller, and without the controllers
+/// that would write to the StatefulSets, DaemonSets and PersistentVolumes the tests create (kube-apiserver runs alone there).
 /// </summary>
 public sealed class SsaServerFixture : IAsyncLifetime
 {
     public ServerProcess Server { get; } = new();
-    public Task InitializeAsync() => Server.StartAsync("--disable-admission-plugins", "ServiceAccount");
+    public Task InitializeAsync() => Server.StartAsync("--disable-admission-plugins", "ServiceAccount",
+        "--controllers", "*,-statefulset,-daemonset,-persistentvolume-binder");
     public Task DisposeAsync() => Server.DisposeAsync().AsTask();
 }

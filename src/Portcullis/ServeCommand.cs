@@ -86,7 +86,8 @@ internal static class ServeCommand
         var controllers = new Option<string[]>("--controllers")
         {
             Description = "Workload controllers to run, as kube-controller-manager's flag (comma list): '*' all, 'foo' the controller named foo, " +
-                "'-foo' not foo (deployment-controller, replicaset-controller, replication-controller, …). Default '*'.",
+                "'-foo' not foo, by kube-controller-manager's names or aliases (deployment, replicaset, replicationcontroller, statefulset, daemonset, " +
+                "job, cronjob, ttl-after-finished, persistentvolume-binder, pvc-protection, pv-protection, endpoint, endpointslice, disruption). Default '*'.",
             CustomParser = CommaList,
         };
         var enablePlugins = new Option<string[]>("--enable-admission-plugins")

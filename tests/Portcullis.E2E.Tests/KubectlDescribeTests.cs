@@ -177,6 +177,13 @@ public sealed class KubectlDescribeTests(KubectlDescribeTests.Fixture f) : IClas
             metadata: {labels: {app: d-ds}}
             spec: {containers: [{name: c, image: nginx}]}
         ---
+        apiVersion: v1
+        kind: PersistentVolumeClaim
+        metadata: {name: d-pvc, namespace: {{{Ns}}}}
+        spec:
+          accessModes: [ReadWriteOnce]
+          resources: {requests: {storage: 1Gi}}
+        ---
         apiVersion: batch/v1
         kind: Job
         metadata: {name: d-job, namespace: {{{Ns}}}}
@@ -258,7 +265,7 @@ public sealed class KubectlDescribeTests(KubectlDescribeTests.Fixture f) : IClas
         ["endpoints", "d-ep", new[] { @"^Subsets:$", @"^\s+Addresses:\s+10\.244\.0\.9$" }],
         ["limitrange", "d-limits", new[] { @"^\s*Container\s+cpu\s+-\s+-\s+100m\s+500m\s+-$" }],
         ["resourcequota", "d-quota", new[] { @"^Resource\s+Used\s+Hard$", @"^pods\s+\d+\s+10$" }],
-        ["replicationcontroller", "d-rc", new[] { @"^Selector:\s+app=d-rc$", @"^Replicas:\s+0 current / 2 desired$", @"^Pods Status:" }],
+        ["replicationcontroller", "d-rc", new[] { @"^Selector:\s+app=d-rc$", @"^Replicas:\s+\d+ current / 2 desired$", @"^Pods Status:" }],
         ["event", "d-event", new[] { @"^Involved Object:$", @"^\s+Kind:\s+ConfigMap$", @"^Message:\s+a hand-made event$", @"^Reason:\s+Hello$" }],
         ["events.v1.events.k8s.io", "d-event", new[] { @"^Note:\s+a hand-made event$", @"^Regarding:$" }],
         ["role", "d-role", new[] { @"^PolicyRule:$", @"^\s+pods\s+\[\]\s+\[\]\s+\[get list\]$" }],
@@ -266,9 +273,10 @@ public sealed class KubectlDescribeTests(KubectlDescribeTests.Fixture f) : IClas
         ["clusterrole", "d-clusterrole", new[] { @"^\s+nodes\s+\[\]\s+\[\]\s+\[get\]$" }],
         ["clusterrolebinding", "d-crb", new[] { @"^\s+Kind:\s+ClusterRole$", @"^\s+User\s+alice\s*$" }],
         ["deployment", "d-deploy", new[] { @"^Replicas:\s+2 desired \| 0 updated \| 0 total \| 0 available \| 0 unavailable$", @"^StrategyType:\s+RollingUpdate$", @"^RollingUpdateStrategy:\s+25% max unavailable, 25% max surge$" }],
-        ["replicaset", "d-rs", new[] { @"^Selector:\s+app=d-rs$", @"^Replicas:\s+0 current / 1 desired$" }],
-        ["statefulset", "d-sts", new[] { @"^Selector:\s+app=d-sts$", @"^Replicas:\s+1 desired \| 0 total$", @"^Update Strategy:\s+RollingUpdate$" }],
-        ["daemonset", "d-ds", new[] { @"^Selector:\s+app=d-ds$", @"^Desired Number of Nodes Scheduled: 0$" }],
+        ["replicaset", "d-rs", new[] { @"^Selector:\s+app=d-rs$", @"^Replicas:\s+\d+ current / 1 desired$" }],
+        ["statefulset", "d-sts", new[] { @"^Selector:\s+app=d-sts$", @"^Replicas:\s+1 desired \| \d+ total$", @"^Update Strategy:\s+RollingUpdate$" }],
+        ["daemonset", "d-ds", new[] { @"^Selector:\s+app=d-ds$", @"^Desired Number of Nodes Scheduled: \d+$" }],
+        ["persistentvolumeclaim", "d-pvc", new[] { @"^Finalizers:\s+\[kubernetes.io/pvc-protection\]$", @"^VolumeMode:\s+Filesystem$" }],
         ["job", "d-job", new[] { @"^Completions:\s+1$", @"^Parallelism:\s+1$", @"^\s+Command:$" }],
         ["cronjob", "d-cj", new[] { @"^Schedule:\s+\*/5 \* \* \* \*$", @"^Concurrency Policy:\s+Allow$", @"^Suspend:\s+False$" }],
         ["networkpolicy", "d-netpol", new[] { @"^\s+PodSelector:\s+app=d$", @"^\s+Policy Types: Ingress$" }],

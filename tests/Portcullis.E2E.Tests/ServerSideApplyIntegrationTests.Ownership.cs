@@ -284,7 +284,7 @@ public sealed partial class ServerSideApplyIntegrationTests
     }
 
     // TestApplyFormerlyAtomicFields
-    [Fact(Skip = "Not served: Portcullis has no persistentvolumes resource (the test needs a PersistentVolume's claimRef)")]
+    [Fact]
     public async Task ApplyFormerlyAtomicFields()
     {
         const string path = "/api/v1/persistentvolumes";

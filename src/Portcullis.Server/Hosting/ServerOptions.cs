@@ -62,14 +62,17 @@ public sealed record ServerOptions
     /// </summary>
     public IReadOnlyList<string> EnabledControllers { get; init; } = ["*"];
 
-    /// <summary>IsControllerEnabled for a workload controller's name under <see cref="EnabledControllers"/>.</summary>
-    public bool ControllerEnabled(string name)
+    /// <summary>
+    /// IsControllerEnabled for a workload controller known by <paramref name="names"/> (kube-controller-manager 1.33's
+    /// canonical name, e.g. <c>deployment-controller</c>, and its alias, e.g. <c>deployment</c>).
+    /// </summary>
+    public bool ControllerEnabled(params string[] names)
     {
         var star = false;
         foreach (var c in EnabledControllers)
         {
-            if (c == name) return true;
-            if (c == "-" + name) return false;
+            if (names.Contains(c)) return true;
+            if (c.StartsWith('-') && names.Contains(c[1..])) return false;
             if (c == "*") star = true;
         }
         return star;

@@ -20,6 +20,8 @@ public static class BuiltinResources
         Core.EndpointsKind.V1,
         Core.ReplicationControllerKind.V1,
         Core.PodTemplateKind.V1,
+        Core.PersistentVolumeClaimKind.V1,
+        Core.PersistentVolumeKind.V1,
         Core.LimitRangeKind.V1,
         Core.ResourceQuotaKind.V1,
 
@@ -32,6 +34,7 @@ public static class BuiltinResources
         Apps.ReplicaSetKind.V1,
         Apps.StatefulSetKind.V1,
         Apps.DaemonSetKind.V1,
+        Apps.ControllerRevisionKind.V1,
 
         Autoscaling.HorizontalPodAutoscalerKind.V2,
         Autoscaling.HorizontalPodAutoscalerKind.V1,

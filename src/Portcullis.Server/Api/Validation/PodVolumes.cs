@@ -387,8 +387,12 @@ internal static partial class PodVolumes
             foreach (var (k, _) in meta)
                 if (k is not ("labels" or "annotations") && meta[k] is not null && !GoRepr.IsZero(meta[k], new Schema.TypeRef { Kind = Schema.TypeKind.String }))
                     errs.Add(Err.Forbidden(P.Child(path, "metadata", GoRepr.GoName(k) is var g ? char.ToLowerInvariant(g[0]) + g[1..] : k), "cannot be set"));
-        var spec = J.O(tpl, "spec");
-        var sp = P.Child(path, "spec");
+        ClaimSpec(errs, J.O(tpl, "spec"), P.Child(path, "spec"));
+    }
+
+    /// <summary>ValidatePersistentVolumeClaimSpec: access modes, selector, the storage request, class and volume mode.</summary>
+    public static void ClaimSpec(List<FieldError> errs, JsonObject? spec, string sp)
+    {
         var modes = J.Strs(spec, "accessModes");
         if (modes.Count == 0) errs.Add(Err.Required(P.Child(sp, "accessModes"), "at least 1 access mode is required"));
         Selectors.Validate(errs, J.O(spec, "selector"), P.Child(sp, "selector"));

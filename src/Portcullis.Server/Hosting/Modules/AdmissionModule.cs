@@ -32,6 +32,7 @@ internal sealed class AdmissionModule
             new Admission.Psp.PodSecurityPolicyAdmission(reads.PodSecurityPoliciesAsync, authz.Authorizer),
             new PriorityAdmission(reads.PriorityClassAsync, reads.PriorityClassesAsync),
             new DefaultTolerationSeconds(),
+            new StorageObjectInUseProtection(),
             new Admission.PodSecurity.PodSecurityAdmission(reads.Namespaces.GetAsync, reads.PodsAsync,
                 Admission.PodSecurity.PodSecurityConfigLoader.From(config)),
             new CertificateApproval(authz.Authorizer),

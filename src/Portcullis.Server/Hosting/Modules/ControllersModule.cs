@@ -49,10 +49,31 @@ internal static class ControllersModule
             new Controllers.Workloads.JobController(workloads),
             new Controllers.Workloads.CronJobController(workloads),
             new Controllers.Workloads.TtlAfterFinishedController(workloads),
+            new Controllers.Workloads.StatefulSetController(workloads),
+            new Controllers.Workloads.DaemonSetController(workloads),
+            new Controllers.Volumes.PersistentVolumeBinder(workloads),
+            new Controllers.Volumes.PvcProtectionController(workloads),
+            new Controllers.Volumes.PvProtectionController(workloads),
             new SimulatedNodeController(client, node.Nodes, time, "v1.33.0", node.ProcessRuntime, logs.CreateLogger("Portcullis.Node")),
             new Controllers.Scheduling.DefaultScheduler(client, time, logs.CreateLogger("Portcullis.Scheduler")),
             new IdleMemoryReturn(time),
         // --controllers turns workload controllers off (upstream's integration tests run without them).
-        ]).Where(c => c is not Controllers.Workloads.QueueController q || o.ControllerEnabled(q.Name)).ToList(), logs);
+        ]).Where(c => c is not Controllers.Workloads.QueueController q || o.ControllerEnabled(FlagNames(q.Component))).ToList(), logs);
     }
+
+    /// <summary>
+    /// The names --controllers knows a workload controller by: kube-controller-manager 1.33's canonical name
+    /// (cmd/kube-controller-manager/names) and its alias. The component is the controller's service account and
+    /// event source, which upstream names differently.
+    /// </summary>
+    internal static string[] FlagNames(string component) => component switch
+    {
+        "replication-controller" => ["replicationcontroller-controller", "replicationcontroller"],
+        "daemon-set-controller" => ["daemonset-controller", "daemonset"],
+        "persistent-volume-binder" => ["persistentvolume-binder-controller", "persistentvolume-binder"],
+        "pvc-protection-controller" => ["persistentvolumeclaim-protection-controller", "pvc-protection"],
+        "pv-protection-controller" => ["persistentvolume-protection-controller", "pv-protection"],
+        "endpoint-controller" => ["endpoints-controller", "endpoint"],
+        _ => [component, component.EndsWith("-controller", StringComparison.Ordinal) ? component[..^"-controller".Length] : component],
+    };
 }

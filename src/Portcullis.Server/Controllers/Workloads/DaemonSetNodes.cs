@@ -71,7 +71,7 @@ public static class DaemonSetNodes
         {
             var effect = JsonRead.StrOrEmpty(taint, "effect");
             if (effect is not ("NoSchedule" or "NoExecute")) continue;
-            if (SchedulerFilter.ToleratesTaint(tolerations, JsonRead.StrOrEmpty(taint, "key"), JsonRead.StrOrEmpty(taint, "value"), effect)) continue;
+            if (Scheduling.Taints.ToleratesTaint(tolerations, JsonRead.StrOrEmpty(taint, "key"), JsonRead.StrOrEmpty(taint, "value"), effect)) continue;
             return effect == "NoExecute" ? (false, false) : (false, true);
         }
         return (true, true);

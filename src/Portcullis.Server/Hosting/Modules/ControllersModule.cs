@@ -43,6 +43,9 @@ internal static class ControllersModule
             new CsrSigningController(client, new CsrSigner(serving.Pki.ClusterCa, o.ClusterSigningDuration, time), time,
                 logs.CreateLogger<CsrSigningController>()),
             informers,
+            new Controllers.Workloads.Endpoints.EndpointsController(workloads),
+            new Controllers.Workloads.Endpoints.EndpointSliceController(workloads),
+            new Controllers.Workloads.Disruption.DisruptionController(workloads),
             new SimulatedNodeController(client, node.Identity, time, "v1.33.0", node.ProcessRuntime, logs.CreateLogger("Portcullis.Node")),
             new IdleMemoryReturn(time),
         ], logs);

@@ -5,7 +5,7 @@ namespace Portcullis.E2E.Tests;
 
 /// <summary>
 /// The disruption controller and the pods/eviction subresource: a PodDisruptionBudget's status counts its pods
-/// against their ReplicaSet's scale; an eviction the budget allows deletes the pod (DisruptionTarget condition,
+/// against their controller's scale (a custom resource's scale subresource); an eviction the budget allows deletes the pod (DisruptionTarget condition,
 /// disruptedPods recorded), one it does not is refused with upstream's 429; <c>kubectl drain</c> (1.33 and 1.30)
 /// cordons the node and evicts, retrying on 429 until the budget allows it.
 /// </summary>
@@ -14,28 +14,50 @@ public sealed class DisruptionTests(ServerFixture f) : IClassFixture<ServerFixtu
     private ServerProcess S => f.Server;
     private const string K133 = "/usr/lib/google-cloud-sdk/bin/kubectl.1.33";
 
-    /// <summary>A ReplicaSet (its scale is what a maxUnavailable budget counts against) and pods it controls.</summary>
-    private async Task<List<string>> ReplicaSetWithPods(string kubectl, string ns, string app, int replicas)
+    private const string FleetCrd = """
+        apiVersion: apiextensions.k8s.io/v1
+        kind: CustomResourceDefinition
+        metadata: {name: fleets.example.com}
+        spec:
+          group: example.com
+          scope: Namespaced
+          names: {plural: fleets, singular: fleet, kind: Fleet}
+          versions:
+          - name: v1
+            served: true
+            storage: true
+            subresources:
+              status: {}
+              scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas}
+            schema:
+              openAPIV3Schema:
+                type: object
+                properties:
+                  spec: {type: object, properties: {replicas: {type: integer}}}
+                  status: {type: object, properties: {replicas: {type: integer}}}
+        """;
+
+    /// <summary>
+    /// Pods controlled by a custom resource with a scale subresource (what a maxUnavailable budget counts against:
+    /// upstream's getScaleController). A custom kind, so that no workload controller of this server touches them.
+    /// </summary>
+    private async Task<List<string>> ControlledPods(string kubectl, string ns, string app, int replicas)
     {
+        await Tools.KubectlIn(S, kubectl, FleetCrd, "apply", "-f", "-");
         await Ok(S, kubectl, "create", "namespace", ns);
-        await Apply(S, kubectl, $$$"""
-            apiVersion: apps/v1
-            kind: ReplicaSet
+        Assert.True(await Eventually(async () => (await Tools.KubectlIn(S, kubectl, $$$"""
+            apiVersion: example.com/v1
+            kind: Fleet
             metadata: {name: {{{app}}}, namespace: {{{ns}}}}
-            spec:
-              replicas: {{{replicas}}}
-              selector: {matchLabels: {app: {{{app}}}}}
-              template:
-                metadata: {labels: {app: {{{app}}}}}
-                spec: {containers: [{name: c, image: nginx}]}
-            """);
-        var uid = (await Ok(S, kubectl, "-n", ns, "get", "replicaset", app, "-o", "jsonpath={.metadata.uid}")).Stdout;
-        // Made here (the ReplicaSet controller may or may not run): a pod it already controls is left alone.
+            spec: {replicas: {{{replicas}}}}
+            """, "apply", "-f", "-")).ExitCode == 0), "the Fleet kind was never served");
+        var uid = (await Ok(S, kubectl, "-n", ns, "get", "fleet", app, "-o", "jsonpath={.metadata.uid}")).Stdout;
         var names = Enumerable.Range(0, replicas).Select(i => $"{app}-{i}").ToList();
         foreach (var n in names)
         {
-            var r = await Tools.KubectlIn(S, kubectl, Pod(ns, n, app, uid, app), "create", "-f", "-");
-            Assert.True(r.ExitCode == 0 || r.Stderr.Contains("AlreadyExists"), r.ToString());
+            var r = await Tools.KubectlIn(S, kubectl, Pod(ns, n, app, uid, app, "Fleet", "example.com/v1"),
+                "create", "-f", "-");
+            Assert.True(r.ExitCode == 0, r.ToString());
         }
         Assert.True(await Eventually(async () => (await Json(S, kubectl, "-n", ns, "get", "pods", "-l", "app=" + app))?["items"]!.AsArray()
             .Count(p => p!["status"]?["conditions"]?.AsArray().Any(c => c!["type"]!.GetValue<string>() == "Ready" && c["status"]!.GetValue<string>() == "True") == true) >= replicas),
@@ -52,7 +74,7 @@ public sealed class DisruptionTests(ServerFixture f) : IClassFixture<ServerFixtu
     public async Task Budget_CountsAgainstTheScale_AndEvictionsTakeFromIt_UntilRefusedWith429()
     {
         const string ns = "pdb-evict";
-        var pods = await ReplicaSetWithPods(K133, ns, "db", 3);
+        var pods = await ControlledPods(K133, ns, "db", 3);
         await Apply(S, K133, """
             apiVersion: policy/v1
             kind: PodDisruptionBudget
@@ -116,7 +138,7 @@ public sealed class DisruptionTests(ServerFixture f) : IClassFixture<ServerFixtu
     public async Task Eviction_IsAuthorizedAsCreateOnPodsEviction_AndAnUnreadyPodWithAlwaysAllowGoes()
     {
         const string ns = "pdb-unhealthy";
-        var pods = await ReplicaSetWithPods(K133, ns, "api", 2);
+        var pods = await ControlledPods(K133, ns, "api", 2);
         await Apply(S, K133, """
             apiVersion: policy/v1
             kind: PodDisruptionBudget
@@ -148,7 +170,7 @@ public sealed class DisruptionTests(ServerFixture f) : IClassFixture<ServerFixtu
         var kubectl = Tools.KubectlVersion(version);
         var ns = "drain-" + version.Replace(".", "-");
         var app = "app-" + version.Replace(".", "-");
-        var pods = await ReplicaSetWithPods(kubectl, ns, app, 2);
+        var pods = await ControlledPods(kubectl, ns, app, 2);
         await Apply(S, kubectl, $$$"""
             apiVersion: policy/v1
             kind: PodDisruptionBudget

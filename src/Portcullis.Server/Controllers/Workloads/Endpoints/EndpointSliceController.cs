@@ -106,6 +106,9 @@ public sealed class EndpointSliceController : QueueController
             {
                 usable.Remove(reuse);
                 var updated = (JsonObject)reuse.DeepClone();
+                // The informer's objects carry no kind or apiVersion: a full replacement must.
+                updated["apiVersion"] = "discovery.k8s.io/v1";
+                updated["kind"] = "EndpointSlice";
                 Fill(updated, chunk, labels, trigger);
                 await WriteAsync(service, () => Slices.UpdateAsync(ns, Meta.Name(reuse), "", _ => updated, Writes, ct), ct);
                 continue;

@@ -41,8 +41,9 @@ public sealed class EndpointsController : QueueController
                     foreach (var svc in Primary.List(e.Namespace))
                         if (F.Selector(svc) is { } sel && F.Selects(sel, pod)) Enqueue(e.Namespace, Meta.Name(svc));
         }
-        // onEndpointsDelete (and a change by someone else): the Service's endpoints are brought back.
-        else if (e.Source == _endpoints) Enqueue(e.Namespace, e.Name);
+        // onEndpointsDelete: a Service's deleted Endpoints are brought back. (Endpoints of no Service are not
+        // deleted on a change: upstream sweeps those only when the controller starts, checkLeftoverEndpoints.)
+        else if (e.Source == _endpoints && e.Type == Storage.KeyEventType.Delete) Enqueue(e.Namespace, e.Name);
     }
 
     protected override async Task SyncAsync(string ns, string name, CancellationToken ct)
@@ -76,6 +77,9 @@ public sealed class EndpointsController : QueueController
         var desired = current is null
             ? new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Endpoints", ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns } }
             : (JsonObject)current.DeepClone();
+        // The informer's objects carry no kind or apiVersion: a full replacement must.
+        desired["apiVersion"] = "v1";
+        desired["kind"] = "Endpoints";
         var meta = Meta.Of(desired);
         var ann = meta["annotations"] as JsonObject ?? new JsonObject();
         if (_triggers.Compute(service, pods) is { } trigger) ann[F.TriggerTimeAnnotation] = F.Rfc3339Nano(trigger);

@@ -209,7 +209,16 @@ internal static class ServeCommand
                 return 1;
             }
             StartupTrace.Mark("options parsed");
-            await using var server = await PortcullisServer.StartAsync(options, ct: ct);
+            PortcullisServer server;
+            try { server = await PortcullisServer.StartAsync(options, ct: ct); }
+            catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                // kube-apiserver's wording for a port already taken, in one line.
+                var bind = $"{options.BindAddress}:{options.SecurePort}";
+                Console.Error.WriteLine($"Error: failed to create listener: failed to listen on {bind}: listen tcp {bind}: bind: address already in use");
+                return 1;
+            }
+            await using var _ = server;
             Console.WriteLine($"Portcullis is serving on {server.Url}");
             Console.WriteLine($"Admin kubeconfig: {server.Pki.KubeconfigPath}");
             Console.WriteLine($"  export KUBECONFIG={server.Pki.KubeconfigPath}");

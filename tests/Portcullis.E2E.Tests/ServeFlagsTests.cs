@@ -55,4 +55,15 @@ public sealed class ServeFlagsTests
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Equal("namespace/default\n", r.Stdout);
     }
+
+    [Fact]
+    public async Task PortAlreadyInUse_OneLineError()
+    {
+        await using var s = new ServerProcess();
+        await s.StartAsync();
+        var dataDir = Path.Combine(Path.GetTempPath(), "portcullis-e2e-" + Guid.NewGuid().ToString("N")[..8]);
+        string[] serve = ["serve", "--data-dir", dataDir, "--secure-port", s.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind-address", "127.0.0.1"];
+        var r = ServerProcess.ServerExecutable is { } exe ? await Tools.RunAsync(exe, serve) : await Tools.RunAsync("dotnet", [ServerProcess.ServerDll, .. serve]);
+        RefusedWith(r, $"Error: failed to create listener: failed to listen on 127.0.0.1:{s.Port}: listen tcp 127.0.0.1:{s.Port}: bind: address already in use");
+    }
 }

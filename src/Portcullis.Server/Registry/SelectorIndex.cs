@@ -404,7 +404,7 @@ internal sealed class SelectorIndex : IDisposable
     /// Moves the reader to the value at <paramref name="path"/> (object members from the top): true
     /// when found; false when a member is absent or a step is no object.
     /// </summary>
-    private static bool Find(ref Utf8JsonReader r, string[] path)
+    internal static bool Find(ref Utf8JsonReader r, string[] path)
     {
         if (!r.Read() || r.TokenType != JsonTokenType.StartObject) return false;
         for (var depth = 0; depth < path.Length; depth++)

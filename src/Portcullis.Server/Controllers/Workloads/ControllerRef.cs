@@ -16,7 +16,7 @@ public static class ControllerRef
     /// <summary>The owner reference with <c>controller: true</c>, or null.</summary>
     public static JsonObject? Of(JsonObject obj) =>
         (Meta.Of(obj)["ownerReferences"] as JsonArray ?? []).OfType<JsonObject>()
-            .FirstOrDefault(r => r["controller"] is JsonValue v && v.TryGetValue<bool>(out var b) && b);
+            .FirstOrDefault(r => JsonRead.Bool(r, "controller") == true);
 
     /// <summary>The uid of the object's controller, or "".</summary>
     public static string UidOf(JsonObject obj) => Of(obj) is { } r ? JsonRead.StrOrEmpty(r, "uid") : "";

@@ -20,6 +20,11 @@ public sealed class Informer
     private readonly Dictionary<string, KeyValue> _byKey = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<string, KeyValue>> _byNamespace = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (long Revision, JsonObject Object)> _decoded = new(StringComparer.Ordinal);
+    // The controller index (read from the stored bytes, without decoding): keys by their controller's uid, and
+    // each namespace's objects that have no controller.
+    private readonly Dictionary<string, string> _controllerOf = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> _byController = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> _orphans = new(StringComparer.Ordinal);
 
     internal Informer(GenericStore store) => Store = store;
 
@@ -60,6 +65,30 @@ public sealed class Informer
         }
     }
 
+    /// <summary>
+    /// The objects a controller may claim (decoded, shared): those whose controller reference has the uid, and the
+    /// namespace's objects that have no controller.
+    /// </summary>
+    public List<JsonObject> ControlledOrOrphans(string ns, string controllerUid)
+    {
+        var kvs = new List<KeyValue>();
+        lock (_gate)
+        {
+            if (_byController.TryGetValue(controllerUid, out var mine)) foreach (var k in mine) kvs.Add(_byKey[k]);
+            if (_orphans.TryGetValue(ns, out var orphans)) foreach (var k in orphans) kvs.Add(_byKey[k]);
+        }
+        return kvs.Select(Decode).ToList();
+    }
+
+    /// <summary>The objects whose controller reference has the uid (decoded, shared).</summary>
+    public List<JsonObject> ControlledBy(string controllerUid)
+    {
+        var kvs = new List<KeyValue>();
+        lock (_gate)
+            if (_byController.TryGetValue(controllerUid, out var mine)) foreach (var k in mine) kvs.Add(_byKey[k]);
+        return kvs.Select(Decode).ToList();
+    }
+
     /// <summary>The value decoded, kept until the object changes.</summary>
     public JsonObject Decode(KeyValue kv)
     {
@@ -81,6 +110,9 @@ public sealed class Informer
             _byKey.Clear();
             _byNamespace.Clear();
             _decoded.Clear();
+            _controllerOf.Clear();
+            _byController.Clear();
+            _orphans.Clear();
             foreach (var kv in items) PutLocked(kv);
         }
     }
@@ -94,6 +126,7 @@ public sealed class Informer
             _byKey.Remove(ev.Kv.Key);
             var (ns, _) = Split(ev.Kv.Key);
             if (_byNamespace.TryGetValue(ns, out var items) && items.Remove(ev.Kv.Key) && items.Count == 0) _byNamespace.Remove(ns);
+            Unindex(ev.Kv.Key, ns);
         }
     }
 
@@ -103,6 +136,50 @@ public sealed class Informer
         var (ns, _) = Split(kv.Key);
         if (!_byNamespace.TryGetValue(ns, out var items)) _byNamespace[ns] = items = new(StringComparer.Ordinal);
         items[kv.Key] = kv;
+        Unindex(kv.Key, ns);
+        var uid = ReadControllerUid(kv.Value);
+        var set = uid.Length > 0 ? Bucket(_byController, uid) : Bucket(_orphans, ns);
+        set.Add(kv.Key);
+        _controllerOf[kv.Key] = uid;
+    }
+
+    private static HashSet<string> Bucket(Dictionary<string, HashSet<string>> index, string key)
+    {
+        if (!index.TryGetValue(key, out var set)) index[key] = set = new(StringComparer.Ordinal);
+        return set;
+    }
+
+    private void Unindex(string key, string ns)
+    {
+        if (!_controllerOf.Remove(key, out var uid)) return;
+        var (index, bucket) = uid.Length > 0 ? (_byController, uid) : (_orphans, ns);
+        if (index.TryGetValue(bucket, out var set) && set.Remove(key) && set.Count == 0) index.Remove(bucket);
+    }
+
+    private static readonly string[] OwnerReferencesPath = ["metadata", "ownerReferences"];
+
+    /// <summary>The uid of the owner reference marked <c>controller: true</c> in the stored bytes, or "".</summary>
+    internal static string ReadControllerUid(byte[] json)
+    {
+        try
+        {
+            var r = new System.Text.Json.Utf8JsonReader(json);
+            if (!SelectorIndex.Find(ref r, OwnerReferencesPath) || r.TokenType != System.Text.Json.JsonTokenType.StartArray) return "";
+            while (r.Read() && r.TokenType == System.Text.Json.JsonTokenType.StartObject)
+            {
+                var controller = false;
+                var uid = "";
+                while (r.Read() && r.TokenType == System.Text.Json.JsonTokenType.PropertyName)
+                {
+                    if (r.ValueTextEquals("controller")) { r.Read(); controller = r.TokenType == System.Text.Json.JsonTokenType.True; }
+                    else if (r.ValueTextEquals("uid")) { r.Read(); uid = r.TokenType == System.Text.Json.JsonTokenType.String ? r.GetString()! : ""; }
+                    else { r.Read(); r.Skip(); }
+                }
+                if (controller) return uid;
+            }
+        }
+        catch (System.Text.Json.JsonException) { }
+        return "";
     }
 }
 

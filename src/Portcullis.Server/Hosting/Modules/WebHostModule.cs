@@ -25,6 +25,8 @@ internal static class WebHostModule
         builder.Logging.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "HH:mm:ss "; });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("Portcullis", LogLevel.Information);
+        // A listener that cannot bind is reported by `serve` in one line; the host's own multi-line report is not wanted.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         StartupTrace.Mark("  logging");
         builder.WebHost.ConfigureKestrel(k =>
         {

@@ -15,9 +15,9 @@ internal sealed class PodKind : KindStrategy
     public static ResourceDefinition V1 { get; } = new()
     {
         Group = "", Version = "v1", Plural = "pods", Singular = "pod", Kind = "Pod", Namespaced = true,
-        ShortNames = ["po"], Categories = ["all"], Subresources = ["attach", "binding", "ephemeralcontainers", "exec", "log", "portforward", "status"], ReturnDeletedObject = true,
-        SubresourceVerbs = new Dictionary<string, string[]> { ["attach"] = ["create", "get"], ["binding"] = ["create"], ["exec"] = ["create", "get"], ["log"] = ["get"], ["portforward"] = ["create", "get"] },
-        SubresourceKinds = new Dictionary<string, (string, string, string)> { ["attach"] = ("", "v1", "PodAttachOptions"), ["binding"] = ("", "v1", "Binding"), ["exec"] = ("", "v1", "PodExecOptions"), ["portforward"] = ("", "v1", "PodPortForwardOptions") },
+        ShortNames = ["po"], Categories = ["all"], Subresources = ["attach", "binding", "ephemeralcontainers", "eviction", "exec", "log", "portforward", "status"], ReturnDeletedObject = true,
+        SubresourceVerbs = new Dictionary<string, string[]> { ["attach"] = ["create", "get"], ["binding"] = ["create"], ["eviction"] = ["create"], ["exec"] = ["create", "get"], ["log"] = ["get"], ["portforward"] = ["create", "get"] },
+        SubresourceKinds = new Dictionary<string, (string, string, string)> { ["attach"] = ("", "v1", "PodAttachOptions"), ["binding"] = ("", "v1", "Binding"), ["eviction"] = ("policy", "v1", "Eviction"), ["exec"] = ("", "v1", "PodExecOptions"), ["portforward"] = ("", "v1", "PodPortForwardOptions") },
         Strategy = new PodKind(),
     };
 

@@ -12,8 +12,8 @@ dotnet test tests/Portcullis.Cel.Tests -c Release --no-build "${hang[@]}"
 dotnet test tests/Portcullis.E2E.Tests -c Release --no-build "${hang[@]}"
 
 # The shipped binary: publish the Native AOT executable and run the end-to-end tests of the seed
-# walkthrough, kubectl, curl, hostile bodies, the HTTP fuzz test, access who-can, the access report, the CRD tests (the CEL engine under Native AOT), server-side apply and port-forward (SPDY, zlib, the hand-made WebSocket handshake) against it too (it must behave
+# walkthrough, kubectl, curl, hostile bodies, the HTTP fuzz test, access who-can, the access report, the CRD tests (the CEL engine under Native AOT), server-side apply, port-forward (SPDY, zlib, the hand-made WebSocket handshake) and the ReplicaSet, Deployment (go-spew hashing) and disruption controllers against it too (it must behave
 # exactly as the JIT build).
 dotnet publish src/Portcullis -c Release -o .aot
 PORTCULLIS_E2E_SERVER="$PWD/.aot/portcullis" dotnet test tests/Portcullis.E2E.Tests -c Release --no-build "${hang[@]}" \
-  --filter "FullyQualifiedName~SeedApiTests|FullyQualifiedName~SeedWalkthrough|FullyQualifiedName~KubectlTests|FullyQualifiedName~CurlTests|FullyQualifiedName~GarbageCollectorTests|FullyQualifiedName~ProtobufTests|FullyQualifiedName~HttpFuzzTests|FullyQualifiedName~HostileBodyTests|FullyQualifiedName~AccessWhoCanTests|FullyQualifiedName~AccessReportTests|FullyQualifiedName~CustomResourceTests|FullyQualifiedName~ServerSideApplyTests|FullyQualifiedName~ProcessRuntimeTests.PortForward"
+  --filter "FullyQualifiedName~SeedApiTests|FullyQualifiedName~SeedWalkthrough|FullyQualifiedName~KubectlTests|FullyQualifiedName~CurlTests|FullyQualifiedName~GarbageCollectorTests|FullyQualifiedName~ProtobufTests|FullyQualifiedName~HttpFuzzTests|FullyQualifiedName~HostileBodyTests|FullyQualifiedName~AccessWhoCanTests|FullyQualifiedName~AccessReportTests|FullyQualifiedName~CustomResourceTests|FullyQualifiedName~ServerSideApplyTests|FullyQualifiedName~ProcessRuntimeTests.PortForward|FullyQualifiedName~ReplicaSetControllerTests|FullyQualifiedName~DeploymentControllerTests|FullyQualifiedName~DisruptionTests"

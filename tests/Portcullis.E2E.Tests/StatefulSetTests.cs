@@ -235,7 +235,7 @@ public sealed class StatefulSetTests(ServerFixture f) : IClassFixture<ServerFixt
         }), "no update revision");
         Assert.All((await PodRevisions(kubectl, ns)).Values, v => Assert.Equal(first, v));
 
-        await Ok(kubectl, "-n", ns, "delete", "pod", "web-1");
+        await Ok(kubectl, "-n", ns, "delete", "pod", "web-1", "--wait=false");
         Assert.True(await Eventually(async () =>
         {
             var revs = await PodRevisions(kubectl, ns);

@@ -212,6 +212,52 @@ public sealed class JobControllerTests(ServerFixture f) : IClassFixture<ServerFi
         Assert.Contains("Normal Resumed job-controller: Job resumed", events);
     }
 
+    [Fact]
+    public async Task ManualSelector_AdoptsAMatchingOrphanPod_AndCountsIt()
+    {
+        var k = Tools.KubectlVersion("1.33");
+        const string ns = "job-adopt";
+        await Ok(k, "create", "namespace", ns);
+        await Apply(k, ns, """
+            {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "stray", "labels": {"app": "batch"},
+               "annotations": {"portcullis.io/simulated-exit-code": "0"}},
+             "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}
+            """);
+        Assert.True(await Eventually(async () => (string?)(await Get(k, ns, "pod", "stray"))["status"]?["phase"] == "Succeeded"));
+        await Apply(k, ns, """
+            {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "adopter"},
+             "spec": {"manualSelector": true, "selector": {"matchLabels": {"app": "batch"}}, "completions": 1,
+               "template": {"metadata": {"labels": {"app": "batch"}, "annotations": {"portcullis.io/simulated-exit-code": "0"}},
+                 "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}}}
+            """);
+        await Ok(k, "-n", ns, "wait", "--for=condition=complete", "job/adopter", "--timeout=50s");
+        var pod = await Get(k, ns, "pod", "stray");
+        Assert.Equal("adopter", (string?)pod["metadata"]!["ownerReferences"]![0]!["name"]);
+        Assert.Null(pod["metadata"]!["finalizers"]);
+        Assert.Equal(1, (int)(await Get(k, ns, "job", "adopter"))["status"]!["succeeded"]!);
+    }
+
+    [Fact]
+    public async Task DeletingARunningJob_DeletesItsPods_TheirFinalizersReleased()
+    {
+        var k = Tools.KubectlVersion("1.33");
+        const string ns = "job-delete";
+        await Ok(k, "create", "namespace", ns);
+        var manifest = """
+            {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "forever"},
+             "spec": {"parallelism": 2, "completions": 4, "template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}}}
+            """;
+        await Apply(k, ns, manifest);
+        Assert.True(await Eventually(async () => (await Get(k, ns, "job", "forever"))["status"]?["ready"] is JsonValue v && (int)v == 2));
+        var pods = JsonNode.Parse((await Ok(k, "-n", ns, "get", "pods", "-o", "json")).Stdout)!["items"]!.AsArray();
+        Assert.Equal(2, pods.Count);
+        Assert.All(pods, p => Assert.Contains("batch.kubernetes.io/job-tracking", p!["metadata"]!["finalizers"]!.AsArray().Select(x => (string?)x)));
+        Assert.Equal(2, (int)(await Get(k, ns, "job", "forever"))["status"]!["active"]!);
+        await Ok(k, "-n", ns, "delete", "job", "forever");
+        Assert.True(await Eventually(async () => (await Ok(k, "-n", ns, "get", "pods", "-o", "name")).Stdout.Trim().Length == 0),
+            "pods left: " + (await Ok(k, "-n", ns, "get", "pods", "-o", "yaml")).Stdout);
+    }
+
     [Theory]
     [InlineData("1.33")]
     [InlineData("1.30")]

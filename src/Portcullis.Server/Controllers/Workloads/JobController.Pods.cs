@@ -221,9 +221,35 @@ public sealed partial class JobController
         var selector = job["spec"]?["selector"] is JsonObject sel ? MetaLabelSelector.AsSelector(sel) : null;
         if (selector is null) throw new InvalidOperationException("couldn't convert Job selector");
         var ns = Meta.Namespace(job);
-        return await ControllerRef.ClaimAsync(Pods, job, "batch/v1", "Job", _pods.List(ns),
+        var candidates = _pods.List(ns);
+        var orphans = candidates.Where(p => ControllerRef.Of(p) is null).Select(Meta.Uid).ToHashSet(StringComparer.Ordinal);
+        var claimed = await ControllerRef.ClaimAsync(Pods, job, "batch/v1", "Job", candidates,
             p => selector.Matches(Meta.Labels(p)),
             async c => await Client.TryGetAsync(Jobs, ns, Meta.Name(job), c), Writes, ct);
+        // Adopted pods get the tracking finalizer too (upstream's ClaimPods adds it in the adoption patch).
+        for (var i = 0; i < claimed.Count; i++)
+            if (orphans.Contains(Meta.Uid(claimed[i])) && !HasFinalizer(claimed[i]))
+                claimed[i] = await AddFinalizerAsync(claimed[i], ct) ?? claimed[i];
+        return claimed;
+    }
+
+    /// <summary>Adds the tracking finalizer to an adopted pod; null when the pod is gone or being deleted meanwhile.</summary>
+    private async Task<JsonObject?> AddFinalizerAsync(JsonObject pod, CancellationToken ct)
+    {
+        var uid = Meta.Uid(pod);
+        try
+        {
+            return await Pods.UpdateAsync(Meta.Namespace(pod), Meta.Name(pod), "", cur =>
+            {
+                if (Meta.Uid(cur) != uid || Meta.IsDeleting(cur)) throw ApiErrors.NotFound("pods", "", Meta.Name(pod));
+                var finalizers = Meta.Finalizers(cur);
+                if (!finalizers.Contains(TrackingFinalizer)) finalizers.Add(TrackingFinalizer);
+                Meta.Set(cur, "finalizers", new JsonArray(finalizers.Select(f => (JsonNode?)f).ToArray()));
+                Meta.Remove(cur, "resourceVersion");
+                return cur;
+            }, Writes, ct);
+        }
+        catch (ApiException e) when (e.Code == 404) { return null; }
     }
 
     /// <summary>

@@ -47,8 +47,21 @@ public sealed partial class JobController : QueueController
     {
         if (e.Source != _pods) return;
         foreach (var pod in new[] { e.Object, e.OldObject })
-            if (pod is not null && ControllerRef.Of(pod) is { } r && JsonRead.Str(r, "kind") == "Job" && JsonRead.Str(r, "apiVersion") == "batch/v1")
-                Enqueue(Meta.Namespace(pod), JsonRead.StrOrEmpty(r, "name"));
+        {
+            if (pod is null) continue;
+            if (ControllerRef.Of(pod) is { } r)
+            {
+                if (JsonRead.Str(r, "kind") == "Job" && JsonRead.Str(r, "apiVersion") == "batch/v1")
+                    Enqueue(Meta.Namespace(pod), JsonRead.StrOrEmpty(r, "name"));
+                continue;
+            }
+            // An orphan: the Jobs whose selector matches it may adopt it (getPodJobs).
+            if (e.Object is null || Meta.IsDeleting(pod)) continue;
+            var labels = Meta.Labels(pod);
+            foreach (var job in Primary.List(Meta.Namespace(pod)))
+                if (job["spec"]?["selector"] is System.Text.Json.Nodes.JsonObject sel && MetaLabelSelector.AsSelector(sel) is { IsEmpty: false } s && s.Matches(labels))
+                    Enqueue(Meta.Namespace(job), Meta.Name(job));
+        }
     }
 
     /// <summary>The state one sync works on (upstream's syncJobCtx).</summary>

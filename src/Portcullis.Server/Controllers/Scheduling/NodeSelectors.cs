@@ -13,19 +13,25 @@ namespace Portcullis.Server.Controllers.Scheduling;
 internal static class NodeSelectors
 {
     /// <summary>GetRequiredNodeAffinity(pod).Match(node): the nodeSelector and the required terms.</summary>
-    public static bool MatchesRequired(JsonObject? nodeSelector, JsonArray? requiredTerms, SchedulingNode node)
+    public static bool MatchesRequired(JsonObject? nodeSelector, JsonArray? requiredTerms, SchedulingNode node) =>
+        MatchesRequired(nodeSelector, requiredTerms, node.Labels, node.Name);
+
+    /// <summary>The same over a node's labels and name (the DaemonSet controller's NodeShouldRunDaemonPod uses it too).</summary>
+    public static bool MatchesRequired(JsonObject? nodeSelector, JsonArray? requiredTerms, IReadOnlyDictionary<string, string> labels, string name)
     {
         if (nodeSelector is not null)
             foreach (var (k, v) in nodeSelector)
-                if (!node.Labels.TryGetValue(k, out var have) || have != JsonRead.Str(v)) return false;
+                if (!labels.TryGetValue(k, out var have) || have != JsonRead.Str(v)) return false;
         if (requiredTerms is null) return true;
         foreach (var term in requiredTerms.OfType<JsonObject>())
-            if (TermMatches(term, node)) return true;
+            if (TermMatches(term, labels, name)) return true;
         return false;
     }
 
     /// <summary>One NodeSelectorTerm: all its requirements hold; a term without requirements matches nothing.</summary>
-    public static bool TermMatches(JsonObject term, SchedulingNode node)
+    public static bool TermMatches(JsonObject term, SchedulingNode node) => TermMatches(term, node.Labels, node.Name);
+
+    private static bool TermMatches(JsonObject term, IReadOnlyDictionary<string, string> labels, string name)
     {
         var exprs = term["matchExpressions"] as JsonArray;
         var fields = term["matchFields"] as JsonArray;
@@ -33,7 +39,7 @@ internal static class NodeSelectors
         foreach (var e in exprs?.OfType<JsonObject>() ?? [])
         {
             var key = JsonRead.StrOrEmpty(e, "key");
-            if (!Requirement(JsonRead.StrOrEmpty(e, "operator"), node.Labels.TryGetValue(key, out var v) ? v : null, e["values"] as JsonArray))
+            if (!Requirement(JsonRead.StrOrEmpty(e, "operator"), labels.TryGetValue(key, out var v) ? v : null, e["values"] as JsonArray))
                 return false;
         }
         foreach (var f in fields?.OfType<JsonObject>() ?? [])
@@ -42,7 +48,7 @@ internal static class NodeSelectors
             if (JsonRead.StrOrEmpty(f, "key") != "metadata.name") return false;
             var op = JsonRead.StrOrEmpty(f, "operator");
             if (op is not ("In" or "NotIn") || f["values"] is not JsonArray { Count: 1 } values) return false;
-            var same = JsonRead.Str(values[0]) == node.Name;
+            var same = JsonRead.Str(values[0]) == name;
             if (op == "In" ? !same : same) return false;
         }
         return true;

@@ -78,43 +78,10 @@ public static class DaemonSetNodes
     }
 
     /// <summary>GetRequiredNodeAffinity(pod).Match(node): the nodeSelector and any one of the required terms.</summary>
-    public static bool Fits(JsonObject podSpec, JsonObject node)
-    {
-        var labels = Meta.Labels(node);
-        if (podSpec["nodeSelector"] is JsonObject selector)
-            foreach (var (k, v) in selector)
-                if (!labels.TryGetValue(k, out var have) || have != JsonRead.Str(v)) return false;
-        if (podSpec["affinity"]?["nodeAffinity"]?["requiredDuringSchedulingIgnoredDuringExecution"] is not JsonObject required) return true;
-        var terms = (required["nodeSelectorTerms"] as JsonArray ?? []).OfType<JsonObject>().ToList();
-        var fields = new Dictionary<string, string> { ["metadata.name"] = Meta.Name(node) };
-        return terms.Any(t =>
-        {
-            var exprs = (t["matchExpressions"] as JsonArray ?? []).OfType<JsonObject>().ToList();
-            var fieldExprs = (t["matchFields"] as JsonArray ?? []).OfType<JsonObject>().ToList();
-            // An empty term matches nothing.
-            if (exprs.Count == 0 && fieldExprs.Count == 0) return false;
-            return exprs.All(e => Requirement(e, labels)) && fieldExprs.All(e => Requirement(e, fields));
-        });
-    }
-
-    private static bool Requirement(JsonObject e, IReadOnlyDictionary<string, string> values)
-    {
-        var key = JsonRead.StrOrEmpty(e, "key");
-        var want = (e["values"] as JsonArray ?? []).Select(v => JsonRead.Str(v) ?? "").ToList();
-        var has = values.TryGetValue(key, out var value);
-        return JsonRead.StrOrEmpty(e, "operator") switch
-        {
-            "In" => has && want.Contains(value!),
-            "NotIn" => !has || !want.Contains(value!),
-            "Exists" => has,
-            "DoesNotExist" => !has,
-            "Gt" => has && want.Count == 1 && long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var a)
-                    && long.TryParse(want[0], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var b) && a > b,
-            "Lt" => has && want.Count == 1 && long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var c)
-                    && long.TryParse(want[0], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var d) && c < d,
-            _ => false,
-        };
-    }
+    public static bool Fits(JsonObject podSpec, JsonObject node) =>
+        Scheduling.NodeSelectors.MatchesRequired(podSpec["nodeSelector"] as JsonObject,
+            podSpec["affinity"]?["nodeAffinity"]?["requiredDuringSchedulingIgnoredDuringExecution"]?["nodeSelectorTerms"] as JsonArray,
+            Meta.Labels(node), Meta.Name(node));
 
     /// <summary>The node a daemon pod is for: its nodeName, or the node its required affinity pins it to.</summary>
     public static string NodeOf(JsonObject pod)

@@ -51,6 +51,11 @@ public static class BuiltinResources
 
         Coordination.LeaseKind.V1,
 
+        AdmissionRegistration.WebhookConfigurationKind.Validating,
+        AdmissionRegistration.WebhookConfigurationKind.Mutating,
+        AdmissionRegistration.ValidatingAdmissionPolicyKind.V1,
+        AdmissionRegistration.ValidatingAdmissionPolicyBindingKind.V1,
+
         ApiExtensions.CustomResourceDefinitionKind.V1,
 
         Authentication.TokenReviewKind.V1,

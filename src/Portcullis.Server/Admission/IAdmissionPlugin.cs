@@ -21,6 +21,12 @@ public sealed record AdmissionRequest(
     /// of the response). Null when the caller does not collect them.
     /// </summary>
     public List<string>? Warnings { get; init; }
+
+    /// <summary>
+    /// Audit annotations admission adds (upstream's Attributes.AddAnnotation: webhooks' "&lt;webhook&gt;/&lt;key&gt;", the
+    /// mutating webhooks' round/index keys), kept for the audit log.
+    /// </summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, string> AuditAnnotations { get; init; } = new();
 }
 
 /// <summary>

@@ -52,12 +52,13 @@ public sealed class PortcullisServer : IAsyncDisposable
         StartupTrace.Mark("resource registry");
         var authz = AuthorizationModule.Build(o);                                     // system:masters, --authorization-mode, --record-access
         var authn = AuthenticationModule.Build(o, serving, storage, time);            // x509, tokens, ServiceAccounts, anonymous
-        var admission = AdmissionModule.Build(o, storage, authz, time);               // plugins in upstream's order
+        var admission = AdmissionModule.Build(o, storage, authz, time, serving.CaPem);               // plugins in upstream's order
         ResourceStoresModule.Fill(storage, admission.Chain, time);                    // one generic store per kind
         StartupTrace.Mark("authn, authz, admission, stores");
         var app = WebHostModule.Build(serving, time);                                 // Kestrel, TLS, logging
         StartupTrace.Mark("web host built");
         var logs = app.Services.GetRequiredService<ILoggerFactory>();
+        foreach (var hooks in admission.Webhooks) hooks.Log = logs.CreateLogger("Portcullis.Admission.Webhooks");
         var node = NodeRuntimeModule.Build(o, serving, storage, authn, logs, time);   // the built-in node's identity and runtime
         var http = HttpModule.Build(o, app, storage, authz, authn, node, time);       // pipeline and handlers
         StartupTrace.Mark("pipeline");

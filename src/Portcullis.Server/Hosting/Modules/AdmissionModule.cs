@@ -17,13 +17,16 @@ internal sealed class AdmissionModule
     public required AdmissionChain Chain { get; init; }
     /// <summary>Shared by quota admission and the ResourceQuota controller.</summary>
     public required QuotaCoordinator Quotas { get; init; }
+    /// <summary>The webhook plugins' dispatchers (their logger is set once the host's logging exists).</summary>
+    public required IReadOnlyList<Admission.Webhooks.WebhookDispatcher> Webhooks { get; init; }
 
-    public static AdmissionModule Build(ServerOptions o, StorageModule storage, AuthorizationModule authz, TimeProvider time)
+    public static AdmissionModule Build(ServerOptions o, StorageModule storage, AuthorizationModule authz, TimeProvider time, string? serverCaPem = null)
     {
         var config = AdmissionConfigurationFile.Load(o.AdmissionControlConfigFile);
         var reads = new StoreReads(storage);
         var quotas = new QuotaCoordinator();
         var quotaDef = storage.Resources.Find("", "v1", "resourcequotas")!;
+        var (mutating, validating) = WebhookDispatchers(storage, reads, serverCaPem);
         var plugins = new List<IAdmissionPlugin>
         {
             new NamespaceLifecycle(reads.Namespaces.GetAsync),
@@ -38,12 +41,34 @@ internal sealed class AdmissionModule
             new CertificateApproval(authz.Authorizer),
             new CertificateSigning(authz.Authorizer),
             new CertificateSubjectRestriction(),
+            new Admission.Webhooks.MutatingAdmissionWebhook(mutating),
+            new Admission.Webhooks.ValidatingAdmissionWebhook(validating),
             ResourceQuotaAdmission.ForStore(() => storage.Stores[quotaDef], quotas, time),
         };
         var chain = new AdmissionChain(
             [.. AdmissionConfig.Select(plugins, o.EnableAdmissionPlugins, o.DisableAdmissionPlugins),
              new RbacEscalationGuard(authz.Rbac, authz.Authorizer, reads.RoleAsync), new PriorityClassGuard()]);
-        return new AdmissionModule { Chain = chain, Quotas = quotas };
+        return new AdmissionModule { Chain = chain, Quotas = quotas, Webhooks = [mutating, validating] };
+    }
+
+    /// <summary>The two webhook plugins' configuration caches, matching and client (one client, one CA for both).</summary>
+    private static (Admission.Webhooks.WebhookDispatcher, Admission.Webhooks.WebhookDispatcher) WebhookDispatchers(
+        StorageModule storage, StoreReads reads, string? serverCaPem)
+    {
+        var ca = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+        if (serverCaPem is { Length: > 0 }) ca.ImportFromPem(serverCaPem);
+        var client = storage.Client;
+        var resolver = new Admission.Webhooks.ServiceEndpointResolver(
+            (plural, ns, name, ct) => client.TryGetAsync(client.Store("", plural), ns, name, ct),
+            async (ns, name, ct) => (await client.ListAsync(client.Store("discovery.k8s.io", "endpointslices"), ns, ct))
+                .Where(s => (string?)s["metadata"]?["labels"]?["kubernetes.io/service-name"] == name).ToList());
+        var http = new Admission.Webhooks.WebhookClient(resolver, ca);
+        var matching = new Admission.Webhooks.WebhookMatching(reads.Namespaces.GetAsync);
+        var mwc = storage.Resources.Find("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations")!;
+        var vwc = storage.Resources.Find("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations")!;
+        return (
+            new(new(() => storage.Stores[mwc], storage.Backend, mutating: true), matching, http),
+            new(new(() => storage.Stores[vwc], storage.Backend, mutating: false), matching, http));
     }
 
     /// <summary>

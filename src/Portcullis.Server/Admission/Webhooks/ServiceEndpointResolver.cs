@@ -1,0 +1,55 @@
+using System.Text.Json.Nodes;
+using Portcullis.Server.Errors;
+
+namespace Portcullis.Server.Admission.Webhooks;
+
+/// <summary>
+/// Where a webhook's Service is served (apiserver pkg/util/proxy ResolveEndpoint, the EndpointServiceResolver): the
+/// Service must be ClusterIP, NodePort or LoadBalancer and have the port; a ready address of its Endpoints with the
+/// service port's name is picked at random. With no Endpoints object, the Service's EndpointSlices are read
+/// (ready endpoints, the same port name) — Portcullis' endpoints controllers write both, a test may write either.
+/// </summary>
+internal sealed class ServiceEndpointResolver(Func<string, string, string, CancellationToken, Task<JsonObject?>> get,
+    Func<string, string, CancellationToken, Task<IReadOnlyList<JsonObject>>> slices)
+{
+    public async Task<(string Ip, int Port)> ResolveAsync(string ns, string name, int port, CancellationToken ct)
+    {
+        var svc = await get("services", ns, name, ct) ?? throw ApiErrors.NotFound("service", "", name);
+        var type = (string?)svc["spec"]?["type"] ?? "ClusterIP";
+        if (type is not ("ClusterIP" or "NodePort" or "LoadBalancer"))
+            throw new ApiException(500, "InternalError", $"unsupported service type \"{type}\"");
+        var svcPort = (svc["spec"]?["ports"] as JsonArray ?? []).OfType<JsonObject>()
+            .FirstOrDefault(p => p["port"] is JsonValue v && v.TryGetValue<int>(out var n) && n == port)
+            ?? throw ApiErrors.ServiceUnavailable($"no service port {port} found for service \"{name}\"");
+        var portName = (string?)svcPort["name"] ?? "";
+
+        var candidates = new List<(string, int)>();
+        if (await get("endpoints", ns, name, ct) is { } eps)
+        {
+            foreach (var ss in (eps["subsets"] as JsonArray ?? []).OfType<JsonObject>())
+            {
+                var p = (ss["ports"] as JsonArray ?? []).OfType<JsonObject>().FirstOrDefault(x => ((string?)x["name"] ?? "") == portName);
+                if (p is null || p["port"] is not JsonValue pv || !pv.TryGetValue<int>(out var pn)) continue;
+                foreach (var a in (ss["addresses"] as JsonArray ?? []).OfType<JsonObject>())
+                    if ((string?)a["ip"] is { Length: > 0 } ip) candidates.Add((ip, pn));
+            }
+        }
+        else
+        {
+            foreach (var slice in await slices(ns, name, ct))
+            {
+                var p = (slice["ports"] as JsonArray ?? []).OfType<JsonObject>().FirstOrDefault(x => ((string?)x["name"] ?? "") == portName);
+                if (p is null || p["port"] is not JsonValue pv || !pv.TryGetValue<int>(out var pn)) continue;
+                foreach (var e in (slice["endpoints"] as JsonArray ?? []).OfType<JsonObject>())
+                {
+                    if (e["conditions"]?["ready"] is JsonValue r && r.TryGetValue<bool>(out var ready) && !ready) continue;
+                    if ((e["addresses"] as JsonArray)?.FirstOrDefault() is JsonValue addr && (string?)addr is { Length: > 0 } ip)
+                        candidates.Add((ip, pn));
+                }
+            }
+            if (candidates.Count == 0) throw ApiErrors.ServiceUnavailable($"no endpoints available for service \"{name}\"");
+        }
+        if (candidates.Count == 0) throw ApiErrors.ServiceUnavailable($"no endpoints available for service \"{name}\"");
+        return candidates[Random.Shared.Next(candidates.Count)];
+    }
+}

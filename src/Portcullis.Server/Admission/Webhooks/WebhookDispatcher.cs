@@ -1,0 +1,69 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Portcullis.Server.Errors;
+
+namespace Portcullis.Server.Admission.Webhooks;
+
+/// <summary>
+/// The call of one webhook, shared by the mutating and validating plugins (mutating/dispatcher.go callAttrMutatingHook,
+/// validating/dispatcher.go callHook): the dry-run check on sideEffects, the review, the POST, the response checks,
+/// warnings and audit annotations. A transport or response failure is a <see cref="WebhookCallException"/>, which the
+/// caller turns into an internal error (failurePolicy Fail) or skips (Ignore); a denial is an <see cref="ApiException"/>.
+/// </summary>
+internal sealed class WebhookDispatcher(WebhookConfigurationCache cache, WebhookMatching matching, WebhookClient client)
+{
+    public WebhookConfigurationCache Cache => cache;
+    public WebhookMatching Matching => matching;
+    /// <summary>Set once the host's logging exists (after the chain is built).</summary>
+    public ILogger? Log { get; set; }
+
+    public async Task<WebhookResponse> CallAsync(Webhook hook, AdmissionRequest r, JsonObject? obj, JsonObject? oldObj, CancellationToken ct)
+    {
+        if (r.DryRun)
+        {
+            if (hook.SideEffects is null)
+                throw new WebhookCallException(hook.Name, "Webhook SideEffects is nil");
+            if (hook.SideEffects is not ("None" or "NoneOnDryRun")) throw WebhookReview.DryRunUnsupported(hook.Name);
+        }
+        var version = WebhookReview.VersionFor(hook)
+            ?? throw new WebhookCallException(hook.Name, "could not create admission objects: webhook does not accept known AdmissionReview versions (v1, v1beta1)");
+        var uid = Guid.NewGuid().ToString();
+        var review = WebhookReview.Request(uid, version, r, obj, oldObj);
+        var answer = await client.PostAsync(hook, review, ct);
+        WebhookResponse result;
+        try { result = WebhookReview.Verify(uid, version, hook.Mutating, answer); }
+        catch (FormatException e) { throw new WebhookCallException(hook.Name, "received invalid webhook response: " + e.Message); }
+        catch (WebhookReview.UnsupportedPatchType e)
+        {
+            throw new WebhookCallException(hook.Name, e.Message);
+        }
+        foreach (var (k, v) in result.AuditAnnotations) AddAnnotation(r, hook.Name + "/" + k, v);
+        if (r.Warnings is { } warnings)
+            lock (warnings)
+                foreach (var w in result.Warnings)
+                    if (w.Length > 0 && !warnings.Contains(w)) warnings.Add(w);
+        if (!result.Allowed) throw WebhookReview.Denied(hook.Name, result.Result);
+        return result;
+    }
+
+    /// <summary>admission.Attributes.AddAnnotation: a key already set to another value is refused (logged by upstream's callers).</summary>
+    public void AddAnnotation(AdmissionRequest r, string key, string value)
+    {
+        if (!r.AuditAnnotations.TryAdd(key, value) && r.AuditAnnotations[key] != value)
+            Log?.LogWarning("Failed to set admission audit annotation {Key} to {Value}: already set to {Old}", key, value, r.AuditAnnotations[key]);
+    }
+
+    /// <summary>The webhooks to call for the request, in order (ShouldCallHook for each).</summary>
+    public async Task<List<Webhook>> MatchingAsync(AdmissionRequest r, CancellationToken ct)
+    {
+        var hooks = new List<Webhook>();
+        if (WebhookMatching.IsExempt(r)) return hooks;
+        foreach (var hook in await cache.WebhooksAsync(ct))
+            if (await matching.ShouldCallAsync(hook, r, ct)) hooks.Add(hook);
+        return hooks;
+    }
+
+    /// <summary>A failure to call with failurePolicy Fail: upstream's apierrors.NewInternalError(err).</summary>
+    public static ApiException FailClosed(WebhookCallException e) => ApiErrors.Internal(e.Message);
+}

@@ -19,7 +19,7 @@ internal sealed class ServiceEndpointResolver(Func<string, string, string, Cance
         if (type is not ("ClusterIP" or "NodePort" or "LoadBalancer"))
             throw new ApiException(500, "InternalError", $"unsupported service type \"{type}\"");
         var svcPort = (svc["spec"]?["ports"] as JsonArray ?? []).OfType<JsonObject>()
-            .FirstOrDefault(p => p["port"] is JsonValue v && v.TryGetValue<int>(out var n) && n == port)
+            .FirstOrDefault(p => Serialization.JsonRead.Long(p["port"]) == port)
             ?? throw ApiErrors.ServiceUnavailable($"no service port {port} found for service \"{name}\"");
         var portName = (string?)svcPort["name"] ?? "";
 
@@ -29,7 +29,8 @@ internal sealed class ServiceEndpointResolver(Func<string, string, string, Cance
             foreach (var ss in (eps["subsets"] as JsonArray ?? []).OfType<JsonObject>())
             {
                 var p = (ss["ports"] as JsonArray ?? []).OfType<JsonObject>().FirstOrDefault(x => ((string?)x["name"] ?? "") == portName);
-                if (p is null || p["port"] is not JsonValue pv || !pv.TryGetValue<int>(out var pn)) continue;
+                if (p is null || Serialization.JsonRead.Long(p["port"]) is not { } pl) continue;
+                var pn = (int)pl;
                 foreach (var a in (ss["addresses"] as JsonArray ?? []).OfType<JsonObject>())
                     if ((string?)a["ip"] is { Length: > 0 } ip) candidates.Add((ip, pn));
             }
@@ -39,10 +40,11 @@ internal sealed class ServiceEndpointResolver(Func<string, string, string, Cance
             foreach (var slice in await slices(ns, name, ct))
             {
                 var p = (slice["ports"] as JsonArray ?? []).OfType<JsonObject>().FirstOrDefault(x => ((string?)x["name"] ?? "") == portName);
-                if (p is null || p["port"] is not JsonValue pv || !pv.TryGetValue<int>(out var pn)) continue;
+                if (p is null || Serialization.JsonRead.Long(p["port"]) is not { } pl) continue;
+                var pn = (int)pl;
                 foreach (var e in (slice["endpoints"] as JsonArray ?? []).OfType<JsonObject>())
                 {
-                    if (e["conditions"]?["ready"] is JsonValue r && r.TryGetValue<bool>(out var ready) && !ready) continue;
+                    if (Serialization.JsonRead.Bool(e["conditions"]?["ready"]) == false) continue;
                     if ((e["addresses"] as JsonArray)?.FirstOrDefault() is JsonValue addr && (string?)addr is { Length: > 0 } ip)
                         candidates.Add((ip, pn));
                 }

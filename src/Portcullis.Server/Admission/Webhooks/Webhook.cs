@@ -21,7 +21,7 @@ internal sealed class Webhook
     public bool IgnoreFailures => (string?)Spec["failurePolicy"] == "Ignore";
     public bool Equivalent => (string?)Spec["matchPolicy"] != "Exact";
     public string? SideEffects => (string?)Spec["sideEffects"];
-    public int? TimeoutSeconds => Spec["timeoutSeconds"] is JsonValue v && v.TryGetValue<int>(out var t) ? t : null;
+    public int? TimeoutSeconds => (int?)Serialization.JsonRead.Long(Spec["timeoutSeconds"]);
     public bool ReinvokeIfNeeded => (string?)Spec["reinvocationPolicy"] == "IfNeeded";
     public IReadOnlyList<string> ReviewVersions { get; init; } = [];
     public JsonObject ClientConfig => Spec["clientConfig"] as JsonObject ?? [];

@@ -82,7 +82,7 @@ internal sealed class WebhookClient(ServiceEndpointResolver resolver, X509Certif
     {
         if (cc["service"] is JsonObject svc)
         {
-            var port = svc["port"] is JsonValue p && p.TryGetValue<int>(out var pv) ? pv : 443;
+            var port = (int?)Serialization.JsonRead.Long(svc["port"]) ?? 443;
             var host = $"{(string?)svc["name"]}.{(string?)svc["namespace"]}.svc";
             var path = (string?)svc["path"] ?? "";
             return ($"https://{host}:{port}{path}", host, ((string?)svc["namespace"] ?? "", (string?)svc["name"] ?? "", port));

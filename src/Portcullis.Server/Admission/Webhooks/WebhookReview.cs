@@ -83,7 +83,7 @@ internal static class WebhookReview
         var annotations = new List<KeyValuePair<string, string>>();
         if (resp["auditAnnotations"] is JsonObject aa)
             foreach (var (k, v) in aa) annotations.Add(new(k, v is JsonValue sv && sv.TryGetValue<string>(out var s) ? s : ""));
-        var allowed = resp["allowed"] is JsonValue av && av.TryGetValue<bool>(out var a) && a;
+        var allowed = Serialization.JsonRead.Bool(resp["allowed"]) == true;
         var result = resp["status"] as JsonObject;
         var patch = resp["patch"];
         var patchType = resp["patchType"];
@@ -130,7 +130,7 @@ internal static class WebhookReview
     public static ApiException Denied(string webhook, JsonObject? result)
     {
         var deniedBy = $"admission webhook \"{webhook}\" denied the request";
-        var code = result?["code"] is JsonValue cv && cv.TryGetValue<int>(out var c) ? c : 0;
+        var code = (int)(Serialization.JsonRead.Long(result?["code"]) ?? 0);
         if (code < 400) code = 400;
         var reason = result?["reason"] is JsonValue rv && rv.TryGetValue<string>(out var r) ? r : "";
         var message = result?["message"] is JsonValue mv && mv.TryGetValue<string>(out var m) ? m : "";
@@ -146,7 +146,7 @@ internal static class WebhookReview
             DetailKind = Str(details?["kind"]),
             DetailUid = Str(details?["uid"]),
             Causes = causes.Count > 0 ? causes : null,
-            RetryAfterSeconds = details?["retryAfterSeconds"] is JsonValue ra && ra.TryGetValue<int>(out var s) && s > 0 ? s : null,
+            RetryAfterSeconds = Serialization.JsonRead.Long(details?["retryAfterSeconds"]) is > 0 and var ra ? (int)ra : null,
         };
     }
 

@@ -120,4 +120,84 @@ public sealed partial class WebhookTests
         }
         finally { await RemoveAsync(true, config); }
     }
+
+    /// <summary>
+    /// matchConditions: a false condition skips the webhook; an expression that fails at run time refuses the request
+    /// (upstream's Forbidden) under Fail and skips the webhook under Ignore; <c>authorizer</c> checks work.
+    /// </summary>
+    [Fact]
+    public async Task MatchConditions_SkipFailAndAuthorizer()
+    {
+        var ns = await NamespaceAsync();
+        var path = "/conditions-" + ns;
+        _hooks.Handle(path, _ => new JsonObject { ["allowed"] = false, ["status"] = new JsonObject { ["message"] = "conditions matched" } });
+        var hook = Hook("conditions.webhooks.example.com", ns, path);
+        hook["matchConditions"] = JsonNode.Parse("""
+            [{"name":"labelled","expression":"has(object.metadata.labels) && 'check' in object.metadata.labels"},
+             {"name":"may-list-secrets","expression":"authorizer.group('').resource('secrets').namespace(request.namespace).check('list').allowed()"}]
+            """);
+        var config = await ConfigureAsync(false, "conditions-" + ns, hook);
+        try
+        {
+            var r = await CreateUntilCalledAsync(path, ns, labels: """{"check":"yes"}""");
+            Assert.Contains("admission webhook \"conditions.webhooks.example.com\" denied the request: conditions matched", r.Stderr);
+            var before = _hooks.Requests(path).Count;
+            Ok(await KIn(ConfigMap(ns, "unchecked"), "create", "-f", "-"));
+            Assert.Equal(before, _hooks.Requests(path).Count);
+
+            // An expression that errors at run time: Fail refuses the request, Ignore skips the webhook.
+            hook["matchConditions"] = JsonNode.Parse("""[{"name":"broken","expression":"object.data.missing == 'x'"}]""");
+            await ConfigureAsync(false, config, hook);
+            var failed = await EventuallyAsync(() => Tools.KubectlIn(_s, Kubectl133, ConfigMap(ns, NewName("cm")), "create", "-f", "-"),
+                x => x.Stderr.Contains("is forbidden"), "broken condition");
+            Assert.Contains("Error from server (Forbidden): error when creating \"STDIN\": configmaps \"", failed.Stderr);
+            Assert.Contains("no such key: missing", failed.Stderr);
+            hook["failurePolicy"] = "Ignore";
+            await ConfigureAsync(false, config, hook);
+            await EventuallyAsync(() => Tools.KubectlIn(_s, Kubectl133, ConfigMap(ns, NewName("cm")), "create", "-f", "-"),
+                x => x.ExitCode == 0, "broken condition ignored");
+        }
+        finally { await RemoveAsync(false, config); }
+    }
+
+    /// <summary>
+    /// matchPolicy Equivalent: a webhook for autoscaling/v2 HorizontalPodAutoscalers is called for one created through
+    /// autoscaling/v1, with the object converted to v2 (kind/resource v2, requestKind/requestResource v1); Exact is not.
+    /// </summary>
+    [Fact]
+    public async Task MatchPolicy_Equivalent_ConvertsToTheMatchedVersion()
+    {
+        var ns = await NamespaceAsync();
+        var path = "/equivalent-" + ns;
+        _hooks.Handle(path, _ => new JsonObject { ["allowed"] = true });
+        var hook = Hook("equivalent.webhooks.example.com", ns, path, resources: ["horizontalpodautoscalers"]);
+        hook["rules"]![0]!["apiGroups"] = new JsonArray("autoscaling");
+        hook["rules"]![0]!["apiVersions"] = new JsonArray("v2");
+        var config = await ConfigureAsync(false, "equivalent-" + ns, hook);
+        var hpa = (string name) => $$$"""{"apiVersion":"autoscaling/v1","kind":"HorizontalPodAutoscaler","metadata":{"name":"{{{name}}}","namespace":"{{{ns}}}"},"spec":{"scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"web"},"minReplicas":1,"maxReplicas":3,"targetCPUUtilizationPercentage":70}}""";
+        try
+        {
+            await EventuallyAsync(async () =>
+            {
+                Ok(await KIn(hpa(NewName("hpa")), "create", "-f", "-"));
+                return _hooks.Requests(path).Count;
+            }, n => n > 0, "equivalent webhook called");
+            var req = _hooks.Requests(path).Last()["request"]!;
+            Assert.Equal("""{"group":"autoscaling","version":"v2","kind":"HorizontalPodAutoscaler"}""", req["kind"]!.ToJsonString());
+            Assert.Equal("""{"group":"autoscaling","version":"v2","resource":"horizontalpodautoscalers"}""", req["resource"]!.ToJsonString());
+            Assert.Equal("""{"group":"autoscaling","version":"v1","kind":"HorizontalPodAutoscaler"}""", req["requestKind"]!.ToJsonString());
+            Assert.Equal("autoscaling/v2", (string?)req["object"]?["apiVersion"]);
+            Assert.Equal(70, (int?)req["object"]?["spec"]?["metrics"]?[0]?["resource"]?["target"]?["averageUtilization"]);
+
+            hook["matchPolicy"] = "Exact";
+            await ConfigureAsync(false, config, hook);
+            await EventuallyAsync(async () =>
+            {
+                var n = _hooks.Requests(path).Count;
+                Ok(await KIn(hpa(NewName("hpa")), "create", "-f", "-"));
+                return _hooks.Requests(path).Count - n;
+            }, d => d == 0, "exact webhook not called for v1");
+        }
+        finally { await RemoveAsync(false, config); }
+    }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using Portcullis.Server.Admission.Matching;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Patching;
 
@@ -34,10 +35,10 @@ internal sealed class MutatingAdmissionWebhook(WebhookDispatcher dispatcher) : I
             for (var i = 0; i < all.Count; i++)
             {
                 var hook = all[i];
-                if (!await dispatcher.Matching.ShouldCallAsync(hook, r, ct)) continue;
+                if (await dispatcher.Matching.ShouldCallAsync(hook, r, ct) is not { } matched) continue;
                 // A webhook is never called for the first time in the reinvocation round.
                 if (round == 1 && !reinvoke.Contains(hook.Uid)) continue;
-                var changed = await CallOneAsync(hook, r, round, i, ct);
+                var changed = await CallOneAsync(hook, matched, r, round, i, ct);
                 if (round == 0)
                 {
                     if (changed)
@@ -53,15 +54,17 @@ internal sealed class MutatingAdmissionWebhook(WebhookDispatcher dispatcher) : I
     }
 
     /// <summary>callAttrMutatingHook and the dispatcher's handling of its error; true when the object changed.</summary>
-    private async Task<bool> CallOneAsync(Webhook hook, AdmissionRequest r, int round, int index, CancellationToken ct)
+    private async Task<bool> CallOneAsync(Webhook hook, MatchedResource matched, AdmissionRequest r, int round, int index, CancellationToken ct)
     {
         var changed = false;
-        var obj = r.Operation == Operation.Delete ? null : r.Object;
+        // The object in the version the webhook matched (matchPolicy Equivalent), converted back after a patch.
+        var obj = r.Operation == Operation.Delete ? null : AdmissionMatcher.Convert(r.Object, r.Resource, matched.Definition);
+        var old = r.Operation == Operation.Create ? null : AdmissionMatcher.Convert(r.OldObject, r.Resource, matched.Definition);
         try
         {
-            var result = await dispatcher.CallAsync(hook, r, obj, r.OldObject, ct);
+            var result = await dispatcher.CallAsync(hook, r, matched, obj, old, ct);
             if (result.Patch is null) return false;
-            changed = Apply(hook, r, obj, result.Patch);
+            changed = Apply(hook, r, matched, obj, result.Patch);
             return changed;
         }
         catch (WebhookCallException e)
@@ -84,7 +87,7 @@ internal sealed class MutatingAdmissionWebhook(WebhookDispatcher dispatcher) : I
     }
 
     /// <summary>Applies a webhook's JSONPatch to the request's object in place (upstream re-decodes and defaults it).</summary>
-    private static bool Apply(Webhook hook, AdmissionRequest r, JsonObject? obj, JsonNode patchField)
+    private static bool Apply(Webhook hook, AdmissionRequest r, MatchedResource matched, JsonObject? obj, JsonNode patchField)
     {
         JsonNode? patch;
         byte[] raw;
@@ -106,6 +109,8 @@ internal sealed class MutatingAdmissionWebhook(WebhookDispatcher dispatcher) : I
         catch (ApiException e) { throw ApiErrors.Internal(e.Message); }
         var changed = !JsonNode.DeepEquals(obj, patched);
         if (!changed) return false;
+        patched = AdmissionMatcher.Convert(patched, matched.Definition, r.Resource)!;
+        obj = r.Object;
         obj.Clear();
         foreach (var (k, v) in patched.ToList())
         {

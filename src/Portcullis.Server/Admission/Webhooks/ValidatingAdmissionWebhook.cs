@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Portcullis.Server.Admission.Matching;
 using Portcullis.Server.Errors;
 
 namespace Portcullis.Server.Admission.Webhooks;
@@ -19,18 +20,22 @@ internal sealed class ValidatingAdmissionWebhook(WebhookDispatcher dispatcher) :
     {
         var hooks = await dispatcher.MatchingAsync(r, ct);
         if (hooks.Count == 0) return;
-        var obj = r.Operation == Operation.Delete ? null : r.Object;
-        var old = r.OldObject;
-        var errors = await Task.WhenAll(hooks.Select((hook, i) => CallOneAsync(hook, i, r, obj, old, ct)));
+        var errors = await Task.WhenAll(hooks.Select((h, i) =>
+        {
+            // Each webhook gets the object in the version it matched (converted once per version upstream; here per call).
+            var obj = r.Operation == Operation.Delete ? null : AdmissionMatcher.Convert(r.Object, r.Resource, h.Matched.Definition);
+            var old = r.Operation == Operation.Create ? null : AdmissionMatcher.Convert(r.OldObject, r.Resource, h.Matched.Definition);
+            return CallOneAsync(h.Hook, h.Matched, i, r, obj, old, ct);
+        }));
         if (errors.FirstOrDefault(e => e is not null) is { } first) throw first;
     }
 
-    private async Task<ApiException?> CallOneAsync(Webhook hook, int index, AdmissionRequest r, System.Text.Json.Nodes.JsonObject? obj,
+    private async Task<ApiException?> CallOneAsync(Webhook hook, MatchedResource matched, int index, AdmissionRequest r, System.Text.Json.Nodes.JsonObject? obj,
         System.Text.Json.Nodes.JsonObject? old, CancellationToken ct)
     {
         try
         {
-            await dispatcher.CallAsync(hook, r, obj, old, ct);
+            await dispatcher.CallAsync(hook, r, matched, obj, old, ct);
             return null;
         }
         catch (WebhookCallException e)

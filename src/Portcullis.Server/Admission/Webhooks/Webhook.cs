@@ -1,12 +1,11 @@
 using System.Text.Json.Nodes;
-using Portcullis.Server.Controllers;
 
 namespace Portcullis.Server.Admission.Webhooks;
 
 /// <summary>
 /// One webhook of a Mutating/ValidatingWebhookConfiguration, read once when the configuration enters the cache
 /// (upstream's webhook.WebhookAccessor: mutatingWebhookAccessor / validatingWebhookAccessor). The fields are the
-/// stored, defaulted v1 ones; selectors are parsed here so a request never parses them again.
+/// stored, defaulted v1 ones; matchConditions are compiled here so a request never compiles them.
 /// </summary>
 internal sealed class Webhook
 {
@@ -27,11 +26,8 @@ internal sealed class Webhook
     public JsonObject ClientConfig => Spec["clientConfig"] as JsonObject ?? [];
     public IReadOnlyList<JsonObject> MatchConditions { get; init; } = [];
 
-    /// <summary>The namespace selector: null when it does not parse (an internal error on use, as upstream's GetParsedNamespaceSelector).</summary>
-    public MetaLabelSelector.Matcher? NamespaceSelector { get; init; }
-    public bool NamespaceSelectorEmpty { get; init; }
-    public MetaLabelSelector.Matcher? ObjectSelector { get; init; }
-    public bool ObjectSelectorEmpty { get; init; }
+    /// <summary>The compiled matchConditions (null when there are none), compiled once per configuration version.</summary>
+    public Cel.MatchConditions? Conditions { get; init; }
 
     public static IEnumerable<Webhook> FromConfiguration(JsonObject config, bool mutating)
     {
@@ -40,8 +36,6 @@ internal sealed class Webhook
         foreach (var node in config["webhooks"] as JsonArray ?? [])
         {
             if (node is not JsonObject spec) { i++; continue; }
-            var ns = spec["namespaceSelector"] as JsonObject;
-            var obj = spec["objectSelector"] as JsonObject;
             yield return new Webhook
             {
                 Uid = $"{name}/{(string?)spec["name"]}/{i}",
@@ -52,17 +46,13 @@ internal sealed class Webhook
                 Rules = Objects(spec["rules"]),
                 ReviewVersions = (spec["admissionReviewVersions"] as JsonArray ?? []).Select(v => (string?)v ?? "").ToList(),
                 MatchConditions = Objects(spec["matchConditions"]),
-                NamespaceSelector = MetaLabelSelector.Convert(ns ?? []),
-                NamespaceSelectorEmpty = IsEmpty(ns),
-                ObjectSelector = MetaLabelSelector.Convert(obj ?? []),
-                ObjectSelectorEmpty = IsEmpty(obj),
+                Conditions = spec["matchConditions"] is JsonArray { Count: > 0 } conditions
+                    ? new Cel.MatchConditions(conditions, (string?)spec["failurePolicy"], new Cel.AdmissionCelOptions(HasParams: false, HasAuthorizer: true))
+                    : null,
             };
             i++;
         }
     }
-
-    private static bool IsEmpty(JsonObject? selector) =>
-        selector is null || ((selector["matchLabels"] as JsonObject)?.Count ?? 0) == 0 && ((selector["matchExpressions"] as JsonArray)?.Count ?? 0) == 0;
 
     private static List<JsonObject> Objects(JsonNode? n) => (n as JsonArray ?? []).OfType<JsonObject>().ToList();
 }

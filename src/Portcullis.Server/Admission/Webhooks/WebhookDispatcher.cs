@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using Portcullis.Server.Admission.Matching;
 using Portcullis.Server.Errors;
 
 namespace Portcullis.Server.Admission.Webhooks;
@@ -18,7 +19,7 @@ internal sealed class WebhookDispatcher(WebhookConfigurationCache cache, Webhook
     /// <summary>Set once the host's logging exists (after the chain is built).</summary>
     public ILogger? Log { get; set; }
 
-    public async Task<WebhookResponse> CallAsync(Webhook hook, AdmissionRequest r, JsonObject? obj, JsonObject? oldObj, CancellationToken ct)
+    public async Task<WebhookResponse> CallAsync(Webhook hook, AdmissionRequest r, MatchedResource matched, JsonObject? obj, JsonObject? oldObj, CancellationToken ct)
     {
         if (r.DryRun)
         {
@@ -29,7 +30,7 @@ internal sealed class WebhookDispatcher(WebhookConfigurationCache cache, Webhook
         var version = WebhookReview.VersionFor(hook)
             ?? throw new WebhookCallException(hook.Name, "could not create admission objects: webhook does not accept known AdmissionReview versions (v1, v1beta1)");
         var uid = Guid.NewGuid().ToString();
-        var review = WebhookReview.Request(uid, version, r, obj, oldObj);
+        var review = WebhookReview.Request(uid, version, r, matched, obj, oldObj);
         var answer = await client.PostAsync(hook, review, ct);
         WebhookResponse result;
         try { result = WebhookReview.Verify(uid, version, hook.Mutating, answer); }
@@ -50,17 +51,20 @@ internal sealed class WebhookDispatcher(WebhookConfigurationCache cache, Webhook
     /// <summary>admission.Attributes.AddAnnotation: a key already set to another value is refused (logged by upstream's callers).</summary>
     public void AddAnnotation(AdmissionRequest r, string key, string value)
     {
-        if (!r.AuditAnnotations.TryAdd(key, value) && r.AuditAnnotations[key] != value)
-            Log?.LogWarning("Failed to set admission audit annotation {Key} to {Value}: already set to {Old}", key, value, r.AuditAnnotations[key]);
+        if (r.AuditAnnotations is not { } annotations) return;
+        lock (annotations)
+            if (!annotations.TryAdd(key, value) && annotations[key] != value)
+                Log?.LogWarning("Failed to set admission audit annotation {Key} to {Value}: already set to {Old}", key, value, annotations[key]);
     }
 
     /// <summary>The webhooks to call for the request, in order (ShouldCallHook for each).</summary>
-    public async Task<List<Webhook>> MatchingAsync(AdmissionRequest r, CancellationToken ct)
+    public async Task<List<(Webhook Hook, MatchedResource Matched, int Index)>> MatchingAsync(AdmissionRequest r, CancellationToken ct)
     {
-        var hooks = new List<Webhook>();
+        var hooks = new List<(Webhook, MatchedResource, int)>();
         if (WebhookMatching.IsExempt(r)) return hooks;
-        foreach (var hook in await cache.WebhooksAsync(ct))
-            if (await matching.ShouldCallAsync(hook, r, ct)) hooks.Add(hook);
+        var all = await cache.WebhooksAsync(ct);
+        for (var i = 0; i < all.Count; i++)
+            if (await matching.ShouldCallAsync(all[i], r, ct) is { } matched) hooks.Add((all[i], matched, i));
         return hooks;
     }
 

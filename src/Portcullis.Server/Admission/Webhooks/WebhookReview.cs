@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Portcullis.Server.Admission.Matching;
 using Portcullis.Server.Errors;
 
 namespace Portcullis.Server.Admission.Webhooks;
@@ -18,14 +19,11 @@ internal static class WebhookReview
     public static string? VersionFor(Webhook hook) => hook.ReviewVersions.FirstOrDefault(v => v is "v1" or "v1beta1");
 
     /// <summary>CreateV1AdmissionReview (v1beta1 has the same fields). DELETE sends no object and the deleted one as oldObject.</summary>
-    public static JsonObject Request(string uid, string version, AdmissionRequest r, JsonObject? obj, JsonObject? oldObj)
+    public static JsonObject Request(string uid, string version, AdmissionRequest r, MatchedResource matched, JsonObject? obj, JsonObject? oldObj)
     {
         var def = r.Resource;
-        var gvk = new JsonObject { ["group"] = def.Group, ["version"] = def.Version, ["kind"] = def.Kind };
-        var gvr = new JsonObject { ["group"] = def.Group, ["version"] = def.Version, ["resource"] = def.Plural };
-        var kind = r.Subresource.Length > 0 && def.SubresourceKinds.TryGetValue(r.Subresource, out var sk)
-            ? new JsonObject { ["group"] = sk.Group, ["version"] = sk.Version, ["kind"] = sk.Kind }
-            : gvk;
+        static JsonObject Gvk((string Group, string Version, string Kind) k) => new() { ["group"] = k.Group, ["version"] = k.Version, ["kind"] = k.Kind };
+        static JsonObject Gvr(Api.GroupVersionResource g) => new() { ["group"] = g.Group, ["version"] = g.Version, ["resource"] = g.Resource };
         var extra = new JsonObject();
         foreach (var (k, v) in r.User.Extra) extra[k] = new JsonArray([.. v.Select(x => (JsonNode?)x)]);
         var user = new JsonObject { ["username"] = r.User.Name };
@@ -35,22 +33,22 @@ internal static class WebhookReview
         var request = new JsonObject
         {
             ["uid"] = uid,
-            ["kind"] = kind.DeepClone(),
-            ["resource"] = gvr.DeepClone(),
+            ["kind"] = Gvk(matched.Kind),
+            ["resource"] = Gvr(matched.Resource),
         };
         if (r.Subresource.Length > 0) request["subResource"] = r.Subresource;
-        request["requestKind"] = kind.DeepClone();
-        request["requestResource"] = gvr.DeepClone();
+        request["requestKind"] = Gvk(r.Kind);
+        request["requestResource"] = Gvr(r.GroupVersionResource);
         if (r.Subresource.Length > 0) request["requestSubResource"] = r.Subresource;
         if (r.Name.Length > 0) request["name"] = r.Name;
         var ns = WebhookMatching.NamespaceOf(r);
-        if (def.Namespaced && ns.Length > 0) request["namespace"] = ns;
+        if (ns.Length > 0 && (def.Namespaced || r.Operation != Operation.Create)) request["namespace"] = ns;
         request["operation"] = r.Operation.ToWire();
         request["userInfo"] = user;
         request["object"] = obj?.DeepClone();
         request["oldObject"] = oldObj?.DeepClone();
         request["dryRun"] = r.DryRun;
-        request["options"] = Options(r);
+        request["options"] = r.Options?.DeepClone() ?? Options(r);
         return new JsonObject
         {
             ["kind"] = "AdmissionReview",

@@ -26,7 +26,7 @@ internal sealed class AdmissionModule
         var reads = new StoreReads(storage);
         var quotas = new QuotaCoordinator();
         var quotaDef = storage.Resources.Find("", "v1", "resourcequotas")!;
-        var (mutating, validating) = WebhookDispatchers(storage, reads, serverCaPem);
+        var (mutating, validating) = WebhookDispatchers(storage, reads, authz, serverCaPem);
         var plugins = new List<IAdmissionPlugin>
         {
             new NamespaceLifecycle(reads.Namespaces.GetAsync),
@@ -53,7 +53,7 @@ internal sealed class AdmissionModule
 
     /// <summary>The two webhook plugins' configuration caches, matching and client (one client, one CA for both).</summary>
     private static (Admission.Webhooks.WebhookDispatcher, Admission.Webhooks.WebhookDispatcher) WebhookDispatchers(
-        StorageModule storage, StoreReads reads, string? serverCaPem)
+        StorageModule storage, StoreReads reads, AuthorizationModule authz, string? serverCaPem)
     {
         var ca = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
         if (serverCaPem is { Length: > 0 }) ca.ImportFromPem(serverCaPem);
@@ -63,7 +63,9 @@ internal sealed class AdmissionModule
             async (ns, name, ct) => (await client.ListAsync(client.Store("discovery.k8s.io", "endpointslices"), ns, ct))
                 .Where(s => (string?)s["metadata"]?["labels"]?["kubernetes.io/service-name"] == name).ToList());
         var http = new Admission.Webhooks.WebhookClient(resolver, ca);
-        var matching = new Admission.Webhooks.WebhookMatching(reads.Namespaces.GetAsync);
+        var celAuthorizer = new Admission.Webhooks.ServerCelAuthorizer(authz.Authorizer);
+        var matching = new Admission.Webhooks.WebhookMatching(
+            new Admission.Matching.AdmissionMatcher(storage.Resources, reads.Namespaces.GetAsync), () => celAuthorizer);
         var mwc = storage.Resources.Find("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations")!;
         var vwc = storage.Resources.Find("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations")!;
         return (

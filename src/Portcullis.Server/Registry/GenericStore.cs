@@ -42,6 +42,9 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
 
     public ResourceDefinition Definition => def;
 
+    /// <summary>The admission chain this store's writes run (handlers of subresources the store does not write run it too).</summary>
+    public AdmissionChain Admission => admission;
+
     public string Key(string ns, string name) => def.Namespaced ? $"{def.KeyPrefix}{ns}/{name}" : $"{def.KeyPrefix}{name}";
 
     public string Prefix(string ns) => def.Namespaced && ns.Length > 0 ? $"{def.KeyPrefix}{ns}/" : def.KeyPrefix;

@@ -223,6 +223,8 @@ internal static class OpenApiPaths
         // subresources of another kind (scale: autoscaling/v1 Scale)
         foreach (var (sub, (sg, sv, sk)) in d.SubresourceKinds.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
+            // A create-only subresource (serviceaccounts/token) has no read, patch or replace operation.
+            if (d.SubresourceVerbs.TryGetValue(sub, out var subVerbs) && !subVerbs.Contains("get")) continue;
             var subObj = OpenApiNames.Definition(OpenApiNames.SchemaPackage(sg, sv), sk);
             var subGvk = (sg, sv, sk);
             var suffix = ns + kind + char.ToUpperInvariant(sub[0]) + sub[1..];

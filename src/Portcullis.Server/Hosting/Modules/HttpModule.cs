@@ -26,7 +26,7 @@ internal sealed class HttpModule
         var extensionContext = new ApiExtensionContext(authz.RbacIndex, authz.Authorizer) { ReadAccessObjects = ct => AccessObjectsReader.ReadAsync(kv, ct) };
         var handlers = new ResourceHandler(stores.For, new WatchStreamer(kv, time) { MinRequestTimeout = TimeSpan.FromSeconds(o.MinRequestTimeout) }, time,
             [new ReviewHandlers(authz.Authorizer, authz.Rbac, authn.Authenticator, authn.ServiceAccountTokens, authn.Audiences),
-             new BindingHandler(stores.For, time), new EvictionHandler(stores.For, storage.Resources, time), new ScaleHandler(stores.For, time), new TokenRequestHandler(authn.TokenRequests, authn.Getters),
+             new BindingHandler(stores.For, time), new EvictionHandler(stores.For, storage.Resources, time), new ScaleHandler(stores.For, time), new TokenRequestHandler(authn.TokenRequests, authn.Getters, stores.For),
              new PodLogHandler(stores.For, node.ProcessRuntime, time), new PodStreamHandler(stores.For, node.ProcessRuntime, authz.RequestAuthorizer),
              new PodPortForwardHandler(stores.For, node.ProcessRuntime, authz.RequestAuthorizer, app.Services.GetRequiredService<ILogger<PodPortForwardHandler>>()),
              .. o.Extensions.Select(e => e.CreateHandler(extensionContext))]) { Authorizer = authz.RequestAuthorizer };

@@ -25,6 +25,8 @@ public sealed class BindingHandler(Func<ResourceDefinition, GenericStore> stores
         var bindingSchema = SchemaRegistry.Default.Get("core/v1.Binding");
         var binding = BodyDecoder.Decode(body, BodyDecoder.MediaType(ctx.Request), bindingSchema, "v1", "Binding", BodyDecoder.FieldValidation(ctx.Request), []);
         var user = ctx.Features.GetRequiredFeature<RequestContextFeature>().User!;
+        await SubresourceAdmission.CreateAsync(stores(def), "binding", info.Namespace, info.Name, binding, user,
+            ctx.Request.Query.ContainsKey("dryRun"), null, ctx.RequestAborted);
         await BindAsync(stores(def), info.Namespace, info.Name, binding, user, time, ctx.RequestAborted);
         await Responses.WriteObjectAsync(ctx, 201, new JsonObject
         {

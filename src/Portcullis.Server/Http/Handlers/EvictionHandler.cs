@@ -51,6 +51,8 @@ public sealed class EvictionHandler(Func<ResourceDefinition, GenericStore> store
         var queryDryRun = ctx.Request.Query.TryGetValue("dryRun", out var d) ? d.Select(x => x ?? "").ToList() : [];
         var options = PropagateDryRun(eviction["deleteOptions"] as JsonObject, queryDryRun);
         var manager = Registry.ManagedFields.ManagerName.Resolve(null, ctx.Request.Headers.UserAgent.ToString());
+        await SubresourceAdmission.CreateAsync(stores(def), "eviction", info.Namespace, info.Name, eviction, user,
+            options.DryRun is { Count: > 0 }, null, ct);
         var result = await EvictAsync(stores(def), info.Namespace, info.Name, options, user, manager, ct);
         await Responses.WriteObjectAsync(ctx, result.Code, result.Status);
     }

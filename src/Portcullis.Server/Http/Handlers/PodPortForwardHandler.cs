@@ -43,9 +43,12 @@ public sealed class PodPortForwardHandler(Func<ResourceDefinition, GenericStore>
             if (decision.Decision != Decision.Allow) throw Pipeline.Forbidden(attrs, decision.Reason);
         }
         // PodPortForwardOptions: `ports`, each a port number (upstream decodes them as int32s).
+        var ports = new List<int>();
         foreach (var p in ctx.Request.Query["ports"])
             foreach (var part in (p ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
-                PodSubresources.Int(part.Trim(), "ports");
+                if (PodSubresources.Int(part.Trim(), "ports") is { } port) ports.Add((int)port);
+        await SubresourceAdmission.ConnectAsync(stores(def), "portforward", info.Namespace, info.Name,
+            SubresourceAdmission.PortForwardOptions(ports), feature.User!, ctx.RequestAborted);
 
         var pod = await stores(def).GetAsync(info.Namespace, info.Name, ctx.RequestAborted);
         if (!new PodView(pod).IsScheduled) throw ApiErrors.BadRequest($"pod {info.Name} does not have a host assigned");

@@ -42,6 +42,8 @@ public sealed class PodStreamHandler(Func<ResourceDefinition, GenericStore> stor
         var tty = PodSubresources.Bool(q["tty"].FirstOrDefault());
         var command = q["command"].Where(c => c is not null).Select(c => c!).ToList();
         var exec = info.Subresource == "exec";
+        await SubresourceAdmission.ConnectAsync(stores(def), info.Subresource, info.Namespace, info.Name,
+            SubresourceAdmission.StreamOptions(exec, stdin, stdout, stderr, tty, q["container"].FirstOrDefault(), command), feature.User!, ctx.RequestAborted);
 
         var pod = await stores(def).GetAsync(info.Namespace, info.Name, ctx.RequestAborted);
         var container = PodSubresources.Container(pod, q["container"].FirstOrDefault());

@@ -9,7 +9,8 @@ using Portcullis.Server.Errors;
 namespace Portcullis.Server.Http.Handlers;
 
 /// <summary>serviceaccounts/token (POST): TokenRequest, so `kubectl create token NAME` works.</summary>
-public sealed class TokenRequestHandler(TokenRequestLogic logic, ServiceAccountObjectGetters getters) : ICustomHandler
+public sealed class TokenRequestHandler(TokenRequestLogic logic, ServiceAccountObjectGetters getters,
+    Func<ResourceDefinition, Registry.GenericStore>? stores = null) : ICustomHandler
 {
     public IEnumerable<(string Group, string Plural, string Subresource)> Routes => [("", "serviceaccounts", "token")];
 
@@ -20,6 +21,9 @@ public sealed class TokenRequestHandler(TokenRequestLogic logic, ServiceAccountO
         var body = await BodyDecoder.ReadBodyAsync(ctx.Request, ctx.RequestAborted);
         var request = BodyDecoder.Decode(body, BodyDecoder.MediaType(ctx.Request), SchemaRegistry.Default.Get("authentication/v1.TokenRequest"),
             "authentication.k8s.io/v1", "TokenRequest", BodyDecoder.FieldValidation(ctx.Request), warnings);
+        if (stores is not null)
+            await SubresourceAdmission.CreateAsync(stores(def), "token", info.Namespace, info.Name, request,
+                ctx.Features.GetRequiredFeature<RequestContextFeature>().User!, ctx.Request.Query.ContainsKey("dryRun"), warnings, ctx.RequestAborted);
         var outcome = await logic.CreateAsync(info.Namespace, info.Name, request, getters, ctx.RequestAborted);
         foreach (var w in warnings.Concat(outcome.Warnings))
             ctx.Response.Headers.Append("Warning", "299 - " + Serialization.GoText.WarningQuote(w));

@@ -13,6 +13,7 @@ internal sealed class ServiceAccountKind : KindStrategy
     {
         Group = "", Version = "v1", Plural = "serviceaccounts", Singular = "serviceaccount", Kind = "ServiceAccount", Namespaced = true,
         ShortNames = ["sa"], Subresources = ["token"], SubresourceVerbs = new Dictionary<string, string[]> { ["token"] = ["create"] },
+        SubresourceKinds = new Dictionary<string, (string, string, string)> { ["token"] = ("authentication.k8s.io", "v1", "TokenRequest") },
         Strategy = new ServiceAccountKind(),
     };
 

@@ -11,7 +11,11 @@ using Portcullis.Server.Errors;
 namespace Portcullis.Server.Admission.Webhooks;
 
 /// <summary>A failure to talk to a webhook (pkg/util/webhook ErrCallingWebhook): the failure policy decides.</summary>
-internal sealed class WebhookCallException(string webhook, string reason) : Exception($"failed calling webhook \"{webhook}\": {reason}");
+internal sealed class WebhookCallException(string webhook, string reason) : Exception($"failed calling webhook \"{webhook}\": {reason}")
+{
+    /// <summary>What went wrong, without the webhook's name.</summary>
+    public string Reason { get; } = reason;
+}
 
 /// <summary>
 /// How webhooks are reached (pkg/util/webhook client.go ClientManager.hookClientConfig): HTTPS only, POST, JSON.
@@ -21,7 +25,7 @@ internal sealed class WebhookCallException(string webhook, string reason) : Exce
 /// <c>caBundle</c>; without one, against the system roots and the server's own CA. One HttpClient per distinct
 /// client configuration is kept, as upstream caches its REST clients.
 /// </summary>
-internal sealed class WebhookClient(ServiceEndpointResolver resolver, X509Certificate2Collection serverCa)
+internal sealed class WebhookClient(ServiceEndpointResolver resolver, X509Certificate2Collection serverCa) : Api.CustomResources.ICrdConversionClient
 {
     /// <summary>A response larger than this is refused (a garbage or hostile webhook must not exhaust memory).</summary>
     public const int MaxResponseBytes = 32 * 1024 * 1024;
@@ -29,11 +33,26 @@ internal sealed class WebhookClient(ServiceEndpointResolver resolver, X509Certif
     private readonly ConcurrentDictionary<string, HttpClient> _clients = new();
 
     /// <summary>POSTs the review and returns the decoded response body; throws <see cref="WebhookCallException"/> for every transport failure.</summary>
-    public async Task<JsonObject> PostAsync(Webhook hook, JsonObject review, CancellationToken ct)
+    public Task<JsonObject> PostAsync(Webhook hook, JsonObject review, CancellationToken ct) =>
+        SendAsync(hook.Name, hook.ClientConfig, review, TimeSpan.FromSeconds(hook.TimeoutSeconds ?? 30), ct);
+
+    /// <summary>
+    /// A CRD conversion webhook's call over the same transport (apiextensions' webhook_converter.go): a failure is the
+    /// transport's error text alone, which the converter wraps in its "conversion webhook for … failed" message.
+    /// </summary>
+    async Task<JsonObject> Api.CustomResources.ICrdConversionClient.PostAsync(string name, JsonObject clientConfig, JsonObject review, TimeSpan timeout, CancellationToken ct)
     {
-        var cc = hook.ClientConfig;
-        var (url, serverName, service) = Target(hook.Name, cc);
-        var timeout = TimeSpan.FromSeconds(hook.TimeoutSeconds ?? 30);
+        try { return await SendAsync(name, clientConfig, review, timeout, ct); }
+        catch (WebhookCallException e)
+        {
+            const string prefix = "failed to call webhook: ";
+            throw new InvalidOperationException(e.Reason.StartsWith(prefix, StringComparison.Ordinal) ? e.Reason[prefix.Length..] : e.Reason);
+        }
+    }
+
+    private async Task<JsonObject> SendAsync(string hookName, JsonObject cc, JsonObject review, TimeSpan timeout, CancellationToken ct)
+    {
+        var (url, serverName, service) = Target(hookName, cc);
         // As client-go: the remaining time, rounded up to whole seconds, goes to the webhook as ?timeout=.
         var requestUrl = url + (url.Contains('?') ? "&" : "?") + $"timeout={(int)Math.Ceiling(timeout.TotalSeconds)}s";
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -48,32 +67,32 @@ internal sealed class WebhookClient(ServiceEndpointResolver resolver, X509Certif
             using var resp = await client.SendAsync(msg, HttpCompletionOption.ResponseHeadersRead, cts.Token);
             var bytes = await ReadLimitedAsync(resp, cts.Token);
             if ((int)resp.StatusCode is < 200 or > 299)
-                throw new WebhookCallException(hook.Name, "failed to call webhook: " + NonSuccess((int)resp.StatusCode, bytes));
+                throw new WebhookCallException(hookName, "failed to call webhook: " + NonSuccess((int)resp.StatusCode, bytes));
             JsonNode? parsed;
             try { parsed = JsonNode.Parse(bytes); }
             catch (System.Text.Json.JsonException e)
             {
-                throw new WebhookCallException(hook.Name, $"failed to call webhook: couldn't get version/kind; json parse error: {e.Message}");
+                throw new WebhookCallException(hookName, $"failed to call webhook: couldn't get version/kind; json parse error: {e.Message}");
             }
             return parsed as JsonObject
-                ?? throw new WebhookCallException(hook.Name, "failed to call webhook: couldn't get version/kind; json parse error: not an object");
+                ?? throw new WebhookCallException(hookName, "failed to call webhook: couldn't get version/kind; json parse error: not an object");
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            throw new WebhookCallException(hook.Name, $"failed to call webhook: Post \"{requestUrl}\": context deadline exceeded");
+            throw new WebhookCallException(hookName, $"failed to call webhook: Post \"{requestUrl}\": context deadline exceeded");
         }
         catch (HttpRequestException e)
         {
-            throw new WebhookCallException(hook.Name, $"failed to call webhook: Post \"{requestUrl}\": {Describe(e)}");
+            throw new WebhookCallException(hookName, $"failed to call webhook: Post \"{requestUrl}\": {Describe(e)}");
         }
         catch (IOException e)
         {
-            throw new WebhookCallException(hook.Name, $"failed to call webhook: Post \"{requestUrl}\": {e.Message}");
+            throw new WebhookCallException(hookName, $"failed to call webhook: Post \"{requestUrl}\": {e.Message}");
         }
         catch (ApiException e)
         {
             // Service resolution failed inside the dial (upstream's Dial wrapper returns the resolver's error).
-            throw new WebhookCallException(hook.Name, $"failed to call webhook: Post \"{requestUrl}\": {e.Message}");
+            throw new WebhookCallException(hookName, $"failed to call webhook: Post \"{requestUrl}\": {e.Message}");
         }
     }
 

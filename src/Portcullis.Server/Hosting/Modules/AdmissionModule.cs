@@ -19,6 +19,8 @@ internal sealed class AdmissionModule
     public required QuotaCoordinator Quotas { get; init; }
     /// <summary>The webhook plugins' dispatchers (their logger is set once the host's logging exists).</summary>
     public required IReadOnlyList<Admission.Webhooks.WebhookDispatcher> Webhooks { get; init; }
+    /// <summary>The webhooks' client, which CRD conversion webhooks use too.</summary>
+    public required Api.CustomResources.ICrdConversionClient ConversionClient { get; init; }
 
     public static AdmissionModule Build(ServerOptions o, StorageModule storage, AuthorizationModule authz, TimeProvider time, string? serverCaPem = null)
     {
@@ -26,7 +28,7 @@ internal sealed class AdmissionModule
         var reads = new StoreReads(storage);
         var quotas = new QuotaCoordinator();
         var quotaDef = storage.Resources.Find("", "v1", "resourcequotas")!;
-        var (mutating, validating) = WebhookDispatchers(storage, reads, authz, serverCaPem);
+        var (mutating, validating, webhookClient) = WebhookDispatchers(storage, reads, authz, serverCaPem);
         var plugins = new List<IAdmissionPlugin>
         {
             new NamespaceLifecycle(reads.Namespaces.GetAsync),
@@ -48,11 +50,11 @@ internal sealed class AdmissionModule
         var chain = new AdmissionChain(
             [.. AdmissionConfig.Select(plugins, o.EnableAdmissionPlugins, o.DisableAdmissionPlugins),
              new RbacEscalationGuard(authz.Rbac, authz.Authorizer, reads.RoleAsync), new PriorityClassGuard()]);
-        return new AdmissionModule { Chain = chain, Quotas = quotas, Webhooks = [mutating, validating] };
+        return new AdmissionModule { Chain = chain, Quotas = quotas, Webhooks = [mutating, validating], ConversionClient = webhookClient };
     }
 
     /// <summary>The two webhook plugins' configuration caches, matching and client (one client, one CA for both).</summary>
-    private static (Admission.Webhooks.WebhookDispatcher, Admission.Webhooks.WebhookDispatcher) WebhookDispatchers(
+    private static (Admission.Webhooks.WebhookDispatcher, Admission.Webhooks.WebhookDispatcher, Admission.Webhooks.WebhookClient) WebhookDispatchers(
         StorageModule storage, StoreReads reads, AuthorizationModule authz, string? serverCaPem)
     {
         var ca = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
@@ -70,7 +72,8 @@ internal sealed class AdmissionModule
         var vwc = storage.Resources.Find("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations")!;
         return (
             new(new(() => storage.Stores[mwc], storage.Backend, mutating: true), matching, http),
-            new(new(() => storage.Stores[vwc], storage.Backend, mutating: false), matching, http));
+            new(new(() => storage.Stores[vwc], storage.Backend, mutating: false), matching, http),
+            http);
     }
 
     /// <summary>

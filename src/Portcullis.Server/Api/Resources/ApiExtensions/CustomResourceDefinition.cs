@@ -191,7 +191,9 @@ internal static class CustomResourceDefinitionValidation
         if (spec["conversion"] is JsonObject conversion)
         {
             var strategy = J.S(conversion, "strategy");
-            if (strategy != "None" && preserve != false)
+            // v1's preserveUnknownFields is a plain bool (omitempty): absent is false, as the conversion to the
+            // internal type's pointer makes it.
+            if (strategy != "None" && preserve == true)
                 errs.Add(Err.Invalid("spec.conversion.strategy", strategy, "must be None if spec.preserveUnknownFields is true"));
             Conversion(errs, conversion);
         }

@@ -79,6 +79,11 @@ internal sealed class MutatingAdmissionWebhook(WebhookDispatcher dispatcher) : I
             if (ct.IsCancellationRequested) throw ApiErrors.Timeout("request did not complete within requested timeout");
             return false;
         }
+        catch (Exception e) when (e is not ApiException and not OperationCanceledException)
+        {
+            // Anything unexpected in handling the answer is the request's internal error, never a crash.
+            throw ApiErrors.Internal($"MutatingAdmissionWebhook/{hook.Name}: {e.Message}");
+        }
         finally
         {
             var value = new JsonObject { ["configuration"] = hook.ConfigurationName, ["webhook"] = hook.Name, ["mutated"] = changed };

@@ -90,9 +90,9 @@ internal static class WebhookReview
             // v1beta1 checked neither uid nor kind; a patch is JSONPatch.
             return new WebhookResponse(allowed, mutating ? patch : null, result, warnings, annotations);
         }
-        var gotUid = (string?)(resp["uid"] as JsonValue) ?? "";
+        var gotUid = resp["uid"] is JsonValue { } uv && uv.GetValueKind() == System.Text.Json.JsonValueKind.String ? uv.GetValue<string>() : "";
         if (gotUid != uid) throw new FormatException($"expected response.uid=\"{uid}\", got \"{gotUid}\"");
-        var (apiVersion, kind) = ((string?)(review["apiVersion"] as JsonValue) ?? "", (string?)(review["kind"] as JsonValue) ?? "");
+        var (apiVersion, kind) = (Str(review["apiVersion"]), Str(review["kind"]));
         if (apiVersion != "admission.k8s.io/v1" || kind != "AdmissionReview")
             throw new FormatException($"expected webhook response of admission.k8s.io/v1, Kind=AdmissionReview, got {GvkString(apiVersion, kind)}");
         var hasPatch = patch is JsonValue pv && pv.TryGetValue<string>(out var ps) && ps.Length > 0;
@@ -100,10 +100,10 @@ internal static class WebhookReview
         {
             if (hasPatch && patchType is null) throw new FormatException("webhook returned response.patch but not response.patchType");
             if (!hasPatch && patchType is not null) throw new FormatException("webhook returned response.patchType but not response.patch");
-            if (patchType is not null && ((string?)(patchType as JsonValue) ?? "") is { Length: 0 })
+            if (patchType is not null && Str(patchType).Length == 0)
                 throw new FormatException("webhook returned invalid response.patchType of \"\"");
-            if (patchType is not null && (string?)(patchType as JsonValue) != "JSONPatch")
-                throw new UnsupportedPatchType((string?)(patchType as JsonValue) ?? "");
+            if (patchType is not null && Str(patchType) != "JSONPatch")
+                throw new UnsupportedPatchType(Str(patchType));
         }
         else
         {

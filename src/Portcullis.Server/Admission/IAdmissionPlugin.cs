@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Portcullis.Server.Api;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Authentication;
 
@@ -21,6 +22,28 @@ public sealed record AdmissionRequest(
     /// of the response). Null when the caller does not collect them.
     /// </summary>
     public List<string>? Warnings { get; init; }
+
+    /// <summary>
+    /// The options object of the write as upstream's admission.Attributes.GetOperationOptions gives it (a
+    /// meta.k8s.io/v1 CreateOptions, UpdateOptions or DeleteOptions; for CONNECT the connect options), or null.
+    /// </summary>
+    public JsonObject? Options { get; init; }
+
+    /// <summary>
+    /// Audit annotations plugins add (webhooks' <c>&lt;name&gt;/&lt;key&gt;</c>, policies'), for the audit log;
+    /// null when the caller does not collect them.
+    /// </summary>
+    public Dictionary<string, string>? AuditAnnotations { get; init; }
+
+    /// <summary>The resource as requested (attributes' GetResource): group, the request's version, plural.</summary>
+    public GroupVersionResource GroupVersionResource => Resource.GroupVersionResource;
+
+    /// <summary>
+    /// The kind of the request's body (attributes' GetKind): the resource's kind, or for a subresource with its own
+    /// kind (scale, eviction, binding, token) that kind.
+    /// </summary>
+    public (string Group, string Version, string Kind) Kind =>
+        Subresource.Length > 0 && Resource.SubresourceKinds.TryGetValue(Subresource, out var k) ? k : (Resource.Group, Resource.Version, Resource.Kind);
 }
 
 /// <summary>

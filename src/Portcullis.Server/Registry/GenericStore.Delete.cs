@@ -32,7 +32,7 @@ public sealed partial class GenericStore
                 throw ApiErrors.Invalid("DeleteOptions", "meta.k8s.io", "", [FieldError.NotSupported("propagationPolicy", p, ["Foreground", "Background", "Orphan", "nil"])]);
 
             // rest.AdmissionToValidateObjectDeleteFunc: the mutating plugins, then the validating ones, see the delete.
-            var deleteRequest = Request(Operation.Delete, "", ns, current, current, new WriteOptions(opts.User, opts.DryRun));
+            var deleteRequest = Request(Operation.Delete, "", ns, current, current, new WriteOptions(opts.User, opts.DryRun), DeleteOptionsObject(opts));
             await admission.MutateAsync(deleteRequest, ct);
             await admission.ValidateAsync(deleteRequest, ct);
             var finalizers = Meta.Finalizers(current);
@@ -114,5 +114,22 @@ public sealed partial class GenericStore
         if (opts.PreconditionResourceVersion is { Length: > 0 } rv && rv != Meta.ResourceVersion(current))
             throw ApiErrors.Conflict(def.Plural, def.Group, name,
                 $"Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {Meta.ResourceVersion(current)}");
+    }
+
+    /// <summary>The DeleteOptions admission sees (meta.k8s.io/v1), with what the request set.</summary>
+    private static JsonObject DeleteOptionsObject(DeleteOptions opts)
+    {
+        var o = new JsonObject { ["kind"] = "DeleteOptions", ["apiVersion"] = "meta.k8s.io/v1" };
+        if (opts.GracePeriodSeconds is { } grace) o["gracePeriodSeconds"] = grace;
+        if (opts.PreconditionUid is not null || opts.PreconditionResourceVersion is not null)
+        {
+            var pre = new JsonObject();
+            if (opts.PreconditionUid is { } uid) pre["uid"] = uid;
+            if (opts.PreconditionResourceVersion is { } rv) pre["resourceVersion"] = rv;
+            o["preconditions"] = pre;
+        }
+        if (opts.PropagationPolicy is { } p) o["propagationPolicy"] = p;
+        if (opts.DryRun) o["dryRun"] = new JsonArray("All");
+        return o;
     }
 }

@@ -403,8 +403,21 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         return false;
     }
 
-    private AdmissionRequest Request(Operation op, string sub, string ns, JsonObject obj, JsonObject? old, WriteOptions opts) =>
-        new(op, def, sub, def.Namespaced ? ns : "", Meta.Name(obj), obj, old, opts.User, opts.DryRun) { Warnings = opts.Warnings };
+    private AdmissionRequest Request(Operation op, string sub, string ns, JsonObject obj, JsonObject? old, WriteOptions opts, JsonObject? options = null) =>
+        new(op, def, sub, def.Namespaced ? ns : "", Meta.Name(obj), obj, old, opts.User, opts.DryRun)
+        {
+            Warnings = opts.Warnings,
+            Options = options ?? WriteOptionsObject(op == Operation.Create ? "CreateOptions" : "UpdateOptions", opts),
+        };
+
+    /// <summary>The CreateOptions/UpdateOptions admission sees (dryRun and fieldManager as the request gave them).</summary>
+    private static JsonObject WriteOptionsObject(string kind, WriteOptions opts)
+    {
+        var o = new JsonObject { ["kind"] = kind, ["apiVersion"] = "meta.k8s.io/v1" };
+        if (opts.DryRun) o["dryRun"] = new JsonArray("All");
+        if (opts.FieldManager != "unknown") o["fieldManager"] = opts.FieldManager;
+        return o;
+    }
 
     private static string RandomSuffix(int n)
     {

@@ -35,6 +35,7 @@ public static class AdmissionConfig
         "NamespaceLifecycle", "LimitRanger", "ServiceAccount", "PodSecurityPolicy", "Priority", "DefaultTolerationSeconds",
         "PodSecurity", "CertificateApproval", "CertificateSigning", "CertificateSubjectRestriction", "ResourceQuota",
         "StorageObjectInUseProtection",
+        "ValidatingAdmissionPolicy",
     ];
 
     private static bool Known(string name) => Implemented.Contains(name) || Upstream.Contains(name);

@@ -13,9 +13,9 @@ public interface IParamSource
     bool Known { get; }
     bool Namespaced { get; }
     /// <summary>The object, or null when absent.</summary>
-    JsonObject? Get(string ns, string name);
+    ValueTask<JsonObject?> GetAsync(string ns, string name, CancellationToken ct);
     /// <summary>The objects in the namespace ("" for cluster-scoped kinds) whose labels the selector matches.</summary>
-    IReadOnlyList<JsonObject> List(string ns, LabelSelector selector);
+    ValueTask<IReadOnlyList<JsonObject>> ListAsync(string ns, LabelSelector selector, CancellationToken ct);
 }
 
 /// <summary>
@@ -36,8 +36,8 @@ public static class PolicyEngine
     /// Evaluates the policy for each of its (matching) bindings and records the outcome. <paramref name="paramSource"/>
     /// is null when the policy has no paramKind.
     /// </summary>
-    public static void Evaluate(CompiledPolicy policy, IReadOnlyList<JsonObject> bindings, IParamSource? paramSource,
-        PolicyInput input, string requestNamespace, PolicyOutcome outcome)
+    public static async ValueTask EvaluateAsync(CompiledPolicy policy, IReadOnlyList<JsonObject> bindings, IParamSource? paramSource,
+        PolicyInput input, string requestNamespace, PolicyOutcome outcome, CancellationToken ct = default)
     {
         var collected = new List<(string Key, string Value)>();
         foreach (var binding in bindings)
@@ -45,7 +45,7 @@ public static class PolicyEngine
             var bindingName = CompiledPolicy.Str((binding["metadata"] as JsonObject)?["name"]);
             var spec = binding["spec"] as JsonObject ?? [];
             IReadOnlyList<JsonObject?> @params;
-            try { @params = CollectParams(policy.ParamKind, paramSource, spec["paramRef"] as JsonObject, requestNamespace); }
+            try { @params = await CollectParamsAsync(policy.ParamKind, paramSource, spec["paramRef"] as JsonObject, requestNamespace, ct); }
             catch (PolicyConfigException e) { AddConfigError(policy, bindingName, e.Message, outcome); continue; }
 
             var actions = Actions(spec);
@@ -130,7 +130,8 @@ public static class PolicyEngine
     /// the named param or the selected ones (namespace: paramRef's, else the request's for a namespaced kind); none
     /// found with parameterNotFoundAction Deny is an error.
     /// </summary>
-    public static IReadOnlyList<JsonObject?> CollectParams(JsonObject? paramKind, IParamSource? source, JsonObject? paramRef, string requestNamespace)
+    public static async ValueTask<IReadOnlyList<JsonObject?>> CollectParamsAsync(JsonObject? paramKind, IParamSource? source, JsonObject? paramRef,
+        string requestNamespace, CancellationToken ct = default)
     {
         if (paramKind is null || paramRef is null) return [null];
         var kindText = ParamKindString(paramKind);
@@ -150,12 +151,12 @@ public static class PolicyEngine
         if (name.Length > 0)
         {
             if (paramRef["selector"] is JsonObject) throw new PolicyConfigException("paramRef.name and paramRef.selector are mutually exclusive");
-            found = source.Get(ns, name) is { } p ? [p] : [];
+            found = await source.GetAsync(ns, name, ct) is { } p ? [p] : [];
         }
         else if (paramRef["selector"] is JsonObject sel)
         {
             var selector = Controllers.MetaLabelSelector.AsSelector(sel) ?? throw new PolicyConfigException("invalid label selector");
-            found = [.. source.List(ns, selector)];
+            found = [.. await source.ListAsync(ns, selector, ct)];
         }
         else throw new PolicyConfigException("one of name or selector must be provided");
 

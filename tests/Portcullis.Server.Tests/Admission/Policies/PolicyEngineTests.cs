@@ -56,20 +56,20 @@ public class PolicyEngineTests
     }
 
     [Fact]
-    public void Evaluate_DenyBinding_GivesUpstreamMessage()
+    public async Task Evaluate_DenyBinding_GivesUpstreamMessage()
     {
         var outcome = new PolicyOutcome();
-        PolicyEngine.Evaluate(Policy(ReplicaLimit), [Binding()], null, Input(Deployment(6)), "default", outcome);
+        await PolicyEngine.EvaluateAsync(Policy(ReplicaLimit), [Binding()], null, Input(Deployment(6)), "default", outcome);
         var denial = Assert.Single(outcome.Denials);
         Assert.Equal("ValidatingAdmissionPolicy 'demo-policy.example.com' with binding 'demo-binding-test.example.com' denied request: failed expression: object.spec.replicas <= 5", denial.Message);
         Assert.Equal(422, denial.Code);
     }
 
     [Fact]
-    public void Evaluate_WarnAndAudit_WarnsAndAnnotatesWithoutDenying()
+    public async Task Evaluate_WarnAndAudit_WarnsAndAnnotatesWithoutDenying()
     {
         var outcome = new PolicyOutcome();
-        PolicyEngine.Evaluate(Policy(ReplicaLimit), [Binding("[\"Warn\",\"Audit\"]")], null, Input(Deployment(6)), "default", outcome);
+        await PolicyEngine.EvaluateAsync(Policy(ReplicaLimit), [Binding("[\"Warn\",\"Audit\"]")], null, Input(Deployment(6)), "default", outcome);
         Assert.True(outcome.Allowed);
         Assert.Equal("Validation failed for ValidatingAdmissionPolicy 'demo-policy.example.com' with binding 'demo-binding-test.example.com': failed expression: object.spec.replicas <= 5",
             Assert.Single(outcome.Warnings));
@@ -178,12 +178,12 @@ public class PolicyEngineTests
     }
 
     [Fact]
-    public void Evaluate_AuditAnnotations_ArePublishedUnderThePolicyName()
+    public async Task Evaluate_AuditAnnotations_ArePublishedUnderThePolicyName()
     {
         var p = Policy("""{"validations":[{"expression":"true"}],"auditAnnotations":[{"key":"high-replica-count","valueExpression":"'Deployment spec.replicas set to ' + string(object.spec.replicas)"},{"key":"nothing","valueExpression":"null"}]}""");
         Assert.Null(p.AuditAnnotations[0].Compiled.Error);
         var outcome = new PolicyOutcome();
-        PolicyEngine.Evaluate(p, [Binding("[\"Audit\"]")], null, Input(Deployment(6)), "default", outcome);
+        await PolicyEngine.EvaluateAsync(p, [Binding("[\"Audit\"]")], null, Input(Deployment(6)), "default", outcome);
         var (key, value) = Assert.Single(outcome.AuditAnnotations);
         Assert.Equal("demo-policy.example.com/high-replica-count", key);
         Assert.Equal("Deployment spec.replicas set to 6", value);
@@ -193,11 +193,11 @@ public class PolicyEngineTests
     {
         public bool Known => true;
         public bool Namespaced => namespaced;
-        public JsonObject? Get(string ns, string name) => objects.FirstOrDefault(o =>
-            o["metadata"]!["name"]!.GetValue<string>() == name && (o["metadata"]!["namespace"]?.GetValue<string>() ?? "") == ns);
-        public IReadOnlyList<JsonObject> List(string ns, LabelSelector selector) => [.. objects.Where(o =>
+        public ValueTask<JsonObject?> GetAsync(string ns, string name, CancellationToken ct) => ValueTask.FromResult(objects.FirstOrDefault(o =>
+            o["metadata"]!["name"]!.GetValue<string>() == name && (o["metadata"]!["namespace"]?.GetValue<string>() ?? "") == ns));
+        public ValueTask<IReadOnlyList<JsonObject>> ListAsync(string ns, LabelSelector selector, CancellationToken ct) => ValueTask.FromResult<IReadOnlyList<JsonObject>>([.. objects.Where(o =>
             (o["metadata"]!["namespace"]?.GetValue<string>() ?? "") == ns &&
-            selector.Matches((o["metadata"]!["labels"] as JsonObject)?.ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<string>()) ?? []))];
+            selector.Matches((o["metadata"]!["labels"] as JsonObject)?.ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<string>()) ?? []))]);
     }
 
     private const string WithParams = """{"paramKind":{"apiVersion":"v1","kind":"ConfigMap"},"validations":[{"expression":"object.spec.replicas <= int(params.data.max)","messageExpression":"'at most ' + params.data.max"}]}""";
@@ -209,48 +209,48 @@ public class PolicyEngineTests
     }
 
     [Fact]
-    public void Params_ByName_DefaultsToTheRequestNamespace()
+    public async Task Params_ByName_DefaultsToTheRequestNamespace()
     {
         var source = new Params(true, ConfigMap("limits", "default", "3"), ConfigMap("limits", "other", "10"));
         var outcome = new PolicyOutcome();
-        PolicyEngine.Evaluate(Policy(WithParams), [Binding(paramRef: """{"name":"limits","parameterNotFoundAction":"Deny"}""")], source, Input(Deployment(4)), "default", outcome);
+        await PolicyEngine.EvaluateAsync(Policy(WithParams), [Binding(paramRef: """{"name":"limits","parameterNotFoundAction":"Deny"}""")], source, Input(Deployment(4)), "default", outcome);
         Assert.EndsWith("denied request: at most 3", Assert.Single(outcome.Denials).Message);
     }
 
     [Fact]
-    public void Params_Selector_EvaluatesOncePerParam()
+    public async Task Params_Selector_EvaluatesOncePerParam()
     {
         var source = new Params(true, ConfigMap("a", "default", "3", "x"), ConfigMap("b", "default", "2", "x"), ConfigMap("c", "default", "1", "y"));
         var outcome = new PolicyOutcome();
-        PolicyEngine.Evaluate(Policy(WithParams), [Binding(paramRef: """{"selector":{"matchLabels":{"tier":"x"}},"parameterNotFoundAction":"Deny"}""")], source, Input(Deployment(4)), "default", outcome);
+        await PolicyEngine.EvaluateAsync(Policy(WithParams), [Binding(paramRef: """{"selector":{"matchLabels":{"tier":"x"}},"parameterNotFoundAction":"Deny"}""")], source, Input(Deployment(4)), "default", outcome);
         Assert.Equal(["at most 3", "at most 2"], outcome.Denials.Select(d => d.Decision.Message));
     }
 
     [Fact]
-    public void Params_NotFound_DenyOrAllow()
+    public async Task Params_NotFound_DenyOrAllow()
     {
         var source = new Params(true);
         var outcome = new PolicyOutcome();
-        PolicyEngine.Evaluate(Policy(WithParams), [Binding(paramRef: """{"name":"missing","parameterNotFoundAction":"Deny"}""")], source, Input(Deployment(4)), "default", outcome);
+        await PolicyEngine.EvaluateAsync(Policy(WithParams), [Binding(paramRef: """{"name":"missing","parameterNotFoundAction":"Deny"}""")], source, Input(Deployment(4)), "default", outcome);
         Assert.Equal("ValidatingAdmissionPolicy 'demo-policy.example.com' with binding 'demo-binding-test.example.com' denied request: failed to configure binding: no params found for policy binding with `Deny` parameterNotFoundAction",
             Assert.Single(outcome.Denials).Message);
         outcome = new PolicyOutcome();
-        PolicyEngine.Evaluate(Policy(WithParams), [Binding(paramRef: """{"name":"missing","parameterNotFoundAction":"Allow"}""")], source, Input(Deployment(4)), "default", outcome);
+        await PolicyEngine.EvaluateAsync(Policy(WithParams), [Binding(paramRef: """{"name":"missing","parameterNotFoundAction":"Allow"}""")], source, Input(Deployment(4)), "default", outcome);
         Assert.True(outcome.Allowed);
     }
 
     [Fact]
-    public void Params_NamespacedKindForClusterScopedRequest_IsAConfigError()
+    public async Task Params_NamespacedKindForClusterScopedRequest_IsAConfigError()
     {
-        var ex = Assert.Throws<PolicyEngine.PolicyConfigException>(() =>
-            PolicyEngine.CollectParams(Json("""{"apiVersion":"v1","kind":"ConfigMap"}"""), new Params(true), Json("""{"name":"x"}"""), ""));
+        var ex = await Assert.ThrowsAsync<PolicyEngine.PolicyConfigException>(async () =>
+            await PolicyEngine.CollectParamsAsync(Json("""{"apiVersion":"v1","kind":"ConfigMap"}"""), new Params(true), Json("""{"name":"x"}"""), ""));
         Assert.Equal("cannot use namespaced paramRef in policy binding that matches cluster-scoped resources", ex.Message);
     }
 
     [Fact]
-    public void Params_NoParamKind_GivesNullParams()
+    public async Task Params_NoParamKind_GivesNullParams()
     {
         var p = Policy("""{"validations":[{"expression":"true"}]}""");
-        Assert.Null(Assert.Single(PolicyEngine.CollectParams(p.ParamKind, null, Json("""{"name":"x"}"""), "default")));
+        Assert.Null(Assert.Single(await PolicyEngine.CollectParamsAsync(p.ParamKind, null, Json("""{"name":"x"}"""), "default")));
     }
 }

@@ -27,14 +27,14 @@ public static class PolicyCelEnvironment
     /// <c>kubernetes.variables</c>; the compiler adds each variable's output type to it after compiling it,
     /// so later expressions see it (composition.go CompileAndStoreVariable).
     /// </summary>
-    public static CelEnvironment Create(bool hasParams, Dictionary<string, CelType> variables)
+    public static CelEnvironment Create(bool hasParams, Dictionary<string, CelType> variables, bool withVariables = true)
     {
         var env = CelEnvironment.Kubernetes()
             .DeclareVariable(ObjectVar, CelType.Dyn)
             .DeclareVariable(OldObjectVar, CelType.Dyn)
             .DeclareVariable(NamespaceVar, NamespaceType)
-            .DeclareVariable(RequestVar, RequestType)
-            .DeclareVariable(VariablesVar, CelType.Object("kubernetes.variables", variables));
+            .DeclareVariable(RequestVar, RequestType);
+        if (withVariables) env.DeclareVariable(VariablesVar, CelType.Object("kubernetes.variables", variables));
         if (hasParams) env.DeclareVariable(ParamsVar, CelType.Dyn);
         return env;
     }

@@ -12,6 +12,7 @@ public static class Program
         {
             ServeCommand.Create(),
             AccessCommand.Create(),
+            PolicyCommand.Create(),
         };
         // Run as the kubectl plugin (a link named kubectl-portcullis on PATH): `kubectl portcullis who-can ...`
         // is `portcullis access who-can ...` on the current kubeconfig.
@@ -33,6 +34,12 @@ public static class Program
         {
             Console.Error.WriteLine("error: " + System.Text.RegularExpressions.Regex.Replace(parsed.Errors[0].Message, @"\s+", " "));
             return 1;
+        }
+        // `policy test`: the same one-line error, and exit code 1 (2 means the request was refused).
+        if (parsed.Errors.Count > 0 && parsed.CommandResult.Command.Parents.OfType<Command>().Any(p => p.Name == "policy"))
+        {
+            Console.Error.WriteLine("error: " + System.Text.RegularExpressions.Regex.Replace(parsed.Errors[0].Message, @"\s+", " "));
+            return PolicyCommand.InputError;
         }
         return await parsed.InvokeAsync();
     }

@@ -16,6 +16,7 @@ public static class KubernetesLibraries
         KubernetesNet.Add(env);
         KubernetesURLs.Add(env);
         KubernetesFormat.Add(env);
+        KubernetesAuthz.Add(env);
         return env;
     }
 

@@ -35,6 +35,12 @@ public sealed record AdmissionRequest(
     /// </summary>
     public Dictionary<string, string>? AuditAnnotations { get; init; }
 
+    /// <summary>
+    /// Every refusal a validating plugin found (ValidatingAdmissionPolicy's failed validations of every policy and
+    /// binding), beyond the first one it returns as the error; null when the caller does not collect them.
+    /// </summary>
+    public List<string>? Violations { get; init; }
+
     /// <summary>The resource as requested (attributes' GetResource): group, the request's version, plural.</summary>
     public GroupVersionResource GroupVersionResource => Resource.GroupVersionResource;
 

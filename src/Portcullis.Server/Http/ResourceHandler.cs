@@ -176,10 +176,21 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
         return values.Count > 0;
     }
 
-    private static void WriteWarnings(HttpContext ctx, List<string> warnings)
+    /// <summary>
+    /// The list a write's warnings go to. They become Warning headers when the response starts, whether the write
+    /// succeeded or was refused (upstream's warning recorder writes them as they come, so kubectl shows a policy's
+    /// warning beside another's denial).
+    /// </summary>
+    private static List<string> CollectWarnings(HttpContext ctx)
     {
-        foreach (var w in warnings.Distinct())
-            ctx.Response.Headers.Append("Warning", "299 - " + Serialization.GoText.WarningQuote(w));
+        var warnings = new List<string>();
+        ctx.Response.OnStarting(() =>
+        {
+            foreach (var w in warnings.Distinct())
+                ctx.Response.Headers.Append("Warning", "299 - " + Serialization.GoText.WarningQuote(w));
+            return Task.CompletedTask;
+        });
+        return warnings;
     }
 
     private static async Task<JsonObject> DecodeAsync(HttpContext ctx, ResourceDefinition def, List<string> warnings)
@@ -207,12 +218,11 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
 
     private static async Task CreateAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def, GenericStore store)
     {
-        var warnings = new List<string>();
+        var warnings = CollectWarnings(ctx);
         var dryRun = DryRun(ctx.Request);
         var obj = await DecodeAsync(ctx, def, warnings);
         CheckNamespace(obj, info, def);
         var created = await store.CreateAsync(info.Namespace, obj, Write(ctx, dryRun, warnings), ctx.RequestAborted);
-        WriteWarnings(ctx, warnings);
         await Responses.WriteObjectAsync(ctx, 201, created);
     }
 
@@ -239,7 +249,7 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
 
     private static async Task UpdateAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def, GenericStore store, IAuthorizer? authorizer)
     {
-        var warnings = new List<string>();
+        var warnings = CollectWarnings(ctx);
         var dryRun = DryRun(ctx.Request);
         var obj = await DecodeAsync(ctx, def, warnings);
         CheckNamespace(obj, info, def);
@@ -262,7 +272,6 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
                 () => AuthorizeCreateAsync(ctx, info, authorizer));
             code = 201;
         }
-        WriteWarnings(ctx, warnings);
         await Responses.WriteObjectAsync(ctx, code, updated);
     }
 
@@ -272,7 +281,7 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
         var media = BodyDecoder.MediaType(ctx.Request);
         var body = await BodyDecoder.ReadBodyAsync(ctx.Request, ctx.RequestAborted);
         var fieldValidation = BodyDecoder.FieldValidation(ctx.Request);
-        var warnings = new List<string>();
+        var warnings = CollectWarnings(ctx);
         var isApply = media == "application/apply-patch+yaml";
         var patch = media switch
         {
@@ -299,7 +308,6 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
             // The patched object keeps the current resourceVersion unless the patch set one.
             return shaped;
         }, Write(ctx, dryRun, warnings), ctx.RequestAborted);
-        WriteWarnings(ctx, warnings);
         await Responses.WriteObjectAsync(ctx, 200, updated);
     }
 
@@ -373,7 +381,6 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
             updated = await store.CreateAsync(info.Namespace, obj, opts, ctx.RequestAborted, () => AuthorizeCreateAsync(ctx, info, authorizer));
             code = 201;
         }
-        WriteWarnings(ctx, warnings);
         await Responses.WriteObjectAsync(ctx, code, updated);
     }
 
@@ -394,7 +401,8 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
 
     private static async Task DeleteAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def, GenericStore store)
     {
-        var opts = await DeleteOptionsAsync(ctx);
+        var warnings = CollectWarnings(ctx);
+        var opts = await DeleteOptionsAsync(ctx) with { Warnings = warnings };
         var result = await store.DeleteAsync(info.Namespace, info.Name, opts, ctx.RequestAborted);
         if (!result.Deleted || def.ReturnDeletedObject)
         {

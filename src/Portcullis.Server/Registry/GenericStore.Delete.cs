@@ -12,7 +12,13 @@ public sealed record DeleteOptions(
     string? PreconditionResourceVersion = null,
     string? PropagationPolicy = null,
     long? GracePeriodSeconds = null,
-    bool DryRun = false);
+    bool DryRun = false)
+{
+    /// <summary>Admission's warnings, audit annotations and refusals, when the caller collects them (as <see cref="WriteOptions"/>).</summary>
+    public List<string>? Warnings { get; init; }
+    public Dictionary<string, string>? AuditAnnotations { get; init; }
+    public List<string>? Violations { get; init; }
+}
 
 /// <summary>The outcome of a delete: the object, and whether it is gone or only marked.</summary>
 public readonly record struct DeleteResult(JsonObject Object, bool Deleted);
@@ -32,7 +38,7 @@ public sealed partial class GenericStore
                 throw ApiErrors.Invalid("DeleteOptions", "meta.k8s.io", "", [FieldError.NotSupported("propagationPolicy", p, ["Foreground", "Background", "Orphan", "nil"])]);
 
             // rest.AdmissionToValidateObjectDeleteFunc: the mutating plugins, then the validating ones, see the delete.
-            var deleteRequest = Request(Operation.Delete, "", ns, current, current, new WriteOptions(opts.User, opts.DryRun), DeleteOptionsObject(opts));
+            var deleteRequest = Request(Operation.Delete, "", ns, current, current, new WriteOptions(opts.User, opts.DryRun) { Warnings = opts.Warnings, AuditAnnotations = opts.AuditAnnotations, Violations = opts.Violations }, DeleteOptionsObject(opts));
             await admission.MutateAsync(deleteRequest, ct);
             await admission.ValidateAsync(deleteRequest, ct);
             var finalizers = Meta.Finalizers(current);

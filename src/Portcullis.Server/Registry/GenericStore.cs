@@ -18,6 +18,10 @@ public sealed record WriteOptions(UserInfo User, bool DryRun = false)
     public string FieldManager { get; init; } = "unknown";
     /// <summary>Admission warnings for the client (Warning: 299 headers), when the caller collects them.</summary>
     public List<string>? Warnings { get; init; }
+    /// <summary>Audit annotations admission adds (webhooks, policies), when the caller collects them.</summary>
+    public Dictionary<string, string>? AuditAnnotations { get; init; }
+    /// <summary>Every refusal validating admission found (not only the one returned), when the caller collects them.</summary>
+    public List<string>? Violations { get; init; }
     /// <summary>Internal writers (binding) that must change spec through the status path.</summary>
     internal bool AllowSpec { get; init; }
     /// <summary>The request already set managedFields (server-side apply): the store does not track this write.</summary>
@@ -407,6 +411,8 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         new(op, def, sub, def.Namespaced ? ns : "", Meta.Name(obj), obj, old, opts.User, opts.DryRun)
         {
             Warnings = opts.Warnings,
+            AuditAnnotations = opts.AuditAnnotations,
+            Violations = opts.Violations,
             Options = options ?? WriteOptionsObject(op == Operation.Create ? "CreateOptions" : "UpdateOptions", opts),
         };
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Portcullis.Server.Admission.Cel;
 using Portcullis.Server.Selectors;
 
 namespace Portcullis.Server.Admission.Policies;
@@ -37,7 +38,7 @@ public static class PolicyEngine
     /// is null when the policy has no paramKind.
     /// </summary>
     public static async ValueTask EvaluateAsync(CompiledPolicy policy, IReadOnlyList<JsonObject> bindings, IParamSource? paramSource,
-        PolicyInput input, string requestNamespace, PolicyOutcome outcome, CancellationToken ct = default)
+        AdmissionCelInput input, string requestNamespace, PolicyOutcome outcome, CancellationToken ct = default)
     {
         var collected = new List<(string Key, string Value)>();
         foreach (var binding in bindings)
@@ -51,7 +52,7 @@ public static class PolicyEngine
             var actions = Actions(spec);
             foreach (var param in @params)
             {
-                var result = PolicyEvaluator.Validate(policy, input, param);
+                var result = PolicyEvaluator.Validate(policy, input with { Params = param });
                 foreach (var decision in result.Decisions)
                 {
                     if (decision.Action != PolicyAction.Deny) continue;

@@ -1,128 +1,66 @@
 using System.Text.Json.Nodes;
 using Portcullis.Cel;
+using Portcullis.Server.Admission.Cel;
 
 namespace Portcullis.Server.Admission.Policies;
 
 /// <summary>
-/// The request as a policy sees it: the object and old object (null on create / delete), the <c>request</c>
-/// variable (an AdmissionRequest as JSON, see <see cref="PolicyRequest"/>), the namespace the request is in (null
-/// when cluster-scoped) and any further CEL variables (the <c>authorizer</c> values of the admission environment).
-/// </summary>
-public sealed record PolicyInput(JsonObject? Object, JsonObject? OldObject, JsonObject Request, JsonObject? Namespace)
-{
-    public IReadOnlyDictionary<string, CelValue>? Bindings { get; init; }
-}
-
-/// <summary>
-/// Evaluates a compiled policy over one request and one param (validating/validator.go Validate, with
-/// cel/condition.go ForInput and cel/activation.go Evaluate): matchConditions, then the validations with their
-/// message expressions, then the audit annotations, under upstream's cost limits and with its error texts.
-/// Pure: no store, no clock; the same answer in the server and in <c>portcullis policy test</c>.
+/// Evaluates a compiled policy over one request and one param (validating/validator.go Validate, with cel/condition.go
+/// ForInput): matchConditions, then the validations with their message expressions, then the audit annotations, under
+/// upstream's cost budgets (<see cref="AdmissionCelActivation.Evaluate"/>) and with its texts. Pure: no store, no
+/// clock; the same answer in the server and in <c>portcullis policy test</c>.
 /// </summary>
 public static class PolicyEvaluator
 {
-    /// <summary>celconfig.PerCallLimit.</summary>
-    public const ulong PerCallLimit = 1_000_000;
-    /// <summary>celconfig.RuntimeCELCostBudget: all of one policy's validations (or audit annotations) together.</summary>
-    public const long RuntimeCostBudget = 10_000_000;
-    /// <summary>celconfig.RuntimeCELCostBudgetMatchConditions.</summary>
-    public const long MatchConditionsCostBudget = 2_500_000;
     /// <summary>celconfig.MaxEvaluatedMessageExpressionSizeBytes.</summary>
     public const int MaxEvaluatedMessageExpressionSizeBytes = 5 * 1024;
 
-    internal static readonly CelCostOptions CostOptions = CelCostOptions.Kubernetes(PerCallLimit);
-
-    private const string OutOfBudget = "validation failed due to running out of cost budget, no further validation rules will be run";
-
-    /// <summary>One expression's result (EvaluationResult): a value, or an error message.</summary>
-    internal readonly record struct EvalResult(CelValue? Value, string? Error, bool Placeholder = false);
-
-    /// <summary>Why a whole ForInput stopped (out of budget): its message.</summary>
-    internal sealed class ForInputError(string message) : Exception(message);
-
-    /// <summary>
-    /// condition.go ForInput: evaluates expressions in order against one activation, charging each one's cost and
-    /// that of the variables it used to the budget; null entries are placeholders (a validation without
-    /// messageExpression).
-    /// </summary>
-    internal static (List<EvalResult> Results, long Remaining) ForInput(IReadOnlyList<CompiledExpression?> expressions,
-        PolicyActivation activation, long budget)
+    /// <summary>condition.go ForInput: the expressions in order over one activation and one budget; null entries are placeholders.</summary>
+    private static (List<CelEvaluation?> Results, long Remaining) ForInput(IEnumerable<CompiledExpression?> expressions,
+        AdmissionCelActivation activation, long budget)
     {
-        var results = new List<EvalResult>(expressions.Count);
-        var remaining = budget;
-        foreach (var e in expressions)
-        {
-            if (e is null) { results.Add(new EvalResult(null, null, true)); continue; }
-            if (e.Error is { } compileError) { results.Add(new EvalResult(null, "compilation error: " + compileError)); continue; }
-            var r = e.Program!.Evaluate(activation, CostOptions);
-            var composition = activation.TakeCompositionCost();
-            if (composition > remaining) throw new ForInputError(OutOfBudget);
-            remaining -= composition;
-            if (r.Cost > long.MaxValue || (long)r.Cost > remaining) throw new ForInputError(OutOfBudget);
-            remaining -= (long)r.Cost;
-            results.Add(r.Value is CelError err
-                ? new EvalResult(null, $"expression '{e.Expression}' resulted in error: {err.Message}")
-                : new EvalResult(r.Value, null));
-        }
-        return (results, remaining);
+        var results = new List<CelEvaluation?>();
+        foreach (var e in expressions) results.Add(e is null ? null : activation.Evaluate(e, ref budget));
+        return (results, budget);
     }
 
-    /// <summary>
-    /// matchconditions/matcher.go Match: true when every condition is true; a false one decides no; errors (all of
-    /// them, as an aggregate) fail per the failure policy: Fail gives the error, Ignore does not match.
-    /// </summary>
-    public static (bool Matches, string? Error, string? FailedCondition) MatchConditions(CompiledPolicy policy, PolicyInput input, JsonObject? param)
-    {
-        if (policy.MatchConditions.Count == 0) return (true, null, null);
-        var fail = policy.FailurePolicy != "Ignore";
-        var activation = new PolicyActivation(input, param, policy.HasParams, policy.Variables, withNamespace: false);
-        List<EvalResult> results;
-        try { results = ForInput([.. policy.MatchConditions.Select(m => m.Compiled)], activation, MatchConditionsCostBudget).Results; }
-        catch (ForInputError e) { return fail ? (false, e.Message, null) : (false, null, null); }
-        var errors = new List<string>();
-        for (int i = 0; i < results.Count; i++)
-        {
-            if (results[i].Error is { } err) errors.Add(err);
-            if (results[i].Value is CelBool { Value: false }) return (false, null, policy.MatchConditions[i].Name);
-        }
-        if (errors.Count > 0)
-            return fail ? (false, errors.Count == 1 ? errors[0] : "[" + string.Join(", ", errors) + "]", null) : (false, null, null);
-        return (true, null, null);
-    }
-
-    /// <summary>validator.go Validate: the decisions of every validation and the audit annotations, for one param.</summary>
-    public static ValidateResult Validate(CompiledPolicy policy, PolicyInput input, JsonObject? param)
+    /// <summary>validator.go Validate: the decisions of every validation and the audit annotations, for one param (in <paramref name="input"/>).</summary>
+    public static ValidateResult Validate(CompiledPolicy policy, AdmissionCelInput input)
     {
         var errorAction = policy.FailurePolicy == "Ignore" ? PolicyAction.Admit : PolicyAction.Deny;
         ValidateResult Failed(string message) => new([new PolicyDecision(errorAction, PolicyEvaluation.Error, message)], []);
 
-        var (matches, matchError, _) = MatchConditions(policy, input, param);
-        if (matchError is not null) return Failed(matchError);
-        if (!matches) return ValidateResult.Empty;
+        if (!policy.MatchConditions.IsEmpty)
+        {
+            // matcher.go: matchConditions see no namespaceObject
+            var match = policy.MatchConditions.Match(new AdmissionCelActivation(input with { NamespaceObject = null }, policy.Compiler));
+            if (match.Error is { } matchError) return Failed(matchError);
+            if (!match.Matches) return ValidateResult.Empty;
+        }
 
-        List<EvalResult> evalResults;
+        List<CelEvaluation?> evalResults;
         long remaining;
         try
         {
-            var activation = new PolicyActivation(input, param, policy.HasParams, policy.Variables);
-            (evalResults, remaining) = ForInput([.. policy.Validations.Select(v => v.Condition)], activation, RuntimeCostBudget);
+            (evalResults, remaining) = ForInput(policy.Validations.Select(v => v.Condition),
+                new AdmissionCelActivation(input, policy.Compiler), AdmissionCelCompiler.RuntimeCostBudget);
         }
-        catch (ForInputError e) { return Failed(e.Message); }
+        catch (CelBudgetExceededException e) { return Failed(e.Message); }
 
-        // messageExpressions: the same variables, no authorizer, the budget the validations left
-        List<EvalResult>? messageResults = null;
+        // message expressions: no authorizer, the budget the validations left
+        List<CelEvaluation?>? messageResults = null;
         string? messageError = null;
         try
         {
-            var activation = new PolicyActivation(input, param, policy.HasParams, policy.Variables);
-            messageResults = ForInput([.. policy.Validations.Select(v => v.MessageExpression)], activation, remaining).Results;
+            messageResults = ForInput(policy.Validations.Select(v => v.MessageExpression),
+                new AdmissionCelActivation(input with { Authorizer = null }, policy.Compiler), remaining).Results;
         }
-        catch (ForInputError e) { messageError = e.Message; }
+        catch (CelBudgetExceededException e) { messageError = e.Message; }
 
         var decisions = new List<PolicyDecision>(evalResults.Count);
         for (int i = 0; i < evalResults.Count; i++)
         {
-            var eval = evalResults[i];
+            var eval = evalResults[i]!;
             var validation = policy.Validations[i];
             if (eval.Error is { } err) decisions.Add(new PolicyDecision(errorAction, PolicyEvaluation.Error, err) { Index = i });
             else if (messageError is not null)
@@ -134,18 +72,18 @@ public static class PolicyEvaluator
             else decisions.Add(new PolicyDecision(PolicyAction.Admit, PolicyEvaluation.Admit) { Index = i });
         }
 
-        List<EvalResult> auditResults;
+        List<CelEvaluation?> auditResults;
         try
         {
-            var activation = new PolicyActivation(input, param, policy.HasParams, policy.Variables);
-            auditResults = ForInput([.. policy.AuditAnnotations.Select(a => a.Compiled)], activation, RuntimeCostBudget).Results;
+            auditResults = ForInput(policy.AuditAnnotations.Select(a => a.Value),
+                new AdmissionCelActivation(input with { Authorizer = null }, policy.Compiler), AdmissionCelCompiler.RuntimeCostBudget).Results;
         }
-        catch (ForInputError e) { return Failed(e.Message); }
+        catch (CelBudgetExceededException e) { return Failed(e.Message); }
         var annotations = new List<PolicyAuditAnnotation>(auditResults.Count);
         for (int i = 0; i < auditResults.Count; i++)
         {
-            var key = policy.AuditAnnotations[i].Name;
-            var r = auditResults[i];
+            var key = policy.AuditAnnotations[i].Key;
+            var r = auditResults[i]!;
             if (r.Error is { } err)
                 annotations.Add(new PolicyAuditAnnotation(key, errorAction == PolicyAction.Admit ? AuditAnnotationAction.Exclude : AuditAnnotationAction.Error, Error: err));
             else if (r.Value is CelString s)
@@ -155,15 +93,18 @@ public static class PolicyEvaluator
             else if (r.Value is CelNull) annotations.Add(new PolicyAuditAnnotation(key, AuditAnnotationAction.Exclude));
             else
                 annotations.Add(new PolicyAuditAnnotation(key, AuditAnnotationAction.Error, Error:
-                    $"valueExpression '{policy.AuditAnnotations[i].Compiled.Expression}' resulted in unsupported return type: " +
-                    $"{CompiledPolicy.GoTypeString(r.Value!.Type)}. Return type must be either string or null."));
+                    $"valueExpression '{policy.AuditAnnotations[i].Value.Expression}' resulted in unsupported return type: " +
+                    $"{GoTypeName(r.Value!.Type)}. Return type must be either string or null."));
         }
         return new ValidateResult(decisions, annotations);
     }
 
+    /// <summary>cel-go's *types.Type String(): null is null_type.</summary>
+    private static string GoTypeName(CelType t) => t.Name == "null_type" ? "null_type" : t.ToString();
+
     /// <summary>validator.go: the messageExpression's result (trimmed, one line, at most 5 KiB), else the message, else
     /// "failed expression: ...".</summary>
-    private static string FailureMessage(CompiledValidation validation, EvalResult? messageResult)
+    private static string FailureMessage(CompiledValidation validation, CelEvaluation? messageResult)
     {
         var message = "";
         if (messageResult is { Error: null, Value: CelString s })

@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Portcullis.Cel;
+using Portcullis.Server.Admission.Cel;
 using Portcullis.Server.Admission.Matching;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Errors;
@@ -20,7 +22,8 @@ internal sealed class ValidatingAdmissionPolicyPlugin(
     AdmissionMatcher matcher,
     ResourceRegistry resources,
     Func<ResourceDefinition, GenericStore?> storeOf,
-    Func<string, CancellationToken, Task<JsonObject?>> getNamespace) : IValidatingAdmission
+    Func<string, CancellationToken, Task<JsonObject?>> getNamespace,
+    ICelAuthorizer? authorizer) : IValidatingAdmission
 {
     public const string PluginName = "ValidatingAdmissionPolicy";
 
@@ -89,7 +92,7 @@ internal sealed class ValidatingAdmissionPolicyPlugin(
                 if (r.Namespace.Length > 0 && !isNamespace)
                     namespaceObject = await getNamespace(r.Namespace, ct) ?? throw ApiErrors.NotFound("namespaces", "", r.Namespace);
             }
-            var input = Input(r, matched, namespaceObject);
+            var input = AdmissionCelInput.From(r, matched, null, namespaceObject, authorizer);
             await PolicyEngine.EvaluateAsync(policy, matchingBindings, paramSource, input, r.Namespace, outcome, ct);
         }
 
@@ -97,21 +100,6 @@ internal sealed class ValidatingAdmissionPolicyPlugin(
         if (r.AuditAnnotations is { } annotations)
             foreach (var (k, v) in outcome.AuditAnnotations) annotations[k] = v;
         if (outcome.Denials.Count > 0) throw Refusal(r, outcome.Denials[0]);
-    }
-
-    /// <summary>What the policy sees: the object converted to the matched version, the request variable.</summary>
-    private static PolicyInput Input(AdmissionRequest r, MatchedResource matched, JsonObject? ns)
-    {
-        var obj = r.Operation == Operation.Delete ? null : AdmissionMatcher.Convert(r.Object, r.Resource, matched.Definition);
-        var old = AdmissionMatcher.Convert(r.OldObject, r.Resource, matched.Definition);
-        var (g, v, k) = matched.Kind;
-        var (rg, rv, rk) = r.Kind;
-        var request = PolicyRequest.Build(r.Operation,
-            new PolicyRequest.Gvk(g, v, k), new PolicyRequest.Gvr(matched.Resource.Group, matched.Resource.Version, matched.Resource.Resource),
-            r.Subresource, new PolicyRequest.Gvk(rg, rv, rk),
-            new PolicyRequest.Gvr(r.GroupVersionResource.Group, r.GroupVersionResource.Version, r.GroupVersionResource.Resource),
-            r.Name.Length > 0 ? r.Name : CompiledPolicy.Str((r.Object["metadata"] as JsonObject)?["name"]), r.Namespace, r.User, r.DryRun, r.Options);
-        return new PolicyInput(obj, old, request, ns);
     }
 
     /// <summary>dispatcher.go: admission.NewForbidden with the decision's reason and code and the message as a cause.</summary>

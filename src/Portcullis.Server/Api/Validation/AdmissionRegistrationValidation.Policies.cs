@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Portcullis.Cel;
-using Portcullis.Server.Admission.Policies;
+using Portcullis.Server.Admission.Cel;
 using Portcullis.Server.Errors;
 
 namespace Portcullis.Server.Api.Validation;
@@ -46,14 +46,13 @@ internal static partial class AdmissionRegistrationValidation
             if (J.Count(mc, "resourceRules") == 0) errs.Add(Err.Required("spec.matchConstraints.resourceRules"));
         }
 
-        // the composition environment: each variable's type becomes visible to what follows
-        var variableTypes = new Dictionary<string, CelType>(StringComparer.Ordinal);
-        var env = PolicyCelEnvironment.Create(hasParams, variableTypes);
+        // the composition compiler: each variable's type becomes visible to what follows; new expressions compile
+        // against the base environment (environment.NewExpressions)
+        var env = new Expressions(new AdmissionCelCompiler(), hasParams);
         if (!ignoreMatchConditions)
         {
-            // matchConditions compile without the variables (upstream's stateless compiler)
-            var plain = PolicyCelEnvironment.Create(hasParams, new Dictionary<string, CelType>(), withVariables: false);
-            MatchConditions(errs, J.Items(spec, "matchConditions"), plain, "spec.matchConditions");
+            // matchConditions compile without the policy's variables (upstream's stateless compiler)
+            MatchConditions(errs, J.Items(spec, "matchConditions"), new Expressions(new AdmissionCelCompiler(), hasParams), "spec.matchConditions");
         }
         foreach (var (i, v) in J.Items(spec, "variables"))
         {
@@ -65,8 +64,7 @@ internal static partial class AdmissionRegistrationValidation
             if (expr.Trim().Length == 0) errs.Add(Err.Required(P.Child(path, "expression"), "expression is not specified"));
             else
             {
-                var compiled = CompiledPolicy.CompileExpression(env, expr, CompiledPolicy.ReturnKind.Any);
-                variableTypes[name] = compiled.OutputType ?? CelType.Dyn;
+                var compiled = env.Compiler.CompileVariable(name, expr, env.WithAuthorizer);
                 if (compiled.Error is { } e) errs.Add(Err.Invalid(P.Child(path, "expression"), expr, e));
             }
         }
@@ -95,25 +93,32 @@ internal static partial class AdmissionRegistrationValidation
             if (trimmed.Length == 0) errs.Add(Err.Required(P.Child(path, "valueExpression"), "valueExpression is not specified"));
             else if (trimmed.Length > MaxAuditAnnotationValueExpressionLength)
                 errs.Add(Err.Required(P.Child(path, "valueExpression"), $"must not exceed {MaxAuditAnnotationValueExpressionLength} bytes in length"));
-            else if (CompiledPolicy.CompileExpression(env, trimmed, CompiledPolicy.ReturnKind.StringOrNull).Error is { } e)
+            else if (env.Compiler.Compile(trimmed, env.WithAuthorizer, AdmissionCelCompiler.StringOrNull).Error is { } e)
                 errs.Add(Err.Invalid(P.Child(path, "valueExpression"), value, e));
             if (!keys.Add(key)) errs.Add(Err.Duplicate(P.Child(path, "key"), key));
         }
         return errs;
     }
 
-    private static void Validation(List<FieldError> errs, JsonObject v, CelEnvironment env, string path)
+    /// <summary>One policy's compiler with its optional variables.</summary>
+    private sealed record Expressions(AdmissionCelCompiler Compiler, bool HasParams)
+    {
+        public AdmissionCelOptions WithAuthorizer => new(HasParams, true);
+        public AdmissionCelOptions WithoutAuthorizer => new(HasParams, false);
+    }
+
+    private static void Validation(List<FieldError> errs, JsonObject v, Expressions env, string path)
     {
         var expr = J.S(v, "expression");
         var message = J.S(v, "message");
         var messageExpression = J.S(v, "messageExpression");
         if (expr.Trim().Length == 0) errs.Add(Err.Required(P.Child(path, "expression"), "expression is not specified"));
-        else if (CompiledPolicy.CompileExpression(env, expr, CompiledPolicy.ReturnKind.Bool).Error is { } e)
+        else if (env.Compiler.Compile(expr, env.WithAuthorizer, AdmissionCelCompiler.Bool).Error is { } e)
             errs.Add(Err.Invalid(P.Child(path, "expression"), expr, e));
         if (messageExpression.Length > 0 && messageExpression.Trim().Length == 0)
             errs.Add(Err.Invalid(P.Child(path, "messageExpression"), messageExpression, "must be non-empty if specified"));
         else if (messageExpression.Trim().Length > 0
-                 && CompiledPolicy.CompileExpression(env, messageExpression, CompiledPolicy.ReturnKind.String).Error is { } me)
+                 && env.Compiler.Compile(messageExpression, env.WithoutAuthorizer, AdmissionCelCompiler.String).Error is { } me)
             errs.Add(Err.Invalid(P.Child(path, "messageExpression"), messageExpression, me));
         if (message.Length > 0 && message.Trim().Length == 0)
             errs.Add(Err.Invalid(P.Child(path, "message"), message, "message must be non-empty if specified"));
@@ -123,7 +128,7 @@ internal static partial class AdmissionRegistrationValidation
             errs.Add(Err.NotSupported(P.Child(path, "reason"), reason, PolicyReasons));
     }
 
-    private static void MatchConditions(List<FieldError> errs, List<(int I, JsonObject O)> conditions, CelEnvironment env, string path)
+    private static void MatchConditions(List<FieldError> errs, List<(int I, JsonObject O)> conditions, Expressions env, string path)
     {
         if (conditions.Count > 64) errs.Add(Err.TooMany(path, conditions.Count, 64));
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -132,7 +137,7 @@ internal static partial class AdmissionRegistrationValidation
             var p = P.Index(path, i);
             var expr = J.S(c, "expression").Trim();
             if (expr.Length == 0) errs.Add(Err.Required(P.Child(p, "expression")));
-            else if (CompiledPolicy.CompileExpression(env, expr, CompiledPolicy.ReturnKind.Bool).Error is { } e)
+            else if (env.Compiler.Compile(expr, env.WithAuthorizer, AdmissionCelCompiler.Bool).Error is { } e)
                 errs.Add(Err.Invalid(P.Child(p, "expression"), expr, e));
             var name = J.S(c, "name");
             if (name.Length == 0) errs.Add(Err.Required(P.Child(p, "name")));

@@ -38,7 +38,7 @@ internal sealed class AdmissionModule
             new CertificateApproval(authz.Authorizer),
             new CertificateSigning(authz.Authorizer),
             new CertificateSubjectRestriction(),
-            ValidatingAdmissionPolicies(storage, reads.Namespaces.GetAsync),
+            ValidatingAdmissionPolicies(storage, reads.Namespaces.GetAsync, authz),
             ResourceQuotaAdmission.ForStore(() => storage.Stores[quotaDef], quotas, time),
         };
         var chain = new AdmissionChain(
@@ -49,13 +49,14 @@ internal sealed class AdmissionModule
 
     /// <summary>ValidatingAdmissionPolicy: its policies and bindings from watch-fed caches, params from the stores.</summary>
     private static Admission.Policies.ValidatingAdmissionPolicyPlugin ValidatingAdmissionPolicies(StorageModule storage,
-        Func<string, CancellationToken, Task<JsonObject?>> getNamespace)
+        Func<string, CancellationToken, Task<JsonObject?>> getNamespace, AuthorizationModule authz)
     {
         GenericStore Store(string plural) => storage.Stores[storage.Resources.Find("admissionregistration.k8s.io", "v1", plural)!];
         var cache = new Admission.Policies.PolicyCache(storage.Backend, () => Store("validatingadmissionpolicies"),
             () => Store("validatingadmissionpolicybindings"));
         return new Admission.Policies.ValidatingAdmissionPolicyPlugin(cache, new Admission.Matching.AdmissionMatcher(storage.Resources, getNamespace),
-            storage.Resources, d => storage.Stores.TryGetValue(d, out var s) ? s : null, getNamespace);
+            storage.Resources, d => storage.Stores.TryGetValue(d, out var s) ? s : null, getNamespace,
+            new Admission.Cel.CelAuthorizerAdapter(authz.Authorizer));
     }
 
     /// <summary>

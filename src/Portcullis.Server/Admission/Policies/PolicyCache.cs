@@ -5,92 +5,68 @@ using Portcullis.Server.Storage;
 namespace Portcullis.Server.Admission.Policies;
 
 /// <summary>
-/// The ValidatingAdmissionPolicies and their bindings as admission sees them (generic/policy_source.go): fed by
-/// watches on both kinds' keys, which mark the cache stale; the next admission call re-lists and recompiles only
-/// the policies whose resourceVersion changed. A policy's bindings are those naming it in <c>spec.policyName</c>;
-/// bindings of a policy that does not exist are skipped, as upstream.
+/// The ValidatingAdmissionPolicies and their bindings as admission sees them (generic/policy_source.go). Each admission
+/// call reads the two kinds' keys with their revisions (one range read each, nothing decoded); when a key or revision
+/// changed, only the changed objects are decoded and the changed policies recompiled. So a write that follows the
+/// creation of a policy sees it at once (upstream's informers may lag), which `portcullis policy test` relies on, and
+/// the steady state costs two range reads per write. A policy's bindings are those naming it in
+/// <c>spec.policyName</c>, in name order; bindings of a policy that does not exist are skipped, as upstream.
 /// </summary>
 internal sealed class PolicyCache(IKeyValueBackend kv, Func<GenericStore> policies, Func<GenericStore> bindings)
 {
     /// <summary>A policy with its compiled form and its bindings (PolicyHook).</summary>
     public sealed record Hook(CompiledPolicy Policy, IReadOnlyList<JsonObject> Bindings);
 
-    private readonly SemaphoreSlim _refresh = new(1, 1);
-    private readonly Dictionary<string, (string ResourceVersion, CompiledPolicy Compiled)> _compiled = new(StringComparer.Ordinal);
-    private volatile IReadOnlyList<Hook> _hooks = [];
-    private volatile bool _stale = true;
-    private int _started;
-    private readonly CancellationTokenSource _stop = new();
+    private sealed record Snapshot(Dictionary<string, (long Revision, JsonObject Object)> Policies,
+        Dictionary<string, (long Revision, JsonObject Object)> Bindings, Dictionary<string, CompiledPolicy> Compiled, IReadOnlyList<Hook> Hooks);
 
-    /// <summary>The hooks, refreshed first when a watch saw a change since the last call.</summary>
+    private readonly SemaphoreSlim _refresh = new(1, 1);
+    private volatile Snapshot _snapshot = new([], [], [], []);
+
     public async ValueTask<IReadOnlyList<Hook>> HooksAsync(CancellationToken ct)
     {
-        if (Interlocked.Exchange(ref _started, 1) == 0) StartWatches();
-        if (!_stale) return _hooks;
+        var policyStore = policies();
+        var bindingStore = bindings();
+        var policyKeys = await kv.RangeAsync(policyStore.Prefix(""), null, 0, 0, ct);
+        var bindingKeys = await kv.RangeAsync(bindingStore.Prefix(""), null, 0, 0, ct);
+        var current = _snapshot;
+        if (Same(policyKeys.Items, current.Policies) && Same(bindingKeys.Items, current.Bindings)) return current.Hooks;
         await _refresh.WaitAsync(ct);
         try
         {
-            if (_stale)
+            current = _snapshot;
+            var policyObjects = Decode(policyStore, policyKeys.Items, current.Policies);
+            var bindingObjects = Decode(bindingStore, bindingKeys.Items, current.Bindings);
+            var compiled = new Dictionary<string, CompiledPolicy>(StringComparer.Ordinal);
+            var hooks = new List<Hook>();
+            var bindingList = bindingObjects.Values.Select(b => b.Object).ToList();
+            foreach (var (key, (rev, obj)) in policyObjects.OrderBy(p => Name(p.Value.Object), StringComparer.Ordinal))
             {
-                _stale = false; // a change during the listing marks it stale again
-                _hooks = await LoadAsync(ct);
+                var policy = current.Policies.TryGetValue(key, out var old) && old.Revision == rev && current.Compiled.TryGetValue(key, out var c)
+                    ? c : CompiledPolicy.Compile(obj);
+                compiled[key] = policy;
+                var name = Name(obj);
+                hooks.Add(new Hook(policy, [.. bindingList.Where(b => CompiledPolicy.Str((b["spec"] as JsonObject)?["policyName"]) == name)
+                    .OrderBy(Name, StringComparer.Ordinal)]));
             }
-            return _hooks;
-        }
-        catch
-        {
-            _stale = true;
-            throw;
+            var next = new Snapshot(policyObjects, bindingObjects, compiled, hooks);
+            _snapshot = next;
+            return next.Hooks;
         }
         finally { _refresh.Release(); }
     }
 
-    /// <summary>Stops the watches (tests and shutdown).</summary>
-    public void Stop() => _stop.Cancel();
+    private static bool Same(IReadOnlyList<KeyValue> items, Dictionary<string, (long Revision, JsonObject Object)> known) =>
+        items.Count == known.Count && items.All(i => known.TryGetValue(i.Key, out var k) && k.Revision == i.ModRevision);
 
-    private void StartWatches()
+    private static Dictionary<string, (long Revision, JsonObject Object)> Decode(GenericStore store, IReadOnlyList<KeyValue> items,
+        Dictionary<string, (long Revision, JsonObject Object)> known)
     {
-        foreach (var store in (Func<GenericStore>[])[policies, bindings])
-            _ = Task.Run(async () =>
-            {
-                // a watch that fails is restarted; every restart marks the cache stale so nothing is missed
-                while (!_stop.IsCancellationRequested)
-                {
-                    try
-                    {
-                        var from = kv.CurrentRevision;
-                        _stale = true;
-                        await foreach (var _ in kv.WatchAsync(store().Prefix(""), from, _stop.Token)) _stale = true;
-                    }
-                    catch (OperationCanceledException) when (_stop.IsCancellationRequested) { return; }
-                    catch (Exception) { await Task.Delay(TimeSpan.FromMilliseconds(200), _stop.Token).ContinueWith(_ => { }); }
-                }
-            });
-    }
-
-    private async Task<IReadOnlyList<Hook>> LoadAsync(CancellationToken ct)
-    {
-        var policyList = await ListAsync(policies(), ct);
-        var bindingList = await ListAsync(bindings(), ct);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var hooks = new List<Hook>();
-        foreach (var p in policyList.OrderBy(Name, StringComparer.Ordinal))
-        {
-            var name = Name(p);
-            seen.Add(name);
-            var rv = CompiledPolicy.Str((p["metadata"] as JsonObject)?["resourceVersion"]);
-            if (!_compiled.TryGetValue(name, out var hit) || hit.ResourceVersion != rv)
-                _compiled[name] = hit = (rv, CompiledPolicy.Compile(p));
-            var mine = bindingList.Where(b => CompiledPolicy.Str((b["spec"] as JsonObject)?["policyName"]) == name)
-                .OrderBy(Name, StringComparer.Ordinal).ToList();
-            hooks.Add(new Hook(hit.Compiled, mine));
-        }
-        foreach (var gone in _compiled.Keys.Where(k => !seen.Contains(k)).ToList()) _compiled.Remove(gone);
-        return hooks;
+        var result = new Dictionary<string, (long, JsonObject)>(StringComparer.Ordinal);
+        foreach (var i in items)
+            result[i.Key] = known.TryGetValue(i.Key, out var k) && k.Revision == i.ModRevision ? k : (i.ModRevision, store.Decode(i));
+        return result;
     }
 
     private static string Name(JsonObject o) => CompiledPolicy.Str((o["metadata"] as JsonObject)?["name"]);
-
-    private static async Task<List<JsonObject>> ListAsync(GenericStore store, CancellationToken ct) =>
-        [.. (await store.ListAsync("", new ListOptions(), ct))["items"]!.AsArray().OfType<JsonObject>()];
 }

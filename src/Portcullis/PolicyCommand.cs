@@ -20,7 +20,7 @@ internal static class PolicyCommand
     private static Command Test()
     {
         Option<string[]> Files(string name, string description) => new(name) { Description = description, AllowMultipleArgumentsPerToken = false };
-        var policy = Files("--policy", "ValidatingAdmissionPolicy manifests (a file may hold several; repeatable). Other kinds in them are set up too.");
+        var policy = Files("--policy", "ValidatingAdmissionPolicy manifests (repeatable). A file may hold a whole set-up: bindings, params, a Namespace, CRDs and RBAC objects go where their kind belongs.");
         var binding = Files("--binding", "ValidatingAdmissionPolicyBinding manifests (repeatable).");
         var obj = new Option<string?>("--object") { Description = "The object of the request (CREATE, or UPDATE with --old-object)." };
         var oldObj = new Option<string?>("--old-object") { Description = "The object as stored before the request: an UPDATE with --object, a DELETE without." };
@@ -45,16 +45,21 @@ internal static class PolicyCommand
             PolicyTestInputs inputs;
             try
             {
+                // The --policy files may hold a whole set-up: each object goes where its kind belongs.
                 var objects = Read(result.GetValue(policy));
+                bool IsRbac(JsonObject o) => JsonRead.StrOrEmpty(o["apiVersion"]).StartsWith("rbac.authorization.k8s.io/", StringComparison.Ordinal);
+                var setUpNamespace = objects.FirstOrDefault(o => Kind(o) == "Namespace" && JsonRead.StrOrEmpty(o["apiVersion"]) == "v1");
                 inputs = new PolicyTestInputs(
                     objects.Where(o => Kind(o) == "ValidatingAdmissionPolicy").ToList(),
                     [.. objects.Where(o => Kind(o) == "ValidatingAdmissionPolicyBinding"), .. Read(result.GetValue(binding))],
                     ReadOne(result.GetValue(obj), "--object"),
                     ReadOne(result.GetValue(oldObj), "--old-object"),
-                    [.. Read(result.GetValue(@params)), .. objects.Where(o => Kind(o) is not ("ValidatingAdmissionPolicy" or "ValidatingAdmissionPolicyBinding"))],
-                    ReadOne(result.GetValue(ns), "--namespace"),
-                    Read(result.GetValue(crds)),
-                    Read(result.GetValue(rbac)),
+                    [.. Read(result.GetValue(@params)),
+                     .. objects.Where(o => Kind(o) is not ("ValidatingAdmissionPolicy" or "ValidatingAdmissionPolicyBinding" or "CustomResourceDefinition")
+                                           && !IsRbac(o) && !ReferenceEquals(o, setUpNamespace))],
+                    ReadOne(result.GetValue(ns), "--namespace") ?? setUpNamespace,
+                    [.. Read(result.GetValue(crds)), .. objects.Where(o => Kind(o) == "CustomResourceDefinition")],
+                    [.. Read(result.GetValue(rbac)), .. objects.Where(IsRbac)],
                     new UserInfo(result.GetValue(user)!, "", [.. (result.GetValue(groups) ?? []).Where(g => g != UserInfo.AllAuthenticated), UserInfo.AllAuthenticated], UserInfo.NoExtra),
                     result.GetValue(dryRun));
                 if (inputs.Object is null && inputs.OldObject is null) throw new ArgumentException("give the object with --object (or --old-object for a delete)");

@@ -25,7 +25,7 @@ internal sealed record PolicyTestResult(
 /// <summary>
 /// Runs one request through the server's own code, in process and with no listener: the storage, authorization and
 /// admission modules of `serve` over a temporary SQLite directory. The namespace (given, or made with its
-/// kubernetes.io/metadata.name label), its default ServiceAccount, the CRDs (given, or a schemaless one for a kind no
+/// kubernetes.io/metadata.name label) and the system namespaces, its default ServiceAccount, the CRDs (given, or a schemaless one for a kind no
 /// CRD was given for), the RBAC objects (with the bootstrap policy) and the params are put in place first, then the old
 /// object (for an update or a delete), then the policies and bindings, and last the request itself, as the user: the
 /// kind's defaulting, the mutating admission plugins, validation, and the validating plugins with
@@ -53,6 +53,9 @@ internal static class PolicyTestRun
             var ns = input.Namespace ?? DefaultNamespace(Meta.Namespace(target) is { Length: > 0 } n ? n : "default");
             await CreateAsync(storage, (JsonObject)ns.DeepClone(), ct);
             var nsName = Meta.Name(ns);
+            // The namespaces every server has (its system namespaces controller makes them).
+            foreach (var system in new[] { "default", "kube-system", "kube-public" })
+                if (system != nsName) await CreateAsync(storage, DefaultNamespace(system), ct);
             await CreateAsync(storage, new JsonObject
             {
                 ["apiVersion"] = "v1", ["kind"] = "ServiceAccount",

@@ -380,4 +380,35 @@ public sealed class ValidatingAdmissionPolicyTests(NoWorkloadControllersFixture 
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("spec.validationActions: Invalid value: []admissionregistration.ValidationAction{\"Deny\", \"Warn\"}: must not contain both Deny and Warn", r.Stderr);
     }
+
+    [Theory]
+    [MemberData(nameof(Kubectls))]
+    public async Task TypeChecking_WritesExpressionWarningsToStatus(string kubectl)
+    {
+        var s = Suffix(kubectl);
+        var policy = $"typecheck-{s}.example.com";
+        await Apply(kubectl, $$"""
+            apiVersion: admissionregistration.k8s.io/v1
+            kind: ValidatingAdmissionPolicy
+            metadata: {name: {{policy}}}
+            spec:
+            {{DeploymentRules}}
+              validations:
+              - expression: "object.spec.replicass <= 5"
+              - expression: "object.spec.replicas <= 5"
+                messageExpression: "'replicas: ' + string(object.spec.replicas)"
+            """);
+        CommandResult r = default!;
+        for (var i = 0; i < 200; i++)
+        {
+            r = await Tools.Kubectl(S, kubectl, "get", "validatingadmissionpolicy", policy, "-o", "jsonpath={.status.observedGeneration}");
+            if (r.Stdout == "1") break;
+            await Task.Delay(100);
+        }
+        Assert.Equal("1", r.Stdout);
+        r = await Tools.Kubectl(S, kubectl, "get", "validatingadmissionpolicy", policy, "-o", "jsonpath={.status.typeChecking.expressionWarnings[*].fieldRef}");
+        Assert.Equal("spec.validations[0].expression", r.Stdout);
+        r = await Tools.Kubectl(S, kubectl, "get", "validatingadmissionpolicy", policy, "-o", "jsonpath={.status.typeChecking.expressionWarnings[0].warning}");
+        Assert.Equal("apps/v1, Kind=Deployment: compilation failed: ERROR: <input>:1:12: undefined field 'replicass'\n | object.spec.replicass <= 5\n | ...........^\n", r.Stdout);
+    }
 }

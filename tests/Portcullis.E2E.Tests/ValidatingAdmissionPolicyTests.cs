@@ -411,4 +411,65 @@ public sealed class ValidatingAdmissionPolicyTests(NoWorkloadControllersFixture 
         r = await Tools.Kubectl(S, kubectl, "get", "validatingadmissionpolicy", policy, "-o", "jsonpath={.status.typeChecking.expressionWarnings[0].warning}");
         Assert.Equal("apps/v1, Kind=Deployment: compilation failed: ERROR: <input>:1:12: undefined field 'replicass'\n | object.spec.replicass <= 5\n | ...........^\n", r.Stdout);
     }
+
+    [Theory]
+    [MemberData(nameof(Kubectls))]
+    public async Task BindingParamRef_NeedsGetOnTheParam(string kubectl)
+    {
+        var s = Suffix(kubectl);
+        var ns = "vap-paramauthz-" + s;
+        var policy = $"paramauthz-{s}.example.com";
+        var user = "binder-" + s;
+        await Apply(kubectl, Namespace(ns));
+        await Apply(kubectl, $$"""
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata: {name: {{user}}}
+            rules:
+            - apiGroups: [admissionregistration.k8s.io]
+              resources: [validatingadmissionpolicybindings]
+              verbs: [create]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRoleBinding
+            metadata: {name: {{user}}}
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {{user}}}
+            subjects:
+            - {apiGroup: rbac.authorization.k8s.io, kind: User, name: {{user}}}
+            ---
+            apiVersion: admissionregistration.k8s.io/v1
+            kind: ValidatingAdmissionPolicy
+            metadata: {name: {{policy}}}
+            spec:
+              paramKind: {apiVersion: v1, kind: ConfigMap}
+            {{DeploymentRules}}
+              validations:
+              - expression: "true"
+            """);
+        var binding = Binding("NAME", policy, ns, paramRef: $$"""
+              paramRef:
+                name: limits
+                namespace: {{ns}}
+                parameterNotFoundAction: Allow
+            """);
+        var r = await Create(kubectl, binding.Replace("NAME", "denied-" + s), "--as=" + user);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains($"The ValidatingAdmissionPolicyBinding \"denied-{s}\" is invalid: spec.paramRef: Forbidden: user &{{{user}  [system:authenticated] map[]}} does not have \"get\" permission on the object referenced by paramRef", r.Stderr);
+        await Apply(kubectl, $$"""
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: Role
+            metadata: {name: read-limits, namespace: {{ns}}}
+            rules:
+            - {apiGroups: [""], resources: [configmaps], resourceNames: [limits], verbs: [get]}
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: RoleBinding
+            metadata: {name: read-limits, namespace: {{ns}}}
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: read-limits}
+            subjects:
+            - {apiGroup: rbac.authorization.k8s.io, kind: User, name: {{user}}}
+            """);
+        r = await Create(kubectl, binding.Replace("NAME", "allowed-" + s), "--as=" + user);
+        Assert.True(r.ExitCode == 0, r.ToString());
+    }
 }

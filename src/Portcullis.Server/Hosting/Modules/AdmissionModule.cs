@@ -43,7 +43,10 @@ internal sealed class AdmissionModule
         };
         var chain = new AdmissionChain(
             [.. AdmissionConfig.Select(plugins, o.EnableAdmissionPlugins, o.DisableAdmissionPlugins),
-             new RbacEscalationGuard(authz.Rbac, authz.Authorizer, reads.RoleAsync), new PriorityClassGuard()]);
+             new RbacEscalationGuard(authz.Rbac, authz.Authorizer, reads.RoleAsync), new PriorityClassGuard(),
+             new Admission.Policies.PolicyBindingParamAuthorization(authz.Authorizer,
+                (name, ct) => storage.Client.TryGetAsync(storage.Client.Store("admissionregistration.k8s.io", "validatingadmissionpolicies"), "", name, ct),
+                storage.Resources)]);
         return new AdmissionModule { Chain = chain, Quotas = quotas };
     }
 

@@ -18,7 +18,8 @@ namespace Portcullis.Server.Controllers;
 /// </summary>
 public sealed class CustomResourceDefinitionController(
     SystemClient client, ResourceRegistry registry, Action<IEnumerable<GenericStore>, IEnumerable<ResourceDefinition>> changeStores,
-    Func<ResourceDefinition, GenericStore> makeStore, TimeProvider time, Microsoft.Extensions.Logging.ILogger? log = null) : IController
+    Func<ResourceDefinition, GenericStore> makeStore, TimeProvider time, Microsoft.Extensions.Logging.ILogger? log = null,
+    CrdWebhookConverter? converter = null) : IController
 {
     /// <summary>How often the loop looks again while a deleted CRD still has objects (their finalizers may be pending).</summary>
     public static readonly TimeSpan PendingInterval = TimeSpan.FromSeconds(1);
@@ -247,7 +248,7 @@ public sealed class CustomResourceDefinitionController(
     /// <summary>A store over the kind's objects when none is served (a CRD deleted before it was established).</summary>
     private GenericStore? StoreFor(CrdSpec spec) =>
         spec.Group.Length == 0 || spec.Plural.Length == 0 ? null
-        : CustomResourceKinds.Build(spec, terminating: true) is [var first, ..] ? makeStore(first) : null;
+        : CustomResourceKinds.Build(spec, terminating: true, converter) is [var first, ..] ? makeStore(first) : null;
 
     /// <summary>Registers the kinds of the established CRDs as they are now; drops the others'.</summary>
     private void Serve(List<JsonObject> crds)
@@ -264,7 +265,7 @@ public sealed class CustomResourceDefinitionController(
             // The served form changes with the spec, the accepted names and whether it is terminating.
             var version = (crd["spec"]?.ToJsonString() ?? "") + "|" + (crd["status"]?["acceptedNames"]?.ToJsonString() ?? "") + "|" + terminating;
             if (_served.TryGetValue(name, out var s) && s.Version == version) continue;
-            var defs = CustomResourceKinds.Build(CrdSpec.Read(crd), terminating).ToList();
+            var defs = CustomResourceKinds.Build(CrdSpec.Read(crd), terminating, converter).ToList();
             if (_served.TryGetValue(name, out var old)) removed.AddRange(old.Defs);
             added.AddRange(defs);
             _served[name] = (version, defs);

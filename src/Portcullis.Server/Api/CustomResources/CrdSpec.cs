@@ -31,6 +31,12 @@ public sealed class CrdSpec
     public required string[] ShortNames { get; init; }
     public required string[] Categories { get; init; }
     public required IReadOnlyList<CrdVersion> Versions { get; init; }
+    /// <summary>spec.conversion.strategy: None (only apiVersion changes) or Webhook.</summary>
+    public string ConversionStrategy { get; init; } = "None";
+    /// <summary>spec.conversion.webhook.clientConfig, for the Webhook strategy.</summary>
+    public JsonObject? ConversionClientConfig { get; init; }
+    /// <summary>spec.conversion.webhook.conversionReviewVersions, in preference order.</summary>
+    public string[] ConversionReviewVersions { get; init; } = [];
 
     public CrdVersion? StorageVersion => Versions.FirstOrDefault(v => v.Storage);
 
@@ -68,6 +74,9 @@ public sealed class CrdSpec
             ShortNames = Strings(names["shortNames"]),
             Categories = Strings(names["categories"]),
             Versions = versions,
+            ConversionStrategy = JsonRead.Str(spec["conversion"], "strategy") ?? "None",
+            ConversionClientConfig = spec["conversion"]?["webhook"]?["clientConfig"] as JsonObject,
+            ConversionReviewVersions = Strings(spec["conversion"]?["webhook"]?["conversionReviewVersions"]),
         };
     }
 

@@ -20,8 +20,13 @@ public static class CustomResourceKinds
     private const string NameDescription = "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names";
     private const string CreationTimestampDescription = "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata";
 
-    public static IReadOnlyList<ResourceDefinition> Build(CrdSpec crd, bool terminating)
+    /// <summary>
+    /// The served versions' definitions. With the <c>Webhook</c> conversion strategy and a <paramref name="converter"/>,
+    /// an object changes version through the CRD's conversion webhook; otherwise (None) only its apiVersion changes.
+    /// </summary>
+    public static IReadOnlyList<ResourceDefinition> Build(CrdSpec crd, bool terminating, CrdWebhookConverter? converter = null)
     {
+        var webhook = crd.ConversionStrategy == "Webhook" ? converter : null;
         var storage = crd.StorageVersion;
         if (storage is null) return [];
         var result = new List<ResourceDefinition>();
@@ -40,6 +45,7 @@ public static class CustomResourceKinds
             {
                 fromStorage = o =>
                 {
+                    if (webhook is not null) o = webhook.Convert(crd, o, apiVersion);
                     o["apiVersion"] = apiVersion;
                     schema?.Default(o);
                     return o;
@@ -57,7 +63,7 @@ public static class CustomResourceKinds
                 // Stored in the storage version, keys sorted as Go marshals an unstructured object.
                 ToStorage = o =>
                 {
-                    var stored = SortedCopy(o);
+                    var stored = SortedCopy(webhook is not null ? webhook.Convert(crd, o, storageApiVersion) : o);
                     stored["apiVersion"] = storageApiVersion;
                     return stored;
                 },

@@ -59,10 +59,9 @@ public static class MetadataValidation
         return errs;
     }
 
-    private static void ValidateCommon(JsonObject m, List<FieldError> errs)
+    /// <summary>ValidateLabels and ValidateAnnotations over an object's metadata (keys, values, the annotations' total size).</summary>
+    public static void LabelsAndAnnotations(JsonObject m, List<FieldError> errs)
     {
-        if (m["generation"] is JsonValue g && g.TryGetValue<long>(out var gen) && gen < 0)
-            errs.Add(FieldError.Invalid("metadata.generation", gen.ToString(), "must be greater than or equal to 0", quoted: false));
         foreach (var (k, v) in Meta.StringMap(m["labels"]))
         {
             foreach (var e in NameValidation.QualifiedName(k)) errs.Add(FieldError.Invalid("metadata.labels", k, e));
@@ -76,6 +75,13 @@ public static class MetadataValidation
         }
         if (total > TotalAnnotationSizeLimit)
             errs.Add(FieldError.TooLong("metadata.annotations", $"may not be more than {TotalAnnotationSizeLimit} bytes"));
+    }
+
+    private static void ValidateCommon(JsonObject m, List<FieldError> errs)
+    {
+        if (m["generation"] is JsonValue g && g.TryGetValue<long>(out var gen) && gen < 0)
+            errs.Add(FieldError.Invalid("metadata.generation", gen.ToString(), "must be greater than or equal to 0", quoted: false));
+        LabelsAndAnnotations(m, errs);
         if (m["ownerReferences"] is JsonArray owners)
         {
             const string path = "metadata.ownerReferences"; // upstream reports these without an index

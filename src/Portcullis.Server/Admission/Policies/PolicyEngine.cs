@@ -120,8 +120,11 @@ public static class PolicyEngine
             ["expressionIndex"] = decision.Index < 0 ? 0 : decision.Index,
             ["validationActions"] = new JsonArray([.. actions.Select(a => (JsonNode)a)]),
         });
-        return value.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        // Go's encoding/json: UTF-8 kept, but <, > and & escaped as \u003c, \u003e, \u0026 (they only occur inside strings)
+        return value.ToJsonString(RelaxedJson).Replace("<", "\\u003c").Replace(">", "\\u003e").Replace("&", "\\u0026");
     }
+
+    private static readonly JsonSerializerOptions RelaxedJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>A configuration error of a binding (its params), with upstream's text.</summary>
     public sealed class PolicyConfigException(string message) : Exception(message);

@@ -80,7 +80,7 @@ public class PolicyEngineTests
             Assert.Single(outcome.Warnings));
         var (key, value) = Assert.Single(outcome.AuditAnnotations);
         Assert.Equal("validation.policy.admission.k8s.io/validation_failure", key);
-        Assert.Equal("""[{"message":"failed expression: object.spec.replicas <= 5","policy":"demo-policy.example.com","binding":"demo-binding-test.example.com","expressionIndex":0,"validationActions":["Warn","Audit"]}]""", value);
+        Assert.Equal("""[{"message":"failed expression: object.spec.replicas \u003c= 5","policy":"demo-policy.example.com","binding":"demo-binding-test.example.com","expressionIndex":0,"validationActions":["Warn","Audit"]}]""", value);
     }
 
     [Fact]

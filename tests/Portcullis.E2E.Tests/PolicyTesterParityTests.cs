@@ -113,6 +113,22 @@ public sealed class PolicyTesterParityTests(ServerFixture f) : IClassFixture<Ser
         Assert.Contains("Audit annotation: warn-replicas.example.com/replicas=replicas=3", r.Stdout);
     }
 
+    /// <summary>The server returns the first refusal; the tester lists every failed validation.</summary>
+    [Fact]
+    public async Task TesterListsEveryRefusal()
+    {
+        var dir = Path.Combine(Cases, "labels-variables-matchconditions");
+        var r = await Portcullis("policy", "test", "--policy", Path.Combine(dir, "setup.yaml"), "--policy", Path.Combine(dir, "policy.yaml"),
+            "--object", Path.Combine(dir, "object.yaml"), "-o", "json");
+        Assert.True(r.ExitCode == 2, r.ToString());
+        var violations = JsonNode.Parse(r.Stdout)!["violations"]!.AsArray().Select(v => (string)v!).ToList();
+        Assert.Equal(
+        [
+            "ValidatingAdmissionPolicy 'owner-label.example.com' with binding 'owner-label-binding.example.com' denied request: the owner label must end in .company.com, got alice.example.org",
+            "ValidatingAdmissionPolicy 'owner-label.example.com' with binding 'owner-label-binding.example.com' denied request: images must not use the latest tag",
+        ], violations);
+    }
+
     private static async Task Ok(Task<CommandResult> run)
     {
         var r = await run;

@@ -63,12 +63,16 @@ public sealed class AdmissionCelCompiler(bool storedExpressions = false, CelType
         if (returnTypes.Length > 0 && !returnTypes.Any(t => ExactType(output, t)))
         {
             var reason = returnTypes.Length == 1
-                ? $"must evaluate to {returnTypes[0]} but got {output}"
-                : $"must evaluate to one of [{string.Join(' ', returnTypes.Select(t => t.ToString()))}] but got {output}";
+                ? $"must evaluate to {GoString(returnTypes[0])} but got {GoString(output)}"
+                : $"must evaluate to one of [{string.Join(' ', returnTypes.Select(GoString))}] but got {GoString(output)}";
             return new(expression, null, reason, output);
         }
         return new(expression, program, null, output);
     }
+
+    /// <summary>cel-go's Type.String(): the declared name (null_type, google.protobuf.Timestamp), parameters in parentheses.</summary>
+    private static string GoString(CelType t) =>
+        t.Params.Count == 0 ? t.Name : $"{t.Name}({string.Join(", ", t.Params.Select(GoString))})";
 
     /// <summary>cel.Type IsExactType: the same type name and the same parameters, recursively.</summary>
     private static bool ExactType(CelType a, CelType b) =>

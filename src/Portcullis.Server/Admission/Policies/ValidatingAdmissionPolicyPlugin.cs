@@ -99,6 +99,8 @@ internal sealed class ValidatingAdmissionPolicyPlugin(
         if (r.Warnings is { } warnings) warnings.AddRange(outcome.Warnings);
         if (r.AuditAnnotations is { } annotations)
             foreach (var (k, v) in outcome.AuditAnnotations) annotations[k] = v;
+        // Upstream returns the first refusal; callers that collect them (the policy tester) get every one.
+        r.Violations?.AddRange(outcome.Denials.Select(d => d.Message));
         if (outcome.Denials.Count > 0) throw Refusal(r, outcome.Denials[0]);
     }
 

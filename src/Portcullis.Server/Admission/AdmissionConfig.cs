@@ -34,7 +34,8 @@ public static class AdmissionConfig
     [
         "NamespaceLifecycle", "LimitRanger", "ServiceAccount", "PodSecurityPolicy", "Priority", "DefaultTolerationSeconds",
         "PodSecurity", "CertificateApproval", "CertificateSigning", "CertificateSubjectRestriction", "ResourceQuota",
-        "StorageObjectInUseProtection", "MutatingAdmissionWebhook", "ValidatingAdmissionWebhook",
+        "StorageObjectInUseProtection", "MutatingAdmissionWebhook",
+        "ValidatingAdmissionPolicy", "ValidatingAdmissionWebhook",
     ];
 
     private static bool Known(string name) => Implemented.Contains(name) || Upstream.Contains(name);

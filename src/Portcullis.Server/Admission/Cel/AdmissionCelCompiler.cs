@@ -19,7 +19,9 @@ public sealed record CompiledExpression(string Expression, CelProgram? Program, 
 /// variables compiled so far, each typed by its expression (objects as dyn). One compiler per policy or webhook, as
 /// upstream's CompositedCompiler; not thread-safe while compiling, read-only afterwards.
 /// </summary>
-public sealed class AdmissionCelCompiler(bool storedExpressions = false)
+/// <param name="objectType">The type of <c>object</c> and <c>oldObject</c> (dyn when null); the policy type checker gives a kind's schema type.</param>
+/// <param name="paramsType">The type of <c>params</c> (dyn when null).</param>
+public sealed class AdmissionCelCompiler(bool storedExpressions = false, CelType? objectType = null, CelType? paramsType = null)
 {
     /// <summary>celconfig.PerCallLimit: the runtime cost one expression may spend.</summary>
     public const ulong PerCallLimit = 1_000_000;
@@ -61,12 +63,16 @@ public sealed class AdmissionCelCompiler(bool storedExpressions = false)
         if (returnTypes.Length > 0 && !returnTypes.Any(t => ExactType(output, t)))
         {
             var reason = returnTypes.Length == 1
-                ? $"must evaluate to {returnTypes[0]} but got {output}"
-                : $"must evaluate to one of [{string.Join(' ', returnTypes.Select(t => t.ToString()))}] but got {output}";
+                ? $"must evaluate to {GoString(returnTypes[0])} but got {GoString(output)}"
+                : $"must evaluate to one of [{string.Join(' ', returnTypes.Select(GoString))}] but got {GoString(output)}";
             return new(expression, null, reason, output);
         }
         return new(expression, program, null, output);
     }
+
+    /// <summary>cel-go's Type.String(): the declared name (null_type, google.protobuf.Timestamp), parameters in parentheses.</summary>
+    private static string GoString(CelType t) =>
+        t.Params.Count == 0 ? t.Name : $"{t.Name}({string.Join(", ", t.Params.Select(GoString))})";
 
     /// <summary>cel.Type IsExactType: the same type name and the same parameters, recursively.</summary>
     private static bool ExactType(CelType a, CelType b) =>
@@ -97,12 +103,12 @@ public sealed class AdmissionCelCompiler(bool storedExpressions = false)
         if (_envs.TryGetValue(options, out var cached)) return cached;
         var env = CelEnvironment.Kubernetes();
         if (storedExpressions) KubernetesLibraries.AddSemver(env);
-        env.DeclareVariable("object", CelType.Dyn)
-           .DeclareVariable("oldObject", CelType.Dyn)
+        env.DeclareVariable("object", objectType ?? CelType.Dyn)
+           .DeclareVariable("oldObject", objectType ?? CelType.Dyn)
            .DeclareVariable("namespaceObject", AdmissionCelTypes.Namespace)
            .DeclareVariable("request", AdmissionCelTypes.Request)
            .DeclareVariable("variables", CelType.Object(AdmissionCelTypes.VariablesTypeName, new Dictionary<string, CelType>(_variableTypes)));
-        if (options.HasParams) env.DeclareVariable("params", CelType.Dyn);
+        if (options.HasParams) env.DeclareVariable("params", paramsType ?? CelType.Dyn);
         if (options.HasAuthorizer)
             env.DeclareVariable("authorizer", CelAuthorizer.AuthorizerType)
                .DeclareVariable("authorizer.requestResource", CelResourceCheck.ResourceCheckType);

@@ -11,7 +11,7 @@ namespace Portcullis.Server.Admission.Webhooks;
 /// match), the rules under matchPolicy, then matchConditions (CEL with <c>authorizer</c>; an evaluation error under
 /// failurePolicy Fail is upstream's Forbidden, under Ignore the webhook is skipped).
 /// </summary>
-internal sealed class WebhookMatching(AdmissionMatcher matcher, Func<ICelAuthorizerFactory?> authorizer)
+internal sealed class WebhookMatching(AdmissionMatcher matcher, Portcullis.Cel.ICelAuthorizer? authorizer)
 {
     /// <summary>predicates/rules IsExemptAdmissionConfigurationResource: no webhook sees writes of admission configuration.</summary>
     public static bool IsExempt(AdmissionRequest r) => RuleMatcher.IsExemptAdmissionConfiguration(r);
@@ -39,7 +39,7 @@ internal sealed class WebhookMatching(AdmissionMatcher matcher, Func<ICelAuthori
         if (objError is not null) throw objError;
         if (hook.Conditions is { IsEmpty: false } conditions)
         {
-            var input = AdmissionCelInput.From(r, matched, authorizer: authorizer()?.For(r.User));
+            var input = AdmissionCelInput.From(r, matched, authorizer: authorizer);
             var result = conditions.Match(new AdmissionCelActivation(input, conditions.Compiler));
             if (result.Error is { } error)
                 throw ApiErrors.Forbidden(r.Resource.Plural, r.Resource.Group, r.Name, error);

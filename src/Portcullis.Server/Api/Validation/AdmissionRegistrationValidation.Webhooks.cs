@@ -17,13 +17,10 @@ internal static partial class AdmissionRegistrationValidation
     private sealed record WebhookOptions(bool IgnoreMatchConditions, bool RequireNoSideEffects, bool RequireRecognizedReviewVersion,
         bool RequireUniqueNames, bool AllowInvalidLabelValueInSelector, HashSet<string> PreexistingConditions);
 
-    private static readonly string[] FailurePolicies = ["Fail", "Ignore"];
-    private static readonly string[] MatchPolicies = ["Equivalent", "Exact"];
+    // FailurePolicies, MatchPolicies, Operations and Scopes are shared with the policies' part.
     private static readonly string[] AllSideEffects = ["None", "NoneOnDryRun", "Some", "Unknown"];
     private static readonly string[] NoSideEffects = ["None", "NoneOnDryRun"];
-    private static readonly string[] Operations = ["*", "CONNECT", "CREATE", "DELETE", "UPDATE"];
     private static readonly string[] ReinvocationPolicies = ["IfNeeded", "Never"];
-    private static readonly string[] Scopes = ["*", "Cluster", "Namespaced"];
     private static readonly string[] AcceptedReviewVersions = ["v1", "v1beta1"];
 
     public static partial List<FieldError> WebhookConfiguration(JsonObject obj, JsonObject? old, bool mutating)

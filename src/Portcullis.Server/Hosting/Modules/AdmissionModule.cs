@@ -44,12 +44,16 @@ internal sealed class AdmissionModule
             new CertificateSigning(authz.Authorizer),
             new CertificateSubjectRestriction(),
             new Admission.Webhooks.MutatingAdmissionWebhook(mutating),
+            ValidatingAdmissionPolicies(storage, reads.Namespaces.GetAsync, authz),
             new Admission.Webhooks.ValidatingAdmissionWebhook(validating),
             ResourceQuotaAdmission.ForStore(() => storage.Stores[quotaDef], quotas, time),
         };
         var chain = new AdmissionChain(
             [.. AdmissionConfig.Select(plugins, o.EnableAdmissionPlugins, o.DisableAdmissionPlugins),
-             new RbacEscalationGuard(authz.Rbac, authz.Authorizer, reads.RoleAsync), new PriorityClassGuard()]);
+             new RbacEscalationGuard(authz.Rbac, authz.Authorizer, reads.RoleAsync), new PriorityClassGuard(),
+             new Admission.Policies.PolicyBindingParamAuthorization(authz.Authorizer,
+                (name, ct) => storage.Client.TryGetAsync(storage.Client.Store("admissionregistration.k8s.io", "validatingadmissionpolicies"), "", name, ct),
+                storage.Resources)]);
         return new AdmissionModule { Chain = chain, Quotas = quotas, Webhooks = [mutating, validating], ConversionClient = webhookClient };
     }
 
@@ -65,15 +69,26 @@ internal sealed class AdmissionModule
             async (ns, name, ct) => (await client.ListAsync(client.Store("discovery.k8s.io", "endpointslices"), ns, ct))
                 .Where(s => (string?)s["metadata"]?["labels"]?["kubernetes.io/service-name"] == name).ToList());
         var http = new Admission.Webhooks.WebhookClient(resolver, ca);
-        var celAuthorizer = new Admission.Webhooks.ServerCelAuthorizer(authz.Authorizer);
         var matching = new Admission.Webhooks.WebhookMatching(
-            new Admission.Matching.AdmissionMatcher(storage.Resources, reads.Namespaces.GetAsync), () => celAuthorizer);
+            new Admission.Matching.AdmissionMatcher(storage.Resources, reads.Namespaces.GetAsync), new Admission.Cel.CelAuthorizerAdapter(authz.Authorizer));
         var mwc = storage.Resources.Find("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations")!;
         var vwc = storage.Resources.Find("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations")!;
         return (
             new(new(() => storage.Stores[mwc], storage.Backend, mutating: true), matching, http),
             new(new(() => storage.Stores[vwc], storage.Backend, mutating: false), matching, http),
             http);
+    }
+
+    /// <summary>ValidatingAdmissionPolicy: its policies and bindings from watch-fed caches, params from the stores.</summary>
+    private static Admission.Policies.ValidatingAdmissionPolicyPlugin ValidatingAdmissionPolicies(StorageModule storage,
+        Func<string, CancellationToken, Task<JsonObject?>> getNamespace, AuthorizationModule authz)
+    {
+        GenericStore Store(string plural) => storage.Stores[storage.Resources.Find("admissionregistration.k8s.io", "v1", plural)!];
+        var cache = new Admission.Policies.PolicyCache(storage.Backend, () => Store("validatingadmissionpolicies"),
+            () => Store("validatingadmissionpolicybindings"));
+        return new Admission.Policies.ValidatingAdmissionPolicyPlugin(cache, new Admission.Matching.AdmissionMatcher(storage.Resources, getNamespace),
+            storage.Resources, d => storage.Stores.TryGetValue(d, out var s) ? s : null, getNamespace,
+            new Admission.Cel.CelAuthorizerAdapter(authz.Authorizer));
     }
 
     /// <summary>

@@ -61,8 +61,11 @@ internal static class ControllersModule
             new SimulatedNodeController(client, node.Nodes, time, "v1.33.0", node.ProcessRuntime, logs.CreateLogger("Portcullis.Node")),
             new Controllers.Scheduling.DefaultScheduler(client, time, logs.CreateLogger("Portcullis.Scheduler")),
             new IdleMemoryReturn(time),
+            new ValidatingAdmissionPolicyStatusController(client, storage.Resources, Log("validatingadmissionpolicy-status")),
         // --controllers turns workload controllers off (upstream's integration tests run without them).
-        ]).Where(c => c is not Controllers.Workloads.QueueController q || o.ControllerEnabled(FlagNames(q.Component))).ToList(), logs);
+        ]).Where(c => c is not Controllers.Workloads.QueueController q || o.ControllerEnabled(FlagNames(q.Component)))
+          .Where(c => c is not ValidatingAdmissionPolicyStatusController || o.ControllerEnabled(FlagNames(ValidatingAdmissionPolicyStatusController.ControllerName)))
+          .ToList(), logs);
     }
 
     /// <summary>

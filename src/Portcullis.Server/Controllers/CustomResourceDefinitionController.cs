@@ -186,13 +186,14 @@ public sealed class CustomResourceDefinitionController(
         var name = Meta.Name(crd);
         if (!Meta.Finalizers(crd).Contains(CustomResourceDefinitionKind.CleanupFinalizer)) return true;
         var spec = CrdSpec.Read(crd);
-        var store = StoreOf(name) ?? StoreFor(spec);
+        var store = StoreFor(spec);
         var left = 0;
         (string Status, string Reason, string Message) condition;
+        var (objects, error) = store is null ? (null, null) : await TryListAsync(store, ct);
         if (store is null) condition = ("False", "InstanceDeletionCompleted", "removed all instances");
+        else if (objects is null) condition = ("True", "InstanceDeletionFailed", "could not list instances: " + error);
         else
         {
-            var objects = await client.ListAsync(store, "", ct);
             if (objects.Count > 0)
                 await SetTerminatingAsync(name, ("True", "InstanceDeletionInProgress", "CustomResource deletion is in progress"), ct);
             var failed = 0;
@@ -206,7 +207,7 @@ public sealed class CustomResourceDefinitionController(
                 catch (ApiException e) when (e.Code == 404) { }
                 catch (ApiException) { failed++; }
             }
-            left = (await client.ListAsync(store, "", ct)).Count;
+            left = (await TryListAsync(store, ct)).Objects?.Count ?? 1;
             condition = failed > 0 ? ("True", "InstanceDeletionFailed", "could not issue all deletes")
                 : left > 0 ? ("True", "InstanceDeletionCheck", $"could not confirm zero CustomResources remaining: timed out waiting for the condition")
                 : ("False", "InstanceDeletionCompleted", "removed all instances");
@@ -242,13 +243,20 @@ public sealed class CustomResourceDefinitionController(
         catch (ApiException e) when (e.Code is 404 or 409) { }
     }
 
-    private GenericStore? StoreOf(string crdName) =>
-        _served.TryGetValue(crdName, out var s) && s.Defs.Count > 0 ? client.All.FirstOrDefault(x => ReferenceEquals(x.Definition, s.Defs[0])) : null;
-
-    /// <summary>A store over the kind's objects when none is served (a CRD deleted before it was established).</summary>
+    /// <summary>
+    /// A store over the kind's objects in the storage version, served or not, so the cleanup never needs a conversion
+    /// (with a conversion webhook down, deleting the CRD still removes its objects, as upstream).
+    /// </summary>
     private GenericStore? StoreFor(CrdSpec spec) =>
         spec.Group.Length == 0 || spec.Plural.Length == 0 ? null
-        : CustomResourceKinds.Build(spec, terminating: true, converter) is [var first, ..] ? makeStore(first) : null;
+        : CustomResourceKinds.Build(spec, terminating: true, converter, storageOnly: true) is [var first, ..] ? makeStore(first) : null;
+
+    /// <summary>The objects, or the error when they cannot be listed (the condition says so and the next pass tries again).</summary>
+    private async Task<(List<JsonObject>? Objects, string? Error)> TryListAsync(GenericStore store, CancellationToken ct)
+    {
+        try { return (await client.ListAsync(store, "", ct), null); }
+        catch (ApiException e) { return (null, e.Message); }
+    }
 
     /// <summary>Registers the kinds of the established CRDs as they are now; drops the others'.</summary>
     private void Serve(List<JsonObject> crds)

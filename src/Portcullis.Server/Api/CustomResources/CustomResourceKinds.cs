@@ -24,14 +24,16 @@ public static class CustomResourceKinds
     /// The served versions' definitions. With the <c>Webhook</c> conversion strategy and a <paramref name="converter"/>,
     /// an object changes version through the CRD's conversion webhook; otherwise (None) only its apiVersion changes.
     /// </summary>
-    public static IReadOnlyList<ResourceDefinition> Build(CrdSpec crd, bool terminating, CrdWebhookConverter? converter = null)
+    /// <param name="storageOnly">Only the storage version, served or not: what the CRD's cleanup lists and deletes
+    /// through, so that no object needs converting (upstream's finalizer uses the storage version's storage).</param>
+    public static IReadOnlyList<ResourceDefinition> Build(CrdSpec crd, bool terminating, CrdWebhookConverter? converter = null, bool storageOnly = false)
     {
         var webhook = crd.ConversionStrategy == "Webhook" ? converter : null;
         var storage = crd.StorageVersion;
         if (storage is null) return [];
         var result = new List<ResourceDefinition>();
         // Served in upstream's version priority (v1 before v1beta1): the first is the group's preferred version.
-        foreach (var v in crd.Versions.Where(v => v.Served).OrderBy(v => v.Name, KubeVersionOrder.Instance))
+        foreach (var v in crd.Versions.Where(v => storageOnly ? v.Storage : v.Served).OrderBy(v => v.Name, KubeVersionOrder.Instance))
         {
             var schema = v.Schema is { } s ? CustomResourceSchema.Build(s) : null;
             var strategy = new CustomResourceKind(crd, v, schema);

@@ -116,9 +116,10 @@ internal static class PolicyCommand
             foreach (var v in r.Violations) w.WriteLine("  " + v);
         }
         foreach (var (k, v) in r.AuditAnnotations.OrderBy(p => p.Key, StringComparer.Ordinal)) w.WriteLine($"Audit annotation: {k}={v}");
+        foreach (var (policy, fieldRef, warning) in r.TypeWarnings) w.WriteLine($"Type checking: {policy}: {fieldRef}: {warning}");
     }
 
-    /// <summary>The JSON answer for CI: allowed, operation, status (null when admitted), warnings, violations, auditAnnotations.</summary>
+    /// <summary>The JSON answer for CI: allowed, operation, status (null when admitted), warnings, violations, auditAnnotations, typeChecking.</summary>
     public static JsonObject Json(PolicyTestResult r)
     {
         var audit = new JsonObject();
@@ -131,6 +132,10 @@ internal static class PolicyCommand
             ["warnings"] = new JsonArray([.. r.Warnings.Distinct().Select(x => (JsonNode?)JsonValue.Create(x))]),
             ["violations"] = new JsonArray([.. r.Violations.Select(x => (JsonNode?)JsonValue.Create(x))]),
             ["auditAnnotations"] = audit,
+            ["typeChecking"] = new JsonArray([.. r.TypeWarnings.Select(t => (JsonNode?)new JsonObject
+            {
+                ["policy"] = t.Policy, ["fieldRef"] = t.FieldRef, ["warning"] = t.Warning,
+            })]),
         };
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Portcullis.Analysis;
+using Portcullis.Server.Admission.Policies;
 using Portcullis.Server.Api.CustomResources;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Authentication;
@@ -20,7 +21,14 @@ internal sealed record PolicyTestInputs(
 /// <summary>The decision, as the server would answer the request: allowed or its Status, with warnings and audit annotations.</summary>
 internal sealed record PolicyTestResult(
     bool Allowed, string Operation, JsonObject? Status, IReadOnlyList<string> Warnings, IReadOnlyDictionary<string, string> AuditAnnotations,
-    IReadOnlyList<string> Violations, JsonObject? Object);
+    IReadOnlyList<string> Violations, JsonObject? Object)
+{
+    /// <summary>
+    /// What the ValidatingAdmissionPolicy status controller would write to each policy's
+    /// <c>status.typeChecking.expressionWarnings</c>: (policy, fieldRef, warning).
+    /// </summary>
+    public IReadOnlyList<(string Policy, string FieldRef, string Warning)> TypeWarnings { get; init; } = [];
+}
 
 /// <summary>
 /// Runs one request through the server's own code, in process and with no listener: the storage, authorization and
@@ -79,6 +87,10 @@ internal static class PolicyTestRun
                 stored = await store.CreateAsync(objNs, InNamespace(old, objNs), new WriteOptions(SystemUser), ct);
 
             foreach (var policy in input.Policies) await CreateAsync(storage, (JsonObject)policy.DeepClone(), ct);
+            var checker = new PolicyTypeChecker(storage.Resources, new KindSchemas(storage.Resources).For);
+            var typeWarnings = input.Policies
+                .SelectMany(p => checker.Check(p).Select(w => (Meta.Name(p), JsonRead.StrOrEmpty(w["fieldRef"]), JsonRead.StrOrEmpty(w["warning"]))))
+                .ToList();
             foreach (var binding in input.Bindings) await CreateAsync(storage, (JsonObject)binding.DeepClone(), ct);
 
             var warnings = new List<string>();
@@ -110,9 +122,9 @@ internal static class PolicyTestRun
             catch (ApiException e)
             {
                 return new PolicyTestResult(false, input.Object is null ? "DELETE" : stored is null ? "CREATE" : "UPDATE", e.ToStatus(),
-                    warnings, audit, violations, null);
+                    warnings, audit, violations, null) { TypeWarnings = typeWarnings };
             }
-            return new PolicyTestResult(true, operation, null, warnings, audit, violations, result);
+            return new PolicyTestResult(true, operation, null, warnings, audit, violations, result) { TypeWarnings = typeWarnings };
         }
         finally
         {

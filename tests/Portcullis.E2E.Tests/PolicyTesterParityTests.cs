@@ -129,6 +129,26 @@ public sealed class PolicyTesterParityTests(ServerFixture f) : IClassFixture<Ser
         ], violations);
     }
 
+    /// <summary>The tester also reports what the policy status controller would write to status.typeChecking.</summary>
+    [Fact]
+    public async Task TesterReportsTypeCheckingWarnings()
+    {
+        var dir = Path.Combine(Cases, "replicas-deny");
+        var typo = Path.Combine(Path.GetTempPath(), $"vap-typo-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(typo, (await File.ReadAllTextAsync(Path.Combine(dir, "policy.yaml"))).Replace("object.spec.replicas <= 5", "object.spec.replicass <= 5"));
+        try
+        {
+            var r = await Portcullis("policy", "test", "--policy", Path.Combine(dir, "setup.yaml"), "--policy", typo, "--object", Path.Combine(dir, "object.yaml"), "-o", "json");
+            Assert.True(r.ExitCode == 2, r.ToString());
+            var answer = JsonNode.Parse(r.Stdout)!;
+            var warning = answer["typeChecking"]!.AsArray().Single()!;
+            Assert.Equal("spec.validations[0].expression", (string)warning["fieldRef"]!);
+            Assert.StartsWith("apps/v1, Kind=Deployment: compilation failed: ERROR: <input>:1:12: undefined field 'replicass'", (string)warning["warning"]!);
+            Assert.Contains("resulted in error: no such key: replicass", (string)answer["status"]!["message"]!);
+        }
+        finally { File.Delete(typo); }
+    }
+
     private static async Task Ok(Task<CommandResult> run)
     {
         var r = await run;

@@ -8,9 +8,12 @@ namespace Portcullis.Server.Admission.Webhooks;
 /// Service must be ClusterIP, NodePort or LoadBalancer and have the port; a ready address of its Endpoints with the
 /// service port's name is picked at random. With no Endpoints object, the Service's EndpointSlices are read
 /// (ready endpoints, the same port name) — Portcullis' endpoints controllers write both, a test may write either.
+/// An address in the cluster's pod network is a pod's, and pods share the host's network (their IP is reported, not
+/// assigned to an interface): it is dialled on the loopback at the same port, as port-forwarding does, so a webhook
+/// served by a pod of the process runtime is reached.
 /// </summary>
 internal sealed class ServiceEndpointResolver(Func<string, string, string, CancellationToken, Task<JsonObject?>> get,
-    Func<string, string, CancellationToken, Task<IReadOnlyList<JsonObject>>> slices)
+    Func<string, string, CancellationToken, Task<IReadOnlyList<JsonObject>>> slices, Controllers.Node.Ipv4Cidr? podNetwork = null)
 {
     public async Task<(string Ip, int Port)> ResolveAsync(string ns, string name, int port, CancellationToken ct)
     {
@@ -52,6 +55,17 @@ internal sealed class ServiceEndpointResolver(Func<string, string, string, Cance
             if (candidates.Count == 0) throw ApiErrors.ServiceUnavailable($"no endpoints available for service \"{name}\"");
         }
         if (candidates.Count == 0) throw ApiErrors.ServiceUnavailable($"no endpoints available for service \"{name}\"");
-        return candidates[Random.Shared.Next(candidates.Count)];
+        var (address, targetPort) = candidates[Random.Shared.Next(candidates.Count)];
+        return (IsPodAddress(address) ? "127.0.0.1" : address, targetPort);
+    }
+
+    private bool IsPodAddress(string address)
+    {
+        if (podNetwork is not { } net || !System.Net.IPAddress.TryParse(address, out var ip)
+            || ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork) return false;
+        var b = ip.GetAddressBytes();
+        var value = (uint)b[0] << 24 | (uint)b[1] << 16 | (uint)b[2] << 8 | b[3];
+        var mask = net.Prefix == 0 ? 0u : uint.MaxValue << (32 - net.Prefix);
+        return (value & mask) == net.Network;
     }
 }

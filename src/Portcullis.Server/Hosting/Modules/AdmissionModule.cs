@@ -28,7 +28,7 @@ internal sealed class AdmissionModule
         var reads = new StoreReads(storage);
         var quotas = new QuotaCoordinator();
         var quotaDef = storage.Resources.Find("", "v1", "resourcequotas")!;
-        var (mutating, validating, webhookClient) = WebhookDispatchers(storage, reads, authz, serverCaPem);
+        var (mutating, validating, webhookClient) = WebhookDispatchers(storage, reads, authz, serverCaPem, o.PodCidr);
         var plugins = new List<IAdmissionPlugin>
         {
             new NamespaceLifecycle(reads.Namespaces.GetAsync),
@@ -59,7 +59,7 @@ internal sealed class AdmissionModule
 
     /// <summary>The two webhook plugins' configuration caches, matching and client (one client, one CA for both).</summary>
     private static (Admission.Webhooks.WebhookDispatcher, Admission.Webhooks.WebhookDispatcher, Admission.Webhooks.WebhookClient) WebhookDispatchers(
-        StorageModule storage, StoreReads reads, AuthorizationModule authz, string? serverCaPem)
+        StorageModule storage, StoreReads reads, AuthorizationModule authz, string? serverCaPem, string podCidr)
     {
         var ca = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
         if (serverCaPem is { Length: > 0 }) ca.ImportFromPem(serverCaPem);
@@ -67,7 +67,8 @@ internal sealed class AdmissionModule
         var resolver = new Admission.Webhooks.ServiceEndpointResolver(
             (plural, ns, name, ct) => client.TryGetAsync(client.Store("", plural), ns, name, ct),
             async (ns, name, ct) => (await client.ListAsync(client.Store("discovery.k8s.io", "endpointslices"), ns, ct))
-                .Where(s => (string?)s["metadata"]?["labels"]?["kubernetes.io/service-name"] == name).ToList());
+                .Where(s => (string?)s["metadata"]?["labels"]?["kubernetes.io/service-name"] == name).ToList(),
+            Controllers.Node.Ipv4Cidr.Parse(podCidr));
         var http = new Admission.Webhooks.WebhookClient(resolver, ca);
         var matching = new Admission.Webhooks.WebhookMatching(
             new Admission.Matching.AdmissionMatcher(storage.Resources, reads.Namespaces.GetAsync), new Admission.Cel.CelAuthorizerAdapter(authz.Authorizer));

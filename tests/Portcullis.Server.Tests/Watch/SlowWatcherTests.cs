@@ -170,7 +170,9 @@ public sealed class SlowWatcherTests : IAsyncLifetime
         Assert.True(abort.Aborted);   // the connection blocked on a client that does not read was ended
         Assert.True(writes < 5_000);  // and that happened because of the backlog, long before the writes ran out
         Assert.Equal(200, ctx.Response.StatusCode);
-        Assert.True(body.Writes >= 2);
+        // The first event went out. Whether the writer had reached its blocked second write when the backlog cut it
+        // off depends on scheduling (under a loaded machine it may not have), so only the first is asserted.
+        Assert.True(body.Writes >= 1);
     }
 
     [Fact]

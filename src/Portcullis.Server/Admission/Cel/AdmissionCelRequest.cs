@@ -30,7 +30,7 @@ public static class AdmissionCelRequest
         return o;
     }
 
-    /// <summary>authenticationv1.UserInfo JSON (empty fields left out, as their omitempty tags say).</summary>
+    /// <summary>authenticationv1.UserInfo JSON (empty fields left out, as their omitempty tags say); AdmissionReview's too.</summary>
     public static JsonObject UserInfo(Authentication.UserInfo u)
     {
         var o = new JsonObject();
@@ -46,10 +46,12 @@ public static class AdmissionCelRequest
         return o;
     }
 
-    private static JsonObject Gvk((string Group, string Version, string Kind) k) =>
+    /// <summary>metav1.GroupVersionKind JSON.</summary>
+    public static JsonObject Gvk((string Group, string Version, string Kind) k) =>
         new() { ["group"] = k.Group, ["version"] = k.Version, ["kind"] = k.Kind };
 
-    private static JsonObject Gvr(Api.GroupVersionResource r) =>
+    /// <summary>metav1.GroupVersionResource JSON.</summary>
+    public static JsonObject Gvr(Api.GroupVersionResource r) =>
         new() { ["group"] = r.Group, ["version"] = r.Version, ["resource"] = r.Resource };
 
     private static readonly string[] NamespaceMetadataFields =

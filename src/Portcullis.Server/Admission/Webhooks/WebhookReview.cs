@@ -22,29 +22,21 @@ internal static class WebhookReview
     public static JsonObject Request(string uid, string version, AdmissionRequest r, MatchedResource matched, JsonObject? obj, JsonObject? oldObj)
     {
         var def = r.Resource;
-        static JsonObject Gvk((string Group, string Version, string Kind) k) => new() { ["group"] = k.Group, ["version"] = k.Version, ["kind"] = k.Kind };
-        static JsonObject Gvr(Api.GroupVersionResource g) => new() { ["group"] = g.Group, ["version"] = g.Version, ["resource"] = g.Resource };
-        var extra = new JsonObject();
-        foreach (var (k, v) in r.User.Extra) extra[k] = new JsonArray([.. v.Select(x => (JsonNode?)x)]);
-        var user = new JsonObject { ["username"] = r.User.Name };
-        if (r.User.Uid.Length > 0) user["uid"] = r.User.Uid;
-        if (r.User.Groups.Count > 0) user["groups"] = new JsonArray([.. r.User.Groups.Select(g => (JsonNode?)g)]);
-        if (extra.Count > 0) user["extra"] = extra;
         var request = new JsonObject
         {
             ["uid"] = uid,
-            ["kind"] = Gvk(matched.Kind),
-            ["resource"] = Gvr(matched.Resource),
+            ["kind"] = Cel.AdmissionCelRequest.Gvk(matched.Kind),
+            ["resource"] = Cel.AdmissionCelRequest.Gvr(matched.Resource),
         };
         if (r.Subresource.Length > 0) request["subResource"] = r.Subresource;
-        request["requestKind"] = Gvk(r.Kind);
-        request["requestResource"] = Gvr(r.GroupVersionResource);
+        request["requestKind"] = Cel.AdmissionCelRequest.Gvk(r.Kind);
+        request["requestResource"] = Cel.AdmissionCelRequest.Gvr(r.GroupVersionResource);
         if (r.Subresource.Length > 0) request["requestSubResource"] = r.Subresource;
         if (r.Name.Length > 0) request["name"] = r.Name;
         var ns = WebhookMatching.NamespaceOf(r);
         if (ns.Length > 0 && (def.Namespaced || r.Operation != Operation.Create)) request["namespace"] = ns;
         request["operation"] = r.Operation.ToWire();
-        request["userInfo"] = user;
+        request["userInfo"] = Cel.AdmissionCelRequest.UserInfo(r.User);
         request["object"] = obj?.DeepClone();
         request["oldObject"] = oldObj?.DeepClone();
         request["dryRun"] = r.DryRun;

@@ -159,14 +159,8 @@ internal static class PolicyTestRun
     }
 
     /// <summary>The served resource of an object's apiVersion and kind.</summary>
-    private static ResourceDefinition? Definition(ResourceRegistry resources, JsonObject obj)
-    {
-        var apiVersion = JsonRead.StrOrEmpty(obj["apiVersion"]);
-        var kind = JsonRead.StrOrEmpty(obj["kind"]);
-        var slash = apiVersion.IndexOf('/');
-        var (group, version) = slash < 0 ? ("", apiVersion) : (apiVersion[..slash], apiVersion[(slash + 1)..]);
-        return resources.All.FirstOrDefault(d => d.Group == group && d.Version == version && d.Kind == kind && !d.Virtual);
-    }
+    private static ResourceDefinition? Definition(ResourceRegistry resources, JsonObject obj) =>
+        resources.FindKind(JsonRead.StrOrEmpty(obj["apiVersion"]), JsonRead.StrOrEmpty(obj["kind"]));
 
     private static bool ServesKind(JsonObject crd, JsonObject obj)
     {

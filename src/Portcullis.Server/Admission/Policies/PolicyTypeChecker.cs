@@ -89,14 +89,8 @@ public sealed class PolicyTypeChecker(ResourceRegistry resources, Func<ResourceD
     private static List<ResourceDefinition> Sorted(List<ResourceDefinition> defs) =>
         [.. defs.OrderBy(d => d.Group, StringComparer.Ordinal).ThenBy(d => d.Version, StringComparer.Ordinal).ThenBy(d => d.Kind, StringComparer.Ordinal)];
 
-    private ResourceDefinition? ParamDefinition(JsonObject paramKind)
-    {
-        var apiVersion = CompiledPolicy.Str(paramKind["apiVersion"]);
-        var kind = CompiledPolicy.Str(paramKind["kind"]);
-        var slash = apiVersion.IndexOf('/');
-        var (group, version) = slash < 0 ? ("", apiVersion) : (apiVersion[..slash], apiVersion[(slash + 1)..]);
-        return resources.All.FirstOrDefault(d => d.Group == group && d.Version == version && d.Kind == kind && !d.Virtual);
-    }
+    private ResourceDefinition? ParamDefinition(JsonObject paramKind) =>
+        resources.FindKind(CompiledPolicy.Str(paramKind["apiVersion"]), CompiledPolicy.Str(paramKind["kind"]));
 
     /// <summary>declType: the kind's schema as CEL sees it (SchemaDeclType at the resource root); null when it has none.</summary>
     private CelType? DeclType(ResourceDefinition def)

@@ -119,11 +119,7 @@ internal sealed class ValidatingAdmissionPolicyPlugin(
     /// <summary>The served resource of a paramKind (apiVersion and kind), null when none is served (a CRD not there yet).</summary>
     private StoreParams? ParamSourceFor(JsonObject paramKind)
     {
-        var apiVersion = CompiledPolicy.Str(paramKind["apiVersion"]);
-        var kind = CompiledPolicy.Str(paramKind["kind"]);
-        var slash = apiVersion.IndexOf('/');
-        var (group, version) = slash < 0 ? ("", apiVersion) : (apiVersion[..slash], apiVersion[(slash + 1)..]);
-        var def = resources.All.FirstOrDefault(d => d.Group == group && d.Version == version && d.Kind == kind && !d.Virtual);
+        var def = resources.FindKind(CompiledPolicy.Str(paramKind["apiVersion"]), CompiledPolicy.Str(paramKind["kind"]));
         return def is not null && storeOf(def) is { } store ? new StoreParams(def, store) : null;
     }
 

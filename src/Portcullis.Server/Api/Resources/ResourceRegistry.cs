@@ -33,6 +33,14 @@ public sealed class ResourceRegistry
 
     public ResourceDefinition? Find(GroupVersionResource gvr) => _now.ByGvr.GetValueOrDefault(gvr);
 
+    /// <summary>The stored (not virtual) resource serving an object's <c>apiVersion</c> ("v1", "apps/v1") and kind, or null.</summary>
+    public ResourceDefinition? FindKind(string apiVersion, string kind)
+    {
+        var slash = apiVersion.IndexOf('/');
+        var (group, version) = slash < 0 ? ("", apiVersion) : (apiVersion[..slash], apiVersion[(slash + 1)..]);
+        return _now.All.FirstOrDefault(d => d.Group == group && d.Version == version && d.Kind == kind && !d.Virtual);
+    }
+
     /// <summary>Group versions served, core first, then groups in registration order.</summary>
     public IEnumerable<(string Group, string Version)> GroupVersions =>
         All.Select(d => (d.Group, d.Version)).Distinct();

@@ -33,15 +33,7 @@ public sealed class PodPortForwardHandler(Func<ResourceDefinition, GenericStore>
     {
         if (info.Verb != Verb.Get && info.Verb != Verb.Create) throw ApiErrors.MethodNotSupported("pods/portforward", "", ctx.Request.Method);
         var feature = ctx.Features.GetRequiredFeature<RequestContextFeature>();
-        if (info.Verb == Verb.Get)
-        {
-            // The WebSocket handshake is a GET, authorized as `get`; like SPDY's POST it must also be allowed to
-            // `create` (kube-apiserver's AuthorizePodWebsocketUpgradeCreatePermission, which covers portforward too).
-            var attrs = new AuthorizationAttributes(feature.User!, Verb.Create, true, info.Path, info.Namespace,
-                info.ApiGroup, info.ApiVersion, info.Resource, info.Subresource, info.Name);
-            var decision = await authorizer.AuthorizeAsync(attrs, ctx.RequestAborted);
-            if (decision.Decision != Decision.Allow) throw Pipeline.Forbidden(attrs, decision.Reason);
-        }
+        await PodSubresources.AuthorizeWebSocketCreateAsync(ctx, info, authorizer);
         // PodPortForwardOptions: `ports`, each a port number (upstream decodes them as int32s).
         var ports = new List<int>();
         foreach (var p in ctx.Request.Query["ports"])

@@ -27,14 +27,7 @@ public sealed class PodStreamHandler(Func<ResourceDefinition, GenericStore> stor
     {
         if (info.Verb != Verb.Get && info.Verb != Verb.Create) throw ApiErrors.MethodNotSupported("pods/" + info.Subresource, "", ctx.Request.Method);
         var feature = ctx.Features.GetRequiredFeature<RequestContextFeature>();
-        if (info.Verb == Verb.Get)
-        {
-            // The WebSocket handshake is a GET, authorized as `get`; like SPDY's POST it must also be allowed to `create`.
-            var attrs = new AuthorizationAttributes(feature.User!, Verb.Create, true, info.Path, info.Namespace,
-                info.ApiGroup, info.ApiVersion, info.Resource, info.Subresource, info.Name);
-            var decision = await authorizer.AuthorizeAsync(attrs, ctx.RequestAborted);
-            if (decision.Decision != Decision.Allow) throw Pipeline.Forbidden(attrs, decision.Reason);
-        }
+        await PodSubresources.AuthorizeWebSocketCreateAsync(ctx, info, authorizer);
         var q = ctx.Request.Query;
         var stdin = PodSubresources.Bool(q["stdin"].FirstOrDefault());
         var stdout = PodSubresources.Bool(q["stdout"].FirstOrDefault());

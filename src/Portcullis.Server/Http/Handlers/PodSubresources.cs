@@ -1,3 +1,6 @@
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http;
+using Portcullis.Server.Authorization;
 using System.Text.Json.Nodes;
 using Portcullis.Server.Errors;
 using Portcullis.Server.Api.Views;
@@ -8,6 +11,20 @@ namespace Portcullis.Server.Http.Handlers;
 /// <summary>What pods/log, pods/exec and pods/attach share: the container check, query parsing and the simulated runtime's answer.</summary>
 internal static class PodSubresources
 {
+    /// <summary>
+    /// A WebSocket handshake is a GET, authorized as <c>get</c>; like SPDY's POST it must also be allowed to
+    /// <c>create</c> (kube-apiserver's AuthorizePodWebsocketUpgradeCreatePermission, for exec, attach and portforward).
+    /// </summary>
+    public static async Task AuthorizeWebSocketCreateAsync(HttpContext ctx, RequestInfo info, IAuthorizer authorizer)
+    {
+        if (info.Verb != Verb.Get) return;
+        var user = ctx.Features.GetRequiredFeature<RequestContextFeature>().User!;
+        var attrs = new AuthorizationAttributes(user, Verb.Create, true, info.Path, info.Namespace,
+            info.ApiGroup, info.ApiVersion, info.Resource, info.Subresource, info.Name);
+        var decision = await authorizer.AuthorizeAsync(attrs, ctx.RequestAborted);
+        if (decision.Decision != Decision.Allow) throw Pipeline.Forbidden(attrs, decision.Reason);
+    }
+
     /// <summary>
     /// upstream's validateContainer (pkg/registry/core/pod/strategy.go): the named container must
     /// exist; without a name the pod must have exactly one container.

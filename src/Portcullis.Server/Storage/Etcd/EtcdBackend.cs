@@ -252,12 +252,13 @@ public sealed class EtcdBackend : IKeyValueBackend
         catch (RpcException e) { throw new StorageException($"etcd: {Describe(e)}", e); }
     }
 
-    internal static string Describe(RpcException e) => e.StatusCode switch
+    /// <summary>One line (a start-up error is one line; gRPC's details may span several).</summary>
+    internal static string Describe(RpcException e) => (e.StatusCode switch
     {
         StatusCode.DeadlineExceeded => "context deadline exceeded",
         StatusCode.Unavailable => $"unavailable: {e.Status.Detail}",
         _ => e.Status.Detail is { Length: > 0 } d ? d : e.StatusCode.ToString(),
-    };
+    }).ReplaceLineEndings(" ");
 
     internal static void InterlockedMax(ref long field, long value)
     {

@@ -147,7 +147,7 @@ public sealed class EtcdStorageTests
         {
             var (writer, reader) = i % 2 == 0 ? (a, b) : (b, a);
             var (status, body) = await Tools.Curl(writer, "POST", "/api/v1/namespaces/default/configmaps",
-                $$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-{{{i}}}"},"data":{"i":"{{{i}}}"}}""");
+                $$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-{{{i}}}","labels":{"n":"{{{i}}}"}},"data":{"i":"{{{i}}}"}}""");
             Assert.True(status == 201, body);
             var rv = JsonNode.Parse(body)!["metadata"]!["resourceVersion"]!.GetValue<string>();
             // A GET on the other replica right after the create's answer finds it, at the same resourceVersion.
@@ -159,6 +159,9 @@ public sealed class EtcdStorageTests
             Assert.Equal(200, listStatus);
             var names = JsonNode.Parse(list)!["items"]!.AsArray().Select(x => x!["metadata"]!["name"]!.GetValue<string>()).ToHashSet();
             Assert.True(Enumerable.Range(0, i + 1).All(n => names.Contains($"cm-{n}")), $"after cm-{i}: {string.Join(",", names)}");
+            // And a list by label (answered from the label index, which waits for etcd's revision as the cache does).
+            var (_, selected) = await Tools.Curl(reader, "GET", $"/api/v1/namespaces/default/configmaps?labelSelector=n%3D{i}");
+            Assert.Equal([$"cm-{i}"], JsonNode.Parse(selected)!["items"]!.AsArray().Select(x => x!["metadata"]!["name"]!.GetValue<string>()));
         }
     }
 

@@ -50,7 +50,7 @@ load() {
   local label=$1; shift
   local i=0
   for pc in "$@"; do
-    TOKEN=$token wrk -t1 -c"${pc#*:}" -d"${secs}s" --latency -s bench/create.lua "https://127.0.0.1:${pc%:*}/api/v1/namespaces/default/configmaps" >"$work/wrk-$i" 2>&1 &
+    PREFIX="p${pc%:*}-" TOKEN=$token wrk -t1 -c"${pc#*:}" -d"${secs}s" --latency -s bench/create.lua "https://127.0.0.1:${pc%:*}/api/v1/namespaces/default/configmaps" >"$work/wrk-$i" 2>&1 &
     i=$((i + 1))
   done
   wait $(jobs -p | tail -n "$#") 2>/dev/null || true

@@ -33,7 +33,10 @@ public sealed class EtcdBackend : IKeyValueBackend
         _kv = new KV.KVClient(channel);
         Keys = new EtcdKeys(options.LogicalRoot, options.Prefix);
         _cache = new EtcdWatchCache(this, new Watch.WatchClient(channel));
+        _revisions = new EtcdRevisionReader(CurrentEtcdRevisionAsync);
     }
+
+    private readonly EtcdRevisionReader _revisions;
 
     internal EtcdKeys Keys { get; }
     internal KV.KVClient Kv => _kv;
@@ -66,10 +69,11 @@ public sealed class EtcdBackend : IKeyValueBackend
 
     public async ValueTask<long> ConsistentRevisionAsync(CancellationToken ct = default)
     {
-        var rev = await CurrentEtcdRevisionAsync(ct);
+        var rev = await _revisions.ReadAsync(ct);
         await _cache.WaitForAsync(rev, ct);
         return rev;
     }
+
     public long CompactRevision => Volatile.Read(ref _compactRevision);
     public bool IsHealthy => _cache.Connected;
 
@@ -78,8 +82,15 @@ public sealed class EtcdBackend : IKeyValueBackend
 
     internal CallOptions Call(CancellationToken ct) => new(deadline: DateTime.UtcNow + _options.CallTimeout, cancellationToken: ct);
 
+    /// <summary>
+    /// A linearizable read, as upstream's GET without a resourceVersion (a quorum read): etcd's revision read after the
+    /// call began (shared with concurrent reads), then the key from the cache once it has applied that revision; from
+    /// etcd itself when the cache is behind for longer than its wait.
+    /// </summary>
     public async ValueTask<KeyValue?> GetAsync(string key, CancellationToken ct = default)
     {
+        var rev = await _revisions.ReadAsync(ct);
+        if (await _cache.WaitForAsync(rev, ct)) return _cache.Get(key);
         var r = await Rpc(() => _kv.RangeAsync(new RangeRequest { Key = Keys.ToEtcd(key) }, Call(ct)).ResponseAsync, ct);
         return r.Kvs.Count == 0 ? null : ToKeyValue(r.Kvs[0]);
     }
@@ -89,7 +100,7 @@ public sealed class EtcdBackend : IKeyValueBackend
         if (revision == 0 || revision == _cache.Revision)
         {
             // Consistent read from the cache: etcd's current revision, then wait for the cache to apply it.
-            var target = revision == 0 ? await CurrentEtcdRevisionAsync(ct) : revision;
+            var target = revision == 0 ? await _revisions.ReadAsync(ct) : revision;
             if (await _cache.WaitForAsync(target, ct) && _cache.Range(prefix, startAfter, limit, revision) is { } cached) return cached;
             revision = revision == 0 ? target : revision;
         }
@@ -124,7 +135,7 @@ public sealed class EtcdBackend : IKeyValueBackend
     }
 
     /// <summary>etcd's current revision: the header of a one-key read.</summary>
-    internal async Task<long> CurrentEtcdRevisionAsync(CancellationToken ct)
+    private async Task<long> CurrentEtcdRevisionAsync(CancellationToken ct)
     {
         var r = await Rpc(() => _kv.RangeAsync(new RangeRequest { Key = Keys.ToEtcd(Keys.LogicalRoot), CountOnly = true }, Call(ct)).ResponseAsync, ct);
         return r.Header.Revision;

@@ -183,6 +183,9 @@ internal sealed partial class EtcdWatchCache(EtcdBackend backend, Watch.WatchCli
         catch (OperationCanceledException) when (!ct.IsCancellationRequested) { return false; }
     }
 
+    /// <summary>The key's value as this cache holds it (callers first wait for the revision they need).</summary>
+    public KeyValue? Get(string key) => _latest.Get(key);
+
     /// <summary>A range from memory at the revision held (0) or exactly <paramref name="revision"/>; null otherwise.</summary>
     public RangeResult? Range(string prefix, string? startAfter, int limit, long revision) =>
         _latest.Range(prefix, startAfter, limit, revision);

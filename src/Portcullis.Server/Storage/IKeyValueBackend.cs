@@ -53,6 +53,12 @@ public interface IKeyValueBackend : IAsyncDisposable
     /// </summary>
     IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, WatchBudget? budget, CancellationToken ct);
 
+    /// <summary>
+    /// Whether the store answers (the <c>etcd</c> health check): etcd's backend says whether its watch cache is connected;
+    /// an embedded store always answers.
+    /// </summary>
+    bool IsHealthy => true;
+
     /// <summary>Drops history at and below <paramref name="revision"/>, keeping each key's latest value.</summary>
     ValueTask CompactAsync(long revision, CancellationToken ct = default);
 }

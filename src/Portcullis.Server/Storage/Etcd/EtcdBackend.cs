@@ -61,6 +61,7 @@ public sealed class EtcdBackend : IKeyValueBackend
 
     public long CurrentRevision => Math.Max(_cache.Revision, Volatile.Read(ref _writtenRevision));
     public long CompactRevision => Volatile.Read(ref _compactRevision);
+    public bool IsHealthy => _cache.Connected;
 
     /// <summary>The cache (tests and the health check read its state).</summary>
     internal EtcdWatchCache Cache => _cache;

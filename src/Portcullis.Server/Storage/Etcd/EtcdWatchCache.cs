@@ -37,6 +37,9 @@ internal sealed partial class EtcdWatchCache(EtcdBackend backend, Watch.WatchCli
 
     /// <summary>The etcd revision the cache has applied.</summary>
     public long Revision => Volatile.Read(ref _revision);
+    /// <summary>Whether the cache's watch is open on a member (false from a failure until the watch is created again).</summary>
+    public bool Connected => Volatile.Read(ref _connected);
+    private bool _connected;
     /// <summary>Keys held (the health check and tests read it).</summary>
     public int Count => _latest.Count;
     /// <summary>How many times the cache has loaded everything again after its watch was compacted away.</summary>
@@ -95,7 +98,11 @@ internal sealed partial class EtcdWatchCache(EtcdBackend backend, Watch.WatchCli
                 while (await call.ResponseStream.MoveNext(ct))
                 {
                     var r = call.ResponseStream.Current;
-                    if (r.Created) _watching.TrySetResult();
+                    if (r.Created)
+                    {
+                        Volatile.Write(ref _connected, true);
+                        _watching.TrySetResult();
+                    }
                     if (r.Canceled)
                     {
                         if (r.CompactRevision > 0) await ReloadAsync(ct);
@@ -106,9 +113,9 @@ internal sealed partial class EtcdWatchCache(EtcdBackend backend, Watch.WatchCli
                 }
             }
             catch (Exception) when (ct.IsCancellationRequested) { return; }
-            catch (RpcException) { }
-            catch (StorageException) when (!ct.IsCancellationRequested) { }
-            catch (IOException) when (!ct.IsCancellationRequested) { }
+            catch (RpcException) { Volatile.Write(ref _connected, false); }
+            catch (StorageException) when (!ct.IsCancellationRequested) { Volatile.Write(ref _connected, false); }
+            catch (IOException) when (!ct.IsCancellationRequested) { Volatile.Write(ref _connected, false); }
             try { await Task.Delay(backoff, ct); } catch (OperationCanceledException) { return; }
             backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
         }

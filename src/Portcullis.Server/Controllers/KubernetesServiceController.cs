@@ -93,8 +93,10 @@ public sealed class KubernetesServiceController(SystemClient client, ApiServerId
     {
         var live = await LiveAsync(ct);
         // lease.go's doReconcile: "no API server IP addresses were listed in storage, refusing to erase all endpoints
-        // for the kubernetes Service" (the last replica to stop leaves them as they were).
-        if (live.Count == 0) return;
+        // for the kubernetes Service", unless this is the last replica removing itself at shutdown (then the
+        // Endpoints keep no subset and the slice no endpoint, as RepackSubsets and endpointSliceFromEndpoints leave them).
+        if (live.Count == 0 && !_stopping)
+            throw new InvalidOperationException("no API server IP addresses were listed in storage, refusing to erase all endpoints for the kubernetes Service");
         // One subset per port, ascending; the addresses of each in IP order (as upstream sorts them).
         var byPort = live.GroupBy(a => a.Port).Select(g => (Port: g.Key, Ips: g.Select(a => a.Ip).ToList())).ToList();
         var subsets = new JsonArray();
@@ -115,6 +117,18 @@ public sealed class KubernetesServiceController(SystemClient client, ApiServerId
 
         var slices = client.Store("discovery.k8s.io", "endpointslices");
         var wanted = new HashSet<string>();
+        if (byPort.Count == 0)
+        {
+            wanted.Add("kubernetes");
+            await EnsureMatchingAsync(slices, new JsonObject
+            {
+                ["apiVersion"] = "discovery.k8s.io/v1",
+                ["kind"] = "EndpointSlice",
+                ["metadata"] = new JsonObject { ["name"] = "kubernetes", ["labels"] = new JsonObject { ["kubernetes.io/service-name"] = "kubernetes" } },
+                ["addressType"] = "IPv4",
+                ["endpoints"] = new JsonArray(),
+            }, ["endpoints", "ports", "addressType"], ct);
+        }
         for (var i = 0; i < byPort.Count; i++)
         {
             var (port, ips) = byPort[i];

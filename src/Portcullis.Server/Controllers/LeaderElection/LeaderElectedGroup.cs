@@ -83,8 +83,8 @@ public sealed partial class LeaderElectedGroup(string name, Func<IReadOnlyList<I
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "the {Group} controllers have not started within 30s; the server gets ready without them")]
     private static partial void LogSlowStart(ILogger logger, string group);
-    [LoggerMessage(Level = LogLevel.Information, Message = "starting the {Group} controllers")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "starting the {Group} controllers")]
     private static partial void LogStarting(ILogger logger, string group);
-    [LoggerMessage(Level = LogLevel.Information, Message = "stopped the {Group} controllers")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "stopped the {Group} controllers")]
     private static partial void LogStopped(ILogger logger, string group);
 }

@@ -18,6 +18,11 @@ namespace Portcullis.Server.Controllers.LeaderElection;
 public sealed partial class LeaderElector(ILeaderLock lk, LeaderElectionTimings timings, TimeProvider time, ILogger log,
     bool releaseOnCancel = true, bool takeOverAtStart = false)
 {
+    /// <summary>
+    /// The level of the acquisition messages (client-go logs them at Info): Debug when the process takes the lease
+    /// over at start (one process per store: leading is a formality, and `serve` stays quiet as it was).
+    /// </summary>
+    private readonly LogLevel _transitions = takeOverAtStart ? LogLevel.Debug : LogLevel.Information;
     /// <summary>client-go's JitterFactor: acquisition retries wait retryPeriod × [1, 2.2).</summary>
     public const double JitterFactor = 1.2;
 
@@ -65,13 +70,13 @@ public sealed partial class LeaderElector(ILeaderLock lk, LeaderElectionTimings 
     /// <summary>Tries until it holds the lock; false when cancelled first.</summary>
     private async Task<bool> AcquireAsync(CancellationToken ct)
     {
-        LogAttempting(log, lk.Describe);
+        LogAttempting(log, _transitions, lk.Describe);
         while (!ct.IsCancellationRequested)
         {
             if (await TryAcquireOrRenewAsync(ct))
             {
                 await lk.RecordEventAsync("became leader", ct);
-                LogAcquired(log, lk.Describe);
+                LogAcquired(log, _transitions, lk.Describe);
                 return true;
             }
             var wait = timings.RetryPeriod * (1 + Random.Shared.NextDouble() * JitterFactor);
@@ -212,10 +217,10 @@ public sealed partial class LeaderElector(ILeaderLock lk, LeaderElectionTimings 
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "attempting to acquire leader lease {Lease}...")]
-    private static partial void LogAttempting(ILogger logger, string lease);
-    [LoggerMessage(Level = LogLevel.Information, Message = "successfully acquired lease {Lease}")]
-    private static partial void LogAcquired(ILogger logger, string lease);
+    [LoggerMessage(Message = "attempting to acquire leader lease {Lease}...")]
+    private static partial void LogAttempting(ILogger logger, LogLevel level, string lease);
+    [LoggerMessage(Message = "successfully acquired lease {Lease}")]
+    private static partial void LogAcquired(ILogger logger, LogLevel level, string lease);
     [LoggerMessage(Level = LogLevel.Information, Message = "failed to renew lease {Lease}: timed out waiting for the condition")]
     private static partial void LogRenewFailed(ILogger logger, string lease);
     [LoggerMessage(Level = LogLevel.Warning, Message = "Failed to update lock optimistically on {Lease}: {Error}, falling back to slow path")]

@@ -133,6 +133,24 @@ public sealed class ApiServerIdentityTests : IAsyncLifetime
         Assert.Equal("""[{"addresses":[{"ip":"10.0.0.3"},{"ip":"10.0.0.100"}],"ports":[{"name":"https","port":6443,"protocol":"TCP"}]}]""", ep["subsets"]!.ToJsonString());
     }
 
+    [Fact]
+    public async Task KubernetesEndpoints_TheLastReplicaToStop_RemovesItself()
+    {
+        var self = ApiServerIdentity.Create("host", "10.0.0.20", 6443);
+        await Identity("apiserver-gone", "10.0.0.3:6444", _w.Clock.GetUtcNow().AddMinutes(-5));   // long dead
+        var controller = new KubernetesServiceController(_w.Client, self, _w.Clock);
+        await controller.ReconcileAsync(default);
+        Assert.Single((await _w.Client.Store("", "endpoints").GetAsync("default", "kubernetes"))["subsets"]!.AsArray());
+
+        await controller.StopAsync(default);
+
+        var ep = await _w.Client.Store("", "endpoints").GetAsync("default", "kubernetes");
+        Assert.True(ep["subsets"] is null || ep["subsets"]!.AsArray().Count == 0, ep.ToJsonString());
+        var slice = Assert.Single(await Slices()).Value;
+        Assert.True(slice["endpoints"] is null || slice["endpoints"]!.AsArray().Count == 0, slice.ToJsonString());
+        Assert.Null(slice["ports"]);
+    }
+
     private async Task Identity(string name, string peer, DateTimeOffset renewed) =>
         await _w.Leases.CreateAsync("kube-system", new JsonObject
         {

@@ -76,7 +76,7 @@ public sealed partial class LeaderElector(ILeaderLock lk, LeaderElectionTimings 
             if (await TryAcquireOrRenewAsync(ct))
             {
                 await lk.RecordEventAsync("became leader", ct);
-                LogAcquired(log, _transitions, lk.Describe);
+                LogAcquired(log, _transitions, lk.Describe, lk.Identity);
                 return true;
             }
             var wait = timings.RetryPeriod * (1 + Random.Shared.NextDouble() * JitterFactor);
@@ -219,8 +219,9 @@ public sealed partial class LeaderElector(ILeaderLock lk, LeaderElectionTimings 
 
     [LoggerMessage(Message = "attempting to acquire leader lease {Lease}...")]
     private static partial void LogAttempting(ILogger logger, LogLevel level, string lease);
-    [LoggerMessage(Message = "successfully acquired lease {Lease}")]
-    private static partial void LogAcquired(ILogger logger, LogLevel level, string lease);
+    /// <summary>client-go's line, with the holder identity added so an operator (or bench/faults.sh) can tell which replica leads.</summary>
+    [LoggerMessage(Message = "successfully acquired lease {Lease} as {Identity}")]
+    private static partial void LogAcquired(ILogger logger, LogLevel level, string lease, string identity);
     [LoggerMessage(Level = LogLevel.Information, Message = "failed to renew lease {Lease}: timed out waiting for the condition")]
     private static partial void LogRenewFailed(ILogger logger, string lease);
     [LoggerMessage(Level = LogLevel.Warning, Message = "Failed to update lock optimistically on {Lease}: {Error}, falling back to slow path")]

@@ -34,7 +34,8 @@ public sealed class LeaseLock(SystemClient client, string ns, string name, strin
 {
     private JsonObject? _lease;
     private GenericStore Leases => client.Store("coordination.k8s.io", "leases");
-    private WriteOptions Write => new(SystemClient.Controller) { FieldManager = eventSource };
+    /// <summary>The field manager upstream's lock client records: its component's name, which is the lease's.</summary>
+    private WriteOptions Write => new(SystemClient.Controller) { FieldManager = name };
 
     public string Identity => identity;
     public string Describe => $"{ns}/{name}";

@@ -58,7 +58,7 @@ public sealed partial class GenericStore
     private async Task<JsonObject?> ListIndexedAsync(string prefix, ListOptions o, Func<KeyValue, bool> add, CancellationToken ct)
     {
         if (IndexFor(o) is not { } index) return null;
-        var started = kv.CurrentRevision;
+        var started = await kv.ConsistentRevisionAsync(ct);
         if (await index.SelectAsync(prefix, o.Labels, o.Fields, started, FreshnessWait, ct) is not { } selection) return null;
         Interlocked.Increment(ref _indexedLists);
         var taken = 0;

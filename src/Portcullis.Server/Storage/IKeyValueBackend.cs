@@ -19,6 +19,13 @@ public interface IKeyValueBackend : IAsyncDisposable
     /// <summary>The oldest revision still readable; reads below it throw <see cref="CompactedException"/>.</summary>
     long CompactRevision { get; }
 
+    /// <summary>
+    /// The store's revision as of now, for a read that must see every write acknowledged before it started, by anyone:
+    /// <see cref="CurrentRevision"/> for a store only this process writes; etcd's own revision for etcd, whose other
+    /// replicas write too (a list waits until this replica's view has applied it).
+    /// </summary>
+    ValueTask<long> ConsistentRevisionAsync(CancellationToken ct = default) => ValueTask.FromResult(CurrentRevision);
+
     /// <summary>Reads one key at the current revision.</summary>
     ValueTask<KeyValue?> GetAsync(string key, CancellationToken ct = default);
 

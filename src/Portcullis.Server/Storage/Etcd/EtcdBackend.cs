@@ -24,7 +24,6 @@ public sealed class EtcdBackend : IKeyValueBackend
     private readonly KV.KVClient _kv;
     private readonly EtcdOptions _options;
     private readonly EtcdWatchCache _cache;
-    private long _writtenRevision;
     private long _compactRevision;
 
     private EtcdBackend(EtcdOptions options, GrpcChannel channel)
@@ -59,7 +58,18 @@ public sealed class EtcdBackend : IKeyValueBackend
         }
     }
 
-    public long CurrentRevision => Math.Max(_cache.Revision, Volatile.Read(ref _writtenRevision));
+    /// <summary>
+    /// The revision this replica's cache has applied. A write returns only once the cache has applied it, so a process
+    /// that saw its write (or its revision) finds it in lists and watches here, as with SQLite.
+    /// </summary>
+    public long CurrentRevision => _cache.Revision;
+
+    public async ValueTask<long> ConsistentRevisionAsync(CancellationToken ct = default)
+    {
+        var rev = await CurrentEtcdRevisionAsync(ct);
+        await _cache.WaitForAsync(rev, ct);
+        return rev;
+    }
     public long CompactRevision => Volatile.Read(ref _compactRevision);
     public bool IsHealthy => _cache.Connected;
 
@@ -71,7 +81,6 @@ public sealed class EtcdBackend : IKeyValueBackend
     public async ValueTask<KeyValue?> GetAsync(string key, CancellationToken ct = default)
     {
         var r = await Rpc(() => _kv.RangeAsync(new RangeRequest { Key = Keys.ToEtcd(key) }, Call(ct)).ResponseAsync, ct);
-        NoteRevision(r.Header.Revision, written: false);
         return r.Kvs.Count == 0 ? null : ToKeyValue(r.Kvs[0]);
     }
 
@@ -109,7 +118,6 @@ public sealed class EtcdBackend : IKeyValueBackend
             InterlockedMax(ref _compactRevision, compacted);
             throw new CompactedException(revision, compacted);
         }
-        NoteRevision(r.Header.Revision, written: false);
         var items = r.Kvs.Select(ToKeyValue).ToList();
         var rev = revision > 0 ? revision : r.Header.Revision;
         return new RangeResult(items, r.More, rev, r.More ? r.Count - items.Count : 0);
@@ -132,7 +140,7 @@ public sealed class EtcdBackend : IKeyValueBackend
         var r = await Rpc(() => _kv.TxnAsync(txn, Call(ct)).ResponseAsync, ct);
         if (!r.Succeeded) return Failed(r);
         var rev = r.Header.Revision;
-        NoteRevision(rev, written: true);
+        await AppliedAsync(rev, ct);
         return new WriteResult(true, rev, new KeyValue(key, value, rev, rev));
     }
 
@@ -148,7 +156,7 @@ public sealed class EtcdBackend : IKeyValueBackend
         if (r is null) return new WriteResult(false, CurrentRevision, await GetAsync(key, ct));
         if (!r.Succeeded) return Failed(r);
         var rev = r.Header.Revision;
-        NoteRevision(rev, written: true);
+        await AppliedAsync(rev, ct);
         var created = r.Responses[0].ResponsePut.PrevKv?.CreateRevision ?? rev;
         return new WriteResult(true, rev, new KeyValue(key, value, created, rev));
     }
@@ -165,14 +173,13 @@ public sealed class EtcdBackend : IKeyValueBackend
         var r = await Rpc(() => _kv.TxnAsync(txn, Call(ct)).ResponseAsync, ct);
         if (!r.Succeeded) return Failed(r);
         var rev = r.Header.Revision;
-        NoteRevision(rev, written: true);
+        await AppliedAsync(rev, ct);
         var prev = r.Responses[0].ResponseDeleteRange.PrevKvs.FirstOrDefault();
         return new WriteResult(true, rev, new KeyValue(key, prev?.Value.ToByteArray() ?? [], prev?.CreateRevision ?? 0, rev));
     }
 
     private WriteResult Failed(TxnResponse r)
     {
-        NoteRevision(r.Header.Revision, written: false);
         var kvs = r.Responses.Count > 0 ? r.Responses[0].ResponseRange?.Kvs : null;
         return new WriteResult(false, r.Header.Revision, kvs is { Count: > 0 } ? ToKeyValue(kvs[0]) : null);
     }
@@ -234,10 +241,8 @@ public sealed class EtcdBackend : IKeyValueBackend
         return (long.TryParse(r.Kvs[0].Value.ToStringUtf8(), System.Globalization.CultureInfo.InvariantCulture, out var rev) ? rev : 0, r.Kvs[0].Version);
     }
 
-    internal void NoteRevision(long revision, bool written)
-    {
-        if (written) InterlockedMax(ref _writtenRevision, revision);
-    }
+    /// <summary>After a write: wait (boundedly) until the cache has applied it, so this replica reads its own writes.</summary>
+    private async Task AppliedAsync(long revision, CancellationToken ct) => await _cache.WaitForAsync(revision, ct);
 
     internal KeyValue ToKeyValue(Mvccpb.KeyValue kv) => new(Keys.FromEtcd(kv.Key), kv.Value.ToByteArray(), kv.CreateRevision, kv.ModRevision);
 
@@ -252,12 +257,13 @@ public sealed class EtcdBackend : IKeyValueBackend
         catch (RpcException e) { throw new StorageException($"etcd: {Describe(e)}", e); }
     }
 
-    internal static string Describe(RpcException e) => e.StatusCode switch
+    /// <summary>One line (a start-up error is one line; gRPC's details may span several).</summary>
+    internal static string Describe(RpcException e) => (e.StatusCode switch
     {
         StatusCode.DeadlineExceeded => "context deadline exceeded",
         StatusCode.Unavailable => $"unavailable: {e.Status.Detail}",
         _ => e.Status.Detail is { Length: > 0 } d ? d : e.StatusCode.ToString(),
-    };
+    }).ReplaceLineEndings(" ");
 
     internal static void InterlockedMax(ref long field, long value)
     {

@@ -14,15 +14,15 @@ namespace Portcullis.Server.Storage.Etcd;
 /// The watch covers the whole keyspace, not only the prefix: every etcd revision is a change to some key, so the cache
 /// sees every revision and knows it is current once it has applied etcd's revision, without progress requests (etcd 3.4
 /// could answer those ahead of its events). Changes outside the prefix only move the revision on.
-/// Watchers subscribe to a fan-out hub and first replay the events they missed from <see cref="Capacity"/> recent ones;
+/// Watchers subscribe to a fan-out hub and first replay the events they missed from the most recent ones (20,000);
 /// a watcher from an older revision gets its own etcd watch (etcd's history, 410 once compacted). When the cache's own
 /// watch is compacted away (etcd was unreachable for longer than its history), the cache loads again and its watchers
 /// are ended, so their clients list again, as upstream's cacher does.
 /// </remarks>
 internal sealed partial class EtcdWatchCache(EtcdBackend backend, Watch.WatchClient watch) : IAsyncDisposable
 {
-    /// <summary>How many recent events are kept for watchers that start a little behind.</summary>
-    public const int Capacity = 20_000;
+    /// <summary>How many recent events are kept for watchers that start a little behind (<see cref="EtcdOptions.WatchCacheCapacity"/>).</summary>
+    private int Capacity => backend.Options.WatchCacheCapacity;
     private const int LoadPage = 5_000;
 
     private readonly Lock _gate = new();

@@ -30,7 +30,8 @@ public sealed partial class LeaderElectedGroup(string name, Func<IReadOnlyList<I
     /// <summary>How many times this replica has started the group (terms led, or 1 without leader election).</summary>
     public int Terms => Volatile.Read(ref _terms);
     /// <summary>Whether the group's controllers are running here now.</summary>
-    public bool Leading { get; private set; }
+    public bool Leading { get => Volatile.Read(ref _leading); private set => Volatile.Write(ref _leading, value); }
+    private bool _leading;
 
     /// <summary>With <c>startWithServer</c>, starts the first term and waits until its controllers have done their initial work.</summary>
     public async Task InitializeAsync(CancellationToken ct)

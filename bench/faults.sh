@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-24}
 work=$(mktemp -d)
-cleanup() { kill -9 $(jobs -p) 2>/dev/null || true; pkill -9 -f "$work" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { kill -9 $(jobs -p) 2>/dev/null || true; pkill -9 -f "$work" 2>/dev/null || true; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"; }
 # kill -9 PID, reaped quietly (bash would report the killed job).
 kill9() { kill -9 "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 trap cleanup EXIT
@@ -23,7 +23,8 @@ dotnet build -c Release src/Portcullis >/dev/null
 dotnet build -c Release bench/Portcullis.Bench >/dev/null
 server=${SERVER:-src/Portcullis/bin/Release/net10.0/portcullis.dll}
 bench="dotnet bench/Portcullis.Bench/bin/Release/net10.0/Portcullis.Bench.dll"
-run_server() { if [[ $server == *.dll ]]; then dotnet "$server" "$@"; else "$server" "$@"; fi; }
+# exec: the background job IS the server, so kill -9 of its PID kills the server (not a subshell around it).
+run_server() { if [[ $server == *.dll ]]; then exec dotnet "$server" "$@"; else exec "$server" "$@"; fi; }
 token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 echo "$token,faults-admin,faults-admin-uid,system:masters" >"$work/tokens.csv"
 echo "$token" >"$work/token"
@@ -87,7 +88,7 @@ sleep 4
 holder=$(api https://127.0.0.1:19200/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-controller-manager 2>/dev/null \
   | grep -o '"holderIdentity": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/' || true)
 leader=0
-for i in 0 1; do grep -qF "${holder:-none}" "$work/r$i.log" 2>/dev/null && leader=$i; done
+for i in 0 1 2; do grep -qF "as ${holder:-none}" "$work/r$i.log" 2>/dev/null && leader=$i; done
 echo "t+12s: kill -9 replica $leader (kube-controller-manager lease holder: ${holder:-unknown})"
 kill9 "${replica_pid[$leader]}"
 sleep 4;  echo "t+16s: restart etcd member 1, replicas 2 and $leader"

@@ -23,8 +23,10 @@ namespace Portcullis.Server.Controllers;
 /// object not stored yet, which this controller cannot see. A charge is a status write that raises
 /// <c>status.used</c>; one whose revision is not this server's (<see cref="QuotaCoordinator.IsLocalWrite"/>)
 /// holds back any lower recount of that quota for the coordinator's pending lifetime after it was seen,
-/// then the namespace is counted again. Upstream's controller has the same race and no guard; this
-/// keeps a quota exact at the price of a late release right after another replica's charge.
+/// then the namespace is counted again; so does the start of a leader's term (charges made before it
+/// watched are unknown), except over SQLite, which one process serves alone. Upstream's controller has
+/// the same race and no guard; this keeps a quota exact at the price of a late release right after
+/// another replica's charge.
 /// </remarks>
 /// <param name="client">Reads objects and writes quota status.</param>
 /// <param name="time">Clock for resyncs, debouncing and pod grace periods.</param>
@@ -51,8 +53,15 @@ public sealed partial class ResourceQuotaController(SystemClient client, TimePro
 
     private GenericStore Quotas => client.All.First(s => s.Definition.Group.Length == 0 && s.Definition.Plural == "resourcequotas");
 
+    /// <summary>
+    /// When this controller started acting, on a store other replicas may write (not SQLite, one
+    /// process per file): charges made before it watched are unknown, so decreases wait as after one.
+    /// </summary>
+    private DateTimeOffset? _termStart;
+
     public async Task RunAsync(CancellationToken ct)
     {
+        if (client.Backend is not Storage.Sqlite.SqliteBackend) _termStart = time.GetUtcNow();
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var from = client.Backend.CurrentRevision;
         List<GenericStore> Prefixes() => client.All.Where(s => s.Definition.Namespaced && !s.Definition.Virtual)
@@ -205,12 +214,12 @@ public sealed partial class ResourceQuotaController(SystemClient client, TimePro
     internal DateTimeOffset? ForeignChargeSeen(string ns, string name)
     {
         var now = time.GetUtcNow();
+        DateTimeOffset? latest = _termStart is { } start && start + _coordinator.PendingLifetime >= now ? start : null;
         lock (_gate)
         {
-            if (!_charges.TryGetValue((ns, name), out var list)) return null;
+            if (!_charges.TryGetValue((ns, name), out var list)) return latest;
             list.RemoveAll(c => c.At + _coordinator.PendingLifetime < now);
-            if (list.Count == 0) { _charges.Remove((ns, name)); return null; }
-            DateTimeOffset? latest = null;
+            if (list.Count == 0) { _charges.Remove((ns, name)); return latest; }
             foreach (var (revision, at) in list)
                 if (!_coordinator.IsLocalWrite(revision) && (latest is null || at > latest)) latest = at;
             return latest;

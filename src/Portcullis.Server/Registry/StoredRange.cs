@@ -39,16 +39,16 @@ public sealed class StoredRange(IKeyValueBackend kv, string key, string rangeTex
     /// </summary>
     public async Task<T> MutateAsync<T>(Func<RangeBits, (T Result, bool Write)> change, CancellationToken ct)
     {
+        var current = await kv.GetAsync(key, ct);
         while (true)
         {
             ct.ThrowIfCancellationRequested();
-            var current = await kv.GetAsync(key, ct);
             if (current is null)
             {
                 // First use: the key is created from what the Services hold, then changed like any other.
                 var seed = new RangeBits(size);
                 foreach (var o in await inUse(ct)) seed.Set(o);
-                await kv.CreateAsync(key, Encode(seed), ct);
+                current = (await kv.CreateAsync(key, Encode(seed), ct)).Current ?? await kv.GetAsync(key, ct);
                 continue;
             }
             var bits = Decode(current.Value, size);
@@ -56,6 +56,8 @@ public sealed class StoredRange(IKeyValueBackend kv, string key, string rangeTex
             if (!write) return result;
             var written = await kv.UpdateAsync(key, Encode(bits), current.ModRevision, ct);
             if (written.Succeeded) return result;
+            // Lost the race: the store answers with the value that won (else it is read), and the change runs again on it.
+            current = written.Current ?? await kv.GetAsync(key, ct);
         }
     }
 

@@ -48,7 +48,7 @@ internal static class PolicyTestRun
         {
             var o = new ServerOptions { DataDir = dir.FullName };
             var time = TimeProvider.System;
-            var storage = StorageModule.Open(o);
+            var storage = await StorageModule.OpenAsync(o, ct);
             await using var backend = storage.Backend;
             var authz = AuthorizationModule.Build(o);
             var admission = AdmissionModule.Build(o, storage, authz, time);

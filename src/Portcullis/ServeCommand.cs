@@ -50,6 +50,18 @@ internal static class ServeCommand
             "How much revision history storage keeps for watches and consistent pagination (a Go duration, e.g. 5m).", defaults.StorageHistory);
         var compaction = DurationOption("--compaction-interval",
             "How often storage compaction runs (a Go duration, e.g. 1m; 0 disables compaction, as upstream's --etcd-compaction-interval).", defaults.CompactionInterval);
+        var storageBackend = new Option<string?>("--storage-backend")
+        { Description = "The storage backend: sqlite (state.db in the data dir; one process per data dir) or etcd3 (several replicas may share it). Default: etcd3 when --etcd-servers is given, else sqlite." };
+        storageBackend.AcceptOnlyFromAmong("sqlite", "etcd3");
+        var etcdServers = new Option<string[]>("--etcd-servers")
+        { Description = "List of etcd servers to connect with (scheme://ip:port), comma separated.", CustomParser = CommaList };
+        var etcdPrefix = new Option<string>("--etcd-prefix")
+        { Description = "The prefix to prepend to all resource paths in etcd.", DefaultValueFactory = _ => defaults.EtcdPrefix };
+        var etcdCa = new Option<string?>("--etcd-cafile") { Description = "SSL Certificate Authority file used to secure etcd communication." };
+        var etcdCert = new Option<string?>("--etcd-certfile") { Description = "SSL certification file used to secure etcd communication." };
+        var etcdKey = new Option<string?>("--etcd-keyfile") { Description = "SSL key file used to secure etcd communication." };
+        var etcdCompaction = DurationOption("--etcd-compaction-interval",
+            "The interval of compaction requests with the etcd3 backend; each compacts to the revision of the one before (a Go duration; 0 disables compaction from this server).", defaults.EtcdCompactionInterval);
         var advertise = new Option<string?>("--advertise-address")
         { Description = "The IP address published as the kubernetes Service's endpoint. Default: the bind address, or the host's first non-loopback IPv4 when binding to loopback or all interfaces." };
         var nodeName = new Option<string?>("--node-name")
@@ -132,11 +144,11 @@ internal static class ServeCommand
             Description = "Add a one-line hint (the nearest rule or a subject meant for the user) to 403 answers, as a Warning header; the 403 Status is unchanged. Off by default.",
         };
 
-        var cmd = new Command("serve", "Run the API server on the embedded SQLite store.")
+        var cmd = new Command("serve", "Run the API server on the embedded SQLite store, or on etcd (--etcd-servers) as one of several replicas.")
         {
             explainDenials,
             securePort, bindAddress, advertise, nodeName, clusterCidr, nodeCidrMaskSize, maxPods, nodeCount, nodeManifests, podRuntime, controllers, enablePlugins, disablePlugins, admissionConfigFile, authzModes,
-            saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, signingDuration, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, anonymous, maxInFlight, maxMutatingInFlight, requestTimeout, minRequestTimeout, recordAccess,
+            saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, signingDuration, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, storageBackend, etcdServers, etcdPrefix, etcdCa, etcdCert, etcdKey, etcdCompaction, anonymous, maxInFlight, maxMutatingInFlight, requestTimeout, minRequestTimeout, recordAccess,
         };
         cmd.SetAction(async (result, ct) =>
         {
@@ -150,6 +162,13 @@ internal static class ServeCommand
                 TlsPrivateKeyFile = result.GetValue(tlsKey),
                 StorageHistory = result.GetValue(history).ToTimeSpan(),
                 CompactionInterval = result.GetValue(compaction).ToTimeSpan(),
+                StorageBackend = result.GetValue(storageBackend) ?? (result.GetValue(etcdServers) is { Length: > 0 } ? "etcd3" : "sqlite"),
+                EtcdServers = result.GetValue(etcdServers) ?? [],
+                EtcdPrefix = result.GetValue(etcdPrefix)!,
+                EtcdCaFile = result.GetValue(etcdCa),
+                EtcdCertFile = result.GetValue(etcdCert),
+                EtcdKeyFile = result.GetValue(etcdKey),
+                EtcdCompactionInterval = result.GetValue(etcdCompaction).ToTimeSpan(),
                 AnonymousAuth = result.GetValue(anonymous),
                 MaxRequestsInFlight = result.GetValue(maxInFlight),
                 MaxMutatingRequestsInFlight = result.GetValue(maxMutatingInFlight),
@@ -190,6 +209,14 @@ internal static class ServeCommand
                 Console.Error.WriteLine("error: " + admissionError);
                 return 1;
             }
+            if (StorageOptionsError(options) is { } storageError)
+            {
+                Console.Error.WriteLine("error: " + storageError);
+                return 1;
+            }
+            // On etcd, compaction runs as kube-apiserver's compactor: every interval, to the revision noted one interval ago.
+            if (options.StorageBackend == "etcd3")
+                options = options with { CompactionInterval = options.EtcdCompactionInterval, StorageHistory = options.EtcdCompactionInterval };
             if (NodeOptionsError(options) is { } nodeError)
             {
                 Console.Error.WriteLine("error: " + nodeError);
@@ -229,6 +256,11 @@ internal static class ServeCommand
             StartupTrace.Mark("options parsed");
             PortcullisServer server;
             try { server = await PortcullisServer.StartAsync(options, ct: ct); }
+            catch (Portcullis.Server.Storage.StorageException e)
+            {
+                Console.Error.WriteLine("error: " + e.Message);
+                return 1;
+            }
             catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
             {
                 // kube-apiserver's wording for a port already taken, in one line.
@@ -264,6 +296,24 @@ internal static class ServeCommand
             return $"--storage-history must not be negative, not {GoDuration.From(o.StorageHistory)}";
         if (o.CompactionInterval < TimeSpan.Zero || o.CompactionInterval > CompactionController.MaxInterval)
             return $"--compaction-interval must be between 0 and {GoDuration.From(CompactionController.MaxInterval)}, not {GoDuration.From(o.CompactionInterval)}";
+        return null;
+    }
+
+    /// <summary>What is wrong with the storage flags, or null: etcd3 needs members; the etcd flags need etcd3; a prefix is a path.</summary>
+    internal static string? StorageOptionsError(ServerOptions o)
+    {
+        if (o.StorageBackend == "etcd3")
+        {
+            // kube-apiserver's wording (etcd options' Validate).
+            if (o.EtcdServers.Count == 0) return "--etcd-servers must be specified";
+            if (!o.EtcdPrefix.StartsWith('/')) return $"--etcd-prefix must start with '/', not {o.EtcdPrefix}";
+            if ((o.EtcdCertFile is null) != (o.EtcdKeyFile is null)) return "--etcd-certfile and --etcd-keyfile must be given together";
+            foreach (var f in new[] { o.EtcdCaFile, o.EtcdCertFile, o.EtcdKeyFile })
+                if (f is not null && !File.Exists(f)) return $"{f}: no such file";
+            if (o.EtcdCompactionInterval < TimeSpan.Zero || o.EtcdCompactionInterval > CompactionController.MaxInterval)
+                return $"--etcd-compaction-interval must be between 0 and {GoDuration.From(CompactionController.MaxInterval)}, not {GoDuration.From(o.EtcdCompactionInterval)}";
+        }
+        else if (o.EtcdServers.Count > 0) return "--etcd-servers needs --storage-backend etcd3";
         return null;
     }
 

@@ -49,7 +49,7 @@ public sealed class PortcullisServer : IAsyncDisposable
 
         var serving = ServingModule.Build(o, time);                                   // addresses, port, PKI
         StartupTrace.Mark("pki");
-        var storage = StorageModule.Open(o);                                          // backend, resource registry, store table
+        var storage = await StorageModule.OpenAsync(o, ct);                                       // backend, resource registry, store table
         StartupTrace.Mark("resource registry");
         var authz = AuthorizationModule.Build(o);                                     // system:masters, --authorization-mode, --record-access
         var authn = AuthenticationModule.Build(o, serving, storage, time);            // x509, tokens, ServiceAccounts, anonymous

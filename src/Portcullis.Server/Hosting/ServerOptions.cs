@@ -18,6 +18,18 @@ public sealed record ServerOptions
     public TimeSpan StorageHistory { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>--compaction-interval: how often compaction runs.</summary>
     public TimeSpan CompactionInterval { get; init; } = TimeSpan.FromMinutes(1);
+    /// <summary>--storage-backend: <c>sqlite</c> (the default: state.db in the data dir) or <c>etcd3</c> (the default when --etcd-servers is given).</summary>
+    public string StorageBackend { get; init; } = "sqlite";
+    /// <summary>--etcd-servers: the etcd members' client URLs (http:// or https://).</summary>
+    public IReadOnlyList<string> EtcdServers { get; init; } = [];
+    /// <summary>--etcd-prefix: the prefix of every key in etcd (kube-apiserver's default).</summary>
+    public string EtcdPrefix { get; init; } = "/registry";
+    /// <summary>--etcd-cafile / --etcd-certfile / --etcd-keyfile: TLS to etcd (the CA that signed its serving certificate; a client certificate).</summary>
+    public string? EtcdCaFile { get; init; }
+    public string? EtcdCertFile { get; init; }
+    public string? EtcdKeyFile { get; init; }
+    /// <summary>--etcd-compaction-interval: with etcd, how often compaction runs and how much history it keeps (upstream's default, 5m; 0 disables it).</summary>
+    public TimeSpan EtcdCompactionInterval { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>--advertise-address: the address published in the kubernetes Service's endpoints (default: the host's first non-loopback IPv4).</summary>
     public string? AdvertiseAddress { get; init; }
     /// <summary>--node-name: the built-in node's name (default: the host name).</summary>

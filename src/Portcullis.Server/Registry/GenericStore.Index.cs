@@ -72,7 +72,7 @@ public sealed partial class GenericStore
             if (o.Limit > 0 && taken == o.Limit)
             {
                 // As a scan: more when any key, matching or not, follows the last one taken.
-                more = selection.LastKey is { } last && Storage.Sqlite.Utf8Order.Instance.Compare(lastKey, last) < 0;
+                more = selection.LastKey is { } last && Storage.Utf8Order.Instance.Compare(lastKey, last) < 0;
                 break;
             }
         }

@@ -119,6 +119,14 @@ internal sealed class WatchHub
         }
     }
 
+    /// <summary>Ends every watcher with <paramref name="error"/> (they missed events: a store's history was lost).</summary>
+    public void FailAll(Exception error)
+    {
+        Subscriber[] all;
+        lock (_gate) (all, _subscribers) = (_subscribers, []);
+        foreach (var s in all) s.Channel.Writer.TryComplete(error);
+    }
+
     public void CompleteAll()
     {
         foreach (var s in Volatile.Read(ref _subscribers)) s.Channel.Writer.TryComplete();

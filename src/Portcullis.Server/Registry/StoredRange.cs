@@ -128,8 +128,6 @@ public sealed class RangeBits(int size)
             if (Has(i)) yield return i;
     }
 
-    public int Count => Marked().Count();
-
     /// <summary>Go's big.Int.Bytes(): big-endian, no leading zero bytes.</summary>
     public byte[] ToBigEndian()
     {

@@ -4,7 +4,7 @@ local counter = 0
 local threads = {}
 
 function setup(thread)
-  thread:set("prefix", "w" .. #threads .. "-" .. os.time())
+  thread:set("prefix", (os.getenv("PREFIX") or "w") .. #threads .. "-" .. os.time())
   table.insert(threads, thread)
 end
 

@@ -7,6 +7,11 @@
 //   pods-list    URL AUTH CA NAMESPACE RUNS SELECTOR [FIELDS] LIST as JSON, as a Table, by label selector (and field selector): median, max
 //   pods-watch   URL AUTH CA NAMESPACE WATCHERS WRITES [h1|h2]
 //                                                            WATCHERS watches on pods; latency from a write to each watcher
+//   faults-write URLS AUTH CA NAMESPACE SECONDS CLIENTS OUT   the fault run's writers (bench/faults.sh); URLS comma-separated
+//   faults-watch URL AUTH CA NAMESPACE SECONDS OUT           one watcher, logging every event
+//   faults-quota URLS AUTH CA NAMESPACE CLIENTS OUT          creates through every server until the quota refuses
+//   faults-leases URLS AUTH CA SECONDS OUT                   every version of the kube-system Leases
+//   faults-check DIR URLS AUTH CA NAMESPACE QUOTANS QUOTA    the checks over those logs (exit 1 on a failure)
 // AUTH is `cert=CRT:KEY` (a client certificate), `token=FILE` (a bearer token read from FILE) or `none`.
 // CA is the PEM file the server's certificate must chain to, or `-` to accept any certificate.
 using Portcullis.Bench;
@@ -25,8 +30,16 @@ return args[0] switch
     "pods-watch" when args.Length is 7 or 8 => await WatchBench.Run(
         BenchClient.Parse(args[1], args[2], args[3]), args[4], int.Parse(args[5]), int.Parse(args[6]),
         http2: args.Length > 7 && args[7] == "h2"),
+    "faults-write" when args.Length == 8 => await FaultsBench.Write(Servers(args[1], args[2], args[3]), args[4], int.Parse(args[5]), int.Parse(args[6]), args[7]),
+    "faults-watch" when args.Length == 7 => await FaultsBench.Watch(BenchClient.Parse(args[1], args[2], args[3]), args[4], int.Parse(args[5]), args[6]),
+    "faults-quota" when args.Length == 7 => await FaultsBench.Quota(Servers(args[1], args[2], args[3]), args[4], int.Parse(args[5]), args[6]),
+    "faults-leases" when args.Length == 6 => await FaultsBench.Leases(Servers(args[1], args[2], args[3]), int.Parse(args[4]), args[5]),
+    "faults-check" when args.Length == 8 => await FaultsCheck.Run(args[1], Servers(args[2], args[3], args[4]), args[5], args[6], int.Parse(args[7])),
     _ => Usage(),
 };
+
+static BenchClient[] Servers(string urls, string auth, string ca) =>
+    urls.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(u => BenchClient.Parse(u, auth, ca)).ToArray();
 
 static int Usage()
 {

@@ -139,6 +139,17 @@ internal static class ServeCommand
         var anonymous = new Option<bool>("--anonymous-auth")
         { Description = "Serve requests without credentials as system:anonymous (group system:unauthenticated).", DefaultValueFactory = _ => defaults.AnonymousAuth };
 
+        // kube-controller-manager's and kube-scheduler's leader election flags (component-base's BindLeaderElectionFlags).
+        var leaderElect = new Option<bool>("--leader-elect")
+        { Description = "Run the controllers and the scheduler only on the replica holding their kube-system Leases (kube-controller-manager, kube-scheduler). " +
+            "With the SQLite store (one process per database) the process takes them over at start.", DefaultValueFactory = _ => defaults.LeaderElect };
+        var leaseDuration = DurationOption("--leader-elect-lease-duration",
+            "How long the other replicas wait after the leader's last renewal before taking its place (a Go duration).", defaults.LeaderElectLeaseDuration);
+        var renewDeadline = DurationOption("--leader-elect-renew-deadline",
+            "How long the leader keeps trying to renew before it stops its controllers; less than the lease duration (a Go duration).", defaults.LeaderElectRenewDeadline);
+        var retryPeriod = DurationOption("--leader-elect-retry-period",
+            "How long a replica waits between attempts to acquire or renew leadership (a Go duration).", defaults.LeaderElectRetryPeriod);
+
         var explainDenials = new Option<bool>("--explain-denials")
         {
             Description = "Add a one-line hint (the nearest rule or a subject meant for the user) to 403 answers, as a Warning header; the 403 Status is unchanged. Off by default.",
@@ -149,6 +160,7 @@ internal static class ServeCommand
             explainDenials,
             securePort, bindAddress, advertise, nodeName, clusterCidr, nodeCidrMaskSize, maxPods, nodeCount, nodeManifests, podRuntime, controllers, enablePlugins, disablePlugins, admissionConfigFile, authzModes,
             saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, signingDuration, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, storageBackend, etcdServers, etcdPrefix, etcdCa, etcdCert, etcdKey, etcdCompaction, anonymous, maxInFlight, maxMutatingInFlight, requestTimeout, minRequestTimeout, recordAccess,
+            leaderElect, leaseDuration, renewDeadline, retryPeriod,
         };
         cmd.SetAction(async (result, ct) =>
         {
@@ -194,6 +206,10 @@ internal static class ServeCommand
                 NodeManifests = result.GetValue(nodeManifests),
                 PodRuntime = result.GetValue(podRuntime)!,
                 EnabledControllers = result.GetValue(controllers) is { Length: > 0 } enabledControllers ? enabledControllers : ["*"],
+                LeaderElect = result.GetValue(leaderElect),
+                LeaderElectLeaseDuration = result.GetValue(leaseDuration).ToTimeSpan(),
+                LeaderElectRenewDeadline = result.GetValue(renewDeadline).ToTimeSpan(),
+                LeaderElectRetryPeriod = result.GetValue(retryPeriod).ToTimeSpan(),
                 RecordAccessFile = result.GetValue(recordAccess) is { Length: > 0 } rf ? Path.GetFullPath(rf) : null,
                 // The access analysis's API group (access.portcullis.dev), served from the live RBAC index.
                 Extensions = [Portcullis.Analysis.AccessApi.Extension],
@@ -296,6 +312,10 @@ internal static class ServeCommand
             return $"--storage-history must not be negative, not {GoDuration.From(o.StorageHistory)}";
         if (o.CompactionInterval < TimeSpan.Zero || o.CompactionInterval > CompactionController.MaxInterval)
             return $"--compaction-interval must be between 0 and {GoDuration.From(CompactionController.MaxInterval)}, not {GoDuration.From(o.CompactionInterval)}";
+        // client-go's NewLeaderElector checks, with its wording.
+        if (o.LeaderElect && new Portcullis.Server.Controllers.LeaderElection.LeaderElectionTimings(o.LeaderElectLeaseDuration,
+                o.LeaderElectRenewDeadline, o.LeaderElectRetryPeriod).Validate() is { } electionError)
+            return "--leader-elect-lease-duration, --leader-elect-renew-deadline, --leader-elect-retry-period: " + electionError;
         return null;
     }
 

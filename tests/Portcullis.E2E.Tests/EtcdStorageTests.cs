@@ -68,6 +68,57 @@ public sealed class EtcdStorageTests
     }
 
     [Fact]
+    public async Task EtcdOverTls_WithAClientCertificate()
+    {
+        await using var set = await ReplicaSet.StartAsync(await EtcdCluster.StartAsync(1, tls: true), 1);
+        await Ok(set[0], "create", "configmap", "cm1", "--from-literal=a=b");
+        Assert.Equal("b", (await Ok(set[0], "get", "configmap", "cm1", "-o", "jsonpath={.data.a}")).Stdout.Trim());
+        var r = await Tools.RunAsync("/usr/bin/etcdctl", ["--endpoints", set.Etcd.ClientUrls, "--cacert", set.Etcd.CaFile, "--cert", set.Etcd.ClientCertFile,
+            "--key", set.Etcd.ClientKeyFile, "get", "--prefix", "/registry/configmaps/default/", "--keys-only"], env: new Dictionary<string, string> { ["ETCDCTL_API"] = "3" });
+        Assert.Contains("/registry/configmaps/default/cm1", r.Stdout);
+
+        // Without the client certificate etcd refuses the connection: a one-line start-up error.
+        var dir = Directory.CreateTempSubdirectory("portcullis-e2e-").FullName;
+        try
+        {
+            var exe = ServerProcess.ServerExecutable;
+            var args = new List<string>();
+            if (exe is null) args.Add(ServerProcess.ServerDll);
+            args.AddRange(["serve", "--data-dir", dir, "--secure-port", EtcdCluster.FreePort().ToString(), "--etcd-servers", set.Etcd.ClientUrls, "--etcd-cafile", set.Etcd.CaFile]);
+            var refused = await Tools.RunAsync(exe ?? "dotnet", args);
+            Assert.Equal(1, refused.ExitCode);
+            Assert.StartsWith("error: cannot reach etcd at " + set.Etcd.ClientUrls, Assert.Single(refused.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public async Task Compaction_ExpiresOldResourceVersions_With410()
+    {
+        await using var set = await ReplicaSet.StartAsync(1, 1, "--etcd-compaction-interval", "1s");
+        var s = set[0];
+        var (status, created) = await Tools.Curl(s, "POST", "/api/v1/namespaces/default/configmaps",
+            """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"old"},"data":{"n":"0"}}""");
+        Assert.Equal(201, status);
+        var rv = JsonNode.Parse(created)!["metadata"]!["resourceVersion"]!.GetValue<string>();
+        for (var n = 1; n <= 3; n++) await Ok(s, "patch", "configmap", "old", "--type=merge", "-p", $$$"""{"data":{"n":"{{{n}}}"}}""");
+
+        // Compaction runs every second and keeps one interval: soon a watch from the first revision is too old.
+        (int Status, string Body) watch = default;
+        for (var i = 0; i < 100; i++)
+        {
+            watch = await Tools.Curl(s, "GET", $"/api/v1/namespaces/default/configmaps?watch=1&resourceVersion={rv}&timeoutSeconds=1", extra: ["-A", "e2e"]);
+            if (watch.Body.Contains("\"code\":410", StringComparison.Ordinal)) break;
+            await Task.Delay(200);
+        }
+        Assert.Contains("\"reason\":\"Expired\"", watch.Body);
+        Assert.Contains($"too old resource version: {rv}", watch.Body);
+        var compacted = await Tools.RunAsync("/usr/bin/etcdctl", ["--endpoints", set.Etcd.ClientUrls, "get", "compact_rev_key", "--print-value-only"],
+            env: new Dictionary<string, string> { ["ETCDCTL_API"] = "3" });
+        Assert.True(long.Parse(compacted.Stdout.Trim()) > long.Parse(rv), compacted.ToString());
+    }
+
+    [Fact]
     public async Task UnreachableEtcd_IsOneLineAndANonZeroExit()
     {
         var port = EtcdCluster.FreePort();
@@ -96,7 +147,7 @@ public sealed class EtcdStorageTests
         {
             var (writer, reader) = i % 2 == 0 ? (a, b) : (b, a);
             var (status, body) = await Tools.Curl(writer, "POST", "/api/v1/namespaces/default/configmaps",
-                $$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-{{{i}}}"},"data":{"i":"{{{i}}}"}}""");
+                $$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-{{{i}}}","labels":{"n":"{{{i}}}"}},"data":{"i":"{{{i}}}"}}""");
             Assert.True(status == 201, body);
             var rv = JsonNode.Parse(body)!["metadata"]!["resourceVersion"]!.GetValue<string>();
             // A GET on the other replica right after the create's answer finds it, at the same resourceVersion.
@@ -108,6 +159,9 @@ public sealed class EtcdStorageTests
             Assert.Equal(200, listStatus);
             var names = JsonNode.Parse(list)!["items"]!.AsArray().Select(x => x!["metadata"]!["name"]!.GetValue<string>()).ToHashSet();
             Assert.True(Enumerable.Range(0, i + 1).All(n => names.Contains($"cm-{n}")), $"after cm-{i}: {string.Join(",", names)}");
+            // And a list by label (answered from the label index, which waits for etcd's revision as the cache does).
+            var (_, selected) = await Tools.Curl(reader, "GET", $"/api/v1/namespaces/default/configmaps?labelSelector=n%3D{i}");
+            Assert.Equal([$"cm-{i}"], JsonNode.Parse(selected)!["items"]!.AsArray().Select(x => x!["metadata"]!["name"]!.GetValue<string>()));
         }
     }
 

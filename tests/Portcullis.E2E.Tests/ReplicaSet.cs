@@ -23,9 +23,12 @@ public sealed class ReplicaSet : IAsyncDisposable
     public ServerProcess this[int i] => Replicas[i];
 
     /// <summary>Starts etcd (<paramref name="etcdMembers"/> members) and <paramref name="replicas"/> replicas, one after another.</summary>
-    public static async Task<ReplicaSet> StartAsync(int replicas, int etcdMembers = 1, params string[] extraArgs)
+    public static async Task<ReplicaSet> StartAsync(int replicas, int etcdMembers = 1, params string[] extraArgs) =>
+        await StartAsync(await EtcdCluster.StartAsync(etcdMembers), replicas, extraArgs);
+
+    /// <summary>Starts <paramref name="replicas"/> replicas on <paramref name="etcd"/> (the set disposes it).</summary>
+    public static async Task<ReplicaSet> StartAsync(EtcdCluster etcd, int replicas, params string[] extraArgs)
     {
-        var etcd = await EtcdCluster.StartAsync(etcdMembers);
         var set = new ReplicaSet(etcd, extraArgs);
         try
         {
@@ -40,7 +43,9 @@ public sealed class ReplicaSet : IAsyncDisposable
     }
 
     /// <summary>The flags that put a replica on this set's etcd.</summary>
-    public string[] StorageArgs => ["--etcd-servers", Etcd.ClientUrls];
+    public string[] StorageArgs => Etcd.Tls
+        ? ["--etcd-servers", Etcd.ClientUrls, "--etcd-cafile", Etcd.CaFile, "--etcd-certfile", Etcd.ClientCertFile, "--etcd-keyfile", Etcd.ClientKeyFile]
+        : ["--etcd-servers", Etcd.ClientUrls];
 
     /// <summary>Starts one more replica (with the first replica's CA and service-account key).</summary>
     public async Task<ServerProcess> AddReplicaAsync(params string[] extraArgs)

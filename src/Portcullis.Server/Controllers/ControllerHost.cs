@@ -9,6 +9,9 @@ public interface IController
     /// <summary>Runs until cancelled. Work needed before the server is ready goes in <see cref="InitializeAsync"/>.</summary>
     Task RunAsync(CancellationToken ct);
     Task InitializeAsync(CancellationToken ct) => Task.CompletedTask;
+    /// <summary>Runs once the loop has returned when the host stops (server shutdown, or the end of a leader's term):
+    /// upstream's pre-shutdown hooks. Bounded by the host; a failure is logged.</summary>
+    Task StopAsync(CancellationToken ct) => Task.CompletedTask;
 }
 
 /// <summary>Starts controllers, restarts a loop that fails, and stops them all on shutdown.</summary>
@@ -57,10 +60,19 @@ public sealed partial class ControllerHost(IReadOnlyList<IController> controller
         }
     }
 
+    /// <summary>How long the controllers' stop hooks may take together.</summary>
+    public static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
         try { await Task.WhenAll(_loops); } catch (OperationCanceledException) { }
+        using var bound = new CancellationTokenSource(StopTimeout, _time);
+        foreach (var c in controllers)
+        {
+            try { await c.StopAsync(bound.Token); }
+            catch (Exception e) { LogFailed(_log, e, c.Name); }
+        }
         _stop.Dispose();
     }
 

@@ -89,6 +89,14 @@ public sealed record ServerOptions
         }
         return star;
     }
+    /// <summary>
+    /// --leader-elect and its timings (kube-controller-manager's and kube-scheduler's flags and defaults): the controller
+    /// and scheduler loops run on the replica holding the kube-system Leases kube-controller-manager and kube-scheduler.
+    /// </summary>
+    public bool LeaderElect { get; init; } = true;
+    public TimeSpan LeaderElectLeaseDuration { get; init; } = TimeSpan.FromSeconds(15);
+    public TimeSpan LeaderElectRenewDeadline { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan LeaderElectRetryPeriod { get; init; } = TimeSpan.FromSeconds(2);
     /// <summary>--pod-runtime: "simulated" (no host code runs) or "process" (containers' commands run as host processes).</summary>
     public string PodRuntime { get; init; } = "simulated";
     /// <summary>--max-requests-inflight: read-only requests served at once before 429 (0: no limit).</summary>

@@ -27,7 +27,7 @@ public sealed class HealthChecks(IKeyValueBackend kv)
         _ => [("ping", () => true), ("log", () => true), ("etcd", StorageOk)],
     };
 
-    private bool StorageOk() => kv.CurrentRevision >= 0;
+    private bool StorageOk() => kv.CurrentRevision >= 0 && kv.IsHealthy;
 
     public bool Handles(string path) => path is "/healthz" or "/livez" or "/readyz" || path.StartsWith("/healthz/") || path.StartsWith("/livez/") || path.StartsWith("/readyz/");
 

@@ -58,9 +58,7 @@ public sealed partial class GenericStore
     private async Task<JsonObject?> ListIndexedAsync(string prefix, ListOptions o, Func<KeyValue, bool> add, CancellationToken ct)
     {
         if (IndexFor(o) is not { } index) return null;
-        // A consistent read, as upstream's ConsistentListFromCache: on etcd the revision is etcd's own (one
-        // count-only read), not this replica's, so what another replica has acknowledged is in the answer.
-        var started = kv is Storage.Etcd.EtcdBackend etcd ? await etcd.CurrentEtcdRevisionAsync(ct) : kv.CurrentRevision;
+        var started = await kv.ConsistentRevisionAsync(ct);
         if (await index.SelectAsync(prefix, o.Labels, o.Fields, started, FreshnessWait, ct) is not { } selection) return null;
         Interlocked.Increment(ref _indexedLists);
         var taken = 0;

@@ -19,6 +19,13 @@ public interface IKeyValueBackend : IAsyncDisposable
     /// <summary>The oldest revision still readable; reads below it throw <see cref="CompactedException"/>.</summary>
     long CompactRevision { get; }
 
+    /// <summary>
+    /// The store's revision as of now, for a read that must see every write acknowledged before it started, by anyone:
+    /// <see cref="CurrentRevision"/> for a store only this process writes; etcd's own revision for etcd, whose other
+    /// replicas write too (a list waits until this replica's view has applied it).
+    /// </summary>
+    ValueTask<long> ConsistentRevisionAsync(CancellationToken ct = default) => ValueTask.FromResult(CurrentRevision);
+
     /// <summary>Reads one key at the current revision.</summary>
     ValueTask<KeyValue?> GetAsync(string key, CancellationToken ct = default);
 
@@ -52,6 +59,12 @@ public interface IKeyValueBackend : IAsyncDisposable
     /// backlog is dropped.
     /// </summary>
     IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, WatchBudget? budget, CancellationToken ct);
+
+    /// <summary>
+    /// Whether the store answers (the <c>etcd</c> health check): etcd's backend says whether its watch cache is connected;
+    /// an embedded store always answers.
+    /// </summary>
+    bool IsHealthy => true;
 
     /// <summary>Drops history at and below <paramref name="revision"/>, keeping each key's latest value.</summary>
     ValueTask CompactAsync(long revision, CancellationToken ct = default);

@@ -24,7 +24,6 @@ public sealed class EtcdBackend : IKeyValueBackend
     private readonly KV.KVClient _kv;
     private readonly EtcdOptions _options;
     private readonly EtcdWatchCache _cache;
-    private long _writtenRevision;
     private long _compactRevision;
 
     private EtcdBackend(EtcdOptions options, GrpcChannel channel)
@@ -34,7 +33,10 @@ public sealed class EtcdBackend : IKeyValueBackend
         _kv = new KV.KVClient(channel);
         Keys = new EtcdKeys(options.LogicalRoot, options.Prefix);
         _cache = new EtcdWatchCache(this, new Watch.WatchClient(channel));
+        _revisions = new EtcdRevisionReader(CurrentEtcdRevisionAsync);
     }
+
+    private readonly EtcdRevisionReader _revisions;
 
     internal EtcdKeys Keys { get; }
     internal KV.KVClient Kv => _kv;
@@ -59,18 +61,37 @@ public sealed class EtcdBackend : IKeyValueBackend
         }
     }
 
-    public long CurrentRevision => Math.Max(_cache.Revision, Volatile.Read(ref _writtenRevision));
+    /// <summary>
+    /// The revision this replica's cache has applied. A write returns only once the cache has applied it, so a process
+    /// that saw its write (or its revision) finds it in lists and watches here, as with SQLite.
+    /// </summary>
+    public long CurrentRevision => _cache.Revision;
+
+    public async ValueTask<long> ConsistentRevisionAsync(CancellationToken ct = default)
+    {
+        var rev = await _revisions.ReadAsync(ct);
+        await _cache.WaitForAsync(rev, ct);
+        return rev;
+    }
+
     public long CompactRevision => Volatile.Read(ref _compactRevision);
+    public bool IsHealthy => _cache.Connected;
 
     /// <summary>The cache (tests and the health check read its state).</summary>
     internal EtcdWatchCache Cache => _cache;
 
     internal CallOptions Call(CancellationToken ct) => new(deadline: DateTime.UtcNow + _options.CallTimeout, cancellationToken: ct);
 
+    /// <summary>
+    /// A linearizable read, as upstream's GET without a resourceVersion (a quorum read): etcd's revision read after the
+    /// call began (shared with concurrent reads), then the key from the cache once it has applied that revision; from
+    /// etcd itself when the cache is behind for longer than its wait.
+    /// </summary>
     public async ValueTask<KeyValue?> GetAsync(string key, CancellationToken ct = default)
     {
+        var rev = await _revisions.ReadAsync(ct);
+        if (await _cache.WaitForAsync(rev, ct)) return _cache.Get(key);
         var r = await Rpc(() => _kv.RangeAsync(new RangeRequest { Key = Keys.ToEtcd(key) }, Call(ct)).ResponseAsync, ct);
-        NoteRevision(r.Header.Revision, written: false);
         return r.Kvs.Count == 0 ? null : ToKeyValue(r.Kvs[0]);
     }
 
@@ -79,7 +100,7 @@ public sealed class EtcdBackend : IKeyValueBackend
         if (revision == 0 || revision == _cache.Revision)
         {
             // Consistent read from the cache: etcd's current revision, then wait for the cache to apply it.
-            var target = revision == 0 ? await CurrentEtcdRevisionAsync(ct) : revision;
+            var target = revision == 0 ? await _revisions.ReadAsync(ct) : revision;
             if (await _cache.WaitForAsync(target, ct) && _cache.Range(prefix, startAfter, limit, revision) is { } cached) return cached;
             revision = revision == 0 ? target : revision;
         }
@@ -108,14 +129,13 @@ public sealed class EtcdBackend : IKeyValueBackend
             InterlockedMax(ref _compactRevision, compacted);
             throw new CompactedException(revision, compacted);
         }
-        NoteRevision(r.Header.Revision, written: false);
         var items = r.Kvs.Select(ToKeyValue).ToList();
         var rev = revision > 0 ? revision : r.Header.Revision;
         return new RangeResult(items, r.More, rev, r.More ? r.Count - items.Count : 0);
     }
 
     /// <summary>etcd's current revision: the header of a one-key read.</summary>
-    internal async Task<long> CurrentEtcdRevisionAsync(CancellationToken ct)
+    private async Task<long> CurrentEtcdRevisionAsync(CancellationToken ct)
     {
         var r = await Rpc(() => _kv.RangeAsync(new RangeRequest { Key = Keys.ToEtcd(Keys.LogicalRoot), CountOnly = true }, Call(ct)).ResponseAsync, ct);
         return r.Header.Revision;
@@ -131,7 +151,7 @@ public sealed class EtcdBackend : IKeyValueBackend
         var r = await Rpc(() => _kv.TxnAsync(txn, Call(ct)).ResponseAsync, ct);
         if (!r.Succeeded) return Failed(r);
         var rev = r.Header.Revision;
-        NoteRevision(rev, written: true);
+        await AppliedAsync(rev, ct);
         return new WriteResult(true, rev, new KeyValue(key, value, rev, rev));
     }
 
@@ -147,7 +167,7 @@ public sealed class EtcdBackend : IKeyValueBackend
         if (r is null) return new WriteResult(false, CurrentRevision, await GetAsync(key, ct));
         if (!r.Succeeded) return Failed(r);
         var rev = r.Header.Revision;
-        NoteRevision(rev, written: true);
+        await AppliedAsync(rev, ct);
         var created = r.Responses[0].ResponsePut.PrevKv?.CreateRevision ?? rev;
         return new WriteResult(true, rev, new KeyValue(key, value, created, rev));
     }
@@ -164,14 +184,13 @@ public sealed class EtcdBackend : IKeyValueBackend
         var r = await Rpc(() => _kv.TxnAsync(txn, Call(ct)).ResponseAsync, ct);
         if (!r.Succeeded) return Failed(r);
         var rev = r.Header.Revision;
-        NoteRevision(rev, written: true);
+        await AppliedAsync(rev, ct);
         var prev = r.Responses[0].ResponseDeleteRange.PrevKvs.FirstOrDefault();
         return new WriteResult(true, rev, new KeyValue(key, prev?.Value.ToByteArray() ?? [], prev?.CreateRevision ?? 0, rev));
     }
 
     private WriteResult Failed(TxnResponse r)
     {
-        NoteRevision(r.Header.Revision, written: false);
         var kvs = r.Responses.Count > 0 ? r.Responses[0].ResponseRange?.Kvs : null;
         return new WriteResult(false, r.Header.Revision, kvs is { Count: > 0 } ? ToKeyValue(kvs[0]) : null);
     }
@@ -233,10 +252,8 @@ public sealed class EtcdBackend : IKeyValueBackend
         return (long.TryParse(r.Kvs[0].Value.ToStringUtf8(), System.Globalization.CultureInfo.InvariantCulture, out var rev) ? rev : 0, r.Kvs[0].Version);
     }
 
-    internal void NoteRevision(long revision, bool written)
-    {
-        if (written) InterlockedMax(ref _writtenRevision, revision);
-    }
+    /// <summary>After a write: wait (boundedly) until the cache has applied it, so this replica reads its own writes.</summary>
+    private async Task AppliedAsync(long revision, CancellationToken ct) => await _cache.WaitForAsync(revision, ct);
 
     internal KeyValue ToKeyValue(Mvccpb.KeyValue kv) => new(Keys.FromEtcd(kv.Key), kv.Value.ToByteArray(), kv.CreateRevision, kv.ModRevision);
 
@@ -251,12 +268,13 @@ public sealed class EtcdBackend : IKeyValueBackend
         catch (RpcException e) { throw new StorageException($"etcd: {Describe(e)}", e); }
     }
 
-    internal static string Describe(RpcException e) => e.StatusCode switch
+    /// <summary>One line (a start-up error is one line; gRPC's details may span several).</summary>
+    internal static string Describe(RpcException e) => (e.StatusCode switch
     {
         StatusCode.DeadlineExceeded => "context deadline exceeded",
         StatusCode.Unavailable => $"unavailable: {e.Status.Detail}",
         _ => e.Status.Detail is { Length: > 0 } d ? d : e.StatusCode.ToString(),
-    };
+    }).ReplaceLineEndings(" ");
 
     internal static void InterlockedMax(ref long field, long value)
     {

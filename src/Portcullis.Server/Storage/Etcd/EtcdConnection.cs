@@ -26,6 +26,8 @@ public sealed record EtcdOptions
     public string? CaFile { get; init; }
     public string? CertFile { get; init; }
     public string? KeyFile { get; init; }
+    /// <summary>How many recent events the watch cache keeps for watchers that start a little behind (tests make it small).</summary>
+    public int WatchCacheCapacity { get; init; } = 20_000;
     /// <summary>How long one call may take before it fails (a member that hangs must not hang the request).</summary>
     public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(15);
 }

@@ -14,15 +14,15 @@ namespace Portcullis.Server.Storage.Etcd;
 /// The watch covers the whole keyspace, not only the prefix: every etcd revision is a change to some key, so the cache
 /// sees every revision and knows it is current once it has applied etcd's revision, without progress requests (etcd 3.4
 /// could answer those ahead of its events). Changes outside the prefix only move the revision on.
-/// Watchers subscribe to a fan-out hub and first replay the events they missed from <see cref="Capacity"/> recent ones;
+/// Watchers subscribe to a fan-out hub and first replay the events they missed from the most recent ones (20,000);
 /// a watcher from an older revision gets its own etcd watch (etcd's history, 410 once compacted). When the cache's own
 /// watch is compacted away (etcd was unreachable for longer than its history), the cache loads again and its watchers
 /// are ended, so their clients list again, as upstream's cacher does.
 /// </remarks>
 internal sealed partial class EtcdWatchCache(EtcdBackend backend, Watch.WatchClient watch) : IAsyncDisposable
 {
-    /// <summary>How many recent events are kept for watchers that start a little behind.</summary>
-    public const int Capacity = 20_000;
+    /// <summary>How many recent events are kept for watchers that start a little behind (<see cref="EtcdOptions.WatchCacheCapacity"/>).</summary>
+    private int Capacity => backend.Options.WatchCacheCapacity;
     private const int LoadPage = 5_000;
 
     private readonly Lock _gate = new();
@@ -37,6 +37,9 @@ internal sealed partial class EtcdWatchCache(EtcdBackend backend, Watch.WatchCli
 
     /// <summary>The etcd revision the cache has applied.</summary>
     public long Revision => Volatile.Read(ref _revision);
+    /// <summary>Whether the cache's watch is open on a member (false from a failure until the watch is created again).</summary>
+    public bool Connected => Volatile.Read(ref _connected);
+    private bool _connected;
     /// <summary>Keys held (the health check and tests read it).</summary>
     public int Count => _latest.Count;
     /// <summary>How many times the cache has loaded everything again after its watch was compacted away.</summary>
@@ -95,7 +98,11 @@ internal sealed partial class EtcdWatchCache(EtcdBackend backend, Watch.WatchCli
                 while (await call.ResponseStream.MoveNext(ct))
                 {
                     var r = call.ResponseStream.Current;
-                    if (r.Created) _watching.TrySetResult();
+                    if (r.Created)
+                    {
+                        Volatile.Write(ref _connected, true);
+                        _watching.TrySetResult();
+                    }
                     if (r.Canceled)
                     {
                         if (r.CompactRevision > 0) await ReloadAsync(ct);
@@ -106,9 +113,9 @@ internal sealed partial class EtcdWatchCache(EtcdBackend backend, Watch.WatchCli
                 }
             }
             catch (Exception) when (ct.IsCancellationRequested) { return; }
-            catch (RpcException) { }
-            catch (StorageException) when (!ct.IsCancellationRequested) { }
-            catch (IOException) when (!ct.IsCancellationRequested) { }
+            catch (RpcException) { Volatile.Write(ref _connected, false); }
+            catch (StorageException) when (!ct.IsCancellationRequested) { Volatile.Write(ref _connected, false); }
+            catch (IOException) when (!ct.IsCancellationRequested) { Volatile.Write(ref _connected, false); }
             try { await Task.Delay(backoff, ct); } catch (OperationCanceledException) { return; }
             backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
         }
@@ -175,6 +182,9 @@ internal sealed partial class EtcdWatchCache(EtcdBackend backend, Watch.WatchCli
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested) { return false; }
     }
+
+    /// <summary>The key's value as this cache holds it (callers first wait for the revision they need).</summary>
+    public KeyValue? Get(string key) => _latest.Get(key);
 
     /// <summary>A range from memory at the revision held (0) or exactly <paramref name="revision"/>; null otherwise.</summary>
     public RangeResult? Range(string prefix, string? startAfter, int limit, long revision) =>

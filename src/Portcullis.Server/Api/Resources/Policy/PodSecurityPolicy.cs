@@ -15,7 +15,7 @@ internal sealed class PodSecurityPolicyKind : KindStrategy
 {
     public static ResourceDefinition V1Beta1 { get; } = new()
     {
-        Group = "policy", Version = "v1beta1", Plural = "podsecuritypolicies", Singular = "podsecuritypolicy",
+        Group = "policy", Version = "v1beta1", Plural = "podsecuritypolicies", Singular = "podsecuritypolicy", StoragePrefix = "podsecuritypolicy",
         Kind = "PodSecurityPolicy", Namespaced = false, ShortNames = ["psp"],
         Strategy = new PodSecurityPolicyKind(),
     };

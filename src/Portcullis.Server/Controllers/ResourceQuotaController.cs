@@ -18,6 +18,16 @@ namespace Portcullis.Server.Controllers;
 /// namespace's quota lock shared with admission, and count objects admission charged for that are not
 /// stored yet.
 /// </summary>
+/// <remarks>
+/// With several replicas on one store, another replica's admission may have charged a quota for an
+/// object not stored yet, which this controller cannot see. A charge is a status write that raises
+/// <c>status.used</c>; one whose revision is not this server's (<see cref="QuotaCoordinator.IsLocalWrite"/>)
+/// holds back any lower recount of that quota for the coordinator's pending lifetime after it was seen,
+/// then the namespace is counted again; so does the start of a leader's term (charges made before it
+/// watched are unknown), except over SQLite, which one process serves alone. Upstream's controller has
+/// the same race and no guard; this keeps a quota exact at the price of a late release right after
+/// another replica's charge.
+/// </remarks>
 /// <param name="client">Reads objects and writes quota status.</param>
 /// <param name="time">Clock for resyncs, debouncing and pod grace periods.</param>
 /// <param name="coordinator">The instance given to <see cref="ResourceQuotaAdmission"/>; a private one when null.</param>
@@ -36,12 +46,22 @@ public sealed partial class ResourceQuotaController(SystemClient client, TimePro
     private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _signal = new(0);
 
+    /// <summary>Status writes that raised a quota's usage, by quota: their revision and when they were seen.</summary>
+    private readonly Dictionary<(string Ns, string Name), List<(long Revision, DateTimeOffset At)>> _charges = [];
+
     public string Name => "resourcequota";
 
     private GenericStore Quotas => client.All.First(s => s.Definition.Group.Length == 0 && s.Definition.Plural == "resourcequotas");
 
+    /// <summary>
+    /// When this controller started acting, on a store other replicas may write (not SQLite, one
+    /// process per file): charges made before it watched are unknown, so decreases wait as after one.
+    /// </summary>
+    private DateTimeOffset? _termStart;
+
     public async Task RunAsync(CancellationToken ct)
     {
+        if (client.Backend is not Storage.Sqlite.SqliteBackend) _termStart = time.GetUtcNow();
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var from = client.Backend.CurrentRevision;
         List<GenericStore> Prefixes() => client.All.Where(s => s.Definition.Namespaced && !s.Definition.Virtual)
@@ -138,6 +158,7 @@ public sealed partial class ResourceQuotaController(SystemClient client, TimePro
         {
             // Quota status writes (admission's and ours) are not a reason to recount; spec changes are.
             if (ev.Type == KeyEventType.Delete || ev.IsCreate || !SameSpecHard(store, ev)) Enqueue(Ns());
+            else if (RaisesUsage(store, ev)) RecordCharge(Ns(), key[(slash + 1)..], ev.Kv.ModRevision);
             return;
         }
         if (QuotaEvaluators.IsIgnored(def.Group, def.Plural)) return;
@@ -162,6 +183,58 @@ public sealed partial class ResourceQuotaController(SystemClient client, TimePro
                 ResourceLists.Read(store.Decode(ev.Kv)["spec"]?["hard"]));
         }
         catch (Exception) { return false; }
+    }
+
+    private static bool RaisesUsage(GenericStore store, WatchEvent ev)
+    {
+        try
+        {
+            var before = ResourceLists.Read(store.Decode(ev.PrevKv!)["status"]?["used"]);
+            var after = ResourceLists.Read(store.Decode(ev.Kv)["status"]?["used"]);
+            return after.Any(kv => !before.TryGetValue(kv.Key, out var old) || kv.Value.CompareTo(old) > 0);
+        }
+        catch (Exception) { return true; }
+    }
+
+    private void RecordCharge(string ns, string name, long revision)
+    {
+        var now = time.GetUtcNow();
+        lock (_gate)
+        {
+            if (!_charges.TryGetValue((ns, name), out var list)) _charges[(ns, name)] = list = [];
+            list.RemoveAll(c => c.At + _coordinator.PendingLifetime < now);
+            list.Add((revision, now));
+        }
+    }
+
+    /// <summary>
+    /// When the latest charge of the quota made by another replica was seen, if within the pending
+    /// lifetime (its object may not be stored yet); null otherwise.
+    /// </summary>
+    internal DateTimeOffset? ForeignChargeSeen(string ns, string name)
+    {
+        var now = time.GetUtcNow();
+        DateTimeOffset? latest = _termStart is { } start && start + _coordinator.PendingLifetime >= now ? start : null;
+        lock (_gate)
+        {
+            if (!_charges.TryGetValue((ns, name), out var list)) return latest;
+            list.RemoveAll(c => c.At + _coordinator.PendingLifetime < now);
+            if (list.Count == 0) { _charges.Remove((ns, name)); return latest; }
+            foreach (var (revision, at) in list)
+                if (!_coordinator.IsLocalWrite(revision) && (latest is null || at > latest)) latest = at;
+            return latest;
+        }
+    }
+
+    private async Task RecountAtAsync(string ns, DateTimeOffset at, CancellationToken ct)
+    {
+        try
+        {
+            var wait = at - time.GetUtcNow();
+            if (wait > TimeSpan.Zero) await Task.Delay(wait, time, ct);
+            Enqueue(ns);
+        }
+        catch (OperationCanceledException) { }
     }
 
     /// <summary>Recounts every quota of the namespace now, writing the statuses that changed.</summary>
@@ -217,18 +290,28 @@ public sealed partial class ResourceQuotaController(SystemClient client, TimePro
         foreach (var (k, v) in await CalculateUsageAsync(ns, quota, hard, evaluators, cache, ct)) used[k] = v;
         used = ResourceLists.Mask(used, hard.Keys);
 
+        // Another replica's recent charge: its object may be on its way, so nothing is released yet.
+        if (ForeignChargeSeen(ns, Meta.Name(quota)) is { } seen
+            && used.Any(kv => oldUsed.TryGetValue(kv.Key, out var was) && kv.Value.CompareTo(was) < 0))
+        {
+            foreach (var k in used.Keys.ToList())
+                if (oldUsed.TryGetValue(k, out var was) && used[k].CompareTo(was) < 0) used[k] = was;
+            _ = RecountAtAsync(ns, seen + _coordinator.PendingLifetime, ct);
+        }
+
         var dirty = status?["hard"] is not JsonObject || status["used"] is not JsonObject
             || !ResourceLists.Equal(hard, ResourceLists.Read(status["hard"]))
             || !ResourceLists.Equal(used, oldUsed);
         if (!dirty) return;
         var newStatus = new JsonObject { ["hard"] = ResourceLists.ToJson(hard), ["used"] = ResourceLists.ToJson(used) };
         var rv = Meta.ResourceVersion(quota);
-        await Quotas.UpdateAsync(ns, Meta.Name(quota), "status", current =>
+        var written = await Quotas.UpdateAsync(ns, Meta.Name(quota), "status", current =>
         {
             current["status"] = newStatus.DeepClone();
             Meta.Of(current)["resourceVersion"] = rv;
             return current;
         }, new WriteOptions(SystemClient.Controller) { FieldManager = "kube-controller-manager" }, ct);
+        if (long.TryParse(Meta.ResourceVersion(written), out var revision)) _coordinator.LocalWrite(revision, time.GetUtcNow());
     }
 
     /// <summary>quota.CalculateUsage: the usage of the resources the quota limits that some evaluator tracks.</summary>

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Authorization;
 using Portcullis.Server.Controllers;
+using Portcullis.Server.Registry;
 using Portcullis.Server.Controllers.Node.Runtime;
 using Portcullis.Server.Hosting.Modules;
 using Portcullis.Server.Pki;
@@ -53,7 +54,7 @@ public sealed class PortcullisServer : IAsyncDisposable
         var authz = AuthorizationModule.Build(o);                                     // system:masters, --authorization-mode, --record-access
         var authn = AuthenticationModule.Build(o, serving, storage, time);            // x509, tokens, ServiceAccounts, anonymous
         var admission = AdmissionModule.Build(o, storage, authz, time, serving.CaPem);               // plugins in upstream's order
-        ResourceStoresModule.Fill(storage, admission.Chain, time);                    // one generic store per kind
+        var serviceAllocator = ResourceStoresModule.Fill(storage, admission.Chain, time); // one generic store per kind
         StartupTrace.Mark("authn, authz, admission, stores");
         var app = WebHostModule.Build(serving, time);                                 // Kestrel, TLS, logging
         StartupTrace.Mark("web host built");
@@ -71,6 +72,8 @@ public sealed class PortcullisServer : IAsyncDisposable
         http.Health.MarkReady();
         StartupTrace.Mark("listening, ready");
         app.Lifetime.ApplicationStopping.Register(http.Health.MarkShuttingDown);
+        // Every replica runs the cluster IP and node port repair, as every kube-apiserver does.
+        _ = serviceAllocator.RunRepairAsync(ServiceAllocator.RepairInterval, time, app.Lifetime.ApplicationStopping);
         return new PortcullisServer(app, storage.Backend, controllers, node.ProcessRuntime, authz.Recorder, serving.Pki, serving.Url, storage.Resources);
     }
 

@@ -99,6 +99,8 @@ public sealed partial class GenericStore
                 if (del.Succeeded)
                 {
                     Forget(Key(ns, name));
+                    // Upstream's service REST releases the cluster IP and node ports once the delete is stored.
+                    if (allocator is not null) await allocator.ReleaseAsync(current, CancellationToken.None);
                     return new DeleteResult(Decode(del.Current!), true);
                 }
             }

@@ -34,7 +34,7 @@ public sealed record WriteOptions(UserInfo User, bool DryRun = false)
 /// <see cref="ResourceDefinition"/>'s strategy hooks.
 /// </summary>
 public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBackend kv, TimeProvider time, AdmissionChain admission,
-    Func<JsonObject, CancellationToken, Task>? allocate = null)
+    IObjectAllocator? allocator = null)
 {
     private const string GenerateNameChars = "bcdfghjklmnpqrstvwxz2456789";
 
@@ -226,7 +226,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
         if (NameValidation.IsValidPathSegmentName(Meta.Name(obj)) is { Count: > 0 } badName)
             throw ApiErrors.BadRequest($"Name parameter invalid: {Serialization.GoText.Quote(Meta.Name(obj))}: {string.Join(";", badName)}");
 
-        if (allocate is not null) await allocate(obj, ct);
+        if (allocator is not null) await allocator.AllocateAsync(obj, opts.DryRun, ct);
         var name = Meta.Name(obj);
         var shaped = def.Reshape(obj);
         if (opts.DryRun)
@@ -234,8 +234,19 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
             if (await kv.GetAsync(Key(ns, name), ct) is not null) throw ApiErrors.AlreadyExists(def.Plural, def.Group, name);
             return RoundTripped(shaped);
         }
-        var result = await kv.CreateAsync(Key(ns, name), Encode(shaped), ct);
-        if (!result.Succeeded) throw ApiErrors.AlreadyExists(def.Plural, def.Group, name);
+        WriteResult result;
+        try { result = await kv.CreateAsync(Key(ns, name), Encode(shaped), ct); }
+        catch when (allocator is not null)
+        {
+            await allocator.ReleaseAsync(obj, CancellationToken.None);
+            throw;
+        }
+        if (!result.Succeeded)
+        {
+            // What this create allocated goes back (upstream's service REST releases on a failed create).
+            if (allocator is not null) await allocator.ReleaseAsync(obj, CancellationToken.None);
+            throw ApiErrors.AlreadyExists(def.Plural, def.Group, name);
+        }
         return Written(shaped, result.Current!);
     }
 
@@ -304,6 +315,7 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
                 if (del.Succeeded)
                 {
                     Forget(Key(ns, name));
+                    if (allocator is not null) await allocator.ReleaseAsync(old, CancellationToken.None);
                     return Decode(del.Current!);
                 }
                 continue; // lost a race: the precondition, if any, is checked again on the new object

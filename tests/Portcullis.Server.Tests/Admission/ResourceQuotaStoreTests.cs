@@ -190,4 +190,64 @@ public sealed class ResourceQuotaStoreTests : IAsyncLifetime
         await _controller.SyncNamespaceAsync("ns", default);
         Assert.Equal("1", await UsedAsync("q", "pods"));
     }
+
+    // Replicas: another server's admission charged for an object this controller cannot see yet (it
+    // is on its way into storage there). A lower recount must not give that charge back until the
+    // object can have arrived; once it can, the quota is counted again and is exact.
+    [Fact]
+    public async Task Another_replicas_charge_holds_back_a_lower_recount_until_its_object_can_have_arrived()
+    {
+        var coordinator = new QuotaCoordinator { PendingLifetime = TimeSpan.FromSeconds(2) };
+        var (client, _) = Server(coordinator);
+        var controller = new ResourceQuotaController(client, TimeProvider.System, coordinator, debounce: TimeSpan.FromMilliseconds(20));
+        var (_, otherPlugin) = Server(new QuotaCoordinator());
+        await CreateQuotaAsync("q", QuotaKit.Map(("pods", "5")));
+        await controller.SyncNamespaceAsync("ns", default);
+
+        using var cts = new CancellationTokenSource();
+        var run = Task.Run(() => controller.RunAsync(cts.Token));
+        try
+        {
+            await client.Store("", "pods").CreateAsync("ns", Pod("here"), As);
+            var pod = Pod("inflight");
+            pod["metadata"]!["namespace"] = "ns";
+            await otherPlugin.ValidateAsync(new AdmissionRequest(Operation.Create, Pods.Definition, "", "ns", "inflight", pod, null, SystemClient.Controller, false));
+            Assert.Equal("2", await UsedAsync("q", "pods"));
+            await Eventually(() => Task.FromResult(controller.ForeignChargeSeen("ns", "q") is not null), "the other replica's charge seen");
+
+            // The recount finds one pod; the other replica's charge is kept.
+            await controller.SyncNamespaceAsync("ns", default);
+            Assert.Equal("2", await UsedAsync("q", "pods"));
+
+            // The object never arrives: after the pending lifetime the controller counts again and releases it.
+            await Eventually(async () => await UsedAsync("q", "pods") == "1", "the lost charge released");
+        }
+        finally
+        {
+            await cts.CancelAsync();
+            try { await run; } catch (OperationCanceledException) { }
+        }
+    }
+
+    [Fact]
+    public async Task A_charge_of_this_server_is_not_taken_for_another_replicas()
+    {
+        using var cts = new CancellationTokenSource();
+        var run = Task.Run(() => _controller.RunAsync(cts.Token));
+        try
+        {
+            await CreateQuotaAsync("q", QuotaKit.Map(("pods", "5")));
+            await Eventually(async () => await UsedAsync("q", "pods") == "0", "the first count");
+            await Pods.CreateAsync("ns", Pod("a"), As);
+            // Its own charge seen through the watch is recognised by its revision: a delete releases at once.
+            await Pods.DeleteAsync("ns", "a", new DeleteOptions(SystemClient.Controller, GracePeriodSeconds: 0));
+            await Eventually(async () => await UsedAsync("q", "pods") == "0", "release on delete");
+            Assert.Null(_controller.ForeignChargeSeen("ns", "q"));
+        }
+        finally
+        {
+            await cts.CancelAsync();
+            try { await run; } catch (OperationCanceledException) { }
+        }
+    }
 }

@@ -5,9 +5,17 @@ namespace Portcullis.Server.Admission.Plugins;
 
 /// <summary>
 /// What the ResourceQuota admission plugin and the quota controller share in one server: a lock per
-/// namespace (so a charge and a recount never interleave), and the objects admission has charged
-/// for but storage may not hold yet, which a recount must still count. Pass one instance to both.
+/// namespace (so a charge and a recount never interleave), the objects admission has charged
+/// for but storage may not hold yet, which a recount must still count, and the revisions of the
+/// quota status writes this server made, so that the controller can tell another replica's charges
+/// (whose objects it cannot know) from its own. Pass one instance to both.
 /// </summary>
+/// <remarks>
+/// Across replicas nothing here is shared: the quota object is. Admission charges it with its
+/// resourceVersion (a lost race is re-read and re-checked), so replicas never admit past the limit;
+/// the controller holds back a lower recount while another replica's charge may still be on its way
+/// (<see cref="Controllers.ResourceQuotaController"/>).
+/// </remarks>
 public sealed class QuotaCoordinator
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
@@ -75,6 +83,26 @@ public sealed class QuotaCoordinator
             foreach (var name in byName.Keys.Where(stored.Contains).ToList()) byName.Remove(name);
             return byName.Values.Select(p => p.Object).ToList();
         }
+    }
+
+    private readonly Queue<(long Revision, DateTimeOffset At)> _localWrites = new();
+    private readonly HashSet<long> _localRevisions = [];
+
+    /// <summary>This server wrote a quota's status at <paramref name="revision"/> (a charge or a recount).</summary>
+    internal void LocalWrite(long revision, DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            while (_localWrites.TryPeek(out var first) && first.At + PendingLifetime + PendingLifetime < now)
+                _localRevisions.Remove(_localWrites.Dequeue().Revision);
+            if (_localRevisions.Add(revision)) _localWrites.Enqueue((revision, now));
+        }
+    }
+
+    /// <summary>Whether the quota status write at <paramref name="revision"/> was this server's (remembered for twice <see cref="PendingLifetime"/>).</summary>
+    internal bool IsLocalWrite(long revision)
+    {
+        lock (_gate) return _localRevisions.Contains(revision);
     }
 
     private void Expire(DateTimeOffset now)

@@ -11,10 +11,10 @@ namespace Portcullis.Server.Admission.Plugins;
 /// evaluator, checked against every quota of the namespace that tracks it, and charged to their
 /// <c>status.used</c> before it is admitted. Charges are written through the status subresource
 /// with the quota's resourceVersion; on a conflict the failed quotas are re-read and re-checked
-/// (three retries, as upstream). Within one server a lock per namespace serializes the check and
-/// the charge. Quotas whose status the controller has not populated are not enforced (they match
-/// on <c>status.hard</c>), and a quota that tracks a resource without a <c>status.used</c> entry
-/// for it refuses ("status unknown").
+/// (three retries, as upstream), so replicas sharing one store never admit past a limit between
+/// them. Within one server a lock per namespace serializes the check and the charge. Quotas whose
+/// status the controller has not populated are not enforced (they match on <c>status.hard</c>), and
+/// a quota that tracks a resource without a <c>status.used</c> entry for it refuses ("status unknown").
 /// </summary>
 /// <param name="listQuotas">The ResourceQuotas of a namespace, as stored (with resourceVersion).</param>
 /// <param name="updateQuotaStatus">
@@ -41,21 +41,30 @@ public sealed class ResourceQuotaAdmission(
     /// The plugin over the resourcequotas store (resolved on first use, so the store may be built
     /// after the admission chain that it is given).
     /// </summary>
-    public static ResourceQuotaAdmission ForStore(Func<GenericStore> quotas, QuotaCoordinator? coordinator = null, TimeProvider? time = null) =>
-        new(async (ns, ct) =>
+    public static ResourceQuotaAdmission ForStore(Func<GenericStore> quotas, QuotaCoordinator? coordinator = null, TimeProvider? time = null)
+    {
+        var shared = coordinator ?? new QuotaCoordinator();
+        var clock = time ?? TimeProvider.System;
+        return new(async (ns, ct) =>
             {
                 // Most namespaces have no quota: one key read answers that without a listing.
                 if (!await quotas().AnyAsync(ns, ct)) return [];
                 var list = await quotas().ListAsync(ns, new ListOptions(), ct);
                 return list["items"]!.AsArray().Select(i => (JsonObject)i!).ToList();
             },
-            (quota, ct) => quotas().UpdateAsync(Meta.Namespace(quota), Meta.Name(quota), "status", current =>
+            async (quota, ct) =>
             {
-                current["status"] = quota["status"]?.DeepClone();
-                Meta.Of(current)["resourceVersion"] = Meta.ResourceVersion(quota);
-                return current;
-            }, new WriteOptions(Loopback), ct),
-            coordinator, time);
+                var written = await quotas().UpdateAsync(Meta.Namespace(quota), Meta.Name(quota), "status", current =>
+                {
+                    current["status"] = quota["status"]?.DeepClone();
+                    Meta.Of(current)["resourceVersion"] = Meta.ResourceVersion(quota);
+                    return current;
+                }, new WriteOptions(Loopback), ct);
+                // The controller tells this server's charges from other replicas' by their revision.
+                if (long.TryParse(Meta.ResourceVersion(written), out var revision)) shared.LocalWrite(revision, clock.GetUtcNow());
+            },
+            shared, clock);
+    }
 
     public string Name => "ResourceQuota";
 

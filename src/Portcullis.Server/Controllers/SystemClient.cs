@@ -36,6 +36,13 @@ public sealed class SystemClient(IReadOnlyDictionary<ResourceDefinition, Generic
         if (await TryGetAsync(s, ns, Meta.Name(obj), ct) is not null) return false;
         try { await s.CreateAsync(ns, obj, new WriteOptions(Controller) { FieldManager = fieldManager }, ct); return true; }
         catch (ApiException e) when (e.Code == 409) { return false; }
+        catch (ApiException e) when (e.Code == 422)
+        {
+            // Another replica created it between the read and the create, and the create failed before the name clash
+            // (the kubernetes Service's fixed cluster IP already allocated): it exists, which is all this wants.
+            if (await TryGetAsync(s, ns, Meta.Name(obj), ct) is not null) return false;
+            throw;
+        }
     }
 
     public async Task<List<JsonObject>> ListAsync(GenericStore s, string ns, CancellationToken ct, string? fieldSelector = null)

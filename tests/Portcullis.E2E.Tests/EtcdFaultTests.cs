@@ -11,13 +11,7 @@ namespace Portcullis.E2E.Tests;
 /// </summary>
 public sealed class EtcdFaultTests
 {
-    private static HttpClient Admin(ServerProcess s)
-    {
-        var h = new HttpClientHandler();
-        h.ClientCertificates.Add(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(s.AdminCert, s.AdminKey));
-        h.ServerCertificateCustomValidationCallback = (_, _, _, _) => true; // loopback; the CA is checked elsewhere
-        return new HttpClient(h) { BaseAddress = new Uri(s.Url), Timeout = TimeSpan.FromSeconds(10) };
-    }
+    private static HttpClient Admin(ServerProcess s) => new(s.AdminHandler()) { BaseAddress = new Uri(s.Url), Timeout = TimeSpan.FromSeconds(10) };
 
     [Fact]
     public async Task KillingAReplicaAndAnEtcdMember_DuringWrites_LosesNoAcknowledgedWrite()

@@ -171,8 +171,8 @@ public sealed class ReplicaStateTests
     public async Task ALabelSelectedList_OnOneReplica_HasWhatAnotherJustWrote()
     {
         await using var set = await ReplicaSet.StartAsync(2);
-        using var a = new HttpClient(AdminHandler(set[0])) { BaseAddress = new Uri(set[0].Url) };
-        using var b = new HttpClient(AdminHandler(set[1])) { BaseAddress = new Uri(set[1].Url) };
+        using var a = new HttpClient(set[0].AdminHandler()) { BaseAddress = new Uri(set[0].Url) };
+        using var b = new HttpClient(set[1].AdminHandler()) { BaseAddress = new Uri(set[1].Url) };
         const string selected = "/api/v1/namespaces/default/configmaps?labelSelector=batch%3Dn";
         // The index starts with the first selected list.
         Assert.True((await b.GetAsync(selected)).IsSuccessStatusCode);
@@ -189,19 +189,5 @@ public sealed class ReplicaStateTests
             var names = list["items"]!.AsArray().Select(x => x!["metadata"]!["name"]!.GetValue<string>()).ToHashSet();
             Assert.True(names.Contains($"cm-{i}"), $"after cm-{i}: {string.Join(",", names)}");
         }
-    }
-
-    private static HttpClientHandler AdminHandler(ServerProcess s)
-    {
-        var h = new HttpClientHandler();
-        h.ClientCertificates.Add(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(s.AdminCert, s.AdminKey));
-        var ca = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(s.CaFile);
-        h.ServerCertificateCustomValidationCallback = (_, cert, chain, _) =>
-        {
-            chain!.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(ca);
-            return chain.Build(cert!);
-        };
-        return h;
     }
 }

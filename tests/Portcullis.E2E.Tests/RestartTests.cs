@@ -66,7 +66,7 @@ public sealed class RestartTests
         try
         {
             var acknowledged = new System.Collections.Concurrent.ConcurrentBag<string>();
-            using var http = new HttpClient(AdminHandler(s)) { BaseAddress = new Uri(s.Url) };
+            using var http = new HttpClient(s.AdminHandler()) { BaseAddress = new Uri(s.Url) };
             using var stop = new CancellationTokenSource();
             var writers = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
             {
@@ -96,19 +96,5 @@ public sealed class RestartTests
             Assert.Empty(lost);
         }
         finally { await s.DisposeAsync(); }
-    }
-
-    private static HttpClientHandler AdminHandler(ServerProcess s)
-    {
-        var h = new HttpClientHandler();
-        h.ClientCertificates.Add(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(s.AdminCert, s.AdminKey));
-        var ca = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(s.CaFile);
-        h.ServerCertificateCustomValidationCallback = (_, cert, chain, _) =>
-        {
-            chain!.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(ca);
-            return chain.Build(cert!);
-        };
-        return h;
     }
 }

@@ -80,6 +80,21 @@ public sealed class ServerProcess : IAsyncDisposable
         throw new TimeoutException("portcullis did not become ready:\n" + Log);
     }
 
+    /// <summary>An HTTP handler with the admin client certificate that trusts only the cluster CA.</summary>
+    public HttpClientHandler AdminHandler()
+    {
+        var h = new HttpClientHandler();
+        h.ClientCertificates.Add(System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(AdminCert, AdminKey));
+        var ca = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(CaFile);
+        h.ServerCertificateCustomValidationCallback = (_, cert, chain, _) =>
+        {
+            chain!.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(ca);
+            return chain.Build(cert!);
+        };
+        return h;
+    }
+
     /// <summary>kill -9: no shutdown hooks, no flush.</summary>
     public void Kill()
     {

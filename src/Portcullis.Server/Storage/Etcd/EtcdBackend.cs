@@ -91,7 +91,7 @@ public sealed class EtcdBackend : IKeyValueBackend
     {
         var rev = await _revisions.ReadAsync(ct);
         if (await _cache.WaitForAsync(rev, ct)) return _cache.Get(key);
-        var r = await Rpc(() => _kv.RangeAsync(new RangeRequest { Key = Keys.ToEtcd(key) }, Call(ct)).ResponseAsync, ct);
+        var r = await ReadRpc(() => _kv.RangeAsync(new RangeRequest { Key = Keys.ToEtcd(key) }, Call(ct)).ResponseAsync, ct);
         return r.Kvs.Count == 0 ? null : ToKeyValue(r.Kvs[0]);
     }
 
@@ -120,7 +120,7 @@ public sealed class EtcdBackend : IKeyValueBackend
         }
         var req = new RangeRequest { Key = from, RangeEnd = end, Limit = limit > 0 ? limit : 0, Revision = revision };
         RangeResponse r;
-        try { r = await Rpc(() => _kv.RangeAsync(req, Call(ct)).ResponseAsync, ct); }
+        try { r = await ReadRpc(() => _kv.RangeAsync(req, Call(ct)).ResponseAsync, ct); }
         catch (StorageException e) when (e.InnerException is RpcException { StatusCode: StatusCode.OutOfRange } rpc)
         {
             if (rpc.Status.Detail.Contains("future revision", StringComparison.Ordinal))
@@ -137,7 +137,7 @@ public sealed class EtcdBackend : IKeyValueBackend
     /// <summary>etcd's current revision: the header of a one-key read.</summary>
     private async Task<long> CurrentEtcdRevisionAsync(CancellationToken ct)
     {
-        var r = await Rpc(() => _kv.RangeAsync(new RangeRequest { Key = Keys.ToEtcd(Keys.LogicalRoot), CountOnly = true }, Call(ct)).ResponseAsync, ct);
+        var r = await ReadRpc(() => _kv.RangeAsync(new RangeRequest { Key = Keys.ToEtcd(Keys.LogicalRoot), CountOnly = true }, Call(ct)).ResponseAsync, ct);
         return r.Header.Revision;
     }
 
@@ -247,7 +247,7 @@ public sealed class EtcdBackend : IKeyValueBackend
     /// <summary>The revision the last compaction recorded, and the key's version (0 when no compaction has run).</summary>
     private async Task<(long Revision, long Version)> ReadCompactKeyAsync(CancellationToken ct)
     {
-        var r = await Rpc(() => _kv.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(_options.CompactRevisionKey) }, Call(ct)).ResponseAsync, ct);
+        var r = await ReadRpc(() => _kv.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(_options.CompactRevisionKey) }, Call(ct)).ResponseAsync, ct);
         if (r.Kvs.Count == 0) return (0, 0);
         return (long.TryParse(r.Kvs[0].Value.ToStringUtf8(), System.Globalization.CultureInfo.InvariantCulture, out var rev) ? rev : 0, r.Kvs[0].Version);
     }
@@ -259,6 +259,22 @@ public sealed class EtcdBackend : IKeyValueBackend
 
     /// <summary>The stored bytes without a copy: the server never changes an array it has written.</summary>
     private static ByteString UnsafeBytes(byte[] value) => UnsafeByteOperations.UnsafeWrap(value);
+
+    /// <summary>
+    /// Runs a read, tried again (twice, after 50 and 150 ms) when the member it reached is unavailable: a read changes
+    /// nothing, so another member may answer it. Writes are never sent twice (<see cref="Rpc{T}"/>).
+    /// </summary>
+    internal static async Task<T> ReadRpc<T>(Func<Task<T>> call, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try { return await Rpc(call, ct); }
+            catch (StorageException e) when (attempt < 2 && e.InnerException is RpcException { StatusCode: StatusCode.Unavailable })
+            {
+                await Task.Delay(attempt == 0 ? 50 : 150, ct);
+            }
+        }
+    }
 
     /// <summary>Runs one call; a failure of etcd or the connection is a <see cref="StorageException"/>.</summary>
     internal static async Task<T> Rpc<T>(Func<Task<T>> call, CancellationToken ct)

@@ -67,7 +67,7 @@ internal sealed partial class EtcdWatchCache(EtcdBackend backend, Watch.WatchCli
         while (true)
         {
             var req = new RangeRequest { Key = from, RangeEnd = end, Limit = LoadPage, Revision = rev };
-            var r = await EtcdBackend.Rpc(() => backend.Kv.RangeAsync(req, backend.Call(ct)).ResponseAsync, ct);
+            var r = await EtcdBackend.ReadRpc(() => backend.Kv.RangeAsync(req, backend.Call(ct)).ResponseAsync, ct);
             if (rev == 0) rev = r.Header.Revision;
             values.AddRange(r.Kvs.Select(backend.ToKeyValue));
             if (!r.More || r.Kvs.Count == 0) break;

@@ -67,11 +67,16 @@ public sealed class EtcdBackend : IKeyValueBackend
     /// </summary>
     public long CurrentRevision => _cache.Revision;
 
-    public async ValueTask<long> ConsistentRevisionAsync(CancellationToken ct = default)
+    public async ValueTask<long> ConsistentRevisionAsync(CancellationToken ct = default) => (await SyncAsync(ct)).Revision;
+
+    /// <summary>
+    /// The step every consistent read starts with: etcd's revision read after this call began (shared with concurrent
+    /// reads), and whether this replica's cache has applied it within its wait.
+    /// </summary>
+    private async Task<(long Revision, bool CaughtUp)> SyncAsync(CancellationToken ct)
     {
         var rev = await _revisions.ReadAsync(ct);
-        await _cache.WaitForAsync(rev, ct);
-        return rev;
+        return (rev, await _cache.WaitForAsync(rev, ct));
     }
 
     public long CompactRevision => Volatile.Read(ref _compactRevision);
@@ -89,21 +94,22 @@ public sealed class EtcdBackend : IKeyValueBackend
     /// </summary>
     public async ValueTask<KeyValue?> GetAsync(string key, CancellationToken ct = default)
     {
-        var rev = await _revisions.ReadAsync(ct);
-        if (await _cache.WaitForAsync(rev, ct)) return _cache.Get(key);
+        if ((await SyncAsync(ct)).CaughtUp) return _cache.Get(key);
         var r = await ReadRpc(() => _kv.RangeAsync(new RangeRequest { Key = Keys.ToEtcd(key) }, Call(ct)).ResponseAsync, ct);
         return r.Kvs.Count == 0 ? null : ToKeyValue(r.Kvs[0]);
     }
 
     public async ValueTask<RangeResult> RangeAsync(string prefix, string? startAfter, int limit, long revision, CancellationToken ct = default)
     {
-        if (revision == 0 || revision == _cache.Revision)
+        if (revision == 0)
         {
             // Consistent read from the cache: etcd's current revision, then wait for the cache to apply it.
-            var target = revision == 0 ? await _revisions.ReadAsync(ct) : revision;
-            if (await _cache.WaitForAsync(target, ct) && _cache.Range(prefix, startAfter, limit, revision) is { } cached) return cached;
-            revision = revision == 0 ? target : revision;
+            var (target, caughtUp) = await SyncAsync(ct);
+            if (caughtUp && _cache.Range(prefix, startAfter, limit, 0) is { } cached) return cached;
+            revision = target;
         }
+        // The revision the cache holds is read from memory too; any other from etcd.
+        else if (_cache.Range(prefix, startAfter, limit, revision) is { } held) return held;
         return await RangeFromEtcdAsync(prefix, startAfter, limit, revision, ct);
     }
 

@@ -12,11 +12,32 @@ public sealed class HealthChecks(IKeyValueBackend kv)
 {
     private volatile bool _ready;
     private volatile bool _shuttingDown;
+    private readonly List<(string Name, Func<bool> Check, bool Livez, bool Readyz)> _added = [];
+
+    /// <summary>
+    /// A named check more (upstream's AddHealthChecks/AddReadyzChecks), e.g. <c>kms-providers</c> or a post-start hook's
+    /// <c>poststarthook/NAME</c>; listed after the built-in ones, in the order added. /healthz lists what /livez lists.
+    /// </summary>
+    public void AddCheck(string name, Func<bool> check, bool livez = true, bool readyz = true)
+    {
+        lock (_added) _added.Add((name, check, livez, readyz));
+    }
 
     public void MarkReady() => _ready = true;
     public void MarkShuttingDown() => _shuttingDown = true;
 
-    private (string Name, Func<bool> Check)[] ChecksFor(string endpoint) => endpoint switch
+    private (string Name, Func<bool> Check)[] ChecksFor(string endpoint)
+    {
+        var builtIn = BuiltInChecks(endpoint);
+        lock (_added)
+        {
+            if (_added.Count == 0) return builtIn;
+            var ready = endpoint == "/readyz";
+            return [.. builtIn, .. _added.Where(a => ready ? a.Readyz : a.Livez).Select(a => (a.Name, a.Check))];
+        }
+    }
+
+    private (string Name, Func<bool> Check)[] BuiltInChecks(string endpoint) => endpoint switch
     {
         "/readyz" =>
         [

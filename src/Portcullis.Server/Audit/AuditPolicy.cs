@@ -95,8 +95,7 @@ public static class AuditPolicyLoader
         if (errors.Count > 1) throw new AuditPolicyException("[" + string.Join(", ", errors) + "]");
         if (rules.Count == 0) throw new AuditPolicyException("loaded illegal policy with 0 rules");
         var policyOmitManaged = o["omitManagedFields"] is JsonValue v && v.TryGetValue<bool>(out var b) && b;
-        // NewPolicyRuleEvaluator: each rule's omitStages is the union of its own and the policy's.
-        return new AuditPolicy([.. rules.Select(r => r with { OmitStages = r.OmitStages | omitStages })], omitStages, policyOmitManaged);
+        return new AuditPolicy(rules, omitStages, policyOmitManaged);
     }
 
     private static AuditPolicyRule Rule(JsonObject r, string path, List<string> errors)

@@ -65,7 +65,9 @@ public sealed partial class Auditor(PolicyRuleEvaluator policy, IAuditBackend ba
                 await ctx.Response.BodyWriter.FlushAsync(ctx.RequestAborted);
                 ac.ResponseObject = capture.Recorded(ctx.Response.ContentType, ac.Config.OmitManagedFields);
             }
-            ac.ResponseStatus ??= AuditContext.CodeStatus(ctx.Response.StatusCode);
+            // processCode: the code written is the event's, also over a Status answer's (a delete's Success has none).
+            if (ac.ResponseStatus is { } written) written["code"] = ctx.Response.StatusCode;
+            else ac.ResponseStatus = AuditContext.CodeStatus(ctx.Response.StatusCode);
         }
         catch (Exception e) when (Answered(e) is { } status)
         {

@@ -12,7 +12,8 @@ public readonly record struct RequestAuditConfig(AuditLevel Level, AuditStages O
 /// </summary>
 public sealed class PolicyRuleEvaluator(AuditPolicy policy)
 {
-    public AuditPolicy Policy { get; } = policy;
+    /// <summary>The policy, each rule's omitStages made the union of its own and the policy's (NewPolicyRuleEvaluator).</summary>
+    public AuditPolicy Policy { get; } = policy with { Rules = [.. policy.Rules.Select(r => r with { OmitStages = r.OmitStages | policy.OmitStages })] };
 
     /// <summary>The rule for a request; <paramref name="user"/> is null for a request that failed authentication.</summary>
     public RequestAuditConfig Evaluate(UserInfo? user, RequestInfo info)

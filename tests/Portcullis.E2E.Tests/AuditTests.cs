@@ -253,6 +253,40 @@ public sealed class AuditTests(AuditFixture f) : IClassFixture<AuditFixture>
     }
 }
 
+/// <summary>The audit metrics on /metrics.</summary>
+public sealed class AuditMetricsTests(AuditFixture f) : IClassFixture<AuditFixture>
+{
+    private async Task<Dictionary<string, double>> Scrape()
+    {
+        var (code, body) = await Tools.Curl(f.Server, "GET", "/metrics");
+        Assert.True(code == 200, body);
+        var series = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var line in body.Split('\n'))
+        {
+            if (line.Length == 0 || line[0] == '#' || !line.StartsWith("apiserver_audit_", StringComparison.Ordinal)) continue;
+            var cut = line.LastIndexOf(' ');
+            var name = line[..cut];
+            series[name.EndsWith("{}", StringComparison.Ordinal) ? name[..^2] : name] = double.Parse(line[(cut + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return series;
+    }
+
+    [Fact]
+    public async Task Events_AndLevels_AreCounted()
+    {
+        var before = await Scrape();
+        var created = await Tools.Kubectl(f.Server, "/usr/lib/google-cloud-sdk/bin/kubectl.1.33", "create", "configmap", "counted");
+        Assert.True(created.ExitCode == 0, created.ToString());
+        var after = await Scrape();
+        double Delta(string series) => after.GetValueOrDefault(series) - before.GetValueOrDefault(series);
+        // The create (RequestResponse: RequestReceived and ResponseComplete), kubectl's discovery and the first scrape (Metadata).
+        Assert.True(Delta("apiserver_audit_event_total") >= 3, string.Join("\n", after));
+        Assert.True(Delta("apiserver_audit_level_total{level=\"RequestResponse\"}") >= 1, string.Join("\n", after));
+        Assert.True(Delta("apiserver_audit_level_total{level=\"Metadata\"}") >= 1, string.Join("\n", after));
+        Assert.Equal(0, after.GetValueOrDefault("apiserver_audit_error_total{plugin=\"log\"}"));
+    }
+}
+
 /// <summary>A policy that cannot be used stops `serve` with upstream's message on one line.</summary>
 public sealed class AuditPolicyFlagTests
 {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -6,12 +7,16 @@ using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Authentication;
 using Portcullis.Server.Authorization;
 using Portcullis.Server.Errors;
+using Portcullis.Server.Observability;
 
 namespace Portcullis.Server.Http;
 
 /// <summary>The parsed request, set once by the RequestInfo stage.</summary>
 public sealed record RequestContextFeature(RequestInfo Info, ResourceDefinition? Resource)
 {
+    /// <summary>When the request arrived (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>): upstream's request-received timestamp.</summary>
+    public long ReceivedTimestamp { get; init; }
+
     public UserInfo? User { get; set; }
 }
 
@@ -37,6 +42,9 @@ public sealed partial class Pipeline(
     /// <summary>--audit-policy-file: the audit stages, or null (no policy: nothing is audited, at the cost of a null check).</summary>
     public Audit.Auditor? Auditor { get; init; }
 
+    /// <summary>/metrics, served after authorization; null: not served.</summary>
+    public Observability.MetricsEndpoint? Metrics { get; init; }
+
     public void Build(IApplicationBuilder app)
     {
         app.Use(AuditInit);       // Audit-Id on every response (a client's Audit-ID kept); the audit context when a policy is loaded
@@ -50,6 +58,8 @@ public sealed partial class Pipeline(
         app.Use(Impersonate);     // Impersonate-* headers, each part authorized as `impersonate`, or 403
         app.Use(LimitInFlight);   // --max-requests-inflight / --max-mutating-requests-inflight → 429
         app.Use(Authorize);       // RBAC and friends → allow, or 403
+        app.Use(Monitor);         // apiserver_request_total, _duration_seconds, in-flight and long-running gauges
+        Metrics?.Mount(app);      // GET /metrics
         app.Run(dispatcher.DispatchAsync); // handler: decode → admission → strategy → storage → encode
     }
 
@@ -91,6 +101,7 @@ public sealed partial class Pipeline(
 
     private Task ParseRequest(HttpContext ctx, RequestDelegate next)
     {
+        var received = Stopwatch.GetTimestamp();
         var q = ctx.Request.Query;
         var info = RequestInfoParser.Parse(ctx.Request.Method, ctx.Request.Path.Value ?? "/",
             k => q.TryGetValue(k, out var v) ? v.ToString() : null);
@@ -101,7 +112,7 @@ public sealed partial class Pipeline(
             // A known resource addressed in the wrong scope is not a route: refuse before authorization.
             if (def is not null && !ScopeFits(info, def)) throw ApiErrors.PathNotFound();
         }
-        ctx.Features.Set(new RequestContextFeature(info, def));
+        ctx.Features.Set(new RequestContextFeature(info, def) { ReceivedTimestamp = received });
         return next(ctx);
     }
 
@@ -119,7 +130,9 @@ public sealed partial class Pipeline(
     private async Task Authenticate(HttpContext ctx, RequestDelegate next)
     {
         var feature = ctx.Features.GetRequiredFeature<RequestContextFeature>();
+        var started = Stopwatch.GetTimestamp();
         var result = await authenticator.AuthenticateAsync(ctx);
+        AuthenticationMetrics.Record(result, Stopwatch.GetElapsedTime(started).TotalSeconds);
         if (result.Outcome != AuthenticationOutcome.Authenticated)
         {
             if (result.Error is { } why) LogAuthFailed(log, why);
@@ -138,7 +151,7 @@ public sealed partial class Pipeline(
         {
             var f = ctx.Features.GetRequiredFeature<RequestContextFeature>();
             f.User = await Impersonation.ApplyAsync(ctx.Request, f.User!, authorizer, ctx.RequestAborted);
-            if (Audit.AuditContext.Of(ctx) is { } audit) audit.ImpersonatedUser = f.User; // LogImpersonatedUser
+            if (Auditor is not null && Audit.AuditContext.Of(ctx) is { } audit) audit.ImpersonatedUser = f.User; // LogImpersonatedUser
         }
         await next(ctx);
     }
@@ -155,13 +168,15 @@ public sealed partial class Pipeline(
         var i = f.Info;
         var attrs = new AuthorizationAttributes(f.User!, i.Verb, i.IsResourceRequest, i.Path, i.Namespace,
             i.ApiGroup, i.ApiVersion, i.Resource, i.Subresource, i.Name);
+        var started = Stopwatch.GetTimestamp();
         var decision = await authorizer.AuthorizeAsync(attrs, ctx.RequestAborted);
-        if (Audit.AuditContext.Of(ctx) is { } audit)
+        if (Auditor is not null && Audit.AuditContext.Of(ctx) is { } audit)
         {
             // filters/authorization.go's annotations: the decision and the authorizer's reason.
             audit.Annotate("authorization.k8s.io/decision", decision.Decision == Decision.Allow ? "allow" : "forbid");
             audit.Annotate("authorization.k8s.io/reason", decision.Reason);
         }
+        AuthorizationMetrics.RecordAttempt(decision, Stopwatch.GetElapsedTime(started).TotalSeconds);
         if (decision.Decision != Decision.Allow)
         {
             if (DenialHint is { } hint) AddDenialHint(ctx, hint, attrs);
@@ -170,6 +185,12 @@ public sealed partial class Pipeline(
         // A request whose deadline passed on the way here is not started (it is answered 504).
         ctx.RequestAborted.ThrowIfCancellationRequested();
         await next(ctx);
+    }
+
+    private Task Monitor(HttpContext ctx, RequestDelegate next)
+    {
+        var f = ctx.Features.GetRequiredFeature<RequestContextFeature>();
+        return ApiServerMetrics.IsInstrumented(f.Info) ? ApiServerMetrics.MonitorAsync(ctx, f.Info, f.ReceivedTimestamp, next) : next(ctx);
     }
 
     private void AddDenialHint(HttpContext ctx, Func<AuthorizationAttributes, string?> hint, AuthorizationAttributes attrs)

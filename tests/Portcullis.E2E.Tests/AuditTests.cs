@@ -220,6 +220,56 @@ public sealed class AuditTests(AuditFixture f) : IClassFixture<AuditFixture>
     }
 
     [Fact]
+    public async Task ValidatingAdmissionPolicy_AuditAction_AndAuditAnnotations_OnTheEvent()
+    {
+        Ok(await K("create", "namespace", "audit-vap"));
+        Ok(await Tools.KubectlIn(f.Server, Kubectl, """
+            apiVersion: admissionregistration.k8s.io/v1
+            kind: ValidatingAdmissionPolicy
+            metadata: {name: small-configmaps}
+            spec:
+              failurePolicy: Fail
+              matchConstraints:
+                resourceRules:
+                - apiGroups: [""]
+                  apiVersions: ["v1"]
+                  operations: ["CREATE"]
+                  resources: ["configmaps"]
+              validations:
+              - expression: "!has(object.data) || object.data.size() < 2"
+                message: "too many keys"
+              auditAnnotations:
+              - key: keys
+                valueExpression: "string(has(object.data) ? object.data.size() : 0)"
+            ---
+            apiVersion: admissionregistration.k8s.io/v1
+            kind: ValidatingAdmissionPolicyBinding
+            metadata: {name: small-configmaps-audit}
+            spec:
+              policyName: small-configmaps
+              validationActions: [Audit]
+              matchResources:
+                namespaceSelector:
+                  matchLabels: {kubernetes.io/metadata.name: audit-vap}
+            """, "create", "-f", "-"));
+        // The policy takes effect once compiled: create until a create carries its annotations.
+        JsonNode? annotations = null;
+        for (var i = 0; i < 100 && annotations?["small-configmaps/keys"] is null; i++)
+        {
+            Ok(await K("-n", "audit-vap", "create", "configmap", $"big-{i}", "--from-literal=a=1", "--from-literal=b=2"));
+            annotations = (await f.WaitForEvents(e => Ref(e, "configmaps", $"big-{i}") && S(e["stage"]) == "ResponseComplete")).Single()["annotations"];
+            if (annotations?["small-configmaps/keys"] is null) await Task.Delay(200);
+        }
+        Assert.NotNull(annotations);
+        Assert.Equal("2", S(annotations["small-configmaps/keys"]));
+        var failure = JsonNode.Parse(S(annotations["validation.policy.admission.k8s.io/validation_failure"])!)!.AsArray().Single()!;
+        Assert.Equal("too many keys", S(failure["message"]));
+        Assert.Equal("small-configmaps", S(failure["policy"]));
+        Assert.Equal("small-configmaps-audit", S(failure["binding"]));
+        Assert.Equal(["Audit"], failure["validationActions"]!.AsArray().Select(S));
+    }
+
+    [Fact]
     public async Task Watch_HasResponseStarted_BeforeResponseComplete()
     {
         await K("get", "configmaps", "-w", "--request-timeout=1s");

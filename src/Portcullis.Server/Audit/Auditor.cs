@@ -43,10 +43,13 @@ public sealed partial class Auditor(PolicyRuleEvaluator policy, IAuditBackend ba
             throw ApiErrors.Internal("failed to store audit event");
         }
         var longRunning = InFlightLimit.IsLongRunning(f.Info);
+        var started = false; // ResponseStarted is sent once (the auditResponseWriter's sync.Once)
         if (longRunning)
             ctx.Response.OnStarting(() =>
             {
-                // The auditResponseWriter's first WriteHeader: the code, and the Status if one is being written.
+                // The first WriteHeader: the code, and the Status if one is being written.
+                if (started) return Task.CompletedTask;
+                started = true;
                 ac.ResponseStatus ??= AuditContext.CodeStatus(ctx.Response.StatusCode);
                 Process(ac, AuditStages.ResponseStarted);
                 return Task.CompletedTask;
@@ -74,7 +77,11 @@ public sealed partial class Auditor(PolicyRuleEvaluator policy, IAuditBackend ba
             // The error is written by the Errors stage outside; its Status is what the event records.
             ac.ResponseStatus = AuditContext.BoundedStatus(status);
             if (ac.Level == AuditLevel.RequestResponse) ac.ResponseObject = Serialization.GoJsonWriter.ToBytes(status);
-            if (longRunning && !ctx.Response.HasStarted) Process(ac, AuditStages.ResponseStarted);
+            if (longRunning && !started)
+            {
+                started = true;
+                Process(ac, AuditStages.ResponseStarted);
+            }
             Process(ac, AuditStages.ResponseComplete);
             throw;
         }

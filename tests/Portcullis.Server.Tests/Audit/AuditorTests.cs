@@ -129,6 +129,21 @@ public sealed class AuditorTests
     }
 
     [Fact]
+    public async Task LongRunning_RefusedBeforeItsAnswer_ResponseStartedOnceThenComplete()
+    {
+        var (auditor, backend) = Make(AuditLevel.Metadata, AuditStages.RequestReceived);
+        var ctx = new DefaultHttpContext();
+        ctx.Request.Method = "GET";
+        var info = RequestInfoParser.Parse("GET", "/api/v1/namespaces/default/configmaps", k => k == "watch" ? "true" : null);
+        ctx.Features.Set(new RequestContextFeature(info, null) { User = Alice });
+        auditor.Init(ctx, "w");
+        await Assert.ThrowsAsync<ApiException>(() => auditor.InvokeAsync(ctx, _ => throw ApiErrors.Gone("too old resource version: 1 (5)")));
+        Assert.Equal(["ResponseStarted", "ResponseComplete"], backend.Events.Select(e => S(e["stage"])));
+        Assert.All(backend.Events, e => Assert.Equal(410, (int)e["responseStatus"]!["code"]!));
+        Assert.Equal("watch", S(backend.Events[0]["verb"]));
+    }
+
+    [Fact]
     public void SourceIps_ForwardedRealIpAndPeer_AsUtilnet()
     {
         var ctx = new DefaultHttpContext();

@@ -65,7 +65,7 @@ public sealed partial class Auditor(PolicyRuleEvaluator policy, IAuditBackend ba
             await next(ctx);
             if (capture is not null)
             {
-                await ctx.Response.BodyWriter.FlushAsync(ctx.RequestAborted);
+                await ctx.Response.BodyWriter.FlushAsync(CancellationToken.None); // the answer is complete: keep what was written
                 ac.ResponseObject = capture.Recorded(ctx.Response.ContentType, ac.Config.OmitManagedFields);
             }
             // processCode: the code written is the event's, also over a Status answer's (a delete's Success has none).

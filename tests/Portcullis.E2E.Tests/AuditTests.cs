@@ -270,6 +270,38 @@ public sealed class AuditTests(AuditFixture f) : IClassFixture<AuditFixture>
     }
 
     [Fact]
+    public async Task AdmissionWebhook_AuditAnnotations_PrefixedWithItsName()
+    {
+        f.Receiver.Handle("/validate", _ => new JsonObject { ["allowed"] = true, ["auditAnnotations"] = new JsonObject { ["checked-by"] = "receiver" } });
+        Ok(await K("create", "namespace", "audit-wh"));
+        Ok(await Tools.KubectlIn(f.Server, Kubectl, $$"""
+            apiVersion: admissionregistration.k8s.io/v1
+            kind: ValidatingWebhookConfiguration
+            metadata: {name: audit-annotator.example.com}
+            webhooks:
+            - name: audit-annotator.example.com
+              clientConfig:
+                url: {{f.Receiver.Url("/validate")}}
+                caBundle: {{f.Receiver.CaBundle}}
+              rules: [{operations: [CREATE], apiGroups: [""], apiVersions: [v1], resources: [configmaps]}]
+              namespaceSelector:
+                matchLabels: {kubernetes.io/metadata.name: audit-wh}
+              sideEffects: None
+              admissionReviewVersions: [v1]
+            """, "create", "-f", "-"));
+        // The webhook is called once the configuration is seen: create until a create carries the annotation.
+        string? value = null;
+        for (var i = 0; i < 100 && value is null; i++)
+        {
+            Ok(await K("-n", "audit-wh", "create", "configmap", $"seen-{i}"));
+            var e = (await f.WaitForEvents(e => Ref(e, "configmaps", $"seen-{i}") && S(e["stage"]) == "ResponseComplete")).Single();
+            value = S(e["annotations"]?["audit-annotator.example.com/checked-by"]);
+            if (value is null) await Task.Delay(200);
+        }
+        Assert.Equal("receiver", value);
+    }
+
+    [Fact]
     public async Task Watch_HasResponseStarted_BeforeResponseComplete()
     {
         await K("get", "configmaps", "-w", "--request-timeout=1s");

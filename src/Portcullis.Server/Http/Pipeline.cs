@@ -24,7 +24,7 @@ public sealed partial class Pipeline(
     IAuthenticator authenticator,
     IAuthorizer authorizer,
     Dispatcher dispatcher,
-    InFlightLimit inFlight,
+    IRequestConcurrencyLimiter inFlight,
     RequestDeadline deadline,
     ILogger<Pipeline> log)
 {
@@ -43,7 +43,7 @@ public sealed partial class Pipeline(
         app.Use(Authenticate);    // x509 / tokens / anonymous → UserInfo, or 401
         app.Use(Impersonate);     // Impersonate-* headers, each part authorized as `impersonate`, or 403
         // Audit plugs in here (its own issue).
-        app.Use(LimitInFlight);   // --max-requests-inflight / --max-mutating-requests-inflight → 429
+        app.Use(LimitInFlight);   // API Priority and Fairness (or --max-requests-inflight with it off) → queued, or 429
         app.Use(Authorize);       // RBAC and friends → allow, or 403
         app.Run(dispatcher.DispatchAsync); // handler: decode → admission → strategy → storage → encode
     }
@@ -129,7 +129,7 @@ public sealed partial class Pipeline(
     private Task LimitInFlight(HttpContext ctx, RequestDelegate next)
     {
         var f = ctx.Features.GetRequiredFeature<RequestContextFeature>();
-        return inFlight.InvokeAsync(ctx, f.Info, f.User!.Groups.Contains("system:masters"), next);
+        return inFlight.InvokeAsync(ctx, f.Info, f.User!, next);
     }
 
     private async Task Authorize(HttpContext ctx, RequestDelegate next)

@@ -62,6 +62,8 @@ internal static class ServeCommand
         var etcdKey = new Option<string?>("--etcd-keyfile") { Description = "SSL key file used to secure etcd communication." };
         var etcdCompaction = DurationOption("--etcd-compaction-interval",
             "The interval of compaction requests with the etcd3 backend; each compacts to the revision of the one before (a Go duration; 0 disables compaction from this server).", defaults.EtcdCompactionInterval);
+        var etcdCountPoll = DurationOption("--etcd-count-metric-poll-period",
+            "Frequency of polling etcd for number of resources per type. 0 disables the metric collection.", defaults.StorageCountPollPeriod);
         var advertise = new Option<string?>("--advertise-address")
         { Description = "The IP address published as the kubernetes Service's endpoint. Default: the bind address, or the host's first non-loopback IPv4 when binding to loopback or all interfaces." };
         var nodeName = new Option<string?>("--node-name")
@@ -166,7 +168,7 @@ internal static class ServeCommand
         {
             explainDenials,
             securePort, bindAddress, advertise, nodeName, clusterCidr, nodeCidrMaskSize, maxPods, nodeCount, nodeManifests, podRuntime, controllers, enablePlugins, disablePlugins, admissionConfigFile, authzModes,
-            saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, signingDuration, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, storageBackend, etcdServers, etcdPrefix, etcdCa, etcdCert, etcdKey, etcdCompaction, anonymous, maxInFlight, maxMutatingInFlight, requestTimeout, minRequestTimeout, recordAccess,
+            saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, signingDuration, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, storageBackend, etcdServers, etcdPrefix, etcdCa, etcdCert, etcdKey, etcdCompaction, etcdCountPoll, anonymous, maxInFlight, maxMutatingInFlight, requestTimeout, minRequestTimeout, recordAccess,
             leaderElect, leaseDuration, renewDeadline, retryPeriod,
             enableApf,
         };
@@ -189,6 +191,7 @@ internal static class ServeCommand
                 EtcdCertFile = result.GetValue(etcdCert),
                 EtcdKeyFile = result.GetValue(etcdKey),
                 EtcdCompactionInterval = result.GetValue(etcdCompaction).ToTimeSpan(),
+                StorageCountPollPeriod = result.GetValue(etcdCountPoll).ToTimeSpan(),
                 AnonymousAuth = result.GetValue(anonymous),
                 MaxRequestsInFlight = result.GetValue(maxInFlight),
                 MaxMutatingRequestsInFlight = result.GetValue(maxMutatingInFlight),

@@ -200,6 +200,26 @@ public sealed class PriorityAndFairnessTests(ApfFixture f) : IClassFixture<ApfFi
         // The administrator (system:masters, exempt) is served all the same.
         var (status, _) = await Tools.Curl(S, "GET", "/api/v1/namespaces/default/configmaps");
         Assert.Equal(200, status);
+
+        // /metrics counts it all with upstream's names and labels: 40 rejections (one time-out, the rest queue-full),
+        // the polite user's dispatches, and each level's seats.
+        (status, var metrics) = await Tools.Curl(S, "GET", "/metrics");
+        Assert.Equal(200, status);
+        long Value(string series)
+        {
+            var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
+            Assert.True(line is not null, "no series " + series);
+            return (long)double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        Assert.Equal(39, Value("apiserver_flowcontrol_rejected_requests_total{flow_schema=\"e2e-flooder\",priority_level=\"e2e-jail\",reason=\"queue-full\"}"));
+        Assert.Equal(1, Value("apiserver_flowcontrol_rejected_requests_total{flow_schema=\"e2e-flooder\",priority_level=\"e2e-jail\",reason=\"time-out\"}"));
+        Assert.True(Value("apiserver_flowcontrol_dispatched_requests_total{flow_schema=\"global-default\",priority_level=\"global-default\"}") >= 20);
+        Assert.True(Value("apiserver_flowcontrol_dispatched_requests_total{flow_schema=\"exempt\",priority_level=\"exempt\"}") >= 1);
+        Assert.Equal(0, Value("apiserver_flowcontrol_nominal_limit_seats{priority_level=\"e2e-jail\"}"));
+        Assert.True(Value("apiserver_flowcontrol_nominal_limit_seats{priority_level=\"global-default\"}") > 0);
+        Assert.Equal(0, Value("apiserver_flowcontrol_current_inqueue_requests{flow_schema=\"e2e-flooder\",priority_level=\"e2e-jail\"}"));
+        Assert.Contains("apiserver_flowcontrol_request_wait_duration_seconds_bucket{execute=\"false\",flow_schema=\"e2e-flooder\",priority_level=\"e2e-jail\",le=\"0\"}", metrics);
+        Assert.Contains("apiserver_flowcontrol_request_execution_seconds_count{flow_schema=\"global-default\",priority_level=\"global-default\",type=\"regular\"}", metrics);
     }
 
     /// <summary>The names in a kubectl table, without the objects other tests of this class create (e2e-*).</summary>

@@ -71,7 +71,7 @@ public sealed class ApfFilter(Func<HttpRequest, TimeSpan> requestTimeout, TimePr
         if (req is null)
         {
             if (queued) FlowControlMetrics.WaitDuration.Record(0, WithExecute(tags, "false"));
-            await Reject(ctx, schema, level, tags, reason);
+            await Reject(ctx, info, schema, level, tags, reason);
             return;
         }
         if (!req.Dispatched.IsCompleted)
@@ -90,7 +90,7 @@ public sealed class ApfFilter(Func<HttpRequest, TimeSpan> requestTimeout, TimePr
             {
                 if (queued) FlowControlMetrics.WaitDuration.Record(time.GetElapsedTime(req.ArrivalTimestamp).TotalSeconds, WithExecute(tags, "false"));
                 ctx.RequestAborted.ThrowIfCancellationRequested();
-                await Reject(ctx, schema, level, tags, reason == RejectReason.None ? RejectReason.TimeOut : reason);
+                await Reject(ctx, info, schema, level, tags, reason == RejectReason.None ? RejectReason.TimeOut : reason);
                 return;
             }
         }
@@ -121,8 +121,10 @@ public sealed class ApfFilter(Func<HttpRequest, TimeSpan> requestTimeout, TimePr
         finally { Done(); }
     }
 
-    private Task Reject(HttpContext ctx, FlowSchemaMatcher schema, PriorityLevel level, TagList tags, RejectReason reason)
+    private Task Reject(HttpContext ctx, RequestInfo info, FlowSchemaMatcher schema, PriorityLevel level, TagList tags, RejectReason reason)
     {
+        // RecordRequestTermination: a 429 in self-defense, as the max-in-flight filter counts its own.
+        Observability.ApiServerMetrics.RecordTermination(ctx.Request, info, StatusCodes.Status429TooManyRequests);
         var rejectTags = tags;
         rejectTags.Add("reason", FlowControlMetrics.ReasonLabel(reason));
         FlowControlMetrics.Rejected.Add(1, rejectTags);

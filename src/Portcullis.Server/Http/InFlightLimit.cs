@@ -53,6 +53,7 @@ public sealed class InFlightLimit(int readOnlyLimit, int mutatingLimit) : IReque
         {
             // A system:masters member is so powerful that it always gets an answer (upstream's words).
             if (privileged) { await next(ctx); return; }
+            Observability.ApiServerMetrics.RecordTermination(ctx.Request, info, StatusCodes.Status429TooManyRequests);
             await WriteTooManyRequestsAsync(ctx, 1);
             return;
         }

@@ -38,11 +38,14 @@ internal sealed class HttpModule
         var deadline = new RequestDeadline(o.RequestTimeout, time);
         // --enable-priority-and-fairness: APF in place of the max-in-flight filter, as kube-apiserver.
         var apf = o.EnablePriorityAndFairness ? new FlowControl.ApfFilter(deadline.TimeoutFor, time) : null;
+        var metrics = o.ServeMetrics ? new Observability.MetricsEndpoint() : null;
+        if (metrics is not null) app.Lifetime.ApplicationStopped.Register(metrics.Dispose);
         var pipeline = new Pipeline(storage.Resources, authn.Authenticator, authz.RequestAuthorizer, dispatcher,
             apf ?? (IRequestConcurrencyLimiter)new InFlightLimit(o.MaxRequestsInFlight, o.MaxMutatingRequestsInFlight), deadline,
             app.Services.GetRequiredService<ILogger<Pipeline>>())
         {
             DenialHint = o.DenialHint is { } hint ? a => hint(authz.RbacIndex, a) : null,
+            Metrics = metrics,
         };
         pipeline.Build(app);
         return new HttpModule { Health = health, FlowControl = apf };

@@ -228,8 +228,23 @@ public sealed class CurlTests(ServerFixture f) : IClassFixture<ServerFixture>
     {
         var (code, body) = await Tools.Curl(S, "GET", "/readyz?verbose", admin: false);
         Assert.Equal(200, code);
-        Assert.Contains("[+]ping ok\n", body);
-        Assert.Contains("readyz check passed", body);
+        Assert.StartsWith("[+]ping ok\n[+]log ok\n[+]etcd ok\n[+]etcd-readiness ok\n[+]informer-sync ok\n", body);
+        Assert.Contains("[+]poststarthook/rbac/bootstrap-roles ok\n", body);
+        Assert.Contains("[+]poststarthook/start-apiextensions-controllers ok\n", body);
+        Assert.EndsWith("[+]shutdown ok\nreadyz check passed\n", body);
+
+        // /livez has the hooks but neither informer-sync nor shutdown; an unknown exclusion is a warning, as upstream.
+        (code, body) = await Tools.Curl(S, "GET", "/livez?verbose&exclude=etcd&exclude=nope", admin: false);
+        Assert.Equal(200, code);
+        Assert.StartsWith("[+]ping ok\n[+]log ok\n[+]etcd excluded: ok\n[+]poststarthook/", body);
+        Assert.DoesNotContain("[+]informer-sync", body);
+        Assert.DoesNotContain("[+]shutdown", body);
+        Assert.EndsWith("warn: some health checks cannot be excluded: no matches for \"nope\"\nlivez check passed\n", body);
+
+        // One check by its path (system:public-info-viewer grants the roots only, as upstream).
+        Assert.Equal(403, (await Tools.Curl(S, "GET", "/readyz/poststarthook/rbac/bootstrap-roles", admin: false)).Status);
+        Assert.Equal((200, "ok"), await Tools.Curl(S, "GET", "/readyz/poststarthook/rbac/bootstrap-roles"));
+        Assert.Equal(404, (await Tools.Curl(S, "GET", "/readyz/no-such-check")).Status);
     }
 
     [Fact]

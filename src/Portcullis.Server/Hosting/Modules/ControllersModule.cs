@@ -78,6 +78,13 @@ internal static class ControllersModule
     private static IEnumerable<IController> FlowControl(ServerOptions o, SystemClient client, HttpModule http, ILogger log, TimeProvider time)
     {
         var producer = new Portcullis.Server.FlowControl.ConfigProducer(client, log, time);
+        // The hooks kube-apiserver lists with APF on: the consumer (ready once the dispatcher has its first
+        // configuration) and the filter, then the producer (ready once the bootstrap objects were ensured).
+        if (http.FlowControl is { } filter)
+        {
+            http.Health.AddCheck("poststarthook/priority-and-fairness-config-consumer", () => filter.Configuration is not null);
+            http.Health.AddCheck("poststarthook/priority-and-fairness-filter", () => true);
+        }
         http.Health.AddCheck(Portcullis.Server.FlowControl.ConfigProducer.HookName, () => producer.Done);
         yield return producer;
         if (http.FlowControl is { } apf)

@@ -66,7 +66,7 @@ public sealed class ApfFilter(Func<HttpRequest, TimeSpan> requestTimeout, TimePr
             return;
         }
         // Only a level with queues deals a hand from the flow's hash.
-        var hash = level.Queues > 0 ? FlowHash(schema.Name, schema.FlowDistinguisher(user, info)) : 0;
+        var hash = level.Queues > 0 ? schema.FlowHash(schema.FlowDistinguisher(user, info)) : 0;
         var req = queues.StartRequest(hash, out var reason);
         // The wait is observed for levels that queue (Handle's observeQueueWaitTime), rejected or not.
         var queued = level.Queues > 0;

@@ -36,6 +36,21 @@ public sealed class FlowSchemaMatcher
         _ => "",
     };
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ulong> _hashes = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The flow's hash (<see cref="ApfFilter.FlowHash"/>), remembered per distinguisher so a user's requests hash once;
+    /// the memory is bounded (forgotten at 4096 distinct flows).
+    /// </summary>
+    public ulong FlowHash(string distinguisher)
+    {
+        if (_hashes.TryGetValue(distinguisher, out var h)) return h;
+        h = ApfFilter.FlowHash(Name, distinguisher);
+        if (_hashes.Count >= 4096) _hashes.Clear();
+        _hashes[distinguisher] = h;
+        return h;
+    }
+
     /// <summary>Compiles a FlowSchema as stored (the spec already defaulted and validated).</summary>
     public static FlowSchemaMatcher FromObject(JsonObject fs)
     {

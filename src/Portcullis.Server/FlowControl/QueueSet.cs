@@ -30,6 +30,10 @@ public sealed class QueueSet
     private long _lastRealTicks;
     private int _seatsInUse;
     private int _requestsWaiting;
+    /// <summary>Queues with a request waiting or executing, kept as they change so advancing R is O(1).</summary>
+    private int _activeQueues;
+    /// <summary>Requests executing from a queue (a Reject level's requests have none).</summary>
+    private int _queuedSeatsInUse;
     private int _robinIndex = -1;
     private long _enqueues;
 
@@ -106,7 +110,11 @@ public sealed class QueueSet
                 reason = RejectReason.QueueFull;
                 return null;
             }
-            if (queue.Waiting.Count == 0 && queue.Executing == 0) queue.NextDispatchR = _currentR;
+            if (queue.IsIdle)
+            {
+                queue.NextDispatchR = _currentR;
+                _activeQueues++;
+            }
             var req = new Request(queue, _currentR, _time.GetTimestamp());
             req.Node = queue.Waiting.AddLast(req);
             _requestsWaiting++;
@@ -130,6 +138,7 @@ public sealed class QueueSet
             queue.Waiting.Remove(req.Node);
             req.Node = null;
             _requestsWaiting--;
+            if (queue.IsIdle) _activeQueues--;
             BoundNextDispatch(queue);
             req.MarkRejected();
             return true;
@@ -147,6 +156,8 @@ public sealed class QueueSet
             if (req.Queue is { } queue)
             {
                 queue.Executing--;
+                _queuedSeatsInUse--;
+                if (queue.IsIdle) _activeQueues--;
                 var actual = _time.GetElapsedTime(req.StartTimestamp).TotalSeconds;
                 queue.NextDispatchR -= EstimatedServiceDuration.TotalSeconds - actual;
                 BoundNextDispatch(queue);
@@ -180,14 +191,8 @@ public sealed class QueueSet
         var now = _time.GetTimestamp();
         var elapsed = _time.GetElapsedTime(_lastRealTicks, now).TotalSeconds;
         _lastRealTicks = now;
-        var active = 0;
-        var requested = 0;
-        foreach (var q in _queues)
-        {
-            requested += q.Executing + q.Waiting.Count;
-            if (!q.IsIdle) active++;
-        }
-        if (active > 0) _currentR += elapsed * Math.Min(requested, _concurrencyLimit) / active;
+        // getVirtualTimeRatioLocked: seats asked for (executing or waiting in the queues) over the busy queues.
+        if (_activeQueues > 0) _currentR += elapsed * Math.Min(_queuedSeatsInUse + _requestsWaiting, _concurrencyLimit) / _activeQueues;
     }
 
     private void DispatchAsMuchAsPossible()
@@ -219,6 +224,7 @@ public sealed class QueueSet
         _requestsWaiting--;
         _seatsInUse++;
         minQueue.Executing++;
+        _queuedSeatsInUse++;
         minQueue.NextDispatchR += WorkPerRequest;
         BoundNextDispatch(minQueue);
         req.MarkDispatched(_time.GetTimestamp());

@@ -14,7 +14,7 @@ internal static class ServeCommand
     /// A duration flag read as Go's time.ParseDuration reads it (48h, 1h30m, 300ms); a bad value fails parsing with
     /// pflag's message: invalid argument "5d" for "--cluster-signing-duration" flag: time: unknown unit "d" in duration "5d".
     /// </summary>
-    private static Option<GoDuration> DurationOption(string name, string description, TimeSpan? defaultValue)
+    internal static Option<GoDuration> DurationOption(string name, string description, TimeSpan? defaultValue)
     {
         var o = new Option<GoDuration>(name)
         {
@@ -172,6 +172,8 @@ internal static class ServeCommand
             leaderElect, leaseDuration, renewDeadline, retryPeriod,
             enableApf,
         };
+        var audit = new AuditFlags(); // --audit-* (AuditFlags.cs)
+        audit.AddTo(cmd);
         cmd.SetAction(async (result, ct) =>
         {
             var options = new ServerOptions
@@ -227,6 +229,12 @@ internal static class ServeCommand
                 Extensions = [Portcullis.Analysis.AccessApi.Extension],
                 DenialHint = result.GetValue(explainDenials) ? Portcullis.Analysis.Explainer.Hint : null,
             };
+            options = audit.Apply(result, options);
+            if (Portcullis.Server.Hosting.Modules.AuditModule.Validate(options) is { } auditError)
+            {
+                Console.Error.WriteLine("error: " + auditError);
+                return 1;
+            }
             if (DurationOptionsError(options) is { } durationError)
             {
                 Console.Error.WriteLine("error: " + durationError);
@@ -290,6 +298,11 @@ internal static class ServeCommand
             StartupTrace.Mark("options parsed");
             PortcullisServer server;
             try { server = await PortcullisServer.StartAsync(options, ct: ct); }
+            catch (Portcullis.Server.Audit.AuditPolicyException e)
+            {
+                Console.Error.WriteLine("error: " + e.Message);
+                return 1;
+            }
             catch (Portcullis.Server.Storage.StorageException e)
             {
                 Console.Error.WriteLine("error: " + e.Message);

@@ -110,7 +110,12 @@ public sealed class WebhookTestServer : IAsyncDisposable
         var review = (JsonObject)JsonNode.Parse(body)!;
         review["__query"] = ctx.Request.QueryString.Value;
         Received.GetOrAdd(path, _ => new()).Enqueue(review);
-        var request = (JsonObject)review["request"]!;
+        // Not an AdmissionReview (an audit EventList): kept, answered 200.
+        if (review["request"] is not JsonObject request)
+        {
+            ctx.Response.StatusCode = 200;
+            return;
+        }
         if (!_handlers.TryGetValue(path, out var handler))
         {
             ctx.Response.StatusCode = 404;

@@ -24,6 +24,8 @@ public sealed class PortcullisServer : IAsyncDisposable
     private readonly IKeyValueBackend _kv;
     private readonly ControllerHost _controllers;
     private readonly ProcessRuntime? _runtime;
+    /// <summary>The audit backends, flushed last so the requests of shutdown are written too.</summary>
+    private Audit.Auditor? _auditor;
 
     /// <summary>The --record-access recorder, or null.</summary>
     public AccessRecorder? Recorder { get; }
@@ -59,9 +61,10 @@ public sealed class PortcullisServer : IAsyncDisposable
         var app = WebHostModule.Build(serving, time);                                 // Kestrel, TLS, logging
         StartupTrace.Mark("web host built");
         var logs = app.Services.GetRequiredService<ILoggerFactory>();
+        var auditor = AuditModule.Build(o, logs, time);                               // --audit-policy-file and its backends, or null
         foreach (var hooks in admission.Webhooks) hooks.Log = logs.CreateLogger("Portcullis.Admission.Webhooks");
         var node = NodeRuntimeModule.Build(o, serving, storage, authn, logs, time);   // the built-in node's identity and runtime
-        var http = HttpModule.Build(o, app, storage, authz, authn, node, time);       // pipeline and handlers
+        var http = HttpModule.Build(o, app, storage, authz, authn, node, auditor, time); // pipeline and handlers
         StartupTrace.Mark("pipeline");
         var controllers = ControllersModule.Build(o, serving, storage, authz, authn, admission, node, http, logs, time);
 
@@ -78,7 +81,7 @@ public sealed class PortcullisServer : IAsyncDisposable
             _ = new Observability.StorageObjectCounts().RunAsync(storage.Backend,
                 () => storage.Stores.Values.Select(s => (s.Definition.Group.Length == 0 ? s.Definition.Plural : s.Definition.Plural + "." + s.Definition.Group, s.Prefix(""))),
                 o.StorageCountPollPeriod, time, app.Lifetime.ApplicationStopping);
-        return new PortcullisServer(app, storage.Backend, controllers, node.ProcessRuntime, authz.Recorder, serving.Pki, serving.Url, storage.Resources);
+        return new PortcullisServer(app, storage.Backend, controllers, node.ProcessRuntime, authz.Recorder, serving.Pki, serving.Url, storage.Resources) { _auditor = auditor };
     }
 
     public Task WaitForShutdownAsync(CancellationToken ct = default) => _app.WaitForShutdownAsync(ct);
@@ -90,6 +93,7 @@ public sealed class PortcullisServer : IAsyncDisposable
         if (_runtime is not null) await _runtime.DisposeAsync();
         await _app.DisposeAsync();
         await _kv.DisposeAsync();
+        if (_auditor is not null) await _auditor.DisposeAsync();
         if (Recorder is not null)
         {
             await Recorder.DisposeAsync();

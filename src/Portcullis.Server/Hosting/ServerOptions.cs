@@ -127,4 +127,26 @@ public sealed record ServerOptions
     /// given the server's own RBAC index.
     /// </summary>
     public Func<Authorization.Rbac.RbacIndex, Authorization.AuthorizationAttributes, string?>? DenialHint { get; init; }
+
+    // --audit-*: kube-apiserver's AuditOptions (k8s.io/apiserver/pkg/server/options/audit.go), names and defaults.
+    /// <summary>--audit-policy-file: the audit.k8s.io/v1 Policy; null (the default): nothing is audited, whatever the backends.</summary>
+    public string? AuditPolicyFile { get; init; }
+    /// <summary>--audit-log-path: the log backend's file, <c>-</c> for standard output; null: no log backend.</summary>
+    public string? AuditLogPath { get; init; }
+    /// <summary>--audit-log-maxage (days), --audit-log-maxbackup (files), --audit-log-maxsize (megabytes): rotation; 0 is no limit (100 MB for the size).</summary>
+    public int AuditLogMaxAge { get; init; }
+    public int AuditLogMaxBackup { get; init; }
+    public int AuditLogMaxSize { get; init; }
+    /// <summary>--audit-log-format: json (the default) or legacy.</summary>
+    public string AuditLogFormat { get; init; } = "json";
+    /// <summary>--audit-log-mode: blocking (the default), batch or blocking-strict; --audit-log-batch-*.</summary>
+    public string AuditLogMode { get; init; } = "blocking";
+    public Audit.Backends.AuditBatchConfig AuditLogBatch { get; init; } = Audit.Backends.AuditBatchConfig.LogDefaults;
+    /// <summary>--audit-webhook-config-file: a kubeconfig naming the webhook; null: no webhook backend.</summary>
+    public string? AuditWebhookConfigFile { get; init; }
+    /// <summary>--audit-webhook-mode: batch (the default), blocking or blocking-strict; --audit-webhook-batch-*.</summary>
+    public string AuditWebhookMode { get; init; } = "batch";
+    public Audit.Backends.AuditBatchConfig AuditWebhookBatch { get; init; } = Audit.Backends.AuditBatchConfig.WebhookDefaults;
+    /// <summary>--audit-webhook-initial-backoff: the wait before the first retry of a failed POST.</summary>
+    public TimeSpan AuditWebhookInitialBackoff { get; init; } = TimeSpan.FromSeconds(10);
 }

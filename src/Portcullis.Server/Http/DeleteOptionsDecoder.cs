@@ -21,6 +21,24 @@ public sealed record ParsedDeleteOptions(
 /// </summary>
 public static class DeleteOptionsDecoder
 {
+    /// <summary>The options as a meta.k8s.io/v1 DeleteOptions object, fields in Go's order (what an audit event records).</summary>
+    public static JsonObject ToObject(ParsedDeleteOptions o)
+    {
+        var obj = new JsonObject { ["kind"] = "DeleteOptions", ["apiVersion"] = "meta.k8s.io/v1" };
+        if (o.GracePeriodSeconds is { } g) obj["gracePeriodSeconds"] = g;
+        if (o.PreconditionUid is not null || o.PreconditionResourceVersion is not null)
+        {
+            var p = new JsonObject();
+            if (o.PreconditionUid is { } uid) p["uid"] = uid;
+            if (o.PreconditionResourceVersion is { } rv) p["resourceVersion"] = rv;
+            obj["preconditions"] = p;
+        }
+        if (o.OrphanDependents is { } orphan) obj["orphanDependents"] = orphan;
+        if (o.PropagationPolicy is { } policy) obj["propagationPolicy"] = policy;
+        if (o.DryRun is { Count: > 0 } dry) obj["dryRun"] = new JsonArray([.. dry.Select(d => (JsonNode)d)]);
+        return obj;
+    }
+
     /// <summary>
     /// The query form (url.Values → DeleteOptions): gracePeriodSeconds through strconv.ParseInt (a bad value is a
     /// 400 with the strconv error), orphanDependents as a query bool, propagationPolicy and dryRun verbatim.

@@ -39,23 +39,38 @@ public sealed partial class Pipeline(
     /// </summary>
     public Func<AuthorizationAttributes, string?>? DenialHint { get; init; }
 
+    /// <summary>--audit-policy-file: the audit stages, or null (no policy: nothing is audited, at the cost of a null check).</summary>
+    public Audit.Auditor? Auditor { get; init; }
+
     /// <summary>/metrics, served after authorization; null: not served.</summary>
     public Observability.MetricsEndpoint? Metrics { get; init; }
 
     public void Build(IApplicationBuilder app)
     {
+        app.Use(AuditInit);       // Audit-Id on every response (a client's Audit-ID kept); the audit context when a policy is loaded
         app.Use(Errors);          // any ApiException → its Status; anything else → 500 Status, logged
         app.UseWebSockets();      // only offers the upgrade; handlers accept it after every check has passed
         app.Use(ParseRequest);    // RequestInfo: verb, group, version, resource, namespace, name
         app.Use(Deadline);        // --request-timeout and ?timeout= for requests that are not long-running → 504, or 400
         app.Use(Authenticate);    // x509 / tokens / anonymous → UserInfo, or 401
+        if (Auditor is { } audit)
+            app.Use(audit.InvokeAsync); // --audit-policy-file: the request's level, events at each stage (before impersonation, as upstream)
         app.Use(Impersonate);     // Impersonate-* headers, each part authorized as `impersonate`, or 403
-        // Audit plugs in here (its own issue).
         app.Use(LimitInFlight);   // API Priority and Fairness (or --max-requests-inflight with it off) → queued, or 429
         app.Use(Authorize);       // RBAC and friends → allow, or 403
         app.Use(Monitor);         // apiserver_request_total, _duration_seconds, in-flight and long-running gauges
         Metrics?.Mount(app);      // GET /metrics
         app.Run(dispatcher.DispatchAsync); // handler: decode → admission → strategy → storage → encode
+    }
+
+    /// <summary>WithAuditInit: the request's audit ID, from the client's Audit-ID header or a new UUID, sent back as Audit-Id.</summary>
+    private Task AuditInit(HttpContext ctx, RequestDelegate next)
+    {
+        var id = ctx.Request.Headers["Audit-ID"].ToString();
+        if (id.Length == 0) id = Guid.NewGuid().ToString();
+        ctx.Response.Headers["Audit-Id"] = id;
+        Auditor?.Init(ctx, id);
+        return next(ctx);
     }
 
     private async Task Errors(HttpContext ctx, RequestDelegate next)
@@ -121,6 +136,7 @@ public sealed partial class Pipeline(
         if (result.Outcome != AuthenticationOutcome.Authenticated)
         {
             if (result.Error is { } why) LogAuthFailed(log, why);
+            Auditor?.FailedAuthentication(ctx);
             throw ApiErrors.Unauthorized();
         }
         feature.User = result.User;
@@ -135,6 +151,7 @@ public sealed partial class Pipeline(
         {
             var f = ctx.Features.GetRequiredFeature<RequestContextFeature>();
             f.User = await Impersonation.ApplyAsync(ctx.Request, f.User!, authorizer, ctx.RequestAborted);
+            if (Auditor is not null && Audit.AuditContext.Of(ctx) is { } audit) audit.ImpersonatedUser = f.User; // LogImpersonatedUser
         }
         await next(ctx);
     }
@@ -153,6 +170,12 @@ public sealed partial class Pipeline(
             i.ApiGroup, i.ApiVersion, i.Resource, i.Subresource, i.Name);
         var started = Stopwatch.GetTimestamp();
         var decision = await authorizer.AuthorizeAsync(attrs, ctx.RequestAborted);
+        if (Auditor is not null && Audit.AuditContext.Of(ctx) is { } audit)
+        {
+            // filters/authorization.go's annotations: the decision and the authorizer's reason.
+            audit.Annotate("authorization.k8s.io/decision", decision.Decision == Decision.Allow ? "allow" : "forbid");
+            audit.Annotate("authorization.k8s.io/reason", decision.Reason);
+        }
         AuthorizationMetrics.RecordAttempt(decision, Stopwatch.GetElapsedTime(started).TotalSeconds);
         if (decision.Decision != Decision.Allow)
         {

@@ -165,6 +165,8 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
         {
             FieldManager = Registry.ManagedFields.ManagerName.Resolve(fm.Length > 0 ? fm : null, ctx.Request.Headers.UserAgent.ToString()),
             Warnings = warnings,
+            // Admission's audit annotations (Pod Security, ValidatingAdmissionPolicy, webhooks) go to the request's event.
+            AuditAnnotations = Audit.AuditContext.Of(ctx)?.Annotations,
         };
     }
 
@@ -221,6 +223,7 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
         var warnings = CollectWarnings(ctx);
         var dryRun = DryRun(ctx.Request);
         var obj = await DecodeAsync(ctx, def, warnings);
+        Audit.AuditContext.LogRequestObject(ctx, obj);
         CheckNamespace(obj, info, def);
         var created = await store.CreateAsync(info.Namespace, obj, Write(ctx, dryRun, warnings), ctx.RequestAborted);
         await Responses.WriteObjectAsync(ctx, 201, created);
@@ -252,6 +255,7 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
         var warnings = CollectWarnings(ctx);
         var dryRun = DryRun(ctx.Request);
         var obj = await DecodeAsync(ctx, def, warnings);
+        Audit.AuditContext.LogRequestObject(ctx, obj);
         CheckNamespace(obj, info, def);
         var name = Meta.Name(obj);
         if (name.Length > 0 && name != info.Name)
@@ -283,6 +287,7 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
         var fieldValidation = BodyDecoder.FieldValidation(ctx.Request);
         var warnings = CollectWarnings(ctx);
         var isApply = media == "application/apply-patch+yaml";
+        Audit.AuditContext.LogRequestPatch(ctx, body, isApply);
         var patch = media switch
         {
             "application/json-patch+json" or "application/merge-patch+json" => Patcher.Parse(body, media, fieldValidation),
@@ -393,10 +398,13 @@ public sealed class ResourceHandler(Func<ResourceDefinition, GenericStore> store
             ? DeleteOptionsDecoder.FromBody(BodyDecoder.ParseRaw(body, BodyDecoder.MediaType(req) is { Length: > 0 } m ? m : Responses.Json, null))
             : DeleteOptionsDecoder.FromQuery(k => req.Query.TryGetValue(k, out var v) ? v.Select(x => x ?? "").ToList() : null);
         DeleteOptionsDecoder.Validate(parsed);
+        // The audit event's requestObject (level Request and above), as the delete handler's LogRequestObject.
+        if (Audit.AuditContext.Of(ctx) is { Level: >= Audit.AuditLevel.Request })
+            Audit.AuditContext.LogRequestObject(ctx, DeleteOptionsDecoder.ToObject(parsed));
         var policy = parsed.PropagationPolicy ?? (parsed.OrphanDependents == true ? "Orphan" : null);
         return new DeleteOptions(User(ctx), parsed.PreconditionUid is { Length: > 0 } u ? u : null,
             parsed.PreconditionResourceVersion is { Length: > 0 } r ? r : null, policy, parsed.GracePeriodSeconds,
-            parsed.DryRun is { Count: > 0 });
+            parsed.DryRun is { Count: > 0 }) { AuditAnnotations = Audit.AuditContext.Of(ctx)?.Annotations };
     }
 
     private static async Task DeleteAsync(HttpContext ctx, RequestInfo info, ResourceDefinition def, GenericStore store)

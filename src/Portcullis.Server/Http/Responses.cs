@@ -45,6 +45,7 @@ public static class Responses
     /// <summary>Writes an already converted object with the negotiated content type.</summary>
     public static async Task WriteEncodedAsync(HttpContext ctx, int status, JsonNode obj, Negotiated n)
     {
+        Audit.AuditContext.LogResponseObject(ctx, obj); // a Status answer's fields become the audit event's responseStatus
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = n.ContentType;
         if (n.Encoding == WireEncoding.Yaml)

@@ -11,7 +11,7 @@ namespace Portcullis.Server.Admission.PodSecurity;
 /// plugin/pkg/admission/security/podsecurity). Namespaces: the pod-security.kubernetes.io labels
 /// must be valid, and tightening the enforce level warns about existing pods that would fail it.
 /// Pods: the enforce level refuses (403), the warn level adds warnings. Workloads with a pod
-/// template: warn level only. Audit levels are resolved but not recorded (no audit log yet).
+/// template: audit and warn levels (their verdicts go to the audit event's annotations and to warnings).
 /// Warnings go to <see cref="AdmissionRequest.Warnings"/> when the caller collects them.
 /// </summary>
 public sealed class PodSecurityAdmission : IValidatingAdmission
@@ -123,12 +123,17 @@ public sealed class PodSecurityAdmission : IValidatingAdmission
     private async Task ValidatePodAsync(AdmissionRequest r, CancellationToken ct)
     {
         if (IgnoredPodSubresources.Contains(r.Subresource)) return;
-        if (ExemptNamespace(r.Namespace) || ExemptUser(r.User.Name)) return;
+        if (Exempt(r)) return;
 
         var ns = await _getNamespace(r.Namespace, ct);
         if (ns is null) throw ApiErrors.Internal($"failed to lookup namespace \"{r.Namespace}\"");
         var nsPolicy = PolicyToEvaluate(ns, out var nsErrs);
-        if (nsErrs.Count == 0 && nsPolicy.FullyPrivileged) return;
+        if (nsErrs.Count == 0 && nsPolicy.FullyPrivileged)
+        {
+            // sharedAllowedPrivilegedResponse: the policy in force is still recorded.
+            Annotate(r, EnforcePolicyAnnotation, new LevelVersion(PodSecurityLevel.Privileged, PolicyVersion.Latest).ToString());
+            return;
+        }
 
         if (r.Operation == Operation.Update && r.OldObject is { } old && !IsSignificantPodUpdate(r.Object, old)) return;
         EvaluatePod(r, nsPolicy, Json.Obj(r.Object, "metadata"), Json.Obj(r.Object, "spec"), enforce: true);
@@ -137,7 +142,7 @@ public sealed class PodSecurityAdmission : IValidatingAdmission
     private async Task ValidatePodControllerAsync(AdmissionRequest r, string[] templatePath, CancellationToken ct)
     {
         if (r.Subresource.Length > 0) return;
-        if (ExemptNamespace(r.Namespace) || ExemptUser(r.User.Name)) return;
+        if (Exempt(r)) return;
 
         JsonObject? ns;
         try
@@ -146,7 +151,9 @@ public sealed class PodSecurityAdmission : IValidatingAdmission
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return; // upstream allows, noting the error in the audit annotations
+            // Upstream allows, noting the error in the audit annotations.
+            Annotate(r, "error", $"failed to lookup namespace \"{r.Namespace}\": {e.Message}");
+            return;
         }
         if (ns is null) return;
         var nsPolicy = PolicyToEvaluate(ns, out var nsErrs);
@@ -173,22 +180,50 @@ public sealed class PodSecurityAdmission : IValidatingAdmission
         EvaluatePod(r, nsPolicy, meta, spec, enforce: false);
     }
 
-    /// <summary>Enforce (pods only) refuses; warn adds a warning to a request that is not refused.</summary>
+    /// <summary>The audit annotations' keys (pod-security-admission api: AuditAnnotationPrefix + the key).</summary>
+    public const string EnforcePolicyAnnotation = "enforce-policy", AuditViolationsAnnotation = "audit-violations", ExemptAnnotation = "exempt";
+
+    /// <summary>An exempt namespace or user: allowed, with the exemption recorded (allowedByExemptResponse).</summary>
+    private bool Exempt(AdmissionRequest r)
+    {
+        if (ExemptNamespace(r.Namespace)) { Annotate(r, ExemptAnnotation, "namespace"); return true; }
+        if (ExemptUser(r.User.Name)) { Annotate(r, ExemptAnnotation, "user"); return true; }
+        return false;
+    }
+
+    /// <summary>An audit annotation, prefixed <c>pod-security.kubernetes.io/</c> as the admission plugin adds them.</summary>
+    private static void Annotate(AdmissionRequest r, string key, string value)
+    {
+        if (r.AuditAnnotations is not { } annotations) return;
+        lock (annotations) annotations[PodSecurityLabels.Prefix + key] = value;
+    }
+
+    /// <summary>Enforce (pods only) refuses; audit records the audit level's violations; warn adds a warning to a request that is not refused.</summary>
     private void EvaluatePod(AdmissionRequest r, PodSecurityPolicy nsPolicy, JsonObject? meta, JsonObject? spec, bool enforce)
     {
-        if (ExemptRuntimeClass(Json.StrOrNull(spec, "runtimeClassName"))) return;
+        if (ExemptRuntimeClass(Json.StrOrNull(spec, "runtimeClassName")))
+        {
+            Annotate(r, ExemptAnnotation, "runtimeClass");
+            return;
+        }
 
         var cached = new Dictionary<LevelVersion, AggregateCheckResult>();
+        AggregateCheckResult? denied = null;
         if (enforce)
         {
+            Annotate(r, EnforcePolicyAnnotation, nsPolicy.Enforce.ToString());
             var result = _evaluator.Evaluate(nsPolicy.Enforce, meta, spec);
-            if (!result.Allowed)
-                throw ApiErrors.Forbidden(r.Resource.Plural, r.Resource.Group, r.Name,
-                    $"violates PodSecurity \"{nsPolicy.Enforce}\": {result.ForbiddenDetail()}");
+            if (!result.Allowed) denied = result;
             cached[nsPolicy.Enforce] = result;
         }
 
-        // The audit level is resolved (nsPolicy.Audit) but there is no audit log to annotate yet.
+        // The audit level's verdict goes to the request's audit event (audit-violations), refused or not.
+        if (!cached.TryGetValue(nsPolicy.Audit, out var audit)) cached[nsPolicy.Audit] = audit = _evaluator.Evaluate(nsPolicy.Audit, meta, spec);
+        if (!audit.Allowed)
+            Annotate(r, AuditViolationsAnnotation, $"would violate PodSecurity \"{nsPolicy.Audit}\": {audit.ForbiddenDetail()}");
+        if (denied is not null)
+            throw ApiErrors.Forbidden(r.Resource.Plural, r.Resource.Group, r.Name,
+                $"violates PodSecurity \"{nsPolicy.Enforce}\": {denied.ForbiddenDetail()}");
 
         if (!cached.TryGetValue(nsPolicy.Warn, out var warn)) warn = _evaluator.Evaluate(nsPolicy.Warn, meta, spec);
         if (!warn.Allowed)

@@ -21,7 +21,7 @@ internal sealed class HttpModule
     public FlowControl.ApfFilter? FlowControl { get; init; }
 
     public static HttpModule Build(ServerOptions o, WebApplication app, StorageModule storage, AuthorizationModule authz,
-        AuthenticationModule authn, NodeRuntimeModule node, TimeProvider time)
+        AuthenticationModule authn, NodeRuntimeModule node, Audit.Auditor? auditor, TimeProvider time)
     {
         var stores = storage.Stores;
         var kv = storage.Backend;
@@ -45,6 +45,7 @@ internal sealed class HttpModule
             app.Services.GetRequiredService<ILogger<Pipeline>>())
         {
             DenialHint = o.DenialHint is { } hint ? a => hint(authz.RbacIndex, a) : null,
+            Auditor = auditor,
             Metrics = metrics,
         };
         pipeline.Build(app);

@@ -12,6 +12,9 @@
 //   faults-quota URLS AUTH CA NAMESPACE CLIENTS OUT          creates through every server until the quota refuses
 //   faults-leases URLS AUTH CA SECONDS OUT                   every version of the kube-system Leases
 //   faults-check DIR URLS AUTH CA NAMESPACE QUOTANS QUOTA    the checks over those logs (exit 1 on a failure)
+//   apf          URL PATH POLITE_AUTH FLOOD_AUTH CA POLITE RATE FLOOD SECONDS
+//                                                            POLITE clients at RATE req/s each, alone and beside FLOOD
+//                                                            clients of another user: their p50/p99, the flooder's 429 share
 // AUTH is `cert=CRT:KEY` (a client certificate), `token=FILE` (a bearer token read from FILE) or `none`.
 // CA is the PEM file the server's certificate must chain to, or `-` to accept any certificate.
 using Portcullis.Bench;
@@ -35,6 +38,8 @@ return args[0] switch
     "faults-quota" when args.Length == 7 => await FaultsBench.Quota(Servers(args[1], args[2], args[3]), args[4], int.Parse(args[5]), args[6]),
     "faults-leases" when args.Length == 6 => await FaultsBench.Leases(Servers(args[1], args[2], args[3]), int.Parse(args[4]), args[5]),
     "faults-check" when args.Length == 8 => await FaultsCheck.Run(args[1], Servers(args[2], args[3], args[4]), args[5], args[6], int.Parse(args[7])),
+    "apf" when args.Length == 10 => await ApfBench.Run(BenchClient.Parse(args[1], args[3], args[5]), BenchClient.Parse(args[1], args[4], args[5]),
+        args[2], int.Parse(args[6]), int.Parse(args[7]), int.Parse(args[8]), int.Parse(args[9])),
     _ => Usage(),
 };
 

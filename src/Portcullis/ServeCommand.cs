@@ -157,12 +157,20 @@ internal static class ServeCommand
             Description = "Add a one-line hint (the nearest rule or a subject meant for the user) to 403 answers, as a Warning header; the 403 Status is unchanged. Off by default.",
         };
 
+        // API Priority and Fairness (issue 21).
+        var enableApf = new Option<bool>("--enable-priority-and-fairness")
+        {
+            Description = "If true, replace the max-in-flight handler with an enhanced one that queues and dispatches with priority and fairness",
+            DefaultValueFactory = _ => defaults.EnablePriorityAndFairness,
+        };
+
         var cmd = new Command("serve", "Run the API server on the embedded SQLite store, or on etcd (--etcd-servers) as one of several replicas.")
         {
             explainDenials,
             securePort, bindAddress, advertise, nodeName, clusterCidr, nodeCidrMaskSize, maxPods, nodeCount, nodeManifests, podRuntime, controllers, enablePlugins, disablePlugins, admissionConfigFile, authzModes,
             saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, signingDuration, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, storageBackend, etcdServers, etcdPrefix, etcdCa, etcdCert, etcdKey, etcdCompaction, etcdCountPoll, anonymous, maxInFlight, maxMutatingInFlight, requestTimeout, minRequestTimeout, recordAccess,
             leaderElect, leaseDuration, renewDeadline, retryPeriod,
+            enableApf,
         };
         var audit = new AuditFlags(); // --audit-* (AuditFlags.cs)
         audit.AddTo(cmd);
@@ -189,6 +197,7 @@ internal static class ServeCommand
                 AnonymousAuth = result.GetValue(anonymous),
                 MaxRequestsInFlight = result.GetValue(maxInFlight),
                 MaxMutatingRequestsInFlight = result.GetValue(maxMutatingInFlight),
+                EnablePriorityAndFairness = result.GetValue(enableApf),
                 RequestTimeout = result.GetValue(requestTimeout).ToTimeSpan(),
                 MinRequestTimeout = result.GetValue(minRequestTimeout),
                 AdvertiseAddress = result.GetValue(advertise),
@@ -263,6 +272,12 @@ internal static class ServeCommand
             if (options.MaxMutatingRequestsInFlight < 0)
             {
                 Console.Error.WriteLine("error: --max-mutating-requests-inflight can not be negative value");
+                return 1;
+            }
+            // BuildPriorityAndFairness: the two limits are APF's total concurrency.
+            if (options.EnablePriorityAndFairness && options.MaxRequestsInFlight + options.MaxMutatingRequestsInFlight <= 0)
+            {
+                Console.Error.WriteLine($"error: invalid configuration: MaxRequestsInFlight={options.MaxRequestsInFlight} and MaxMutatingRequestsInFlight={options.MaxMutatingRequestsInFlight}; they must add up to something positive");
                 return 1;
             }
             if (result.GetValue(requestTimeout).Nanoseconds < 0)

@@ -66,7 +66,7 @@ public sealed class PortcullisServer : IAsyncDisposable
         var node = NodeRuntimeModule.Build(o, serving, storage, authn, logs, time);   // the built-in node's identity and runtime
         var http = HttpModule.Build(o, app, storage, authz, authn, node, auditor, time); // pipeline and handlers
         StartupTrace.Mark("pipeline");
-        var controllers = ControllersModule.Build(o, serving, storage, authz, authn, admission, node, logs, time);
+        var controllers = ControllersModule.Build(o, serving, storage, authz, authn, admission, node, http, logs, time);
 
         var listening = Task.Run(() => app.StartAsync(ct), ct);
         await controllers.StartAsync(ct);

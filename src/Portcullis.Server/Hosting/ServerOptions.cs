@@ -107,6 +107,11 @@ public sealed record ServerOptions
     public int MaxRequestsInFlight { get; init; } = 400;
     /// <summary>--max-mutating-requests-inflight: mutating requests served at once before 429 (0: no limit).</summary>
     public int MaxMutatingRequestsInFlight { get; init; } = 200;
+    /// <summary>
+    /// --enable-priority-and-fairness: API Priority and Fairness classifies, queues and limits requests (their total
+    /// concurrency: --max-requests-inflight + --max-mutating-requests-inflight); false: the max-in-flight filter does.
+    /// </summary>
+    public bool EnablePriorityAndFairness { get; init; } = true;
     /// <summary>--request-timeout: how long a request that is not long-running may run before 504.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>--min-request-timeout (seconds): watches without timeoutSeconds end after a random 1–2× of it.</summary>

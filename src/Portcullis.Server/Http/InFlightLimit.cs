@@ -1,7 +1,20 @@
 using Microsoft.AspNetCore.Http;
+using Portcullis.Server.Authentication;
 using Portcullis.Server.Authorization;
 
 namespace Portcullis.Server.Http;
+
+/// <summary>
+/// The pipeline stage that bounds how many requests are served at once: kube-apiserver's max-in-flight filter
+/// (<see cref="InFlightLimit"/>, <c>--enable-priority-and-fairness=false</c>) or API Priority and Fairness
+/// (<see cref="FlowControl.ApfFilter"/>, the default). It runs after authentication and impersonation (it classifies by
+/// user) and before authorization, as upstream's handler chain orders them. Refusing a request is an answer written
+/// here (429), not an exception.
+/// </summary>
+public interface IRequestConcurrencyLimiter
+{
+    Task InvokeAsync(HttpContext ctx, RequestInfo info, UserInfo user, RequestDelegate next);
+}
 
 /// <summary>
 /// kube-apiserver's max-in-flight filter (<c>--max-requests-inflight</c>,
@@ -11,7 +24,7 @@ namespace Portcullis.Server.Http;
 /// exec, attach, log, portforward, proxy) are not counted, and members of system:masters are
 /// never refused. A limit of 0 means no limit.
 /// </summary>
-public sealed class InFlightLimit(int readOnlyLimit, int mutatingLimit)
+public sealed class InFlightLimit(int readOnlyLimit, int mutatingLimit) : IRequestConcurrencyLimiter
 {
     private int _readOnly;
     private int _mutating;
@@ -27,6 +40,9 @@ public sealed class InFlightLimit(int readOnlyLimit, int mutatingLimit)
     public static bool IsLongRunning(RequestInfo info) =>
         info.Verb == Verb.Watch || info.Verb == Verb.Proxy || (info.IsResourceRequest && LongRunningSubresources.Contains(info.Subresource));
 
+    Task IRequestConcurrencyLimiter.InvokeAsync(HttpContext ctx, RequestInfo info, UserInfo user, RequestDelegate next) =>
+        InvokeAsync(ctx, info, user.Groups.Contains(UserInfo.SystemMasters), next);
+
     public async Task InvokeAsync(HttpContext ctx, RequestInfo info, bool privileged, RequestDelegate next)
     {
         if (IsLongRunning(info)) { await next(ctx); return; }
@@ -38,16 +54,21 @@ public sealed class InFlightLimit(int readOnlyLimit, int mutatingLimit)
             // A system:masters member is so powerful that it always gets an answer (upstream's words).
             if (privileged) { await next(ctx); return; }
             Observability.ApiServerMetrics.RecordTermination(ctx.Request, info, StatusCodes.Status429TooManyRequests);
-            ctx.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-            ctx.Response.Headers.RetryAfter = "1";
-            // Go's http.Error: plain text, no sniffing, a trailing newline.
-            ctx.Response.ContentType = "text/plain; charset=utf-8";
-            ctx.Response.Headers["X-Content-Type-Options"] = "nosniff";
-            await ctx.Response.WriteAsync(TooManyMessage + "\n");
+            await WriteTooManyRequestsAsync(ctx, 1);
             return;
         }
         try { await next(ctx); }
         finally { DecrementCounter(mutating); }
+    }
+
+    /// <summary>tooManyRequests: 429 with <c>Retry-After</c>, in Go's http.Error form (plain text, no sniffing, a trailing newline).</summary>
+    public static Task WriteTooManyRequestsAsync(HttpContext ctx, long retryAfterSeconds)
+    {
+        ctx.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        ctx.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        ctx.Response.ContentType = "text/plain; charset=utf-8";
+        ctx.Response.Headers["X-Content-Type-Options"] = "nosniff";
+        return ctx.Response.WriteAsync(TooManyMessage + "\n");
     }
 
     private bool TryEnter(bool mutating, int limit)

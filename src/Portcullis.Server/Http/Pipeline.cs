@@ -29,7 +29,7 @@ public sealed partial class Pipeline(
     IAuthenticator authenticator,
     IAuthorizer authorizer,
     Dispatcher dispatcher,
-    InFlightLimit inFlight,
+    IRequestConcurrencyLimiter inFlight,
     RequestDeadline deadline,
     ILogger<Pipeline> log)
 {
@@ -56,7 +56,7 @@ public sealed partial class Pipeline(
         if (Auditor is { } audit)
             app.Use(audit.InvokeAsync); // --audit-policy-file: the request's level, events at each stage (before impersonation, as upstream)
         app.Use(Impersonate);     // Impersonate-* headers, each part authorized as `impersonate`, or 403
-        app.Use(LimitInFlight);   // --max-requests-inflight / --max-mutating-requests-inflight → 429
+        app.Use(LimitInFlight);   // API Priority and Fairness (or --max-requests-inflight with it off) → queued, or 429
         app.Use(Authorize);       // RBAC and friends → allow, or 403
         app.Use(Monitor);         // apiserver_request_total, _duration_seconds, in-flight and long-running gauges
         Metrics?.Mount(app);      // GET /metrics
@@ -159,7 +159,7 @@ public sealed partial class Pipeline(
     private Task LimitInFlight(HttpContext ctx, RequestDelegate next)
     {
         var f = ctx.Features.GetRequiredFeature<RequestContextFeature>();
-        return inFlight.InvokeAsync(ctx, f.Info, f.User!.Groups.Contains("system:masters"), next);
+        return inFlight.InvokeAsync(ctx, f.Info, f.User!, next);
     }
 
     private async Task Authorize(HttpContext ctx, RequestDelegate next)

@@ -68,6 +68,9 @@ public static class BuiltinResources
 
         Certificates.CertificateSigningRequestKind.V1,
 
+        FlowControl.FlowSchemaKind.V1,
+        FlowControl.PriorityLevelConfigurationKind.V1,
+
         Discovery.EndpointSliceKind.V1,
 
         Events.EventKind.V1,

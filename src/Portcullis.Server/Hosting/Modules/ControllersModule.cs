@@ -24,7 +24,7 @@ namespace Portcullis.Server.Hosting.Modules;
 internal static class ControllersModule
 {
     public static ControllerHost Build(ServerOptions o, ServingModule serving, StorageModule storage, AuthorizationModule authz,
-        AuthenticationModule authn, AdmissionModule admission, NodeRuntimeModule node, ILoggerFactory logs, TimeProvider time)
+        AuthenticationModule authn, AdmissionModule admission, NodeRuntimeModule node, HttpModule http, ILoggerFactory logs, TimeProvider time)
     {
         var client = storage.Client;
         ILogger Log(string name) => logs.CreateLogger("Portcullis.Controllers." + name);
@@ -45,6 +45,7 @@ internal static class ControllersModule
             new KubernetesServiceController(client, identity, time, Log("kubernetes-service")),
             new IdleMemoryReturn(time),
         };
+        perReplica.AddRange(FlowControl(o, client, http, Log("priority-and-fairness"), time));
         var events = new EventRecorder(client, time);
         perReplica.Add(Group("kube-controller-manager", "kube-controller-manager", () => ControllerManager(o, serving, storage, authn, admission, node, logs, time)));
         perReplica.Add(Group("kube-scheduler", "default-scheduler", () =>
@@ -67,6 +68,27 @@ internal static class ControllersModule
             }
             return new LeaderElectedGroup(lease, factory, elector, logs, time, startWithServer: elector is null || takeOver);
         }
+    }
+
+    /// <summary>
+    /// API Priority and Fairness on every replica: the bootstrap ensurer (the <c>priority-and-fairness-config-producer</c>
+    /// post-start hook, with its readiness check) and, when the dispatcher is on, its config controller. The ensurer goes
+    /// first, so the first configuration is read after the bootstrap objects exist.
+    /// </summary>
+    private static IEnumerable<IController> FlowControl(ServerOptions o, SystemClient client, HttpModule http, ILogger log, TimeProvider time)
+    {
+        var producer = new Portcullis.Server.FlowControl.ConfigProducer(client, log, time);
+        // The hooks kube-apiserver lists with APF on: the consumer (ready once the dispatcher has its first
+        // configuration) and the filter, then the producer (ready once the bootstrap objects were ensured).
+        if (http.FlowControl is { } filter)
+        {
+            http.Health.AddCheck("poststarthook/priority-and-fairness-config-consumer", () => filter.Configuration is not null);
+            http.Health.AddCheck("poststarthook/priority-and-fairness-filter", () => true);
+        }
+        http.Health.AddCheck(Portcullis.Server.FlowControl.ConfigProducer.HookName, () => producer.Done);
+        yield return producer;
+        if (http.FlowControl is { } apf)
+            yield return new Portcullis.Server.FlowControl.ApfConfigController(client, apf, o.MaxRequestsInFlight + o.MaxMutatingRequestsInFlight, log, time);
     }
 
     /// <summary>

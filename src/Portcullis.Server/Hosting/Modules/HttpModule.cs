@@ -17,6 +17,9 @@ internal sealed class HttpModule
     /// <summary>/livez and /readyz: not ready until the server marks it so.</summary>
     public required HealthChecks Health { get; init; }
 
+    /// <summary>API Priority and Fairness's dispatcher (null with --enable-priority-and-fairness=false); its config controller feeds it.</summary>
+    public FlowControl.ApfFilter? FlowControl { get; init; }
+
     public static HttpModule Build(ServerOptions o, WebApplication app, StorageModule storage, AuthorizationModule authz,
         AuthenticationModule authn, NodeRuntimeModule node, Audit.Auditor? auditor, TimeProvider time)
     {
@@ -32,10 +35,13 @@ internal sealed class HttpModule
              .. o.Extensions.Select(e => e.CreateHandler(extensionContext))]) { Authorizer = authz.RequestAuthorizer };
         var dispatcher = new Dispatcher(handlers, new Discovery(storage.Resources), health, new VersionInfo(),
             new OpenApiEndpoints(storage.Resources, new VersionInfo().GitVersion), authn.Oidc);
+        var deadline = new RequestDeadline(o.RequestTimeout, time);
+        // --enable-priority-and-fairness: APF in place of the max-in-flight filter, as kube-apiserver.
+        var apf = o.EnablePriorityAndFairness ? new FlowControl.ApfFilter(deadline.TimeoutFor, time) : null;
         var metrics = o.ServeMetrics ? new Observability.MetricsEndpoint() : null;
         if (metrics is not null) app.Lifetime.ApplicationStopped.Register(metrics.Dispose);
         var pipeline = new Pipeline(storage.Resources, authn.Authenticator, authz.RequestAuthorizer, dispatcher,
-            new InFlightLimit(o.MaxRequestsInFlight, o.MaxMutatingRequestsInFlight), new RequestDeadline(o.RequestTimeout, time),
+            apf ?? (IRequestConcurrencyLimiter)new InFlightLimit(o.MaxRequestsInFlight, o.MaxMutatingRequestsInFlight), deadline,
             app.Services.GetRequiredService<ILogger<Pipeline>>())
         {
             DenialHint = o.DenialHint is { } hint ? a => hint(authz.RbacIndex, a) : null,
@@ -43,6 +49,6 @@ internal sealed class HttpModule
             Metrics = metrics,
         };
         pipeline.Build(app);
-        return new HttpModule { Health = health };
+        return new HttpModule { Health = health, FlowControl = apf };
     }
 }

@@ -62,6 +62,13 @@ internal static class ServeCommand
         var etcdKey = new Option<string?>("--etcd-keyfile") { Description = "SSL key file used to secure etcd communication." };
         var etcdCompaction = DurationOption("--etcd-compaction-interval",
             "The interval of compaction requests with the etcd3 backend; each compacts to the revision of the one before (a Go duration; 0 disables compaction from this server).", defaults.EtcdCompactionInterval);
+        // Encryption at rest (issue 21): kube-apiserver's flags and help text.
+        var encryptionConfig = new Option<string?>("--encryption-provider-config")
+        { Description = "The file containing configuration for encryption providers to be used for storing secrets in etcd" };
+        var encryptionReload = new Option<bool>("--encryption-provider-config-automatic-reload")
+        {
+            Description = "Determines if the file set by --encryption-provider-config should be automatically reloaded if the disk contents change. Setting this to true disables the ability to uniquely identify distinct KMS plugins via the API server healthz endpoints.",
+        };
         var advertise = new Option<string?>("--advertise-address")
         { Description = "The IP address published as the kubernetes Service's endpoint. Default: the bind address, or the host's first non-loopback IPv4 when binding to loopback or all interfaces." };
         var nodeName = new Option<string?>("--node-name")
@@ -161,6 +168,7 @@ internal static class ServeCommand
             securePort, bindAddress, advertise, nodeName, clusterCidr, nodeCidrMaskSize, maxPods, nodeCount, nodeManifests, podRuntime, controllers, enablePlugins, disablePlugins, admissionConfigFile, authzModes,
             saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, signingDuration, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, storageBackend, etcdServers, etcdPrefix, etcdCa, etcdCert, etcdKey, etcdCompaction, anonymous, maxInFlight, maxMutatingInFlight, requestTimeout, minRequestTimeout, recordAccess,
             leaderElect, leaseDuration, renewDeadline, retryPeriod,
+            encryptionConfig, encryptionReload,
         };
         cmd.SetAction(async (result, ct) =>
         {
@@ -181,6 +189,8 @@ internal static class ServeCommand
                 EtcdCertFile = result.GetValue(etcdCert),
                 EtcdKeyFile = result.GetValue(etcdKey),
                 EtcdCompactionInterval = result.GetValue(etcdCompaction).ToTimeSpan(),
+                EncryptionProviderConfig = result.GetValue(encryptionConfig) is { Length: > 0 } ec ? Path.GetFullPath(ec) : null,
+                EncryptionProviderConfigAutomaticReload = result.GetValue(encryptionReload),
                 AnonymousAuth = result.GetValue(anonymous),
                 MaxRequestsInFlight = result.GetValue(maxInFlight),
                 MaxMutatingRequestsInFlight = result.GetValue(maxMutatingInFlight),
@@ -230,6 +240,12 @@ internal static class ServeCommand
                 Console.Error.WriteLine("error: " + storageError);
                 return 1;
             }
+            // EtcdOptions.Validate's wording.
+            if (options.EncryptionProviderConfigAutomaticReload && options.EncryptionProviderConfig is null)
+            {
+                Console.Error.WriteLine("error: --encryption-provider-config-automatic-reload must be set with --encryption-provider-config");
+                return 1;
+            }
             // On etcd, compaction runs as kube-apiserver's compactor: every interval, to the revision noted one interval ago.
             if (options.StorageBackend == "etcd3")
                 options = options with { CompactionInterval = options.EtcdCompactionInterval, StorageHistory = options.EtcdCompactionInterval };
@@ -275,6 +291,11 @@ internal static class ServeCommand
             catch (Portcullis.Server.Storage.StorageException e)
             {
                 Console.Error.WriteLine("error: " + e.Message);
+                return 1;
+            }
+            catch (Portcullis.Server.Storage.Encryption.EncryptionConfigException e)
+            {
+                Console.Error.WriteLine("Error: " + e.Message);
                 return 1;
             }
             catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)

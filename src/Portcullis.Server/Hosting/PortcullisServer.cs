@@ -62,6 +62,8 @@ public sealed class PortcullisServer : IAsyncDisposable
         foreach (var hooks in admission.Webhooks) hooks.Log = logs.CreateLogger("Portcullis.Admission.Webhooks");
         var node = NodeRuntimeModule.Build(o, serving, storage, authn, logs, time);   // the built-in node's identity and runtime
         var http = HttpModule.Build(o, app, storage, authz, authn, node, time);       // pipeline and handlers
+        if (storage.Backend is Storage.Encryption.TransformingBackend encrypting)
+            Storage.Encryption.EncryptionHealth.Register(http.Health, encrypting.Encryption, logs);  // kms-providers, reload hook
         StartupTrace.Mark("pipeline");
         var controllers = ControllersModule.Build(o, serving, storage, authz, authn, admission, node, logs, time);
 

@@ -30,6 +30,11 @@ public sealed record ServerOptions
     public string? EtcdKeyFile { get; init; }
     /// <summary>--etcd-compaction-interval: with etcd, how often compaction runs and how much history it keeps (upstream's default, 5m; 0 disables it).</summary>
     public TimeSpan EtcdCompactionInterval { get; init; } = TimeSpan.FromMinutes(5);
+    // Encryption at rest (issue 21).
+    /// <summary>--encryption-provider-config: the EncryptionConfiguration file; null: values are stored as they are, with no transformer at all.</summary>
+    public string? EncryptionProviderConfig { get; init; }
+    /// <summary>--encryption-provider-config-automatic-reload: reload the file when it changes (KMS health is then one kms-providers check).</summary>
+    public bool EncryptionProviderConfigAutomaticReload { get; init; }
     /// <summary>--advertise-address: the address published in the kubernetes Service's endpoints (default: the host's first non-loopback IPv4).</summary>
     public string? AdvertiseAddress { get; init; }
     /// <summary>--node-name: the built-in node's name (default: the host name).</summary>

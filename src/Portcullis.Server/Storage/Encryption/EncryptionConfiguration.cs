@@ -144,7 +144,7 @@ public static class EncryptionConfigurationLoader
                     unknown.Add($"{at}kms.timeout: {err}");
                 else timeout = d.ToTimeSpan();
             }
-            int? cacheSize = k["cachesize"] is JsonValue cs && cs.TryGetValue<int>(out var c) ? c : null;
+            int? cacheSize = k["cachesize"] is JsonValue cs && int.TryParse(cs.ToString(), System.Globalization.CultureInfo.InvariantCulture, out var c) ? c : null;
             var version = k["apiVersion"]?.ToString() is { Length: > 0 } v ? v : "v1"; // upstream's default
             if (version == "v1" && cacheSize is null) cacheSize = 1000;
             kms = new KmsConfiguration(version, k["name"]?.ToString() ?? "", k["endpoint"]?.ToString() ?? "", timeout, cacheSize,

@@ -18,9 +18,13 @@ namespace Portcullis.Server.Storage.Encryption;
 /// key is marked <see cref="KeyValue.Stale"/>, so that an update with no change still rewrites it.
 /// Keys that belong to no resource (the service range allocators) are stored as they are.
 /// </remarks>
-public sealed class TransformingBackend(IKeyValueBackend inner, EncryptionAtRest encryption, ResourceRegistry resources, Func<string, string> storageKey)
+public sealed class TransformingBackend(IKeyValueBackend inner, EncryptionAtRest encryption, Func<string, StoredResource?> resolve, Func<string, string> storageKey)
     : IKeyValueBackend
 {
+    /// <summary>Over the resources of <paramref name="resources"/>, by their key prefixes (<see cref="StoredResources"/>).</summary>
+    public TransformingBackend(IKeyValueBackend inner, EncryptionAtRest encryption, ResourceRegistry resources, Func<string, string> storageKey)
+        : this(inner, encryption, new StoredResources(resources).Resolve, storageKey) { }
+
     /// <summary>The backend underneath (the SQLite or etcd backend).</summary>
     public IKeyValueBackend Inner => inner;
 
@@ -96,7 +100,7 @@ public sealed class TransformingBackend(IKeyValueBackend inner, EncryptionAtRest
 
     private async ValueTask<byte[]> ToStorageAsync(string key, byte[] value, CancellationToken ct)
     {
-        if (Resolve(key) is not { } gr) return value;
+        if (resolve(key) is not { } gr) return value;
         TransformationMetrics.Resource.Value = gr.Name;
         try { return await encryption.For(gr.Resource).ToStorageAsync(value, AuthenticatedData(key), ct); }
         catch (TransformException e) { throw ApiErrors.Internal(e.Message); }
@@ -104,7 +108,7 @@ public sealed class TransformingBackend(IKeyValueBackend inner, EncryptionAtRest
 
     private async ValueTask<KeyValue> FromStorageAsync(KeyValue kv, bool inList, CancellationToken ct)
     {
-        if (Resolve(kv.Key) is not { } gr) return kv;
+        if (resolve(kv.Key) is not { } gr) return kv;
         TransformationMetrics.Resource.Value = gr.Name;
         TransformResult r;
         try { r = await encryption.For(gr.Resource).FromStorageAsync(kv.Value, AuthenticatedData(kv.Key), ct); }
@@ -117,35 +121,41 @@ public sealed class TransformingBackend(IKeyValueBackend inner, EncryptionAtRest
 
     /// <summary>The authenticated data of a value: its etcd key, prefix included (authenticatedDataString).</summary>
     private byte[] AuthenticatedData(string key) => Encoding.UTF8.GetBytes(storageKey(key));
+}
 
-    private sealed record Resolved(GroupResource Resource, string Name);
+/// <summary>A resource whose values a key holds, and its name as metrics label it (<c>secrets</c>, <c>deployments.apps</c>).</summary>
+public sealed record StoredResource(GroupResource Resource, string Name);
 
+/// <summary>Which resource a storage key belongs to, from the registry's key prefixes.</summary>
+public sealed class StoredResources(ResourceRegistry resources)
+{
     // Key prefix → resource, rebuilt when the registry changes (a CRD established or removed).
-    private (long Generation, Dictionary<string, Resolved> ByPrefix)? _prefixes;
+    private sealed record Table(long Generation, Dictionary<string, StoredResource> ByPrefix);
+    private volatile Table? _table;
 
     /// <summary>
     /// The group resource a key stores (<c>/registry/secrets/ns/name</c> → secrets; <c>/registry/minions/n</c> → nodes), by
     /// the longest registered key prefix; null for keys of no resource. Kinds that share a prefix (events and
     /// events.k8s.io events) are the core group's, as upstream stores them.
     /// </summary>
-    private Resolved? Resolve(string key)
+    public StoredResource? Resolve(string key)
     {
-        var table = _prefixes;
-        if (table is null || table.Value.Generation != resources.Generation)
+        var table = _table;
+        if (table is null || table.Generation != resources.Generation)
         {
             var generation = resources.Generation;
-            var map = new Dictionary<string, Resolved>(StringComparer.Ordinal);
+            var map = new Dictionary<string, StoredResource>(StringComparer.Ordinal);
             foreach (var d in resources.All)
             {
                 if (d.Virtual) continue;
                 if (map.TryGetValue(d.KeyPrefix, out var had) && had.Resource.Group.Length == 0) continue;
                 var gr = new GroupResource(d.Group, d.Plural);
-                map[d.KeyPrefix] = new Resolved(gr, gr.ToString());
+                map[d.KeyPrefix] = new StoredResource(gr, gr.ToString());
             }
-            _prefixes = table = (generation, map);
+            _table = table = new Table(generation, map);
         }
-        var byPrefix = table.Value.ByPrefix.GetAlternateLookup<ReadOnlySpan<char>>();
-        Resolved? found = null;
+        var byPrefix = table.ByPrefix.GetAlternateLookup<ReadOnlySpan<char>>();
+        StoredResource? found = null;
         for (var slash = key.IndexOf('/', 1); slash > 0; slash = key.IndexOf('/', slash + 1))
             if (byPrefix.TryGetValue(key.AsSpan(0, slash + 1), out var r)) found = r;
         return found;

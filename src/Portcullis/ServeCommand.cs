@@ -62,6 +62,8 @@ internal static class ServeCommand
         var etcdKey = new Option<string?>("--etcd-keyfile") { Description = "SSL key file used to secure etcd communication." };
         var etcdCompaction = DurationOption("--etcd-compaction-interval",
             "The interval of compaction requests with the etcd3 backend; each compacts to the revision of the one before (a Go duration; 0 disables compaction from this server).", defaults.EtcdCompactionInterval);
+        var etcdCountPoll = DurationOption("--etcd-count-metric-poll-period",
+            "Frequency of polling etcd for number of resources per type. 0 disables the metric collection.", defaults.StorageCountPollPeriod);
         // Encryption at rest (issue 21): kube-apiserver's flags and help text.
         var encryptionConfig = new Option<string?>("--encryption-provider-config")
         { Description = "The file containing configuration for encryption providers to be used for storing secrets in etcd" };
@@ -166,7 +168,7 @@ internal static class ServeCommand
         {
             explainDenials,
             securePort, bindAddress, advertise, nodeName, clusterCidr, nodeCidrMaskSize, maxPods, nodeCount, nodeManifests, podRuntime, controllers, enablePlugins, disablePlugins, admissionConfigFile, authzModes,
-            saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, signingDuration, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, storageBackend, etcdServers, etcdPrefix, etcdCa, etcdCert, etcdKey, etcdCompaction, anonymous, maxInFlight, maxMutatingInFlight, requestTimeout, minRequestTimeout, recordAccess,
+            saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, signingDuration, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, storageBackend, etcdServers, etcdPrefix, etcdCa, etcdCert, etcdKey, etcdCompaction, etcdCountPoll, anonymous, maxInFlight, maxMutatingInFlight, requestTimeout, minRequestTimeout, recordAccess,
             leaderElect, leaseDuration, renewDeadline, retryPeriod,
             encryptionConfig, encryptionReload,
         };
@@ -189,6 +191,7 @@ internal static class ServeCommand
                 EtcdCertFile = result.GetValue(etcdCert),
                 EtcdKeyFile = result.GetValue(etcdKey),
                 EtcdCompactionInterval = result.GetValue(etcdCompaction).ToTimeSpan(),
+                StorageCountPollPeriod = result.GetValue(etcdCountPoll).ToTimeSpan(),
                 EncryptionProviderConfig = result.GetValue(encryptionConfig) is { Length: > 0 } ec ? Path.GetFullPath(ec) : null,
                 EncryptionProviderConfigAutomaticReload = result.GetValue(encryptionReload),
                 AnonymousAuth = result.GetValue(anonymous),

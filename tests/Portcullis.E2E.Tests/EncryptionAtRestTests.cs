@@ -88,6 +88,10 @@ public sealed class EncryptionAtRestTests
         Assert.Contains("plain-" + Secret, disk); // configmaps are not configured: stored as they are
         Assert.Equal(SecretBase64, (await Ok(s, "get", "secret", "s1", "-o", "jsonpath={.data.password}")).Stdout);
         Assert.Contains("s1", (await Ok(s, "get", "secrets", "-A")).Stdout);
+        var metrics = (await Tools.Curl(s, "GET", "/metrics")).Body;
+        Assert.Contains($"apiserver_storage_transformation_operations_total{{resource=\"secrets\",status=\"OK\",transformation_type=\"to_storage\",transformer_prefix=\"k8s:enc:{provider}:v1:\"}} ", metrics);
+        Assert.Contains($"apiserver_storage_transformation_operations_total{{resource=\"secrets\",status=\"OK\",transformation_type=\"from_storage\",transformer_prefix=\"k8s:enc:{provider}:v1:\"}} ", metrics);
+        Assert.Contains($"apiserver_storage_transformation_duration_seconds_count{{transformation_type=\"to_storage\",transformer_prefix=\"k8s:enc:{provider}:v1:\"}} ", metrics);
     }
 
     [Fact]
@@ -203,6 +207,9 @@ public sealed class EncryptionAtRestTests
         await Ok(s, "create", "secret", "generic", "after-bad", "--from-literal=a=b");
         Assert.StartsWith("k8s:enc:secretbox:v1:sb1:", Stored(s, "/registry/secrets/default/after-bad"));
         Assert.Equal(SecretBase64, (await Ok(s, "get", "secret", "s1", "-o", "jsonpath={.data.password}")).Stdout);
+        var metrics = (await Tools.Curl(s, "GET", "/metrics")).Body;
+        Assert.Matches("apiserver_encryption_config_controller_automatic_reloads_total\\{apiserver_id_hash=\"sha256:[0-9a-f]{64}\",status=\"success\"\\} [1-9]", metrics);
+        Assert.Matches("apiserver_encryption_config_controller_automatic_reloads_total\\{apiserver_id_hash=\"sha256:[0-9a-f]{64}\",status=\"failure\"\\} [1-9]", metrics);
     }
 
     [Fact]

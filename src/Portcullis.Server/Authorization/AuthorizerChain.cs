@@ -15,6 +15,6 @@ public sealed class AuthorizerChain(IReadOnlyList<IAuthorizer> members) : IAutho
             if (r.Decision != Decision.NoOpinion) return r;
             if (r.Reason.Length > 0) reasons.Add(r.Reason);
         }
-        return AuthorizationResult.Denied(string.Join(", ", reasons));
+        return AuthorizationResult.Denied(string.Join(", ", reasons)) with { NoAuthorizerHadOpinion = true };
     }
 }

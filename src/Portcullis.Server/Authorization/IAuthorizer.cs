@@ -24,6 +24,12 @@ public sealed record AuthorizationAttributes(
 /// <summary>A decision with its reason (for audit and for the Forbidden message).</summary>
 public readonly record struct AuthorizationResult(Decision Decision, string Reason)
 {
+    /// <summary>
+    /// A denial because no authorizer had an opinion (upstream's union authorizer returns NoOpinion, which the filter
+    /// refuses): the <c>no-opinion</c> result of authorization_attempts_total.
+    /// </summary>
+    public bool NoAuthorizerHadOpinion { get; init; }
+
     public static AuthorizationResult Allowed(string reason = "") => new(Decision.Allow, reason);
     public static AuthorizationResult NoOpinion(string reason = "") => new(Decision.NoOpinion, reason);
     public static AuthorizationResult Denied(string reason = "") => new(Decision.Deny, reason);

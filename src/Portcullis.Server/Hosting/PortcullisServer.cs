@@ -76,6 +76,10 @@ public sealed class PortcullisServer : IAsyncDisposable
         app.Lifetime.ApplicationStopping.Register(http.Health.MarkShuttingDown);
         // Every replica runs the cluster IP and node port repair, as every kube-apiserver does.
         _ = serviceAllocator.RunRepairAsync(ServiceAllocator.RepairInterval, time, app.Lifetime.ApplicationStopping);
+        if (o.StorageCountPollPeriod > TimeSpan.Zero)
+            _ = new Observability.StorageObjectCounts().RunAsync(Storage.Encryption.TransformingBackend.Unwrap(storage.Backend), // counts need no decryption
+                () => storage.Stores.Values.Select(s => (s.Definition.Group.Length == 0 ? s.Definition.Plural : s.Definition.Plural + "." + s.Definition.Group, s.Prefix(""))),
+                o.StorageCountPollPeriod, time, app.Lifetime.ApplicationStopping);
         return new PortcullisServer(app, storage.Backend, controllers, node.ProcessRuntime, authz.Recorder, serving.Pki, serving.Url, storage.Resources);
     }
 

@@ -30,6 +30,10 @@ public sealed record ServerOptions
     public string? EtcdKeyFile { get; init; }
     /// <summary>--etcd-compaction-interval: with etcd, how often compaction runs and how much history it keeps (upstream's default, 5m; 0 disables it).</summary>
     public TimeSpan EtcdCompactionInterval { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>--etcd-count-metric-poll-period: how often apiserver_storage_objects is counted (either backend; 0: never).</summary>
+    public TimeSpan StorageCountPollPeriod { get; init; } = TimeSpan.FromMinutes(1);
+    /// <summary>/metrics is served (always, as kube-apiserver; off only for embedders that want no OpenTelemetry provider).</summary>
+    public bool ServeMetrics { get; init; } = true;
     // Encryption at rest (issue 21).
     /// <summary>--encryption-provider-config: the EncryptionConfiguration file; null: values are stored as they are, with no transformer at all.</summary>
     public string? EncryptionProviderConfig { get; init; }

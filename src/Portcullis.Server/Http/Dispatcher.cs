@@ -60,7 +60,7 @@ public sealed class Dispatcher(ResourceHandler resources, Discovery discovery, H
         var paths = new List<string> { "/api", "/api/v1", "/apis", "/apis/" };
         paths.AddRange(discovery.GroupPaths());
         paths.AddRange(["/healthz", "/healthz/etcd", "/healthz/log", "/healthz/ping", "/livez", "/livez/etcd", "/livez/log", "/livez/ping",
-            "/readyz", "/readyz/etcd", "/readyz/log", "/readyz/ping", "/readyz/shutdown", "/version"]);
+            "/metrics", "/readyz", "/readyz/etcd", "/readyz/log", "/readyz/ping", "/readyz/shutdown", "/version"]);
         paths.Sort(StringComparer.Ordinal);
         return paths;
     }

@@ -37,6 +37,7 @@ public sealed class InFlightLimit(int readOnlyLimit, int mutatingLimit)
         {
             // A system:masters member is so powerful that it always gets an answer (upstream's words).
             if (privileged) { await next(ctx); return; }
+            Observability.ApiServerMetrics.RecordTermination(ctx.Request, info, StatusCodes.Status429TooManyRequests);
             ctx.Response.StatusCode = StatusCodes.Status429TooManyRequests;
             ctx.Response.Headers.RetryAfter = "1";
             // Go's http.Error: plain text, no sniffing, a trailing newline.

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -6,12 +7,16 @@ using Portcullis.Server.Api.Resources;
 using Portcullis.Server.Authentication;
 using Portcullis.Server.Authorization;
 using Portcullis.Server.Errors;
+using Portcullis.Server.Observability;
 
 namespace Portcullis.Server.Http;
 
 /// <summary>The parsed request, set once by the RequestInfo stage.</summary>
 public sealed record RequestContextFeature(RequestInfo Info, ResourceDefinition? Resource)
 {
+    /// <summary>When the request arrived (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>): upstream's request-received timestamp.</summary>
+    public long ReceivedTimestamp { get; init; }
+
     public UserInfo? User { get; set; }
 }
 
@@ -34,6 +39,9 @@ public sealed partial class Pipeline(
     /// </summary>
     public Func<AuthorizationAttributes, string?>? DenialHint { get; init; }
 
+    /// <summary>/metrics, served after authorization; null: not served.</summary>
+    public Observability.MetricsEndpoint? Metrics { get; init; }
+
     public void Build(IApplicationBuilder app)
     {
         app.Use(Errors);          // any ApiException → its Status; anything else → 500 Status, logged
@@ -45,6 +53,8 @@ public sealed partial class Pipeline(
         // Audit plugs in here (its own issue).
         app.Use(LimitInFlight);   // --max-requests-inflight / --max-mutating-requests-inflight → 429
         app.Use(Authorize);       // RBAC and friends → allow, or 403
+        app.Use(Monitor);         // apiserver_request_total, _duration_seconds, in-flight and long-running gauges
+        Metrics?.Mount(app);      // GET /metrics
         app.Run(dispatcher.DispatchAsync); // handler: decode → admission → strategy → storage → encode
     }
 
@@ -76,6 +86,7 @@ public sealed partial class Pipeline(
 
     private Task ParseRequest(HttpContext ctx, RequestDelegate next)
     {
+        var received = Stopwatch.GetTimestamp();
         var q = ctx.Request.Query;
         var info = RequestInfoParser.Parse(ctx.Request.Method, ctx.Request.Path.Value ?? "/",
             k => q.TryGetValue(k, out var v) ? v.ToString() : null);
@@ -86,7 +97,7 @@ public sealed partial class Pipeline(
             // A known resource addressed in the wrong scope is not a route: refuse before authorization.
             if (def is not null && !ScopeFits(info, def)) throw ApiErrors.PathNotFound();
         }
-        ctx.Features.Set(new RequestContextFeature(info, def));
+        ctx.Features.Set(new RequestContextFeature(info, def) { ReceivedTimestamp = received });
         return next(ctx);
     }
 
@@ -104,7 +115,9 @@ public sealed partial class Pipeline(
     private async Task Authenticate(HttpContext ctx, RequestDelegate next)
     {
         var feature = ctx.Features.GetRequiredFeature<RequestContextFeature>();
+        var started = Stopwatch.GetTimestamp();
         var result = await authenticator.AuthenticateAsync(ctx);
+        AuthenticationMetrics.Record(result, Stopwatch.GetElapsedTime(started).TotalSeconds);
         if (result.Outcome != AuthenticationOutcome.Authenticated)
         {
             if (result.Error is { } why) LogAuthFailed(log, why);
@@ -138,7 +151,9 @@ public sealed partial class Pipeline(
         var i = f.Info;
         var attrs = new AuthorizationAttributes(f.User!, i.Verb, i.IsResourceRequest, i.Path, i.Namespace,
             i.ApiGroup, i.ApiVersion, i.Resource, i.Subresource, i.Name);
+        var started = Stopwatch.GetTimestamp();
         var decision = await authorizer.AuthorizeAsync(attrs, ctx.RequestAborted);
+        AuthorizationMetrics.RecordAttempt(decision, Stopwatch.GetElapsedTime(started).TotalSeconds);
         if (decision.Decision != Decision.Allow)
         {
             if (DenialHint is { } hint) AddDenialHint(ctx, hint, attrs);
@@ -147,6 +162,12 @@ public sealed partial class Pipeline(
         // A request whose deadline passed on the way here is not started (it is answered 504).
         ctx.RequestAborted.ThrowIfCancellationRequested();
         await next(ctx);
+    }
+
+    private Task Monitor(HttpContext ctx, RequestDelegate next)
+    {
+        var f = ctx.Features.GetRequiredFeature<RequestContextFeature>();
+        return ApiServerMetrics.IsInstrumented(f.Info) ? ApiServerMetrics.MonitorAsync(ctx, f.Info, f.ReceivedTimestamp, next) : next(ctx);
     }
 
     private void AddDenialHint(HttpContext ctx, Func<AuthorizationAttributes, string?> hint, AuthorizationAttributes attrs)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -132,6 +133,8 @@ public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
         });
 
         var buf = new ArrayBufferWriter<byte>(4096);
+        // apiserver_watch_events_total: every event sent, by the watched kind.
+        var kindTags = new TagList { { "group", def.Group }, { "version", def.Version }, { "kind", def.Kind } };
         try
         {
             while (true)
@@ -143,12 +146,17 @@ public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
                     if (done != wait)
                     {
                         await WriteEventAsync(ctx, buf, Bookmark(kv.CurrentRevision), pretty, ct);
+                        Observability.ApiServerMetrics.WatchEvents.Add(1, kindTags);
                         continue;
                     }
                 }
                 if (!await wait) break;
                 while (channel.Reader.TryRead(out var ev))
-                    if (ev is { } e) await WriteEventAsync(ctx, buf, Convert(e), pretty, ct);
+                    if (ev is { } e)
+                    {
+                        await WriteEventAsync(ctx, buf, Convert(e), pretty, ct);
+                        Observability.ApiServerMetrics.WatchEvents.Add(1, kindTags);
+                    }
             }
         }
         catch (OperationCanceledException) { }

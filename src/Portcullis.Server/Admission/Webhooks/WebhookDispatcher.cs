@@ -21,6 +21,30 @@ internal sealed class WebhookDispatcher(WebhookConfigurationCache cache, Webhook
 
     public async Task<WebhookResponse> CallAsync(Webhook hook, AdmissionRequest r, MatchedResource matched, JsonObject? obj, JsonObject? oldObj, CancellationToken ct)
     {
+        // Timed as upstream's dispatchers time each call (apiserver_admission_webhook_admission_duration_seconds):
+        // a refusal, or a failure with failurePolicy Fail, counts as rejected.
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var type = hook.Mutating ? "admit" : "validating";
+        try
+        {
+            var result = await CallOnceAsync(hook, r, matched, obj, oldObj, ct);
+            Observability.AdmissionMetrics.ObserveWebhook(started, false, r.Operation.ToWire(), type, hook.Name, 200);
+            return result;
+        }
+        catch (ApiException e)
+        {
+            Observability.AdmissionMetrics.ObserveWebhook(started, true, r.Operation.ToWire(), type, hook.Name, e.Code);
+            throw;
+        }
+        catch (WebhookCallException)
+        {
+            Observability.AdmissionMetrics.ObserveWebhook(started, !hook.IgnoreFailures, r.Operation.ToWire(), type, hook.Name, 0);
+            throw;
+        }
+    }
+
+    private async Task<WebhookResponse> CallOnceAsync(Webhook hook, AdmissionRequest r, MatchedResource matched, JsonObject? obj, JsonObject? oldObj, CancellationToken ct)
+    {
         if (r.DryRun)
         {
             if (hook.SideEffects is null)

@@ -30,9 +30,9 @@ internal sealed class AuthorizationModule
         foreach (var mode in o.AuthorizationModes)
             modes.Add(mode switch
             {
-                "RBAC" => rbac,
-                "AlwaysAllow" => new AlwaysAllowAuthorizer(),
-                "AlwaysDeny" => new AlwaysDenyAuthorizer(),
+                "RBAC" => Observability.AuthorizationMetrics.Instrument(mode, "rbac", rbac),
+                "AlwaysAllow" => Observability.AuthorizationMetrics.Instrument(mode, "alwaysallow", new AlwaysAllowAuthorizer()),
+                "AlwaysDeny" => Observability.AuthorizationMetrics.Instrument(mode, "alwaysdeny", new AlwaysDenyAuthorizer()),
                 _ => throw new ArgumentException($"unknown authorization mode \"{mode}\" (supported: RBAC, AlwaysAllow, AlwaysDeny)"),
             });
         IAuthorizer authz = new AuthorizerChain(modes);

@@ -32,11 +32,14 @@ internal sealed class HttpModule
              .. o.Extensions.Select(e => e.CreateHandler(extensionContext))]) { Authorizer = authz.RequestAuthorizer };
         var dispatcher = new Dispatcher(handlers, new Discovery(storage.Resources), health, new VersionInfo(),
             new OpenApiEndpoints(storage.Resources, new VersionInfo().GitVersion), authn.Oidc);
+        var metrics = o.ServeMetrics ? new Observability.MetricsEndpoint() : null;
+        if (metrics is not null) app.Lifetime.ApplicationStopped.Register(metrics.Dispose);
         var pipeline = new Pipeline(storage.Resources, authn.Authenticator, authz.RequestAuthorizer, dispatcher,
             new InFlightLimit(o.MaxRequestsInFlight, o.MaxMutatingRequestsInFlight), new RequestDeadline(o.RequestTimeout, time),
             app.Services.GetRequiredService<ILogger<Pipeline>>())
         {
             DenialHint = o.DenialHint is { } hint ? a => hint(authz.RbacIndex, a) : null,
+            Metrics = metrics,
         };
         pipeline.Build(app);
         return new HttpModule { Health = health };

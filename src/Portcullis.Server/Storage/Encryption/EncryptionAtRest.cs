@@ -110,7 +110,8 @@ public sealed partial class EncryptionAtRest : IAsyncDisposable
         {
             try
             {
-                await _changed.WaitAsync(PollInterval, ct);
+                // A change seen by the watcher is read a moment later, so that an editor's write is complete.
+                if (await _changed.WaitAsync(PollInterval, ct)) await Task.Delay(TimeSpan.FromMilliseconds(200), _time, ct);
                 await TryReloadAsync(ct);
             }
             catch (OperationCanceledException) { return; }

@@ -18,9 +18,10 @@ public sealed class TransformingBackendConformanceTests : KeyValueBackendConform
 
     internal static async Task<EncryptionAtRest> EncryptionAsync(string dir, string providers)
     {
-        var path = Path.Combine(dir, "enc.yaml");
+        var path = Path.Combine(dir, Guid.NewGuid().ToString("N") + ".yaml");
         await File.WriteAllTextAsync(path, "apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n- resources: [secrets]\n  providers:\n" + providers);
-        return await EncryptionAtRest.LoadAsync(path, reload: false, TimeProvider.System, null, "test", default);
+        try { return await EncryptionAtRest.LoadAsync(path, reload: false, TimeProvider.System, null, "test", default); }
+        finally { File.Delete(path); } // read once: without automatic reload the file is not needed again
     }
 
     internal const string Gcm = "  - aesgcm: {keys: [{name: k1, secret: MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI=}]}\n";
@@ -49,13 +50,13 @@ public sealed class TransformingBackendConformanceTests : KeyValueBackendConform
 /// <summary>What only the encrypting decorator promises: ciphertext underneath, stale marks, upstream's errors.</summary>
 public sealed class TransformingBackendTests : TempSqliteTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("portcullis-enc-").FullName;
+    private static readonly string TempDir = Path.GetTempPath();
     private static readonly StoredResource Secrets = new(new GroupResource("", "secrets"), "secrets");
     private static StoredResource? Resolve(string key) => key.StartsWith("/registry/secrets/", StringComparison.Ordinal) ? Secrets : null;
     private const string Cbc = "  - aescbc: {keys: [{name: old, secret: MTIzNDU2Nzg5MDEyMzQ1Ng==}]}\n";
 
     private async Task<TransformingBackend> WithAsync(string providers) =>
-        new(Kv, await TransformingBackendConformanceTests.EncryptionAsync(_dir, providers), Resolve, k => k);
+        new(Kv, await TransformingBackendConformanceTests.EncryptionAsync(TempDir, providers), Resolve, k => k);
 
     private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
 
@@ -104,11 +105,11 @@ public sealed class TransformingBackendTests : TempSqliteTest
         e = await Assert.ThrowsAsync<ApiException>(async () => await enc.GetAsync("/registry/secrets/ns/k2"));
         Assert.Equal("Internal error occurred: no matching key was found for the provided AES transformer", e.Message);
         // Configured with identity only: an encrypted value matches no prefix (the empty one fails and is skipped).
-        var identity = new TransformingBackend(Kv, await TransformingBackendConformanceTests.EncryptionAsync(_dir, "  - identity: {}\n"), Resolve, k => k);
+        var identity = new TransformingBackend(Kv, await TransformingBackendConformanceTests.EncryptionAsync(TempDir, "  - identity: {}\n"), Resolve, k => k);
         e = await Assert.ThrowsAsync<ApiException>(async () => await identity.GetAsync("/registry/secrets/ns/k2"));
         Assert.Equal("Internal error occurred: no matching prefix found", e.Message);
         // A resource no rule names: identity's own check refuses encrypted data.
-        var unconfigured = new TransformingBackend(Kv, await TransformingBackendConformanceTests.EncryptionAsync(_dir, "  - identity: {}\n"),
+        var unconfigured = new TransformingBackend(Kv, await TransformingBackendConformanceTests.EncryptionAsync(TempDir, "  - identity: {}\n"),
             _ => new StoredResource(new GroupResource("", "configmaps"), "configmaps"), k => k);
         e = await Assert.ThrowsAsync<ApiException>(async () => await unconfigured.GetAsync("/registry/secrets/ns/k2"));
         Assert.Equal("Internal error occurred: identity transformer tried to read encrypted data", e.Message);
@@ -145,10 +146,5 @@ public sealed class TransformingBackendTests : TempSqliteTest
         Assert.Equal("events", r.Resolve("/registry/events/ns/e")!.Name);
         Assert.Null(r.Resolve("/registry/ranges/serviceips"));
         await Task.CompletedTask;
-    }
-
-    public override async Task InitializeAsync()
-    {
-        await base.InitializeAsync();
     }
 }

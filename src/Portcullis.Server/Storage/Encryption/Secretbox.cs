@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using System.Security.Cryptography;
 
 namespace Portcullis.Server.Storage.Encryption;
@@ -59,18 +60,31 @@ public static class Secretbox
         ulong counter = 0;
         Salsa20Block(block, subKey, n, counter++);
         if (!polyKey.IsEmpty) block[..32].CopyTo(polyKey);
+        // The first block's last 32 bytes, then whole blocks (vectorized XOR).
+        var done = 0;
         var offset = 32;
-        for (var i = 0; i < input.Length; i++)
+        while (done < input.Length)
         {
             if (offset == 64)
             {
                 Salsa20Block(block, subKey, n, counter++);
                 offset = 0;
             }
-            output[i] = (byte)(input[i] ^ block[offset++]);
+            var take = Math.Min(64 - offset, input.Length - done);
+            Xor(input.Slice(done, take), block.Slice(offset, take), output.Slice(done, take));
+            done += take;
+            offset += take;
         }
         CryptographicOperations.ZeroMemory(block);
         CryptographicOperations.ZeroMemory(subKey);
+    }
+
+    private static void Xor(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, Span<byte> destination)
+    {
+        var i = 0;
+        for (; i + 16 <= a.Length; i += 16)
+            (Vector128.Create(a.Slice(i, 16)) ^ Vector128.Create(b.Slice(i, 16))).CopyTo(destination[i..]);
+        for (; i < a.Length; i++) destination[i] = (byte)(a[i] ^ b[i]);
     }
 
     private const uint Sigma0 = 0x61707865, Sigma1 = 0x3320646e, Sigma2 = 0x79622d32, Sigma3 = 0x6b206574;
@@ -114,28 +128,34 @@ public static class Secretbox
         input.Clear();
     }
 
-    /// <summary>Salsa20's 20 rounds (ten double rounds: a column round, then a row round).</summary>
+    /// <summary>Salsa20's 20 rounds (ten double rounds: a column round, then a row round), on locals (no bounds checks).</summary>
     private static void Rounds(Span<uint> x)
     {
+        uint x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3], x4 = x[4], x5 = x[5], x6 = x[6], x7 = x[7];
+        uint x8 = x[8], x9 = x[9], x10 = x[10], x11 = x[11], x12 = x[12], x13 = x[13], x14 = x[14], x15 = x[15];
         for (var i = 0; i < 10; i++)
         {
-            Quarter(x, 0, 4, 8, 12);
-            Quarter(x, 5, 9, 13, 1);
-            Quarter(x, 10, 14, 2, 6);
-            Quarter(x, 15, 3, 7, 11);
-            Quarter(x, 0, 1, 2, 3);
-            Quarter(x, 5, 6, 7, 4);
-            Quarter(x, 10, 11, 8, 9);
-            Quarter(x, 15, 12, 13, 14);
+            // Columns.
+            x4 ^= BitOperations.RotateLeft(x0 + x12, 7); x8 ^= BitOperations.RotateLeft(x4 + x0, 9);
+            x12 ^= BitOperations.RotateLeft(x8 + x4, 13); x0 ^= BitOperations.RotateLeft(x12 + x8, 18);
+            x9 ^= BitOperations.RotateLeft(x5 + x1, 7); x13 ^= BitOperations.RotateLeft(x9 + x5, 9);
+            x1 ^= BitOperations.RotateLeft(x13 + x9, 13); x5 ^= BitOperations.RotateLeft(x1 + x13, 18);
+            x14 ^= BitOperations.RotateLeft(x10 + x6, 7); x2 ^= BitOperations.RotateLeft(x14 + x10, 9);
+            x6 ^= BitOperations.RotateLeft(x2 + x14, 13); x10 ^= BitOperations.RotateLeft(x6 + x2, 18);
+            x3 ^= BitOperations.RotateLeft(x15 + x11, 7); x7 ^= BitOperations.RotateLeft(x3 + x15, 9);
+            x11 ^= BitOperations.RotateLeft(x7 + x3, 13); x15 ^= BitOperations.RotateLeft(x11 + x7, 18);
+            // Rows.
+            x1 ^= BitOperations.RotateLeft(x0 + x3, 7); x2 ^= BitOperations.RotateLeft(x1 + x0, 9);
+            x3 ^= BitOperations.RotateLeft(x2 + x1, 13); x0 ^= BitOperations.RotateLeft(x3 + x2, 18);
+            x6 ^= BitOperations.RotateLeft(x5 + x4, 7); x7 ^= BitOperations.RotateLeft(x6 + x5, 9);
+            x4 ^= BitOperations.RotateLeft(x7 + x6, 13); x5 ^= BitOperations.RotateLeft(x4 + x7, 18);
+            x11 ^= BitOperations.RotateLeft(x10 + x9, 7); x8 ^= BitOperations.RotateLeft(x11 + x10, 9);
+            x9 ^= BitOperations.RotateLeft(x8 + x11, 13); x10 ^= BitOperations.RotateLeft(x9 + x8, 18);
+            x12 ^= BitOperations.RotateLeft(x15 + x14, 7); x13 ^= BitOperations.RotateLeft(x12 + x15, 9);
+            x14 ^= BitOperations.RotateLeft(x13 + x12, 13); x15 ^= BitOperations.RotateLeft(x14 + x13, 18);
         }
-    }
-
-    private static void Quarter(Span<uint> x, int a, int b, int c, int d)
-    {
-        x[b] ^= BitOperations.RotateLeft(x[a] + x[d], 7);
-        x[c] ^= BitOperations.RotateLeft(x[b] + x[a], 9);
-        x[d] ^= BitOperations.RotateLeft(x[c] + x[b], 13);
-        x[a] ^= BitOperations.RotateLeft(x[d] + x[c], 18);
+        x[0] = x0; x[1] = x1; x[2] = x2; x[3] = x3; x[4] = x4; x[5] = x5; x[6] = x6; x[7] = x7;
+        x[8] = x8; x[9] = x9; x[10] = x10; x[11] = x11; x[12] = x12; x[13] = x13; x[14] = x14; x[15] = x15;
     }
 }
 

@@ -64,6 +64,13 @@ internal static class ServeCommand
             "The interval of compaction requests with the etcd3 backend; each compacts to the revision of the one before (a Go duration; 0 disables compaction from this server).", defaults.EtcdCompactionInterval);
         var etcdCountPoll = DurationOption("--etcd-count-metric-poll-period",
             "Frequency of polling etcd for number of resources per type. 0 disables the metric collection.", defaults.StorageCountPollPeriod);
+        // Encryption at rest (issue 21): kube-apiserver's flags and help text.
+        var encryptionConfig = new Option<string?>("--encryption-provider-config")
+        { Description = "The file containing configuration for encryption providers to be used for storing secrets in etcd" };
+        var encryptionReload = new Option<bool>("--encryption-provider-config-automatic-reload")
+        {
+            Description = "Determines if the file set by --encryption-provider-config should be automatically reloaded if the disk contents change. Setting this to true disables the ability to uniquely identify distinct KMS plugins via the API server healthz endpoints.",
+        };
         var advertise = new Option<string?>("--advertise-address")
         { Description = "The IP address published as the kubernetes Service's endpoint. Default: the bind address, or the host's first non-loopback IPv4 when binding to loopback or all interfaces." };
         var nodeName = new Option<string?>("--node-name")
@@ -171,6 +178,7 @@ internal static class ServeCommand
             saIssuer, apiAudiences, saSigningKey, saKeyFiles, saMaxExp, signingDuration, tokenFile, dataDir, clientCa, tlsCert, tlsKey, history, compaction, storageBackend, etcdServers, etcdPrefix, etcdCa, etcdCert, etcdKey, etcdCompaction, etcdCountPoll, anonymous, maxInFlight, maxMutatingInFlight, requestTimeout, minRequestTimeout, recordAccess,
             leaderElect, leaseDuration, renewDeadline, retryPeriod,
             enableApf,
+            encryptionConfig, encryptionReload,
         };
         var audit = new AuditFlags(); // --audit-* (AuditFlags.cs)
         audit.AddTo(cmd);
@@ -194,6 +202,8 @@ internal static class ServeCommand
                 EtcdKeyFile = result.GetValue(etcdKey),
                 EtcdCompactionInterval = result.GetValue(etcdCompaction).ToTimeSpan(),
                 StorageCountPollPeriod = result.GetValue(etcdCountPoll).ToTimeSpan(),
+                EncryptionProviderConfig = result.GetValue(encryptionConfig) is { Length: > 0 } ec ? Path.GetFullPath(ec) : null,
+                EncryptionProviderConfigAutomaticReload = result.GetValue(encryptionReload),
                 AnonymousAuth = result.GetValue(anonymous),
                 MaxRequestsInFlight = result.GetValue(maxInFlight),
                 MaxMutatingRequestsInFlight = result.GetValue(maxMutatingInFlight),
@@ -248,6 +258,12 @@ internal static class ServeCommand
             if (StorageOptionsError(options) is { } storageError)
             {
                 Console.Error.WriteLine("error: " + storageError);
+                return 1;
+            }
+            // EtcdOptions.Validate's wording.
+            if (options.EncryptionProviderConfigAutomaticReload && options.EncryptionProviderConfig is null)
+            {
+                Console.Error.WriteLine("error: --encryption-provider-config-automatic-reload must be set with --encryption-provider-config");
                 return 1;
             }
             // On etcd, compaction runs as kube-apiserver's compactor: every interval, to the revision noted one interval ago.
@@ -306,6 +322,11 @@ internal static class ServeCommand
             catch (Portcullis.Server.Storage.StorageException e)
             {
                 Console.Error.WriteLine("error: " + e.Message);
+                return 1;
+            }
+            catch (Portcullis.Server.Storage.Encryption.EncryptionConfigException e)
+            {
+                Console.Error.WriteLine("Error: " + e.Message);
                 return 1;
             }
             catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)

@@ -61,7 +61,7 @@ public sealed partial class ResourceQuotaController(SystemClient client, TimePro
 
     public async Task RunAsync(CancellationToken ct)
     {
-        if (client.Backend is not Storage.Sqlite.SqliteBackend) _termStart = time.GetUtcNow();
+        if (Storage.Encryption.TransformingBackend.Unwrap(client.Backend) is not Storage.Sqlite.SqliteBackend) _termStart = time.GetUtcNow();
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var from = client.Backend.CurrentRevision;
         List<GenericStore> Prefixes() => client.All.Where(s => s.Definition.Namespaced && !s.Definition.Virtual)

@@ -65,6 +65,8 @@ public sealed class PortcullisServer : IAsyncDisposable
         foreach (var hooks in admission.Webhooks) hooks.Log = logs.CreateLogger("Portcullis.Admission.Webhooks");
         var node = NodeRuntimeModule.Build(o, serving, storage, authn, logs, time);   // the built-in node's identity and runtime
         var http = HttpModule.Build(o, app, storage, authz, authn, node, auditor, time); // pipeline and handlers
+        if (storage.Backend is Storage.Encryption.TransformingBackend encrypting)
+            Storage.Encryption.EncryptionHealth.Register(http.Health, encrypting.Encryption, logs);  // kms-providers, reload hook
         StartupTrace.Mark("pipeline");
         var controllers = ControllersModule.Build(o, serving, storage, authz, authn, admission, node, http, logs, time);
 
@@ -78,7 +80,7 @@ public sealed class PortcullisServer : IAsyncDisposable
         // Every replica runs the cluster IP and node port repair, as every kube-apiserver does.
         _ = serviceAllocator.RunRepairAsync(ServiceAllocator.RepairInterval, time, app.Lifetime.ApplicationStopping);
         if (o.StorageCountPollPeriod > TimeSpan.Zero)
-            _ = new Observability.StorageObjectCounts().RunAsync(storage.Backend,
+            _ = new Observability.StorageObjectCounts().RunAsync(Storage.Encryption.TransformingBackend.Unwrap(storage.Backend), // counts need no decryption
                 () => storage.Stores.Values.Select(s => (s.Definition.Group.Length == 0 ? s.Definition.Plural : s.Definition.Plural + "." + s.Definition.Group, s.Prefix(""))),
                 o.StorageCountPollPeriod, time, app.Lifetime.ApplicationStopping);
         return new PortcullisServer(app, storage.Backend, controllers, node.ProcessRuntime, authz.Recorder, serving.Pki, serving.Url, storage.Resources) { _auditor = auditor };

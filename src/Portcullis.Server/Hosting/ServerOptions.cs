@@ -34,6 +34,11 @@ public sealed record ServerOptions
     public TimeSpan StorageCountPollPeriod { get; init; } = TimeSpan.FromMinutes(1);
     /// <summary>/metrics is served (always, as kube-apiserver; off only for embedders that want no OpenTelemetry provider).</summary>
     public bool ServeMetrics { get; init; } = true;
+    // Encryption at rest (issue 21).
+    /// <summary>--encryption-provider-config: the EncryptionConfiguration file; null: values are stored as they are, with no transformer at all.</summary>
+    public string? EncryptionProviderConfig { get; init; }
+    /// <summary>--encryption-provider-config-automatic-reload: reload the file when it changes (KMS health is then one kms-providers check).</summary>
+    public bool EncryptionProviderConfigAutomaticReload { get; init; }
     /// <summary>--advertise-address: the address published in the kubernetes Service's endpoints (default: the host's first non-loopback IPv4).</summary>
     public string? AdvertiseAddress { get; init; }
     /// <summary>--node-name: the built-in node's name (default: the host name).</summary>

@@ -12,15 +12,17 @@ public sealed class HealthChecks(IKeyValueBackend kv)
 {
     private volatile bool _ready;
     private volatile bool _shuttingDown;
-    private readonly List<(string Name, Func<bool> Check, bool Livez, bool Readyz)> _added = [];
+    private readonly List<(string Name, Func<bool> Check, bool Livez, bool Readyz, bool Healthz)> _added = [];
 
     /// <summary>
     /// A named check more (upstream's AddHealthChecks/AddReadyzChecks), e.g. <c>kms-providers</c> or a post-start hook's
-    /// <c>poststarthook/NAME</c>; listed after the built-in ones, in the order added. /healthz lists what /livez lists.
+    /// <c>poststarthook/NAME</c>; listed after the built-in ones, in the order added. /healthz lists what /livez lists,
+    /// unless <paramref name="healthz"/> says otherwise (the KMS checks are on /healthz and /readyz only, as upstream's
+    /// addHealthChecksWithoutLivez).
     /// </summary>
-    public void AddCheck(string name, Func<bool> check, bool livez = true, bool readyz = true)
+    public void AddCheck(string name, Func<bool> check, bool livez = true, bool readyz = true, bool? healthz = null)
     {
-        lock (_added) _added.Add((name, check, livez, readyz));
+        lock (_added) _added.Add((name, check, livez, readyz, healthz ?? livez));
     }
 
     public void MarkReady() => _ready = true;
@@ -55,7 +57,7 @@ public sealed class HealthChecks(IKeyValueBackend kv)
         foreach (var hook in PostStartHooks) list.Add((hook, () => _ready));
         lock (_added)
             foreach (var a in _added)
-                if (ready ? a.Readyz : a.Livez) list.Add((a.Name, a.Check));
+                if (endpoint switch { "/readyz" => a.Readyz, "/healthz" => a.Healthz, _ => a.Livez }) list.Add((a.Name, a.Check));
         if (ready) list.Add(("shutdown", () => !_shuttingDown));
         return [.. list];
     }

@@ -321,8 +321,9 @@ public sealed partial class GenericStore(ResourceDefinition def, IKeyValueBacken
                 continue; // lost a race: the precondition, if any, is checked again on the new object
             }
             var bytes = Encode(shaped);
-            // A no-op update writes nothing and keeps the resourceVersion, as upstream.
-            if (bytes.AsSpan().SequenceEqual(currentKv.Value) || opts.DryRun)
+            // A no-op update writes nothing and keeps the resourceVersion, as upstream; unless the stored value is stale
+            // (encrypted with an older key or provider), which is rewritten with the current one (store.go's GuaranteedUpdate).
+            if ((bytes.AsSpan().SequenceEqual(currentKv.Value) && !currentKv.Stale) || opts.DryRun)
             {
                 shaped = RoundTripped(shaped);
                 Meta.Of(shaped)["resourceVersion"] = Meta.ResourceVersion(old);

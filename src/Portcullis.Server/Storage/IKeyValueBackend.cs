@@ -71,7 +71,14 @@ public interface IKeyValueBackend : IAsyncDisposable
 }
 
 /// <summary>One key's value at one revision.</summary>
-public sealed record KeyValue(string Key, byte[] Value, long CreateRevision, long ModRevision);
+public sealed record KeyValue(string Key, byte[] Value, long CreateRevision, long ModRevision)
+{
+    /// <summary>
+    /// Read through encryption at rest with other than what a write would use now (an older key, a later provider):
+    /// an update with no change must still rewrite it (etcd3/store.go's objState.stale). Always false without encryption.
+    /// </summary>
+    public bool Stale { get; init; }
+}
 
 /// <summary>A page of a range read, with the revision it was read at.</summary>
 public sealed record RangeResult(IReadOnlyList<KeyValue> Items, bool More, long Revision, long RemainingCount);

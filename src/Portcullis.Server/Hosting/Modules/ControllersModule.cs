@@ -58,7 +58,7 @@ internal static class ControllersModule
         {
             // One process per SQLite file: a holder found at start is an earlier run of this process (killed -9), so
             // waiting out its lease would only leave the controllers idle.
-            var takeOver = storage.Backend is Storage.Sqlite.SqliteBackend;
+            var takeOver = Storage.Encryption.TransformingBackend.Unwrap(storage.Backend) is Storage.Sqlite.SqliteBackend;
             LeaderElector? elector = null;
             if (o.LeaderElect)
             {

@@ -28,13 +28,17 @@ internal sealed class AuthorizationModule
         var rbac = new RbacAuthorizer(rbacIndex);
         var modes = new List<IAuthorizer> { new SystemMastersAuthorizer() };
         foreach (var mode in o.AuthorizationModes)
-            modes.Add(mode switch
+        {
+            IAuthorizer authorizer = mode switch
             {
-                "RBAC" => Observability.AuthorizationMetrics.Instrument(mode, "rbac", rbac),
-                "AlwaysAllow" => Observability.AuthorizationMetrics.Instrument(mode, "alwaysallow", new AlwaysAllowAuthorizer()),
-                "AlwaysDeny" => Observability.AuthorizationMetrics.Instrument(mode, "alwaysdeny", new AlwaysDenyAuthorizer()),
+                "RBAC" => rbac,
+                "AlwaysAllow" => new AlwaysAllowAuthorizer(),
+                "AlwaysDeny" => new AlwaysDenyAuthorizer(),
                 _ => throw new ArgumentException($"unknown authorization mode \"{mode}\" (supported: RBAC, AlwaysAllow, AlwaysDeny)"),
-            });
+            };
+            // apiserver_authorization_decisions_total: type is the mode, name the mode lower-cased (GetNameForAuthorizerMode).
+            modes.Add(Observability.AuthorizationMetrics.Instrument(mode, mode.ToLowerInvariant(), authorizer));
+        }
         IAuthorizer authz = new AuthorizerChain(modes);
         var recorder = o.RecordAccessFile is { } recordFile ? AccessRecorder.Open(recordFile) : null;
         return new AuthorizationModule

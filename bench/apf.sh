@@ -4,10 +4,16 @@
 #    Role + RoleBinding, 64 clients) against one server with APF (the default) and one with
 #    --enable-priority-and-fairness=false (the max-in-flight filter), beside the bare Kestrel endpoint, ROUNDS
 #    alternating rounds, each as a share of the bare endpoint.
-# 2. The abusive client: POLITE clients (another user) at RATE req/s each, alone and then beside FLOOD clients of one
-#    user sending as fast as they can, with --max-requests-inflight=20 --max-mutating-requests-inflight=10 (so the
-#    flood is far over the limit), with APF and without. Both users are in the bootstrap global-default level (one flow
-#    each: ByUser); the figures are the polite clients' p50/p99 and 429s, and the flooder's share of 429s.
+# 2. The abusive client: a user floods the server with creates that each hold a seat for DELAY seconds (a slow
+#    validating webhook, bench/slow-webhook.py, on the flooder's namespace: the seat is held while the server does no
+#    work, as with slow webhooks or slow storage, so the two cores are not what runs out). POLITE clients, a
+#    ServiceAccount with a TokenRequest token, create ConfigMaps in their own namespace at RATE req/s each, alone and
+#    then beside FLOOD flooding clients, with --max-requests-inflight=20 --max-mutating-requests-inflight=10, with APF
+#    and without. With APF the flooder (a plain user: FlowSchema global-default) and the ServiceAccount (FlowSchema
+#    service-accounts: level workload-low) are in different priority levels; without it they share the ten mutating
+#    seats of the max-in-flight filter. The figures are the polite clients' p50/p99 and 429s, and the flooder's share
+#    of 429s.
+# PARTS=2 runs only the second part.
 # Both servers are measured as shipped (Native AOT), unless PORTCULLIS_BIN names another build. Only 127.0.0.1 is used.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +22,8 @@ rounds=${ROUNDS:-3}
 polite=${POLITE:-4}
 rate=${RATE:-20}
 flood=${FLOOD:-400}
+parts=${PARTS:-12}
+delay=${DELAY:-0.25}
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 dotnet build -c Release bench/Portcullis.Bench >/dev/null
@@ -48,6 +56,7 @@ serve() {
 }
 
 cm=/api/v1/namespaces/default/configmaps/x
+if [[ $parts == *1* ]]; then
 serve apf 17102; apf_pid=$pid
 serve noapf 17103 --enable-priority-and-fairness=false; noapf_pid=$pid
 ca=$work/apf/ca.crt
@@ -70,12 +79,38 @@ grep '^\[' $out | sed -E 's|^\[([^]]*)\].*: ([0-9]+) req/s.*|\1\t\2|' | sort -t$
   }'
 kill $apf_pid $noapf_pid $bare_pid 2>/dev/null || true
 
-echo "== abusive client: $polite polite clients at $rate req/s each, then beside $flood flooding clients; ${secs} s each; --max-requests-inflight=20 --max-mutating-requests-inflight=10"
+fi
+
+echo "== abusive client: $polite polite clients (a ServiceAccount) creating at $rate req/s each, then beside $flood clients of a flooder whose creates hold a seat ${delay} s; ${secs} s each; --max-requests-inflight=20 --max-mutating-requests-inflight=10"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/webhook.key" -out "$work/webhook.crt" \
+  -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+python3 bench/slow-webhook.py 17107 "$work/webhook.crt" "$work/webhook.key" "$delay" &
+webhook_pid=$!
+# flood_setup NAME PORT: namespaces polite and flood (only flood's creates go through the slow webhook), create on
+# configmaps for the flooder in flood and for the ServiceAccount polite/polite in polite, and its token.
+flood_setup() {
+  local d=$work/$1 api=https://127.0.0.1:$2
+  post() { curl -sf --cacert "$d/ca.crt" --cert "$d/admin.crt" --key "$d/admin.key" -H 'Content-Type: application/json' -X POST -d "$2" "$api$1"; }
+  post /api/v1/namespaces '{"metadata":{"name":"flood","labels":{"bench-flood":"true"}}}' >/dev/null
+  post /api/v1/namespaces '{"metadata":{"name":"polite"}}' >/dev/null
+  post /api/v1/namespaces/polite/serviceaccounts '{"metadata":{"name":"polite"}}' >/dev/null
+  for ns in flood polite; do
+    post /apis/rbac.authorization.k8s.io/v1/namespaces/$ns/roles '{"metadata":{"name":"creator"},"rules":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["create"]}]}' >/dev/null
+  done
+  post /apis/rbac.authorization.k8s.io/v1/namespaces/flood/rolebindings '{"metadata":{"name":"creator"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"creator"},"subjects":[{"apiGroup":"rbac.authorization.k8s.io","kind":"User","name":"flooder"}]}' >/dev/null
+  post /apis/rbac.authorization.k8s.io/v1/namespaces/polite/rolebindings '{"metadata":{"name":"creator"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"creator"},"subjects":[{"kind":"ServiceAccount","name":"polite","namespace":"polite"}]}' >/dev/null
+  post /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations "{\"metadata\":{\"name\":\"slow\"},\"webhooks\":[{\"name\":\"slow.bench.portcullis.dev\",\"clientConfig\":{\"url\":\"https://127.0.0.1:17107/validate\",\"caBundle\":\"$(base64 -w0 "$work/webhook.crt")\"},\"rules\":[{\"apiGroups\":[\"\"],\"apiVersions\":[\"v1\"],\"operations\":[\"CREATE\"],\"resources\":[\"configmaps\"]}],\"namespaceSelector\":{\"matchLabels\":{\"bench-flood\":\"true\"}},\"sideEffects\":\"None\",\"admissionReviewVersions\":[\"v1\"],\"timeoutSeconds\":10,\"failurePolicy\":\"Fail\"}]}" >/dev/null
+  post /api/v1/namespaces/polite/serviceaccounts/polite/token '{"spec":{"expirationSeconds":3600}}' | jq -r .status.token >"$d/polite-sa.token"
+}
+paths="POST:/api/v1/namespaces/polite/configmaps|POST:/api/v1/namespaces/flood/configmaps"
 serve apf-small 17105 --max-requests-inflight=20 --max-mutating-requests-inflight=10
+flood_setup apf-small 17105
 echo "-- APF on"
-dotnet $bench apf https://127.0.0.1:17105 $cm token=$work/polite.token token=$work/flooder.token $work/apf-small/ca.crt "$polite" "$rate" "$flood" "$secs"
+dotnet $bench apf https://127.0.0.1:17105 "$paths" token=$work/apf-small/polite-sa.token token=$work/flooder.token $work/apf-small/ca.crt "$polite" "$rate" "$flood" "$secs"
 kill $pid 2>/dev/null || true
 serve noapf-small 17106 --max-requests-inflight=20 --max-mutating-requests-inflight=10 --enable-priority-and-fairness=false
+flood_setup noapf-small 17106
 echo "-- APF off (max-in-flight)"
-dotnet $bench apf https://127.0.0.1:17106 $cm token=$work/polite.token token=$work/flooder.token $work/noapf-small/ca.crt "$polite" "$rate" "$flood" "$secs"
+dotnet $bench apf https://127.0.0.1:17106 "$paths" token=$work/noapf-small/polite-sa.token token=$work/flooder.token $work/noapf-small/ca.crt "$polite" "$rate" "$flood" "$secs"
+kill $pid $webhook_pid 2>/dev/null || true
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -3,18 +3,23 @@ using System.Diagnostics;
 namespace Portcullis.Bench;
 
 /// <summary>
-/// The abusive-client load test (issue 21): POLITE clients each GET PATH at RATE requests per second (one request at a
-/// time, the next one due 1/RATE after the last was due), first alone for SECONDS, then for SECONDS while FLOOD clients
-/// of another user GET PATH as fast as they can. Prints the polite clients' p50/p99 and errors in both phases, and the
-/// flooder's requests per second and share of 429s.
+/// The abusive-client load test (issue 21): POLITE clients each send a request at RATE requests per second (one request
+/// at a time, the next one due 1/RATE after the last was due), first alone for SECONDS, then for SECONDS while FLOOD
+/// clients of another user send theirs as fast as they can. Prints the polite clients' p50/p99 and errors in both
+/// phases, and the flooder's requests per second and share of 429s.
+/// PATH is one path for both, or <c>POLITE_PATH|FLOOD_PATH</c>; a path written <c>POST:/api/v1/namespaces/NS/configmaps</c>
+/// creates a ConfigMap there (generateName) instead of a GET.
 /// </summary>
 internal static class ApfBench
 {
-    public static async Task<int> Run(BenchClient polite, BenchClient flooder, string path, int politeClients, int rate, int floodClients, int seconds)
+    public static async Task<int> Run(BenchClient polite, BenchClient flooder, string paths, int politeClients, int rate, int floodClients, int seconds)
     {
+        var split = paths.Split('|');
+        var path = split[0];
+        var floodPath = split.Length > 1 ? split[1] : path;
         using var politeHttp = polite.Http(politeClients);
         using var floodHttp = flooder.Http(floodClients);
-        await Task.WhenAll(Enumerable.Range(0, politeClients).Select(_ => politeHttp.GetAsync(path)));
+        await Task.WhenAll(Enumerable.Range(0, politeClients).Select(_ => Send(politeHttp, path, default)));
         var alone = await Polite(politeHttp, path, politeClients, rate, seconds);
         Print("polite clients alone", alone);
 
@@ -27,7 +32,7 @@ internal static class ApfBench
             {
                 try
                 {
-                    using var r = await floodHttp.GetAsync(path, stop.Token);
+                    using var r = await Send(floodHttp, floodPath, stop.Token);
                     await r.Content.ReadAsByteArrayAsync();
                     Interlocked.Increment(ref flooded);
                     if ((int)r.StatusCode == 429) Interlocked.Increment(ref rejected);
@@ -46,6 +51,12 @@ internal static class ApfBench
         Console.WriteLine($"[flooder] {flooded / elapsed:F0} req/s, 429: {rejected} of {flooded} ({(flooded == 0 ? 0 : 100.0 * rejected / flooded):F1} %), other errors {otherErrors}");
         return 0;
     }
+
+    /// <summary>A GET of PATH, or for <c>POST:PATH</c> the creation of a ConfigMap with a generated name.</summary>
+    private static Task<HttpResponseMessage> Send(HttpClient http, string path, CancellationToken ct) =>
+        path.StartsWith("POST:", StringComparison.Ordinal)
+            ? http.PostAsync(path[5..], new StringContent("""{"metadata":{"generateName":"b-"}}""", System.Text.Encoding.UTF8, "application/json"), ct)
+            : http.GetAsync(path, ct);
 
     private static void Print(string label, (double[] Sorted, int Errors, int Rejected) r) =>
         Console.WriteLine($"[{label}] p50 {Stats.Quantile(r.Sorted, 0.50):F2} ms, p99 {Stats.Quantile(r.Sorted, 0.99):F2} ms, " +
@@ -67,11 +78,11 @@ internal static class ApfBench
                 if (due.TotalSeconds >= seconds) break;
                 if (wait > TimeSpan.Zero) await Task.Delay(wait);
                 var t = Stopwatch.GetTimestamp();
-                using var r = await http.GetAsync(path);
+                using var r = await Send(http, path, default);
                 await r.Content.ReadAsByteArrayAsync();
                 mine.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
                 if ((int)r.StatusCode == 429) Interlocked.Increment(ref rejected);
-                else if (!r.IsSuccessStatusCode) Interlocked.Increment(ref errors);
+                else if (!r.IsSuccessStatusCode) { if (Interlocked.Increment(ref errors) == 1) Console.Error.WriteLine($"polite: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}"); }
             }
             return mine;
         }));

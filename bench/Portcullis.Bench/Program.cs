@@ -12,7 +12,7 @@
 //   faults-quota URLS AUTH CA NAMESPACE CLIENTS OUT          creates through every server until the quota refuses
 //   faults-leases URLS AUTH CA SECONDS OUT                   every version of the kube-system Leases
 //   faults-check DIR URLS AUTH CA NAMESPACE QUOTANS QUOTA    the checks over those logs (exit 1 on a failure)
-//   apf          URL PATH POLITE_AUTH FLOOD_AUTH CA POLITE RATE FLOOD SECONDS
+//   apf          URL PATH[|PATH] POLITE_AUTH FLOOD_AUTH CA POLITE RATE FLOOD SECONDS
 //                                                            POLITE clients at RATE req/s each, alone and beside FLOOD
 //                                                            clients of another user: their p50/p99, the flooder's 429 share
 // AUTH is `cert=CRT:KEY` (a client certificate), `token=FILE` (a bearer token read from FILE) or `none`.

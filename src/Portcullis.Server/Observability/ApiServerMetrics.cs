@@ -15,10 +15,12 @@ public static class ApiServerMetrics
     /// <summary>Upstream's SLO buckets for apiserver_request_duration_seconds.</summary>
     private static readonly double[] RequestBuckets = [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60];
 
-    public static readonly Counter<long> RequestTotal = Meters.ApiServer.CreateCounter<long>("apiserver_request_total", null,
+    public const string RequestTotalName = "apiserver_request_total", RequestDurationName = "apiserver_request_duration_seconds";
+
+    public static readonly Counter<long> RequestTotal = Meters.ApiServer.CreateCounter<long>(RequestTotalName, null,
         "[STABLE] Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.");
 
-    public static readonly Histogram<double> RequestDuration = Meters.ApiServer.CreateHistogram("apiserver_request_duration_seconds", null,
+    public static readonly Histogram<double> RequestDuration = Meters.ApiServer.CreateHistogram(RequestDurationName, null,
         "[STABLE] Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = RequestBuckets });
 

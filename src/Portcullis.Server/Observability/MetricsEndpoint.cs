@@ -19,7 +19,20 @@ public sealed class MetricsEndpoint : IDisposable
     /// <summary>The runtime's own meter (GC, thread pool, JIT, exceptions) in .NET 9 and later.</summary>
     private const string RuntimeMeter = "System.Runtime";
 
-    private const int RequestSeriesLimit = 20_000;
+    /// <summary>
+    /// Series kept per metric; beyond it the SDK counts into one overflow series. The SDK sets aside room for every
+    /// series of every metric when the metric is first used (its default of 2,000 series per metric held 11 MB of the
+    /// idle server's heap), so each metric gets what it can use: the request metrics one series per resource, verb,
+    /// scope and code of a busy server; the other kube-apiserver metrics (per resource, plugin, webhook, priority
+    /// level) the SDK's default; process, runtime, authentication and authorization metrics (a handful of label values
+    /// each) 200.
+    /// </summary>
+    internal static int SeriesLimit(string instrument) => instrument switch
+    {
+        ApiServerMetrics.RequestTotalName or ApiServerMetrics.RequestDurationName => 20_000,
+        _ when instrument.StartsWith("apiserver_", StringComparison.Ordinal) => 2_000,
+        _ => 200,
+    };
 
     private readonly MeterProvider _provider;
 
@@ -28,10 +41,7 @@ public sealed class MetricsEndpoint : IDisposable
         ProcessMetrics.Register();
         _provider = Sdk.CreateMeterProviderBuilder()
             .AddMeter(Meters.Name, RuntimeMeter)
-            // Series per metric: the SDK's default of 2,000 is too few for the request metrics on a busy server (each
-            // resource, verb, scope and code); every other metric stays well under it, and a higher limit costs memory.
-            .AddView(instrumentName: ApiServerMetrics.RequestTotal.Name, new MetricStreamConfiguration { CardinalityLimit = RequestSeriesLimit })
-            .AddView(instrumentName: ApiServerMetrics.RequestDuration.Name, new MetricStreamConfiguration { CardinalityLimit = RequestSeriesLimit })
+            .AddView(instrument => new MetricStreamConfiguration { CardinalityLimit = SeriesLimit(instrument.Name) })
             .AddPrometheusExporter(o =>
             {
                 o.ScrapeResponseCacheDurationMilliseconds = 0;

@@ -84,6 +84,50 @@ public sealed partial class ServiceAccountTokenAuthenticator : IAuthenticator
         CancellationToken ct = default)
     {
         if (token.Length > MaxTokenLength) return Failed("service account token exceeds the maximum length");
+        var id = _signatures.Id(token);
+        var known = _signatures.Known(id, _keys);
+        if (known is null)
+        {
+            var outcome = Decode(token, out var read);
+            if (read is null) return outcome!;
+            _signatures.Remember(id, read);
+            known = read;
+        }
+        var claims = known.Claims;
+        var issuer = known.Issuer;
+        var legacy = _options.LegacyTokens && issuer == LegacyTokenIssuer.Issuer;
+
+        var apiAudiences = _options.ApiAudiences;
+        var tokenAudiences = claims.Audiences.Count > 0 ? claims.Audiences : apiAudiences;
+        var requested = requestedAudiences is { Count: > 0 } ? requestedAudiences : apiAudiences;
+        var accepted = requested.Where(a => tokenAudiences.Contains(a)).ToList();
+        if (accepted.Count == 0 && apiAudiences.Count > 0)
+            return Failed("service account token audiences are invalid for the target audiences");
+
+        AuthenticationResult result;
+        try
+        {
+            result = legacy
+                ? await ValidateLegacyAsync(token, claims, ct)
+                : await ValidateBoundAsync(claims, ct);
+            if (legacy && result.Outcome == AuthenticationOutcome.Failed && _boundIssuers.Contains(issuer))
+                result = await ValidateBoundAsync(claims, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            return Failed($"service account token validation could not read its objects ({e.GetType().Name})");
+        }
+        return new TokenAuthentication(result, result.Outcome == AuthenticationOutcome.Authenticated ? accepted : []);
+    }
+
+    /// <summary>
+    /// Decodes a token not seen before and verifies its signature: the verified token in <paramref name="verified"/>
+    /// (and null returned), or why it is not accepted (and <paramref name="verified"/> null). Only the issuer routes the
+    /// token before the signature checks; no other claim is trusted before.
+    /// </summary>
+    private TokenAuthentication? Decode(string token, out VerifiedSignatures.Entry? verified)
+    {
+        verified = null;
         if (!Jwt.TrySplit(token, out var headerB64, out var payloadB64, out var signatureB64)) return NotMine;
         if (!Jwt.TryBase64UrlDecode(payloadB64, out var payloadBytes)) return NotMine;
         using var payload = Jwt.TryParseObject(payloadBytes);
@@ -114,33 +158,13 @@ public sealed partial class ServiceAccountTokenAuthenticator : IAuthenticator
         var candidates = _keys.KeysFor(kid);
         if (candidates.Count == 0) return Failed("invalid signature, no keys found");
         var signingInput = headerB64 + "." + payloadB64;
-        if (_signatures.Verify(token, signingInput, signature, candidates) is null)
-            return Failed("service account token signature is invalid");
+        var key = VerifiedSignatures.Verify(signingInput, signature, candidates);
+        if (key is null) return Failed("service account token signature is invalid");
 
         // Verified from here on.
         if (!TokenClaims.TryRead(root, out var claims)) return Failed("service account token claims could not be parsed");
-
-        var apiAudiences = _options.ApiAudiences;
-        var tokenAudiences = claims.Audiences.Count > 0 ? claims.Audiences : apiAudiences;
-        var requested = requestedAudiences is { Count: > 0 } ? requestedAudiences : apiAudiences;
-        var accepted = requested.Where(a => tokenAudiences.Contains(a)).ToList();
-        if (accepted.Count == 0 && apiAudiences.Count > 0)
-            return Failed("service account token audiences are invalid for the target audiences");
-
-        AuthenticationResult result;
-        try
-        {
-            result = legacy
-                ? await ValidateLegacyAsync(token, claims, ct)
-                : await ValidateBoundAsync(claims, ct);
-            if (legacy && result.Outcome == AuthenticationOutcome.Failed && _boundIssuers.Contains(issuer))
-                result = await ValidateBoundAsync(claims, ct);
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
-        {
-            return Failed($"service account token validation could not read its objects ({e.GetType().Name})");
-        }
-        return new TokenAuthentication(result, result.Outcome == AuthenticationOutcome.Authenticated ? accepted : []);
+        verified = new VerifiedSignatures.Entry(key, kid, issuer, claims);
+        return null;
     }
 
     private static TokenAuthentication NotMine => new(AuthenticationResult.NotMine, []);

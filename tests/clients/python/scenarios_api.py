@@ -147,13 +147,6 @@ def create_get_replace_delete(api, ns):
         eq((s.details.name, s.details.kind, s.details.uid), ("crud", "configmaps", created.metadata.uid), "delete details")
     expect_api_error(lambda: v1.read_namespaced_config_map("crud", ns), 404, "NotFound", 'configmaps "crud" not found')
 
-    # A resource whose delete returns the object (pods keep it while terminating; namespaces too).
-    apps = client.AppsV1Api(api)
-    dep = apps.create_namespaced_deployment(ns, _deployment("crud-deploy"))
-    eq(apps.read_namespaced_deployment("crud-deploy", ns).spec.replicas, 1, "deployment replicas")
-    apps.delete_namespaced_deployment("crud-deploy", ns)
-    eq(dep.kind, "Deployment", "kind on a created object")
-
 
 def _deployment(name):
     return {

@@ -1,10 +1,18 @@
 """Scenarios over authorization and tokens with python3-kubernetes: SubjectAccessReview, LocalSubjectAccessReview,
 SelfSubjectAccessReview, SelfSubjectRulesReview, and TokenRequest with the returned token used as a bearer token."""
+import base64
 import datetime
+import json
 
 from kubernetes import client
 
-from common import eq, expect_api_error
+from common import eq, expect_api_error, wait_for
+
+
+def _claims(jwt):
+    """The JWT's payload (not verified: the server does that when the token is used)."""
+    payload = jwt.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
 def _grant(api, ns, name, verbs, resources, user=None, sa=None):
@@ -114,6 +122,26 @@ def token_request(api, ns):
     for bad in (other, token[:-4] + "AAAA"):
         expect_api_error(lambda: client.CoreV1Api(_token_client(api, bad)).list_namespaced_config_map(ns),
                          401, "Unauthorized", "Unauthorized")
+
+    # A token bound to a pod names it in its claims and stops authenticating once the pod is gone.
+    pod = v1.create_namespaced_pod(ns, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "holder"},
+                                        "spec": {"serviceAccountName": "robot", "containers": [
+                                            {"name": "main", "image": "busybox", "command": ["sleep", "3600"]}]}})
+    bound = v1.create_namespaced_service_account_token("robot", ns, client.AuthenticationV1TokenRequest(
+        spec=client.V1TokenRequestSpec(audiences=[], bound_object_ref=client.V1BoundObjectReference(
+            api_version="v1", kind="Pod", name="holder", uid=pod.metadata.uid))))
+    eq(bound.spec.bound_object_ref.name, "holder", "bound object echoed")
+    claims = _claims(bound.status.token)
+    eq((claims["kubernetes.io"]["pod"]["name"], claims["kubernetes.io"]["pod"]["uid"]), ("holder", pod.metadata.uid), "pod claim")
+    eq(claims["sub"], f"system:serviceaccount:{ns}:robot", "sub claim")
+    holder = client.CoreV1Api(_token_client(api, bound.status.token))
+    eq(len([c for c in holder.list_namespaced_config_map(ns).items if c.metadata.name == "by-robot"]), 1, "bound token works")
+    v1.delete_namespaced_pod("holder", ns, grace_period_seconds=0)
+    wait_for(lambda: not v1.list_namespaced_pod(ns, field_selector="metadata.name=holder").items, "pod holder gone")
+    expect_api_error(lambda: holder.list_namespaced_config_map(ns), 401, "Unauthorized", "Unauthorized")
+    expect_api_error(lambda: v1.create_namespaced_service_account_token("robot", ns, client.AuthenticationV1TokenRequest(
+        spec=client.V1TokenRequestSpec(audiences=[], bound_object_ref=client.V1BoundObjectReference(
+            api_version="v1", kind="Pod", name="holder", uid=pod.metadata.uid)))), 404, "NotFound", 'pods "holder" not found')
 
     # Validation and a missing ServiceAccount.
     expect_api_error(lambda: v1.create_namespaced_service_account_token("robot", ns, client.AuthenticationV1TokenRequest(

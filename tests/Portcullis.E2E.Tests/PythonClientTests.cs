@@ -14,7 +14,7 @@ public sealed class PythonClientTests(ProcessRuntimeFixture f) : IClassFixture<P
     private static readonly string[] ScenarioNames =
     [
         "list", "watch", "crud", "patch-strategic", "patch-json", "patch-merge", "apply", "errors",
-        "exec", "logs", "access-reviews", "token-request",
+        "exec", "logs", "access-reviews", "token-request", "custom-objects",
     ];
 
     public static TheoryData<string> Scenarios => new(ScenarioNames);

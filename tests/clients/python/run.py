@@ -9,6 +9,7 @@ from kubernetes.client.rest import ApiException
 
 import scenarios_api
 import scenarios_auth
+import scenarios_crd
 import scenarios_pods
 from common import load, make_namespace
 
@@ -25,6 +26,7 @@ SCENARIOS = {
     "logs": scenarios_pods.pod_logs,
     "access-reviews": scenarios_auth.access_reviews,
     "token-request": scenarios_auth.token_request,
+    "custom-objects": scenarios_crd.custom_objects,
 }
 
 

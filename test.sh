@@ -17,3 +17,6 @@ dotnet test tests/Portcullis.E2E.Tests -c Release --no-build "${hang[@]}"
 dotnet publish src/Portcullis -c Release -o .aot
 PORTCULLIS_E2E_SERVER="$PWD/.aot/portcullis" dotnet test tests/Portcullis.E2E.Tests -c Release --no-build "${hang[@]}" \
   --filter "FullyQualifiedName~SeedApiTests|FullyQualifiedName~SeedWalkthrough|FullyQualifiedName~KubectlTests|FullyQualifiedName~CurlTests|FullyQualifiedName~GarbageCollectorTests|FullyQualifiedName~ProtobufTests|FullyQualifiedName~HttpFuzzTests|FullyQualifiedName~HostileBodyTests|FullyQualifiedName~AccessWhoCanTests|FullyQualifiedName~AccessReportTests|FullyQualifiedName~CustomResourceTests|FullyQualifiedName~ServerSideApplyTests|FullyQualifiedName~ProcessRuntimeTests.PortForward|FullyQualifiedName~ReplicaSetControllerTests|FullyQualifiedName~DeploymentControllerTests|FullyQualifiedName~DisruptionTests|FullyQualifiedName~EtcdStorageTests|FullyQualifiedName~MetricsTests|FullyQualifiedName~Audit|FullyQualifiedName~EncryptionAtRestTests"
+# The official Python client (python3-kubernetes, installed by .ci/run; tests/clients/python) against the shipped binary.
+PORTCULLIS_E2E_SERVER="$PWD/.aot/portcullis" dotnet test tests/Portcullis.E2E.Tests -c Release --no-build "${hang[@]}" \
+  --filter "FullyQualifiedName~PythonClientTests"

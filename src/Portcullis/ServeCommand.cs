@@ -342,6 +342,7 @@ internal static class ServeCommand
             Console.WriteLine($"  export KUBECONFIG={server.Pki.KubeconfigPath}");
             Console.WriteLine("  kubectl get namespaces");
             Console.WriteLine($"Cluster CA: {server.Pki.CaPath}");
+            IdleMemoryReturn.AfterStart();
             try { await server.WaitForShutdownAsync(ct); }
             catch (OperationCanceledException) { }
             return 0;

@@ -98,9 +98,9 @@ public sealed partial class ServiceAccountTokenAuthenticator : IAuthenticator
         var legacy = _options.LegacyTokens && issuer == LegacyTokenIssuer.Issuer;
 
         var apiAudiences = _options.ApiAudiences;
-        var tokenAudiences = claims.Audiences.Count > 0 ? claims.Audiences : apiAudiences;
-        var requested = requestedAudiences is { Count: > 0 } ? requestedAudiences : apiAudiences;
-        var accepted = requested.Where(a => tokenAudiences.Contains(a)).ToList();
+        var accepted = requestedAudiences is { Count: > 0 }
+            ? Accepted(claims, requestedAudiences)
+            : known.AcceptedApiAudiences ??= Accepted(claims, apiAudiences);
         if (accepted.Count == 0 && apiAudiences.Count > 0)
             return Failed("service account token audiences are invalid for the target audiences");
 
@@ -109,9 +109,9 @@ public sealed partial class ServiceAccountTokenAuthenticator : IAuthenticator
         {
             result = legacy
                 ? await ValidateLegacyAsync(token, claims, ct)
-                : await ValidateBoundAsync(claims, ct);
+                : await ValidateBoundAsync(known, ct);
             if (legacy && result.Outcome == AuthenticationOutcome.Failed && _boundIssuers.Contains(issuer))
-                result = await ValidateBoundAsync(claims, ct);
+                result = await ValidateBoundAsync(known, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
@@ -165,6 +165,16 @@ public sealed partial class ServiceAccountTokenAuthenticator : IAuthenticator
         if (!TokenClaims.TryRead(root, out var claims)) return Failed("service account token claims could not be parsed");
         verified = new VerifiedSignatures.Entry(key, kid, issuer, claims);
         return null;
+    }
+
+    /// <summary>The audiences among <paramref name="requested"/> the token is for (the API's own when it names none).</summary>
+    private IReadOnlyList<string> Accepted(TokenClaims claims, IReadOnlyList<string> requested)
+    {
+        var tokenAudiences = claims.Audiences.Count > 0 ? claims.Audiences : _options.ApiAudiences;
+        var accepted = new List<string>();
+        foreach (var a in requested)
+            if (tokenAudiences.Contains(a)) accepted.Add(a);
+        return accepted;
     }
 
     private static TokenAuthentication NotMine => new(AuthenticationResult.NotMine, []);

@@ -8,8 +8,9 @@ public sealed partial class ServiceAccountTokenAuthenticator
     public const string ServiceAccountTokenSecretType = "kubernetes.io/service-account-token";
 
     /// <summary>upstream's bound-token validator (pkg/serviceaccount/claims.go).</summary>
-    private async Task<AuthenticationResult> ValidateBoundAsync(TokenClaims c, CancellationToken ct)
+    private async Task<AuthenticationResult> ValidateBoundAsync(VerifiedSignatures.Entry token, CancellationToken ct)
     {
+        var c = token.Claims;
         var now = _time.GetUtcNow();
         var nowSeconds = (now - DateTimeOffset.UnixEpoch).TotalSeconds;
         var leeway = Leeway.TotalSeconds;
@@ -64,8 +65,9 @@ public sealed partial class ServiceAccountTokenAuthenticator
             (nodeName, nodeUid) = (nodeRef.Name, nodeRef.Uid);
         }
 
-        return AuthenticationResult.Success(ServiceAccountUser.ToUserInfo(ns, sa.Name, sa.Uid, podName, podUid, nodeName, nodeUid,
-            ServiceAccountUser.CredentialIdForJti(c.Jti)));
+        // The user is a function of the claims alone: made once per token.
+        return AuthenticationResult.Success(token.BoundUser ??= ServiceAccountUser.ToUserInfo(ns, sa.Name, sa.Uid, podName, podUid,
+            nodeName, nodeUid, ServiceAccountUser.CredentialIdForJti(c.Jti)));
     }
 
     /// <summary>upstream's legacy validator (pkg/serviceaccount/legacy.go), with the secret's type checked too.</summary>

@@ -18,8 +18,16 @@ internal sealed class VerifiedSignatures
 {
     public const int Capacity = 10_000;
 
-    /// <summary>A verified token: the key that verified it, the <c>kid</c> its header names, and its claims.</summary>
-    public sealed record Entry(ServiceAccountPublicKey Key, string? Kid, string Issuer, TokenClaims Claims);
+    /// <summary>
+    /// A verified token: the key that verified it, the <c>kid</c> its header names, and its claims; and, made on first
+    /// use, two more pure functions of the claims: the audiences accepted when the API's own are asked for, and the
+    /// user a bound token authenticates as.
+    /// </summary>
+    public sealed record Entry(ServiceAccountPublicKey Key, string? Kid, string Issuer, TokenClaims Claims)
+    {
+        public IReadOnlyList<string>? AcceptedApiAudiences;
+        public UserInfo? BoundUser;
+    }
 
     private readonly byte[] _hmacKey = RandomNumberGenerator.GetBytes(32);
     private readonly ConcurrentDictionary<UInt128, Entry> _verified = new();

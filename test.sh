@@ -9,6 +9,8 @@ hang=(--blame-hang-timeout 10m --blame-hang-dump-type none)
 dotnet test tests/Portcullis.Server.Tests -c Release --no-build "${hang[@]}"
 dotnet test tests/Portcullis.Analysis.Tests -c Release --no-build "${hang[@]}"
 dotnet test tests/Portcullis.Cel.Tests -c Release --no-build "${hang[@]}"
+# The JavaScript client suite's packages (pinned in its package-lock.json), on a fresh machine.
+[ -d tests/clients/js/node_modules ] || (cd tests/clients/js && npm ci --no-audit --no-fund)
 dotnet test tests/Portcullis.E2E.Tests -c Release --no-build "${hang[@]}"
 
 # The shipped binary: publish the Native AOT executable and run the end-to-end tests of the seed

@@ -32,7 +32,8 @@ export async function exec(kc) {
     equal(failed.stderr, 'err\n', 'stderr');
     equal(failed.status?.status, 'Failure', 'status of a non-zero exit');
     equal(failed.status?.reason, 'NonZeroExitCode', 'reason of a non-zero exit');
-    equal(failed.status?.message, 'command terminated with non-zero exit code: exit status 7', 'message of a non-zero exit');
+    equal(failed.status?.message, 'command terminated with non-zero exit code: error executing command [sh -c echo out; echo err >&2; exit 7], exit code 7',
+      "message of a non-zero exit (the kubelet's CRI streaming text)");
     equal(failed.status?.details?.causes, [{ reason: 'ExitCode', message: '7' }], 'exit code cause');
 
     const ok = await execOnce(kc, namespace, 'target', ['printenv', 'HOSTNAME']);

@@ -4,7 +4,7 @@ namespace Portcullis.E2E.Tests;
 /// The official JavaScript client (<c>@kubernetes/client-node</c>, pinned in tests/clients/js/package-lock.json)
 /// against the real server with the process runtime (pods run host processes, so exec and logs stream real
 /// output): each scenario of tests/clients/js/run.mjs is one test case, so a failure names it and shows the
-/// script's output. The scripts load the server's admin kubeconfig from <c>KUBECONFIG</c>.
+/// script's output. The scripts load the kubeconfig written here (the admin's certificate) from <c>KUBECONFIG</c>.
 /// </summary>
 public sealed class JavaScriptClientTests(ProcessRuntimeFixture f) : IClassFixture<ProcessRuntimeFixture>
 {
@@ -38,13 +38,43 @@ public sealed class JavaScriptClientTests(ProcessRuntimeFixture f) : IClassFixtu
         return Tools.RunAsync(node, [Path.Combine(SuiteDir, "run.mjs"), .. args], env: env, timeout: TimeSpan.FromMinutes(3));
     }
 
+    /// <summary>
+    /// A kubeconfig for the scripts naming the cluster CA and the admin's certificate and key by path (the
+    /// server's own admin.kubeconfig embeds them), so the client's loading of file references is used too.
+    /// </summary>
+    private string WriteKubeconfig()
+    {
+        var path = Path.Combine(f.Server.DataDir, "client-node.kubeconfig");
+        File.WriteAllText(path, $"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: portcullis
+              cluster:
+                server: {f.Server.Url}
+                certificate-authority: {f.Server.CaFile}
+            users:
+            - name: admin
+              user:
+                client-certificate: {f.Server.AdminCert}
+                client-key: {f.Server.AdminKey}
+            contexts:
+            - name: admin@portcullis
+              context:
+                cluster: portcullis
+                user: admin
+            current-context: admin@portcullis
+            """);
+        return path;
+    }
+
     [Theory]
     [MemberData(nameof(ScenarioNames))]
     public async Task Scenario(string name)
     {
         var env = new Dictionary<string, string>
         {
-            ["KUBECONFIG"] = f.Server.Kubeconfig,
+            ["KUBECONFIG"] = WriteKubeconfig(),
             ["HOME"] = Path.Combine(f.Server.DataDir, "home"),
             ["NODE_NO_WARNINGS"] = "1",
         };

@@ -132,5 +132,12 @@ export async function errors(kc) {
       403, 'Forbidden',
       `configmaps "dup" is forbidden: User "system:serviceaccount:${namespace}:nobody" cannot get resource "configmaps" in API group "" in the namespace "${namespace}"`);
     equal(forbidden.details, { name: 'dup', kind: 'configmaps' }, 'Forbidden details');
+
+    // The Watch class reports a refused watch through its done callback, as an Error with the HTTP status.
+    const watchErr = await new Promise((resolve) => {
+      new k8s.Watch(kubeConfigWithToken(kc, t)).watch(`/api/v1/namespaces/${namespace}/configmaps`, {}, () => {}, resolve);
+    });
+    equal(watchErr?.statusCode, 403, 'a forbidden watch');
+    equal(watchErr?.message, 'Forbidden', 'the forbidden watch error text (the HTTP status text)');
   });
 }

@@ -32,6 +32,11 @@ export async function patch(kc) {
     await expectApiError(core.patchNamespacedConfigMap({ name: 'p', namespace, body: [{ op: 'test', path: '/data/b', value: 'nope' }] }),
       422, 'Invalid');
 
+    // A content type the server does not take for PATCH: 415 with the accepted types.
+    await expectApiError(core.patchNamespacedConfigMap({ name: 'p', namespace, body: { data: { x: '1' } } }, as('text/plain')),
+      415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: '
+        + 'application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml');
+
     // Strategic merge patch: a Service's ports merge by port; a merge patch replaces the list.
     await core.createNamespacedService({ namespace, body: {
       metadata: { name: 's' }, spec: { selector: { app: 's' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } } });

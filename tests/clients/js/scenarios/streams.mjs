@@ -54,6 +54,22 @@ export async function exec(kc) {
     await closed;
     equal(status?.status, 'Success', 'cat ended when stdin closed');
 
+    // A tty: the client sends the terminal's size (its stdout's rows and columns) on the resize channel
+    // as {"height","width"}, which the server applies before the stdin that follows it.
+    const term = collector();
+    term.rows = 40;
+    term.columns = 100;
+    const keys = new PassThrough();
+    let ttyStatus;
+    const ttyWs = await new k8s.Exec(kc).exec(namespace, 'target', 'main', ['sh', '-c', 'read x; stty size; [ -t 0 ] && echo tty-yes'],
+      term, null, keys, true, (s) => { ttyStatus = s; });
+    const ttyClosed = new Promise((r) => ttyWs.on('close', r));
+    keys.write('go\n');
+    await ttyClosed;
+    equal(ttyStatus?.status, 'Success', 'tty exec status');
+    check(term.text().includes('40 100\r\n'), `stty size saw the client's terminal size: ${JSON.stringify(term.text())}`);
+    check(term.text().includes('tty-yes'), `stdin is a terminal: ${JSON.stringify(term.text())}`);
+
     // Exec into a missing container: the server refuses the upgrade with a 400 Status, which the
     // client's WebSocket reports as the connect error.
     let err;

@@ -9,14 +9,14 @@ hang=(--blame-hang-timeout 10m --blame-hang-dump-type none)
 dotnet test tests/Portcullis.Server.Tests -c Release --no-build "${hang[@]}"
 dotnet test tests/Portcullis.Analysis.Tests -c Release --no-build "${hang[@]}"
 dotnet test tests/Portcullis.Cel.Tests -c Release --no-build "${hang[@]}"
+# The JavaScript client suite's packages (pinned in its package-lock.json), on a fresh machine.
+[ -d tests/clients/js/node_modules ] || (cd tests/clients/js && npm ci --no-audit --no-fund)
 dotnet test tests/Portcullis.E2E.Tests -c Release --no-build "${hang[@]}"
 
 # The shipped binary: publish the Native AOT executable and run the end-to-end tests of the seed
 # walkthrough, kubectl, curl, hostile bodies, the HTTP fuzz test, access who-can, the access report, the CRD tests (the CEL engine under Native AOT), server-side apply, port-forward (SPDY, zlib, the hand-made WebSocket handshake) and the ReplicaSet, Deployment (go-spew hashing) and disruption controllers against it too (it must behave
-# exactly as the JIT build), and the etcd backend (the gRPC client under Native AOT), /metrics (OpenTelemetry's exporter under Native AOT), the audit log and encryption at rest (AES, secretbox, the KMS v2 gRPC client over a unix socket).
+# exactly as the JIT build), and the etcd backend (the gRPC client under Native AOT), /metrics (OpenTelemetry's exporter under Native AOT), the audit log and encryption at rest (AES, secretbox, the KMS v2 gRPC client over a unix socket), and the
+# official JavaScript and Python clients' scenarios (tests/clients/js, tests/clients/python).
 dotnet publish src/Portcullis -c Release -o .aot
 PORTCULLIS_E2E_SERVER="$PWD/.aot/portcullis" dotnet test tests/Portcullis.E2E.Tests -c Release --no-build "${hang[@]}" \
-  --filter "FullyQualifiedName~SeedApiTests|FullyQualifiedName~SeedWalkthrough|FullyQualifiedName~KubectlTests|FullyQualifiedName~CurlTests|FullyQualifiedName~GarbageCollectorTests|FullyQualifiedName~ProtobufTests|FullyQualifiedName~HttpFuzzTests|FullyQualifiedName~HostileBodyTests|FullyQualifiedName~AccessWhoCanTests|FullyQualifiedName~AccessReportTests|FullyQualifiedName~CustomResourceTests|FullyQualifiedName~ServerSideApplyTests|FullyQualifiedName~ProcessRuntimeTests.PortForward|FullyQualifiedName~ReplicaSetControllerTests|FullyQualifiedName~DeploymentControllerTests|FullyQualifiedName~DisruptionTests|FullyQualifiedName~EtcdStorageTests|FullyQualifiedName~MetricsTests|FullyQualifiedName~Audit|FullyQualifiedName~EncryptionAtRestTests"
-# The official Python client (python3-kubernetes, installed by .ci/run; tests/clients/python) against the shipped binary.
-PORTCULLIS_E2E_SERVER="$PWD/.aot/portcullis" dotnet test tests/Portcullis.E2E.Tests -c Release --no-build "${hang[@]}" \
-  --filter "FullyQualifiedName~PythonClientTests"
+  --filter "FullyQualifiedName~SeedApiTests|FullyQualifiedName~SeedWalkthrough|FullyQualifiedName~KubectlTests|FullyQualifiedName~CurlTests|FullyQualifiedName~GarbageCollectorTests|FullyQualifiedName~ProtobufTests|FullyQualifiedName~HttpFuzzTests|FullyQualifiedName~HostileBodyTests|FullyQualifiedName~AccessWhoCanTests|FullyQualifiedName~AccessReportTests|FullyQualifiedName~CustomResourceTests|FullyQualifiedName~ServerSideApplyTests|FullyQualifiedName~ProcessRuntimeTests.PortForward|FullyQualifiedName~ReplicaSetControllerTests|FullyQualifiedName~DeploymentControllerTests|FullyQualifiedName~DisruptionTests|FullyQualifiedName~EtcdStorageTests|FullyQualifiedName~MetricsTests|FullyQualifiedName~Audit|FullyQualifiedName~EncryptionAtRestTests|FullyQualifiedName~JavaScriptClientTests|FullyQualifiedName~PythonClientTests"

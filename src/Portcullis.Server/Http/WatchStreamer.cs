@@ -44,6 +44,22 @@ public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
         return ns < 0 ? TimeSpan.FromTicks(Math.Min(-1, ns / 100)) : TimeSpan.FromTicks(Math.Max(1, ns / 100));
     }
 
+    /// <summary>
+    /// When a watcher that asked for bookmarks gets its next one, as upstream's cacheWatcher.nextBookmarkTime
+    /// (staging/src/k8s.io/apiserver/pkg/storage/cacher/cache_watcher.go): roughly every
+    /// <paramref name="interval"/> (upstream's defaultBookmarkFrequency, a minute), and 2 s before the watch's
+    /// deadline when that comes sooner, so a client resuming after the timeout starts from a recent
+    /// resourceVersion; null once even that moment is past (no more bookmarks).
+    /// </summary>
+    public static DateTimeOffset? NextBookmarkTime(DateTimeOffset now, TimeSpan interval, DateTimeOffset? deadline)
+    {
+        var heartbeat = now + interval;
+        if (deadline is null) return heartbeat;
+        var preTimeout = deadline.Value - TimeSpan.FromSeconds(2);
+        if (preTimeout < heartbeat) heartbeat = preTimeout;
+        return heartbeat < now ? null : heartbeat;
+    }
+
     public async Task StreamAsync(HttpContext ctx, GenericStore store, RequestInfo info, ListOptions opts)
     {
         var def = store.Definition;
@@ -56,6 +72,7 @@ public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
         var timeout = WatchTimeout(opts.TimeoutSeconds);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
         if (timeout > TimeSpan.Zero && timeout <= MaxTimer) cts.CancelAfter(timeout);
+        DateTimeOffset? deadline = timeout > TimeSpan.Zero && timeout <= MaxTimer ? time.GetUtcNow() + timeout : null;
         var ct = cts.Token;
         if (info.Name.Length > 0)
             opts = opts with { Fields = Selectors.FieldSelector.Parse(MergeNameSelector(opts, info.Name)) };
@@ -135,22 +152,36 @@ public sealed class WatchStreamer(IKeyValueBackend kv, TimeProvider time)
         var buf = new ArrayBufferWriter<byte>(4096);
         // apiserver_watch_events_total: every event sent, by the watched kind.
         var kindTags = new TagList { { "group", def.Group }, { "version", def.Version }, { "kind", def.Kind } };
+        // Bookmarks come on upstream's schedule (NextBookmarkTime), whether or not events flow meanwhile.
+        var nextBookmark = opts.AllowWatchBookmarks ? NextBookmarkTime(time.GetUtcNow(), BookmarkInterval, deadline) : null;
         try
         {
+            Task<bool>? wait = null;
             while (true)
             {
-                var wait = channel.Reader.WaitToReadAsync(ct).AsTask();
-                if (opts.AllowWatchBookmarks)
+                wait ??= channel.Reader.WaitToReadAsync(ct).AsTask();
+                if (nextBookmark is { } due)
                 {
-                    var done = await Task.WhenAny(wait, Task.Delay(BookmarkInterval, time, ct));
-                    if (done != wait)
+                    var delay = due - time.GetUtcNow();
+                    if (delay > TimeSpan.Zero)
+                    {
+                        await Task.WhenAny(wait, Task.Delay(delay, time, ct));
+                        // The bookmark's time (a timer may wake a little early): look again.
+                        if (!wait.IsCompleted) continue;
+                    }
+                    // Events already waiting go out first: the bookmark's resourceVersion must not pass them.
+                    else if (!wait.IsCompleted)
                     {
                         await WriteEventAsync(ctx, buf, Bookmark(kv.CurrentRevision), pretty, ct);
                         Observability.ApiServerMetrics.WatchEvents.Add(1, kindTags);
+                        // The next one strictly later: the pre-timeout bookmark is sent once.
+                        nextBookmark = NextBookmarkTime(time.GetUtcNow(), BookmarkInterval, deadline) is { } next && next > due ? next : null;
                         continue;
                     }
                 }
-                if (!await wait) break;
+                var more = await wait;
+                wait = null;
+                if (!more) break;
                 while (channel.Reader.TryRead(out var ev))
                     if (ev is { } e)
                     {

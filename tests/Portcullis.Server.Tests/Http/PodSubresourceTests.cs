@@ -92,5 +92,8 @@ public sealed class PodSubresourceTests
     {
         Assert.Equal(((ushort)120, (ushort)40), ChannelWebSocket.ParseResize("""{"Width":120,"Height":40}"""u8.ToArray()));
         Assert.Null(ChannelWebSocket.ParseResize("nope"u8.ToArray()));
+        // Keys match case-insensitively, as Go's encoding/json decodes them: @kubernetes/client-node sends lower case.
+        Assert.Equal(((ushort)100, (ushort)40), ChannelWebSocket.ParseResize("""{"height":40,"width":100}"""u8.ToArray()));
+        Assert.Equal(((ushort)7, (ushort)5), ChannelWebSocket.ParseResize("""{"WIDTH":1,"width":7,"hEiGhT":5}"""u8.ToArray()));
     }
 }

@@ -87,14 +87,23 @@ public sealed class ChannelWebSocket(WebSocket socket, string protocol)
         while (await ReceiveAsync(timeout.Token) is not null) { }
     }
 
-    /// <summary>The terminal size in a resize message.</summary>
+    /// <summary>
+    /// The terminal size in a resize message. Upstream decodes it into client-go's remotecommand.TerminalSize
+    /// (tools/remotecommand/resize.go: fields Width and Height without JSON tags) with encoding/json, which
+    /// matches keys case-insensitively (the last match wins): kubectl sends <c>{"Width","Height"}</c>,
+    /// @kubernetes/client-node <c>{"width","height"}</c>.
+    /// </summary>
     public static (ushort Cols, ushort Rows)? ParseResize(byte[] data)
     {
         try
         {
-            var o = JsonNode.Parse(data) as JsonObject;
-            var w = o?["Width"]?.GetValue<int>() ?? 0;
-            var h = o?["Height"]?.GetValue<int>() ?? 0;
+            if (JsonNode.Parse(data) is not JsonObject o) return null;
+            int w = 0, h = 0;
+            foreach (var (key, value) in o)
+            {
+                if (key.Equals("Width", StringComparison.OrdinalIgnoreCase)) w = value?.GetValue<int>() ?? 0;
+                else if (key.Equals("Height", StringComparison.OrdinalIgnoreCase)) h = value?.GetValue<int>() ?? 0;
+            }
             if (w <= 0 || h <= 0 || w > ushort.MaxValue || h > ushort.MaxValue) return null;
             return ((ushort)w, (ushort)h);
         }

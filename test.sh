@@ -12,6 +12,8 @@ dotnet test tests/Portcullis.Cel.Tests -c Release --no-build "${hang[@]}"
 # The JavaScript client suite's packages (pinned in its package-lock.json), on a fresh machine.
 [ -d tests/clients/js/node_modules ] || (cd tests/clients/js && npm ci --no-audit --no-fund)
 dotnet test tests/Portcullis.E2E.Tests -c Release --no-build "${hang[@]}"
+# The in-process test host (Portcullis.Testing): clusters started inside the test process, driven by KubernetesClient and kubectl.
+dotnet test tests/Portcullis.Testing.Tests -c Release --no-build "${hang[@]}"
 
 # The shipped binary: publish the Native AOT executable and run the end-to-end tests of the seed
 # walkthrough, kubectl, curl, hostile bodies, the HTTP fuzz test, access who-can, the access report, the CRD tests (the CEL engine under Native AOT), server-side apply, port-forward (SPDY, zlib, the hand-made WebSocket handshake) and the ReplicaSet, Deployment (go-spew hashing) and disruption controllers against it too (it must behave

@@ -33,6 +33,9 @@ public sealed class AccessRecorder : IAsyncDisposable
     private readonly Task _writer;
     private long _dropped;
     private long _written;
+    /// <summary>Lines handed to the writer, and lines the writer has written (or failed to) and flushed: <see cref="FlushAsync"/>.</summary>
+    private long _accepted;
+    private long _flushed;
 
     /// <param name="stream">Where lines go (appended); owned by the recorder.</param>
     /// <param name="capacity">Lines waiting for the writer before new ones are dropped.</param>
@@ -69,7 +72,11 @@ public sealed class AccessRecorder : IAsyncDisposable
     {
         var key = Key(a, via);
         if (!_seen.TryAdd(key, 0)) return;
-        if (_channel.Writer.TryWrite((key, a, via))) return;
+        if (_channel.Writer.TryWrite((key, a, via)))
+        {
+            Interlocked.Increment(ref _accepted);
+            return;
+        }
         // Full (or closed): forget the key, so a later identical request may be recorded.
         _seen.TryRemove(key, out _);
         Interlocked.Increment(ref _dropped);
@@ -101,10 +108,12 @@ public sealed class AccessRecorder : IAsyncDisposable
     {
         var reader = _channel.Reader;
         var buffer = new MemoryStream();
+        long done = 0;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             while (reader.TryRead(out var item))
             {
+                done++;
                 buffer.SetLength(0);
                 WriteLine(buffer, item.Attributes, item.Via);
                 try
@@ -118,7 +127,18 @@ public sealed class AccessRecorder : IAsyncDisposable
                 }
             }
             try { _stream.Flush(); } catch (IOException) { }
+            Interlocked.Exchange(ref _flushed, done);
         }
+    }
+
+    /// <summary>
+    /// Waits until every request recorded before the call is written and flushed (the in-process test host reads the
+    /// file right after the requests it analyses).
+    /// </summary>
+    public async Task FlushAsync(CancellationToken ct = default)
+    {
+        var target = Interlocked.Read(ref _accepted);
+        while (Interlocked.Read(ref _flushed) < target && !_writer.IsCompleted) await Task.Delay(5, ct).ConfigureAwait(false);
     }
 
     /// <summary>One record line: the JSON object and a newline.</summary>

@@ -10,6 +10,8 @@ dotnet test tests/Portcullis.Server.Tests -c Release --no-build "${hang[@]}"
 dotnet test tests/Portcullis.Analysis.Tests -c Release --no-build "${hang[@]}"
 dotnet test tests/Portcullis.Cel.Tests -c Release --no-build "${hang[@]}"
 dotnet test tests/Portcullis.E2E.Tests -c Release --no-build "${hang[@]}"
+# The sample operator's tests (samples/): Portcullis.Testing in-process, the operator as its ServiceAccount.
+dotnet test samples/ConfigMapOperator.Tests -c Release --no-build "${hang[@]}"
 
 # The shipped binary: publish the Native AOT executable and run the end-to-end tests of the seed
 # walkthrough, kubectl, curl, hostile bodies, the HTTP fuzz test, access who-can, the access report, the CRD tests (the CEL engine under Native AOT), server-side apply, port-forward (SPDY, zlib, the hand-made WebSocket handshake) and the ReplicaSet, Deployment (go-spew hashing) and disruption controllers against it too (it must behave

@@ -10,6 +10,8 @@ dotnet test tests/Portcullis.Server.Tests -c Release --no-build "${hang[@]}"
 dotnet test tests/Portcullis.Analysis.Tests -c Release --no-build "${hang[@]}"
 dotnet test tests/Portcullis.Cel.Tests -c Release --no-build "${hang[@]}"
 dotnet test tests/Portcullis.E2E.Tests -c Release --no-build "${hang[@]}"
+# The in-process test host (Portcullis.Testing): clusters started inside the test process, driven by KubernetesClient and kubectl.
+dotnet test tests/Portcullis.Testing.Tests -c Release --no-build "${hang[@]}"
 # The sample operator's tests (samples/): Portcullis.Testing in-process, the operator as its ServiceAccount.
 dotnet test samples/ConfigMapOperator.Tests -c Release --no-build "${hang[@]}"
 

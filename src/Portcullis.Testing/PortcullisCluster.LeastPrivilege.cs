@@ -46,7 +46,9 @@ public sealed partial class PortcullisCluster
     /// exactly its recorded requests (named <c>minimized:serviceaccount:NS:NAME</c> or <c>minimized:user:NAME</c>),
     /// and the rules of its current grants that none of them used. Needs <see cref="PortcullisClusterOptions.RecordAccess"/>.
     /// </summary>
+    /// <param name="subject">Whose requests: a user (by name; groups do not matter) or a ServiceAccount.</param>
     /// <param name="prefix">The first part of the generated objects' names.</param>
+    /// <param name="ct">Cancels the wait for the record and the read of the grants.</param>
     public async Task<MinimalRoles> MinimalRolesAsync(Subject subject, string prefix = Minimizer.DefaultPrefix, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(subject);

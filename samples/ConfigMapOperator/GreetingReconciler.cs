@@ -36,6 +36,9 @@ public sealed class GreetingReconciler(IKubernetes client)
     /// </summary>
     public async Task ReconcileAsync(Greeting greeting, CancellationToken ct)
     {
+        // Being deleted (a finalizer or foreground deletion holds it): the garbage collector takes the ConfigMap
+        // with it; creating or updating it now would only race that.
+        if (greeting.Metadata.DeletionTimestamp is not null) return;
         var ns = greeting.Metadata.NamespaceProperty;
         var name = greeting.Metadata.Name;
         try

@@ -33,7 +33,6 @@ internal static class ClusterServerOptions
             SecurePort = 0,
             BindAddress = "127.0.0.1",
             DataDir = dataDir,
-            AdvertiseAddress = "127.0.0.1",
             NodeName = o.NodeName,
             Nodes = o.Nodes,
             PodRuntime = o.PodRuntime,

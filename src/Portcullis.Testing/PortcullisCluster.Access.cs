@@ -44,6 +44,26 @@ public sealed partial class PortcullisCluster
         return new AccessDecision(status?.Allowed ?? false, status?.Denied ?? false, status?.Reason ?? "", status?.EvaluationError);
     }
 
+    /// <summary>
+    /// Waits until <paramref name="subject"/> may do <paramref name="verb"/> on <paramref name="resource"/>: RBAC objects
+    /// take effect when the authorizer's index has seen them, a moment after they are written (as in kube-apiserver,
+    /// whose RBAC authorizer reads an informer cache). Call it after applying a grant the next request relies on.
+    /// </summary>
+    /// <exception cref="TimeoutException">still not allowed after <paramref name="timeout"/> (default 30 s); the message has the last reason.</exception>
+    public async Task WaitForAccessAsync(Subject subject, string verb, string resource, string? ns = null, string? name = null,
+        TimeSpan? timeout = null, CancellationToken ct = default)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var decision = await CanAsync(subject, verb, resource, ns, name, ct);
+            if (decision.Allowed) return;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"{subject} still may not {verb} {resource}{(ns is null ? "" : " in " + ns)}: {decision}");
+            await Task.Delay(20, ct);
+        }
+    }
+
     /// <summary>May <paramref name="serviceAccount"/> (<c>NAMESPACE/NAME</c>) do it? See <see cref="CanAsync(Subject, string, string, string?, string?, CancellationToken)"/>.</summary>
     public Task<AccessDecision> CanAsync(string serviceAccount, string verb, string resource, string? ns = null, string? name = null, CancellationToken ct = default) =>
         CanAsync(Subject.ServiceAccount(serviceAccount), verb, resource, ns, name, ct);

@@ -47,6 +47,7 @@ public sealed partial class PortcullisCluster : IAsyncDisposable
         {
             Directory.CreateDirectory(dataDir);
             if (options.ReuseKeys && !File.Exists(Path.Combine(dataDir, "ca.key"))) SharedKeys.SeedInto(dataDir);
+            if (BootstrapSnapshots.Applies(options)) await BootstrapSnapshots.SeedIntoAsync(options, dataDir, ct);
             var serverOptions = ClusterServerOptions.Build(options, dataDir);
             var server = await PortcullisServer.StartAsync(serverOptions, ct: ct);
             try { return new PortcullisCluster(server, options, dataDir, owns); }

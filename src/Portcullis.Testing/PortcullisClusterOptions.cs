@@ -52,6 +52,13 @@ public sealed record PortcullisClusterOptions
     /// one is accepted by the others. Set false for a cluster with keys of its own.
     /// </summary>
     public bool ReuseKeys { get; init; } = true;
+    /// <summary>
+    /// Start from a copy of the store of the first cluster this process started with the same options (the default;
+    /// needs <see cref="ReuseKeys"/>, not used with <see cref="Configure"/> or <see cref="DataDir"/>): the bootstrap objects
+    /// (default RBAC policy, APF configuration, system namespaces, nodes …) are then read, not written again. Their
+    /// creation timestamps and uids are the first cluster's. Set false for a store built from nothing.
+    /// </summary>
+    public bool ReuseBootstrapState { get; init; } = true;
     /// <summary>The data directory; null (the default): a new temporary directory, deleted on dispose.</summary>
     public string? DataDir { get; init; }
     /// <summary>Keep the temporary data directory after dispose (for a failing test's post-mortem).</summary>

@@ -147,6 +147,7 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
             subjects:
             - {apiGroup: rbac.authorization.k8s.io, kind: Group, name: dev-team}
             """);
+        await Cluster.WaitForAccessAsync(Subject.User("alice", "dev-team"), "list", "secrets", "default");
         var decision = await Cluster.CanAsync(Subject.User("alice", "dev-team"), "list", "secrets", "default");
         Assert.True(decision.Allowed, decision.ToString());
         Assert.Contains("dev-team-view", decision.Reason);
@@ -182,6 +183,7 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
             subjects:
             - {kind: ServiceAccount, name: robot, namespace: sa-demo}
             """);
+        await Cluster.WaitForAccessAsync(Subject.ServiceAccount("sa-demo/robot"), "list", "pods", "sa-demo");
         Assert.True((await Cluster.CanAsync("sa-demo/robot", "list", "pods", "sa-demo")).Allowed);
         Assert.Empty((await client.CoreV1.ListNamespacedPodAsync("sa-demo")).Items);
         Assert.False((await Cluster.CanAsync("sa-demo/robot", "delete", "pods", "sa-demo")).Allowed);

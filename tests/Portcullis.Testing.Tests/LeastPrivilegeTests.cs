@@ -42,6 +42,7 @@ public sealed class LeastPrivilegeTests(RecordingClusterFixture fixture) : IClas
             - {kind: ServiceAccount, name: operator, namespace: shop}
             """);
 
+        await Cluster.WaitForAccessAsync(Subject.ServiceAccount("shop/operator"), "create", "configmaps", "shop");
         // "The code under test": reads one ConfigMap by name, lists ConfigMaps, creates one.
         var op = await Cluster.ClientForServiceAccountAsync("shop/operator");
         await op.CoreV1.ReadNamespacedConfigMapAsync("settings", "shop");
@@ -74,10 +75,13 @@ public sealed class LeastPrivilegeTests(RecordingClusterFixture fixture) : IClas
         // The smaller set is enough: swap the broad binding for the minimal objects, and the same code still works ...
         await Cluster.AdminClient.RbacAuthorizationV1.DeleteNamespacedRoleBindingAsync("operator-too-much", "shop");
         await Cluster.ApplyAsync(minimal.Yaml);
+        await Cluster.WaitForAccessAsync(Subject.ServiceAccount("shop/operator"), "create", "configmaps", "shop");
         await op.CoreV1.ReadNamespacedConfigMapAsync("settings", "shop");
         await op.CoreV1.ListNamespacedConfigMapAsync("shop");
         await op.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "status-2" } }, "shop");
-        // ... and what it never did is now refused.
+        // ... and what it never did is now refused (once the authorizer has seen the binding go).
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); (await Cluster.CanAsync("shop/operator", "list", "secrets", "shop")).Allowed; await Task.Delay(20))
+            Assert.True(DateTime.UtcNow < deadline, "the deleted RoleBinding still grants");
         var denied = await Assert.ThrowsAsync<HttpOperationException>(() => op.CoreV1.ListNamespacedSecretAsync("shop"));
         Assert.Equal(HttpStatusCode.Forbidden, denied.Response.StatusCode);
         Assert.False((await Cluster.CanAsync("shop/operator", "delete", "configmaps", "shop", "settings")).Allowed);
@@ -105,6 +109,7 @@ public sealed class LeastPrivilegeTests(RecordingClusterFixture fixture) : IClas
             subjects:
             - {apiGroup: rbac.authorization.k8s.io, kind: Group, name: readers}
             """);
+        await Cluster.WaitForAccessAsync(Subject.User("carol", "readers"), "list", "pods");
         await carol.CoreV1.ListPodForAllNamespacesAsync();
         var minimal = await Cluster.MinimalRolesAsync(Subject.User("carol", "readers"));
         var clusterRole = Assert.Single(minimal.ClusterRoles);

@@ -76,36 +76,40 @@ public sealed partial class ApfConfigController(SystemClient client, ApfFilter f
         var pls = await client.ListAsync(PriorityLevels, "", ct);
         var config = ApfConfiguration.Build(fss, pls, serverConcurrencyLimit, filter.Configuration, time);
         filter.SetConfiguration(config);
-        var ok = true;
-        foreach (var fs in fss)
+        // Each FlowSchema's status is its own write: all at once, so a first start's writes share the storage's commits.
+        var results = await Task.WhenAll(fss.Select(fs => SyncStatusAsync(fs, config, ct)));
+        return results.All(r => r);
+    }
+
+    /// <summary>Writes one FlowSchema's Dangling condition when it differs; false when the write failed.</summary>
+    private async Task<bool> SyncStatusAsync(JsonObject fs, ApfConfiguration config, CancellationToken ct)
+    {
+        var name = Meta.Name(fs);
+        var plName = J(fs, "spec", "priorityLevelConfiguration", "name");
+        var want = DanglingCondition(config.Dangling.GetValueOrDefault(name), plName);
+        if (CurrentCondition(fs) is { } have && J(have, "status") == J(want, "status") && J(have, "reason") == J(want, "reason")
+            && J(have, "message") == J(want, "message")) return true;
+        want["lastTransitionTime"] = ObjectShaper.FormatTime(time.GetUtcNow());
+        try
         {
-            var name = Meta.Name(fs);
-            var plName = J(fs, "spec", "priorityLevelConfiguration", "name");
-            var want = DanglingCondition(config.Dangling.GetValueOrDefault(name), plName);
-            if (CurrentCondition(fs) is { } have && J(have, "status") == J(want, "status") && J(have, "reason") == J(want, "reason")
-                && J(have, "message") == J(want, "message")) continue;
-            want["lastTransitionTime"] = ObjectShaper.FormatTime(time.GetUtcNow());
-            try
+            await FlowSchemas.UpdateAsync("", name, "status", cur =>
             {
-                await FlowSchemas.UpdateAsync("", name, "status", cur =>
-                {
-                    var status = cur["status"] as JsonObject ?? new JsonObject();
-                    var conditions = status["conditions"] as JsonArray ?? new JsonArray();
-                    var kept = new JsonArray([.. conditions.Where(c => J(c, "type") != "Dangling").Select(c => c!.DeepClone())]);
-                    kept.Add(want.DeepClone());
-                    status["conditions"] = kept;
-                    cur["status"] = status;
-                    return cur;
-                }, new WriteOptions(SystemClient.Controller) { FieldManager = FieldManager }, ct);
-            }
-            catch (ApiException e) when (e.Code == 404) { } // deleted meanwhile: its watch event follows
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogStatusFailed(log, e, name);
-                ok = false;
-            }
+                var status = cur["status"] as JsonObject ?? new JsonObject();
+                var conditions = status["conditions"] as JsonArray ?? new JsonArray();
+                var kept = new JsonArray([.. conditions.Where(c => J(c, "type") != "Dangling").Select(c => c!.DeepClone())]);
+                kept.Add(want.DeepClone());
+                status["conditions"] = kept;
+                cur["status"] = status;
+                return cur;
+            }, new WriteOptions(SystemClient.Controller) { FieldManager = FieldManager }, ct);
         }
-        return ok;
+        catch (ApiException e) when (e.Code == 404) { } // deleted meanwhile: its watch event follows
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogStatusFailed(log, e, name);
+            return false;
+        }
+        return true;
     }
 
     /// <summary>presyncFlowSchemaStatus's desired condition.</summary>

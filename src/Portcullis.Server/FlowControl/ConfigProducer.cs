@@ -58,10 +58,11 @@ public sealed partial class ConfigProducer(SystemClient client, ILogger log, Tim
     {
         var pls = client.Store("flowcontrol.apiserver.k8s.io", "prioritylevelconfigurations");
         var fss = client.Store("flowcontrol.apiserver.k8s.io", "flowschemas");
-        foreach (var pl in BootstrapConfiguration.SuggestedPriorityLevels()) await EnsureOneAsync(pls, pl, mandatory: false, ct);
-        foreach (var fs in BootstrapConfiguration.SuggestedFlowSchemas()) await EnsureOneAsync(fss, fs, mandatory: false, ct);
-        foreach (var pl in BootstrapConfiguration.MandatoryPriorityLevels()) await EnsureOneAsync(pls, pl, mandatory: true, ct);
-        foreach (var fs in BootstrapConfiguration.MandatoryFlowSchemas()) await EnsureOneAsync(fss, fs, mandatory: true, ct);
+        // In upstream's order, each set at once (distinct objects): a first start's creates share the storage's commits.
+        await Task.WhenAll(BootstrapConfiguration.SuggestedPriorityLevels().Select(pl => EnsureOneAsync(pls, pl, mandatory: false, ct)));
+        await Task.WhenAll(BootstrapConfiguration.SuggestedFlowSchemas().Select(fs => EnsureOneAsync(fss, fs, mandatory: false, ct)));
+        await Task.WhenAll(BootstrapConfiguration.MandatoryPriorityLevels().Select(pl => EnsureOneAsync(pls, pl, mandatory: true, ct)));
+        await Task.WhenAll(BootstrapConfiguration.MandatoryFlowSchemas().Select(fs => EnsureOneAsync(fss, fs, mandatory: true, ct)));
         await RemoveRetiredAsync(pls, [.. BootstrapConfiguration.MandatoryPriorityLevels(), .. BootstrapConfiguration.SuggestedPriorityLevels()], ct);
         await RemoveRetiredAsync(fss, [.. BootstrapConfiguration.MandatoryFlowSchemas(), .. BootstrapConfiguration.SuggestedFlowSchemas()], ct);
     }

@@ -48,6 +48,7 @@ public sealed class PortcullisServer : IAsyncDisposable
     public static async Task<PortcullisServer> StartAsync(ServerOptions o, TimeProvider? timeProvider = null, CancellationToken ct = default)
     {
         var time = timeProvider ?? TimeProvider.System;
+        StartupTrace.Mark("start"); // where an in-process start (the test host) begins
 
         var serving = ServingModule.Build(o, time);                                   // addresses, port, PKI
         StartupTrace.Mark("pki");

@@ -47,6 +47,11 @@ public sealed class GreetingReconciler(IKubernetes client)
             await WriteStatusAsync(greeting, outcome, ct);
             if (outcome.Status != "True") throw new ReconcileException(outcome.Message);
         }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            // The Greeting was deleted while this reconcile ran (its status patch is a 404), or its namespace was:
+            // nothing to report it on, and the watch's Deleted event takes it out of the queue.
+        }
         catch (HttpOperationException e)
         {
             var (reason, message) = ApiError(e);

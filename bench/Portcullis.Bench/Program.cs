@@ -1,7 +1,7 @@
 // Benchmarks (not tests): they print figures and never assert them. Usage:
 //   startup      DLL|EXE DATADIR PORT                        time from process start to /readyz 200, and RSS after idle
-//   testhost     RUNS [shared|own]                           Portcullis.Testing in one warm process: start, first request
-//                                                            answered, dispose, RUNS times; median and p90 (keys shared or own)
+//   testhost     RUNS [snapshot|keys|nothing]                Portcullis.Testing in one warm process: start, first request
+//                                                            answered, dispose, RUNS times; median and p90 (what is reused)
 //   load         URL PATH AUTH CA CONCURRENCY SECONDS [get|create] [LABEL]
 //                                                            request throughput and latency over TLS, many clients
 //   pods-create  URL AUTH CA NAMESPACE PODS CLIENTS GROUPS   PODS pods (label group=g<i%GROUPS>) by CLIENTS clients;
@@ -25,7 +25,7 @@ if (args.Length == 0) return Usage();
 return args[0] switch
 {
     "startup" when args.Length == 4 => await StartupBench.Run(args[1], args[2], int.Parse(args[3])),
-    "testhost" when args.Length is 2 or 3 => await TestHostBench.Run(int.Parse(args[1]), args.Length > 2 ? args[2] : "shared"),
+    "testhost" when args.Length is 2 or 3 => await TestHostBench.Run(int.Parse(args[1]), args.Length > 2 ? args[2] : "snapshot"),
     "load" when args.Length is >= 7 and <= 9 => await LoadBench.Run(
         BenchClient.Parse(args[1], args[3], args[4]), args[2], int.Parse(args[5]), int.Parse(args[6]),
         args.Length > 7 ? args[7] : "get", args.Length > 8 ? args[8] : null),

@@ -12,10 +12,14 @@ namespace Portcullis.Bench;
 /// </summary>
 internal static class TestHostBench
 {
-    public static async Task<int> Run(int runs, string keys)
+    /// <param name="reuse">
+    /// <c>snapshot</c> (the defaults: shared keys and the bootstrap snapshot), <c>keys</c> (shared keys, every store built
+    /// from nothing) or <c>nothing</c> (own keys too: a cold start every time).
+    /// </param>
+    public static async Task<int> Run(int runs, string reuse)
     {
-        if (keys is not ("shared" or "own")) { Console.Error.WriteLine("testhost: KEYS is shared or own"); return 2; }
-        var options = new PortcullisClusterOptions { ReuseKeys = keys == "shared" };
+        if (reuse is not ("snapshot" or "keys" or "nothing")) { Console.Error.WriteLine("testhost: REUSE is snapshot, keys or nothing"); return 2; }
+        var options = new PortcullisClusterOptions { ReuseKeys = reuse != "nothing", ReuseBootstrapState = reuse == "snapshot" };
         // Warm-up: JIT, the shared keys, OpenSSL, the KubernetesClient's first use; not counted.
         for (var i = 0; i < 3; i++) await Once(options);
         var start = new List<double>();
@@ -27,7 +31,7 @@ internal static class TestHostBench
             var (s, f, d) = await Once(options);
             start.Add(s); first.Add(f); total.Add(s + f); dispose.Add(d);
         }
-        Console.WriteLine($"testhost: {runs} clusters one after another in one warm process, keys {keys} (ms)");
+        Console.WriteLine($"testhost: {runs} clusters one after another in one warm process, reusing {reuse} (ms)");
         Console.WriteLine($"  {"",-28} {"median",8} {"p90",8} {"min",8} {"max",8}");
         Row("StartAsync", start);
         Row("first request (list ns)", first);

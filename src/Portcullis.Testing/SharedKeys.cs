@@ -17,14 +17,18 @@ internal static class SharedKeys
     /// <summary>The names of the files copied; admin.kubeconfig is not among them (it names the cluster's URL).</summary>
     private static readonly string[] Names = ["ca.crt", "ca.key", "apiserver.crt", "apiserver.key", "admin.crt", "admin.key", ServiceAccountKeys.PrivateKeyFileName];
 
-    /// <summary>Writes the shared files into <paramref name="dataDir"/> (keys 0600, as the server writes them).</summary>
+    /// <summary>Writes the shared files into <paramref name="dataDir"/> (keys 0600).</summary>
     public static void SeedInto(string dataDir)
     {
         foreach (var (name, content) in Files.Value)
         {
             var path = Path.Combine(dataDir, name);
-            if (name.EndsWith(".key", StringComparison.Ordinal)) PkiBootstrap.WritePrivate(path, System.Text.Encoding.UTF8.GetString(content));
-            else File.WriteAllBytes(path, content);
+            // Keys 0600 as the server writes them, but without its fsync: a test's data directory need not survive a crash.
+            var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows() && name.EndsWith(".key", StringComparison.Ordinal))
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            using var f = new FileStream(path, options);
+            f.Write(content);
         }
     }
 

@@ -50,6 +50,28 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task AClusterFromTheBootstrapSnapshot_HasOnlyItsOwnIdentityLease()
+    {
+        // The first cluster with these options makes the snapshot; the second starts from it.
+        var options = new PortcullisClusterOptions { NodeName = "snapshot-node" };
+        await using (await PortcullisCluster.StartAsync(options)) { }
+        await using var cluster = await PortcullisCluster.StartAsync(options);
+        var leases = await cluster.AdminClient.CoordinationV1.ListNamespacedLeaseAsync("kube-system", labelSelector: "apiserver.kubernetes.io/identity=kube-apiserver");
+        Assert.Single(leases.Items);
+        Assert.Contains((await cluster.AdminClient.CoreV1.ListNodeAsync()).Items, n => n.Name() == "snapshot-node");
+        // The default policy is there (read from the snapshot, reconciled at start).
+        Assert.NotNull(await cluster.AdminClient.RbacAuthorizationV1.ReadClusterRoleAsync("cluster-admin"));
+    }
+
+    [Fact]
+    public async Task WithoutTheSnapshot_AClusterBuildsItsStoreFromNothing()
+    {
+        await using var cluster = await PortcullisCluster.StartAsync(new PortcullisClusterOptions { ReuseBootstrapState = false });
+        Assert.NotNull(await cluster.AdminClient.RbacAuthorizationV1.ReadClusterRoleAsync("cluster-admin"));
+        Assert.Contains((await cluster.AdminClient.CoreV1.ListNamespaceAsync()).Items, n => n.Name() == "kube-system");
+    }
+
+    [Fact]
     public async Task Dispose_DeletesTheDataDirAndFreesThePort()
     {
         var cluster = await PortcullisCluster.StartAsync();

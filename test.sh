@@ -14,6 +14,9 @@ dotnet test tests/Portcullis.Cel.Tests -c Release --no-build "${hang[@]}"
 dotnet test tests/Portcullis.E2E.Tests -c Release --no-build "${hang[@]}"
 # The in-process test host (Portcullis.Testing): clusters started inside the test process, driven by KubernetesClient and kubectl.
 dotnet test tests/Portcullis.Testing.Tests -c Release --no-build "${hang[@]}"
+# The sample operator's tests (samples/, xUnit and NUnit): Portcullis.Testing in-process, the operator as its ServiceAccount.
+dotnet test samples/ConfigMapOperator.Tests -c Release --no-build "${hang[@]}"
+dotnet test samples/ConfigMapOperator.NUnitTests -c Release --no-build "${hang[@]}"
 
 # The shipped binary: publish the Native AOT executable and run the end-to-end tests of the seed
 # walkthrough, kubectl, curl, hostile bodies, the HTTP fuzz test, access who-can, the access report, the CRD tests (the CEL engine under Native AOT), server-side apply, port-forward (SPDY, zlib, the hand-made WebSocket handshake) and the ReplicaSet, Deployment (go-spew hashing) and disruption controllers against it too (it must behave

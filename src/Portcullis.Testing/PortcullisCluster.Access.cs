@@ -79,7 +79,7 @@ public sealed partial class PortcullisCluster
         await CreateIfMissingAsync(() => _admin.CoreV1.CreateNamespacedServiceAccountAsync(
             new V1ServiceAccount { Metadata = new V1ObjectMeta { Name = subject.Name } }, subject.Namespace, cancellationToken: ct));
         var answer = await _admin.CoreV1.CreateNamespacedServiceAccountTokenAsync(
-            new Authenticationv1TokenRequest { Spec = new V1TokenRequestSpec { Audiences = [], ExpirationSeconds = 3600 } },
+            new Authenticationv1TokenRequest { Spec = new V1TokenRequestSpec { Audiences = [], ExpirationSeconds = ServiceAccountTokenSeconds } },
             subject.Name, subject.Namespace, cancellationToken: ct);
         return answer.Status.Token;
     }

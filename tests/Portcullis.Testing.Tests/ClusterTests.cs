@@ -192,6 +192,27 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     }
 
     [Fact]
+    public async Task ClientFor_NamedServiceAccount_AsksForItsTokenOnFirstUse()
+    {
+        var client = Cluster.ClientFor(serviceAccount: "lazy-demo/bot");
+        // Nothing is created until the client's first request.
+        var missing = await Assert.ThrowsAsync<HttpOperationException>(() => Cluster.AdminClient.CoreV1.ReadNamespaceAsync("lazy-demo"));
+        Assert.Equal(HttpStatusCode.NotFound, missing.Response.StatusCode);
+        var review = await client.AuthenticationV1.CreateSelfSubjectReviewAsync(new V1SelfSubjectReview());
+        Assert.Equal("system:serviceaccount:lazy-demo:bot", review.Status.UserInfo.Username);
+        var denied = await Assert.ThrowsAsync<HttpOperationException>(() => client.CoreV1.ListNamespacedSecretAsync("lazy-demo"));
+        Assert.Equal(HttpStatusCode.Forbidden, denied.Response.StatusCode);
+        Assert.Equal("secrets is forbidden: User \"system:serviceaccount:lazy-demo:bot\" cannot list resource \"secrets\" in API group \"\" in the namespace \"lazy-demo\"",
+            System.Text.Json.Nodes.JsonNode.Parse(denied.Response.Content)!["message"]!.GetValue<string>());
+
+        // A user by name, with groups as a list; naming neither or both is refused.
+        var carol = Cluster.ClientFor("carol", ["qa"]);
+        Assert.Equal("carol", (await carol.AuthenticationV1.CreateSelfSubjectReviewAsync(new V1SelfSubjectReview())).Status.UserInfo.Username);
+        Assert.Throws<ArgumentException>(() => Cluster.ClientFor());
+        Assert.Throws<ArgumentException>(() => Cluster.ClientFor(user: "carol", serviceAccount: "lazy-demo/bot"));
+    }
+
+    [Fact]
     public async Task CanAsync_ResourcesWithGroupsSubresourcesAndUrls()
     {
         var admin = Subject.User("root", "system:masters");

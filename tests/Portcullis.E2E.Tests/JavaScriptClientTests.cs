@@ -38,35 +38,7 @@ public sealed class JavaScriptClientTests(ProcessRuntimeFixture f) : IClassFixtu
         return Tools.RunAsync(node, [Path.Combine(SuiteDir, "run.mjs"), .. args], env: env, timeout: TimeSpan.FromMinutes(3));
     }
 
-    /// <summary>
-    /// A kubeconfig for the scripts naming the cluster CA and the admin's certificate and key by path (the
-    /// server's own admin.kubeconfig embeds them), so the client's loading of file references is used too.
-    /// </summary>
-    private string WriteKubeconfig()
-    {
-        var path = Path.Combine(f.Server.DataDir, "client-node.kubeconfig");
-        File.WriteAllText(path, $"""
-            apiVersion: v1
-            kind: Config
-            clusters:
-            - name: portcullis
-              cluster:
-                server: {f.Server.Url}
-                certificate-authority: {f.Server.CaFile}
-            users:
-            - name: admin
-              user:
-                client-certificate: {f.Server.AdminCert}
-                client-key: {f.Server.AdminKey}
-            contexts:
-            - name: admin@portcullis
-              context:
-                cluster: portcullis
-                user: admin
-            current-context: admin@portcullis
-            """);
-        return path;
-    }
+    private string WriteKubeconfig() => f.Server.WriteFileKubeconfig("client-node.kubeconfig");
 
     [Theory]
     [MemberData(nameof(ScenarioNames))]

@@ -33,35 +33,7 @@ public sealed class PythonClientTests(ProcessRuntimeFixture f) : IClassFixture<P
         }
     }
 
-    /// <summary>
-    /// A kubeconfig as a user writes one: the server's address and the admin's certificate, key and the cluster CA as
-    /// file paths (the server's own admin.kubeconfig embeds them as data), so the client's loader reads files too.
-    /// </summary>
-    private string WriteKubeconfig()
-    {
-        var path = Path.Combine(f.Server.DataDir, "python.kubeconfig");
-        File.WriteAllText(path, $"""
-            apiVersion: v1
-            kind: Config
-            clusters:
-            - name: portcullis
-              cluster:
-                server: {f.Server.Url}
-                certificate-authority: {f.Server.CaFile}
-            users:
-            - name: admin
-              user:
-                client-certificate: {f.Server.AdminCert}
-                client-key: {f.Server.AdminKey}
-            contexts:
-            - name: admin@portcullis
-              context:
-                cluster: portcullis
-                user: admin
-            current-context: admin@portcullis
-            """);
-        return path;
-    }
+    private string WriteKubeconfig() => f.Server.WriteFileKubeconfig("python.kubeconfig");
 
     private Task<CommandResult> Run(params string[] args) => Tools.RunAsync(Python, [Path.Combine(ScriptDir, "run.py"), .. args],
         env: new Dictionary<string, string>

@@ -18,6 +18,36 @@ public sealed class ServerProcess : IAsyncDisposable
     public string CaFile => Path.Combine(DataDir, "ca.crt");
     public string AdminCert => Path.Combine(DataDir, "admin.crt");
     public string AdminKey => Path.Combine(DataDir, "admin.key");
+
+    /// <summary>
+    /// Writes a kubeconfig as a user writes one, naming the cluster CA and the admin's certificate and key by path (the
+    /// server's own admin.kubeconfig embeds them as data), so a client's loading of file references is used too.
+    /// </summary>
+    public string WriteFileKubeconfig(string fileName)
+    {
+        var path = Path.Combine(DataDir, fileName);
+        File.WriteAllText(path, $"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: portcullis
+              cluster:
+                server: {Url}
+                certificate-authority: {CaFile}
+            users:
+            - name: admin
+              user:
+                client-certificate: {AdminCert}
+                client-key: {AdminKey}
+            contexts:
+            - name: admin@portcullis
+              context:
+                cluster: portcullis
+                user: admin
+            current-context: admin@portcullis
+            """);
+        return path;
+    }
     public string Log => _log.ToString();
     /// <summary>The server's process id (for its memory in /proc).</summary>
     public int Pid => _process?.Id ?? throw new InvalidOperationException("not started");

@@ -24,6 +24,14 @@ def _grant(api, ns, name, verbs, resources, user=None, sa=None):
     rbac.create_namespaced_role_binding(ns, {"metadata": {"name": name},
                                              "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
                                              "subjects": [subject]})
+    # The authorizer follows RBAC objects through a watch, as upstream's informers do: a grant applies shortly after
+    # its write. Wait until a SubjectAccessReview for the subject says so.
+    who = user or f"system:serviceaccount:{ns}:{sa}"
+    groups = ["system:authenticated"] if user else ["system:serviceaccounts", f"system:serviceaccounts:{ns}", "system:authenticated"]
+    review = {"spec": {"user": who, "groups": groups,
+                       "resourceAttributes": {"namespace": ns, "verb": verbs[0], "resource": resources[0]}}}
+    authz = client.AuthorizationV1Api(api)
+    wait_for(lambda: authz.create_subject_access_review(review).status.allowed, f"RoleBinding {name} to take effect")
 
 
 def _as(api, user):

@@ -69,6 +69,9 @@ def exec_stream(api, ns):
         "metadata": {"name": "no-exec-view"},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
         "subjects": [{"kind": "ServiceAccount", "name": "no-exec", "namespace": ns}]})
+    review = {"spec": {"user": f"system:serviceaccount:{ns}:no-exec", "groups": ["system:serviceaccounts", f"system:serviceaccounts:{ns}"],
+                       "resourceAttributes": {"namespace": ns, "verb": "get", "resource": "pods"}}}
+    wait_for(lambda: client.AuthorizationV1Api(api).create_subject_access_review(review).status.allowed, "the view binding to take effect")
     token = v1.create_namespaced_service_account_token("no-exec", ns, client.AuthenticationV1TokenRequest(
         spec=client.V1TokenRequestSpec(audiences=[]))).status.token
     cfg = client.Configuration()

@@ -1,7 +1,7 @@
 // Authorization reviews (SubjectAccessReview, SelfSubjectAccessReview, SelfSubjectRulesReview),
 // TokenRequest (createNamespacedServiceAccountToken) and calling the API with the returned token.
 import * as k8s from '@kubernetes/client-node';
-import { check, equal, expectApiError, kubeConfigWithToken, withNamespace } from '../lib.mjs';
+import { check, equal, expectApiError, kubeConfigWithToken, waitFor, withNamespace } from '../lib.mjs';
 
 /** A Role "pod-reader" allowing get/list on pods (created once per namespace) and a RoleBinding <binding> of it to <subject>. */
 async function grantPodReader(kc, namespace, subject, binding = 'pod-reader') {
@@ -11,6 +11,14 @@ async function grantPodReader(kc, namespace, subject, binding = 'pod-reader') {
     .catch((e) => { if (!(e instanceof k8s.ApiException && e.code === 409)) throw e; });
   await rbac.createNamespacedRoleBinding({ namespace, body: {
     metadata: { name: binding }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' }, subjects: [subject] } });
+  // The authorizer follows RBAC objects through a watch, as upstream's informers do: a grant applies shortly after
+  // its write. Wait until a SubjectAccessReview for the subject says so.
+  const sa = subject.kind === 'ServiceAccount';
+  const user = sa ? `system:serviceaccount:${subject.namespace}:${subject.name}` : subject.name;
+  const groups = sa ? ['system:serviceaccounts', `system:serviceaccounts:${subject.namespace}`, 'system:authenticated'] : ['system:authenticated'];
+  const authz = kc.makeApiClient(k8s.AuthorizationV1Api);
+  await waitFor(`RoleBinding ${binding} to take effect`, async () => (await authz.createSubjectAccessReview({ body: {
+    spec: { user, groups, resourceAttributes: { namespace, verb: 'list', resource: 'pods' } } } })).status.allowed);
 }
 
 export async function access(kc) {

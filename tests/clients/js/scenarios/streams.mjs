@@ -55,13 +55,14 @@ export async function exec(kc) {
     equal(status?.status, 'Success', 'cat ended when stdin closed');
 
     // A tty: the client sends the terminal's size (its stdout's rows and columns) on the resize channel
-    // as {"height","width"}, which the server applies before the stdin that follows it.
+    // as {"height","width"}. The client sends it when its stream is set up, which may come after the first stdin,
+    // so the command looks again (for up to 10 s) until the size has landed.
     const term = collector();
     term.rows = 40;
     term.columns = 100;
     const keys = new PassThrough();
     let ttyStatus;
-    const ttyWs = await new k8s.Exec(kc).exec(namespace, 'target', 'main', ['sh', '-c', 'read x; stty size; [ -t 0 ] && echo tty-yes'],
+    const ttyWs = await new k8s.Exec(kc).exec(namespace, 'target', 'main', ['sh', '-c', 'read x; for i in $(seq 100); do s=$(stty size); [ "$s" = "40 100" ] && break; sleep 0.1; done; echo "$s"; [ -t 0 ] && echo tty-yes'],
       term, null, keys, true, (s) => { ttyStatus = s; });
     const ttyClosed = new Promise((r) => ttyWs.on('close', r));
     keys.write('go\n');

@@ -21,7 +21,7 @@ secs=${1:-10}
 rounds=${ROUNDS:-3}
 polite=${POLITE:-4}
 rate=${RATE:-20}
-flood=${FLOOD:-400}
+flood=${FLOOD:-250}  # fits the flow's 6 queues × 50 under APF; FLOOD=400 adds clients refused at once that retry at once
 parts=${PARTS:-12}
 delay=${DELAY:-0.25}
 work=$(mktemp -d)

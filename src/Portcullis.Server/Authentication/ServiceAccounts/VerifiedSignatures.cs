@@ -1,7 +1,5 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
-using System.Text;
 
 namespace Portcullis.Server.Authentication.ServiceAccounts;
 
@@ -40,14 +38,8 @@ internal sealed class VerifiedSignatures
     public UInt128 Id(string token)
     {
         var hmac = t_hmac is { } h && ReferenceEquals(h.Key, _hmacKey) ? h.Hmac : NewHmac();
-        var max = Encoding.UTF8.GetMaxByteCount(token.Length);
-        var rented = max > 2048 ? ArrayPool<byte>.Shared.Rent(max) : null;
-        Span<byte> bytes = rented ?? stackalloc byte[2048];
-        var n = Encoding.UTF8.GetBytes(token, bytes);
-        hmac.AppendData(bytes[..n]);
         Span<byte> mac = stackalloc byte[32];
-        hmac.GetHashAndReset(mac);
-        if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+        hmac.HashUtf8(token, mac);
         return new UInt128(BitConverter.ToUInt64(mac[..8]), BitConverter.ToUInt64(mac[8..16]));
     }
 

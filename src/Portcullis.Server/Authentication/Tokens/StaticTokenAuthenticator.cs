@@ -55,7 +55,7 @@ public sealed class StaticTokenAuthenticator : IAuthenticator
     public AuthenticationResult AuthenticateToken(string token)
     {
         Span<byte> presented = stackalloc byte[32];
-        Hash(token, presented);
+        (t_sha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256)).HashUtf8(token, presented);
         UserInfo? found = null;
         // Every entry is compared, so the time taken does not depend on which one matches.
         foreach (var (hash, user) in _entries)
@@ -63,20 +63,8 @@ public sealed class StaticTokenAuthenticator : IAuthenticator
         return found is null ? AuthenticationResult.NotMine : AuthenticationResult.Success(found);
     }
 
-    /// <summary>One SHA-256 context per thread, reset after each use: a one-shot hash sets one up for every token.</summary>
+    /// <summary>One SHA-256 context per thread (<see cref="Utf8Hashing"/>).</summary>
     [ThreadStatic] private static IncrementalHash? t_sha256;
-
-    /// <summary>The SHA-256 of the token's UTF-8 bytes into <paramref name="digest"/>.</summary>
-    private static void Hash(string token, Span<byte> digest)
-    {
-        var sha = t_sha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var max = Encoding.UTF8.GetMaxByteCount(token.Length);
-        var rented = max > 2048 ? System.Buffers.ArrayPool<byte>.Shared.Rent(max) : null;
-        Span<byte> bytes = rented ?? stackalloc byte[2048];
-        sha.AppendData(bytes[..Encoding.UTF8.GetBytes(token, bytes)]);
-        sha.GetHashAndReset(digest);
-        if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
-    }
 
     /// <summary>upstream's AuthenticatedGroupAdder.</summary>
     private static UserInfo WithAuthenticatedGroup(UserInfo u)
